@@ -1,0 +1,138 @@
+import { decideSupersede, lookupsNeeded, type GitHubEvent } from '../../src/github/event.js'
+
+const COMMIT_TIME = '2026-11-20T10:00:00+01:00' // 09:00 UTC
+const PUSHED_AT = Date.parse('2026-11-20T09:05:00Z') / 1000
+
+function push(fields: Record<string, unknown> = {}): GitHubEvent {
+  return {
+    name: 'push',
+    payload: {
+      forced: false,
+      before: 'a'.repeat(40),
+      after: 'b'.repeat(40),
+      head_commit: { timestamp: COMMIT_TIME },
+      repository: { pushed_at: PUSHED_AT, name: 'repo', owner: { login: 'org' } },
+      ...fields
+    }
+  }
+}
+
+function synchronize(fields: Record<string, unknown> = {}): GitHubEvent {
+  return {
+    name: 'pull_request',
+    payload: {
+      action: 'synchronize',
+      before: 'a'.repeat(40),
+      after: 'b'.repeat(40),
+      pull_request: { updated_at: '2026-11-20T09:30:00Z', head: { sha: 'b'.repeat(40) } },
+      repository: { name: 'repo', owner: { login: 'org' } },
+      ...fields
+    }
+  }
+}
+
+describe('decideSupersede on push', () => {
+  it('acts on a force-push, with the earliest known time as cutoff', () => {
+    const decision = decideSupersede('force-push', push({ forced: true }))
+    expect(decision).toMatchObject({ act: true, cutoff: Date.parse('2026-11-20T09:00:00Z') })
+  })
+
+  it('takes pushed_at when it is earlier than the commit time', () => {
+    const decision = decideSupersede(
+      'force-push',
+      push({ forced: true, head_commit: { timestamp: '2026-11-20T12:00:00Z' } })
+    )
+    expect(decision).toMatchObject({ act: true, cutoff: PUSHED_AT * 1000 })
+  })
+
+  it('does not act on a plain push under force-push', () => {
+    expect(decideSupersede('force-push', push()).act).toBe(false)
+  })
+
+  it('acts on a plain push under new-commit', () => {
+    expect(decideSupersede('new-commit', push())).toMatchObject({ act: true })
+  })
+
+  it('never acts under never', () => {
+    expect(decideSupersede('never', push({ forced: true })).act).toBe(false)
+  })
+
+  it('does not act on a branch deletion', () => {
+    expect(decideSupersede('new-commit', push({ deleted: true, head_commit: null })).act).toBe(
+      false
+    )
+  })
+
+  it('cancels nothing and says why when the push cannot be dated', () => {
+    const decision = decideSupersede('new-commit', push({ head_commit: null, repository: {} }))
+    expect(decision).toEqual({ act: false, reason: expect.stringContaining('cannot date') })
+  })
+})
+
+describe('decideSupersede on pull_request synchronize', () => {
+  it('asks GitHub to compare before...after only under force-push', () => {
+    expect(lookupsNeeded('force-push', synchronize())).toEqual({
+      compare: { owner: 'org', repo: 'repo', base: 'a'.repeat(40), head: 'b'.repeat(40) },
+      headCommit: { owner: 'org', repo: 'repo', sha: 'b'.repeat(40) }
+    })
+    expect(lookupsNeeded('new-commit', synchronize())).toEqual({
+      headCommit: { owner: 'org', repo: 'repo', sha: 'b'.repeat(40) }
+    })
+    expect(lookupsNeeded('never', synchronize())).toEqual({})
+    expect(lookupsNeeded('force-push', push({ forced: true }))).toEqual({})
+  })
+
+  it.each(['diverged', 'behind'] as const)(
+    'acts when the old head is not an ancestor (%s)',
+    status => {
+      const decision = decideSupersede('force-push', synchronize(), {
+        compare: { value: status },
+        headCommitDates: { value: [Date.parse('2026-11-20T08:00:00Z')] }
+      })
+      expect(decision).toMatchObject({ act: true, cutoff: Date.parse('2026-11-20T08:00:00Z') })
+    }
+  )
+
+  it.each(['ahead', 'identical'] as const)('does not act on a fast-forward (%s)', status => {
+    expect(decideSupersede('force-push', synchronize(), { compare: { value: status } }).act).toBe(
+      false
+    )
+  })
+
+  it('cancels nothing and says why when the compare cannot be answered', () => {
+    const decision = decideSupersede('force-push', synchronize(), {
+      compare: { error: 'HTTP 404 Not Found' }
+    })
+    expect(decision).toEqual({ act: false, reason: expect.stringContaining('HTTP 404 Not Found') })
+  })
+
+  it('falls back to pull_request.updated_at when the commit date is unknown', () => {
+    const decision = decideSupersede('new-commit', synchronize(), {
+      headCommitDates: { error: 'no token' }
+    })
+    expect(decision).toMatchObject({ act: true, cutoff: Date.parse('2026-11-20T09:30:00Z') })
+  })
+
+  it('takes the earliest of the commit dates and updated_at', () => {
+    const decision = decideSupersede('new-commit', synchronize(), {
+      headCommitDates: {
+        value: [Date.parse('2026-11-20T09:40:00Z'), Date.parse('2026-11-20T09:10:00Z')]
+      }
+    })
+    expect(decision).toMatchObject({ act: true, cutoff: Date.parse('2026-11-20T09:10:00Z') })
+  })
+})
+
+describe('decideSupersede on other events', () => {
+  it.each([
+    ['pull_request', { action: 'opened' }],
+    ['workflow_dispatch', {}],
+    ['schedule', {}]
+  ])('cancels nothing on %s', (name, payload) => {
+    const decision = decideSupersede('new-commit', { name, payload })
+    expect(decision).toEqual({
+      act: false,
+      reason: expect.stringContaining('brings no new commit')
+    })
+  })
+})

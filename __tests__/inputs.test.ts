@@ -1,0 +1,128 @@
+import { DEFAULT_BASE_URL, InputError, parseCreatedAfter, readSettings } from '../src/inputs.js'
+
+const NOW = Date.parse('2026-11-22T12:00:00Z')
+const KEY = 'adl_live_0123456789abcdef0123456789abcdef'
+const PROMPT = 'prompt-aaaaaaaaaaaaaaaaaaaa'
+
+function settingsFrom(inputs: Record<string, string>, masked: string[] = []) {
+  return readSettings(name => inputs[name] ?? '', { now: NOW, mask: secret => masked.push(secret) })
+}
+
+function errorFrom(inputs: Record<string, string>): InputError {
+  try {
+    settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT, ...inputs })
+  } catch (error) {
+    if (error instanceof InputError) return error
+    throw error
+  }
+  throw new Error('no InputError was thrown')
+}
+
+describe('readSettings', () => {
+  it('gives every absent input its default', () => {
+    const settings = settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT })
+    expect(settings).toEqual({
+      apiKey: KEY,
+      promptIds: [PROMPT],
+      evaluatorId: undefined,
+      datasetId: undefined,
+      statuses: [],
+      createdAfter: undefined,
+      policy: { limits: {}, onEmpty: 'fail', scope: 'latest' },
+      cancelSuperseded: 'never',
+      keepRunIds: new Set(),
+      dryRun: false,
+      failOnGate: true,
+      baseUrl: new URL(DEFAULT_BASE_URL),
+      githubToken: undefined
+    })
+  })
+
+  it('masks the key and the GitHub token before validating anything else', () => {
+    const masked: string[] = []
+    expect(() =>
+      settingsFrom({ 'api-key': KEY, 'github-token': 'ghs_token', 'prompt-id': 'short' }, masked)
+    ).toThrow(InputError)
+    expect(masked).toEqual([KEY, 'ghs_token'])
+  })
+
+  it('reads several prompt IDs, statuses and kept runs separated by commas or newlines', () => {
+    const other = 'prompt-bbbbbbbbbbbbbbbbbbbb'
+    const settings = settingsFrom({
+      'api-key': KEY,
+      'prompt-id': `${PROMPT},\n ${other}\n${PROMPT}`,
+      status: 'completed, Failed\nrunning',
+      'keep-run-ids': 'run-0000000000000000001,run-0000000000000000002'
+    })
+    expect(settings.promptIds).toEqual([PROMPT, other])
+    expect(settings.statuses).toEqual(['completed', 'failed', 'running'])
+    expect([...settings.keepRunIds]).toEqual(['run-0000000000000000001', 'run-0000000000000000002'])
+  })
+
+  it('accepts http:// only for loopback addresses', () => {
+    expect(
+      settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT, 'base-url': 'http://127.0.0.1:8080/v2/' })
+        .baseUrl.href
+    ).toBe('http://127.0.0.1:8080/v2')
+    expect(
+      settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT, 'base-url': 'http://localhost/v2' })
+        .baseUrl.hostname
+    ).toBe('localhost')
+    expect(errorFrom({ 'base-url': 'http://api.adaline.ai/v2' }).message).toMatch(
+      /^Input base-url uses http:\/\/ for api\.adaline\.ai/
+    )
+  })
+
+  it.each([
+    [{ 'api-key': '' }, 'api-key', 'is required'],
+    [{ 'api-key': `Bearer ${KEY}` }, 'api-key', 'without "Bearer"'],
+    [{ 'prompt-id': '' }, 'prompt-id', 'is required'],
+    [{ 'prompt-id': 'too-short' }, 'prompt-id', '20 to 80 characters'],
+    [{ 'prompt-id': 'x'.repeat(81) }, 'prompt-id', '20 to 80 characters'],
+    [{ 'evaluator-id': 'a/b/ccccccccccccccccccccc' }, 'evaluator-id', 'without spaces or slashes'],
+    [{ 'dataset-id': 'short' }, 'dataset-id', 'not an Adaline ID'],
+    [
+      { status: 'done' },
+      'status',
+      'accepted: queued, running, completed, failed, cancelled, cancelling'
+    ],
+    [{ 'created-after': 'yesterday' }, 'created-after', 'accepted: an ISO 8601 time'],
+    [{ 'created-after': '1763800000' }, 'created-after', 'reads as Unix seconds'],
+    [{ policy: 'max-fails: 1' }, 'policy', 'unknown key "max-fails"'],
+    [
+      { 'cancel-superseded': 'always' },
+      'cancel-superseded',
+      'accepted: never, force-push, new-commit'
+    ],
+    [{ 'keep-run-ids': 'nope' }, 'keep-run-ids', 'not an Adaline ID'],
+    [{ 'dry-run': 'maybe' }, 'dry-run', 'accepted: true or false'],
+    [{ 'fail-on-gate': '2' }, 'fail-on-gate', 'accepted: true or false'],
+    [{ 'base-url': 'not a url' }, 'base-url', 'not a URL'],
+    [{ 'base-url': 'ftp://example.com' }, 'base-url', 'https://'],
+    [{ 'base-url': 'https://user:pw@example.com/v2' }, 'base-url', 'credentials']
+  ])('rejects %j naming the input', (inputs, input, message) => {
+    const error = errorFrom(inputs)
+    expect(error.input).toBe(input)
+    expect(error.message).toContain(`Input ${input} `)
+    expect(error.message).toContain(message)
+  })
+
+  it('never puts the key into an error message', () => {
+    expect(errorFrom({ 'api-key': `Bearer ${KEY}` }).message).not.toContain(KEY)
+  })
+})
+
+describe('parseCreatedAfter', () => {
+  it.each([
+    ['2026-11-01T00:00:00Z', Date.parse('2026-11-01T00:00:00Z')],
+    ['2026-11-01', Date.parse('2026-11-01')],
+    ['2026-11-01T02:00:00+02:00', Date.parse('2026-11-01T00:00:00Z')],
+    ['1763800000000', 1763800000000],
+    ['90m', NOW - 90 * 60_000],
+    ['24h', NOW - 24 * 3_600_000],
+    ['7d', NOW - 7 * 86_400_000],
+    ['', undefined]
+  ])('reads %j', (value, expected) => {
+    expect(parseCreatedAfter(value, NOW)).toBe(expected)
+  })
+})

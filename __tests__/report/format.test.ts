@@ -1,0 +1,44 @@
+import { escapeMarkdown, plainDecimal, tidy } from '../../src/report/format.js'
+
+describe('plainDecimal', () => {
+  it.each([
+    [0, '0'],
+    [42, '42'],
+    [0.125, '0.125'],
+    [1e-7, '0.0000001'],
+    [1.5e-10, '0.00000000015'],
+    [1e21, '1000000000000000000000'],
+    [1.25e22, '12500000000000000000000'],
+    [-3e-7, '-0.0000003']
+  ])('writes %p as %s', (value, text) => {
+    expect(plainDecimal(value)).toBe(text)
+    expect(Number(plainDecimal(value))).toBe(value)
+  })
+})
+
+describe('tidy', () => {
+  it('drops floating-point noise from sums and leaves integers exact', () => {
+    expect(tidy(0.1 + 0.2)).toBe(0.3)
+    expect(tidy(9007199254740991)).toBe(9007199254740991)
+  })
+})
+
+describe('escapeMarkdown', () => {
+  it('makes links, images, HTML, table breaks and emphasis inert', () => {
+    const hostile =
+      '<img src=x onerror=alert(1)> [click](https://evil.example) ![i](x) a|b **bold** `code` @team'
+    const escaped = escapeMarkdown(hostile, 500)
+    expect(escaped).not.toMatch(/(^|[^\\])[<>[\]|*`!]/)
+    expect(escaped).not.toContain('@team')
+    expect(escaped).not.toContain('https://')
+  })
+
+  it('keeps the text on one line and cuts it', () => {
+    expect(escapeMarkdown('a\nb\r\nc')).toBe('a b c')
+    expect(escapeMarkdown('x'.repeat(500), 10)).toBe('xxxxxxxxx…')
+  })
+
+  it('leaves plain identifiers readable', () => {
+    expect(escapeMarkdown('run-0a1b2c3d4e5f6a7b8c9d')).toBe('run-0a1b2c3d4e5f6a7b8c9d')
+  })
+})

@@ -1,0 +1,693 @@
+import {
+  EVALUATION_STATUSES,
+  evaluationPageSchema,
+  evaluationSchema,
+  type Evaluation
+} from '../../src/adaline/schema.js'
+import {
+  FakeAdaline,
+  fakeId,
+  makeEvaluation,
+  sampleWorkspace
+} from '../../test-support/fake-adaline.js'
+
+const PROMPT = fakeId('prm', 1)
+const OTHER_PROMPT = fakeId('prm', 2)
+const EVALUATOR_A = fakeId('evl', 1)
+const EVALUATOR_B = fakeId('evl', 2)
+const DATASET_A = fakeId('dst', 1)
+const DATASET_B = fakeId('dst', 2)
+const T0 = 1_760_000_000_000
+
+interface Page {
+  evaluations: Evaluation[]
+  pagination: { limit: number; returned: number; hasMore: boolean; nextCursor: string | null }
+}
+
+let fake: FakeAdaline
+
+beforeEach(async () => {
+  fake = await FakeAdaline.start()
+})
+
+afterEach(async () => {
+  await fake.close()
+})
+
+function auth(): Record<string, string> {
+  return { authorization: `Bearer ${fake.apiKey}` }
+}
+
+function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${fake.url}${path}`, { ...init, headers: { ...auth(), ...init.headers } })
+}
+
+function listPath(promptId: string, query: Record<string, string | number> | string = ''): string {
+  const search =
+    typeof query === 'string'
+      ? query
+      : new URLSearchParams(
+          Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])
+        ).toString()
+  return `/prompts/${promptId}/evaluations${search ? `?${search}` : ''}`
+}
+
+async function list(
+  promptId: string,
+  query: Record<string, string | number> | string = ''
+): Promise<Page> {
+  const response = await call(listPath(promptId, query))
+  expect(response.status).toBe(200)
+  const body = (await response.json()) as Page
+  expect(evaluationPageSchema.safeParse(body).success).toBe(true)
+  return body
+}
+
+async function errorOf(
+  response: Response
+): Promise<{ status: number; code: string; message: string }> {
+  const body = (await response.json()) as { error: { code: string; message: string } }
+  return { status: response.status, ...body.error }
+}
+
+/** Evaluations n = 1..count, one minute apart, alternating evaluators/datasets, statuses cycling. */
+function many(count: number): Evaluation[] {
+  return Array.from({ length: count }, (_, i) =>
+    makeEvaluation({
+      n: i + 1,
+      status: EVALUATION_STATUSES[i % EVALUATION_STATUSES.length],
+      evaluatorId: i % 2 === 0 ? EVALUATOR_A : EVALUATOR_B,
+      datasetId: i % 3 === 0 ? DATASET_B : DATASET_A,
+      submittedAt: T0 + i * 60_000
+    })
+  )
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise(r => setTimeout(r, 5))
+  expect(condition()).toBe(true)
+}
+
+describe('auth', () => {
+  beforeEach(() => fake.addPrompt(PROMPT, many(2)))
+
+  it('answers 401 UNAUTHORIZED without an Authorization header', async () => {
+    const response = await fetch(`${fake.url}${listPath(PROMPT)}`)
+    expect(await errorOf(response)).toEqual({
+      status: 401,
+      code: 'UNAUTHORIZED',
+      message: 'Invalid or missing API key.'
+    })
+  })
+
+  it('answers 401 for a wrong key, a lowercase scheme or a bare key', async () => {
+    for (const value of [
+      'Bearer adl_wrong',
+      `bearer ${fake.apiKey}`,
+      fake.apiKey,
+      `Bearer  ${fake.apiKey}`
+    ]) {
+      const response = await fetch(`${fake.url}${listPath(PROMPT)}`, {
+        headers: { authorization: value }
+      })
+      expect(response.status).toBe(401)
+      await response.arrayBuffer()
+    }
+  })
+
+  it('accepts exactly "Bearer <apiKey>" and uses a realistic default key', async () => {
+    expect(fake.apiKey).toMatch(/^adl_test_[0-9a-f]{32}$/)
+    expect(fake.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v2$/)
+    await list(PROMPT)
+  })
+
+  it('uses the apiKey given in the options', async () => {
+    const other = await FakeAdaline.start({ apiKey: 'adl_custom_key' })
+    try {
+      expect(other.apiKey).toBe('adl_custom_key')
+    } finally {
+      await other.close()
+    }
+  })
+})
+
+describe('list evaluations: validation', () => {
+  beforeEach(() => fake.addPrompt(PROMPT, many(3)))
+
+  it('answers 400 naming promptId when it is shorter than 20 or longer than 80 characters', async () => {
+    for (const id of ['p'.repeat(19), 'p'.repeat(81)]) {
+      const error = await errorOf(await call(listPath(id)))
+      expect(error.status).toBe(400)
+      expect(error.code).toBe('BAD_REQUEST')
+      expect(error.message).toContain('promptId')
+    }
+  })
+
+  it('accepts promptIds of exactly 20 and 80 characters', async () => {
+    fake.addPrompt('p'.repeat(20))
+    fake.addPrompt('p'.repeat(80))
+    expect((await list('p'.repeat(20))).evaluations).toEqual([])
+    expect((await list('p'.repeat(80))).evaluations).toEqual([])
+  })
+
+  it('answers 404 "Prompt not found." for an unknown prompt', async () => {
+    expect(await errorOf(await call(listPath(OTHER_PROMPT)))).toEqual({
+      status: 404,
+      code: 'NOT_FOUND',
+      message: 'Prompt not found.'
+    })
+  })
+
+  it('answers 400 for limit 201, 0, negative or non-integer, and accepts 1 and 200', async () => {
+    for (const limit of ['201', '0', '-1', '1.5', 'ten', '']) {
+      const error = await errorOf(await call(listPath(PROMPT, { limit })))
+      expect(error).toMatchObject({ status: 400, code: 'BAD_REQUEST' })
+      expect(error.message).toContain('limit')
+    }
+    expect((await list(PROMPT, { limit: 1 })).pagination.limit).toBe(1)
+    expect((await list(PROMPT, { limit: 200 })).pagination.limit).toBe(200)
+  })
+
+  it('answers 400 when status is repeated (only one value is allowed)', async () => {
+    const error = await errorOf(await call(listPath(PROMPT, 'status=queued&status=running')))
+    expect(error).toMatchObject({ status: 400, code: 'BAD_REQUEST' })
+    expect(error.message).toContain("'status'")
+  })
+
+  it('answers 400 when any other parameter is repeated', async () => {
+    const response = await call(listPath(PROMPT, 'limit=10&limit=10'))
+    expect(response.status).toBe(400)
+    await response.arrayBuffer()
+  })
+
+  it('answers 400 naming an unknown query parameter', async () => {
+    for (const query of ['page=2', 'statuses=queued', 'evaluator_id=x', 'Status=queued']) {
+      const error = await errorOf(await call(listPath(PROMPT, query)))
+      expect(error.status).toBe(400)
+      expect(error.message).toContain(query.split('=')[0])
+    }
+  })
+
+  it('answers 400 for invalid values of status, evaluatorId, datasetId, sort, createdAfter/Before, cursor', async () => {
+    const bad: Record<string, string>[] = [
+      { status: 'done' },
+      { status: '' },
+      { evaluatorId: 'e'.repeat(19) },
+      { datasetId: 'd'.repeat(81) },
+      { sort: 'createdAt' },
+      { sort: 'submittedAt:desc' },
+      { createdAfter: '-1' },
+      { createdAfter: '1.5' },
+      { createdBefore: '1e3' },
+      { createdBefore: '' },
+      { cursor: '' }
+    ]
+    for (const query of bad) {
+      const error = await errorOf(await call(listPath(PROMPT, query)))
+      expect(error.status).toBe(400)
+      expect(error.message).toContain(Object.keys(query)[0])
+    }
+  })
+
+  it('answers 404 for other routes and 405 with Allow for a wrong method', async () => {
+    for (const path of ['/prompts', `/prompts/${PROMPT}`, `/prompts/${PROMPT}/evaluators/x`]) {
+      expect((await errorOf(await call(path))).status).toBe(404)
+    }
+    const outside = await fetch(fake.url.replace(/\/v2$/, '/v1') + listPath(PROMPT), {
+      headers: auth()
+    })
+    expect(outside.status).toBe(404)
+    await outside.arrayBuffer()
+
+    const post = await call(listPath(PROMPT), { method: 'POST' })
+    expect(post.headers.get('allow')).toBe('GET')
+    expect(await errorOf(post)).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' })
+    const runId = fake.evaluations(PROMPT)[0]!.runId
+    const get = await call(`/prompts/${PROMPT}/evaluations/${runId}/cancel`)
+    expect(get.headers.get('allow')).toBe('POST')
+    expect((await errorOf(get)).status).toBe(405)
+  })
+})
+
+describe('list evaluations: pages and cursors', () => {
+  it('visits every evaluation exactly once across pages of limit=200', async () => {
+    fake.addPrompt(PROMPT, many(450))
+    const seen: string[] = []
+    const pages: Page['pagination'][] = []
+    let cursor: string | null = null
+    do {
+      const page: Page = await list(PROMPT, { limit: 200, ...(cursor ? { cursor } : {}) })
+      seen.push(...page.evaluations.map(e => e.runId))
+      pages.push(page.pagination)
+      cursor = page.pagination.nextCursor
+    } while (cursor)
+    expect(pages.map(p => [p.returned, p.hasMore])).toEqual([
+      [200, true],
+      [200, true],
+      [50, false]
+    ])
+    expect(pages[2]!.nextCursor).toBeNull()
+    expect(seen).toHaveLength(450)
+    expect(new Set(seen).size).toBe(450)
+    expect(new Set(seen)).toEqual(new Set(fake.evaluations(PROMPT).map(e => e.runId)))
+  })
+
+  it('uses a default page size of 50, configurable by defaultPageSize', async () => {
+    fake.addPrompt(PROMPT, many(60))
+    const page = await list(PROMPT)
+    expect(page.pagination).toMatchObject({ limit: 50, returned: 50, hasMore: true })
+    const small = await FakeAdaline.start({ defaultPageSize: 7 })
+    try {
+      small.addPrompt(PROMPT, many(10))
+      const response = await fetch(`${small.url}${listPath(PROMPT)}`, {
+        headers: { authorization: `Bearer ${small.apiKey}` }
+      })
+      expect(((await response.json()) as Page).pagination.returned).toBe(7)
+    } finally {
+      await small.close()
+    }
+  })
+
+  it('issues opaque random cursors', async () => {
+    fake.addPrompt(PROMPT, many(5))
+    const first = await list(PROMPT, { limit: 2 })
+    const again = await list(PROMPT, { limit: 2 })
+    const cursor = first.pagination.nextCursor!
+    expect(cursor).not.toBe(again.pagination.nextCursor)
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]{20,}$/)
+  })
+
+  it('answers the same page again when a cursor is retried, and lets limit change between pages', async () => {
+    fake.addPrompt(PROMPT, many(5))
+    const cursor = (await list(PROMPT, { limit: 2 })).pagination.nextCursor!
+    const a = await list(PROMPT, { limit: 2, cursor })
+    const b = await list(PROMPT, { limit: 2, cursor })
+    expect(b.evaluations).toEqual(a.evaluations)
+    const rest = await list(PROMPT, { limit: 10, cursor })
+    expect(rest.pagination).toEqual({ limit: 10, returned: 3, hasMore: false, nextCursor: null })
+  })
+
+  it('answers 400 INVALID_CURSOR for an unknown cursor, or one used with other filters or another prompt', async () => {
+    fake.addPrompt(PROMPT, many(12))
+    fake.addPrompt(OTHER_PROMPT, many(12))
+    const cursor = (await list(PROMPT, { limit: 1, status: 'queued' })).pagination.nextCursor!
+    const foreign = await FakeAdaline.start()
+    let foreignCursor: string
+    try {
+      foreign.addPrompt(PROMPT, many(5))
+      const response = await fetch(`${foreign.url}${listPath(PROMPT, { limit: 1 })}`, {
+        headers: { authorization: `Bearer ${foreign.apiKey}` }
+      })
+      foreignCursor = ((await response.json()) as Page).pagination.nextCursor!
+    } finally {
+      await foreign.close()
+    }
+    const attempts: [string, Record<string, string | number>][] = [
+      [PROMPT, { cursor: 'not-a-cursor' }],
+      [PROMPT, { status: 'queued', cursor: foreignCursor }],
+      [PROMPT, { cursor }],
+      [PROMPT, { status: 'running', cursor }],
+      [PROMPT, { status: 'queued', sort: 'createdAt:asc', cursor }],
+      [OTHER_PROMPT, { status: 'queued', cursor }]
+    ]
+    for (const [promptId, query] of attempts) {
+      const error = await errorOf(await call(listPath(promptId, query)))
+      expect({ query, ...error }).toMatchObject({ query, status: 400, code: 'INVALID_CURSOR' })
+    }
+    // the same filters still work
+    const next = await list(PROMPT, { limit: 1, status: 'queued', cursor })
+    expect(next.evaluations.map(e => e.status)).toEqual(['queued'])
+  })
+
+  it('keeps page boundaries stable when evaluations are cancelled between pages', async () => {
+    const evaluations = Array.from({ length: 6 }, (_, i) =>
+      makeEvaluation({ n: i + 1, status: 'running', submittedAt: T0 + i })
+    )
+    fake.addPrompt(PROMPT, evaluations)
+    const first = await list(PROMPT, { limit: 2, sort: 'createdAt:asc' })
+    expect(first.evaluations.map(e => e.runId)).toEqual([fakeId('run', 1), fakeId('run', 2)])
+    // cancel the first page's evaluations: an offset over the live list would now skip two
+    for (const e of first.evaluations) {
+      const response = await call(`/prompts/${PROMPT}/evaluations/${e.runId}/cancel`, {
+        method: 'POST'
+      })
+      expect(response.status).toBe(200)
+      await response.arrayBuffer()
+    }
+    const cursor = first.pagination.nextCursor!
+    const second = await list(PROMPT, { limit: 2, sort: 'createdAt:asc', cursor })
+    expect(second.evaluations.map(e => e.runId)).toEqual([fakeId('run', 3), fakeId('run', 4)])
+  })
+
+  it('leaves out an evaluation that stopped matching the status filter between pages', async () => {
+    const evaluations = Array.from({ length: 4 }, (_, i) =>
+      makeEvaluation({ n: i + 1, status: 'running', submittedAt: T0 + i })
+    )
+    fake.addPrompt(PROMPT, evaluations)
+    const query = { limit: 2, sort: 'createdAt:asc', status: 'running' }
+    const first = await list(PROMPT, query)
+    const third = fakeId('run', 3)
+    const response = await call(`/prompts/${PROMPT}/evaluations/${third}/cancel`, {
+      method: 'POST'
+    })
+    await response.arrayBuffer()
+    const second = await list(PROMPT, { ...query, cursor: first.pagination.nextCursor! })
+    expect(second.evaluations.map(e => e.runId)).toEqual([fakeId('run', 4)])
+    expect(second.pagination).toMatchObject({ returned: 1, hasMore: false, nextCursor: null })
+  })
+})
+
+describe('list evaluations: filters and sort', () => {
+  beforeEach(() => fake.addPrompt(PROMPT, many(24)))
+  const all = (): Evaluation[] => fake.evaluations(PROMPT)
+  const ids = (evaluations: Evaluation[]): string[] => evaluations.map(e => e.runId).sort()
+
+  it('filters by status', async () => {
+    for (const status of EVALUATION_STATUSES) {
+      const page = await list(PROMPT, { status, limit: 200 })
+      expect(page.evaluations.length).toBe(4)
+      expect(ids(page.evaluations)).toEqual(ids(all().filter(e => e.status === status)))
+    }
+  })
+
+  it('filters by evaluatorId and datasetId, together with status', async () => {
+    const byEvaluator = await list(PROMPT, { evaluatorId: EVALUATOR_B, limit: 200 })
+    expect(ids(byEvaluator.evaluations)).toEqual(
+      ids(all().filter(e => e.evaluatorId === EVALUATOR_B))
+    )
+    const byDataset = await list(PROMPT, { datasetId: DATASET_B, limit: 200 })
+    expect(ids(byDataset.evaluations)).toEqual(ids(all().filter(e => e.datasetId === DATASET_B)))
+    const combined = await list(PROMPT, {
+      evaluatorId: EVALUATOR_A,
+      datasetId: DATASET_A,
+      status: 'completed',
+      limit: 200
+    })
+    const expected = all().filter(
+      e => e.evaluatorId === EVALUATOR_A && e.datasetId === DATASET_A && e.status === 'completed'
+    )
+    expect(expected.length).toBeGreaterThan(0)
+    expect(ids(combined.evaluations)).toEqual(ids(expected))
+  })
+
+  it('filters on timeline.submittedAt: createdAfter inclusive, createdBefore exclusive', async () => {
+    const page = await list(PROMPT, {
+      createdAfter: T0 + 5 * 60_000,
+      createdBefore: T0 + 9 * 60_000,
+      limit: 200
+    })
+    expect(page.evaluations.map(e => e.timeline.submittedAt).sort()).toEqual([
+      T0 + 5 * 60_000,
+      T0 + 6 * 60_000,
+      T0 + 7 * 60_000,
+      T0 + 8 * 60_000
+    ])
+    expect((await list(PROMPT, { createdAfter: 0, limit: 200 })).evaluations).toHaveLength(24)
+  })
+
+  it('sorts by createdAt descending by default, ascending on request', async () => {
+    const times = (page: Page): number[] => page.evaluations.map(e => e.timeline.submittedAt)
+    const byTime = all().map(e => e.timeline.submittedAt)
+    const ascending = [...byTime].sort((a, b) => a - b)
+    expect(times(await list(PROMPT, { limit: 200 }))).toEqual([...ascending].reverse())
+    expect(times(await list(PROMPT, { limit: 200, sort: 'createdAt:desc' }))).toEqual(
+      [...ascending].reverse()
+    )
+    expect(times(await list(PROMPT, { limit: 200, sort: 'createdAt:asc' }))).toEqual(ascending)
+  })
+})
+
+describe('cancel and get one', () => {
+  const running = makeEvaluation({ n: 1, status: 'running' })
+  const queued = makeEvaluation({ n: 2, status: 'queued' })
+  const completed = makeEvaluation({ n: 3, status: 'completed' })
+  beforeEach(() => fake.addPrompt(PROMPT, [running, queued, completed]))
+  const cancel = (promptId: string, runId: string): Promise<Response> =>
+    call(`/prompts/${promptId}/evaluations/${runId}/cancel`, { method: 'POST' })
+
+  it('sets a running or queued evaluation to cancelling and answers it, then 409 on a second cancel', async () => {
+    for (const evaluation of [running, queued]) {
+      const response = await cancel(PROMPT, evaluation.runId)
+      expect(response.status).toBe(200)
+      const body = (await response.json()) as Evaluation
+      expect(evaluationSchema.parse(body)).toEqual({ ...evaluation, status: 'cancelling' })
+      expect(fake.evaluations(PROMPT).find(e => e.runId === evaluation.runId)?.status).toBe(
+        'cancelling'
+      )
+      expect(await errorOf(await cancel(PROMPT, evaluation.runId))).toEqual({
+        status: 409,
+        code: 'CONFLICT',
+        message: 'Evaluation is already cancelling.'
+      })
+    }
+  })
+
+  it('answers 409 naming the status for a finished evaluation', async () => {
+    expect(await errorOf(await cancel(PROMPT, completed.runId))).toMatchObject({
+      status: 409,
+      message: 'Evaluation is already completed.'
+    })
+  })
+
+  it('answers 404 for an unknown prompt or evaluation and 400 for IDs of the wrong length', async () => {
+    expect(await errorOf(await cancel(OTHER_PROMPT, running.runId))).toMatchObject({
+      status: 404,
+      message: 'Prompt not found.'
+    })
+    expect(await errorOf(await cancel(PROMPT, fakeId('run', 99)))).toMatchObject({
+      status: 404,
+      message: 'Evaluation not found.'
+    })
+    const short = await errorOf(await cancel(PROMPT, 'r'.repeat(19)))
+    expect(short).toMatchObject({ status: 400, code: 'BAD_REQUEST' })
+    expect(short.message).toContain('evaluationId')
+    const long = await errorOf(await cancel('p'.repeat(81), running.runId))
+    expect(long.message).toContain('promptId')
+  })
+
+  it('answers one evaluation on GET /prompts/{promptId}/evaluations/{evaluationId}', async () => {
+    const response = await call(`/prompts/${PROMPT}/evaluations/${completed.runId}`)
+    expect(await response.json()).toEqual(completed)
+    expect((await call(`/prompts/${PROMPT}/evaluations/${fakeId('run', 9)}`)).status).toBe(404)
+  })
+
+  it('moves an evaluation along with updateEvaluation', async () => {
+    fake.updateEvaluation(PROMPT, running.runId, { status: 'completed' })
+    expect((await cancel(PROMPT, running.runId)).status).toBe(409)
+  })
+})
+
+describe('faults', () => {
+  beforeEach(() => fake.addPrompt(PROMPT, many(3)))
+
+  it('answers an injected status with its headers and an Adaline error body', async () => {
+    fake.inject({ status: 429, headers: { 'retry-after': '1' } })
+    const response = await call(listPath(PROMPT))
+    expect(response.headers.get('retry-after')).toBe('1')
+    expect(await errorOf(response)).toMatchObject({ status: 429, code: 'RATE_LIMIT_EXCEEDED' })
+    await list(PROMPT) // used up
+  })
+
+  it('hits `times` matching requests, then the request is served normally; Infinity never runs out', async () => {
+    fake.inject({ status: 503, times: 2 })
+    const statuses: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const response = await call(listPath(PROMPT))
+      statuses.push(response.status)
+      await response.arrayBuffer()
+    }
+    expect(statuses).toEqual([503, 503, 200])
+    fake.inject({ status: 500, times: Infinity })
+    for (let i = 0; i < 5; i++) expect((await call(listPath(PROMPT))).status).toBe(500)
+    expect(fake.pendingFaults).toBe(1)
+  })
+
+  it('matches on method and on the full pathname (substring or RegExp), first injected first', async () => {
+    const runId = fake.evaluations(PROMPT)[0]!.runId
+    fake.inject({ method: 'POST', status: 502 })
+    fake.inject({ path: /\/cancel$/, status: 504 })
+    fake.inject({ path: `/v2/prompts/${PROMPT}/evaluations`, status: 500 })
+    // GET list skips the POST-only fault and the /cancel one
+    expect((await call(listPath(PROMPT))).status).toBe(500)
+    // POST cancel: the first matching fault wins
+    const cancelPath = `/prompts/${PROMPT}/evaluations/${runId}/cancel`
+    expect((await call(cancelPath, { method: 'POST' })).status).toBe(502)
+    expect((await call(cancelPath, { method: 'POST' })).status).toBe(504)
+    expect(fake.pendingFaults).toBe(0)
+  })
+
+  it('applies before auth, so a request without a key can be faulted', async () => {
+    fake.inject({ status: 503 })
+    const response = await fetch(`${fake.url}${listPath(PROMPT)}`)
+    expect(response.status).toBe(503)
+    await response.arrayBuffer()
+  })
+
+  it('sends a string body raw, so a malformed JSON answer can be served', async () => {
+    fake.inject({ status: 200, body: '{"evaluations": [' })
+    const response = await call(listPath(PROMPT))
+    expect(response.headers.get('content-type')).toContain('application/json')
+    expect(await response.text()).toBe('{"evaluations": [')
+    fake.inject({ body: { evaluations: 'nope' } })
+    const second = await call(listPath(PROMPT))
+    expect(second.status).toBe(200)
+    expect(await second.json()).toEqual({ evaluations: 'nope' })
+  })
+
+  it('sends a redirect with its Location header', async () => {
+    fake.inject({ status: 307, headers: { location: 'http://127.0.0.1:9/v2/elsewhere' } })
+    const response = await call(listPath(PROMPT), { redirect: 'manual' })
+    expect(response.status).toBe(307)
+    expect(response.headers.get('location')).toBe('http://127.0.0.1:9/v2/elsewhere')
+  })
+
+  it('resets the connection without answering', async () => {
+    fake.inject({ reset: true })
+    const error = await call(listPath(PROMPT)).then(
+      () => undefined,
+      (e: unknown) => e as Error & { cause?: { code?: string } }
+    )
+    expect(error?.message).toBe('fetch failed')
+    expect(['ECONNRESET', 'UND_ERR_SOCKET']).toContain(error?.cause?.code)
+  })
+
+  it('hangs without answering until the server closes', async () => {
+    fake.inject({ hang: true })
+    let settled = false
+    const pending = call(listPath(PROMPT)).finally(() => {
+      settled = true
+    })
+    await waitFor(() => fake.requests.length === 1)
+    await new Promise(r => setTimeout(r, 50))
+    expect(settled).toBe(false)
+    await fake.close()
+    await expect(pending).rejects.toThrow('fetch failed')
+  })
+
+  it('delays the answer by delayMs, then serves normally when no status is given', async () => {
+    fake.inject({ delayMs: 120 })
+    const started = Date.now()
+    const page = await list(PROMPT)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(110)
+    expect(page.evaluations).toHaveLength(3)
+    fake.inject({ delayMs: 50, status: 500 })
+    const started2 = Date.now()
+    expect((await call(listPath(PROMPT))).status).toBe(500)
+    expect(Date.now() - started2).toBeGreaterThanOrEqual(45)
+  })
+})
+
+describe('bookkeeping', () => {
+  it('records every request with method, path, query, headers and body', async () => {
+    fake.addPrompt(PROMPT, [makeEvaluation({ n: 1, status: 'running' })])
+    await list(PROMPT, { status: 'running', limit: 5 })
+    const response = await call(`/prompts/${PROMPT}/evaluations/${fakeId('run', 1)}/cancel`, {
+      method: 'POST',
+      body: '{"reason":"superseded"}',
+      headers: { 'content-type': 'application/json' }
+    })
+    await response.arrayBuffer()
+    const [get, post] = fake.requests
+    expect(get).toMatchObject({
+      method: 'GET',
+      path: `/v2/prompts/${PROMPT}/evaluations`,
+      body: ''
+    })
+    expect(get!.query.get('status')).toBe('running')
+    expect(get!.query.get('limit')).toBe('5')
+    expect(get!.headers.authorization).toBe(`Bearer ${fake.apiKey}`)
+    expect(post).toMatchObject({ method: 'POST', body: '{"reason":"superseded"}' })
+    fake.clearRequests()
+    expect(fake.requests).toEqual([])
+  })
+
+  it('counts peak requests in flight and the time spent serving them, latency included', async () => {
+    const slow = await FakeAdaline.start({ latencyMs: 60 })
+    try {
+      slow.addPrompt(PROMPT, many(3))
+      await Promise.all(
+        Array.from({ length: 5 }, async () => {
+          const response = await fetch(`${slow.url}${listPath(PROMPT)}`, {
+            headers: { authorization: `Bearer ${slow.apiKey}` }
+          })
+          expect(response.status).toBe(200)
+          await response.arrayBuffer()
+        })
+      )
+      expect(slow.peakInFlight).toBe(5)
+      expect(slow.servingMs).toBeGreaterThanOrEqual(5 * 55)
+      const one = await fetch(`${slow.url}${listPath(PROMPT)}`, {
+        headers: { authorization: `Bearer ${slow.apiKey}` }
+      })
+      await one.arrayBuffer()
+      expect(slow.peakInFlight).toBe(5)
+    } finally {
+      await slow.close()
+    }
+  })
+
+  it('rejects invalid or duplicate evaluations when they are added', () => {
+    const bad = { ...makeEvaluation({ n: 1 }), runId: 'short' }
+    expect(() => fake.addPrompt(PROMPT, [bad])).toThrow('invalid evaluation')
+    fake.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    expect(() => fake.addEvaluations(PROMPT, [makeEvaluation({ n: 1 })])).toThrow('duplicate')
+  })
+})
+
+describe('data helpers', () => {
+  it('fakeId is deterministic, distinct and 20..80 characters', () => {
+    expect(fakeId('prm', 1)).toBe('prm_00000000000000000001')
+    expect(fakeId('prm', 1)).toBe(fakeId('prm', 1))
+    expect(fakeId('prm', 1)).not.toBe(fakeId('prm', 2))
+    expect(fakeId('', 0).length).toBeGreaterThanOrEqual(20)
+    expect(() => fakeId('k'.repeat(60), 1)).toThrow()
+  })
+
+  it('makeEvaluation builds a valid evaluation for every status, consistent with it', () => {
+    for (const status of EVALUATION_STATUSES) {
+      const evaluation = makeEvaluation({ status })
+      expect(evaluationSchema.safeParse(evaluation).success).toBe(true)
+      expect(evaluation.timeline.startedAt === null).toBe(status === 'queued')
+      expect(evaluation.timeline.finishedAt !== null).toBe(
+        ['completed', 'failed', 'cancelled'].includes(status)
+      )
+    }
+    expect(makeEvaluation({ status: 'completed' }).progress.percent).toBe(100)
+  })
+
+  it('makeEvaluation merges progress, metrics and timeline over the defaults', () => {
+    const evaluation = makeEvaluation({
+      n: 7,
+      pass: 5,
+      fail: 2,
+      metrics: { totalCost: 0.0421 },
+      timeline: { submittedAt: 123 },
+      progress: { failedRows: 1 }
+    })
+    expect(evaluation.runId).toBe(fakeId('run', 7))
+    expect(evaluation.metrics).toMatchObject({ passRuns: 5, failRuns: 2, totalCost: 0.0421 })
+    expect(evaluation.metrics.totalTokenCount).toBeGreaterThan(0)
+    expect(evaluation.timeline.submittedAt).toBe(123)
+    expect(evaluation.timeline.startedAt).toBeGreaterThan(123)
+    expect(evaluation.progress).toMatchObject({ failedRows: 1, totalRows: 9, percent: 100 })
+  })
+
+  it('sampleWorkspace has 2 prompts, 2 evaluators, 1 dataset and ~12 valid evaluations in every status', async () => {
+    const now = Date.now()
+    const workspace = sampleWorkspace(now)
+    expect(workspace).toHaveLength(2)
+    const evaluations = workspace.flatMap(p => p.evaluations)
+    expect(evaluations).toHaveLength(12)
+    for (const e of evaluations) expect(evaluationSchema.safeParse(e).success).toBe(true)
+    expect(new Set(evaluations.map(e => e.status))).toEqual(new Set(EVALUATION_STATUSES))
+    expect(new Set(evaluations.map(e => e.evaluatorId)).size).toBe(2)
+    expect(new Set(evaluations.map(e => e.datasetId)).size).toBe(1)
+    expect(new Set(evaluations.map(e => e.runId)).size).toBe(12)
+    expect(evaluations.every(e => e.timeline.submittedAt <= now)).toBe(true)
+    expect(evaluations.some(e => e.metrics.unknownRuns > 0)).toBe(true)
+    expect(sampleWorkspace(now)).toEqual(workspace)
+    for (const { promptId, evaluations: items } of workspace) fake.addPrompt(promptId, items)
+    const page = await list(workspace[0]!.promptId)
+    expect(page.evaluations).toHaveLength(workspace[0]!.evaluations.length)
+  })
+})

@@ -1,0 +1,128 @@
+import { getOctokit } from '@actions/github'
+import { FakeGitHub } from '../../test-support/fake-github.js'
+
+const BASE = 'a'.repeat(40)
+const HEAD = 'b'.repeat(40)
+
+let github: FakeGitHub
+
+beforeEach(async () => {
+  github = await FakeGitHub.start()
+})
+
+afterEach(async () => {
+  await github.close()
+})
+
+function get(path: string, headers: Record<string, string> = { authorization: 'token t' }) {
+  return fetch(`${github.url}${path}`, { headers })
+}
+
+describe('FakeGitHub', () => {
+  it('serves its API root without a trailing slash', () => {
+    expect(github.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+  })
+
+  it('answers 401 "Requires authentication" without an authorization header', async () => {
+    github.compare.set(`octo/repo:${BASE}...${HEAD}`, { status: 'ahead' })
+    const response = await get(`/repos/octo/repo/compare/${BASE}...${HEAD}`, {})
+    expect(response.status).toBe(401)
+    expect(await response.json()).toMatchObject({ message: 'Requires authentication' })
+  })
+
+  it('answers a compare with status, ahead_by, behind_by, total_commits, commits and files', async () => {
+    const cases = [
+      ['ahead', 1, 0],
+      ['behind', 0, 1],
+      ['diverged', 1, 1],
+      ['identical', 0, 0]
+    ] as const
+    for (const [status, ahead, behind] of cases) {
+      github.compare.set(`octo/repo:${BASE}...${HEAD}`, { status })
+      const response = await get(`/repos/octo/repo/compare/${BASE}...${HEAD}`)
+      expect(response.status).toBe(200)
+      expect(await response.json()).toMatchObject({
+        status,
+        ahead_by: ahead,
+        behind_by: behind,
+        total_commits: ahead,
+        commits: [],
+        files: []
+      })
+    }
+  })
+
+  it('answers a commit with its author and committer dates', async () => {
+    github.commits.set(`octo/repo:${HEAD}`, {
+      authorDate: '2026-01-02T03:04:05Z',
+      committerDate: '2026-01-03T00:00:00Z'
+    })
+    const response = await get(`/repos/octo/repo/commits/${HEAD}`)
+    expect(await response.json()).toMatchObject({
+      sha: HEAD,
+      commit: {
+        author: { date: '2026-01-02T03:04:05Z' },
+        committer: { date: '2026-01-03T00:00:00Z' }
+      }
+    })
+  })
+
+  it('answers a number entry with that HTTP status', async () => {
+    github.compare.set(`octo/repo:${BASE}...${HEAD}`, 500)
+    github.commits.set(`octo/repo:${HEAD}`, 403)
+    expect((await get(`/repos/octo/repo/compare/${BASE}...${HEAD}`)).status).toBe(500)
+    expect((await get(`/repos/octo/repo/commits/${HEAD}`)).status).toBe(403)
+  })
+
+  it('answers 404 Not Found for unknown keys and routes', async () => {
+    for (const path of [
+      `/repos/octo/repo/compare/${BASE}...${HEAD}`,
+      `/repos/octo/other/commits/${HEAD}`,
+      `/repos/octo/repo/compare/${BASE}`,
+      '/user'
+    ]) {
+      const response = await get(path)
+      expect(response.status).toBe(404)
+      expect(await response.json()).toMatchObject({ message: 'Not Found' })
+    }
+  })
+
+  it('records every request with method, path and headers', async () => {
+    await (await get('/repos/octo/repo/commits/x', { authorization: 'token abc' })).arrayBuffer()
+    expect(github.requests).toEqual([
+      expect.objectContaining({
+        method: 'GET',
+        path: '/repos/octo/repo/commits/x',
+        headers: expect.objectContaining({ authorization: 'token abc' })
+      })
+    ])
+  })
+
+  it("works with @actions/github's Octokit (compareCommitsWithBasehead, getCommit)", async () => {
+    github.compare.set(`octo/repo:${BASE}...${HEAD}`, { status: 'diverged', aheadBy: 2 })
+    github.commits.set(`octo/repo:${BASE}`, {
+      authorDate: '2026-01-02T03:04:05Z',
+      committerDate: '2026-01-02T03:04:05Z'
+    })
+    github.compare.set('octo/repo:main...feature/x', { status: 'identical' })
+    const octokit = getOctokit('ghs_faketoken', { baseUrl: github.url })
+    const compare = await octokit.rest.repos.compareCommitsWithBasehead({
+      owner: 'octo',
+      repo: 'repo',
+      basehead: `${BASE}...${HEAD}`
+    })
+    expect(compare.data).toMatchObject({ status: 'diverged', ahead_by: 2, behind_by: 1 })
+    const branch = await octokit.rest.repos.compareCommitsWithBasehead({
+      owner: 'octo',
+      repo: 'repo',
+      basehead: 'main...feature/x'
+    })
+    expect(branch.data.status).toBe('identical')
+    const commit = await octokit.rest.repos.getCommit({ owner: 'octo', repo: 'repo', ref: BASE })
+    expect(commit.data.commit.committer?.date).toBe('2026-01-02T03:04:05Z')
+    await expect(
+      octokit.rest.repos.getCommit({ owner: 'octo', repo: 'repo', ref: HEAD })
+    ).rejects.toMatchObject({ status: 404 })
+    expect(github.requests[0]?.headers.authorization).toBe('token ghs_faketoken')
+  })
+})

@@ -1,0 +1,241 @@
+/**
+ * The one HTTP transport to Adaline: node-fetch with a per-attempt timeout, retries with
+ * exponential backoff and full jitter (Retry-After honoured), a total deadline, same-origin
+ * redirects only, and errors that name the endpoint and say what to do. The key goes only to
+ * the API's own origin.
+ */
+import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
+import type { z } from 'zod'
+import { describeIssue, errorBodySchema } from './schema.js'
+
+export interface HttpOptions {
+  baseUrl: URL
+  apiKey: string
+  /** per attempt */
+  timeoutMs?: number
+  /** attempts in all, the first included */
+  maxAttempts?: number
+  baseDelayMs?: number
+  maxDelayMs?: number
+  /** no retry starts after this long since the request began */
+  deadlineMs?: number
+  /** told of each retry, for the log */
+  onRetry?: (info: { endpoint: string; attempt: number; delayMs: number; reason: string }) => void
+  /** told of each 429, so concurrent work can slow down */
+  onThrottle?: () => void
+  random?: () => number
+  sleep?: (ms: number) => Promise<void>
+}
+
+export const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504]
+const MAX_REDIRECTS = 5
+
+/** An API call that failed for good: status (if any), the API's code and message, the endpoint. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly endpoint: string,
+    readonly status?: number,
+    readonly code?: string
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+}
+
+export interface RequestSpec<T> {
+  method: 'GET' | 'POST'
+  /** path below the base URL, IDs already encoded, e.g. /prompts/abc/evaluations */
+  path: string
+  query?: Record<string, string | number | undefined>
+  /** the answer's shape; a wrong shape is an ApiError that names the field */
+  schema: z.ZodType<T>
+  /** what a 404 means here, e.g. "prompt abc was not found; check the prompt-id input" */
+  notFound?: string
+}
+
+export type Http = <T>(spec: RequestSpec<T>) => Promise<T>
+
+export function createHttp(options: HttpOptions): Http {
+  const {
+    baseUrl,
+    apiKey,
+    timeoutMs = 30_000,
+    maxAttempts = 5,
+    baseDelayMs = 1_000,
+    maxDelayMs = 60_000,
+    deadlineMs = 300_000,
+    random = Math.random,
+    sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
+  } = options
+  const root = baseUrl.href.replace(/\/+$/, '')
+
+  return async function request<T>(spec: RequestSpec<T>): Promise<T> {
+    const endpoint = `${spec.method} ${spec.path}`
+    const url = new URL(root + spec.path)
+    for (const [key, value] of Object.entries(spec.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value))
+    }
+    const started = Date.now()
+    for (let attempt = 1; ; attempt += 1) {
+      let retry: { reason: string; retryAfterMs?: number; error: ApiError }
+      try {
+        const response = await send(url, spec.method, apiKey, timeoutMs, endpoint)
+        if (response.ok) return await parseBody(response, spec, endpoint)
+        const failure = await toApiError(response, spec, endpoint)
+        if (response.status === 429) options.onThrottle?.()
+        if (!RETRYABLE_STATUSES.includes(response.status)) throw failure
+        retry = {
+          reason: `HTTP ${response.status}`,
+          retryAfterMs: retryAfter(response.headers.get('retry-after')),
+          error: failure
+        }
+      } catch (error) {
+        if (error instanceof ApiError) throw error
+        const reason = networkReason(error)
+        if (!reason) throw error
+        retry = {
+          reason,
+          error: new ApiError(
+            `${endpoint} failed: ${reason}. Check base-url and the runner's network.`,
+            endpoint
+          )
+        }
+      }
+      const backoff = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1))
+      const delayMs = retry.retryAfterMs ?? backoff
+      const elapsed = Date.now() - started
+      if (attempt >= maxAttempts || elapsed + delayMs > deadlineMs) {
+        const tries = `${attempt} attempt${attempt > 1 ? 's' : ''}`
+        throw new ApiError(
+          `${retry.error.message} (gave up after ${tries})`,
+          endpoint,
+          retry.error.status,
+          retry.error.code
+        )
+      }
+      options.onRetry?.({ endpoint, attempt, delayMs, reason: retry.reason })
+      await sleep(delayMs)
+    }
+  }
+}
+
+/** One attempt, following same-origin redirects only: the key never leaves the API's origin. */
+async function send(
+  url: URL,
+  method: string,
+  apiKey: string,
+  timeoutMs: number,
+  endpoint: string
+): Promise<Response> {
+  let target = url
+  for (let hop = 0; ; hop += 1) {
+    const init: RequestInit = {
+      method,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        accept: 'application/json',
+        'user-agent': 'adaline-evals-action'
+      }
+    }
+    const response = await fetch(target.href, init)
+    if (response.status < 300 || response.status >= 400 || response.status === 304) return response
+    const location = response.headers.get('location')
+    if (!location) return response
+    const next = new URL(location, target)
+    if (next.origin !== url.origin) {
+      throw new ApiError(
+        `${endpoint} redirected to another origin (${next.origin}); not following it with the API key. Check base-url.`,
+        endpoint,
+        response.status
+      )
+    }
+    if (hop >= MAX_REDIRECTS)
+      throw new ApiError(`${endpoint} redirected too many times`, endpoint, response.status)
+    target = next
+  }
+}
+
+async function parseBody<T>(
+  response: Response,
+  spec: RequestSpec<T>,
+  endpoint: string
+): Promise<T> {
+  const text = await response.text()
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw new ApiError(
+      `${endpoint} answered ${response.status} with a body that is not JSON`,
+      endpoint,
+      response.status
+    )
+  }
+  const parsed = spec.schema.safeParse(body)
+  if (!parsed.success) {
+    throw new ApiError(
+      `${endpoint} answered in an unexpected shape: ${describeIssue(parsed.error, 'body')}`,
+      endpoint,
+      response.status
+    )
+  }
+  return parsed.data
+}
+
+async function toApiError<T>(
+  response: Response,
+  spec: RequestSpec<T>,
+  endpoint: string
+): Promise<ApiError> {
+  const text = await response.text().catch(() => '')
+  let code: string | undefined
+  let message: string | undefined
+  try {
+    const parsed = errorBodySchema.safeParse(JSON.parse(text))
+    if (parsed.success) {
+      const error = parsed.data.error
+      if (typeof error === 'string') message = error
+      else ({ code, message } = error)
+    }
+  } catch {
+    // not JSON: the status says enough
+  }
+  const said = [code, message].filter(Boolean).join(': ')
+  const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`
+  return new ApiError(
+    `${head}${said.endsWith('.') ? '' : '.'} ${hint(response.status, spec)}`.trim(),
+    endpoint,
+    response.status,
+    code
+  )
+}
+
+function hint<T>(status: number, spec: RequestSpec<T>): string {
+  if (status === 401)
+    return 'The api-key input is missing or wrong: use a workspace API key from Adaline.'
+  if (status === 403) return "The api-key input has no access to this: check the key's workspace."
+  if (status === 404) return spec.notFound ?? 'Not found: check base-url.'
+  if (status === 429) return "Adaline's rate limit for the workspace was reached; try again later."
+  if (status >= 500) return 'Adaline had a server error; try again later.'
+  return ''
+}
+
+/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or unreadable. */
+export function retryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value == null || value.trim() === '') return undefined
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value) * 1000
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/** Why a request failed on the network, if it did (as opposed to a bug in our code). */
+function networkReason(error: unknown): string | undefined {
+  if (error instanceof FetchError)
+    return error.code ? `network error ${error.code}` : `network error: ${error.message}`
+  const name = (error as { name?: string })?.name
+  if (name === 'TimeoutError' || name === 'AbortError') return 'no answer in time'
+  return undefined
+}

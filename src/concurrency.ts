@@ -1,0 +1,47 @@
+/**
+ * A bound on requests in flight that can be lowered while work runs: a rate limit (429) halves it,
+ * so concurrent cancels back off for the rest of the run instead of hammering the API.
+ */
+export class AdaptiveLimit {
+  private active = 0
+  private readonly waiting: (() => void)[] = []
+  private peakActive = 0
+
+  constructor(private current: number) {}
+
+  get limit(): number {
+    return this.current
+  }
+
+  /** The most tasks that ran at once. */
+  get peak(): number {
+    return this.peakActive
+  }
+
+  /** Halves the bound (at least 1). */
+  halve(): void {
+    this.current = Math.max(1, Math.floor(this.current / 2))
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    while (this.active >= this.current)
+      await new Promise<void>(resolve => this.waiting.push(resolve))
+    this.active += 1
+    this.peakActive = Math.max(this.peakActive, this.active)
+    try {
+      return await task()
+    } finally {
+      this.active -= 1
+      this.waiting.shift()?.()
+    }
+  }
+}
+
+/** Runs `task` on every item within the bound; results keep the items' order. */
+export function mapWithin<T, R>(
+  limit: AdaptiveLimit,
+  items: readonly T[],
+  task: (item: T) => Promise<R>
+): Promise<R[]> {
+  return Promise.all(items.map(item => limit.run(() => task(item))))
+}

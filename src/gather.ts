@@ -1,0 +1,86 @@
+/**
+ * Runs the planned listings and streams every page into what the run needs: counts by status,
+ * the judged set and the superseded candidates. Evaluations are not kept beyond that, so memory
+ * stays bounded by the judged set however long the listing. Any listing error propagates: no
+ * verdict and no cancel is ever made from a partial listing.
+ */
+import type { AdalineClient, ListFilters } from './adaline/client.js'
+import type { EvaluationStatus } from './adaline/schema.js'
+import { AdaptiveLimit, mapWithin } from './concurrency.js'
+import type { Listing } from './plan.js'
+import type { Scope } from './policy.js'
+import { JudgedSetBuilder, isSuperseded, type Listed, type SupersedeRule } from './select.js'
+
+export interface Gathered {
+  /** distinct evaluations matched by the filters (judging listings only) */
+  listedCount: number
+  listedByStatus: Partial<Record<EvaluationStatus, number>>
+  /** newest first */
+  judged: Listed[]
+  /** in listing order, each once */
+  superseded: Listed[]
+  pages: number
+}
+
+export interface GatherOptions {
+  scope: Scope
+  rule?: SupersedeRule
+  limit: AdaptiveLimit
+  log: (message: string) => void
+}
+
+export async function gather(
+  client: AdalineClient,
+  listings: Listing[],
+  options: GatherOptions
+): Promise<Gathered> {
+  const { rule, log } = options
+  const judged = new JudgedSetBuilder(options.scope)
+  const listed = new Set<string>()
+  const listedByStatus: Partial<Record<EvaluationStatus, number>> = {}
+  const superseded = new Map<string, Listed>()
+  let pages = 0
+
+  await mapWithin(options.limit, listings, async listing => {
+    const label = describeListing(listing)
+    let count = 0
+    for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
+      pages += 1
+      count += page.items.length
+      for (const { evaluation, raw } of page.items) {
+        const item: Listed = { promptId: listing.promptId, evaluation, raw }
+        if (listing.judge && !listed.has(evaluation.runId)) {
+          listed.add(evaluation.runId)
+          listedByStatus[evaluation.status] = (listedByStatus[evaluation.status] ?? 0) + 1
+        }
+        if (rule && isSuperseded(item, rule)) {
+          if (!superseded.has(evaluation.runId)) superseded.set(evaluation.runId, item)
+        } else if (listing.judge) {
+          judged.add(item)
+        }
+      }
+      log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`)
+    }
+  })
+
+  // Something listed as superseded under one status may have been judged under another.
+  const judgedItems = judged.result().filter(item => !superseded.has(item.evaluation.runId))
+  return {
+    listedCount: listed.size,
+    listedByStatus,
+    judged: judgedItems,
+    superseded: [...superseded.values()],
+    pages
+  }
+}
+
+function describeListing({ promptId, filters, judge }: Listing): string {
+  const parts = Object.entries(filters as Record<keyof ListFilters, unknown>)
+    .filter(([, value]) => value !== undefined)
+    .map(
+      ([key, value]) =>
+        `${key}=${key.startsWith('created') ? new Date(value as number).toISOString() : value}`
+    )
+  const purpose = judge ? '' : ' (in flight, to find superseded)'
+  return `prompt ${promptId}${parts.length ? ` [${parts.join(' ')}]` : ''}${purpose}`
+}

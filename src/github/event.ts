@@ -1,0 +1,195 @@
+/**
+ * What the triggering event says about superseded evaluations: did a new commit (or a force-push)
+ * arrive, and when at the earliest. Pure: the GitHub API's answers come in as `Lookups`.
+ */
+import { readFileSync } from 'node:fs'
+
+export type CancelMode = 'never' | 'force-push' | 'new-commit'
+
+export interface GitHubEvent {
+  name: string
+  payload: Record<string, unknown>
+}
+
+/** Reads the event the runner describes in GITHUB_EVENT_NAME and GITHUB_EVENT_PATH. */
+export function readEvent(env: NodeJS.ProcessEnv): GitHubEvent {
+  const name = env.GITHUB_EVENT_NAME ?? ''
+  const path = env.GITHUB_EVENT_PATH
+  if (!path) return { name, payload: {} }
+  try {
+    const payload: unknown = JSON.parse(readFileSync(path, 'utf8'))
+    return { name, payload: isRecord(payload) ? payload : {} }
+  } catch (error) {
+    throw new Error(
+      `cannot read the event payload at GITHUB_EVENT_PATH (${path}): ${(error as Error).message}`
+    )
+  }
+}
+
+export interface CommitRef {
+  owner: string
+  repo: string
+  sha: string
+}
+
+/** Facts that only the GitHub API knows, asked for when the payload lacks them. */
+export interface LookupsNeeded {
+  /** is `base` an ancestor of `head`? (a synchronize under force-push mode) */
+  compare?: { owner: string; repo: string; base: string; head: string }
+  /** when was the new head committed? (a synchronize) */
+  headCommit?: CommitRef
+}
+
+export type Answer<T> = { value: T } | { error: string }
+
+export interface Lookups {
+  /** GitHub's compare status of base...head: 'ahead' means base is an ancestor of head */
+  compare?: Answer<'ahead' | 'behind' | 'diverged' | 'identical'>
+  /** author and committer dates of the head commit, Unix ms */
+  headCommitDates?: Answer<number[]>
+}
+
+export type SupersedeDecision =
+  { act: false; reason: string } | { act: true; cutoff: number; reason: string }
+
+const SYNC_EVENTS = ['pull_request', 'pull_request_target']
+
+function isSynchronize(event: GitHubEvent): boolean {
+  return SYNC_EVENTS.includes(event.name) && event.payload.action === 'synchronize'
+}
+
+/** The GitHub API questions the decision needs answered; none for most events. */
+export function lookupsNeeded(mode: CancelMode, event: GitHubEvent): LookupsNeeded {
+  if (mode === 'never' || !isSynchronize(event)) return {}
+  const repository = record(event.payload.repository)
+  const owner = text(record(repository.owner).login)
+  const repo = text(repository.name)
+  const base = text(event.payload.before)
+  const head =
+    text(event.payload.after) ?? text(record(record(event.payload.pull_request).head).sha)
+  if (!owner || !repo || !head) return {}
+  const needed: LookupsNeeded = { headCommit: { owner, repo, sha: head } }
+  if (mode === 'force-push' && base) needed.compare = { owner, repo, base, head }
+  return needed
+}
+
+/**
+ * Whether this run cancels superseded evaluations, and the cutoff: never later than the moment
+ * of the push, so the earliest time known for the new head. When in doubt, cancel nothing.
+ */
+export function decideSupersede(
+  mode: CancelMode,
+  event: GitHubEvent,
+  lookups: Lookups = {}
+): SupersedeDecision {
+  if (mode === 'never') return { act: false, reason: 'cancel-superseded is never' }
+  if (event.name === 'push') return decidePush(mode, event.payload)
+  if (isSynchronize(event)) return decideSynchronize(mode, event.payload, lookups)
+  const what = event.name ? `a ${event.name}${actionOf(event)} event` : 'this event'
+  return {
+    act: false,
+    reason: `${what} brings no new commit; only push and pull_request synchronize do`
+  }
+}
+
+function decidePush(mode: CancelMode, payload: Record<string, unknown>): SupersedeDecision {
+  if (payload.deleted === true) return { act: false, reason: 'the push deleted a ref' }
+  if (mode === 'force-push' && payload.forced !== true) {
+    return { act: false, reason: 'the push was not a force-push (cancel-superseded: force-push)' }
+  }
+  const times = [
+    isoTime(record(payload.head_commit).timestamp),
+    pushedAt(record(payload.repository).pushed_at)
+  ]
+  const what = payload.forced === true ? 'a force-push' : 'a push'
+  return withCutoff(
+    what,
+    times,
+    'the push payload has neither head_commit.timestamp nor repository.pushed_at'
+  )
+}
+
+function decideSynchronize(
+  mode: CancelMode,
+  payload: Record<string, unknown>,
+  lookups: Lookups
+): SupersedeDecision {
+  let what = 'a new commit on the pull request'
+  if (mode === 'force-push') {
+    const compare = lookups.compare
+    if (!compare) {
+      return {
+        act: false,
+        reason:
+          'cannot tell whether the pull request was force-pushed: the event lacks before/after'
+      }
+    }
+    if ('error' in compare) {
+      return {
+        act: false,
+        reason: `cannot tell whether the pull request was force-pushed: ${compare.error}`
+      }
+    }
+    if (compare.value === 'ahead' || compare.value === 'identical') {
+      return {
+        act: false,
+        reason: 'the pull request was not force-pushed (its old head is an ancestor of the new one)'
+      }
+    }
+    what = 'a force-push to the pull request'
+  }
+  const dates = lookups.headCommitDates
+  const times = [
+    ...(dates && 'value' in dates ? dates.value : []),
+    isoTime(record(payload.pull_request).updated_at)
+  ]
+  return withCutoff(
+    what,
+    times,
+    'neither the head commit date nor pull_request.updated_at is known'
+  )
+}
+
+function withCutoff(
+  what: string,
+  times: (number | undefined)[],
+  unknown: string
+): SupersedeDecision {
+  const known = times.filter((time): time is number => time !== undefined)
+  if (known.length === 0) return { act: false, reason: `cannot date ${what}: ${unknown}` }
+  const cutoff = Math.min(...known)
+  return {
+    act: true,
+    cutoff,
+    reason: `${what}; evaluations submitted before ${new Date(cutoff).toISOString()} are superseded`
+  }
+}
+
+function actionOf(event: GitHubEvent): string {
+  const action = text(event.payload.action)
+  return action ? ` (${action})` : ''
+}
+
+/** A push payload's repository.pushed_at is Unix seconds; other payloads use ISO 8601. */
+function pushedAt(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value * 1000
+  return isoTime(value)
+}
+
+export function isoTime(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(value)) return undefined
+  const time = Date.parse(value)
+  return Number.isNaN(time) ? undefined : time
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return isRecord(value) ? value : {}
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined
+}

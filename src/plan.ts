@@ -1,0 +1,54 @@
+/**
+ * Which listings to make. The API takes one status per request, and superseded candidates
+ * (queued or running, before the cutoff, whatever the status and created-after filters say)
+ * may need listings of their own; one listing serves both wherever it can. Pure.
+ */
+import { IN_FLIGHT, type EvaluationStatus } from './adaline/schema.js'
+import type { ListFilters } from './adaline/client.js'
+import type { Settings } from './inputs.js'
+import type { SupersedeRule } from './select.js'
+
+export interface Listing {
+  promptId: string
+  filters: ListFilters
+  /** true: its evaluations count as listed and may be judged; false: it only finds superseded ones */
+  judge: boolean
+}
+
+type PlanSettings = Pick<
+  Settings,
+  'promptIds' | 'evaluatorId' | 'datasetId' | 'statuses' | 'createdAfter'
+>
+
+export function planListings(settings: PlanSettings, rule: SupersedeRule | undefined): Listing[] {
+  const { evaluatorId, datasetId, createdAfter } = settings
+  const statuses: (EvaluationStatus | undefined)[] =
+    settings.statuses.length > 0 ? settings.statuses : [undefined]
+  const listings: Listing[] = []
+  for (const promptId of settings.promptIds) {
+    const covered = new Set<EvaluationStatus>()
+    for (const status of statuses) {
+      // Without a created-after filter this listing already holds the in-flight ones it matches.
+      const findsCandidates =
+        rule !== undefined &&
+        createdAfter === undefined &&
+        (status === undefined || IN_FLIGHT.includes(status))
+      if (findsCandidates) (status ? [status] : IN_FLIGHT).forEach(s => covered.add(s))
+      listings.push({
+        promptId,
+        filters: { status, evaluatorId, datasetId, createdAfter },
+        judge: true
+      })
+    }
+    if (!rule) continue
+    for (const status of IN_FLIGHT) {
+      if (covered.has(status)) continue
+      listings.push({
+        promptId,
+        filters: { status, evaluatorId, datasetId, createdBefore: rule.cutoff },
+        judge: false
+      })
+    }
+  }
+  return listings
+}

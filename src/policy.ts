@@ -1,0 +1,232 @@
+/** The gate policy: parsed from the `policy` input's YAML, then applied to the judged set. */
+import { parse as parseYaml } from 'yaml'
+import { EVALUATION_STATUSES, type Evaluation, type EvaluationStatus } from './adaline/schema.js'
+import type { Metrics } from './metrics.js'
+import { formatPercent, plainDecimal } from './report/format.js'
+
+export type Scope = 'latest' | 'all'
+
+/** Limits: a figure above a `max-` limit, or below a `min-` limit, breaks the gate. */
+export interface Limits {
+  'max-fail-runs'?: number
+  'max-unknown-runs'?: number
+  'max-failed-rows'?: number
+  'max-tokens'?: number
+  /** 0..1 */
+  'max-fail-rate'?: number
+  /** 0..1 */
+  'min-pass-rate'?: number
+  /** USD, summed over the judged set */
+  'max-cost'?: number
+  /** milliseconds per run */
+  'max-avg-latency'?: number
+}
+
+export interface Policy {
+  limits: Limits
+  /** Statuses a judged evaluation may be in; undefined when the policy does not say (→ completed). */
+  allowStatus?: EvaluationStatus[]
+  onEmpty: 'fail' | 'pass'
+  scope: Scope
+}
+
+export class PolicyError extends Error {}
+
+type Kind = 'count' | 'rate' | 'amount'
+const LIMIT_KINDS: Record<keyof Limits, Kind> = {
+  'max-fail-runs': 'count',
+  'max-unknown-runs': 'count',
+  'max-failed-rows': 'count',
+  'max-tokens': 'count',
+  'max-fail-rate': 'rate',
+  'min-pass-rate': 'rate',
+  'max-cost': 'amount',
+  'max-avg-latency': 'amount'
+}
+const SETTING_KEYS = ['allow-status', 'on-empty', 'scope'] as const
+const KNOWN_KEYS = [...Object.keys(LIMIT_KINDS), ...SETTING_KEYS]
+export const DEFAULT_ALLOW_STATUS: readonly EvaluationStatus[] = ['completed']
+
+/** Parses the policy YAML. Empty text is the empty policy: report only, gate skipped. */
+export function parsePolicy(text: string): Policy {
+  let document: unknown
+  try {
+    document = parseYaml(text)
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0]
+    throw new PolicyError(`is not valid YAML: ${reason}`)
+  }
+  const policy: Policy = { limits: {}, onEmpty: 'fail', scope: 'latest' }
+  if (document == null) return policy
+  if (typeof document !== 'object' || Array.isArray(document)) {
+    throw new PolicyError('must be a YAML mapping of rules, such as "max-fail-runs: 0"')
+  }
+  for (const [key, value] of Object.entries(document)) {
+    if (key in LIMIT_KINDS) {
+      const name = key as keyof Limits
+      policy.limits[name] = parseLimit(name, LIMIT_KINDS[name], value)
+    } else if (key === 'allow-status') {
+      policy.allowStatus = parseStatuses(value)
+    } else if (key === 'on-empty') {
+      policy.onEmpty = oneOf(key, value, ['fail', 'pass'])
+    } else if (key === 'scope') {
+      policy.scope = oneOf(key, value, ['latest', 'all'])
+    } else {
+      throw new PolicyError(`has an unknown key "${key}"; known keys: ${KNOWN_KEYS.join(', ')}`)
+    }
+  }
+  return policy
+}
+
+function parseLimit(key: string, kind: Kind, value: unknown): number {
+  if (kind === 'rate') {
+    const rate = parseRate(value)
+    if (rate === undefined) {
+      throw new PolicyError(`${key} must be a rate from 0 to 1 or a percentage such as "5%"`)
+    }
+    return rate
+  }
+  const number = typeof value === 'number' ? value : NaN
+  if (kind === 'count' && (!Number.isInteger(number) || number < 0)) {
+    throw new PolicyError(`${key} must be a whole number of 0 or more`)
+  }
+  if (!Number.isFinite(number) || number < 0) {
+    throw new PolicyError(`${key} must be a number of 0 or more`)
+  }
+  return number
+}
+
+function parseRate(value: unknown): number | undefined {
+  let rate: number | undefined
+  if (typeof value === 'number') rate = value
+  else if (typeof value === 'string') {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value)
+    if (match) rate = Number(match[1]) / 100
+  }
+  return rate !== undefined && rate >= 0 && rate <= 1 ? rate : undefined
+}
+
+function parseStatuses(value: unknown): EvaluationStatus[] {
+  const list = typeof value === 'string' ? value.split(',').map(s => s.trim()) : value
+  const known: readonly string[] = EVALUATION_STATUSES
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    !list.every(item => typeof item === 'string' && known.includes(item))
+  ) {
+    throw new PolicyError(`allow-status must be a list of: ${EVALUATION_STATUSES.join(', ')}`)
+  }
+  return [...new Set(list as EvaluationStatus[])]
+}
+
+function oneOf<T extends string>(key: string, value: unknown, options: readonly T[]): T {
+  if (typeof value === 'string' && (options as readonly string[]).includes(value)) return value as T
+  throw new PolicyError(`${key} must be one of: ${options.join(', ')}`)
+}
+
+/** Whether the policy sets anything to judge by; without rules the gate is skipped. */
+export function hasRules(policy: Policy): boolean {
+  return Object.keys(policy.limits).length > 0 || policy.allowStatus !== undefined
+}
+
+export interface BrokenRule {
+  rule: string
+  /** "fail-runs 7 > max-fail-runs 0" */
+  message: string
+}
+
+export interface Verdict {
+  gate: 'passed' | 'failed' | 'skipped'
+  broken: BrokenRule[]
+}
+
+/** Applies the policy to the judged evaluations and their totals. */
+export function judge(judged: readonly Evaluation[], metrics: Metrics, policy: Policy): Verdict {
+  if (!hasRules(policy)) return { gate: 'skipped', broken: [] }
+  if (judged.length === 0) {
+    return policy.onEmpty === 'pass'
+      ? { gate: 'passed', broken: [] }
+      : verdict([
+          {
+            rule: 'on-empty',
+            message:
+              'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass'
+          }
+        ])
+  }
+  const broken: BrokenRule[] = []
+  const { limits } = policy
+  const atMost = (rule: keyof Limits, figure: string, value: number, show = plainDecimal) => {
+    const limit = limits[rule]
+    if (limit !== undefined && value > limit) {
+      broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` })
+    }
+  }
+  atMost('max-fail-runs', 'fail-runs', metrics.failRuns)
+  atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns)
+  atMost('max-failed-rows', 'failed-rows', metrics.failedRows)
+  atMost('max-tokens', 'tokens', metrics.totalTokens)
+  atMost('max-cost', 'cost', metrics.totalCost)
+  rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>')
+  rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<')
+  if (limits['max-avg-latency'] !== undefined) {
+    if (metrics.avgLatency === null) {
+      broken.push(noRuns('max-avg-latency', 'avg-latency'))
+    } else
+      atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${plainDecimal(ms)} ms`)
+  }
+  const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS
+  const outside = judged.filter(evaluation => !allowed.includes(evaluation.status))
+  if (outside.length > 0) {
+    const listed = outside
+      .slice(0, 5)
+      .map(evaluation => `${evaluation.runId} is ${evaluation.status}`)
+      .join(', ')
+    const more = outside.length > 5 ? ` and ${outside.length - 5} more` : ''
+    broken.push({
+      rule: 'allow-status',
+      message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
+    })
+  }
+  return verdict(broken)
+}
+
+function rateRule(
+  broken: BrokenRule[],
+  rule: 'max-fail-rate' | 'min-pass-rate',
+  figure: string,
+  rate: number | null,
+  limit: number | undefined,
+  breaksWhen: '>' | '<'
+): void {
+  if (limit === undefined) return
+  if (rate === null) {
+    broken.push(noRuns(rule, figure))
+    return
+  }
+  if (breaksWhen === '>' ? rate > limit : rate < limit) {
+    broken.push({
+      rule,
+      message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
+    })
+  }
+}
+
+/** A rule that needs runs cannot be met by an evaluation set without any: fail closed. */
+function noRuns(rule: string, figure: string): BrokenRule {
+  return {
+    rule,
+    message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
+  }
+}
+
+/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
+function showRate(rate: number, limit?: number): string {
+  const rounded = formatPercent(rate, 2)
+  if (limit === undefined || rounded !== formatPercent(limit, 2)) return rounded
+  return `${plainDecimal(Number((rate * 100).toPrecision(15)))}%`
+}
+
+function verdict(broken: BrokenRule[]): Verdict {
+  return { gate: broken.length > 0 ? 'failed' : 'passed', broken }
+}

@@ -1,0 +1,64 @@
+/** The one place that turns numbers and API text into report text. */
+
+/** Drops binary floating-point noise from sums (0.1 + 0.2 → 0.3); integers are left exact. */
+export function tidy(value: number): number {
+  return Number.isInteger(value) ? value : Number(value.toPrecision(15))
+}
+
+/**
+ * A number as a plain decimal at full precision, for outputs that other steps parse:
+ * no exponent (1e-7 → "0.0000001"), no separators, no rounding beyond the float itself.
+ */
+export function plainDecimal(value: number): string {
+  if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`)
+  const text = String(value)
+  const match = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text)
+  if (!match) return text
+  const [, sign, lead, fraction = '', exp] = match
+  const digits = lead + fraction
+  const point = 1 + Number(exp)
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`
+}
+
+/** 1234567 → "1,234,567" for people; outputs use plainDecimal. */
+export function formatCount(value: number): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: 0 })
+}
+
+/** USD with enough digits that small per-evaluation costs don't read as $0.00. */
+export function formatCost(usd: number): string {
+  if (usd === 0) return '$0'
+  if (usd < 0.01) return `$${usd.toPrecision(2)}`
+  return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`
+}
+
+/** Milliseconds as "850 ms", "12.3 s", "4.2 min". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`
+  return `${(ms / 3_600_000).toFixed(1)} h`
+}
+
+/** A 0..1 rate as a percentage with at most `digits` decimals: 0.875 → "87.5%". */
+export function formatPercent(rate: number, digits = 1): string {
+  return `${Number((rate * 100).toFixed(digits))}%`
+}
+
+// Inline Markdown and HTML that API text could use to inject: emphasis, code, links, images, tags,
+// table cells, strikethrough, math. `@` (mentions) and `:` (autolinks) become entities.
+const INLINE_SPECIALS = /[\\`*_[\]<>&|!~$]/g
+const ENTITIES: Record<string, string> = { '@': '&#64;', ':': '&#58;' }
+
+/**
+ * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell
+ * or a line, on one line, and cut to `maxLength` so one hostile field cannot flood the report.
+ */
+export function escapeMarkdown(text: string, maxLength = 120): string {
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+  let value = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+  if (value.length > maxLength) value = value.slice(0, maxLength - 1) + '…'
+  return value.replace(INLINE_SPECIALS, '\\$&').replace(/[@:]/g, char => ENTITIES[char] ?? char)
+}

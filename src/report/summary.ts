@@ -1,0 +1,183 @@
+/**
+ * The job summary as Markdown: verdict first, then broken rules, the judged evaluations, totals,
+ * what was listed and what was cancelled. Pure; API text is escaped; the size stays under
+ * GitHub's 1 MiB summary limit on any input by capping the long tables.
+ */
+import type { CancelOutcome } from '../cancel.js'
+import type { Gathered } from '../gather.js'
+import type { SupersedeDecision } from '../github/event.js'
+import type { Metrics } from '../metrics.js'
+import { totals } from '../metrics.js'
+import type { Scope, Verdict } from '../policy.js'
+import { EVALUATION_STATUSES } from '../adaline/schema.js'
+import type { Listed } from '../select.js'
+import { escapeMarkdown, formatCost, formatCount, formatDuration, formatPercent } from './format.js'
+
+export interface RunReport {
+  promptIds: string[]
+  scope: Scope
+  dryRun: boolean
+  verdict: Verdict
+  metrics: Metrics
+  gathered: Gathered
+  decision: SupersedeDecision
+  cancel: CancelOutcome
+}
+
+/** GitHub refuses a step summary over 1 MiB; keep well below it. */
+export const SUMMARY_LIMIT_BYTES = 1_000_000
+const MAX_ROWS = 100
+const MAX_LISTED_IDS = 50
+
+export function buildSummary(report: RunReport, limitBytes = SUMMARY_LIMIT_BYTES): string {
+  for (let rows = MAX_ROWS; ; rows = Math.floor(rows / 2)) {
+    const text = render(report, rows)
+    if (Buffer.byteLength(text) <= limitBytes || rows === 0) return text
+  }
+}
+
+const HEADLINE: Record<Verdict['gate'], string> = {
+  passed: '✅ Adaline evals: gate passed',
+  failed: '❌ Adaline evals: gate failed',
+  skipped: '⏭️ Adaline evals: report only (the policy sets no rules)'
+}
+
+function render(report: RunReport, maxRows: number): string {
+  const { verdict, metrics, gathered } = report
+  const lines: string[] = [`## ${HEADLINE[verdict.gate]}`, '', oneLine(metrics), '']
+  if (verdict.broken.length > 0) {
+    lines.push('### Broken rules', '')
+    for (const broken of verdict.broken) lines.push(`- ${escapeMarkdown(broken.message, 400)}`)
+    lines.push('')
+  }
+  lines.push(`### Judged evaluations (scope: ${report.scope})`, '')
+  if (gathered.judged.length === 0) {
+    lines.push('No evaluation matched the filters.', '')
+  } else {
+    lines.push(...table(gathered.judged, metrics, maxRows, report.promptIds.length > 1), '')
+  }
+  lines.push('### Listed', '', listedLine(gathered), '')
+  lines.push('### Superseded evaluations', '', ...supersededLines(report), '')
+  return lines.join('\n')
+}
+
+function oneLine(metrics: Metrics): string {
+  if (metrics.evaluations === 0) return 'No evaluations judged.'
+  const parts = [
+    `**${formatCount(metrics.evaluations)}** evaluation(s) judged`,
+    `${formatCount(metrics.runs)} runs: ${formatCount(metrics.passRuns)} pass, ${formatCount(metrics.failRuns)} fail, ${formatCount(metrics.unknownRuns)} unknown`
+  ]
+  if (metrics.passRate !== null) parts.push(`pass rate **${formatPercent(metrics.passRate)}**`)
+  parts.push(`cost ${formatCost(metrics.totalCost)}`)
+  if (metrics.avgLatency !== null) parts.push(`${formatDuration(metrics.avgLatency)} per run`)
+  parts.push(`${formatCount(metrics.totalTokens)} tokens`)
+  return parts.join(' · ')
+}
+
+const HEADER = [
+  'Run',
+  'Evaluator',
+  'Dataset',
+  'Status',
+  'Progress',
+  'Pass',
+  'Fail',
+  'Unknown',
+  'Pass rate',
+  'Cost',
+  'Avg latency',
+  'Tokens'
+]
+
+function table(judged: Listed[], overall: Metrics, maxRows: number, showPrompt: boolean): string[] {
+  const header = showPrompt ? ['Prompt', ...HEADER] : HEADER
+  const rows = judged.slice(0, maxRows).map(item => {
+    const e = item.evaluation
+    const m = totals([e])
+    const cells = [
+      code(e.runId),
+      code(e.evaluatorId),
+      e.datasetId ? code(e.datasetId) : '—',
+      e.status,
+      `${e.progress.completedRows}/${e.progress.totalRows}${e.progress.failedRows ? ` (${e.progress.failedRows} failed)` : ''}`,
+      formatCount(m.passRuns),
+      formatCount(m.failRuns),
+      formatCount(m.unknownRuns),
+      m.passRate === null ? '—' : formatPercent(m.passRate),
+      formatCost(m.totalCost),
+      m.avgLatency === null ? '—' : formatDuration(m.avgLatency),
+      formatCount(m.totalTokens)
+    ]
+    return showPrompt ? [code(item.promptId), ...cells] : cells
+  })
+  const total = [
+    '**Total**',
+    '',
+    '',
+    '',
+    `${formatCount(overall.failedRows)} failed rows`,
+    `**${formatCount(overall.passRuns)}**`,
+    `**${formatCount(overall.failRuns)}**`,
+    `**${formatCount(overall.unknownRuns)}**`,
+    overall.passRate === null ? '—' : `**${formatPercent(overall.passRate)}**`,
+    `**${formatCost(overall.totalCost)}**`,
+    overall.avgLatency === null ? '—' : formatDuration(overall.avgLatency),
+    `**${formatCount(overall.totalTokens)}**`
+  ]
+  const out = [
+    row(header),
+    row(header.map(() => '---')),
+    ...rows.map(row),
+    row(showPrompt ? ['', ...total] : total)
+  ]
+  const hidden = judged.length - rows.length
+  if (hidden > 0)
+    out.push(
+      '',
+      `… and ${formatCount(hidden)} more evaluation(s) not shown; the totals and the \`evaluations\` output include them.`
+    )
+  return out
+}
+
+function listedLine({ listedCount, listedByStatus }: Gathered): string {
+  const byStatus = EVALUATION_STATUSES.filter(status => listedByStatus[status])
+    .map(status => `${status} ${formatCount(listedByStatus[status] ?? 0)}`)
+    .join(' · ')
+  return `${formatCount(listedCount)} evaluation(s) matched the filters${byStatus ? `: ${byStatus}` : '.'}`
+}
+
+function supersededLines({ decision, cancel, dryRun, gathered }: RunReport): string[] {
+  if (!decision.act) return [`Nothing cancelled: ${escapeMarkdown(decision.reason, 400)}.`]
+  const lines = [`${escapeMarkdown(decision.reason, 400)}.`, '']
+  if (gathered.superseded.length === 0) {
+    lines.push('No evaluation in flight was superseded.')
+    return lines
+  }
+  const verb = dryRun ? 'Would cancel (dry-run)' : 'Cancelled'
+  lines.push(
+    `${verb} ${cancel.cancelled.length} of ${gathered.superseded.length} superseded evaluation(s): ${idList(cancel.cancelled)}`
+  )
+  if (cancel.failed.length > 0) {
+    lines.push('', `Could not cancel ${cancel.failed.length}:`, '')
+    for (const failed of cancel.failed.slice(0, 20))
+      lines.push(`- ${code(failed.runId)}: ${escapeMarkdown(failed.message, 300)}`)
+    if (cancel.failed.length > 20) lines.push(`- … and ${cancel.failed.length - 20} more`)
+  }
+  lines.push('', 'Superseded evaluations are not judged.')
+  return lines
+}
+
+function idList(ids: string[]): string {
+  if (ids.length === 0) return 'none'
+  const shown = ids.slice(0, MAX_LISTED_IDS).map(code).join(', ')
+  return ids.length > MAX_LISTED_IDS ? `${shown} and ${ids.length - MAX_LISTED_IDS} more` : shown
+}
+
+/** An identifier from the API, escaped (IDs are at most 80 characters). */
+function code(id: string): string {
+  return escapeMarkdown(id, 80)
+}
+
+function row(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`
+}

@@ -1,0 +1,90 @@
+/** Which listed evaluations are judged, and which a new commit made obsolete. Pure. */
+import { IN_FLIGHT, type Evaluation } from './adaline/schema.js'
+import type { Scope } from './policy.js'
+
+/** An evaluation as listed: the prompt it was listed under, the checked view, the raw answer. */
+export interface Listed {
+  promptId: string
+  evaluation: Evaluation
+  /** exactly what the API sent, for the `evaluations` output */
+  raw: unknown
+}
+
+/** What makes an in-flight evaluation superseded by the new commit. */
+export interface SupersedeRule {
+  /** Unix ms: only evaluations submitted strictly before this are superseded */
+  cutoff: number
+  promptIds: readonly string[]
+  evaluatorId?: string
+  datasetId?: string
+  /** run IDs never to cancel */
+  keep: ReadonlySet<string>
+}
+
+/**
+ * An evaluation is superseded when it is still in flight, in scope, not kept, and was submitted
+ * before the new commit. Anything uncertain (no submit time) is left alone: cancel less.
+ */
+export function isSuperseded({ promptId, evaluation }: Listed, rule: SupersedeRule): boolean {
+  const submittedAt = evaluation.timeline.submittedAt
+  return (
+    IN_FLIGHT.includes(evaluation.status) &&
+    rule.promptIds.includes(promptId) &&
+    (rule.evaluatorId === undefined || evaluation.evaluatorId === rule.evaluatorId) &&
+    (rule.datasetId === undefined || evaluation.datasetId === rule.datasetId) &&
+    !rule.keep.has(evaluation.runId) &&
+    Number.isFinite(submittedAt) &&
+    submittedAt < rule.cutoff
+  )
+}
+
+/** The group an evaluation is judged in under `scope: latest`. */
+function groupOf({ promptId, evaluation }: Listed): string {
+  return JSON.stringify([promptId, evaluation.evaluatorId, evaluation.datasetId ?? null])
+}
+
+/** Newest first; ties broken by run ID so the choice never depends on listing order. */
+function newerFirst(a: Listed, b: Listed): number {
+  const byTime = b.evaluation.timeline.submittedAt - a.evaluation.timeline.submittedAt
+  if (byTime !== 0) return byTime
+  return a.evaluation.runId < b.evaluation.runId
+    ? -1
+    : a.evaluation.runId > b.evaluation.runId
+      ? 1
+      : 0
+}
+
+/**
+ * Builds the judged set as pages stream in, keeping only what the scope needs:
+ * `latest` keeps one evaluation per (prompt, evaluator, dataset), `all` keeps every one.
+ * An evaluation seen twice (listed under two statuses while it moved) counts once.
+ */
+export class JudgedSetBuilder {
+  private readonly latest = new Map<string, Listed>()
+  private readonly all = new Map<string, Listed>()
+
+  constructor(private readonly scope: Scope) {}
+
+  add(item: Listed): void {
+    if (this.scope === 'all') {
+      if (!this.all.has(item.evaluation.runId)) this.all.set(item.evaluation.runId, item)
+      return
+    }
+    const group = groupOf(item)
+    const current = this.latest.get(group)
+    if (!current || newerFirst(item, current) < 0) this.latest.set(group, item)
+  }
+
+  /** The judged evaluations, newest first. */
+  result(): Listed[] {
+    const items = this.scope === 'all' ? this.all.values() : this.latest.values()
+    return [...items].sort(newerFirst)
+  }
+}
+
+/** The judged set of a finished listing (the builder, for callers that hold everything). */
+export function judgedSet(items: Iterable<Listed>, scope: Scope): Listed[] {
+  const builder = new JudgedSetBuilder(scope)
+  for (const item of items) builder.add(item)
+  return builder.result()
+}

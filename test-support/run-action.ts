@@ -1,0 +1,97 @@
+/**
+ * Runs the bundled action the way the GitHub runner does: a child `node dist/index.js` with
+ * inputs as INPUT_<NAME> variables (hyphens kept), and GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and
+ * GITHUB_EVENT_PATH files. Used by the end-to-end tests and the demo.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ACTION_ENTRY = resolve(fileURLToPath(import.meta.url), '../../dist/index.js')
+
+export interface ActionRunOptions {
+  /** GITHUB_EVENT_NAME and the payload written to GITHUB_EVENT_PATH */
+  event?: { name: string; payload: unknown }
+  /** more environment, e.g. GITHUB_API_URL */
+  env?: Record<string, string>
+  /** kill the action after this long */
+  timeoutMs?: number
+}
+
+export interface ActionRun {
+  exitCode: number | null
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+  /** the `::error` lines' messages, in order */
+  errors: string[]
+}
+
+export async function runAction(
+  inputs: Record<string, string>,
+  options: ActionRunOptions = {}
+): Promise<ActionRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'adaline-evals-'))
+  try {
+    const outputPath = join(dir, 'output')
+    const summaryPath = join(dir, 'summary.md')
+    const eventPath = join(dir, 'event.json')
+    await writeFile(outputPath, '')
+    await writeFile(summaryPath, '')
+    await writeFile(eventPath, JSON.stringify(options.event?.payload ?? {}))
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      GITHUB_OUTPUT: outputPath,
+      GITHUB_STEP_SUMMARY: summaryPath,
+      GITHUB_EVENT_PATH: eventPath,
+      GITHUB_EVENT_NAME: options.event?.name ?? 'workflow_dispatch',
+      RUNNER_TEMP: dir,
+      ...options.env
+    }
+    for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+
+    const child = spawn(process.execPath, [ACTION_ENTRY], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', chunk => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', chunk => (stderr += chunk))
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+    const exitCode = await new Promise<number | null>(done => child.on('close', code => done(code)))
+    clearTimeout(timer)
+
+    return {
+      exitCode,
+      stdout,
+      stderr,
+      outputs: parseOutputFile(await readFile(outputPath, 'utf8')),
+      summary: await readFile(summaryPath, 'utf8'),
+      errors: stdout
+        .split('\n')
+        .filter(line => line.startsWith('::error'))
+        .map(line => line.slice(line.indexOf('::', 2) + 2))
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Reads the runner's GITHUB_OUTPUT format: `name<<DELIMITER\nvalue\nDELIMITER\n`. */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i += 1) {
+    const match = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? '')
+    if (!match) continue
+    const [, name, delimiter] = match
+    const value: string[] = []
+    for (i += 1; i < lines.length && lines[i] !== delimiter; i += 1) value.push(lines[i] ?? '')
+    outputs[name!] = value.join('\n')
+  }
+  return outputs
+}
