@@ -58041,18 +58041,21 @@ function formatPercent(rate, digits = 1) {
     return `${Number((rate * 100).toFixed(digits))}%`;
 }
 // Inline Markdown and HTML that API text could use to inject: emphasis, code, links, images, tags,
-// table cells, strikethrough, math. `@` (mentions) and `:` (autolinks) become entities.
+// table cells, strikethrough, math. Autolinks (scheme://, www., e-mail) and @mentions are broken
+// with entities, which render as the same characters.
 const INLINE_SPECIALS = /[\\`*_[\]<>&|!~$]/g;
-const ENTITIES = { '@': '&#64;', ':': '&#58;' };
+const AUTOLINKS = /:(?=\/\/)|@|(?<=\bwww)\./gi;
+const ENTITIES = { ':': '&#58;', '@': '&#64;', '.': '&#46;' };
 /**
  * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell
  * or a line, on one line, and cut to `maxLength` so one hostile field cannot flood the report.
  */
 function escapeMarkdown(text, maxLength = 120) {
+    // eslint-disable-next-line no-control-regex -- stripping control characters is the point
     let value = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
     if (value.length > maxLength)
         value = value.slice(0, maxLength - 1) + '…';
-    return value.replace(INLINE_SPECIALS, '\\$&').replace(/[@:]/g, char => ENTITIES[char] ?? char);
+    return value.replace(INLINE_SPECIALS, '\\$&').replace(AUTOLINKS, char => ENTITIES[char] ?? char);
 }
 
 ;// CONCATENATED MODULE: ./src/policy.ts
@@ -58632,7 +58635,7 @@ function table(judged, overall, maxRows, showPrompt) {
         row(header),
         row(header.map(() => '---')),
         ...rows.map(row),
-        row(showPrompt ? ['', ...total] : total)
+        row(showPrompt ? [total[0], '', ...total.slice(1)] : total)
     ];
     const hidden = judged.length - rows.length;
     if (hidden > 0)
@@ -58648,7 +58651,7 @@ function listedLine({ listedCount, listedByStatus }) {
 function supersededLines({ decision, cancel, dryRun, gathered }) {
     if (!decision.act)
         return [`Nothing cancelled: ${escapeMarkdown(decision.reason, 400)}.`];
-    const lines = [`${escapeMarkdown(decision.reason, 400)}.`, ''];
+    const lines = [`${capitalize(escapeMarkdown(decision.reason, 400))}.`, ''];
     if (gathered.superseded.length === 0) {
         lines.push('No evaluation in flight was superseded.');
         return lines;
@@ -58664,6 +58667,9 @@ function supersededLines({ decision, cancel, dryRun, gathered }) {
     }
     lines.push('', 'Superseded evaluations are not judged.');
     return lines;
+}
+function capitalize(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
 }
 function idList(ids) {
     if (ids.length === 0)

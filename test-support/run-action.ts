@@ -74,11 +74,16 @@ export async function runAction(
       errors: stdout
         .split('\n')
         .filter(line => line.startsWith('::error'))
-        .map(line => line.slice(line.indexOf('::', 2) + 2))
+        .map(line => decodeCommandText(line.slice(line.indexOf('::', 2) + 2)))
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/** Undoes the escaping of a workflow command's message (%25, %0D, %0A), as the runner does. */
+export function decodeCommandText(text: string): string {
+  return text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
 }
 
 /** Reads the runner's GITHUB_OUTPUT format: `name<<DELIMITER\nvalue\nDELIMITER\n`. */

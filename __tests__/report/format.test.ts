@@ -33,6 +33,12 @@ describe('escapeMarkdown', () => {
     expect(escaped).not.toContain('https://')
   })
 
+  it('breaks autolinks and mentions but keeps ordinary colons and dots', () => {
+    expect(escapeMarkdown('see www.evil.example or a@b.example: ok.')).toBe(
+      'see www&#46;evil.example or a&#64;b.example: ok.'
+    )
+  })
+
   it('keeps the text on one line and cuts it', () => {
     expect(escapeMarkdown('a\nb\r\nc')).toBe('a b c')
     expect(escapeMarkdown('x'.repeat(500), 10)).toBe('xxxxxxxxx…')

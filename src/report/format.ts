@@ -48,9 +48,11 @@ export function formatPercent(rate: number, digits = 1): string {
 }
 
 // Inline Markdown and HTML that API text could use to inject: emphasis, code, links, images, tags,
-// table cells, strikethrough, math. `@` (mentions) and `:` (autolinks) become entities.
+// table cells, strikethrough, math. Autolinks (scheme://, www., e-mail) and @mentions are broken
+// with entities, which render as the same characters.
 const INLINE_SPECIALS = /[\\`*_[\]<>&|!~$]/g
-const ENTITIES: Record<string, string> = { '@': '&#64;', ':': '&#58;' }
+const AUTOLINKS = /:(?=\/\/)|@|(?<=\bwww)\./gi
+const ENTITIES: Record<string, string> = { ':': '&#58;', '@': '&#64;', '.': '&#46;' }
 
 /**
  * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell
@@ -60,5 +62,5 @@ export function escapeMarkdown(text: string, maxLength = 120): string {
   // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   let value = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
   if (value.length > maxLength) value = value.slice(0, maxLength - 1) + '…'
-  return value.replace(INLINE_SPECIALS, '\\$&').replace(/[@:]/g, char => ENTITIES[char] ?? char)
+  return value.replace(INLINE_SPECIALS, '\\$&').replace(AUTOLINKS, char => ENTITIES[char] ?? char)
 }

@@ -128,7 +128,7 @@ function table(judged: Listed[], overall: Metrics, maxRows: number, showPrompt: 
     row(header),
     row(header.map(() => '---')),
     ...rows.map(row),
-    row(showPrompt ? ['', ...total] : total)
+    row(showPrompt ? [total[0]!, '', ...total.slice(1)] : total)
   ]
   const hidden = judged.length - rows.length
   if (hidden > 0)
@@ -148,7 +148,7 @@ function listedLine({ listedCount, listedByStatus }: Gathered): string {
 
 function supersededLines({ decision, cancel, dryRun, gathered }: RunReport): string[] {
   if (!decision.act) return [`Nothing cancelled: ${escapeMarkdown(decision.reason, 400)}.`]
-  const lines = [`${escapeMarkdown(decision.reason, 400)}.`, '']
+  const lines = [`${capitalize(escapeMarkdown(decision.reason, 400))}.`, '']
   if (gathered.superseded.length === 0) {
     lines.push('No evaluation in flight was superseded.')
     return lines
@@ -165,6 +165,10 @@ function supersededLines({ decision, cancel, dryRun, gathered }: RunReport): str
   }
   lines.push('', 'Superseded evaluations are not judged.')
   return lines
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 function idList(ids: string[]): string {

@@ -1,0 +1,603 @@
+/**
+ * End to end: the bundled dist/index.js, run as the runner runs it, against the fake Adaline API
+ * (and a fake GitHub API) over real HTTP on loopback.
+ */
+import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import { FakeGitHub } from '../../test-support/fake-github.js'
+import { runAction, type ActionRun } from '../../test-support/run-action.js'
+
+const PROMPT = fakeId('prm', 1)
+const PROMPT_2 = fakeId('prm', 2)
+const EVALUATOR = fakeId('evr', 1)
+const EVALUATOR_2 = fakeId('evr', 2)
+const DATASET = fakeId('dst', 1)
+const HOUR = 3_600_000
+const PUSH_TIME = Date.parse('2026-11-20T12:00:00Z')
+
+let api: FakeAdaline
+
+beforeEach(async () => {
+  api = await FakeAdaline.start()
+})
+
+afterEach(async () => {
+  await api.close()
+})
+
+function inputs(extra: Record<string, string> = {}): Record<string, string> {
+  return { 'api-key': api.apiKey, 'prompt-id': PROMPT, 'base-url': api.url, ...extra }
+}
+
+function listRequests() {
+  return api.requests.filter(r => r.method === 'GET' && r.path.endsWith('/evaluations'))
+}
+
+function cancelRequests() {
+  return api.requests.filter(r => r.method === 'POST')
+}
+
+function forcePush(forced = true) {
+  return {
+    name: 'push',
+    payload: {
+      forced,
+      ref: 'refs/heads/main',
+      before: 'a'.repeat(40),
+      after: 'b'.repeat(40),
+      head_commit: { id: 'b'.repeat(40), timestamp: new Date(PUSH_TIME).toISOString() },
+      repository: { name: 'repo', owner: { login: 'org' }, pushed_at: PUSH_TIME / 1000 + 5 }
+    }
+  }
+}
+
+/** Neither the key nor a piece of it appears anywhere the action wrote, but in the mask command. */
+function expectNoKey(run: ActionRun, key = api.apiKey) {
+  const stdout = run.stdout.replace(`::add-mask::${key}`, '')
+  for (const text of [stdout, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
+    expect(text).not.toContain(key)
+  }
+}
+
+describe('listing', () => {
+  it('reads every page with every filter sent on each, 200 at a time', async () => {
+    const since = PUSH_TIME - 24 * HOUR
+    api.addPrompt(
+      PROMPT,
+      Array.from({ length: 450 }, (_, i) =>
+        makeEvaluation({
+          n: i + 1,
+          evaluatorId: EVALUATOR,
+          datasetId: DATASET,
+          status: 'completed',
+          submittedAt: since + i * 1000
+        })
+      )
+    )
+    const run = await runAction(
+      inputs({
+        'evaluator-id': EVALUATOR,
+        'dataset-id': DATASET,
+        status: 'completed',
+        'created-after': String(since),
+        policy: 'scope: all'
+      })
+    )
+    expect(run.exitCode).toBe(0)
+    const pages = listRequests()
+    expect(pages).toHaveLength(3)
+    for (const page of pages) {
+      expect(Object.fromEntries(page.query)).toMatchObject({
+        limit: '200',
+        status: 'completed',
+        evaluatorId: EVALUATOR,
+        datasetId: DATASET,
+        createdAfter: String(since)
+      })
+    }
+    expect(pages.map(p => p.query.has('cursor'))).toEqual([false, true, true])
+    expect(run.outputs['listed-count']).toBe('450')
+    expect(run.outputs['evaluation-count']).toBe('450')
+    expect(run.outputs.gate).toBe('skipped')
+    expect(run.stdout).toContain('page 3, 50 evaluation(s), 450 so far')
+  })
+
+  it('lists each of several statuses and counts them apart', async () => {
+    api.addPrompt(PROMPT, [
+      makeEvaluation({ n: 1, status: 'completed' }),
+      makeEvaluation({ n: 2, status: 'failed' }),
+      makeEvaluation({ n: 3, status: 'running' })
+    ])
+    const run = await runAction(inputs({ status: 'completed,failed' }))
+    expect(run.exitCode).toBe(0)
+    expect(listRequests().map(r => r.query.get('status'))).toEqual(['completed', 'failed'])
+    expect(run.outputs['listed-count']).toBe('2')
+    expect(run.summary).toContain('2 evaluation(s) matched the filters: completed 1 · failed 1')
+  })
+
+  it('lists several prompts', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1, pass: 5, fail: 0, unknown: 0 })])
+    api.addPrompt(PROMPT_2, [makeEvaluation({ n: 2, pass: 3, fail: 1, unknown: 0 })])
+    const run = await runAction(inputs({ 'prompt-id': `${PROMPT}\n${PROMPT_2}` }))
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs['evaluation-count']).toBe('2')
+    expect(run.outputs['pass-runs']).toBe('8')
+    expect(run.outputs['fail-runs']).toBe('1')
+  })
+
+  it('fails naming prompt-id when the prompt does not exist', async () => {
+    const run = await runAction(inputs())
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([
+      expect.stringContaining(`GET /prompts/${PROMPT}/evaluations answered 404`)
+    ])
+    expect(run.errors[0]).toContain('check the prompt-id input')
+  })
+
+  it('fails naming the endpoint and saying what to do on a bad key, without printing it', async () => {
+    api.addPrompt(PROMPT, [])
+    const wrongKey = 'adl_live_wrongwrongwrongwrongwrongwrong'
+    const run = await runAction(inputs({ 'api-key': wrongKey }))
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([expect.stringMatching(/answered 401 UNAUTHORIZED.*api-key input/)])
+    expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /)
+    expectNoKey(run, wrongKey)
+  })
+
+  it('retries a rate-limited page after Retry-After and finishes the listing', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    api.inject({
+      method: 'GET',
+      path: '/evaluations',
+      status: 429,
+      headers: { 'retry-after': '0' }
+    })
+    const run = await runAction(inputs())
+    expect(run.exitCode).toBe(0)
+    expect(listRequests()).toHaveLength(2)
+    expect(run.stdout).toContain('HTTP 429; retry 1 in 0.0 s')
+  })
+})
+
+describe('judging', () => {
+  function seed() {
+    api.addPrompt(PROMPT, [
+      makeEvaluation({
+        n: 1,
+        evaluatorId: EVALUATOR,
+        submittedAt: PUSH_TIME - 3 * HOUR,
+        pass: 10,
+        fail: 0,
+        unknown: 0
+      }),
+      makeEvaluation({
+        n: 2,
+        evaluatorId: EVALUATOR,
+        submittedAt: PUSH_TIME - 2 * HOUR,
+        pass: 7,
+        fail: 2,
+        unknown: 1
+      }),
+      makeEvaluation({
+        n: 3,
+        evaluatorId: EVALUATOR_2,
+        submittedAt: PUSH_TIME - 1 * HOUR,
+        pass: 5,
+        fail: 0,
+        unknown: 0
+      })
+    ])
+  }
+
+  it('judges the newest evaluation per evaluator under scope latest', async () => {
+    seed()
+    const run = await runAction(inputs({ policy: 'max-fail-runs: 5' }))
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs).toMatchObject({
+      gate: 'passed',
+      'listed-count': '3',
+      'evaluation-count': '2',
+      'pass-runs': '12',
+      'fail-runs': '2',
+      'unknown-runs': '1'
+    })
+    expect(JSON.parse(run.outputs.evaluations!).map((e: { runId: string }) => e.runId)).toEqual([
+      fakeId('run', 3),
+      fakeId('run', 2)
+    ])
+  })
+
+  it('judges every listed evaluation under scope all', async () => {
+    seed()
+    const run = await runAction(inputs({ policy: 'scope: all\nmax-fail-runs: 5' }))
+    expect(run.outputs).toMatchObject({
+      gate: 'passed',
+      'evaluation-count': '3',
+      'pass-runs': '22'
+    })
+  })
+
+  it('fails the step with one annotation per broken rule', async () => {
+    seed()
+    const run = await runAction(
+      inputs({ policy: 'max-fail-runs: 0\nmax-unknown-runs: 0\nmin-pass-rate: 0.5' })
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.outputs.gate).toBe('failed')
+    expect(run.errors).toEqual([
+      'fail-runs 2 > max-fail-runs 0',
+      'unknown-runs 1 > max-unknown-runs 0'
+    ])
+    expect(run.stdout).toContain(
+      '::error title=adaline-evals%3A max-fail-runs::fail-runs 2 > max-fail-runs 0'
+    )
+    expect(run.summary).toContain('### Broken rules')
+  })
+
+  it('reports a failed gate without failing the step when fail-on-gate is false', async () => {
+    seed()
+    const run = await runAction(inputs({ policy: 'max-fail-runs: 0', 'fail-on-gate': 'false' }))
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.gate).toBe('failed')
+    expect(run.stdout).toContain('::warning::The gate failed, but fail-on-gate is false')
+  })
+
+  it('fails on an empty selection by default, and passes it with on-empty: pass', async () => {
+    api.addPrompt(PROMPT, [])
+    const failing = await runAction(inputs({ policy: 'max-fail-runs: 0' }))
+    expect(failing.exitCode).toBe(1)
+    expect(failing.outputs).toMatchObject({
+      gate: 'failed',
+      'listed-count': '0',
+      'evaluation-count': '0',
+      'pass-rate': '',
+      evaluations: '[]'
+    })
+    expect(failing.errors[0]).toContain('no evaluations to judge')
+    const passing = await runAction(inputs({ policy: 'max-fail-runs: 0\non-empty: pass' }))
+    expect(passing.exitCode).toBe(0)
+    expect(passing.outputs.gate).toBe('passed')
+  })
+
+  it('writes numbers as plain decimals at full precision', async () => {
+    api.addPrompt(PROMPT, [
+      makeEvaluation({
+        n: 1,
+        evaluatorId: EVALUATOR,
+        cost: 0.1,
+        pass: 1,
+        fail: 2,
+        unknown: 0,
+        metrics: { totalLatency: 1234.5, totalTokenCount: 1_234_567 }
+      }),
+      makeEvaluation({
+        n: 2,
+        evaluatorId: EVALUATOR_2,
+        cost: 0.2000001,
+        pass: 0,
+        fail: 0,
+        unknown: 0,
+        metrics: { totalLatency: 0, totalTokenCount: 0 }
+      })
+    ])
+    const run = await runAction(inputs())
+    expect(run.outputs).toMatchObject({
+      'total-cost': '0.3000001',
+      'total-latency': '1234.5',
+      'total-tokens': '1234567',
+      'pass-rate': '0.3333333333333333'
+    })
+  })
+})
+
+describe('superseded evaluations', () => {
+  const before = PUSH_TIME - HOUR
+  const after = PUSH_TIME + 60_000
+  function seed() {
+    api.addPrompt(PROMPT, [
+      makeEvaluation({ n: 1, status: 'running', submittedAt: before }),
+      makeEvaluation({ n: 2, status: 'queued', submittedAt: before + 1 }),
+      makeEvaluation({ n: 3, status: 'running', submittedAt: after }),
+      makeEvaluation({ n: 4, status: 'completed', submittedAt: before - 1 }),
+      makeEvaluation({ n: 5, status: 'running', submittedAt: before + 2 })
+    ])
+  }
+
+  it('cancels in-flight evaluations submitted before a force-push, except kept ones, and judges none of them', async () => {
+    seed()
+    const run = await runAction(
+      inputs({
+        'cancel-superseded': 'force-push',
+        'keep-run-ids': fakeId('run', 5),
+        policy: 'scope: all\nallow-status: [completed, running]'
+      }),
+      { event: forcePush() }
+    )
+    expect(run.exitCode).toBe(0)
+    const cancelled = JSON.parse(run.outputs.cancelled!)
+    expect(cancelled.sort()).toEqual([fakeId('run', 1), fakeId('run', 2)])
+    expect(
+      cancelRequests()
+        .map(r => r.path)
+        .sort()
+    ).toEqual(
+      cancelled.map((id: string) => `/v2/prompts/${PROMPT}/evaluations/${id}/cancel`).sort()
+    )
+    expect(
+      api
+        .evaluations(PROMPT)
+        .filter(e => e.status === 'cancelling')
+        .map(e => e.runId)
+        .sort()
+    ).toEqual(cancelled)
+    const judged = JSON.parse(run.outputs.evaluations!).map((e: { runId: string }) => e.runId)
+    expect(judged.sort()).toEqual([fakeId('run', 3), fakeId('run', 4), fakeId('run', 5)])
+    expect(run.summary).toContain('Cancelled 2 of 2 superseded evaluation(s)')
+  })
+
+  it('cancels nothing on a push that was not forced under force-push', async () => {
+    seed()
+    const run = await runAction(inputs({ 'cancel-superseded': 'force-push' }), {
+      event: forcePush(false)
+    })
+    expect(run.exitCode).toBe(0)
+    expect(cancelRequests()).toHaveLength(0)
+    expect(run.outputs.cancelled).toBe('[]')
+    expect(run.summary).toContain('Nothing cancelled: the push was not a force-push')
+  })
+
+  it('cancels on a plain push under new-commit', async () => {
+    seed()
+    const run = await runAction(inputs({ 'cancel-superseded': 'new-commit' }), {
+      event: forcePush(false)
+    })
+    expect(JSON.parse(run.outputs.cancelled!).sort()).toEqual([
+      fakeId('run', 1),
+      fakeId('run', 2),
+      fakeId('run', 5)
+    ])
+  })
+
+  it('lists in-flight evaluations apart when the status filter would hide them', async () => {
+    seed()
+    const run = await runAction(
+      inputs({ 'cancel-superseded': 'new-commit', status: 'completed' }),
+      { event: forcePush(false) }
+    )
+    expect(listRequests().map(r => r.query.get('status'))).toEqual([
+      'completed',
+      'queued',
+      'running'
+    ])
+    expect(
+      listRequests()
+        .slice(1)
+        .every(r => r.query.get('createdBefore') !== null)
+    ).toBe(true)
+    expect(JSON.parse(run.outputs.cancelled!)).toHaveLength(3)
+    expect(run.outputs['listed-count']).toBe('1')
+  })
+
+  it('reports what would be cancelled with dry-run, and cancels nothing', async () => {
+    seed()
+    const run = await runAction(inputs({ 'cancel-superseded': 'force-push', 'dry-run': 'true' }), {
+      event: forcePush()
+    })
+    expect(run.exitCode).toBe(0)
+    expect(cancelRequests()).toHaveLength(0)
+    expect(JSON.parse(run.outputs.cancelled!)).toHaveLength(3)
+    expect(run.stdout).toContain(`dry-run: would cancel ${fakeId('run', 1)}`)
+    expect(run.summary).toContain('Would cancel (dry-run) 3 of 3')
+  })
+
+  it('warns on a 409 for one cancel and still cancels the others', async () => {
+    seed()
+    api.inject({ method: 'POST', path: fakeId('run', 2), status: 409 })
+    const run = await runAction(inputs({ 'cancel-superseded': 'force-push' }), {
+      event: forcePush()
+    })
+    expect(run.exitCode).toBe(0)
+    expect(JSON.parse(run.outputs.cancelled!).sort()).toEqual([fakeId('run', 1), fakeId('run', 5)])
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `::warning::Could not cancel superseded evaluation ${fakeId('run', 2)}: POST .* answered 409`
+      )
+    )
+    expect(run.summary).toContain('Could not cancel 1')
+  })
+
+  it('cancels nothing when the first page is broken', async () => {
+    seed()
+    api.inject({ method: 'GET', path: '/evaluations', status: 200, body: '{"evaluations": [' })
+    const run = await runAction(inputs({ 'cancel-superseded': 'force-push' }), {
+      event: forcePush()
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([expect.stringContaining('body that is not JSON')])
+    expect(cancelRequests()).toHaveLength(0)
+    expect(run.outputs).toEqual({})
+  })
+
+  it('cancels none of the superseded evaluations of the first page when a later page fails', async () => {
+    api.addPrompt(
+      PROMPT,
+      Array.from({ length: 250 }, (_, i) =>
+        makeEvaluation({ n: i + 1, status: 'running', submittedAt: before - i })
+      )
+    )
+    // A fault with headers only lets the first page through; the second page then answers 400.
+    api.inject({ method: 'GET', path: '/evaluations', headers: { 'x-page': 'first' } })
+    api.inject({ method: 'GET', path: '/evaluations', status: 400 })
+    const run = await runAction(inputs({ 'cancel-superseded': 'force-push' }), {
+      event: forcePush()
+    })
+    expect(run.exitCode).toBe(1)
+    expect(listRequests()).toHaveLength(2)
+    expect(cancelRequests()).toHaveLength(0)
+    expect(run.errors).toEqual([expect.stringContaining('answered 400')])
+  })
+
+  describe('on pull_request synchronize', () => {
+    let github: FakeGitHub
+    beforeEach(async () => {
+      github = await FakeGitHub.start()
+    })
+    afterEach(async () => {
+      await github.close()
+    })
+    const event = {
+      name: 'pull_request',
+      payload: {
+        action: 'synchronize',
+        before: 'a'.repeat(40),
+        after: 'b'.repeat(40),
+        pull_request: {
+          number: 7,
+          updated_at: new Date(PUSH_TIME + 30_000).toISOString(),
+          head: { sha: 'b'.repeat(40) }
+        },
+        repository: { name: 'repo', owner: { login: 'org' } }
+      }
+    }
+    const compareKey = `org/repo:${'a'.repeat(40)}...${'b'.repeat(40)}`
+    const commitKey = `org/repo:${'b'.repeat(40)}`
+
+    it('cancels when GitHub says the old head is not an ancestor, with the commit date as cutoff', async () => {
+      seed()
+      github.compare.set(compareKey, { status: 'diverged' })
+      github.commits.set(commitKey, {
+        authorDate: new Date(before + 1).toISOString(),
+        committerDate: new Date(PUSH_TIME).toISOString()
+      })
+      const run = await runAction(
+        inputs({ 'cancel-superseded': 'force-push', 'github-token': 'ghs_faketoken000000000000' }),
+        {
+          event,
+          env: { GITHUB_API_URL: github.url }
+        }
+      )
+      expect(run.exitCode).toBe(0)
+      // The author date is the earliest time known: only run 1 was submitted before it.
+      expect(JSON.parse(run.outputs.cancelled!)).toEqual([fakeId('run', 1)])
+      expect(github.requests.map(r => r.path)).toEqual([
+        `/repos/org/repo/compare/${'a'.repeat(40)}...${'b'.repeat(40)}`,
+        `/repos/org/repo/commits/${'b'.repeat(40)}`
+      ])
+    })
+
+    it('cancels nothing on a fast-forward', async () => {
+      seed()
+      github.compare.set(compareKey, { status: 'ahead' })
+      const run = await runAction(
+        inputs({ 'cancel-superseded': 'force-push', 'github-token': 'ghs_faketoken000000000000' }),
+        {
+          event,
+          env: { GITHUB_API_URL: github.url }
+        }
+      )
+      expect(run.exitCode).toBe(0)
+      expect(cancelRequests()).toHaveLength(0)
+      expect(run.stdout).toContain('the pull request was not force-pushed')
+    })
+
+    it('cancels nothing and says why when GitHub cannot answer the compare', async () => {
+      seed()
+      github.compare.set(compareKey, 404)
+      const run = await runAction(
+        inputs({ 'cancel-superseded': 'force-push', 'github-token': 'ghs_faketoken000000000000' }),
+        {
+          event,
+          env: { GITHUB_API_URL: github.url }
+        }
+      )
+      expect(run.exitCode).toBe(0)
+      expect(cancelRequests()).toHaveLength(0)
+      expect(run.summary).toMatch(
+        /Nothing cancelled: cannot tell whether the pull request was force-pushed: GitHub compare .* failed: HTTP 404/
+      )
+    })
+
+    it('cancels on every synchronize under new-commit, dated by updated_at when the commit is unknown', async () => {
+      seed()
+      github.commits.set(commitKey, 404)
+      const run = await runAction(
+        inputs({ 'cancel-superseded': 'new-commit', 'github-token': 'ghs_faketoken000000000000' }),
+        {
+          event,
+          env: { GITHUB_API_URL: github.url }
+        }
+      )
+      expect(run.exitCode).toBe(0)
+      expect(JSON.parse(run.outputs.cancelled!).sort()).toEqual([
+        fakeId('run', 1),
+        fakeId('run', 2),
+        fakeId('run', 5)
+      ])
+    })
+  })
+})
+
+describe('bad inputs', () => {
+  it.each([
+    [{ 'prompt-id': '' }, 'prompt-id'],
+    [{ 'prompt-id': 'short' }, 'prompt-id'],
+    [{ 'api-key': '' }, 'api-key'],
+    [{ status: 'done' }, 'status'],
+    [{ policy: 'max-fials: 0' }, 'policy'],
+    [{ 'cancel-superseded': 'yes' }, 'cancel-superseded'],
+    [{ 'created-after': 'last week' }, 'created-after'],
+    [{ 'base-url': 'http://api.example.com/v2' }, 'base-url']
+  ])('ends before any request with one error naming the input: %j', async (bad, input) => {
+    const run = await runAction(inputs(bad))
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([expect.stringContaining(`Input ${input} `)])
+    expect(api.requests).toHaveLength(0)
+    expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /)
+  })
+})
+
+describe('secrets and hostile answers', () => {
+  it('masks the key first and never prints it, even when the API echoes it', async () => {
+    api.addPrompt(PROMPT, [])
+    api.inject({
+      method: 'GET',
+      status: 400,
+      body: { error: { code: 'BAD_REQUEST', message: `bad key ${api.apiKey}` } }
+    })
+    const run = await runAction(inputs())
+    expect(run.stdout.split('\n')[0]).toBe(`::add-mask::${api.apiKey}`)
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toContain('bad key ***')
+    expectNoKey(run)
+  })
+
+  it('keeps the key out of outputs and summary on a good run', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    const run = await runAction(inputs({ policy: 'max-fail-runs: 100' }))
+    expect(run.exitCode).toBe(0)
+    expectNoKey(run)
+  })
+
+  it('escapes API text in the summary so it cannot inject Markdown or HTML', async () => {
+    const hostile = '<img src=x onerror=alert(1)>[pwn](https://evil.example)|'
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1, evaluatorId: hostile })])
+    const run = await runAction(inputs())
+    expect(run.exitCode).toBe(0)
+    expect(run.summary).not.toMatch(/(^|[^\\])<img/)
+    expect(run.summary).not.toContain('](https://')
+    expect(run.summary).toContain(
+      '\\<img src=x onerror=alert(1)\\>\\[pwn\\](https&#58;//evil.example)\\|'
+    )
+  })
+
+  it('ends with an error naming the field when an answer has the wrong shape', async () => {
+    api.addPrompt(PROMPT, [])
+    api.inject({
+      method: 'GET',
+      status: 200,
+      body: { evaluations: [{ runId: 'x' }], pagination: { hasMore: false } }
+    })
+    const run = await runAction(inputs())
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([expect.stringContaining('unexpected shape: evaluations[0].runId')])
+  })
+})
