@@ -19,6 +19,7 @@ import type { SupersedeRule } from './select.js'
 const CONCURRENCY = 8
 
 export async function run(): Promise<void> {
+  stopOnSignals()
   const secrets: string[] = []
   const redact = (text: string) =>
     secrets.reduce((out, secret) => out.split(secret).join('***'), text)
@@ -105,6 +106,21 @@ export async function run(): Promise<void> {
         expected ? error.message : `Unexpected error: ${(error as Error).message ?? String(error)}`
       )
     )
+  }
+}
+
+/**
+ * The runner stops a cancelled step with SIGINT, then SIGTERM about 7.5 s later: end at once with
+ * a message and a non-zero exit rather than being killed mid-write.
+ */
+function stopOnSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      core.setFailed(
+        `Stopped by ${signal} before the step finished: no verdict was reached. Cancels already accepted stay in effect.`
+      )
+      process.exit(core.ExitCode.Failure)
+    })
   }
 }
 

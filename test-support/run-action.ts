@@ -3,7 +3,7 @@
  * inputs as INPUT_<NAME> variables (hyphens kept), and GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and
  * GITHUB_EVENT_PATH files. Used by the end-to-end tests and the demo.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -18,6 +18,8 @@ export interface ActionRunOptions {
   env?: Record<string, string>
   /** kill the action after this long */
   timeoutMs?: number
+  /** called once the process is started, e.g. to send it a signal */
+  onStart?: (child: ChildProcess) => void
 }
 
 export interface ActionRun {
@@ -57,6 +59,7 @@ export async function runAction(
       env,
       stdio: ['ignore', 'pipe', 'pipe']
     })
+    options.onStart?.(child)
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', chunk => (stdout += chunk))

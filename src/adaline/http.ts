@@ -1,10 +1,14 @@
 /**
  * The one HTTP transport to Adaline: node-fetch with a per-attempt timeout, retries with
  * exponential backoff and full jitter (Retry-After honoured), a total deadline, same-origin
- * redirects only, and errors that name the endpoint and say what to do. The key goes only to
- * the API's own origin.
+ * redirects only, the runner's proxy settings, and errors that name the endpoint and say what to
+ * do. The key goes only to the API's own origin.
  */
+import type { Agent } from 'node:http'
+import { HttpProxyAgent } from 'http-proxy-agent'
+import { HttpsProxyAgent } from 'https-proxy-agent'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
+import { getProxyForUrl } from 'proxy-from-env'
 import type { z } from 'zod'
 import { describeIssue, errorBodySchema } from './schema.js'
 
@@ -69,6 +73,7 @@ export function createHttp(options: HttpOptions): Http {
     sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
   } = options
   const root = baseUrl.href.replace(/\/+$/, '')
+  const agent = proxyAgent(baseUrl)
 
   return async function request<T>(spec: RequestSpec<T>): Promise<T> {
     const endpoint = `${spec.method} ${spec.path}`
@@ -80,7 +85,7 @@ export function createHttp(options: HttpOptions): Http {
     for (let attempt = 1; ; attempt += 1) {
       let retry: { reason: string; retryAfterMs?: number; error: ApiError }
       try {
-        const response = await send(url, spec.method, apiKey, timeoutMs, endpoint)
+        const response = await send(url, spec.method, { apiKey, timeoutMs, endpoint, agent })
         if (response.ok) return await parseBody(response, spec, endpoint)
         const failure = await toApiError(response, spec, endpoint)
         if (response.status === 429) options.onThrottle?.()
@@ -92,15 +97,14 @@ export function createHttp(options: HttpOptions): Http {
         }
       } catch (error) {
         if (error instanceof ApiError) throw error
-        const reason = networkReason(error)
-        if (!reason) throw error
-        retry = {
-          reason,
-          error: new ApiError(
-            `${endpoint} failed: ${reason}. Check base-url and the runner's network.`,
-            endpoint
-          )
-        }
+        const failure = networkFailure(error)
+        if (!failure) throw error
+        const apiError = new ApiError(
+          `${endpoint} failed: ${failure.reason}. ${failure.hint}`,
+          endpoint
+        )
+        if (!failure.transient) throw apiError
+        retry = { reason: failure.reason, error: apiError }
       }
       const backoff = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1))
       const delayMs = retry.retryAfterMs ?? backoff
@@ -120,19 +124,33 @@ export function createHttp(options: HttpOptions): Http {
   }
 }
 
-/** One attempt, following same-origin redirects only: the key never leaves the API's origin. */
-async function send(
-  url: URL,
-  method: string,
-  apiKey: string,
-  timeoutMs: number,
+/**
+ * The agent for the runner's proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as self-hosted runners
+ * set them), or undefined for a direct connection. HTTPS goes through a CONNECT tunnel, so the
+ * proxy never sees the key.
+ */
+export function proxyAgent(target: URL): Agent | undefined {
+  const proxy = getProxyForUrl(target)
+  if (!proxy) return undefined
+  return target.protocol === 'https:' ? new HttpsProxyAgent(proxy) : new HttpProxyAgent(proxy)
+}
+
+interface SendOptions {
+  apiKey: string
+  timeoutMs: number
   endpoint: string
-): Promise<Response> {
+  agent?: Agent
+}
+
+/** One attempt, following same-origin redirects only: the key never leaves the API's origin. */
+async function send(url: URL, method: string, options: SendOptions): Promise<Response> {
+  const { apiKey, timeoutMs, endpoint, agent } = options
   let target = url
   for (let hop = 0; ; hop += 1) {
     const init: RequestInit = {
       method,
       redirect: 'manual',
+      agent,
       signal: AbortSignal.timeout(timeoutMs),
       headers: {
         authorization: `Bearer ${apiKey}`,
@@ -231,11 +249,46 @@ export function retryAfter(value: string | null, now = Date.now()): number | und
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
+// Network failures that may pass; anything else (an untrusted certificate, an unknown host) won't.
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN'
+])
+
 /** Why a request failed on the network, if it did (as opposed to a bug in our code). */
-function networkReason(error: unknown): string | undefined {
-  if (error instanceof FetchError)
-    return error.code ? `network error ${error.code}` : `network error: ${error.message}`
+function networkFailure(
+  error: unknown
+): { reason: string; hint: string; transient: boolean } | undefined {
   const name = (error as { name?: string })?.name
-  if (name === 'TimeoutError' || name === 'AbortError') return 'no answer in time'
-  return undefined
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return {
+      reason: 'no answer in time',
+      hint: "Check base-url and the runner's network.",
+      transient: true
+    }
+  }
+  if (!(error instanceof FetchError)) return undefined
+  const code = error.code ?? ''
+  if (/CERT|TLS|SSL/.test(code)) {
+    return {
+      reason: `TLS error ${code}`,
+      hint: 'The server certificate is not trusted: check base-url, or give the CA with NODE_EXTRA_CA_CERTS.',
+      transient: false
+    }
+  }
+  if (code === 'ENOTFOUND') {
+    return { reason: `host not found (${code})`, hint: 'Check base-url.', transient: false }
+  }
+  return {
+    reason: code ? `network error ${code}` : `network error: ${error.message}`,
+    hint: "Check base-url, the runner's network and its proxy settings.",
+    transient: code === '' || TRANSIENT_CODES.has(code)
+  }
 }

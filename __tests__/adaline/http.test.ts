@@ -1,0 +1,309 @@
+/**
+ * The fault matrix of the transport and the client, over real HTTP against the fake Adaline API.
+ * Waits between retries are recorded instead of slept, so the delays themselves are asserted.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createClient } from '../../src/adaline/client.js'
+import { ApiError, createHttp, retryAfter, type HttpOptions } from '../../src/adaline/http.js'
+import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+
+const PROMPT = fakeId('prm', 1)
+let api: FakeAdaline
+let waits: number[]
+let throttles: number
+
+beforeEach(async () => {
+  api = await FakeAdaline.start()
+  api.addPrompt(PROMPT, [makeEvaluation({ n: 1 }), makeEvaluation({ n: 2 })])
+  waits = []
+  throttles = 0
+})
+
+afterEach(async () => {
+  await api.close()
+})
+
+function client(options: Partial<HttpOptions> = {}) {
+  const http = createHttp({
+    baseUrl: new URL(api.url),
+    apiKey: api.apiKey,
+    timeoutMs: 500,
+    random: () => 0.5,
+    sleep: async ms => {
+      waits.push(ms)
+    },
+    onThrottle: () => (throttles += 1),
+    ...options
+  })
+  return createClient(http)
+}
+
+async function listAll(options: Partial<HttpOptions> = {}) {
+  const runIds: string[] = []
+  for await (const page of client(options).listEvaluations(PROMPT, {})) {
+    runIds.push(...page.items.map(item => item.evaluation.runId))
+  }
+  return runIds
+}
+
+async function listError(options: Partial<HttpOptions> = {}): Promise<ApiError> {
+  try {
+    await listAll(options)
+  } catch (error) {
+    if (error instanceof ApiError) return error
+    throw error
+  }
+  throw new Error('the listing succeeded')
+}
+
+const ALL = [fakeId('run', 2), fakeId('run', 1)]
+
+describe('retries', () => {
+  it('waits as long as a Retry-After in seconds says after a 429, and tells of the throttle', async () => {
+    api.inject({ path: '/evaluations', status: 429, headers: { 'retry-after': '3' } })
+    expect(await listAll()).toEqual(ALL)
+    expect(waits).toEqual([3000])
+    expect(throttles).toBe(1)
+    expect(api.requests).toHaveLength(2)
+  })
+
+  it('waits until a Retry-After HTTP date after a 429', async () => {
+    api.inject({
+      path: '/evaluations',
+      status: 429,
+      headers: { 'retry-after': new Date(Date.now() + 10_000).toUTCString() }
+    })
+    expect(await listAll()).toEqual(ALL)
+    expect(waits[0]).toBeGreaterThan(8_000)
+    expect(waits[0]).toBeLessThanOrEqual(10_000)
+  })
+
+  it('backs off exponentially with full jitter when a 429 has no Retry-After', async () => {
+    api.inject({ path: '/evaluations', status: 429, times: 3 })
+    expect(await listAll()).toEqual(ALL)
+    // random() = 0.5 of 1 s, 2 s, 4 s
+    expect(waits).toEqual([500, 1000, 2000])
+  })
+
+  it('caps the backoff at the maximum delay', async () => {
+    api.inject({ path: '/evaluations', status: 503, times: 4 })
+    expect(await listAll({ maxDelayMs: 1500 })).toEqual(ALL)
+    expect(waits).toEqual([500, 750, 750, 750])
+  })
+
+  it.each([408, 500, 502, 503, 504])('retries a %i and then succeeds', async status => {
+    api.inject({ path: '/evaluations', status })
+    expect(await listAll()).toEqual(ALL)
+    expect(api.requests).toHaveLength(2)
+  })
+
+  it('retries a reset connection', async () => {
+    api.inject({ path: '/evaluations', reset: true })
+    expect(await listAll()).toEqual(ALL)
+    expect(api.requests).toHaveLength(2)
+  })
+
+  it('gives up on a hung request after the timeout and retries it', async () => {
+    api.inject({ path: '/evaluations', hang: true })
+    const started = Date.now()
+    expect(await listAll({ timeoutMs: 300 })).toEqual(ALL)
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(api.requests).toHaveLength(2)
+  })
+
+  it('retries a refused connection, then fails naming the endpoint', async () => {
+    const closed = await FakeAdaline.start()
+    const url = closed.url
+    await closed.close()
+    const http = createHttp({
+      baseUrl: new URL(url),
+      apiKey: 'k',
+      maxAttempts: 3,
+      sleep: async ms => void waits.push(ms)
+    })
+    await expect(
+      http({
+        method: 'GET',
+        path: '/x',
+        schema: { safeParse: () => ({ success: true, data: 1 }) } as never
+      })
+    ).rejects.toThrow(
+      /GET \/x failed: network error ECONNREFUSED\. Check base-url.* \(gave up after 3 attempts\)/
+    )
+    expect(waits).toHaveLength(2)
+  })
+
+  it('makes a bounded number of attempts against a lasting 500, with a clear error', async () => {
+    api.inject({ path: '/evaluations', status: 500, times: Infinity })
+    const error = await listError({ maxAttempts: 4 })
+    expect(api.requests).toHaveLength(4)
+    expect(error.message).toBe(
+      `GET /prompts/${PROMPT}/evaluations answered 500 INTERNAL_SERVER_ERROR: Internal Server Error. Adaline had a server error; try again later. (gave up after 4 attempts)`
+    )
+    expect(error.status).toBe(500)
+  })
+
+  it('does not start a retry that would end past the deadline', async () => {
+    api.inject({ path: '/evaluations', status: 429, headers: { 'retry-after': '120' } })
+    const error = await listError({ deadlineMs: 60_000 })
+    expect(api.requests).toHaveLength(1)
+    expect(waits).toEqual([])
+    expect(error.message).toContain('gave up after 1 attempt)')
+  })
+})
+
+describe('refusals', () => {
+  it.each([
+    [401, 'The api-key input is missing or wrong'],
+    [403, 'The api-key input has no access to this'],
+    [400, 'answered 400 BAD_REQUEST'],
+    [409, 'answered 409 CONFLICT'],
+    [422, 'answered 422']
+  ])('does not retry a %i, and says what it means', async (status, message) => {
+    api.inject({ path: '/evaluations', status })
+    const error = await listError()
+    expect(api.requests).toHaveLength(1)
+    expect(error.message).toContain(message)
+    expect(error.message).toContain(`GET /prompts/${PROMPT}/evaluations`)
+  })
+
+  it('names what was not found on a 404', async () => {
+    const error = await (async () => {
+      try {
+        for await (const page of client().listEvaluations(fakeId('prm', 9), {})) void page
+      } catch (e) {
+        return e as ApiError
+      }
+      throw new Error('no error')
+    })()
+    expect(error.message).toContain(
+      `Prompt ${fakeId('prm', 9)} was not found: check the prompt-id input`
+    )
+  })
+
+  it('reads the older error body form {"error": "text"}', async () => {
+    api.inject({ path: '/evaluations', status: 400, body: { error: 'limit is too large' } })
+    expect((await listError()).message).toContain('answered 400 limit is too large.')
+  })
+
+  it('never puts the key into an error message', async () => {
+    api.inject({
+      path: '/evaluations',
+      status: 400,
+      body: { error: { code: 'X', message: 'fine' } }
+    })
+    expect((await listError()).message).not.toContain(api.apiKey)
+  })
+})
+
+describe('answers that cannot be trusted', () => {
+  it('fails on a body that is not JSON', async () => {
+    api.inject({ path: '/evaluations', status: 200, body: '<html>oops' })
+    expect((await listError()).message).toBe(
+      `GET /prompts/${PROMPT}/evaluations answered 200 with a body that is not JSON`
+    )
+  })
+
+  it('names the field of an answer in the wrong shape', async () => {
+    const bad = { ...makeEvaluation({ n: 3 }), metrics: { passRuns: 'many' } }
+    api.inject({
+      path: '/evaluations',
+      status: 200,
+      body: { evaluations: [bad], pagination: { hasMore: false } }
+    })
+    expect((await listError()).message).toMatch(
+      /unexpected shape: evaluations\[0\]\.metrics\.passRuns: /
+    )
+  })
+
+  it('names a missing pagination', async () => {
+    api.inject({ path: '/evaluations', status: 200, body: { evaluations: [] } })
+    expect((await listError()).message).toMatch(/unexpected shape: body\.pagination: /)
+  })
+
+  it('stops a listing whose cursor repeats', async () => {
+    api.inject({
+      path: '/evaluations',
+      status: 200,
+      times: Infinity,
+      body: { evaluations: [], pagination: { hasMore: true, nextCursor: 'again' } }
+    })
+    expect((await listError()).message).toContain(
+      'repeated a cursor on page 2: the listing would never end'
+    )
+    expect(api.requests).toHaveLength(2)
+  })
+
+  it('stops a listing that says hasMore without a cursor', async () => {
+    api.inject({
+      path: '/evaluations',
+      status: 200,
+      body: { evaluations: [], pagination: { hasMore: true } }
+    })
+    expect((await listError()).message).toContain('said hasMore without a nextCursor on page 1')
+  })
+
+  it('sends the key only to its own origin: a redirect elsewhere is not followed', async () => {
+    const other = await recordingServer()
+    try {
+      api.inject({
+        path: '/evaluations',
+        status: 302,
+        headers: { location: `${other.url}/v2/steal` }
+      })
+      const error = await listError()
+      expect(error.message).toContain(
+        `redirected to another origin (${other.url}); not following it with the API key`
+      )
+      expect(other.requests).toHaveLength(0)
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('follows a redirect within the same origin', async () => {
+    api.inject({
+      path: '/evaluations',
+      status: 307,
+      headers: { location: `${api.url}/prompts/${PROMPT}/evaluations?limit=200` }
+    })
+    expect(await listAll()).toEqual(ALL)
+    expect(api.requests).toHaveLength(2)
+    expect(api.requests[1]?.headers.authorization).toBe(`Bearer ${api.apiKey}`)
+  })
+})
+
+describe('retryAfter', () => {
+  it.each([
+    ['2', 2000],
+    ['0', 0],
+    ['1.5', 1500],
+    ['Fri, 20 Nov 2026 12:00:10 GMT', 10_000],
+    ['Fri, 20 Nov 2026 11:00:00 GMT', 0],
+    ['soon', undefined],
+    ['', undefined]
+  ])('reads %j as %p ms', (value, ms) => {
+    expect(retryAfter(value, Date.parse('2026-11-20T12:00:00Z'))).toBe(ms)
+  })
+})
+
+async function recordingServer(): Promise<{
+  url: string
+  requests: string[]
+  close: () => Promise<void>
+}> {
+  const requests: string[] = []
+  const server: Server = createServer((request, response) => {
+    requests.push(`${request.method} ${request.url} ${request.headers.authorization ?? ''}`)
+    response.end('{}')
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  // localhost vs 127.0.0.1: another origin even on the same machine
+  return {
+    url: `http://localhost:${port}`,
+    requests,
+    close: () => new Promise(resolve => server.close(() => resolve()))
+  }
+}
