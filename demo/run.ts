@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FakeAdaline, sampleWorkspace } from '../test-support/fake-adaline.js'
+import { markdownForTerminal } from '../src/report/terminal.js'
 import { decodeCommandText, runAction } from '../test-support/run-action.js'
 
 const POLICY = `max-fail-rate: 10%
@@ -32,13 +33,6 @@ function logForTerminal(stdout: string): string {
         )
     )
     .join('\n')
-}
-
-/** Markdown as a person reads it: escapes and entities undone (the file keeps the raw text). */
-function markdownForTerminal(markdown: string): string {
-  return markdown
-    .replace(/\\([\\`*_[\]<>&|!~$])/g, '$1')
-    .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
 }
 
 async function main(): Promise<void> {

@@ -37205,7 +37205,7 @@ var cst = __nccwpck_require__(3461);
 var lexer = __nccwpck_require__(361);
 var lineCounter = __nccwpck_require__(6628);
 var parser = __nccwpck_require__(3456);
-var publicApi = __nccwpck_require__(6428);
+var publicApi = __nccwpck_require__(4047);
 var visit = __nccwpck_require__(204);
 
 
@@ -40420,7 +40420,7 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 6428:
+/***/ 4047:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -60065,8 +60065,6 @@ function lookups_describe(error) {
     return status ? `HTTP ${status} ${message}` : message;
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var yaml_dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/report/format.ts
 /** The one place that turns numbers and API text into report text. */
 /** Drops binary floating-point noise from sums (0.1 + 0.2 → 0.3); integers are left exact. */
@@ -60137,6 +60135,87 @@ function escapeMarkdown(text, maxLength = 120) {
     return value.replace(INLINE_SPECIALS, '\\$&').replace(AUTOLINKS, char => ENTITIES[char] ?? char);
 }
 
+;// CONCATENATED MODULE: ./src/metrics.ts
+
+function totals(evaluations) {
+    let count = 0;
+    let passRuns = 0;
+    let failRuns = 0;
+    let unknownRuns = 0;
+    let failedRows = 0;
+    let totalCost = 0;
+    let totalLatency = 0;
+    let totalTokens = 0;
+    for (const { metrics, progress } of evaluations) {
+        count += 1;
+        passRuns += metrics.passRuns;
+        failRuns += metrics.failRuns;
+        unknownRuns += metrics.unknownRuns;
+        failedRows += progress.failedRows;
+        totalCost += metrics.totalCost;
+        totalLatency += metrics.totalLatency;
+        totalTokens += metrics.totalTokenCount;
+    }
+    const runs = passRuns + failRuns + unknownRuns;
+    return {
+        evaluations: count,
+        passRuns,
+        failRuns,
+        unknownRuns,
+        runs,
+        failedRows,
+        totalCost: tidy(totalCost),
+        totalLatency: tidy(totalLatency),
+        totalTokens,
+        passRate: runs > 0 ? passRuns / runs : null,
+        failRate: runs > 0 ? failRuns / runs : null,
+        avgLatency: runs > 0 ? tidy(totalLatency / runs) : null
+    };
+}
+
+;// CONCATENATED MODULE: ./src/plan.ts
+/**
+ * Which listings to make. The API takes one status per request, and superseded candidates
+ * (queued or running, before the cutoff, whatever the status and created-after filters say)
+ * may need listings of their own; one listing serves both wherever it can. Pure.
+ */
+
+function planListings(settings, rule) {
+    const { evaluatorId, datasetId, createdAfter } = settings;
+    const statuses = settings.statuses.length > 0 ? settings.statuses : [undefined];
+    const listings = [];
+    for (const promptId of settings.promptIds) {
+        const covered = new Set();
+        for (const status of statuses) {
+            // Without a created-after filter this listing already holds the in-flight ones it matches.
+            const findsCandidates = rule !== undefined &&
+                createdAfter === undefined &&
+                (status === undefined || IN_FLIGHT.includes(status));
+            if (findsCandidates)
+                (status ? [status] : IN_FLIGHT).forEach(s => covered.add(s));
+            listings.push({
+                promptId,
+                filters: { status, evaluatorId, datasetId, createdAfter },
+                judge: true
+            });
+        }
+        if (!rule)
+            continue;
+        for (const status of IN_FLIGHT) {
+            if (covered.has(status))
+                continue;
+            listings.push({
+                promptId,
+                filters: { status, evaluatorId, datasetId, createdBefore: rule.cutoff },
+                judge: false
+            });
+        }
+    }
+    return listings;
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var yaml_dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/policy.ts
 /** The gate policy: parsed from the `policy` input's YAML, then applied to the judged set. */
 
@@ -60323,6 +60402,70 @@ function verdict(broken) {
     return { gate: broken.length > 0 ? 'failed' : 'passed', broken };
 }
 
+;// CONCATENATED MODULE: ./src/engine.ts
+/**
+ * The engine both faces run (the action in main.ts, the command line in cli.ts): from settings and
+ * a supersede decision to a judged report, through plan → API → judgement.
+ */
+
+
+
+
+
+
+
+
+
+
+/** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
+const CONCURRENCY = 8;
+/** Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks. */
+async function decideFromEvent(settings, event) {
+    const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
+    return decideSupersede(settings.cancelSuperseded, event, lookups);
+}
+async function evaluate(settings, decision, log) {
+    log.info(`Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`);
+    const rule = decision.act
+        ? {
+            cutoff: decision.cutoff,
+            promptIds: settings.promptIds,
+            evaluatorId: settings.evaluatorId,
+            datasetId: settings.datasetId,
+            keep: settings.keepRunIds
+        }
+        : undefined;
+    const listings = planListings(settings, rule);
+    const limit = new AdaptiveLimit(CONCURRENCY);
+    const client = createClient(createHttp({
+        baseUrl: settings.baseUrl,
+        apiKey: settings.apiKey,
+        onThrottle: () => limit.halve(),
+        onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
+    }));
+    const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
+    log.info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
+    const cancel = await log.group(`Cancelling ${gathered.superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, gathered.superseded, {
+        dryRun: settings.dryRun,
+        limit,
+        log: log.info,
+        warn: log.warning
+    }));
+    const judged = gathered.judged.map(item => item.evaluation);
+    const metrics = totals(judged);
+    const verdict = judge(judged, metrics, settings.policy);
+    return {
+        promptIds: settings.promptIds,
+        scope: settings.policy.scope,
+        dryRun: settings.dryRun,
+        verdict,
+        metrics,
+        gathered,
+        decision,
+        cancel
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/inputs.ts
 /**
  * The action's inputs as one typed Settings object. Every validation message lives here, and each
@@ -60335,9 +60478,13 @@ const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2';
 /** A bad input: the message names the input and says what it accepts. */
 class InputError extends Error {
     input;
-    constructor(input, message) {
-        super(`Input ${input} ${message}`);
+    detail;
+    constructor(input, 
+    /** what is wrong and what is accepted, without the input's name */
+    detail) {
+        super(`Input ${input} ${detail}`);
         this.input = input;
+        this.detail = detail;
         this.name = 'InputError';
     }
 }
@@ -60441,13 +60588,17 @@ const UNIT_MS = {
 };
 /** ISO 8601, Unix ms, or a duration back from now such as 90m, 24h, 7d. */
 function parseCreatedAfter(value, now) {
+    return parseTime('created-after', value, now);
+}
+/** A point in time given as ISO 8601, Unix ms, or a duration back from now; '' is undefined. */
+function parseTime(input, value, now) {
     if (value === '')
         return undefined;
     const accepted = 'accepted: an ISO 8601 time (2026-11-01T00:00:00Z), Unix milliseconds, or a duration back from now (90m, 24h, 7d)';
     if (/^\d+$/.test(value)) {
         const ms = Number(value);
         if (ms < 100_000_000_000) {
-            throw new InputError('created-after', `is ${value}, which reads as Unix seconds; give milliseconds (${value}000). ${accepted}`);
+            throw new InputError(input, `is ${value}, which reads as Unix seconds; give milliseconds (${value}000). ${accepted}`);
         }
         return ms;
     }
@@ -60459,7 +60610,7 @@ function parseCreatedAfter(value, now) {
         if (!Number.isNaN(time))
             return time;
     }
-    throw new InputError('created-after', `is "${clip(value)}"; ${accepted}`);
+    throw new InputError(input, `is "${clip(value)}"; ${accepted}`);
 }
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 function isLoopback(hostname) {
@@ -60484,85 +60635,6 @@ function parseBaseUrl(value) {
     }
     url.pathname = url.pathname.replace(/\/+$/, '');
     return url;
-}
-
-;// CONCATENATED MODULE: ./src/metrics.ts
-
-function totals(evaluations) {
-    let count = 0;
-    let passRuns = 0;
-    let failRuns = 0;
-    let unknownRuns = 0;
-    let failedRows = 0;
-    let totalCost = 0;
-    let totalLatency = 0;
-    let totalTokens = 0;
-    for (const { metrics, progress } of evaluations) {
-        count += 1;
-        passRuns += metrics.passRuns;
-        failRuns += metrics.failRuns;
-        unknownRuns += metrics.unknownRuns;
-        failedRows += progress.failedRows;
-        totalCost += metrics.totalCost;
-        totalLatency += metrics.totalLatency;
-        totalTokens += metrics.totalTokenCount;
-    }
-    const runs = passRuns + failRuns + unknownRuns;
-    return {
-        evaluations: count,
-        passRuns,
-        failRuns,
-        unknownRuns,
-        runs,
-        failedRows,
-        totalCost: tidy(totalCost),
-        totalLatency: tidy(totalLatency),
-        totalTokens,
-        passRate: runs > 0 ? passRuns / runs : null,
-        failRate: runs > 0 ? failRuns / runs : null,
-        avgLatency: runs > 0 ? tidy(totalLatency / runs) : null
-    };
-}
-
-;// CONCATENATED MODULE: ./src/plan.ts
-/**
- * Which listings to make. The API takes one status per request, and superseded candidates
- * (queued or running, before the cutoff, whatever the status and created-after filters say)
- * may need listings of their own; one listing serves both wherever it can. Pure.
- */
-
-function planListings(settings, rule) {
-    const { evaluatorId, datasetId, createdAfter } = settings;
-    const statuses = settings.statuses.length > 0 ? settings.statuses : [undefined];
-    const listings = [];
-    for (const promptId of settings.promptIds) {
-        const covered = new Set();
-        for (const status of statuses) {
-            // Without a created-after filter this listing already holds the in-flight ones it matches.
-            const findsCandidates = rule !== undefined &&
-                createdAfter === undefined &&
-                (status === undefined || IN_FLIGHT.includes(status));
-            if (findsCandidates)
-                (status ? [status] : IN_FLIGHT).forEach(s => covered.add(s));
-            listings.push({
-                promptId,
-                filters: { status, evaluatorId, datasetId, createdAfter },
-                judge: true
-            });
-        }
-        if (!rule)
-            continue;
-        for (const status of IN_FLIGHT) {
-            if (covered.has(status))
-                continue;
-            listings.push({
-                promptId,
-                filters: { status, evaluatorId, datasetId, createdBefore: rule.cutoff },
-                judge: false
-            });
-        }
-    }
-    return listings;
 }
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
@@ -60765,7 +60837,7 @@ function row(cells) {
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
-/** The pipeline: inputs → plan → API → judgement → reports. */
+/** The action: inputs → plan → API → judgement → reports, with the runner's log, outputs and summary. */
 
 
 
@@ -60773,15 +60845,7 @@ function row(cells) {
 
 
 
-
-
-
-
-
-
-
-/** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
-const CONCURRENCY = 8;
+const actionsLog = { info: info, warning: warning, group: group };
 async function run() {
     stopOnSignals();
     const secrets = [];
@@ -60791,50 +60855,10 @@ async function run() {
             now: Date.now(),
             mask: secret => (core_setSecret(secret), secrets.push(secret))
         });
-        const event = readEvent(process.env);
-        const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
-        const decision = decideSupersede(settings.cancelSuperseded, event, lookups);
-        info(`cancel-superseded: ${settings.cancelSuperseded}: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`);
-        const rule = decision.act
-            ? {
-                cutoff: decision.cutoff,
-                promptIds: settings.promptIds,
-                evaluatorId: settings.evaluatorId,
-                datasetId: settings.datasetId,
-                keep: settings.keepRunIds
-            }
-            : undefined;
-        const listings = planListings(settings, rule);
-        const limit = new AdaptiveLimit(CONCURRENCY);
-        const http = createHttp({
-            baseUrl: settings.baseUrl,
-            apiKey: settings.apiKey,
-            onThrottle: () => limit.halve(),
-            onRetry: ({ endpoint, attempt, delayMs, reason }) => info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
-        });
-        const client = createClient(http);
-        const gathered = await group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: info }));
-        info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
-        const cancel = await group(`Cancelling ${gathered.superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, gathered.superseded, {
-            dryRun: settings.dryRun,
-            limit,
-            log: info,
-            warn: warning
-        }));
-        const judged = gathered.judged.map(item => item.evaluation);
-        const metrics = totals(judged);
-        const verdict = judge(judged, metrics, settings.policy);
-        const report = {
-            promptIds: settings.promptIds,
-            scope: settings.policy.scope,
-            dryRun: settings.dryRun,
-            verdict,
-            metrics,
-            gathered,
-            decision,
-            cancel
-        };
+        const decision = await decideFromEvent(settings, readEvent(process.env));
+        const report = await evaluate(settings, decision, actionsLog);
         await writeReports(report, redact);
+        const { verdict } = report;
         if (verdict.gate === 'failed') {
             for (const broken of verdict.broken)
                 error(redact(broken.message), { title: `adaline-evals: ${broken.rule}` });

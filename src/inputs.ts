@@ -42,9 +42,10 @@ export const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2'
 export class InputError extends Error {
   constructor(
     readonly input: string,
-    message: string
+    /** what is wrong and what is accepted, without the input's name */
+    readonly detail: string
   ) {
-    super(`Input ${input} ${message}`)
+    super(`Input ${input} ${detail}`)
     this.name = 'InputError'
   }
 }
@@ -174,6 +175,11 @@ const UNIT_MS: Record<string, number> = {
 
 /** ISO 8601, Unix ms, or a duration back from now such as 90m, 24h, 7d. */
 export function parseCreatedAfter(value: string, now: number): number | undefined {
+  return parseTime('created-after', value, now)
+}
+
+/** A point in time given as ISO 8601, Unix ms, or a duration back from now; '' is undefined. */
+export function parseTime(input: string, value: string, now: number): number | undefined {
   if (value === '') return undefined
   const accepted =
     'accepted: an ISO 8601 time (2026-11-01T00:00:00Z), Unix milliseconds, or a duration back from now (90m, 24h, 7d)'
@@ -181,7 +187,7 @@ export function parseCreatedAfter(value: string, now: number): number | undefine
     const ms = Number(value)
     if (ms < 100_000_000_000) {
       throw new InputError(
-        'created-after',
+        input,
         `is ${value}, which reads as Unix seconds; give milliseconds (${value}000). ${accepted}`
       )
     }
@@ -194,7 +200,7 @@ export function parseCreatedAfter(value: string, now: number): number | undefine
     const time = Date.parse(value)
     if (!Number.isNaN(time)) return time
   }
-  throw new InputError('created-after', `is "${clip(value)}"; ${accepted}`)
+  throw new InputError(input, `is "${clip(value)}"; ${accepted}`)
 }
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i

@@ -1,22 +1,13 @@
-/** The pipeline: inputs → plan → API → judgement → reports. */
+/** The action: inputs → plan → API → judgement → reports, with the runner's log, outputs and summary. */
 import * as core from '@actions/core'
-import { createClient } from './adaline/client.js'
-import { ApiError, createHttp } from './adaline/http.js'
-import { cancelSuperseded } from './cancel.js'
-import { AdaptiveLimit } from './concurrency.js'
-import { gather } from './gather.js'
-import { decideSupersede, lookupsNeeded, readEvent } from './github/event.js'
-import { lookUp } from './github/lookups.js'
+import { ApiError } from './adaline/http.js'
+import { decideFromEvent, evaluate, type Log } from './engine.js'
+import { readEvent } from './github/event.js'
 import { InputError, readSettings } from './inputs.js'
-import { totals } from './metrics.js'
-import { planListings } from './plan.js'
-import { judge } from './policy.js'
 import { buildOutputs } from './report/outputs.js'
 import { buildSummary, type RunReport } from './report/summary.js'
-import type { SupersedeRule } from './select.js'
 
-/** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
-const CONCURRENCY = 8
+const actionsLog: Log = { info: core.info, warning: core.warning, group: core.group }
 
 export async function run(): Promise<void> {
   stopOnSignals()
@@ -28,69 +19,11 @@ export async function run(): Promise<void> {
       now: Date.now(),
       mask: secret => (core.setSecret(secret), secrets.push(secret))
     })
-
-    const event = readEvent(process.env)
-    const lookups = await lookUp(
-      lookupsNeeded(settings.cancelSuperseded, event),
-      settings.githubToken
-    )
-    const decision = decideSupersede(settings.cancelSuperseded, event, lookups)
-    core.info(
-      `cancel-superseded: ${settings.cancelSuperseded}: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`
-    )
-    const rule: SupersedeRule | undefined = decision.act
-      ? {
-          cutoff: decision.cutoff,
-          promptIds: settings.promptIds,
-          evaluatorId: settings.evaluatorId,
-          datasetId: settings.datasetId,
-          keep: settings.keepRunIds
-        }
-      : undefined
-    const listings = planListings(settings, rule)
-
-    const limit = new AdaptiveLimit(CONCURRENCY)
-    const http = createHttp({
-      baseUrl: settings.baseUrl,
-      apiKey: settings.apiKey,
-      onThrottle: () => limit.halve(),
-      onRetry: ({ endpoint, attempt, delayMs, reason }) =>
-        core.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
-    })
-    const client = createClient(http)
-    const gathered = await core.group(`Listing evaluations (${listings.length} listing(s))`, () =>
-      gather(client, listings, { scope: settings.policy.scope, rule, limit, log: core.info })
-    )
-    core.info(
-      `Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`
-    )
-
-    const cancel = await core.group(
-      `Cancelling ${gathered.superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`,
-      () =>
-        cancelSuperseded(client, gathered.superseded, {
-          dryRun: settings.dryRun,
-          limit,
-          log: core.info,
-          warn: core.warning
-        })
-    )
-
-    const judged = gathered.judged.map(item => item.evaluation)
-    const metrics = totals(judged)
-    const verdict = judge(judged, metrics, settings.policy)
-    const report: RunReport = {
-      promptIds: settings.promptIds,
-      scope: settings.policy.scope,
-      dryRun: settings.dryRun,
-      verdict,
-      metrics,
-      gathered,
-      decision,
-      cancel
-    }
+    const decision = await decideFromEvent(settings, readEvent(process.env))
+    const report = await evaluate(settings, decision, actionsLog)
 
     await writeReports(report, redact)
+    const { verdict } = report
     if (verdict.gate === 'failed') {
       for (const broken of verdict.broken)
         core.error(redact(broken.message), { title: `adaline-evals: ${broken.rule}` })

@@ -1,0 +1,249 @@
+/** The command-line face: same engine, flags for inputs, exit codes for the verdict. */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { EXIT, main } from '../src/cli.js'
+import { FakeAdaline, fakeId, makeEvaluation } from '../test-support/fake-adaline.js'
+import { runAction } from '../test-support/run-action.js'
+
+const PROMPT = fakeId('prm', 1)
+const PROMPT_2 = fakeId('prm', 2)
+const HOUR = 3_600_000
+const NOW = Date.now()
+let api: FakeAdaline
+
+beforeEach(async () => {
+  api = await FakeAdaline.start()
+  api.addPrompt(PROMPT, [
+    makeEvaluation({
+      n: 1,
+      evaluatorId: fakeId('evr', 1),
+      submittedAt: NOW - 3 * HOUR,
+      pass: 30,
+      fail: 3,
+      unknown: 1,
+      cost: 0.0123
+    }),
+    makeEvaluation({
+      n: 2,
+      evaluatorId: fakeId('evr', 2),
+      submittedAt: NOW - 2 * HOUR,
+      pass: 18,
+      fail: 0,
+      unknown: 2,
+      cost: 0.0456
+    }),
+    makeEvaluation({
+      n: 3,
+      evaluatorId: fakeId('evr', 2),
+      status: 'running',
+      submittedAt: NOW - HOUR
+    })
+  ])
+  api.addPrompt(PROMPT_2, [
+    makeEvaluation({
+      n: 4,
+      evaluatorId: fakeId('evr', 1),
+      submittedAt: NOW - HOUR,
+      pass: 9,
+      fail: 1,
+      unknown: 0,
+      cost: 0.001
+    })
+  ])
+})
+
+afterEach(async () => {
+  await api.close()
+})
+
+async function cli(args: string[], env: Record<string, string> = {}) {
+  let stdout = ''
+  let stderr = ''
+  const code = await main(
+    args,
+    { ADALINE_API_KEY: api.apiKey, ...env },
+    text => void (stdout += text),
+    text => void (stderr += text)
+  )
+  return { code, stdout, stderr }
+}
+
+describe('adaline-evals', () => {
+  it('gives the same verdict and numbers as the action on the same data', async () => {
+    const policy = 'max-fail-runs: 3\nmin-pass-rate: 0.9\nallow-status: [completed]\nscope: all'
+    const both = { status: 'completed', prompts: `${PROMPT},${PROMPT_2}` }
+    const action = await runAction({
+      'api-key': api.apiKey,
+      'base-url': api.url,
+      'prompt-id': both.prompts,
+      status: both.status,
+      policy
+    })
+    const command = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      both.prompts,
+      '--status',
+      both.status,
+      '--policy',
+      policy,
+      '--format',
+      'json'
+    ])
+    const json = JSON.parse(command.stdout)
+
+    expect(command.code).toBe(action.exitCode)
+    expect(json.gate).toBe(action.outputs.gate)
+    expect(json.broken.map((b: { message: string }) => b.message)).toEqual(action.errors)
+    expect({
+      'listed-count': String(json.listedCount),
+      'evaluation-count': String(json.metrics.evaluations),
+      'pass-runs': String(json.metrics.passRuns),
+      'fail-runs': String(json.metrics.failRuns),
+      'unknown-runs': String(json.metrics.unknownRuns),
+      'failed-rows': String(json.metrics.failedRows),
+      'pass-rate': String(json.metrics.passRate),
+      'total-cost': String(json.metrics.totalCost),
+      'total-latency': String(json.metrics.totalLatency),
+      'total-tokens': String(json.metrics.totalTokens),
+      evaluations: JSON.stringify(json.evaluations)
+    }).toEqual({ ...action.outputs, gate: undefined, cancelled: undefined })
+    // and the gate really failed on this data, so the comparison is not of two empty reports
+    expect(json.gate).toBe('failed')
+    expect(json.metrics.evaluations).toBe(3)
+  })
+
+  it('exits 0 and prints a readable report when the gate passes', async () => {
+    const { code, stdout, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--status',
+      'completed',
+      '--policy',
+      'max-fail-runs: 10'
+    ])
+    expect(code).toBe(EXIT.passed)
+    expect(stdout).toContain('## ✅ Adaline evals: gate passed')
+    expect(stdout).toContain(`| ${fakeId('run', 2)} | ${fakeId('evr', 2)} |`)
+    expect(stderr).toContain(
+      `prompt ${PROMPT} [status=completed]: page 1, 2 evaluation(s), 2 so far`
+    )
+  })
+
+  it('reads the policy from a file and prints Markdown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adaline-evals-cli-'))
+    try {
+      writeFileSync(join(dir, 'policy.yml'), 'max-fail-runs: 0\n')
+      const { code, stdout } = await cli([
+        '--base-url',
+        api.url,
+        '--prompt-id',
+        PROMPT,
+        '--status',
+        'completed',
+        '--policy-file',
+        join(dir, 'policy.yml'),
+        '--format',
+        'markdown'
+      ])
+      expect(code).toBe(EXIT.gateFailed)
+      expect(stdout).toContain('- fail-runs 3 \\> max-fail-runs 0')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('exits 0 on a failed gate with --fail-on-gate false', async () => {
+    const { code, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--policy',
+      'max-fail-runs: 0',
+      '--fail-on-gate',
+      'false',
+      '--quiet'
+    ])
+    expect(code).toBe(EXIT.passed)
+    expect(stderr).toBe('The gate failed, but --fail-on-gate is false: exit 0.\n')
+  })
+
+  it('cancels in-flight evaluations submitted before --superseded-before', async () => {
+    const { code, stdout } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--superseded-before',
+      new Date(NOW - HOUR / 2).toISOString(),
+      '--format',
+      'json'
+    ])
+    expect(code).toBe(EXIT.passed)
+    expect(JSON.parse(stdout).cancelled).toEqual([fakeId('run', 3)])
+    expect(api.evaluations(PROMPT).find(e => e.runId === fakeId('run', 3))?.status).toBe(
+      'cancelling'
+    )
+  })
+
+  it('names the flag of a bad option and exits 2, before any request', async () => {
+    expect(await cli(['--base-url', api.url, '--prompt-id', 'short'])).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('--prompt-id has "short"')
+    })
+    expect(await cli(['--prompt-id', PROMPT, '--format', 'yaml'])).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('--format is "yaml"')
+    })
+    expect(await cli(['--prompt-id', PROMPT, '--superseded-before', 'soon'])).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('--superseded-before is "soon"')
+    })
+    expect(
+      await cli(['--prompt-id', PROMPT, '--policy-file', '/nonexistent/policy.yml'])
+    ).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('--policy-file cannot be read')
+    })
+    expect(await cli(['--prompt-id', PROMPT], { ADALINE_API_KEY: '' })).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('ADALINE_API_KEY (environment) is required')
+    })
+    expect(await cli(['--nope'])).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining("Unknown option '--nope'")
+    })
+    expect(api.requests).toHaveLength(0)
+  })
+
+  it('exits 3 on an API error, naming the endpoint, without the key', async () => {
+    api.inject({
+      status: 400,
+      body: { error: { code: 'BAD_REQUEST', message: `echo ${api.apiKey}` } }
+    })
+    const { code, stdout, stderr } = await cli(['--base-url', api.url, '--prompt-id', PROMPT])
+    expect(code).toBe(EXIT.error)
+    expect(stderr).toContain(
+      `adaline-evals: GET /prompts/${PROMPT}/evaluations answered 400 BAD_REQUEST: echo ***`
+    )
+    expect(stdout + stderr).not.toContain(api.apiKey)
+  })
+
+  it('runs as the bundled bin', () => {
+    const bin = resolve('dist/cli/index.js')
+    const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' })
+    expect(help.status).toBe(0)
+    expect(help.stdout).toMatch(/^Usage: adaline-evals --prompt-id ID/)
+    const bad = spawnSync(process.execPath, [bin, '--prompt-id', 'short'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ADALINE_API_KEY: 'k' }
+    })
+    expect(bad.status).toBe(EXIT.usage)
+  })
+})

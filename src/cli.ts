@@ -1,0 +1,206 @@
+/**
+ * `adaline-evals`: the action's engine on the command line, for GitLab CI, Jenkins and a
+ * developer's shell. The same options as flags, the key from ADALINE_API_KEY, the report on stdout
+ * (text, Markdown or JSON), progress on stderr, and exit 1 on a failed gate.
+ */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { ApiError } from './adaline/http.js'
+import { decideFromEvent, evaluate, type Log } from './engine.js'
+import { readEvent, type SupersedeDecision } from './github/event.js'
+import { InputError, parseTime, readSettings, type Settings } from './inputs.js'
+import { buildSummary, type RunReport } from './report/summary.js'
+import { markdownForTerminal } from './report/terminal.js'
+
+export const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3 } as const
+
+const HELP = `Usage: adaline-evals --prompt-id ID [options]
+
+Gates on Adaline prompt evaluations: lists them, judges them against a policy, reports pass / fail /
+unknown runs, cost, latency and tokens, and cancels the evaluations a new commit made obsolete.
+The same engine as the GitHub Action, with its inputs as flags.
+
+Environment:
+  ADALINE_API_KEY            workspace API key (required)
+  GITHUB_TOKEN               only for --cancel-superseded on a GitHub pull_request event
+
+Options:
+  --prompt-id ID             prompt to list; repeat or separate with commas for several (required)
+  --evaluator-id ID          only evaluations of this evaluator
+  --dataset-id ID            only evaluations on this dataset
+  --status LIST              only these statuses: queued, running, completed, failed, cancelled,
+                             cancelling (repeat or separate with commas); default all
+  --created-after TIME       ISO 8601, Unix ms, or a duration back from now (90m, 24h, 7d)
+  --policy YAML              gate rules, e.g. 'max-fail-runs: 0'
+  --policy-file PATH         gate rules from a YAML file
+  --superseded-before TIME   cancel queued and running evaluations submitted before TIME
+                             (e.g. the pipeline's start time on GitLab or Jenkins)
+  --cancel-superseded MODE   never | force-push | new-commit, decided from the GitHub event in
+                             GITHUB_EVENT_NAME / GITHUB_EVENT_PATH (as the action does)
+  --keep-run-ids LIST        run IDs never to cancel
+  --dry-run                  report what would be cancelled, cancel nothing
+  --fail-on-gate BOOL        exit 1 when the gate fails (default true)
+  --base-url URL             API root (default https://api.adaline.ai/v2)
+  --format FORMAT            text (default), markdown, or json
+  --quiet                    no progress on stderr
+  -h, --help                 this help
+
+Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error.
+`
+
+const OPTIONS = {
+  'prompt-id': { type: 'string', multiple: true },
+  'evaluator-id': { type: 'string' },
+  'dataset-id': { type: 'string' },
+  status: { type: 'string', multiple: true },
+  'created-after': { type: 'string' },
+  policy: { type: 'string' },
+  'policy-file': { type: 'string' },
+  'superseded-before': { type: 'string' },
+  'cancel-superseded': { type: 'string' },
+  'keep-run-ids': { type: 'string', multiple: true },
+  'dry-run': { type: 'boolean' },
+  'fail-on-gate': { type: 'string' },
+  'base-url': { type: 'string' },
+  format: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' }
+} as const
+
+/** Runs the command; returns the exit status. Output goes to the given streams. */
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out: (text: string) => void,
+  err: (text: string) => void
+): Promise<number> {
+  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values']
+  try {
+    values = parseArgs({
+      args: argv,
+      options: OPTIONS,
+      strict: true,
+      allowPositionals: false
+    }).values
+  } catch (error) {
+    err(`adaline-evals: ${(error as Error).message}\nRun adaline-evals --help for the options.\n`)
+    return EXIT.usage
+  }
+  if (values.help) {
+    out(HELP)
+    return EXIT.passed
+  }
+  const apiKey = env.ADALINE_API_KEY ?? ''
+  const redact = (text: string) => (apiKey ? text.split(apiKey).join('***') : text)
+  try {
+    const format = values.format ?? 'text'
+    if (!['text', 'markdown', 'json'].includes(format)) {
+      throw new InputError('format', `is "${format}"; accepted: text, markdown, json`)
+    }
+    const policy =
+      values['policy-file'] !== undefined
+        ? readPolicyFile(values['policy-file'])
+        : (values.policy ?? '')
+    const inputs: Record<string, string | undefined> = {
+      'api-key': apiKey,
+      'github-token': env.GITHUB_TOKEN,
+      'prompt-id': values['prompt-id']?.join('\n'),
+      'evaluator-id': values['evaluator-id'],
+      'dataset-id': values['dataset-id'],
+      status: values.status?.join('\n'),
+      'created-after': values['created-after'],
+      policy,
+      'cancel-superseded': values['cancel-superseded'],
+      'keep-run-ids': values['keep-run-ids']?.join('\n'),
+      'dry-run': values['dry-run'] ? 'true' : '',
+      'fail-on-gate': values['fail-on-gate'],
+      'base-url': values['base-url']
+    }
+    const now = Date.now()
+    const settings = readSettings(name => inputs[name] ?? '', { now, mask: () => undefined })
+    const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now)
+    const log = values.quiet ? silentLog : stderrLog(text => err(redact(text)))
+    const decision = await decide(settings, cutoff, env)
+    const report = await evaluate(settings, decision, log)
+
+    out(redact(render(report, format)))
+    const failed = report.verdict.gate === 'failed'
+    if (failed && !settings.failOnGate)
+      err('The gate failed, but --fail-on-gate is false: exit 0.\n')
+    return failed && settings.failOnGate ? EXIT.gateFailed : EXIT.passed
+  } catch (error) {
+    if (error instanceof InputError) {
+      const name = error.input === 'api-key' ? 'ADALINE_API_KEY (environment)' : `--${error.input}`
+      err(redact(`adaline-evals: ${name} ${error.detail}\n`))
+      return EXIT.usage
+    }
+    const message =
+      error instanceof ApiError
+        ? error.message
+        : `Unexpected error: ${(error as Error).stack ?? String(error)}`
+    err(redact(`adaline-evals: ${message}\n`))
+    return EXIT.error
+  }
+}
+
+function readPolicyFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new InputError('policy-file', `cannot be read: ${(error as Error).message}`)
+  }
+}
+
+/** An explicit cutoff wins; otherwise the GitHub event decides, as in the action. */
+async function decide(
+  settings: Settings,
+  cutoff: number | undefined,
+  env: NodeJS.ProcessEnv
+): Promise<SupersedeDecision> {
+  if (cutoff !== undefined) {
+    return {
+      act: true,
+      cutoff,
+      reason: `evaluations submitted before ${new Date(cutoff).toISOString()} are superseded (--superseded-before)`
+    }
+  }
+  return decideFromEvent(settings, readEvent(env))
+}
+
+function render(report: RunReport, format: string): string {
+  if (format === 'json') return `${JSON.stringify(asJson(report), null, 2)}\n`
+  const markdown = buildSummary(report)
+  return format === 'markdown' ? markdown : markdownForTerminal(markdown)
+}
+
+/** The report for scripts: the verdict, the numbers as numbers, the evaluations as the API gave them. */
+export function asJson(report: RunReport) {
+  const { verdict, metrics, gathered, cancel } = report
+  return {
+    gate: verdict.gate,
+    broken: verdict.broken,
+    metrics,
+    listedCount: gathered.listedCount,
+    listedByStatus: gathered.listedByStatus,
+    cancelled: cancel.cancelled,
+    cancelFailures: cancel.failed,
+    evaluations: gathered.judged.map(item => item.raw)
+  }
+}
+
+const silentLog: Log = {
+  info: () => undefined,
+  warning: () => undefined,
+  group: (_, work) => work()
+}
+
+function stderrLog(write: (text: string) => void): Log {
+  return {
+    info: message => write(`${message}\n`),
+    warning: message => write(`warning: ${message}\n`),
+    group: async (title, work) => {
+      write(`${title}\n`)
+      return work()
+    }
+  }
+}
