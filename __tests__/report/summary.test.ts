@@ -1,0 +1,134 @@
+import { listed } from '../../__fixtures__/evaluations.js'
+import type { CancelOutcome } from '../../src/cancel.js'
+import type { Gathered } from '../../src/gather.js'
+import { totals } from '../../src/metrics.js'
+import { judge, parsePolicy } from '../../src/policy.js'
+import { buildOutputs } from '../../src/report/outputs.js'
+import { SUMMARY_LIMIT_BYTES, buildSummary, type RunReport } from '../../src/report/summary.js'
+import type { Listed } from '../../src/select.js'
+
+function reportOf(
+  judged: Listed[],
+  extra: Partial<RunReport> = {},
+  policy = 'max-fail-runs: 0'
+): RunReport {
+  const evaluations = judged.map(item => item.evaluation)
+  const metrics = totals(evaluations)
+  const gathered: Gathered = {
+    listedCount: judged.length,
+    listedByStatus: { completed: judged.length },
+    judged,
+    superseded: [],
+    pages: 1
+  }
+  const cancel: CancelOutcome = { cancelled: [], failed: [] }
+  return {
+    promptIds: ['prompt-aaaaaaaaaaaaaaaaaaaa'],
+    scope: 'latest',
+    dryRun: false,
+    verdict: judge(evaluations, metrics, parsePolicy(policy)),
+    metrics,
+    gathered,
+    decision: { act: false, reason: 'cancel-superseded is never' },
+    cancel,
+    ...extra
+  }
+}
+
+describe('buildSummary', () => {
+  it('opens with the verdict, then each broken rule and the table with totals', () => {
+    const summary = buildSummary(reportOf([listed({ pass: 8, fail: 2, unknown: 0, cost: 0.5 })]))
+    const lines = summary.split('\n')
+    expect(lines[0]).toBe('## ❌ Adaline evals: gate failed')
+    expect(summary).toContain('### Broken rules\n\n- fail-runs 2 \\> max-fail-runs 0')
+    expect(summary).toMatch(
+      /\| \*\*Total\*\* \|.*\| \*\*8\*\* \| \*\*2\*\* \| \*\*0\*\* \| \*\*80%\*\* \| \*\*\$0\.50\*\* \|/
+    )
+    expect(summary).toContain('1 evaluation(s) matched the filters: completed 1')
+  })
+
+  it('caps a long table and says how many rows were left out', () => {
+    const summary = buildSummary(reportOf(Array.from({ length: 250 }, () => listed())))
+    const rows = summary.split('\n').filter(line => line.startsWith('| run-'))
+    expect(rows).toHaveLength(100)
+    expect(summary).toContain('… and 150 more evaluation(s) not shown')
+  })
+
+  it('stays under the 1 MiB limit with the longest, most escaped API text', () => {
+    const hostileId = '<'.repeat(80)
+    const many = Array.from({ length: 5000 }, (_, i) =>
+      listed({
+        runId: `${'|'.repeat(70)}${String(i).padStart(10, '0')}`,
+        evaluatorId: hostileId,
+        datasetId: hostileId
+      })
+    )
+    const failed = many
+      .slice(0, 500)
+      .map(item => ({ runId: item.evaluation.runId, promptId: 'p', message: '&'.repeat(5000) }))
+    const report = reportOf(many, {
+      decision: { act: true, cutoff: 1, reason: '@'.repeat(10_000) },
+      gathered: {
+        listedCount: 5000,
+        listedByStatus: {},
+        judged: many,
+        superseded: many,
+        pages: 25
+      },
+      cancel: { cancelled: many.map(item => item.evaluation.runId), failed }
+    })
+    expect(Buffer.byteLength(buildSummary(report))).toBeLessThanOrEqual(SUMMARY_LIMIT_BYTES)
+    // and a smaller limit is met by dropping table rows
+    const small = buildSummary(report, 100_000)
+    expect(Buffer.byteLength(small)).toBeLessThanOrEqual(100_000)
+    expect(small).toContain('more evaluation(s) not shown')
+  })
+
+  it('says the gate was skipped when the policy sets no rules', () => {
+    expect(buildSummary(reportOf([listed()], {}, '')).split('\n')[0]).toBe(
+      '## ⏭️ Adaline evals: report only (the policy sets no rules)'
+    )
+  })
+
+  it('says what was cancelled and what could not be', () => {
+    const a = listed({ status: 'running' })
+    const b = listed({ status: 'running' })
+    const summary = buildSummary(
+      reportOf([], {
+        decision: {
+          act: true,
+          cutoff: 5,
+          reason: 'a force-push; evaluations submitted before X are superseded'
+        },
+        gathered: { listedCount: 0, listedByStatus: {}, judged: [], superseded: [a, b], pages: 1 },
+        cancel: {
+          cancelled: [a.evaluation.runId],
+          failed: [
+            { runId: b.evaluation.runId, promptId: a.promptId, message: 'answered 409 CONFLICT' }
+          ]
+        }
+      })
+    )
+    expect(summary).toContain('A force-push; evaluations submitted before X are superseded.')
+    expect(summary).toContain(`Cancelled 1 of 2 superseded evaluation(s): ${a.evaluation.runId}`)
+    expect(summary).toContain(`- ${b.evaluation.runId}: answered 409 CONFLICT`)
+  })
+})
+
+describe('buildOutputs', () => {
+  it('cuts the evaluations array to whole items within the limit and says so', () => {
+    const many = Array.from({ length: 50 }, () => listed())
+    const outputs = buildOutputs(reportOf(many), 5_000)
+    expect(Buffer.byteLength(outputs.values.evaluations!)).toBeLessThanOrEqual(5_000)
+    const kept = JSON.parse(outputs.values.evaluations!)
+    expect(kept.length).toBe(outputs.truncated?.kept)
+    expect(outputs.truncated?.total).toBe(50)
+    expect(kept[0]).toEqual(many[0]?.raw)
+  })
+
+  it('leaves pass-rate empty when there are no runs', () => {
+    expect(
+      buildOutputs(reportOf([listed({ pass: 0, fail: 0, unknown: 0 })])).values['pass-rate']
+    ).toBe('')
+  })
+})
