@@ -34,7 +34,11 @@ describe('readSettings', () => {
       dryRun: false,
       failOnGate: true,
       baseUrl: new URL(DEFAULT_BASE_URL),
-      githubToken: undefined
+      githubToken: undefined,
+      start: false,
+      waitMs: undefined,
+      cancelOnAbort: true,
+      comment: 'off'
     })
   })
 
@@ -57,6 +61,18 @@ describe('readSettings', () => {
     expect(settings.promptIds).toEqual([PROMPT, other])
     expect(settings.statuses).toEqual(['completed', 'failed', 'running'])
     expect([...settings.keepRunIds]).toEqual(['run-0000000000000000001', 'run-0000000000000000002'])
+  })
+
+  it('reads wait as a duration', () => {
+    const read = (wait: string) =>
+      settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT, wait }).waitMs
+    expect([read('90s'), read('30m'), read('1h'), read('0'), read('')]).toEqual([
+      90_000,
+      1_800_000,
+      3_600_000,
+      undefined,
+      undefined
+    ])
   })
 
   it('accepts http:// only for loopback addresses', () => {
@@ -97,6 +113,11 @@ describe('readSettings', () => {
     [{ 'keep-run-ids': 'nope' }, 'keep-run-ids', 'not an Adaline ID'],
     [{ 'dry-run': 'maybe' }, 'dry-run', 'accepted: true or false'],
     [{ 'fail-on-gate': '2' }, 'fail-on-gate', 'accepted: true or false'],
+    [{ start: 'please' }, 'start', 'accepted: true or false'],
+    [{ wait: '30' }, 'wait', 'a duration up to 6h'],
+    [{ wait: '7h' }, 'wait', 'a duration up to 6h'],
+    [{ 'cancel-on-abort': 'x' }, 'cancel-on-abort', 'accepted: true or false'],
+    [{ comment: 'always' }, 'comment', 'accepted: off, on, on-failure'],
     [{ 'base-url': 'not a url' }, 'base-url', 'not a URL'],
     [{ 'base-url': 'ftp://example.com' }, 'base-url', 'https://'],
     [{ 'base-url': 'https://user:pw@example.com/v2' }, 'base-url', 'credentials']

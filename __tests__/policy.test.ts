@@ -136,7 +136,7 @@ describe('judge', () => {
         {
           rule: 'allow-status',
           message:
-            '1 judged evaluation(s) not in allow-status [completed]: run-running-0000000000001 is running'
+            '1 judged evaluation(s) not in allow-status [completed]: run-running-0000000000001 is still running (100%)'
         }
       ]
     })
@@ -168,5 +168,46 @@ describe('judge', () => {
       'min-pass-rate',
       'max-avg-latency'
     ])
+  })
+
+  describe('max-pass-rate-drop', () => {
+    const now = evaluation({ runId: 'run-now-000000000000000001', pass: 8, fail: 2, unknown: 0 })
+    const baseline = evaluation({
+      runId: 'run-base-00000000000000001',
+      pass: 9,
+      fail: 1,
+      unknown: 0
+    })
+    const baselines = new Map([[now.runId, baseline]])
+    const verdict = (limit: string) =>
+      judge([now], totals([now]), parsePolicy(`max-pass-rate-drop: ${limit}`), { baselines })
+
+    it('passes a drop at its limit and breaks past it, naming both runs', () => {
+      expect(verdict('0.1').gate).toBe('passed')
+      expect(verdict('9%').broken).toEqual([
+        {
+          rule: 'max-pass-rate-drop',
+          message:
+            'pass-rate drop 10% > max-pass-rate-drop 9%: run-now-000000000000000001 80% vs baseline run-base-00000000000000001 90%'
+        }
+      ])
+    })
+
+    it('does not apply to an evaluation without a baseline', () => {
+      expect(
+        judge([now], totals([now]), parsePolicy('max-pass-rate-drop: 0'), { baselines: new Map() })
+          .gate
+      ).toBe('passed')
+    })
+  })
+
+  it('says how long it waited for an evaluation that is still running', () => {
+    const running = evaluation({ runId: 'run-slow-00000000000000001', status: 'running' })
+    const verdict = judge([running], totals([running]), parsePolicy('max-fail-runs: 9'), {
+      waitedMs: 30 * 60_000
+    })
+    expect(verdict.broken[0]?.message).toContain(
+      'run-slow-00000000000000001 is still running (100%) after waiting 30.0 min'
+    )
   })
 })

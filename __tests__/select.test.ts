@@ -6,7 +6,7 @@ import {
   PROMPT,
   listed
 } from '../__fixtures__/evaluations.js'
-import { isSuperseded, judgedSet, type SupersedeRule } from '../src/select.js'
+import { BaselineIndex, isSuperseded, judgedSet, type SupersedeRule } from '../src/select.js'
 
 const CUTOFF = 1_700_000_500_000
 const rule: SupersedeRule = { cutoff: CUTOFF, promptIds: [PROMPT], keep: new Set() }
@@ -91,5 +91,36 @@ describe('isSuperseded', () => {
       )
     ).toBe(false)
     expect(isSuperseded(listed({ status: 'running', submittedAt: 1 }), scoped)).toBe(true)
+  })
+})
+
+describe('BaselineIndex', () => {
+  it('gives the newest completed evaluation of the same group submitted before the judged one', () => {
+    const index = new BaselineIndex(3)
+    const older = listed({ submittedAt: 10 })
+    const newer = listed({ submittedAt: 20 })
+    const failed = listed({ submittedAt: 25, status: 'failed' })
+    const judged = listed({ submittedAt: 30 })
+    for (const item of [older, newer, failed, judged]) index.add(item)
+    expect(index.baselineFor(judged)).toBe(newer)
+    expect(index.baselineFor(newer)).toBe(older)
+    expect(index.baselineFor(older)).toBeUndefined()
+  })
+
+  it('never takes another evaluator, dataset or prompt as baseline', () => {
+    const index = new BaselineIndex(2)
+    index.add(listed({ submittedAt: 1, evaluatorId: OTHER_EVALUATOR }))
+    index.add(listed({ submittedAt: 1, datasetId: 'dataset-zzzzzzzzzzzzzzzzzzz' }))
+    index.add(listed({ submittedAt: 1 }, OTHER_PROMPT))
+    expect(index.baselineFor(listed({ submittedAt: 5 }))).toBeUndefined()
+  })
+
+  it('keeps only as many per group as it was asked to', () => {
+    const index = new BaselineIndex(2)
+    const items = [1, 2, 3, 4].map(t => listed({ submittedAt: t }))
+    items.forEach(item => index.add(item))
+    // 1 and 2 were dropped: an evaluation submitted at 3 finds no baseline kept
+    expect(index.baselineFor(items[2]!)).toBeUndefined()
+    expect(index.baselineFor(listed({ submittedAt: 9 }))).toBe(items[3])
   })
 })

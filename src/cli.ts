@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { ApiError } from './adaline/http.js'
-import { decideFromEvent, evaluate, type Log } from './engine.js'
+import { createEngine, decideFromEvent, type Engine, type Log } from './engine.js'
 import { readEvent, type SupersedeDecision } from './github/event.js'
 import { InputError, parseTime, readSettings, type Settings } from './inputs.js'
 import { buildSummary, type RunReport } from './report/summary.js'
@@ -38,6 +38,9 @@ Options:
   --cancel-superseded MODE   never | force-push | new-commit, decided from the GitHub event in
                              GITHUB_EVENT_NAME / GITHUB_EVENT_PATH (as the action does)
   --keep-run-ids LIST        run IDs never to cancel
+  --start                    start one evaluation per prompt for this commit and judge those
+  --wait DURATION            wait up to DURATION (90s, 30m, 1h) for the judged evaluations to finish
+  --cancel-on-abort BOOL     on Ctrl-C, cancel the evaluations this run started (default true)
   --dry-run                  report what would be cancelled, cancel nothing
   --fail-on-gate BOOL        exit 1 when the gate fails (default true)
   --base-url URL             API root (default https://api.adaline.ai/v2)
@@ -59,6 +62,9 @@ const OPTIONS = {
   'superseded-before': { type: 'string' },
   'cancel-superseded': { type: 'string' },
   'keep-run-ids': { type: 'string', multiple: true },
+  start: { type: 'boolean' },
+  wait: { type: 'string' },
+  'cancel-on-abort': { type: 'string' },
   'dry-run': { type: 'boolean' },
   'fail-on-gate': { type: 'string' },
   'base-url': { type: 'string' },
@@ -114,14 +120,21 @@ export async function main(
       'keep-run-ids': values['keep-run-ids']?.join('\n'),
       'dry-run': values['dry-run'] ? 'true' : '',
       'fail-on-gate': values['fail-on-gate'],
-      'base-url': values['base-url']
+      'base-url': values['base-url'],
+      start: values.start ? 'true' : '',
+      wait: values.wait,
+      'cancel-on-abort': values['cancel-on-abort']
     }
     const now = Date.now()
     const settings = readSettings(name => inputs[name] ?? '', { now, mask: () => undefined })
     const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now)
     const log = values.quiet ? silentLog : stderrLog(text => err(redact(text)))
     const decision = await decide(settings, cutoff, env)
-    const report = await evaluate(settings, decision, log)
+    const engine = createEngine(settings, log)
+    const stopCancelling = settings.cancelOnAbort
+      ? cancelStartedOnInterrupt(engine, err)
+      : () => undefined
+    const report = await engine.evaluate(decision).finally(stopCancelling)
 
     out(redact(render(report, format)))
     const failed = report.verdict.gate === 'failed'
@@ -141,6 +154,19 @@ export async function main(
     err(redact(`adaline-evals: ${message}\n`))
     return EXIT.error
   }
+}
+
+/** Ctrl-C cancels what this run started before the command ends; returns the remover. */
+function cancelStartedOnInterrupt(engine: Engine, err: (text: string) => void): () => void {
+  const onInterrupt = () => {
+    err('Interrupted: cancelling the evaluations this run started…\n')
+    void engine
+      .cancelStarted()
+      .then(ids => err(ids.length > 0 ? `Cancelled ${ids.join(', ')}.\n` : 'Nothing to cancel.\n'))
+      .finally(() => process.exit(130))
+  }
+  process.once('SIGINT', onInterrupt)
+  return () => void process.off('SIGINT', onInterrupt)
 }
 
 function readPolicyFile(path: string): string {
@@ -184,6 +210,12 @@ export function asJson(report: RunReport) {
     listedByStatus: gathered.listedByStatus,
     cancelled: cancel.cancelled,
     cancelFailures: cancel.failed,
+    started: report.started,
+    waitedMs: report.wait?.waitedMs ?? null,
+    stillRunning: report.wait?.timedOut ?? [],
+    baselines: Object.fromEntries(
+      [...report.baselines].map(([runId, item]) => [runId, item.evaluation.runId])
+    ),
     evaluations: gathered.judged.map(item => item.raw)
   }
 }

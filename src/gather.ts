@@ -9,7 +9,13 @@ import type { EvaluationStatus } from './adaline/schema.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { Listing } from './plan.js'
 import type { Scope } from './policy.js'
-import { JudgedSetBuilder, isSuperseded, type Listed, type SupersedeRule } from './select.js'
+import {
+  BaselineIndex,
+  JudgedSetBuilder,
+  isSuperseded,
+  type Listed,
+  type SupersedeRule
+} from './select.js'
 
 export interface Gathered {
   /** distinct evaluations matched by the filters (judging listings only) */
@@ -19,6 +25,8 @@ export interface Gathered {
   judged: Listed[]
   /** in listing order, each once */
   superseded: Listed[]
+  /** completed evaluations to compare the judged ones with */
+  baselines: BaselineIndex
   pages: number
 }
 
@@ -39,6 +47,7 @@ export async function gather(
   const listed = new Set<string>()
   const listedByStatus: Partial<Record<EvaluationStatus, number>> = {}
   const superseded = new Map<string, Listed>()
+  const baselines = new BaselineIndex(options.scope === 'all' ? Infinity : 2)
   let pages = 0
 
   await mapWithin(options.limit, listings, async listing => {
@@ -57,6 +66,7 @@ export async function gather(
           if (!superseded.has(evaluation.runId)) superseded.set(evaluation.runId, item)
         } else if (listing.judge) {
           judged.add(item)
+          baselines.add(item)
         }
       }
       log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`)
@@ -70,6 +80,7 @@ export async function gather(
     listedByStatus,
     judged: judgedItems,
     superseded: [...superseded.values()],
+    baselines,
     pages
   }
 }

@@ -32,8 +32,16 @@ export interface Settings {
   failOnGate: boolean
   /** API root, without a trailing slash. */
   baseUrl: URL
-  /** Asked only where the event payload lacks a fact. */
+  /** Asked only where the event payload lacks a fact, and to write the PR comment. */
   githubToken?: string
+  /** Start one evaluation per prompt for this commit; they are the judged set. */
+  start: boolean
+  /** How long to wait for the judged evaluations to finish (ms); undefined: don't wait. */
+  waitMs?: number
+  /** Cancel the evaluations this run started when the runner stops the step. */
+  cancelOnAbort: boolean
+  /** When to write the sticky pull request comment. */
+  comment: 'off' | 'on' | 'on-failure'
 }
 
 export const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2'
@@ -127,8 +135,29 @@ export function readSettings(
     dryRun: parseBoolean('dry-run', read('dry-run'), false),
     failOnGate: parseBoolean('fail-on-gate', read('fail-on-gate'), true),
     baseUrl: parseBaseUrl(read('base-url') || DEFAULT_BASE_URL),
-    githubToken
+    githubToken,
+    start: parseBoolean('start', read('start'), false),
+    waitMs: parseWait(read('wait')),
+    cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
+    comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure'])
   }
+}
+
+/** The longest a GitHub-hosted job may run. */
+const MAX_WAIT_MS = 6 * 3_600_000
+
+/** A duration such as 90s, 30m, 1h; empty or 0 means don't wait. */
+function parseWait(value: string): number | undefined {
+  if (value === '' || value === '0') return undefined
+  const match = /^(\d+(?:\.\d+)?)\s*([smh])$/i.exec(value)
+  const ms = match ? Number(match[1]) * (UNIT_MS[match[2]!.toLowerCase()] ?? 0) : NaN
+  if (!(ms > 0) || ms > MAX_WAIT_MS) {
+    throw new InputError(
+      'wait',
+      `is "${clip(value)}"; accepted: a duration up to 6h such as 90s, 30m or 1h, or empty for no wait`
+    )
+  }
+  return ms
 }
 
 /** Splits on commas and newlines, dropping blanks. */

@@ -1,28 +1,40 @@
 /** The action: inputs → plan → API → judgement → reports, with the runner's log, outputs and summary. */
 import * as core from '@actions/core'
 import { ApiError } from './adaline/http.js'
-import { decideFromEvent, evaluate, type Log } from './engine.js'
-import { readEvent } from './github/event.js'
-import { InputError, readSettings } from './inputs.js'
+import { createEngine, decideFromEvent, type Engine, type Log } from './engine.js'
+import {
+  commentMarker,
+  commentTarget,
+  describeCommentError,
+  upsertComment
+} from './github/comment.js'
+import { readEvent, type GitHubEvent } from './github/event.js'
+import { InputError, readSettings, type Settings } from './inputs.js'
 import { buildOutputs } from './report/outputs.js'
 import { buildSummary, type RunReport } from './report/summary.js'
 
 const actionsLog: Log = { info: core.info, warning: core.warning, group: core.group }
 
+/** GitHub refuses comments over 65,536 characters; bytes bound characters. */
+const COMMENT_LIMIT_BYTES = 60_000
+
 export async function run(): Promise<void> {
-  stopOnSignals()
   const secrets: string[] = []
   const redact = (text: string) =>
     secrets.reduce((out, secret) => out.split(secret).join('***'), text)
+  const aborting = stopOnSignals(redact)
   try {
     const settings = readSettings(name => core.getInput(name), {
       now: Date.now(),
       mask: secret => (core.setSecret(secret), secrets.push(secret))
     })
-    const decision = await decideFromEvent(settings, readEvent(process.env))
-    const report = await evaluate(settings, decision, actionsLog)
+    const event = readEvent(process.env)
+    const engine = createEngine(settings, actionsLog)
+    if (settings.cancelOnAbort) aborting.engine = engine
+    const report = await engine.evaluate(await decideFromEvent(settings, event))
 
     await writeReports(report, redact)
+    await writeComment(settings, event, report, redact)
     const { verdict } = report
     if (verdict.gate === 'failed') {
       for (const broken of verdict.broken)
@@ -42,18 +54,79 @@ export async function run(): Promise<void> {
   }
 }
 
+/** Time to cancel what this run started once the runner signals; it sends SIGTERM ~7.5 s after SIGINT. */
+const ABORT_GRACE_MS = 4_000
+
 /**
- * The runner stops a cancelled step with SIGINT, then SIGTERM about 7.5 s later: end at once with
- * a message and a non-zero exit rather than being killed mid-write.
+ * The runner stops a cancelled step with SIGINT, then SIGTERM about 7.5 s later. Cancel the
+ * evaluations this run started (when cancel-on-abort holds), then end with a message and exit 1.
  */
-function stopOnSignals(): void {
+function stopOnSignals(redact: (text: string) => string): { engine?: Engine } {
+  const state: { engine?: Engine; stopping?: boolean } = {}
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      core.setFailed(
-        `Stopped by ${signal} before the step finished: no verdict was reached. Cancels already accepted stay in effect.`
+    process.on(signal, () => {
+      if (state.stopping) return
+      state.stopping = true
+      const cancelling = state.engine ? state.engine.cancelStarted() : Promise.resolve([])
+      const grace = new Promise<'late'>(resolve =>
+        setTimeout(() => resolve('late'), ABORT_GRACE_MS).unref()
       )
-      process.exit(core.ExitCode.Failure)
+      void Promise.race([cancelling, grace])
+        .catch((error: Error) => `failed: ${error.message}`)
+        .then(outcome => {
+          const cancelled = Array.isArray(outcome)
+            ? outcome.length > 0
+              ? ` Cancelled the evaluation(s) this run started: ${outcome.join(', ')}.`
+              : ''
+            : ` Cancelling the evaluations this run started ${outcome === 'late' ? 'did not finish in time' : outcome}.`
+          core.setFailed(
+            redact(
+              `Stopped by ${signal} before the step finished: no verdict was reached.${cancelled} Cancels already accepted stay in effect.`
+            )
+          )
+          process.exit(core.ExitCode.Failure)
+        })
     })
+  }
+  return state
+}
+
+/** The sticky comment on pull_request events, when the comment input asks for it. */
+async function writeComment(
+  settings: Settings,
+  event: GitHubEvent,
+  report: RunReport,
+  redact: (text: string) => string
+): Promise<void> {
+  if (settings.comment === 'off') return
+  const target = commentTarget(event)
+  if (!target) {
+    core.info(`comment: ${settings.comment}, but this is not a pull_request event: no comment.`)
+    return
+  }
+  if (!settings.githubToken) {
+    core.warning('comment is on, but no github-token was given: no pull request comment.')
+    return
+  }
+  const failed = report.verdict.gate === 'failed'
+  const marker = commentMarker(
+    process.env.GITHUB_WORKFLOW ?? '',
+    process.env.GITHUB_JOB ?? '',
+    settings.promptIds
+  )
+  try {
+    const body = redact(buildSummary(report, COMMENT_LIMIT_BYTES))
+    // on-failure: no new comment for a passing run, but an old failure report is brought up to date
+    const result = await upsertComment(
+      settings.githubToken,
+      target,
+      marker,
+      body,
+      settings.comment === 'on' || failed
+    )
+    core.info(`Pull request #${target.number} comment: ${result}.`)
+  } catch (error) {
+    core.warning(redact(describeCommentError(error)))
   }
 }
 

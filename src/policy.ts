@@ -2,7 +2,7 @@
 import { parse as parseYaml } from 'yaml'
 import { EVALUATION_STATUSES, type Evaluation, type EvaluationStatus } from './adaline/schema.js'
 import type { Metrics } from './metrics.js'
-import { formatPercent, plainDecimal } from './report/format.js'
+import { formatDuration, formatPercent, plainDecimal, tidy } from './report/format.js'
 
 export type Scope = 'latest' | 'all'
 
@@ -20,6 +20,8 @@ export interface Limits {
   'max-cost'?: number
   /** milliseconds per run */
   'max-avg-latency'?: number
+  /** 0..1: how far a judged evaluation's pass rate may fall below its baseline's */
+  'max-pass-rate-drop'?: number
 }
 
 export interface Policy {
@@ -41,7 +43,8 @@ const LIMIT_KINDS: Record<keyof Limits, Kind> = {
   'max-fail-rate': 'rate',
   'min-pass-rate': 'rate',
   'max-cost': 'amount',
-  'max-avg-latency': 'amount'
+  'max-avg-latency': 'amount',
+  'max-pass-rate-drop': 'rate'
 }
 const SETTING_KEYS = ['allow-status', 'on-empty', 'scope'] as const
 const KNOWN_KEYS = [...Object.keys(LIMIT_KINDS), ...SETTING_KEYS]
@@ -140,8 +143,21 @@ export interface Verdict {
   broken: BrokenRule[]
 }
 
+/** What else the verdict may depend on. */
+export interface JudgeContext {
+  /** each judged evaluation's baseline, by run ID */
+  baselines?: ReadonlyMap<string, Evaluation>
+  /** how long the run waited for evaluations to finish, when it waited */
+  waitedMs?: number
+}
+
 /** Applies the policy to the judged evaluations and their totals. */
-export function judge(judged: readonly Evaluation[], metrics: Metrics, policy: Policy): Verdict {
+export function judge(
+  judged: readonly Evaluation[],
+  metrics: Metrics,
+  policy: Policy,
+  context: JudgeContext = {}
+): Verdict {
   if (!hasRules(policy)) return { gate: 'skipped', broken: [] }
   if (judged.length === 0) {
     return policy.onEmpty === 'pass'
@@ -175,12 +191,19 @@ export function judge(judged: readonly Evaluation[], metrics: Metrics, policy: P
     } else
       atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${plainDecimal(ms)} ms`)
   }
+  passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines)
   const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS
   const outside = judged.filter(evaluation => !allowed.includes(evaluation.status))
   if (outside.length > 0) {
+    const waited =
+      context.waitedMs === undefined ? '' : ` after waiting ${formatDuration(context.waitedMs)}`
     const listed = outside
       .slice(0, 5)
-      .map(evaluation => `${evaluation.runId} is ${evaluation.status}`)
+      .map(e =>
+        ['queued', 'running', 'cancelling'].includes(e.status)
+          ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
+          : `${e.runId} is ${e.status}`
+      )
       .join(', ')
     const more = outside.length > 5 ? ` and ${outside.length - 5} more` : ''
     broken.push({
@@ -189,6 +212,39 @@ export function judge(judged: readonly Evaluation[], metrics: Metrics, policy: P
     })
   }
   return verdict(broken)
+}
+
+function passRate(evaluation: Evaluation): number | null {
+  const { passRuns, failRuns, unknownRuns } = evaluation.metrics
+  const runs = passRuns + failRuns + unknownRuns
+  return runs > 0 ? passRuns / runs : null
+}
+
+/** Each judged evaluation against its own baseline; the worst drop is named. */
+function passRateDrop(
+  broken: BrokenRule[],
+  judged: readonly Evaluation[],
+  limit: number | undefined,
+  baselines: ReadonlyMap<string, Evaluation> | undefined
+): void {
+  if (limit === undefined || !baselines) return
+  const drops = judged
+    .flatMap(evaluation => {
+      const baseline = baselines.get(evaluation.runId)
+      const now = passRate(evaluation)
+      const before = baseline ? passRate(baseline) : null
+      if (!baseline || now === null || before === null) return []
+      return [{ evaluation, baseline, now, before, drop: tidy(before - now) }]
+    })
+    .filter(({ drop }) => drop > limit)
+    .sort((a, b) => b.drop - a.drop)
+  const worst = drops[0]
+  if (!worst) return
+  const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : ''
+  broken.push({
+    rule: 'max-pass-rate-drop',
+    message: `pass-rate drop ${showRate(worst.drop, limit)} > max-pass-rate-drop ${showRate(limit)}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
+  })
 }
 
 function rateRule(

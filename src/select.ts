@@ -88,3 +88,31 @@ export function judgedSet(items: Iterable<Listed>, scope: Scope): Listed[] {
   for (const item of items) builder.add(item)
   return builder.result()
 }
+
+/**
+ * The completed evaluations a judged one is compared with: for each (prompt, evaluator, dataset),
+ * the newest completed ones, as many as the scope needs (`latest` and started evaluations need two:
+ * the newest may be the judged one itself).
+ */
+export class BaselineIndex {
+  private readonly groups = new Map<string, Listed[]>()
+
+  constructor(private readonly keep: number) {}
+
+  add(item: Listed): void {
+    if (item.evaluation.status !== 'completed') return
+    const group = this.groups.get(groupOf(item)) ?? []
+    if (group.some(other => other.evaluation.runId === item.evaluation.runId)) return
+    group.push(item)
+    group.sort(newerFirst)
+    if (group.length > this.keep) group.length = this.keep
+    this.groups.set(groupOf(item), group)
+  }
+
+  /** The newest completed evaluation of the same group submitted before `item`. */
+  baselineFor(item: Listed): Listed | undefined {
+    return this.groups
+      .get(groupOf(item))
+      ?.find(other => other.evaluation.timeline.submittedAt < item.evaluation.timeline.submittedAt)
+  }
+}

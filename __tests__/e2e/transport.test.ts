@@ -124,7 +124,9 @@ describe('behind a proxy', () => {
     expect(result.errors).toEqual([])
     expect(result.exitCode).toBe(0)
     expect(result.outputs.gate).toBe('passed')
-    expect(tunnels).toEqual([`localhost:${new URL(tlsUrl).port}`])
+    // every request (the listing, then the failing rows) went through the tunnel
+    expect(tunnels.length).toBe(api.requests.length)
+    expect(new Set(tunnels)).toEqual(new Set([`localhost:${new URL(tlsUrl).port}`]))
     expect(api.requests[0]?.headers.authorization).toBe(`Bearer ${api.apiKey}`)
   })
 
@@ -132,13 +134,21 @@ describe('behind a proxy', () => {
     const result = await run({ HTTPS_PROXY: proxyUrl, NO_PROXY: 'localhost' })
     expect(result.exitCode).toBe(0)
     expect(tunnels).toEqual([])
-    expect(api.requests).toHaveLength(1)
+    expect(api.requests.length).toBeGreaterThan(0)
   })
 
   it('fails at once, naming the endpoint, on a certificate it cannot trust', async () => {
-    const result = await runAction({ 'api-key': api.apiKey, 'prompt-id': PROMPT, 'base-url': tlsUrl })
+    const result = await runAction({
+      'api-key': api.apiKey,
+      'prompt-id': PROMPT,
+      'base-url': tlsUrl
+    })
     expect(result.exitCode).toBe(1)
-    expect(result.errors).toEqual([expect.stringMatching(/failed: TLS error SELF_SIGNED_CERT_IN_CHAIN|failed: TLS error DEPTH_ZERO_SELF_SIGNED_CERT/)])
+    expect(result.errors).toEqual([
+      expect.stringMatching(
+        /failed: TLS error SELF_SIGNED_CERT_IN_CHAIN|failed: TLS error DEPTH_ZERO_SELF_SIGNED_CERT/
+      )
+    ])
     expect(result.errors[0]).not.toContain('gave up after')
   })
 

@@ -5,7 +5,7 @@ import { totals } from '../../src/metrics.js'
 import { judge, parsePolicy } from '../../src/policy.js'
 import { buildOutputs } from '../../src/report/outputs.js'
 import { SUMMARY_LIMIT_BYTES, buildSummary, type RunReport } from '../../src/report/summary.js'
-import type { Listed } from '../../src/select.js'
+import { BaselineIndex, type Listed } from '../../src/select.js'
 
 function reportOf(
   judged: Listed[],
@@ -19,6 +19,7 @@ function reportOf(
     listedByStatus: { completed: judged.length },
     judged,
     superseded: [],
+    baselines: new BaselineIndex(2),
     pages: 1
   }
   const cancel: CancelOutcome = { cancelled: [], failed: [] }
@@ -31,6 +32,9 @@ function reportOf(
     gathered,
     decision: { act: false, reason: 'cancel-superseded is never' },
     cancel,
+    started: [],
+    baselines: new Map(),
+    failingRows: new Map(),
     ...extra
   }
 }
@@ -73,6 +77,7 @@ describe('buildSummary', () => {
         listedByStatus: {},
         judged: many,
         superseded: many,
+        baselines: new BaselineIndex(2),
         pages: 25
       },
       cancel: { cancelled: many.map(item => item.evaluation.runId), failed }
@@ -100,7 +105,14 @@ describe('buildSummary', () => {
           cutoff: 5,
           reason: 'a force-push; evaluations submitted before X are superseded'
         },
-        gathered: { listedCount: 0, listedByStatus: {}, judged: [], superseded: [a, b], pages: 1 },
+        gathered: {
+          listedCount: 0,
+          listedByStatus: {},
+          judged: [],
+          superseded: [a, b],
+          baselines: new BaselineIndex(2),
+          pages: 1
+        },
         cancel: {
           cancelled: [a.evaluation.runId],
           failed: [
@@ -130,5 +142,80 @@ describe('buildOutputs', () => {
     expect(
       buildOutputs(reportOf([listed({ pass: 0, fail: 0, unknown: 0 })])).values['pass-rate']
     ).toBe('')
+  })
+})
+
+describe('buildSummary, explaining a verdict', () => {
+  it('opens with a one-line verdict and a chart of pass / fail / unknown runs', () => {
+    const lines = buildSummary(reportOf([listed({ pass: 8, fail: 2, unknown: 1 })])).split('\n')
+    expect(lines[2]).toBe('**Verdict: failed.** fail-runs 2 \\> max-fail-runs 0')
+    expect(lines.slice(4, 10)).toEqual([
+      '```mermaid',
+      'pie showData title Runs of the judged evaluations',
+      '    "Pass" : 8',
+      '    "Fail" : 2',
+      '    "Unknown" : 1',
+      '```'
+    ])
+  })
+
+  it('shows failing rows in a collapsible section, escaped', () => {
+    const item = listed({ pass: 1, fail: 1, unknown: 1 })
+    const summary = buildSummary(
+      reportOf([item], {
+        failingRows: new Map([
+          [
+            item.evaluation.runId,
+            [
+              {
+                id: 'r1',
+                rowId: 'row1',
+                grade: 'fail' as const,
+                score: 0.2,
+                reason: 'Expected <b>billing</b>',
+                cost: 0.001,
+                latency: 900,
+                row: { values: { ticket: 'Refund *now*' } }
+              },
+              { id: 'r2', rowId: 'row2', grade: 'unknown' as const, reason: null }
+            ]
+          ]
+        ])
+      })
+    )
+    expect(summary).toContain(
+      `<summary>${item.evaluation.runId}: 1 fail, 1 unknown (showing 2)</summary>`
+    )
+    expect(summary).toContain(
+      '| fail | 0.2 | Expected \\<b\\>billing\\</b\\> | $0.0010 | 900 ms | ticket: Refund \\*now\\* |'
+    )
+    expect(summary).toContain('| unknown | — | — | — | — | — |')
+    expect(summary).toContain('</details>')
+  })
+
+  it('compares each judged evaluation with its baseline', () => {
+    const now = listed({ pass: 8, fail: 2, unknown: 0, cost: 0.6, latency: 11_000 })
+    const base = listed({ pass: 9, fail: 1, unknown: 0, cost: 0.5, latency: 10_000 })
+    const summary = buildSummary(
+      reportOf([now], { baselines: new Map([[now.evaluation.runId, base]]) })
+    )
+    expect(summary).toContain(
+      `| ${now.evaluation.runId} | ${base.evaluation.runId} | 80% | −10 pp | $0.60 | +20% | 1.1 s | +10% |`
+    )
+  })
+
+  it('says what was started and what was still running when the wait ended', () => {
+    const item = listed({ status: 'running' })
+    const summary = buildSummary(
+      reportOf([item], {
+        started: [item.evaluation.runId],
+        wait: { items: [item], waitedMs: 1_800_000, timedOut: [item.evaluation.runId] }
+      })
+    )
+    expect(summary).toContain(`Started 1 evaluation(s) for this commit: ${item.evaluation.runId}.`)
+    expect(summary).toContain(
+      `Stopped waiting after 30.0 min; still not finished: ${item.evaluation.runId}.`
+    )
+    expect(summary).toContain('### Judged evaluations (started by this run)')
   })
 })

@@ -5963,7 +5963,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3467);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5380);
 /** The `adaline-evals` command's entry point (dist/cli/index.js, bundled by ncc). */
 
 process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2), process.env, text => process.stdout.write(text), text => process.stderr.write(text));
@@ -5973,7 +5973,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3467:
+/***/ 5380:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -12709,13 +12709,13 @@ function handleTupleResults(itemResults, final, items, input, optoutStart) {
     }
     return final;
 }
-const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodRecord", (inst, def) => {
+const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
     $ZodType.init(inst, def);
-    const memo = core.globalConfig.memoizer;
+    const memo = globalConfig.memoizer;
     memo?.attach(inst);
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!util.isPlainObject(input)) {
+        if (!isPlainObject(input)) {
             payload.issues.push({
                 expected: "record",
                 code: "invalid_type",
@@ -12744,7 +12744,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
                             input: key,
                             path: [key],
                             inst,
@@ -12758,14 +12758,14 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                     if (result instanceof Promise) {
                         proms.push(result.then((result) => {
                             if (result.issues.length) {
-                                payload.issues.push(...util.prefixIssues(key, result.issues));
+                                payload.issues.push(...prefixIssues(key, result.issues));
                             }
                             payload.value[outKey] = result.value;
                         }));
                     }
                     else {
                         if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
+                            payload.issues.push(...prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }
@@ -12811,7 +12811,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                     throw new Error("Async schemas not supported in object keys currently");
                 }
                 // Numeric string fallback: if key is a numeric string and failed, retry with Number(key). This handles z.number(), z.literal([1, 2, 3]), and unions containing numeric literals
-                const checkNumericKey = typeof key === "string" && regexes.number.test(key) && keyResult.issues.length;
+                const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
                 if (checkNumericKey) {
                     const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
                     if (retryResult instanceof Promise) {
@@ -12835,7 +12835,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
                             input: key,
                             path: [key],
                             inst,
@@ -12851,14 +12851,14 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                 if (result instanceof Promise) {
                     proms.push(result.then((result) => {
                         if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
+                            payload.issues.push(...prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }));
                 }
                 else {
                     if (result.issues.length) {
-                        payload.issues.push(...util.prefixIssues(key, result.issues));
+                        payload.issues.push(...prefixIssues(key, result.issues));
                     }
                     payload.value[outKey] = result.value;
                 }
@@ -12878,7 +12878,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
         }
         return payload;
     };
-})));
+});
 const $ZodMap = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodMap", (inst, def) => {
     $ZodType.init(inst, def);
     const memo = core.globalConfig.memoizer;
@@ -17949,14 +17949,14 @@ function tuple(items, _paramsOrRest, _params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodRecord", (inst, def) => {
+const ZodRecord = /*@__PURE__*/ $constructor("ZodRecord", (inst, def) => {
     _ensureDefaultMemoizer();
-    core.$ZodRecord.init(inst, def);
+    $ZodRecord.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.recordProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => recordProcessor(inst, ctx, json, params);
     inst.keyType = def.keyType;
     inst.valueType = def.valueType;
-})));
+});
 function record(keyType, valueType, params) {
     // v3-compat: z.record(valueType, params?) — defaults keyType to z.string()
     if (!valueType || !valueType._zod) {
@@ -17964,14 +17964,14 @@ function record(keyType, valueType, params) {
             type: "record",
             keyType: schemas_string(),
             valueType: keyType,
-            ...util.normalizeParams(valueType),
+            ...normalizeParams(valueType),
         });
     }
     return new ZodRecord({
         type: "record",
         keyType,
         valueType: valueType,
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // type alksjf = core.output<core.$ZodRecordKey>;
@@ -18545,6 +18545,26 @@ function describeIssue(error, prefix) {
     const path = issue.path.reduce((text, key) => typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key), prefix);
     return `${path}: ${issue.message}`;
 }
+const GRADES = ['pass', 'fail', 'unknown'];
+/** One row's result in an evaluation: what the failing-rows report shows. */
+const resultSchema = looseObject({
+    id: schemas_string().min(1),
+    rowId: schemas_string().min(1),
+    grade: schemas_enum(GRADES),
+    score: schemas_number().nullable().optional(),
+    reason: schemas_string().nullable().optional(),
+    cost: schemas_number().nonnegative().nullable().optional(),
+    latency: schemas_number().nonnegative().nullable().optional(),
+    tokenCount: schemas_number().int().nonnegative().nullable().optional(),
+    createdAt: schemas_number().nonnegative().nullable().optional(),
+    row: looseObject({ values: record(schemas_string(), unknown()) })
+        .nullable()
+        .optional()
+});
+const resultPageSchema = looseObject({
+    results: array(resultSchema),
+    pagination: evaluationPageSchema.shape.pagination
+});
 
 ;// CONCATENATED MODULE: ./src/adaline/http.ts
 
@@ -18559,11 +18579,15 @@ class ApiError extends Error {
     endpoint;
     status;
     code;
-    constructor(message, endpoint, status, code) {
+    ambiguous;
+    constructor(message, endpoint, status, code, 
+    /** a request that is not idempotent may have taken effect before it failed */
+    ambiguous = false) {
         super(message);
         this.endpoint = endpoint;
         this.status = status;
         this.code = code;
+        this.ambiguous = ambiguous;
         this.name = 'ApiError';
     }
 }
@@ -18582,7 +18606,13 @@ function createHttp(options) {
         for (let attempt = 1;; attempt += 1) {
             let retry;
             try {
-                const response = await send(url, spec.method, { apiKey, timeoutMs, endpoint, agent });
+                const response = await send(url, spec.method, {
+                    apiKey,
+                    timeoutMs,
+                    endpoint,
+                    agent,
+                    body: spec.body
+                });
                 if (response.ok)
                     return await parseBody(response, spec, endpoint);
                 const failure = await toApiError(response, spec, endpoint);
@@ -18593,7 +18623,8 @@ function createHttp(options) {
                 retry = {
                     reason: `HTTP ${response.status}`,
                     retryAfterMs: retryAfter(response.headers.get('retry-after')),
-                    error: failure
+                    error: failure,
+                    unsent: response.status === 429 || response.status === 408
                 };
             }
             catch (error) {
@@ -18605,7 +18636,11 @@ function createHttp(options) {
                 const apiError = new ApiError(`${endpoint} failed: ${failure.reason}. ${failure.hint}`, endpoint);
                 if (!failure.transient)
                     throw apiError;
-                retry = { reason: failure.reason, error: apiError };
+                retry = { reason: failure.reason, error: apiError, unsent: failure.unsent };
+            }
+            if (spec.idempotent === false && !retry.unsent) {
+                const { message, status, code } = retry.error;
+                throw new ApiError(message, endpoint, status, code, true);
             }
             const backoff = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
             const delayMs = retry.retryAfterMs ?? backoff;
@@ -18632,7 +18667,7 @@ function proxyAgent(target) {
 }
 /** One attempt, following same-origin redirects only: the key never leaves the API's origin. */
 async function send(url, method, options) {
-    const { apiKey, timeoutMs, endpoint, agent } = options;
+    const { apiKey, timeoutMs, endpoint, agent, body } = options;
     let target = url;
     for (let hop = 0;; hop += 1) {
         const init = {
@@ -18643,8 +18678,10 @@ async function send(url, method, options) {
             headers: {
                 authorization: `Bearer ${apiKey}`,
                 accept: 'application/json',
-                'user-agent': 'adaline-evals-action'
-            }
+                'user-agent': 'adaline-evals-action',
+                ...(body === undefined ? {} : { 'content-type': 'application/json' })
+            },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) })
         };
         const response = await fetch(target.href, init);
         if (response.status < 300 || response.status >= 400 || response.status === 304)
@@ -18738,7 +18775,8 @@ function networkFailure(error) {
         return {
             reason: 'no answer in time',
             hint: "Check base-url and the runner's network.",
-            transient: true
+            transient: true,
+            unsent: false
         };
     }
     if (!(error instanceof FetchError))
@@ -18748,16 +18786,24 @@ function networkFailure(error) {
         return {
             reason: `TLS error ${code}`,
             hint: 'The server certificate is not trusted: check base-url, or give the CA with NODE_EXTRA_CA_CERTS.',
-            transient: false
+            transient: false,
+            unsent: true
         };
     }
     if (code === 'ENOTFOUND') {
-        return { reason: `host not found (${code})`, hint: 'Check base-url.', transient: false };
+        return {
+            reason: `host not found (${code})`,
+            hint: 'Check base-url.',
+            transient: false,
+            unsent: true
+        };
     }
     return {
         reason: code ? `network error ${code}` : `network error: ${error.message}`,
         hint: "Check base-url, the runner's network and its proxy settings.",
-        transient: code === '' || TRANSIENT_CODES.has(code)
+        transient: code === '' || TRANSIENT_CODES.has(code),
+        // a refused connection never carried the request
+        unsent: code === 'ECONNREFUSED'
     };
 }
 
@@ -18802,6 +18848,34 @@ function createClient(http) {
                 seen.add(nextCursor);
                 cursor = nextCursor;
             }
+        },
+        async createEvaluation(promptId, { evaluatorId, datasetId }) {
+            return http({
+                method: 'POST',
+                path: `/prompts/${encodeURIComponent(promptId)}/evaluations`,
+                body: { ...(evaluatorId ? { evaluatorId } : {}), ...(datasetId ? { datasetId } : {}) },
+                schema: evaluationSchema,
+                idempotent: false,
+                notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
+            });
+        },
+        async getEvaluation(promptId, runId) {
+            return http({
+                method: 'GET',
+                path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}`,
+                schema: evaluationSchema,
+                notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
+            });
+        },
+        async listResults(promptId, runId, grade, limit) {
+            const body = await http({
+                method: 'GET',
+                path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/results`,
+                query: { grade, expand: 'row', limit: Math.min(limit, MAX_PAGE_SIZE) },
+                schema: resultPageSchema,
+                notFound: `Results of evaluation ${runId} of prompt ${promptId} were not found.`
+            });
+            return body.results.slice(0, limit);
         },
         async cancelEvaluation(promptId, runId) {
             return http({
@@ -18966,6 +19040,36 @@ function judgedSet(items, scope) {
         builder.add(item);
     return builder.result();
 }
+/**
+ * The completed evaluations a judged one is compared with: for each (prompt, evaluator, dataset),
+ * the newest completed ones, as many as the scope needs (`latest` and started evaluations need two:
+ * the newest may be the judged one itself).
+ */
+class BaselineIndex {
+    keep;
+    groups = new Map();
+    constructor(keep) {
+        this.keep = keep;
+    }
+    add(item) {
+        if (item.evaluation.status !== 'completed')
+            return;
+        const group = this.groups.get(groupOf(item)) ?? [];
+        if (group.some(other => other.evaluation.runId === item.evaluation.runId))
+            return;
+        group.push(item);
+        group.sort(newerFirst);
+        if (group.length > this.keep)
+            group.length = this.keep;
+        this.groups.set(groupOf(item), group);
+    }
+    /** The newest completed evaluation of the same group submitted before `item`. */
+    baselineFor(item) {
+        return this.groups
+            .get(groupOf(item))
+            ?.find(other => other.evaluation.timeline.submittedAt < item.evaluation.timeline.submittedAt);
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/gather.ts
 
@@ -18976,6 +19080,7 @@ async function gather(client, listings, options) {
     const listed = new Set();
     const listedByStatus = {};
     const superseded = new Map();
+    const baselines = new BaselineIndex(options.scope === 'all' ? Infinity : 2);
     let pages = 0;
     await mapWithin(options.limit, listings, async (listing) => {
         const label = describeListing(listing);
@@ -18995,6 +19100,7 @@ async function gather(client, listings, options) {
                 }
                 else if (listing.judge) {
                     judged.add(item);
+                    baselines.add(item);
                 }
             }
             log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`);
@@ -19007,6 +19113,7 @@ async function gather(client, listings, options) {
         listedByStatus,
         judged: judgedItems,
         superseded: [...superseded.values()],
+        baselines,
         pages
     };
 }
@@ -19267,6 +19374,22 @@ function formatDuration(ms) {
 function formatPercent(rate, digits = 1) {
     return `${Number((rate * 100).toFixed(digits))}%`;
 }
+/** A change of rate in percentage points: +2.5 pp, −10 pp, ±0 pp. */
+function formatPointsDelta(delta) {
+    const points = Number((delta * 100).toFixed(1));
+    if (points === 0)
+        return '±0 pp';
+    return `${points > 0 ? '+' : '−'}${Math.abs(points)} pp`;
+}
+/** A change relative to a baseline: +12%, −3.5%, ±0%; — when the baseline is 0. */
+function formatRelativeDelta(now, before) {
+    if (before === 0)
+        return now === 0 ? '±0%' : '—';
+    const percent = Number((((now - before) / before) * 100).toFixed(1));
+    if (percent === 0)
+        return '±0%';
+    return `${percent > 0 ? '+' : '−'}${Math.abs(percent)}%`;
+}
 // Inline Markdown and HTML that API text could use to inject: emphasis, code, links, images, tags,
 // table cells, strikethrough, math. Autolinks (scheme://, www., e-mail) and @mentions are broken
 // with entities, which render as the same characters.
@@ -19381,7 +19504,8 @@ const LIMIT_KINDS = {
     'max-fail-rate': 'rate',
     'min-pass-rate': 'rate',
     'max-cost': 'amount',
-    'max-avg-latency': 'amount'
+    'max-avg-latency': 'amount',
+    'max-pass-rate-drop': 'rate'
 };
 const SETTING_KEYS = ['allow-status', 'on-empty', 'scope'];
 const KNOWN_KEYS = [...Object.keys(LIMIT_KINDS), ...SETTING_KEYS];
@@ -19470,7 +19594,7 @@ function hasRules(policy) {
     return Object.keys(policy.limits).length > 0 || policy.allowStatus !== undefined;
 }
 /** Applies the policy to the judged evaluations and their totals. */
-function judge(judged, metrics, policy) {
+function judge(judged, metrics, policy, context = {}) {
     if (!hasRules(policy))
         return { gate: 'skipped', broken: [] };
     if (judged.length === 0) {
@@ -19505,12 +19629,16 @@ function judge(judged, metrics, policy) {
         else
             atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${plainDecimal(ms)} ms`);
     }
+    passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines);
     const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS;
     const outside = judged.filter(evaluation => !allowed.includes(evaluation.status));
     if (outside.length > 0) {
+        const waited = context.waitedMs === undefined ? '' : ` after waiting ${formatDuration(context.waitedMs)}`;
         const listed = outside
             .slice(0, 5)
-            .map(evaluation => `${evaluation.runId} is ${evaluation.status}`)
+            .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
+            ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
+            : `${e.runId} is ${e.status}`)
             .join(', ');
         const more = outside.length > 5 ? ` and ${outside.length - 5} more` : '';
         broken.push({
@@ -19519,6 +19647,35 @@ function judge(judged, metrics, policy) {
         });
     }
     return verdict(broken);
+}
+function passRate(evaluation) {
+    const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
+    const runs = passRuns + failRuns + unknownRuns;
+    return runs > 0 ? passRuns / runs : null;
+}
+/** Each judged evaluation against its own baseline; the worst drop is named. */
+function passRateDrop(broken, judged, limit, baselines) {
+    if (limit === undefined || !baselines)
+        return;
+    const drops = judged
+        .flatMap(evaluation => {
+        const baseline = baselines.get(evaluation.runId);
+        const now = passRate(evaluation);
+        const before = baseline ? passRate(baseline) : null;
+        if (!baseline || now === null || before === null)
+            return [];
+        return [{ evaluation, baseline, now, before, drop: tidy(before - now) }];
+    })
+        .filter(({ drop }) => drop > limit)
+        .sort((a, b) => b.drop - a.drop);
+    const worst = drops[0];
+    if (!worst)
+        return;
+    const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : '';
+    broken.push({
+        rule: 'max-pass-rate-drop',
+        message: `pass-rate drop ${showRate(worst.drop, limit)} > max-pass-rate-drop ${showRate(limit)}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
+    });
 }
 function rateRule(broken, rule, figure, rate, limit, breaksWhen) {
     if (limit === undefined)
@@ -19552,11 +19709,162 @@ function verdict(broken) {
     return { gate: broken.length > 0 ? 'failed' : 'passed', broken };
 }
 
+;// CONCATENATED MODULE: ./src/rows.ts
+
+
+/** At most this many evaluations get their rows fetched, newest first. */
+const MAX_EVALUATIONS_WITH_ROWS = 10;
+const MAX_FAIL_ROWS = 20;
+const MAX_UNKNOWN_ROWS = 10;
+/** Failing then unknown rows, by run ID, of the judged evaluations that have any. */
+async function failingRows(client, judged, options) {
+    const withFailures = judged
+        .filter(({ evaluation: { metrics } }) => metrics.failRuns + metrics.unknownRuns > 0)
+        .slice(0, MAX_EVALUATIONS_WITH_ROWS);
+    const fetched = await mapWithin(options.limit, withFailures, async ({ promptId, evaluation }) => {
+        try {
+            const fail = evaluation.metrics.failRuns > 0
+                ? await client.listResults(promptId, evaluation.runId, 'fail', MAX_FAIL_ROWS)
+                : [];
+            const unknown = evaluation.metrics.unknownRuns > 0
+                ? await client.listResults(promptId, evaluation.runId, 'unknown', MAX_UNKNOWN_ROWS)
+                : [];
+            return [evaluation.runId, [...fail, ...unknown]];
+        }
+        catch (error) {
+            if (!(error instanceof ApiError))
+                throw error;
+            options.warn(`Could not fetch the failing rows of ${evaluation.runId}: ${error.message}`);
+            return [evaluation.runId, []];
+        }
+    });
+    return new Map(fetched.filter(([, rows]) => rows.length > 0));
+}
+
+;// CONCATENATED MODULE: ./src/start.ts
+
+
+/** Our clock and the API's may differ: look this much further back for a start that went through. */
+const CLOCK_SKEW_MS = 60_000;
+const MAX_START_ATTEMPTS = 3;
+async function startEvaluations(client, promptIds, scope, options) {
+    return mapWithin(options.limit, promptIds, async (promptId) => {
+        const item = await startOne(client, promptId, scope, options);
+        options.onStarted(item);
+        return item;
+    });
+}
+async function startOne(client, promptId, scope, options) {
+    const now = options.now ?? Date.now;
+    for (let attempt = 1;; attempt += 1) {
+        const attemptAt = now();
+        try {
+            const evaluation = await client.createEvaluation(promptId, scope);
+            options.log(`Started evaluation ${evaluation.runId} of prompt ${promptId} (evaluator ${evaluation.evaluatorId}).`);
+            return { promptId, evaluation, raw: evaluation };
+        }
+        catch (error) {
+            if (!(error instanceof ApiError) || !error.ambiguous)
+                throw error;
+            options.log(`Starting an evaluation of prompt ${promptId} may have failed (${error.message}); checking the listing before trying again.`);
+            const found = await startedSince(client, promptId, scope, attemptAt - CLOCK_SKEW_MS);
+            if (found) {
+                options.log(`Evaluation ${found.evaluation.runId} was submitted since the attempt: using it rather than starting (and paying for) another.`);
+                return found;
+            }
+            if (attempt >= MAX_START_ATTEMPTS) {
+                throw new ApiError(`${error.message} Tried ${attempt} times; no evaluation was started.`, error.endpoint, error.status, error.code);
+            }
+        }
+    }
+}
+/** The newest evaluation of the scope submitted at or after `since`, if the listing shows one. */
+async function startedSince(client, promptId, scope, since) {
+    let newest;
+    const filters = {
+        evaluatorId: scope.evaluatorId,
+        datasetId: scope.datasetId,
+        createdAfter: since
+    };
+    for await (const page of client.listEvaluations(promptId, filters)) {
+        for (const { evaluation, raw } of page.items) {
+            if (evaluation.timeline.submittedAt < since)
+                continue;
+            if (!newest || evaluation.timeline.submittedAt > newest.evaluation.timeline.submittedAt) {
+                newest = { promptId, evaluation, raw };
+            }
+        }
+    }
+    return newest;
+}
+
+;// CONCATENATED MODULE: ./src/wait.ts
+
+
+const TERMINAL = ['completed', 'failed', 'cancelled'];
+const POLL_MIN_MS = 2_000;
+const POLL_MAX_MS = 30_000;
+async function waitUntilTerminal(client, items, options) {
+    const now = options.now ?? Date.now;
+    const sleep = options.sleep ?? ((ms) => new Promise(resolve => setTimeout(resolve, ms)));
+    const random = options.random ?? Math.random;
+    const started = now();
+    const latest = new Map(items.map(item => [item.evaluation.runId, item]));
+    let pending = items.filter(item => !TERMINAL.includes(item.evaluation.status));
+    for (const item of pending)
+        options.log(progressLine(item.evaluation, 0));
+    let delay = POLL_MIN_MS;
+    while (pending.length > 0) {
+        const remaining = options.timeoutMs - (now() - started);
+        if (remaining <= 0)
+            break;
+        // ±20 % jitter keeps many runners from polling in step
+        await sleep(Math.min(remaining, delay * (0.8 + 0.4 * random())));
+        const polled = await mapWithin(options.limit, pending, async (item) => {
+            const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId);
+            return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } };
+        });
+        let moved = false;
+        for (const { before, item } of polled) {
+            latest.set(item.evaluation.runId, item);
+            if (hasMoved(before, item.evaluation)) {
+                moved = true;
+                options.log(progressLine(item.evaluation, now() - started));
+            }
+        }
+        pending = polled.map(p => p.item).filter(item => !TERMINAL.includes(item.evaluation.status));
+        delay = moved ? POLL_MIN_MS : Math.min(POLL_MAX_MS, delay * 1.5);
+    }
+    return {
+        items: items.map(item => latest.get(item.evaluation.runId) ?? item),
+        waitedMs: now() - started,
+        timedOut: pending.map(item => item.evaluation.runId)
+    };
+}
+function hasMoved(before, after) {
+    return (before.status !== after.status ||
+        before.progress.completedRows !== after.progress.completedRows ||
+        before.progress.failedRows !== after.progress.failedRows ||
+        before.progress.percent !== after.progress.percent);
+}
+/** "run_1 [██████░░░░░░░░░░░░░░] 30% 12/40 rows, 1 failed · running · 1.2 min" */
+function progressLine(evaluation, elapsedMs) {
+    const { percent, completedRows, totalRows, failedRows } = evaluation.progress;
+    const filled = Math.round((Math.min(100, Math.max(0, percent)) / 100) * 20);
+    const bar = `[${'█'.repeat(filled)}${'░'.repeat(20 - filled)}]`;
+    const failed = failedRows > 0 ? `, ${failedRows} failed` : '';
+    return `${evaluation.runId} ${bar} ${Math.round(percent)}% ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${formatDuration(elapsedMs)}`;
+}
+
 ;// CONCATENATED MODULE: ./src/engine.ts
 /**
  * The engine both faces run (the action in main.ts, the command line in cli.ts): from settings and
  * a supersede decision to a judged report, through plan → API → judgement.
  */
+
+
+
+
 
 
 
@@ -19574,18 +19882,7 @@ async function decideFromEvent(settings, event) {
     const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
     return decideSupersede(settings.cancelSuperseded, event, lookups);
 }
-async function evaluate(settings, decision, log) {
-    log.info(`Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`);
-    const rule = decision.act
-        ? {
-            cutoff: decision.cutoff,
-            promptIds: settings.promptIds,
-            evaluatorId: settings.evaluatorId,
-            datasetId: settings.datasetId,
-            keep: settings.keepRunIds
-        }
-        : undefined;
-    const listings = planListings(settings, rule);
+function createEngine(settings, log) {
     const limit = new AdaptiveLimit(CONCURRENCY);
     const client = createClient(createHttp({
         baseUrl: settings.baseUrl,
@@ -19593,27 +19890,81 @@ async function evaluate(settings, decision, log) {
         onThrottle: () => limit.halve(),
         onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
     }));
-    const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
-    log.info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
-    const cancel = await log.group(`Cancelling ${gathered.superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, gathered.superseded, {
-        dryRun: settings.dryRun,
-        limit,
-        log: log.info,
-        warn: log.warning
-    }));
-    const judged = gathered.judged.map(item => item.evaluation);
-    const metrics = totals(judged);
-    const verdict = judge(judged, metrics, settings.policy);
-    return {
-        promptIds: settings.promptIds,
-        scope: settings.policy.scope,
-        dryRun: settings.dryRun,
-        verdict,
-        metrics,
-        gathered,
-        decision,
-        cancel
-    };
+    const started = [];
+    async function evaluate(decision) {
+        log.info(`Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`);
+        const rule = decision.act
+            ? {
+                cutoff: decision.cutoff,
+                promptIds: settings.promptIds,
+                evaluatorId: settings.evaluatorId,
+                datasetId: settings.datasetId,
+                keep: settings.keepRunIds
+            }
+            : undefined;
+        const listings = planListings(settings, rule);
+        const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
+        log.info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
+        const cancel = await log.group(`Cancelling ${gathered.superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, gathered.superseded, {
+            dryRun: settings.dryRun,
+            limit,
+            log: log.info,
+            warn: log.warning
+        }));
+        let judged = gathered.judged;
+        if (settings.start) {
+            judged = await log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => startEvaluations(client, settings.promptIds, settings, {
+                limit,
+                log: log.info,
+                onStarted: item => started.push(item)
+            }));
+        }
+        let wait;
+        if (settings.waitMs !== undefined) {
+            const waitMs = settings.waitMs;
+            const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length;
+            wait = await log.group(`Waiting up to ${formatDuration(waitMs)} for ${pending} evaluation(s) to finish`, () => waitUntilTerminal(client, judged, { timeoutMs: waitMs, limit, log: log.info }));
+            judged = wait.items;
+        }
+        const baselines = new Map();
+        for (const item of judged) {
+            const baseline = gathered.baselines.baselineFor(item);
+            if (baseline)
+                baselines.set(item.evaluation.runId, baseline);
+        }
+        const evaluations = judged.map(item => item.evaluation);
+        const metrics = totals(evaluations);
+        const verdict = judge(evaluations, metrics, settings.policy, {
+            baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
+            waitedMs: wait?.waitedMs
+        });
+        const rows = await failingRows(client, judged, { limit, warn: log.warning });
+        return {
+            promptIds: settings.promptIds,
+            scope: settings.policy.scope,
+            dryRun: settings.dryRun,
+            verdict,
+            metrics,
+            gathered: { ...gathered, judged },
+            decision,
+            cancel,
+            started: started.map(item => item.evaluation.runId),
+            wait,
+            baselines,
+            failingRows: rows
+        };
+    }
+    async function cancelStarted() {
+        const running = started.filter(item => !TERMINAL.includes(item.evaluation.status));
+        const outcome = await cancelSuperseded(client, running, {
+            dryRun: false,
+            limit,
+            log: log.info,
+            warn: log.warning
+        });
+        return outcome.cancelled;
+    }
+    return { evaluate, cancelStarted };
 }
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
@@ -19696,8 +20047,25 @@ function readSettings(getInput, { now, mask }) {
         dryRun: parseBoolean('dry-run', read('dry-run'), false),
         failOnGate: parseBoolean('fail-on-gate', read('fail-on-gate'), true),
         baseUrl: parseBaseUrl(read('base-url') || DEFAULT_BASE_URL),
-        githubToken
+        githubToken,
+        start: parseBoolean('start', read('start'), false),
+        waitMs: parseWait(read('wait')),
+        cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
+        comment: inputs_oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure'])
     };
+}
+/** The longest a GitHub-hosted job may run. */
+const MAX_WAIT_MS = 6 * 3_600_000;
+/** A duration such as 90s, 30m, 1h; empty or 0 means don't wait. */
+function parseWait(value) {
+    if (value === '' || value === '0')
+        return undefined;
+    const match = /^(\d+(?:\.\d+)?)\s*([smh])$/i.exec(value);
+    const ms = match ? Number(match[1]) * (UNIT_MS[match[2].toLowerCase()] ?? 0) : NaN;
+    if (!(ms > 0) || ms > MAX_WAIT_MS) {
+        throw new InputError('wait', `is "${clip(value)}"; accepted: a duration up to 6h such as 90s, 30m or 1h, or empty for no wait`);
+    }
+    return ms;
 }
 /** Splits on commas and newlines, dropping blanks. */
 function list(value) {
@@ -19809,23 +20177,134 @@ const HEADLINE = {
 };
 function render(report, maxRows) {
     const { verdict, metrics, gathered } = report;
-    const lines = [`## ${HEADLINE[verdict.gate]}`, '', oneLine(metrics), ''];
+    const lines = [
+        `## ${HEADLINE[verdict.gate]}`,
+        '',
+        verdictLine(report),
+        '',
+        ...chart(metrics),
+        oneLine(metrics),
+        ''
+    ];
     if (verdict.broken.length > 0) {
         lines.push('### Broken rules', '');
         for (const broken of verdict.broken)
             lines.push(`- ${escapeMarkdown(broken.message, 400)}`);
         lines.push('');
     }
-    lines.push(`### Judged evaluations (scope: ${report.scope})`, '');
+    const judgedTitle = report.started.length > 0 ? 'started by this run' : `scope: ${report.scope}`;
+    lines.push(`### Judged evaluations (${judgedTitle})`, '');
     if (gathered.judged.length === 0) {
         lines.push('No evaluation matched the filters.', '');
     }
     else {
         lines.push(...table(gathered.judged, metrics, maxRows, report.promptIds.length > 1), '');
     }
+    if (report.baselines.size > 0)
+        lines.push('### Compared with the baseline', '', ...baselineTable(report, maxRows), '');
+    if (report.failingRows.size > 0)
+        lines.push('### Failing rows', '', ...failingRowSections(report, Math.ceil(maxRows / 4)));
+    if (report.started.length > 0 || report.wait)
+        lines.push('### Started and waited', '', ...startedLines(report), '');
     lines.push('### Listed', '', listedLine(gathered), '');
     lines.push('### Superseded evaluations', '', ...supersededLines(report), '');
     return lines.join('\n');
+}
+/** The one line a reviewer reads first. */
+function verdictLine({ verdict, metrics }) {
+    if (verdict.gate === 'skipped')
+        return '**Verdict: report only.** The policy sets no rules, so nothing was judged against limits.';
+    if (verdict.gate === 'passed') {
+        return `**Verdict: passed.** Every rule holds over ${formatCount(metrics.evaluations)} evaluation(s).`;
+    }
+    const [first] = verdict.broken;
+    const more = verdict.broken.length > 1 ? ` (and ${verdict.broken.length - 1} more broken rule(s))` : '';
+    return `**Verdict: failed.** ${escapeMarkdown(first?.message ?? '', 300)}${more}`;
+}
+/** A pie of pass / fail / unknown runs; GitHub renders mermaid in summaries and comments. */
+function chart(metrics) {
+    if (metrics.runs === 0)
+        return [];
+    return [
+        '```mermaid',
+        'pie showData title Runs of the judged evaluations',
+        `    "Pass" : ${metrics.passRuns}`,
+        `    "Fail" : ${metrics.failRuns}`,
+        `    "Unknown" : ${metrics.unknownRuns}`,
+        '```',
+        ''
+    ];
+}
+function baselineTable({ gathered, baselines }, maxRows) {
+    const header = ['Run', 'Baseline', 'Pass rate', 'Δ', 'Cost', 'Δ', 'Avg latency', 'Δ'];
+    const rows = gathered.judged
+        .filter(item => baselines.has(item.evaluation.runId))
+        .slice(0, maxRows)
+        .map(item => {
+        const now = totals([item.evaluation]);
+        const base = totals([baselines.get(item.evaluation.runId).evaluation]);
+        return [
+            code(item.evaluation.runId),
+            code(baselines.get(item.evaluation.runId).evaluation.runId),
+            now.passRate === null ? '—' : formatPercent(now.passRate),
+            now.passRate === null || base.passRate === null
+                ? '—'
+                : formatPointsDelta(now.passRate - base.passRate),
+            formatCost(now.totalCost),
+            formatRelativeDelta(now.totalCost, base.totalCost),
+            now.avgLatency === null ? '—' : formatDuration(now.avgLatency),
+            now.avgLatency === null || base.avgLatency === null
+                ? '—'
+                : formatRelativeDelta(now.avgLatency, base.avgLatency)
+        ];
+    });
+    const without = gathered.judged.length -
+        gathered.judged.filter(item => baselines.has(item.evaluation.runId)).length;
+    const note = without > 0
+        ? [
+            '',
+            `${without} judged evaluation(s) have no earlier completed evaluation to compare with.`
+        ]
+        : [];
+    return [row(header), row(header.map(() => '---')), ...rows.map(row), ...note];
+}
+function failingRowSections({ gathered, failingRows }, perEvaluation) {
+    const lines = [];
+    for (const item of gathered.judged) {
+        const results = failingRows.get(item.evaluation.runId);
+        if (!results)
+            continue;
+        const { failRuns, unknownRuns } = item.evaluation.metrics;
+        const shown = results.slice(0, perEvaluation);
+        lines.push('<details>', `<summary>${code(item.evaluation.runId)}: ${formatCount(failRuns)} fail, ${formatCount(unknownRuns)} unknown (showing ${shown.length})</summary>`, '', row(['Grade', 'Score', 'Reason', 'Cost', 'Latency', 'Input']), row(['---', '---', '---', '---', '---', '---']), ...shown.map(result => row([
+            result.grade,
+            result.score == null ? '—' : plainDecimal(result.score),
+            result.reason ? escapeMarkdown(result.reason, 160) : '—',
+            result.cost == null ? '—' : formatCost(result.cost),
+            result.latency == null ? '—' : formatDuration(result.latency),
+            result.row ? escapeMarkdown(rowValues(result.row.values), 120) : '—'
+        ])), '', '</details>', '');
+    }
+    return lines;
+}
+/** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
+function rowValues(values) {
+    return Object.entries(values)
+        .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+        .join('; ');
+}
+function startedLines({ started, wait }) {
+    const lines = [];
+    if (started.length > 0)
+        lines.push(`Started ${started.length} evaluation(s) for this commit: ${idList(started)}.`);
+    if (wait) {
+        if (lines.length > 0)
+            lines.push('');
+        lines.push(wait.timedOut.length === 0
+            ? `Waited ${formatDuration(wait.waitedMs)} for the judged evaluations to finish.`
+            : `Stopped waiting after ${formatDuration(wait.waitedMs)}; still not finished: ${idList(wait.timedOut)}.`);
+    }
+    return lines;
 }
 function oneLine(metrics) {
     if (metrics.evaluations === 0)
@@ -19992,6 +20471,9 @@ Options:
   --cancel-superseded MODE   never | force-push | new-commit, decided from the GitHub event in
                              GITHUB_EVENT_NAME / GITHUB_EVENT_PATH (as the action does)
   --keep-run-ids LIST        run IDs never to cancel
+  --start                    start one evaluation per prompt for this commit and judge those
+  --wait DURATION            wait up to DURATION (90s, 30m, 1h) for the judged evaluations to finish
+  --cancel-on-abort BOOL     on Ctrl-C, cancel the evaluations this run started (default true)
   --dry-run                  report what would be cancelled, cancel nothing
   --fail-on-gate BOOL        exit 1 when the gate fails (default true)
   --base-url URL             API root (default https://api.adaline.ai/v2)
@@ -20012,6 +20494,9 @@ const OPTIONS = {
     'superseded-before': { type: 'string' },
     'cancel-superseded': { type: 'string' },
     'keep-run-ids': { type: 'string', multiple: true },
+    start: { type: 'boolean' },
+    wait: { type: 'string' },
+    'cancel-on-abort': { type: 'string' },
     'dry-run': { type: 'boolean' },
     'fail-on-gate': { type: 'string' },
     'base-url': { type: 'string' },
@@ -20061,14 +20546,21 @@ async function main(argv, env, out, err) {
             'keep-run-ids': values['keep-run-ids']?.join('\n'),
             'dry-run': values['dry-run'] ? 'true' : '',
             'fail-on-gate': values['fail-on-gate'],
-            'base-url': values['base-url']
+            'base-url': values['base-url'],
+            start: values.start ? 'true' : '',
+            wait: values.wait,
+            'cancel-on-abort': values['cancel-on-abort']
         };
         const now = Date.now();
         const settings = readSettings(name => inputs[name] ?? '', { now, mask: () => undefined });
         const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now);
         const log = values.quiet ? silentLog : stderrLog(text => err(redact(text)));
         const decision = await decide(settings, cutoff, env);
-        const report = await evaluate(settings, decision, log);
+        const engine = createEngine(settings, log);
+        const stopCancelling = settings.cancelOnAbort
+            ? cancelStartedOnInterrupt(engine, err)
+            : () => undefined;
+        const report = await engine.evaluate(decision).finally(stopCancelling);
         out(redact(cli_render(report, format)));
         const failed = report.verdict.gate === 'failed';
         if (failed && !settings.failOnGate)
@@ -20087,6 +20579,18 @@ async function main(argv, env, out, err) {
         err(redact(`adaline-evals: ${message}\n`));
         return EXIT.error;
     }
+}
+/** Ctrl-C cancels what this run started before the command ends; returns the remover. */
+function cancelStartedOnInterrupt(engine, err) {
+    const onInterrupt = () => {
+        err('Interrupted: cancelling the evaluations this run started…\n');
+        void engine
+            .cancelStarted()
+            .then(ids => err(ids.length > 0 ? `Cancelled ${ids.join(', ')}.\n` : 'Nothing to cancel.\n'))
+            .finally(() => process.exit(130));
+    };
+    process.once('SIGINT', onInterrupt);
+    return () => void process.off('SIGINT', onInterrupt);
 }
 function readPolicyFile(path) {
     try {
@@ -20124,6 +20628,10 @@ function asJson(report) {
         listedByStatus: gathered.listedByStatus,
         cancelled: cancel.cancelled,
         cancelFailures: cancel.failed,
+        started: report.started,
+        waitedMs: report.wait?.waitedMs ?? null,
+        stillRunning: report.wait?.timedOut ?? [],
+        baselines: Object.fromEntries([...report.baselines].map(([runId, item]) => [runId, item.evaluation.runId])),
         evaluations: gathered.judged.map(item => item.raw)
     };
 }

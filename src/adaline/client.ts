@@ -5,8 +5,11 @@ import {
   describeIssue,
   evaluationPageSchema,
   evaluationSchema,
+  resultPageSchema,
   type Evaluation,
-  type EvaluationStatus
+  type EvaluationStatus,
+  type Grade,
+  type Result
 } from './schema.js'
 
 export interface ListFilters {
@@ -31,6 +34,14 @@ export const MAX_PAGES = 10_000
 export interface AdalineClient {
   listEvaluations(promptId: string, filters: ListFilters): AsyncGenerator<ListedPage>
   cancelEvaluation(promptId: string, runId: string): Promise<Evaluation>
+  /** Starts (and bills) an evaluation; a failure that may have started one is marked ambiguous. */
+  createEvaluation(
+    promptId: string,
+    scope: { evaluatorId?: string; datasetId?: string }
+  ): Promise<Evaluation>
+  getEvaluation(promptId: string, runId: string): Promise<Evaluation>
+  /** The first `limit` results of one grade, with their rows' values. */
+  listResults(promptId: string, runId: string, grade: Grade, limit: number): Promise<Result[]>
 }
 
 export function createClient(http: Http): AdalineClient {
@@ -79,6 +90,37 @@ export function createClient(http: Http): AdalineClient {
         seen.add(nextCursor)
         cursor = nextCursor
       }
+    },
+
+    async createEvaluation(promptId, { evaluatorId, datasetId }) {
+      return http({
+        method: 'POST',
+        path: `/prompts/${encodeURIComponent(promptId)}/evaluations`,
+        body: { ...(evaluatorId ? { evaluatorId } : {}), ...(datasetId ? { datasetId } : {}) },
+        schema: evaluationSchema,
+        idempotent: false,
+        notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
+      })
+    },
+
+    async getEvaluation(promptId, runId) {
+      return http({
+        method: 'GET',
+        path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}`,
+        schema: evaluationSchema,
+        notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
+      })
+    },
+
+    async listResults(promptId, runId, grade, limit) {
+      const body = await http({
+        method: 'GET',
+        path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/results`,
+        query: { grade, expand: 'row', limit: Math.min(limit, MAX_PAGE_SIZE) },
+        schema: resultPageSchema,
+        notFound: `Results of evaluation ${runId} of prompt ${promptId} were not found.`
+      })
+      return body.results.slice(0, limit)
     },
 
     async cancelEvaluation(promptId, runId) {

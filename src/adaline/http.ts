@@ -40,7 +40,9 @@ export class ApiError extends Error {
     message: string,
     readonly endpoint: string,
     readonly status?: number,
-    readonly code?: string
+    readonly code?: string,
+    /** a request that is not idempotent may have taken effect before it failed */
+    readonly ambiguous = false
   ) {
     super(message)
     this.name = 'ApiError'
@@ -56,6 +58,14 @@ export interface RequestSpec<T> {
   schema: z.ZodType<T>
   /** what a 404 means here, e.g. "prompt abc was not found; check the prompt-id input" */
   notFound?: string
+  /** a JSON body (POST) */
+  body?: unknown
+  /**
+   * false for a request that must not be repeated blindly (starting an evaluation bills it): it is
+   * retried only when it surely did not reach the API (429, 408, a refused connection); any other
+   * failure is an ApiError marked ambiguous, for the caller to check before trying again
+   */
+  idempotent?: boolean
 }
 
 export type Http = <T>(spec: RequestSpec<T>) => Promise<T>
@@ -83,9 +93,15 @@ export function createHttp(options: HttpOptions): Http {
     }
     const started = Date.now()
     for (let attempt = 1; ; attempt += 1) {
-      let retry: { reason: string; retryAfterMs?: number; error: ApiError }
+      let retry: { reason: string; retryAfterMs?: number; error: ApiError; unsent: boolean }
       try {
-        const response = await send(url, spec.method, { apiKey, timeoutMs, endpoint, agent })
+        const response = await send(url, spec.method, {
+          apiKey,
+          timeoutMs,
+          endpoint,
+          agent,
+          body: spec.body
+        })
         if (response.ok) return await parseBody(response, spec, endpoint)
         const failure = await toApiError(response, spec, endpoint)
         if (response.status === 429) options.onThrottle?.()
@@ -93,7 +109,8 @@ export function createHttp(options: HttpOptions): Http {
         retry = {
           reason: `HTTP ${response.status}`,
           retryAfterMs: retryAfter(response.headers.get('retry-after')),
-          error: failure
+          error: failure,
+          unsent: response.status === 429 || response.status === 408
         }
       } catch (error) {
         if (error instanceof ApiError) throw error
@@ -104,7 +121,11 @@ export function createHttp(options: HttpOptions): Http {
           endpoint
         )
         if (!failure.transient) throw apiError
-        retry = { reason: failure.reason, error: apiError }
+        retry = { reason: failure.reason, error: apiError, unsent: failure.unsent }
+      }
+      if (spec.idempotent === false && !retry.unsent) {
+        const { message, status, code } = retry.error
+        throw new ApiError(message, endpoint, status, code, true)
       }
       const backoff = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1))
       const delayMs = retry.retryAfterMs ?? backoff
@@ -140,11 +161,12 @@ interface SendOptions {
   timeoutMs: number
   endpoint: string
   agent?: Agent
+  body?: unknown
 }
 
 /** One attempt, following same-origin redirects only: the key never leaves the API's origin. */
 async function send(url: URL, method: string, options: SendOptions): Promise<Response> {
-  const { apiKey, timeoutMs, endpoint, agent } = options
+  const { apiKey, timeoutMs, endpoint, agent, body } = options
   let target = url
   for (let hop = 0; ; hop += 1) {
     const init: RequestInit = {
@@ -155,8 +177,10 @@ async function send(url: URL, method: string, options: SendOptions): Promise<Res
       headers: {
         authorization: `Bearer ${apiKey}`,
         accept: 'application/json',
-        'user-agent': 'adaline-evals-action'
-      }
+        'user-agent': 'adaline-evals-action',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' })
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
     }
     const response = await fetch(target.href, init)
     if (response.status < 300 || response.status >= 400 || response.status === 304) return response
@@ -265,13 +289,14 @@ const TRANSIENT_CODES = new Set([
 /** Why a request failed on the network, if it did (as opposed to a bug in our code). */
 function networkFailure(
   error: unknown
-): { reason: string; hint: string; transient: boolean } | undefined {
+): { reason: string; hint: string; transient: boolean; unsent: boolean } | undefined {
   const name = (error as { name?: string })?.name
   if (name === 'TimeoutError' || name === 'AbortError') {
     return {
       reason: 'no answer in time',
       hint: "Check base-url and the runner's network.",
-      transient: true
+      transient: true,
+      unsent: false
     }
   }
   if (!(error instanceof FetchError)) return undefined
@@ -280,15 +305,23 @@ function networkFailure(
     return {
       reason: `TLS error ${code}`,
       hint: 'The server certificate is not trusted: check base-url, or give the CA with NODE_EXTRA_CA_CERTS.',
-      transient: false
+      transient: false,
+      unsent: true
     }
   }
   if (code === 'ENOTFOUND') {
-    return { reason: `host not found (${code})`, hint: 'Check base-url.', transient: false }
+    return {
+      reason: `host not found (${code})`,
+      hint: 'Check base-url.',
+      transient: false,
+      unsent: true
+    }
   }
   return {
     reason: code ? `network error ${code}` : `network error: ${error.message}`,
     hint: "Check base-url, the runner's network and its proxy settings.",
-    transient: code === '' || TRANSIENT_CODES.has(code)
+    transient: code === '' || TRANSIENT_CODES.has(code),
+    // a refused connection never carried the request
+    unsent: code === 'ECONNREFUSED'
   }
 }

@@ -84,3 +84,29 @@ export function describeIssue(error: z.ZodError, prefix: string): string {
   )
   return `${path}: ${issue.message}`
 }
+
+export const GRADES = ['pass', 'fail', 'unknown'] as const
+export type Grade = (typeof GRADES)[number]
+
+/** One row's result in an evaluation: what the failing-rows report shows. */
+export const resultSchema = z.looseObject({
+  id: z.string().min(1),
+  rowId: z.string().min(1),
+  grade: z.enum(GRADES),
+  score: z.number().nullable().optional(),
+  reason: z.string().nullable().optional(),
+  cost: z.number().nonnegative().nullable().optional(),
+  latency: z.number().nonnegative().nullable().optional(),
+  tokenCount: z.number().int().nonnegative().nullable().optional(),
+  createdAt: z.number().nonnegative().nullable().optional(),
+  row: z
+    .looseObject({ values: z.record(z.string(), z.unknown()) })
+    .nullable()
+    .optional()
+})
+export type Result = z.infer<typeof resultSchema>
+
+export const resultPageSchema = z.looseObject({
+  results: z.array(resultSchema),
+  pagination: evaluationPageSchema.shape.pagination
+})

@@ -47,6 +47,21 @@ export function formatPercent(rate: number, digits = 1): string {
   return `${Number((rate * 100).toFixed(digits))}%`
 }
 
+/** A change of rate in percentage points: +2.5 pp, −10 pp, ±0 pp. */
+export function formatPointsDelta(delta: number): string {
+  const points = Number((delta * 100).toFixed(1))
+  if (points === 0) return '±0 pp'
+  return `${points > 0 ? '+' : '−'}${Math.abs(points)} pp`
+}
+
+/** A change relative to a baseline: +12%, −3.5%, ±0%; — when the baseline is 0. */
+export function formatRelativeDelta(now: number, before: number): string {
+  if (before === 0) return now === 0 ? '±0%' : '—'
+  const percent = Number((((now - before) / before) * 100).toFixed(1))
+  if (percent === 0) return '±0%'
+  return `${percent > 0 ? '+' : '−'}${Math.abs(percent)}%`
+}
+
 // Inline Markdown and HTML that API text could use to inject: emphasis, code, links, images, tags,
 // table cells, strikethrough, math. Autolinks (scheme://, www., e-mail) and @mentions are broken
 // with entities, which render as the same characters.

@@ -31,6 +31,7 @@ export function buildOutputs(report: RunReport, limitBytes = OUTPUT_LIMIT_BYTES)
       'total-latency': plainDecimal(metrics.totalLatency),
       'total-tokens': plainDecimal(metrics.totalTokens),
       cancelled: JSON.stringify(cancel.cancelled),
+      started: JSON.stringify(report.started),
       evaluations: json
     },
     ...(kept < gathered.judged.length ? { truncated: { kept, total: gathered.judged.length } } : {})

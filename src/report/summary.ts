@@ -10,8 +10,19 @@ import type { Metrics } from '../metrics.js'
 import { totals } from '../metrics.js'
 import type { Scope, Verdict } from '../policy.js'
 import { EVALUATION_STATUSES } from '../adaline/schema.js'
+import type { Result } from '../adaline/schema.js'
 import type { Listed } from '../select.js'
-import { escapeMarkdown, formatCost, formatCount, formatDuration, formatPercent } from './format.js'
+import type { WaitOutcome } from '../wait.js'
+import {
+  escapeMarkdown,
+  formatCost,
+  formatCount,
+  formatDuration,
+  formatPercent,
+  formatPointsDelta,
+  formatRelativeDelta,
+  plainDecimal
+} from './format.js'
 
 export interface RunReport {
   promptIds: string[]
@@ -19,9 +30,18 @@ export interface RunReport {
   dryRun: boolean
   verdict: Verdict
   metrics: Metrics
+  /** the listing; `judged` as last seen (after a wait), or the started evaluations */
   gathered: Gathered
   decision: SupersedeDecision
   cancel: CancelOutcome
+  /** run IDs this run started */
+  started: string[]
+  /** set when the run waited */
+  wait?: WaitOutcome
+  /** each judged evaluation's baseline, by run ID */
+  baselines: Map<string, Listed>
+  /** failing and unknown rows, by run ID */
+  failingRows: Map<string, Result[]>
 }
 
 /** GitHub refuses a step summary over 1 MiB; keep well below it. */
@@ -44,21 +64,152 @@ const HEADLINE: Record<Verdict['gate'], string> = {
 
 function render(report: RunReport, maxRows: number): string {
   const { verdict, metrics, gathered } = report
-  const lines: string[] = [`## ${HEADLINE[verdict.gate]}`, '', oneLine(metrics), '']
+  const lines: string[] = [
+    `## ${HEADLINE[verdict.gate]}`,
+    '',
+    verdictLine(report),
+    '',
+    ...chart(metrics),
+    oneLine(metrics),
+    ''
+  ]
   if (verdict.broken.length > 0) {
     lines.push('### Broken rules', '')
     for (const broken of verdict.broken) lines.push(`- ${escapeMarkdown(broken.message, 400)}`)
     lines.push('')
   }
-  lines.push(`### Judged evaluations (scope: ${report.scope})`, '')
+  const judgedTitle = report.started.length > 0 ? 'started by this run' : `scope: ${report.scope}`
+  lines.push(`### Judged evaluations (${judgedTitle})`, '')
   if (gathered.judged.length === 0) {
     lines.push('No evaluation matched the filters.', '')
   } else {
     lines.push(...table(gathered.judged, metrics, maxRows, report.promptIds.length > 1), '')
   }
+  if (report.baselines.size > 0)
+    lines.push('### Compared with the baseline', '', ...baselineTable(report, maxRows), '')
+  if (report.failingRows.size > 0)
+    lines.push('### Failing rows', '', ...failingRowSections(report, Math.ceil(maxRows / 4)))
+  if (report.started.length > 0 || report.wait)
+    lines.push('### Started and waited', '', ...startedLines(report), '')
   lines.push('### Listed', '', listedLine(gathered), '')
   lines.push('### Superseded evaluations', '', ...supersededLines(report), '')
   return lines.join('\n')
+}
+
+/** The one line a reviewer reads first. */
+function verdictLine({ verdict, metrics }: RunReport): string {
+  if (verdict.gate === 'skipped')
+    return '**Verdict: report only.** The policy sets no rules, so nothing was judged against limits.'
+  if (verdict.gate === 'passed') {
+    return `**Verdict: passed.** Every rule holds over ${formatCount(metrics.evaluations)} evaluation(s).`
+  }
+  const [first] = verdict.broken
+  const more =
+    verdict.broken.length > 1 ? ` (and ${verdict.broken.length - 1} more broken rule(s))` : ''
+  return `**Verdict: failed.** ${escapeMarkdown(first?.message ?? '', 300)}${more}`
+}
+
+/** A pie of pass / fail / unknown runs; GitHub renders mermaid in summaries and comments. */
+function chart(metrics: Metrics): string[] {
+  if (metrics.runs === 0) return []
+  return [
+    '```mermaid',
+    'pie showData title Runs of the judged evaluations',
+    `    "Pass" : ${metrics.passRuns}`,
+    `    "Fail" : ${metrics.failRuns}`,
+    `    "Unknown" : ${metrics.unknownRuns}`,
+    '```',
+    ''
+  ]
+}
+
+function baselineTable({ gathered, baselines }: RunReport, maxRows: number): string[] {
+  const header = ['Run', 'Baseline', 'Pass rate', 'Δ', 'Cost', 'Δ', 'Avg latency', 'Δ']
+  const rows = gathered.judged
+    .filter(item => baselines.has(item.evaluation.runId))
+    .slice(0, maxRows)
+    .map(item => {
+      const now = totals([item.evaluation])
+      const base = totals([baselines.get(item.evaluation.runId)!.evaluation])
+      return [
+        code(item.evaluation.runId),
+        code(baselines.get(item.evaluation.runId)!.evaluation.runId),
+        now.passRate === null ? '—' : formatPercent(now.passRate),
+        now.passRate === null || base.passRate === null
+          ? '—'
+          : formatPointsDelta(now.passRate - base.passRate),
+        formatCost(now.totalCost),
+        formatRelativeDelta(now.totalCost, base.totalCost),
+        now.avgLatency === null ? '—' : formatDuration(now.avgLatency),
+        now.avgLatency === null || base.avgLatency === null
+          ? '—'
+          : formatRelativeDelta(now.avgLatency, base.avgLatency)
+      ]
+    })
+  const without =
+    gathered.judged.length -
+    gathered.judged.filter(item => baselines.has(item.evaluation.runId)).length
+  const note =
+    without > 0
+      ? [
+          '',
+          `${without} judged evaluation(s) have no earlier completed evaluation to compare with.`
+        ]
+      : []
+  return [row(header), row(header.map(() => '---')), ...rows.map(row), ...note]
+}
+
+function failingRowSections({ gathered, failingRows }: RunReport, perEvaluation: number): string[] {
+  const lines: string[] = []
+  for (const item of gathered.judged) {
+    const results = failingRows.get(item.evaluation.runId)
+    if (!results) continue
+    const { failRuns, unknownRuns } = item.evaluation.metrics
+    const shown = results.slice(0, perEvaluation)
+    lines.push(
+      '<details>',
+      `<summary>${code(item.evaluation.runId)}: ${formatCount(failRuns)} fail, ${formatCount(unknownRuns)} unknown (showing ${shown.length})</summary>`,
+      '',
+      row(['Grade', 'Score', 'Reason', 'Cost', 'Latency', 'Input']),
+      row(['---', '---', '---', '---', '---', '---']),
+      ...shown.map(result =>
+        row([
+          result.grade,
+          result.score == null ? '—' : plainDecimal(result.score),
+          result.reason ? escapeMarkdown(result.reason, 160) : '—',
+          result.cost == null ? '—' : formatCost(result.cost),
+          result.latency == null ? '—' : formatDuration(result.latency),
+          result.row ? escapeMarkdown(rowValues(result.row.values), 120) : '—'
+        ])
+      ),
+      '',
+      '</details>',
+      ''
+    )
+  }
+  return lines
+}
+
+/** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
+function rowValues(values: Record<string, unknown>): string {
+  return Object.entries(values)
+    .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join('; ')
+}
+
+function startedLines({ started, wait }: RunReport): string[] {
+  const lines: string[] = []
+  if (started.length > 0)
+    lines.push(`Started ${started.length} evaluation(s) for this commit: ${idList(started)}.`)
+  if (wait) {
+    if (lines.length > 0) lines.push('')
+    lines.push(
+      wait.timedOut.length === 0
+        ? `Waited ${formatDuration(wait.waitedMs)} for the judged evaluations to finish.`
+        : `Stopped waiting after ${formatDuration(wait.waitedMs)}; still not finished: ${idList(wait.timedOut)}.`
+    )
+  }
+  return lines
 }
 
 function oneLine(metrics: Metrics): string {

@@ -1,0 +1,92 @@
+/**
+ * Waits for the evaluations to be judged until each is terminal or the time is up, polling with
+ * backoff and jitter (the rate limit halves the bound, as for cancels), and logs a progress line
+ * whenever one moves.
+ */
+import type { AdalineClient } from './adaline/client.js'
+import type { Evaluation, EvaluationStatus } from './adaline/schema.js'
+import { AdaptiveLimit, mapWithin } from './concurrency.js'
+import { formatDuration } from './report/format.js'
+import type { Listed } from './select.js'
+
+export const TERMINAL: readonly EvaluationStatus[] = ['completed', 'failed', 'cancelled']
+const POLL_MIN_MS = 2_000
+const POLL_MAX_MS = 30_000
+
+export interface WaitOptions {
+  timeoutMs: number
+  limit: AdaptiveLimit
+  log: (message: string) => void
+  now?: () => number
+  sleep?: (ms: number) => Promise<void>
+  random?: () => number
+}
+
+export interface WaitOutcome {
+  /** the same evaluations, as last seen */
+  items: Listed[]
+  /** how long the wait took */
+  waitedMs: number
+  /** run IDs still not terminal when the time was up */
+  timedOut: string[]
+}
+
+export async function waitUntilTerminal(
+  client: AdalineClient,
+  items: Listed[],
+  options: WaitOptions
+): Promise<WaitOutcome> {
+  const now = options.now ?? Date.now
+  const sleep =
+    options.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)))
+  const random = options.random ?? Math.random
+  const started = now()
+  const latest = new Map(items.map(item => [item.evaluation.runId, item]))
+  let pending = items.filter(item => !TERMINAL.includes(item.evaluation.status))
+  for (const item of pending) options.log(progressLine(item.evaluation, 0))
+
+  let delay = POLL_MIN_MS
+  while (pending.length > 0) {
+    const remaining = options.timeoutMs - (now() - started)
+    if (remaining <= 0) break
+    // ±20 % jitter keeps many runners from polling in step
+    await sleep(Math.min(remaining, delay * (0.8 + 0.4 * random())))
+    const polled = await mapWithin(options.limit, pending, async item => {
+      const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId)
+      return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } }
+    })
+    let moved = false
+    for (const { before, item } of polled) {
+      latest.set(item.evaluation.runId, item)
+      if (hasMoved(before, item.evaluation)) {
+        moved = true
+        options.log(progressLine(item.evaluation, now() - started))
+      }
+    }
+    pending = polled.map(p => p.item).filter(item => !TERMINAL.includes(item.evaluation.status))
+    delay = moved ? POLL_MIN_MS : Math.min(POLL_MAX_MS, delay * 1.5)
+  }
+  return {
+    items: items.map(item => latest.get(item.evaluation.runId) ?? item),
+    waitedMs: now() - started,
+    timedOut: pending.map(item => item.evaluation.runId)
+  }
+}
+
+function hasMoved(before: Evaluation, after: Evaluation): boolean {
+  return (
+    before.status !== after.status ||
+    before.progress.completedRows !== after.progress.completedRows ||
+    before.progress.failedRows !== after.progress.failedRows ||
+    before.progress.percent !== after.progress.percent
+  )
+}
+
+/** "run_1 [██████░░░░░░░░░░░░░░] 30% 12/40 rows, 1 failed · running · 1.2 min" */
+export function progressLine(evaluation: Evaluation, elapsedMs: number): string {
+  const { percent, completedRows, totalRows, failedRows } = evaluation.progress
+  const filled = Math.round((Math.min(100, Math.max(0, percent)) / 100) * 20)
+  const bar = `[${'█'.repeat(filled)}${'░'.repeat(20 - filled)}]`
+  const failed = failedRows > 0 ? `, ${failedRows} failed` : ''
+  return `${evaluation.runId} ${bar} ${Math.round(percent)}% ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${formatDuration(elapsedMs)}`
+}
