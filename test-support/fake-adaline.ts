@@ -10,6 +10,10 @@
  * - `GET /v2/prompts/{promptId}/evaluations/{evaluationId}` (one evaluation);
  * - `POST /v2/prompts/{promptId}/evaluations/{evaluationId}/cancel` (queued/running → cancelling,
  *   otherwise 409);
+ * - `POST /v2/prompts/{promptId}/evaluations` with `{evaluatorId?, datasetId?}` (202, a new queued
+ *   evaluation that then follows a lifecycle on the clock: see fake-adaline-lifecycle.ts);
+ * - `GET /v2/prompts/{promptId}/evaluations/{evaluationId}/results` (`grade`, `expand=row`,
+ *   `sort`, `limit`, `cursor`), results that agree with the evaluation's metrics;
  * - any other path 404, a known path with another method 405.
  *
  * Faults (`inject`) are matched before anything else, including auth, so any request can fail.
@@ -28,6 +32,27 @@ import {
   type Evaluation,
   type EvaluationStatus
 } from '../src/adaline/schema.js'
+import { GRADES, resultSchema, type Grade, type Result } from '../src/adaline/schema.js'
+import {
+  applyState,
+  hash32,
+  lifecycleState,
+  makeResult,
+  resolveLifecycle,
+  seedsFromMetrics,
+  seedsFromState,
+  type AnimatedEvaluation,
+  type LifecycleOptions,
+  type RowOutcome
+} from './fake-adaline-lifecycle.js'
+
+export {
+  DEFAULT_LIFECYCLE,
+  defaultOutcome,
+  rowValues,
+  type LifecycleOptions,
+  type RowOutcome
+} from './fake-adaline-lifecycle.js'
 
 export interface Fault {
   /** Match only this method (GET, POST, ...); any method if absent. */
@@ -68,6 +93,12 @@ export interface RecordedRequest {
   query: URLSearchParams
   headers: http.IncomingHttpHeaders
   body: string
+  /** `performance.now()` when the request arrived (its headers read), in this process's clock */
+  receivedAt: number
+  /** `performance.now()` when its answer was sent or its connection closed; absent until then */
+  answeredAt?: number
+  /** the status it was answered with; absent until then, and for a reset or hung request */
+  status?: number
 }
 
 export interface FakeAdalineOptions {
@@ -76,7 +107,42 @@ export interface FakeAdalineOptions {
   latencyMs?: number
   /** Page size when `limit` is absent; 50 like Adaline. */
   defaultPageSize?: number
+  /** How started (and `animate`d) evaluations move along; per prompt with addPrompt's options. */
+  lifecycle?: LifecycleOptions
+  /** The clock the lifecycles run on (ms); default `Date.now`. `clockOffsetMs` is added to it. */
+  now?: () => number
 }
+
+/** Per-prompt settings, given to `addPrompt`. */
+export interface PromptOptions {
+  /**
+   * The evaluator of an evaluation started without `evaluatorId`; default the evaluatorId of the
+   * prompt's newest evaluation, else `fakeId('evl', 1)`.
+   */
+  defaultEvaluatorId?: string
+  /** Likewise for `datasetId`; default the newest evaluation's, else `fakeId('dst', 1)`. */
+  defaultDatasetId?: string
+  /** Over `FakeAdalineOptions.lifecycle`, e.g. `{ totalRows: 40 }`. */
+  lifecycle?: LifecycleOptions
+}
+
+/** `animate`'s plan: a lifecycle, and when it starts (default now). */
+export interface AnimationPlan extends LifecycleOptions {
+  /** Clock time the evaluation entered the queue; default `fake.now()`. */
+  startAt?: number
+}
+
+interface ResultCursor {
+  promptId: string
+  runId: string
+  filterKey: string
+  /** result IDs matching the query when its first page was served, in page order */
+  snapshot: string[]
+  offset: number
+}
+
+const RESULT_PARAMS = ['grade', 'expand', 'sort', 'limit', 'cursor'] as const
+const START_FIELDS = ['evaluatorId', 'datasetId'] as const
 
 interface StoredFault extends Fault {
   remaining: number
@@ -189,6 +255,8 @@ export class FakeAdaline {
   readonly requests: RecordedRequest[] = []
 
   private readonly prompts = new Map<string, Evaluation[]>()
+  /** each prompt's evaluations by run ID, built on first use, dropped when they are added or changed */
+  private readonly byRunId = new Map<string, Map<string, Evaluation>>()
   private readonly faults: StoredFault[] = []
   private readonly cursors = new Map<string, Cursor>()
   private readonly timers = new Map<NodeJS.Timeout, () => void>()
@@ -198,6 +266,17 @@ export class FakeAdaline {
   private peak = 0
   private serving = 0
   private closed = false
+  /** Added to the lifecycle clock; raise it to move every lifecycle forward instantly. */
+  clockOffsetMs = 0
+  private readonly clock: () => number
+  private readonly lifecycle: LifecycleOptions
+  private readonly promptOptions = new Map<string, PromptOptions>()
+  /** promptId → runId → animation */
+  private readonly animations = new Map<string, Map<string, AnimatedEvaluation>>()
+  /** promptId → runId → results set by a test */
+  private readonly explicitResults = new Map<string, Map<string, Result[]>>()
+  private readonly resultCursors = new Map<string, ResultCursor>()
+  private startedCount = 0
 
   private constructor(
     private readonly server: http.Server,
@@ -208,6 +287,9 @@ export class FakeAdaline {
     this.apiKey = options.apiKey ?? `adl_test_${randomBytes(16).toString('hex')}`
     this.latencyMs = options.latencyMs ?? 0
     this.defaultPageSize = options.defaultPageSize ?? 50
+    this.clock = options.now ?? Date.now
+    this.lifecycle = { ...options.lifecycle }
+    resolveLifecycle(this.lifecycle) // throws early on a bad option
   }
 
   static async start(options: FakeAdalineOptions = {}): Promise<FakeAdaline> {
@@ -215,6 +297,7 @@ export class FakeAdaline {
     if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
       throw new RangeError(`defaultPageSize must be an integer 1..${MAX_PAGE_SIZE}`)
     }
+    resolveLifecycle(options.lifecycle) // throws before a server is left listening
     const server = http.createServer()
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -238,8 +321,19 @@ export class FakeAdaline {
     return this.serving
   }
 
-  /** Registers a prompt (unknown prompts answer 404), optionally with evaluations. */
-  addPrompt(promptId: string, evaluations: Evaluation[] = []): void {
+  /**
+   * Registers a prompt (unknown prompts answer 404), optionally with evaluations and settings for
+   * the evaluations started on it (merged over earlier settings when called again).
+   */
+  addPrompt(promptId: string, evaluations: Evaluation[] = [], options?: PromptOptions): void {
+    if (options) {
+      for (const id of [options.defaultEvaluatorId, options.defaultDatasetId]) {
+        if (id !== undefined && !isId(id)) throw new RangeError(`invalid default ID ${id}`)
+      }
+      const merged = { ...this.promptOptions.get(promptId), ...options }
+      resolveLifecycle(this.lifecycle, merged.lifecycle) // throws early on a bad option
+      this.promptOptions.set(promptId, merged)
+    }
     if (!this.prompts.has(promptId)) this.prompts.set(promptId, [])
     this.addEvaluations(promptId, evaluations)
   }
@@ -262,14 +356,19 @@ export class FakeAdaline {
       runIds.add(evaluation.runId)
     }
     // all or nothing
-    stored.push(...evaluations.map(clone))
+    for (const evaluation of evaluations) stored.push(clone(evaluation))
     this.prompts.set(promptId, stored)
+    this.byRunId.delete(promptId)
   }
 
   /** Changes a stored evaluation, e.g. to move it through its lifecycle during a test. */
   updateEvaluation(promptId: string, runId: string, patch: Partial<Evaluation>): Evaluation {
+    // an evaluation on a lifecycle stops there, at its current state, and takes the patch
+    this.tick(promptId)
+    this.animations.get(promptId)?.delete(runId)
     const evaluation = this.find(promptId, runId)
     Object.assign(evaluation, clone(patch))
+    this.byRunId.delete(promptId) // the patch may change the run ID
     return clone(evaluation)
   }
 
@@ -277,7 +376,69 @@ export class FakeAdaline {
   evaluations(promptId: string): Evaluation[] {
     const stored = this.prompts.get(promptId)
     if (!stored) throw new Error(`unknown prompt ${promptId}`)
+    this.tick(promptId)
     return clone(stored)
+  }
+
+  /** The clock the lifecycles run on: `options.now()` (default `Date.now()`) + `clockOffsetMs`. */
+  now(): number {
+    return this.clock() + this.clockOffsetMs
+  }
+
+  /** Moves the lifecycle clock forward by `ms` at once. */
+  advance(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('advance(ms) needs a finite ms >= 0')
+    this.clockOffsetMs += ms
+  }
+
+  /**
+   * Puts a stored evaluation on a lifecycle: from `plan.startAt` (default now) it is queued, then
+   * runs its rows and completes, like one started with POST. Its rows start again from 0; its
+   * totalRows stays unless the plan (or else, when it has none, the prompt's settings) gives one.
+   * `plan` is laid over the prompt's and the fake's lifecycle options.
+   */
+  animate(promptId: string, runId: string, plan: AnimationPlan = {}): Evaluation {
+    const target = this.find(promptId, runId)
+    const { startAt, ...options } = plan
+    const settings = this.promptOptions.get(promptId)?.lifecycle
+    const ownRows = target.progress.totalRows > 0 ? { totalRows: target.progress.totalRows } : {}
+    const resolved = resolveLifecycle(this.lifecycle, settings, ownRows, options)
+    let animated = this.animations.get(promptId)
+    if (!animated) this.animations.set(promptId, (animated = new Map()))
+    animated.set(runId, {
+      target,
+      startAt: startAt ?? this.now(),
+      plan: resolved,
+      seed: hash32(runId)
+    })
+    this.tick(promptId)
+    return clone(target)
+  }
+
+  /**
+   * Sets the results an evaluation's results endpoint serves (instead of generated ones); each is
+   * checked against the result schema. `row` is served only with `expand=row`.
+   */
+  setResults(promptId: string, runId: string, results: Result[]): void {
+    this.find(promptId, runId)
+    const ids = new Set<string>()
+    for (const result of results) {
+      const parsed = resultSchema.safeParse(result)
+      if (!parsed.success) {
+        throw new Error(`invalid result for the fake: ${parsed.error.issues[0]?.message}`)
+      }
+      if (ids.has(result.id)) throw new Error(`duplicate result id ${result.id}`)
+      ids.add(result.id)
+    }
+    let byRun = this.explicitResults.get(promptId)
+    if (!byRun) this.explicitResults.set(promptId, (byRun = new Map()))
+    byRun.set(runId, results.map(clone))
+  }
+
+  /** Every result an evaluation serves now, with its row, oldest first (as `sort=createdAt:asc`). */
+  results(promptId: string, runId: string): Result[] {
+    this.tick(promptId)
+    return clone(this.allResults(promptId, this.find(promptId, runId)))
   }
 
   /** Adds a fault; faults are consumed in order of injection, the first match wins. */
@@ -346,22 +507,29 @@ export class FakeAdaline {
     const started = performance.now()
     this.inFlight += 1
     this.peak = Math.max(this.peak, this.inFlight)
+    let recorded: RecordedRequest | undefined
     res.once('close', () => {
+      const answeredAt = performance.now()
       this.inFlight -= 1
-      this.serving += performance.now() - started
+      this.serving += answeredAt - started
+      if (!recorded) return
+      recorded.answeredAt = answeredAt
+      if (res.headersSent) recorded.status = res.statusCode
     })
     try {
       const chunks: Buffer[] = []
       for await (const chunk of req) chunks.push(chunk as Buffer)
       const method = (req.method ?? 'GET').toUpperCase()
       const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-      this.requests.push({
+      recorded = {
         method,
         path: url.pathname,
         query: new URLSearchParams(url.search),
         headers: { ...req.headers },
-        body: Buffer.concat(chunks).toString('utf8')
-      })
+        body: Buffer.concat(chunks).toString('utf8'),
+        receivedAt: started
+      }
+      this.requests.push(recorded)
 
       const fault = this.takeFault(method, url.pathname)
       await this.sleep(this.latencyMs)
@@ -385,7 +553,12 @@ export class FakeAdaline {
       }
 
       try {
-        const { status, body } = this.route(method, url, req.headers)
+        const { status, body } = this.route(
+          method,
+          url,
+          req.headers,
+          Buffer.concat(chunks).toString('utf8')
+        )
         this.send(res, status, body, extra)
       } catch (error) {
         if (!(error instanceof HttpError)) throw error
@@ -426,7 +599,8 @@ export class FakeAdaline {
   private route(
     method: string,
     url: URL,
-    headers: http.IncomingHttpHeaders
+    headers: http.IncomingHttpHeaders,
+    requestBody = ''
   ): { status: number; body: unknown } {
     if (headers.authorization !== `Bearer ${this.apiKey}`) {
       throw new HttpError(401, 'UNAUTHORIZED', 'Invalid or missing API key.')
@@ -443,7 +617,7 @@ export class FakeAdaline {
       throw badQuery('Malformed URL encoding in path.')
     }
     const allow = (allowed: string): void => {
-      if (method !== allowed) {
+      if (!allowed.split(', ').includes(method)) {
         throw new HttpError(
           405,
           'METHOD_NOT_ALLOWED',
@@ -457,8 +631,15 @@ export class FakeAdaline {
       throw notFound
     }
     if (evaluationId === undefined) {
-      allow('GET')
+      allow('GET, POST')
+      if (method === 'POST') {
+        return { status: 202, body: this.create(promptId, url.searchParams, requestBody) }
+      }
       return { status: 200, body: this.list(promptId, url.searchParams) }
+    }
+    if (action === 'results' && rest.length === 0) {
+      allow('GET')
+      return { status: 200, body: this.resultsPage(promptId, evaluationId, url.searchParams) }
     }
     if (action === undefined) {
       allow('GET')
@@ -471,9 +652,19 @@ export class FakeAdaline {
     throw notFound
   }
 
+  private runIndex(promptId: string, stored: Evaluation[]): Map<string, Evaluation> {
+    let index = this.byRunId.get(promptId)
+    if (!index) {
+      index = new Map(stored.map(e => [e.runId, e]))
+      this.byRunId.set(promptId, index)
+    }
+    return index
+  }
+
   private promptEvaluations(promptId: string): Evaluation[] {
     const stored = this.prompts.get(promptId)
     if (!stored) throw new HttpError(404, 'NOT_FOUND', 'Prompt not found.')
+    this.tick(promptId)
     return stored
   }
 
@@ -490,6 +681,8 @@ export class FakeAdaline {
     checkId('evaluationId', evaluationId)
     const evaluation = this.promptEvaluations(promptId).find(e => e.runId === evaluationId)
     if (!evaluation) throw new HttpError(404, 'NOT_FOUND', 'Evaluation not found.')
+    const animated = this.animations.get(promptId)?.get(evaluationId)
+    if (animated) return this.cancelAnimated(animated)
     if (!IN_FLIGHT.includes(evaluation.status)) {
       throw new HttpError(409, 'CONFLICT', `Evaluation is already ${evaluation.status}.`)
     }
@@ -608,7 +801,7 @@ export class FakeAdaline {
 
     // Page boundaries follow the snapshot taken on the first page, so a change between pages
     // never shifts an evaluation off a page; an evaluation that no longer matches is left out.
-    const byId = new Map(stored.map(e => [e.runId, e]))
+    const byId = this.runIndex(promptId, stored)
     const page = snapshot
       .slice(offset, offset + limit)
       .map(runId => byId.get(runId))
@@ -626,6 +819,249 @@ export class FakeAdaline {
       pagination: { limit, returned: page.length, hasMore, nextCursor }
     }
   }
+
+  /** Writes the clock's state into each of the prompt's evaluations that follow a lifecycle. */
+  private tick(promptId: string): void {
+    const animated = this.animations.get(promptId)
+    if (!animated || animated.size === 0) return
+    const now = this.now()
+    for (const animation of animated.values()) {
+      applyState(animation.target, lifecycleState(animation, now))
+    }
+  }
+
+  private cancelAnimated(animation: AnimatedEvaluation): Evaluation {
+    const now = this.now()
+    const state = lifecycleState(animation, now)
+    applyState(animation.target, state)
+    if (!IN_FLIGHT.includes(state.status)) {
+      throw new HttpError(409, 'CONFLICT', `Evaluation is already ${state.status}.`)
+    }
+    animation.cancelAt = now
+    applyState(animation.target, lifecycleState(animation, now))
+    return clone(animation.target)
+  }
+
+  /** POST /prompts/{promptId}/evaluations: a new evaluation, queued, on the prompt's lifecycle. */
+  private create(promptId: string, query: URLSearchParams, text: string): Evaluation {
+    checkId('promptId', promptId)
+    for (const name of query.keys()) throw badQuery(`Unknown query parameter '${name}'.`)
+    const fields = parseStartBody(text)
+    const stored = this.promptEvaluations(promptId)
+    const settings = this.promptOptions.get(promptId)
+    const newest = stored.reduce<Evaluation | undefined>(
+      (found, e) => (!found || e.timeline.submittedAt >= found.timeline.submittedAt ? e : found),
+      undefined
+    )
+    const plan = resolveLifecycle(this.lifecycle, settings?.lifecycle)
+    let runId: string
+    do {
+      this.startedCount += 1
+      runId = fakeId('run', 900_000 + this.startedCount)
+    } while (stored.some(e => e.runId === runId))
+    const submittedAt = this.now()
+    this.addEvaluations(promptId, [
+      {
+        runId,
+        evaluatorId:
+          fields.evaluatorId ??
+          settings?.defaultEvaluatorId ??
+          newest?.evaluatorId ??
+          fakeId('evl', 1),
+        status: 'queued',
+        progress: { totalRows: plan.totalRows, completedRows: 0, failedRows: 0, percent: 0 },
+        metrics: {
+          passRuns: 0,
+          failRuns: 0,
+          unknownRuns: 0,
+          totalCost: 0,
+          totalLatency: 0,
+          totalTokenCount: 0
+        },
+        timeline: { submittedAt, startedAt: null, finishedAt: null },
+        datasetId:
+          fields.datasetId ?? settings?.defaultDatasetId ?? newest?.datasetId ?? fakeId('dst', 1)
+      }
+    ])
+    const target = this.find(promptId, runId)
+    const animation: AnimatedEvaluation = {
+      target,
+      startAt: submittedAt,
+      plan,
+      seed: hash32(runId)
+    }
+    let animated = this.animations.get(promptId)
+    if (!animated) this.animations.set(promptId, (animated = new Map()))
+    animated.set(runId, animation)
+    applyState(target, lifecycleState(animation, submittedAt))
+    return clone(target)
+  }
+
+  /** Every result the evaluation serves now, with rows, in stored or row order. */
+  private allResults(promptId: string, evaluation: Evaluation): Result[] {
+    const explicit = this.explicitResults.get(promptId)?.get(evaluation.runId)
+    if (explicit) return explicit
+    const animation = this.animations.get(promptId)?.get(evaluation.runId)
+    let seeds
+    if (animation) {
+      const state = lifecycleState(animation, this.now())
+      applyState(animation.target, state) // the metrics agree with the results served
+      seeds = seedsFromState(state)
+    } else {
+      seeds = seedsFromMetrics(evaluation)
+    }
+    return seeds.map(seed => makeResult(evaluation.runId, evaluation.datasetId, seed))
+  }
+
+  private parseResultsQuery(query: URLSearchParams): {
+    grade?: Grade
+    expand: boolean
+    sort: Filters['sort']
+    limit: number
+    cursor?: string
+    filterKey: string
+  } {
+    const seen = new Set<string>()
+    for (const name of query.keys()) {
+      if (!(RESULT_PARAMS as readonly string[]).includes(name)) {
+        throw badQuery(`Unknown query parameter '${name}'.`)
+      }
+      if (seen.has(name)) throw badQuery(`Query parameter '${name}' may be given only once.`)
+      seen.add(name)
+    }
+    const get = (name: string): string | undefined => query.get(name) ?? undefined
+    const grade = get('grade')
+    if (grade !== undefined && !(GRADES as readonly string[]).includes(grade)) {
+      throw badQuery(`Invalid query parameter 'grade': must be one of ${GRADES.join(', ')}.`)
+    }
+    const expand = get('expand')
+    if (expand !== undefined && expand !== 'row') {
+      throw badQuery(`Invalid query parameter 'expand': the only expansion is 'row'.`)
+    }
+    const sort = get('sort') ?? 'createdAt:asc'
+    if (!(SORTS as readonly string[]).includes(sort)) {
+      throw badQuery(`Invalid query parameter 'sort': must be one of ${SORTS.join(', ')}.`)
+    }
+    let limit = this.defaultPageSize
+    const limitText = get('limit')
+    if (limitText !== undefined) {
+      const value = parseNonNegativeInteger(limitText)
+      if (value === undefined || value < 1 || value > MAX_PAGE_SIZE) {
+        throw badQuery(
+          `Invalid query parameter 'limit': must be an integer between 1 and ${MAX_PAGE_SIZE}.`
+        )
+      }
+      limit = value
+    }
+    const cursor = get('cursor')
+    if (cursor !== undefined && cursor.length === 0) {
+      throw badQuery(`Invalid query parameter 'cursor': must not be empty.`)
+    }
+    return {
+      grade: grade as Grade | undefined,
+      expand: expand === 'row',
+      sort: sort as Filters['sort'],
+      limit,
+      cursor,
+      filterKey: `grade=${grade ?? ''}&sort=${sort}`
+    }
+  }
+
+  /** GET /prompts/{promptId}/evaluations/{evaluationId}/results */
+  private resultsPage(promptId: string, evaluationId: string, query: URLSearchParams): unknown {
+    checkId('promptId', promptId)
+    checkId('evaluationId', evaluationId)
+    const { grade, expand, sort, limit, cursor, filterKey } = this.parseResultsQuery(query)
+    const evaluation = this.promptEvaluations(promptId).find(e => e.runId === evaluationId)
+    if (!evaluation) throw new HttpError(404, 'NOT_FOUND', 'Evaluation not found.')
+    const all = this.allResults(promptId, evaluation)
+
+    let snapshot: string[]
+    let offset: number
+    if (cursor === undefined) {
+      const direction = sort === 'createdAt:asc' ? 1 : -1
+      snapshot = all
+        .filter(r => grade === undefined || r.grade === grade)
+        .sort(
+          (a, b) =>
+            direction *
+            ((a.createdAt ?? 0) - (b.createdAt ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        )
+        .map(r => r.id)
+      offset = 0
+    } else {
+      const saved = this.resultCursors.get(cursor)
+      if (
+        !saved ||
+        saved.promptId !== promptId ||
+        saved.runId !== evaluationId ||
+        saved.filterKey !== filterKey
+      ) {
+        throw new HttpError(
+          400,
+          'INVALID_CURSOR',
+          'Invalid cursor: unknown, or issued for another evaluation or other filters.'
+        )
+      }
+      snapshot = saved.snapshot
+      offset = saved.offset
+    }
+    const byId = new Map(all.map(r => [r.id, r]))
+    const page = snapshot
+      .slice(offset, offset + limit)
+      .map(id => byId.get(id))
+      .filter((r): r is Result => r !== undefined)
+      .map(result => {
+        const { row, ...rest } = clone(result)
+        return expand ? { ...rest, row: row ?? null } : rest
+      })
+    const next = offset + limit
+    const hasMore = next < snapshot.length
+    let nextCursor: string | null = null
+    if (hasMore) {
+      nextCursor = randomBytes(18).toString('base64url')
+      this.resultCursors.set(nextCursor, {
+        promptId,
+        runId: evaluationId,
+        filterKey,
+        snapshot,
+        offset: next
+      })
+    }
+    return {
+      results: page,
+      pagination: { limit, returned: page.length, hasMore, nextCursor }
+    }
+  }
+}
+
+/** The body of a start: a JSON object with at most `evaluatorId` and `datasetId` (an empty body is `{}`). */
+function parseStartBody(text: string): { evaluatorId?: string; datasetId?: string } {
+  if (text.trim() === '') return {}
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'Invalid JSON in request body.')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new HttpError(400, 'BAD_REQUEST', 'The request body must be a JSON object.')
+  }
+  const fields: { evaluatorId?: string; datasetId?: string } = {}
+  for (const [name, field] of Object.entries(value)) {
+    if (!(START_FIELDS as readonly string[]).includes(name)) {
+      throw new HttpError(400, 'BAD_REQUEST', `Unknown field '${name}' in request body.`)
+    }
+    if (typeof field !== 'string' || !isId(field)) {
+      throw new HttpError(
+        400,
+        'BAD_REQUEST',
+        `Invalid field '${name}': must be a string between ${ID_MIN} and ${ID_MAX} characters.`
+      )
+    }
+    fields[name as (typeof START_FIELDS)[number]] = field
+  }
+  return fields
 }
 
 /** A deterministic ID of 20..80 characters: `fakeId('prm', 1)` → `prm_00000000000000000001`. */
@@ -741,8 +1177,14 @@ export function makeEvaluation(fields: EvaluationFields = {}): Evaluation {
  * Realistic demo data: two prompts, an evaluator for each (a correctness judge and a tone
  * judge), one shared dataset of 40 rows, and 12 evaluations over the last days in every status,
  * with USD costs, millisecond latencies, token counts and pass/fail/unknown runs.
+ *
+ * Each prompt also comes with `options` for `addPrompt`: an evaluation started on it runs the 40
+ * rows in ~5 s (0.6 s queued, 110 ms a row). On the triage prompt 36 of 40 rows pass (3 fail, 1
+ * unknown); on the reply drafter 30 pass, 7 fail, 2 are unknown and 1 errors.
  */
-export function sampleWorkspace(now: number): { promptId: string; evaluations: Evaluation[] }[] {
+export function sampleWorkspace(
+  now: number
+): { promptId: string; evaluations: Evaluation[]; options: PromptOptions }[] {
   const minute = 60_000
   const hour = 60 * minute
   const day = 24 * hour
@@ -805,7 +1247,50 @@ export function sampleWorkspace(now: number): { promptId: string; evaluations: E
     ['queued',     1 * minute,   0, 0, 0, 0, 0,       0,        0]
   ])
   return [
-    { promptId: fakeId('prm_ticket_triage', 1), evaluations: triage },
-    { promptId: fakeId('prm_reply_drafter', 2), evaluations: replies }
+    {
+      promptId: fakeId('prm_ticket_triage', 1),
+      evaluations: triage,
+      options: {
+        defaultEvaluatorId: fakeId('evl_correctness', 1),
+        defaultDatasetId: dataset,
+        lifecycle: {
+          ...SAMPLE_LIFECYCLE,
+          outcome: sampleTriageOutcome,
+          rowCost: 0.00105,
+          rowLatencyMs: 1180,
+          rowTokens: 1310
+        }
+      }
+    },
+    {
+      promptId: fakeId('prm_reply_drafter', 2),
+      evaluations: replies,
+      options: {
+        defaultEvaluatorId: fakeId('evl_tone', 2),
+        defaultDatasetId: dataset,
+        lifecycle: {
+          ...SAMPLE_LIFECYCLE,
+          outcome: sampleReplyOutcome,
+          rowCost: 0.00041,
+          rowLatencyMs: 650,
+          rowTokens: 705
+        }
+      }
+    }
   ]
+}
+
+const SAMPLE_LIFECYCLE = { totalRows: 40, queuedMs: 600, rowMs: 110 } as const
+
+/** 36 of 40 pass: rows 5, 18 and 31 fail, row 22 is unknown. */
+function sampleTriageOutcome(row: number): RowOutcome {
+  if (row % 13 === 5) return 'fail'
+  return row === 22 ? 'unknown' : 'pass'
+}
+
+/** 30 of 40 pass: every 6th row from row 2 fails, rows 9 and 29 are unknown, row 17 errors. */
+function sampleReplyOutcome(row: number): RowOutcome {
+  if (row % 6 === 2) return 'fail'
+  if (row % 20 === 9) return 'unknown'
+  return row === 17 ? 'error' : 'pass'
 }

@@ -2,13 +2,16 @@ import {
   EVALUATION_STATUSES,
   evaluationPageSchema,
   evaluationSchema,
-  type Evaluation
+  resultPageSchema,
+  type Evaluation,
+  type Result
 } from '../../src/adaline/schema.js'
 import {
   FakeAdaline,
   fakeId,
   makeEvaluation,
-  sampleWorkspace
+  sampleWorkspace,
+  type FakeAdalineOptions
 } from '../../test-support/fake-adaline.js'
 
 const PROMPT = fakeId('prm', 1)
@@ -219,8 +222,8 @@ describe('list evaluations: validation', () => {
     expect(outside.status).toBe(404)
     await outside.arrayBuffer()
 
-    const post = await call(listPath(PROMPT), { method: 'POST' })
-    expect(post.headers.get('allow')).toBe('GET')
+    const post = await call(listPath(PROMPT), { method: 'DELETE' })
+    expect(post.headers.get('allow')).toBe('GET, POST')
     expect(await errorOf(post)).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' })
     const runId = fake.evaluations(PROMPT)[0]!.runId
     const get = await call(`/prompts/${PROMPT}/evaluations/${runId}/cancel`)
@@ -689,5 +692,551 @@ describe('data helpers', () => {
     for (const { promptId, evaluations: items } of workspace) fake.addPrompt(promptId, items)
     const page = await list(workspace[0]!.promptId)
     expect(page.evaluations).toHaveLength(workspace[0]!.evaluations.length)
+  })
+})
+
+describe('start an evaluation', () => {
+  const start = (promptId: string, body: unknown = {}): Promise<Response> =>
+    call(`/prompts/${promptId}/evaluations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body)
+    })
+
+  it('answers 202 with a new queued evaluation that then shows in the listing', async () => {
+    const older = makeEvaluation({ n: 1, evaluatorId: EVALUATOR_B, datasetId: DATASET_B })
+    fake.addPrompt(PROMPT, [older])
+    const before = fake.now()
+    const response = await start(PROMPT)
+    expect(response.status).toBe(202)
+    const created = evaluationSchema.parse(await response.json())
+    expect(created).toMatchObject({
+      runId: fakeId('run', 900_001),
+      evaluatorId: EVALUATOR_B, // the newest evaluation's
+      datasetId: DATASET_B,
+      status: 'queued',
+      progress: { totalRows: 20, completedRows: 0, failedRows: 0, percent: 0 },
+      metrics: {
+        passRuns: 0,
+        failRuns: 0,
+        unknownRuns: 0,
+        totalCost: 0,
+        totalLatency: 0,
+        totalTokenCount: 0
+      },
+      timeline: { startedAt: null, finishedAt: null }
+    })
+    expect(created.timeline.submittedAt).toBeGreaterThanOrEqual(before)
+    expect(created.timeline.submittedAt).toBeLessThanOrEqual(fake.now())
+    const page = await list(PROMPT)
+    expect(page.evaluations.map(e => e.runId)).toEqual([created.runId, older.runId])
+    const one = await call(`/prompts/${PROMPT}/evaluations/${created.runId}`)
+    expect(((await one.json()) as Evaluation).status).toBe('queued')
+  })
+
+  it('uses the evaluatorId and datasetId given, else the prompt settings, else defaults', async () => {
+    fake.addPrompt(PROMPT)
+    fake.addPrompt(OTHER_PROMPT, [], {
+      defaultEvaluatorId: EVALUATOR_B,
+      defaultDatasetId: DATASET_B,
+      lifecycle: { totalRows: 7 }
+    })
+    const first = (await (await start(PROMPT, '')).json()) as Evaluation
+    expect(first).toMatchObject({ evaluatorId: fakeId('evl', 1), datasetId: fakeId('dst', 1) })
+    const given = (await (
+      await start(PROMPT, { evaluatorId: EVALUATOR_B, datasetId: DATASET_B })
+    ).json()) as Evaluation
+    expect(given).toMatchObject({ evaluatorId: EVALUATOR_B, datasetId: DATASET_B })
+    // without IDs, the newest evaluation's
+    const bare = (await (await start(PROMPT, '')).json()) as Evaluation
+    expect(bare).toMatchObject({ evaluatorId: EVALUATOR_B, datasetId: DATASET_B })
+    expect(bare.runId).not.toBe(given.runId)
+    const configured = (await (await start(OTHER_PROMPT)).json()) as Evaluation
+    expect(configured).toMatchObject({
+      evaluatorId: EVALUATOR_B,
+      datasetId: DATASET_B,
+      progress: { totalRows: 7 }
+    })
+  })
+
+  it('answers 400 for a body that is not a JSON object, an unknown field or a bad ID', async () => {
+    fake.addPrompt(PROMPT)
+    const cases: [unknown, string][] = [
+      ['not json', 'JSON'],
+      ['[]', 'object'],
+      ['null', 'object'],
+      [{ evaluatorId: EVALUATOR_A, priority: 'high' }, "'priority'"],
+      [{ evaluatorId: 'e'.repeat(19) }, "'evaluatorId'"],
+      [{ datasetId: 'd'.repeat(81) }, "'datasetId'"],
+      [{ datasetId: null }, "'datasetId'"]
+    ]
+    for (const [body, mention] of cases) {
+      const error = await errorOf(await start(PROMPT, body))
+      expect(error).toMatchObject({ status: 400, code: 'BAD_REQUEST' })
+      expect(error.message).toContain(mention)
+    }
+    const query = await call(`${listPath(PROMPT)}?dryRun=1`, { method: 'POST', body: '{}' })
+    expect((await errorOf(query)).status).toBe(400)
+    expect(fake.evaluations(PROMPT)).toEqual([])
+  })
+
+  it('answers 404 for an unknown prompt, 400 for a bad promptId, 401 without the key, and faults apply', async () => {
+    fake.addPrompt(PROMPT)
+    expect(await errorOf(await start(OTHER_PROMPT))).toMatchObject({
+      status: 404,
+      message: 'Prompt not found.'
+    })
+    expect((await errorOf(await start('p'.repeat(19)))).status).toBe(400)
+    const anonymous = await fetch(`${fake.url}${listPath(PROMPT)}`, { method: 'POST', body: '{}' })
+    expect((await errorOf(anonymous)).status).toBe(401)
+    fake.inject({ method: 'POST', path: /\/evaluations$/, status: 503 })
+    expect((await errorOf(await start(PROMPT))).status).toBe(503)
+    expect(fake.evaluations(PROMPT)).toEqual([])
+    expect((await start(PROMPT)).status).toBe(202)
+  })
+})
+
+describe('lifecycle on the clock', () => {
+  // rows 0..9: 0 fail, 2 unknown, 3 fail, 4 error, 6 fail, 9 fail; the rest pass
+  const outcome = (row: number) =>
+    row === 2 ? 'unknown' : row === 4 ? 'error' : row % 3 === 0 ? 'fail' : 'pass'
+  let clock: number
+
+  async function restart(options: FakeAdalineOptions = {}): Promise<void> {
+    await fake.close()
+    clock = T0
+    fake = await FakeAdaline.start({
+      now: () => clock,
+      lifecycle: { queuedMs: 100, rowMs: 50, cancellingMs: 30, totalRows: 10, outcome },
+      ...options
+    })
+    fake.addPrompt(PROMPT)
+  }
+
+  async function started(): Promise<string> {
+    const response = await call(listPath(PROMPT), { method: 'POST', body: '{}' })
+    expect(response.status).toBe(202)
+    return ((await response.json()) as Evaluation).runId
+  }
+
+  async function at(ms: number, runId: string): Promise<Evaluation> {
+    clock = T0 + ms
+    const response = await call(`/prompts/${PROMPT}/evaluations/${runId}`)
+    expect(response.status).toBe(200)
+    return evaluationSchema.parse(await response.json())
+  }
+
+  beforeEach(() => restart())
+
+  it('moves queued → running (rows one by one, metrics growing) → completed', async () => {
+    const runId = await started()
+    expect((await at(99, runId)).status).toBe('queued')
+    const first = await at(100, runId)
+    expect(first).toMatchObject({
+      status: 'running',
+      progress: { completedRows: 0, failedRows: 0, percent: 0 },
+      timeline: { submittedAt: T0, startedAt: T0 + 100, finishedAt: null }
+    })
+    let previous = first
+    for (let rows = 1; rows <= 9; rows++) {
+      const now = await at(100 + rows * 50, runId)
+      expect(now.status).toBe('running')
+      const { completedRows, failedRows } = now.progress
+      expect(completedRows + failedRows).toBe(rows)
+      expect(now.metrics.totalCost).toBeGreaterThanOrEqual(previous.metrics.totalCost)
+      expect(now.metrics.totalLatency).toBeGreaterThanOrEqual(previous.metrics.totalLatency)
+      expect(now.metrics.totalTokenCount).toBeGreaterThanOrEqual(previous.metrics.totalTokenCount)
+      previous = now
+    }
+    expect((await at(350, runId)).progress.percent).toBe(50)
+    const done = await at(600, runId)
+    expect(done).toMatchObject({
+      status: 'completed',
+      progress: { totalRows: 10, completedRows: 9, failedRows: 1, percent: 100 },
+      metrics: { passRuns: 4, failRuns: 4, unknownRuns: 1 },
+      timeline: { startedAt: T0 + 100, finishedAt: T0 + 600 }
+    })
+    expect(done.metrics.totalCost).toBeGreaterThan(0)
+    expect(await at(60_000, runId)).toEqual(done)
+    const completed = await list(PROMPT, { status: 'completed' })
+    expect(completed.evaluations.map(e => e.runId)).toEqual([runId])
+  })
+
+  it('ends as failed when finalStatus is failed', async () => {
+    await restart({ lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 3, finalStatus: 'failed' } })
+    const runId = await started()
+    expect((await at(15, runId)).status).toBe('running')
+    expect(await at(30, runId)).toMatchObject({
+      status: 'failed',
+      progress: { completedRows: 3, percent: 100 }
+    })
+  })
+
+  it('moves along on the real clock with short queuedMs/rowMs', async () => {
+    const real = await FakeAdaline.start({ lifecycle: { queuedMs: 40, rowMs: 40, totalRows: 5 } })
+    try {
+      real.addPrompt(PROMPT)
+      const response = await fetch(`${real.url}${listPath(PROMPT)}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${real.apiKey}` }
+      })
+      const { runId } = (await response.json()) as Evaluation
+      const seen: string[] = []
+      let rows = 0
+      for (let i = 0; i < 400; i++) {
+        const one = await fetch(`${real.url}/prompts/${PROMPT}/evaluations/${runId}`, {
+          headers: { authorization: `Bearer ${real.apiKey}` }
+        })
+        const evaluation = (await one.json()) as Evaluation
+        expect(
+          evaluation.progress.completedRows + evaluation.progress.failedRows
+        ).toBeGreaterThanOrEqual(rows)
+        rows = evaluation.progress.completedRows + evaluation.progress.failedRows
+        if (seen.at(-1) !== evaluation.status) seen.push(evaluation.status)
+        if (evaluation.status === 'completed') break
+        await new Promise(resolve => setTimeout(resolve, 5))
+      }
+      expect(seen).toEqual(['queued', 'running', 'completed'])
+      expect(rows).toBe(5)
+    } finally {
+      await real.close()
+    }
+  })
+
+  it('cancels mid-run: cancelling until the running row finishes, then cancelled and frozen', async () => {
+    const runId = await started()
+    clock = T0 + 260 // rows 0..2 done, row 3 running until +300
+    const response = await call(`/prompts/${PROMPT}/evaluations/${runId}/cancel`, {
+      method: 'POST'
+    })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({
+      status: 'cancelling',
+      progress: { completedRows: 3 }
+    })
+    expect((await at(299, runId)).status).toBe('cancelling')
+    const cancelled = await at(300, runId)
+    expect(cancelled).toMatchObject({
+      status: 'cancelled',
+      // row 3 (a fail) was running when the cancel came, so it still counts
+      progress: { completedRows: 4, failedRows: 0, totalRows: 10, percent: 40 },
+      metrics: { passRuns: 1, failRuns: 2, unknownRuns: 1 },
+      timeline: { startedAt: T0 + 100, finishedAt: T0 + 300 }
+    })
+    expect(await at(100_000, runId)).toEqual(cancelled)
+    const again = await call(`/prompts/${PROMPT}/evaluations/${runId}/cancel`, { method: 'POST' })
+    expect(await errorOf(again)).toMatchObject({
+      status: 409,
+      message: 'Evaluation is already cancelled.'
+    })
+    expect(fake.results(PROMPT, runId)).toHaveLength(4)
+  })
+
+  it('cancels a queued evaluation after cancellingMs without starting it; a finished one is 409', async () => {
+    const queued = await started()
+    clock = T0 + 10
+    await call(`/prompts/${PROMPT}/evaluations/${queued}/cancel`, { method: 'POST' })
+    expect((await at(39, queued)).status).toBe('cancelling')
+    expect(await at(40, queued)).toMatchObject({
+      status: 'cancelled',
+      progress: { completedRows: 0, failedRows: 0 },
+      timeline: { startedAt: null, finishedAt: T0 + 40 }
+    })
+    clock = T0
+    const done = await started()
+    clock = T0 + 600
+    const late = await call(`/prompts/${PROMPT}/evaluations/${done}/cancel`, { method: 'POST' })
+    expect(await errorOf(late)).toMatchObject({
+      status: 409,
+      message: 'Evaluation is already completed.'
+    })
+  })
+
+  it('advances instantly with advance() / clockOffsetMs on the real clock', async () => {
+    const real = await FakeAdaline.start()
+    try {
+      real.addPrompt(PROMPT)
+      const response = await fetch(`${real.url}${listPath(PROMPT)}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${real.apiKey}` },
+        body: '{}'
+      })
+      const { runId } = (await response.json()) as Evaluation
+      real.advance(2_000)
+      expect(real.evaluations(PROMPT)[0]?.status).toBe('running')
+      real.clockOffsetMs += 10_000
+      expect(real.evaluations(PROMPT)[0]).toMatchObject({
+        runId,
+        status: 'completed',
+        // the default lifecycle: 20 rows, 16 pass, 2 fail, 1 unknown, 1 error
+        progress: { totalRows: 20, completedRows: 19, failedRows: 1 },
+        metrics: { passRuns: 16, failRuns: 2, unknownRuns: 1 }
+      })
+    } finally {
+      await real.close()
+    }
+  })
+
+  it('animates an evaluation added by a test, until updateEvaluation takes over', async () => {
+    const added = makeEvaluation({ n: 5, status: 'queued', progress: { totalRows: 4 } })
+    fake.addEvaluations(PROMPT, [added])
+    fake.animate(PROMPT, added.runId, { startAt: T0, queuedMs: 0, rowMs: 10 })
+    expect(await at(25, added.runId)).toMatchObject({
+      status: 'running',
+      progress: { totalRows: 4, completedRows: 2 },
+      timeline: { submittedAt: added.timeline.submittedAt, startedAt: T0 }
+    })
+    fake.updateEvaluation(PROMPT, added.runId, { status: 'failed' })
+    expect(await at(1_000, added.runId)).toMatchObject({
+      status: 'failed',
+      progress: { completedRows: 2 }
+    })
+  })
+
+  it('rejects bad lifecycle options early', async () => {
+    await expect(FakeAdaline.start({ lifecycle: { rowMs: -1 } })).rejects.toThrow('rowMs')
+    expect(() => fake.addPrompt(PROMPT, [], { lifecycle: { totalRows: 1.5 } })).toThrow('totalRows')
+    expect(() => fake.addPrompt(PROMPT, [], { defaultEvaluatorId: 'short' })).toThrow()
+  })
+})
+
+describe('results', () => {
+  interface ResultPage {
+    results: Result[]
+    pagination: { limit: number; returned: number; hasMore: boolean; nextCursor: string | null }
+  }
+  const resultsPath = (runId: string, query: Record<string, string | number> = {}): string =>
+    `/prompts/${PROMPT}/evaluations/${runId}/results` +
+    (Object.keys(query).length
+      ? `?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]))}`
+      : '')
+
+  async function results(
+    runId: string,
+    query: Record<string, string | number> = {}
+  ): Promise<ResultPage> {
+    const response = await call(resultsPath(runId, query))
+    expect(response.status).toBe(200)
+    const body = (await response.json()) as ResultPage
+    expect(resultPageSchema.safeParse(body).success).toBe(true)
+    return body
+  }
+
+  async function all(runId: string, query: Record<string, string | number> = {}) {
+    const seen: Result[] = []
+    let cursor: string | null = null
+    do {
+      const page: ResultPage = await results(runId, { ...query, ...(cursor ? { cursor } : {}) })
+      seen.push(...page.results)
+      cursor = page.pagination.nextCursor
+    } while (cursor)
+    return seen
+  }
+
+  it('has as many results of each grade as the metrics count, for stored and sample evaluations', async () => {
+    const statuses = ['completed', 'running', 'failed', 'cancelled', 'queued'] as const
+    const stored = statuses.map((status, i) => makeEvaluation({ n: i + 1, status }))
+    fake.addPrompt(PROMPT, stored)
+    const [sample] = sampleWorkspace(T0)
+    fake.addPrompt(sample!.promptId, sample!.evaluations)
+    const cases = [
+      ...stored.map(e => [PROMPT, e] as const),
+      ...sample!.evaluations.map(e => [sample!.promptId, e] as const)
+    ]
+    for (const [promptId, evaluation] of cases) {
+      const served = fake.results(promptId, evaluation.runId)
+      const count = (grade: string) => served.filter(r => r.grade === grade).length
+      expect([count('pass'), count('fail'), count('unknown')]).toEqual([
+        evaluation.metrics.passRuns,
+        evaluation.metrics.failRuns,
+        evaluation.metrics.unknownRuns
+      ])
+      const cost = served.reduce((sum, r) => sum + (r.cost ?? 0), 0)
+      expect(cost).toBeCloseTo(evaluation.metrics.totalCost, 3)
+      const tokens = served.reduce((sum, r) => sum + (r.tokenCount ?? 0), 0)
+      expect(tokens).toBe(evaluation.metrics.totalTokenCount)
+    }
+    const fails = await results(stored[0]!.runId, { grade: 'fail' })
+    expect(fails.results.map(r => r.grade)).toEqual(['fail'])
+  })
+
+  it('follows the lifecycle: one result per row done, agreeing with the metrics', async () => {
+    await fake.close()
+    let clock = T0
+    fake = await FakeAdaline.start({ now: () => clock, lifecycle: { queuedMs: 0, rowMs: 10 } })
+    fake.addPrompt(PROMPT)
+    const response = await call(listPath(PROMPT), { method: 'POST' })
+    const { runId } = (await response.json()) as Evaluation
+    expect((await results(runId)).results).toEqual([])
+    for (const ms of [35, 120, 500]) {
+      clock = T0 + ms
+      const served = await all(runId)
+      const [evaluation] = fake.evaluations(PROMPT)
+      expect(served).toHaveLength(evaluation!.progress.completedRows)
+      const grades = served.map(r => r.grade)
+      expect(grades.filter(g => g === 'pass')).toHaveLength(evaluation!.metrics.passRuns)
+      expect(grades.filter(g => g === 'fail')).toHaveLength(evaluation!.metrics.failRuns)
+      expect(grades.filter(g => g === 'unknown')).toHaveLength(evaluation!.metrics.unknownRuns)
+      const cost = served.reduce((sum, r) => sum + (r.cost ?? 0), 0)
+      expect(cost).toBeCloseTo(evaluation!.metrics.totalCost, 6)
+      expect(served.reduce((sum, r) => sum + (r.latency ?? 0), 0)).toBe(
+        evaluation!.metrics.totalLatency
+      )
+      for (const r of served) expect(r.createdAt).toBeLessThanOrEqual(clock)
+    }
+  })
+
+  it('adds each row only with expand=row, and gives fail and unknown results a reason', async () => {
+    const evaluation = makeEvaluation({ n: 1, pass: 5, fail: 4, unknown: 3 })
+    fake.addPrompt(PROMPT, [evaluation])
+    const plain = await results(evaluation.runId)
+    expect(plain.results).toHaveLength(12)
+    for (const r of plain.results) expect(r).not.toHaveProperty('row')
+    const expanded = await results(evaluation.runId, { expand: 'row' })
+    for (const r of expanded.results) {
+      const { ticket, expected } = r.row!.values as { ticket: string; expected: string }
+      expect(ticket.length).toBeGreaterThan(0)
+      expect(r.id.length).toBeGreaterThanOrEqual(20)
+      expect(r.rowId.length).toBeGreaterThanOrEqual(20)
+      if (r.grade === 'fail') {
+        expect(r.score).toBe(0)
+        const match = /^Expected category '(\w+)' but got '(\w+)'$/.exec(r.reason ?? '')
+        expect(match?.[1]).toBe(expected)
+        expect(match?.[2]).not.toBe(expected)
+      } else if (r.grade === 'unknown') {
+        expect(r.score).toBeNull()
+        expect(r.reason).toMatch(/^Judge /)
+      } else {
+        expect(r.score).toBe(1)
+      }
+    }
+    const { row: _row, ...withoutRow } = expanded.results[0]!
+    expect(withoutRow).toEqual(plain.results[0])
+  })
+
+  it('pages with limit and opaque cursors, default 50, sorted by createdAt either way', async () => {
+    const evaluation = makeEvaluation({ n: 1, pass: 120, fail: 30, unknown: 10 })
+    fake.addPrompt(PROMPT, [evaluation])
+    const first = await results(evaluation.runId)
+    expect(first.pagination).toMatchObject({ limit: 50, returned: 50, hasMore: true })
+    const asc = await all(evaluation.runId, { limit: 50 })
+    expect(asc).toHaveLength(160)
+    expect(new Set(asc.map(r => r.id)).size).toBe(160)
+    const times = asc.map(r => r.createdAt ?? 0)
+    expect(times).toEqual([...times].sort((a, b) => a - b))
+    const desc = await all(evaluation.runId, { limit: 70, sort: 'createdAt:desc' })
+    expect(desc.map(r => r.id)).toEqual(asc.map(r => r.id).reverse())
+    const fails = await all(evaluation.runId, { grade: 'fail', limit: 7 })
+    expect(fails).toHaveLength(30)
+    expect(fails.every(r => r.grade === 'fail')).toBe(true)
+    const last = await results(evaluation.runId, { limit: 200 })
+    expect(last.pagination).toEqual({ limit: 200, returned: 160, hasMore: false, nextCursor: null })
+
+    const cursor = first.pagination.nextCursor!
+    const otherGrade = await call(resultsPath(evaluation.runId, { cursor, grade: 'pass' }))
+    expect(await errorOf(otherGrade)).toMatchObject({ status: 400, code: 'INVALID_CURSOR' })
+    const unknown = await call(resultsPath(evaluation.runId, { cursor: 'nope' }))
+    expect((await errorOf(unknown)).code).toBe('INVALID_CURSOR')
+    // expand and limit may change between pages
+    const next = await results(evaluation.runId, { cursor, expand: 'row', limit: 10 })
+    expect(next.results[0]?.id).toBe(asc[50]?.id)
+    expect(next.results[0]?.row).toBeDefined()
+  })
+
+  it('serves results set by a test', async () => {
+    const evaluation = makeEvaluation({ n: 1 })
+    fake.addPrompt(PROMPT, [evaluation])
+    const mine: Result[] = [
+      { id: 'res_b', rowId: 'row_2', grade: 'fail', reason: 'Wrong', createdAt: 2 },
+      {
+        id: 'res_a',
+        rowId: 'row_1',
+        grade: 'pass',
+        createdAt: 1,
+        row: { values: { ticket: 'Hi', expected: 'sales' } }
+      }
+    ]
+    fake.setResults(PROMPT, evaluation.runId, mine)
+    const plain = await results(evaluation.runId)
+    expect(plain.results).toEqual([
+      { id: 'res_a', rowId: 'row_1', grade: 'pass', createdAt: 1 },
+      { id: 'res_b', rowId: 'row_2', grade: 'fail', reason: 'Wrong', createdAt: 2 }
+    ])
+    const expanded = await results(evaluation.runId, { grade: 'fail', expand: 'row' })
+    expect(expanded.results).toEqual([{ ...mine[0], row: null }])
+    expect(() =>
+      fake.setResults(PROMPT, evaluation.runId, [{ id: '', rowId: 'r', grade: 'pass' }])
+    ).toThrow('invalid result')
+    expect(() => fake.setResults(PROMPT, fakeId('run', 77), [])).toThrow('unknown evaluation')
+  })
+
+  it('answers 400 for limit 201, an unknown grade or expansion, unknown or repeated parameters', async () => {
+    const evaluation = makeEvaluation({ n: 1 })
+    fake.addPrompt(PROMPT, [evaluation])
+    const bad: [string, string][] = [
+      ['limit=201', 'limit'],
+      ['limit=0', 'limit'],
+      ['grade=maybe', 'grade'],
+      ['grade=', 'grade'],
+      ['expand=evaluator', 'expand'],
+      ['sort=score', 'sort'],
+      ['cursor=', 'cursor'],
+      ['status=completed', 'status'],
+      ['grade=pass&grade=fail', 'grade']
+    ]
+    for (const [query, mention] of bad) {
+      const error = await errorOf(
+        await call(`/prompts/${PROMPT}/evaluations/${evaluation.runId}/results?${query}`)
+      )
+      expect(error).toMatchObject({ status: 400, code: 'BAD_REQUEST' })
+      expect(error.message).toContain(mention)
+    }
+    expect((await results(evaluation.runId, { limit: 200 })).pagination.limit).toBe(200)
+    expect((await errorOf(await call(resultsPath(fakeId('run', 9))))).status).toBe(404)
+    expect((await errorOf(await call(resultsPath('r'.repeat(19))))).status).toBe(400)
+    const post = await call(resultsPath(evaluation.runId), { method: 'POST' })
+    expect(post.headers.get('allow')).toBe('GET')
+    expect((await errorOf(post)).status).toBe(405)
+    const anonymous = await fetch(`${fake.url}${resultsPath(evaluation.runId)}`)
+    expect((await errorOf(anonymous)).status).toBe(401)
+    fake.inject({ path: '/results', status: 429 })
+    expect((await errorOf(await call(resultsPath(evaluation.runId)))).code).toBe(
+      'RATE_LIMIT_EXCEEDED'
+    )
+  })
+})
+
+describe('sampleWorkspace lifecycle', () => {
+  it('starts an evaluation on each sample prompt that runs its 40 rows in about 5 s', async () => {
+    await fake.close()
+    let clock = T0
+    fake = await FakeAdaline.start({ now: () => clock })
+    const workspace = sampleWorkspace(T0)
+    for (const { promptId, evaluations, options } of workspace) {
+      fake.addPrompt(promptId, evaluations, options)
+    }
+    const started: Evaluation[] = []
+    for (const { promptId } of workspace) {
+      const response = await call(listPath(promptId), { method: 'POST', body: '{}' })
+      started.push((await response.json()) as Evaluation)
+    }
+    expect(started.map(e => e.evaluatorId)).toEqual(
+      workspace.map(p => p.evaluations[0]!.evaluatorId)
+    )
+    expect(started.every(e => e.datasetId === workspace[0]!.evaluations[0]!.datasetId)).toBe(true)
+    clock = T0 + 2_500
+    expect(fake.evaluations(workspace[0]!.promptId).at(-1)?.status).toBe('running')
+    clock = T0 + 5_000
+    const [triage, replies] = workspace.map(p => fake.evaluations(p.promptId).at(-1)!)
+    expect(triage).toMatchObject({
+      status: 'completed',
+      progress: { totalRows: 40, completedRows: 40, failedRows: 0 },
+      metrics: { passRuns: 36, failRuns: 3, unknownRuns: 1 }
+    })
+    expect(replies).toMatchObject({
+      status: 'completed',
+      progress: { totalRows: 40, completedRows: 39, failedRows: 1 },
+      metrics: { passRuns: 30, failRuns: 7, unknownRuns: 2 }
+    })
   })
 })
