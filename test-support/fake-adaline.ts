@@ -84,6 +84,11 @@ export interface Fault {
   reset?: boolean
   /** Never answer, until the server closes. */
   hang?: boolean
+  /**
+   * Serve the request (a start or a cancel takes effect), then destroy the socket instead of
+   * answering: an answer lost on its way back.
+   */
+  dropAnswer?: boolean
 }
 
 export interface RecordedRequest {
@@ -559,9 +564,17 @@ export class FakeAdaline {
           req.headers,
           Buffer.concat(chunks).toString('utf8')
         )
+        if (fault?.dropAnswer) {
+          req.socket.resetAndDestroy()
+          return
+        }
         this.send(res, status, body, extra)
       } catch (error) {
         if (!(error instanceof HttpError)) throw error
+        if (fault?.dropAnswer) {
+          req.socket.resetAndDestroy()
+          return
+        }
         this.send(
           res,
           error.status,

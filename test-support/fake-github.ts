@@ -5,6 +5,12 @@
  *   (key `${owner}/${repo}:${base}...${head}`);
  * - `GET /repos/{owner}/{repo}/commits/{ref}`, answered from `commits` (key `${owner}/${repo}:${ref}`).
  *
+ * - `GET /repos/{owner}/{repo}/issues/{number}/comments` (`per_page` ≤ 100, default 30, `page`,
+ *   with a `Link` header as GitHub sends), `POST` there to create a comment, and
+ *   `PATCH /repos/{owner}/{repo}/issues/comments/{id}` to update one, on `comments`
+ *   (key `${owner}/${repo}#${number}`). With `writable` false, writes answer 403 as GitHub does
+ *   for a read-only token (a fork's); a body over 65,536 characters answers 422.
+ *
  * A map entry that is a number is answered with that HTTP status. Anything unknown is 404
  * `{message:'Not Found'}`; a request without an `authorization` header is 401.
  */
@@ -28,8 +34,18 @@ export interface CommitEntry {
 export interface GitHubRequest {
   method: string
   path: string
+  query: URLSearchParams
   headers: http.IncomingHttpHeaders
+  body: string
 }
+
+export interface IssueComment {
+  id: number
+  body: string
+}
+
+/** GitHub's limit on a comment body, in characters. */
+export const COMMENT_MAX_CHARS = 65_536
 
 const DOCS = 'https://docs.github.com/rest'
 
@@ -38,6 +54,11 @@ export class FakeGitHub {
   readonly compare = new Map<string, CompareEntry | number>()
   readonly commits = new Map<string, CommitEntry | number>()
   readonly requests: GitHubRequest[] = []
+  /** Pull request comments by `${owner}/${repo}#${number}`, oldest first. */
+  readonly comments = new Map<string, IssueComment[]>()
+  /** Whether the token may write comments; false answers writes 403, like a fork's token. */
+  writable = true
+  private nextCommentId = 1_000
   private closed = false
 
   private constructor(private readonly server: http.Server) {
@@ -55,8 +76,18 @@ export class FakeGitHub {
       })
     })
     const fake = new FakeGitHub(server)
-    server.on('request', (req, res) => fake.handle(req, res))
+    server.on('request', (req, res) => void fake.handle(req, res))
     return fake
+  }
+
+  /** Adds comments with these bodies to a pull request; their IDs, in order. */
+  addComments(owner: string, repo: string, number: number, bodies: string[]): number[] {
+    const key = `${owner}/${repo}#${number}`
+    const list = this.comments.get(key) ?? []
+    const added = bodies.map(body => ({ id: this.nextCommentId++, body }))
+    list.push(...added)
+    this.comments.set(key, list)
+    return added.map(comment => comment.id)
   }
 
   async close(): Promise<void> {
@@ -67,17 +98,26 @@ export class FakeGitHub {
     await closing
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    req.resume()
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
     const method = (req.method ?? 'GET').toUpperCase()
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const path = url.pathname
-    this.requests.push({ method, path, headers: { ...req.headers } })
-    const send = (status: number, body: unknown): void => {
+    const requestBody = Buffer.concat(chunks).toString('utf8')
+    this.requests.push({
+      method,
+      path,
+      query: url.searchParams,
+      headers: { ...req.headers },
+      body: requestBody
+    })
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       const text = JSON.stringify(body)
       res.writeHead(status, {
         'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(text)
+        'content-length': Buffer.byteLength(text),
+        ...headers
       })
       res.end(text)
     }
@@ -92,6 +132,30 @@ export class FakeGitHub {
     if (!req.headers.authorization) {
       send(401, { message: 'Requires authentication', documentation_url: DOCS })
       return
+    }
+    const issueComments = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path)
+    if (issueComments) {
+      const [, owner, repo, number] = issueComments as unknown as [string, string, string, string]
+      const key = `${owner}/${repo}#${number}`
+      if (method === 'GET') return this.listComments(key, url, send)
+      if (method !== 'POST') return notFound()
+      const body = this.commentBody(requestBody, send)
+      if (body === undefined) return
+      const [id] = this.addComments(owner, repo, Number(number), [body])
+      return send(201, this.commentJson(owner, repo, { id: id!, body }))
+    }
+    const oneComment = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(path)
+    if (oneComment && method === 'PATCH') {
+      const [, owner, repo, id] = oneComment as unknown as [string, string, string, string]
+      const comment = [...this.comments.entries()]
+        .filter(([key]) => key.startsWith(`${owner}/${repo}#`))
+        .flatMap(([, list]) => list)
+        .find(c => c.id === Number(id))
+      if (!comment) return notFound()
+      const body = this.commentBody(requestBody, send)
+      if (body === undefined) return
+      comment.body = body
+      return send(200, this.commentJson(owner, repo, comment))
     }
     if (method !== 'GET') return notFound()
 
@@ -128,6 +192,75 @@ export class FakeGitHub {
       return notFound() // malformed percent-encoding
     }
     notFound()
+  }
+
+  private listComments(
+    key: string,
+    url: URL,
+    send: (status: number, body: unknown, headers?: Record<string, string>) => void
+  ): void {
+    const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('per_page') ?? 30) || 30))
+    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1)
+    const all = this.comments.get(key) ?? []
+    const last = Math.max(1, Math.ceil(all.length / perPage))
+    const [owner, repo] = key.split('#')[0]!.split('/') as [string, string]
+    const link = (n: number, rel: string) => {
+      const target = new URL(url.pathname, this.url)
+      target.searchParams.set('per_page', String(perPage))
+      target.searchParams.set('page', String(n))
+      return `<${target}>; rel="${rel}"`
+    }
+    const links = page < last ? [link(page + 1, 'next'), link(last, 'last')] : []
+    const slice = all.slice((page - 1) * perPage, page * perPage)
+    send(
+      200,
+      slice.map(comment => this.commentJson(owner, repo, comment)),
+      links.length ? { link: links.join(', ') } : {}
+    )
+  }
+
+  /** The body of a comment write, or undefined once an error was sent. */
+  private commentBody(
+    text: string,
+    send: (status: number, body: unknown) => void
+  ): string | undefined {
+    if (!this.writable) {
+      send(403, {
+        message: 'Resource not accessible by integration',
+        documentation_url: `${DOCS}/issues/comments#create-an-issue-comment`,
+        status: '403'
+      })
+      return undefined
+    }
+    let body: unknown
+    try {
+      body = (JSON.parse(text) as { body?: unknown }).body
+    } catch {
+      body = undefined
+    }
+    if (typeof body !== 'string' || body.length === 0 || body.length > COMMENT_MAX_CHARS) {
+      send(422, {
+        message: 'Validation Failed',
+        errors: [{ resource: 'IssueComment', code: 'custom', field: 'body' }],
+        documentation_url: DOCS,
+        status: '422'
+      })
+      return undefined
+    }
+    return body
+  }
+
+  private commentJson(owner: string, repo: string, comment: IssueComment): unknown {
+    return {
+      id: comment.id,
+      node_id: `IC_${comment.id}`,
+      url: `${this.url}/repos/${owner}/${repo}/issues/comments/${comment.id}`,
+      html_url: `https://github.com/${owner}/${repo}/pull/0#issuecomment-${comment.id}`,
+      body: comment.body,
+      user: { login: 'github-actions[bot]', id: 41898282, type: 'Bot' },
+      created_at: '2026-11-20T12:00:00Z',
+      updated_at: '2026-11-20T12:00:00Z'
+    }
   }
 
   private compareBody(

@@ -554,6 +554,17 @@ describe('faults', () => {
     expect(['ECONNRESET', 'UND_ERR_SOCKET']).toContain(error?.cause?.code)
   })
 
+  it('serves a dropAnswer request, so a start takes effect, then resets instead of answering', async () => {
+    fake.inject({ method: 'POST', dropAnswer: true })
+    const error = await call(listPath(PROMPT), { method: 'POST', body: '{}' }).then(
+      () => undefined,
+      (e: unknown) => e as Error
+    )
+    expect(error?.message).toBe('fetch failed')
+    expect(fake.evaluations(PROMPT)).toHaveLength(3 + 1)
+    expect((await call(listPath(PROMPT), { method: 'POST', body: '{}' })).status).toBe(202)
+  })
+
   it('hangs without answering until the server closes', async () => {
     fake.inject({ hang: true })
     let settled = false

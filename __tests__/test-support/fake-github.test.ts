@@ -93,6 +93,7 @@ describe('FakeGitHub', () => {
       expect.objectContaining({
         method: 'GET',
         path: '/repos/octo/repo/commits/x',
+        body: '',
         headers: expect.objectContaining({ authorization: 'token abc' })
       })
     ])
@@ -124,5 +125,59 @@ describe('FakeGitHub', () => {
       octokit.rest.repos.getCommit({ owner: 'octo', repo: 'repo', ref: HEAD })
     ).rejects.toMatchObject({ status: 404 })
     expect(github.requests[0]?.headers.authorization).toBe('token ghs_faketoken')
+  })
+
+  describe('pull request comments', () => {
+    it('pages comments with a Link header, as octokit.paginate follows it', async () => {
+      const ids = github.addComments(
+        'octo',
+        'repo',
+        7,
+        Array.from({ length: 130 }, (_, i) => `comment ${i}`)
+      )
+      const first = await get('/repos/octo/repo/issues/7/comments?per_page=100')
+      expect(((await first.json()) as unknown[]).length).toBe(100)
+      expect(first.headers.get('link')).toMatch(/[?&]page=2[^>]*>; rel="next"/)
+      const octokit = getOctokit('ghs_faketoken', { baseUrl: github.url })
+      const all = await octokit.paginate(octokit.rest.issues.listComments, {
+        owner: 'octo',
+        repo: 'repo',
+        issue_number: 7,
+        per_page: 100
+      })
+      expect(all.map(c => c.id)).toEqual(ids)
+      expect(all.at(-1)?.body).toBe('comment 129')
+    })
+
+    it('creates and updates a comment', async () => {
+      const octokit = getOctokit('ghs_faketoken', { baseUrl: github.url })
+      const created = await octokit.rest.issues.createComment({
+        owner: 'octo',
+        repo: 'repo',
+        issue_number: 7,
+        body: 'first'
+      })
+      expect(created.status).toBe(201)
+      await octokit.rest.issues.updateComment({
+        owner: 'octo',
+        repo: 'repo',
+        comment_id: created.data.id,
+        body: 'second'
+      })
+      expect(github.comments.get('octo/repo#7')).toEqual([{ id: created.data.id, body: 'second' }])
+    })
+
+    it('answers writes 403 when not writable, and 422 for a body over 65,536 characters', async () => {
+      const octokit = getOctokit('ghs_faketoken', { baseUrl: github.url })
+      const write = (body: string) =>
+        octokit.rest.issues.createComment({ owner: 'octo', repo: 'repo', issue_number: 7, body })
+      await expect(write('x'.repeat(65_537))).rejects.toMatchObject({ status: 422 })
+      github.writable = false
+      await expect(write('fine')).rejects.toMatchObject({
+        status: 403,
+        message: expect.stringContaining('Resource not accessible by integration')
+      })
+      expect(github.comments.get('octo/repo#7')).toBeUndefined()
+    })
   })
 })

@@ -1,0 +1,387 @@
+/**
+ * End to end: start, wait, explain. The bundled dist/index.js, run as the runner runs it, against
+ * the fake Adaline API whose started evaluations move through their lifecycle on the real clock,
+ * and a fake GitHub API for the pull request comment.
+ */
+import type { Evaluation } from '../../src/adaline/schema.js'
+import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import { FakeGitHub } from '../../test-support/fake-github.js'
+import { runAction, type ActionRun } from '../../test-support/run-action.js'
+
+const PROMPT = fakeId('prm', 1)
+const PROMPT_2 = fakeId('prm', 2)
+const EVALUATOR = fakeId('evl', 1)
+const DATASET = fakeId('dst', 1)
+const HOUR = 3_600_000
+const CREATE_PATH = /^\/v2\/prompts\/[^/]+\/evaluations$/
+
+let api: FakeAdaline
+
+afterEach(async () => {
+  await api.close()
+})
+
+function inputs(extra: Record<string, string> = {}): Record<string, string> {
+  return { 'api-key': api.apiKey, 'prompt-id': PROMPT, 'base-url': api.url, ...extra }
+}
+
+const creates = () => api.requests.filter(r => r.method === 'POST' && CREATE_PATH.test(r.path))
+const cancels = () => api.requests.filter(r => r.method === 'POST' && r.path.endsWith('/cancel'))
+/** An ID as the summary writes it, Markdown-escaped. */
+const md = (id: string) => id.replace(/_/g, '\\_')
+const newest = (promptId: string): Evaluation =>
+  api.evaluations(promptId).sort((a, b) => b.timeline.submittedAt - a.timeline.submittedAt)[0]!
+
+/** A completed evaluation submitted `hoursAgo`, with these runs. */
+function completed(n: number, hoursAgo: number, pass: number, fail: number, unknown = 0) {
+  const submittedAt = Date.now() - hoursAgo * HOUR
+  return makeEvaluation({
+    n,
+    evaluatorId: EVALUATOR,
+    datasetId: DATASET,
+    status: 'completed',
+    pass,
+    fail,
+    unknown,
+    progress: { totalRows: pass + fail + unknown },
+    timeline: { submittedAt, startedAt: submittedAt + 1_000, finishedAt: submittedAt + 60_000 }
+  })
+}
+
+describe('start and wait', () => {
+  it('starts one evaluation per prompt, shows progress while waiting, and judges exactly those', async () => {
+    // 20 rows of 150 ms: still running at the first poll (~2 s), done by the second
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 300, rowMs: 150, totalRows: 20 } })
+    api.addPrompt(PROMPT, [completed(1, 24, 19, 1)])
+    api.addPrompt(PROMPT_2, [completed(2, 24, 20, 0)])
+    const run = await runAction(
+      inputs({
+        'prompt-id': `${PROMPT}\n${PROMPT_2}`,
+        'evaluator-id': EVALUATOR,
+        start: 'true',
+        wait: '2m',
+        policy: 'max-fail-runs: 10\nmin-pass-rate: 50%'
+      })
+    )
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.gate).toBe('passed')
+
+    // one start per prompt, with the evaluator asked for
+    expect(creates()).toHaveLength(2)
+    for (const request of creates())
+      expect(JSON.parse(request.body)).toEqual({ evaluatorId: EVALUATOR })
+    const started = [newest(PROMPT), newest(PROMPT_2)]
+    expect(JSON.parse(run.outputs.started!).sort()).toEqual(started.map(e => e.runId).sort())
+
+    // the judged set is the started evaluations, as they finished
+    const judged = JSON.parse(run.outputs.evaluations!) as Evaluation[]
+    expect(judged.map(e => e.runId).sort()).toEqual(started.map(e => e.runId).sort())
+    expect(judged.every(e => e.status === 'completed')).toBe(true)
+    expect(run.outputs['evaluation-count']).toBe('2')
+    const sum = (key: 'passRuns' | 'failRuns' | 'unknownRuns') =>
+      String(started.reduce((total, e) => total + e.metrics[key], 0))
+    expect(run.outputs['pass-runs']).toBe(sum('passRuns'))
+    expect(run.outputs['fail-runs']).toBe(sum('failRuns'))
+    expect(run.outputs['unknown-runs']).toBe(sum('unknownRuns'))
+
+    // a progress line when each started, one while running, and one when done
+    for (const { runId } of started) {
+      const lines = run.stdout.split('\n').filter(line => line.startsWith(`${runId} [`))
+      expect(lines[0]).toMatch(/ 0% 0\/20 rows · queued · /)
+      expect(lines.some(line => / running · /.test(line))).toBe(true)
+      expect(lines.at(-1)).toMatch(/\[█{20}\] 100% \d+\/20 rows(, 1 failed)? · completed · \d/)
+    }
+    expect(run.stdout).toMatch(/::group::Waiting up to 2\.0 min for 2 evaluation\(s\) to finish/)
+
+    // the summary: started ones judged, each against the completed evaluation before it
+    expect(run.summary).toContain('### Judged evaluations (started by this run)')
+    expect(run.summary).toContain('### Compared with the baseline')
+    for (const [n, { runId }] of started.entries()) {
+      const line = run.summary
+        .split('\n')
+        .find(l => l.startsWith(`| ${md(runId)} |`) && l.includes('pp'))
+      expect(line).toContain(`| ${md(runId)} | ${md(fakeId('run', n + 1))} |`)
+    }
+  }, 60_000)
+
+  it('fails the gate on timeout, naming what is still running and for how long', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000, totalRows: 20 } })
+    api.addPrompt(PROMPT)
+    const run = await runAction(inputs({ start: 'true', wait: '3s', policy: 'max-fail-runs: 0' }))
+    const { runId } = newest(PROMPT)
+    expect(run.exitCode).toBe(1)
+    expect(run.outputs.gate).toBe('failed')
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^1 judged evaluation\\(s\\) not in allow-status \\[completed\\]: ${runId} is still running \\(0%\\) after waiting [34]\\.\\d s$`
+        )
+      )
+    ])
+    expect(run.summary).toContain(`${md(runId)} is still running`)
+    // what this run started is left to run: the step ended on its own, not by an abort
+    expect(cancels()).toEqual([])
+  }, 60_000)
+
+  it('passes a timed-out evaluation when allow-status lets its status through', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    const run = await runAction(
+      inputs({ start: 'true', wait: '1s', policy: 'allow-status: [completed, queued]' })
+    )
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.gate).toBe('passed')
+  }, 60_000)
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'cancels exactly the evaluations it started when %s arrives during the wait, within 5 s',
+    async signal => {
+      api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000 } })
+      // in flight but not started by this run: never cancelled by the abort
+      const other = makeEvaluation({ n: 7, evaluatorId: EVALUATOR, status: 'running' })
+      api.addPrompt(PROMPT, [other])
+      let signalledAt = 0
+      const run = await runAction(inputs({ start: 'true', wait: '10m' }), {
+        onStart: child => {
+          const poll = setInterval(() => {
+            // the wait has begun once the started evaluation is polled
+            if (api.requests.some(r => r.method === 'GET' && /\/evaluations\/run_/.test(r.path))) {
+              clearInterval(poll)
+              signalledAt = Date.now()
+              child.kill(signal)
+            }
+          }, 20)
+        }
+      })
+      const endedAt = Date.now()
+      const started = newest(PROMPT)
+      expect(signalledAt).toBeGreaterThan(0)
+      expect(endedAt - signalledAt).toBeLessThan(5_000)
+      expect(run.exitCode).toBe(1)
+      expect(cancels().map(r => r.path)).toEqual([
+        `/v2/prompts/${PROMPT}/evaluations/${started.runId}/cancel`
+      ])
+      expect(['cancelling', 'cancelled']).toContain(started.status)
+      expect(api.evaluations(PROMPT).find(e => e.runId === other.runId)?.status).toBe('running')
+      expect(run.errors).toEqual([
+        `Stopped by ${signal} before the step finished: no verdict was reached. Cancelled the evaluation(s) this run started: ${started.runId}. Cancels already accepted stay in effect.`
+      ])
+    },
+    60_000
+  )
+
+  it('cancels nothing on abort with cancel-on-abort: false', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    const run = await runAction(
+      inputs({ start: 'true', wait: '10m', 'cancel-on-abort': 'false' }),
+      {
+        onStart: child => {
+          const poll = setInterval(() => {
+            if (creates().some(r => r.status === 202)) {
+              clearInterval(poll)
+              child.kill('SIGINT')
+            }
+          }, 20)
+        }
+      }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(cancels()).toEqual([])
+    expect(newest(PROMPT).status).toBe('queued')
+  }, 60_000)
+
+  it('does not start a second evaluation when the answer to the start was lost', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 5 } })
+    api.addPrompt(PROMPT, [completed(1, 24, 5, 0)])
+    // the start goes through, then the connection drops before the answer arrives
+    api.inject({ method: 'POST', path: CREATE_PATH, dropAnswer: true })
+    const run = await runAction(inputs({ start: 'true', wait: '1m' }))
+    expect(run.exitCode).toBe(0)
+    expect(creates()).toHaveLength(1)
+    expect(api.evaluations(PROMPT)).toHaveLength(2)
+    expect(JSON.parse(run.outputs.started!)).toEqual([newest(PROMPT).runId])
+    expect(run.stdout).toMatch(/checking the listing before trying again/)
+    expect(run.stdout).toMatch(/was submitted since the attempt: using it/)
+  }, 60_000)
+
+  it('starts again when the listing shows the failed start never went through', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 5 } })
+    api.addPrompt(PROMPT)
+    // reset before the fake serves it: nothing was started
+    api.inject({ method: 'POST', path: CREATE_PATH, reset: true })
+    const run = await runAction(inputs({ start: 'true' }))
+    expect(run.exitCode).toBe(0)
+    expect(creates()).toHaveLength(2)
+    expect(api.evaluations(PROMPT)).toHaveLength(1)
+    expect(JSON.parse(run.outputs.started!)).toEqual([newest(PROMPT).runId])
+  }, 60_000)
+
+  it('ends with an error naming the endpoint when starts keep failing, having started nothing', async () => {
+    api = await FakeAdaline.start()
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'POST', path: CREATE_PATH, reset: true, times: Infinity })
+    const run = await runAction(inputs({ start: 'true' }))
+    expect(run.exitCode).toBe(1)
+    expect(api.evaluations(PROMPT)).toEqual([])
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^POST /prompts/${PROMPT}/evaluations .*Tried 3 times; no evaluation was started\\.$`
+        )
+      )
+    ])
+  }, 60_000)
+})
+
+describe('explaining a failure', () => {
+  it('shows the failing rows and the deltas against the baseline, and breaks max-pass-rate-drop', async () => {
+    api = await FakeAdaline.start()
+    const baseline = completed(1, 48, 19, 1)
+    const latest = completed(2, 1, 12, 6, 2)
+    api.addPrompt(PROMPT, [baseline, latest])
+    const run = await runAction(inputs({ policy: 'max-pass-rate-drop: 10%' }))
+
+    expect(run.exitCode).toBe(1)
+    expect(run.outputs['pass-rate']).toBe('0.6')
+    expect(run.errors).toEqual([
+      `pass-rate drop 35% > max-pass-rate-drop 10%: ${latest.runId} 60% vs baseline ${baseline.runId} 95%`
+    ])
+    // opens with a verdict line and a chart
+    const [headline, , verdict, , mermaid] = run.summary.split('\n')
+    expect(headline).toBe('## ❌ Adaline evals: gate failed')
+    expect(verdict).toMatch(
+      /^\*\*Verdict: failed\.\*\* pass-rate drop 35% \\> max-pass-rate-drop 10%/
+    )
+    expect(mermaid).toBe('```mermaid')
+    // deltas against the baseline
+    const deltaRow = run.summary
+      .split('\n')
+      .find(line => line.startsWith(`| ${md(latest.runId)} | ${md(baseline.runId)} |`))
+    expect(deltaRow).toMatch(/\| 60% \| −35 pp \|/)
+    // the failing and unknown rows, with reasons and inputs, folded away
+    const rows = api.results(PROMPT, latest.runId).filter(r => r.grade !== 'pass')
+    expect(rows).toHaveLength(8)
+    expect(run.summary).toContain(
+      `<summary>${md(latest.runId)}: 6 fail, 2 unknown (showing 8)</summary>`
+    )
+    for (const result of rows) {
+      expect(run.summary).toContain(result.reason!)
+    }
+    expect(run.summary).toMatch(/Expected category '\w+' but got '\w+'/)
+    // only failing and unknown rows were asked for
+    const asked = api.requests.filter(r => r.path.endsWith('/results'))
+    expect(asked.map(r => r.query.get('grade')).sort()).toEqual(['fail', 'unknown'])
+    expect(asked.every(r => r.query.get('expand') === 'row')).toBe(true)
+  }, 30_000)
+
+  it('still gives its verdict when the rows cannot be fetched, with a warning', async () => {
+    api = await FakeAdaline.start()
+    api.addPrompt(PROMPT, [completed(2, 1, 12, 6, 2)])
+    api.inject({ path: /\/results$/, status: 403, times: Infinity })
+    const run = await runAction(inputs({ policy: 'max-fail-runs: 0' }))
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual(['fail-runs 6 > max-fail-runs 0'])
+    expect(run.stdout).toMatch(/::warning::Could not fetch the failing rows of run_/)
+    expect(run.summary).not.toContain('### Failing rows')
+  }, 30_000)
+})
+
+describe('sticky pull request comment', () => {
+  let github: FakeGitHub
+  beforeEach(async () => {
+    github = await FakeGitHub.start()
+  })
+  afterEach(async () => {
+    await github.close()
+  })
+
+  const event = {
+    name: 'pull_request',
+    payload: {
+      action: 'synchronize',
+      pull_request: { number: 7, head: { sha: 'b'.repeat(40) } },
+      repository: { name: 'repo', owner: { login: 'org' } }
+    }
+  }
+  const env = () => ({
+    GITHUB_API_URL: github.url,
+    GITHUB_WORKFLOW: 'PR gate',
+    GITHUB_JOB: 'evals'
+  })
+  const token = 'ghs_faketoken000000000000000000000000'
+  const ourComments = () =>
+    (github.comments.get('org/repo#7') ?? []).filter(c => c.body.includes('<!-- adaline-evals:'))
+
+  async function gate(policy: string, comment = 'on'): Promise<ActionRun> {
+    return runAction(inputs({ policy, comment, 'github-token': token }), { event, env: env() })
+  }
+
+  it('creates the comment once, then updates it in place, finding it past the first page', async () => {
+    api = await FakeAdaline.start()
+    api.addPrompt(PROMPT, [completed(1, 2, 18, 2)])
+    // someone else's comments fill the first page
+    github.addComments(
+      'org',
+      'repo',
+      7,
+      Array.from({ length: 120 }, (_, i) => `review ${i}`)
+    )
+
+    const first = await gate('max-fail-runs: 0')
+    expect(first.exitCode).toBe(1)
+    expect(first.stdout).toContain('Pull request #7 comment: created.')
+    expect(ourComments()).toHaveLength(1)
+    const [created] = ourComments()
+    expect(created!.body).toContain('## ❌ Adaline evals: gate failed')
+    expect(created!.body).toContain('fail-runs 2 \\> max-fail-runs 0')
+
+    const second = await gate('max-fail-runs: 5')
+    expect(second.exitCode).toBe(0)
+    expect(second.stdout).toContain('Pull request #7 comment: updated.')
+    expect(ourComments()).toHaveLength(1)
+    expect(ourComments()[0]!.id).toBe(created!.id)
+    expect(ourComments()[0]!.body).toContain('## ✅ Adaline evals: gate passed')
+    expect(github.requests.filter(r => r.method === 'POST')).toHaveLength(1)
+    expect(github.requests.filter(r => r.method === 'PATCH')).toHaveLength(1)
+    // every page of comments was read on each run
+    const pages = github.requests.filter(r => r.method === 'GET').map(r => r.query.get('page'))
+    expect(pages).toEqual([null, '2', null, '2'])
+    // the token went only to GitHub, and the key to neither
+    expect(JSON.stringify(github.requests)).not.toContain(api.apiKey)
+    expect(second.stdout.replace(`::add-mask::${token}`, '')).not.toContain(token)
+  }, 60_000)
+
+  it('with on-failure, creates nothing for a passing run', async () => {
+    api = await FakeAdaline.start()
+    api.addPrompt(PROMPT, [completed(1, 2, 20, 0)])
+    const run = await gate('max-fail-runs: 0', 'on-failure')
+    expect(run.exitCode).toBe(0)
+    expect(ourComments()).toEqual([])
+    expect(run.stdout).toContain('Pull request #7 comment: unchanged.')
+  }, 30_000)
+
+  it('warns and goes on when the token cannot write to the pull request', async () => {
+    api = await FakeAdaline.start()
+    api.addPrompt(PROMPT, [completed(1, 2, 20, 0)])
+    github.writable = false
+    const run = await gate('max-fail-runs: 0')
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.gate).toBe('passed')
+    expect(run.stdout).toMatch(
+      /::warning::Could not write the pull request comment \(HTTP 403 .*\): the token cannot write to pull requests\. Give the job "permissions: pull-requests: write"/
+    )
+    expect(run.errors).toEqual([])
+  }, 30_000)
+
+  it('keeps the comment under GitHub’s limit when the report is huge', async () => {
+    api = await FakeAdaline.start()
+    const many = Array.from({ length: 600 }, (_, i) =>
+      makeEvaluation({ n: i + 1, evaluatorId: fakeId('evl', i + 1), status: 'completed', fail: 3 })
+    )
+    api.addPrompt(PROMPT, many)
+    const run = await gate('max-fail-runs: 0')
+    expect(run.stdout).toContain('Pull request #7 comment: created.')
+    expect(ourComments()[0]!.body.length).toBeLessThanOrEqual(65_536)
+  }, 60_000)
+})
