@@ -1,62 +1,114 @@
 /**
  * `npm run demo`: the action at work without an Adaline account. Starts the project's fake Adaline
- * API on loopback with sample evaluations, runs the bundled dist/index.js the way the runner does
- * (a force-push event, a gate policy, cancel-superseded: force-push), and prints the step log, the
- * job summary and the outputs.
+ * API (and a fake GitHub API for the pull request comment) on loopback with sample evaluations,
+ * runs the bundled dist/index.js the way the runner does, and prints the step log as it happens,
+ * the job summary and the outputs of two scenarios:
+ *
+ * 1. a force-push: judge the completed evaluations, cancel the ones the push made obsolete;
+ * 2. a pull request: start an evaluation per prompt for this commit, wait for it with progress,
+ *    explain the verdict (failing rows, baseline deltas) and write the sticky comment.
  */
 import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FakeAdaline, sampleWorkspace } from '../test-support/fake-adaline.js'
+import { FakeGitHub } from '../test-support/fake-github.js'
 import { markdownForTerminal } from '../src/report/terminal.js'
-import { decodeCommandText, runAction } from '../test-support/run-action.js'
+import {
+  decodeCommandText,
+  runAction,
+  type ActionRun,
+  type ActionRunOptions
+} from '../test-support/run-action.js'
 
-const POLICY = `max-fail-rate: 10%
+const FORCE_PUSH_POLICY = `max-fail-rate: 10%
 min-pass-rate: 85%
 max-cost: 0.10
 max-avg-latency: 1500`
 
+const PULL_REQUEST_POLICY = `min-pass-rate: 80%
+max-pass-rate-drop: 5%`
+
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text)
 const rule = (title: string) => console.log(`\n${bold(`── ${title} `.padEnd(78, '─'))}\n`)
 
-/** The runner's workflow commands, shown as the Actions log shows them. */
-function logForTerminal(stdout: string): string {
-  return stdout
-    .split('\n')
-    .filter(line => !line.startsWith('::add-mask::') && line !== '::endgroup::')
-    .map(line =>
-      line
-        .replace(/^::group::(.*)$/, (_, title: string) => bold(`▸ ${title}`))
-        .replace(
-          /^::(error|warning|notice)(?: [^:]*)?::(.*)$/,
-          (_, kind: string, text: string) => `${kind.toUpperCase()}: ${decodeCommandText(text)}`
-        )
+/** One line of the runner's log as the Actions log shows it; undefined for hidden commands. */
+function logLine(line: string): string | undefined {
+  if (line.startsWith('::add-mask::') || line === '::endgroup::') return undefined
+  return line
+    .replace(/^::group::(.*)$/, (_, title: string) => bold(`▸ ${title}`))
+    .replace(
+      /^::(error|warning|notice)(?: [^:]*)?::(.*)$/,
+      (_, kind: string, text: string) => `${kind.toUpperCase()}: ${decodeCommandText(text)}`
     )
-    .join('\n')
+}
+
+/** Runs the action, printing its log line by line as it happens, then its summary and outputs. */
+async function runAndShow(
+  name: string,
+  inputs: Record<string, string>,
+  options: ActionRunOptions
+): Promise<ActionRun> {
+  rule(`${name}: step log (node dist/index.js), as it happens`)
+  let pending = ''
+  const run = await runAction(inputs, {
+    ...options,
+    onStart: child => {
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        const lines = (pending + chunk).split('\n')
+        pending = lines.pop() ?? ''
+        for (const line of lines) {
+          const shown = logLine(line)
+          if (shown !== undefined) console.log(shown)
+        }
+      })
+    }
+  })
+  const last = logLine(pending)
+  if (pending && last !== undefined) console.log(last)
+  if (run.stderr.trim()) console.log(run.stderr.trim())
+
+  rule(`${name}: job summary`)
+  console.log(markdownForTerminal(run.summary).trim())
+
+  rule(`${name}: step outputs`)
+  for (const [output, value] of Object.entries(run.outputs)) {
+    const shown = value.length > 100 ? `${value.slice(0, 97)}… (${value.length} characters)` : value
+    console.log(`${output.padEnd(17)} ${shown}`)
+  }
+  console.log(
+    `\nThe step exited with code ${run.exitCode} (${run.exitCode === 0 ? 'success' : 'failure: the gate failed'}).`
+  )
+  return run
 }
 
 async function main(): Promise<void> {
   const now = Date.now()
   const api = await FakeAdaline.start()
+  const github = await FakeGitHub.start()
   const prompts = sampleWorkspace(now)
-  for (const { promptId, evaluations } of prompts) api.addPrompt(promptId, evaluations)
+  for (const { promptId, evaluations, options } of prompts) {
+    api.addPrompt(promptId, evaluations, options)
+  }
+  const promptIds = prompts.map(p => p.promptId).join('\n')
+  const repository = { name: 'support-bot', owner: { login: 'acme' } }
   try {
-    const pushedAt = now - 4 * 60_000
-    rule('Scenario')
+    rule('Scenario 1: a force-push')
     console.log(
       `Fake Adaline API on ${api.url} with ${prompts.length} prompts and sample evaluations.`
     )
     console.log('A force-push landed 4 minutes ago. The step judges the completed evaluations')
     console.log('against this policy and cancels what the force-push made obsolete:\n')
-    console.log(POLICY.replace(/^/gm, '    '))
-
-    const run = await runAction(
+    console.log(FORCE_PUSH_POLICY.replace(/^/gm, '    '))
+    const pushedAt = now - 4 * 60_000
+    const first = await runAndShow(
+      'Scenario 1',
       {
         'api-key': api.apiKey,
         'base-url': api.url,
-        'prompt-id': prompts.map(p => p.promptId).join('\n'),
+        'prompt-id': promptIds,
         status: 'completed',
-        policy: POLICY,
+        policy: FORCE_PUSH_POLICY,
         'cancel-superseded': 'force-push'
       },
       {
@@ -66,46 +118,57 @@ async function main(): Promise<void> {
             forced: true,
             ref: 'refs/heads/feature/better-triage',
             head_commit: { id: 'f'.repeat(40), timestamp: new Date(pushedAt).toISOString() },
-            repository: {
-              name: 'support-bot',
-              owner: { login: 'acme' },
-              pushed_at: Math.floor(pushedAt / 1000)
-            }
+            repository: { ...repository, pushed_at: Math.floor(pushedAt / 1000) }
           }
         }
       }
     )
-
-    rule('Step log (node dist/index.js)')
-    console.log(logForTerminal(run.stdout).trim())
-    if (run.stderr.trim()) console.log(run.stderr.trim())
-
-    rule('Job summary')
-    console.log(markdownForTerminal(run.summary).trim())
-    const summaryFile = join(tmpdir(), 'adaline-evals-demo-summary.md')
-    await writeFile(summaryFile, run.summary)
-
-    rule('Step outputs')
-    for (const [name, value] of Object.entries(run.outputs)) {
-      const shown =
-        value.length > 100 ? `${value.slice(0, 97)}… (${value.length} characters)` : value
-      console.log(`${name.padEnd(17)} ${shown}`)
-    }
-
-    rule('Result')
-    console.log(
-      `The step exited with code ${run.exitCode} (${run.exitCode === 0 ? 'success' : 'failure: the gate failed'}).`
-    )
-    const cancelled: string[] = JSON.parse(run.outputs.cancelled ?? '[]')
+    const cancelled: string[] = JSON.parse(first.outputs.cancelled ?? '[]')
     const status = new Map(
       prompts.flatMap(p => api.evaluations(p.promptId)).map(e => [e.runId, e.status])
     )
     console.log(
       `Cancelled by the step: ${cancelled.map(id => `${id} (now ${status.get(id)} in the fake API)`).join(', ') || 'none'}.`
     )
-    console.log(`The raw Markdown summary is in ${summaryFile}.`)
+
+    rule('Scenario 2: a pull request that starts, waits and explains')
+    console.log('Pull request #42 was pushed. The step starts one evaluation per prompt for this')
+    console.log('commit, waits for them (the fake runs their 40 rows in about 5 s), compares each')
+    console.log('with the completed evaluation before it, and writes a sticky comment. Policy:\n')
+    console.log(PULL_REQUEST_POLICY.replace(/^/gm, '    '))
+    const second = await runAndShow(
+      'Scenario 2',
+      {
+        'api-key': api.apiKey,
+        'base-url': api.url,
+        'prompt-id': promptIds,
+        start: 'true',
+        wait: '5m',
+        policy: PULL_REQUEST_POLICY,
+        comment: 'on',
+        'github-token': 'ghs_demo_token_not_a_real_one_000000000'
+      },
+      {
+        event: {
+          name: 'pull_request',
+          payload: {
+            action: 'synchronize',
+            pull_request: { number: 42, head: { sha: 'e'.repeat(40) } },
+            repository
+          }
+        },
+        env: { GITHUB_API_URL: github.url, GITHUB_WORKFLOW: 'PR gate', GITHUB_JOB: 'evals' }
+      }
+    )
+    const comments = github.comments.get('acme/support-bot#42') ?? []
+    console.log(
+      `Pull request #42 has ${comments.length} comment(s) from the step (the fake GitHub API holds it); started: ${second.outputs.started}.`
+    )
+    const summaryFile = join(tmpdir(), 'adaline-evals-demo-summary.md')
+    await writeFile(summaryFile, `${first.summary}\n\n---\n\n${second.summary}`)
+    console.log(`The raw Markdown summaries are in ${summaryFile}.`)
   } finally {
-    await api.close()
+    await Promise.all([api.close(), github.close()])
   }
 }
 
