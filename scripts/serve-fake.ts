@@ -11,11 +11,7 @@
  */
 import { appendFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import {
-  FakeAdaline,
-  sampleWorkspace,
-  type FakeAdalineOptions
-} from '../test-support/fake-adaline.js'
+import { FakeAdaline, sampleWorkspace } from '../test-support/fake-adaline.js'
 
 const { values } = parseArgs({
   options: { port: { type: 'string' }, 'api-key': { type: 'string' } },
@@ -30,18 +26,12 @@ if (!/^\d+$/.test(portText) || port > 65_535) {
 }
 const apiKey = values['api-key'] ?? (process.env.FAKE_ADALINE_API_KEY || undefined)
 
-// `port` is passed through a typed variable so this compiles whether or not FakeAdalineOptions
-// declares it yet; the check below catches a fake that ignored it.
-const options: FakeAdalineOptions & { port?: number } = { apiKey, port }
-const api = await FakeAdaline.start(options)
-if (port !== 0 && new URL(api.url).port !== String(port)) {
-  await api.close()
-  console.error(`serve-fake: asked for port ${port} but the fake listens on ${api.url}`)
-  process.exit(1)
-}
+const api = await FakeAdaline.start({ apiKey, port })
 
 const prompts = sampleWorkspace(Date.now())
-for (const { promptId, evaluations } of prompts) api.addPrompt(promptId, evaluations)
+for (const { promptId, evaluations, options } of prompts) {
+  api.addPrompt(promptId, evaluations, options)
+}
 
 const lines = [
   `url=${api.url}`,

@@ -110,6 +110,8 @@ export interface FakeAdalineOptions {
   apiKey?: string
   /** Added to every request before it is answered (for the benchmark). */
   latencyMs?: number
+  /** The port to listen on (127.0.0.1); default 0, any free port. */
+  port?: number
   /** Page size when `limit` is absent; 50 like Adaline. */
   defaultPageSize?: number
   /** How started (and `animate`d) evaluations move along; per prompt with addPrompt's options. */
@@ -306,7 +308,7 @@ export class FakeAdaline {
     const server = http.createServer()
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
-      server.listen(0, '127.0.0.1', () => {
+      server.listen(options.port ?? 0, '127.0.0.1', () => {
         server.off('error', reject)
         resolve()
       })
