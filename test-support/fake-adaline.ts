@@ -757,21 +757,7 @@ export class FakeAdaline {
       }
       filters[name] = value
     }
-    let limit = this.defaultPageSize
-    const limitText = get('limit')
-    if (limitText !== undefined) {
-      const value = parseNonNegativeInteger(limitText)
-      if (value === undefined || value < 1 || value > MAX_PAGE_SIZE) {
-        throw badQuery(
-          `Invalid query parameter 'limit': must be an integer between 1 and ${MAX_PAGE_SIZE}.`
-        )
-      }
-      limit = value
-    }
-    const cursor = get('cursor')
-    if (cursor !== undefined && cursor.length === 0) {
-      throw badQuery(`Invalid query parameter 'cursor': must not be empty.`)
-    }
+    const { limit, cursor } = this.pageParams(query)
     const filterKey = FILTER_PARAMS.map(name => `${name}=${get(name) ?? ''}`).join('&')
     return { filters, filterKey, limit, cursor }
   }
@@ -928,6 +914,26 @@ export class FakeAdaline {
     return seeds.map(seed => makeResult(evaluation.runId, evaluation.datasetId, seed))
   }
 
+  /** `limit` (1..200, default the page size) and `cursor` (not empty), as lists and results take them. */
+  private pageParams(query: URLSearchParams): { limit: number; cursor?: string } {
+    let limit = this.defaultPageSize
+    const limitText = query.get('limit') ?? undefined
+    if (limitText !== undefined) {
+      const value = parseNonNegativeInteger(limitText)
+      if (value === undefined || value < 1 || value > MAX_PAGE_SIZE) {
+        throw badQuery(
+          `Invalid query parameter 'limit': must be an integer between 1 and ${MAX_PAGE_SIZE}.`
+        )
+      }
+      limit = value
+    }
+    const cursor = query.get('cursor') ?? undefined
+    if (cursor !== undefined && cursor.length === 0) {
+      throw badQuery(`Invalid query parameter 'cursor': must not be empty.`)
+    }
+    return { limit, cursor }
+  }
+
   private parseResultsQuery(query: URLSearchParams): {
     grade?: Grade
     expand: boolean
@@ -957,21 +963,7 @@ export class FakeAdaline {
     if (!(SORTS as readonly string[]).includes(sort)) {
       throw badQuery(`Invalid query parameter 'sort': must be one of ${SORTS.join(', ')}.`)
     }
-    let limit = this.defaultPageSize
-    const limitText = get('limit')
-    if (limitText !== undefined) {
-      const value = parseNonNegativeInteger(limitText)
-      if (value === undefined || value < 1 || value > MAX_PAGE_SIZE) {
-        throw badQuery(
-          `Invalid query parameter 'limit': must be an integer between 1 and ${MAX_PAGE_SIZE}.`
-        )
-      }
-      limit = value
-    }
-    const cursor = get('cursor')
-    if (cursor !== undefined && cursor.length === 0) {
-      throw badQuery(`Invalid query parameter 'cursor': must not be empty.`)
-    }
+    const { limit, cursor } = this.pageParams(query)
     return {
       grade: grade as Grade | undefined,
       expand: expand === 'row',
