@@ -1,0 +1,128 @@
+/**
+ * The wait's schedule, over real HTTP against the fake API with both on one controlled clock: the
+ * fake's lifecycles follow it and the wait's sleeps move it, so no test waits in real time.
+ */
+import { createClient } from '../src/adaline/client.js'
+import { createHttp } from '../src/adaline/http.js'
+import { AdaptiveLimit } from '../src/concurrency.js'
+import type { Listed } from '../src/select.js'
+import { progressLine, waitUntilTerminal } from '../src/wait.js'
+import { FakeAdaline, fakeId, makeEvaluation } from '../test-support/fake-adaline.js'
+
+const PROMPT = fakeId('prm', 1)
+const T0 = 1_790_000_000_000
+
+let api: FakeAdaline
+let clock: number
+let sleeps: number[]
+let lines: string[]
+
+beforeEach(async () => {
+  clock = T0
+  sleeps = []
+  lines = []
+  api = await FakeAdaline.start({ now: () => clock })
+  api.addPrompt(PROMPT)
+})
+
+afterEach(async () => {
+  await api.close()
+})
+
+function wait(items: Listed[], timeoutMs: number, random = () => 0.5) {
+  const client = createClient(createHttp({ baseUrl: new URL(api.url), apiKey: api.apiKey }))
+  return waitUntilTerminal(client, items, {
+    timeoutMs,
+    limit: new AdaptiveLimit(4),
+    log: line => lines.push(line),
+    now: () => clock,
+    sleep: async ms => {
+      sleeps.push(ms)
+      clock += ms
+    },
+    random
+  })
+}
+
+/** An evaluation on the fake that queues for `queuedMs`, then runs `totalRows` rows of `rowMs`. */
+function animated(n: number, queuedMs: number, rowMs: number, totalRows = 4): Listed {
+  const evaluation = makeEvaluation({ n, status: 'queued', progress: { totalRows } })
+  api.addEvaluations(PROMPT, [evaluation])
+  api.animate(PROMPT, evaluation.runId, { startAt: T0, queuedMs, rowMs, totalRows })
+  return {
+    promptId: PROMPT,
+    evaluation: api.evaluations(PROMPT).find(e => e.runId === evaluation.runId)!,
+    raw: evaluation
+  }
+}
+
+it('backs off by half again while nothing moves, up to 30 s, and polls at 2 s again once something does', async () => {
+  // queued for 90 s, then 4 rows of 20 s
+  const item = animated(1, 90_000, 20_000)
+  const outcome = await wait([item], 10 * 60_000)
+  expect(outcome.timedOut).toEqual([])
+  expect(outcome.items[0]!.evaluation.status).toBe('completed')
+  // while queued: 2, 3, 4.5, 6.75, 10.1, 15.2, 22.8 s (64.3 s in all), then 30 s (capped)
+  expect(sleeps.slice(0, 8)).toEqual([
+    2_000, 3_000, 4_500, 6_750, 10_125, 15_187.5, 22_781.25, 30_000
+  ])
+  // the poll at 94.3 s sees it running: 2 s again, then backing off while its first row runs
+  expect(sleeps.slice(8, 10)).toEqual([2_000, 3_000])
+  expect(outcome.waitedMs).toBe(sleeps.reduce((a, b) => a + b, 0))
+})
+
+it('spreads polls with ±20 % jitter', async () => {
+  const item = animated(1, 60_000, 1_000)
+  await wait([item], 5_000, () => 0)
+  expect(sleeps[0]).toBe(1_600)
+  sleeps = []
+  clock = T0
+  await wait([animated(2, 60_000, 1_000)], 5_000, () => 0.999_999)
+  expect(sleeps[0]).toBeCloseTo(2_400, 0)
+})
+
+it('never sleeps past the timeout, and names what is still running', async () => {
+  const item = animated(1, 0, 60_000)
+  const outcome = await wait([item], 7_000)
+  expect(sleeps.reduce((a, b) => a + b, 0)).toBe(7_000)
+  expect(outcome.waitedMs).toBe(7_000)
+  expect(outcome.timedOut).toEqual([item.evaluation.runId])
+  expect(outcome.items[0]!.evaluation.status).toBe('running')
+})
+
+it('logs a progress line at the start and whenever an evaluation moves, not when it stands still', async () => {
+  // rows end at 4 s and 7 s: the poll at 6 s sees no change and logs nothing
+  const item = animated(1, 1_000, 3_000, 2)
+  await wait([item], 60_000)
+  const runId = item.evaluation.runId
+  expect(lines).toEqual([
+    `${runId} [░░░░░░░░░░░░░░░░░░░░] 0% 0/2 rows · queued · 0 ms`,
+    `${runId} [░░░░░░░░░░░░░░░░░░░░] 0% 0/2 rows · running · 2.0 s`,
+    expect.stringMatching(
+      new RegExp(`^${runId} \\[█{10}░{10}\\] 50% 1/2 rows · running · 4\\.0 s$`)
+    ),
+    expect.stringMatching(
+      new RegExp(`^${runId} \\[█{20}\\] 100% \\d/2 rows(, 1 failed)? · completed · 9\\.0 s$`)
+    )
+  ])
+})
+
+it('returns at once for evaluations that are already finished', async () => {
+  const done = makeEvaluation({ n: 3, status: 'completed' })
+  api.addEvaluations(PROMPT, [done])
+  const outcome = await wait([{ promptId: PROMPT, evaluation: done, raw: done }], 60_000)
+  expect(sleeps).toEqual([])
+  expect(api.requests).toEqual([])
+  expect(outcome.timedOut).toEqual([])
+})
+
+it('draws the progress bar from the percent, with failed rows when there are any', () => {
+  const evaluation = makeEvaluation({
+    n: 1,
+    status: 'running',
+    progress: { totalRows: 40, completedRows: 11, failedRows: 1, percent: 30 }
+  })
+  expect(progressLine(evaluation, 72_000)).toBe(
+    `${evaluation.runId} [██████░░░░░░░░░░░░░░] 30% 11/40 rows, 1 failed · running · 1.2 min`
+  )
+})
