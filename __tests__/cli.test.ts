@@ -1,5 +1,5 @@
 /** The command-line face: same engine, flags for inputs, exit codes for the verdict. */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -246,4 +246,36 @@ describe('adaline-evals', () => {
     })
     expect(bad.status).toBe(EXIT.usage)
   })
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130]
+  ] as const)(
+    'cancels the evaluation it started on %s (a cancelled CI job) and exits %i',
+    async (signal, status) => {
+      await api.close()
+      api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+      api.addPrompt(PROMPT)
+      const bin = resolve('dist/cli/index.js')
+      const child = spawn(
+        process.execPath,
+        [bin, '--prompt-id', PROMPT, '--base-url', api.url, '--start', '--wait', '10m'],
+        { env: { PATH: process.env.PATH, ADALINE_API_KEY: api.apiKey }, stdio: 'pipe' }
+      )
+      let stderr = ''
+      child.stderr.setEncoding('utf8').on('data', chunk => (stderr += chunk))
+      const exited = new Promise<number | null>(done => child.on('close', code => done(code)))
+      while (!api.requests.some(r => r.method === 'GET' && /\/evaluations\/run_/.test(r.path))) {
+        await new Promise(r => setTimeout(r, 20))
+      }
+      child.kill(signal)
+      expect(await exited).toBe(status)
+      const [started] = api.evaluations(PROMPT)
+      expect(started?.status).toBe('cancelling')
+      expect(stderr).toContain(
+        `adaline-evals: stopped by ${signal}; no verdict was reached. Cancelled the evaluation(s) this run started: ${started?.runId}.`
+      )
+    },
+    30_000
+  )
 })

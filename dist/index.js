@@ -46842,6 +46842,40 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/abort.ts
+/** How long cancelling what this run started may take once a signal came. */
+const ABORT_GRACE_MS = 4_000;
+const SIGNALS = ['SIGINT', 'SIGTERM'];
+/** Listens for SIGINT and SIGTERM until the returned function is called. */
+function onAbort(options) {
+    let stopping = false;
+    const listener = (signal) => {
+        if (stopping)
+            return;
+        stopping = true;
+        const engine = options.engine();
+        const cancelling = engine ? engine.cancelStarted() : Promise.resolve([]);
+        const grace = new Promise(resolve => setTimeout(() => resolve('late'), options.graceMs ?? ABORT_GRACE_MS).unref());
+        void Promise.race([cancelling, grace])
+            .catch((error) => `failed: ${error.message}`)
+            .then(outcome => options.stopped(signal, describe(outcome)));
+    };
+    for (const signal of SIGNALS)
+        process.on(signal, listener);
+    return () => {
+        for (const signal of SIGNALS)
+            process.off(signal, listener);
+    };
+}
+function describe(outcome) {
+    if (Array.isArray(outcome)) {
+        return outcome.length > 0
+            ? `Cancelled the evaluation(s) this run started: ${outcome.join(', ')}.`
+            : '';
+    }
+    return `Cancelling the evaluations this run started ${outcome === 'late' ? 'did not finish in time' : outcome}.`;
+}
+
 // EXTERNAL MODULE: external "net"
 var external_net_ = __nccwpck_require__(9278);
 // EXTERNAL MODULE: external "tls"
@@ -55537,7 +55571,7 @@ function _check(fn, params) {
     return ch;
 }
 // @__NO_SIDE_EFFECTS__
-function describe(description) {
+function api_describe(description) {
     const ch = new $ZodCheck({ check: "describe" });
     ch._zod.onattach = [
         (inst) => {
@@ -59264,7 +59298,7 @@ function superRefine(fn, params) {
     return _superRefine(fn, params);
 }
 // Re-export describe and meta from core
-const schemas_describe = describe;
+const schemas_describe = api_describe;
 const schemas_meta = meta;
 const ZodInstanceOf = /*@__PURE__*/ $constructor("ZodInstanceOf", (inst, def) => {
     ZodCustom.init(inst, def);
@@ -61388,23 +61422,32 @@ function row(cells) {
 
 
 
+
 const actionsLog = { info: info, warning: warning, group: group };
 /** GitHub refuses comments over 65,536 characters; bytes bound characters. */
 const COMMENT_LIMIT_BYTES = 60_000;
 async function run() {
     const secrets = [];
     const redact = (text) => secrets.reduce((out, secret) => out.split(secret).join('***'), text);
-    const aborting = stopOnSignals(redact);
+    let engine;
+    onAbort({
+        engine: () => engine,
+        stopped: (signal, cancels) => {
+            setFailed(redact(`Stopped by ${signal} before the step finished: no verdict was reached.${cancels ? ` ${cancels}` : ''} Cancels already accepted stay in effect.`));
+            process.exit(ExitCode.Failure);
+        }
+    });
     try {
         const settings = readSettings(name => getInput(name), {
             now: Date.now(),
             mask: secret => (core_setSecret(secret), secrets.push(secret))
         });
         const event = readEvent(process.env);
-        const engine = createEngine(settings, actionsLog);
+        const decision = await decideFromEvent(settings, event);
+        const pipeline = createEngine(settings, actionsLog);
         if (settings.cancelOnAbort)
-            aborting.engine = engine;
-        const report = await engine.evaluate(await decideFromEvent(settings, event));
+            engine = pipeline;
+        const report = await pipeline.evaluate(decision);
         await writeReports(report, redact);
         await writeComment(settings, event, report, redact);
         const { verdict } = report;
@@ -61424,36 +61467,6 @@ async function run() {
             core_debug(redact(error.stack ?? String(error)));
         setFailed(redact(expected ? error.message : `Unexpected error: ${error.message ?? String(error)}`));
     }
-}
-/** Time to cancel what this run started once the runner signals; it sends SIGTERM ~7.5 s after SIGINT. */
-const ABORT_GRACE_MS = 4_000;
-/**
- * The runner stops a cancelled step with SIGINT, then SIGTERM about 7.5 s later. Cancel the
- * evaluations this run started (when cancel-on-abort holds), then end with a message and exit 1.
- */
-function stopOnSignals(redact) {
-    const state = {};
-    for (const signal of ['SIGINT', 'SIGTERM']) {
-        process.on(signal, () => {
-            if (state.stopping)
-                return;
-            state.stopping = true;
-            const cancelling = state.engine ? state.engine.cancelStarted() : Promise.resolve([]);
-            const grace = new Promise(resolve => setTimeout(() => resolve('late'), ABORT_GRACE_MS).unref());
-            void Promise.race([cancelling, grace])
-                .catch((error) => `failed: ${error.message}`)
-                .then(outcome => {
-                const cancelled = Array.isArray(outcome)
-                    ? outcome.length > 0
-                        ? ` Cancelled the evaluation(s) this run started: ${outcome.join(', ')}.`
-                        : ''
-                    : ` Cancelling the evaluations this run started ${outcome === 'late' ? 'did not finish in time' : outcome}.`;
-                setFailed(redact(`Stopped by ${signal} before the step finished: no verdict was reached.${cancelled} Cancels already accepted stay in effect.`));
-                process.exit(ExitCode.Failure);
-            });
-        });
-    }
-    return state;
 }
 /** The sticky comment on pull_request events, when the comment input asks for it. */
 async function writeComment(settings, event, report, redact) {

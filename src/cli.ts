@@ -4,9 +4,11 @@
  * (text, Markdown or JSON), progress on stderr, and exit 1 on a failed gate.
  */
 import { readFileSync } from 'node:fs'
+import { constants } from 'node:os'
 import { parseArgs } from 'node:util'
+import { onAbort } from './abort.js'
 import { ApiError } from './adaline/http.js'
-import { createEngine, decideFromEvent, type Engine, type Log } from './engine.js'
+import { createEngine, decideFromEvent, type Log } from './engine.js'
 import { readEvent, type SupersedeDecision } from './github/event.js'
 import { InputError, parseTime, readSettings, type Settings } from './inputs.js'
 import { buildSummary, type RunReport } from './report/summary.js'
@@ -48,7 +50,8 @@ Options:
   --quiet                    no progress on stderr
   -h, --help                 this help
 
-Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error.
+Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error,
+130 / 143 stopped by SIGINT / SIGTERM (after cancelling what the run started).
 `
 
 const OPTIONS = {
@@ -131,10 +134,18 @@ export async function main(
     const log = values.quiet ? silentLog : stderrLog(text => err(redact(text)))
     const decision = await decide(settings, cutoff, env)
     const engine = createEngine(settings, log)
-    const stopCancelling = settings.cancelOnAbort
-      ? cancelStartedOnInterrupt(engine, err)
-      : () => undefined
-    const report = await engine.evaluate(decision).finally(stopCancelling)
+    const stopListening = onAbort({
+      engine: () => (settings.cancelOnAbort ? engine : undefined),
+      stopped: (signal, cancels) => {
+        err(
+          redact(
+            `adaline-evals: stopped by ${signal}; no verdict was reached.${cancels ? ` ${cancels}` : ''}\n`
+          )
+        )
+        process.exit(128 + constants.signals[signal]) // 130 for SIGINT, 143 for SIGTERM
+      }
+    })
+    const report = await engine.evaluate(decision).finally(stopListening)
 
     out(redact(render(report, format)))
     const failed = report.verdict.gate === 'failed'
@@ -154,19 +165,6 @@ export async function main(
     err(redact(`adaline-evals: ${message}\n`))
     return EXIT.error
   }
-}
-
-/** Ctrl-C cancels what this run started before the command ends; returns the remover. */
-function cancelStartedOnInterrupt(engine: Engine, err: (text: string) => void): () => void {
-  const onInterrupt = () => {
-    err('Interrupted: cancelling the evaluations this run started…\n')
-    void engine
-      .cancelStarted()
-      .then(ids => err(ids.length > 0 ? `Cancelled ${ids.join(', ')}.\n` : 'Nothing to cancel.\n'))
-      .finally(() => process.exit(130))
-  }
-  process.once('SIGINT', onInterrupt)
-  return () => void process.off('SIGINT', onInterrupt)
 }
 
 function readPolicyFile(path: string): string {

@@ -1,5 +1,6 @@
 /** The action: inputs → plan → API → judgement → reports, with the runner's log, outputs and summary. */
 import * as core from '@actions/core'
+import { onAbort } from './abort.js'
 import { ApiError } from './adaline/http.js'
 import { createEngine, decideFromEvent, type Engine, type Log } from './engine.js'
 import {
@@ -22,16 +23,28 @@ export async function run(): Promise<void> {
   const secrets: string[] = []
   const redact = (text: string) =>
     secrets.reduce((out, secret) => out.split(secret).join('***'), text)
-  const aborting = stopOnSignals(redact)
+  let engine: Engine | undefined
+  onAbort({
+    engine: () => engine,
+    stopped: (signal, cancels) => {
+      core.setFailed(
+        redact(
+          `Stopped by ${signal} before the step finished: no verdict was reached.${cancels ? ` ${cancels}` : ''} Cancels already accepted stay in effect.`
+        )
+      )
+      process.exit(core.ExitCode.Failure)
+    }
+  })
   try {
     const settings = readSettings(name => core.getInput(name), {
       now: Date.now(),
       mask: secret => (core.setSecret(secret), secrets.push(secret))
     })
     const event = readEvent(process.env)
-    const engine = createEngine(settings, actionsLog)
-    if (settings.cancelOnAbort) aborting.engine = engine
-    const report = await engine.evaluate(await decideFromEvent(settings, event))
+    const decision = await decideFromEvent(settings, event)
+    const pipeline = createEngine(settings, actionsLog)
+    if (settings.cancelOnAbort) engine = pipeline
+    const report = await pipeline.evaluate(decision)
 
     await writeReports(report, redact)
     await writeComment(settings, event, report, redact)
@@ -52,43 +65,6 @@ export async function run(): Promise<void> {
       )
     )
   }
-}
-
-/** Time to cancel what this run started once the runner signals; it sends SIGTERM ~7.5 s after SIGINT. */
-const ABORT_GRACE_MS = 4_000
-
-/**
- * The runner stops a cancelled step with SIGINT, then SIGTERM about 7.5 s later. Cancel the
- * evaluations this run started (when cancel-on-abort holds), then end with a message and exit 1.
- */
-function stopOnSignals(redact: (text: string) => string): { engine?: Engine } {
-  const state: { engine?: Engine; stopping?: boolean } = {}
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (state.stopping) return
-      state.stopping = true
-      const cancelling = state.engine ? state.engine.cancelStarted() : Promise.resolve([])
-      const grace = new Promise<'late'>(resolve =>
-        setTimeout(() => resolve('late'), ABORT_GRACE_MS).unref()
-      )
-      void Promise.race([cancelling, grace])
-        .catch((error: Error) => `failed: ${error.message}`)
-        .then(outcome => {
-          const cancelled = Array.isArray(outcome)
-            ? outcome.length > 0
-              ? ` Cancelled the evaluation(s) this run started: ${outcome.join(', ')}.`
-              : ''
-            : ` Cancelling the evaluations this run started ${outcome === 'late' ? 'did not finish in time' : outcome}.`
-          core.setFailed(
-            redact(
-              `Stopped by ${signal} before the step finished: no verdict was reached.${cancelled} Cancels already accepted stay in effect.`
-            )
-          )
-          process.exit(core.ExitCode.Failure)
-        })
-    })
-  }
-  return state
 }
 
 /** The sticky comment on pull_request events, when the comment input asks for it. */

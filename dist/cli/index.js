@@ -5963,7 +5963,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5380);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6672);
 /** The `adaline-evals` command's entry point (dist/cli/index.js, bundled by ncc). */
 
 process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2), process.env, text => process.stdout.write(text), text => process.stderr.write(text));
@@ -5973,7 +5973,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5380:
+/***/ 6672:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -5986,8 +5986,44 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./src/abort.ts
+/** How long cancelling what this run started may take once a signal came. */
+const ABORT_GRACE_MS = 4_000;
+const SIGNALS = ['SIGINT', 'SIGTERM'];
+/** Listens for SIGINT and SIGTERM until the returned function is called. */
+function onAbort(options) {
+    let stopping = false;
+    const listener = (signal) => {
+        if (stopping)
+            return;
+        stopping = true;
+        const engine = options.engine();
+        const cancelling = engine ? engine.cancelStarted() : Promise.resolve([]);
+        const grace = new Promise(resolve => setTimeout(() => resolve('late'), options.graceMs ?? ABORT_GRACE_MS).unref());
+        void Promise.race([cancelling, grace])
+            .catch((error) => `failed: ${error.message}`)
+            .then(outcome => options.stopped(signal, describe(outcome)));
+    };
+    for (const signal of SIGNALS)
+        process.on(signal, listener);
+    return () => {
+        for (const signal of SIGNALS)
+            process.off(signal, listener);
+    };
+}
+function describe(outcome) {
+    if (Array.isArray(outcome)) {
+        return outcome.length > 0
+            ? `Cancelled the evaluation(s) this run started: ${outcome.join(', ')}.`
+            : '';
+    }
+    return `Cancelling the evaluations this run started ${outcome === 'late' ? 'did not finish in time' : outcome}.`;
+}
+
 // EXTERNAL MODULE: external "net"
 var external_net_ = __nccwpck_require__(9278);
 // EXTERNAL MODULE: external "tls"
@@ -14689,7 +14725,7 @@ function _check(fn, params) {
     return ch;
 }
 // @__NO_SIDE_EFFECTS__
-function describe(description) {
+function api_describe(description) {
     const ch = new $ZodCheck({ check: "describe" });
     ch._zod.onattach = [
         (inst) => {
@@ -18416,7 +18452,7 @@ function superRefine(fn, params) {
     return _superRefine(fn, params);
 }
 // Re-export describe and meta from core
-const schemas_describe = describe;
+const schemas_describe = api_describe;
 const schemas_meta = meta;
 const ZodInstanceOf = /*@__PURE__*/ $constructor("ZodInstanceOf", (inst, def) => {
     ZodCustom.init(inst, def);
@@ -20446,6 +20482,8 @@ function markdownForTerminal(markdown) {
 
 
 
+
+
 const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3 };
 const HELP = `Usage: adaline-evals --prompt-id ID [options]
 
@@ -20481,7 +20519,8 @@ Options:
   --quiet                    no progress on stderr
   -h, --help                 this help
 
-Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error.
+Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error,
+130 / 143 stopped by SIGINT / SIGTERM (after cancelling what the run started).
 `;
 const OPTIONS = {
     'prompt-id': { type: 'string', multiple: true },
@@ -20557,10 +20596,14 @@ async function main(argv, env, out, err) {
         const log = values.quiet ? silentLog : stderrLog(text => err(redact(text)));
         const decision = await decide(settings, cutoff, env);
         const engine = createEngine(settings, log);
-        const stopCancelling = settings.cancelOnAbort
-            ? cancelStartedOnInterrupt(engine, err)
-            : () => undefined;
-        const report = await engine.evaluate(decision).finally(stopCancelling);
+        const stopListening = onAbort({
+            engine: () => (settings.cancelOnAbort ? engine : undefined),
+            stopped: (signal, cancels) => {
+                err(redact(`adaline-evals: stopped by ${signal}; no verdict was reached.${cancels ? ` ${cancels}` : ''}\n`));
+                process.exit(128 + external_node_os_namespaceObject.constants.signals[signal]); // 130 for SIGINT, 143 for SIGTERM
+            }
+        });
+        const report = await engine.evaluate(decision).finally(stopListening);
         out(redact(cli_render(report, format)));
         const failed = report.verdict.gate === 'failed';
         if (failed && !settings.failOnGate)
@@ -20579,18 +20622,6 @@ async function main(argv, env, out, err) {
         err(redact(`adaline-evals: ${message}\n`));
         return EXIT.error;
     }
-}
-/** Ctrl-C cancels what this run started before the command ends; returns the remover. */
-function cancelStartedOnInterrupt(engine, err) {
-    const onInterrupt = () => {
-        err('Interrupted: cancelling the evaluations this run started…\n');
-        void engine
-            .cancelStarted()
-            .then(ids => err(ids.length > 0 ? `Cancelled ${ids.join(', ')}.\n` : 'Nothing to cancel.\n'))
-            .finally(() => process.exit(130));
-    };
-    process.once('SIGINT', onInterrupt);
-    return () => void process.off('SIGINT', onInterrupt);
 }
 function readPolicyFile(path) {
     try {
