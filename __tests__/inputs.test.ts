@@ -8,9 +8,9 @@ function settingsFrom(inputs: Record<string, string>, masked: string[] = []) {
   return readSettings(name => inputs[name] ?? '', { now: NOW, mask: secret => masked.push(secret) })
 }
 
-function errorFrom(inputs: Record<string, string>): InputError {
+async function errorFrom(inputs: Record<string, string>): Promise<InputError> {
   try {
-    settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT, ...inputs })
+    await settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT, ...inputs })
   } catch (error) {
     if (error instanceof InputError) return error
     throw error
@@ -19,8 +19,8 @@ function errorFrom(inputs: Record<string, string>): InputError {
 }
 
 describe('readSettings', () => {
-  it('gives every absent input its default', () => {
-    const settings = settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT })
+  it('gives every absent input its default', async () => {
+    const settings = await settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT })
     expect(settings).toEqual({
       apiKey: KEY,
       promptIds: [PROMPT],
@@ -42,17 +42,17 @@ describe('readSettings', () => {
     })
   })
 
-  it('masks the key and the GitHub token before validating anything else', () => {
+  it('masks the key and the GitHub token before validating anything else', async () => {
     const masked: string[] = []
-    expect(() =>
+    await expect(
       settingsFrom({ 'api-key': KEY, 'github-token': 'ghs_token', 'prompt-id': 'short' }, masked)
-    ).toThrow(InputError)
+    ).rejects.toThrow(InputError)
     expect(masked).toEqual([KEY, 'ghs_token'])
   })
 
-  it('reads several prompt IDs, statuses and kept runs separated by commas or newlines', () => {
+  it('reads several prompt IDs, statuses and kept runs separated by commas or newlines', async () => {
     const other = 'prompt-bbbbbbbbbbbbbbbbbbbb'
-    const settings = settingsFrom({
+    const settings = await settingsFrom({
       'api-key': KEY,
       'prompt-id': `${PROMPT},\n ${other}\n${PROMPT}`,
       status: 'completed, Failed\nrunning',
@@ -63,10 +63,10 @@ describe('readSettings', () => {
     expect([...settings.keepRunIds]).toEqual(['run-0000000000000000001', 'run-0000000000000000002'])
   })
 
-  it('reads wait as a duration', () => {
-    const read = (wait: string) =>
-      settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT, wait }).waitMs
-    expect([read('90s'), read('30m'), read('1h'), read('0'), read('')]).toEqual([
+  it('reads wait as a duration', async () => {
+    const read = async (wait: string) =>
+      (await settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT, wait })).waitMs
+    expect(await Promise.all(['90s', '30m', '1h', '0', ''].map(read))).toEqual([
       90_000,
       1_800_000,
       3_600_000,
@@ -75,16 +75,26 @@ describe('readSettings', () => {
     ])
   })
 
-  it('accepts http:// only for loopback addresses', () => {
+  it('accepts http:// only for loopback addresses', async () => {
     expect(
-      settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT, 'base-url': 'http://127.0.0.1:8080/v2/' })
-        .baseUrl.href
+      (
+        await settingsFrom({
+          'api-key': KEY,
+          'prompt-id': PROMPT,
+          'base-url': 'http://127.0.0.1:8080/v2/'
+        })
+      ).baseUrl.href
     ).toBe('http://127.0.0.1:8080/v2')
     expect(
-      settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT, 'base-url': 'http://localhost/v2' })
-        .baseUrl.hostname
+      (
+        await settingsFrom({
+          'api-key': KEY,
+          'prompt-id': PROMPT,
+          'base-url': 'http://localhost/v2'
+        })
+      ).baseUrl.hostname
     ).toBe('localhost')
-    expect(errorFrom({ 'base-url': 'http://api.adaline.ai/v2' }).message).toMatch(
+    expect((await errorFrom({ 'base-url': 'http://api.adaline.ai/v2' })).message).toMatch(
       /^Input base-url uses http:\/\/ for api\.adaline\.ai/
     )
   })
@@ -121,15 +131,15 @@ describe('readSettings', () => {
     [{ 'base-url': 'not a url' }, 'base-url', 'not a URL'],
     [{ 'base-url': 'ftp://example.com' }, 'base-url', 'https://'],
     [{ 'base-url': 'https://user:pw@example.com/v2' }, 'base-url', 'credentials']
-  ])('rejects %j naming the input', (inputs, input, message) => {
-    const error = errorFrom(inputs)
+  ])('rejects %j naming the input', async (inputs, input, message) => {
+    const error = await errorFrom(inputs)
     expect(error.input).toBe(input)
     expect(error.message).toContain(`Input ${input} `)
     expect(error.message).toContain(message)
   })
 
-  it('never puts the key into an error message', () => {
-    expect(errorFrom({ 'api-key': `Bearer ${KEY}` }).message).not.toContain(KEY)
+  it('never puts the key into an error message', async () => {
+    expect((await errorFrom({ 'api-key': `Bearer ${KEY}` })).message).not.toContain(KEY)
   })
 })
 

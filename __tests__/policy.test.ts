@@ -1,7 +1,8 @@
 import { evaluation } from '../__fixtures__/evaluations.js'
 import type { Evaluation } from '../src/adaline/schema.js'
 import { totals } from '../src/metrics.js'
-import { PolicyError, judge, parsePolicy } from '../src/policy.js'
+import { judge } from '../src/policy.js'
+import { PolicyError, parsePolicy } from '../src/policy-yaml.js'
 
 function verdictFor(policyText: string, evaluations: Evaluation[]) {
   return judge(evaluations, totals(evaluations), parsePolicy(policyText))

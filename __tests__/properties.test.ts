@@ -3,7 +3,8 @@ import fc from 'fast-check'
 import { EVALUATION_STATUSES, IN_FLIGHT, type Evaluation } from '../src/adaline/schema.js'
 import { InputError, parseCreatedAfter, readSettings } from '../src/inputs.js'
 import { totals } from '../src/metrics.js'
-import { PolicyError, judge, parsePolicy } from '../src/policy.js'
+import { judge } from '../src/policy.js'
+import { PolicyError, parsePolicy } from '../src/policy-yaml.js'
 import { escapeMarkdown, plainDecimal } from '../src/report/format.js'
 import { isSuperseded, judgedSet, type Listed, type SupersedeRule } from '../src/select.js'
 
@@ -187,16 +188,16 @@ describe('the inputs, for any text', () => {
     'base-url'
   ]
 
-  it('either reads them or ends with an InputError that names an input and never holds the key', () => {
-    fc.assert(
-      fc.property(
+  it('either reads them or ends with an InputError that names an input and never holds the key', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.dictionary(
           fc.constantFrom(...NAMES),
           fc.oneof(fc.string(), fc.constant(KEY), fc.constant(`x${KEY}`))
         ),
-        inputs => {
+        async inputs => {
           try {
-            readSettings(name => (name === 'api-key' ? KEY : (inputs[name] ?? '')), {
+            await readSettings(name => (name === 'api-key' ? KEY : (inputs[name] ?? '')), {
               now: 0,
               mask: () => undefined
             })

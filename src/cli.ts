@@ -129,7 +129,7 @@ export async function main(
       'cancel-on-abort': values['cancel-on-abort']
     }
     const now = Date.now()
-    const settings = readSettings(name => inputs[name] ?? '', { now, mask: () => undefined })
+    const settings = await readSettings(name => inputs[name] ?? '', { now, mask: () => undefined })
     const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now)
     const log = values.quiet ? silentLog : stderrLog(text => err(redact(text)))
     const decision = await decide(settings, cutoff, env)

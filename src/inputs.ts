@@ -5,7 +5,7 @@
  */
 import { EVALUATION_STATUSES, ID_MAX, ID_MIN, type EvaluationStatus } from './adaline/schema.js'
 import type { CancelMode } from './github/event.js'
-import { PolicyError, parsePolicy, type Policy } from './policy.js'
+import { emptyPolicy, type Policy } from './policy.js'
 
 export interface Settings {
   /** Workspace API key; masked before anything is printed. */
@@ -66,10 +66,10 @@ export interface ReadOptions {
 }
 
 /** Reads and checks every input; `getInput` returns '' for an absent input. */
-export function readSettings(
+export async function readSettings(
   getInput: (name: string) => string,
   { now, mask }: ReadOptions
-): Settings {
+): Promise<Settings> {
   const read = (name: string) => getInput(name).trim()
   const apiKey = read('api-key')
   const githubToken = read('github-token') || undefined
@@ -110,13 +110,7 @@ export function readSettings(
   const keepRunIds = new Set(list(read('keep-run-ids')))
   keepRunIds.forEach(id => checkId('keep-run-ids', id))
 
-  let policy: Policy
-  try {
-    policy = parsePolicy(getInput('policy'))
-  } catch (error) {
-    if (error instanceof PolicyError) throw new InputError('policy', error.message)
-    throw error
-  }
+  const policy = await readPolicy(getInput('policy'))
 
   return {
     apiKey,
@@ -140,6 +134,18 @@ export function readSettings(
     waitMs: parseWait(read('wait')),
     cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
     comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure'])
+  }
+}
+
+/** The gate policy; the YAML parser is loaded only when a policy is given. */
+async function readPolicy(text: string): Promise<Policy> {
+  if (text.trim() === '') return emptyPolicy()
+  const { PolicyError, parsePolicy } = await import('./policy-yaml.js')
+  try {
+    return parsePolicy(text)
+  } catch (error) {
+    if (error instanceof PolicyError) throw new InputError('policy', error.message)
+    throw error
   }
 }
 

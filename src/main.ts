@@ -36,7 +36,7 @@ export async function run(): Promise<void> {
     }
   })
   try {
-    const settings = readSettings(name => core.getInput(name), {
+    const settings = await readSettings(name => core.getInput(name), {
       now: Date.now(),
       mask: secret => (core.setSecret(secret), secrets.push(secret))
     })

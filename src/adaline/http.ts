@@ -5,11 +5,9 @@
  * do. The key goes only to the API's own origin.
  */
 import type { Agent } from 'node:http'
-import { HttpProxyAgent } from 'http-proxy-agent'
-import { HttpsProxyAgent } from 'https-proxy-agent'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
 import { getProxyForUrl } from 'proxy-from-env'
-import type { z } from 'zod'
+import type * as z from 'zod/mini'
 import { describeIssue, errorBodySchema } from './schema.js'
 
 export interface HttpOptions {
@@ -55,7 +53,7 @@ export interface RequestSpec<T> {
   path: string
   query?: Record<string, string | number | undefined>
   /** the answer's shape; a wrong shape is an ApiError that names the field */
-  schema: z.ZodType<T>
+  schema: z.ZodMiniType<T>
   /** what a 404 means here, e.g. "prompt abc was not found; check the prompt-id input" */
   notFound?: string
   /** a JSON body (POST) */
@@ -83,7 +81,7 @@ export function createHttp(options: HttpOptions): Http {
     sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
   } = options
   const root = baseUrl.href.replace(/\/+$/, '')
-  const agent = proxyAgent(baseUrl)
+  let agent: Promise<Agent | undefined> | undefined
 
   return async function request<T>(spec: RequestSpec<T>): Promise<T> {
     const endpoint = `${spec.method} ${spec.path}`
@@ -92,6 +90,7 @@ export function createHttp(options: HttpOptions): Http {
       if (value !== undefined) url.searchParams.set(key, String(value))
     }
     const started = Date.now()
+    agent ??= proxyAgent(baseUrl)
     for (let attempt = 1; ; attempt += 1) {
       let retry: { reason: string; retryAfterMs?: number; error: ApiError; unsent: boolean }
       try {
@@ -99,7 +98,7 @@ export function createHttp(options: HttpOptions): Http {
           apiKey,
           timeoutMs,
           endpoint,
-          agent,
+          agent: await agent,
           body: spec.body
         })
         if (response.ok) return await parseBody(response, spec, endpoint)
@@ -148,12 +147,17 @@ export function createHttp(options: HttpOptions): Http {
 /**
  * The agent for the runner's proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as self-hosted runners
  * set them), or undefined for a direct connection. HTTPS goes through a CONNECT tunnel, so the
- * proxy never sees the key.
+ * proxy never sees the key. The agents are loaded only when a proxy applies: most runners have none.
  */
-export function proxyAgent(target: URL): Agent | undefined {
+export async function proxyAgent(target: URL): Promise<Agent | undefined> {
   const proxy = getProxyForUrl(target)
   if (!proxy) return undefined
-  return target.protocol === 'https:' ? new HttpsProxyAgent(proxy) : new HttpProxyAgent(proxy)
+  if (target.protocol === 'https:') {
+    const { HttpsProxyAgent } = await import('https-proxy-agent')
+    return new HttpsProxyAgent(proxy)
+  }
+  const { HttpProxyAgent } = await import('http-proxy-agent')
+  return new HttpProxyAgent(proxy)
 }
 
 interface SendOptions {
