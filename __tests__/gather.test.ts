@@ -1,0 +1,52 @@
+/**
+ * Gathering several prompts' listings over real HTTP against the fake Adaline API, which answers
+ * each request after a latency: the listings run at once, within the bound on requests in flight.
+ */
+import { createClient } from '../src/adaline/client.js'
+import { createHttp } from '../src/adaline/http.js'
+import { AdaptiveLimit } from '../src/concurrency.js'
+import { gather } from '../src/gather.js'
+import type { Listing } from '../src/plan.js'
+import { FakeAdaline, fakeId, makeEvaluation } from '../test-support/fake-adaline.js'
+
+const PROMPTS = [1, 2, 3].map(n => fakeId('prm', n))
+/** three pages of 200 per prompt */
+const PER_PROMPT = 450
+
+let api: FakeAdaline
+
+beforeEach(async () => {
+  api = await FakeAdaline.start({ latencyMs: 25 })
+  PROMPTS.forEach((promptId, p) =>
+    api.addPrompt(
+      promptId,
+      Array.from({ length: PER_PROMPT }, (_, i) => makeEvaluation({ n: p * PER_PROMPT + i + 1 }))
+    )
+  )
+})
+
+afterEach(async () => {
+  await api.close()
+})
+
+async function gatherAll(limit: AdaptiveLimit) {
+  const client = createClient(createHttp({ baseUrl: new URL(api.url), apiKey: api.apiKey }))
+  const listings: Listing[] = PROMPTS.map(promptId => ({ promptId, filters: {}, judge: true }))
+  return gather(client, listings, { scope: 'all', limit, log: () => undefined })
+}
+
+describe('gather', () => {
+  it('lists several prompts at once', async () => {
+    const gathered = await gatherAll(new AdaptiveLimit(8))
+    expect(gathered.listedCount).toBe(PROMPTS.length * PER_PROMPT)
+    expect(gathered.pages).toBe(PROMPTS.length * 3)
+    // one request in flight per listing: a cursor listing is sequential, the prompts are not
+    expect(api.peakInFlight).toBe(PROMPTS.length)
+  })
+
+  it('never has more requests in flight than the bound', async () => {
+    const gathered = await gatherAll(new AdaptiveLimit(2))
+    expect(gathered.listedCount).toBe(PROMPTS.length * PER_PROMPT)
+    expect(api.peakInFlight).toBe(2)
+  })
+})

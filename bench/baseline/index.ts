@@ -1,0 +1,4 @@
+/** The start-up baseline: a one-line action that loads only @actions/core (bundled at bench time). */
+import * as core from '@actions/core'
+
+core.info('hello')
