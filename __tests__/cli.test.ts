@@ -152,7 +152,7 @@ describe('adaline-evals', () => {
         'markdown'
       ])
       expect(code).toBe(EXIT.gateFailed)
-      expect(stdout).toContain('- fail-runs 3 \\> max-fail-runs 0')
+      expect(stdout).toContain('- fail-runs 3 &#62; max-fail-runs 0')
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -245,8 +245,9 @@ describe('report text, for any value', () => {
         (text, max) => {
           const escaped = escapeMarkdown(text, max)
           expect(escaped).not.toMatch(/[\n\r]/)
-          expect(escaped).not.toMatch(/(^|[^\\])[<>[\]|*`_~!$]/)
-          expect(escaped).not.toMatch(/:\/\/|@/)
+          expect(escaped).not.toMatch(
+            /[\\`*[\]|!~$<>"]|&(?!#\d+;)|(?<![a-z0-9])_|_(?![a-z0-9])|:\/\/|@/i
+          )
         }
       )
     )

@@ -35803,22 +35803,25 @@ function formatRelativeDelta(now, before) {
         return '±0%';
     return `${percent > 0 ? '+' : '−'}${Math.abs(percent)}%`;
 }
-// Inline Markdown and HTML that API text could use to inject: emphasis, code, links, images, tags,
-// table cells, strikethrough, math. Autolinks (scheme://, www., e-mail) and @mentions are broken
-// with entities, which render as the same characters.
-const INLINE_SPECIALS = /[\\`*_[\]<>&|!~$]/g;
-const AUTOLINKS = /:(?=\/\/)|@|(?<=\bwww)\./gi;
-const ENTITIES = { ':': '&#58;', '@': '&#64;', '.': '&#46;' };
+// What API text could use to inject: Markdown emphasis, code, links, images, table cells,
+// strikethrough, math, HTML tags; autolinks (scheme://, www., e-mail) and @mentions. Each becomes a
+// numeric character reference, which renders as the same character but is never read as structure,
+// in Markdown and inside an HTML block (such as a <details> section) alike, where backslash escapes
+// would not apply. An underscore between letters or digits (run_01) cannot open or close emphasis,
+// so IDs stay readable.
+const SPECIALS = /[\\`*[\]|!~$&<>"]|(?<![a-z0-9])_|_(?![a-z0-9])|:(?=\/\/)|@|(?<=\bwww)\./gi;
+const toReference = (char) => `&#${char.charCodeAt(0)};`;
 /**
- * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell
- * or a line, on one line, and cut to `maxLength` so one hostile field cannot flood the report.
+ * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell,
+ * a line or an HTML block, on one line, and cut to `maxLength` so one hostile field cannot flood
+ * the report.
  */
 function escapeMarkdown(text, maxLength = 120) {
     // eslint-disable-next-line no-control-regex -- stripping control characters is the point
     let value = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
     if (value.length > maxLength)
         value = value.slice(0, maxLength - 1) + '…';
-    return value.replace(INLINE_SPECIALS, '\\$&').replace(AUTOLINKS, char => ENTITIES[char] ?? char);
+    return value.replace(SPECIALS, toReference);
 }
 
 

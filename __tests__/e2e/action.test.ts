@@ -579,13 +579,20 @@ describe('secrets and hostile answers', () => {
 
   it('escapes API text in the summary so it cannot inject Markdown or HTML', async () => {
     const hostile = '<img src=x onerror=alert(1)>[pwn](https://evil.example)|'
-    api.addPrompt(PROMPT, [makeEvaluation({ n: 1, evaluatorId: hostile })])
-    const run = await runAction(inputs())
+    // the run ID lands in a failing-rows <summary> line, inside an HTML block
+    const hostileRun = '<img src=https://evil.example/p.png>'
+    api.addPrompt(PROMPT, [
+      makeEvaluation({ n: 1, evaluatorId: hostile }),
+      makeEvaluation({ n: 2, runId: hostileRun, evaluatorId: fakeId('evl', 2), fail: 2 })
+    ])
+    const run = await runAction(inputs({ policy: 'scope: all' }))
     expect(run.exitCode).toBe(0)
-    expect(run.summary).not.toMatch(/(^|[^\\])<img/)
-    expect(run.summary).not.toContain('](https://')
+    expect(run.summary).not.toMatch(/<img|\]\(http|https:\/\/evil/)
     expect(run.summary).toContain(
-      '\\<img src=x onerror=alert(1)\\>\\[pwn\\](https&#58;//evil.example)\\|'
+      '&#60;img src=x onerror=alert(1)&#62;&#91;pwn&#93;(https&#58;//evil.example)&#124;'
+    )
+    expect(run.summary).toContain(
+      '<summary>&#60;img src=https&#58;//evil.example/p.png&#62;: 2 fail'
     )
   })
 

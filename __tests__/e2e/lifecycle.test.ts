@@ -28,7 +28,6 @@ function inputs(extra: Record<string, string> = {}): Record<string, string> {
 const creates = () => api.requests.filter(r => r.method === 'POST' && CREATE_PATH.test(r.path))
 const cancels = () => api.requests.filter(r => r.method === 'POST' && r.path.endsWith('/cancel'))
 /** An ID as the summary writes it, Markdown-escaped. */
-const md = (id: string) => id.replace(/_/g, '\\_')
 const newest = (promptId: string): Evaluation =>
   api.evaluations(promptId).sort((a, b) => b.timeline.submittedAt - a.timeline.submittedAt)[0]!
 
@@ -99,8 +98,8 @@ describe('start and wait', () => {
     for (const [n, { runId }] of started.entries()) {
       const line = run.summary
         .split('\n')
-        .find(l => l.startsWith(`| ${md(runId)} |`) && l.includes('pp'))
-      expect(line).toContain(`| ${md(runId)} | ${md(fakeId('run', n + 1))} |`)
+        .find(l => l.startsWith(`| ${runId} |`) && l.includes('pp'))
+      expect(line).toContain(`| ${runId} | ${fakeId('run', n + 1)} |`)
     }
   }, 60_000)
 
@@ -118,7 +117,7 @@ describe('start and wait', () => {
         )
       )
     ])
-    expect(run.summary).toContain(`${md(runId)} is still running`)
+    expect(run.summary).toContain(`${runId} is still running`)
     // what this run started is left to run: the step ended on its own, not by an abort
     expect(cancels()).toEqual([])
   }, 60_000)
@@ -251,19 +250,19 @@ describe('explaining a failure', () => {
     const [headline, , verdict, , mermaid] = run.summary.split('\n')
     expect(headline).toBe('## ❌ Adaline evals: gate failed')
     expect(verdict).toMatch(
-      /^\*\*Verdict: failed\.\*\* pass-rate drop 35% \\> max-pass-rate-drop 10%/
+      /^\*\*Verdict: failed\.\*\* pass-rate drop 35% &#62; max-pass-rate-drop 10%/
     )
     expect(mermaid).toBe('```mermaid')
     // deltas against the baseline
     const deltaRow = run.summary
       .split('\n')
-      .find(line => line.startsWith(`| ${md(latest.runId)} | ${md(baseline.runId)} |`))
+      .find(line => line.startsWith(`| ${latest.runId} | ${baseline.runId} |`))
     expect(deltaRow).toMatch(/\| 60% \| −35 pp \|/)
     // the failing and unknown rows, with reasons and inputs, folded away
     const rows = api.results(PROMPT, latest.runId).filter(r => r.grade !== 'pass')
     expect(rows).toHaveLength(8)
     expect(run.summary).toContain(
-      `<summary>${md(latest.runId)}: 6 fail, 2 unknown (showing 8)</summary>`
+      `<summary>${latest.runId}: 6 fail, 2 unknown (showing 8)</summary>`
     )
     for (const result of rows) {
       expect(run.summary).toContain(result.reason!)
@@ -334,7 +333,7 @@ describe('sticky pull request comment', () => {
     expect(ourComments()).toHaveLength(1)
     const [created] = ourComments()
     expect(created!.body).toContain('## ❌ Adaline evals: gate failed')
-    expect(created!.body).toContain('fail-runs 2 \\> max-fail-runs 0')
+    expect(created!.body).toContain('fail-runs 2 &#62; max-fail-runs 0')
 
     const second = await gate('max-fail-runs: 5')
     expect(second.exitCode).toBe(0)

@@ -1,4 +1,5 @@
 import { escapeMarkdown, plainDecimal, tidy } from '../../src/report/format.js'
+import { markdownForTerminal } from '../../src/report/terminal.js'
 
 describe('plainDecimal', () => {
   it.each([
@@ -23,14 +24,25 @@ describe('tidy', () => {
   })
 })
 
+/** Whether escaped text holds anything Markdown or HTML would read as structure. */
+function structural(escaped: string): RegExpMatchArray | null {
+  return escaped.match(/[\\`*[\]|!~$<>"]|&(?!#\d+;)|(?<![a-z0-9])_|_(?![a-z0-9])|:\/\/|@/i)
+}
+
 describe('escapeMarkdown', () => {
   it('makes links, images, HTML, table breaks and emphasis inert', () => {
     const hostile =
-      '<img src=x onerror=alert(1)> [click](https://evil.example) ![i](x) a|b **bold** `code` @team'
+      '<img src=x onerror=alert(1)> [click](https://evil.example) ![i](x) a|b **bold** _em_ `code` @team'
     const escaped = escapeMarkdown(hostile, 500)
-    expect(escaped).not.toMatch(/(^|[^\\])[<>[\]|*`!]/)
+    expect(structural(escaped)).toBeNull()
     expect(escaped).not.toContain('@team')
     expect(escaped).not.toContain('https://')
+  })
+
+  it('writes references, not backslash escapes, so text stays inert inside an HTML block', () => {
+    // inside <details>…</summary> Markdown escapes are not applied: \<img would still be a tag
+    expect(escapeMarkdown('<img src=x>')).toBe('&#60;img src=x&#62;')
+    expect(escapeMarkdown('&#60;')).toBe('&#38;#60;')
   })
 
   it('breaks autolinks and mentions but keeps ordinary colons and dots', () => {
@@ -44,7 +56,15 @@ describe('escapeMarkdown', () => {
     expect(escapeMarkdown('x'.repeat(500), 10)).toBe('xxxxxxxxx…')
   })
 
-  it('leaves plain identifiers readable', () => {
+  it('leaves plain identifiers readable, underscores between letters included', () => {
     expect(escapeMarkdown('run-0a1b2c3d4e5f6a7b8c9d')).toBe('run-0a1b2c3d4e5f6a7b8c9d')
+    expect(escapeMarkdown('run_0a1b_2c3d')).toBe('run_0a1b_2c3d')
+  })
+})
+
+describe('markdownForTerminal', () => {
+  it('gives back the text escapeMarkdown was given', () => {
+    const text = '<b>|*_x_*|</b> & &#60; a@b www.c.d https://e `f` [g] ~h~ $i$ "j" \\'
+    expect(markdownForTerminal(escapeMarkdown(text, 500))).toBe(text)
   })
 })

@@ -45,7 +45,7 @@ describe('buildSummary', () => {
     const summary = buildSummary(reportOf([listed({ pass: 8, fail: 2, unknown: 0, cost: 0.5 })]))
     const lines = summary.split('\n')
     expect(lines[0]).toBe('## ❌ Adaline evals: gate failed')
-    expect(summary).toContain('### Broken rules\n\n- fail-runs 2 \\> max-fail-runs 0')
+    expect(summary).toContain('### Broken rules\n\n- fail-runs 2 &#62; max-fail-runs 0')
     expect(summary).toMatch(
       /\| \*\*Total\*\* \|.*\| \*\*8\*\* \| \*\*2\*\* \| \*\*0\*\* \| \*\*80%\*\* \| \*\*\$0\.50\*\* \|/
     )
@@ -149,7 +149,7 @@ describe('buildOutputs', () => {
 describe('buildSummary, explaining a verdict', () => {
   it('opens with a one-line verdict and a chart of pass / fail / unknown runs', () => {
     const lines = buildSummary(reportOf([listed({ pass: 8, fail: 2, unknown: 1 })])).split('\n')
-    expect(lines[2]).toBe('**Verdict: failed.** fail-runs 2 \\> max-fail-runs 0')
+    expect(lines[2]).toBe('**Verdict: failed.** fail-runs 2 &#62; max-fail-runs 0')
     expect(lines.slice(4, 10)).toEqual([
       '```mermaid',
       'pie showData title Runs of the judged evaluations',
@@ -188,7 +188,7 @@ describe('buildSummary, explaining a verdict', () => {
       `<summary>${item.evaluation.runId}: 1 fail, 1 unknown (showing 2)</summary>`
     )
     expect(summary).toContain(
-      '| fail | 0.2 | Expected \\<b\\>billing\\</b\\> | $0.0010 | 900 ms | ticket: Refund \\*now\\* |'
+      '| fail | 0.2 | Expected &#60;b&#62;billing&#60;/b&#62; | $0.0010 | 900 ms | ticket: Refund &#42;now&#42; |'
     )
     expect(summary).toContain('| unknown | — | — | — | — | — |')
     expect(summary).toContain('</details>')
