@@ -174,26 +174,48 @@ describe('the policy, for any figures', () => {
 
 describe('the inputs, for any text', () => {
   const KEY = 'adl_live_0123456789abcdef0123456789abcdef'
-  const NAMES = [
-    'prompt-id',
-    'evaluator-id',
-    'dataset-id',
-    'status',
-    'created-after',
-    'policy',
-    'cancel-superseded',
-    'keep-run-ids',
-    'dry-run',
-    'fail-on-gate',
-    'base-url'
-  ]
+  /** a valid value of each input, so that a bad value in any one of them is reached */
+  const VALID: Record<string, string> = {
+    'prompt-id': 'prompt-aaaaaaaaaaaaaaaaaaaa',
+    'evaluator-id': '',
+    'dataset-id': '',
+    status: '',
+    'created-after': '',
+    policy: '',
+    'cancel-superseded': '',
+    'keep-run-ids': '',
+    'dry-run': '',
+    'fail-on-gate': '',
+    'base-url': '',
+    start: '',
+    wait: '',
+    'cancel-on-abort': '',
+    comment: ''
+  }
+  const NAMES = Object.keys(VALID)
+  /** the key, or part of it, pasted where it does not belong */
+  const misplacedKey = fc.oneof(
+    fc.constant(KEY),
+    fc.constant(`x${KEY}`),
+    fc.constant(`completed, ${KEY.slice(0, 30)}`),
+    fc.integer({ min: 0, max: KEY.length - 8 }).map(start => KEY.slice(start, start + 12))
+  )
+  const anyText = fc.oneof(fc.string(), fc.string({ unit: 'grapheme', maxLength: 100 }))
 
-  it('either reads them or ends with an InputError that names an input and never holds the key', async () => {
+  it('either reads them or ends with an InputError that names an input and quotes no part of the key', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.dictionary(
-          fc.constantFrom(...NAMES),
-          fc.oneof(fc.string(), fc.constant(KEY), fc.constant(`x${KEY}`))
+        fc.record(
+          Object.fromEntries(
+            NAMES.map(name => [
+              name,
+              fc.oneof(
+                { weight: 6, arbitrary: fc.constant(VALID[name]!) },
+                { weight: 2, arbitrary: anyText },
+                { weight: 1, arbitrary: misplacedKey }
+              )
+            ])
+          )
         ),
         async inputs => {
           try {
@@ -204,10 +226,14 @@ describe('the inputs, for any text', () => {
           } catch (error) {
             expect(error).toBeInstanceOf(InputError)
             expect(NAMES).toContain((error as InputError).input)
-            expect((error as Error).message).not.toContain(KEY)
+            const message = (error as Error).message
+            for (let i = 0; i + 8 <= KEY.length; i += 1) {
+              expect(message).not.toContain(KEY.slice(i, i + 8))
+            }
           }
         }
-      )
+      ),
+      { numRuns: 300 }
     )
   })
 

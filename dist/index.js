@@ -43278,6 +43278,33 @@ async function readSettings(getInput, { now, mask }) {
     }
     if (/\s/.test(apiKey))
         throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"');
+    try {
+        return await readChecked(read, getInput, now, apiKey, githubToken);
+    }
+    catch (error) {
+        // An error quotes the bad value; a secret pasted into the wrong input must not be quoted whole
+        // or in part, where the runner's mask (exact matches only) would miss a prefix.
+        const secrets = [apiKey, githubToken].filter((s) => Boolean(s));
+        if (error instanceof InputError && quotesSecret(error.detail, secrets)) {
+            throw new InputError(error.input, 'holds the api-key or github-token value, which is not shown here: check what the workflow passes to it');
+        }
+        throw error;
+    }
+}
+/** Whether text holds a secret, or any 8 characters of one in a row: enough to give part of it away. */
+function quotesSecret(text, secrets) {
+    const WINDOW = 8;
+    return secrets.some(secret => {
+        if (secret.length <= WINDOW)
+            return text.includes(secret);
+        for (let i = 0; i + WINDOW <= secret.length; i += 1) {
+            if (text.includes(secret.slice(i, i + WINDOW)))
+                return true;
+        }
+        return false;
+    });
+}
+async function readChecked(read, getInput, now, apiKey, githubToken) {
     const promptIds = [...new Set(list(read('prompt-id')))];
     if (promptIds.length === 0)
         throw new InputError('prompt-id', 'is required: give one or more prompt IDs, separated by commas or newlines');
@@ -43434,6 +43461,35 @@ function parseBaseUrl(value) {
     }
     url.pathname = url.pathname.replace(/\/+$/, '');
     return url;
+}
+
+;// CONCATENATED MODULE: ./src/redact.ts
+/**
+ * What a run must never print: the secrets it was given, and, in the Actions log, API text that
+ * the runner would read as a workflow command. Both faces print through this.
+ */
+class Secrets {
+    known = [];
+    add(secret) {
+        if (secret && !this.known.includes(secret))
+            this.known.push(secret);
+    }
+    /** The text with every known secret replaced by ***. */
+    redact(text) {
+        return this.known.reduce((out, secret) => out.split(secret).join('***'), text);
+    }
+}
+/**
+ * A message as one line of the Actions log that is shown, never obeyed. The runner reads a line
+ * that starts with "::" (after white space) as a command, and "##[" anywhere as an old-style one;
+ * a zero-width space between the two characters keeps them readable and inert. API text is the
+ * only way such a line can reach the log: the engine's own messages are single lines.
+ */
+function inertLogLine(message) {
+    return message
+        .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ ')
+        .replace(/^(\s*):(?=:)/, '$1:\u200b')
+        .replace(/#(?=#\[)/g, '#\u200b');
 }
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
@@ -43758,12 +43814,22 @@ function row(cells) {
 
 
 
-const actionsLog = { info: info, warning: warning, group: group };
+
+/** The engine's progress in the Actions log: no secret, no workflow command from API text. */
+function actionsLog(secrets) {
+    const line = (message) => inertLogLine(secrets.redact(message));
+    return {
+        info: message => info(line(message)),
+        // core escapes a warning's line breaks itself
+        warning: message => warning(secrets.redact(message)),
+        group: (title, work) => group(line(title), work)
+    };
+}
 /** GitHub refuses comments over 65,536 characters; bytes bound characters. */
 const COMMENT_LIMIT_BYTES = 60_000;
 async function run() {
-    const secrets = [];
-    const redact = (text) => secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+    const secrets = new Secrets();
+    const redact = (text) => secrets.redact(text);
     let engine;
     onAbort({
         engine: () => engine,
@@ -43775,11 +43841,11 @@ async function run() {
     try {
         const settings = await readSettings(name => getInput(name), {
             now: Date.now(),
-            mask: secret => (core_setSecret(secret), secrets.push(secret))
+            mask: secret => (core_setSecret(secret), secrets.add(secret))
         });
         const event = readEvent(process.env);
         const decision = await decideFromEvent(settings, event);
-        const pipeline = createEngine(settings, actionsLog);
+        const pipeline = createEngine(settings, actionsLog(secrets));
         if (settings.cancelOnAbort)
             engine = pipeline;
         const report = await pipeline.evaluate(decision);

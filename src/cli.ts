@@ -11,6 +11,7 @@ import { ApiError } from './adaline/http.js'
 import { createEngine, decideFromEvent, type Log } from './engine.js'
 import { readEvent, type SupersedeDecision } from './github/event.js'
 import { InputError, parseTime, readSettings, type Settings } from './inputs.js'
+import { Secrets, inertLogLine } from './redact.js'
 import { buildSummary, type RunReport } from './report/summary.js'
 import { markdownForTerminal } from './report/terminal.js'
 
@@ -100,7 +101,9 @@ export async function main(
     return EXIT.passed
   }
   const apiKey = env.ADALINE_API_KEY ?? ''
-  const redact = (text: string) => (apiKey ? text.split(apiKey).join('***') : text)
+  const secrets = new Secrets()
+  secrets.add(apiKey.trim())
+  const redact = (text: string) => secrets.redact(text)
   try {
     const format = values.format ?? 'text'
     if (!['text', 'markdown', 'json'].includes(format)) {
@@ -129,7 +132,10 @@ export async function main(
       'cancel-on-abort': values['cancel-on-abort']
     }
     const now = Date.now()
-    const settings = await readSettings(name => inputs[name] ?? '', { now, mask: () => undefined })
+    const settings = await readSettings(name => inputs[name] ?? '', {
+      now,
+      mask: secret => secrets.add(secret)
+    })
     const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now)
     const log = values.quiet ? silentLog : stderrLog(text => err(redact(text)))
     const decision = await decide(settings, cutoff, env)
@@ -226,7 +232,7 @@ const silentLog: Log = {
 
 function stderrLog(write: (text: string) => void): Log {
   return {
-    info: message => write(`${message}\n`),
+    info: message => write(`${inertLogLine(message)}\n`),
     warning: message => write(`warning: ${message}\n`),
     group: async (title, work) => {
       write(`${title}\n`)

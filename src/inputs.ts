@@ -84,6 +84,41 @@ export async function readSettings(
   if (/\s/.test(apiKey))
     throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"')
 
+  try {
+    return await readChecked(read, getInput, now, apiKey, githubToken)
+  } catch (error) {
+    // An error quotes the bad value; a secret pasted into the wrong input must not be quoted whole
+    // or in part, where the runner's mask (exact matches only) would miss a prefix.
+    const secrets = [apiKey, githubToken].filter((s): s is string => Boolean(s))
+    if (error instanceof InputError && quotesSecret(error.detail, secrets)) {
+      throw new InputError(
+        error.input,
+        'holds the api-key or github-token value, which is not shown here: check what the workflow passes to it'
+      )
+    }
+    throw error
+  }
+}
+
+/** Whether text holds a secret, or any 8 characters of one in a row: enough to give part of it away. */
+function quotesSecret(text: string, secrets: string[]): boolean {
+  const WINDOW = 8
+  return secrets.some(secret => {
+    if (secret.length <= WINDOW) return text.includes(secret)
+    for (let i = 0; i + WINDOW <= secret.length; i += 1) {
+      if (text.includes(secret.slice(i, i + WINDOW))) return true
+    }
+    return false
+  })
+}
+
+async function readChecked(
+  read: (name: string) => string,
+  getInput: (name: string) => string,
+  now: number,
+  apiKey: string,
+  githubToken: string | undefined
+): Promise<Settings> {
   const promptIds = [...new Set(list(read('prompt-id')))]
   if (promptIds.length === 0)
     throw new InputError(

@@ -11,18 +11,27 @@ import {
 } from './github/comment.js'
 import { readEvent, type GitHubEvent } from './github/event.js'
 import { InputError, readSettings, type Settings } from './inputs.js'
+import { Secrets, inertLogLine } from './redact.js'
 import { buildOutputs } from './report/outputs.js'
 import { buildSummary, type RunReport } from './report/summary.js'
 
-const actionsLog: Log = { info: core.info, warning: core.warning, group: core.group }
+/** The engine's progress in the Actions log: no secret, no workflow command from API text. */
+function actionsLog(secrets: Secrets): Log {
+  const line = (message: string) => inertLogLine(secrets.redact(message))
+  return {
+    info: message => core.info(line(message)),
+    // core escapes a warning's line breaks itself
+    warning: message => core.warning(secrets.redact(message)),
+    group: (title, work) => core.group(line(title), work)
+  }
+}
 
 /** GitHub refuses comments over 65,536 characters; bytes bound characters. */
 const COMMENT_LIMIT_BYTES = 60_000
 
 export async function run(): Promise<void> {
-  const secrets: string[] = []
-  const redact = (text: string) =>
-    secrets.reduce((out, secret) => out.split(secret).join('***'), text)
+  const secrets = new Secrets()
+  const redact = (text: string) => secrets.redact(text)
   let engine: Engine | undefined
   onAbort({
     engine: () => engine,
@@ -38,11 +47,11 @@ export async function run(): Promise<void> {
   try {
     const settings = await readSettings(name => core.getInput(name), {
       now: Date.now(),
-      mask: secret => (core.setSecret(secret), secrets.push(secret))
+      mask: secret => (core.setSecret(secret), secrets.add(secret))
     })
     const event = readEvent(process.env)
     const decision = await decideFromEvent(settings, event)
-    const pipeline = createEngine(settings, actionsLog)
+    const pipeline = createEngine(settings, actionsLog(secrets))
     if (settings.cancelOnAbort) engine = pipeline
     const report = await pipeline.evaluate(decision)
 

@@ -570,6 +570,39 @@ describe('secrets and hostile answers', () => {
     expectNoKey(run)
   })
 
+  it('keeps the key out of log lines that carry API text, such as a refused cancel', async () => {
+    api.addPrompt(PROMPT, [
+      makeEvaluation({ n: 1, status: 'running', submittedAt: PUSH_TIME - HOUR })
+    ])
+    api.inject({
+      method: 'POST',
+      path: fakeId('run', 1),
+      status: 409,
+      body: { error: { code: 'CONFLICT', message: `key ${api.apiKey} may not cancel this` } }
+    })
+    const run = await runAction(inputs({ 'cancel-superseded': 'force-push' }), {
+      event: forcePush()
+    })
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toMatch(/::warning::Could not cancel .*key \*\*\* may not cancel this/)
+    expectNoKey(run)
+  })
+
+  it('never lets API text in the log become a workflow command', async () => {
+    const runId = `run_0000000001\n::error::injected by the API\n##[error]old form`
+    api.addPrompt(PROMPT, [
+      makeEvaluation({ n: 1, runId, status: 'running', submittedAt: PUSH_TIME - HOUR })
+    ])
+    const run = await runAction(inputs({ 'cancel-superseded': 'force-push', 'dry-run': 'true' }), {
+      event: forcePush()
+    })
+    expect(run.exitCode).toBe(0)
+    const lines = run.stdout.split('\n')
+    expect(lines.filter(line => /^\s*::error::/.test(line))).toEqual([])
+    expect(lines.filter(line => line.includes('##['))).toEqual([])
+    expect(run.stdout).toContain('would cancel run_0000000001 ⏎ ::error::injected by the API ⏎ #')
+  })
+
   it('keeps the key out of outputs and summary on a good run', async () => {
     api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
     const run = await runAction(inputs({ policy: 'max-fail-runs: 100' }))

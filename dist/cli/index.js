@@ -7222,7 +7222,7 @@ const resultPageSchema = looseObject({
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7406);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1465);
 /** The `adaline-evals` command's entry point (dist/cli/index.js, bundled by ncc). */
 
 process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2), process.env, text => process.stdout.write(text), text => process.stderr.write(text));
@@ -7232,7 +7232,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7406:
+/***/ 1465:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10670,6 +10670,33 @@ async function readSettings(getInput, { now, mask }) {
     }
     if (/\s/.test(apiKey))
         throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"');
+    try {
+        return await readChecked(read, getInput, now, apiKey, githubToken);
+    }
+    catch (error) {
+        // An error quotes the bad value; a secret pasted into the wrong input must not be quoted whole
+        // or in part, where the runner's mask (exact matches only) would miss a prefix.
+        const secrets = [apiKey, githubToken].filter((s) => Boolean(s));
+        if (error instanceof InputError && quotesSecret(error.detail, secrets)) {
+            throw new InputError(error.input, 'holds the api-key or github-token value, which is not shown here: check what the workflow passes to it');
+        }
+        throw error;
+    }
+}
+/** Whether text holds a secret, or any 8 characters of one in a row: enough to give part of it away. */
+function quotesSecret(text, secrets) {
+    const WINDOW = 8;
+    return secrets.some(secret => {
+        if (secret.length <= WINDOW)
+            return text.includes(secret);
+        for (let i = 0; i + WINDOW <= secret.length; i += 1) {
+            if (text.includes(secret.slice(i, i + WINDOW)))
+                return true;
+        }
+        return false;
+    });
+}
+async function readChecked(read, getInput, now, apiKey, githubToken) {
     const promptIds = [...new Set(list(read('prompt-id')))];
     if (promptIds.length === 0)
         throw new InputError('prompt-id', 'is required: give one or more prompt IDs, separated by commas or newlines');
@@ -10826,6 +10853,35 @@ function parseBaseUrl(value) {
     }
     url.pathname = url.pathname.replace(/\/+$/, '');
     return url;
+}
+
+;// CONCATENATED MODULE: ./src/redact.ts
+/**
+ * What a run must never print: the secrets it was given, and, in the Actions log, API text that
+ * the runner would read as a workflow command. Both faces print through this.
+ */
+class Secrets {
+    known = [];
+    add(secret) {
+        if (secret && !this.known.includes(secret))
+            this.known.push(secret);
+    }
+    /** The text with every known secret replaced by ***. */
+    redact(text) {
+        return this.known.reduce((out, secret) => out.split(secret).join('***'), text);
+    }
+}
+/**
+ * A message as one line of the Actions log that is shown, never obeyed. The runner reads a line
+ * that starts with "::" (after white space) as a command, and "##[" anywhere as an old-style one;
+ * a zero-width space between the two characters keeps them readable and inert. API text is the
+ * only way such a line can reach the log: the engine's own messages are single lines.
+ */
+function inertLogLine(message) {
+    return message
+        .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ ')
+        .replace(/^(\s*):(?=:)/, '$1:\u200b')
+        .replace(/#(?=#\[)/g, '#\u200b');
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -11119,6 +11175,7 @@ function markdownForTerminal(markdown) {
 
 
 
+
 const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3 };
 const HELP = `Usage: adaline-evals --prompt-id ID [options]
 
@@ -11198,7 +11255,9 @@ async function main(argv, env, out, err) {
         return EXIT.passed;
     }
     const apiKey = env.ADALINE_API_KEY ?? '';
-    const redact = (text) => (apiKey ? text.split(apiKey).join('***') : text);
+    const secrets = new Secrets();
+    secrets.add(apiKey.trim());
+    const redact = (text) => secrets.redact(text);
     try {
         const format = values.format ?? 'text';
         if (!['text', 'markdown', 'json'].includes(format)) {
@@ -11226,7 +11285,10 @@ async function main(argv, env, out, err) {
             'cancel-on-abort': values['cancel-on-abort']
         };
         const now = Date.now();
-        const settings = await readSettings(name => inputs[name] ?? '', { now, mask: () => undefined });
+        const settings = await readSettings(name => inputs[name] ?? '', {
+            now,
+            mask: secret => secrets.add(secret)
+        });
         const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now);
         const log = values.quiet ? silentLog : stderrLog(text => err(redact(text)));
         const decision = await decide(settings, cutoff, env);
@@ -11308,7 +11370,7 @@ const silentLog = {
 };
 function stderrLog(write) {
     return {
-        info: message => write(`${message}\n`),
+        info: message => write(`${inertLogLine(message)}\n`),
         warning: message => write(`warning: ${message}\n`),
         group: async (title, work) => {
             write(`${title}\n`);

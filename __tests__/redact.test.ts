@@ -1,0 +1,32 @@
+import { Secrets, inertLogLine } from '../src/redact.js'
+
+describe('Secrets', () => {
+  it('replaces every known secret, wherever it stands', () => {
+    const secrets = new Secrets()
+    secrets.add('adl_key_0123456789')
+    secrets.add('ghs_token_abcdef')
+    secrets.add('')
+    expect(secrets.redact('a adl_key_0123456789 b ghs_token_abcdef cadl_key_0123456789')).toBe(
+      'a *** b *** c***'
+    )
+  })
+})
+
+describe('inertLogLine', () => {
+  it('folds line breaks so API text cannot start a line of its own', () => {
+    expect(inertLogLine('run_1\n::error::x\r\ny\rz')).toBe('run_1 ⏎ ::error::x ⏎ y ⏎ z')
+  })
+
+  it('breaks a command at the start of the message and the old ##[ form anywhere', () => {
+    const line = inertLogLine('  ::add-mask::x and ##[error]y')
+    expect(line).toBe('  :\u200b:add-mask::x and #\u200b#[error]y')
+    expect(line.trimStart().startsWith('::')).toBe(false)
+    expect(line).not.toContain('##[')
+  })
+
+  it('leaves ordinary messages as they are', () => {
+    expect(inertLogLine('prompt p: page 2, 200 evaluation(s), 400 so far')).toBe(
+      'prompt p: page 2, 200 evaluation(s), 400 so far'
+    )
+  })
+})
