@@ -10303,8 +10303,8 @@ function totals(evaluations) {
     let failRuns = 0;
     let unknownRuns = 0;
     let failedRows = 0;
-    let totalCost = 0;
-    let totalLatency = 0;
+    const totalCost = new DecimalSum();
+    const totalLatency = new DecimalSum();
     let totalTokens = 0;
     for (const { metrics, progress } of evaluations) {
         count += 1;
@@ -10312,8 +10312,8 @@ function totals(evaluations) {
         failRuns += metrics.failRuns;
         unknownRuns += metrics.unknownRuns;
         failedRows += progress.failedRows;
-        totalCost += metrics.totalCost;
-        totalLatency += metrics.totalLatency;
+        totalCost.add(metrics.totalCost);
+        totalLatency.add(metrics.totalLatency);
         totalTokens += metrics.totalTokenCount;
     }
     const runs = passRuns + failRuns + unknownRuns;
@@ -10324,13 +10324,40 @@ function totals(evaluations) {
         unknownRuns,
         runs,
         failedRows,
-        totalCost: (0,format/* tidy */.DZ)(totalCost),
-        totalLatency: (0,format/* tidy */.DZ)(totalLatency),
+        totalCost: totalCost.value(),
+        totalLatency: totalLatency.value(),
         totalTokens,
         passRate: runs > 0 ? passRuns / runs : null,
         failRate: runs > 0 ? failRuns / runs : null,
-        avgLatency: runs > 0 ? (0,format/* tidy */.DZ)(totalLatency / runs) : null
+        avgLatency: runs > 0 ? totalLatency.value() / runs : null
     };
+}
+/**
+ * A sum of numbers as their decimal texts add up, so that 0.1 + 0.2 is 0.3 without rounding any
+ * digit away (adding doubles would give 0.30000000000000004; rounding that would cut real digits).
+ */
+class DecimalSum {
+    /** the sum times 10^scale */
+    scaled = 0n;
+    scale = 0;
+    add(value) {
+        const text = (0,format/* plainDecimal */.mr)(value);
+        const negative = text.startsWith('-');
+        const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
+        if (fraction.length > this.scale) {
+            this.scaled *= 10n ** BigInt(fraction.length - this.scale);
+            this.scale = fraction.length;
+        }
+        const digits = BigInt(whole + fraction.padEnd(this.scale, '0'));
+        this.scaled += negative ? -digits : digits;
+    }
+    /** The nearest double to the exact sum. */
+    value() {
+        const negative = this.scaled < 0n;
+        const digits = (negative ? -this.scaled : this.scaled).toString().padStart(this.scale + 1, '0');
+        const point = digits.length - this.scale;
+        return Number(`${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point) || '0'}`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/plan.ts
