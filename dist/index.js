@@ -42648,7 +42648,11 @@ var external_node_fs_ = __nccwpck_require__(3024);
  * arrive, and when at the earliest. Pure: the GitHub API's answers come in as `Lookups`.
  */
 
-/** Reads the event the runner describes in GITHUB_EVENT_NAME and GITHUB_EVENT_PATH. */
+/**
+ * Reads the event the runner describes in GITHUB_EVENT_NAME and GITHUB_EVENT_PATH. A payload that
+ * cannot be read is not an error here: only cancelling and the comment need it, and both then
+ * do nothing and say why.
+ */
 function readEvent(env) {
     const name = env.GITHUB_EVENT_NAME ?? '';
     const path = env.GITHUB_EVENT_PATH;
@@ -42659,7 +42663,12 @@ function readEvent(env) {
         return { name, payload: isRecord(payload) ? payload : {} };
     }
     catch (error) {
-        throw new Error(`cannot read the event payload at GITHUB_EVENT_PATH (${path}): ${error.message}`);
+        const reason = error.message.split('\n')[0];
+        return {
+            name,
+            payload: {},
+            unreadable: `the event payload at GITHUB_EVENT_PATH (${path}) cannot be read: ${reason}`
+        };
     }
 }
 const SYNC_EVENTS = ['pull_request', 'pull_request_target'];
@@ -42689,6 +42698,8 @@ function lookupsNeeded(mode, event) {
 function decideSupersede(mode, event, lookups = {}) {
     if (mode === 'never')
         return { act: false, reason: 'cancel-superseded is never' };
+    if (event.unreadable)
+        return { act: false, reason: event.unreadable };
     if (event.name === 'push')
         return decidePush(mode, event.payload);
     if (isSynchronize(event))
@@ -43854,6 +43865,14 @@ function actionsLog(secrets) {
 }
 /** GitHub refuses comments over 65,536 characters; bytes bound characters. */
 const COMMENT_LIMIT_BYTES = 60_000;
+/**
+ * An input as the runner passes it. Local runners apply no action.yml defaults, and github-token's
+ * (${{ github.token }}) is the job's token, which such runners pass as GITHUB_TOKEN if at all.
+ */
+function input(name) {
+    const value = getInput(name);
+    return name === 'github-token' && !value.trim() ? (process.env.GITHUB_TOKEN ?? '') : value;
+}
 async function run() {
     const secrets = new Secrets();
     const redact = (text) => secrets.redact(text);
@@ -43866,7 +43885,7 @@ async function run() {
         }
     });
     try {
-        const settings = await readSettings(name => getInput(name), {
+        const settings = await readSettings(input, {
             now: Date.now(),
             mask: secret => (core_setSecret(secret), secrets.add(secret))
         });
@@ -43902,7 +43921,7 @@ async function writeComment(settings, event, report, redact) {
         return;
     const target = commentTarget(event);
     if (!target) {
-        info(`comment: ${settings.comment}, but this is not a pull_request event: no comment.`);
+        info(`comment: ${settings.comment}, but ${event.unreadable ?? 'this is not a pull_request event'}: no comment.`);
         return;
     }
     if (!settings.githubToken) {

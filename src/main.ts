@@ -29,6 +29,15 @@ function actionsLog(secrets: Secrets): Log {
 /** GitHub refuses comments over 65,536 characters; bytes bound characters. */
 const COMMENT_LIMIT_BYTES = 60_000
 
+/**
+ * An input as the runner passes it. Local runners apply no action.yml defaults, and github-token's
+ * (${{ github.token }}) is the job's token, which such runners pass as GITHUB_TOKEN if at all.
+ */
+function input(name: string): string {
+  const value = core.getInput(name)
+  return name === 'github-token' && !value.trim() ? (process.env.GITHUB_TOKEN ?? '') : value
+}
+
 export async function run(): Promise<void> {
   const secrets = new Secrets()
   const redact = (text: string) => secrets.redact(text)
@@ -45,7 +54,7 @@ export async function run(): Promise<void> {
     }
   })
   try {
-    const settings = await readSettings(name => core.getInput(name), {
+    const settings = await readSettings(input, {
       now: Date.now(),
       mask: secret => (core.setSecret(secret), secrets.add(secret))
     })
@@ -86,7 +95,9 @@ async function writeComment(
   if (settings.comment === 'off') return
   const target = commentTarget(event)
   if (!target) {
-    core.info(`comment: ${settings.comment}, but this is not a pull_request event: no comment.`)
+    core.info(
+      `comment: ${settings.comment}, but ${event.unreadable ?? 'this is not a pull_request event'}: no comment.`
+    )
     return
   }
   if (!settings.githubToken) {

@@ -516,6 +516,20 @@ describe('superseded evaluations', () => {
       )
     })
 
+    it('takes the job token from GITHUB_TOKEN when github-token is absent, as on local runners', async () => {
+      seed()
+      github.compare.set(compareKey, { status: 'diverged' })
+      const run = await runAction(inputs({ 'cancel-superseded': 'force-push' }), {
+        event,
+        env: { GITHUB_API_URL: github.url, GITHUB_TOKEN: 'ghs_fromenvironment00000000' }
+      })
+      expect(run.exitCode).toBe(0)
+      expect(github.requests[0]?.headers.authorization).toMatch(/ghs_fromenvironment00000000$/)
+      expect(JSON.parse(run.outputs.cancelled!).length).toBeGreaterThan(0)
+      expect(run.stdout).toContain('::add-mask::ghs_fromenvironment00000000')
+      expectNoKey(run, 'ghs_fromenvironment00000000')
+    })
+
     it('cancels on every synchronize under new-commit, dated by updated_at when the commit is unknown', async () => {
       seed()
       github.commits.set(commitKey, 404)
@@ -533,6 +547,35 @@ describe('superseded evaluations', () => {
         fakeId('run', 5)
       ])
     })
+  })
+})
+
+describe('an event payload that cannot be read', () => {
+  const missing = { GITHUB_EVENT_PATH: '/nonexistent/event.json' }
+
+  it('does not stop a run that needs no event', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    const run = await runAction(inputs({ policy: 'max-fail-runs: 5' }), {
+      event: { name: 'push', payload: {} },
+      env: missing
+    })
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.gate).toBe('passed')
+  })
+
+  it('cancels nothing and says why', async () => {
+    api.addPrompt(PROMPT, [
+      makeEvaluation({ n: 1, status: 'running', submittedAt: PUSH_TIME - HOUR })
+    ])
+    const run = await runAction(inputs({ 'cancel-superseded': 'new-commit' }), {
+      event: { name: 'push', payload: {} },
+      env: missing
+    })
+    expect(run.exitCode).toBe(0)
+    expect(cancelRequests()).toHaveLength(0)
+    expect(run.summary).toContain(
+      'Nothing cancelled: the event payload at GITHUB_EVENT_PATH (/nonexistent/event.json) cannot be read'
+    )
   })
 })
 

@@ -10102,7 +10102,11 @@ function describeListing({ promptId, filters, judge }) {
  * arrive, and when at the earliest. Pure: the GitHub API's answers come in as `Lookups`.
  */
 
-/** Reads the event the runner describes in GITHUB_EVENT_NAME and GITHUB_EVENT_PATH. */
+/**
+ * Reads the event the runner describes in GITHUB_EVENT_NAME and GITHUB_EVENT_PATH. A payload that
+ * cannot be read is not an error here: only cancelling and the comment need it, and both then
+ * do nothing and say why.
+ */
 function readEvent(env) {
     const name = env.GITHUB_EVENT_NAME ?? '';
     const path = env.GITHUB_EVENT_PATH;
@@ -10113,7 +10117,12 @@ function readEvent(env) {
         return { name, payload: isRecord(payload) ? payload : {} };
     }
     catch (error) {
-        throw new Error(`cannot read the event payload at GITHUB_EVENT_PATH (${path}): ${error.message}`);
+        const reason = error.message.split('\n')[0];
+        return {
+            name,
+            payload: {},
+            unreadable: `the event payload at GITHUB_EVENT_PATH (${path}) cannot be read: ${reason}`
+        };
     }
 }
 const SYNC_EVENTS = ['pull_request', 'pull_request_target'];
@@ -10143,6 +10152,8 @@ function lookupsNeeded(mode, event) {
 function decideSupersede(mode, event, lookups = {}) {
     if (mode === 'never')
         return { act: false, reason: 'cancel-superseded is never' };
+    if (event.unreadable)
+        return { act: false, reason: event.unreadable };
     if (event.name === 'push')
         return decidePush(mode, event.payload);
     if (isSynchronize(event))

@@ -9,9 +9,15 @@ export type CancelMode = 'never' | 'force-push' | 'new-commit'
 export interface GitHubEvent {
   name: string
   payload: Record<string, unknown>
+  /** why the payload could not be read, when it could not: nothing is cancelled then */
+  unreadable?: string
 }
 
-/** Reads the event the runner describes in GITHUB_EVENT_NAME and GITHUB_EVENT_PATH. */
+/**
+ * Reads the event the runner describes in GITHUB_EVENT_NAME and GITHUB_EVENT_PATH. A payload that
+ * cannot be read is not an error here: only cancelling and the comment need it, and both then
+ * do nothing and say why.
+ */
 export function readEvent(env: NodeJS.ProcessEnv): GitHubEvent {
   const name = env.GITHUB_EVENT_NAME ?? ''
   const path = env.GITHUB_EVENT_PATH
@@ -20,9 +26,12 @@ export function readEvent(env: NodeJS.ProcessEnv): GitHubEvent {
     const payload: unknown = JSON.parse(readFileSync(path, 'utf8'))
     return { name, payload: isRecord(payload) ? payload : {} }
   } catch (error) {
-    throw new Error(
-      `cannot read the event payload at GITHUB_EVENT_PATH (${path}): ${(error as Error).message}`
-    )
+    const reason = (error as Error).message.split('\n')[0]
+    return {
+      name,
+      payload: {},
+      unreadable: `the event payload at GITHUB_EVENT_PATH (${path}) cannot be read: ${reason}`
+    }
   }
 }
 
@@ -83,6 +92,7 @@ export function decideSupersede(
   lookups: Lookups = {}
 ): SupersedeDecision {
   if (mode === 'never') return { act: false, reason: 'cancel-superseded is never' }
+  if (event.unreadable) return { act: false, reason: event.unreadable }
   if (event.name === 'push') return decidePush(mode, event.payload)
   if (isSynchronize(event)) return decideSynchronize(mode, event.payload, lookups)
   const what = event.name ? `a ${event.name}${actionOf(event)} event` : 'this event'
