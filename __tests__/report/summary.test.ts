@@ -205,6 +205,15 @@ describe('buildSummary, explaining a verdict', () => {
     )
   })
 
+  it('caps the baseline table and says how many comparisons were left out', () => {
+    const judged = Array.from({ length: 130 }, () => listed())
+    const baselines = new Map(judged.map(item => [item.evaluation.runId, listed()]))
+    const summary = buildSummary(reportOf(judged, { baselines }))
+    const rows = summary.split('\n').filter(line => / \| [+−±]\d* ?pp \| /.test(line))
+    expect(rows).toHaveLength(100)
+    expect(summary).toContain('… and 30 more comparison(s) not shown.')
+  })
+
   it('says what was started and what was still running when the wait ended', () => {
     const item = listed({ status: 'running' })
     const summary = buildSummary(

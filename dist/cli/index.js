@@ -11004,10 +11004,8 @@ function chart(metrics) {
 }
 function baselineTable({ gathered, baselines }, maxRows) {
     const header = ['Run', 'Baseline', 'Pass rate', 'Δ', 'Cost', 'Δ', 'Avg latency', 'Δ'];
-    const rows = gathered.judged
-        .filter(item => baselines.has(item.evaluation.runId))
-        .slice(0, maxRows)
-        .map(item => {
+    const compared = gathered.judged.filter(item => baselines.has(item.evaluation.runId));
+    const rows = compared.slice(0, maxRows).map(item => {
         const now = totals([item.evaluation]);
         const base = totals([baselines.get(item.evaluation.runId).evaluation]);
         return [
@@ -11025,15 +11023,18 @@ function baselineTable({ gathered, baselines }, maxRows) {
                 : (0,format/* formatRelativeDelta */.E1)(now.avgLatency, base.avgLatency)
         ];
     });
-    const without = gathered.judged.length -
-        gathered.judged.filter(item => baselines.has(item.evaluation.runId)).length;
-    const note = without > 0
-        ? [
-            '',
-            `${without} judged evaluation(s) have no earlier completed evaluation to compare with.`
-        ]
-        : [];
-    return [row(header), row(header.map(() => '---')), ...rows.map(row), ...note];
+    const notes = [];
+    if (compared.length > rows.length)
+        notes.push(`… and ${compared.length - rows.length} more comparison(s) not shown.`);
+    const without = gathered.judged.length - compared.length;
+    if (without > 0)
+        notes.push(`${without} judged evaluation(s) have no earlier completed evaluation to compare with.`);
+    return [
+        row(header),
+        row(header.map(() => '---')),
+        ...rows.map(row),
+        ...notes.flatMap(note => ['', note])
+    ];
 }
 function failingRowSections({ gathered, failingRows }, perEvaluation) {
     const lines = [];

@@ -125,38 +125,39 @@ function chart(metrics: Metrics): string[] {
 
 function baselineTable({ gathered, baselines }: RunReport, maxRows: number): string[] {
   const header = ['Run', 'Baseline', 'Pass rate', 'Δ', 'Cost', 'Δ', 'Avg latency', 'Δ']
-  const rows = gathered.judged
-    .filter(item => baselines.has(item.evaluation.runId))
-    .slice(0, maxRows)
-    .map(item => {
-      const now = totals([item.evaluation])
-      const base = totals([baselines.get(item.evaluation.runId)!.evaluation])
-      return [
-        code(item.evaluation.runId),
-        code(baselines.get(item.evaluation.runId)!.evaluation.runId),
-        now.passRate === null ? '—' : formatPercent(now.passRate),
-        now.passRate === null || base.passRate === null
-          ? '—'
-          : formatPointsDelta(now.passRate - base.passRate),
-        formatCost(now.totalCost),
-        formatRelativeDelta(now.totalCost, base.totalCost),
-        now.avgLatency === null ? '—' : formatDuration(now.avgLatency),
-        now.avgLatency === null || base.avgLatency === null
-          ? '—'
-          : formatRelativeDelta(now.avgLatency, base.avgLatency)
-      ]
-    })
-  const without =
-    gathered.judged.length -
-    gathered.judged.filter(item => baselines.has(item.evaluation.runId)).length
-  const note =
-    without > 0
-      ? [
-          '',
-          `${without} judged evaluation(s) have no earlier completed evaluation to compare with.`
-        ]
-      : []
-  return [row(header), row(header.map(() => '---')), ...rows.map(row), ...note]
+  const compared = gathered.judged.filter(item => baselines.has(item.evaluation.runId))
+  const rows = compared.slice(0, maxRows).map(item => {
+    const now = totals([item.evaluation])
+    const base = totals([baselines.get(item.evaluation.runId)!.evaluation])
+    return [
+      code(item.evaluation.runId),
+      code(baselines.get(item.evaluation.runId)!.evaluation.runId),
+      now.passRate === null ? '—' : formatPercent(now.passRate),
+      now.passRate === null || base.passRate === null
+        ? '—'
+        : formatPointsDelta(now.passRate - base.passRate),
+      formatCost(now.totalCost),
+      formatRelativeDelta(now.totalCost, base.totalCost),
+      now.avgLatency === null ? '—' : formatDuration(now.avgLatency),
+      now.avgLatency === null || base.avgLatency === null
+        ? '—'
+        : formatRelativeDelta(now.avgLatency, base.avgLatency)
+    ]
+  })
+  const notes: string[] = []
+  if (compared.length > rows.length)
+    notes.push(`… and ${compared.length - rows.length} more comparison(s) not shown.`)
+  const without = gathered.judged.length - compared.length
+  if (without > 0)
+    notes.push(
+      `${without} judged evaluation(s) have no earlier completed evaluation to compare with.`
+    )
+  return [
+    row(header),
+    row(header.map(() => '---')),
+    ...rows.map(row),
+    ...notes.flatMap(note => ['', note])
+  ]
 }
 
 function failingRowSections({ gathered, failingRows }: RunReport, perEvaluation: number): string[] {
