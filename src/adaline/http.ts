@@ -8,6 +8,7 @@ import type { Agent } from 'node:http'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
 import { getProxyForUrl } from 'proxy-from-env'
 import type * as z from 'zod/mini'
+import { isLoopback } from '../loopback.js'
 import { describeIssue, errorBodySchema } from './schema.js'
 
 export interface HttpOptions {
@@ -81,7 +82,7 @@ export function createHttp(options: HttpOptions): Http {
     sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
   } = options
   const root = baseUrl.href.replace(/\/+$/, '')
-  let agent: Promise<Agent | undefined> | undefined
+  let route: Promise<ProxyRoute | undefined> | undefined
 
   return async function request<T>(spec: RequestSpec<T>): Promise<T> {
     const endpoint = `${spec.method} ${spec.path}`
@@ -90,30 +91,33 @@ export function createHttp(options: HttpOptions): Http {
       if (value !== undefined) url.searchParams.set(key, String(value))
     }
     const started = Date.now()
-    agent ??= proxyAgent(baseUrl)
+    const via = await (route ??= proxyRoute(baseUrl))
     for (let attempt = 1; ; attempt += 1) {
       let retry: { reason: string; retryAfterMs?: number; error: ApiError; unsent: boolean }
       try {
-        const response = await send(url, spec.method, {
+        const { response, proxyRefused } = await send(url, spec.method, {
           apiKey,
-          timeoutMs,
+          signal: AbortSignal.timeout(timeoutMs),
           endpoint,
-          agent: await agent,
+          route: via,
           body: spec.body
         })
-        if (response.ok) return await parseBody(response, spec, endpoint)
-        const failure = await toApiError(response, spec, endpoint)
+        if (response.ok && !proxyRefused) return await parseBody(response, spec, endpoint)
+        const failure = proxyRefused
+          ? proxyError(proxyRefused, via!.proxy, url, endpoint)
+          : await toApiError(response, spec, endpoint)
         if (response.status === 429) options.onThrottle?.()
         if (!RETRYABLE_STATUSES.includes(response.status)) throw failure
         retry = {
-          reason: `HTTP ${response.status}`,
+          reason: proxyRefused ? `the proxy answered ${proxyRefused}` : `HTTP ${response.status}`,
           retryAfterMs: retryAfter(response.headers.get('retry-after')),
           error: failure,
-          unsent: response.status === 429 || response.status === 408
+          // a refused tunnel never reached the API
+          unsent: proxyRefused !== undefined || response.status === 429 || response.status === 408
         }
       } catch (error) {
         if (error instanceof ApiError) throw error
-        const failure = networkFailure(error)
+        const failure = networkFailure(error, via?.proxy)
         if (!failure) throw error
         const apiError = new ApiError(
           `${endpoint} failed: ${failure.reason}. ${failure.hint}`,
@@ -144,40 +148,63 @@ export function createHttp(options: HttpOptions): Http {
   }
 }
 
+/** The runner's proxy for the API: its address for messages, and an agent for each request. */
+export interface ProxyRoute {
+  /** the proxy's origin, without credentials, so it can be printed */
+  proxy: string
+  /** a fresh agent, so that what the proxy answered to this request's CONNECT is known */
+  agent(): Agent
+}
+
 /**
- * The agent for the runner's proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as self-hosted runners
- * set them), or undefined for a direct connection. HTTPS goes through a CONNECT tunnel, so the
- * proxy never sees the key. The agents are loaded only when a proxy applies: most runners have none.
+ * The route through the runner's proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as self-hosted
+ * runners set them), or undefined for a direct connection. HTTPS goes through a CONNECT tunnel, so
+ * the proxy never sees the key; a loopback API is never proxied, or an http:// key would reach the
+ * proxy in clear. The agents are loaded only when a proxy applies: most runners have none.
  */
-export async function proxyAgent(target: URL): Promise<Agent | undefined> {
+export async function proxyRoute(target: URL): Promise<ProxyRoute | undefined> {
+  if (isLoopback(target.hostname)) return undefined
   const proxy = getProxyForUrl(target)
   if (!proxy) return undefined
+  const origin = new URL(proxy).origin
   if (target.protocol === 'https:') {
     const { HttpsProxyAgent } = await import('https-proxy-agent')
-    return new HttpsProxyAgent(proxy)
+    return { proxy: origin, agent: () => new HttpsProxyAgent(proxy) }
   }
   const { HttpProxyAgent } = await import('http-proxy-agent')
-  return new HttpProxyAgent(proxy)
+  return { proxy: origin, agent: () => new HttpProxyAgent(proxy) }
 }
 
 interface SendOptions {
   apiKey: string
-  timeoutMs: number
+  signal: AbortSignal
   endpoint: string
-  agent?: Agent
+  route?: ProxyRoute
   body?: unknown
 }
 
+interface Sent {
+  response: Response
+  /** the proxy answered the CONNECT with this status instead of opening a tunnel to the API */
+  proxyRefused?: number
+}
+
 /** One attempt, following same-origin redirects only: the key never leaves the API's origin. */
-async function send(url: URL, method: string, options: SendOptions): Promise<Response> {
-  const { apiKey, timeoutMs, endpoint, agent, body } = options
+async function send(url: URL, method: string, options: SendOptions): Promise<Sent> {
+  const { apiKey, signal, endpoint, route, body } = options
   let target = url
   for (let hop = 0; ; hop += 1) {
+    const agent = route?.agent()
+    let proxyRefused: number | undefined
+    // https-proxy-agent hands the proxy's refusal on as if the API had answered it
+    agent?.once('proxyConnect', ({ statusCode }: { statusCode: number }) => {
+      if (statusCode !== 200) proxyRefused = statusCode
+    })
     const init: RequestInit = {
       method,
       redirect: 'manual',
       agent,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
       headers: {
         authorization: `Bearer ${apiKey}`,
         accept: 'application/json',
@@ -187,9 +214,11 @@ async function send(url: URL, method: string, options: SendOptions): Promise<Res
       ...(body === undefined ? {} : { body: JSON.stringify(body) })
     }
     const response = await fetch(target.href, init)
-    if (response.status < 300 || response.status >= 400 || response.status === 304) return response
+    if (proxyRefused !== undefined) return { response, proxyRefused }
+    if (response.status < 300 || response.status >= 400 || response.status === 304)
+      return { response }
     const location = response.headers.get('location')
-    if (!location) return response
+    if (!location) return { response }
     const next = new URL(location, target)
     if (next.origin !== url.origin) {
       throw new ApiError(
@@ -269,6 +298,16 @@ function hint<T>(status: number, spec: RequestSpec<T>): string {
   return ''
 }
 
+/** The proxy answered a CONNECT with a refusal: say so, rather than blame the API. */
+function proxyError(status: number, proxy: string, url: URL, endpoint: string): ApiError {
+  const what = `${endpoint} failed: the proxy ${proxy} answered ${status} instead of opening a tunnel to ${url.host}.`
+  const todo =
+    status === 407
+      ? 'The proxy wants credentials: give them in HTTPS_PROXY (http://user:password@host:port).'
+      : 'Check HTTPS_PROXY and NO_PROXY, and that the proxy lets the runner reach the API.'
+  return new ApiError(`${what} ${todo}`, endpoint, status)
+}
+
 /** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or unreadable. */
 export function retryAfter(value: string | null, now = Date.now()): number | undefined {
   if (value == null || value.trim() === '') return undefined
@@ -292,7 +331,8 @@ const TRANSIENT_CODES = new Set([
 
 /** Why a request failed on the network, if it did (as opposed to a bug in our code). */
 function networkFailure(
-  error: unknown
+  error: unknown,
+  proxy?: string
 ): { reason: string; hint: string; transient: boolean; unsent: boolean } | undefined {
   const name = (error as { name?: string })?.name
   if (name === 'TimeoutError' || name === 'AbortError') {
@@ -313,17 +353,21 @@ function networkFailure(
       unsent: true
     }
   }
+  // through a proxy, the only connection the runner makes is the one to the proxy
+  const through = proxy ? ` through the proxy ${proxy}` : ''
   if (code === 'ENOTFOUND') {
     return {
-      reason: `host not found (${code})`,
-      hint: 'Check base-url.',
+      reason: `host not found (${code})${through}`,
+      hint: proxy ? 'Check HTTPS_PROXY and base-url.' : 'Check base-url.',
       transient: false,
       unsent: true
     }
   }
   return {
-    reason: code ? `network error ${code}` : `network error: ${error.message}`,
-    hint: "Check base-url, the runner's network and its proxy settings.",
+    reason: `${code ? `network error ${code}` : `network error: ${error.message}`}${through}`,
+    hint: proxy
+      ? "Check HTTPS_PROXY and NO_PROXY, that the proxy is up, and the runner's network."
+      : "Check base-url, the runner's network and its proxy settings.",
     transient: code === '' || TRANSIENT_CODES.has(code),
     // a refused connection never carried the request
     unsent: code === 'ECONNREFUSED'
