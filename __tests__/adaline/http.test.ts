@@ -144,12 +144,30 @@ describe('retries', () => {
     expect(error.status).toBe(500)
   })
 
-  it('does not start a retry that would end past the deadline', async () => {
+  it('gives up at once, saying why, when Retry-After lands past the deadline', async () => {
     api.inject({ path: '/evaluations', status: 429, headers: { 'retry-after': '120' } })
     const error = await listError({ deadlineMs: 60_000 })
     expect(api.requests).toHaveLength(1)
     expect(waits).toEqual([])
-    expect(error.message).toContain('gave up after 1 attempt)')
+    expect(error.message).toContain(
+      '(gave up after 1 attempt: Retry-After asks to wait 120 s, past the 60 s a request may take)'
+    )
+  })
+
+  it('waits a long Retry-After only as long as the longest backoff', async () => {
+    api.inject({ path: '/evaluations', status: 503, headers: { 'retry-after': '100' } })
+    expect(await listAll({ maxDelayMs: 60_000, deadlineMs: 300_000 })).toEqual(ALL)
+    expect(waits).toEqual([60_000])
+  })
+
+  it('cuts an attempt short at the deadline instead of letting it run its whole timeout', async () => {
+    api.inject({ path: '/evaluations', hang: true })
+    const started = Date.now()
+    const error = await listError({ timeoutMs: 10_000, deadlineMs: 400 })
+    expect(Date.now() - started).toBeLessThan(2_000)
+    expect(error.message).toBe(
+      `GET /prompts/${PROMPT}/evaluations failed: no answer in time. Check base-url and the runner's network. (gave up after 1 attempt: another attempt would end past the 0.4 s a request may take)`
+    )
   })
 })
 
@@ -278,11 +296,20 @@ describe('retryAfter', () => {
   it.each([
     ['2', 2000],
     ['0', 0],
-    ['1.5', 1500],
+    [' 7 ', 7000],
+    // delta-seconds, not the year 2026
+    ['2026', 2_026_000],
     ['Fri, 20 Nov 2026 12:00:10 GMT', 10_000],
+    ['Friday, 20-Nov-26 12:00:10 GMT', 10_000],
+    ['Fri Nov 20 12:00:10 2026', 10_000],
     ['Fri, 20 Nov 2026 11:00:00 GMT', 0],
+    // neither delta-seconds nor an HTTP-date, though Date.parse would take some of them
+    ['1.5', undefined],
+    ['-1', undefined],
+    ['2026-11-20T12:00:10Z', undefined],
     ['soon', undefined],
-    ['', undefined]
+    ['', undefined],
+    [null, undefined]
   ])('reads %j as %p ms', (value, ms) => {
     expect(retryAfter(value, Date.parse('2026-11-20T12:00:00Z'))).toBe(ms)
   })

@@ -20,7 +20,7 @@ export interface HttpOptions {
   maxAttempts?: number
   baseDelayMs?: number
   maxDelayMs?: number
-  /** no retry starts after this long since the request began */
+  /** the most a request may take, retries and waits included: no attempt runs past it */
   deadlineMs?: number
   /** told of each retry, for the log */
   onRetry?: (info: { endpoint: string; attempt: number; delayMs: number; reason: string }) => void
@@ -94,10 +94,12 @@ export function createHttp(options: HttpOptions): Http {
     const via = await (route ??= proxyRoute(baseUrl))
     for (let attempt = 1; ; attempt += 1) {
       let retry: { reason: string; retryAfterMs?: number; error: ApiError; unsent: boolean }
+      // an attempt gets the time left before the deadline, if that is shorter than its timeout
+      const left = deadlineMs - (Date.now() - started)
       try {
         const { response, proxyRefused } = await send(url, spec.method, {
           apiKey,
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, left))),
           endpoint,
           route: via,
           body: spec.body
@@ -130,18 +132,27 @@ export function createHttp(options: HttpOptions): Http {
         const { message, status, code } = retry.error
         throw new ApiError(message, endpoint, status, code, true)
       }
-      const backoff = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1))
-      const delayMs = retry.retryAfterMs ?? backoff
-      const elapsed = Date.now() - started
-      if (attempt >= maxAttempts || elapsed + delayMs > deadlineMs) {
-        const tries = `${attempt} attempt${attempt > 1 ? 's' : ''}`
-        throw new ApiError(
-          `${retry.error.message} (gave up after ${tries})`,
+      const attempts = `${attempt} attempt${attempt > 1 ? 's' : ''}`
+      const giveUp = (why = '') =>
+        new ApiError(
+          `${retry.error.message} (gave up after ${attempts}${why})`,
           endpoint,
           retry.error.status,
           retry.error.code
         )
+      if (attempt >= maxAttempts) throw giveUp()
+      const remaining = deadlineMs - (Date.now() - started)
+      const deadline = `the ${deadlineMs / 1000} s a request may take`
+      if (retry.retryAfterMs !== undefined && retry.retryAfterMs > remaining) {
+        const asked = Math.ceil(retry.retryAfterMs / 1000)
+        throw giveUp(`: Retry-After asks to wait ${asked} s, past ${deadline}`)
       }
+      // a Retry-After is waited at most as long as the longest backoff
+      const delayMs =
+        retry.retryAfterMs !== undefined
+          ? Math.min(retry.retryAfterMs, maxDelayMs)
+          : random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1))
+      if (delayMs >= remaining) throw giveUp(`: another attempt would end past ${deadline}`)
       options.onRetry?.({ endpoint, attempt, delayMs, reason: retry.reason })
       await sleep(delayMs)
     }
@@ -308,11 +319,20 @@ function proxyError(status: number, proxy: string, url: URL, endpoint: string): 
   return new ApiError(`${what} ${todo}`, endpoint, status)
 }
 
-/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or unreadable. */
+// delta-seconds, and the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7):
+// IMF-fixdate, the obsolete RFC 850 form and asctime (which is in GMT but does not say so)
+const DELTA_SECONDS = /^\d+$/
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/
+const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/
+const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/
+
+/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. */
 export function retryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value == null || value.trim() === '') return undefined
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value) * 1000
-  const date = Date.parse(value)
+  const text = value?.trim() ?? ''
+  if (DELTA_SECONDS.test(text)) return Number(text) * 1000
+  let date = NaN
+  if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text)) date = Date.parse(text)
+  else if (ASCTIME_DATE.test(text)) date = Date.parse(`${text} GMT`)
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
