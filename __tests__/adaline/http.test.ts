@@ -205,13 +205,17 @@ describe('refusals', () => {
     expect((await listError()).message).toContain('answered 400 limit is too large.')
   })
 
-  it('never puts the key into an error message', async () => {
+  it('never puts the key into an error message, even when the API echoes it', async () => {
     api.inject({
       path: '/evaluations',
       status: 400,
-      body: { error: { code: 'X', message: 'fine' } }
+      body: { error: { code: `BAD_${api.apiKey}`, message: `Bearer ${api.apiKey} is malformed` } }
     })
-    expect((await listError()).message).not.toContain(api.apiKey)
+    const error = await listError()
+    expect(error.message).toBe(
+      `GET /prompts/${PROMPT}/evaluations answered 400 BAD_***: Bearer *** is malformed.`
+    )
+    expect(error.code).toBe('BAD_***')
   })
 })
 

@@ -107,7 +107,7 @@ export function createHttp(options: HttpOptions): Http {
         if (response.ok && !proxyRefused) return await parseBody(response, spec, endpoint)
         const failure = proxyRefused
           ? proxyError(proxyRefused, via!.proxy, url, endpoint)
-          : await toApiError(response, spec, endpoint)
+          : await toApiError(response, spec, endpoint, apiKey)
         if (response.status === 429) options.onThrottle?.()
         if (!RETRYABLE_STATUSES.includes(response.status)) throw failure
         retry = {
@@ -274,7 +274,8 @@ async function parseBody<T>(
 async function toApiError<T>(
   response: Response,
   spec: RequestSpec<T>,
-  endpoint: string
+  endpoint: string,
+  apiKey: string
 ): Promise<ApiError> {
   const text = await response.text().catch(() => '')
   let code: string | undefined
@@ -289,7 +290,10 @@ async function toApiError<T>(
   } catch {
     // not JSON: the status says enough
   }
-  const said = [code, message].filter(Boolean).join(': ')
+  // the API's words may echo the request, key included, and every face prints this message
+  const hide = (text?: string) => text?.split(apiKey).join('***')
+  code = hide(code)
+  const said = [code, hide(message)].filter(Boolean).join(': ')
   const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`
   return new ApiError(
     `${head}${said.endsWith('.') ? '' : '.'} ${hint(response.status, spec)}`.trim(),
