@@ -4,9 +4,14 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createClient } from '../../src/adaline/client.js'
+import { createClient, type ClientOptions } from '../../src/adaline/client.js'
 import { ApiError, createHttp, retryAfter, type HttpOptions } from '../../src/adaline/http.js'
-import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import {
+  FakeAdaline,
+  fakeId,
+  makeEvaluation,
+  type RecordedRequest
+} from '../../test-support/fake-adaline.js'
 
 const PROMPT = fakeId('prm', 1)
 let api: FakeAdaline
@@ -24,7 +29,7 @@ afterEach(async () => {
   await api.close()
 })
 
-function client(options: Partial<HttpOptions> = {}) {
+function client(options: Partial<HttpOptions> = {}, clientOptions: ClientOptions = {}) {
   const http = createHttp({
     baseUrl: new URL(api.url),
     apiKey: api.apiKey,
@@ -36,20 +41,23 @@ function client(options: Partial<HttpOptions> = {}) {
     onThrottle: () => (throttles += 1),
     ...options
   })
-  return createClient(http)
+  return createClient(http, clientOptions)
 }
 
-async function listAll(options: Partial<HttpOptions> = {}) {
+async function listAll(options: Partial<HttpOptions> = {}, clientOptions: ClientOptions = {}) {
   const runIds: string[] = []
-  for await (const page of client(options).listEvaluations(PROMPT, {})) {
+  for await (const page of client(options, clientOptions).listEvaluations(PROMPT, {})) {
     runIds.push(...page.items.map(item => item.evaluation.runId))
   }
   return runIds
 }
 
-async function listError(options: Partial<HttpOptions> = {}): Promise<ApiError> {
+async function listError(
+  options: Partial<HttpOptions> = {},
+  clientOptions: ClientOptions = {}
+): Promise<ApiError> {
   try {
-    await listAll(options)
+    await listAll(options, clientOptions)
   } catch (error) {
     if (error instanceof ApiError) return error
     throw error
@@ -255,6 +263,42 @@ describe('answers that cannot be trusted', () => {
       'repeated a cursor on page 2: the listing would never end'
     )
     expect(api.requests).toHaveLength(2)
+  })
+
+  /** Pages of one new evaluation each (or none), each with a new cursor: a listing without end. */
+  function endlessCursor(perPage = 1) {
+    let served = 0
+    api.inject({
+      path: '/evaluations',
+      times: Infinity,
+      body: (request: RecordedRequest) => ({
+        evaluations: Array.from({ length: perPage }, () => makeEvaluation({ n: 100 + ++served })),
+        pagination: {
+          limit: 200,
+          returned: perPage,
+          hasMore: true,
+          nextCursor: `c${request.query.get('cursor') ?? ''}.`
+        }
+      })
+    })
+  }
+
+  it('stops a cursor that never ends at the page cap, naming the endpoint', async () => {
+    endlessCursor()
+    const error = await listError({}, { maxPages: 25 })
+    expect(api.requests).toHaveLength(25)
+    expect(error.message).toBe(
+      `GET /prompts/${PROMPT}/evaluations still said hasMore after 25 pages of 200: taken as a listing that never ends. If it is really that long, narrow it with created-after.`
+    )
+  })
+
+  it('stops after 10 empty pages in a row that say hasMore, well before the page cap', async () => {
+    endlessCursor(0)
+    const error = await listError()
+    expect(api.requests).toHaveLength(10)
+    expect(error.message).toBe(
+      `GET /prompts/${PROMPT}/evaluations sent 10 empty pages in a row that said hasMore (to page 10): the listing would never end`
+    )
   })
 
   it('stops a listing that says hasMore without a cursor', async () => {
