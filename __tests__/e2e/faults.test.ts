@@ -7,6 +7,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { intervals, peakInFlight } from '../../bench/intervals.js'
 import {
   FakeAdaline,
   fakeId,
@@ -311,5 +312,42 @@ describe('a listing fault: one clear error, and nothing judged or cancelled', ()
     if (listings !== undefined) expect(listRequests()).toHaveLength(listings)
     expect(elsewhere.requests).toEqual([])
     expectNoKey(result)
+  })
+})
+
+describe('a 429 among concurrent cancels', () => {
+  it('halves the requests in flight for the rest of the run', async () => {
+    const more = Array.from({ length: 40 }, (_, i) =>
+      makeEvaluation({ n: 100 + i, status: 'running', submittedAt: PUSH_TIME - 60_000 + i })
+    )
+    api.addEvaluations(PROMPT, more)
+    // every cancel takes 40 ms, so 8 run at once; the first to arrive is rate limited
+    api.inject({
+      method: 'POST',
+      path: '/cancel',
+      delayMs: 40,
+      status: 429,
+      headers: { 'retry-after': '0' }
+    })
+    api.inject({ method: 'POST', path: '/cancel', delayMs: 40, times: Infinity })
+    const result = await run()
+    expect(result.exitCode).toBe(0)
+    expect(JSON.parse(result.outputs.cancelled!)).toHaveLength(SUPERSEDED.length + more.length)
+
+    const cancels = cancelRequests()
+    const throttledAt = cancels.find(r => r.status === 429)!.answeredAt!
+    const spans = intervals(cancels)
+    const before = peakInFlight(
+      spans
+        .filter(c => c.receivedAt < throttledAt)
+        .map(c => ({ ...c, answeredAt: Math.min(c.answeredAt, throttledAt) }))
+    )
+    // once the cancels in flight at the 429 are answered, only the lowered bound counts
+    const drained = Math.max(
+      ...spans.filter(c => c.receivedAt < throttledAt).map(c => c.answeredAt)
+    )
+    expect(spans.filter(c => c.receivedAt > drained).length).toBeGreaterThan(20)
+    expect(before).toBe(8)
+    expect(peakInFlight(spans, drained)).toBeLessThanOrEqual(4)
   })
 })
