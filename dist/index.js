@@ -42075,9 +42075,21 @@ function getEnv(key) {
   return process.env[key.toLowerCase()] || process.env[key.toUpperCase()] || '';
 }
 
+;// CONCATENATED MODULE: ./src/loopback.ts
+/**
+ * Loopback hosts: the only ones the key may be sent to over http://, and never through a proxy,
+ * since a proxy would carry the key in clear to a request that never needed to leave the machine.
+ */
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+/** `hostname` as URL.hostname gives it (IPv6 in brackets). */
+function isLoopback(hostname) {
+    return LOOPBACK.test(hostname);
+}
+
 // EXTERNAL MODULE: ./src/adaline/schema.ts + 12 modules
 var schema = __nccwpck_require__(1144);
 ;// CONCATENATED MODULE: ./src/adaline/http.ts
+
 
 
 
@@ -42103,7 +42115,7 @@ class ApiError extends Error {
 function createHttp(options) {
     const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs = 300_000, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)) } = options;
     const root = baseUrl.href.replace(/\/+$/, '');
-    let agent;
+    let route;
     return async function request(spec) {
         const endpoint = `${spec.method} ${spec.path}`;
         const url = new URL(root + spec.path);
@@ -42112,35 +42124,40 @@ function createHttp(options) {
                 url.searchParams.set(key, String(value));
         }
         const started = Date.now();
-        agent ??= proxyAgent(baseUrl);
+        const via = await (route ??= proxyRoute(baseUrl));
         for (let attempt = 1;; attempt += 1) {
             let retry;
+            // an attempt gets the time left before the deadline, if that is shorter than its timeout
+            const left = deadlineMs - (Date.now() - started);
             try {
-                const response = await send(url, spec.method, {
+                const { response, proxyRefused } = await send(url, spec.method, {
                     apiKey,
-                    timeoutMs,
+                    signal: AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, left))),
                     endpoint,
-                    agent: await agent,
+                    route: via,
                     body: spec.body
                 });
-                if (response.ok)
+                if (response.ok && !proxyRefused)
                     return await parseBody(response, spec, endpoint);
-                const failure = await toApiError(response, spec, endpoint);
+                const failure = proxyRefused
+                    ? proxyError(proxyRefused, via.proxy, url, endpoint)
+                    : await toApiError(response, spec, endpoint, apiKey);
                 if (response.status === 429)
                     options.onThrottle?.();
                 if (!RETRYABLE_STATUSES.includes(response.status))
                     throw failure;
                 retry = {
-                    reason: `HTTP ${response.status}`,
+                    reason: proxyRefused ? `the proxy answered ${proxyRefused}` : `HTTP ${response.status}`,
                     retryAfterMs: retryAfter(response.headers.get('retry-after')),
                     error: failure,
-                    unsent: response.status === 429 || response.status === 408
+                    // a refused tunnel never reached the API
+                    unsent: proxyRefused !== undefined || response.status === 429 || response.status === 408
                 };
             }
             catch (error) {
                 if (error instanceof ApiError)
                     throw error;
-                const failure = networkFailure(error);
+                const failure = networkFailure(error, via?.proxy);
                 if (!failure)
                     throw error;
                 const apiError = new ApiError(`${endpoint} failed: ${failure.reason}. ${failure.hint}`, endpoint);
@@ -42152,44 +42169,64 @@ function createHttp(options) {
                 const { message, status, code } = retry.error;
                 throw new ApiError(message, endpoint, status, code, true);
             }
-            const backoff = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-            const delayMs = retry.retryAfterMs ?? backoff;
-            const elapsed = Date.now() - started;
-            if (attempt >= maxAttempts || elapsed + delayMs > deadlineMs) {
-                const tries = `${attempt} attempt${attempt > 1 ? 's' : ''}`;
-                throw new ApiError(`${retry.error.message} (gave up after ${tries})`, endpoint, retry.error.status, retry.error.code);
+            const attempts = `${attempt} attempt${attempt > 1 ? 's' : ''}`;
+            const giveUp = (why = '') => new ApiError(`${retry.error.message} (gave up after ${attempts}${why})`, endpoint, retry.error.status, retry.error.code);
+            if (attempt >= maxAttempts)
+                throw giveUp();
+            const remaining = deadlineMs - (Date.now() - started);
+            const deadline = `the ${deadlineMs / 1000} s a request may take`;
+            if (retry.retryAfterMs !== undefined && retry.retryAfterMs > remaining) {
+                const asked = Math.ceil(retry.retryAfterMs / 1000);
+                throw giveUp(`: Retry-After asks to wait ${asked} s, past ${deadline}`);
             }
+            // a Retry-After is waited at most as long as the longest backoff
+            const delayMs = retry.retryAfterMs !== undefined
+                ? Math.min(retry.retryAfterMs, maxDelayMs)
+                : random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+            if (delayMs >= remaining)
+                throw giveUp(`: another attempt would end past ${deadline}`);
             options.onRetry?.({ endpoint, attempt, delayMs, reason: retry.reason });
             await sleep(delayMs);
         }
     };
 }
 /**
- * The agent for the runner's proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as self-hosted runners
- * set them), or undefined for a direct connection. HTTPS goes through a CONNECT tunnel, so the
- * proxy never sees the key. The agents are loaded only when a proxy applies: most runners have none.
+ * The route through the runner's proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as self-hosted
+ * runners set them), or undefined for a direct connection. HTTPS goes through a CONNECT tunnel, so
+ * the proxy never sees the key; a loopback API is never proxied, or an http:// key would reach the
+ * proxy in clear. The agents are loaded only when a proxy applies: most runners have none.
  */
-async function proxyAgent(target) {
+async function proxyRoute(target) {
+    if (isLoopback(target.hostname))
+        return undefined;
     const proxy = getProxyForUrl(target);
     if (!proxy)
         return undefined;
+    const origin = new URL(proxy).origin;
     if (target.protocol === 'https:') {
         const { HttpsProxyAgent } = await Promise.all(/* import() */[__nccwpck_require__.e(411), __nccwpck_require__.e(566)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1566));
-        return new HttpsProxyAgent(proxy);
+        return { proxy: origin, agent: () => new HttpsProxyAgent(proxy) };
     }
     const { HttpProxyAgent } = await Promise.all(/* import() */[__nccwpck_require__.e(411), __nccwpck_require__.e(947)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8947));
-    return new HttpProxyAgent(proxy);
+    return { proxy: origin, agent: () => new HttpProxyAgent(proxy) };
 }
 /** One attempt, following same-origin redirects only: the key never leaves the API's origin. */
 async function send(url, method, options) {
-    const { apiKey, timeoutMs, endpoint, agent, body } = options;
+    const { apiKey, signal, endpoint, route, body } = options;
     let target = url;
     for (let hop = 0;; hop += 1) {
+        const agent = route?.agent();
+        let proxyRefused;
+        // https-proxy-agent hands the proxy's refusal on as if the API had answered it
+        agent?.once('proxyConnect', ({ statusCode }) => {
+            if (statusCode !== 200)
+                proxyRefused = statusCode;
+        });
         const init = {
             method,
             redirect: 'manual',
             agent,
-            signal: AbortSignal.timeout(timeoutMs),
+            signal,
             headers: {
                 authorization: `Bearer ${apiKey}`,
                 accept: 'application/json',
@@ -42199,11 +42236,13 @@ async function send(url, method, options) {
             ...(body === undefined ? {} : { body: JSON.stringify(body) })
         };
         const response = await fetch(target.href, init);
+        if (proxyRefused !== undefined)
+            return { response, proxyRefused };
         if (response.status < 300 || response.status >= 400 || response.status === 304)
-            return response;
+            return { response };
         const location = response.headers.get('location');
         if (!location)
-            return response;
+            return { response };
         const next = new URL(location, target);
         if (next.origin !== url.origin) {
             throw new ApiError(`${endpoint} redirected to another origin (${next.origin}); not following it with the API key. Check base-url.`, endpoint, response.status);
@@ -42228,7 +42267,7 @@ async function parseBody(response, spec, endpoint) {
     }
     return parsed.data;
 }
-async function toApiError(response, spec, endpoint) {
+async function toApiError(response, spec, endpoint, apiKey) {
     const text = await response.text().catch(() => '');
     let code;
     let message;
@@ -42245,7 +42284,10 @@ async function toApiError(response, spec, endpoint) {
     catch {
         // not JSON: the status says enough
     }
-    const said = [code, message].filter(Boolean).join(': ');
+    // the API's words may echo the request, key included, and every face prints this message
+    const hide = (text) => text?.split(apiKey).join('***');
+    code = hide(code);
+    const said = [code, hide(message)].filter(Boolean).join(': ');
     const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`;
     return new ApiError(`${head}${said.endsWith('.') ? '' : '.'} ${hint(response.status, spec)}`.trim(), endpoint, response.status, code);
 }
@@ -42262,13 +42304,30 @@ function hint(status, spec) {
         return 'Adaline had a server error; try again later.';
     return '';
 }
-/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or unreadable. */
+/** The proxy answered a CONNECT with a refusal: say so, rather than blame the API. */
+function proxyError(status, proxy, url, endpoint) {
+    const what = `${endpoint} failed: the proxy ${proxy} answered ${status} instead of opening a tunnel to ${url.host}.`;
+    const todo = status === 407
+        ? 'The proxy wants credentials: give them in HTTPS_PROXY (http://user:password@host:port).'
+        : 'Check HTTPS_PROXY and NO_PROXY, and that the proxy lets the runner reach the API.';
+    return new ApiError(`${what} ${todo}`, endpoint, status);
+}
+// delta-seconds, and the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7):
+// IMF-fixdate, the obsolete RFC 850 form and asctime (which is in GMT but does not say so)
+const DELTA_SECONDS = /^\d+$/;
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. */
 function retryAfter(value, now = Date.now()) {
-    if (value == null || value.trim() === '')
-        return undefined;
-    if (/^\d+(\.\d+)?$/.test(value.trim()))
-        return Number(value) * 1000;
-    const date = Date.parse(value);
+    const text = value?.trim() ?? '';
+    if (DELTA_SECONDS.test(text))
+        return Number(text) * 1000;
+    let date = NaN;
+    if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text))
+        date = Date.parse(text);
+    else if (ASCTIME_DATE.test(text))
+        date = Date.parse(`${text} GMT`);
     return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 // Network failures that may pass; anything else (an untrusted certificate, an unknown host) won't.
@@ -42284,7 +42343,7 @@ const TRANSIENT_CODES = new Set([
     'ENETDOWN'
 ]);
 /** Why a request failed on the network, if it did (as opposed to a bug in our code). */
-function networkFailure(error) {
+function networkFailure(error, proxy) {
     const name = error?.name;
     if (name === 'TimeoutError' || name === 'AbortError') {
         return {
@@ -42305,17 +42364,21 @@ function networkFailure(error) {
             unsent: true
         };
     }
+    // through a proxy, the only connection the runner makes is the one to the proxy
+    const through = proxy ? ` through the proxy ${proxy}` : '';
     if (code === 'ENOTFOUND') {
         return {
-            reason: `host not found (${code})`,
-            hint: 'Check base-url.',
+            reason: `host not found (${code})${through}`,
+            hint: proxy ? 'Check HTTPS_PROXY and base-url.' : 'Check base-url.',
             transient: false,
             unsent: true
         };
     }
     return {
-        reason: code ? `network error ${code}` : `network error: ${error.message}`,
-        hint: "Check base-url, the runner's network and its proxy settings.",
+        reason: `${code ? `network error ${code}` : `network error: ${error.message}`}${through}`,
+        hint: proxy
+            ? "Check HTTPS_PROXY and NO_PROXY, that the proxy is up, and the runner's network."
+            : "Check base-url, the runner's network and its proxy settings.",
         transient: code === '' || TRANSIENT_CODES.has(code),
         // a refused connection never carried the request
         unsent: code === 'ECONNREFUSED'
@@ -42326,15 +42389,22 @@ function networkFailure(error) {
 /** The Adaline v2 endpoints the action uses, over the one transport in http.ts. */
 
 
-/** A listing longer than this many pages (2 million evaluations) is taken as a looping API. */
-const MAX_PAGES = 10_000;
-function createClient(http) {
+/**
+ * A listing longer than this many pages (200,000 evaluations, twice the 100,000 the benchmark
+ * lists) is taken as an API that loops: at 10,000 pages a never-ending cursor cost 10,000 requests.
+ */
+const DEFAULT_MAX_PAGES = 1_000;
+/** Empty pages in a row that still say hasMore before the listing is taken as looping. */
+const MAX_EMPTY_PAGES_IN_A_ROW = 10;
+function createClient(http, options = {}) {
+    const { maxPages = DEFAULT_MAX_PAGES } = options;
     return {
         async *listEvaluations(promptId, filters) {
             const path = `/prompts/${encodeURIComponent(promptId)}/evaluations`;
             const endpoint = `GET ${path}`;
             const seen = new Set();
             let cursor;
+            let emptyInARow = 0;
             for (let page = 1;; page += 1) {
                 const body = await http({
                     method: 'GET',
@@ -42358,8 +42428,11 @@ function createClient(http) {
                     throw new ApiError(`${endpoint} said hasMore without a nextCursor on page ${page}`, endpoint);
                 if (seen.has(nextCursor))
                     throw new ApiError(`${endpoint} repeated a cursor on page ${page}: the listing would never end`, endpoint);
-                if (page >= MAX_PAGES)
-                    throw new ApiError(`${endpoint} went on past ${MAX_PAGES} pages: the listing would never end`, endpoint);
+                emptyInARow = items.length === 0 ? emptyInARow + 1 : 0;
+                if (emptyInARow >= MAX_EMPTY_PAGES_IN_A_ROW)
+                    throw new ApiError(`${endpoint} sent ${emptyInARow} empty pages in a row that said hasMore (to page ${page}): the listing would never end`, endpoint);
+                if (page >= maxPages)
+                    throw new ApiError(`${endpoint} still said hasMore after ${maxPages} pages of ${schema/* MAX_PAGE_SIZE */.H4}: taken as a listing that never ends. If it is really that long, narrow it with created-after.`, endpoint);
                 seen.add(nextCursor);
                 cursor = nextCursor;
             }
@@ -42469,6 +42542,11 @@ async function cancelSuperseded(client, superseded, options) {
         catch (error) {
             if (!(error instanceof ApiError))
                 throw error;
+            const status = await cancelledAlready(client, item, error);
+            if (status) {
+                options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`);
+                return { ok: true, runId };
+            }
             const message = error.message;
             options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
             return { ok: false, runId, promptId: item.promptId, message };
@@ -42485,6 +42563,21 @@ async function cancelSuperseded(client, superseded, options) {
             });
     }
     return outcome;
+}
+const CANCELLED = ['cancelling', 'cancelled'];
+/** After a refused cancel (4xx), the evaluation's status if it is cancelling or cancelled. */
+async function cancelledAlready(client, item, refusal) {
+    if (refusal.status === undefined || refusal.status < 400 || refusal.status >= 500)
+        return;
+    try {
+        const { status } = await client.getEvaluation(item.promptId, item.evaluation.runId);
+        return CANCELLED.includes(status) ? status : undefined;
+    }
+    catch (error) {
+        if (error instanceof ApiError)
+            return undefined; // the refusal is what the run reports
+        throw error;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/select.ts
@@ -42791,9 +42884,39 @@ function event_text(value) {
     return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/github/octokit.ts
+/**
+ * The GitHub API client of the lookups and the comment. It is imported lazily: most runs never
+ * need it, and it is the largest part of the bundle to load. Octokit sets no timeout, so a hung
+ * GitHub API would hold the step for minutes; here every request gets its own.
+ */
+const GITHUB_TIMEOUT_MS = 30_000;
+async function githubClient(token, options = {}) {
+    const { timeoutMs = GITHUB_TIMEOUT_MS } = options;
+    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
+    const octokit = getOctokit(token);
+    octokit.hook.wrap('request', async (request, options) => {
+        const signal = AbortSignal.timeout(timeoutMs);
+        // set on these options, not a copy: the auth hook within reads them, not what it is passed
+        options.request = { ...options.request, signal };
+        try {
+            return await request(options);
+        }
+        catch (error) {
+            // Octokit reports a timeout as an HTTP 500 "The operation was aborted due to timeout"
+            if (signal.aborted) {
+                throw Object.assign(new Error(`no answer from the GitHub API in ${timeoutMs / 1000} s`, { cause: error }), { name: 'TimeoutError' });
+            }
+            throw error;
+        }
+    });
+    return octokit;
+}
+
 ;// CONCATENATED MODULE: ./src/github/lookups.ts
 
-async function lookUp(needed, token) {
+
+async function lookUp(needed, token, options = {}) {
     if (!needed.compare && !needed.headCommit)
         return {};
     if (!token) {
@@ -42803,8 +42926,7 @@ async function lookUp(needed, token) {
             ...(needed.headCommit ? { headCommitDates: { error } } : {})
         };
     }
-    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
-    const octokit = getOctokit(token);
+    const octokit = await githubClient(token, options);
     const lookups = {};
     if (needed.compare) {
         const { owner, repo, base, head } = needed.compare;
@@ -43227,6 +43349,7 @@ var external_node_crypto_ = __nccwpck_require__(7598);
  * it cannot be written (a read-only token, as on forks) the run warns and goes on.
  */
 
+
 /** The pull request a pull_request(_target) event is about. */
 function commentTarget(event) {
     if (!['pull_request', 'pull_request_target'].includes(event.name))
@@ -43249,9 +43372,8 @@ function commentMarker(workflow, job, promptIds) {
  * Updates the comment that carries `marker`, or creates one when `create` is true.
  * Throws what the GitHub API threw; the caller turns it into a warning.
  */
-async function upsertComment(token, target, marker, body, create) {
-    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
-    const octokit = getOctokit(token);
+async function upsertComment(token, target, marker, body, create, options = {}) {
+    const octokit = await githubClient(token, options);
     const { owner, repo, number } = target;
     const comments = await octokit.paginate(octokit.rest.issues.listComments, {
         owner,
@@ -43274,6 +43396,9 @@ async function upsertComment(token, target, marker, body, create) {
 function describeCommentError(error) {
     const status = error.status;
     const message = error.message ?? String(error);
+    if (status === 401) {
+        return `Could not write the pull request comment (HTTP 401 ${message}): the github-token is invalid or expired. Pass \${{ github.token }}, or a token that is still valid.`;
+    }
     if (status === 403 || status === 404) {
         return `Could not write the pull request comment (HTTP ${status} ${message}): the token cannot write to pull requests. Give the job "permissions: pull-requests: write"; on pull requests from forks the token is read-only.`;
     }
@@ -43286,6 +43411,7 @@ function describeCommentError(error) {
  * names its input and says what is accepted. An absent or empty input takes its default here too,
  * because local runners do not apply action.yml's defaults.
  */
+
 
 
 const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2';
@@ -43475,10 +43601,6 @@ function parseTime(input, value, now) {
             return time;
     }
     throw new InputError(input, `is "${clip(value)}"; ${accepted}`);
-}
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
-function isLoopback(hostname) {
-    return LOOPBACK.test(hostname);
 }
 function parseBaseUrl(value) {
     let url;

@@ -1,9 +1,12 @@
 /**
  * Cancels the superseded evaluations, concurrently within the bound. One refused cancel (the
  * evaluation finished meanwhile: 409) is a warning, not a failure, and does not stop the others.
+ * A refused cancel of an evaluation that is already cancelling counts as cancelled: that is what a
+ * retried cancel whose first answer was lost on the way back hears.
  */
 import type { AdalineClient } from './adaline/client.js'
 import { ApiError } from './adaline/http.js'
+import type { EvaluationStatus } from './adaline/schema.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { Listed } from './select.js'
 
@@ -44,6 +47,11 @@ export async function cancelSuperseded(
       return { ok: true as const, runId }
     } catch (error) {
       if (!(error instanceof ApiError)) throw error
+      const status = await cancelledAlready(client, item, error)
+      if (status) {
+        options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`)
+        return { ok: true as const, runId }
+      }
       const message = error.message
       options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`)
       return { ok: false as const, runId, promptId: item.promptId, message }
@@ -59,4 +67,22 @@ export async function cancelSuperseded(
       })
   }
   return outcome
+}
+
+const CANCELLED: readonly EvaluationStatus[] = ['cancelling', 'cancelled']
+
+/** After a refused cancel (4xx), the evaluation's status if it is cancelling or cancelled. */
+async function cancelledAlready(
+  client: AdalineClient,
+  item: Listed,
+  refusal: ApiError
+): Promise<EvaluationStatus | undefined> {
+  if (refusal.status === undefined || refusal.status < 400 || refusal.status >= 500) return
+  try {
+    const { status } = await client.getEvaluation(item.promptId, item.evaluation.runId)
+    return CANCELLED.includes(status) ? status : undefined
+  } catch (error) {
+    if (error instanceof ApiError) return undefined // the refusal is what the run reports
+    throw error
+  }
 }

@@ -5,6 +5,7 @@
  */
 import { EVALUATION_STATUSES, ID_MAX, ID_MIN, type EvaluationStatus } from './adaline/schema.js'
 import type { CancelMode } from './github/event.js'
+import { isLoopback } from './loopback.js'
 import { emptyPolicy, type Policy } from './policy.js'
 
 export interface Settings {
@@ -271,12 +272,6 @@ export function parseTime(input: string, value: string, now: number): number | u
     if (!Number.isNaN(time)) return time
   }
   throw new InputError(input, `is "${clip(value)}"; ${accepted}`)
-}
-
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
-
-export function isLoopback(hostname: string): boolean {
-  return LOOPBACK.test(hostname)
 }
 
 function parseBaseUrl(value: string): URL {

@@ -68,9 +68,10 @@ export interface Fault {
   /**
    * Answer with this JSON body; a string is sent raw (so malformed JSON can be sent). Defaults to
    * an Adaline-shaped error body for statuses >= 400 and to no body below 400. A body without a
-   * status is sent with 200.
+   * status is sent with 200. A function is called with each matching request and its result sent,
+   * e.g. a listing page with a new cursor every time (a cursor that never ends).
    */
-  body?: unknown
+  body?: unknown | ((request: RecordedRequest) => unknown)
   /**
    * Extra response headers, e.g. `{ 'retry-after': '1' }` or `{ location: 'http://other/' }`.
    * They are also added to the normal answer when the fault has no status or body.
@@ -553,8 +554,8 @@ export class FakeAdaline {
       const extra = fault?.headers ?? {}
       if (fault && (fault.status !== undefined || fault.body !== undefined)) {
         const status = fault.status ?? 200
-        const body =
-          fault.body !== undefined ? fault.body : status >= 400 ? errorBody(status) : undefined
+        const given = typeof fault.body === 'function' ? fault.body(recorded) : fault.body
+        const body = given !== undefined ? given : status >= 400 ? errorBody(status) : undefined
         this.send(res, status, body, extra)
         return
       }

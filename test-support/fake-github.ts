@@ -12,7 +12,8 @@
  *   for a read-only token (a fork's); a body over 65,536 characters answers 422.
  *
  * A map entry that is a number is answered with that HTTP status. Anything unknown is 404
- * `{message:'Not Found'}`; a request without an `authorization` header is 401.
+ * `{message:'Not Found'}`; a request without an `authorization` header is 401. Faults (`inject`)
+ * apply to any request first: a status (401 as GitHub words it for a bad token), or a hang.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -44,6 +45,19 @@ export interface IssueComment {
   body: string
 }
 
+export interface GitHubFault {
+  /** Match only this method; any if absent. */
+  method?: string
+  /** Matched against the pathname: a string as a substring, a RegExp with `test`; any if absent. */
+  path?: string | RegExp
+  /** Answer with this status and GitHub's error body. */
+  status?: number
+  /** Never answer, until the server closes. */
+  hang?: boolean
+  /** How many matching requests this fault hits; default 1, `Infinity` allowed. */
+  times?: number
+}
+
 /** GitHub's limit on a comment body, in characters. */
 export const COMMENT_MAX_CHARS = 65_536
 
@@ -60,6 +74,7 @@ export class FakeGitHub {
   writable = true
   private nextCommentId = 1_000
   private closed = false
+  private readonly faults: (GitHubFault & { remaining: number })[] = []
 
   private constructor(private readonly server: http.Server) {
     const { port } = server.address() as AddressInfo
@@ -88,6 +103,27 @@ export class FakeGitHub {
     list.push(...added)
     this.comments.set(key, list)
     return added.map(comment => comment.id)
+  }
+
+  /** Adds a fault; the first injected that matches wins. */
+  inject(fault: GitHubFault): void {
+    const remaining = fault.times ?? 1
+    if (!(remaining > 0)) throw new RangeError('fault.times must be > 0')
+    this.faults.push({ ...fault, remaining })
+  }
+
+  private takeFault(method: string, path: string): GitHubFault | undefined {
+    const index = this.faults.findIndex(
+      fault =>
+        (!fault.method || fault.method.toUpperCase() === method) &&
+        (fault.path === undefined ||
+          (typeof fault.path === 'string' ? path.includes(fault.path) : fault.path.test(path)))
+    )
+    const fault = this.faults[index]
+    if (!fault) return undefined
+    fault.remaining -= 1
+    if (fault.remaining <= 0) this.faults.splice(index, 1)
+    return fault
   }
 
   async close(): Promise<void> {
@@ -129,6 +165,13 @@ export class FakeGitHub {
         status: String(status)
       })
 
+    const fault = this.takeFault(method, path)
+    if (fault?.hang) return // ended by close()
+    if (fault?.status === 401) {
+      send(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' })
+      return
+    }
+    if (fault?.status !== undefined) return failWith(fault.status)
     if (!req.headers.authorization) {
       send(401, { message: 'Requires authentication', documentation_url: DOCS })
       return

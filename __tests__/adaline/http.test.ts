@@ -4,9 +4,14 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createClient } from '../../src/adaline/client.js'
+import { createClient, type ClientOptions } from '../../src/adaline/client.js'
 import { ApiError, createHttp, retryAfter, type HttpOptions } from '../../src/adaline/http.js'
-import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import {
+  FakeAdaline,
+  fakeId,
+  makeEvaluation,
+  type RecordedRequest
+} from '../../test-support/fake-adaline.js'
 
 const PROMPT = fakeId('prm', 1)
 let api: FakeAdaline
@@ -24,7 +29,7 @@ afterEach(async () => {
   await api.close()
 })
 
-function client(options: Partial<HttpOptions> = {}) {
+function client(options: Partial<HttpOptions> = {}, clientOptions: ClientOptions = {}) {
   const http = createHttp({
     baseUrl: new URL(api.url),
     apiKey: api.apiKey,
@@ -36,20 +41,23 @@ function client(options: Partial<HttpOptions> = {}) {
     onThrottle: () => (throttles += 1),
     ...options
   })
-  return createClient(http)
+  return createClient(http, clientOptions)
 }
 
-async function listAll(options: Partial<HttpOptions> = {}) {
+async function listAll(options: Partial<HttpOptions> = {}, clientOptions: ClientOptions = {}) {
   const runIds: string[] = []
-  for await (const page of client(options).listEvaluations(PROMPT, {})) {
+  for await (const page of client(options, clientOptions).listEvaluations(PROMPT, {})) {
     runIds.push(...page.items.map(item => item.evaluation.runId))
   }
   return runIds
 }
 
-async function listError(options: Partial<HttpOptions> = {}): Promise<ApiError> {
+async function listError(
+  options: Partial<HttpOptions> = {},
+  clientOptions: ClientOptions = {}
+): Promise<ApiError> {
   try {
-    await listAll(options)
+    await listAll(options, clientOptions)
   } catch (error) {
     if (error instanceof ApiError) return error
     throw error
@@ -144,12 +152,30 @@ describe('retries', () => {
     expect(error.status).toBe(500)
   })
 
-  it('does not start a retry that would end past the deadline', async () => {
+  it('gives up at once, saying why, when Retry-After lands past the deadline', async () => {
     api.inject({ path: '/evaluations', status: 429, headers: { 'retry-after': '120' } })
     const error = await listError({ deadlineMs: 60_000 })
     expect(api.requests).toHaveLength(1)
     expect(waits).toEqual([])
-    expect(error.message).toContain('gave up after 1 attempt)')
+    expect(error.message).toContain(
+      '(gave up after 1 attempt: Retry-After asks to wait 120 s, past the 60 s a request may take)'
+    )
+  })
+
+  it('waits a long Retry-After only as long as the longest backoff', async () => {
+    api.inject({ path: '/evaluations', status: 503, headers: { 'retry-after': '100' } })
+    expect(await listAll({ maxDelayMs: 60_000, deadlineMs: 300_000 })).toEqual(ALL)
+    expect(waits).toEqual([60_000])
+  })
+
+  it('cuts an attempt short at the deadline instead of letting it run its whole timeout', async () => {
+    api.inject({ path: '/evaluations', hang: true })
+    const started = Date.now()
+    const error = await listError({ timeoutMs: 10_000, deadlineMs: 400 })
+    expect(Date.now() - started).toBeLessThan(2_000)
+    expect(error.message).toBe(
+      `GET /prompts/${PROMPT}/evaluations failed: no answer in time. Check base-url and the runner's network. (gave up after 1 attempt: another attempt would end past the 0.4 s a request may take)`
+    )
   })
 })
 
@@ -187,13 +213,17 @@ describe('refusals', () => {
     expect((await listError()).message).toContain('answered 400 limit is too large.')
   })
 
-  it('never puts the key into an error message', async () => {
+  it('never puts the key into an error message, even when the API echoes it', async () => {
     api.inject({
       path: '/evaluations',
       status: 400,
-      body: { error: { code: 'X', message: 'fine' } }
+      body: { error: { code: `BAD_${api.apiKey}`, message: `Bearer ${api.apiKey} is malformed` } }
     })
-    expect((await listError()).message).not.toContain(api.apiKey)
+    const error = await listError()
+    expect(error.message).toBe(
+      `GET /prompts/${PROMPT}/evaluations answered 400 BAD_***: Bearer *** is malformed.`
+    )
+    expect(error.code).toBe('BAD_***')
   })
 })
 
@@ -233,6 +263,42 @@ describe('answers that cannot be trusted', () => {
       'repeated a cursor on page 2: the listing would never end'
     )
     expect(api.requests).toHaveLength(2)
+  })
+
+  /** Pages of one new evaluation each (or none), each with a new cursor: a listing without end. */
+  function endlessCursor(perPage = 1) {
+    let served = 0
+    api.inject({
+      path: '/evaluations',
+      times: Infinity,
+      body: (request: RecordedRequest) => ({
+        evaluations: Array.from({ length: perPage }, () => makeEvaluation({ n: 100 + ++served })),
+        pagination: {
+          limit: 200,
+          returned: perPage,
+          hasMore: true,
+          nextCursor: `c${request.query.get('cursor') ?? ''}.`
+        }
+      })
+    })
+  }
+
+  it('stops a cursor that never ends at the page cap, naming the endpoint', async () => {
+    endlessCursor()
+    const error = await listError({}, { maxPages: 25 })
+    expect(api.requests).toHaveLength(25)
+    expect(error.message).toBe(
+      `GET /prompts/${PROMPT}/evaluations still said hasMore after 25 pages of 200: taken as a listing that never ends. If it is really that long, narrow it with created-after.`
+    )
+  })
+
+  it('stops after 10 empty pages in a row that say hasMore, well before the page cap', async () => {
+    endlessCursor(0)
+    const error = await listError()
+    expect(api.requests).toHaveLength(10)
+    expect(error.message).toBe(
+      `GET /prompts/${PROMPT}/evaluations sent 10 empty pages in a row that said hasMore (to page 10): the listing would never end`
+    )
   })
 
   it('stops a listing that says hasMore without a cursor', async () => {
@@ -278,11 +344,20 @@ describe('retryAfter', () => {
   it.each([
     ['2', 2000],
     ['0', 0],
-    ['1.5', 1500],
+    [' 7 ', 7000],
+    // delta-seconds, not the year 2026
+    ['2026', 2_026_000],
     ['Fri, 20 Nov 2026 12:00:10 GMT', 10_000],
+    ['Friday, 20-Nov-26 12:00:10 GMT', 10_000],
+    ['Fri Nov 20 12:00:10 2026', 10_000],
     ['Fri, 20 Nov 2026 11:00:00 GMT', 0],
+    // neither delta-seconds nor an HTTP-date, though Date.parse would take some of them
+    ['1.5', undefined],
+    ['-1', undefined],
+    ['2026-11-20T12:00:10Z', undefined],
     ['soon', undefined],
-    ['', undefined]
+    ['', undefined],
+    [null, undefined]
   ])('reads %j as %p ms', (value, ms) => {
     expect(retryAfter(value, Date.parse('2026-11-20T12:00:00Z'))).toBe(ms)
   })

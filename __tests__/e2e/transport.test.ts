@@ -25,17 +25,24 @@ afterEach(async () => {
 })
 
 describe('behind a proxy', () => {
+  /** A name only the proxy can resolve, as on a runner that reaches the internet only through it. */
+  const API_HOST = 'adaline.test'
   let certDir: string
   let tls: TlsServer
   let proxy: Server
-  let tlsUrl: string
+  let apiUrl: string
+  let localUrl: string
   let proxyUrl: string
-  const tunnels: string[] = []
+  /** what the proxy was asked: `CONNECT host:port` or `GET http://…`, with any authorization */
+  const asked: string[] = []
+  /** answers the proxy gives to CONNECTs instead of a tunnel, in order; then it tunnels */
+  const refusals: number[] = []
   const sockets = new Set<Socket>()
 
   beforeAll(async () => {
-    // A self-signed certificate for localhost, trusted by the action through NODE_EXTRA_CA_CERTS.
-    // (A host name, as the real API has: https-proxy-agent checks tunnelled certificates by name.)
+    // A self-signed certificate for the API's name and localhost, trusted by the action through
+    // NODE_EXTRA_CA_CERTS. (Host names, as the real API has: https-proxy-agent checks tunnelled
+    // certificates by name.)
     certDir = mkdtempSync(join(tmpdir(), 'adaline-evals-tls-'))
     execFileSync(
       'openssl',
@@ -48,9 +55,9 @@ describe('behind a proxy', () => {
         '-days',
         '1',
         '-subj',
-        '/CN=localhost',
+        `/CN=${API_HOST}`,
         '-addext',
-        'subjectAltName=DNS:localhost',
+        `subjectAltName=DNS:${API_HOST},DNS:localhost`,
         '-keyout',
         join(certDir, 'key.pem'),
         '-out',
@@ -61,7 +68,7 @@ describe('behind a proxy', () => {
   })
 
   beforeEach(async () => {
-    // TLS in front of the fake API: https://127.0.0.1:<port>/v2
+    // TLS in front of the fake API
     const apiPort = Number(new URL(api.url).port)
     tls = createTlsServer(
       {
@@ -76,15 +83,28 @@ describe('behind a proxy', () => {
       }
     )
     await new Promise<void>(resolve => tls.listen(0, '127.0.0.1', resolve))
-    tlsUrl = `https://localhost:${(tls.address() as AddressInfo).port}/v2`
+    const tlsPort = (tls.address() as AddressInfo).port
+    apiUrl = `https://${API_HOST}:${tlsPort}/v2`
+    localUrl = `https://localhost:${tlsPort}/v2`
 
-    // A CONNECT proxy that records the tunnels it opens.
-    tunnels.length = 0
-    proxy = createServer((_, response) => response.writeHead(405).end())
+    // A proxy that records what it is asked, and tunnels CONNECTs to the API's name to the TLS
+    // server unless told to refuse.
+    asked.length = 0
+    refusals.length = 0
+    proxy = createServer((request, response) => {
+      asked.push(`${request.method} ${request.url} ${request.headers.authorization ?? ''}`.trim())
+      response.writeHead(502).end()
+    })
     proxy.on('connect', (request, client: Socket, head) => {
-      tunnels.push(`${request.url} ${request.headers.authorization ?? ''}`.trim())
+      asked.push(`CONNECT ${request.url} ${request.headers.authorization ?? ''}`.trim())
+      client.on('error', () => undefined)
+      const refusal = refusals.shift()
       const [host, port] = (request.url ?? '').split(':')
-      const upstream = connect(Number(port), host, () => {
+      if (refusal !== undefined || host !== API_HOST) {
+        client.end(`HTTP/1.1 ${refusal ?? 502} Refused\r\ncontent-length: 0\r\n\r\n`)
+        return
+      }
+      const upstream = connect(Number(port), '127.0.0.1', () => {
         client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
         upstream.write(head)
         upstream.pipe(client).pipe(upstream)
@@ -101,18 +121,19 @@ describe('behind a proxy', () => {
 
   afterEach(async () => {
     for (const socket of sockets) socket.destroy()
+    proxy.closeAllConnections()
     await new Promise(resolve => proxy.close(resolve))
     await new Promise(resolve => tls.close(resolve))
   })
 
   afterAll(() => rmSync(certDir, { recursive: true, force: true }))
 
-  function run(env: Record<string, string>) {
+  function run(env: Record<string, string>, baseUrl = apiUrl) {
     return runAction(
       {
         'api-key': api.apiKey,
         'prompt-id': PROMPT,
-        'base-url': tlsUrl,
+        'base-url': baseUrl,
         policy: 'max-fail-runs: 1'
       },
       { env: { NODE_EXTRA_CA_CERTS: join(certDir, 'cert.pem'), ...env } }
@@ -125,23 +146,60 @@ describe('behind a proxy', () => {
     expect(result.exitCode).toBe(0)
     expect(result.outputs.gate).toBe('passed')
     // every request (the listing, then the failing rows) went through the tunnel
-    expect(tunnels.length).toBe(api.requests.length)
-    expect(new Set(tunnels)).toEqual(new Set([`localhost:${new URL(tlsUrl).port}`]))
+    expect(asked.length).toBe(api.requests.length)
+    expect(new Set(asked)).toEqual(new Set([`CONNECT ${new URL(apiUrl).host}`]))
     expect(api.requests[0]?.headers.authorization).toBe(`Bearer ${api.apiKey}`)
   })
 
   it('goes direct when NO_PROXY names the host', async () => {
-    const result = await run({ HTTPS_PROXY: proxyUrl, NO_PROXY: 'localhost' })
+    // Direct, the runner cannot resolve the name that only the proxy knows.
+    const result = await run({ HTTPS_PROXY: proxyUrl, NO_PROXY: API_HOST })
+    expect(result.exitCode).toBe(1)
+    expect(asked).toEqual([])
+    expect(result.errors).toEqual([
+      `GET /prompts/${PROMPT}/evaluations failed: host not found (ENOTFOUND). Check base-url.`
+    ])
+  })
+
+  it('never proxies a loopback API: the key does not travel in clear to the proxy', async () => {
+    const env = { HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, ALL_PROXY: proxyUrl }
+    const plain = await run(env, api.url)
+    expect(plain.errors).toEqual([])
+    expect(plain.outputs.gate).toBe('passed')
+    const tunnelled = await run(env, localUrl)
+    expect(tunnelled.errors).toEqual([])
+    expect(tunnelled.outputs.gate).toBe('passed')
+    expect(asked).toEqual([])
+    expect(api.requests.length).toBeGreaterThanOrEqual(4)
+  })
+
+  it('says the proxy wants credentials when it answers the CONNECT 407, and does not retry', async () => {
+    refusals.push(407)
+    const result = await run({ HTTPS_PROXY: proxyUrl.replace('//', '//user:s3cret@') })
+    expect(result.exitCode).toBe(1)
+    expect(result.errors).toEqual([
+      `GET /prompts/${PROMPT}/evaluations failed: the proxy ${proxyUrl} answered 407 instead of opening a tunnel to ${new URL(apiUrl).host}. The proxy wants credentials: give them in HTTPS_PROXY (http://user:password@host:port).`
+    ])
+    expect(asked).toHaveLength(1)
+    expect(api.requests).toHaveLength(0)
+    expect(result.stdout + result.stderr).not.toContain('s3cret')
+  })
+
+  it('retries a 502 from the proxy, saying the proxy answered it, not the API', async () => {
+    refusals.push(502)
+    const result = await run({ HTTPS_PROXY: proxyUrl })
     expect(result.exitCode).toBe(0)
-    expect(tunnels).toEqual([])
-    expect(api.requests.length).toBeGreaterThan(0)
+    expect(result.stdout).toMatch(
+      new RegExp(`GET /prompts/${PROMPT}/evaluations: the proxy answered 502; retry 1 in`)
+    )
+    expect(result.stdout).not.toContain('Adaline had a server error')
   })
 
   it('fails at once, naming the endpoint, on a certificate it cannot trust', async () => {
     const result = await runAction({
       'api-key': api.apiKey,
       'prompt-id': PROMPT,
-      'base-url': tlsUrl
+      'base-url': localUrl
     })
     expect(result.exitCode).toBe(1)
     expect(result.errors).toEqual([
@@ -152,14 +210,15 @@ describe('behind a proxy', () => {
     expect(result.errors[0]).not.toContain('gave up after')
   })
 
-  it('fails naming the endpoint when the proxy is unreachable', async () => {
-    const result = await runAction(
-      { 'api-key': api.apiKey, 'prompt-id': PROMPT, 'base-url': tlsUrl },
-      { env: { NODE_EXTRA_CA_CERTS: join(certDir, 'cert.pem'), HTTPS_PROXY: 'http://127.0.0.1:1' } }
-    )
+  it('fails naming the endpoint and the proxy when the proxy is unreachable', async () => {
+    const result = await run({ HTTPS_PROXY: 'http://127.0.0.1:1' })
     expect(result.exitCode).toBe(1)
     expect(result.errors).toEqual([
-      expect.stringMatching(new RegExp(`^GET /prompts/${PROMPT}/evaluations failed: network error`))
+      expect.stringMatching(
+        new RegExp(
+          `^GET /prompts/${PROMPT}/evaluations failed: network error ECONNREFUSED through the proxy http://127.0.0.1:1\\. Check HTTPS_PROXY and NO_PROXY`
+        )
+      )
     ])
   }, 90_000)
 })

@@ -11,7 +11,8 @@ import {
   fakeId,
   makeEvaluation,
   sampleWorkspace,
-  type FakeAdalineOptions
+  type FakeAdalineOptions,
+  type RecordedRequest
 } from '../../test-support/fake-adaline.js'
 
 const PROMPT = fakeId('prm', 1)
@@ -535,6 +536,22 @@ describe('faults', () => {
     const second = await call(listPath(PROMPT))
     expect(second.status).toBe(200)
     expect(await second.json()).toEqual({ evaluations: 'nope' })
+  })
+
+  it('calls a function body with each request, so every answer can differ', async () => {
+    let pages = 0
+    fake.inject({
+      times: Infinity,
+      body: (request: RecordedRequest) => ({
+        cursor: request.query.get('cursor'),
+        page: ++pages
+      })
+    })
+    expect(await (await call(listPath(PROMPT))).json()).toEqual({ cursor: null, page: 1 })
+    expect(await (await call(listPath(PROMPT, { cursor: 'c1' }))).json()).toEqual({
+      cursor: 'c1',
+      page: 2
+    })
   })
 
   it('sends a redirect with its Location header', async () => {

@@ -87,6 +87,35 @@ describe('FakeGitHub', () => {
     }
   })
 
+  it('answers an injected 401 as GitHub does for a bad token, `times` requests, then serves', async () => {
+    github.commits.set('octo/repo:x', {
+      authorDate: '2026-01-01T00:00:00Z',
+      committerDate: '2026-01-01T00:00:00Z'
+    })
+    github.inject({ method: 'GET', path: '/commits/', status: 401, times: 2 })
+    for (let i = 0; i < 2; i++) {
+      const response = await get('/repos/octo/repo/commits/x')
+      expect(response.status).toBe(401)
+      expect(await response.json()).toMatchObject({ message: 'Bad credentials' })
+    }
+    expect((await get('/repos/octo/repo/commits/x')).status).toBe(200)
+  })
+
+  it('hangs an injected request without answering until the server closes', async () => {
+    github.inject({ path: /\/compare\//, hang: true })
+    let settled = false
+    const pending = get(`/repos/octo/repo/compare/${BASE}...${HEAD}`).then(
+      () => (settled = true),
+      () => (settled = true)
+    )
+    await new Promise(resolve => setTimeout(resolve, 100))
+    expect(settled).toBe(false)
+    expect(github.requests).toHaveLength(1)
+    await github.close()
+    await pending
+    expect(settled).toBe(true)
+  })
+
   it('records every request with method, path and headers', async () => {
     await (await get('/repos/octo/repo/commits/x', { authorization: 'token abc' })).arrayBuffer()
     expect(github.requests).toEqual([

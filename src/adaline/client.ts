@@ -28,8 +28,19 @@ export interface ListedPage {
   items: { evaluation: Evaluation; raw: unknown }[]
 }
 
-/** A listing longer than this many pages (2 million evaluations) is taken as a looping API. */
-export const MAX_PAGES = 10_000
+/**
+ * A listing longer than this many pages (200,000 evaluations, twice the 100,000 the benchmark
+ * lists) is taken as an API that loops: at 10,000 pages a never-ending cursor cost 10,000 requests.
+ */
+export const DEFAULT_MAX_PAGES = 1_000
+
+/** Empty pages in a row that still say hasMore before the listing is taken as looping. */
+export const MAX_EMPTY_PAGES_IN_A_ROW = 10
+
+export interface ClientOptions {
+  /** the most pages one listing may take; default DEFAULT_MAX_PAGES */
+  maxPages?: number
+}
 
 export interface AdalineClient {
   listEvaluations(promptId: string, filters: ListFilters): AsyncGenerator<ListedPage>
@@ -44,13 +55,15 @@ export interface AdalineClient {
   listResults(promptId: string, runId: string, grade: Grade, limit: number): Promise<Result[]>
 }
 
-export function createClient(http: Http): AdalineClient {
+export function createClient(http: Http, options: ClientOptions = {}): AdalineClient {
+  const { maxPages = DEFAULT_MAX_PAGES } = options
   return {
     async *listEvaluations(promptId, filters) {
       const path = `/prompts/${encodeURIComponent(promptId)}/evaluations`
       const endpoint = `GET ${path}`
       const seen = new Set<string>()
       let cursor: string | undefined
+      let emptyInARow = 0
       for (let page = 1; ; page += 1) {
         const body = await http({
           method: 'GET',
@@ -82,9 +95,15 @@ export function createClient(http: Http): AdalineClient {
             `${endpoint} repeated a cursor on page ${page}: the listing would never end`,
             endpoint
           )
-        if (page >= MAX_PAGES)
+        emptyInARow = items.length === 0 ? emptyInARow + 1 : 0
+        if (emptyInARow >= MAX_EMPTY_PAGES_IN_A_ROW)
           throw new ApiError(
-            `${endpoint} went on past ${MAX_PAGES} pages: the listing would never end`,
+            `${endpoint} sent ${emptyInARow} empty pages in a row that said hasMore (to page ${page}): the listing would never end`,
+            endpoint
+          )
+        if (page >= maxPages)
+          throw new ApiError(
+            `${endpoint} still said hasMore after ${maxPages} pages of ${MAX_PAGE_SIZE}: taken as a listing that never ends. If it is really that long, narrow it with created-after.`,
             endpoint
           )
         seen.add(nextCursor)

@@ -8,6 +8,7 @@ import type { Agent } from 'node:http'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
 import { getProxyForUrl } from 'proxy-from-env'
 import type * as z from 'zod/mini'
+import { isLoopback } from '../loopback.js'
 import { describeIssue, errorBodySchema } from './schema.js'
 
 export interface HttpOptions {
@@ -19,7 +20,7 @@ export interface HttpOptions {
   maxAttempts?: number
   baseDelayMs?: number
   maxDelayMs?: number
-  /** no retry starts after this long since the request began */
+  /** the most a request may take, retries and waits included: no attempt runs past it */
   deadlineMs?: number
   /** told of each retry, for the log */
   onRetry?: (info: { endpoint: string; attempt: number; delayMs: number; reason: string }) => void
@@ -81,7 +82,7 @@ export function createHttp(options: HttpOptions): Http {
     sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
   } = options
   const root = baseUrl.href.replace(/\/+$/, '')
-  let agent: Promise<Agent | undefined> | undefined
+  let route: Promise<ProxyRoute | undefined> | undefined
 
   return async function request<T>(spec: RequestSpec<T>): Promise<T> {
     const endpoint = `${spec.method} ${spec.path}`
@@ -90,30 +91,35 @@ export function createHttp(options: HttpOptions): Http {
       if (value !== undefined) url.searchParams.set(key, String(value))
     }
     const started = Date.now()
-    agent ??= proxyAgent(baseUrl)
+    const via = await (route ??= proxyRoute(baseUrl))
     for (let attempt = 1; ; attempt += 1) {
       let retry: { reason: string; retryAfterMs?: number; error: ApiError; unsent: boolean }
+      // an attempt gets the time left before the deadline, if that is shorter than its timeout
+      const left = deadlineMs - (Date.now() - started)
       try {
-        const response = await send(url, spec.method, {
+        const { response, proxyRefused } = await send(url, spec.method, {
           apiKey,
-          timeoutMs,
+          signal: AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, left))),
           endpoint,
-          agent: await agent,
+          route: via,
           body: spec.body
         })
-        if (response.ok) return await parseBody(response, spec, endpoint)
-        const failure = await toApiError(response, spec, endpoint)
+        if (response.ok && !proxyRefused) return await parseBody(response, spec, endpoint)
+        const failure = proxyRefused
+          ? proxyError(proxyRefused, via!.proxy, url, endpoint)
+          : await toApiError(response, spec, endpoint, apiKey)
         if (response.status === 429) options.onThrottle?.()
         if (!RETRYABLE_STATUSES.includes(response.status)) throw failure
         retry = {
-          reason: `HTTP ${response.status}`,
+          reason: proxyRefused ? `the proxy answered ${proxyRefused}` : `HTTP ${response.status}`,
           retryAfterMs: retryAfter(response.headers.get('retry-after')),
           error: failure,
-          unsent: response.status === 429 || response.status === 408
+          // a refused tunnel never reached the API
+          unsent: proxyRefused !== undefined || response.status === 429 || response.status === 408
         }
       } catch (error) {
         if (error instanceof ApiError) throw error
-        const failure = networkFailure(error)
+        const failure = networkFailure(error, via?.proxy)
         if (!failure) throw error
         const apiError = new ApiError(
           `${endpoint} failed: ${failure.reason}. ${failure.hint}`,
@@ -126,58 +132,90 @@ export function createHttp(options: HttpOptions): Http {
         const { message, status, code } = retry.error
         throw new ApiError(message, endpoint, status, code, true)
       }
-      const backoff = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1))
-      const delayMs = retry.retryAfterMs ?? backoff
-      const elapsed = Date.now() - started
-      if (attempt >= maxAttempts || elapsed + delayMs > deadlineMs) {
-        const tries = `${attempt} attempt${attempt > 1 ? 's' : ''}`
-        throw new ApiError(
-          `${retry.error.message} (gave up after ${tries})`,
+      const attempts = `${attempt} attempt${attempt > 1 ? 's' : ''}`
+      const giveUp = (why = '') =>
+        new ApiError(
+          `${retry.error.message} (gave up after ${attempts}${why})`,
           endpoint,
           retry.error.status,
           retry.error.code
         )
+      if (attempt >= maxAttempts) throw giveUp()
+      const remaining = deadlineMs - (Date.now() - started)
+      const deadline = `the ${deadlineMs / 1000} s a request may take`
+      if (retry.retryAfterMs !== undefined && retry.retryAfterMs > remaining) {
+        const asked = Math.ceil(retry.retryAfterMs / 1000)
+        throw giveUp(`: Retry-After asks to wait ${asked} s, past ${deadline}`)
       }
+      // a Retry-After is waited at most as long as the longest backoff
+      const delayMs =
+        retry.retryAfterMs !== undefined
+          ? Math.min(retry.retryAfterMs, maxDelayMs)
+          : random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1))
+      if (delayMs >= remaining) throw giveUp(`: another attempt would end past ${deadline}`)
       options.onRetry?.({ endpoint, attempt, delayMs, reason: retry.reason })
       await sleep(delayMs)
     }
   }
 }
 
+/** The runner's proxy for the API: its address for messages, and an agent for each request. */
+export interface ProxyRoute {
+  /** the proxy's origin, without credentials, so it can be printed */
+  proxy: string
+  /** a fresh agent, so that what the proxy answered to this request's CONNECT is known */
+  agent(): Agent
+}
+
 /**
- * The agent for the runner's proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as self-hosted runners
- * set them), or undefined for a direct connection. HTTPS goes through a CONNECT tunnel, so the
- * proxy never sees the key. The agents are loaded only when a proxy applies: most runners have none.
+ * The route through the runner's proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as self-hosted
+ * runners set them), or undefined for a direct connection. HTTPS goes through a CONNECT tunnel, so
+ * the proxy never sees the key; a loopback API is never proxied, or an http:// key would reach the
+ * proxy in clear. The agents are loaded only when a proxy applies: most runners have none.
  */
-export async function proxyAgent(target: URL): Promise<Agent | undefined> {
+export async function proxyRoute(target: URL): Promise<ProxyRoute | undefined> {
+  if (isLoopback(target.hostname)) return undefined
   const proxy = getProxyForUrl(target)
   if (!proxy) return undefined
+  const origin = new URL(proxy).origin
   if (target.protocol === 'https:') {
     const { HttpsProxyAgent } = await import('https-proxy-agent')
-    return new HttpsProxyAgent(proxy)
+    return { proxy: origin, agent: () => new HttpsProxyAgent(proxy) }
   }
   const { HttpProxyAgent } = await import('http-proxy-agent')
-  return new HttpProxyAgent(proxy)
+  return { proxy: origin, agent: () => new HttpProxyAgent(proxy) }
 }
 
 interface SendOptions {
   apiKey: string
-  timeoutMs: number
+  signal: AbortSignal
   endpoint: string
-  agent?: Agent
+  route?: ProxyRoute
   body?: unknown
 }
 
+interface Sent {
+  response: Response
+  /** the proxy answered the CONNECT with this status instead of opening a tunnel to the API */
+  proxyRefused?: number
+}
+
 /** One attempt, following same-origin redirects only: the key never leaves the API's origin. */
-async function send(url: URL, method: string, options: SendOptions): Promise<Response> {
-  const { apiKey, timeoutMs, endpoint, agent, body } = options
+async function send(url: URL, method: string, options: SendOptions): Promise<Sent> {
+  const { apiKey, signal, endpoint, route, body } = options
   let target = url
   for (let hop = 0; ; hop += 1) {
+    const agent = route?.agent()
+    let proxyRefused: number | undefined
+    // https-proxy-agent hands the proxy's refusal on as if the API had answered it
+    agent?.once('proxyConnect', ({ statusCode }: { statusCode: number }) => {
+      if (statusCode !== 200) proxyRefused = statusCode
+    })
     const init: RequestInit = {
       method,
       redirect: 'manual',
       agent,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
       headers: {
         authorization: `Bearer ${apiKey}`,
         accept: 'application/json',
@@ -187,9 +225,11 @@ async function send(url: URL, method: string, options: SendOptions): Promise<Res
       ...(body === undefined ? {} : { body: JSON.stringify(body) })
     }
     const response = await fetch(target.href, init)
-    if (response.status < 300 || response.status >= 400 || response.status === 304) return response
+    if (proxyRefused !== undefined) return { response, proxyRefused }
+    if (response.status < 300 || response.status >= 400 || response.status === 304)
+      return { response }
     const location = response.headers.get('location')
-    if (!location) return response
+    if (!location) return { response }
     const next = new URL(location, target)
     if (next.origin !== url.origin) {
       throw new ApiError(
@@ -234,7 +274,8 @@ async function parseBody<T>(
 async function toApiError<T>(
   response: Response,
   spec: RequestSpec<T>,
-  endpoint: string
+  endpoint: string,
+  apiKey: string
 ): Promise<ApiError> {
   const text = await response.text().catch(() => '')
   let code: string | undefined
@@ -249,7 +290,10 @@ async function toApiError<T>(
   } catch {
     // not JSON: the status says enough
   }
-  const said = [code, message].filter(Boolean).join(': ')
+  // the API's words may echo the request, key included, and every face prints this message
+  const hide = (text?: string) => text?.split(apiKey).join('***')
+  code = hide(code)
+  const said = [code, hide(message)].filter(Boolean).join(': ')
   const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`
   return new ApiError(
     `${head}${said.endsWith('.') ? '' : '.'} ${hint(response.status, spec)}`.trim(),
@@ -269,11 +313,30 @@ function hint<T>(status: number, spec: RequestSpec<T>): string {
   return ''
 }
 
-/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or unreadable. */
+/** The proxy answered a CONNECT with a refusal: say so, rather than blame the API. */
+function proxyError(status: number, proxy: string, url: URL, endpoint: string): ApiError {
+  const what = `${endpoint} failed: the proxy ${proxy} answered ${status} instead of opening a tunnel to ${url.host}.`
+  const todo =
+    status === 407
+      ? 'The proxy wants credentials: give them in HTTPS_PROXY (http://user:password@host:port).'
+      : 'Check HTTPS_PROXY and NO_PROXY, and that the proxy lets the runner reach the API.'
+  return new ApiError(`${what} ${todo}`, endpoint, status)
+}
+
+// delta-seconds, and the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7):
+// IMF-fixdate, the obsolete RFC 850 form and asctime (which is in GMT but does not say so)
+const DELTA_SECONDS = /^\d+$/
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/
+const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/
+const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/
+
+/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. */
 export function retryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value == null || value.trim() === '') return undefined
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value) * 1000
-  const date = Date.parse(value)
+  const text = value?.trim() ?? ''
+  if (DELTA_SECONDS.test(text)) return Number(text) * 1000
+  let date = NaN
+  if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text)) date = Date.parse(text)
+  else if (ASCTIME_DATE.test(text)) date = Date.parse(`${text} GMT`)
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
@@ -292,7 +355,8 @@ const TRANSIENT_CODES = new Set([
 
 /** Why a request failed on the network, if it did (as opposed to a bug in our code). */
 function networkFailure(
-  error: unknown
+  error: unknown,
+  proxy?: string
 ): { reason: string; hint: string; transient: boolean; unsent: boolean } | undefined {
   const name = (error as { name?: string })?.name
   if (name === 'TimeoutError' || name === 'AbortError') {
@@ -313,17 +377,21 @@ function networkFailure(
       unsent: true
     }
   }
+  // through a proxy, the only connection the runner makes is the one to the proxy
+  const through = proxy ? ` through the proxy ${proxy}` : ''
   if (code === 'ENOTFOUND') {
     return {
-      reason: `host not found (${code})`,
-      hint: 'Check base-url.',
+      reason: `host not found (${code})${through}`,
+      hint: proxy ? 'Check HTTPS_PROXY and base-url.' : 'Check base-url.',
       transient: false,
       unsent: true
     }
   }
   return {
-    reason: code ? `network error ${code}` : `network error: ${error.message}`,
-    hint: "Check base-url, the runner's network and its proxy settings.",
+    reason: `${code ? `network error ${code}` : `network error: ${error.message}`}${through}`,
+    hint: proxy
+      ? "Check HTTPS_PROXY and NO_PROXY, that the proxy is up, and the runner's network."
+      : "Check base-url, the runner's network and its proxy settings.",
     transient: code === '' || TRANSIENT_CODES.has(code),
     // a refused connection never carried the request
     unsent: code === 'ECONNREFUSED'

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { GitHubEvent } from './event.js'
+import { githubClient, type GitHubClientOptions } from './octokit.js'
 
 export interface CommentTarget {
   owner: string
@@ -43,10 +44,10 @@ export async function upsertComment(
   target: CommentTarget,
   marker: string,
   body: string,
-  create: boolean
+  create: boolean,
+  options: GitHubClientOptions = {}
 ): Promise<CommentResult> {
-  const { getOctokit } = await import('@actions/github')
-  const octokit = getOctokit(token)
+  const octokit = await githubClient(token, options)
   const { owner, repo, number } = target
   const comments = await octokit.paginate(octokit.rest.issues.listComments, {
     owner,
@@ -69,6 +70,9 @@ export async function upsertComment(
 export function describeCommentError(error: unknown): string {
   const status = (error as { status?: number }).status
   const message = (error as Error).message ?? String(error)
+  if (status === 401) {
+    return `Could not write the pull request comment (HTTP 401 ${message}): the github-token is invalid or expired. Pass \${{ github.token }}, or a token that is still valid.`
+  }
   if (status === 403 || status === 404) {
     return `Could not write the pull request comment (HTTP ${status} ${message}): the token cannot write to pull requests. Give the job "permissions: pull-requests: write"; on pull requests from forks the token is read-only.`
   }

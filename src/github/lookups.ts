@@ -1,13 +1,15 @@
-/**
- * Asks the GitHub API what the event payload does not say. The GitHub client is imported lazily:
- * most runs never need it, and it is the largest part of the bundle to load.
- */
+/** Asks the GitHub API what the event payload does not say. */
 import type { Lookups, LookupsNeeded } from './event.js'
 import { isoTime } from './event.js'
+import { githubClient, type GitHubClientOptions } from './octokit.js'
 
 type CompareStatus = 'ahead' | 'behind' | 'diverged' | 'identical'
 
-export async function lookUp(needed: LookupsNeeded, token: string | undefined): Promise<Lookups> {
+export async function lookUp(
+  needed: LookupsNeeded,
+  token: string | undefined,
+  options: GitHubClientOptions = {}
+): Promise<Lookups> {
   if (!needed.compare && !needed.headCommit) return {}
   if (!token) {
     const error = 'no github-token was given to ask the GitHub API'
@@ -16,8 +18,7 @@ export async function lookUp(needed: LookupsNeeded, token: string | undefined): 
       ...(needed.headCommit ? { headCommitDates: { error } } : {})
     }
   }
-  const { getOctokit } = await import('@actions/github')
-  const octokit = getOctokit(token)
+  const octokit = await githubClient(token, options)
   const lookups: Lookups = {}
   if (needed.compare) {
     const { owner, repo, base, head } = needed.compare
