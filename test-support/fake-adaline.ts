@@ -22,6 +22,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
+import * as v from 'valibot'
 import {
   EVALUATION_STATUSES,
   ID_MAX,
@@ -354,9 +355,9 @@ export class FakeAdaline {
     const stored = this.prompts.get(promptId) ?? []
     const runIds = new Set(stored.map(e => e.runId))
     for (const evaluation of evaluations) {
-      const parsed = evaluationSchema.safeParse(evaluation)
+      const parsed = v.safeParse(evaluationSchema, evaluation)
       if (!parsed.success) {
-        throw new Error(`invalid evaluation for the fake: ${parsed.error.issues[0]?.message}`)
+        throw new Error(`invalid evaluation for the fake: ${parsed.issues[0].message}`)
       }
       if (runIds.has(evaluation.runId)) {
         throw new Error(`duplicate runId ${evaluation.runId} in prompt ${promptId}`)
@@ -431,9 +432,9 @@ export class FakeAdaline {
     this.find(promptId, runId)
     const ids = new Set<string>()
     for (const result of results) {
-      const parsed = resultSchema.safeParse(result)
+      const parsed = v.safeParse(resultSchema, result)
       if (!parsed.success) {
-        throw new Error(`invalid result for the fake: ${parsed.error.issues[0]?.message}`)
+        throw new Error(`invalid result for the fake: ${parsed.issues[0].message}`)
       }
       if (ids.has(result.id)) throw new Error(`duplicate result id ${result.id}`)
       ids.add(result.id)
@@ -1178,7 +1179,7 @@ export function makeEvaluation(fields: EvaluationFields = {}): Evaluation {
   }
   const datasetId = fields.datasetId === undefined ? fakeId('dst', 1) : fields.datasetId
   evaluation.datasetId = datasetId
-  return evaluationSchema.parse(evaluation)
+  return v.parse(evaluationSchema, evaluation)
 }
 
 /**

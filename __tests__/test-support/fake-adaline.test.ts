@@ -1,3 +1,4 @@
+import * as v from 'valibot'
 import {
   EVALUATION_STATUSES,
   evaluationPageSchema,
@@ -63,7 +64,7 @@ async function list(
   const response = await call(listPath(promptId, query))
   expect(response.status).toBe(200)
   const body = (await response.json()) as Page
-  expect(evaluationPageSchema.safeParse(body).success).toBe(true)
+  expect(v.safeParse(evaluationPageSchema, body).success).toBe(true)
   return body
 }
 
@@ -434,7 +435,7 @@ describe('cancel and get one', () => {
       const response = await cancel(PROMPT, evaluation.runId)
       expect(response.status).toBe(200)
       const body = (await response.json()) as Evaluation
-      expect(evaluationSchema.parse(body)).toEqual({ ...evaluation, status: 'cancelling' })
+      expect(v.parse(evaluationSchema, body)).toEqual({ ...evaluation, status: 'cancelling' })
       expect(fake.evaluations(PROMPT).find(e => e.runId === evaluation.runId)?.status).toBe(
         'cancelling'
       )
@@ -677,7 +678,7 @@ describe('data helpers', () => {
   it('makeEvaluation builds a valid evaluation for every status, consistent with it', () => {
     for (const status of EVALUATION_STATUSES) {
       const evaluation = makeEvaluation({ status })
-      expect(evaluationSchema.safeParse(evaluation).success).toBe(true)
+      expect(v.safeParse(evaluationSchema, evaluation).success).toBe(true)
       expect(evaluation.timeline.startedAt === null).toBe(status === 'queued')
       expect(evaluation.timeline.finishedAt !== null).toBe(
         ['completed', 'failed', 'cancelled'].includes(status)
@@ -709,7 +710,7 @@ describe('data helpers', () => {
     expect(workspace).toHaveLength(2)
     const evaluations = workspace.flatMap(p => p.evaluations)
     expect(evaluations).toHaveLength(12)
-    for (const e of evaluations) expect(evaluationSchema.safeParse(e).success).toBe(true)
+    for (const e of evaluations) expect(v.safeParse(evaluationSchema, e).success).toBe(true)
     expect(new Set(evaluations.map(e => e.status))).toEqual(new Set(EVALUATION_STATUSES))
     expect(new Set(evaluations.map(e => e.evaluatorId)).size).toBe(2)
     expect(new Set(evaluations.map(e => e.datasetId)).size).toBe(1)
@@ -737,7 +738,7 @@ describe('start an evaluation', () => {
     const before = fake.now()
     const response = await start(PROMPT)
     expect(response.status).toBe(202)
-    const created = evaluationSchema.parse(await response.json())
+    const created = v.parse(evaluationSchema, await response.json())
     expect(created).toMatchObject({
       runId: fakeId('run', 900_001),
       evaluatorId: EVALUATOR_B, // the newest evaluation's
@@ -851,7 +852,7 @@ describe('lifecycle on the clock', () => {
     clock = T0 + ms
     const response = await call(`/prompts/${PROMPT}/evaluations/${runId}`)
     expect(response.status).toBe(200)
-    return evaluationSchema.parse(await response.json())
+    return v.parse(evaluationSchema, await response.json())
   }
 
   beforeEach(() => restart())
@@ -1046,7 +1047,7 @@ describe('results', () => {
     const response = await call(resultsPath(runId, query))
     expect(response.status).toBe(200)
     const body = (await response.json()) as ResultPage
-    expect(resultPageSchema.safeParse(body).success).toBe(true)
+    expect(v.safeParse(resultPageSchema, body).success).toBe(true)
     return body
   }
 

@@ -2,7 +2,7 @@
 import { ApiError, type Http } from './http.js'
 import {
   MAX_PAGE_SIZE,
-  describeIssue,
+  checkShape,
   evaluationPageSchema,
   evaluationSchema,
   resultPageSchema,
@@ -73,14 +73,14 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
           notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
         })
         const items = body.evaluations.map((raw, index) => {
-          const parsed = evaluationSchema.safeParse(raw)
-          if (!parsed.success) {
+          const checked = checkShape(evaluationSchema, raw, `evaluations[${index}]`)
+          if (!checked.ok) {
             throw new ApiError(
-              `${endpoint} answered in an unexpected shape: ${describeIssue(parsed.error, `evaluations[${index}]`)}`,
+              `${endpoint} answered in an unexpected shape: ${checked.problem}`,
               endpoint
             )
           }
-          return { evaluation: parsed.data, raw }
+          return { evaluation: checked.value, raw }
         })
         yield { page, items }
         const { hasMore, nextCursor } = body.pagination

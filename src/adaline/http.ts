@@ -7,9 +7,8 @@
 import type { Agent } from 'node:http'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
 import { getProxyForUrl } from 'proxy-from-env'
-import type * as z from 'zod/mini'
 import { isLoopback } from '../loopback.js'
-import { describeIssue, errorBodySchema } from './schema.js'
+import { checkShape, errorBodySchema, type Shape } from './schema.js'
 
 export interface HttpOptions {
   baseUrl: URL
@@ -54,7 +53,7 @@ export interface RequestSpec<T> {
   path: string
   query?: Record<string, string | number | undefined>
   /** the answer's shape; a wrong shape is an ApiError that names the field */
-  schema: z.ZodMiniType<T>
+  schema: Shape<T>
   /** what a 404 means here, e.g. "prompt abc was not found; check the prompt-id input" */
   notFound?: string
   /** a JSON body (POST) */
@@ -260,15 +259,15 @@ async function parseBody<T>(
       response.status
     )
   }
-  const parsed = spec.schema.safeParse(body)
-  if (!parsed.success) {
+  const checked = checkShape(spec.schema, body, 'body')
+  if (!checked.ok) {
     throw new ApiError(
-      `${endpoint} answered in an unexpected shape: ${describeIssue(parsed.error, 'body')}`,
+      `${endpoint} answered in an unexpected shape: ${checked.problem}`,
       endpoint,
       response.status
     )
   }
-  return parsed.data
+  return checked.value
 }
 
 async function toApiError<T>(
@@ -281,9 +280,9 @@ async function toApiError<T>(
   let code: string | undefined
   let message: string | undefined
   try {
-    const parsed = errorBodySchema.safeParse(JSON.parse(text))
-    if (parsed.success) {
-      const error = parsed.data.error
+    const checked = checkShape(errorBodySchema, JSON.parse(text), 'error')
+    if (checked.ok) {
+      const error = checked.value.error
       if (typeof error === 'string') message = error
       else ({ code, message } = error)
     }

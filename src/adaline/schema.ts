@@ -2,11 +2,8 @@
  * The shapes of Adaline v2 answers, checked before use so that a wrong answer ends with an error
  * that names the endpoint and the field instead of a verdict computed from garbage.
  */
-import * as z from 'zod/mini'
-import { en } from 'zod/locales'
-
-// zod/mini: the same checks for a fraction of classic zod's start-up; English issue messages.
-z.config(en())
+// valibot: the checks zod made, in a small fraction of its bundle and start-up (every run loads this)
+import * as v from 'valibot'
 
 export const EVALUATION_STATUSES = [
   'queued',
@@ -26,23 +23,23 @@ export const ID_MIN = 20
 export const ID_MAX = 80
 export const MAX_PAGE_SIZE = 200
 
-const id = z.string().check(z.minLength(ID_MIN), z.maxLength(ID_MAX))
-const count = z.int().check(z.nonnegative())
-const amount = z.number().check(z.nonnegative())
-const time = z.nullish(amount)
+const id = v.pipe(v.string(), v.minLength(ID_MIN), v.maxLength(ID_MAX))
+const count = v.pipe(v.number(), v.integer(), v.minValue(0))
+const amount = v.pipe(v.number(), v.minValue(0))
+const time = v.nullish(amount)
 
 // Loose objects: a field Adaline adds later must not break the action.
-export const evaluationSchema = z.looseObject({
+export const evaluationSchema = v.looseObject({
   runId: id,
   evaluatorId: id,
-  status: z.enum(EVALUATION_STATUSES),
-  progress: z.looseObject({
+  status: v.picklist(EVALUATION_STATUSES),
+  progress: v.looseObject({
     totalRows: count,
     completedRows: count,
     failedRows: count,
-    percent: z.number().check(z.gte(0), z.lte(100))
+    percent: v.pipe(v.number(), v.minValue(0), v.maxValue(100))
   }),
-  metrics: z.looseObject({
+  metrics: v.looseObject({
     passRuns: count,
     failRuns: count,
     unknownRuns: count,
@@ -50,64 +47,76 @@ export const evaluationSchema = z.looseObject({
     totalLatency: amount,
     totalTokenCount: count
   }),
-  timeline: z.looseObject({
+  timeline: v.looseObject({
     submittedAt: amount,
     startedAt: time,
     finishedAt: time
   }),
-  datasetId: z.nullish(id)
+  datasetId: v.nullish(id)
 })
-export type Evaluation = z.infer<typeof evaluationSchema>
+export type Evaluation = v.InferOutput<typeof evaluationSchema>
 
-export const evaluationPageSchema = z.looseObject({
-  evaluations: z.array(z.unknown()),
-  pagination: z.looseObject({
-    limit: z.optional(count),
-    returned: z.optional(count),
-    hasMore: z.boolean(),
-    nextCursor: z.nullish(z.string().check(z.minLength(1)))
-  })
+const paginationSchema = v.looseObject({
+  limit: v.optional(count),
+  returned: v.optional(count),
+  hasMore: v.boolean(),
+  nextCursor: v.nullish(v.pipe(v.string(), v.minLength(1)))
+})
+
+export const evaluationPageSchema = v.looseObject({
+  evaluations: v.array(v.unknown()),
+  pagination: paginationSchema
 })
 
 /** Adaline's error bodies: `{error:{code,message}}`, or `{error:"text"}` on older endpoints. */
-export const errorBodySchema = z.object({
-  error: z.union([
-    z.string(),
-    z.looseObject({ code: z.optional(z.string()), message: z.optional(z.string()) })
+export const errorBodySchema = v.object({
+  error: v.union([
+    v.string(),
+    v.looseObject({ code: v.optional(v.string()), message: v.optional(v.string()) })
   ])
 })
 
-/** "evaluations[3].metrics.passRuns: expected number" — the first problem, named by its path. */
-export function describeIssue(error: z.core.$ZodError, prefix: string): string {
-  const issue = error.issues[0]
-  if (!issue) return `${prefix}: invalid`
-  const path = issue.path.reduce<string>(
-    (text, key) =>
+/** A shape an answer is checked against. */
+export type Shape<T> = v.GenericSchema<unknown, T>
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string }
+
+/**
+ * The value, if it has the shape; otherwise its first problem named by its path under `prefix`:
+ * "evaluations[3].metrics.passRuns: Invalid type: Expected number but received "7"".
+ */
+export function checkShape<T>(shape: Shape<T>, value: unknown, prefix: string): Checked<T> {
+  const result = v.safeParse(shape, value)
+  if (result.success) return { ok: true, value: result.output }
+  const issue = result.issues[0]
+  const path = (issue.path ?? []).reduce<string>(
+    (text, { key }) =>
       typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
     prefix
   )
-  return `${path}: ${issue.message}`
+  return { ok: false, problem: `${path}: ${issue.message}` }
 }
 
 export const GRADES = ['pass', 'fail', 'unknown'] as const
 export type Grade = (typeof GRADES)[number]
 
 /** One row's result in an evaluation: what the failing-rows report shows. */
-export const resultSchema = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  rowId: z.string().check(z.minLength(1)),
-  grade: z.enum(GRADES),
-  score: z.nullish(z.number()),
-  reason: z.nullish(z.string()),
-  cost: z.nullish(amount),
-  latency: z.nullish(amount),
-  tokenCount: z.nullish(count),
-  createdAt: z.nullish(amount),
-  row: z.nullish(z.looseObject({ values: z.record(z.string(), z.unknown()) }))
+const text = v.pipe(v.string(), v.minLength(1))
+export const resultSchema = v.looseObject({
+  id: text,
+  rowId: text,
+  grade: v.picklist(GRADES),
+  score: v.nullish(v.number()),
+  reason: v.nullish(v.string()),
+  cost: v.nullish(amount),
+  latency: v.nullish(amount),
+  tokenCount: v.nullish(count),
+  createdAt: v.nullish(amount),
+  row: v.nullish(v.looseObject({ values: v.record(v.string(), v.unknown()) }))
 })
-export type Result = z.infer<typeof resultSchema>
+export type Result = v.InferOutput<typeof resultSchema>
 
-export const resultPageSchema = z.looseObject({
-  results: z.array(resultSchema),
-  pagination: evaluationPageSchema.shape.pagination
+export const resultPageSchema = v.looseObject({
+  results: v.array(resultSchema),
+  pagination: paginationSchema
 })
