@@ -2,8 +2,10 @@
  * The engine both faces run (the action in main.ts, the command line in cli.ts): from settings and
  * a supersede decision to a judged report, through plan → API → judgement.
  */
-import { createClient } from './adaline/client.js'
-import { createHttp } from './adaline/http.js'
+import { ABORT_GRACE_MS } from './abort.js'
+import { createClient, type AdalineClient } from './adaline/client.js'
+import { createHttp, type HttpOptions } from './adaline/http.js'
+import { IN_FLIGHT } from './adaline/schema.js'
 import { cancelSuperseded } from './cancel.js'
 import { AdaptiveLimit } from './concurrency.js'
 import { gather } from './gather.js'
@@ -28,6 +30,21 @@ import { TERMINAL, waitUntilTerminal, type WaitOutcome } from './wait.js'
 /** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
 export const CONCURRENCY = 8
 
+/**
+ * The transport of the cancels sent on abort. They must land within ABORT_GRACE_MS whatever the
+ * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After:
+ * attempts of 1.5 s, the second begun within 2 s or not at all, end by 3.5 s.
+ */
+export const ABORT_TRANSPORT: Pick<
+  HttpOptions,
+  'timeoutMs' | 'maxAttempts' | 'baseDelayMs' | 'deadlineMs'
+> = {
+  timeoutMs: 1_500,
+  maxAttempts: 2,
+  baseDelayMs: 250,
+  deadlineMs: ABORT_GRACE_MS / 2
+}
+
 /** Where the engine tells of its progress: the Actions log, or a terminal's stderr. */
 export interface Log {
   info(message: string): void
@@ -50,7 +67,10 @@ export async function decideFromEvent(
 export interface Engine {
   /** Runs plan → API → judgement under the given supersede decision. */
   evaluate(decision: SupersedeDecision): Promise<RunReport>
-  /** Cancels the evaluations this run started and that may still run (on abort); their run IDs. */
+  /**
+   * Cancels the evaluations this run started that were queued or running when last seen (on
+   * abort), within the abort's grace; the run IDs whose cancel was accepted.
+   */
   cancelStarted(): Promise<string[]>
 }
 
@@ -65,7 +85,16 @@ export function createEngine(settings: Settings, log: Log): Engine {
         log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
     })
   )
-  const started: Listed[] = []
+  // A transport of its own and no part in the run's limit: a cancel on abort never queues behind
+  // polls that hold every slot while they sleep out a 429's Retry-After.
+  const abortClient = createClient(
+    createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...ABORT_TRANSPORT })
+  )
+  /** what this run started, by run ID, as last seen */
+  const started = new Map<string, Listed>()
+  const remember = (item: Listed) => {
+    if (started.has(item.evaluation.runId)) started.set(item.evaluation.runId, item)
+  }
 
   async function evaluate(decision: SupersedeDecision): Promise<RunReport> {
     log.info(
@@ -107,7 +136,7 @@ export function createEngine(settings: Settings, log: Log): Engine {
           startEvaluations(client, settings.promptIds, settings, {
             limit,
             log: log.info,
-            onStarted: item => started.push(item)
+            onStarted: item => started.set(item.evaluation.runId, item)
           })
       )
     }
@@ -117,7 +146,13 @@ export function createEngine(settings: Settings, log: Log): Engine {
       const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length
       wait = await log.group(
         `Waiting up to ${formatDuration(waitMs)} for ${pending} evaluation(s) to finish`,
-        () => waitUntilTerminal(client, judged, { timeoutMs: waitMs, limit, log: log.info })
+        () =>
+          waitUntilTerminal(client, judged, {
+            timeoutMs: waitMs,
+            limit,
+            log: log.info,
+            onSeen: remember
+          })
       )
       judged = wait.items
     }
@@ -143,23 +178,25 @@ export function createEngine(settings: Settings, log: Log): Engine {
       gathered: { ...gathered, judged },
       decision,
       cancel,
-      started: started.map(item => item.evaluation.runId),
+      started: [...started.keys()],
       wait,
       baselines,
       failingRows: rows
     }
   }
 
-  async function cancelStarted(): Promise<string[]> {
-    const running = started.filter(item => !TERMINAL.includes(item.evaluation.status))
-    const outcome = await cancelSuperseded(client, running, {
+  /** Cancels what this run started that was still queued or running when last seen. */
+  async function cancelOwn(via: AdalineClient): Promise<string[]> {
+    const running = [...started.values()].filter(item => IN_FLIGHT.includes(item.evaluation.status))
+    // all at once: there is one per prompt, and time, not the rate limit, is what runs short
+    const outcome = await cancelSuperseded(via, running, {
       dryRun: false,
-      limit,
+      limit: new AdaptiveLimit(Math.max(1, running.length)),
       log: log.info,
       warn: log.warning
     })
     return outcome.cancelled
   }
 
-  return { evaluate, cancelStarted }
+  return { evaluate, cancelStarted: () => cancelOwn(abortClient) }
 }

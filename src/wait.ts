@@ -17,6 +17,8 @@ export interface WaitOptions {
   timeoutMs: number
   limit: AdaptiveLimit
   log: (message: string) => void
+  /** told of each evaluation as polled, so an abort cancels only what still runs */
+  onSeen?: (item: Listed) => void
   now?: () => number
   sleep?: (ms: number) => Promise<void>
   random?: () => number
@@ -58,6 +60,7 @@ export async function waitUntilTerminal(
     let moved = false
     for (const { before, item } of polled) {
       latest.set(item.evaluation.runId, item)
+      options.onSeen?.(item)
       if (hasMoved(before, item.evaluation)) {
         moved = true
         options.log(progressLine(item.evaluation, now() - started))

@@ -170,6 +170,83 @@ describe('start and wait', () => {
     60_000
   )
 
+  it('cancels what it started on SIGINT within 5 s even while every poll is throttled', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000 } })
+    const prompts = [PROMPT, PROMPT_2, fakeId('prm', 3)]
+    for (const promptId of prompts) api.addPrompt(promptId)
+    // every poll meets a 429 asking for 10 s: the transport sleeps it out, holding its slot
+    api.inject({
+      method: 'GET',
+      path: /\/evaluations\/run_[^/]+$/,
+      status: 429,
+      headers: { 'retry-after': '10' },
+      times: Infinity
+    })
+    let signalledAt = 0
+    const run = await runAction(
+      inputs({ 'prompt-id': prompts.join(','), start: 'true', wait: '10m' }),
+      {
+        onStart: child => {
+          const poll = setInterval(() => {
+            // each started evaluation's first poll was throttled: the run's limit is down to 1
+            if (api.requests.filter(r => r.status === 429).length >= prompts.length) {
+              clearInterval(poll)
+              signalledAt = Date.now()
+              child.kill('SIGINT')
+            }
+          }, 20)
+        }
+      }
+    )
+    const endedAt = Date.now()
+    expect(signalledAt).toBeGreaterThan(0)
+    expect(endedAt - signalledAt).toBeLessThan(5_000)
+    expect(run.exitCode).toBe(1)
+    const startedIds = prompts.map(promptId => newest(promptId).runId)
+    expect(
+      cancels()
+        .map(r => r.path)
+        .sort()
+    ).toEqual(
+      prompts
+        .map((promptId, i) => `/v2/prompts/${promptId}/evaluations/${startedIds[i]}/cancel`)
+        .sort()
+    )
+    expect(run.errors).toEqual([
+      expect.stringMatching(/^Stopped by SIGINT .*Cancelled the evaluation\(s\) this run started: /)
+    ])
+  }, 60_000)
+
+  it('sends no cancel on abort to a started evaluation the wait saw finish', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000 } })
+    api.addPrompt(PROMPT, [], { lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 5 } })
+    api.addPrompt(PROMPT_2)
+    const run = await runAction(
+      inputs({ 'prompt-id': `${PROMPT},${PROMPT_2}`, start: 'true', wait: '10m' }),
+      {
+        onStart: child => {
+          const poll = setInterval(() => {
+            // the second poll round asks only for the one still running: the first was seen done
+            const polls = api.requests.filter(
+              r =>
+                r.method === 'GET' && r.path.startsWith(`/v2/prompts/${PROMPT_2}/evaluations/run_`)
+            )
+            if (polls.length >= 2) {
+              clearInterval(poll)
+              child.kill('SIGINT')
+            }
+          }, 20)
+        }
+      }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(newest(PROMPT).status).toBe('completed')
+    expect(cancels().map(r => r.path)).toEqual([
+      `/v2/prompts/${PROMPT_2}/evaluations/${newest(PROMPT_2).runId}/cancel`
+    ])
+    expect(run.stdout).not.toMatch(/::warning::Could not cancel/)
+  }, 60_000)
+
   it('cancels nothing on abort with cancel-on-abort: false', async () => {
     api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
     api.addPrompt(PROMPT)
