@@ -279,7 +279,7 @@ describe('start and wait', () => {
     expect(api.evaluations(PROMPT)).toHaveLength(2)
     expect(JSON.parse(run.outputs.started!)).toEqual([newest(PROMPT).runId])
     expect(run.stdout).toMatch(/checking the listing before trying again/)
-    expect(run.stdout).toMatch(/was submitted since the attempt: using it/)
+    expect(run.stdout).toMatch(/is new since the attempt: using it/)
   }, 60_000)
 
   it('starts again when the listing shows the failed start never went through', async () => {
@@ -292,6 +292,28 @@ describe('start and wait', () => {
     expect(creates()).toHaveLength(2)
     expect(api.evaluations(PROMPT)).toHaveLength(1)
     expect(JSON.parse(run.outputs.started!)).toEqual([newest(PROMPT).runId])
+  }, 60_000)
+
+  it('does not adopt another run’s evaluation being cancelled after a failed start', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 5 } })
+    // another run started this prompt 40 s ago, and it is being cancelled
+    const submittedAt = Date.now() - 40_000
+    const other = makeEvaluation({
+      n: 7,
+      evaluatorId: EVALUATOR,
+      status: 'cancelling',
+      timeline: { submittedAt, startedAt: submittedAt + 1_000, finishedAt: null }
+    })
+    api.addPrompt(PROMPT, [other])
+    // our start is reset before the fake serves it: nothing of ours was started
+    api.inject({ method: 'POST', path: CREATE_PATH, reset: true })
+    const run = await runAction(inputs({ start: 'true', 'evaluator-id': EVALUATOR }))
+    expect(run.exitCode).toBe(0)
+    expect(creates()).toHaveLength(2)
+    const ours = newest(PROMPT)
+    expect(ours.runId).not.toBe(other.runId)
+    expect(JSON.parse(run.outputs.started!)).toEqual([ours.runId])
+    expect(run.stdout).not.toContain(`Evaluation ${other.runId} is new since the attempt`)
   }, 60_000)
 
   it('ends with an error naming the endpoint when starts keep failing, having started nothing', async () => {
