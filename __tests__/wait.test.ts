@@ -11,16 +11,19 @@ import { FakeAdaline, fakeId, makeEvaluation } from '../test-support/fake-adalin
 
 const PROMPT = fakeId('prm', 1)
 const T0 = 1_790_000_000_000
+const POLL_PATH = /\/evaluations\/run_[^/]+$/
 
 let api: FakeAdaline
 let clock: number
 let sleeps: number[]
 let lines: string[]
+let warnings: string[]
 
 beforeEach(async () => {
   clock = T0
   sleeps = []
   lines = []
+  warnings = []
   api = await FakeAdaline.start({ now: () => clock })
   api.addPrompt(PROMPT)
 })
@@ -30,11 +33,23 @@ afterEach(async () => {
 })
 
 function wait(items: Listed[], timeoutMs: number, random = () => 0.5) {
-  const client = createClient(createHttp({ baseUrl: new URL(api.url), apiKey: api.apiKey }))
+  const client = createClient(
+    createHttp({
+      baseUrl: new URL(api.url),
+      apiKey: api.apiKey,
+      // two attempts, the transport's pause on the same clock (not recorded as a poll interval)
+      maxAttempts: 2,
+      random: () => 0.5,
+      sleep: async ms => {
+        clock += ms
+      }
+    })
+  )
   return waitUntilTerminal(client, items, {
     timeoutMs,
     limit: new AdaptiveLimit(4),
     log: line => lines.push(line),
+    warn: message => warnings.push(message),
     now: () => clock,
     sleep: async ms => {
       sleeps.push(ms)
@@ -114,6 +129,31 @@ it('returns at once for evaluations that are already finished', async () => {
   expect(sleeps).toEqual([])
   expect(api.requests).toEqual([])
   expect(outcome.timedOut).toEqual([])
+})
+
+it('goes on through polls that fail after the transport’s retries, backing off twice as fast', async () => {
+  // 4 rows of 20 s; the first two poll rounds meet 503s on both of their attempts
+  const item = animated(1, 0, 20_000)
+  api.inject({ method: 'GET', path: POLL_PATH, status: 503, times: 4 })
+  const outcome = await wait([item], 10 * 60_000)
+  expect(outcome.timedOut).toEqual([])
+  expect(outcome.items[0]!.evaluation.status).toBe('completed')
+  // 2 s, then doubled after each failed round: 4 s, 8 s; then half again while rows run
+  expect(sleeps.slice(0, 4)).toEqual([2_000, 4_000, 8_000, 12_000])
+  expect(warnings).toEqual([
+    expect.stringMatching(
+      /^Could not poll 1 of 1 evaluation\(s\) \(GET \/prompts\/.* answered 503 .*\(gave up after 2 attempts\)\); still waiting, next poll in about 4\.0 s\.$/
+    ),
+    expect.stringMatching(/still waiting, next poll in about 8\.0 s\.$/)
+  ])
+})
+
+it('ends the wait on a poll that waiting will not mend (404)', async () => {
+  const item = animated(1, 0, 20_000)
+  api.inject({ method: 'GET', path: POLL_PATH, status: 404 })
+  await expect(wait([item], 10 * 60_000)).rejects.toThrow(
+    /^GET \/prompts\/.*\/evaluations\/run_.* answered 404 .*was not found/
+  )
 })
 
 it('draws the progress bar from the percent, with failed rows when there are any', () => {

@@ -6,9 +6,9 @@ import { ABORT_GRACE_MS } from './abort.js'
 import { createClient, type AdalineClient } from './adaline/client.js'
 import { createHttp, type HttpOptions } from './adaline/http.js'
 import { IN_FLIGHT } from './adaline/schema.js'
-import { cancelSuperseded } from './cancel.js'
+import { cancelSuperseded, type CancelOutcome } from './cancel.js'
 import { AdaptiveLimit } from './concurrency.js'
-import { gather } from './gather.js'
+import { gather, type Gathered } from './gather.js'
 import {
   decideSupersede,
   lookupsNeeded,
@@ -72,6 +72,8 @@ export interface Engine {
    * abort), within the abort's grace; the run IDs whose cancel was accepted.
    */
   cancelStarted(): Promise<string[]>
+  /** The run IDs this run started so far, for the `started` output when the run fails. */
+  startedRunIds(): string[]
 }
 
 export function createEngine(settings: Settings, log: Log): Engine {
@@ -128,6 +130,19 @@ export function createEngine(settings: Settings, log: Log): Engine {
         })
     )
 
+    try {
+      return await startWaitAndJudge(decision, gathered, cancel)
+    } catch (error) {
+      await cancelAfterError()
+      throw error
+    }
+  }
+
+  async function startWaitAndJudge(
+    decision: SupersedeDecision,
+    gathered: Gathered,
+    cancel: CancelOutcome
+  ): Promise<RunReport> {
     let judged = gathered.judged
     if (settings.start) {
       judged = await log.group(
@@ -151,6 +166,7 @@ export function createEngine(settings: Settings, log: Log): Engine {
             timeoutMs: waitMs,
             limit,
             log: log.info,
+            warn: log.warning,
             onSeen: remember
           })
       )
@@ -185,6 +201,23 @@ export function createEngine(settings: Settings, log: Log): Engine {
     }
   }
 
+  /**
+   * A run that ends with an error after starting evaluations cannot judge them: like an abort, it
+   * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
+   */
+  async function cancelAfterError(): Promise<void> {
+    if (!settings.cancelOnAbort || started.size === 0) return
+    try {
+      const cancelled = await cancelOwn(client)
+      if (cancelled.length > 0)
+        log.warning(
+          `The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`
+        )
+    } catch (error) {
+      log.warning(`Could not cancel the evaluations this run started: ${(error as Error).message}`)
+    }
+  }
+
   /** Cancels what this run started that was still queued or running when last seen. */
   async function cancelOwn(via: AdalineClient): Promise<string[]> {
     const running = [...started.values()].filter(item => IN_FLIGHT.includes(item.evaluation.status))
@@ -198,5 +231,9 @@ export function createEngine(settings: Settings, log: Log): Engine {
     return outcome.cancelled
   }
 
-  return { evaluate, cancelStarted: () => cancelOwn(abortClient) }
+  return {
+    evaluate,
+    cancelStarted: () => cancelOwn(abortClient),
+    startedRunIds: () => [...started.keys()]
+  }
 }

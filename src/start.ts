@@ -6,7 +6,7 @@
 import type { AdalineClient } from './adaline/client.js'
 import { ApiError } from './adaline/http.js'
 import type { EvaluationStatus } from './adaline/schema.js'
-import { AdaptiveLimit, mapWithin } from './concurrency.js'
+import { AdaptiveLimit } from './concurrency.js'
 import type { Listed } from './select.js'
 
 /**
@@ -32,17 +32,35 @@ export interface StartOptions {
   now?: () => number
 }
 
+/**
+ * Starts every prompt's evaluation within the bound. When one fails, no further start begins, but
+ * those under way are waited for (each told to onStarted), so none that went through is left
+ * running unreported; then the first failure is thrown.
+ */
 export async function startEvaluations(
   client: AdalineClient,
   promptIds: string[],
   scope: StartScope,
   options: StartOptions
 ): Promise<Listed[]> {
-  return mapWithin(options.limit, promptIds, async promptId => {
-    const item = await startOne(client, promptId, scope, options)
-    options.onStarted(item)
-    return item
-  })
+  const failures: unknown[] = []
+  const items = await Promise.all(
+    promptIds.map(promptId =>
+      options.limit.run(async () => {
+        if (failures.length > 0) return undefined
+        try {
+          const item = await startOne(client, promptId, scope, options)
+          options.onStarted(item)
+          return item
+        } catch (error) {
+          failures.push(error)
+          return undefined
+        }
+      })
+    )
+  )
+  if (failures.length > 0) throw failures[0]
+  return items.filter(item => item !== undefined)
 }
 
 async function startOne(

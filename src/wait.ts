@@ -1,9 +1,12 @@
 /**
  * Waits for the evaluations to be judged until each is terminal or the time is up, polling with
  * backoff and jitter (the rate limit halves the bound, as for cancels), and logs a progress line
- * whenever one moves.
+ * whenever one moves. A poll that fails for a reason that may pass (the network, a 5xx, a 429
+ * after the transport's retries) counts as no movement: a burst of errors must not throw away
+ * evaluations that are running and billed.
  */
 import type { AdalineClient } from './adaline/client.js'
+import { ApiError, RETRYABLE_STATUSES } from './adaline/http.js'
 import type { Evaluation, EvaluationStatus } from './adaline/schema.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import { formatDuration } from './report/format.js'
@@ -17,6 +20,8 @@ export interface WaitOptions {
   timeoutMs: number
   limit: AdaptiveLimit
   log: (message: string) => void
+  /** told of a poll round that failed in part, the wait going on */
+  warn: (message: string) => void
   /** told of each evaluation as polled, so an abort cancels only what still runs */
   onSeen?: (item: Listed) => void
   now?: () => number
@@ -54,11 +59,21 @@ export async function waitUntilTerminal(
     // ±20 % jitter keeps many runners from polling in step
     await sleep(Math.min(remaining, delay * (0.8 + 0.4 * random())))
     const polled = await mapWithin(options.limit, pending, async item => {
-      const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId)
-      return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } }
+      try {
+        const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId)
+        return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } }
+      } catch (error) {
+        if (!(error instanceof ApiError) || !mayPass(error)) throw error
+        return { before: item.evaluation, item, failure: error }
+      }
     })
     let moved = false
-    for (const { before, item } of polled) {
+    const failures: ApiError[] = []
+    for (const { before, item, failure } of polled) {
+      if (failure) {
+        failures.push(failure)
+        continue
+      }
       latest.set(item.evaluation.runId, item)
       options.onSeen?.(item)
       if (hasMoved(before, item.evaluation)) {
@@ -67,13 +82,29 @@ export async function waitUntilTerminal(
       }
     }
     pending = polled.map(p => p.item).filter(item => !TERMINAL.includes(item.evaluation.status))
-    delay = moved ? POLL_MIN_MS : Math.min(POLL_MAX_MS, delay * 1.5)
+    if (failures.length > 0) {
+      // the API is struggling: back off faster than after a quiet poll
+      delay = Math.min(POLL_MAX_MS, delay * 2)
+      options.warn(
+        `Could not poll ${failures.length} of ${polled.length} evaluation(s) (${failures[0]!.message}); still waiting, next poll in about ${formatDuration(delay)}.`
+      )
+    } else {
+      delay = moved ? POLL_MIN_MS : Math.min(POLL_MAX_MS, delay * 1.5)
+    }
   }
   return {
     items: items.map(item => latest.get(item.evaluation.runId) ?? item),
     waitedMs: now() - started,
     timedOut: pending.map(item => item.evaluation.runId)
   }
+}
+
+/**
+ * Whether a failed poll may succeed later: no status (the network) or a status worth retrying.
+ * A 401, 403 or 404 will not pass by waiting, and ends the wait.
+ */
+function mayPass(error: ApiError): boolean {
+  return error.status === undefined || RETRYABLE_STATUSES.includes(error.status)
 }
 
 function hasMoved(before: Evaluation, after: Evaluation): boolean {

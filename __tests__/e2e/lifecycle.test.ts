@@ -316,6 +316,67 @@ describe('start and wait', () => {
     expect(run.stdout).not.toContain(`Evaluation ${other.runId} is new since the attempt`)
   }, 60_000)
 
+  it('cancels what it started and still names it when a poll fails for good (401)', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'GET', path: /\/evaluations\/run_[^/]+$/, status: 401 })
+    const run = await runAction(inputs({ start: 'true', wait: '10m' }))
+    const started = newest(PROMPT)
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(`^GET /prompts/${PROMPT}/evaluations/${started.runId} answered 401 `)
+      )
+    ])
+    expect(JSON.parse(run.outputs.started!)).toEqual([started.runId])
+    expect(cancels().map(r => r.path)).toEqual([
+      `/v2/prompts/${PROMPT}/evaluations/${started.runId}/cancel`
+    ])
+    expect(['cancelling', 'cancelled']).toContain(started.status)
+    expect(run.stdout).toContain(
+      `::warning::The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${started.runId}.`
+    )
+  }, 60_000)
+
+  it('cancels and names the starts that went through when another prompt’s start is refused', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.addPrompt(PROMPT_2)
+    api.inject({
+      method: 'POST',
+      path: new RegExp(`^/v2/prompts/${PROMPT_2}/evaluations$`),
+      status: 400,
+      body: { error: { code: 'BAD_REQUEST', message: 'The prompt has no active evaluator.' } }
+    })
+    const run = await runAction(
+      inputs({ 'prompt-id': `${PROMPT},${PROMPT_2}`, start: 'true', wait: '10m' })
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^POST /prompts/${PROMPT_2}/evaluations answered 400 BAD_REQUEST: The prompt has no active evaluator\\.`
+        )
+      )
+    ])
+    expect(api.evaluations(PROMPT_2)).toEqual([])
+    const started = newest(PROMPT)
+    expect(JSON.parse(run.outputs.started!)).toEqual([started.runId])
+    expect(cancels().map(r => r.path)).toEqual([
+      `/v2/prompts/${PROMPT}/evaluations/${started.runId}/cancel`
+    ])
+  }, 60_000)
+
+  it('names but leaves running what it started when the run fails, with cancel-on-abort: false', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'GET', path: /\/evaluations\/run_[^/]+$/, status: 404 })
+    const run = await runAction(inputs({ start: 'true', wait: '10m', 'cancel-on-abort': 'false' }))
+    expect(run.exitCode).toBe(1)
+    expect(JSON.parse(run.outputs.started!)).toEqual([newest(PROMPT).runId])
+    expect(cancels()).toEqual([])
+  }, 60_000)
+
   it('ends with an error naming the endpoint when starts keep failing, having started nothing', async () => {
     api = await FakeAdaline.start()
     api.addPrompt(PROMPT)
