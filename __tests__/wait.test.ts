@@ -18,12 +18,15 @@ let clock: number
 let sleeps: number[]
 let lines: string[]
 let warnings: string[]
+/** when each poll round began (on the shared clock), and how many polls were made before it */
+let rounds: { at: number; requestsBefore: number }[]
 
 beforeEach(async () => {
   clock = T0
   sleeps = []
   lines = []
   warnings = []
+  rounds = []
   api = await FakeAdaline.start({ now: () => clock })
   api.addPrompt(PROMPT)
 })
@@ -33,10 +36,13 @@ afterEach(async () => {
 })
 
 function wait(items: Listed[], timeoutMs: number, random = () => 0.5) {
+  // as in the engine: a 429 halves the run's limit
+  const limit = new AdaptiveLimit(4)
   const client = createClient(
     createHttp({
       baseUrl: new URL(api.url),
       apiKey: api.apiKey,
+      onThrottle: () => limit.halve(),
       // two attempts, the transport's pause on the same clock (not recorded as a poll interval)
       maxAttempts: 2,
       random: () => 0.5,
@@ -47,16 +53,33 @@ function wait(items: Listed[], timeoutMs: number, random = () => 0.5) {
   )
   return waitUntilTerminal(client, items, {
     timeoutMs,
-    limit: new AdaptiveLimit(4),
+    limit,
     log: line => lines.push(line),
     warn: message => warnings.push(message),
     now: () => clock,
     sleep: async ms => {
       sleeps.push(ms)
+      rounds.push({ at: clock + ms, requestsBefore: polls().length })
       clock += ms
     },
     random
   })
+}
+
+const polls = () => api.requests.filter(r => r.method === 'GET' && POLL_PATH.test(r.path))
+
+/** The most polls made in any 60 s of the shared clock. */
+function mostPollsInAMinute(): number {
+  const total = polls().length
+  const made = rounds.map((round, i) => ({
+    at: round.at,
+    count: (rounds[i + 1]?.requestsBefore ?? total) - round.requestsBefore
+  }))
+  return Math.max(
+    ...made.map(({ at }) =>
+      made.filter(r => r.at >= at && r.at < at + 60_000).reduce((sum, r) => sum + r.count, 0)
+    )
+  )
 }
 
 /** An evaluation on the fake that queues for `queuedMs`, then runs `totalRows` rows of `rowMs`. */
@@ -154,6 +177,26 @@ it('ends the wait on a poll that waiting will not mend (404)', async () => {
   await expect(wait([item], 10 * 60_000)).rejects.toThrow(
     /^GET \/prompts\/.*\/evaluations\/run_.* answered 404 .*was not found/
   )
+})
+
+it('keeps all polls together under 60 a minute, however many evaluations wait', async () => {
+  // 12 evaluations whose rows end every second: each poll sees them move
+  const items = Array.from({ length: 12 }, (_, i) => animated(i + 1, 0, 1_000, 600))
+  await wait(items, 5 * 60_000)
+  // 12 polls a round: at least 12 s apart, never the 2 s a lone evaluation gets
+  expect(sleeps.slice(0, 5)).toEqual([12_000, 12_000, 12_000, 12_000, 12_000])
+  expect(polls().length).toBeGreaterThan(200)
+  expect(mostPollsInAMinute()).toBeLessThanOrEqual(60)
+})
+
+it('polls less often for the rest of the wait after a 429', async () => {
+  // rows end every second, so every poll sees it move and the interval stays at its floor
+  const item = animated(1, 0, 1_000, 600)
+  // the first two polls are served, the third meets a 429 the transport retries
+  api.inject({ method: 'GET', path: POLL_PATH, times: 2 })
+  api.inject({ method: 'GET', path: POLL_PATH, status: 429 })
+  await wait([item], 60_000)
+  expect(sleeps.slice(0, 6)).toEqual([2_000, 2_000, 2_000, 4_000, 4_000, 4_000])
 })
 
 it('draws the progress bar from the percent, with failed rows when there are any', () => {
