@@ -145,6 +145,20 @@ it('logs a progress line at the start and whenever an evaluation moves, not when
   ])
 })
 
+it('keeps each evaluation’s progress lines apart, in the order they were logged', async () => {
+  const one = animated(1, 1_000, 3_000, 2)
+  const two = animated(2, 0, 5_000, 2)
+  const outcome = await wait([one, two], 60_000)
+  const ids = [one.evaluation.runId, two.evaluation.runId]
+  expect([...outcome.progress.keys()]).toEqual(ids)
+  for (const runId of ids) {
+    const own = lines.filter(line => line.startsWith(`${runId} [`))
+    expect(outcome.progress.get(runId)).toEqual(own)
+    expect(own.at(-1)).toMatch(/ · completed · /)
+  }
+  expect([...outcome.progress.values()].flat()).toHaveLength(lines.length)
+})
+
 it('returns at once for evaluations that are already finished', async () => {
   const done = makeEvaluation({ n: 3, status: 'completed' })
   api.addEvaluations(PROMPT, [done])

@@ -219,6 +219,7 @@ export function asJson(report: RunReport) {
 }
 
 const silentLog: Log = {
+  flat: true,
   info: () => undefined,
   warning: () => undefined,
   group: (_, work) => work()
@@ -226,6 +227,7 @@ const silentLog: Log = {
 
 function stderrLog(write: (text: string) => void): Log {
   return {
+    flat: true,
     info: message => write(`${message}\n`),
     warning: message => write(`warning: ${message}\n`),
     group: async (title, work) => {

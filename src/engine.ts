@@ -50,6 +50,11 @@ export interface Log {
   info(message: string): void
   warning(message: string): void
   group<T>(title: string, work: () => Promise<T>): Promise<T>
+  /**
+   * true where groups do not fold (a terminal): there the per-evaluation progress groups, which
+   * would repeat every line, are left out
+   */
+  flat?: boolean
 }
 
 /** Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks. */
@@ -171,6 +176,7 @@ export function createEngine(settings: Settings, log: Log): Engine {
           })
       )
       judged = wait.items
+      if (!log.flat) await progressGroups(wait)
     }
 
     const baselines = new Map<string, Listed>()
@@ -198,6 +204,21 @@ export function createEngine(settings: Settings, log: Log): Engine {
       wait,
       baselines,
       failingRows: rows
+    }
+  }
+
+  /**
+   * The live progress lines interleave every evaluation, and groups cannot nest: once the wait is
+   * over, each evaluation's lines again, in a group of its own.
+   */
+  async function progressGroups(wait: WaitOutcome): Promise<void> {
+    for (const item of wait.items) {
+      const lines = wait.progress.get(item.evaluation.runId)
+      if (!lines) continue
+      const { runId, status } = item.evaluation
+      await log.group(`Progress of ${runId} (prompt ${item.promptId}): ${status}`, async () =>
+        lines.forEach(line => log.info(line))
+      )
     }
   }
 

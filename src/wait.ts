@@ -45,6 +45,8 @@ export interface WaitOutcome {
   waitedMs: number
   /** run IDs still not terminal when the time was up */
   timedOut: string[]
+  /** each waited-for evaluation's progress lines, by run ID, in the order they were logged */
+  progress: Map<string, string[]>
 }
 
 /**
@@ -66,8 +68,14 @@ export async function waitUntilTerminal(
   const random = options.random ?? Math.random
   const started = now()
   const latest = new Map(items.map(item => [item.evaluation.runId, item]))
+  const progress = new Map<string, string[]>()
+  const logProgress = (evaluation: Evaluation) => {
+    const line = progressLine(evaluation, now() - started)
+    progress.set(evaluation.runId, [...(progress.get(evaluation.runId) ?? []), line])
+    options.log(line)
+  }
   let pending = items.filter(item => !TERMINAL.includes(item.evaluation.status))
-  for (const item of pending) options.log(progressLine(item.evaluation, 0))
+  for (const item of pending) logProgress(item.evaluation)
 
   let slowdown = 1
   let delay = pollFloorMs(pending.length)
@@ -97,7 +105,7 @@ export async function waitUntilTerminal(
       options.onSeen?.(item)
       if (hasMoved(before, item.evaluation)) {
         moved = true
-        options.log(progressLine(item.evaluation, now() - started))
+        logProgress(item.evaluation)
       }
     }
     pending = polled.map(p => p.item).filter(item => !TERMINAL.includes(item.evaluation.status))
@@ -121,7 +129,8 @@ export async function waitUntilTerminal(
   return {
     items: items.map(item => latest.get(item.evaluation.runId) ?? item),
     waitedMs: now() - started,
-    timedOut: pending.map(item => item.evaluation.runId)
+    timedOut: pending.map(item => item.evaluation.runId),
+    progress
   }
 }
 

@@ -92,6 +92,20 @@ describe('start and wait', () => {
       expect(lines.at(-1)).toMatch(/\[█{20}\] 100% \d+\/20 rows(, 1 failed)? · completed · \d/)
     }
     expect(run.stdout).toMatch(/::group::Waiting up to 2\.0 min for 2 evaluation\(s\) to finish/)
+    // then one group per evaluation with its own progress lines, and only those
+    for (const [i, { runId }] of started.entries()) {
+      const title = `::group::Progress of ${runId} (prompt ${[PROMPT, PROMPT_2][i]}): completed`
+      const opened = run.stdout.indexOf(`${title}\n`)
+      expect(opened).toBeGreaterThan(run.stdout.indexOf('::group::Waiting up to'))
+      const body = run.stdout.slice(
+        opened + title.length + 1,
+        run.stdout.indexOf('::endgroup::', opened)
+      )
+      const lines = body.trimEnd().split('\n')
+      expect(lines.length).toBeGreaterThanOrEqual(3)
+      expect(lines.every(line => line.startsWith(`${runId} [`))).toBe(true)
+      expect(lines.at(-1)).toMatch(/ 100% .* · completed · /)
+    }
 
     // the summary: started ones judged, each against the completed evaluation before it
     expect(run.summary).toContain('### Judged evaluations (started by this run)')

@@ -210,7 +210,12 @@ describe('buildSummary, explaining a verdict', () => {
     const summary = buildSummary(
       reportOf([item], {
         started: [item.evaluation.runId],
-        wait: { items: [item], waitedMs: 1_800_000, timedOut: [item.evaluation.runId] }
+        wait: {
+          items: [item],
+          waitedMs: 1_800_000,
+          timedOut: [item.evaluation.runId],
+          progress: new Map()
+        }
       })
     )
     expect(summary).toContain(`Started 1 evaluation(s) for this commit: ${item.evaluation.runId}.`)
