@@ -188,7 +188,8 @@ export function createEngine(settings: Settings, log: Log): Engine {
     const metrics = totals(evaluations)
     const verdict = judge(evaluations, metrics, settings.policy, {
       baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
-      waitedMs: wait?.waitedMs
+      waitedMs: wait?.waitedMs,
+      waitTimedOut: (wait?.timedOut.length ?? 0) > 0
     })
     const rows = await failingRows(client, judged, { limit, warn: log.warning })
     return {

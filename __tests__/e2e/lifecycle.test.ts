@@ -137,6 +137,23 @@ describe('start and wait', () => {
     expect(cancels()).toEqual([])
   }, 60_000)
 
+  it('fails the gate on timeout even when the policy sets no rules', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    const run = await runAction(inputs({ start: 'true', wait: '1s' }))
+    const { runId } = newest(PROMPT)
+    expect(run.exitCode).toBe(1)
+    expect(run.outputs.gate).toBe('failed')
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^1 judged evaluation\\(s\\) not in allow-status \\[completed\\]: ${runId} is still queued \\(0%\\) after waiting 1\\.\\d s$`
+        )
+      )
+    ])
+    expect(run.summary).toContain('## ❌ Adaline evals: gate failed')
+  }, 60_000)
+
   it('passes a timed-out evaluation when allow-status lets its status through', async () => {
     api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
     api.addPrompt(PROMPT)
