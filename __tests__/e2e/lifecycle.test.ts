@@ -454,7 +454,7 @@ describe('explaining a failure', () => {
     const rows = api.results(PROMPT, latest.runId).filter(r => r.grade !== 'pass')
     expect(rows).toHaveLength(8)
     expect(run.summary).toContain(
-      `<summary>${md(latest.runId)}: 6 fail, 2 unknown (showing 8)</summary>`
+      `<summary>${md(latest.runId)}: 6 fail, 2 unknown (showing 6 fail, 2 unknown)</summary>`
     )
     for (const result of rows) {
       expect(run.summary).toContain(result.reason!)

@@ -161,14 +161,21 @@ function baselineTable({ gathered, baselines }: RunReport, maxRows: number): str
 
 function failingRowSections({ gathered, failingRows }: RunReport, perEvaluation: number): string[] {
   const lines: string[] = []
+  let withoutSection = 0
   for (const item of gathered.judged) {
     const results = failingRows.get(item.evaluation.runId)
-    if (!results) continue
     const { failRuns, unknownRuns } = item.evaluation.metrics
+    if (!results) {
+      // beyond the cap of evaluations whose rows are fetched, or their rows could not be fetched
+      if (failRuns + unknownRuns > 0) withoutSection += 1
+      continue
+    }
     const shown = results.slice(0, perEvaluation)
+    const shownOf = (grade: Result['grade']) =>
+      formatCount(shown.filter(result => result.grade === grade).length)
     lines.push(
       '<details>',
-      `<summary>${code(item.evaluation.runId)}: ${formatCount(failRuns)} fail, ${formatCount(unknownRuns)} unknown (showing ${shown.length})</summary>`,
+      `<summary>${code(item.evaluation.runId)}: ${formatCount(failRuns)} fail, ${formatCount(unknownRuns)} unknown (showing ${shownOf('fail')} fail, ${shownOf('unknown')} unknown)</summary>`,
       '',
       row(['Grade', 'Score', 'Reason', 'Cost', 'Latency', 'Input']),
       row(['---', '---', '---', '---', '---', '---']),
@@ -187,6 +194,11 @@ function failingRowSections({ gathered, failingRows }: RunReport, perEvaluation:
       ''
     )
   }
+  if (withoutSection > 0)
+    lines.push(
+      `… and ${formatCount(withoutSection)} more evaluation(s) with failing or unknown rows not shown.`,
+      ''
+    )
   return lines
 }
 
