@@ -565,14 +565,59 @@ describe('sticky pull request comment', () => {
     expect(run.errors).toEqual([])
   }, 30_000)
 
-  it('keeps the comment under GitHub’s limit when the report is huge', async () => {
+  it('cuts a report over GitHub’s limit to fit the comment, keeping the verdict', async () => {
     api = await FakeAdaline.start()
+    // 600 judged evaluations; the 10 newest have 30 failing rows with long reasons and inputs
     const many = Array.from({ length: 600 }, (_, i) =>
-      makeEvaluation({ n: i + 1, evaluatorId: fakeId('evl', i + 1), status: 'completed', fail: 3 })
+      makeEvaluation({
+        n: i + 1,
+        evaluatorId: fakeId('evl', i + 1),
+        status: 'completed',
+        fail: i >= 590 ? 30 : 3
+      })
     )
     api.addPrompt(PROMPT, many)
+    for (const evaluation of many.slice(590)) {
+      api.setResults(
+        PROMPT,
+        evaluation.runId,
+        Array.from({ length: 30 }, (_, row) => ({
+          id: `res_${evaluation.runId}_${row}`,
+          rowId: `row_${row}`,
+          grade: 'fail' as const,
+          score: 0,
+          reason: `Expected 'billing' but got 'shipping': ${'the answer wanders off topic '.repeat(20)}`,
+          cost: 0.001,
+          latency: 900,
+          row: {
+            values: { ticket: `My invoice is wrong ${'and so is the one before '.repeat(20)}` }
+          }
+        }))
+      )
+    }
     const run = await gate('max-fail-runs: 0')
     expect(run.stdout).toContain('Pull request #7 comment: created.')
-    expect(ourComments()[0]!.body.length).toBeLessThanOrEqual(65_536)
+    // the same report in the step summary, where it is not cut, is over the comment limit
+    expect(run.summary.length).toBeGreaterThan(65_536)
+    expect(run.summary.match(/<details>/g)).toHaveLength(10)
+    const body = ourComments()[0]!.body
+    expect(body.length).toBeLessThanOrEqual(65_536)
+    expect(body).toContain('## ❌ Adaline evals: gate failed')
+    expect(body).toMatch(/\*\*Verdict: failed\.\*\* fail-runs \d+ \\> max-fail-runs 0/)
+    expect(body).toContain('<!-- adaline-evals:')
+  }, 60_000)
+
+  it('with on-failure, brings an earlier comment up to date on a passing run', async () => {
+    api = await FakeAdaline.start()
+    api.addPrompt(PROMPT, [completed(1, 2, 18, 2)])
+    const failing = await gate('max-fail-runs: 0', 'on-failure')
+    expect(failing.stdout).toContain('Pull request #7 comment: created.')
+    const [created] = ourComments()
+    const passing = await gate('max-fail-runs: 5', 'on-failure')
+    expect(passing.exitCode).toBe(0)
+    expect(passing.stdout).toContain('Pull request #7 comment: updated.')
+    expect(ourComments()).toHaveLength(1)
+    expect(ourComments()[0]!.id).toBe(created!.id)
+    expect(ourComments()[0]!.body).toContain('## ✅ Adaline evals: gate passed')
   }, 60_000)
 })
