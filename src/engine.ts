@@ -5,10 +5,10 @@
 import { ABORT_GRACE_MS } from './abort.js'
 import { createClient, type AdalineClient } from './adaline/client.js'
 import { createHttp, type HttpOptions } from './adaline/http.js'
-import { IN_FLIGHT } from './adaline/schema.js'
+import { IN_FLIGHT, MAX_PAGE_SIZE } from './adaline/schema.js'
 import { cancelSuperseded, type CancelOutcome } from './cancel.js'
 import { AdaptiveLimit } from './concurrency.js'
-import { gather, type Gathered } from './gather.js'
+import { MAX_BASELINE_PAGES, gather, searchBaselines, type Gathered } from './gather.js'
 import {
   decideSupersede,
   lookupsNeeded,
@@ -18,9 +18,9 @@ import {
 import { lookUp } from './github/lookups.js'
 import type { Settings } from './inputs.js'
 import { totals } from './metrics.js'
-import { planListings } from './plan.js'
+import { planBaselineListings, planListings } from './plan.js'
 import { judge } from './policy.js'
-import { formatDuration } from './report/format.js'
+import { formatCount, formatDuration } from './report/format.js'
 import type { RunReport } from './report/summary.js'
 import { failingRows } from './rows.js'
 import type { Listed, SupersedeRule } from './select.js'
@@ -179,11 +179,7 @@ export function createEngine(settings: Settings, log: Log): Engine {
       if (!log.flat) await progressGroups(wait)
     }
 
-    const baselines = new Map<string, Listed>()
-    for (const item of judged) {
-      const baseline = gathered.baselines.baselineFor(item)
-      if (baseline) baselines.set(item.evaluation.runId, baseline)
-    }
+    const baselines = await findBaselines(gathered, judged)
     const evaluations = judged.map(item => item.evaluation)
     const metrics = totals(evaluations)
     const verdict = judge(evaluations, metrics, settings.policy, {
@@ -204,8 +200,43 @@ export function createEngine(settings: Settings, log: Log): Engine {
       started: [...started.keys()],
       wait,
       baselines,
+      comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
       failingRows: rows
     }
+  }
+
+  /**
+   * Each judged evaluation's baseline: from the listings, or, when the filters may have kept it
+   * out of them, from its prompt's completed evaluations listed for the purpose.
+   */
+  async function findBaselines(gathered: Gathered, judged: Listed[]): Promise<Map<string, Listed>> {
+    const baselines = new Map<string, Listed>()
+    for (const item of judged) {
+      const baseline = gathered.baselines.baselineFor(item)
+      if (baseline) baselines.set(item.evaluation.runId, baseline)
+    }
+    const missing = judged.filter(item => !baselines.has(item.evaluation.runId))
+    const listings = planBaselineListings(settings, missing)
+    if (listings.length > 0) {
+      const search = await log.group(
+        `Listing completed evaluations for ${missing.length} baseline(s) the filters may hide`,
+        () => searchBaselines(client, listings, missing, { limit, log: log.info })
+      )
+      for (const [runId, baseline] of search.found) baselines.set(runId, baseline)
+      for (const promptId of search.cut)
+        log.warning(
+          `Looked for baselines among the newest ${formatCount(MAX_BASELINE_PAGES * MAX_PAGE_SIZE)} completed evaluations of prompt ${promptId} only; some judged evaluations have none among them.`
+        )
+    }
+    const without = judged.filter(item => !baselines.has(item.evaluation.runId))
+    if (settings.policy.limits['max-pass-rate-drop'] !== undefined && without.length > 0) {
+      const ids = without.slice(0, 10).map(item => item.evaluation.runId)
+      const more = without.length > ids.length ? ` and ${without.length - ids.length} more` : ''
+      log.warning(
+        `max-pass-rate-drop does not apply to ${without.length} judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`
+      )
+    }
+    return baselines
   }
 
   /**

@@ -466,6 +466,105 @@ describe('explaining a failure', () => {
     expect(asked.every(r => r.query.get('expand') === 'row')).toBe(true)
   }, 30_000)
 
+  it('finds the baseline that created-after hides, reading completed evaluations only until it has it', async () => {
+    api = await FakeAdaline.start()
+    const baseline = completed(1, 48, 19, 1)
+    const latest = completed(2, 0.5, 12, 6, 2)
+    // 300 completed evaluations of another evaluator between the two, 300 more before the baseline
+    const others = Array.from({ length: 600 }, (_, i) =>
+      makeEvaluation({
+        n: 10 + i,
+        evaluatorId: fakeId('evl', 9),
+        status: 'completed',
+        submittedAt: Date.now() - (i < 300 ? 2 * HOUR + i * 6 * 60_000 : 50 * HOUR + i * 60_000)
+      })
+    )
+    api.addPrompt(PROMPT, [baseline, latest, ...others])
+    const run = await runAction(
+      inputs({ 'created-after': '1h', policy: 'max-pass-rate-drop: 10%' })
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([
+      `pass-rate drop 35% > max-pass-rate-drop 10%: ${latest.runId} 60% vs baseline ${baseline.runId} 95%`
+    ])
+    expect(run.summary).toContain(`| ${md(latest.runId)} | ${md(baseline.runId)} | 60% | −35 pp |`)
+    // completed ones before the judged one, newest first, whatever created-after says
+    const searched = api.requests.filter(
+      r => r.path.endsWith('/evaluations') && r.query.get('status') === 'completed'
+    )
+    for (const request of searched) {
+      expect(request.query.get('sort')).toBe('createdAt:desc')
+      expect(request.query.get('createdBefore')).toBe(String(latest.timeline.submittedAt))
+      expect(request.query.get('createdAfter')).toBeNull()
+    }
+    // the baseline is on the second page: the third and fourth are never asked for
+    expect(searched).toHaveLength(2)
+  }, 30_000)
+
+  it('compares started evaluations with their baseline when the status filter lists no completed ones', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 20 } })
+    const baseline = completed(1, 24, 19, 1)
+    api.addPrompt(PROMPT, [baseline])
+    const run = await runAction(
+      inputs({
+        status: 'queued,running',
+        'evaluator-id': EVALUATOR,
+        start: 'true',
+        wait: '1m',
+        policy: 'max-pass-rate-drop: 50%'
+      })
+    )
+    expect(run.exitCode).toBe(0)
+    const started = newest(PROMPT)
+    expect(started.status).toBe('completed')
+    expect(run.summary).toContain('### Compared with the baseline')
+    // 16 of the 19 graded rows pass (the fake's default outcomes), against the baseline's 95%
+    expect(run.summary).toContain(
+      `| ${md(started.runId)} | ${md(baseline.runId)} | 84.2% | −10.8 pp |`
+    )
+  }, 60_000)
+
+  it('looks through a bounded number of pages for a baseline that does not exist', async () => {
+    api = await FakeAdaline.start()
+    const latest = completed(2, 0.5, 12, 6, 2)
+    // 1,100 completed evaluations of another evaluator, none a baseline of the judged one
+    const others = Array.from({ length: 1_100 }, (_, i) =>
+      makeEvaluation({
+        n: 10 + i,
+        evaluatorId: fakeId('evl', 9),
+        status: 'completed',
+        submittedAt: Date.now() - 2 * HOUR - i * 60_000
+      })
+    )
+    api.addPrompt(PROMPT, [latest, ...others])
+    const run = await runAction(
+      inputs({ 'created-after': '1h', policy: 'max-pass-rate-drop: 10%' })
+    )
+    expect(run.exitCode).toBe(0)
+    const searched = api.requests.filter(r => r.query.get('status') === 'completed')
+    expect(searched).toHaveLength(5)
+    expect(run.stdout).toContain(
+      `::warning::Looked for baselines among the newest 1,000 completed evaluations of prompt ${PROMPT} only; some judged evaluations have none among them.`
+    )
+  }, 30_000)
+
+  it('says there is no baseline under max-pass-rate-drop rather than hiding it, and warns', async () => {
+    api = await FakeAdaline.start()
+    const latest = completed(2, 0.5, 12, 6, 2)
+    api.addPrompt(PROMPT, [latest])
+    const run = await runAction(
+      inputs({ 'created-after': '1h', policy: 'max-pass-rate-drop: 10%' })
+    )
+    expect(run.exitCode).toBe(0)
+    expect(run.summary).toContain('### Compared with the baseline')
+    expect(run.summary).toContain(
+      'There is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.'
+    )
+    expect(run.stdout).toContain(
+      `::warning::max-pass-rate-drop does not apply to 1 judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${latest.runId}.`
+    )
+  }, 30_000)
+
   it('still gives its verdict when the rows cannot be fetched, with a warning', async () => {
     api = await FakeAdaline.start()
     api.addPrompt(PROMPT, [completed(2, 1, 12, 6, 2)])

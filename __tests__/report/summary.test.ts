@@ -223,6 +223,14 @@ describe('buildSummary, explaining a verdict', () => {
     )
   })
 
+  it('says there is no baseline when the policy compares with one and none was found', () => {
+    const summary = buildSummary(reportOf([listed()], { comparesWithBaseline: true }))
+    expect(summary).toContain(
+      '### Compared with the baseline\n\nThere is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.'
+    )
+    expect(buildSummary(reportOf([listed()]))).not.toContain('### Compared with the baseline')
+  })
+
   it('says what was started and what was still running when the wait ended', () => {
     const item = listed({ status: 'running' })
     const summary = buildSummary(

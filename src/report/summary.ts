@@ -40,6 +40,8 @@ export interface RunReport {
   wait?: WaitOutcome
   /** each judged evaluation's baseline, by run ID */
   baselines: Map<string, Listed>
+  /** the policy compares with baselines (max-pass-rate-drop): say so even when none was found */
+  comparesWithBaseline?: boolean
   /** failing and unknown rows, by run ID */
   failingRows: Map<string, Result[]>
 }
@@ -87,6 +89,13 @@ function render(report: RunReport, maxRows: number): string {
   }
   if (report.baselines.size > 0)
     lines.push('### Compared with the baseline', '', ...baselineTable(report, maxRows), '')
+  else if (report.comparesWithBaseline && gathered.judged.length > 0)
+    lines.push(
+      '### Compared with the baseline',
+      '',
+      'There is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.',
+      ''
+    )
   if (report.failingRows.size > 0)
     lines.push('### Failing rows', '', ...failingRowSections(report, Math.ceil(maxRows / 4)))
   if (report.started.length > 0 || report.wait)
