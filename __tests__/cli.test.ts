@@ -135,6 +135,24 @@ describe('adaline-evals', () => {
     )
   })
 
+  it('prints the progress lines once, without per-evaluation groups a terminal would not fold', async () => {
+    api.addPrompt(PROMPT_2, [], { lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 5 } })
+    const { code, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT_2,
+      '--start',
+      '--wait',
+      '1m'
+    ])
+    expect(code).toBe(EXIT.passed)
+    const progress = stderr.split('\n').filter(line => /^run_\w+ \[/.test(line))
+    expect(progress.at(-1)).toMatch(/ 100% .* · completed · /)
+    expect(new Set(progress).size).toBe(progress.length)
+    expect(stderr).not.toContain('Progress of')
+  })
+
   it('reads the policy from a file and prints Markdown', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'adaline-evals-cli-'))
     try {

@@ -1,4 +1,5 @@
-import { planListings } from '../src/plan.js'
+import { listed } from '../__fixtures__/evaluations.js'
+import { filtersMayHideBaselines, planBaselineListings, planListings } from '../src/plan.js'
 import type { SupersedeRule } from '../src/select.js'
 
 const P1 = 'prompt-1111111111111111111'
@@ -78,4 +79,40 @@ describe('planListings', () => {
       true
     )
   })
+})
+
+describe('planBaselineListings', () => {
+  const judged = [
+    listed({ submittedAt: 300 }, P1),
+    listed({ submittedAt: 500 }, P1),
+    listed({ submittedAt: 400 }, P2)
+  ]
+
+  it('lists nothing more when the filters hide no completed evaluation', () => {
+    expect(filtersMayHideBaselines(base)).toBe(false)
+    expect(filtersMayHideBaselines({ ...base, statuses: ['running', 'completed'] })).toBe(false)
+    expect(planBaselineListings({ ...base, promptIds: [P1, P2] }, judged)).toEqual([])
+  })
+
+  it.each([
+    ['created-after', { createdAfter: 100 }],
+    ['a status filter without completed', { statuses: ['queued' as const, 'running' as const] }]
+  ])(
+    'with %s, lists each judged prompt’s completed evaluations before its newest judged one, newest first',
+    (_, filters) => {
+      const settings = { ...base, ...filters, promptIds: [P1, P2, 'prompt-3333333333333333333'] }
+      expect(filtersMayHideBaselines(settings)).toBe(true)
+      const shared = {
+        status: 'completed',
+        evaluatorId: base.evaluatorId,
+        datasetId: undefined,
+        sort: 'createdAt:desc'
+      }
+      // the prompt with nothing judged needs no baseline
+      expect(planBaselineListings(settings, judged)).toEqual([
+        { promptId: P1, filters: { ...shared, createdBefore: 500 } },
+        { promptId: P2, filters: { ...shared, createdBefore: 400 } }
+      ])
+    }
+  )
 })

@@ -211,4 +211,27 @@ describe('judge', () => {
       'run-slow-00000000000000001 is still running (100%) after waiting 30.0 min'
     )
   })
+
+  it('fails a wait that ran out even when the policy sets no rules', () => {
+    const running = evaluation({ runId: 'run-slow-00000000000000001', status: 'running' })
+    const timedOut = { waitedMs: 60_000, waitTimedOut: true }
+    const verdict = judge([running], totals([running]), parsePolicy(''), timedOut)
+    expect(verdict).toEqual({
+      gate: 'failed',
+      broken: [
+        {
+          rule: 'allow-status',
+          message:
+            '1 judged evaluation(s) not in allow-status [completed]: run-slow-00000000000000001 is still running (100%) after waiting 1.0 min'
+        }
+      ]
+    })
+    // allow-status still lets it through, and a wait that did not run out still only reports
+    expect(
+      judge([running], totals([running]), parsePolicy('allow-status: [running]'), timedOut).gate
+    ).toBe('passed')
+    expect(judge([running], totals([running]), parsePolicy(''), { waitedMs: 60_000 }).gate).toBe(
+      'skipped'
+    )
+  })
 })

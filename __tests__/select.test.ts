@@ -6,7 +6,13 @@ import {
   PROMPT,
   listed
 } from '../__fixtures__/evaluations.js'
-import { BaselineIndex, isSuperseded, judgedSet, type SupersedeRule } from '../src/select.js'
+import {
+  BaselineFinder,
+  BaselineIndex,
+  isSuperseded,
+  judgedSet,
+  type SupersedeRule
+} from '../src/select.js'
 
 const CUTOFF = 1_700_000_500_000
 const rule: SupersedeRule = { cutoff: CUTOFF, promptIds: [PROMPT], keep: new Set() }
@@ -122,5 +128,39 @@ describe('BaselineIndex', () => {
     // 1 and 2 were dropped: an evaluation submitted at 3 finds no baseline kept
     expect(index.baselineFor(items[2]!)).toBeUndefined()
     expect(index.baselineFor(listed({ submittedAt: 9 }))).toBe(items[3])
+  })
+})
+
+describe('BaselineFinder', () => {
+  it('takes, for each judged evaluation, the first completed one of its group submitted before it', () => {
+    const judgedLate = listed({ submittedAt: 50, status: 'running' })
+    const judgedEarly = listed({ submittedAt: 20, status: 'queued' })
+    const finder = new BaselineFinder([judgedLate, judgedEarly])
+    // newest first, as the baseline listing reads them
+    const c40 = listed({ submittedAt: 40 })
+    const otherEvaluator = listed({ submittedAt: 15, evaluatorId: OTHER_EVALUATOR })
+    const c10 = listed({ submittedAt: 10 })
+    const c5 = listed({ submittedAt: 5 })
+    finder.add(c40)
+    expect(finder.done).toBe(false)
+    finder.add(otherEvaluator)
+    finder.add(c10)
+    expect(finder.done).toBe(true)
+    finder.add(c5)
+    expect(finder.found).toEqual(
+      new Map([
+        [judgedLate.evaluation.runId, c40],
+        [judgedEarly.evaluation.runId, c10]
+      ])
+    )
+  })
+
+  it('takes no evaluation that is not completed, nor one submitted at the same time', () => {
+    const judged = listed({ submittedAt: 30, status: 'running' })
+    const finder = new BaselineFinder([judged])
+    finder.add(listed({ submittedAt: 20, status: 'failed' }))
+    finder.add(listed({ submittedAt: 30 }))
+    expect(finder.done).toBe(false)
+    expect(finder.found.size).toBe(0)
   })
 })

@@ -11,16 +11,22 @@ import { FakeAdaline, fakeId, makeEvaluation } from '../test-support/fake-adalin
 
 const PROMPT = fakeId('prm', 1)
 const T0 = 1_790_000_000_000
+const POLL_PATH = /\/evaluations\/run_[^/]+$/
 
 let api: FakeAdaline
 let clock: number
 let sleeps: number[]
 let lines: string[]
+let warnings: string[]
+/** when each poll round began (on the shared clock), and how many polls were made before it */
+let rounds: { at: number; requestsBefore: number }[]
 
 beforeEach(async () => {
   clock = T0
   sleeps = []
   lines = []
+  warnings = []
+  rounds = []
   api = await FakeAdaline.start({ now: () => clock })
   api.addPrompt(PROMPT)
 })
@@ -30,18 +36,50 @@ afterEach(async () => {
 })
 
 function wait(items: Listed[], timeoutMs: number, random = () => 0.5) {
-  const client = createClient(createHttp({ baseUrl: new URL(api.url), apiKey: api.apiKey }))
+  // as in the engine: a 429 halves the run's limit
+  const limit = new AdaptiveLimit(4)
+  const client = createClient(
+    createHttp({
+      baseUrl: new URL(api.url),
+      apiKey: api.apiKey,
+      onThrottle: () => limit.halve(),
+      // two attempts, the transport's pause on the same clock (not recorded as a poll interval)
+      maxAttempts: 2,
+      random: () => 0.5,
+      sleep: async ms => {
+        clock += ms
+      }
+    })
+  )
   return waitUntilTerminal(client, items, {
     timeoutMs,
-    limit: new AdaptiveLimit(4),
+    limit,
     log: line => lines.push(line),
+    warn: message => warnings.push(message),
     now: () => clock,
     sleep: async ms => {
       sleeps.push(ms)
+      rounds.push({ at: clock + ms, requestsBefore: polls().length })
       clock += ms
     },
     random
   })
+}
+
+const polls = () => api.requests.filter(r => r.method === 'GET' && POLL_PATH.test(r.path))
+
+/** The most polls made in any 60 s of the shared clock. */
+function mostPollsInAMinute(): number {
+  const total = polls().length
+  const made = rounds.map((round, i) => ({
+    at: round.at,
+    count: (rounds[i + 1]?.requestsBefore ?? total) - round.requestsBefore
+  }))
+  return Math.max(
+    ...made.map(({ at }) =>
+      made.filter(r => r.at >= at && r.at < at + 60_000).reduce((sum, r) => sum + r.count, 0)
+    )
+  )
 }
 
 /** An evaluation on the fake that queues for `queuedMs`, then runs `totalRows` rows of `rowMs`. */
@@ -107,6 +145,20 @@ it('logs a progress line at the start and whenever an evaluation moves, not when
   ])
 })
 
+it('keeps each evaluation’s progress lines apart, in the order they were logged', async () => {
+  const one = animated(1, 1_000, 3_000, 2)
+  const two = animated(2, 0, 5_000, 2)
+  const outcome = await wait([one, two], 60_000)
+  const ids = [one.evaluation.runId, two.evaluation.runId]
+  expect([...outcome.progress.keys()]).toEqual(ids)
+  for (const runId of ids) {
+    const own = lines.filter(line => line.startsWith(`${runId} [`))
+    expect(outcome.progress.get(runId)).toEqual(own)
+    expect(own.at(-1)).toMatch(/ · completed · /)
+  }
+  expect([...outcome.progress.values()].flat()).toHaveLength(lines.length)
+})
+
 it('returns at once for evaluations that are already finished', async () => {
   const done = makeEvaluation({ n: 3, status: 'completed' })
   api.addEvaluations(PROMPT, [done])
@@ -114,6 +166,51 @@ it('returns at once for evaluations that are already finished', async () => {
   expect(sleeps).toEqual([])
   expect(api.requests).toEqual([])
   expect(outcome.timedOut).toEqual([])
+})
+
+it('goes on through polls that fail after the transport’s retries, backing off twice as fast', async () => {
+  // 4 rows of 20 s; the first two poll rounds meet 503s on both of their attempts
+  const item = animated(1, 0, 20_000)
+  api.inject({ method: 'GET', path: POLL_PATH, status: 503, times: 4 })
+  const outcome = await wait([item], 10 * 60_000)
+  expect(outcome.timedOut).toEqual([])
+  expect(outcome.items[0]!.evaluation.status).toBe('completed')
+  // 2 s, then doubled after each failed round: 4 s, 8 s; then half again while rows run
+  expect(sleeps.slice(0, 4)).toEqual([2_000, 4_000, 8_000, 12_000])
+  expect(warnings).toEqual([
+    expect.stringMatching(
+      /^Could not poll 1 of 1 evaluation\(s\) \(GET \/prompts\/.* answered 503 .*\(gave up after 2 attempts\)\); still waiting, next poll in about 4\.0 s\.$/
+    ),
+    expect.stringMatching(/still waiting, next poll in about 8\.0 s\.$/)
+  ])
+})
+
+it('ends the wait on a poll that waiting will not mend (404)', async () => {
+  const item = animated(1, 0, 20_000)
+  api.inject({ method: 'GET', path: POLL_PATH, status: 404 })
+  await expect(wait([item], 10 * 60_000)).rejects.toThrow(
+    /^GET \/prompts\/.*\/evaluations\/run_.* answered 404 .*was not found/
+  )
+})
+
+it('keeps all polls together under 60 a minute, however many evaluations wait', async () => {
+  // 12 evaluations whose rows end every second: each poll sees them move
+  const items = Array.from({ length: 12 }, (_, i) => animated(i + 1, 0, 1_000, 600))
+  await wait(items, 5 * 60_000)
+  // 12 polls a round: at least 12 s apart, never the 2 s a lone evaluation gets
+  expect(sleeps.slice(0, 5)).toEqual([12_000, 12_000, 12_000, 12_000, 12_000])
+  expect(polls().length).toBeGreaterThan(200)
+  expect(mostPollsInAMinute()).toBeLessThanOrEqual(60)
+})
+
+it('polls less often for the rest of the wait after a 429', async () => {
+  // rows end every second, so every poll sees it move and the interval stays at its floor
+  const item = animated(1, 0, 1_000, 600)
+  // the first two polls are served, the third meets a 429 the transport retries
+  api.inject({ method: 'GET', path: POLL_PATH, times: 2 })
+  api.inject({ method: 'GET', path: POLL_PATH, status: 429 })
+  await wait([item], 60_000)
+  expect(sleeps.slice(0, 6)).toEqual([2_000, 2_000, 2_000, 4_000, 4_000, 4_000])
 })
 
 it('draws the progress bar from the percent, with failed rows when there are any', () => {

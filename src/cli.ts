@@ -225,6 +225,7 @@ export function asJson(report: RunReport) {
 }
 
 const silentLog: Log = {
+  flat: true,
   info: () => undefined,
   warning: () => undefined,
   group: (_, work) => work()
@@ -232,6 +233,7 @@ const silentLog: Log = {
 
 function stderrLog(write: (text: string) => void): Log {
   return {
+    flat: true,
     info: message => write(`${inertLogLine(message)}\n`),
     warning: message => write(`warning: ${message}\n`),
     group: async (title, work) => {

@@ -6,6 +6,7 @@ export class AdaptiveLimit {
   private active = 0
   private readonly waiting: (() => void)[] = []
   private peakActive = 0
+  private halved = 0
 
   constructor(private current: number) {}
 
@@ -18,8 +19,14 @@ export class AdaptiveLimit {
     return this.peakActive
   }
 
+  /** How many times a rate limit halved the bound: the wait reads it to poll less often. */
+  get halvings(): number {
+    return this.halved
+  }
+
   /** Halves the bound (at least 1). */
   halve(): void {
+    this.halved += 1
     this.current = Math.max(1, Math.floor(this.current / 2))
   }
 

@@ -2,11 +2,13 @@
  * The engine both faces run (the action in main.ts, the command line in cli.ts): from settings and
  * a supersede decision to a judged report, through plan → API → judgement.
  */
-import { createClient } from './adaline/client.js'
-import { createHttp } from './adaline/http.js'
-import { cancelSuperseded } from './cancel.js'
+import { ABORT_GRACE_MS } from './abort.js'
+import { createClient, type AdalineClient } from './adaline/client.js'
+import { createHttp, type HttpOptions } from './adaline/http.js'
+import { IN_FLIGHT, MAX_PAGE_SIZE } from './adaline/schema.js'
+import { cancelSuperseded, type CancelOutcome } from './cancel.js'
 import { AdaptiveLimit } from './concurrency.js'
-import { gather } from './gather.js'
+import { MAX_BASELINE_PAGES, gather, searchBaselines, type Gathered } from './gather.js'
 import {
   decideSupersede,
   lookupsNeeded,
@@ -16,9 +18,9 @@ import {
 import { lookUp } from './github/lookups.js'
 import type { Settings } from './inputs.js'
 import { totals } from './metrics.js'
-import { planListings } from './plan.js'
+import { planBaselineListings, planListings } from './plan.js'
 import { judge } from './policy.js'
-import { formatDuration } from './report/format.js'
+import { formatCount, formatDuration } from './report/format.js'
 import type { RunReport } from './report/summary.js'
 import { failingRows } from './rows.js'
 import type { Listed, SupersedeRule } from './select.js'
@@ -28,11 +30,31 @@ import { TERMINAL, waitUntilTerminal, type WaitOutcome } from './wait.js'
 /** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
 export const CONCURRENCY = 8
 
+/**
+ * The transport of the cancels sent on abort. They must land within ABORT_GRACE_MS whatever the
+ * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After:
+ * attempts of 1.5 s, the second begun within 2 s or not at all, end by 3.5 s.
+ */
+export const ABORT_TRANSPORT: Pick<
+  HttpOptions,
+  'timeoutMs' | 'maxAttempts' | 'baseDelayMs' | 'deadlineMs'
+> = {
+  timeoutMs: 1_500,
+  maxAttempts: 2,
+  baseDelayMs: 250,
+  deadlineMs: ABORT_GRACE_MS / 2
+}
+
 /** Where the engine tells of its progress: the Actions log, or a terminal's stderr. */
 export interface Log {
   info(message: string): void
   warning(message: string): void
   group<T>(title: string, work: () => Promise<T>): Promise<T>
+  /**
+   * true where groups do not fold (a terminal): there the per-evaluation progress groups, which
+   * would repeat every line, are left out
+   */
+  flat?: boolean
 }
 
 /** Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks. */
@@ -50,8 +72,13 @@ export async function decideFromEvent(
 export interface Engine {
   /** Runs plan → API → judgement under the given supersede decision. */
   evaluate(decision: SupersedeDecision): Promise<RunReport>
-  /** Cancels the evaluations this run started and that may still run (on abort); their run IDs. */
+  /**
+   * Cancels the evaluations this run started that were queued or running when last seen (on
+   * abort), within the abort's grace; the run IDs whose cancel was accepted.
+   */
   cancelStarted(): Promise<string[]>
+  /** The run IDs this run started so far, for the `started` output when the run fails. */
+  startedRunIds(): string[]
 }
 
 export function createEngine(settings: Settings, log: Log): Engine {
@@ -65,7 +92,16 @@ export function createEngine(settings: Settings, log: Log): Engine {
         log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
     })
   )
-  const started: Listed[] = []
+  // A transport of its own and no part in the run's limit: a cancel on abort never queues behind
+  // polls that hold every slot while they sleep out a 429's Retry-After.
+  const abortClient = createClient(
+    createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...ABORT_TRANSPORT })
+  )
+  /** what this run started, by run ID, as last seen */
+  const started = new Map<string, Listed>()
+  const remember = (item: Listed) => {
+    if (started.has(item.evaluation.runId)) started.set(item.evaluation.runId, item)
+  }
 
   async function evaluate(decision: SupersedeDecision): Promise<RunReport> {
     log.info(
@@ -99,6 +135,19 @@ export function createEngine(settings: Settings, log: Log): Engine {
         })
     )
 
+    try {
+      return await startWaitAndJudge(decision, gathered, cancel)
+    } catch (error) {
+      await cancelAfterError()
+      throw error
+    }
+  }
+
+  async function startWaitAndJudge(
+    decision: SupersedeDecision,
+    gathered: Gathered,
+    cancel: CancelOutcome
+  ): Promise<RunReport> {
     let judged = gathered.judged
     if (settings.start) {
       judged = await log.group(
@@ -107,7 +156,7 @@ export function createEngine(settings: Settings, log: Log): Engine {
           startEvaluations(client, settings.promptIds, settings, {
             limit,
             log: log.info,
-            onStarted: item => started.push(item)
+            onStarted: item => started.set(item.evaluation.runId, item)
           })
       )
     }
@@ -117,21 +166,26 @@ export function createEngine(settings: Settings, log: Log): Engine {
       const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length
       wait = await log.group(
         `Waiting up to ${formatDuration(waitMs)} for ${pending} evaluation(s) to finish`,
-        () => waitUntilTerminal(client, judged, { timeoutMs: waitMs, limit, log: log.info })
+        () =>
+          waitUntilTerminal(client, judged, {
+            timeoutMs: waitMs,
+            limit,
+            log: log.info,
+            warn: log.warning,
+            onSeen: remember
+          })
       )
       judged = wait.items
+      if (!log.flat) await progressGroups(wait)
     }
 
-    const baselines = new Map<string, Listed>()
-    for (const item of judged) {
-      const baseline = gathered.baselines.baselineFor(item)
-      if (baseline) baselines.set(item.evaluation.runId, baseline)
-    }
+    const baselines = await findBaselines(gathered, judged)
     const evaluations = judged.map(item => item.evaluation)
     const metrics = totals(evaluations)
     const verdict = judge(evaluations, metrics, settings.policy, {
       baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
-      waitedMs: wait?.waitedMs
+      waitedMs: wait?.waitedMs,
+      waitTimedOut: (wait?.timedOut.length ?? 0) > 0
     })
     const rows = await failingRows(client, judged, { limit, warn: log.warning })
     return {
@@ -143,23 +197,96 @@ export function createEngine(settings: Settings, log: Log): Engine {
       gathered: { ...gathered, judged },
       decision,
       cancel,
-      started: started.map(item => item.evaluation.runId),
+      started: [...started.keys()],
       wait,
       baselines,
+      comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
       failingRows: rows
     }
   }
 
-  async function cancelStarted(): Promise<string[]> {
-    const running = started.filter(item => !TERMINAL.includes(item.evaluation.status))
-    const outcome = await cancelSuperseded(client, running, {
+  /**
+   * Each judged evaluation's baseline: from the listings, or, when the filters may have kept it
+   * out of them, from its prompt's completed evaluations listed for the purpose.
+   */
+  async function findBaselines(gathered: Gathered, judged: Listed[]): Promise<Map<string, Listed>> {
+    const baselines = new Map<string, Listed>()
+    for (const item of judged) {
+      const baseline = gathered.baselines.baselineFor(item)
+      if (baseline) baselines.set(item.evaluation.runId, baseline)
+    }
+    const missing = judged.filter(item => !baselines.has(item.evaluation.runId))
+    const listings = planBaselineListings(settings, missing)
+    if (listings.length > 0) {
+      const search = await log.group(
+        `Listing completed evaluations for ${missing.length} baseline(s) the filters may hide`,
+        () => searchBaselines(client, listings, missing, { limit, log: log.info })
+      )
+      for (const [runId, baseline] of search.found) baselines.set(runId, baseline)
+      for (const promptId of search.cut)
+        log.warning(
+          `Looked for baselines among the newest ${formatCount(MAX_BASELINE_PAGES * MAX_PAGE_SIZE)} completed evaluations of prompt ${promptId} only; some judged evaluations have none among them.`
+        )
+    }
+    const without = judged.filter(item => !baselines.has(item.evaluation.runId))
+    if (settings.policy.limits['max-pass-rate-drop'] !== undefined && without.length > 0) {
+      const ids = without.slice(0, 10).map(item => item.evaluation.runId)
+      const more = without.length > ids.length ? ` and ${without.length - ids.length} more` : ''
+      log.warning(
+        `max-pass-rate-drop does not apply to ${without.length} judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`
+      )
+    }
+    return baselines
+  }
+
+  /**
+   * The live progress lines interleave every evaluation, and groups cannot nest: once the wait is
+   * over, each evaluation's lines again, in a group of its own.
+   */
+  async function progressGroups(wait: WaitOutcome): Promise<void> {
+    for (const item of wait.items) {
+      const lines = wait.progress.get(item.evaluation.runId)
+      if (!lines) continue
+      const { runId, status } = item.evaluation
+      await log.group(`Progress of ${runId} (prompt ${item.promptId}): ${status}`, async () =>
+        lines.forEach(line => log.info(line))
+      )
+    }
+  }
+
+  /**
+   * A run that ends with an error after starting evaluations cannot judge them: like an abort, it
+   * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
+   */
+  async function cancelAfterError(): Promise<void> {
+    if (!settings.cancelOnAbort || started.size === 0) return
+    try {
+      const cancelled = await cancelOwn(client)
+      if (cancelled.length > 0)
+        log.warning(
+          `The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`
+        )
+    } catch (error) {
+      log.warning(`Could not cancel the evaluations this run started: ${(error as Error).message}`)
+    }
+  }
+
+  /** Cancels what this run started that was still queued or running when last seen. */
+  async function cancelOwn(via: AdalineClient): Promise<string[]> {
+    const running = [...started.values()].filter(item => IN_FLIGHT.includes(item.evaluation.status))
+    // all at once: there is one per prompt, and time, not the rate limit, is what runs short
+    const outcome = await cancelSuperseded(via, running, {
       dryRun: false,
-      limit,
+      limit: new AdaptiveLimit(Math.max(1, running.length)),
       log: log.info,
       warn: log.warning
     })
     return outcome.cancelled
   }
 
-  return { evaluate, cancelStarted }
+  return {
+    evaluate,
+    cancelStarted: () => cancelOwn(abortClient),
+    startedRunIds: () => [...started.keys()]
+  }
 }

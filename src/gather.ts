@@ -7,9 +7,10 @@
 import type { AdalineClient, ListFilters } from './adaline/client.js'
 import type { EvaluationStatus } from './adaline/schema.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
-import type { Listing } from './plan.js'
+import type { BaselineListing, Listing } from './plan.js'
 import type { Scope } from './policy.js'
 import {
+  BaselineFinder,
   BaselineIndex,
   JudgedSetBuilder,
   isSuperseded,
@@ -83,6 +84,48 @@ export async function gather(
     baselines,
     pages
   }
+}
+
+/** Pages of completed evaluations a baseline search looks through per prompt, at most. */
+export const MAX_BASELINE_PAGES = 5
+
+export interface BaselineSearch {
+  /** each baseline found, by the judged evaluation's run ID */
+  found: Map<string, Listed>
+  pages: number
+  /** prompts whose search ended at MAX_BASELINE_PAGES with baselines still missing */
+  cut: string[]
+}
+
+/**
+ * The baselines of judged evaluations that the filtered listings had none for: each baseline
+ * listing is read newest first only until every one of its prompt has its baseline, and for at
+ * most MAX_BASELINE_PAGES.
+ */
+export async function searchBaselines(
+  client: AdalineClient,
+  listings: BaselineListing[],
+  missing: readonly Listed[],
+  options: Pick<GatherOptions, 'limit' | 'log'>
+): Promise<BaselineSearch> {
+  const search: BaselineSearch = { found: new Map(), pages: 0, cut: [] }
+  await mapWithin(options.limit, listings, async listing => {
+    const finder = new BaselineFinder(missing.filter(item => item.promptId === listing.promptId))
+    const label = describeListing({ ...listing, judge: true })
+    for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
+      search.pages += 1
+      for (const { evaluation, raw } of page.items)
+        finder.add({ promptId: listing.promptId, evaluation, raw })
+      options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`)
+      if (finder.done) break
+      if (page.page >= MAX_BASELINE_PAGES) {
+        search.cut.push(listing.promptId)
+        break
+      }
+    }
+    for (const [runId, baseline] of finder.found) search.found.set(runId, baseline)
+  })
+  return search
 }
 
 function describeListing({ promptId, filters, judge }: Listing): string {

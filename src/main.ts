@@ -42,6 +42,7 @@ export async function run(): Promise<void> {
   const secrets = new Secrets()
   const redact = (text: string) => secrets.redact(text)
   let engine: Engine | undefined
+  let pipeline: Engine | undefined
   onAbort({
     engine: () => engine,
     stopped: (signal, cancels) => {
@@ -60,7 +61,7 @@ export async function run(): Promise<void> {
     })
     const event = readEvent(process.env)
     const decision = await decideFromEvent(settings, event)
-    const pipeline = createEngine(settings, actionsLog(secrets))
+    pipeline = createEngine(settings, actionsLog(secrets))
     if (settings.cancelOnAbort) engine = pipeline
     const report = await pipeline.evaluate(decision)
 
@@ -75,6 +76,9 @@ export async function run(): Promise<void> {
     }
     core.info(`Gate: ${verdict.gate}`)
   } catch (error) {
+    // what the run started before it failed is still named, for a later step or a person to find
+    const started = pipeline?.startedRunIds() ?? []
+    if (started.length > 0) core.setOutput('started', JSON.stringify(started))
     const expected = error instanceof InputError || error instanceof ApiError
     if (!expected) core.debug(redact((error as Error).stack ?? String(error)))
     core.setFailed(

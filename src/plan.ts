@@ -6,7 +6,7 @@
 import { IN_FLIGHT, type EvaluationStatus } from './adaline/schema.js'
 import type { ListFilters } from './adaline/client.js'
 import type { Settings } from './inputs.js'
-import type { SupersedeRule } from './select.js'
+import type { Listed, SupersedeRule } from './select.js'
 
 export interface Listing {
   promptId: string
@@ -51,4 +51,55 @@ export function planListings(settings: PlanSettings, rule: SupersedeRule | undef
     }
   }
   return listings
+}
+
+/** A listing of a prompt's completed evaluations, newest first, that only feeds the baselines. */
+export interface BaselineListing {
+  promptId: string
+  filters: ListFilters
+}
+
+/**
+ * Whether the input filters may keep completed evaluations out of the main listings: a status
+ * filter without `completed`, or created-after. The baseline is the newest completed evaluation
+ * before a judged one whatever the filters, so then it is looked for separately.
+ */
+export function filtersMayHideBaselines(
+  settings: Pick<Settings, 'statuses' | 'createdAfter'>
+): boolean {
+  return (
+    settings.createdAfter !== undefined ||
+    (settings.statuses.length > 0 && !settings.statuses.includes('completed'))
+  )
+}
+
+/**
+ * Where to look for the baselines the filters may have hidden: for each prompt with judged
+ * evaluations, its completed ones (of the evaluator and dataset inputs) submitted before the newest
+ * judged one, newest first, so that the search can stop as soon as each has its baseline.
+ */
+export function planBaselineListings(
+  settings: PlanSettings,
+  judged: readonly Listed[]
+): BaselineListing[] {
+  if (!filtersMayHideBaselines(settings)) return []
+  const { evaluatorId, datasetId } = settings
+  return settings.promptIds.flatMap(promptId => {
+    const newest = judged
+      .filter(item => item.promptId === promptId)
+      .reduce((max, item) => Math.max(max, item.evaluation.timeline.submittedAt), -Infinity)
+    if (newest === -Infinity) return []
+    return [
+      {
+        promptId,
+        filters: {
+          status: 'completed' as const,
+          evaluatorId,
+          datasetId,
+          createdBefore: newest,
+          sort: 'createdAt:desc' as const
+        }
+      }
+    ]
+  })
 }

@@ -63,6 +63,8 @@ export interface JudgeContext {
   baselines?: ReadonlyMap<string, Evaluation>
   /** how long the run waited for evaluations to finish, when it waited */
   waitedMs?: number
+  /** the wait ran out with evaluations still in flight: the gate judges allow-status even without rules */
+  waitTimedOut?: boolean
 }
 
 /** Applies the policy to the judged evaluations and their totals. */
@@ -72,7 +74,8 @@ export function judge(
   policy: Policy,
   context: JudgeContext = {}
 ): Verdict {
-  if (!hasRules(policy)) return { gate: 'skipped', broken: [] }
+  // a wait that ran out did not get what the step waited for: that is a failure, not a report
+  if (!hasRules(policy) && !context.waitTimedOut) return { gate: 'skipped', broken: [] }
   if (judged.length === 0) {
     return policy.onEmpty === 'pass'
       ? { gate: 'passed', broken: [] }

@@ -116,3 +116,36 @@ export class BaselineIndex {
       ?.find(other => other.evaluation.timeline.submittedAt < item.evaluation.timeline.submittedAt)
   }
 }
+
+/**
+ * The baselines of judged evaluations that have none among the listed ones, found in listings of
+ * completed evaluations read newest first: the first completed evaluation of an evaluation's group
+ * submitted before it is its baseline, and nothing read later can be newer.
+ */
+export class BaselineFinder {
+  private readonly waiting: Listed[]
+  /** each baseline found, by the judged evaluation's run ID */
+  readonly found = new Map<string, Listed>()
+
+  constructor(judged: readonly Listed[]) {
+    this.waiting = [...judged]
+  }
+
+  /** Whether every judged evaluation has its baseline. */
+  get done(): boolean {
+    return this.waiting.length === 0
+  }
+
+  /** The next candidate, in newest-first order. */
+  add(candidate: Listed): void {
+    if (candidate.evaluation.status !== 'completed') return
+    const group = groupOf(candidate)
+    const before = candidate.evaluation.timeline.submittedAt
+    for (let i = this.waiting.length - 1; i >= 0; i -= 1) {
+      const item = this.waiting[i]!
+      if (groupOf(item) !== group || before >= item.evaluation.timeline.submittedAt) continue
+      this.found.set(item.evaluation.runId, candidate)
+      this.waiting.splice(i, 1)
+    }
+  }
+}

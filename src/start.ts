@@ -1,16 +1,23 @@
 /**
  * Starts one evaluation per prompt for this commit. Starting bills, and the API has no idempotency
  * key: a start whose outcome is unknown (the connection dropped, a 5xx) is tried again only after
- * the listing shows no evaluation of the same scope submitted since the attempt.
+ * the listing shows no evaluation of the same scope that is new since the attempt.
  */
 import type { AdalineClient } from './adaline/client.js'
 import { ApiError } from './adaline/http.js'
-import { AdaptiveLimit, mapWithin } from './concurrency.js'
+import type { EvaluationStatus } from './adaline/schema.js'
+import { AdaptiveLimit } from './concurrency.js'
 import type { Listed } from './select.js'
 
-/** Our clock and the API's may differ: look this much further back for a start that went through. */
+/**
+ * How far before an attempt (by our clock) an evaluation it started may say it was submitted (by
+ * the API's). The note taken before the POST, not this window, keeps out what others started
+ * earlier, so the window can err wide: it only has to hold our own start when the clocks differ.
+ */
 export const CLOCK_SKEW_MS = 60_000
 const MAX_START_ATTEMPTS = 3
+/** An evaluation already being cancelled is someone else's decision, never the start we lost. */
+const NOT_OURS: readonly EvaluationStatus[] = ['cancelling', 'cancelled']
 
 export interface StartScope {
   evaluatorId?: string
@@ -25,17 +32,35 @@ export interface StartOptions {
   now?: () => number
 }
 
+/**
+ * Starts every prompt's evaluation within the bound. When one fails, no further start begins, but
+ * those under way are waited for (each told to onStarted), so none that went through is left
+ * running unreported; then the first failure is thrown.
+ */
 export async function startEvaluations(
   client: AdalineClient,
   promptIds: string[],
   scope: StartScope,
   options: StartOptions
 ): Promise<Listed[]> {
-  return mapWithin(options.limit, promptIds, async promptId => {
-    const item = await startOne(client, promptId, scope, options)
-    options.onStarted(item)
-    return item
-  })
+  const failures: unknown[] = []
+  const items = await Promise.all(
+    promptIds.map(promptId =>
+      options.limit.run(async () => {
+        if (failures.length > 0) return undefined
+        try {
+          const item = await startOne(client, promptId, scope, options)
+          options.onStarted(item)
+          return item
+        } catch (error) {
+          failures.push(error)
+          return undefined
+        }
+      })
+    )
+  )
+  if (failures.length > 0) throw failures[0]
+  return items.filter(item => item !== undefined)
 }
 
 async function startOne(
@@ -45,6 +70,12 @@ async function startOne(
   options: StartOptions
 ): Promise<Listed> {
   const now = options.now ?? Date.now
+  // What the scope holds before the POST, so that afterwards only a new evaluation can be ours.
+  let known = new Set(
+    (await listedSince(client, promptId, scope, now() - CLOCK_SKEW_MS)).map(
+      item => item.evaluation.runId
+    )
+  )
   for (let attempt = 1; ; attempt += 1) {
     const attemptAt = now()
     try {
@@ -58,13 +89,16 @@ async function startOne(
       options.log(
         `Starting an evaluation of prompt ${promptId} may have failed (${error.message}); checking the listing before trying again.`
       )
-      const found = await startedSince(client, promptId, scope, attemptAt - CLOCK_SKEW_MS)
+      const listed = await listedSince(client, promptId, scope, attemptAt - CLOCK_SKEW_MS)
+      const found = startedByAttempt(listed, known, attemptAt)
       if (found) {
         options.log(
-          `Evaluation ${found.evaluation.runId} was submitted since the attempt: using it rather than starting (and paying for) another.`
+          `Evaluation ${found.evaluation.runId} is new since the attempt: using it rather than starting (and paying for) another.`
         )
         return found
       }
+      // what is listed now and was not taken is not this attempt's: none of it for the next one
+      known = new Set([...known, ...listed.map(item => item.evaluation.runId)])
       if (attempt >= MAX_START_ATTEMPTS) {
         throw new ApiError(
           `${error.message} Tried ${attempt} times; no evaluation was started.`,
@@ -77,14 +111,35 @@ async function startOne(
   }
 }
 
-/** The newest evaluation of the scope submitted at or after `since`, if the listing shows one. */
-async function startedSince(
+/**
+ * The evaluation an attempt at `attemptAt` may have started: not among those `known` before it,
+ * submitted since the attempt (less the clock skew), and not being cancelled. Of several, the one
+ * submitted nearest the attempt. Pure.
+ */
+export function startedByAttempt(
+  listed: readonly Listed[],
+  known: ReadonlySet<string>,
+  attemptAt: number
+): Listed | undefined {
+  const distance = (item: Listed) => Math.abs(item.evaluation.timeline.submittedAt - attemptAt)
+  return listed
+    .filter(
+      ({ evaluation }) =>
+        !known.has(evaluation.runId) &&
+        evaluation.timeline.submittedAt >= attemptAt - CLOCK_SKEW_MS &&
+        !NOT_OURS.includes(evaluation.status)
+    )
+    .sort((a, b) => distance(a) - distance(b))[0]
+}
+
+/** The scope's evaluations submitted at or after `since`, as the listing shows them. */
+async function listedSince(
   client: AdalineClient,
   promptId: string,
   scope: StartScope,
   since: number
-): Promise<Listed | undefined> {
-  let newest: Listed | undefined
+): Promise<Listed[]> {
+  const listed: Listed[] = []
   const filters = {
     evaluatorId: scope.evaluatorId,
     datasetId: scope.datasetId,
@@ -92,11 +147,8 @@ async function startedSince(
   }
   for await (const page of client.listEvaluations(promptId, filters)) {
     for (const { evaluation, raw } of page.items) {
-      if (evaluation.timeline.submittedAt < since) continue
-      if (!newest || evaluation.timeline.submittedAt > newest.evaluation.timeline.submittedAt) {
-        newest = { promptId, evaluation, raw }
-      }
+      if (evaluation.timeline.submittedAt >= since) listed.push({ promptId, evaluation, raw })
     }
   }
-  return newest
+  return listed
 }

@@ -83,7 +83,19 @@ describe('listing', () => {
       })
     )
     expect(run.exitCode).toBe(0)
-    const pages = listRequests()
+    // the oldest judged evaluation's baseline would be older than created-after: one more listing
+    // looks for it, and finds none
+    const [baselineSearch, ...more] = listRequests().filter(r => r.query.has('createdBefore'))
+    expect(more).toEqual([])
+    expect(Object.fromEntries(baselineSearch!.query)).toEqual({
+      limit: '200',
+      status: 'completed',
+      evaluatorId: EVALUATOR,
+      datasetId: DATASET,
+      createdBefore: String(since),
+      sort: 'createdAt:desc'
+    })
+    const pages = listRequests().filter(r => r !== baselineSearch)
     expect(pages).toHaveLength(3)
     for (const page of pages) {
       expect(Object.fromEntries(page.query)).toMatchObject({

@@ -91,6 +91,20 @@ describe('start and wait', () => {
       expect(lines.at(-1)).toMatch(/\[█{20}\] 100% \d+\/20 rows(, 1 failed)? · completed · \d/)
     }
     expect(run.stdout).toMatch(/::group::Waiting up to 2\.0 min for 2 evaluation\(s\) to finish/)
+    // then one group per evaluation with its own progress lines, and only those
+    for (const [i, { runId }] of started.entries()) {
+      const title = `::group::Progress of ${runId} (prompt ${[PROMPT, PROMPT_2][i]}): completed`
+      const opened = run.stdout.indexOf(`${title}\n`)
+      expect(opened).toBeGreaterThan(run.stdout.indexOf('::group::Waiting up to'))
+      const body = run.stdout.slice(
+        opened + title.length + 1,
+        run.stdout.indexOf('::endgroup::', opened)
+      )
+      const lines = body.trimEnd().split('\n')
+      expect(lines.length).toBeGreaterThanOrEqual(3)
+      expect(lines.every(line => line.startsWith(`${runId} [`))).toBe(true)
+      expect(lines.at(-1)).toMatch(/ 100% .* · completed · /)
+    }
 
     // the summary: started ones judged, each against the completed evaluation before it
     expect(run.summary).toContain('### Judged evaluations (started by this run)')
@@ -120,6 +134,23 @@ describe('start and wait', () => {
     expect(run.summary).toContain(`${runId} is still running`)
     // what this run started is left to run: the step ended on its own, not by an abort
     expect(cancels()).toEqual([])
+  }, 60_000)
+
+  it('fails the gate on timeout even when the policy sets no rules', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    const run = await runAction(inputs({ start: 'true', wait: '1s' }))
+    const { runId } = newest(PROMPT)
+    expect(run.exitCode).toBe(1)
+    expect(run.outputs.gate).toBe('failed')
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^1 judged evaluation\\(s\\) not in allow-status \\[completed\\]: ${runId} is still queued \\(0%\\) after waiting 1\\.\\d s$`
+        )
+      )
+    ])
+    expect(run.summary).toContain('## ❌ Adaline evals: gate failed')
   }, 60_000)
 
   it('passes a timed-out evaluation when allow-status lets its status through', async () => {
@@ -169,6 +200,83 @@ describe('start and wait', () => {
     60_000
   )
 
+  it('cancels what it started on SIGINT within 5 s even while every poll is throttled', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000 } })
+    const prompts = [PROMPT, PROMPT_2, fakeId('prm', 3)]
+    for (const promptId of prompts) api.addPrompt(promptId)
+    // every poll meets a 429 asking for 10 s: the transport sleeps it out, holding its slot
+    api.inject({
+      method: 'GET',
+      path: /\/evaluations\/run_[^/]+$/,
+      status: 429,
+      headers: { 'retry-after': '10' },
+      times: Infinity
+    })
+    let signalledAt = 0
+    const run = await runAction(
+      inputs({ 'prompt-id': prompts.join(','), start: 'true', wait: '10m' }),
+      {
+        onStart: child => {
+          const poll = setInterval(() => {
+            // each started evaluation's first poll was throttled: the run's limit is down to 1
+            if (api.requests.filter(r => r.status === 429).length >= prompts.length) {
+              clearInterval(poll)
+              signalledAt = Date.now()
+              child.kill('SIGINT')
+            }
+          }, 20)
+        }
+      }
+    )
+    const endedAt = Date.now()
+    expect(signalledAt).toBeGreaterThan(0)
+    expect(endedAt - signalledAt).toBeLessThan(5_000)
+    expect(run.exitCode).toBe(1)
+    const startedIds = prompts.map(promptId => newest(promptId).runId)
+    expect(
+      cancels()
+        .map(r => r.path)
+        .sort()
+    ).toEqual(
+      prompts
+        .map((promptId, i) => `/v2/prompts/${promptId}/evaluations/${startedIds[i]}/cancel`)
+        .sort()
+    )
+    expect(run.errors).toEqual([
+      expect.stringMatching(/^Stopped by SIGINT .*Cancelled the evaluation\(s\) this run started: /)
+    ])
+  }, 60_000)
+
+  it('sends no cancel on abort to a started evaluation the wait saw finish', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000 } })
+    api.addPrompt(PROMPT, [], { lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 5 } })
+    api.addPrompt(PROMPT_2)
+    const run = await runAction(
+      inputs({ 'prompt-id': `${PROMPT},${PROMPT_2}`, start: 'true', wait: '10m' }),
+      {
+        onStart: child => {
+          const poll = setInterval(() => {
+            // the second poll round asks only for the one still running: the first was seen done
+            const polls = api.requests.filter(
+              r =>
+                r.method === 'GET' && r.path.startsWith(`/v2/prompts/${PROMPT_2}/evaluations/run_`)
+            )
+            if (polls.length >= 2) {
+              clearInterval(poll)
+              child.kill('SIGINT')
+            }
+          }, 20)
+        }
+      }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(newest(PROMPT).status).toBe('completed')
+    expect(cancels().map(r => r.path)).toEqual([
+      `/v2/prompts/${PROMPT_2}/evaluations/${newest(PROMPT_2).runId}/cancel`
+    ])
+    expect(run.stdout).not.toMatch(/::warning::Could not cancel/)
+  }, 60_000)
+
   it('cancels nothing on abort with cancel-on-abort: false', async () => {
     api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
     api.addPrompt(PROMPT)
@@ -201,7 +309,7 @@ describe('start and wait', () => {
     expect(api.evaluations(PROMPT)).toHaveLength(2)
     expect(JSON.parse(run.outputs.started!)).toEqual([newest(PROMPT).runId])
     expect(run.stdout).toMatch(/checking the listing before trying again/)
-    expect(run.stdout).toMatch(/was submitted since the attempt: using it/)
+    expect(run.stdout).toMatch(/is new since the attempt: using it/)
   }, 60_000)
 
   it('starts again when the listing shows the failed start never went through', async () => {
@@ -214,6 +322,89 @@ describe('start and wait', () => {
     expect(creates()).toHaveLength(2)
     expect(api.evaluations(PROMPT)).toHaveLength(1)
     expect(JSON.parse(run.outputs.started!)).toEqual([newest(PROMPT).runId])
+  }, 60_000)
+
+  it('does not adopt another run’s evaluation being cancelled after a failed start', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 5 } })
+    // another run started this prompt 40 s ago, and it is being cancelled
+    const submittedAt = Date.now() - 40_000
+    const other = makeEvaluation({
+      n: 7,
+      evaluatorId: EVALUATOR,
+      status: 'cancelling',
+      timeline: { submittedAt, startedAt: submittedAt + 1_000, finishedAt: null }
+    })
+    api.addPrompt(PROMPT, [other])
+    // our start is reset before the fake serves it: nothing of ours was started
+    api.inject({ method: 'POST', path: CREATE_PATH, reset: true })
+    const run = await runAction(inputs({ start: 'true', 'evaluator-id': EVALUATOR }))
+    expect(run.exitCode).toBe(0)
+    expect(creates()).toHaveLength(2)
+    const ours = newest(PROMPT)
+    expect(ours.runId).not.toBe(other.runId)
+    expect(JSON.parse(run.outputs.started!)).toEqual([ours.runId])
+    expect(run.stdout).not.toContain(`Evaluation ${other.runId} is new since the attempt`)
+  }, 60_000)
+
+  it('cancels what it started and still names it when a poll fails for good (401)', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'GET', path: /\/evaluations\/run_[^/]+$/, status: 401 })
+    const run = await runAction(inputs({ start: 'true', wait: '10m' }))
+    const started = newest(PROMPT)
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(`^GET /prompts/${PROMPT}/evaluations/${started.runId} answered 401 `)
+      )
+    ])
+    expect(JSON.parse(run.outputs.started!)).toEqual([started.runId])
+    expect(cancels().map(r => r.path)).toEqual([
+      `/v2/prompts/${PROMPT}/evaluations/${started.runId}/cancel`
+    ])
+    expect(['cancelling', 'cancelled']).toContain(started.status)
+    expect(run.stdout).toContain(
+      `::warning::The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${started.runId}.`
+    )
+  }, 60_000)
+
+  it('cancels and names the starts that went through when another prompt’s start is refused', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.addPrompt(PROMPT_2)
+    api.inject({
+      method: 'POST',
+      path: new RegExp(`^/v2/prompts/${PROMPT_2}/evaluations$`),
+      status: 400,
+      body: { error: { code: 'BAD_REQUEST', message: 'The prompt has no active evaluator.' } }
+    })
+    const run = await runAction(
+      inputs({ 'prompt-id': `${PROMPT},${PROMPT_2}`, start: 'true', wait: '10m' })
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^POST /prompts/${PROMPT_2}/evaluations answered 400 BAD_REQUEST: The prompt has no active evaluator\\.`
+        )
+      )
+    ])
+    expect(api.evaluations(PROMPT_2)).toEqual([])
+    const started = newest(PROMPT)
+    expect(JSON.parse(run.outputs.started!)).toEqual([started.runId])
+    expect(cancels().map(r => r.path)).toEqual([
+      `/v2/prompts/${PROMPT}/evaluations/${started.runId}/cancel`
+    ])
+  }, 60_000)
+
+  it('names but leaves running what it started when the run fails, with cancel-on-abort: false', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'GET', path: /\/evaluations\/run_[^/]+$/, status: 404 })
+    const run = await runAction(inputs({ start: 'true', wait: '10m', 'cancel-on-abort': 'false' }))
+    expect(run.exitCode).toBe(1)
+    expect(JSON.parse(run.outputs.started!)).toEqual([newest(PROMPT).runId])
+    expect(cancels()).toEqual([])
   }, 60_000)
 
   it('ends with an error naming the endpoint when starts keep failing, having started nothing', async () => {
@@ -262,7 +453,7 @@ describe('explaining a failure', () => {
     const rows = api.results(PROMPT, latest.runId).filter(r => r.grade !== 'pass')
     expect(rows).toHaveLength(8)
     expect(run.summary).toContain(
-      `<summary>${latest.runId}: 6 fail, 2 unknown (showing 8)</summary>`
+      `<summary>${latest.runId}: 6 fail, 2 unknown (showing 6 fail, 2 unknown)</summary>`
     )
     for (const result of rows) {
       expect(run.summary).toContain(result.reason!)
@@ -272,6 +463,103 @@ describe('explaining a failure', () => {
     const asked = api.requests.filter(r => r.path.endsWith('/results'))
     expect(asked.map(r => r.query.get('grade')).sort()).toEqual(['fail', 'unknown'])
     expect(asked.every(r => r.query.get('expand') === 'row')).toBe(true)
+  }, 30_000)
+
+  it('finds the baseline that created-after hides, reading completed evaluations only until it has it', async () => {
+    api = await FakeAdaline.start()
+    const baseline = completed(1, 48, 19, 1)
+    const latest = completed(2, 0.5, 12, 6, 2)
+    // 300 completed evaluations of another evaluator between the two, 300 more before the baseline
+    const others = Array.from({ length: 600 }, (_, i) =>
+      makeEvaluation({
+        n: 10 + i,
+        evaluatorId: fakeId('evl', 9),
+        status: 'completed',
+        submittedAt: Date.now() - (i < 300 ? 2 * HOUR + i * 6 * 60_000 : 50 * HOUR + i * 60_000)
+      })
+    )
+    api.addPrompt(PROMPT, [baseline, latest, ...others])
+    const run = await runAction(
+      inputs({ 'created-after': '1h', policy: 'max-pass-rate-drop: 10%' })
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([
+      `pass-rate drop 35% > max-pass-rate-drop 10%: ${latest.runId} 60% vs baseline ${baseline.runId} 95%`
+    ])
+    expect(run.summary).toContain(`| ${latest.runId} | ${baseline.runId} | 60% | −35 pp |`)
+    // completed ones before the judged one, newest first, whatever created-after says
+    const searched = api.requests.filter(
+      r => r.path.endsWith('/evaluations') && r.query.get('status') === 'completed'
+    )
+    for (const request of searched) {
+      expect(request.query.get('sort')).toBe('createdAt:desc')
+      expect(request.query.get('createdBefore')).toBe(String(latest.timeline.submittedAt))
+      expect(request.query.get('createdAfter')).toBeNull()
+    }
+    // the baseline is on the second page: the third and fourth are never asked for
+    expect(searched).toHaveLength(2)
+  }, 30_000)
+
+  it('compares started evaluations with their baseline when the status filter lists no completed ones', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 20 } })
+    const baseline = completed(1, 24, 19, 1)
+    api.addPrompt(PROMPT, [baseline])
+    const run = await runAction(
+      inputs({
+        status: 'queued,running',
+        'evaluator-id': EVALUATOR,
+        start: 'true',
+        wait: '1m',
+        policy: 'max-pass-rate-drop: 50%'
+      })
+    )
+    expect(run.exitCode).toBe(0)
+    const started = newest(PROMPT)
+    expect(started.status).toBe('completed')
+    expect(run.summary).toContain('### Compared with the baseline')
+    // 16 of the 19 graded rows pass (the fake's default outcomes), against the baseline's 95%
+    expect(run.summary).toContain(`| ${started.runId} | ${baseline.runId} | 84.2% | −10.8 pp |`)
+  }, 60_000)
+
+  it('looks through a bounded number of pages for a baseline that does not exist', async () => {
+    api = await FakeAdaline.start()
+    const latest = completed(2, 0.5, 12, 6, 2)
+    // 1,100 completed evaluations of another evaluator, none a baseline of the judged one
+    const others = Array.from({ length: 1_100 }, (_, i) =>
+      makeEvaluation({
+        n: 10 + i,
+        evaluatorId: fakeId('evl', 9),
+        status: 'completed',
+        submittedAt: Date.now() - 2 * HOUR - i * 60_000
+      })
+    )
+    api.addPrompt(PROMPT, [latest, ...others])
+    const run = await runAction(
+      inputs({ 'created-after': '1h', policy: 'max-pass-rate-drop: 10%' })
+    )
+    expect(run.exitCode).toBe(0)
+    const searched = api.requests.filter(r => r.query.get('status') === 'completed')
+    expect(searched).toHaveLength(5)
+    expect(run.stdout).toContain(
+      `::warning::Looked for baselines among the newest 1,000 completed evaluations of prompt ${PROMPT} only; some judged evaluations have none among them.`
+    )
+  }, 30_000)
+
+  it('says there is no baseline under max-pass-rate-drop rather than hiding it, and warns', async () => {
+    api = await FakeAdaline.start()
+    const latest = completed(2, 0.5, 12, 6, 2)
+    api.addPrompt(PROMPT, [latest])
+    const run = await runAction(
+      inputs({ 'created-after': '1h', policy: 'max-pass-rate-drop: 10%' })
+    )
+    expect(run.exitCode).toBe(0)
+    expect(run.summary).toContain('### Compared with the baseline')
+    expect(run.summary).toContain(
+      'There is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.'
+    )
+    expect(run.stdout).toContain(
+      `::warning::max-pass-rate-drop does not apply to 1 judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${latest.runId}.`
+    )
   }, 30_000)
 
   it('still gives its verdict when the rows cannot be fetched, with a warning', async () => {
@@ -373,14 +661,59 @@ describe('sticky pull request comment', () => {
     expect(run.errors).toEqual([])
   }, 30_000)
 
-  it('keeps the comment under GitHub’s limit when the report is huge', async () => {
+  it('cuts a report over GitHub’s limit to fit the comment, keeping the verdict', async () => {
     api = await FakeAdaline.start()
+    // 600 judged evaluations; the 10 newest have 30 failing rows with long reasons and inputs
     const many = Array.from({ length: 600 }, (_, i) =>
-      makeEvaluation({ n: i + 1, evaluatorId: fakeId('evl', i + 1), status: 'completed', fail: 3 })
+      makeEvaluation({
+        n: i + 1,
+        evaluatorId: fakeId('evl', i + 1),
+        status: 'completed',
+        fail: i >= 590 ? 30 : 3
+      })
     )
     api.addPrompt(PROMPT, many)
+    for (const evaluation of many.slice(590)) {
+      api.setResults(
+        PROMPT,
+        evaluation.runId,
+        Array.from({ length: 30 }, (_, row) => ({
+          id: `res_${evaluation.runId}_${row}`,
+          rowId: `row_${row}`,
+          grade: 'fail' as const,
+          score: 0,
+          reason: `Expected 'billing' but got 'shipping': ${'the answer wanders off topic '.repeat(20)}`,
+          cost: 0.001,
+          latency: 900,
+          row: {
+            values: { ticket: `My invoice is wrong ${'and so is the one before '.repeat(20)}` }
+          }
+        }))
+      )
+    }
     const run = await gate('max-fail-runs: 0')
     expect(run.stdout).toContain('Pull request #7 comment: created.')
-    expect(ourComments()[0]!.body.length).toBeLessThanOrEqual(65_536)
+    // the same report in the step summary, where it is not cut, is over the comment limit
+    expect(run.summary.length).toBeGreaterThan(65_536)
+    expect(run.summary.match(/<details>/g)).toHaveLength(10)
+    const body = ourComments()[0]!.body
+    expect(body.length).toBeLessThanOrEqual(65_536)
+    expect(body).toContain('## ❌ Adaline evals: gate failed')
+    expect(body).toMatch(/\*\*Verdict: failed\.\*\* fail-runs \d+ &#62; max-fail-runs 0/)
+    expect(body).toContain('<!-- adaline-evals:')
+  }, 60_000)
+
+  it('with on-failure, brings an earlier comment up to date on a passing run', async () => {
+    api = await FakeAdaline.start()
+    api.addPrompt(PROMPT, [completed(1, 2, 18, 2)])
+    const failing = await gate('max-fail-runs: 0', 'on-failure')
+    expect(failing.stdout).toContain('Pull request #7 comment: created.')
+    const [created] = ourComments()
+    const passing = await gate('max-fail-runs: 5', 'on-failure')
+    expect(passing.exitCode).toBe(0)
+    expect(passing.stdout).toContain('Pull request #7 comment: updated.')
+    expect(ourComments()).toHaveLength(1)
+    expect(ourComments()[0]!.id).toBe(created!.id)
+    expect(ourComments()[0]!.body).toContain('## ✅ Adaline evals: gate passed')
   }, 60_000)
 })

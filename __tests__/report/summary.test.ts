@@ -185,13 +185,31 @@ describe('buildSummary, explaining a verdict', () => {
       })
     )
     expect(summary).toContain(
-      `<summary>${item.evaluation.runId}: 1 fail, 1 unknown (showing 2)</summary>`
+      `<summary>${item.evaluation.runId}: 1 fail, 1 unknown (showing 1 fail, 1 unknown)</summary>`
     )
     expect(summary).toContain(
       '| fail | 0.2 | Expected &#60;b&#62;billing&#60;/b&#62; | $0.0010 | 900 ms | ticket: Refund &#42;now&#42; |'
     )
     expect(summary).toContain('| unknown | — | — | — | — | — |')
     expect(summary).toContain('</details>')
+  })
+
+  it('says how many of each grade a section shows, and how many evaluations got no section', () => {
+    // rows are fetched for 10 evaluations at most: 12 with failures leave 2 without a section
+    const judged = Array.from({ length: 12 }, () => listed({ pass: 5, fail: 30, unknown: 15 }))
+    const result = (id: string, grade: 'fail' | 'unknown') => ({ id, rowId: id, grade })
+    const fetched = [
+      ...Array.from({ length: 20 }, (_, i) => result(`f${i}`, 'fail')),
+      ...Array.from({ length: 10 }, (_, i) => result(`u${i}`, 'unknown'))
+    ]
+    const failingRows = new Map(judged.slice(0, 10).map(item => [item.evaluation.runId, fetched]))
+    const summary = buildSummary(reportOf(judged, { failingRows }))
+    // 25 rows a section: the 20 failing rows fetched, then 5 of the 10 unknown ones
+    expect(summary).toContain(
+      `<summary>${judged[0]!.evaluation.runId}: 30 fail, 15 unknown (showing 20 fail, 5 unknown)</summary>`
+    )
+    expect(summary.match(/<details>/g)).toHaveLength(10)
+    expect(summary).toContain('… and 2 more evaluation(s) with failing or unknown rows not shown.')
   })
 
   it('compares each judged evaluation with its baseline', () => {
@@ -214,12 +232,25 @@ describe('buildSummary, explaining a verdict', () => {
     expect(summary).toContain('… and 30 more comparison(s) not shown.')
   })
 
+  it('says there is no baseline when the policy compares with one and none was found', () => {
+    const summary = buildSummary(reportOf([listed()], { comparesWithBaseline: true }))
+    expect(summary).toContain(
+      '### Compared with the baseline\n\nThere is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.'
+    )
+    expect(buildSummary(reportOf([listed()]))).not.toContain('### Compared with the baseline')
+  })
+
   it('says what was started and what was still running when the wait ended', () => {
     const item = listed({ status: 'running' })
     const summary = buildSummary(
       reportOf([item], {
         started: [item.evaluation.runId],
-        wait: { items: [item], waitedMs: 1_800_000, timedOut: [item.evaluation.runId] }
+        wait: {
+          items: [item],
+          waitedMs: 1_800_000,
+          timedOut: [item.evaluation.runId],
+          progress: new Map()
+        }
       })
     )
     expect(summary).toContain(`Started 1 evaluation(s) for this commit: ${item.evaluation.runId}.`)

@@ -10450,6 +10450,7 @@ class AdaptiveLimit {
     active = 0;
     waiting = [];
     peakActive = 0;
+    halved = 0;
     constructor(current) {
         this.current = current;
     }
@@ -10460,8 +10461,13 @@ class AdaptiveLimit {
     get peak() {
         return this.peakActive;
     }
+    /** How many times a rate limit halved the bound: the wait reads it to poll less often. */
+    get halvings() {
+        return this.halved;
+    }
     /** Halves the bound (at least 1). */
     halve() {
+        this.halved += 1;
         this.current = Math.max(1, Math.floor(this.current / 2));
     }
     async run(task) {
@@ -10642,6 +10648,37 @@ class BaselineIndex {
             ?.find(other => other.evaluation.timeline.submittedAt < item.evaluation.timeline.submittedAt);
     }
 }
+/**
+ * The baselines of judged evaluations that have none among the listed ones, found in listings of
+ * completed evaluations read newest first: the first completed evaluation of an evaluation's group
+ * submitted before it is its baseline, and nothing read later can be newer.
+ */
+class BaselineFinder {
+    waiting;
+    /** each baseline found, by the judged evaluation's run ID */
+    found = new Map();
+    constructor(judged) {
+        this.waiting = [...judged];
+    }
+    /** Whether every judged evaluation has its baseline. */
+    get done() {
+        return this.waiting.length === 0;
+    }
+    /** The next candidate, in newest-first order. */
+    add(candidate) {
+        if (candidate.evaluation.status !== 'completed')
+            return;
+        const group = groupOf(candidate);
+        const before = candidate.evaluation.timeline.submittedAt;
+        for (let i = this.waiting.length - 1; i >= 0; i -= 1) {
+            const item = this.waiting[i];
+            if (groupOf(item) !== group || before >= item.evaluation.timeline.submittedAt)
+                continue;
+            this.found.set(item.evaluation.runId, candidate);
+            this.waiting.splice(i, 1);
+        }
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/gather.ts
 
@@ -10688,6 +10725,35 @@ async function gather(client, listings, options) {
         baselines,
         pages
     };
+}
+/** Pages of completed evaluations a baseline search looks through per prompt, at most. */
+const MAX_BASELINE_PAGES = 5;
+/**
+ * The baselines of judged evaluations that the filtered listings had none for: each baseline
+ * listing is read newest first only until every one of its prompt has its baseline, and for at
+ * most MAX_BASELINE_PAGES.
+ */
+async function searchBaselines(client, listings, missing, options) {
+    const search = { found: new Map(), pages: 0, cut: [] };
+    await mapWithin(options.limit, listings, async (listing) => {
+        const finder = new BaselineFinder(missing.filter(item => item.promptId === listing.promptId));
+        const label = describeListing({ ...listing, judge: true });
+        for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
+            search.pages += 1;
+            for (const { evaluation, raw } of page.items)
+                finder.add({ promptId: listing.promptId, evaluation, raw });
+            options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
+            if (finder.done)
+                break;
+            if (page.page >= MAX_BASELINE_PAGES) {
+                search.cut.push(listing.promptId);
+                break;
+            }
+        }
+        for (const [runId, baseline] of finder.found)
+            search.found.set(runId, baseline);
+    });
+    return search;
 }
 function describeListing({ promptId, filters, judge }) {
     const parts = Object.entries(filters)
@@ -11041,6 +11107,44 @@ function planListings(settings, rule) {
     }
     return listings;
 }
+/**
+ * Whether the input filters may keep completed evaluations out of the main listings: a status
+ * filter without `completed`, or created-after. The baseline is the newest completed evaluation
+ * before a judged one whatever the filters, so then it is looked for separately.
+ */
+function filtersMayHideBaselines(settings) {
+    return (settings.createdAfter !== undefined ||
+        (settings.statuses.length > 0 && !settings.statuses.includes('completed')));
+}
+/**
+ * Where to look for the baselines the filters may have hidden: for each prompt with judged
+ * evaluations, its completed ones (of the evaluator and dataset inputs) submitted before the newest
+ * judged one, newest first, so that the search can stop as soon as each has its baseline.
+ */
+function planBaselineListings(settings, judged) {
+    if (!filtersMayHideBaselines(settings))
+        return [];
+    const { evaluatorId, datasetId } = settings;
+    return settings.promptIds.flatMap(promptId => {
+        const newest = judged
+            .filter(item => item.promptId === promptId)
+            .reduce((max, item) => Math.max(max, item.evaluation.timeline.submittedAt), -Infinity);
+        if (newest === -Infinity)
+            return [];
+        return [
+            {
+                promptId,
+                filters: {
+                    status: 'completed',
+                    evaluatorId,
+                    datasetId,
+                    createdBefore: newest,
+                    sort: 'createdAt:desc'
+                }
+            }
+        ];
+    });
+}
 
 // EXTERNAL MODULE: ./src/policy.ts
 var policy = __nccwpck_require__(1237);
@@ -11078,19 +11182,43 @@ async function failingRows(client, judged, options) {
 
 ;// CONCATENATED MODULE: ./src/start.ts
 
-
-/** Our clock and the API's may differ: look this much further back for a start that went through. */
+/**
+ * How far before an attempt (by our clock) an evaluation it started may say it was submitted (by
+ * the API's). The note taken before the POST, not this window, keeps out what others started
+ * earlier, so the window can err wide: it only has to hold our own start when the clocks differ.
+ */
 const CLOCK_SKEW_MS = 60_000;
 const MAX_START_ATTEMPTS = 3;
+/** An evaluation already being cancelled is someone else's decision, never the start we lost. */
+const NOT_OURS = ['cancelling', 'cancelled'];
+/**
+ * Starts every prompt's evaluation within the bound. When one fails, no further start begins, but
+ * those under way are waited for (each told to onStarted), so none that went through is left
+ * running unreported; then the first failure is thrown.
+ */
 async function startEvaluations(client, promptIds, scope, options) {
-    return mapWithin(options.limit, promptIds, async (promptId) => {
-        const item = await startOne(client, promptId, scope, options);
-        options.onStarted(item);
-        return item;
-    });
+    const failures = [];
+    const items = await Promise.all(promptIds.map(promptId => options.limit.run(async () => {
+        if (failures.length > 0)
+            return undefined;
+        try {
+            const item = await startOne(client, promptId, scope, options);
+            options.onStarted(item);
+            return item;
+        }
+        catch (error) {
+            failures.push(error);
+            return undefined;
+        }
+    })));
+    if (failures.length > 0)
+        throw failures[0];
+    return items.filter(item => item !== undefined);
 }
 async function startOne(client, promptId, scope, options) {
     const now = options.now ?? Date.now;
+    // What the scope holds before the POST, so that afterwards only a new evaluation can be ours.
+    let known = new Set((await listedSince(client, promptId, scope, now() - CLOCK_SKEW_MS)).map(item => item.evaluation.runId));
     for (let attempt = 1;; attempt += 1) {
         const attemptAt = now();
         try {
@@ -11102,20 +11230,36 @@ async function startOne(client, promptId, scope, options) {
             if (!(error instanceof ApiError) || !error.ambiguous)
                 throw error;
             options.log(`Starting an evaluation of prompt ${promptId} may have failed (${error.message}); checking the listing before trying again.`);
-            const found = await startedSince(client, promptId, scope, attemptAt - CLOCK_SKEW_MS);
+            const listed = await listedSince(client, promptId, scope, attemptAt - CLOCK_SKEW_MS);
+            const found = startedByAttempt(listed, known, attemptAt);
             if (found) {
-                options.log(`Evaluation ${found.evaluation.runId} was submitted since the attempt: using it rather than starting (and paying for) another.`);
+                options.log(`Evaluation ${found.evaluation.runId} is new since the attempt: using it rather than starting (and paying for) another.`);
                 return found;
             }
+            // what is listed now and was not taken is not this attempt's: none of it for the next one
+            known = new Set([...known, ...listed.map(item => item.evaluation.runId)]);
             if (attempt >= MAX_START_ATTEMPTS) {
                 throw new ApiError(`${error.message} Tried ${attempt} times; no evaluation was started.`, error.endpoint, error.status, error.code);
             }
         }
     }
 }
-/** The newest evaluation of the scope submitted at or after `since`, if the listing shows one. */
-async function startedSince(client, promptId, scope, since) {
-    let newest;
+/**
+ * The evaluation an attempt at `attemptAt` may have started: not among those `known` before it,
+ * submitted since the attempt (less the clock skew), and not being cancelled. Of several, the one
+ * submitted nearest the attempt. Pure.
+ */
+function startedByAttempt(listed, known, attemptAt) {
+    const distance = (item) => Math.abs(item.evaluation.timeline.submittedAt - attemptAt);
+    return listed
+        .filter(({ evaluation }) => !known.has(evaluation.runId) &&
+        evaluation.timeline.submittedAt >= attemptAt - CLOCK_SKEW_MS &&
+        !NOT_OURS.includes(evaluation.status))
+        .sort((a, b) => distance(a) - distance(b))[0];
+}
+/** The scope's evaluations submitted at or after `since`, as the listing shows them. */
+async function listedSince(client, promptId, scope, since) {
+    const listed = [];
     const filters = {
         evaluatorId: scope.evaluatorId,
         datasetId: scope.datasetId,
@@ -11123,58 +11267,114 @@ async function startedSince(client, promptId, scope, since) {
     };
     for await (const page of client.listEvaluations(promptId, filters)) {
         for (const { evaluation, raw } of page.items) {
-            if (evaluation.timeline.submittedAt < since)
-                continue;
-            if (!newest || evaluation.timeline.submittedAt > newest.evaluation.timeline.submittedAt) {
-                newest = { promptId, evaluation, raw };
-            }
+            if (evaluation.timeline.submittedAt >= since)
+                listed.push({ promptId, evaluation, raw });
         }
     }
-    return newest;
+    return listed;
 }
 
 ;// CONCATENATED MODULE: ./src/wait.ts
 
 
+
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 const POLL_MIN_MS = 2_000;
 const POLL_MAX_MS = 30_000;
+/**
+ * All the polls of a wait together stay under this many a minute (on average; jitter is ±20 %).
+ * Adaline's rate limit is per workspace and may be as low as 100 a minute, shared with listings,
+ * cancels and other runs, so the interval grows with the number of evaluations polled.
+ */
+const POLLS_PER_MINUTE = 60;
+/** Each 429 during the wait doubles the interval's floor for the rest of it, up to this factor. */
+const MAX_SLOWDOWN = 8;
+/**
+ * The least time between poll rounds: 2 s, or more when `polled` evaluations would otherwise
+ * exceed the budget, times the slowdown 429s brought.
+ */
+function pollFloorMs(polled, slowdown = 1) {
+    return Math.max(POLL_MIN_MS, (polled * 60_000) / POLLS_PER_MINUTE) * slowdown;
+}
 async function waitUntilTerminal(client, items, options) {
     const now = options.now ?? Date.now;
     const sleep = options.sleep ?? ((ms) => new Promise(resolve => setTimeout(resolve, ms)));
     const random = options.random ?? Math.random;
     const started = now();
     const latest = new Map(items.map(item => [item.evaluation.runId, item]));
+    const progress = new Map();
+    const logProgress = (evaluation) => {
+        const line = progressLine(evaluation, now() - started);
+        progress.set(evaluation.runId, [...(progress.get(evaluation.runId) ?? []), line]);
+        options.log(line);
+    };
     let pending = items.filter(item => !TERMINAL.includes(item.evaluation.status));
     for (const item of pending)
-        options.log(progressLine(item.evaluation, 0));
-    let delay = POLL_MIN_MS;
+        logProgress(item.evaluation);
+    let slowdown = 1;
+    let delay = pollFloorMs(pending.length);
     while (pending.length > 0) {
         const remaining = options.timeoutMs - (now() - started);
         if (remaining <= 0)
             break;
         // ±20 % jitter keeps many runners from polling in step
         await sleep(Math.min(remaining, delay * (0.8 + 0.4 * random())));
+        const halvingsBefore = options.limit.halvings;
         const polled = await mapWithin(options.limit, pending, async (item) => {
-            const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId);
-            return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } };
+            try {
+                const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId);
+                return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } };
+            }
+            catch (error) {
+                if (!(error instanceof ApiError) || !mayPass(error))
+                    throw error;
+                return { before: item.evaluation, item, failure: error };
+            }
         });
         let moved = false;
-        for (const { before, item } of polled) {
+        const failures = [];
+        for (const { before, item, failure } of polled) {
+            if (failure) {
+                failures.push(failure);
+                continue;
+            }
             latest.set(item.evaluation.runId, item);
+            options.onSeen?.(item);
             if (hasMoved(before, item.evaluation)) {
                 moved = true;
-                options.log(progressLine(item.evaluation, now() - started));
+                logProgress(item.evaluation);
             }
         }
         pending = polled.map(p => p.item).filter(item => !TERMINAL.includes(item.evaluation.status));
-        delay = moved ? POLL_MIN_MS : Math.min(POLL_MAX_MS, delay * 1.5);
+        const throttled = options.limit.halvings > halvingsBefore || failures.some(error => error.status === 429);
+        if (throttled)
+            slowdown = Math.min(MAX_SLOWDOWN, slowdown * 2);
+        const floor = pollFloorMs(pending.length, slowdown);
+        const ceiling = Math.max(POLL_MAX_MS, floor);
+        if (failures.length > 0 || throttled) {
+            // the API is struggling or asked us to slow down: back off faster than after a quiet poll
+            delay = Math.min(ceiling, Math.max(floor, delay * 2));
+        }
+        else {
+            delay = moved ? floor : Math.min(ceiling, Math.max(floor, delay * 1.5));
+        }
+        if (failures.length > 0) {
+            options.warn(`Could not poll ${failures.length} of ${polled.length} evaluation(s) (${failures[0].message}); still waiting, next poll in about ${(0,format/* formatDuration */.a3)(delay)}.`);
+        }
     }
     return {
         items: items.map(item => latest.get(item.evaluation.runId) ?? item),
         waitedMs: now() - started,
-        timedOut: pending.map(item => item.evaluation.runId)
+        timedOut: pending.map(item => item.evaluation.runId),
+        progress
     };
+}
+/**
+ * Whether a failed poll may succeed later: no status (the network) or a status worth retrying.
+ * A 401, 403 or 404 will not pass by waiting, and ends the wait.
+ */
+function mayPass(error) {
+    return error.status === undefined || RETRYABLE_STATUSES.includes(error.status);
 }
 function hasMoved(before, after) {
     return (before.status !== after.status ||
@@ -11210,8 +11410,21 @@ function progressLine(evaluation, elapsedMs) {
 
 
 
+
+
 /** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
 const CONCURRENCY = 8;
+/**
+ * The transport of the cancels sent on abort. They must land within ABORT_GRACE_MS whatever the
+ * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After:
+ * attempts of 1.5 s, the second begun within 2 s or not at all, end by 3.5 s.
+ */
+const ABORT_TRANSPORT = {
+    timeoutMs: 1_500,
+    maxAttempts: 2,
+    baseDelayMs: 250,
+    deadlineMs: ABORT_GRACE_MS / 2
+};
 /** Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks. */
 async function decideFromEvent(settings, event) {
     const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
@@ -11225,7 +11438,15 @@ function createEngine(settings, log) {
         onThrottle: () => limit.halve(),
         onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
     }));
-    const started = [];
+    // A transport of its own and no part in the run's limit: a cancel on abort never queues behind
+    // polls that hold every slot while they sleep out a 429's Retry-After.
+    const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...ABORT_TRANSPORT }));
+    /** what this run started, by run ID, as last seen */
+    const started = new Map();
+    const remember = (item) => {
+        if (started.has(item.evaluation.runId))
+            started.set(item.evaluation.runId, item);
+    };
     async function evaluate(decision) {
         log.info(`Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`);
         const rule = decision.act
@@ -11246,32 +11467,45 @@ function createEngine(settings, log) {
             log: log.info,
             warn: log.warning
         }));
+        try {
+            return await startWaitAndJudge(decision, gathered, cancel);
+        }
+        catch (error) {
+            await cancelAfterError();
+            throw error;
+        }
+    }
+    async function startWaitAndJudge(decision, gathered, cancel) {
         let judged = gathered.judged;
         if (settings.start) {
             judged = await log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => startEvaluations(client, settings.promptIds, settings, {
                 limit,
                 log: log.info,
-                onStarted: item => started.push(item)
+                onStarted: item => started.set(item.evaluation.runId, item)
             }));
         }
         let wait;
         if (settings.waitMs !== undefined) {
             const waitMs = settings.waitMs;
             const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length;
-            wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${pending} evaluation(s) to finish`, () => waitUntilTerminal(client, judged, { timeoutMs: waitMs, limit, log: log.info }));
+            wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${pending} evaluation(s) to finish`, () => waitUntilTerminal(client, judged, {
+                timeoutMs: waitMs,
+                limit,
+                log: log.info,
+                warn: log.warning,
+                onSeen: remember
+            }));
             judged = wait.items;
+            if (!log.flat)
+                await progressGroups(wait);
         }
-        const baselines = new Map();
-        for (const item of judged) {
-            const baseline = gathered.baselines.baselineFor(item);
-            if (baseline)
-                baselines.set(item.evaluation.runId, baseline);
-        }
+        const baselines = await findBaselines(gathered, judged);
         const evaluations = judged.map(item => item.evaluation);
         const metrics = totals(evaluations);
         const verdict = (0,policy/* judge */.S4)(evaluations, metrics, settings.policy, {
             baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
-            waitedMs: wait?.waitedMs
+            waitedMs: wait?.waitedMs,
+            waitTimedOut: (wait?.timedOut.length ?? 0) > 0
         });
         const rows = await failingRows(client, judged, { limit, warn: log.warning });
         return {
@@ -11283,23 +11517,87 @@ function createEngine(settings, log) {
             gathered: { ...gathered, judged },
             decision,
             cancel,
-            started: started.map(item => item.evaluation.runId),
+            started: [...started.keys()],
             wait,
             baselines,
+            comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
             failingRows: rows
         };
     }
-    async function cancelStarted() {
-        const running = started.filter(item => !TERMINAL.includes(item.evaluation.status));
-        const outcome = await cancelSuperseded(client, running, {
+    /**
+     * Each judged evaluation's baseline: from the listings, or, when the filters may have kept it
+     * out of them, from its prompt's completed evaluations listed for the purpose.
+     */
+    async function findBaselines(gathered, judged) {
+        const baselines = new Map();
+        for (const item of judged) {
+            const baseline = gathered.baselines.baselineFor(item);
+            if (baseline)
+                baselines.set(item.evaluation.runId, baseline);
+        }
+        const missing = judged.filter(item => !baselines.has(item.evaluation.runId));
+        const listings = planBaselineListings(settings, missing);
+        if (listings.length > 0) {
+            const search = await log.group(`Listing completed evaluations for ${missing.length} baseline(s) the filters may hide`, () => searchBaselines(client, listings, missing, { limit, log: log.info }));
+            for (const [runId, baseline] of search.found)
+                baselines.set(runId, baseline);
+            for (const promptId of search.cut)
+                log.warning(`Looked for baselines among the newest ${(0,format/* formatCount */.B4)(MAX_BASELINE_PAGES * schema/* MAX_PAGE_SIZE */.H4)} completed evaluations of prompt ${promptId} only; some judged evaluations have none among them.`);
+        }
+        const without = judged.filter(item => !baselines.has(item.evaluation.runId));
+        if (settings.policy.limits['max-pass-rate-drop'] !== undefined && without.length > 0) {
+            const ids = without.slice(0, 10).map(item => item.evaluation.runId);
+            const more = without.length > ids.length ? ` and ${without.length - ids.length} more` : '';
+            log.warning(`max-pass-rate-drop does not apply to ${without.length} judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`);
+        }
+        return baselines;
+    }
+    /**
+     * The live progress lines interleave every evaluation, and groups cannot nest: once the wait is
+     * over, each evaluation's lines again, in a group of its own.
+     */
+    async function progressGroups(wait) {
+        for (const item of wait.items) {
+            const lines = wait.progress.get(item.evaluation.runId);
+            if (!lines)
+                continue;
+            const { runId, status } = item.evaluation;
+            await log.group(`Progress of ${runId} (prompt ${item.promptId}): ${status}`, async () => lines.forEach(line => log.info(line)));
+        }
+    }
+    /**
+     * A run that ends with an error after starting evaluations cannot judge them: like an abort, it
+     * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
+     */
+    async function cancelAfterError() {
+        if (!settings.cancelOnAbort || started.size === 0)
+            return;
+        try {
+            const cancelled = await cancelOwn(client);
+            if (cancelled.length > 0)
+                log.warning(`The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
+        }
+        catch (error) {
+            log.warning(`Could not cancel the evaluations this run started: ${error.message}`);
+        }
+    }
+    /** Cancels what this run started that was still queued or running when last seen. */
+    async function cancelOwn(via) {
+        const running = [...started.values()].filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status));
+        // all at once: there is one per prompt, and time, not the rate limit, is what runs short
+        const outcome = await cancelSuperseded(via, running, {
             dryRun: false,
-            limit,
+            limit: new AdaptiveLimit(Math.max(1, running.length)),
             log: log.info,
             warn: log.warning
         });
         return outcome.cancelled;
     }
-    return { evaluate, cancelStarted };
+    return {
+        evaluate,
+        cancelStarted: () => cancelOwn(abortClient),
+        startedRunIds: () => [...started.keys()]
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
@@ -11596,6 +11894,8 @@ function render(report, maxRows) {
     }
     if (report.baselines.size > 0)
         lines.push('### Compared with the baseline', '', ...baselineTable(report, maxRows), '');
+    else if (report.comparesWithBaseline && gathered.judged.length > 0)
+        lines.push('### Compared with the baseline', '', 'There is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.', '');
     if (report.failingRows.size > 0)
         lines.push('### Failing rows', '', ...failingRowSections(report, Math.ceil(maxRows / 4)));
     if (report.started.length > 0 || report.wait)
@@ -11665,13 +11965,19 @@ function baselineTable({ gathered, baselines }, maxRows) {
 }
 function failingRowSections({ gathered, failingRows }, perEvaluation) {
     const lines = [];
+    let withoutSection = 0;
     for (const item of gathered.judged) {
         const results = failingRows.get(item.evaluation.runId);
-        if (!results)
-            continue;
         const { failRuns, unknownRuns } = item.evaluation.metrics;
+        if (!results) {
+            // beyond the cap of evaluations whose rows are fetched, or their rows could not be fetched
+            if (failRuns + unknownRuns > 0)
+                withoutSection += 1;
+            continue;
+        }
         const shown = results.slice(0, perEvaluation);
-        lines.push('<details>', `<summary>${code(item.evaluation.runId)}: ${(0,format/* formatCount */.B4)(failRuns)} fail, ${(0,format/* formatCount */.B4)(unknownRuns)} unknown (showing ${shown.length})</summary>`, '', row(['Grade', 'Score', 'Reason', 'Cost', 'Latency', 'Input']), row(['---', '---', '---', '---', '---', '---']), ...shown.map(result => row([
+        const shownOf = (grade) => (0,format/* formatCount */.B4)(shown.filter(result => result.grade === grade).length);
+        lines.push('<details>', `<summary>${code(item.evaluation.runId)}: ${(0,format/* formatCount */.B4)(failRuns)} fail, ${(0,format/* formatCount */.B4)(unknownRuns)} unknown (showing ${shownOf('fail')} fail, ${shownOf('unknown')} unknown)</summary>`, '', row(['Grade', 'Score', 'Reason', 'Cost', 'Latency', 'Input']), row(['---', '---', '---', '---', '---', '---']), ...shown.map(result => row([
             result.grade,
             result.score == null ? '—' : (0,format/* plainDecimal */.mr)(result.score),
             result.reason ? (0,format/* escapeMarkdown */.FV)(result.reason, 160) : '—',
@@ -11680,6 +11986,8 @@ function failingRowSections({ gathered, failingRows }, perEvaluation) {
             result.row ? (0,format/* escapeMarkdown */.FV)(rowValues(result.row.values), 120) : '—'
         ])), '', '</details>', '');
     }
+    if (withoutSection > 0)
+        lines.push(`… and ${(0,format/* formatCount */.B4)(withoutSection)} more evaluation(s) with failing or unknown rows not shown.`, '');
     return lines;
 }
 /** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
@@ -12030,12 +12338,14 @@ function asJson(report) {
     };
 }
 const silentLog = {
+    flat: true,
     info: () => undefined,
     warning: () => undefined,
     group: (_, work) => work()
 };
 function stderrLog(write) {
     return {
+        flat: true,
         info: message => write(`${inertLogLine(message)}\n`),
         warning: message => write(`warning: ${message}\n`),
         group: async (title, work) => {
@@ -12069,7 +12379,8 @@ function hasRules(policy) {
 }
 /** Applies the policy to the judged evaluations and their totals. */
 function judge(judged, metrics, policy, context = {}) {
-    if (!hasRules(policy))
+    // a wait that ran out did not get what the step waited for: that is a failure, not a report
+    if (!hasRules(policy) && !context.waitTimedOut)
         return { gate: 'skipped', broken: [] };
     if (judged.length === 0) {
         return policy.onEmpty === 'pass'

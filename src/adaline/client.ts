@@ -20,6 +20,8 @@ export interface ListFilters {
   createdAfter?: number
   /** Unix ms */
   createdBefore?: number
+  /** by submission time; the API's default order is not documented */
+  sort?: 'createdAt:asc' | 'createdAt:desc'
 }
 
 export interface ListedPage {

@@ -40,6 +40,8 @@ export interface RunReport {
   wait?: WaitOutcome
   /** each judged evaluation's baseline, by run ID */
   baselines: Map<string, Listed>
+  /** the policy compares with baselines (max-pass-rate-drop): say so even when none was found */
+  comparesWithBaseline?: boolean
   /** failing and unknown rows, by run ID */
   failingRows: Map<string, Result[]>
 }
@@ -87,6 +89,13 @@ function render(report: RunReport, maxRows: number): string {
   }
   if (report.baselines.size > 0)
     lines.push('### Compared with the baseline', '', ...baselineTable(report, maxRows), '')
+  else if (report.comparesWithBaseline && gathered.judged.length > 0)
+    lines.push(
+      '### Compared with the baseline',
+      '',
+      'There is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.',
+      ''
+    )
   if (report.failingRows.size > 0)
     lines.push('### Failing rows', '', ...failingRowSections(report, Math.ceil(maxRows / 4)))
   if (report.started.length > 0 || report.wait)
@@ -162,14 +171,21 @@ function baselineTable({ gathered, baselines }: RunReport, maxRows: number): str
 
 function failingRowSections({ gathered, failingRows }: RunReport, perEvaluation: number): string[] {
   const lines: string[] = []
+  let withoutSection = 0
   for (const item of gathered.judged) {
     const results = failingRows.get(item.evaluation.runId)
-    if (!results) continue
     const { failRuns, unknownRuns } = item.evaluation.metrics
+    if (!results) {
+      // beyond the cap of evaluations whose rows are fetched, or their rows could not be fetched
+      if (failRuns + unknownRuns > 0) withoutSection += 1
+      continue
+    }
     const shown = results.slice(0, perEvaluation)
+    const shownOf = (grade: Result['grade']) =>
+      formatCount(shown.filter(result => result.grade === grade).length)
     lines.push(
       '<details>',
-      `<summary>${code(item.evaluation.runId)}: ${formatCount(failRuns)} fail, ${formatCount(unknownRuns)} unknown (showing ${shown.length})</summary>`,
+      `<summary>${code(item.evaluation.runId)}: ${formatCount(failRuns)} fail, ${formatCount(unknownRuns)} unknown (showing ${shownOf('fail')} fail, ${shownOf('unknown')} unknown)</summary>`,
       '',
       row(['Grade', 'Score', 'Reason', 'Cost', 'Latency', 'Input']),
       row(['---', '---', '---', '---', '---', '---']),
@@ -188,6 +204,11 @@ function failingRowSections({ gathered, failingRows }: RunReport, perEvaluation:
       ''
     )
   }
+  if (withoutSection > 0)
+    lines.push(
+      `… and ${formatCount(withoutSection)} more evaluation(s) with failing or unknown rows not shown.`,
+      ''
+    )
   return lines
 }
 
