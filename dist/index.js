@@ -44816,11 +44816,12 @@ function input(name) {
 async function run() {
     const secrets = new Secrets();
     const redact = (text) => secrets.redact(text);
-    let engine;
     let pipeline;
+    let cancelOnAbort = false;
     onAbort({
-        engine: () => engine,
+        engine: () => (cancelOnAbort ? pipeline : undefined),
         stopped: (signal, cancels) => {
+            writeStarted(pipeline);
             setFailed(redact(`Stopped by ${signal} before the step finished: no verdict was reached.${cancels ? ` ${cancels}` : ''} Cancels already accepted stay in effect.`));
             process.exit(ExitCode.Failure);
         }
@@ -44833,8 +44834,7 @@ async function run() {
         const event = readEvent(process.env);
         const decision = await decideFromEvent(settings, event);
         pipeline = createEngine(settings, actionsLog(secrets));
-        if (settings.cancelOnAbort)
-            engine = pipeline;
+        cancelOnAbort = settings.cancelOnAbort;
         const report = await pipeline.evaluate(decision);
         await writeReports(report, redact);
         await writeComment(settings, event, report, redact);
@@ -44850,15 +44850,18 @@ async function run() {
         info(`Gate: ${verdict.gate}`);
     }
     catch (error) {
-        // what the run started before it failed is still named, for a later step or a person to find
-        const started = pipeline?.startedRunIds() ?? [];
-        if (started.length > 0)
-            setOutput('started', JSON.stringify(started));
+        writeStarted(pipeline);
         const expected = error instanceof InputError || error instanceof ApiError;
         if (!expected)
             core_debug(redact(error.stack ?? String(error)));
         setFailed(redact(expected ? error.message : `Unexpected error: ${error.message ?? String(error)}`));
     }
+}
+/** What a run that fails or is stopped had started, for a later step or a person to find. */
+function writeStarted(engine) {
+    const started = engine?.startedRunIds() ?? [];
+    if (started.length > 0)
+        setOutput('started', JSON.stringify(started));
 }
 /** The sticky comment on pull_request events, when the comment input asks for it. */
 async function writeComment(settings, event, report, redact) {

@@ -41,11 +41,12 @@ function input(name: string): string {
 export async function run(): Promise<void> {
   const secrets = new Secrets()
   const redact = (text: string) => secrets.redact(text)
-  let engine: Engine | undefined
   let pipeline: Engine | undefined
+  let cancelOnAbort = false
   onAbort({
-    engine: () => engine,
+    engine: () => (cancelOnAbort ? pipeline : undefined),
     stopped: (signal, cancels) => {
+      writeStarted(pipeline)
       core.setFailed(
         redact(
           `Stopped by ${signal} before the step finished: no verdict was reached.${cancels ? ` ${cancels}` : ''} Cancels already accepted stay in effect.`
@@ -62,7 +63,7 @@ export async function run(): Promise<void> {
     const event = readEvent(process.env)
     const decision = await decideFromEvent(settings, event)
     pipeline = createEngine(settings, actionsLog(secrets))
-    if (settings.cancelOnAbort) engine = pipeline
+    cancelOnAbort = settings.cancelOnAbort
     const report = await pipeline.evaluate(decision)
 
     await writeReports(report, redact)
@@ -76,9 +77,7 @@ export async function run(): Promise<void> {
     }
     core.info(`Gate: ${verdict.gate}`)
   } catch (error) {
-    // what the run started before it failed is still named, for a later step or a person to find
-    const started = pipeline?.startedRunIds() ?? []
-    if (started.length > 0) core.setOutput('started', JSON.stringify(started))
+    writeStarted(pipeline)
     const expected = error instanceof InputError || error instanceof ApiError
     if (!expected) core.debug(redact((error as Error).stack ?? String(error)))
     core.setFailed(
@@ -87,6 +86,12 @@ export async function run(): Promise<void> {
       )
     )
   }
+}
+
+/** What a run that fails or is stopped had started, for a later step or a person to find. */
+function writeStarted(engine: Engine | undefined): void {
+  const started = engine?.startedRunIds() ?? []
+  if (started.length > 0) core.setOutput('started', JSON.stringify(started))
 }
 
 /** The sticky comment on pull_request events, when the comment input asks for it. */

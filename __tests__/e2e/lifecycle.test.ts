@@ -196,6 +196,8 @@ describe('start and wait', () => {
       expect(run.errors).toEqual([
         `Stopped by ${signal} before the step finished: no verdict was reached. Cancelled the evaluation(s) this run started: ${started.runId}. Cancels already accepted stay in effect.`
       ])
+      // a later step (if: cancelled()) can still find what was started
+      expect(run.outputs.started).toBe(JSON.stringify([started.runId]))
     },
     60_000
   )
