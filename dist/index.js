@@ -42711,13 +42711,9 @@ async function proxyRoute(target) {
     const proxy = getProxyForUrl(target);
     if (!proxy)
         return undefined;
-    const origin = new URL(proxy).origin;
-    if (target.protocol === 'https:') {
-        const { HttpsProxyAgent } = await Promise.all(/* import() */[__nccwpck_require__.e(411), __nccwpck_require__.e(566)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1566));
-        return { proxy: origin, agent: () => new HttpsProxyAgent(proxy) };
-    }
-    const { HttpProxyAgent } = await Promise.all(/* import() */[__nccwpck_require__.e(411), __nccwpck_require__.e(947)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8947));
-    return { proxy: origin, agent: () => new HttpProxyAgent(proxy) };
+    // only loopback may be http:// (inputs.ts), and loopback is never proxied: what is left is https
+    const { HttpsProxyAgent } = await __nccwpck_require__.e(/* import() */ 659).then(__nccwpck_require__.bind(__nccwpck_require__, 7659));
+    return { proxy: new URL(proxy).origin, agent: () => new HttpsProxyAgent(proxy) };
 }
 /** One attempt, following same-origin redirects only: the key never leaves the API's origin. */
 async function send(url, method, options) {

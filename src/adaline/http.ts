@@ -176,13 +176,9 @@ export async function proxyRoute(target: URL): Promise<ProxyRoute | undefined> {
   if (isLoopback(target.hostname)) return undefined
   const proxy = getProxyForUrl(target)
   if (!proxy) return undefined
-  const origin = new URL(proxy).origin
-  if (target.protocol === 'https:') {
-    const { HttpsProxyAgent } = await import('https-proxy-agent')
-    return { proxy: origin, agent: () => new HttpsProxyAgent(proxy) }
-  }
-  const { HttpProxyAgent } = await import('http-proxy-agent')
-  return { proxy: origin, agent: () => new HttpProxyAgent(proxy) }
+  // only loopback may be http:// (inputs.ts), and loopback is never proxied: what is left is https
+  const { HttpsProxyAgent } = await import('https-proxy-agent')
+  return { proxy: new URL(proxy).origin, agent: () => new HttpsProxyAgent(proxy) }
 }
 
 interface SendOptions {
