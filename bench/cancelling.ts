@@ -7,13 +7,8 @@ import type { FakeAdaline } from '../test-support/fake-adaline.js'
 import { runAction } from '../test-support/run-action.js'
 import { intervals, peakInFlight, servingTime, span, type Interval } from './intervals.js'
 import { count, ratio, type Figure } from './table.js'
-import {
-  actionInputs,
-  forcePushEvent,
-  isCancelRequest,
-  runningBeforePush,
-  startApi
-} from './workload.js'
+import { actionInputs, isCancelRequest, runningBeforePush, startApi } from './workload.js'
+import { pushEvent } from '../test-support/events.js'
 
 export interface CancelOptions {
   evaluations: number
@@ -71,7 +66,7 @@ async function cancelAll(evaluations: number, latencyMs: number, throttle: boole
       api.inject({ method: 'POST', path: '/cancel', status: 429, headers: { 'retry-after': '0' } })
     }
     const run = await runAction(actionInputs(api, { 'cancel-superseded': 'force-push' }), {
-      event: forcePushEvent()
+      event: pushEvent()
     })
     if (run.exitCode !== 0) {
       throw new Error(`the action exited ${run.exitCode}: ${run.errors.join('; ') || run.stderr}`)

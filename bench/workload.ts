@@ -3,11 +3,11 @@
  * evaluations, and the action's inputs and event for each scenario.
  */
 import type { Evaluation } from '../src/adaline/schema.js'
+import { PUSH_TIME } from '../test-support/events.js'
 import { FakeAdaline, fakeId, makeEvaluation } from '../test-support/fake-adaline.js'
 
 export const PROMPT = fakeId('prm_bench', 1)
 /** when the force-push of the cancel scenarios landed */
-export const PUSH_TIME = Date.parse('2026-11-20T12:00:00Z')
 
 /** Completed evaluations with passing runs only, so the action fetches no failing rows. */
 export function completedEvaluations(count: number): Evaluation[] {
@@ -35,21 +35,6 @@ export function actionInputs(
   extra: Record<string, string> = {}
 ): Record<string, string> {
   return { 'api-key': api.apiKey, 'prompt-id': PROMPT, 'base-url': api.url, ...extra }
-}
-
-/** A forced push, as in the end-to-end tests. */
-export function forcePushEvent(): { name: string; payload: unknown } {
-  return {
-    name: 'push',
-    payload: {
-      forced: true,
-      ref: 'refs/heads/main',
-      before: 'a'.repeat(40),
-      after: 'b'.repeat(40),
-      head_commit: { id: 'b'.repeat(40), timestamp: new Date(PUSH_TIME).toISOString() },
-      repository: { name: 'repo', owner: { login: 'org' }, pushed_at: PUSH_TIME / 1000 + 5 }
-    }
-  }
 }
 
 /** The requests that listed evaluations (as opposed to cancels or single reads). */

@@ -4,6 +4,7 @@
  */
 import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
 import { FakeGitHub } from '../../test-support/fake-github.js'
+import { PUSH_TIME, pushEvent } from '../../test-support/events.js'
 import { runAction, type ActionRun } from '../../test-support/run-action.js'
 
 const PROMPT = fakeId('prm', 1)
@@ -12,7 +13,6 @@ const EVALUATOR = fakeId('evr', 1)
 const EVALUATOR_2 = fakeId('evr', 2)
 const DATASET = fakeId('dst', 1)
 const HOUR = 3_600_000
-const PUSH_TIME = Date.parse('2026-11-20T12:00:00Z')
 
 let api: FakeAdaline
 
@@ -34,20 +34,6 @@ function listRequests() {
 
 function cancelRequests() {
   return api.requests.filter(r => r.method === 'POST')
-}
-
-function forcePush(forced = true) {
-  return {
-    name: 'push',
-    payload: {
-      forced,
-      ref: 'refs/heads/main',
-      before: 'a'.repeat(40),
-      after: 'b'.repeat(40),
-      head_commit: { id: 'b'.repeat(40), timestamp: new Date(PUSH_TIME).toISOString() },
-      repository: { name: 'repo', owner: { login: 'org' }, pushed_at: PUSH_TIME / 1000 + 5 }
-    }
-  }
 }
 
 /** Neither the key nor a piece of it appears anywhere the action wrote, but in the mask command. */
@@ -308,7 +294,7 @@ describe('superseded evaluations', () => {
         'keep-run-ids': fakeId('run', 5),
         policy: 'scope: all\nallow-status: [completed, running]'
       }),
-      { event: forcePush() }
+      { event: pushEvent() }
     )
     expect(run.exitCode).toBe(0)
     const cancelled = JSON.parse(run.outputs.cancelled!)
@@ -335,7 +321,7 @@ describe('superseded evaluations', () => {
   it('cancels nothing on a push that was not forced under force-push', async () => {
     seed()
     const run = await runAction(inputs({ 'cancel-superseded': 'force-push' }), {
-      event: forcePush(false)
+      event: pushEvent(false)
     })
     expect(run.exitCode).toBe(0)
     expect(cancelRequests()).toHaveLength(0)
@@ -346,7 +332,7 @@ describe('superseded evaluations', () => {
   it('cancels on a plain push under new-commit', async () => {
     seed()
     const run = await runAction(inputs({ 'cancel-superseded': 'new-commit' }), {
-      event: forcePush(false)
+      event: pushEvent(false)
     })
     expect(JSON.parse(run.outputs.cancelled!).sort()).toEqual([
       fakeId('run', 1),
@@ -359,7 +345,7 @@ describe('superseded evaluations', () => {
     seed()
     const run = await runAction(
       inputs({ 'cancel-superseded': 'new-commit', status: 'completed' }),
-      { event: forcePush(false) }
+      { event: pushEvent(false) }
     )
     expect(listRequests().map(r => r.query.get('status'))).toEqual([
       'completed',
@@ -378,7 +364,7 @@ describe('superseded evaluations', () => {
   it('reports what would be cancelled with dry-run, and cancels nothing', async () => {
     seed()
     const run = await runAction(inputs({ 'cancel-superseded': 'force-push', 'dry-run': 'true' }), {
-      event: forcePush()
+      event: pushEvent()
     })
     expect(run.exitCode).toBe(0)
     expect(cancelRequests()).toHaveLength(0)
@@ -398,7 +384,7 @@ describe('superseded evaluations', () => {
     api.inject({ method: 'GET', path: '/evaluations', headers: { 'x-page': 'first' } })
     api.inject({ method: 'GET', path: '/evaluations', status: 400 })
     const run = await runAction(inputs({ 'cancel-superseded': 'force-push' }), {
-      event: forcePush()
+      event: pushEvent()
     })
     expect(run.exitCode).toBe(1)
     expect(listRequests()).toHaveLength(2)
@@ -594,7 +580,7 @@ describe('secrets and hostile answers', () => {
       body: { error: { code: 'CONFLICT', message: `key ${api.apiKey} may not cancel this` } }
     })
     const run = await runAction(inputs({ 'cancel-superseded': 'force-push' }), {
-      event: forcePush()
+      event: pushEvent()
     })
     expect(run.exitCode).toBe(0)
     expect(run.stdout).toMatch(/::warning::Could not cancel .*key \*\*\* may not cancel this/)
@@ -607,7 +593,7 @@ describe('secrets and hostile answers', () => {
       makeEvaluation({ n: 1, runId, status: 'running', submittedAt: PUSH_TIME - HOUR })
     ])
     const run = await runAction(inputs({ 'cancel-superseded': 'force-push', 'dry-run': 'true' }), {
-      event: forcePush()
+      event: pushEvent()
     })
     expect(run.exitCode).toBe(0)
     const lines = run.stdout.split('\n')

@@ -15,10 +15,10 @@ import {
   type Fault,
   type RecordedRequest
 } from '../../test-support/fake-adaline.js'
+import { PUSH_TIME, pushEvent } from '../../test-support/events.js'
 import { runAction, type ActionRun } from '../../test-support/run-action.js'
 
 const PROMPT = fakeId('prm', 1)
-const PUSH_TIME = Date.parse('2026-11-20T12:00:00Z')
 const SUPERSEDED = [1, 2, 3, 4, 5, 6].map(n => fakeId('run', n))
 const LISTING = `GET /prompts/${PROMPT}/evaluations`
 /** the listing only: not one evaluation, its results or a cancel */
@@ -61,18 +61,6 @@ afterEach(async () => {
   await api.close()
 })
 
-const forcePush = {
-  name: 'push',
-  payload: {
-    forced: true,
-    ref: 'refs/heads/main',
-    before: 'a'.repeat(40),
-    after: 'b'.repeat(40),
-    head_commit: { id: 'b'.repeat(40), timestamp: new Date(PUSH_TIME).toISOString() },
-    repository: { name: 'repo', owner: { login: 'org' }, pushed_at: PUSH_TIME / 1000 + 5 }
-  }
-}
-
 function run(): Promise<ActionRun> {
   return runAction(
     {
@@ -82,7 +70,7 @@ function run(): Promise<ActionRun> {
       'cancel-superseded': 'force-push',
       policy: 'max-fail-runs: 1'
     },
-    { event: forcePush }
+    { event: pushEvent() }
   )
 }
 
