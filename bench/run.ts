@@ -19,7 +19,7 @@ import { startupFigure } from './startup.js'
 import { count, missed, renderTable, type Figure } from './table.js'
 
 const MODES = {
-  full: { listed: 10_000, listingRuns: 3, cancels: 100, memory: 100_000, startupRuns: 15 },
+  full: { listed: 10_000, listingRuns: 3, cancels: 100, memory: 100_000, startupRuns: 31 },
   quick: { listed: 2_000, listingRuns: 1, cancels: 20, memory: 20_000, startupRuns: 5 }
 }
 const LIST_LATENCY_MS = 20
