@@ -43,7 +43,8 @@ Options:
   --keep-run-ids LIST        run IDs never to cancel
   --start                    start one evaluation per prompt for this commit and judge those
   --wait DURATION            wait up to DURATION (90s, 30m, 1h) for the judged evaluations to finish
-  --cancel-on-abort BOOL     on Ctrl-C, cancel the evaluations this run started (default true)
+  --cancel-on-abort BOOL     on Ctrl-C, SIGTERM or an error after starting, cancel the
+                             evaluations this run started (default true)
   --dry-run                  report what would be cancelled, cancel nothing
   --fail-on-gate BOOL        exit 1 when the gate fails (default true)
   --base-url URL             API root (default https://api.adaline.ai/v2)

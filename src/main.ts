@@ -30,12 +30,14 @@ function actionsLog(secrets: Secrets): Log {
 const COMMENT_LIMIT_BYTES = 60_000
 
 /**
- * An input as the runner passes it. Local runners apply no action.yml defaults, and github-token's
- * (${{ github.token }}) is the job's token, which such runners pass as GITHUB_TOKEN if at all.
+ * An input as the runner passes it. github-token's default (${{ github.token }}) is the job's token:
+ * where no value arrives (a runner stand-in applies no action.yml defaults) or the default arrives
+ * unexpanded (@github/local-action copies it as written), it is taken from GITHUB_TOKEN.
  */
 function input(name: string): string {
   const value = core.getInput(name)
-  return name === 'github-token' && !value.trim() ? (process.env.GITHUB_TOKEN ?? '') : value
+  if (name !== 'github-token' || !/^(\s*|\$\{\{\s*github\.token\s*\}\})$/.test(value)) return value
+  return process.env.GITHUB_TOKEN ?? ''
 }
 
 export async function run(): Promise<void> {
