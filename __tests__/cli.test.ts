@@ -71,6 +71,39 @@ async function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('adaline-evals', () => {
+  it('prints no workflow command from API text, on stdout or stderr, in any format', async () => {
+    const hostile = fakeId('run', 9).slice(0, 10) + '##[error]x'
+    api.addPrompt(fakeId('prm', 9), [
+      makeEvaluation({ n: 9, runId: `${hostile}0123456789`, evaluatorId: fakeId('evr', 9) })
+    ])
+    const lines = (text: string) => text.split('\n')
+    const commands = (text: string) =>
+      lines(text).filter(line => /^[\s\u0085]*::/.test(line) || line.includes('##['))
+    for (const format of ['text', 'markdown', 'json']) {
+      const run = await cli([
+        '--base-url',
+        api.url,
+        '--prompt-id',
+        fakeId('prm', 9),
+        '--format',
+        format
+      ])
+      expect(run.code).toBe(EXIT.passed)
+      expect(run.stdout).toContain('x0123456789')
+      expect(commands(run.stdout + run.stderr)).toEqual([])
+    }
+    // an API error message with line breaks of its own
+    api.inject({
+      method: 'GET',
+      status: 400,
+      body: { error: { code: 'BAD', message: 'nope\n::error title=x::injected\n##[error]legacy' } }
+    })
+    const refused = await cli(['--base-url', api.url, '--prompt-id', PROMPT])
+    expect(refused.code).toBe(EXIT.error)
+    expect(refused.stderr).toContain('injected')
+    expect(commands(refused.stderr)).toEqual([])
+  })
+
   it('gives the same verdict and numbers as the action on the same data', async () => {
     const policy = 'max-fail-runs: 3\nmin-pass-rate: 0.9\nallow-status: [completed]\nscope: all'
     const both = { status: 'completed', prompts: `${PROMPT},${PROMPT_2}` }

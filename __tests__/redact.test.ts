@@ -1,4 +1,4 @@
-import { Secrets, inertLogLine } from '../src/redact.js'
+import { Secrets, inertLines, inertLogLine } from '../src/redact.js'
 
 describe('Secrets', () => {
   it('replaces every known secret, wherever it stands', () => {
@@ -24,9 +24,22 @@ describe('inertLogLine', () => {
     expect(line).not.toContain('##[')
   })
 
+  it('counts NEL as the white space the runner trims before a command', () => {
+    const line = inertLogLine('\u0085::warning::from the API')
+    expect(line).toBe('\u0085:\u200b:warning::from the API')
+  })
+
   it('leaves ordinary messages as they are', () => {
     expect(inertLogLine('prompt p: page 2, 200 evaluation(s), 400 so far')).toBe(
       'prompt p: page 2, 200 evaluation(s), 400 so far'
+    )
+  })
+})
+
+describe('inertLines', () => {
+  it('keeps the lines and makes each one inert', () => {
+    expect(inertLines('report\n::error::x\n  ::group::y\nok ##[error]z')).toBe(
+      'report\n:\u200b:error::x\n  :\u200b:group::y\nok #\u200b#[error]z'
     )
   })
 })

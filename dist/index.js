@@ -44443,16 +44443,20 @@ class Secrets {
     }
 }
 /**
- * A message as one line of the Actions log that is shown, never obeyed. The runner reads a line
- * that starts with "::" (after white space) as a command, and "##[" anywhere as an old-style one;
- * a zero-width space between the two characters keeps them readable and inert. API text is the
- * only way such a line can reach the log: the engine's own messages are single lines.
+ * Text whose lines the runner shows, never obeys. It reads a line that starts with "::" (after
+ * white space, as .NET's TrimStart counts it: NEL included) as a command, and "##[" anywhere in a
+ * line as an old-style one; a zero-width space between the two characters keeps them readable and
+ * inert. For output that is meant to have several lines, such as the command's report.
+ */
+function inertLines(text) {
+    return text.replace(/^([\s\u0085]*):(?=:)/gm, '$1:\u200b').replace(/#(?=#\[)/g, '#\u200b');
+}
+/**
+ * A message as one line of the Actions log: line breaks folded, so that API text cannot start a
+ * line of its own, and inert as above. The engine's own messages are single lines.
  */
 function inertLogLine(message) {
-    return message
-        .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ ')
-        .replace(/^(\s*):(?=:)/, '$1:\u200b')
-        .replace(/#(?=#\[)/g, '#\u200b');
+    return inertLines(message.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ '));
 }
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
@@ -44802,12 +44806,15 @@ function actionsLog(secrets) {
 /** GitHub refuses comments over 65,536 characters; bytes bound characters. */
 const COMMENT_LIMIT_BYTES = 60_000;
 /**
- * An input as the runner passes it. Local runners apply no action.yml defaults, and github-token's
- * (${{ github.token }}) is the job's token, which such runners pass as GITHUB_TOKEN if at all.
+ * An input as the runner passes it. github-token's default (${{ github.token }}) is the job's token:
+ * where no value arrives (a runner stand-in applies no action.yml defaults) or the default arrives
+ * unexpanded (@github/local-action copies it as written), it is taken from GITHUB_TOKEN.
  */
 function input(name) {
     const value = getInput(name);
-    return name === 'github-token' && !value.trim() ? (process.env.GITHUB_TOKEN ?? '') : value;
+    if (name !== 'github-token' || !/^(\s*|\$\{\{\s*github\.token\s*\}\})$/.test(value))
+        return value;
+    return process.env.GITHUB_TOKEN ?? '';
 }
 async function run() {
     const secrets = new Secrets();

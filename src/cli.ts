@@ -11,7 +11,7 @@ import { ApiError } from './adaline/http.js'
 import { createEngine, decideFromEvent, type Log } from './engine.js'
 import { readEvent, type SupersedeDecision } from './github/event.js'
 import { InputError, parseTime, readSettings, type Settings } from './inputs.js'
-import { Secrets, inertLogLine } from './redact.js'
+import { Secrets, inertLines, inertLogLine } from './redact.js'
 import { buildSummary, type RunReport } from './report/summary.js'
 import { markdownForTerminal } from './report/terminal.js'
 
@@ -104,7 +104,9 @@ export async function main(
   const apiKey = env.ADALINE_API_KEY ?? ''
   const secrets = new Secrets()
   secrets.add(apiKey.trim())
-  const redact = (text: string) => secrets.redact(text)
+  // run inside GitHub Actions too, where the runner obeys workflow commands on stdout and stderr
+  const print = (text: string) => out(inertLines(secrets.redact(text)))
+  const tell = (text: string) => err(inertLines(secrets.redact(text)))
   try {
     const format = values.format ?? 'text'
     if (!['text', 'markdown', 'json'].includes(format)) {
@@ -138,38 +140,36 @@ export async function main(
       mask: secret => secrets.add(secret)
     })
     const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now)
-    const log = values.quiet ? silentLog : stderrLog(text => err(redact(text)))
+    const log = values.quiet ? silentLog : stderrLog(tell)
     const decision = await decide(settings, cutoff, env)
     const engine = createEngine(settings, log)
     const stopListening = onAbort({
       engine: () => (settings.cancelOnAbort ? engine : undefined),
       stopped: (signal, cancels) => {
-        err(
-          redact(
-            `adaline-evals: stopped by ${signal}; no verdict was reached.${cancels ? ` ${cancels}` : ''}\n`
-          )
+        tell(
+          `adaline-evals: stopped by ${signal}; no verdict was reached.${cancels ? ` ${cancels}` : ''}\n`
         )
         process.exit(128 + constants.signals[signal]) // 130 for SIGINT, 143 for SIGTERM
       }
     })
     const report = await engine.evaluate(decision).finally(stopListening)
 
-    out(redact(render(report, format)))
+    print(render(report, format))
     const failed = report.verdict.gate === 'failed'
     if (failed && !settings.failOnGate)
-      err('The gate failed, but --fail-on-gate is false: exit 0.\n')
+      tell('The gate failed, but --fail-on-gate is false: exit 0.\n')
     return failed && settings.failOnGate ? EXIT.gateFailed : EXIT.passed
   } catch (error) {
     if (error instanceof InputError) {
       const name = error.input === 'api-key' ? 'ADALINE_API_KEY (environment)' : `--${error.input}`
-      err(redact(`adaline-evals: ${name} ${error.detail}\n`))
+      tell(`adaline-evals: ${name} ${error.detail}\n`)
       return EXIT.usage
     }
     const message =
       error instanceof ApiError
         ? error.message
         : `Unexpected error: ${(error as Error).stack ?? String(error)}`
-    err(redact(`adaline-evals: ${message}\n`))
+    tell(`adaline-evals: ${message}\n`)
     return EXIT.error
   }
 }
@@ -199,7 +199,9 @@ async function decide(
 }
 
 function render(report: RunReport, format: string): string {
-  if (format === 'json') return `${JSON.stringify(asJson(report), null, 2)}\n`
+  // "##[" can only stand inside a JSON string, where \u0023 is the same "#" and no command
+  if (format === 'json')
+    return `${JSON.stringify(asJson(report), null, 2).replace(/##\[/g, '#\\u0023[')}\n`
   const markdown = buildSummary(report)
   return format === 'markdown' ? markdown : markdownForTerminal(markdown)
 }
@@ -236,7 +238,7 @@ function stderrLog(write: (text: string) => void): Log {
   return {
     flat: true,
     info: message => write(`${inertLogLine(message)}\n`),
-    warning: message => write(`warning: ${message}\n`),
+    warning: message => write(`warning: ${inertLogLine(message)}\n`),
     group: async (title, work) => {
       write(`${title}\n`)
       return work()

@@ -16,14 +16,19 @@ export class Secrets {
 }
 
 /**
- * A message as one line of the Actions log that is shown, never obeyed. The runner reads a line
- * that starts with "::" (after white space) as a command, and "##[" anywhere as an old-style one;
- * a zero-width space between the two characters keeps them readable and inert. API text is the
- * only way such a line can reach the log: the engine's own messages are single lines.
+ * Text whose lines the runner shows, never obeys. It reads a line that starts with "::" (after
+ * white space, as .NET's TrimStart counts it: NEL included) as a command, and "##[" anywhere in a
+ * line as an old-style one; a zero-width space between the two characters keeps them readable and
+ * inert. For output that is meant to have several lines, such as the command's report.
+ */
+export function inertLines(text: string): string {
+  return text.replace(/^([\s\u0085]*):(?=:)/gm, '$1:\u200b').replace(/#(?=#\[)/g, '#\u200b')
+}
+
+/**
+ * A message as one line of the Actions log: line breaks folded, so that API text cannot start a
+ * line of its own, and inert as above. The engine's own messages are single lines.
  */
 export function inertLogLine(message: string): string {
-  return message
-    .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ ')
-    .replace(/^(\s*):(?=:)/, '$1:\u200b')
-    .replace(/#(?=#\[)/g, '#\u200b')
+  return inertLines(message.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ '))
 }

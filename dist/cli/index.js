@@ -11831,16 +11831,20 @@ class Secrets {
     }
 }
 /**
- * A message as one line of the Actions log that is shown, never obeyed. The runner reads a line
- * that starts with "::" (after white space) as a command, and "##[" anywhere as an old-style one;
- * a zero-width space between the two characters keeps them readable and inert. API text is the
- * only way such a line can reach the log: the engine's own messages are single lines.
+ * Text whose lines the runner shows, never obeys. It reads a line that starts with "::" (after
+ * white space, as .NET's TrimStart counts it: NEL included) as a command, and "##[" anywhere in a
+ * line as an old-style one; a zero-width space between the two characters keeps them readable and
+ * inert. For output that is meant to have several lines, such as the command's report.
+ */
+function inertLines(text) {
+    return text.replace(/^([\s\u0085]*):(?=:)/gm, '$1:\u200b').replace(/#(?=#\[)/g, '#\u200b');
+}
+/**
+ * A message as one line of the Actions log: line breaks folded, so that API text cannot start a
+ * line of its own, and inert as above. The engine's own messages are single lines.
  */
 function inertLogLine(message) {
-    return message
-        .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ ')
-        .replace(/^(\s*):(?=:)/, '$1:\u200b')
-        .replace(/#(?=#\[)/g, '#\u200b');
+    return inertLines(message.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ '));
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -12194,7 +12198,8 @@ Options:
   --keep-run-ids LIST        run IDs never to cancel
   --start                    start one evaluation per prompt for this commit and judge those
   --wait DURATION            wait up to DURATION (90s, 30m, 1h) for the judged evaluations to finish
-  --cancel-on-abort BOOL     on Ctrl-C, cancel the evaluations this run started (default true)
+  --cancel-on-abort BOOL     on Ctrl-C, SIGTERM or an error after starting, cancel the
+                             evaluations this run started (default true)
   --dry-run                  report what would be cancelled, cancel nothing
   --fail-on-gate BOOL        exit 1 when the gate fails (default true)
   --base-url URL             API root (default https://api.adaline.ai/v2)
@@ -12248,7 +12253,9 @@ async function main(argv, env, out, err) {
     const apiKey = env.ADALINE_API_KEY ?? '';
     const secrets = new Secrets();
     secrets.add(apiKey.trim());
-    const redact = (text) => secrets.redact(text);
+    // run inside GitHub Actions too, where the runner obeys workflow commands on stdout and stderr
+    const print = (text) => out(inertLines(secrets.redact(text)));
+    const tell = (text) => err(inertLines(secrets.redact(text)));
     try {
         const format = values.format ?? 'text';
         if (!['text', 'markdown', 'json'].includes(format)) {
@@ -12281,33 +12288,33 @@ async function main(argv, env, out, err) {
             mask: secret => secrets.add(secret)
         });
         const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now);
-        const log = values.quiet ? silentLog : stderrLog(text => err(redact(text)));
+        const log = values.quiet ? silentLog : stderrLog(tell);
         const decision = await decide(settings, cutoff, env);
         const engine = createEngine(settings, log);
         const stopListening = onAbort({
             engine: () => (settings.cancelOnAbort ? engine : undefined),
             stopped: (signal, cancels) => {
-                err(redact(`adaline-evals: stopped by ${signal}; no verdict was reached.${cancels ? ` ${cancels}` : ''}\n`));
+                tell(`adaline-evals: stopped by ${signal}; no verdict was reached.${cancels ? ` ${cancels}` : ''}\n`);
                 process.exit(128 + external_node_os_namespaceObject.constants.signals[signal]); // 130 for SIGINT, 143 for SIGTERM
             }
         });
         const report = await engine.evaluate(decision).finally(stopListening);
-        out(redact(cli_render(report, format)));
+        print(cli_render(report, format));
         const failed = report.verdict.gate === 'failed';
         if (failed && !settings.failOnGate)
-            err('The gate failed, but --fail-on-gate is false: exit 0.\n');
+            tell('The gate failed, but --fail-on-gate is false: exit 0.\n');
         return failed && settings.failOnGate ? EXIT.gateFailed : EXIT.passed;
     }
     catch (error) {
         if (error instanceof InputError) {
             const name = error.input === 'api-key' ? 'ADALINE_API_KEY (environment)' : `--${error.input}`;
-            err(redact(`adaline-evals: ${name} ${error.detail}\n`));
+            tell(`adaline-evals: ${name} ${error.detail}\n`);
             return EXIT.usage;
         }
         const message = error instanceof ApiError
             ? error.message
             : `Unexpected error: ${error.stack ?? String(error)}`;
-        err(redact(`adaline-evals: ${message}\n`));
+        tell(`adaline-evals: ${message}\n`);
         return EXIT.error;
     }
 }
@@ -12331,8 +12338,9 @@ async function decide(settings, cutoff, env) {
     return decideFromEvent(settings, readEvent(env));
 }
 function cli_render(report, format) {
+    // "##[" can only stand inside a JSON string, where \u0023 is the same "#" and no command
     if (format === 'json')
-        return `${JSON.stringify(asJson(report), null, 2)}\n`;
+        return `${JSON.stringify(asJson(report), null, 2).replace(/##\[/g, '#\\u0023[')}\n`;
     const markdown = buildSummary(report);
     return format === 'markdown' ? markdown : markdownForTerminal(markdown);
 }
@@ -12364,7 +12372,7 @@ function stderrLog(write) {
     return {
         flat: true,
         info: message => write(`${inertLogLine(message)}\n`),
-        warning: message => write(`warning: ${message}\n`),
+        warning: message => write(`warning: ${inertLogLine(message)}\n`),
         group: async (title, work) => {
             write(`${title}\n`);
             return work();
