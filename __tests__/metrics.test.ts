@@ -20,6 +20,13 @@ describe('totals', () => {
   })
 })
 
+it('gives the average latency without float noise, so a limit equal to it holds', () => {
+  const metrics = totals(
+    [0.35, 0.35, 0.35].map(latency => evaluation({ latency, pass: 1, fail: 0, unknown: 0 }))
+  )
+  expect(metrics.avgLatency).toBe(0.35)
+})
+
 describe('DecimalSum', () => {
   it.each([
     [[], 0],

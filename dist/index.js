@@ -36011,8 +36011,9 @@ const ID_MIN = 20;
 const ID_MAX = 80;
 const MAX_PAGE_SIZE = 200;
 const id = pipe(string(), minLength(ID_MIN), maxLength(ID_MAX));
-const count = pipe(number(), integer(), minValue(0));
-const amount = pipe(number(), minValue(0));
+// JSON.parse turns 1e400 into Infinity: a figure must be finite, a count a safe integer
+const count = pipe(number(), safeInteger(), minValue(0));
+const amount = pipe(number(), finite(), minValue(0));
 const time = nullish(amount);
 // Loose objects: a field Adaline adds later must not break the action.
 const evaluationSchema = looseObject({
@@ -36023,7 +36024,7 @@ const evaluationSchema = looseObject({
         totalRows: count,
         completedRows: count,
         failedRows: count,
-        percent: pipe(number(), minValue(0), maxValue(100))
+        percent: pipe(number(), finite(), minValue(0), maxValue(100))
     }),
     metrics: looseObject({
         passRuns: count,
@@ -36076,7 +36077,7 @@ const resultSchema = looseObject({
     id: schema_text,
     rowId: schema_text,
     grade: picklist(GRADES),
-    score: nullish(number()),
+    score: nullish(pipe(number(), finite())),
     reason: nullish(string()),
     cost: nullish(amount),
     latency: nullish(amount),
@@ -43579,7 +43580,8 @@ function totals(evaluations) {
         totalTokens,
         passRate: runs > 0 ? passRuns / runs : null,
         failRate: runs > 0 ? failRuns / runs : null,
-        avgLatency: runs > 0 ? totalLatency.value() / runs : null
+        // a quotient, judged against a limit: float noise (0.35000000000000003) must not break it
+        avgLatency: runs > 0 ? (0,format/* tidy */.DZ)(totalLatency.value() / runs) : null
     };
 }
 /**

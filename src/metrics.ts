@@ -1,6 +1,6 @@
 /** Totals over a set of evaluations: what the policy judges and the reports show. */
 import type { Evaluation } from './adaline/schema.js'
-import { plainDecimal } from './report/format.js'
+import { plainDecimal, tidy } from './report/format.js'
 
 export interface Metrics {
   evaluations: number
@@ -56,7 +56,8 @@ export function totals(evaluations: Iterable<Evaluation>): Metrics {
     totalTokens,
     passRate: runs > 0 ? passRuns / runs : null,
     failRate: runs > 0 ? failRuns / runs : null,
-    avgLatency: runs > 0 ? totalLatency.value() / runs : null
+    // a quotient, judged against a limit: float noise (0.35000000000000003) must not break it
+    avgLatency: runs > 0 ? tidy(totalLatency.value() / runs) : null
   }
 }
 

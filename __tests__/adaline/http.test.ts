@@ -247,6 +247,19 @@ describe('answers that cannot be trusted', () => {
     )
   })
 
+  it('refuses a figure JSON reads as Infinity (1e400), naming the field', async () => {
+    const evaluation = makeEvaluation({ n: 3 })
+    const text = JSON.stringify({ evaluations: [evaluation], pagination: { hasMore: false } })
+    api.inject({
+      path: '/evaluations',
+      status: 200,
+      body: text.replace(`"totalCost":${evaluation.metrics.totalCost}`, '"totalCost":1e400')
+    })
+    expect((await listError()).message).toMatch(
+      /unexpected shape: evaluations\[0\]\.metrics\.totalCost: /
+    )
+  })
+
   it('names a missing pagination', async () => {
     api.inject({ path: '/evaluations', status: 200, body: { evaluations: [] } })
     expect((await listError()).message).toMatch(/unexpected shape: body\.pagination: /)

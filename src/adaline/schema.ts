@@ -24,8 +24,9 @@ export const ID_MAX = 80
 export const MAX_PAGE_SIZE = 200
 
 const id = v.pipe(v.string(), v.minLength(ID_MIN), v.maxLength(ID_MAX))
-const count = v.pipe(v.number(), v.integer(), v.minValue(0))
-const amount = v.pipe(v.number(), v.minValue(0))
+// JSON.parse turns 1e400 into Infinity: a figure must be finite, a count a safe integer
+const count = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
+const amount = v.pipe(v.number(), v.finite(), v.minValue(0))
 const time = v.nullish(amount)
 
 // Loose objects: a field Adaline adds later must not break the action.
@@ -37,7 +38,7 @@ export const evaluationSchema = v.looseObject({
     totalRows: count,
     completedRows: count,
     failedRows: count,
-    percent: v.pipe(v.number(), v.minValue(0), v.maxValue(100))
+    percent: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(100))
   }),
   metrics: v.looseObject({
     passRuns: count,
@@ -106,7 +107,7 @@ export const resultSchema = v.looseObject({
   id: text,
   rowId: text,
   grade: v.picklist(GRADES),
-  score: v.nullish(v.number()),
+  score: v.nullish(v.pipe(v.number(), v.finite())),
   reason: v.nullish(v.string()),
   cost: v.nullish(amount),
   latency: v.nullish(amount),
