@@ -6,7 +6,7 @@
  */
 import type { AdalineClient } from './adaline/client.js'
 import { ApiError } from './adaline/http.js'
-import type { EvaluationStatus } from './adaline/schema.js'
+import { BEING_CANCELLED, type EvaluationStatus } from './adaline/schema.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { Listed } from './select.js'
 
@@ -69,18 +69,19 @@ export async function cancelSuperseded(
   return outcome
 }
 
-const CANCELLED: readonly EvaluationStatus[] = ['cancelling', 'cancelled']
-
 /** After a refused cancel (4xx), the evaluation's status if it is cancelling or cancelled. */
 async function cancelledAlready(
   client: AdalineClient,
   item: Listed,
   refusal: ApiError
 ): Promise<EvaluationStatus | undefined> {
-  if (refusal.status === undefined || refusal.status < 400 || refusal.status >= 500) return
+  // a rate-limited or timed-out cancel changed nothing: only a refusal is worth a look
+  const { status } = refusal
+  if (status === undefined || status < 400 || status >= 500 || status === 429 || status === 408)
+    return
   try {
-    const { status } = await client.getEvaluation(item.promptId, item.evaluation.runId)
-    return CANCELLED.includes(status) ? status : undefined
+    const now = await client.getEvaluation(item.promptId, item.evaluation.runId)
+    return BEING_CANCELLED.includes(now.status) ? now.status : undefined
   } catch (error) {
     if (error instanceof ApiError) return undefined // the refusal is what the run reports
     throw error

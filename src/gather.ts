@@ -92,7 +92,6 @@ export const MAX_BASELINE_PAGES = 5
 export interface BaselineSearch {
   /** each baseline found, by the judged evaluation's run ID */
   found: Map<string, Listed>
-  pages: number
   /** prompts whose search ended at MAX_BASELINE_PAGES with baselines still missing */
   cut: string[]
 }
@@ -108,18 +107,17 @@ export async function searchBaselines(
   missing: readonly Listed[],
   options: Pick<GatherOptions, 'limit' | 'log'>
 ): Promise<BaselineSearch> {
-  const search: BaselineSearch = { found: new Map(), pages: 0, cut: [] }
+  const search: BaselineSearch = { found: new Map(), cut: [] }
   await mapWithin(options.limit, listings, async listing => {
     const finder = new BaselineFinder(missing.filter(item => item.promptId === listing.promptId))
     const label = describeListing({ ...listing, judge: true })
     for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
-      search.pages += 1
       for (const { evaluation, raw } of page.items)
         finder.add({ promptId: listing.promptId, evaluation, raw })
       options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`)
       if (finder.done) break
       if (page.page >= MAX_BASELINE_PAGES) {
-        search.cut.push(listing.promptId)
+        if (page.hasMore) search.cut.push(listing.promptId)
         break
       }
     }

@@ -5,7 +5,7 @@
  */
 import type { AdalineClient } from './adaline/client.js'
 import { ApiError } from './adaline/http.js'
-import type { EvaluationStatus } from './adaline/schema.js'
+import { BEING_CANCELLED } from './adaline/schema.js'
 import { AdaptiveLimit } from './concurrency.js'
 import type { Listed } from './select.js'
 
@@ -16,8 +16,6 @@ import type { Listed } from './select.js'
  */
 export const CLOCK_SKEW_MS = 60_000
 const MAX_START_ATTEMPTS = 3
-/** An evaluation already being cancelled is someone else's decision, never the start we lost. */
-const NOT_OURS: readonly EvaluationStatus[] = ['cancelling', 'cancelled']
 
 export interface StartScope {
   evaluatorId?: string
@@ -127,7 +125,8 @@ export function startedByAttempt(
       ({ evaluation }) =>
         !known.has(evaluation.runId) &&
         evaluation.timeline.submittedAt >= attemptAt - CLOCK_SKEW_MS &&
-        !NOT_OURS.includes(evaluation.status)
+        // one already being cancelled is someone else's decision, never the start we lost
+        !BEING_CANCELLED.includes(evaluation.status)
     )
     .sort((a, b) => distance(a) - distance(b))[0]
 }

@@ -6,7 +6,7 @@
  * evaluations that are running and billed.
  */
 import type { AdalineClient } from './adaline/client.js'
-import { ApiError, RETRYABLE_STATUSES } from './adaline/http.js'
+import { ApiError } from './adaline/http.js'
 import type { Evaluation, EvaluationStatus } from './adaline/schema.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import { formatDuration } from './report/format.js'
@@ -135,11 +135,11 @@ export async function waitUntilTerminal(
 }
 
 /**
- * Whether a failed poll may succeed later: no status (the network) or a status worth retrying.
- * A 401, 403 or 404 will not pass by waiting, and ends the wait.
+ * Whether a failed poll may succeed later, as the transport judged it: retries ran out on a
+ * retryable failure. A 401, 403, 404, or a certificate or DNS error will not pass by waiting.
  */
 function mayPass(error: ApiError): boolean {
-  return error.status === undefined || RETRYABLE_STATUSES.includes(error.status)
+  return error.transient
 }
 
 function hasMoved(before: Evaluation, after: Evaluation): boolean {

@@ -162,10 +162,10 @@ describe('retries', () => {
     )
   })
 
-  it('waits a long Retry-After only as long as the longest backoff', async () => {
+  it('waits a Retry-After longer than the longest backoff in full, when it fits in the deadline', async () => {
     api.inject({ path: '/evaluations', status: 503, headers: { 'retry-after': '100' } })
     expect(await listAll({ maxDelayMs: 60_000, deadlineMs: 300_000 })).toEqual(ALL)
-    expect(waits).toEqual([60_000])
+    expect(waits).toEqual([100_000])
   })
 
   it('cuts an attempt short at the deadline instead of letting it run its whole timeout', async () => {
@@ -176,6 +176,21 @@ describe('retries', () => {
     expect(error.message).toBe(
       `GET /prompts/${PROMPT}/evaluations failed: no answer in time. Check base-url and the runner's network. (gave up after 1 attempt: another attempt would end past the 0.4 s a request may take)`
     )
+  })
+})
+
+describe('whether a failure may pass later', () => {
+  it('is so for a retryable failure the retries did not get past', async () => {
+    api.inject({ path: '/evaluations', status: 503, times: 10 })
+    expect((await listError({ maxAttempts: 2 })).transient).toBe(true)
+  })
+
+  it('is not so for a refusal, nor for a host that does not exist', async () => {
+    api.inject({ path: '/evaluations', status: 404 })
+    expect((await listError()).transient).toBe(false)
+    const nowhere = await listError({ baseUrl: new URL('https://adaline-evals.invalid/v2') })
+    expect(nowhere.message).toMatch(/host not found/)
+    expect(nowhere.transient).toBe(false)
   })
 })
 

@@ -31,6 +31,7 @@ module.exports = globalThis.DOMException
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  Ah: () => (/* binding */ BEING_CANCELLED),
   co: () => (/* binding */ EVALUATION_STATUSES),
   Ji: () => (/* binding */ ID_MAX),
   FD: () => (/* binding */ ID_MIN),
@@ -7640,6 +7641,8 @@ const EVALUATION_STATUSES = [
 ];
 /** Statuses in which an evaluation still costs money and can be cancelled. */
 const IN_FLIGHT = ['queued', 'running'];
+/** Statuses of an evaluation someone has already cancelled. */
+const BEING_CANCELLED = ['cancelling', 'cancelled'];
 /** Every Adaline ID is a string of 20 to 80 characters. */
 const ID_MIN = 20;
 const ID_MAX = 80;
@@ -10051,9 +10054,43 @@ function isLoopback(hostname) {
     return LOOPBACK.test(hostname);
 }
 
+;// CONCATENATED MODULE: ./src/redact.ts
+/**
+ * What a run must never print: the secrets it was given, and, in the Actions log, API text that
+ * the runner would read as a workflow command. Both faces print through this.
+ */
+class Secrets {
+    known = [];
+    add(secret) {
+        if (secret && !this.known.includes(secret))
+            this.known.push(secret);
+    }
+    /** The text with every known secret replaced by ***. */
+    redact(text) {
+        return this.known.reduce((out, secret) => out.split(secret).join('***'), text);
+    }
+}
+/**
+ * Text whose lines the runner shows, never obeys. It reads a line that starts with "::" (after
+ * white space, as .NET's TrimStart counts it: NEL included) as a command, and "##[" anywhere in a
+ * line as an old-style one; a zero-width space between the two characters keeps them readable and
+ * inert. For output that is meant to have several lines, such as the command's report.
+ */
+function inertLines(text) {
+    return text.replace(/^([\s\u0085]*):(?=:)/gm, '$1:\u200b').replace(/#(?=#\[)/g, '#\u200b');
+}
+/**
+ * A message as one line of the Actions log: line breaks folded, so that API text cannot start a
+ * line of its own, and inert as above. The engine's own messages are single lines.
+ */
+function inertLogLine(message) {
+    return inertLines(message.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ '));
+}
+
 // EXTERNAL MODULE: ./src/adaline/schema.ts + 1 modules
 var schema = __nccwpck_require__(5189);
 ;// CONCATENATED MODULE: ./src/adaline/http.ts
+
 
 
 
@@ -10066,20 +10103,27 @@ class ApiError extends Error {
     status;
     code;
     ambiguous;
+    transient;
     constructor(message, endpoint, status, code, 
     /** a request that is not idempotent may have taken effect before it failed */
-    ambiguous = false) {
+    ambiguous = false, 
+    /** the failure could pass by trying again later: retries ran out on a retryable one */
+    transient = false) {
         super(message);
         this.endpoint = endpoint;
         this.status = status;
         this.code = code;
         this.ambiguous = ambiguous;
+        this.transient = transient;
         this.name = 'ApiError';
     }
 }
 function createHttp(options) {
     const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs = 300_000, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)) } = options;
     const root = baseUrl.href.replace(/\/+$/, '');
+    // the API's words may echo the request, key included, and every face prints an ApiError
+    const secrets = new Secrets();
+    secrets.add(apiKey);
     let route;
     return async function request(spec) {
         const endpoint = `${spec.method} ${spec.path}`;
@@ -10106,7 +10150,7 @@ function createHttp(options) {
                     return await parseBody(response, spec, endpoint);
                 const failure = proxyRefused
                     ? proxyError(proxyRefused, via.proxy, url, endpoint)
-                    : await toApiError(response, spec, endpoint, apiKey);
+                    : await toApiError(response, spec, endpoint, secrets);
                 if (response.status === 429)
                     options.onThrottle?.();
                 if (!RETRYABLE_STATUSES.includes(response.status))
@@ -10135,7 +10179,7 @@ function createHttp(options) {
                 throw new ApiError(message, endpoint, status, code, true);
             }
             const attempts = `${attempt} attempt${attempt > 1 ? 's' : ''}`;
-            const giveUp = (why = '') => new ApiError(`${retry.error.message} (gave up after ${attempts}${why})`, endpoint, retry.error.status, retry.error.code);
+            const giveUp = (why = '') => new ApiError(`${retry.error.message} (gave up after ${attempts}${why})`, endpoint, retry.error.status, retry.error.code, false, true);
             if (attempt >= maxAttempts)
                 throw giveUp();
             const remaining = deadlineMs - (Date.now() - started);
@@ -10144,10 +10188,8 @@ function createHttp(options) {
                 const asked = Math.ceil(retry.retryAfterMs / 1000);
                 throw giveUp(`: Retry-After asks to wait ${asked} s, past ${deadline}`);
             }
-            // a Retry-After is waited at most as long as the longest backoff
-            const delayMs = retry.retryAfterMs !== undefined
-                ? Math.min(retry.retryAfterMs, maxDelayMs)
-                : random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+            // a Retry-After is the server's word: waited in full (it fits in the deadline, checked above)
+            const delayMs = retry.retryAfterMs ?? random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
             if (delayMs >= remaining)
                 throw giveUp(`: another attempt would end past ${deadline}`);
             options.onRetry?.({ endpoint, attempt, delayMs, reason: retry.reason });
@@ -10228,7 +10270,7 @@ async function parseBody(response, spec, endpoint) {
     }
     return checked.value;
 }
-async function toApiError(response, spec, endpoint, apiKey) {
+async function toApiError(response, spec, endpoint, secrets) {
     const text = await response.text().catch(() => '');
     let code;
     let message;
@@ -10246,9 +10288,8 @@ async function toApiError(response, spec, endpoint, apiKey) {
         // not JSON: the status says enough
     }
     // the API's words may echo the request, key included, and every face prints this message
-    const hide = (text) => text?.split(apiKey).join('***');
-    code = hide(code);
-    const said = [code, hide(message)].filter(Boolean).join(': ');
+    code = code && secrets.redact(code);
+    const said = secrets.redact([code, message].filter(Boolean).join(': '));
     const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`;
     return new ApiError(`${head}${said.endsWith('.') ? '' : '.'} ${hint(response.status, spec)}`.trim(), endpoint, response.status, code);
 }
@@ -10381,8 +10422,8 @@ function createClient(http, options = {}) {
                     }
                     return { evaluation: checked.value, raw };
                 });
-                yield { page, items };
                 const { hasMore, nextCursor } = body.pagination;
+                yield { page, items, hasMore };
                 if (!hasMore)
                     return;
                 if (!nextCursor)
@@ -10489,6 +10530,7 @@ function mapWithin(limit, items, task) {
 ;// CONCATENATED MODULE: ./src/cancel.ts
 
 
+
 async function cancelSuperseded(client, superseded, options) {
     const outcome = { cancelled: [], failed: [] };
     const describe = ({ evaluation: e }) => `${e.runId} (${e.status}, ${e.progress.percent}% done, submitted ${new Date(e.timeline.submittedAt).toISOString()})`;
@@ -10531,14 +10573,15 @@ async function cancelSuperseded(client, superseded, options) {
     }
     return outcome;
 }
-const CANCELLED = ['cancelling', 'cancelled'];
 /** After a refused cancel (4xx), the evaluation's status if it is cancelling or cancelled. */
 async function cancelledAlready(client, item, refusal) {
-    if (refusal.status === undefined || refusal.status < 400 || refusal.status >= 500)
+    // a rate-limited or timed-out cancel changed nothing: only a refusal is worth a look
+    const { status } = refusal;
+    if (status === undefined || status < 400 || status >= 500 || status === 429 || status === 408)
         return;
     try {
-        const { status } = await client.getEvaluation(item.promptId, item.evaluation.runId);
-        return CANCELLED.includes(status) ? status : undefined;
+        const now = await client.getEvaluation(item.promptId, item.evaluation.runId);
+        return schema/* BEING_CANCELLED */.Ah.includes(now.status) ? now.status : undefined;
     }
     catch (error) {
         if (error instanceof ApiError)
@@ -10731,19 +10774,19 @@ const MAX_BASELINE_PAGES = 5;
  * most MAX_BASELINE_PAGES.
  */
 async function searchBaselines(client, listings, missing, options) {
-    const search = { found: new Map(), pages: 0, cut: [] };
+    const search = { found: new Map(), cut: [] };
     await mapWithin(options.limit, listings, async (listing) => {
         const finder = new BaselineFinder(missing.filter(item => item.promptId === listing.promptId));
         const label = describeListing({ ...listing, judge: true });
         for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
-            search.pages += 1;
             for (const { evaluation, raw } of page.items)
                 finder.add({ promptId: listing.promptId, evaluation, raw });
             options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
             if (finder.done)
                 break;
             if (page.page >= MAX_BASELINE_PAGES) {
-                search.cut.push(listing.promptId);
+                if (page.hasMore)
+                    search.cut.push(listing.promptId);
                 break;
             }
         }
@@ -11180,6 +11223,7 @@ async function failingRows(client, judged, options) {
 
 ;// CONCATENATED MODULE: ./src/start.ts
 
+
 /**
  * How far before an attempt (by our clock) an evaluation it started may say it was submitted (by
  * the API's). The note taken before the POST, not this window, keeps out what others started
@@ -11187,8 +11231,6 @@ async function failingRows(client, judged, options) {
  */
 const CLOCK_SKEW_MS = 60_000;
 const MAX_START_ATTEMPTS = 3;
-/** An evaluation already being cancelled is someone else's decision, never the start we lost. */
-const NOT_OURS = ['cancelling', 'cancelled'];
 /**
  * Starts every prompt's evaluation within the bound. When one fails, no further start begins, but
  * those under way are waited for (each told to onStarted), so none that went through is left
@@ -11252,7 +11294,8 @@ function startedByAttempt(listed, known, attemptAt) {
     return listed
         .filter(({ evaluation }) => !known.has(evaluation.runId) &&
         evaluation.timeline.submittedAt >= attemptAt - CLOCK_SKEW_MS &&
-        !NOT_OURS.includes(evaluation.status))
+        // one already being cancelled is someone else's decision, never the start we lost
+        !schema/* BEING_CANCELLED */.Ah.includes(evaluation.status))
         .sort((a, b) => distance(a) - distance(b))[0];
 }
 /** The scope's evaluations submitted at or after `since`, as the listing shows them. */
@@ -11368,11 +11411,11 @@ async function waitUntilTerminal(client, items, options) {
     };
 }
 /**
- * Whether a failed poll may succeed later: no status (the network) or a status worth retrying.
- * A 401, 403 or 404 will not pass by waiting, and ends the wait.
+ * Whether a failed poll may succeed later, as the transport judged it: retries ran out on a
+ * retryable failure. A 401, 403, 404, or a certificate or DNS error will not pass by waiting.
  */
 function mayPass(error) {
-    return error.status === undefined || RETRYABLE_STATUSES.includes(error.status);
+    return error.transient;
 }
 function hasMoved(before, after) {
     return (before.status !== after.status ||
@@ -11414,14 +11457,15 @@ function progressLine(evaluation, elapsedMs) {
 const CONCURRENCY = 8;
 /**
  * The transport of the cancels sent on abort. They must land within ABORT_GRACE_MS whatever the
- * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After:
- * attempts of 1.5 s, the second begun within 2 s or not at all, end by 3.5 s.
+ * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After.
+ * Each request (the cancel, and the read of a refused one) ends within 40% of the grace: 3.2 s
+ * for both of a 4 s grace, with room to spare for reporting.
  */
 const ABORT_TRANSPORT = {
     timeoutMs: 1_500,
     maxAttempts: 2,
     baseDelayMs: 250,
-    deadlineMs: ABORT_GRACE_MS / 2
+    deadlineMs: ABORT_GRACE_MS * 0.4
 };
 /** Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks. */
 async function decideFromEvent(settings, event) {
@@ -11814,39 +11858,6 @@ function parseBaseUrl(value) {
     }
     url.pathname = url.pathname.replace(/\/+$/, '');
     return url;
-}
-
-;// CONCATENATED MODULE: ./src/redact.ts
-/**
- * What a run must never print: the secrets it was given, and, in the Actions log, API text that
- * the runner would read as a workflow command. Both faces print through this.
- */
-class Secrets {
-    known = [];
-    add(secret) {
-        if (secret && !this.known.includes(secret))
-            this.known.push(secret);
-    }
-    /** The text with every known secret replaced by ***. */
-    redact(text) {
-        return this.known.reduce((out, secret) => out.split(secret).join('***'), text);
-    }
-}
-/**
- * Text whose lines the runner shows, never obeys. It reads a line that starts with "::" (after
- * white space, as .NET's TrimStart counts it: NEL included) as a command, and "##[" anywhere in a
- * line as an old-style one; a zero-width space between the two characters keeps them readable and
- * inert. For output that is meant to have several lines, such as the command's report.
- */
-function inertLines(text) {
-    return text.replace(/^([\s\u0085]*):(?=:)/gm, '$1:\u200b').replace(/#(?=#\[)/g, '#\u200b');
-}
-/**
- * A message as one line of the Actions log: line breaks folded, so that API text cannot start a
- * line of its own, and inert as above. The engine's own messages are single lines.
- */
-function inertLogLine(message) {
-    return inertLines(message.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ '));
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts

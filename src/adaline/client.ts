@@ -28,6 +28,8 @@ export interface ListedPage {
   /** 1-based */
   page: number
   items: { evaluation: Evaluation; raw: unknown }[]
+  /** whether the API said more pages follow */
+  hasMore: boolean
 }
 
 /**
@@ -84,8 +86,8 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
           }
           return { evaluation: checked.value, raw }
         })
-        yield { page, items }
         const { hasMore, nextCursor } = body.pagination
+        yield { page, items, hasMore }
         if (!hasMore) return
         if (!nextCursor)
           throw new ApiError(

@@ -8,6 +8,7 @@ import type { Agent } from 'node:http'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
 import { getProxyForUrl } from 'proxy-from-env'
 import { isLoopback } from '../loopback.js'
+import { Secrets } from '../redact.js'
 import { checkShape, errorBodySchema, type Shape } from './schema.js'
 
 export interface HttpOptions {
@@ -40,7 +41,9 @@ export class ApiError extends Error {
     readonly status?: number,
     readonly code?: string,
     /** a request that is not idempotent may have taken effect before it failed */
-    readonly ambiguous = false
+    readonly ambiguous = false,
+    /** the failure could pass by trying again later: retries ran out on a retryable one */
+    readonly transient = false
   ) {
     super(message)
     this.name = 'ApiError'
@@ -81,6 +84,9 @@ export function createHttp(options: HttpOptions): Http {
     sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
   } = options
   const root = baseUrl.href.replace(/\/+$/, '')
+  // the API's words may echo the request, key included, and every face prints an ApiError
+  const secrets = new Secrets()
+  secrets.add(apiKey)
   let route: Promise<ProxyRoute | undefined> | undefined
 
   return async function request<T>(spec: RequestSpec<T>): Promise<T> {
@@ -106,7 +112,7 @@ export function createHttp(options: HttpOptions): Http {
         if (response.ok && !proxyRefused) return await parseBody(response, spec, endpoint)
         const failure = proxyRefused
           ? proxyError(proxyRefused, via!.proxy, url, endpoint)
-          : await toApiError(response, spec, endpoint, apiKey)
+          : await toApiError(response, spec, endpoint, secrets)
         if (response.status === 429) options.onThrottle?.()
         if (!RETRYABLE_STATUSES.includes(response.status)) throw failure
         retry = {
@@ -137,7 +143,9 @@ export function createHttp(options: HttpOptions): Http {
           `${retry.error.message} (gave up after ${attempts}${why})`,
           endpoint,
           retry.error.status,
-          retry.error.code
+          retry.error.code,
+          false,
+          true
         )
       if (attempt >= maxAttempts) throw giveUp()
       const remaining = deadlineMs - (Date.now() - started)
@@ -146,11 +154,9 @@ export function createHttp(options: HttpOptions): Http {
         const asked = Math.ceil(retry.retryAfterMs / 1000)
         throw giveUp(`: Retry-After asks to wait ${asked} s, past ${deadline}`)
       }
-      // a Retry-After is waited at most as long as the longest backoff
+      // a Retry-After is the server's word: waited in full (it fits in the deadline, checked above)
       const delayMs =
-        retry.retryAfterMs !== undefined
-          ? Math.min(retry.retryAfterMs, maxDelayMs)
-          : random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1))
+        retry.retryAfterMs ?? random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1))
       if (delayMs >= remaining) throw giveUp(`: another attempt would end past ${deadline}`)
       options.onRetry?.({ endpoint, attempt, delayMs, reason: retry.reason })
       await sleep(delayMs)
@@ -270,7 +276,7 @@ async function toApiError<T>(
   response: Response,
   spec: RequestSpec<T>,
   endpoint: string,
-  apiKey: string
+  secrets: Secrets
 ): Promise<ApiError> {
   const text = await response.text().catch(() => '')
   let code: string | undefined
@@ -286,9 +292,8 @@ async function toApiError<T>(
     // not JSON: the status says enough
   }
   // the API's words may echo the request, key included, and every face prints this message
-  const hide = (text?: string) => text?.split(apiKey).join('***')
-  code = hide(code)
-  const said = [code, hide(message)].filter(Boolean).join(': ')
+  code = code && secrets.redact(code)
+  const said = secrets.redact([code, message].filter(Boolean).join(': '))
   const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`
   return new ApiError(
     `${head}${said.endsWith('.') ? '' : '.'} ${hint(response.status, spec)}`.trim(),

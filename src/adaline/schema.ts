@@ -18,6 +18,9 @@ export type EvaluationStatus = (typeof EVALUATION_STATUSES)[number]
 /** Statuses in which an evaluation still costs money and can be cancelled. */
 export const IN_FLIGHT: readonly EvaluationStatus[] = ['queued', 'running']
 
+/** Statuses of an evaluation someone has already cancelled. */
+export const BEING_CANCELLED: readonly EvaluationStatus[] = ['cancelling', 'cancelled']
+
 /** Every Adaline ID is a string of 20 to 80 characters. */
 export const ID_MIN = 20
 export const ID_MAX = 80
