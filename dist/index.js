@@ -43789,8 +43789,8 @@ async function startEvaluations(client, promptIds, scope, options) {
         if (failures.length > 0)
             return undefined;
         try {
-            const item = await startOne(client, promptId, scope, options);
-            options.onStarted(item);
+            const { item, adopted } = await startOne(client, promptId, scope, options);
+            options.onStarted(item, adopted);
             return item;
         }
         catch (error) {
@@ -43811,17 +43811,18 @@ async function startOne(client, promptId, scope, options) {
         try {
             const evaluation = await client.createEvaluation(promptId, scope);
             options.log(`Started evaluation ${evaluation.runId} of prompt ${promptId} (evaluator ${evaluation.evaluatorId}).`);
-            return { promptId, evaluation, raw: evaluation };
+            return { item: { promptId, evaluation, raw: evaluation }, adopted: false };
         }
         catch (error) {
             if (!(error instanceof ApiError) || !error.ambiguous)
                 throw error;
+            const failedAt = now();
             options.log(`Starting an evaluation of prompt ${promptId} may have failed (${error.message}); checking the listing before trying again.`);
             const listed = await listedSince(client, promptId, scope, attemptAt - CLOCK_SKEW_MS);
-            const found = startedByAttempt(listed, known, attemptAt);
+            const found = startedByAttempt(listed, known, attemptAt, failedAt);
             if (found) {
                 options.log(`Evaluation ${found.evaluation.runId} is new since the attempt: using it rather than starting (and paying for) another.`);
-                return found;
+                return { item: found, adopted: true };
             }
             // what is listed now and was not taken is not this attempt's: none of it for the next one
             known = new Set([...known, ...listed.map(item => item.evaluation.runId)]);
@@ -43832,15 +43833,16 @@ async function startOne(client, promptId, scope, options) {
     }
 }
 /**
- * The evaluation an attempt at `attemptAt` may have started: not among those `known` before it,
- * submitted since the attempt (less the clock skew), and not being cancelled. Of several, the one
- * submitted nearest the attempt. Pure.
+ * The evaluation an attempt from `attemptAt` to `failedAt` may have started: not among those
+ * `known` before it, submitted during the attempt (give or take the clock skew), and not being
+ * cancelled. Of several, the one submitted nearest the attempt. Pure.
  */
-function startedByAttempt(listed, known, attemptAt) {
+function startedByAttempt(listed, known, attemptAt, failedAt) {
     const distance = (item) => Math.abs(item.evaluation.timeline.submittedAt - attemptAt);
     return listed
         .filter(({ evaluation }) => !known.has(evaluation.runId) &&
         evaluation.timeline.submittedAt >= attemptAt - CLOCK_SKEW_MS &&
+        evaluation.timeline.submittedAt <= failedAt + CLOCK_SKEW_MS &&
         // one already being cancelled is someone else's decision, never the start we lost
         !schema/* BEING_CANCELLED */.Ah.includes(evaluation.status))
         .sort((a, b) => distance(a) - distance(b))[0];
@@ -44032,6 +44034,8 @@ function createEngine(settings, log) {
     const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...ABORT_TRANSPORT }));
     /** what this run started, by run ID, as last seen */
     const started = new Map();
+    /** started evaluations taken from the listing after a lost answer: perhaps another run's */
+    const adopted = new Set();
     const remember = (item) => {
         if (started.has(item.evaluation.runId))
             started.set(item.evaluation.runId, item);
@@ -44070,7 +44074,11 @@ function createEngine(settings, log) {
             judged = await log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => startEvaluations(client, settings.promptIds, settings, {
                 limit,
                 log: log.info,
-                onStarted: item => started.set(item.evaluation.runId, item)
+                onStarted: (item, wasAdopted) => {
+                    started.set(item.evaluation.runId, item);
+                    if (wasAdopted)
+                        adopted.add(item.evaluation.runId);
+                }
             }));
         }
         let wait;
@@ -44170,9 +44178,15 @@ function createEngine(settings, log) {
             log.warning(`Could not cancel the evaluations this run started: ${error.message}`);
         }
     }
-    /** Cancels what this run started that was still queued or running when last seen. */
+    /**
+     * Cancels what this run started that was still queued or running when last seen. An adopted one
+     * is left alone: when in doubt, cancel less, and it may be another run's paid evaluation.
+     */
     async function cancelOwn(via) {
-        const running = [...started.values()].filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status));
+        const inFlight = [...started.values()].filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status));
+        const running = inFlight.filter(item => !adopted.has(item.evaluation.runId));
+        for (const item of inFlight.filter(item => adopted.has(item.evaluation.runId)))
+            log.info(`Not cancelling ${item.evaluation.runId}: it was taken from the listing after a lost answer and may be another run's.`);
         // all at once: there is one per prompt, and time, not the rate limit, is what runs short
         const outcome = await cancelSuperseded(via, running, {
             dryRun: false,

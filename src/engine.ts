@@ -100,6 +100,8 @@ export function createEngine(settings: Settings, log: Log): Engine {
   )
   /** what this run started, by run ID, as last seen */
   const started = new Map<string, Listed>()
+  /** started evaluations taken from the listing after a lost answer: perhaps another run's */
+  const adopted = new Set<string>()
   const remember = (item: Listed) => {
     if (started.has(item.evaluation.runId)) started.set(item.evaluation.runId, item)
   }
@@ -157,7 +159,10 @@ export function createEngine(settings: Settings, log: Log): Engine {
           startEvaluations(client, settings.promptIds, settings, {
             limit,
             log: log.info,
-            onStarted: item => started.set(item.evaluation.runId, item)
+            onStarted: (item, wasAdopted) => {
+              started.set(item.evaluation.runId, item)
+              if (wasAdopted) adopted.add(item.evaluation.runId)
+            }
           })
       )
     }
@@ -272,9 +277,19 @@ export function createEngine(settings: Settings, log: Log): Engine {
     }
   }
 
-  /** Cancels what this run started that was still queued or running when last seen. */
+  /**
+   * Cancels what this run started that was still queued or running when last seen. An adopted one
+   * is left alone: when in doubt, cancel less, and it may be another run's paid evaluation.
+   */
   async function cancelOwn(via: AdalineClient): Promise<string[]> {
-    const running = [...started.values()].filter(item => IN_FLIGHT.includes(item.evaluation.status))
+    const inFlight = [...started.values()].filter(item =>
+      IN_FLIGHT.includes(item.evaluation.status)
+    )
+    const running = inFlight.filter(item => !adopted.has(item.evaluation.runId))
+    for (const item of inFlight.filter(item => adopted.has(item.evaluation.runId)))
+      log.info(
+        `Not cancelling ${item.evaluation.runId}: it was taken from the listing after a lost answer and may be another run's.`
+      )
     // all at once: there is one per prompt, and time, not the rate limit, is what runs short
     const outcome = await cancelSuperseded(via, running, {
       dryRun: false,

@@ -25,8 +25,11 @@ export interface StartScope {
 export interface StartOptions {
   limit: AdaptiveLimit
   log: (message: string) => void
-  /** told of each evaluation as soon as it has started, so an abort can cancel it */
-  onStarted: (item: Listed) => void
+  /**
+   * told of each evaluation as soon as it has started, so an abort can cancel it; `adopted` when it
+   * was taken from the listing after a lost answer, and so may be another run's
+   */
+  onStarted: (item: Listed, adopted: boolean) => void
   now?: () => number
 }
 
@@ -47,8 +50,8 @@ export async function startEvaluations(
       options.limit.run(async () => {
         if (failures.length > 0) return undefined
         try {
-          const item = await startOne(client, promptId, scope, options)
-          options.onStarted(item)
+          const { item, adopted } = await startOne(client, promptId, scope, options)
+          options.onStarted(item, adopted)
           return item
         } catch (error) {
           failures.push(error)
@@ -66,7 +69,7 @@ async function startOne(
   promptId: string,
   scope: StartScope,
   options: StartOptions
-): Promise<Listed> {
+): Promise<{ item: Listed; adopted: boolean }> {
   const now = options.now ?? Date.now
   // What the scope holds before the POST, so that afterwards only a new evaluation can be ours.
   let known = new Set(
@@ -81,19 +84,20 @@ async function startOne(
       options.log(
         `Started evaluation ${evaluation.runId} of prompt ${promptId} (evaluator ${evaluation.evaluatorId}).`
       )
-      return { promptId, evaluation, raw: evaluation }
+      return { item: { promptId, evaluation, raw: evaluation }, adopted: false }
     } catch (error) {
       if (!(error instanceof ApiError) || !error.ambiguous) throw error
+      const failedAt = now()
       options.log(
         `Starting an evaluation of prompt ${promptId} may have failed (${error.message}); checking the listing before trying again.`
       )
       const listed = await listedSince(client, promptId, scope, attemptAt - CLOCK_SKEW_MS)
-      const found = startedByAttempt(listed, known, attemptAt)
+      const found = startedByAttempt(listed, known, attemptAt, failedAt)
       if (found) {
         options.log(
           `Evaluation ${found.evaluation.runId} is new since the attempt: using it rather than starting (and paying for) another.`
         )
-        return found
+        return { item: found, adopted: true }
       }
       // what is listed now and was not taken is not this attempt's: none of it for the next one
       known = new Set([...known, ...listed.map(item => item.evaluation.runId)])
@@ -110,14 +114,15 @@ async function startOne(
 }
 
 /**
- * The evaluation an attempt at `attemptAt` may have started: not among those `known` before it,
- * submitted since the attempt (less the clock skew), and not being cancelled. Of several, the one
- * submitted nearest the attempt. Pure.
+ * The evaluation an attempt from `attemptAt` to `failedAt` may have started: not among those
+ * `known` before it, submitted during the attempt (give or take the clock skew), and not being
+ * cancelled. Of several, the one submitted nearest the attempt. Pure.
  */
 export function startedByAttempt(
   listed: readonly Listed[],
   known: ReadonlySet<string>,
-  attemptAt: number
+  attemptAt: number,
+  failedAt: number
 ): Listed | undefined {
   const distance = (item: Listed) => Math.abs(item.evaluation.timeline.submittedAt - attemptAt)
   return listed
@@ -125,6 +130,7 @@ export function startedByAttempt(
       ({ evaluation }) =>
         !known.has(evaluation.runId) &&
         evaluation.timeline.submittedAt >= attemptAt - CLOCK_SKEW_MS &&
+        evaluation.timeline.submittedAt <= failedAt + CLOCK_SKEW_MS &&
         // one already being cancelled is someone else's decision, never the start we lost
         !BEING_CANCELLED.includes(evaluation.status)
     )

@@ -314,6 +314,26 @@ describe('start and wait', () => {
     expect(run.stdout).toMatch(/is new since the attempt: using it/)
   }, 60_000)
 
+  it('leaves an adopted evaluation running on SIGINT: it may be another run’s', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'POST', path: CREATE_PATH, dropAnswer: true })
+    const run = await runAction(inputs({ start: 'true', wait: '10m' }), {
+      onStart: child => {
+        const poll = setInterval(() => {
+          if (api.requests.some(r => r.method === 'GET' && /\/evaluations\/run_/.test(r.path))) {
+            clearInterval(poll)
+            child.kill('SIGINT')
+          }
+        }, 20)
+      }
+    })
+    expect(run.exitCode).toBe(1)
+    expect(cancels()).toEqual([])
+    expect(run.stdout).toMatch(/Not cancelling run_\w+: it was taken from the listing/)
+    expect(JSON.parse(run.outputs.started!)).toEqual([newest(PROMPT).runId])
+  }, 60_000)
+
   it('starts again when the listing shows the failed start never went through', async () => {
     api = await FakeAdaline.start({ lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 5 } })
     api.addPrompt(PROMPT)
