@@ -346,9 +346,10 @@ describe('start and wait', () => {
     expect(JSON.parse(run.outputs.started!)).toEqual([newest(PROMPT).runId])
   }, 60_000)
 
-  it('does not adopt another run’s evaluation being cancelled after a failed start', async () => {
+  // what keeps it out is the note taken before the POST; start.test.ts covers the other rules
+  it('does not adopt another run’s evaluation from before a failed start (here, one being cancelled)', async () => {
     api = await FakeAdaline.start({ lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 5 } })
-    // another run started this prompt 40 s ago, and it is being cancelled
+    // another run started this prompt 40 s ago, within the clock-skew window, and it is being cancelled
     const submittedAt = Date.now() - 40_000
     const other = makeEvaluation({
       n: 7,
