@@ -223,3 +223,32 @@ it('draws the progress bar from the percent, with failed rows when there are any
     `${evaluation.runId} [██████░░░░░░░░░░░░░░] 30% 11/40 rows, 1 failed · running · 1.2 min`
   )
 })
+
+describe('a poll that hangs', () => {
+  it('ends with the wait, not at the transport’s request deadline', async () => {
+    // real time here: the transport's per-attempt timeout (30 s) is what a hung poll would wait out
+    const real = await FakeAdaline.start()
+    real.addPrompt(PROMPT, [makeEvaluation({ n: 1, status: 'running' })])
+    real.inject({ method: 'GET', path: POLL_PATH, hang: true, times: 10 })
+    try {
+      const client = createClient(createHttp({ baseUrl: new URL(real.url), apiKey: real.apiKey }))
+      const [evaluation] = real.evaluations(PROMPT)
+      const startedAt = Date.now()
+      const outcome = await waitUntilTerminal(
+        client,
+        [{ promptId: PROMPT, evaluation: evaluation!, raw: evaluation }],
+        {
+          timeoutMs: 1_000,
+          minPollMs: 500,
+          limit: new AdaptiveLimit(4),
+          log: () => undefined,
+          warn: () => undefined
+        }
+      )
+      expect(Date.now() - startedAt).toBeLessThan(3_000)
+      expect(outcome.timedOut).toEqual([evaluation!.runId])
+    } finally {
+      await real.close()
+    }
+  }, 10_000)
+})

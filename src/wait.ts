@@ -15,6 +15,8 @@ import type { Listed } from './select.js'
 export const TERMINAL: readonly EvaluationStatus[] = ['completed', 'failed', 'cancelled']
 const POLL_MIN_MS = 2_000
 const POLL_MAX_MS = 30_000
+/** A poll near the end of the wait still gets this long, so the last look is a real one. */
+const MIN_POLL_MS = 10_000
 /**
  * All the polls of a wait together stay under this many a minute (on average; jitter is ±20 %).
  * Adaline's rate limit is per workspace and may be as low as 100 a minute, shared with listings,
@@ -33,6 +35,11 @@ export interface WaitOptions {
   warn: (message: string) => void
   /** told of each evaluation as polled, so an abort cancels only what still runs */
   onSeen?: (item: Listed) => void
+  /**
+   * the least time a poll may take, retries included, however little of the wait is left; a poll
+   * otherwise ends with the wait (default 10 s), not at the transport's 300 s deadline
+   */
+  minPollMs?: number
   now?: () => number
   sleep?: (ms: number) => Promise<void>
   random?: () => number
@@ -87,7 +94,12 @@ export async function waitUntilTerminal(
     const halvingsBefore = options.limit.halvings
     const polled = await mapWithin(options.limit, pending, async item => {
       try {
-        const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId)
+        const left = options.timeoutMs - (now() - started)
+        const evaluation = await client.getEvaluation(
+          item.promptId,
+          item.evaluation.runId,
+          Math.max(left, options.minPollMs ?? MIN_POLL_MS)
+        )
         return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } }
       } catch (error) {
         if (!(error instanceof ApiError) || !mayPass(error)) throw error

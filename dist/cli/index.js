@@ -10119,7 +10119,7 @@ class ApiError extends Error {
     }
 }
 function createHttp(options) {
-    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs = 300_000, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)) } = options;
+    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)) } = options;
     const root = baseUrl.href.replace(/\/+$/, '');
     // the API's words may echo the request, key included, and every face prints an ApiError
     const secrets = new Secrets();
@@ -10133,6 +10133,7 @@ function createHttp(options) {
                 url.searchParams.set(key, String(value));
         }
         const started = Date.now();
+        const deadlineMs = Math.min(clientDeadlineMs, spec.deadlineMs ?? Infinity);
         const via = await (route ??= proxyRoute(baseUrl));
         for (let attempt = 1;; attempt += 1) {
             let retry;
@@ -10449,10 +10450,11 @@ function createClient(http, options = {}) {
                 notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
             });
         },
-        async getEvaluation(promptId, runId) {
+        async getEvaluation(promptId, runId, deadlineMs) {
             return http({
                 method: 'GET',
                 path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}`,
+                deadlineMs,
                 schema: schema/* evaluationSchema */.MF,
                 notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
             });
@@ -11324,6 +11326,8 @@ async function listedSince(client, promptId, scope, since) {
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 const POLL_MIN_MS = 2_000;
 const POLL_MAX_MS = 30_000;
+/** A poll near the end of the wait still gets this long, so the last look is a real one. */
+const MIN_POLL_MS = 10_000;
 /**
  * All the polls of a wait together stay under this many a minute (on average; jitter is ±20 %).
  * Adaline's rate limit is per workspace and may be as low as 100 a minute, shared with listings,
@@ -11365,7 +11369,8 @@ async function waitUntilTerminal(client, items, options) {
         const halvingsBefore = options.limit.halvings;
         const polled = await mapWithin(options.limit, pending, async (item) => {
             try {
-                const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId);
+                const left = options.timeoutMs - (now() - started);
+                const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId, Math.max(left, options.minPollMs ?? MIN_POLL_MS));
                 return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } };
             }
             catch (error) {

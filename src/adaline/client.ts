@@ -54,7 +54,8 @@ export interface AdalineClient {
     promptId: string,
     scope: { evaluatorId?: string; datasetId?: string }
   ): Promise<Evaluation>
-  getEvaluation(promptId: string, runId: string): Promise<Evaluation>
+  /** One evaluation; `deadlineMs` bounds the request, retries included, below the client's. */
+  getEvaluation(promptId: string, runId: string, deadlineMs?: number): Promise<Evaluation>
   /** The first `limit` results of one grade, with their rows' values. */
   listResults(promptId: string, runId: string, grade: Grade, limit: number): Promise<Result[]>
 }
@@ -126,10 +127,11 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
       })
     },
 
-    async getEvaluation(promptId, runId) {
+    async getEvaluation(promptId, runId, deadlineMs) {
       return http({
         method: 'GET',
         path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}`,
+        deadlineMs,
         schema: evaluationSchema,
         notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
       })

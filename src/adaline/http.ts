@@ -67,6 +67,8 @@ export interface RequestSpec<T> {
    * failure is an ApiError marked ambiguous, for the caller to check before trying again
    */
   idempotent?: boolean
+  /** a shorter deadline than the client's for this request, retries included (a wait's last poll) */
+  deadlineMs?: number
 }
 
 export type Http = <T>(spec: RequestSpec<T>) => Promise<T>
@@ -79,7 +81,7 @@ export function createHttp(options: HttpOptions): Http {
     maxAttempts = 5,
     baseDelayMs = 1_000,
     maxDelayMs = 60_000,
-    deadlineMs = 300_000,
+    deadlineMs: clientDeadlineMs = 300_000,
     random = Math.random,
     sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
   } = options
@@ -96,6 +98,7 @@ export function createHttp(options: HttpOptions): Http {
       if (value !== undefined) url.searchParams.set(key, String(value))
     }
     const started = Date.now()
+    const deadlineMs = Math.min(clientDeadlineMs, spec.deadlineMs ?? Infinity)
     const via = await (route ??= proxyRoute(baseUrl))
     for (let attempt = 1; ; attempt += 1) {
       let retry: { reason: string; retryAfterMs?: number; error: ApiError; unsent: boolean }
