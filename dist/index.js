@@ -44249,7 +44249,8 @@ async function upsertComment(token, target, marker, body, create, options = {}) 
         issue_number: number,
         per_page: 100
     });
-    const existing = comments.find(comment => comment.body?.includes(marker));
+    // ours opens with the marker; a person quoting it ("> <!-- …") is left alone
+    const existing = comments.find(comment => comment.body?.startsWith(marker));
     const text = `${marker}\n${body}`;
     if (existing) {
         await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: text });

@@ -662,6 +662,26 @@ describe('sticky pull request comment', () => {
     expect(second.stdout.replace(`::add-mask::${token}`, '')).not.toContain(token)
   }, 60_000)
 
+  it('never takes a comment that quotes its report for its own', async () => {
+    api = await FakeAdaline.start()
+    api.addPrompt(PROMPT, [completed(1, 2, 18, 2)])
+    await gate('max-fail-runs: 0')
+    const thread = github.comments.get('org/repo#7')!
+    const report = thread.pop()!
+    // a reviewer quoted the report, marker and all, and the action's own comment is gone
+    const quote = report.body
+      .split('\n')
+      .map(line => `> ${line}`)
+      .join('\n')
+    const [quoteId] = github.addComments('org', 'repo', 7, [`${quote}\n\nWhy did this fail?`])
+
+    const run = await gate('max-fail-runs: 5')
+    expect(run.stdout).toContain('Pull request #7 comment: created.')
+    const quoted = github.comments.get('org/repo#7')!.find(c => c.id === quoteId)!
+    expect(quoted.body).toContain('Why did this fail?')
+    expect(quoted.body).toContain('gate failed')
+  }, 60_000)
+
   it('with on-failure, creates nothing for a passing run', async () => {
     api = await FakeAdaline.start()
     api.addPrompt(PROMPT, [completed(1, 2, 20, 0)])
