@@ -44549,6 +44549,22 @@ function buildSummary(report, limitBytes = SUMMARY_LIMIT_BYTES) {
             return text;
     }
 }
+/**
+ * What a comment that held an earlier run's report says once a later run ended with an error, so
+ * that no "passed" from an older commit stands under a newer one.
+ */
+function buildErrorReport(message, started) {
+    const lines = [
+        '## ⚠️ Adaline evals: no verdict',
+        '',
+        `**The run ended with an error**, so there is no verdict for this commit: ${(0,format/* escapeMarkdown */.FV)(message, 600)}`,
+        ''
+    ];
+    if (started.length > 0)
+        lines.push(`It had started ${started.map(id => (0,format/* escapeMarkdown */.FV)(id, 80)).join(', ')}.`, '');
+    lines.push('See the workflow run for the log; the next run that reaches a verdict replaces this.');
+    return lines.join('\n');
+}
 const HEADLINE = {
     passed: '✅ Adaline evals: gate passed',
     failed: '❌ Adaline evals: gate failed',
@@ -44854,6 +44870,7 @@ async function run() {
     const redact = (text) => secrets.redact(text);
     let pipeline;
     let cancelOnAbort = false;
+    let known;
     onAbort({
         engine: () => (cancelOnAbort ? pipeline : undefined),
         stopped: (signal, cancels) => {
@@ -44868,12 +44885,18 @@ async function run() {
             mask: secret => (core_setSecret(secret), secrets.add(secret))
         });
         const event = readEvent(process.env);
+        known = { settings, event };
         const decision = await decideFromEvent(settings, event);
         pipeline = createEngine(settings, actionsLog(secrets));
         cancelOnAbort = settings.cancelOnAbort;
         const report = await pipeline.evaluate(decision);
         await writeReports(report, redact);
-        await writeComment(settings, event, report, redact);
+        // on-failure: no new comment for a passing run, but an old failure report is brought up to date
+        const failed = report.verdict.gate === 'failed';
+        await writeComment(settings, event, redact, {
+            body: buildSummary(report, COMMENT_LIMIT_BYTES),
+            create: settings.comment === 'on' || failed
+        });
         const { verdict } = report;
         if (verdict.gate === 'failed') {
             for (const broken of verdict.broken)
@@ -44890,7 +44913,18 @@ async function run() {
         const expected = error instanceof InputError || error instanceof ApiError;
         if (!expected)
             core_debug(redact(error.stack ?? String(error)));
-        setFailed(redact(expected ? error.message : `Unexpected error: ${error.message ?? String(error)}`));
+        const message = expected
+            ? error.message
+            : `Unexpected error: ${error.message ?? String(error)}`;
+        setFailed(redact(message));
+        // an earlier report in the comment must not stand for this commit; no new comment, though
+        if (known) {
+            const started = pipeline?.startedRunIds() ?? [];
+            await writeComment(known.settings, known.event, redact, {
+                body: buildErrorReport(message, started),
+                create: false
+            });
+        }
     }
 }
 /** What a run that fails or is stopped had started, for a later step or a person to find. */
@@ -44899,8 +44933,11 @@ function writeStarted(engine) {
     if (started.length > 0)
         setOutput('started', JSON.stringify(started));
 }
-/** The sticky comment on pull_request events, when the comment input asks for it. */
-async function writeComment(settings, event, report, redact) {
+/**
+ * The sticky comment on pull_request events, when the comment input asks for it: updated when
+ * there is one, created only when `create`.
+ */
+async function writeComment(settings, event, redact, { body, create }) {
     if (settings.comment === 'off')
         return;
     const target = commentTarget(event);
@@ -44912,12 +44949,9 @@ async function writeComment(settings, event, report, redact) {
         warning('comment is on, but no github-token was given: no pull request comment.');
         return;
     }
-    const failed = report.verdict.gate === 'failed';
     const marker = commentMarker(process.env.GITHUB_WORKFLOW ?? '', process.env.GITHUB_JOB ?? '', settings.promptIds);
     try {
-        const body = redact(buildSummary(report, COMMENT_LIMIT_BYTES));
-        // on-failure: no new comment for a passing run, but an old failure report is brought up to date
-        const result = await upsertComment(settings.githubToken, target, marker, body, settings.comment === 'on' || failed);
+        const result = await upsertComment(settings.githubToken, target, marker, redact(body), create);
         info(`Pull request #${target.number} comment: ${result}.`);
     }
     catch (error) {

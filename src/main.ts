@@ -13,7 +13,7 @@ import { readEvent, type GitHubEvent } from './github/event.js'
 import { InputError, readSettings, type Settings } from './inputs.js'
 import { Secrets, inertLogLine } from './redact.js'
 import { buildOutputs } from './report/outputs.js'
-import { buildSummary, type RunReport } from './report/summary.js'
+import { buildErrorReport, buildSummary, type RunReport } from './report/summary.js'
 
 /** The engine's progress in the Actions log: no secret, no workflow command from API text. */
 function actionsLog(secrets: Secrets): Log {
@@ -45,6 +45,7 @@ export async function run(): Promise<void> {
   const redact = (text: string) => secrets.redact(text)
   let pipeline: Engine | undefined
   let cancelOnAbort = false
+  let known: { settings: Settings; event: GitHubEvent } | undefined
   onAbort({
     engine: () => (cancelOnAbort ? pipeline : undefined),
     stopped: (signal, cancels) => {
@@ -63,13 +64,19 @@ export async function run(): Promise<void> {
       mask: secret => (core.setSecret(secret), secrets.add(secret))
     })
     const event = readEvent(process.env)
+    known = { settings, event }
     const decision = await decideFromEvent(settings, event)
     pipeline = createEngine(settings, actionsLog(secrets))
     cancelOnAbort = settings.cancelOnAbort
     const report = await pipeline.evaluate(decision)
 
     await writeReports(report, redact)
-    await writeComment(settings, event, report, redact)
+    // on-failure: no new comment for a passing run, but an old failure report is brought up to date
+    const failed = report.verdict.gate === 'failed'
+    await writeComment(settings, event, redact, {
+      body: buildSummary(report, COMMENT_LIMIT_BYTES),
+      create: settings.comment === 'on' || failed
+    })
     const { verdict } = report
     if (verdict.gate === 'failed') {
       for (const broken of verdict.broken)
@@ -82,11 +89,18 @@ export async function run(): Promise<void> {
     writeStarted(pipeline)
     const expected = error instanceof InputError || error instanceof ApiError
     if (!expected) core.debug(redact((error as Error).stack ?? String(error)))
-    core.setFailed(
-      redact(
-        expected ? error.message : `Unexpected error: ${(error as Error).message ?? String(error)}`
-      )
-    )
+    const message = expected
+      ? error.message
+      : `Unexpected error: ${(error as Error).message ?? String(error)}`
+    core.setFailed(redact(message))
+    // an earlier report in the comment must not stand for this commit; no new comment, though
+    if (known) {
+      const started = pipeline?.startedRunIds() ?? []
+      await writeComment(known.settings, known.event, redact, {
+        body: buildErrorReport(message, started),
+        create: false
+      })
+    }
   }
 }
 
@@ -96,12 +110,15 @@ function writeStarted(engine: Engine | undefined): void {
   if (started.length > 0) core.setOutput('started', JSON.stringify(started))
 }
 
-/** The sticky comment on pull_request events, when the comment input asks for it. */
+/**
+ * The sticky comment on pull_request events, when the comment input asks for it: updated when
+ * there is one, created only when `create`.
+ */
 async function writeComment(
   settings: Settings,
   event: GitHubEvent,
-  report: RunReport,
-  redact: (text: string) => string
+  redact: (text: string) => string,
+  { body, create }: { body: string; create: boolean }
 ): Promise<void> {
   if (settings.comment === 'off') return
   const target = commentTarget(event)
@@ -115,22 +132,13 @@ async function writeComment(
     core.warning('comment is on, but no github-token was given: no pull request comment.')
     return
   }
-  const failed = report.verdict.gate === 'failed'
   const marker = commentMarker(
     process.env.GITHUB_WORKFLOW ?? '',
     process.env.GITHUB_JOB ?? '',
     settings.promptIds
   )
   try {
-    const body = redact(buildSummary(report, COMMENT_LIMIT_BYTES))
-    // on-failure: no new comment for a passing run, but an old failure report is brought up to date
-    const result = await upsertComment(
-      settings.githubToken,
-      target,
-      marker,
-      body,
-      settings.comment === 'on' || failed
-    )
+    const result = await upsertComment(settings.githubToken, target, marker, redact(body), create)
     core.info(`Pull request #${target.number} comment: ${result}.`)
   } catch (error) {
     core.warning(redact(describeCommentError(error)))

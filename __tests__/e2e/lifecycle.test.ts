@@ -682,6 +682,29 @@ describe('sticky pull request comment', () => {
     expect(quoted.body).toContain('gate failed')
   }, 60_000)
 
+  it('replaces its report with the error when a later run reaches no verdict, and creates none', async () => {
+    api = await FakeAdaline.start()
+    api.addPrompt(PROMPT, [completed(1, 2, 20, 0)])
+    await gate('max-fail-runs: 0')
+    const [report] = ourComments()
+    expect(report!.body).toContain('gate passed')
+
+    api.inject({ method: 'GET', path: '/evaluations', status: 401, times: 5 })
+    const errored = await gate('max-fail-runs: 0')
+    expect(errored.exitCode).toBe(1)
+    expect(ourComments()).toHaveLength(1)
+    expect(ourComments()[0]!.id).toBe(report!.id)
+    expect(ourComments()[0]!.body).toContain('## ⚠️ Adaline evals: no verdict')
+    expect(ourComments()[0]!.body).toContain('answered 401')
+    expect(ourComments()[0]!.body).not.toContain('gate passed')
+
+    // with no comment yet, an error creates none
+    github.comments.set('org/repo#7', [])
+    api.inject({ method: 'GET', path: '/evaluations', status: 401, times: 5 })
+    await gate('max-fail-runs: 0')
+    expect(ourComments()).toEqual([])
+  }, 60_000)
+
   it('with on-failure, creates nothing for a passing run', async () => {
     api = await FakeAdaline.start()
     api.addPrompt(PROMPT, [completed(1, 2, 20, 0)])

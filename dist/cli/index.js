@@ -11894,6 +11894,22 @@ function buildSummary(report, limitBytes = SUMMARY_LIMIT_BYTES) {
             return text;
     }
 }
+/**
+ * What a comment that held an earlier run's report says once a later run ended with an error, so
+ * that no "passed" from an older commit stands under a newer one.
+ */
+function buildErrorReport(message, started) {
+    const lines = [
+        '## ⚠️ Adaline evals: no verdict',
+        '',
+        `**The run ended with an error**, so there is no verdict for this commit: ${escapeMarkdown(message, 600)}`,
+        ''
+    ];
+    if (started.length > 0)
+        lines.push(`It had started ${started.map(id => escapeMarkdown(id, 80)).join(', ')}.`, '');
+    lines.push('See the workflow run for the log; the next run that reaches a verdict replaces this.');
+    return lines.join('\n');
+}
 const HEADLINE = {
     passed: '✅ Adaline evals: gate passed',
     failed: '❌ Adaline evals: gate failed',
