@@ -12,6 +12,25 @@ describe('Secrets', () => {
   })
 })
 
+describe('Secrets, on parsed answers', () => {
+  const secrets = new Secrets()
+  secrets.add('adl_key_0123456789')
+
+  it('redacts every string of an answer, keys included', () => {
+    expect(
+      secrets.redactValue({ a: ['x adl_key_0123456789', 1, null], adl_key_0123456789: { b: true } })
+    ).toEqual({ a: ['x ***', 1, null], '***': { b: true } })
+  })
+
+  it('tells which JSON texts may spell the key, escaped or not', () => {
+    const escaped = JSON.stringify('adl_key_0123456789').replace('_', '\\u005f')
+    expect(JSON.parse(escaped)).toBe('adl_key_0123456789')
+    expect(secrets.mightSpell(escaped)).toBe(true)
+    expect(secrets.mightSpell('{"a":"adl_key_0123456789"}')).toBe(true)
+    expect(secrets.mightSpell('{"a":"plain"}')).toBe(false)
+  })
+})
+
 describe('inertLogLine', () => {
   it('folds line breaks so API text cannot start a line of its own', () => {
     expect(inertLogLine('run_1\n::error::x\r\ny\rz')).toBe('run_1 ⏎ ::error::x ⏎ y ⏎ z')

@@ -11,7 +11,7 @@ import {
 } from './github/comment.js'
 import { readEvent, type GitHubEvent } from './github/event.js'
 import { InputError, readSettings, type Settings } from './inputs.js'
-import { Secrets, inertLogLine } from './redact.js'
+import { Secrets, inertLines, inertLogLine } from './redact.js'
 import { buildOutputs } from './report/outputs.js'
 import { buildErrorReport, buildSummary, type RunReport } from './report/summary.js'
 
@@ -20,8 +20,8 @@ function actionsLog(secrets: Secrets): Log {
   const line = (message: string) => inertLogLine(secrets.redact(message))
   return {
     info: message => core.info(line(message)),
-    // core escapes a warning's line breaks itself
-    warning: message => core.warning(secrets.redact(message)),
+    // core escapes a warning's line breaks itself; the old "##[" form is broken all the same
+    warning: message => core.warning(inertLines(secrets.redact(message))),
     group: (title, work) => core.group(line(title), work)
   }
 }
@@ -92,7 +92,7 @@ export async function run(): Promise<void> {
     const message = expected
       ? error.message
       : `Unexpected error: ${(error as Error).message ?? String(error)}`
-    core.setFailed(redact(message))
+    core.setFailed(inertLines(redact(message)))
     // an earlier report in the comment must not stand for this commit; no new comment, though
     if (known) {
       const started = pipeline?.startedRunIds() ?? []

@@ -13,6 +13,31 @@ export class Secrets {
   redact(text: string): string {
     return this.known.reduce((out, secret) => out.split(secret).join('***'), text)
   }
+
+  /**
+   * Whether JSON text may spell a secret: it holds one as written, or an escape (\u005f, \/) that
+   * could spell one. Most answers have neither and need no walk through redactValue.
+   */
+  mightSpell(json: string): boolean {
+    return json.includes('\\') || this.known.some(secret => json.includes(secret))
+  }
+
+  /**
+   * A parsed answer with every string in it (keys included) redacted. Done where answers come in,
+   * so no later cut (a summary cell cut to 120 characters) or escape (_ as &#95;) can turn a secret
+   * into text that no longer matches it but still gives it away.
+   */
+  redactValue(value: unknown): unknown {
+    if (this.known.length === 0) return value
+    if (typeof value === 'string') return this.redact(value)
+    if (Array.isArray(value)) return value.map(item => this.redactValue(item))
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(
+        Object.entries(value).map(([key, item]) => [this.redact(key), this.redactValue(item)])
+      )
+    }
+    return value
+  }
 }
 
 /**

@@ -179,6 +179,23 @@ describe('retries', () => {
   })
 })
 
+describe('an answer about another evaluation', () => {
+  it('is refused, naming the endpoint, rather than taken for the one asked about', async () => {
+    const other = makeEvaluation({ n: 2, status: 'completed' })
+    api.inject({ method: 'GET', path: fakeId('run', 1), status: 200, body: other })
+    const error = await client()
+      .getEvaluation(PROMPT, fakeId('run', 1))
+      .then(
+        () => undefined,
+        (e: unknown) => e
+      )
+    expect(error).toBeInstanceOf(ApiError)
+    expect((error as ApiError).message).toBe(
+      `GET /prompts/${PROMPT}/evaluations/${fakeId('run', 1)} answered with evaluation ${fakeId('run', 2)}, not the one asked for.`
+    )
+  })
+})
+
 describe('whether a failure may pass later', () => {
   it('is so for a retryable failure the retries did not get past', async () => {
     api.inject({ path: '/evaluations', status: 503, times: 10 })

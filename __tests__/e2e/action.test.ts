@@ -602,6 +602,29 @@ describe('secrets and hostile answers', () => {
     expect(run.stdout).toContain('would cancel run_0000000001 ⏎ ::error::injected by the API ⏎ #')
   })
 
+  it('keeps an echoed key out of the summary even where escaping or cutting would change it', async () => {
+    // "-_" is escaped (&#95;), so a key redacted after escaping would no longer match
+    const key = 'adl-live-_Q7x9K2mP4vR8sT1wY6zB3nC5'
+    await api.close()
+    api = await FakeAdaline.start({ apiKey: key })
+    const evaluation = makeEvaluation({ n: 1, fail: 2 })
+    api.addPrompt(PROMPT, [evaluation])
+    api.setResults(PROMPT, evaluation.runId, [
+      { id: 'res_1', rowId: 'row_1', grade: 'fail', reason: `key was ${key}` },
+      // a cell is cut at 160 characters: the key would be cut, and no longer match, after it
+      { id: 'res_2', rowId: 'row_2', grade: 'fail', reason: `${'x'.repeat(130)}${key}` }
+    ])
+    const run = await runAction({ ...inputs(), 'api-key': key })
+    expect(run.exitCode).toBe(0)
+    expect(run.summary).toContain('key was &#42;&#42;&#42;')
+    const texts = [run.stdout.replace(`::add-mask::${key}`, ''), run.stderr, run.summary]
+    for (const text of [...texts, JSON.stringify(run.outputs)]) {
+      for (let i = 0; i + 8 <= key.length; i += 1) {
+        expect(text).not.toContain(key.slice(i, i + 8))
+      }
+    }
+  })
+
   it('keeps the key out of outputs and summary on a good run', async () => {
     api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
     const run = await runAction(inputs({ policy: 'max-fail-runs: 100' }))

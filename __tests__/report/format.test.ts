@@ -45,6 +45,10 @@ describe('escapeMarkdown', () => {
     expect(escapeMarkdown('&#60;')).toBe('&#38;#60;')
   })
 
+  it('breaks a www autolink after an underscore too, which GFM allows', () => {
+    expect(escapeMarkdown('run_www.evil.example/login')).toBe('run_www&#46;evil.example/login')
+  })
+
   it('breaks autolinks and mentions but keeps ordinary colons and dots', () => {
     expect(escapeMarkdown('see www.evil.example or a@b.example: ok.')).toBe(
       'see www&#46;evil.example or a&#64;b.example: ok.'

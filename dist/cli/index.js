@@ -10069,6 +10069,30 @@ class Secrets {
     redact(text) {
         return this.known.reduce((out, secret) => out.split(secret).join('***'), text);
     }
+    /**
+     * Whether JSON text may spell a secret: it holds one as written, or an escape (\u005f, \/) that
+     * could spell one. Most answers have neither and need no walk through redactValue.
+     */
+    mightSpell(json) {
+        return json.includes('\\') || this.known.some(secret => json.includes(secret));
+    }
+    /**
+     * A parsed answer with every string in it (keys included) redacted. Done where answers come in,
+     * so no later cut (a summary cell cut to 120 characters) or escape (_ as &#95;) can turn a secret
+     * into text that no longer matches it but still gives it away.
+     */
+    redactValue(value) {
+        if (this.known.length === 0)
+            return value;
+        if (typeof value === 'string')
+            return this.redact(value);
+        if (Array.isArray(value))
+            return value.map(item => this.redactValue(item));
+        if (value !== null && typeof value === 'object') {
+            return Object.fromEntries(Object.entries(value).map(([key, item]) => [this.redact(key), this.redactValue(item)]));
+        }
+        return value;
+    }
 }
 /**
  * Text whose lines the runner shows, never obeys. It reads a line that starts with "::" (after
@@ -10148,7 +10172,7 @@ function createHttp(options) {
                     body: spec.body
                 });
                 if (response.ok && !proxyRefused)
-                    return await parseBody(response, spec, endpoint);
+                    return await parseBody(response, spec, endpoint, secrets);
                 const failure = proxyRefused
                     ? proxyError(proxyRefused, via.proxy, url, endpoint)
                     : await toApiError(response, spec, endpoint, secrets);
@@ -10256,11 +10280,13 @@ async function send(url, method, options) {
         target = next;
     }
 }
-async function parseBody(response, spec, endpoint) {
+async function parseBody(response, spec, endpoint, secrets) {
     const text = await response.text();
     let body;
     try {
-        body = JSON.parse(text);
+        // an answer that echoes the key must not carry it into reports, outputs or error messages
+        const parsed = JSON.parse(text);
+        body = secrets.mightSpell(text) ? secrets.redactValue(parsed) : parsed;
     }
     catch {
         throw new ApiError(`${endpoint} answered ${response.status} with a body that is not JSON`, endpoint, response.status);
@@ -10451,13 +10477,15 @@ function createClient(http, options = {}) {
             });
         },
         async getEvaluation(promptId, runId, deadlineMs) {
-            return http({
+            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}`;
+            const evaluation = await http({
                 method: 'GET',
-                path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}`,
+                path,
                 deadlineMs,
                 schema: schema/* evaluationSchema */.MF,
                 notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
             });
+            return theOneAsked(runId, evaluation, `GET ${path}`);
         },
         async listResults(promptId, runId, grade, limit) {
             const body = await http({
@@ -10470,14 +10498,23 @@ function createClient(http, options = {}) {
             return body.results.slice(0, limit);
         },
         async cancelEvaluation(promptId, runId) {
-            return http({
+            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/cancel`;
+            const evaluation = await http({
                 method: 'POST',
-                path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/cancel`,
+                path,
                 schema: schema/* evaluationSchema */.MF,
                 notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
             });
+            return theOneAsked(runId, evaluation, `POST ${path}`);
         }
     };
+}
+/** An answer about another evaluation than the one asked for would be judged as if it were that one. */
+function theOneAsked(runId, evaluation, endpoint) {
+    if (evaluation.runId !== runId) {
+        throw new ApiError(`${endpoint} answered with evaluation ${evaluation.runId}, not the one asked for.`, endpoint);
+    }
+    return evaluation;
 }
 
 ;// CONCATENATED MODULE: ./src/concurrency.ts
@@ -12657,7 +12694,7 @@ function formatRelativeDelta(now, before) {
 // in Markdown and inside an HTML block (such as a <details> section) alike, where backslash escapes
 // would not apply. An underscore between letters or digits (run_01) cannot open or close emphasis,
 // so IDs stay readable.
-const SPECIALS = /[\\`*[\]|!~$&<>"]|(?<![a-z0-9])_|_(?![a-z0-9])|:(?=\/\/)|@|(?<=\bwww)\./gi;
+const SPECIALS = /[\\`*[\]|!~$&<>"]|(?<![a-z0-9])_|_(?![a-z0-9])|:(?=\/\/)|@|(?<=www)\./gi;
 const toReference = (char) => `&#${char.charCodeAt(0)};`;
 /**
  * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell,

@@ -128,13 +128,15 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
     },
 
     async getEvaluation(promptId, runId, deadlineMs) {
-      return http({
+      const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}`
+      const evaluation = await http({
         method: 'GET',
-        path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}`,
+        path,
         deadlineMs,
         schema: evaluationSchema,
         notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
       })
+      return theOneAsked(runId, evaluation, `GET ${path}`)
     },
 
     async listResults(promptId, runId, grade, limit) {
@@ -149,12 +151,25 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
     },
 
     async cancelEvaluation(promptId, runId) {
-      return http({
+      const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/cancel`
+      const evaluation = await http({
         method: 'POST',
-        path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/cancel`,
+        path,
         schema: evaluationSchema,
         notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
       })
+      return theOneAsked(runId, evaluation, `POST ${path}`)
     }
   }
+}
+
+/** An answer about another evaluation than the one asked for would be judged as if it were that one. */
+function theOneAsked(runId: string, evaluation: Evaluation, endpoint: string): Evaluation {
+  if (evaluation.runId !== runId) {
+    throw new ApiError(
+      `${endpoint} answered with evaluation ${evaluation.runId}, not the one asked for.`,
+      endpoint
+    )
+  }
+  return evaluation
 }

@@ -112,7 +112,7 @@ export function createHttp(options: HttpOptions): Http {
           route: via,
           body: spec.body
         })
-        if (response.ok && !proxyRefused) return await parseBody(response, spec, endpoint)
+        if (response.ok && !proxyRefused) return await parseBody(response, spec, endpoint, secrets)
         const failure = proxyRefused
           ? proxyError(proxyRefused, via!.proxy, url, endpoint)
           : await toApiError(response, spec, endpoint, secrets)
@@ -251,12 +251,15 @@ async function send(url: URL, method: string, options: SendOptions): Promise<Sen
 async function parseBody<T>(
   response: Response,
   spec: RequestSpec<T>,
-  endpoint: string
+  endpoint: string,
+  secrets: Secrets
 ): Promise<T> {
   const text = await response.text()
   let body: unknown
   try {
-    body = JSON.parse(text)
+    // an answer that echoes the key must not carry it into reports, outputs or error messages
+    const parsed: unknown = JSON.parse(text)
+    body = secrets.mightSpell(text) ? secrets.redactValue(parsed) : parsed
   } catch {
     throw new ApiError(
       `${endpoint} answered ${response.status} with a body that is not JSON`,

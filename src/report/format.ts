@@ -68,7 +68,7 @@ export function formatRelativeDelta(now: number, before: number): string {
 // in Markdown and inside an HTML block (such as a <details> section) alike, where backslash escapes
 // would not apply. An underscore between letters or digits (run_01) cannot open or close emphasis,
 // so IDs stay readable.
-const SPECIALS = /[\\`*[\]|!~$&<>"]|(?<![a-z0-9])_|_(?![a-z0-9])|:(?=\/\/)|@|(?<=\bwww)\./gi
+const SPECIALS = /[\\`*[\]|!~$&<>"]|(?<![a-z0-9])_|_(?![a-z0-9])|:(?=\/\/)|@|(?<=www)\./gi
 const toReference = (char: string) => `&#${char.charCodeAt(0)};`
 
 /**
