@@ -1694,6 +1694,25 @@ describe('row grades and pairs', () => {
     expect(results.map(r => r.grade)).toEqual(['pass'])
   })
 
+  it('serves results that follow the evaluation when updateEvaluation changes its counts or costs', async () => {
+    const evaluation = makeEvaluation({ n: 1, pass: 150, fail: 40, unknown: 10 })
+    fake.addPrompt(PROMPT, [evaluation])
+    const count = (results: Result[], grade: string) =>
+      results.filter(r => r.grade === grade).length
+    expect(count((await allResults(evaluation.runId)).items, 'fail')).toBe(40)
+    fake.updateEvaluation(PROMPT, evaluation.runId, {
+      metrics: { ...evaluation.metrics, passRuns: 170, failRuns: 20 }
+    })
+    const recounted = (await allResults(evaluation.runId)).items
+    expect([count(recounted, 'pass'), count(recounted, 'fail')]).toEqual([170, 20])
+    fake.updateEvaluation(PROMPT, evaluation.runId, {
+      metrics: { ...fake.evaluations(PROMPT)[0]!.metrics, totalCost: 9 }
+    })
+    const repriced = (await allResults(evaluation.runId)).items
+    expect(repriced.reduce((sum, r) => sum + r.cost!, 0)).toBeCloseTo(9, 6)
+    expect(repriced.map(r => r.grade)).toEqual(recounted.map(r => r.grade))
+  })
+
   it('lists every grade when grade is left out, in pages of 200 with cursors', async () => {
     const evaluation = makeEvaluation({ n: 1, pass: 300, fail: 120, unknown: 30 })
     fake.addPrompt(PROMPT, [evaluation])
