@@ -6,7 +6,7 @@ import * as v from 'valibot'
 import { evaluatorSchema, type Evaluation, type Evaluator } from '../src/adaline/schema.js'
 import { hash32 } from './fake-adaline-lifecycle.js'
 
-/** Titles like the ones teams give their evaluators; each evaluator not named by a test gets one. */
+/** Titles like those teams give their evaluators; an evaluator a test does not name gets one. */
 export const EVALUATOR_TITLES = [
   'Helpfulness (LLM judge)',
   'Answers in valid JSON',

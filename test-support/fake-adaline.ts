@@ -1472,7 +1472,7 @@ export interface PairPlan {
   /** Default `fakeId('evl', 1)` and `fakeId('dst', 1)`. */
   evaluatorId?: string
   datasetId?: string
-  /** Default `fakeId('run_baseline', 1)` and `fakeId('run_judged', 1)` (a second pair needs others). */
+  /** Default `fakeId('run_baseline', 1)`, `fakeId('run_judged', 1)`; a second pair needs others. */
   baselineRunId?: string
   runId?: string
   /** When the judged evaluation was submitted (default like makeEvaluation's n = 2). */
