@@ -1,5 +1,6 @@
 /**
- * Serves the fake Adaline API with the sample workspace until stopped, for the CI smoke job and
+ * Serves the fake Adaline API with the sample workspace (its evaluations, their per-row results,
+ * and its evaluators with their titles) until stopped, for the CI smoke job and
  * `npm run local-action`:
  *
  *   npx tsx scripts/serve-fake.ts --port 8787 [--api-key KEY]

@@ -303,14 +303,57 @@ const UNKNOWN_REASONS = [
   'Judge could not parse the answer'
 ]
 
-/** The values of dataset row `row`, e.g. `{ ticket: 'My invoice is wrong', expected: 'billing' }`. */
+// How later copies of a ticket open, so that rows 20..199 of a large dataset read differently.
+const OPENINGS = [
+  '',
+  'Hi, ',
+  'Hello, ',
+  'Urgent: ',
+  'Quick question: ',
+  'Sorry to bother you, ',
+  'Second try: ',
+  'From my phone: ',
+  'Hey team, ',
+  'Good morning, '
+]
+
+/**
+ * The values of dataset row `row`, e.g. `{ ticket: 'My invoice is wrong', expected: 'billing' }`:
+ * the same in every evaluation, and different for each of the first 200 rows.
+ */
 export function rowValues(row: number): { ticket: string; expected: string } {
-  const [ticket, expected] = TICKETS[row % TICKETS.length]!
+  const [text, expected] = TICKETS[row % TICKETS.length]!
+  const copy = Math.floor(row / TICKETS.length)
+  const opening = OPENINGS[copy % OPENINGS.length]!
+  const body = opening && !text.startsWith('I ') ? text[0]!.toLowerCase() + text.slice(1) : text
+  const ticket = opening + body + (copy >= OPENINGS.length ? ` (ticket ${row + 1})` : '')
   return { ticket, expected }
 }
 
+// Hashes are memoised: a large listing asks for the same run's and dataset's hash on every row.
+const shortHashes = new Map<string, string>()
 function shortHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 12)
+  let hash = shortHashes.get(text)
+  if (hash === undefined) {
+    hash = createHash('sha256').update(text).digest('hex').slice(0, 12)
+    shortHashes.set(text, hash)
+  }
+  return hash
+}
+
+/** The ID of dataset row `row`: the same in every evaluation of the dataset. */
+export function rowIdOf(datasetId: string | null | undefined, row: number): string {
+  return `row_${shortHash(datasetId ?? 'no-dataset')}_${String(row).padStart(6, '0')}`
+}
+
+/** The index of the dataset row a row ID names, or undefined if it is not one of its rows. */
+export function rowIndexOf(
+  datasetId: string | null | undefined,
+  rowId: string
+): number | undefined {
+  const match = /^row_([0-9a-f]{12})_(\d{6,})$/.exec(rowId)
+  if (!match || match[1] !== shortHash(datasetId ?? 'no-dataset')) return undefined
+  return Number(match[2])
 }
 
 export interface ResultSeed {
@@ -346,7 +389,7 @@ export function makeResult(
   const index = String(seed.row).padStart(6, '0')
   return {
     id: `res_${shortHash(runId)}_${index}`,
-    rowId: `row_${shortHash(datasetId ?? 'no-dataset')}_${index}`,
+    rowId: rowIdOf(datasetId, seed.row),
     grade: seed.grade,
     score,
     reason,
@@ -365,36 +408,166 @@ export function seedsFromState(state: LifecycleState): ResultSeed[] {
   )
 }
 
+// ---------------------------------------------------------------------------------------------
+// Per-row grades: which rows of the dataset pass, fail, are unknown or errored in one evaluation.
+// Results are built from them, so they pair by rowId across evaluations of one dataset.
+
+/** What became of each row of an evaluation's dataset, by row index; null: not run (yet). */
+export type RowGrades = (RowOutcome | null)[]
+
+/** The grades of an animated evaluation's rows done so far. */
+export function gradesFromState(state: LifecycleState): RowGrades {
+  const grades: RowGrades = []
+  for (const { row, outcome } of state.rows) grades[row] = outcome
+  return Array.from(grades, grade => grade ?? null)
+}
+
 /**
- * Results that agree with an evaluation's metrics, for one that does not follow a lifecycle:
- * passRuns/failRuns/unknownRuns results of each grade in a deterministic shuffled order, sharing
- * its cost, latency and tokens, created between startedAt and finishedAt.
+ * Grades that agree with an evaluation's metrics, for one that neither follows a lifecycle nor
+ * had grades set: passRuns + failRuns + unknownRuns + failedRows rows done, from row 0. As with a
+ * real judge, mostly the same rows fail in every evaluation of one dataset by one evaluator: each
+ * row has a difficulty (higher where `outcome`, the prompt's lifecycle outcome, fails it), and
+ * each evaluation adds a little noise (a few rows' worth), so rows near the line flip.
  */
-export function seedsFromMetrics(evaluation: Evaluation): ResultSeed[] {
-  const { passRuns, failRuns, unknownRuns, totalCost, totalLatency, totalTokenCount } =
-    evaluation.metrics
-  const grades: Grade[] = [
-    ...Array<Grade>(passRuns).fill('pass'),
-    ...Array<Grade>(failRuns).fill('fail'),
-    ...Array<Grade>(unknownRuns).fill('unknown')
-  ]
-  const seed = hash32(evaluation.runId)
-  for (let i = grades.length - 1; i > 0; i--) {
-    const j = Math.floor(unit(seed, i) * (i + 1))
-    ;[grades[i], grades[j]] = [grades[j]!, grades[i]!]
+export function derivedGrades(
+  evaluation: Evaluation,
+  outcome: (row: number) => RowOutcome
+): RowGrades {
+  const { passRuns, failRuns, unknownRuns } = evaluation.metrics
+  const errors = evaluation.progress.failedRows
+  const rows = passRuns + failRuns + unknownRuns + errors
+  const difficulty = hash32(`${evaluation.datasetId ?? ''}|${evaluation.evaluatorId}`)
+  const noise = hash32(evaluation.runId)
+  const planned = Array.from({ length: rows }, (_, row) => outcome(row))
+  const grades: RowGrades = Array<RowOutcome>(rows).fill('pass')
+  let open = Array.from({ length: rows }, (_, row) => row)
+  const take = (count: number, as: RowOutcome, score: (row: number) => number): void => {
+    const taken = open
+      .map(row => ({ row, score: score(row) }))
+      .sort((a, b) => b.score - a.score || a.row - b.row)
+      .slice(0, count)
+      .map(({ row }) => row)
+    for (const row of taken) grades[row] = as
+    const gone = new Set(taken)
+    open = open.filter(row => !gone.has(row))
   }
-  const runs = grades.length
+  const is = (row: number, what: RowOutcome): number => (planned[row] === what ? 1 : 0)
+  take(errors, 'error', row => is(row, 'error') + unit(noise ^ 0x5bd1e995, row))
+  const jitter = rows > 0 ? Math.min(0.3, 12 / rows) : 0
+  take(failRuns, 'fail', row => is(row, 'fail') + unit(difficulty, row) + jitter * unit(noise, row))
+  take(unknownRuns, 'unknown', row => is(row, 'unknown') + unit(noise ^ 0x27d4eb2f, row))
+  return grades
+}
+
+/** Whether grades agree with an evaluation's run counts and failed rows. */
+export function gradesAgree(evaluation: Evaluation, grades: RowGrades): boolean {
+  const counts = countGrades(grades)
+  const { metrics, progress } = evaluation
+  return (
+    counts.pass === metrics.passRuns &&
+    counts.fail === metrics.failRuns &&
+    counts.unknown === metrics.unknownRuns &&
+    counts.error === progress.failedRows
+  )
+}
+
+function countGrades(grades: RowGrades): Record<RowOutcome, number> {
+  const counts = { pass: 0, fail: 0, unknown: 0, error: 0 }
+  for (const grade of grades) if (grade !== null) counts[grade] += 1
+  return counts
+}
+
+/**
+ * The evaluation with metrics and progress that agree with `grades`: the run counts, failed
+ * rows, totalRows (at least `grades.length`) and percent; cost, latency and tokens at the same
+ * amount per run as before (the lifecycle defaults when it had no runs). Throws if the grades
+ * cannot be those of its status: rows done while queued, rows not done when completed.
+ */
+export function withRowGrades(evaluation: Evaluation, grades: RowGrades): Evaluation {
+  const counts = countGrades(grades)
+  const runs = counts.pass + counts.fail + counts.unknown
+  const done = runs + counts.error
+  const totalRows = Math.max(evaluation.progress.totalRows, grades.length)
+  const { status, metrics } = evaluation
+  if (status === 'queued' && done > 0) {
+    throw new RangeError(`a queued evaluation has no rows done, but ${done} are graded`)
+  }
+  if (status === 'completed' && done < totalRows) {
+    throw new RangeError(
+      `a completed evaluation has done all ${totalRows} rows, but only ${done} are graded`
+    )
+  }
+  const before = metrics.passRuns + metrics.failRuns + metrics.unknownRuns
+  const perRun = (total: number, fallback: number): number =>
+    (before > 0 ? total / before : fallback) * runs
+  const finished = status === 'completed' || status === 'failed' || status === 'cancelled'
+  return {
+    ...evaluation,
+    progress: {
+      ...evaluation.progress,
+      totalRows,
+      completedRows: runs,
+      failedRows: counts.error,
+      percent:
+        totalRows === 0 ? (finished ? 100 : 0) : Math.min(100, round((done / totalRows) * 100, 1))
+    },
+    metrics: {
+      ...metrics,
+      passRuns: counts.pass,
+      failRuns: counts.fail,
+      unknownRuns: counts.unknown,
+      totalCost: round(perRun(metrics.totalCost, DEFAULT_LIFECYCLE.rowCost), 6),
+      totalLatency: round(perRun(metrics.totalLatency, DEFAULT_LIFECYCLE.rowLatencyMs), 1),
+      totalTokenCount: Math.round(perRun(metrics.totalTokenCount, DEFAULT_LIFECYCLE.rowTokens))
+    }
+  }
+}
+
+/**
+ * `total` in shares proportional to `weights`, each a multiple of 10^-digits, that add up to it
+ * exactly in those units (cumulative rounding: no share is lost or counted twice).
+ */
+function split(total: number, weights: number[], digits: number): number[] {
+  const factor = 10 ** digits
+  const units = Math.round(total * factor)
+  const sum = weights.reduce((a, b) => a + b, 0)
+  let acc = 0
+  let before = 0
+  return weights.map((weight, i) => {
+    acc += weight
+    const upTo = i === weights.length - 1 ? units : Math.min(units, Math.floor((units * acc) / sum))
+    const share = upTo - before
+    before = upTo
+    return share / factor
+  })
+}
+
+/**
+ * The results of an evaluation that does not follow a lifecycle: one per graded row (errored and
+ * not-run rows have none), its cost, latency and tokens shared out among them (each row a little
+ * different, the sums those of the metrics), created between startedAt and finishedAt in row order.
+ */
+export function seedsFromGrades(evaluation: Evaluation, grades: RowGrades): ResultSeed[] {
+  const { totalCost, totalLatency, totalTokenCount } = evaluation.metrics
+  const done = grades.flatMap((grade, row) => (grade === null ? [] : [{ row, grade }]))
+  const graded = done.flatMap(({ row, grade }, rank) =>
+    grade === 'error' ? [] : [{ row, grade, rank }]
+  )
+  const seed = hash32(evaluation.runId) ^ 0x68e31da4
+  const weights = graded.map(({ row }) => 0.75 + 0.5 * unit(seed, row))
+  const costs = split(totalCost, weights, 6)
+  const latencies = split(totalLatency, weights, 1)
+  const tokens = split(totalTokenCount, weights, 0)
   const start = evaluation.timeline.startedAt ?? evaluation.timeline.submittedAt
   const end = evaluation.timeline.finishedAt
-  const spacing = end != null && end > start && runs > 0 ? (end - start) / runs : 1_200
-  const tokensEach = runs > 0 ? Math.floor(totalTokenCount / runs) : 0
-  const tokensLeft = totalTokenCount - tokensEach * runs
-  return grades.map((grade, row) => ({
+  const spacing =
+    end != null && end > start && done.length > 0 ? (end - start) / done.length : 1_200
+  return graded.map(({ row, grade, rank }, i) => ({
     row,
     grade,
-    cost: round(totalCost / runs, 6),
-    latency: round(totalLatency / runs, 1),
-    tokenCount: tokensEach + (row < tokensLeft ? 1 : 0),
-    createdAt: Math.round(start + (row + 1) * spacing)
+    cost: costs[i]!,
+    latency: latencies[i]!,
+    tokenCount: tokens[i]!,
+    createdAt: Math.round(start + (rank + 1) * spacing)
   }))
 }

@@ -13,10 +13,30 @@
  * - `POST /v2/prompts/{promptId}/evaluations` with `{evaluatorId?, datasetId?}` (202, a new queued
  *   evaluation that then follows a lifecycle on the clock: see fake-adaline-lifecycle.ts);
  * - `GET /v2/prompts/{promptId}/evaluations/{evaluationId}/results` (`grade`, `expand=row`,
- *   `sort`, `limit`, `cursor`), results that agree with the evaluation's metrics;
+ *   `sort`, `limit`, `cursor`; without `grade`, every grade), results that agree with the
+ *   evaluation's metrics;
+ * - `GET /v2/prompts/{promptId}/evaluators` (`limit`, `cursor`, with the same rules as the
+ *   listing): the evaluators its evaluations use, with realistic titles, or those `setEvaluators`
+ *   gave (see fake-adaline-evaluators.ts);
  * - any other path 404, a known path with another method 405.
  *
  * Faults (`inject`) are matched before anything else, including auth, so any request can fail.
+ *
+ * Per-row results pair across evaluations: every evaluation of one dataset has the same row IDs
+ * (`rowIdOf(datasetId, row)`, one per dataset row) and the same row values. Which rows pass, fail,
+ * are unknown or error follows the evaluation's lifecycle, or its metrics (mostly the same rows
+ * fail in each evaluation of a dataset, as with a real judge), or what a test set with
+ * `setRowGrades(promptId, runId, grades)`, which also brings its metrics and progress into line.
+ * A baseline and a judged evaluation where exactly the rows you choose newly fail or pass:
+ *
+ *   const pair = fake.addPairedEvaluations(promptId, {
+ *     rows: 200,
+ *     baselineFails: [3, 50],
+ *     nowFails: [3, 7, 8, 9] // rows 7, 8, 9 newly fail; row 50 newly passes
+ *   })
+ *   pair.newlyFailing // their row IDs; pair.baseline, pair.judged: the evaluations as served
+ *
+ * `pairedEvaluations(plan)` builds the same without a fake (evaluations and grades).
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -36,24 +56,40 @@ import {
 import { GRADES, resultSchema, type Grade, type Result } from '../src/adaline/schema.js'
 import {
   applyState,
+  derivedGrades,
+  gradesAgree,
+  gradesFromState,
   hash32,
   lifecycleState,
   makeResult,
   resolveLifecycle,
-  seedsFromMetrics,
+  rowIdOf,
+  rowIndexOf,
+  seedsFromGrades,
   seedsFromState,
+  withRowGrades,
   type AnimatedEvaluation,
   type LifecycleOptions,
+  type RowGrades,
   type RowOutcome
 } from './fake-adaline-lifecycle.js'
+import { evaluatorPageSchema, type Evaluator } from '../src/adaline/schema.js'
+import {
+  completeEvaluators,
+  evaluatorsOf,
+  type EvaluatorFields
+} from './fake-adaline-evaluators.js'
 
 export {
   DEFAULT_LIFECYCLE,
   defaultOutcome,
+  rowIdOf,
   rowValues,
   type LifecycleOptions,
+  type RowGrades,
   type RowOutcome
 } from './fake-adaline-lifecycle.js'
+export { EVALUATOR_TITLES, type EvaluatorFields } from './fake-adaline-evaluators.js'
 
 export interface Fault {
   /** Match only this method (GET, POST, ...); any method if absent. */
@@ -133,6 +169,8 @@ export interface PromptOptions {
   defaultDatasetId?: string
   /** Over `FakeAdalineOptions.lifecycle`, e.g. `{ totalRows: 40 }`. */
   lifecycle?: LifecycleOptions
+  /** The prompt's evaluators, as `setEvaluators` takes them; default those its evaluations use. */
+  evaluators?: EvaluatorFields[]
 }
 
 /** `animate`'s plan: a lifecycle, and when it starts (default now). */
@@ -151,6 +189,15 @@ interface ResultCursor {
 }
 
 const RESULT_PARAMS = ['grade', 'expand', 'sort', 'limit', 'cursor'] as const
+const EVALUATOR_PARAMS = ['limit', 'cursor'] as const
+const ROW_OUTCOMES: readonly (RowOutcome | null)[] = [...GRADES, 'error']
+
+interface EvaluatorCursor {
+  promptId: string
+  /** evaluator IDs listed when its first page was served, in page order */
+  snapshot: string[]
+  offset: number
+}
 const START_FIELDS = ['evaluatorId', 'datasetId'] as const
 
 interface StoredFault extends Fault {
@@ -243,6 +290,16 @@ function checkId(name: string, value: string): void {
   }
 }
 
+/** Every query parameter known to the endpoint, and given at most once. */
+function checkQueryNames(query: URLSearchParams, known: readonly string[]): void {
+  const seen = new Set<string>()
+  for (const name of query.keys()) {
+    if (!known.includes(name)) throw badQuery(`Unknown query parameter '${name}'.`)
+    if (seen.has(name)) throw badQuery(`Query parameter '${name}' may be given only once.`)
+    seen.add(name)
+  }
+}
+
 function clone<T>(value: T): T {
   return structuredClone(value)
 }
@@ -286,6 +343,18 @@ export class FakeAdaline {
   private readonly explicitResults = new Map<string, Map<string, Result[]>>()
   private readonly resultCursors = new Map<string, ResultCursor>()
   private startedCount = 0
+  /** promptId → the evaluators a test set (without one, those the evaluations use are listed) */
+  private readonly evaluatorLists = new Map<string, Evaluator[]>()
+  private readonly evaluatorCursors = new Map<string, EvaluatorCursor>()
+  /** promptId → runId → row grades set by a test */
+  private readonly rowGradeSets = new Map<string, Map<string, RowGrades>>()
+  // Grades and results are rebuilt only when what they follow changes: a listing of 10,000 rows
+  // asks for them on each of its 50 pages. Neither is ever changed in place.
+  private readonly derivedMemo = new Map<
+    string,
+    { key: string; outcome: LifecycleOptions['outcome']; grades: RowGrades }
+  >()
+  private readonly resultsMemo = new WeakMap<RowGrades, { key: string; results: Result[] }>()
 
   private constructor(
     private readonly server: http.Server,
@@ -345,6 +414,7 @@ export class FakeAdaline {
     }
     if (!this.prompts.has(promptId)) this.prompts.set(promptId, [])
     this.addEvaluations(promptId, evaluations)
+    if (options?.evaluators) this.setEvaluators(promptId, options.evaluators)
   }
 
   /**
@@ -378,6 +448,7 @@ export class FakeAdaline {
     const evaluation = this.find(promptId, runId)
     Object.assign(evaluation, clone(patch))
     this.byRunId.delete(promptId) // the patch may change the run ID
+    this.forgetStaleGrades(promptId, runId, evaluation)
     return clone(evaluation)
   }
 
@@ -408,6 +479,7 @@ export class FakeAdaline {
    */
   animate(promptId: string, runId: string, plan: AnimationPlan = {}): Evaluation {
     const target = this.find(promptId, runId)
+    this.rowGradeSets.get(promptId)?.delete(runId) // the lifecycle grades its rows from now on
     const { startAt, ...options } = plan
     const settings = this.promptOptions.get(promptId)?.lifecycle
     const ownRows = target.progress.totalRows > 0 ? { totalRows: target.progress.totalRows } : {}
@@ -448,6 +520,103 @@ export class FakeAdaline {
   results(promptId: string, runId: string): Result[] {
     this.tick(promptId)
     return clone(this.allResults(promptId, this.find(promptId, runId)))
+  }
+
+  // --- Evaluators and per-row grades --------------------------------------------------------
+
+  /**
+   * Sets the evaluators `GET /prompts/{promptId}/evaluators` lists, in this order, instead of those
+   * the prompt's evaluations use. Each needs only an `id`; the fields left out come from what the
+   * evaluations say of it, else a realistic title and defaults. Each is checked against the
+   * evaluator schema. Answers the evaluators as listed.
+   */
+  setEvaluators(promptId: string, evaluators: EvaluatorFields[]): Evaluator[] {
+    const stored = this.prompts.get(promptId)
+    if (!stored) throw new Error(`unknown prompt ${promptId}`)
+    this.tick(promptId)
+    const listed = completeEvaluators(promptId, evaluators, this.derivedEvaluators(promptId))
+    this.evaluatorLists.set(promptId, listed)
+    return clone(listed)
+  }
+
+  /** The evaluators a prompt lists now. */
+  evaluators(promptId: string): Evaluator[] {
+    if (!this.prompts.has(promptId)) throw new Error(`unknown prompt ${promptId}`)
+    this.tick(promptId)
+    return clone(this.listedEvaluators(promptId))
+  }
+
+  /**
+   * Sets which rows of an evaluation's dataset pass, fail, are unknown or errored ('error': the row
+   * failed to run, so it has no result), and brings the evaluation's metrics and progress into
+   * line (run counts, failedRows, totalRows, percent; cost, latency and tokens at the same amount
+   * per run). `grades` is either every row's grade by row index (null: not run yet), or changes
+   * to the current grades keyed by row ID (`rowIdOf(datasetId, row)`) or row index. A completed
+   * evaluation must have every row done, a queued one none. Results set with `setResults` are
+   * dropped, and an evaluation on a lifecycle stops there, as with `updateEvaluation`; a later
+   * `updateEvaluation` whose counts disagree drops the grades. Answers the evaluation.
+   */
+  setRowGrades(
+    promptId: string,
+    runId: string,
+    grades: readonly (RowOutcome | null)[] | Readonly<Record<string, RowOutcome | null>>
+  ): Evaluation {
+    this.tick(promptId)
+    const evaluation = this.find(promptId, runId)
+    let next: RowGrades
+    if (Array.isArray(grades)) {
+      next = Array.from(grades as readonly (RowOutcome | null | undefined)[], g => g ?? null)
+    } else {
+      next = [...this.currentGrades(promptId, evaluation)]
+      const rows = Math.max(evaluation.progress.totalRows, next.length)
+      for (const [key, grade] of Object.entries(grades)) {
+        const row = /^\d+$/.test(key) ? Number(key) : rowIndexOf(evaluation.datasetId, key)
+        if (row === undefined || row >= rows) {
+          throw new RangeError(
+            `row ${key} is not one of the ${rows} rows of dataset ${evaluation.datasetId}`
+          )
+        }
+        while (next.length <= row) next.push(null)
+        next[row] = grade
+      }
+    }
+    for (const grade of next) {
+      if (grade !== null && !ROW_OUTCOMES.includes(grade)) {
+        throw new RangeError(
+          `invalid row grade ${String(grade)}: one of ${ROW_OUTCOMES.join(', ')}`
+        )
+      }
+    }
+    const graded = v.parse(evaluationSchema, withRowGrades(evaluation, next))
+    this.animations.get(promptId)?.delete(runId)
+    this.explicitResults.get(promptId)?.delete(runId)
+    Object.assign(evaluation, graded)
+    let byRun = this.rowGradeSets.get(promptId)
+    if (!byRun) this.rowGradeSets.set(promptId, (byRun = new Map()))
+    byRun.set(runId, next)
+    return clone(evaluation)
+  }
+
+  /**
+   * Every row's grade in an evaluation now, by row index (null: not run yet): set by a test,
+   * else from its lifecycle or its metrics. Results set with `setResults` are not looked at.
+   */
+  rowGrades(promptId: string, runId: string): RowGrades {
+    this.tick(promptId)
+    return [...this.currentGrades(promptId, this.find(promptId, runId))]
+  }
+
+  /**
+   * Adds a baseline and a judged evaluation of one dataset with the row grades `plan` gives (see
+   * `pairedEvaluations`), registering the prompt if needed. Answers them as the fake serves them.
+   */
+  addPairedEvaluations(promptId: string, plan: PairPlan): PairedEvaluations {
+    const pair = pairedEvaluations(plan)
+    if (!this.prompts.has(promptId)) this.addPrompt(promptId)
+    this.addEvaluations(promptId, [pair.baseline, pair.judged])
+    const baseline = this.setRowGrades(promptId, pair.baseline.runId, pair.baselineGrades)
+    const judged = this.setRowGrades(promptId, pair.judged.runId, pair.judgedGrades)
+    return { ...pair, baseline, judged }
   }
 
   /** Adds a fault; faults are consumed in order of injection, the first match wins. */
@@ -644,6 +813,11 @@ export class FakeAdaline {
       }
     }
     const [prompts, promptId, evaluations, evaluationId, action, ...rest] = segments
+    if (prompts === 'prompts' && promptId !== undefined && evaluations === 'evaluators') {
+      if (evaluationId !== undefined) throw notFound
+      allow('GET')
+      return { status: 200, body: this.evaluatorPage(promptId, url.searchParams) }
+    }
     if (prompts !== 'prompts' || promptId === undefined || evaluations !== 'evaluations') {
       throw notFound
     }
@@ -911,9 +1085,109 @@ export class FakeAdaline {
       applyState(animation.target, state) // the metrics agree with the results served
       seeds = seedsFromState(state)
     } else {
-      seeds = seedsFromMetrics(evaluation)
+      return this.resultsFromGrades(promptId, evaluation)
     }
     return seeds.map(seed => makeResult(evaluation.runId, evaluation.datasetId, seed))
+  }
+
+  /** The results of an evaluation's grades, built once while it stays the same. */
+  private resultsFromGrades(promptId: string, evaluation: Evaluation): Result[] {
+    const grades = this.currentGrades(promptId, evaluation)
+    const { runId, datasetId, metrics, timeline } = evaluation
+    const key = JSON.stringify([runId, datasetId, metrics, timeline])
+    const memo = this.resultsMemo.get(grades)
+    if (memo?.key === key) return memo.results
+    const results = seedsFromGrades(evaluation, grades).map(seed =>
+      makeResult(runId, datasetId, seed)
+    )
+    this.resultsMemo.set(grades, { key, results })
+    return results
+  }
+
+  /** An evaluation's row grades: set by a test, else from its lifecycle, else from its metrics. */
+  private currentGrades(promptId: string, evaluation: Evaluation): RowGrades {
+    const set = this.rowGradeSets.get(promptId)?.get(evaluation.runId)
+    if (set) return set
+    const animation = this.animations.get(promptId)?.get(evaluation.runId)
+    if (animation) return gradesFromState(lifecycleState(animation, this.now()))
+    const { outcome } = resolveLifecycle(
+      this.lifecycle,
+      this.promptOptions.get(promptId)?.lifecycle
+    )
+    const { datasetId, evaluatorId, metrics: m, progress } = evaluation
+    const counts = [m.passRuns, m.failRuns, m.unknownRuns, progress.failedRows]
+    const key = JSON.stringify([datasetId, evaluatorId, ...counts])
+    const memoKey = `${promptId}/${evaluation.runId}`
+    const memo = this.derivedMemo.get(memoKey)
+    if (memo?.key === key && memo.outcome === outcome) return memo.grades
+    const grades = derivedGrades(evaluation, outcome)
+    this.derivedMemo.set(memoKey, { key, outcome, grades })
+    return grades
+  }
+
+  /** Drops grades a test set once the evaluation no longer agrees with them (or was renamed). */
+  private forgetStaleGrades(promptId: string, runId: string, evaluation: Evaluation): void {
+    const byRun = this.rowGradeSets.get(promptId)
+    const grades = byRun?.get(runId)
+    if (grades && (evaluation.runId !== runId || !gradesAgree(evaluation, grades))) {
+      byRun!.delete(runId)
+    }
+  }
+
+  /** What the evaluations of a prompt say of its evaluators (and of its default evaluator). */
+  private derivedEvaluators(promptId: string): Evaluator[] {
+    const defaultId = this.promptOptions.get(promptId)?.defaultEvaluatorId
+    return evaluatorsOf(promptId, this.prompts.get(promptId) ?? [], [defaultId])
+  }
+
+  private listedEvaluators(promptId: string): Evaluator[] {
+    return this.evaluatorLists.get(promptId) ?? this.derivedEvaluators(promptId)
+  }
+
+  /** GET /prompts/{promptId}/evaluators: the same query and cursor rules as the listing. */
+  private evaluatorPage(promptId: string, query: URLSearchParams): unknown {
+    checkId('promptId', promptId)
+    checkQueryNames(query, EVALUATOR_PARAMS)
+    const { limit, cursor } = this.pageParams(query)
+    this.promptEvaluations(promptId) // 404 for an unknown prompt; lifecycles up to date
+    const listed = this.listedEvaluators(promptId)
+
+    let snapshot: string[]
+    let offset: number
+    if (cursor === undefined) {
+      snapshot = listed.map(evaluator => evaluator.id)
+      offset = 0
+    } else {
+      const saved = this.evaluatorCursors.get(cursor)
+      if (!saved || saved.promptId !== promptId) {
+        throw new HttpError(
+          400,
+          'INVALID_CURSOR',
+          'Invalid cursor: unknown, or issued for another prompt.'
+        )
+      }
+      snapshot = saved.snapshot
+      offset = saved.offset
+    }
+    // as with the listing, pages follow the first page's snapshot; one gone since is left out
+    const byId = new Map(listed.map(evaluator => [evaluator.id, evaluator]))
+    const page = snapshot
+      .slice(offset, offset + limit)
+      .flatMap(id => (byId.has(id) ? [clone(byId.get(id)!)] : []))
+    const next = offset + limit
+    const hasMore = next < snapshot.length
+    let nextCursor: string | null = null
+    if (hasMore) {
+      nextCursor = randomBytes(18).toString('base64url')
+      this.evaluatorCursors.set(nextCursor, { promptId, snapshot, offset: next })
+    }
+    const body = {
+      evaluators: page,
+      pagination: { limit, returned: page.length, hasMore, nextCursor }
+    }
+    const checked = v.safeParse(evaluatorPageSchema, body) // the fake never serves a bad page
+    if (!checked.success) throw new Error(`evaluator page: ${checked.issues[0].message}`)
+    return body
   }
 
   /** `limit` (1..200, default the page size) and `cursor` (not empty), as lists and results take them. */
@@ -1182,9 +1456,116 @@ export function makeEvaluation(fields: EvaluationFields = {}): Evaluation {
   return v.parse(evaluationSchema, evaluation)
 }
 
+/** A baseline and a judged evaluation of one dataset, and which of its rows do what in each. */
+export interface PairPlan {
+  /** Rows in the dataset; both evaluations ran them all (completed). */
+  rows: number
+  /** Indices of the rows that fail in the baseline, and now (in the judged evaluation). */
+  baselineFails?: readonly number[]
+  nowFails?: readonly number[]
+  /** Rows whose grade is unknown. */
+  baselineUnknown?: readonly number[]
+  nowUnknown?: readonly number[]
+  /** Rows that failed to run, so they have no result: present on the other side only. */
+  baselineErrors?: readonly number[]
+  nowErrors?: readonly number[]
+  /** Default `fakeId('evl', 1)` and `fakeId('dst', 1)`. */
+  evaluatorId?: string
+  datasetId?: string
+  /** Default `fakeId('run_baseline', 1)`, `fakeId('run_judged', 1)`; a second pair needs others. */
+  baselineRunId?: string
+  runId?: string
+  /** When the judged evaluation was submitted (default like makeEvaluation's n = 2). */
+  submittedAt?: number
+  /** Default a day before `submittedAt`. */
+  baselineSubmittedAt?: number
+}
+
+export interface PairedEvaluations {
+  /** completed, submitted before the judged one: the baseline the action would pick */
+  baseline: Evaluation
+  judged: Evaluation
+  /** every row's grade by row index, as `setRowGrades` takes them */
+  baselineGrades: RowOutcome[]
+  judgedGrades: RowOutcome[]
+  /** row IDs of the rows that pass in the baseline and fail now, and the other way round */
+  newlyFailing: string[]
+  newlyPassing: string[]
+}
+
 /**
- * Realistic demo data: two prompts, an evaluator for each (a correctness judge and a tone
- * judge), one shared dataset of 40 rows, and 12 evaluations over the last days in every status,
+ * A baseline and a judged evaluation of one dataset that pair row by row: every row passes but
+ * those the plan says fail, are unknown or error. E.g. `{ rows: 200, baselineFails: [1],
+ * nowFails: [1, 2, 3] }`: rows 2 and 3 newly fail, none newly pass. Rows out of range or in two
+ * lists of one side are refused. `fake.addPairedEvaluations` adds them with their grades.
+ */
+export function pairedEvaluations(plan: PairPlan): PairedEvaluations {
+  if (!Number.isSafeInteger(plan.rows) || plan.rows < 0) {
+    throw new RangeError('rows must be an integer >= 0')
+  }
+  const grades = (side: string, lists: [RowOutcome, readonly number[] | undefined][]) => {
+    const out = Array<RowOutcome>(plan.rows).fill('pass')
+    const named = new Set<number>()
+    for (const [grade, rows] of lists) {
+      for (const row of rows ?? []) {
+        if (!Number.isSafeInteger(row) || row < 0 || row >= plan.rows) {
+          throw new RangeError(`${side} row ${row} is not one of the ${plan.rows} rows`)
+        }
+        if (named.has(row)) throw new RangeError(`${side} row ${row} is given two grades`)
+        named.add(row)
+        out[row] = grade
+      }
+    }
+    return out
+  }
+  const baselineGrades = grades('baseline', [
+    ['fail', plan.baselineFails],
+    ['unknown', plan.baselineUnknown],
+    ['error', plan.baselineErrors]
+  ])
+  const judgedGrades = grades('judged', [
+    ['fail', plan.nowFails],
+    ['unknown', plan.nowUnknown],
+    ['error', plan.nowErrors]
+  ])
+  const datasetId = plan.datasetId ?? fakeId('dst', 1)
+  const submittedAt = plan.submittedAt ?? BASE_TIME + 2 * 60_000
+  const build = (runId: string, at: number, side: RowOutcome[]): Evaluation => {
+    const count = (grade: RowOutcome) => side.filter(g => g === grade).length
+    return makeEvaluation({
+      runId,
+      evaluatorId: plan.evaluatorId ?? fakeId('evl', 1),
+      datasetId,
+      status: 'completed',
+      submittedAt: at,
+      pass: count('pass'),
+      fail: count('fail'),
+      unknown: count('unknown'),
+      progress: { totalRows: plan.rows, failedRows: count('error') }
+    })
+  }
+  const rowIds = (from: RowOutcome, to: RowOutcome) =>
+    baselineGrades.flatMap((was, row) =>
+      was === from && judgedGrades[row] === to ? [rowIdOf(datasetId, row)] : []
+    )
+  return {
+    baseline: build(
+      plan.baselineRunId ?? fakeId('run_baseline', 1),
+      plan.baselineSubmittedAt ?? submittedAt - 24 * 60 * 60_000,
+      baselineGrades
+    ),
+    judged: build(plan.runId ?? fakeId('run_judged', 1), submittedAt, judgedGrades),
+    baselineGrades,
+    judgedGrades,
+    newlyFailing: rowIds('pass', 'fail'),
+    newlyPassing: rowIds('fail', 'pass')
+  }
+}
+
+/**
+ * Realistic demo data: two prompts, an evaluator for each (a correctness judge titled "Ticket
+ * category is correct (LLM judge)" and a tone judge titled "Tone matches brand guide"), one shared
+ * dataset of 40 rows, and 12 evaluations over the last days in every status,
  * with USD costs, millisecond latencies, token counts and pass/fail/unknown runs.
  *
  * Each prompt also comes with `options` for `addPrompt`: an evaluation started on it runs the 40
@@ -1262,6 +1643,13 @@ export function sampleWorkspace(
       options: {
         defaultEvaluatorId: fakeId('evl_correctness', 1),
         defaultDatasetId: dataset,
+        evaluators: [
+          {
+            id: fakeId('evl_correctness', 1),
+            title: 'Ticket category is correct (LLM judge)',
+            datasetId: dataset
+          }
+        ],
         lifecycle: {
           ...SAMPLE_LIFECYCLE,
           outcome: sampleTriageOutcome,
@@ -1277,6 +1665,9 @@ export function sampleWorkspace(
       options: {
         defaultEvaluatorId: fakeId('evl_tone', 2),
         defaultDatasetId: dataset,
+        evaluators: [
+          { id: fakeId('evl_tone', 2), title: 'Tone matches brand guide', datasetId: dataset }
+        ],
         lifecycle: {
           ...SAMPLE_LIFECYCLE,
           outcome: sampleReplyOutcome,

@@ -37,6 +37,13 @@ it('serves the sample workspace on the port asked for until SIGTERM', async () =
     expect(
       ((await response.json()) as { evaluations: unknown[] }).evaluations.length
     ).toBeGreaterThan(0)
+    // the sample evaluators have names, for reports that show them
+    const evaluators = await fetch(`http://127.0.0.1:${port}/v2/prompts/${promptId}/evaluators`, {
+      headers: { authorization: 'Bearer k' }
+    })
+    expect(evaluators.status).toBe(200)
+    const { evaluators: listed } = (await evaluators.json()) as { evaluators: { title: string }[] }
+    expect(listed.map(e => e.title)).toEqual(['Ticket category is correct (LLM judge)'])
   } finally {
     child.kill('SIGTERM')
   }

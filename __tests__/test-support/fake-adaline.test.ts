@@ -3,14 +3,19 @@ import {
   EVALUATION_STATUSES,
   evaluationPageSchema,
   evaluationSchema,
+  evaluatorPageSchema,
   resultPageSchema,
   type Evaluation,
+  type Evaluator,
   type Result
 } from '../../src/adaline/schema.js'
 import {
+  EVALUATOR_TITLES,
   FakeAdaline,
   fakeId,
   makeEvaluation,
+  pairedEvaluations,
+  rowIdOf,
   sampleWorkspace,
   type FakeAdalineOptions,
   type RecordedRequest
@@ -1267,5 +1272,535 @@ describe('sampleWorkspace lifecycle', () => {
       progress: { totalRows: 40, completedRows: 39, failedRows: 1 },
       metrics: { passRuns: 30, failRuns: 7, unknownRuns: 2 }
     })
+  })
+})
+
+interface Pagination {
+  limit: number
+  returned: number
+  hasMore: boolean
+  nextCursor: string | null
+}
+
+/** Every item of a cursor-paged listing, checking each page against `schema`. */
+async function allPages<T>(
+  path: string,
+  key: string,
+  schema: v.GenericSchema,
+  query: Record<string, string | number> = {}
+): Promise<{ items: T[]; pages: Pagination[] }> {
+  const items: T[] = []
+  const pages: Pagination[] = []
+  let cursor: string | null = null
+  do {
+    const search = new URLSearchParams(
+      Object.entries({ ...query, ...(cursor ? { cursor } : {}) }).map(
+        ([k, value]): [string, string] => [k, String(value)]
+      )
+    ).toString()
+    const response = await call(`${path}${search ? `?${search}` : ''}`)
+    expect(response.status).toBe(200)
+    const body = (await response.json()) as Record<string, unknown> & { pagination: Pagination }
+    expect(v.safeParse(schema, body).success).toBe(true)
+    items.push(...(body[key] as T[]))
+    pages.push(body.pagination)
+    cursor = body.pagination.nextCursor
+  } while (cursor)
+  return { items, pages }
+}
+
+describe('list evaluators', () => {
+  const evaluatorsPath = (promptId: string) => `/prompts/${promptId}/evaluators`
+  const listEvaluators = (promptId: string, query: Record<string, string | number> = {}) =>
+    allPages<Evaluator>(evaluatorsPath(promptId), 'evaluators', evaluatorPageSchema, query)
+
+  it('lists the evaluators the prompt’s evaluations use, once each, with distinct realistic titles', async () => {
+    const EVALUATOR_C = fakeId('evl', 3)
+    fake.addPrompt(PROMPT, many(30), { defaultEvaluatorId: EVALUATOR_C })
+    const { items, pages } = await listEvaluators(PROMPT)
+    expect(pages).toEqual([{ limit: 50, returned: 3, hasMore: false, nextCursor: null }])
+    expect(items.map(e => e.id).sort()).toEqual([EVALUATOR_A, EVALUATOR_B, EVALUATOR_C])
+    const titles = items.map(e => e.title)
+    expect(new Set(titles).size).toBe(3)
+    for (const title of titles) expect(EVALUATOR_TITLES).toContain(title)
+    const evaluations = fake.evaluations(PROMPT)
+    for (const evaluator of items.filter(e => e.id !== EVALUATOR_C)) {
+      const own = evaluations.filter(e => e.evaluatorId === evaluator.id)
+      const newest = own.reduce((a, b) => (b.timeline.submittedAt > a.timeline.submittedAt ? b : a))
+      const firstUse = Math.min(...own.map(e => e.timeline.submittedAt))
+      expect(evaluator).toMatchObject({
+        promptId: PROMPT,
+        datasetId: newest.datasetId,
+        status: 'active'
+      })
+      expect(evaluator.createdAt).toBeLessThan(firstUse)
+      expect(evaluator.updatedAt).toBeGreaterThanOrEqual(evaluator.createdAt!)
+      expect(evaluator.updatedAt).toBeLessThanOrEqual(firstUse)
+    }
+    // the same names every time, and a new evaluator leaves the others' names alone
+    expect((await listEvaluators(PROMPT)).items).toEqual(items)
+    const EVALUATOR_D = fakeId('evl', 4)
+    const started = await call(listPath(PROMPT), {
+      method: 'POST',
+      body: JSON.stringify({ evaluatorId: EVALUATOR_D })
+    })
+    expect(started.status).toBe(202)
+    const after = (await listEvaluators(PROMPT)).items
+    expect(after.map(e => e.id)).toContain(EVALUATOR_D)
+    expect(after.filter(e => e.id !== EVALUATOR_D)).toEqual(items)
+    // a prompt with no evaluations and no default evaluator has none
+    fake.addPrompt(OTHER_PROMPT)
+    expect((await listEvaluators(OTHER_PROMPT)).items).toEqual([])
+  })
+
+  it('lists exactly the evaluators setEvaluators gave, completing the fields they leave out', async () => {
+    fake.addPrompt(PROMPT, [makeEvaluation({ n: 1, evaluatorId: EVALUATOR_A })])
+    const unused = fakeId('evl', 9)
+    const set = fake.setEvaluators(PROMPT, [
+      { id: unused, title: 'Answers in valid JSON', status: 'inactive' },
+      { id: EVALUATOR_A },
+      { id: fakeId('evl', 10), title: 'x'.repeat(200) }
+    ])
+    const { items } = await listEvaluators(PROMPT)
+    expect(items).toEqual(set)
+    expect(items.map(e => [e.id, e.status])).toEqual([
+      [unused, 'inactive'],
+      [EVALUATOR_A, 'active'],
+      [fakeId('evl', 10), 'active']
+    ])
+    expect(items[1]).toMatchObject({ promptId: PROMPT, datasetId: DATASET_A })
+    expect(EVALUATOR_TITLES).toContain(items[1]!.title)
+    expect(fake.evaluators(PROMPT)).toEqual(items)
+  })
+
+  it('refuses evaluators the schema refuses, duplicates, another prompt’s, and an unknown prompt', () => {
+    fake.addPrompt(PROMPT)
+    const bad: [unknown[], string][] = [
+      [[{ id: EVALUATOR_A, title: 'x'.repeat(201) }], 'invalid evaluator'],
+      [[{ id: EVALUATOR_A, title: '' }], 'invalid evaluator'],
+      [[{ id: 'e'.repeat(19) }], 'invalid evaluator'],
+      [[{ id: EVALUATOR_A, createdAt: -1 }], 'invalid evaluator'],
+      [[{ id: EVALUATOR_A }, { id: EVALUATOR_A }], 'duplicate'],
+      [[{ id: EVALUATOR_A, promptId: OTHER_PROMPT }], 'belongs to prompt']
+    ]
+    for (const [evaluators, message] of bad) {
+      expect(() => fake.setEvaluators(PROMPT, evaluators as [])).toThrow(message)
+    }
+    expect(() => fake.setEvaluators(OTHER_PROMPT, [])).toThrow('unknown prompt')
+    expect(fake.evaluators(PROMPT)).toEqual([])
+  })
+
+  it('pages with limit 1..200 (default 50) and opaque cursors valid only for their prompt', async () => {
+    const ids = Array.from({ length: 230 }, (_, i) => fakeId('evl', 1000 + i))
+    fake.addPrompt(PROMPT)
+    fake.addPrompt(OTHER_PROMPT)
+    fake.setEvaluators(
+      PROMPT,
+      ids.map(id => ({ id }))
+    )
+    const byDefault = await listEvaluators(PROMPT)
+    expect(byDefault.pages.map(p => p.returned)).toEqual([50, 50, 50, 50, 30])
+    expect(byDefault.items.map(e => e.id)).toEqual(ids)
+    const largest = await listEvaluators(PROMPT, { limit: 200 })
+    expect(largest.pages.map(p => [p.limit, p.returned, p.hasMore])).toEqual([
+      [200, 200, true],
+      [200, 30, false]
+    ])
+    expect(largest.items).toEqual(byDefault.items)
+    expect((await listEvaluators(PROMPT, { limit: 1 })).pages).toHaveLength(230)
+
+    const first = (await (await call(`${evaluatorsPath(PROMPT)}?limit=100`)).json()) as {
+      pagination: Pagination
+    }
+    const cursor = first.pagination.nextCursor!
+    expect(cursor).not.toMatch(/100|evl/)
+    const elsewhere = await call(`${evaluatorsPath(OTHER_PROMPT)}?cursor=${cursor}`)
+    expect(await errorOf(elsewhere)).toMatchObject({ status: 400, code: 'INVALID_CURSOR' })
+    const unknown = await call(`${evaluatorsPath(PROMPT)}?cursor=nope`)
+    expect((await errorOf(unknown)).code).toBe('INVALID_CURSOR')
+    // a retried cursor answers the same page again
+    const again = async () =>
+      (
+        (await (await call(`${evaluatorsPath(PROMPT)}?cursor=${cursor}`)).json()) as {
+          evaluators: Evaluator[]
+        }
+      ).evaluators.map(e => e.id)
+    expect(await again()).toEqual(ids.slice(100, 150))
+    expect(await again()).toEqual(ids.slice(100, 150))
+  })
+
+  it('answers 400 for a bad limit, an unknown or repeated parameter or a bad promptId; 404, 405, 401; faults apply', async () => {
+    fake.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    const bad: [string, string][] = [
+      ['limit=201', 'limit'],
+      ['limit=0', 'limit'],
+      ['limit=-1', 'limit'],
+      ['limit=2.5', 'limit'],
+      ['cursor=', 'cursor'],
+      ['sort=createdAt:asc', "'sort'"],
+      ['status=active', "'status'"],
+      ['limit=5&limit=6', "'limit'"]
+    ]
+    for (const [query, mention] of bad) {
+      const error = await errorOf(await call(`${evaluatorsPath(PROMPT)}?${query}`))
+      expect(error).toMatchObject({ status: 400, code: 'BAD_REQUEST' })
+      expect(error.message).toContain(mention)
+    }
+    expect(await errorOf(await call(evaluatorsPath('p'.repeat(19))))).toMatchObject({
+      status: 400,
+      message: expect.stringContaining('promptId')
+    })
+    expect((await call(evaluatorsPath('p'.repeat(80)))).status).toBe(404)
+    expect(await errorOf(await call(evaluatorsPath(OTHER_PROMPT)))).toMatchObject({
+      status: 404,
+      message: 'Prompt not found.'
+    })
+    expect((await call(`${evaluatorsPath(PROMPT)}/${EVALUATOR_A}`)).status).toBe(404)
+    const post = await call(evaluatorsPath(PROMPT), { method: 'POST', body: '{}' })
+    expect(post.headers.get('allow')).toBe('GET')
+    expect((await errorOf(post)).status).toBe(405)
+    const anonymous = await fetch(`${fake.url}${evaluatorsPath(PROMPT)}`)
+    expect(await errorOf(anonymous)).toMatchObject({ status: 401, code: 'UNAUTHORIZED' })
+    fake.inject({ path: /\/evaluators$/, status: 429, times: 1 })
+    expect((await errorOf(await call(evaluatorsPath(PROMPT)))).code).toBe('RATE_LIMIT_EXCEEDED')
+    expect((await call(evaluatorsPath(PROMPT))).status).toBe(200)
+  })
+
+  it('serves the sample workspace’s evaluators with their titles', async () => {
+    const workspace = sampleWorkspace(T0)
+    for (const { promptId, evaluations, options } of workspace) {
+      fake.addPrompt(promptId, evaluations, options)
+    }
+    const listed = await Promise.all(workspace.map(p => listEvaluators(p.promptId)))
+    expect(listed.map(({ items }) => items.map(e => [e.id, e.title]))).toEqual([
+      [[workspace[0]!.evaluations[0]!.evaluatorId, 'Ticket category is correct (LLM judge)']],
+      [[workspace[1]!.evaluations[0]!.evaluatorId, 'Tone matches brand guide']]
+    ])
+    const datasetId = workspace[0]!.evaluations[0]!.datasetId
+    expect(listed.every(({ items }) => items[0]!.datasetId === datasetId)).toBe(true)
+  })
+})
+
+describe('row grades and pairs', () => {
+  const resultsPath = (promptId: string, runId: string) =>
+    `/prompts/${promptId}/evaluations/${runId}/results`
+  const allResults = (runId: string, query: Record<string, string | number> = {}) =>
+    allPages<Result>(resultsPath(PROMPT, runId), 'results', resultPageSchema, query)
+  const gradesById = (results: Result[]) => new Map(results.map(r => [r.rowId, r.grade]))
+
+  it('gives every evaluation of a dataset the same row IDs and values, one per dataset row', async () => {
+    const evaluations = [
+      makeEvaluation({ n: 1, pass: 180, fail: 15, unknown: 5 }),
+      makeEvaluation({ n: 2, pass: 150, fail: 40, unknown: 10, evaluatorId: EVALUATOR_B }),
+      makeEvaluation({ n: 3, status: 'running', pass: 60, fail: 10, unknown: 0 }),
+      makeEvaluation({ n: 4, pass: 190, fail: 10, unknown: 0, datasetId: DATASET_B })
+    ]
+    fake.addPrompt(PROMPT, evaluations)
+    const served = await Promise.all(
+      evaluations.map(async e => (await allResults(e.runId, { expand: 'row', limit: 200 })).items)
+    )
+    const [first, second, running, otherDataset] = served.map(results =>
+      [...results].sort((a, b) => (a.rowId < b.rowId ? -1 : 1))
+    )
+    const ids = Array.from({ length: 200 }, (_, row) => rowIdOf(DATASET_A, row))
+    expect(first!.map(r => r.rowId)).toEqual(ids)
+    expect(second!.map(r => r.rowId)).toEqual(ids)
+    expect(running!.map(r => r.rowId)).toEqual(ids.slice(0, 70))
+    expect(second!.map(r => r.row)).toEqual(first!.map(r => r.row))
+    expect(running!.map(r => r.row)).toEqual(first!.slice(0, 70).map(r => r.row))
+    // the values of 200 rows all differ, so a list of rows is readable
+    expect(new Set(first!.map(r => JSON.stringify(r.row!.values))).size).toBe(200)
+    // another dataset: other row IDs, but the same values by position is not promised
+    expect(otherDataset!.map(r => r.rowId)).toEqual(
+      Array.from({ length: 200 }, (_, row) => rowIdOf(DATASET_B, row))
+    )
+    expect(new Set([...ids, ...otherDataset!.map(r => r.rowId)]).size).toBe(400)
+  })
+
+  it('fails mostly the same rows in evaluations of one dataset by one evaluator, as a real judge does', async () => {
+    // three evaluations by evaluator A and one by B, each 200 rows with 20 failing; rows the
+    // prompt's lifecycle fails would come first, so here its evaluations pass every row
+    const evaluations = [1, 2, 3, 4].map(n =>
+      makeEvaluation({
+        n,
+        pass: 180,
+        fail: 20,
+        unknown: 0,
+        evaluatorId: n === 4 ? EVALUATOR_B : EVALUATOR_A
+      })
+    )
+    fake.addPrompt(PROMPT, evaluations, { lifecycle: { outcome: () => 'pass' } })
+    const failing = evaluations.map(
+      e =>
+        new Set(fake.results(PROMPT, e.runId).flatMap(r => (r.grade === 'fail' ? [r.rowId] : [])))
+    )
+    const shared = (a: Set<string>, b: Set<string>) => [...a].filter(id => b.has(id)).length
+    // independent draws would share about 20 * 20 / 200 = 2 rows
+    expect(shared(failing[0]!, failing[1]!)).toBeGreaterThanOrEqual(15)
+    expect(shared(failing[1]!, failing[2]!)).toBeGreaterThanOrEqual(15)
+    // but a few rows flip: the three do not fail the same 20 rows
+    expect(new Set([...failing[0]!, ...failing[1]!, ...failing[2]!]).size).toBeGreaterThan(20)
+    expect(shared(failing[0]!, failing[3]!)).toBeLessThan(10)
+  })
+
+  it('fails first the rows the prompt’s lifecycle fails, so started and stored evaluations pair', async () => {
+    // rows 0, 10, 20, ... fail when an evaluation of this prompt runs
+    const outcome = (row: number) => (row % 10 === 0 ? 'fail' : 'pass')
+    fake.addPrompt(PROMPT, [makeEvaluation({ n: 1, pass: 36, fail: 4, unknown: 0 })], {
+      lifecycle: { outcome }
+    })
+    const [stored] = fake.evaluations(PROMPT)
+    const grades = fake.rowGrades(PROMPT, stored!.runId)
+    expect(grades).toHaveLength(40)
+    expect(grades.flatMap((g, row) => (g === 'fail' ? [row] : []))).toEqual([0, 10, 20, 30])
+  })
+
+  it('setRowGrades by row index or row ID keeps metrics, progress and results consistent', async () => {
+    const evaluation = makeEvaluation({ n: 1, pass: 8, fail: 1, unknown: 1, cost: 0.5 })
+    fake.addPrompt(PROMPT, [evaluation])
+    const grades = Array.from({ length: 40 }, (_, row) =>
+      row < 5 ? 'fail' : row === 5 ? 'unknown' : row === 6 ? 'error' : 'pass'
+    ) as ('pass' | 'fail' | 'unknown' | 'error')[]
+    const graded = fake.setRowGrades(PROMPT, evaluation.runId, grades)
+    expect(graded).toMatchObject({
+      status: 'completed',
+      progress: { totalRows: 40, completedRows: 39, failedRows: 1, percent: 100 },
+      metrics: { passRuns: 33, failRuns: 5, unknownRuns: 1 }
+    })
+    // the same amount per run as before
+    expect(graded.metrics.totalCost).toBeCloseTo((0.5 / 10) * 39, 6)
+    expect(graded.metrics.totalTokenCount).toBe(1_240 * 39)
+    expect(fake.evaluations(PROMPT)[0]).toEqual(graded)
+    expect(
+      (await (await call(`/prompts/${PROMPT}/evaluations/${evaluation.runId}`)).json()) as unknown
+    ).toEqual(graded)
+
+    const { items } = await allResults(evaluation.runId)
+    expect(items).toHaveLength(39)
+    const byId = gradesById(items)
+    expect(byId.get(rowIdOf(DATASET_A, 0))).toBe('fail')
+    expect(byId.get(rowIdOf(DATASET_A, 5))).toBe('unknown')
+    expect(byId.has(rowIdOf(DATASET_A, 6))).toBe(false) // an errored row has no result
+    expect(byId.get(rowIdOf(DATASET_A, 39))).toBe('pass')
+    expect(items.reduce((sum, r) => sum + r.tokenCount!, 0)).toBe(graded.metrics.totalTokenCount)
+    expect(items.reduce((sum, r) => sum + r.cost!, 0)).toBeCloseTo(graded.metrics.totalCost, 6)
+    expect(items.reduce((sum, r) => sum + r.latency!, 0)).toBeCloseTo(
+      graded.metrics.totalLatency,
+      6
+    )
+    expect(new Set(items.map(r => r.latency)).size).toBeGreaterThan(1) // rows differ
+
+    // changes keyed by row ID or row index; the other rows keep their grades
+    const changed = fake.setRowGrades(PROMPT, evaluation.runId, {
+      [rowIdOf(DATASET_A, 0)]: 'pass',
+      '6': 'fail',
+      '39': 'unknown'
+    })
+    expect(changed.metrics).toMatchObject({ passRuns: 33, failRuns: 5, unknownRuns: 2 })
+    expect(changed.progress).toMatchObject({ completedRows: 40, failedRows: 0, totalRows: 40 })
+    const after = gradesById((await allResults(evaluation.runId)).items)
+    expect([0, 1, 5, 6, 39].map(row => after.get(rowIdOf(DATASET_A, row)))).toEqual([
+      'pass',
+      'fail',
+      'unknown',
+      'fail',
+      'unknown'
+    ])
+    expect(fake.rowGrades(PROMPT, evaluation.runId)).toEqual(
+      [...grades.slice(0, 39), 'unknown'].map((g, row) =>
+        row === 0 ? 'pass' : row === 6 ? 'fail' : g
+      )
+    )
+  })
+
+  it('setRowGrades on a running evaluation: rows not run yet count toward totalRows only', () => {
+    const evaluation = makeEvaluation({ n: 1, status: 'running' })
+    fake.addPrompt(PROMPT, [evaluation])
+    const graded = fake.setRowGrades(PROMPT, evaluation.runId, [
+      'pass',
+      'fail',
+      null,
+      'pass',
+      ...Array<null>(16).fill(null)
+    ])
+    expect(graded).toMatchObject({
+      status: 'running',
+      progress: { totalRows: 20, completedRows: 3, failedRows: 0, percent: 15 },
+      metrics: { passRuns: 2, failRuns: 1, unknownRuns: 0 }
+    })
+    expect(fake.results(PROMPT, evaluation.runId).map(r => r.rowId)).toEqual(
+      [0, 1, 3].map(row => rowIdOf(DATASET_A, row))
+    )
+  })
+
+  it('setRowGrades refuses grades the status cannot have, rows not in the dataset and unknown grades', () => {
+    const completed = makeEvaluation({ n: 1 })
+    const queued = makeEvaluation({ n: 2, status: 'queued' })
+    fake.addPrompt(PROMPT, [completed, queued])
+    const cases: [string, Parameters<FakeAdaline['setRowGrades']>[2], string][] = [
+      [completed.runId, ['pass', null, 'pass', ...Array(7).fill('pass')], 'completed'],
+      [queued.runId, ['pass'], 'queued'],
+      [completed.runId, { [rowIdOf(DATASET_B, 1)]: 'fail' }, 'not one of the 10 rows'],
+      [completed.runId, { '10': 'fail' }, 'not one of the 10 rows'],
+      [completed.runId, { row_1: 'fail' }, 'not one of'],
+      [completed.runId, ['maybe' as 'pass'], 'invalid row grade']
+    ]
+    const before = fake.evaluations(PROMPT)
+    const gradesBefore = fake.rowGrades(PROMPT, completed.runId)
+    for (const [runId, grades, message] of cases) {
+      expect(() => fake.setRowGrades(PROMPT, runId, grades)).toThrow(message)
+    }
+    expect(fake.evaluations(PROMPT)).toEqual(before)
+    expect(fake.rowGrades(PROMPT, completed.runId)).toEqual(gradesBefore)
+    expect(() => fake.setRowGrades(PROMPT, fakeId('run', 99), [])).toThrow('unknown evaluation')
+  })
+
+  it('setRowGrades stops a lifecycle and replaces setResults; updateEvaluation with other counts drops the grades', async () => {
+    await fake.close()
+    let clock = T0
+    fake = await FakeAdaline.start({ now: () => clock, lifecycle: { queuedMs: 0, rowMs: 10 } })
+    fake.addPrompt(PROMPT)
+    const { runId } = (await (
+      await call(listPath(PROMPT), { method: 'POST' })
+    ).json()) as Evaluation
+    clock = T0 + 55 // 5 of 20 rows done
+    expect(fake.rowGrades(PROMPT, runId)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass'])
+    fake.setRowGrades(PROMPT, runId, { '2': 'fail' })
+    clock = T0 + 10_000
+    expect(fake.evaluations(PROMPT)[0]).toMatchObject({
+      status: 'running',
+      progress: { completedRows: 5 },
+      metrics: { passRuns: 4, failRuns: 1 }
+    })
+
+    fake.setResults(PROMPT, runId, [{ id: 'res_x', rowId: 'row_x', grade: 'unknown' }])
+    expect(fake.results(PROMPT, runId).map(r => r.id)).toEqual(['res_x'])
+    fake.setRowGrades(PROMPT, runId, { '3': 'fail' })
+    expect(fake.results(PROMPT, runId).map(r => r.grade)).toEqual([
+      'pass',
+      'pass',
+      'fail',
+      'fail',
+      'pass'
+    ])
+
+    // a status change that keeps the counts keeps the grades; other counts drop them
+    fake.updateEvaluation(PROMPT, runId, { status: 'cancelled' })
+    expect(fake.rowGrades(PROMPT, runId)[3]).toBe('fail')
+    fake.updateEvaluation(PROMPT, runId, {
+      metrics: { ...fake.evaluations(PROMPT)[0]!.metrics, passRuns: 1, failRuns: 0 }
+    })
+    const results = fake.results(PROMPT, runId)
+    expect(results.map(r => r.grade)).toEqual(['pass'])
+  })
+
+  it('serves results that follow the evaluation when updateEvaluation changes its counts or costs', async () => {
+    const evaluation = makeEvaluation({ n: 1, pass: 150, fail: 40, unknown: 10 })
+    fake.addPrompt(PROMPT, [evaluation])
+    const count = (results: Result[], grade: string) =>
+      results.filter(r => r.grade === grade).length
+    expect(count((await allResults(evaluation.runId)).items, 'fail')).toBe(40)
+    fake.updateEvaluation(PROMPT, evaluation.runId, {
+      metrics: { ...evaluation.metrics, passRuns: 170, failRuns: 20 }
+    })
+    const recounted = (await allResults(evaluation.runId)).items
+    expect([count(recounted, 'pass'), count(recounted, 'fail')]).toEqual([170, 20])
+    fake.updateEvaluation(PROMPT, evaluation.runId, {
+      metrics: { ...fake.evaluations(PROMPT)[0]!.metrics, totalCost: 9 }
+    })
+    const repriced = (await allResults(evaluation.runId)).items
+    expect(repriced.reduce((sum, r) => sum + r.cost!, 0)).toBeCloseTo(9, 6)
+    expect(repriced.map(r => r.grade)).toEqual(recounted.map(r => r.grade))
+  })
+
+  it('lists every grade when grade is left out, in pages of 200 with cursors', async () => {
+    const evaluation = makeEvaluation({ n: 1, pass: 300, fail: 120, unknown: 30 })
+    fake.addPrompt(PROMPT, [evaluation])
+    const { items, pages } = await allResults(evaluation.runId, { limit: 200 })
+    expect(pages.map(p => [p.returned, p.hasMore])).toEqual([
+      [200, true],
+      [200, true],
+      [50, false]
+    ])
+    expect(new Set(items.map(r => r.id)).size).toBe(450)
+    expect(new Set(items.map(r => r.rowId)).size).toBe(450)
+    const count = (grade: string) => items.filter(r => r.grade === grade).length
+    expect([count('pass'), count('fail'), count('unknown')]).toEqual([300, 120, 30])
+    // the grade filter pages on its own
+    const fails = await allResults(evaluation.runId, { limit: 200, grade: 'fail' })
+    expect(fails.items.map(r => r.id)).toEqual(items.filter(r => r.grade === 'fail').map(r => r.id))
+  })
+
+  it('pairs a baseline and a judged evaluation where exactly k rows newly fail and j newly pass', async () => {
+    const pair = fake.addPairedEvaluations(PROMPT, {
+      rows: 200,
+      baselineFails: [0, 1, 2, 50, 51],
+      nowFails: [0, 1, 2, 10, 11, 12, 13, 14, 15, 16],
+      baselineUnknown: [100],
+      nowUnknown: [101],
+      nowErrors: [150, 151]
+    })
+    expect(pair.baseline).toMatchObject({
+      status: 'completed',
+      evaluatorId: EVALUATOR_A,
+      datasetId: DATASET_A,
+      progress: { totalRows: 200, completedRows: 200, failedRows: 0, percent: 100 },
+      metrics: { passRuns: 194, failRuns: 5, unknownRuns: 1 }
+    })
+    expect(pair.judged).toMatchObject({
+      status: 'completed',
+      progress: { totalRows: 200, completedRows: 198, failedRows: 2, percent: 100 },
+      metrics: { passRuns: 187, failRuns: 10, unknownRuns: 1 }
+    })
+    expect(pair.baseline.timeline.submittedAt).toBeLessThan(pair.judged.timeline.submittedAt)
+    // the listing serves both, newest first: the baseline is the completed one before
+    expect((await list(PROMPT)).evaluations).toEqual([pair.judged, pair.baseline])
+
+    // pair the served results by rowId, as the action will
+    const baseline = gradesById((await allResults(pair.baseline.runId, { limit: 200 })).items)
+    const judged = gradesById((await allResults(pair.judged.runId, { limit: 200 })).items)
+    const paired = [...judged.keys()].filter(id => baseline.has(id))
+    const changed = (was: string, now: string) =>
+      paired.filter(id => baseline.get(id) === was && judged.get(id) === now)
+    expect(changed('pass', 'fail')).toEqual(
+      [10, 11, 12, 13, 14, 15, 16].map(row => rowIdOf(DATASET_A, row))
+    )
+    expect(changed('fail', 'pass')).toEqual([50, 51].map(row => rowIdOf(DATASET_A, row)))
+    expect(changed('fail', 'fail')).toHaveLength(3)
+    expect(changed('pass', 'fail')).toEqual(pair.newlyFailing)
+    expect(changed('fail', 'pass')).toEqual(pair.newlyPassing)
+    expect(baseline.size - paired.length).toBe(2) // errored now: on one side only
+    expect(
+      paired.filter(id => baseline.get(id) === 'unknown' || judged.get(id) === 'unknown')
+    ).toHaveLength(2)
+  })
+
+  it('pairedEvaluations takes IDs and times, and refuses rows out of range or given two grades', () => {
+    const pair = pairedEvaluations({
+      rows: 3,
+      nowFails: [2],
+      evaluatorId: EVALUATOR_B,
+      datasetId: DATASET_B,
+      baselineRunId: fakeId('run', 7),
+      runId: fakeId('run', 8),
+      submittedAt: T0,
+      baselineSubmittedAt: T0 - 5
+    })
+    expect(pair.baselineGrades).toEqual(['pass', 'pass', 'pass'])
+    expect(pair.judgedGrades).toEqual(['pass', 'pass', 'fail'])
+    expect(pair.newlyFailing).toEqual([rowIdOf(DATASET_B, 2)])
+    expect(pair.baseline).toMatchObject({
+      runId: fakeId('run', 7),
+      evaluatorId: EVALUATOR_B,
+      datasetId: DATASET_B,
+      timeline: { submittedAt: T0 - 5 }
+    })
+    expect(pair.judged).toMatchObject({ runId: fakeId('run', 8), timeline: { submittedAt: T0 } })
+    expect(() => pairedEvaluations({ rows: 3, nowFails: [3] })).toThrow('not one of the 3 rows')
+    expect(() => pairedEvaluations({ rows: 3, baselineFails: [-1] })).toThrow('not one of')
+    expect(() => pairedEvaluations({ rows: 3, nowFails: [1], nowUnknown: [1] })).toThrow(
+      'two grades'
+    )
+    expect(() => pairedEvaluations({ rows: 1.5 })).toThrow('rows')
   })
 })

@@ -44,7 +44,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   YT: () => (/* binding */ resultPageSchema)
 });
 
-// UNUSED EXPORTS: GRADES, resultSchema
+// UNUSED EXPORTS: GRADES, TITLE_MAX, evaluatorPageSchema, evaluatorSchema, resultSchema
 
 ;// CONCATENATED MODULE: ./node_modules/valibot/dist/index.mjs
 //#region src/storages/globalConfig/globalConfig.ts
@@ -7724,6 +7724,25 @@ const resultSchema = looseObject({
 });
 const resultPageSchema = looseObject({
     results: array(resultSchema),
+    pagination: paginationSchema
+});
+/** Evaluator titles are 1..200 characters (Adaline v2). */
+const TITLE_MAX = 200;
+/**
+ * One evaluator of a prompt, from `GET /prompts/{promptId}/evaluators`: what gives a report its
+ * names. Only the ID and title are needed, so the other fields may be absent or null.
+ */
+const evaluatorSchema = looseObject({
+    id,
+    promptId: id,
+    title: pipe(string(), minLength(1), maxLength(TITLE_MAX)),
+    datasetId: nullish(id),
+    status: nullish(string()),
+    createdAt: time,
+    updatedAt: time
+});
+const evaluatorPageSchema = looseObject({
+    evaluators: array(evaluatorSchema),
     pagination: paginationSchema
 });
 

@@ -124,3 +124,26 @@ export const resultPageSchema = v.looseObject({
   results: v.array(resultSchema),
   pagination: paginationSchema
 })
+
+/** Evaluator titles are 1..200 characters (Adaline v2). */
+export const TITLE_MAX = 200
+
+/**
+ * One evaluator of a prompt, from `GET /prompts/{promptId}/evaluators`: what gives a report its
+ * names. Only the ID and title are needed, so the other fields may be absent or null.
+ */
+export const evaluatorSchema = v.looseObject({
+  id,
+  promptId: id,
+  title: v.pipe(v.string(), v.minLength(1), v.maxLength(TITLE_MAX)),
+  datasetId: v.nullish(id),
+  status: v.nullish(v.string()),
+  createdAt: time,
+  updatedAt: time
+})
+export type Evaluator = v.InferOutput<typeof evaluatorSchema>
+
+export const evaluatorPageSchema = v.looseObject({
+  evaluators: v.array(evaluatorSchema),
+  pagination: paginationSchema
+})
