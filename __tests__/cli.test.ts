@@ -243,6 +243,24 @@ describe('adaline-evals', () => {
     )
   })
 
+  it('refuses a --superseded-before later than now plus 5 min, naming the flag, before any request', async () => {
+    const later = new Date(Date.now() + 6 * 60_000).toISOString()
+    const { code, stderr } = await cli(['--prompt-id', PROMPT, '--superseded-before', later])
+    expect(code).toBe(EXIT.usage)
+    expect(stderr).toMatch(
+      /^adaline-evals: --superseded-before is \S+, later than now \(\S+\) plus 5 min: it would cancel evaluations submitted after it/
+    )
+    expect(
+      await cli(['--prompt-id', PROMPT, '--superseded-before', '8640000000000001'])
+    ).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining(
+        '--superseded-before is 8640000000000001, beyond the last time'
+      )
+    })
+    expect(api.requests).toHaveLength(0)
+  })
+
   it('names the flag of a bad option and exits 2, before any request', async () => {
     expect(await cli(['--base-url', api.url, '--prompt-id', 'short'])).toMatchObject({
       code: EXIT.usage,

@@ -9,9 +9,10 @@ import { parseArgs } from 'node:util'
 import { onAbort } from './abort.js'
 import { ApiError } from './adaline/http.js'
 import { createEngine, decideFromEvent, type Log } from './engine.js'
-import { readEvent, type SupersedeDecision } from './github/event.js'
+import { CLOCK_SKEW_MS, readEvent, type SupersedeDecision } from './github/event.js'
 import { InputError, parseTime, readSettings, type Settings } from './inputs.js'
 import { Secrets, inertLines, inertLogLine } from './redact.js'
+import { formatTime } from './report/format.js'
 import { buildSummary, type RunReport } from './report/summary.js'
 import { markdownForTerminal } from './report/terminal.js'
 
@@ -141,7 +142,7 @@ export async function main(
     })
     const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now)
     const log = values.quiet ? silentLog : stderrLog(tell)
-    const decision = await decide(settings, cutoff, env)
+    const decision = await decide(settings, cutoff, env, now)
     const engine = createEngine(settings, log)
     const stopListening = onAbort({
       engine: () => (settings.cancelOnAbort ? engine : undefined),
@@ -182,17 +183,28 @@ function readPolicyFile(path: string): string {
   }
 }
 
-/** An explicit cutoff wins; otherwise the GitHub event decides, as in the action. */
+/**
+ * An explicit cutoff wins; otherwise the GitHub event decides, as in the action. An explicit one
+ * later than `now` (plus the clock skew the event's times are allowed) would cancel evaluations
+ * submitted after it: a usage error.
+ */
 async function decide(
   settings: Settings,
   cutoff: number | undefined,
-  env: NodeJS.ProcessEnv
+  env: NodeJS.ProcessEnv,
+  now: number
 ): Promise<SupersedeDecision> {
   if (cutoff !== undefined) {
+    if (cutoff > now + CLOCK_SKEW_MS) {
+      throw new InputError(
+        'superseded-before',
+        `is ${formatTime(cutoff)}, later than now (${formatTime(now)}) plus ${CLOCK_SKEW_MS / 60_000} min: it would cancel evaluations submitted after it. Give a time that has passed, such as the pipeline's start time`
+      )
+    }
     return {
       act: true,
       cutoff,
-      reason: `evaluations submitted before ${new Date(cutoff).toISOString()} are superseded (--superseded-before)`
+      reason: `evaluations submitted before ${formatTime(cutoff)} are superseded (--superseded-before)`
     }
   }
   return decideFromEvent(settings, readEvent(env))

@@ -7,6 +7,7 @@ import { EVALUATION_STATUSES, ID_MAX, ID_MIN, type EvaluationStatus } from './ad
 import type { CancelMode } from './github/event.js'
 import { isLoopback } from './loopback.js'
 import { emptyPolicy, type Policy } from './policy.js'
+import { MAX_DATE_MS, isDateTime } from './report/format.js'
 
 export interface Settings {
   /** Workspace API key; masked before anything is printed. */
@@ -260,6 +261,12 @@ export function parseTime(input: string, value: string, now: number): number | u
       throw new InputError(
         input,
         `is ${value}, which reads as Unix seconds; give milliseconds (${value}000). ${accepted}`
+      )
+    }
+    if (!isDateTime(ms)) {
+      throw new InputError(
+        input,
+        `is ${clip(value)}, beyond the last time a date can hold (${MAX_DATE_MS} ms, in the year 275760). ${accepted}`
       )
     }
     return ms
