@@ -11,6 +11,7 @@ import { ApiError } from './adaline/http.js'
 import { createEngine, decideFromEvent, type Log } from './engine.js'
 import { CLOCK_SKEW_MS, readEvent, type SupersedeDecision } from './github/event.js'
 import { InputError, parseTime, readSettings, type Settings } from './inputs.js'
+import { TotalsError } from './metrics.js'
 import { Secrets, inertLines, inertLogLine } from './redact.js'
 import { formatTime } from './report/format.js'
 import { buildSummary, type RunReport } from './report/summary.js'
@@ -167,7 +168,7 @@ export async function main(
       return EXIT.usage
     }
     const message =
-      error instanceof ApiError
+      error instanceof ApiError || error instanceof TotalsError
         ? error.message
         : `Unexpected error: ${(error as Error).stack ?? String(error)}`
     tell(`adaline-evals: ${message}\n`)

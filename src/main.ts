@@ -11,6 +11,7 @@ import {
 } from './github/comment.js'
 import { readEvent, type GitHubEvent } from './github/event.js'
 import { InputError, readSettings, type Settings } from './inputs.js'
+import { TotalsError } from './metrics.js'
 import { Secrets, inertLines, inertLogLine } from './redact.js'
 import { buildOutputs } from './report/outputs.js'
 import { buildErrorReport, buildSummary, type RunReport } from './report/summary.js'
@@ -87,7 +88,8 @@ export async function run(): Promise<void> {
     core.info(`Gate: ${verdict.gate}`)
   } catch (error) {
     writeStarted(pipeline)
-    const expected = error instanceof InputError || error instanceof ApiError
+    const expected =
+      error instanceof InputError || error instanceof ApiError || error instanceof TotalsError
     if (!expected) core.debug(redact((error as Error).stack ?? String(error)))
     const message = expected
       ? error.message

@@ -152,7 +152,7 @@ const resultPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ 
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3072);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6040);
 /** The `adaline-evals` command's entry point (dist/cli/index.js, bundled by ncc). */
 
 process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2), process.env, text => process.stdout.write(text), text => process.stderr.write(text));
@@ -162,7 +162,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3072:
+/***/ 6040:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3613,72 +3613,8 @@ function lookups_describe(error) {
     return status ? `HTTP ${status} ${message}` : message;
 }
 
-;// CONCATENATED MODULE: ./src/metrics.ts
-
-function totals(evaluations) {
-    let count = 0;
-    let passRuns = 0;
-    let failRuns = 0;
-    let unknownRuns = 0;
-    let failedRows = 0;
-    const totalCost = new DecimalSum();
-    const totalLatency = new DecimalSum();
-    let totalTokens = 0;
-    for (const { metrics, progress } of evaluations) {
-        count += 1;
-        passRuns += metrics.passRuns;
-        failRuns += metrics.failRuns;
-        unknownRuns += metrics.unknownRuns;
-        failedRows += progress.failedRows;
-        totalCost.add(metrics.totalCost);
-        totalLatency.add(metrics.totalLatency);
-        totalTokens += metrics.totalTokenCount;
-    }
-    const runs = passRuns + failRuns + unknownRuns;
-    return {
-        evaluations: count,
-        passRuns,
-        failRuns,
-        unknownRuns,
-        runs,
-        failedRows,
-        totalCost: totalCost.value(),
-        totalLatency: totalLatency.value(),
-        totalTokens,
-        passRate: runs > 0 ? passRuns / runs : null,
-        failRate: runs > 0 ? failRuns / runs : null,
-        // a quotient, judged against a limit: float noise (0.35000000000000003) must not break it
-        avgLatency: runs > 0 ? (0,format/* tidy */.DZ)(totalLatency.value() / runs) : null
-    };
-}
-/**
- * A sum of numbers as their decimal texts add up, so that 0.1 + 0.2 is 0.3 without rounding any
- * digit away (adding doubles would give 0.30000000000000004; rounding that would cut real digits).
- */
-class DecimalSum {
-    /** the sum times 10^scale */
-    scaled = 0n;
-    scale = 0;
-    add(value) {
-        const text = (0,format/* plainDecimal */.mr)(value);
-        const negative = text.startsWith('-');
-        const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
-        if (fraction.length > this.scale) {
-            this.scaled *= 10n ** BigInt(fraction.length - this.scale);
-            this.scale = fraction.length;
-        }
-        const digits = BigInt(whole + fraction.padEnd(this.scale, '0'));
-        this.scaled += negative ? -digits : digits;
-    }
-    /** The nearest double to the exact sum. */
-    value() {
-        const negative = this.scaled < 0n;
-        const digits = (negative ? -this.scaled : this.scaled).toString().padStart(this.scale + 1, '0');
-        const point = digits.length - this.scale;
-        return Number(`${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point) || '0'}`);
-    }
-}
-
+// EXTERNAL MODULE: ./src/metrics.ts
+var src_metrics = __nccwpck_require__(5670);
 ;// CONCATENATED MODULE: ./src/plan.ts
 /**
  * Which listings to make. The API takes one status per request, and superseded candidates
@@ -4128,7 +4064,7 @@ function createEngine(settings, log) {
         }
         const baselines = await findBaselines(gathered, judged);
         const evaluations = judged.map(item => item.evaluation);
-        const metrics = totals(evaluations);
+        const metrics = (0,src_metrics/* totals */.Sd)(evaluations);
         const verdict = (0,policy/* judge */.S4)(evaluations, metrics, settings.policy, {
             baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
             waitedMs: wait?.waitedMs,
@@ -4557,8 +4493,8 @@ function baselineTable({ gathered, baselines }, maxRows) {
     const header = ['Run', 'Baseline', 'Pass rate', 'Δ', 'Cost', 'Δ', 'Avg latency', 'Δ'];
     const compared = gathered.judged.filter(item => baselines.has(item.evaluation.runId));
     const rows = compared.slice(0, maxRows).map(item => {
-        const now = totals([item.evaluation]);
-        const base = totals([baselines.get(item.evaluation.runId).evaluation]);
+        const now = (0,src_metrics/* totals */.Sd)([item.evaluation]);
+        const base = (0,src_metrics/* totals */.Sd)([baselines.get(item.evaluation.runId).evaluation]);
         return [
             code(item.evaluation.runId),
             code(baselines.get(item.evaluation.runId).evaluation.runId),
@@ -4666,7 +4602,7 @@ function table(judged, overall, maxRows, showPrompt) {
     const header = showPrompt ? ['Prompt', ...HEADER] : HEADER;
     const rows = judged.slice(0, maxRows).map(item => {
         const e = item.evaluation;
-        const m = totals([e]);
+        const m = (0,src_metrics/* totals */.Sd)([e]);
         const cells = [
             code(e.runId),
             code(e.evaluatorId),
@@ -4784,6 +4720,7 @@ function runBar(slices) {
  * developer's shell. The same options as flags, the key from ADALINE_API_KEY, the report on stdout
  * (text, Markdown or JSON), progress on stderr, and exit 1 on a failed gate.
  */
+
 
 
 
@@ -4936,7 +4873,7 @@ async function main(argv, env, out, err) {
             tell(`adaline-evals: ${name} ${error.detail}\n`);
             return EXIT.usage;
         }
-        const message = error instanceof ApiError
+        const message = error instanceof ApiError || error instanceof src_metrics/* TotalsError */.st
             ? error.message
             : `Unexpected error: ${error.stack ?? String(error)}`;
         tell(`adaline-evals: ${message}\n`);
@@ -5015,6 +4952,151 @@ function stderrLog(write) {
 
 /***/ }),
 
+/***/ 5670:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   GA: () => (/* binding */ checkTotals),
+/* harmony export */   Sd: () => (/* binding */ totals),
+/* harmony export */   st: () => (/* binding */ TotalsError)
+/* harmony export */ });
+/* unused harmony export DecimalSum */
+/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2011);
+
+/**
+ * The figures Adaline answered cannot be added up exactly: a count whose total passes 2^53 (past
+ * which a number rounds), or amounts whose total passes the largest number. A gate judged on
+ * such a total could pass on a rounded figure, so there is no verdict. An expected error: the
+ * faces print its message alone.
+ */
+class TotalsError extends Error {
+    figure;
+    constructor(
+    /** the figure as the API names it, e.g. metrics.totalCost */
+    figure, why) {
+        super(`The figures Adaline answered cannot be added up exactly: the total of ${figure} over the judged evaluations ${why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (created-after, evaluator-id, scope: latest).`);
+        this.figure = figure;
+        this.name = 'TotalsError';
+    }
+}
+const PAST_SAFE = `passes ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}, beyond which counts are rounded`;
+const PAST_MAX = 'is beyond the largest number (1.8e308)';
+/** A count's running total, exact or refused. */
+class CountSum {
+    figure;
+    total = 0;
+    constructor(figure) {
+        this.figure = figure;
+    }
+    add(value) {
+        // both safe: an unsafe sum means the exact one passed 2^53 - 1 and may have been rounded
+        this.total += value;
+        if (!Number.isSafeInteger(this.total))
+            throw new TotalsError(this.figure, PAST_SAFE);
+    }
+    value() {
+        return this.total;
+    }
+}
+function totals(evaluations) {
+    let count = 0;
+    const passRuns = new CountSum('metrics.passRuns');
+    const failRuns = new CountSum('metrics.failRuns');
+    const unknownRuns = new CountSum('metrics.unknownRuns');
+    const failedRows = new CountSum('progress.failedRows');
+    const totalTokens = new CountSum('metrics.totalTokenCount');
+    const totalCost = new DecimalSum();
+    const totalLatency = new DecimalSum();
+    for (const { metrics, progress } of evaluations) {
+        count += 1;
+        passRuns.add(metrics.passRuns);
+        failRuns.add(metrics.failRuns);
+        unknownRuns.add(metrics.unknownRuns);
+        failedRows.add(progress.failedRows);
+        totalCost.add(metrics.totalCost);
+        totalLatency.add(metrics.totalLatency);
+        totalTokens.add(metrics.totalTokenCount);
+    }
+    const runs = new CountSum('runs (passRuns + failRuns + unknownRuns)');
+    for (const sum of [passRuns, failRuns, unknownRuns])
+        runs.add(sum.value());
+    const cost = finite(totalCost.value(), 'metrics.totalCost');
+    const latency = finite(totalLatency.value(), 'metrics.totalLatency');
+    const pass = passRuns.value();
+    const fail = failRuns.value();
+    const all = runs.value();
+    return {
+        evaluations: count,
+        passRuns: pass,
+        failRuns: fail,
+        unknownRuns: unknownRuns.value(),
+        runs: all,
+        failedRows: failedRows.value(),
+        totalCost: cost,
+        totalLatency: latency,
+        totalTokens: totalTokens.value(),
+        passRate: all > 0 ? pass / all : null,
+        failRate: all > 0 ? fail / all : null,
+        // a quotient, judged against a limit: float noise (0.35000000000000003) must not break it
+        avgLatency: all > 0 ? (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .tidy */ .DZ)(latency / all) : null
+    };
+}
+function finite(total, figure) {
+    if (!Number.isFinite(total))
+        throw new TotalsError(figure, PAST_MAX);
+    return total;
+}
+/**
+ * Refuses totals that are not exact (built elsewhere than by totals): the gate never passes on a
+ * rounded or infinite figure.
+ */
+function checkTotals(metrics) {
+    const counts = [
+        'passRuns',
+        'failRuns',
+        'unknownRuns',
+        'runs',
+        'failedRows',
+        'totalTokens'
+    ];
+    for (const figure of counts) {
+        if (!Number.isSafeInteger(metrics[figure]))
+            throw new TotalsError(figure, PAST_SAFE);
+    }
+    for (const figure of ['totalCost', 'totalLatency'])
+        finite(metrics[figure], figure);
+}
+/**
+ * A sum of numbers as their decimal texts add up, so that 0.1 + 0.2 is 0.3 without rounding any
+ * digit away (adding doubles would give 0.30000000000000004; rounding that would cut real digits).
+ */
+class DecimalSum {
+    /** the sum times 10^scale */
+    scaled = 0n;
+    scale = 0;
+    add(value) {
+        const text = (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr)(value);
+        const negative = text.startsWith('-');
+        const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
+        if (fraction.length > this.scale) {
+            this.scaled *= 10n ** BigInt(fraction.length - this.scale);
+            this.scale = fraction.length;
+        }
+        const digits = BigInt(whole + fraction.padEnd(this.scale, '0'));
+        this.scaled += negative ? -digits : digits;
+    }
+    /** The nearest double to the exact sum. */
+    value() {
+        const negative = this.scaled < 0n;
+        const digits = (negative ? -this.scaled : this.scaled).toString().padStart(this.scale + 1, '0');
+        const point = digits.length - this.scale;
+        return Number(`${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point) || '0'}`);
+    }
+}
+
+
+/***/ }),
+
 /***/ 1237:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -5023,7 +5105,9 @@ function stderrLog(write) {
 /* harmony export */   UR: () => (/* binding */ emptyPolicy)
 /* harmony export */ });
 /* unused harmony exports DEFAULT_ALLOW_STATUS, hasRules */
-/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2011);
+/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5670);
+/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2011);
+
 
 const DEFAULT_ALLOW_STATUS = ['completed'];
 /** The policy when none is given: no rules, so the gate is skipped and the run only reports. */
@@ -5039,6 +5123,7 @@ function judge(judged, metrics, policy, context = {}) {
     // a wait that ran out did not get what the step waited for: that is a failure, not a report
     if (!hasRules(policy) && !context.waitTimedOut)
         return { gate: 'skipped', broken: [] };
+    (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .checkTotals */ .GA)(metrics);
     if (judged.length === 0) {
         return policy.onEmpty === 'pass'
             ? { gate: 'passed', broken: [] }
@@ -5051,7 +5136,7 @@ function judge(judged, metrics, policy, context = {}) {
     }
     const broken = [];
     const { limits } = policy;
-    const atMost = (rule, figure, value, show = _report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr) => {
+    const atMost = (rule, figure, value, show = _report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr) => {
         const limit = limits[rule];
         if (limit !== undefined && value > limit) {
             broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` });
@@ -5069,13 +5154,13 @@ function judge(judged, metrics, policy, context = {}) {
             broken.push(noRuns('max-avg-latency', 'avg-latency'));
         }
         else
-            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr)(ms)} ms`);
+            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(ms)} ms`);
     }
     passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines);
     const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS;
     const outside = judged.filter(evaluation => !allowed.includes(evaluation.status));
     if (outside.length > 0) {
-        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(context.waitedMs)}`;
+        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(context.waitedMs)}`;
         const listed = outside
             .slice(0, 5)
             .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
@@ -5106,7 +5191,7 @@ function passRateDrop(broken, judged, limit, baselines) {
         const before = baseline ? passRate(baseline) : null;
         if (!baseline || now === null || before === null)
             return [];
-        return [{ evaluation, baseline, now, before, drop: (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .tidy */ .DZ)(before - now) }];
+        return [{ evaluation, baseline, now, before, drop: (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .tidy */ .DZ)(before - now) }];
     })
         .filter(({ drop }) => drop > limit)
         .sort((a, b) => b.drop - a.drop);
@@ -5142,10 +5227,10 @@ function noRuns(rule, figure) {
 }
 /** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
 function showRate(rate, limit) {
-    const rounded = (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPercent */ .l9)(rate, 2);
-    if (limit === undefined || rounded !== (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPercent */ .l9)(limit, 2))
+    const rounded = (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(rate, 2);
+    if (limit === undefined || rounded !== (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(limit, 2))
         return rounded;
-    return `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
+    return `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
 }
 function verdict(broken) {
     return { gate: broken.length > 0 ? 'failed' : 'passed', broken };
