@@ -311,9 +311,10 @@ describe('adaline-evals', () => {
     expect(help.stdout).toMatch(/^Usage: adaline-evals --prompt-id ID/)
     const bad = spawnSync(process.execPath, [bin, '--prompt-id', 'short'], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, ADALINE_API_KEY: 'k' }
+      env: { PATH: process.env.PATH, ADALINE_API_KEY: 'adl_live_0123456789abcdef' }
     })
     expect(bad.status).toBe(EXIT.usage)
+    expect(bad.stderr).toContain('--prompt-id has "short"')
   })
 
   it.each([

@@ -142,6 +142,28 @@ describe('readSettings', () => {
     expect(error.message).toContain(message)
   })
 
+  it.each([
+    ['one character', 'k'],
+    ['19 characters', 'adl_live_0123456789'],
+    ['a character past ASCII', `adl_live_0123456789é${'x'.repeat(10)}`]
+  ])('refuses an api-key of %s without quoting it', async (_, key) => {
+    const masked: string[] = []
+    const error = await settingsFrom({ 'api-key': key, 'prompt-id': PROMPT }, masked).catch(
+      (e: unknown) => e
+    )
+    expect(error).toBeInstanceOf(InputError)
+    expect((error as InputError).message).toBe(
+      'Input api-key is not a workspace API key: a key is 20 or more printable ASCII characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}'
+    )
+    // a key too short to be one is not masked: its letters would turn every line into ***
+    expect(masked).toEqual(key.length < 20 ? [] : [key])
+  })
+
+  it('takes a key of 20 characters', async () => {
+    const key = 'adl_live_0123456789a'
+    expect((await settingsFrom({ 'api-key': key, 'prompt-id': PROMPT })).apiKey).toBe(key)
+  })
+
   it('never puts the key into an error message', async () => {
     expect((await errorFrom({ 'api-key': `Bearer ${KEY}` })).message).not.toContain(KEY)
   })

@@ -7,8 +7,10 @@ import { InputError, parseCreatedAfter, readSettings } from '../src/inputs.js'
 import { totals } from '../src/metrics.js'
 import { judge } from '../src/policy.js'
 import { PolicyError, parsePolicy } from '../src/policy-yaml.js'
+import { Secrets } from '../src/redact.js'
 import { escapeMarkdown, plainDecimal } from '../src/report/format.js'
 import { isSuperseded, judgedSet, type Listed, type SupersedeRule } from '../src/select.js'
+import { base64Blob, givesAway, percentAll } from '../test-support/key-forms.js'
 
 const PROMPTS = [
   'prompt-aaaaaaaaaaaaaaaaaaaa',
@@ -431,6 +433,53 @@ describe('the cutoff, for any event times', () => {
         }
       ),
       { numRuns: 2_000 }
+    )
+  })
+})
+
+describe('the key, in any form, for any key and any text around it', () => {
+  // what an API key is made of: 20 or more printable ASCII characters, most often letters,
+  // digits, - and _
+  const keyArb = fc.oneof(
+    fc.stringMatching(/^[A-Za-z0-9_-]{20,64}$/),
+    fc.string({
+      unit: fc.integer({ min: 0x21, max: 0x7e }).map(c => String.fromCharCode(c)),
+      minLength: 20,
+      maxLength: 64
+    })
+  )
+  const textArb = fc.string({ maxLength: 40 })
+  const bytesArb = fc.uint8Array({ maxLength: 7 }).map(bytes => Buffer.from(bytes))
+  /** the key transformed as an echo might: each form gives it away */
+  const formArb = (key: string): fc.Arbitrary<string> =>
+    fc.oneof(
+      fc.constant(key),
+      fc.constant(key.toLowerCase()),
+      fc.constant(key.toUpperCase()),
+      fc
+        .tuple(bytesArb, bytesArb, fc.constantFrom('base64' as const, 'base64url' as const))
+        .map(([before, after, alphabet]) => base64Blob(key, before, after, alphabet)),
+      fc.constantFrom(percentAll(key, 'upper'), percentAll(key, 'lower'), encodeURIComponent(key)),
+      fc.constant(Buffer.from(key).toString('hex')),
+      // split across two fields of a JSON error body
+      fc
+        .integer({ min: 8, max: key.length - 8 })
+        .map(at => JSON.stringify({ error: { code: key.slice(0, at), message: key.slice(at) } }))
+    )
+
+  it('leaves no run of 8 of its characters, decoded any way, after redact()', () => {
+    fc.assert(
+      fc.property(
+        keyArb.chain(key => fc.tuple(fc.constant(key), formArb(key), textArb, textArb)),
+        ([key, form, before, after]) => {
+          const secrets = new Secrets()
+          secrets.add(key)
+          const text = `${before}${form}${after}`
+          expect(givesAway(text, key)).toBe(true)
+          expect(givesAway(secrets.redact(text), key)).toBe(false)
+        }
+      ),
+      { numRuns: 1_000 }
     )
   })
 })

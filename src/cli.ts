@@ -10,9 +10,9 @@ import { onAbort } from './abort.js'
 import { ApiError } from './adaline/http.js'
 import { createEngine, decideFromEvent, type Log } from './engine.js'
 import { CLOCK_SKEW_MS, readEvent, type SupersedeDecision } from './github/event.js'
-import { InputError, parseTime, readSettings, type Settings } from './inputs.js'
+import { API_KEY_MIN, InputError, parseTime, readSettings, type Settings } from './inputs.js'
 import { TotalsError } from './metrics.js'
-import { Secrets, inertLines, inertLogLine } from './redact.js'
+import { Secrets, clipLine, inertLines, inertLogLine } from './redact.js'
 import { formatTime } from './report/format.js'
 import { buildSummary, type RunReport } from './report/summary.js'
 import { markdownForTerminal } from './report/terminal.js'
@@ -105,7 +105,8 @@ export async function main(
   }
   const apiKey = env.ADALINE_API_KEY ?? ''
   const secrets = new Secrets()
-  secrets.add(apiKey.trim())
+  // one too short to be a key is refused by readSettings, and would hide its letters everywhere
+  if (apiKey.trim().length >= API_KEY_MIN) secrets.add(apiKey.trim())
   // run inside GitHub Actions too, where the runner obeys workflow commands on stdout and stderr
   const print = (text: string) => out(inertLines(secrets.redact(text)))
   const tell = (text: string) => err(inertLines(secrets.redact(text)))
@@ -142,7 +143,7 @@ export async function main(
       mask: secret => secrets.add(secret)
     })
     const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now)
-    const log = values.quiet ? silentLog : stderrLog(tell)
+    const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text))
     const decision = await decide(settings, cutoff, env, now)
     const engine = createEngine(settings, log)
     const stopListening = onAbort({
@@ -171,7 +172,7 @@ export async function main(
       error instanceof ApiError || error instanceof TotalsError
         ? error.message
         : `Unexpected error: ${(error as Error).stack ?? String(error)}`
-    tell(`adaline-evals: ${message}\n`)
+    tell(`adaline-evals: ${clipLine(secrets.redact(message))}\n`)
     return EXIT.error
   }
 }
@@ -247,13 +248,15 @@ const silentLog: Log = {
   group: (_, work) => work()
 }
 
-function stderrLog(write: (text: string) => void): Log {
+/** Progress on stderr, a line a message, redacted before it is cut to LOG_LINE_LIMIT. */
+function stderrLog(write: (text: string) => void, redact: (text: string) => string): Log {
+  const line = (message: string) => inertLogLine(clipLine(redact(message)))
   return {
     flat: true,
-    info: message => write(`${inertLogLine(message)}\n`),
-    warning: message => write(`warning: ${inertLogLine(message)}\n`),
+    info: message => write(`${line(message)}\n`),
+    warning: message => write(`warning: ${line(message)}\n`),
     group: async (title, work) => {
-      write(`${title}\n`)
+      write(`${line(title)}\n`)
       return work()
     }
   }

@@ -2474,25 +2474,46 @@ function isLoopback(hostname) {
 
 ;// CONCATENATED MODULE: ./src/redact.ts
 /**
- * What a run must never print: the secrets it was given, and, in the Actions log, API text that
- * the runner would read as a workflow command. Both faces print through this.
+ * What a run must never print: the secrets it was given, in any form that gives one away, and, in
+ * the Actions log, API text that the runner would read as a workflow command. Both faces print
+ * through this.
  */
+/**
+ * The shortest run of a secret's characters that gives part of it away. A longer secret is found
+ * by any such run, so that a half in one field and a half in another are each found.
+ */
+const SECRET_RUN = 8;
+/** The longest line the log takes: API text (an error message) can be megabytes long. */
+const LOG_LINE_LIMIT = 2_000;
 class Secrets {
     known = [];
+    windows;
     add(secret) {
-        if (secret && !this.known.includes(secret))
+        if (secret && !this.known.includes(secret)) {
             this.known.push(secret);
-    }
-    /** The text with every known secret replaced by ***. */
-    redact(text) {
-        return this.known.reduce((out, secret) => out.split(secret).join('***'), text);
+            this.windows = undefined;
+        }
     }
     /**
-     * Whether JSON text may spell a secret: it holds one as written, or an escape (\u005f, \/) that
-     * could spell one. Most answers have neither and need no walk through redactValue.
+     * The text with every span that gives a secret away replaced by ***: a run of SECRET_RUN of its
+     * characters in any case, in base64 (either alphabet, at any alignment) or hex, as written or
+     * behind escapes (%41, \u0041, \x41, &#65;, &#x41;, up to three layers). Linear in the text.
+     */
+    redact(text) {
+        const spans = this.find(text);
+        return spans.length === 0 ? text : cover(text, spans);
+    }
+    /** Whether the text gives a secret away, as redact() would find it. */
+    holds(text) {
+        return this.find(text).length > 0;
+    }
+    /**
+     * Whether JSON text may spell a secret: it holds one in any form, or a JSON escape (\u005f, \/)
+     * that could spell one once parsed. Most answers have neither and need no walk through
+     * redactValue.
      */
     mightSpell(json) {
-        return json.includes('\\') || this.known.some(secret => json.includes(secret));
+        return json.includes('\\') || this.holds(json);
     }
     /**
      * A parsed answer with every string in it (keys included) redacted. Done where answers come in,
@@ -2511,6 +2532,50 @@ class Secrets {
         }
         return value;
     }
+    /** The spans of the text that give a secret away, in order, overlapping and touching ones as one. */
+    find(text) {
+        if (this.known.length === 0 || text.length === 0)
+            return [];
+        this.windows ??= windowsOf(this.known);
+        const spans = [];
+        for (let view = { text }, round = 0; view; round += 1) {
+            for (const windows of this.windows)
+                search(view, windows, spans);
+            view = round < MAX_UNESCAPES ? unescaped(view) : undefined;
+        }
+        return merged(spans);
+    }
+}
+/**
+ * The forms of a secret that the runner's mask (exact matches only) should also hide: its other
+ * cases, its base64 at each alignment in both alphabets (the characters that depend on it alone),
+ * its hex, and its percent-encodings.
+ */
+function encodedForms(secret) {
+    const forms = [
+        secret.toLowerCase(),
+        secret.toUpperCase(),
+        encodeURIComponent(secret),
+        percentEncoded(secret, 'upper'),
+        percentEncoded(secret, 'lower'),
+        ...(secret.length >= SECRET_RUN
+            ? [...base64Forms(secret), hex(secret), hex(secret).toUpperCase()]
+            : [])
+    ];
+    return [...new Set(forms)].filter(form => form !== secret && form.length >= SECRET_RUN);
+}
+/**
+ * A line of the log cut to `limit` characters, with a note of how much was left out. The
+ * summary cuts API text likewise.
+ */
+function clipLine(text, limit = LOG_LINE_LIMIT) {
+    if (text.length <= limit)
+        return text;
+    let end = limit;
+    // never half of a surrogate pair
+    if (/[\uDC00-\uDFFF]/.test(text[end] ?? ''))
+        end -= 1;
+    return `${text.slice(0, end)}… (${(text.length - end).toLocaleString('en-US')} more characters not shown)`;
 }
 /**
  * Text whose lines the runner shows, never obeys. It reads a line that starts with "::" (after
@@ -2527,6 +2592,199 @@ function inertLines(text) {
  */
 function inertLogLine(message) {
     return inertLines(message.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ '));
+}
+// ---- the search ------------------------------------------------------------------------------
+const BASE = 31;
+/** The gram length: a window of SECRET_RUN is met by reading every (SECRET_RUN - GRAM + 1)th gram. */
+const GRAM = 4;
+/** Layers of escapes undone: %2541 is %41 once undone, A twice. */
+const MAX_UNESCAPES = 3;
+/** ASCII letters in lower case: a secret echoed in another case still gives it away. */
+function fold(code) {
+    return code >= 65 && code <= 90 ? code + 32 : code;
+}
+function foldText(text) {
+    return text.replace(/[A-Z]+/g, letters => letters.toLowerCase());
+}
+/** The hash of the folded `q` characters of `text` at `at`. */
+function gramAt(text, at, q) {
+    let hash = 0;
+    for (let i = at; i < at + q; i += 1)
+        hash = (Math.imul(hash, BASE) + fold(text.charCodeAt(i))) | 0;
+    return hash;
+}
+/** Every form a secret is searched in, with the run of it that gives it away. */
+function searchedForms(secret) {
+    if (secret.length < SECRET_RUN)
+        return [{ form: secret, run: secret.length }];
+    return [
+        { form: secret, run: SECRET_RUN },
+        ...base64Forms(secret).map(form => ({ form, run: SECRET_RUN })),
+        // two hex digits a character: the same run of the secret
+        { form: hex(secret), run: 2 * SECRET_RUN }
+    ];
+}
+function windowsOf(secrets) {
+    const byLength = new Map();
+    for (const secret of secrets) {
+        for (const { form, run } of searchedForms(secret)) {
+            let windows = byLength.get(run);
+            if (!windows) {
+                const q = Math.min(GRAM, run);
+                windows = {
+                    length: run,
+                    q,
+                    grams: new Set(),
+                    filter: new Uint8Array(1 << 16),
+                    texts: new Map()
+                };
+                byLength.set(run, windows);
+            }
+            const all = [];
+            for (let i = 0; i + run <= form.length; i += 1)
+                all.push(foldText(form.slice(i, i + run)));
+            // A window of one repeated character (00000000) says little of the secret, and alone would
+            // hide every such run in the text (run_00000000000000000001): it counts only next to one
+            // that tells, unless the secret has no other.
+            const repeated = (window) => /^(.)\1*$/s.test(window);
+            const anyTelling = all.some(window => !repeated(window));
+            for (const window of all) {
+                const telling = !anyTelling || !repeated(window);
+                windows.texts.set(window, telling || (windows.texts.get(window) ?? false));
+                for (let i = 0; i + windows.q <= window.length; i += 1) {
+                    const gram = gramAt(window, i, windows.q);
+                    windows.grams.add(gram);
+                    windows.filter[gram & 0xffff] = 1;
+                }
+            }
+        }
+    }
+    return [...byLength.values()];
+}
+/** Adds the spans of the original text where the view holds a window. */
+function search(view, windows, spans) {
+    const { text, from, to } = view;
+    const { length, q, grams, filter, texts } = windows;
+    const stride = length - q + 1;
+    for (let at = 0; at + q <= text.length; at += stride) {
+        const gram = gramAt(text, at, q);
+        if (filter[gram & 0xffff] === 0 || !grams.has(gram))
+            continue;
+        // the windows that would hold this gram
+        const last = Math.min(at, text.length - length);
+        for (let start = Math.max(0, at - stride + 1); start <= last; start += 1) {
+            const telling = texts.get(foldText(text.slice(start, start + length)));
+            if (telling === undefined)
+                continue;
+            spans.push(from && to
+                ? [from[start], to[start + length - 1], telling]
+                : [start, start + length, telling]);
+        }
+    }
+}
+/** The escapes that spell a character: URL, JSON and JavaScript, HTML. */
+const ESCAPE = /%([0-9a-f]{2})|\\u([0-9a-f]{4})|\\x([0-9a-f]{2})|&#x([0-9a-f]{1,6});?|&#(\d{1,7});?|\\(["\\/])/gi;
+/** The view with one layer of escapes undone; undefined when it has none. */
+function unescaped(view) {
+    const { text } = view;
+    if (!/[%\\&]/.test(text))
+        return undefined;
+    // an escape spells at most two UTF-16 units, in at least two characters: never longer
+    const from = new Int32Array(text.length);
+    const to = new Int32Array(text.length);
+    const pieces = [];
+    let length = 0;
+    let last = 0;
+    const span = (start, end) => {
+        from[length] = view.from ? view.from[start] : start;
+        to[length] = view.to ? view.to[end - 1] : end;
+        length += 1;
+    };
+    const keep = (start, end) => {
+        pieces.push(text.slice(start, end));
+        for (let i = start; i < end; i += 1)
+            span(i, i + 1);
+    };
+    ESCAPE.lastIndex = 0;
+    for (let match = ESCAPE.exec(text); match; match = ESCAPE.exec(text)) {
+        const [whole, pct, u, x, hexRef, decRef, plain] = match;
+        const code = plain !== undefined
+            ? plain.charCodeAt(0)
+            : parseInt((pct ?? u ?? x ?? hexRef ?? decRef), decRef !== undefined ? 10 : 16);
+        if (code > 0x10ffff)
+            continue;
+        keep(last, match.index);
+        const char = String.fromCodePoint(code);
+        pieces.push(char);
+        last = match.index + whole.length;
+        for (let i = 0; i < char.length; i += 1)
+            span(match.index, last);
+    }
+    if (last === 0)
+        return undefined;
+    keep(last, text.length);
+    return { text: pieces.join(''), from, to };
+}
+/**
+ * The spans in order, overlapping and touching ones as one; a group of spans none of which tells
+ * on its own is dropped.
+ */
+function merged(spans) {
+    spans.sort((a, b) => a[0] - b[0]);
+    const groups = [];
+    let current;
+    for (const [start, end, telling] of spans) {
+        if (current && start <= current[1]) {
+            current[1] = Math.max(current[1], end);
+            current[2] ||= telling;
+            continue;
+        }
+        if (current?.[2])
+            groups.push([current[0], current[1]]);
+        current = [start, end, telling];
+    }
+    if (current?.[2])
+        groups.push([current[0], current[1]]);
+    return groups;
+}
+/** The text with each span, in order and apart, replaced by ***. */
+function cover(text, spans) {
+    let out = '';
+    let done = 0;
+    for (const [start, end] of spans) {
+        out += `${text.slice(done, start)}***`;
+        done = end;
+    }
+    return out + text.slice(done);
+}
+// ---- the forms -------------------------------------------------------------------------------
+/**
+ * The secret's base64 inside a longer blob, which may put its first byte at any of three
+ * alignments: for each, in both alphabets, the characters that depend on the secret's bytes alone.
+ */
+function base64Forms(secret) {
+    const bytes = Buffer.from(secret, 'utf8');
+    const forms = [];
+    for (const align of [0, 1, 2]) {
+        const padded = Buffer.concat([Buffer.alloc(align), bytes]);
+        // the leading characters hold bits of the bytes before; the last one, of the byte after
+        const head = [0, 2, 3][align];
+        const tail = padded.length % 3 === 0 ? 0 : 1;
+        for (const alphabet of ['base64', 'base64url']) {
+            const text = padded.toString(alphabet).replace(/=+$/, '');
+            forms.push(text.slice(head, text.length - tail));
+        }
+    }
+    return forms;
+}
+function hex(secret) {
+    return Buffer.from(secret, 'utf8').toString('hex');
+}
+function percentEncoded(secret, letters) {
+    const text = [...Buffer.from(secret, 'utf8')]
+        .map(byte => `%${byte.toString(16).padStart(2, '0')}`)
+        .join('');
+    return letters === 'upper' ? text.toUpperCase() : text;
 }
 
 // EXTERNAL MODULE: ./src/adaline/schema.ts
@@ -4179,7 +4437,13 @@ function createEngine(settings, log) {
 
 
 
+
 const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2';
+/**
+ * The shortest api-key taken. Real keys are far longer (the fake API's are 41 characters); at 20,
+ * a key split in two halves leaves each long enough (SECRET_RUN) to be found and redacted.
+ */
+const API_KEY_MIN = 20;
 /** A bad input: the message names the input and says what it accepts. */
 class InputError extends Error {
     input;
@@ -4198,7 +4462,10 @@ async function readSettings(getInput, { now, mask }) {
     const read = (name) => getInput(name).trim();
     const apiKey = read('api-key');
     const githubToken = read('github-token') || undefined;
-    if (apiKey)
+    // A value too short to be a key is refused unmasked: masked, its few characters would turn
+    // every line that holds them into ***, this error's included. It is never printed.
+    const tooShort = apiKey.length > 0 && apiKey.length < API_KEY_MIN;
+    if (apiKey && !tooShort)
         mask(apiKey);
     if (githubToken)
         mask(githubToken);
@@ -4207,6 +4474,10 @@ async function readSettings(getInput, { now, mask }) {
     }
     if (/\s/.test(apiKey))
         throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"');
+    // a character past ASCII cannot go in an Authorization header
+    if (tooShort || !/^[\x21-\x7e]+$/.test(apiKey)) {
+        throw new InputError('api-key', `is not a workspace API key: a key is ${API_KEY_MIN} or more printable ASCII characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: \${{ secrets.ADALINE_API_KEY }}`);
+    }
     try {
         return await readChecked(read, getInput, now, apiKey, githubToken);
     }
@@ -4220,18 +4491,14 @@ async function readSettings(getInput, { now, mask }) {
         throw error;
     }
 }
-/** Whether text holds a secret, or any 8 characters of one in a row: enough to give part of it away. */
+/**
+ * Whether text gives a secret away as redaction counts it: any SECRET_RUN characters of one in a
+ * row, in any case or encoding.
+ */
 function quotesSecret(text, secrets) {
-    const WINDOW = 8;
-    return secrets.some(secret => {
-        if (secret.length <= WINDOW)
-            return text.includes(secret);
-        for (let i = 0; i + WINDOW <= secret.length; i += 1) {
-            if (text.includes(secret.slice(i, i + WINDOW)))
-                return true;
-        }
-        return false;
-    });
+    const known = new Secrets();
+    secrets.forEach(secret => known.add(secret));
+    return known.holds(text);
 }
 async function readChecked(read, getInput, now, apiKey, githubToken) {
     const promptIds = [...new Set(list(read('prompt-id')))];
@@ -4814,7 +5081,9 @@ async function main(argv, env, out, err) {
     }
     const apiKey = env.ADALINE_API_KEY ?? '';
     const secrets = new Secrets();
-    secrets.add(apiKey.trim());
+    // one too short to be a key is refused by readSettings, and would hide its letters everywhere
+    if (apiKey.trim().length >= API_KEY_MIN)
+        secrets.add(apiKey.trim());
     // run inside GitHub Actions too, where the runner obeys workflow commands on stdout and stderr
     const print = (text) => out(inertLines(secrets.redact(text)));
     const tell = (text) => err(inertLines(secrets.redact(text)));
@@ -4850,7 +5119,7 @@ async function main(argv, env, out, err) {
             mask: secret => secrets.add(secret)
         });
         const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now);
-        const log = values.quiet ? silentLog : stderrLog(tell);
+        const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text));
         const decision = await decide(settings, cutoff, env, now);
         const engine = createEngine(settings, log);
         const stopListening = onAbort({
@@ -4876,7 +5145,7 @@ async function main(argv, env, out, err) {
         const message = error instanceof ApiError || error instanceof src_metrics/* TotalsError */.st
             ? error.message
             : `Unexpected error: ${error.stack ?? String(error)}`;
-        tell(`adaline-evals: ${message}\n`);
+        tell(`adaline-evals: ${clipLine(secrets.redact(message))}\n`);
         return EXIT.error;
     }
 }
@@ -4937,13 +5206,15 @@ const silentLog = {
     warning: () => undefined,
     group: (_, work) => work()
 };
-function stderrLog(write) {
+/** Progress on stderr, a line a message, redacted before it is cut to LOG_LINE_LIMIT. */
+function stderrLog(write, redact) {
+    const line = (message) => inertLogLine(clipLine(redact(message)));
     return {
         flat: true,
-        info: message => write(`${inertLogLine(message)}\n`),
-        warning: message => write(`warning: ${inertLogLine(message)}\n`),
+        info: message => write(`${line(message)}\n`),
+        warning: message => write(`warning: ${line(message)}\n`),
         group: async (title, work) => {
-            write(`${title}\n`);
+            write(`${line(title)}\n`);
             return work();
         }
     };
