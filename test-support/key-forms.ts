@@ -71,9 +71,15 @@ export function givesAway(text: string, secret: string): boolean {
   return decodings(text).some(holds)
 }
 
-/** The text, percent-decoded up to three times, and each of those with base64 and hex runs decoded. */
+/**
+ * The text, with its JSON string escapes undone, percent-decoded up to three times, and each of
+ * those with base64 and hex runs decoded.
+ */
 function decodings(text: string): string[] {
-  const layers = [text]
+  const json = text
+    .replace(/\\u([0-9a-f]{4})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
+    .replace(/\\(["\\/])/g, '$1')
+  const layers = json === text ? [text] : [text, json]
   for (let i = 0; i < 3; i += 1) {
     const last = layers[layers.length - 1]!
     const next = last.replace(/%([0-9a-f]{2})/gi, (_, h: string) =>
