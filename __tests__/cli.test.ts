@@ -261,6 +261,43 @@ describe('adaline-evals', () => {
     expect(api.requests).toHaveLength(0)
   })
 
+  it('exits 3 with one line, no stack, when the figures cannot be added up exactly', async () => {
+    const prompt = fakeId('prm', 8)
+    api.addPrompt(prompt, [
+      makeEvaluation({ n: 81, cost: 1.7e308 }),
+      makeEvaluation({ n: 82, cost: 1.7e308, evaluatorId: fakeId('evr', 82) })
+    ])
+    const { code, stderr } = await cli(
+      ['--base-url', api.url, '--prompt-id', prompt, '--policy', 'scope: all', '--quiet'],
+      {}
+    )
+    expect(code).toBe(EXIT.error)
+    expect(stderr).toMatch(
+      /^adaline-evals: The figures Adaline answered cannot be added up exactly: the total of metrics\.totalCost [^\n]+\n$/
+    )
+  })
+
+  it('cuts a 5 MB API message in a progress line on stderr, the key redacted first', async () => {
+    api.inject({
+      method: 'POST',
+      path: '/cancel',
+      status: 409,
+      body: { error: { code: 'CONFLICT', message: `${api.apiKey}${'x'.repeat(5_000_000)}` } }
+    })
+    const { code, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--superseded-before',
+      new Date(NOW - HOUR / 2).toISOString()
+    ])
+    expect(code).toBe(EXIT.passed)
+    const warning = stderr.split('\n').find(line => line.startsWith('warning: Could not cancel'))
+    expect(warning).toMatch(/409 CONFLICT: \*\*\*x+… \([\d,]+ more characters not shown\)$/)
+    expect(stderr.split('\n').every(line => line.length < 2_200)).toBe(true)
+  })
+
   it('names the flag of a bad option and exits 2, before any request', async () => {
     expect(await cli(['--base-url', api.url, '--prompt-id', 'short'])).toMatchObject({
       code: EXIT.usage,
