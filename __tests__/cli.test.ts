@@ -243,6 +243,61 @@ describe('adaline-evals', () => {
     )
   })
 
+  it('refuses a --superseded-before later than now plus 5 min, naming the flag, before any request', async () => {
+    const later = new Date(Date.now() + 6 * 60_000).toISOString()
+    const { code, stderr } = await cli(['--prompt-id', PROMPT, '--superseded-before', later])
+    expect(code).toBe(EXIT.usage)
+    expect(stderr).toMatch(
+      /^adaline-evals: --superseded-before is \S+, later than now \(\S+\) plus 5 min: it would cancel evaluations submitted after it/
+    )
+    expect(
+      await cli(['--prompt-id', PROMPT, '--superseded-before', '8640000000000001'])
+    ).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining(
+        '--superseded-before is 8640000000000001, beyond the last time'
+      )
+    })
+    expect(api.requests).toHaveLength(0)
+  })
+
+  it('exits 3 with one line, no stack, when the figures cannot be added up exactly', async () => {
+    const prompt = fakeId('prm', 8)
+    api.addPrompt(prompt, [
+      makeEvaluation({ n: 81, cost: 1.7e308 }),
+      makeEvaluation({ n: 82, cost: 1.7e308, evaluatorId: fakeId('evr', 82) })
+    ])
+    const { code, stderr } = await cli(
+      ['--base-url', api.url, '--prompt-id', prompt, '--policy', 'scope: all', '--quiet'],
+      {}
+    )
+    expect(code).toBe(EXIT.error)
+    expect(stderr).toMatch(
+      /^adaline-evals: The figures Adaline answered cannot be added up exactly: the total of metrics\.totalCost [^\n]+\n$/
+    )
+  })
+
+  it('cuts a 5 MB API message in a progress line on stderr, the key redacted first', async () => {
+    api.inject({
+      method: 'POST',
+      path: '/cancel',
+      status: 409,
+      body: { error: { code: 'CONFLICT', message: `${api.apiKey}${'x'.repeat(5_000_000)}` } }
+    })
+    const { code, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--superseded-before',
+      new Date(NOW - HOUR / 2).toISOString()
+    ])
+    expect(code).toBe(EXIT.passed)
+    const warning = stderr.split('\n').find(line => line.startsWith('warning: Could not cancel'))
+    expect(warning).toMatch(/409 CONFLICT: \*\*\*x+… \([\d,]+ more characters not shown\)$/)
+    expect(stderr.split('\n').every(line => line.length < 2_200)).toBe(true)
+  })
+
   it('names the flag of a bad option and exits 2, before any request', async () => {
     expect(await cli(['--base-url', api.url, '--prompt-id', 'short'])).toMatchObject({
       code: EXIT.usage,
@@ -293,9 +348,10 @@ describe('adaline-evals', () => {
     expect(help.stdout).toMatch(/^Usage: adaline-evals --prompt-id ID/)
     const bad = spawnSync(process.execPath, [bin, '--prompt-id', 'short'], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, ADALINE_API_KEY: 'k' }
+      env: { PATH: process.env.PATH, ADALINE_API_KEY: 'adl_live_0123456789abcdef' }
     })
     expect(bad.status).toBe(EXIT.usage)
+    expect(bad.stderr).toContain('--prompt-id has "short"')
   })
 
   it.each([

@@ -114,6 +114,10 @@ describe('readSettings', () => {
     ],
     [{ 'created-after': 'yesterday' }, 'created-after', 'accepted: an ISO 8601 time'],
     [{ 'created-after': '1763800000' }, 'created-after', 'reads as Unix seconds'],
+    [{ 'created-after': '8640000000000001' }, 'created-after', 'beyond the last time a date'],
+    [{ 'created-after': '9'.repeat(400) }, 'created-after', 'beyond the last time a date'],
+    [{ 'created-after': '+275760-09-13T00:00:01Z' }, 'created-after', 'accepted: an ISO 8601'],
+    [{ 'created-after': '275760-09-13T00:00:00Z' }, 'created-after', 'accepted: an ISO 8601'],
     [{ policy: 'max-fails: 1' }, 'policy', 'unknown key "max-fails"'],
     [
       { 'cancel-superseded': 'always' },
@@ -138,6 +142,28 @@ describe('readSettings', () => {
     expect(error.message).toContain(message)
   })
 
+  it.each([
+    ['one character', 'k'],
+    ['19 characters', 'adl_live_0123456789'],
+    ['a character past ASCII', `adl_live_0123456789é${'x'.repeat(10)}`]
+  ])('refuses an api-key of %s without quoting it', async (_, key) => {
+    const masked: string[] = []
+    const error = await settingsFrom({ 'api-key': key, 'prompt-id': PROMPT }, masked).catch(
+      (e: unknown) => e
+    )
+    expect(error).toBeInstanceOf(InputError)
+    expect((error as InputError).message).toBe(
+      'Input api-key is not a workspace API key: a key is 20 or more printable ASCII characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}'
+    )
+    // a key too short to be one is not masked: its letters would turn every line into ***
+    expect(masked).toEqual(key.length < 20 ? [] : [key])
+  })
+
+  it('takes a key of 20 characters', async () => {
+    const key = 'adl_live_0123456789a'
+    expect((await settingsFrom({ 'api-key': key, 'prompt-id': PROMPT })).apiKey).toBe(key)
+  })
+
   it('never puts the key into an error message', async () => {
     expect((await errorFrom({ 'api-key': `Bearer ${KEY}` })).message).not.toContain(KEY)
   })
@@ -149,6 +175,9 @@ describe('parseCreatedAfter', () => {
     ['2026-11-01', Date.parse('2026-11-01')],
     ['2026-11-01T02:00:00+02:00', Date.parse('2026-11-01T00:00:00Z')],
     ['1763800000000', 1763800000000],
+    ['8640000000000000', 8.64e15],
+    ['9999-12-31T23:59:59Z', Date.parse('9999-12-31T23:59:59Z')],
+    ['99999999999999999999d', 0],
     ['90m', NOW - 90 * 60_000],
     ['24h', NOW - 24 * 3_600_000],
     ['7d', NOW - 7 * 86_400_000],

@@ -1,6 +1,8 @@
 import fc from 'fast-check'
 import { evaluation } from '../__fixtures__/evaluations.js'
-import { DecimalSum, totals } from '../src/metrics.js'
+import { DecimalSum, TotalsError, totals } from '../src/metrics.js'
+import { judge } from '../src/policy.js'
+import { parsePolicy } from '../src/policy-yaml.js'
 
 function sum(values: number[]): number {
   const total = new DecimalSum()
@@ -55,6 +57,97 @@ describe('DecimalSum', () => {
         const total = cents.reduce((a, b) => a + b, 0)
         expect(sum(cents.map(c => c / 100))).toBe(Number((total / 100).toFixed(2)))
       })
+    )
+  })
+})
+
+describe('totals that cannot be exact', () => {
+  const MAX = Number.MAX_SAFE_INTEGER
+
+  function refusal(evaluations: ReturnType<typeof evaluation>[]): TotalsError {
+    try {
+      totals(evaluations)
+    } catch (error) {
+      if (error instanceof TotalsError) return error
+      throw error
+    }
+    throw new Error('no TotalsError was thrown')
+  }
+
+  it('refuses finite costs whose sum overflows, naming the figure, rather than a RangeError', () => {
+    const error = refusal([evaluation({ cost: 1.7e308 }), evaluation({ cost: 1.7e308 })])
+    expect(error.figure).toBe('metrics.totalCost')
+    expect(error.message).toMatch(
+      /^The figures Adaline answered cannot be added up exactly: the total of metrics\.totalCost over the judged evaluations is beyond the largest number \(1\.8e308\)\. There is no verdict/
+    )
+  })
+
+  it('refuses latencies whose sum overflows', () => {
+    expect(refusal([evaluation({ latency: 1e308 }), evaluation({ latency: 1e308 })]).figure).toBe(
+      'metrics.totalLatency'
+    )
+  })
+
+  it.each([
+    ['metrics.failRuns', { fail: MAX }, { fail: 1 }],
+    ['metrics.totalTokenCount', { tokens: MAX }, { tokens: 2 }],
+    ['progress.failedRows', { failedRows: MAX - 1 }, { failedRows: 5 }],
+    // each count is exact, but their sum, the runs a rate divides by, is not
+    [
+      'runs (passRuns + failRuns + unknownRuns)',
+      { pass: MAX, fail: 0, unknown: 0 },
+      { pass: 0, fail: 9, unknown: 0 }
+    ]
+  ])('refuses counts whose total passes 2^53 (%s)', (figure, a, b) => {
+    const error = refusal([evaluation(a), evaluation(b)])
+    expect(error.figure).toBe(figure)
+    expect(error.message).toContain('passes 9,007,199,254,740,991, beyond which counts are rounded')
+  })
+
+  it('keeps a total of exactly 2^53 - 1', () => {
+    const metrics = totals([
+      evaluation({ pass: 0, fail: MAX - 1, unknown: 0 }),
+      evaluation({ pass: 0, fail: 1, unknown: 0 })
+    ])
+    expect(metrics.failRuns).toBe(MAX)
+  })
+
+  it('never lets the gate pass on a rounded count: judged, it is refused instead', () => {
+    // 2^53 + 1 rounds to 2^53, which would meet max-fail-runs: 9007199254740992
+    const evaluations = [
+      evaluation({ pass: 0, fail: 2 ** 52, unknown: 0 }),
+      evaluation({ pass: 0, fail: 2 ** 52 + 1, unknown: 0 })
+    ]
+    expect(() =>
+      judge(evaluations, totals(evaluations), parsePolicy('max-fail-runs: 9007199254740992'))
+    ).toThrow(TotalsError)
+  })
+
+  it('refuses totals built elsewhere that are not exact, when judging', () => {
+    const evaluations = [evaluation()]
+    const metrics = { ...totals(evaluations), totalCost: Infinity }
+    expect(() => judge(evaluations, metrics, parsePolicy('max-cost: 1'))).toThrow(TotalsError)
+    const rounded = { ...totals(evaluations), failRuns: 2 ** 53 }
+    expect(() => judge(evaluations, rounded, parsePolicy('max-fail-runs: 1'))).toThrow(TotalsError)
+  })
+
+  it('gives every count total exactly, or refuses it, for any counts', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.nat({ max: 1000 }), fc.integer({ min: 0, max: MAX })), {
+          maxLength: 6
+        }),
+        counts => {
+          const exact = counts.reduce((sum, n) => sum + BigInt(n), 0n)
+          const evaluations = counts.map(fail => evaluation({ pass: 0, fail, unknown: 0 }))
+          try {
+            expect(BigInt(totals(evaluations).failRuns)).toBe(exact)
+          } catch (error) {
+            expect(error).toBeInstanceOf(TotalsError)
+            expect(exact > BigInt(MAX)).toBe(true)
+          }
+        }
+      )
     )
   })
 })

@@ -1,12 +1,16 @@
 /** Properties that must hold for any data, checked with fast-check. */
 import fc from 'fast-check'
 import { EVALUATION_STATUSES, IN_FLIGHT, type Evaluation } from '../src/adaline/schema.js'
+import { CLOCK_SKEW_MS, decideSupersede, type GitHubEvent } from '../src/github/event.js'
+import { COMPARE_STATUSES, readCompare } from '../src/github/lookups.js'
 import { InputError, parseCreatedAfter, readSettings } from '../src/inputs.js'
 import { totals } from '../src/metrics.js'
 import { judge } from '../src/policy.js'
 import { PolicyError, parsePolicy } from '../src/policy-yaml.js'
+import { Secrets } from '../src/redact.js'
 import { escapeMarkdown, plainDecimal } from '../src/report/format.js'
 import { isSuperseded, judgedSet, type Listed, type SupersedeRule } from '../src/select.js'
+import { base64Blob, givesAway, percentAll } from '../test-support/key-forms.js'
 
 const PROMPTS = [
   'prompt-aaaaaaaaaaaaaaaaaaaa',
@@ -276,6 +280,206 @@ describe('report text, for any value', () => {
           )
         }
       )
+    )
+  })
+})
+
+describe('the force-push question, for any compare answer', () => {
+  const SYNCHRONIZE: GitHubEvent = {
+    name: 'pull_request',
+    payload: {
+      action: 'synchronize',
+      before: 'a'.repeat(40),
+      after: 'b'.repeat(40),
+      pull_request: { updated_at: '2026-11-20T12:00:00Z' },
+      repository: { name: 'repo', owner: { login: 'org' } }
+    }
+  }
+  const NOW = Date.parse('2026-11-20T13:00:00Z')
+  const countArb = fc.oneof(
+    fc.nat({ max: 3 }),
+    fc.double(),
+    fc.string(),
+    fc.constant(null),
+    fc.constant(undefined)
+  )
+  const compareArb = fc.oneof(
+    fc.anything(),
+    fc.string(),
+    fc.record(
+      {
+        status: fc.oneof(
+          fc.constantFrom(...COMPARE_STATUSES, 'forced', 'Diverged', ''),
+          fc.string()
+        ),
+        ahead_by: countArb,
+        behind_by: countArb,
+        commits: fc.anything()
+      },
+      { requiredKeys: [] }
+    )
+  )
+  /** what GitHub documents, written out apart from the schema */
+  function clearForcePush(body: unknown): boolean {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return false
+    const { status, ahead_by: ahead, behind_by: behind } = body as Record<string, unknown>
+    const counts = [ahead, behind].every(n => Number.isSafeInteger(n) && (n as number) >= 0)
+    if (!counts) return false
+    if (status === 'diverged') return (ahead as number) > 0 && (behind as number) > 0
+    if (status === 'behind') return ahead === 0 && (behind as number) > 0
+    return false
+  }
+
+  it('is a force-push only for a valid answer whose status is diverged or behind', () => {
+    fc.assert(
+      fc.property(compareArb, body => {
+        const decision = decideSupersede(
+          'force-push',
+          SYNCHRONIZE,
+          { compare: readCompare(body), headCommitDates: { value: [] } },
+          NOW
+        )
+        expect(decision.act).toBe(clearForcePush(body))
+      }),
+      { numRuns: 2_000 }
+    )
+  })
+})
+
+describe('the cutoff, for any event times', () => {
+  const timeArb = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.integer({ min: -8.64e15, max: 8.64e15 }).map(ms => new Date(ms).toISOString()),
+    fc
+      .integer({ min: 1_700_000_000_000, max: 1_900_000_000_000 })
+      .map(ms => new Date(ms).toISOString()),
+    fc.double(),
+    fc.integer({ min: 1_700_000_000, max: 1_900_000_000 }),
+    fc.integer({ min: 1_700_000_000_000, max: 1_900_000_000_000 }),
+    fc.string(),
+    fc.anything()
+  )
+  const nowArb = fc.integer({ min: 1_700_000_000_000, max: 1_900_000_000_000 })
+
+  it('is never later than the run clock plus the skew, and an unbelievable one cancels nothing', () => {
+    fc.assert(
+      fc.property(timeArb, timeArb, nowArb, fc.boolean(), (timestamp, pushedAt, now, forced) => {
+        const event: GitHubEvent = {
+          name: 'push',
+          payload: {
+            forced,
+            head_commit: { timestamp },
+            repository: { pushed_at: pushedAt }
+          }
+        }
+        const decision = decideSupersede('new-commit', event, {}, now)
+        if (!decision.act) return
+        expect(decision.cutoff).toBeLessThanOrEqual(now + CLOCK_SKEW_MS)
+        expect(Number.isFinite(decision.cutoff)).toBe(true)
+        // only what the fields say: the earliest of the times given
+        const times = [
+          typeof timestamp === 'string' ? Date.parse(timestamp) : undefined,
+          typeof pushedAt === 'number'
+            ? pushedAt * 1000
+            : typeof pushedAt === 'string'
+              ? Date.parse(pushedAt)
+              : undefined
+        ].filter((t): t is number => t !== undefined && !Number.isNaN(t))
+        expect(decision.cutoff).toBe(Math.min(...times))
+      }),
+      { numRuns: 2_000 }
+    )
+  })
+
+  it('cancels nothing when a synchronize dates the commit after the run clock plus the skew', () => {
+    // what ISO 8601 writes with a 4-digit year, as GitHub does: the years 0000 to 9999
+    const msArb = fc.oneof(
+      fc.integer({
+        min: Date.parse('0000-01-01T00:00:00Z'),
+        max: Date.parse('9999-12-31T23:59:59Z')
+      }),
+      fc.integer({ min: 1_700_000_000_000, max: 1_900_000_000_000 })
+    )
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(msArb, fc.double(), fc.integer({ min: -8.64e15, max: 8.64e15 })), {
+          maxLength: 3
+        }),
+        msArb,
+        nowArb,
+        (commitTimes, updatedAt, now) => {
+          const event: GitHubEvent = {
+            name: 'pull_request',
+            payload: {
+              action: 'synchronize',
+              pull_request: { updated_at: new Date(updatedAt).toISOString() }
+            }
+          }
+          const dates = commitTimes.map(time => ({ field: 'the head commit date', time }))
+          const decision = decideSupersede(
+            'new-commit',
+            event,
+            { headCommitDates: { value: dates } },
+            now
+          )
+          const all = [...commitTimes, updatedAt]
+          const readable = all.every(t => Number.isFinite(t) && Math.abs(t) <= 8.64e15)
+          if (!readable || Math.min(...all) > now + CLOCK_SKEW_MS) {
+            expect(decision.act).toBe(false)
+          } else {
+            expect(decision).toMatchObject({ act: true, cutoff: Math.min(...all) })
+          }
+        }
+      ),
+      { numRuns: 2_000 }
+    )
+  })
+})
+
+describe('the key, in any form, for any key and any text around it', () => {
+  // what an API key is made of: 20 or more printable ASCII characters, most often letters,
+  // digits, - and _
+  const keyArb = fc.oneof(
+    fc.stringMatching(/^[A-Za-z0-9_-]{20,64}$/),
+    fc.string({
+      unit: fc.integer({ min: 0x21, max: 0x7e }).map(c => String.fromCharCode(c)),
+      minLength: 20,
+      maxLength: 64
+    })
+  )
+  const textArb = fc.string({ maxLength: 40 })
+  const bytesArb = fc.uint8Array({ maxLength: 7 }).map(bytes => Buffer.from(bytes))
+  /** the key transformed as an echo might: each form gives it away */
+  const formArb = (key: string): fc.Arbitrary<string> =>
+    fc.oneof(
+      fc.constant(key),
+      fc.constant(key.toLowerCase()),
+      fc.constant(key.toUpperCase()),
+      fc
+        .tuple(bytesArb, bytesArb, fc.constantFrom('base64' as const, 'base64url' as const))
+        .map(([before, after, alphabet]) => base64Blob(key, before, after, alphabet)),
+      fc.constantFrom(percentAll(key, 'upper'), percentAll(key, 'lower'), encodeURIComponent(key)),
+      fc.constant(Buffer.from(key).toString('hex')),
+      // split across two fields of a JSON error body
+      fc
+        .integer({ min: 8, max: key.length - 8 })
+        .map(at => JSON.stringify({ error: { code: key.slice(0, at), message: key.slice(at) } }))
+    )
+
+  it('leaves no run of 8 of its characters, decoded any way, after redact()', () => {
+    fc.assert(
+      fc.property(
+        keyArb.chain(key => fc.tuple(fc.constant(key), formArb(key), textArb, textArb)),
+        ([key, form, before, after]) => {
+          const secrets = new Secrets()
+          secrets.add(key)
+          const text = `${before}${form}${after}`
+          expect(givesAway(text, key)).toBe(true)
+          expect(givesAway(secrets.redact(text), key)).toBe(false)
+        }
+      ),
+      { numRuns: 1_000 }
     )
   })
 })

@@ -10,7 +10,7 @@ export const modules = {
 /* harmony export */   parsePolicy: () => (/* binding */ parsePolicy)
 /* harmony export */ });
 /* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8815);
-/* harmony import */ var _adaline_schema_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(5189);
+/* harmony import */ var _adaline_schema_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(4455);
 /* harmony import */ var _policy_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1237);
 /**
  * Reads the `policy` input's YAML into a Policy, with one message per mistake. A module of its own

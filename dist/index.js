@@ -28391,28 +28391,1417 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5189:
+/***/ 4455:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ah: () => (/* binding */ BEING_CANCELLED),
+/* harmony export */   Bd: () => (/* binding */ evaluationPageSchema),
+/* harmony export */   FD: () => (/* binding */ ID_MIN),
+/* harmony export */   H4: () => (/* binding */ MAX_PAGE_SIZE),
+/* harmony export */   Ji: () => (/* binding */ ID_MAX),
+/* harmony export */   MF: () => (/* binding */ evaluationSchema),
+/* harmony export */   Ri: () => (/* binding */ IN_FLIGHT),
+/* harmony export */   YT: () => (/* binding */ resultPageSchema),
+/* harmony export */   co: () => (/* binding */ EVALUATION_STATUSES),
+/* harmony export */   eA: () => (/* binding */ checkShape),
+/* harmony export */   ut: () => (/* binding */ errorBodySchema)
+/* harmony export */ });
+/* unused harmony exports GRADES, resultSchema, TITLE_MAX, evaluatorSchema, evaluatorPageSchema */
+/* harmony import */ var valibot__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7934);
+/**
+ * The shapes of Adaline v2 answers, checked before use so that a wrong answer ends with an error
+ * that names the endpoint and the field instead of a verdict computed from garbage.
+ */
+// valibot: the checks zod made, in a small fraction of its bundle and start-up (every run loads this)
+
+const EVALUATION_STATUSES = [
+    'queued',
+    'running',
+    'completed',
+    'failed',
+    'cancelled',
+    'cancelling'
+];
+/** Statuses in which an evaluation still costs money and can be cancelled. */
+const IN_FLIGHT = ['queued', 'running'];
+/** Statuses of an evaluation someone has already cancelled. */
+const BEING_CANCELLED = ['cancelling', 'cancelled'];
+/** Every Adaline ID is a string of 20 to 80 characters. */
+const ID_MIN = 20;
+const ID_MAX = 80;
+const MAX_PAGE_SIZE = 200;
+const id = valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minLength */ .BpQ(ID_MIN), valibot__WEBPACK_IMPORTED_MODULE_0__/* .maxLength */ .Ru6(ID_MAX));
+// JSON.parse turns 1e400 into Infinity: a figure must be finite, a count a safe integer
+const count = valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .number */ .aig(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .safeInteger */ .Y2b(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minValue */ .Wwf(0));
+const amount = valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .number */ .aig(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .finite */ .E2x(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minValue */ .Wwf(0));
+const time = valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(amount);
+// Loose objects: a field Adaline adds later must not break the action.
+const evaluationSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    runId: id,
+    evaluatorId: id,
+    status: valibot__WEBPACK_IMPORTED_MODULE_0__/* .picklist */ .KIO(EVALUATION_STATUSES),
+    progress: valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+        totalRows: count,
+        completedRows: count,
+        failedRows: count,
+        percent: valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .number */ .aig(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .finite */ .E2x(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minValue */ .Wwf(0), valibot__WEBPACK_IMPORTED_MODULE_0__/* .maxValue */ .cGV(100))
+    }),
+    metrics: valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+        passRuns: count,
+        failRuns: count,
+        unknownRuns: count,
+        totalCost: amount,
+        totalLatency: amount,
+        totalTokenCount: count
+    }),
+    timeline: valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+        submittedAt: amount,
+        startedAt: time,
+        finishedAt: time
+    }),
+    datasetId: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(id)
+});
+const paginationSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    limit: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(count),
+    returned: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(count),
+    hasMore: valibot__WEBPACK_IMPORTED_MODULE_0__/* .boolean */ .zMY(),
+    nextCursor: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minLength */ .BpQ(1)))
+});
+const evaluationPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    evaluations: valibot__WEBPACK_IMPORTED_MODULE_0__/* .array */ .YOg(valibot__WEBPACK_IMPORTED_MODULE_0__/* .unknown */ .L5J()),
+    pagination: paginationSchema
+});
+/** Adaline's error bodies: `{error:{code,message}}`, or `{error:"text"}` on older endpoints. */
+const errorBodySchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
+    error: valibot__WEBPACK_IMPORTED_MODULE_0__/* .union */ .KCZ([
+        valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(),
+        valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({ code: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()), message: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()) })
+    ])
+});
+/**
+ * The value, if it has the shape; otherwise its first problem named by its path under `prefix`:
+ * "evaluations[3].metrics.passRuns: Invalid type: Expected number but received "7"".
+ */
+function checkShape(shape, value, prefix) {
+    const result = valibot__WEBPACK_IMPORTED_MODULE_0__/* .safeParse */ .xLC(shape, value);
+    if (result.success)
+        return { ok: true, value: result.output };
+    const issue = result.issues[0];
+    const path = (issue.path ?? []).reduce((text, { key }) => typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key), prefix);
+    return { ok: false, problem: `${path}: ${issue.message}` };
+}
+const GRADES = ['pass', 'fail', 'unknown'];
+/** One row's result in an evaluation: what the failing-rows report shows. */
+const text = valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minLength */ .BpQ(1));
+const resultSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    id: text,
+    rowId: text,
+    grade: valibot__WEBPACK_IMPORTED_MODULE_0__/* .picklist */ .KIO(GRADES),
+    score: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .number */ .aig(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .finite */ .E2x())),
+    reason: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()),
+    cost: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(amount),
+    latency: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(amount),
+    tokenCount: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(count),
+    createdAt: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(amount),
+    row: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({ values: valibot__WEBPACK_IMPORTED_MODULE_0__/* .record */ .g1P(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .unknown */ .L5J()) }))
+});
+const resultPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    results: valibot__WEBPACK_IMPORTED_MODULE_0__/* .array */ .YOg(resultSchema),
+    pagination: paginationSchema
+});
+/** Evaluator titles are 1..200 characters (Adaline v2). */
+const TITLE_MAX = 200;
+/**
+ * One evaluator of a prompt, from `GET /prompts/{promptId}/evaluators`: what gives a report its
+ * names. Only the ID and title are needed, so the other fields may be absent or null.
+ */
+const evaluatorSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    id,
+    promptId: id,
+    title: valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minLength */ .BpQ(1), valibot__WEBPACK_IMPORTED_MODULE_0__/* .maxLength */ .Ru6(TITLE_MAX)),
+    datasetId: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(id),
+    status: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()),
+    createdAt: time,
+    updatedAt: time
+});
+const evaluatorPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    evaluators: valibot__WEBPACK_IMPORTED_MODULE_0__/* .array */ .YOg(evaluatorSchema),
+    pagination: paginationSchema
+});
+
+
+/***/ }),
+
+/***/ 5670:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   GA: () => (/* binding */ checkTotals),
+/* harmony export */   Sd: () => (/* binding */ totals),
+/* harmony export */   st: () => (/* binding */ TotalsError)
+/* harmony export */ });
+/* unused harmony export DecimalSum */
+/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2011);
+
+/**
+ * The figures Adaline answered cannot be added up exactly: a count whose total passes 2^53 (past
+ * which a number rounds), or amounts whose total passes the largest number. A gate judged on
+ * such a total could pass on a rounded figure, so there is no verdict. An expected error: the
+ * faces print its message alone.
+ */
+class TotalsError extends Error {
+    figure;
+    constructor(
+    /** the figure as the API names it, e.g. metrics.totalCost */
+    figure, why) {
+        super(`The figures Adaline answered cannot be added up exactly: the total of ${figure} over the judged evaluations ${why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (created-after, evaluator-id, scope: latest).`);
+        this.figure = figure;
+        this.name = 'TotalsError';
+    }
+}
+const PAST_SAFE = `passes ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}, beyond which counts are rounded`;
+const PAST_MAX = 'is beyond the largest number (1.8e308)';
+/** A count's running total, exact or refused. */
+class CountSum {
+    figure;
+    total = 0;
+    constructor(figure) {
+        this.figure = figure;
+    }
+    add(value) {
+        // both safe: an unsafe sum means the exact one passed 2^53 - 1 and may have been rounded
+        this.total += value;
+        if (!Number.isSafeInteger(this.total))
+            throw new TotalsError(this.figure, PAST_SAFE);
+    }
+    value() {
+        return this.total;
+    }
+}
+function totals(evaluations) {
+    let count = 0;
+    const passRuns = new CountSum('metrics.passRuns');
+    const failRuns = new CountSum('metrics.failRuns');
+    const unknownRuns = new CountSum('metrics.unknownRuns');
+    const failedRows = new CountSum('progress.failedRows');
+    const totalTokens = new CountSum('metrics.totalTokenCount');
+    const totalCost = new DecimalSum();
+    const totalLatency = new DecimalSum();
+    for (const { metrics, progress } of evaluations) {
+        count += 1;
+        passRuns.add(metrics.passRuns);
+        failRuns.add(metrics.failRuns);
+        unknownRuns.add(metrics.unknownRuns);
+        failedRows.add(progress.failedRows);
+        totalCost.add(metrics.totalCost);
+        totalLatency.add(metrics.totalLatency);
+        totalTokens.add(metrics.totalTokenCount);
+    }
+    const runs = new CountSum('runs (passRuns + failRuns + unknownRuns)');
+    for (const sum of [passRuns, failRuns, unknownRuns])
+        runs.add(sum.value());
+    const cost = finite(totalCost.value(), 'metrics.totalCost');
+    const latency = finite(totalLatency.value(), 'metrics.totalLatency');
+    const pass = passRuns.value();
+    const fail = failRuns.value();
+    const all = runs.value();
+    return {
+        evaluations: count,
+        passRuns: pass,
+        failRuns: fail,
+        unknownRuns: unknownRuns.value(),
+        runs: all,
+        failedRows: failedRows.value(),
+        totalCost: cost,
+        totalLatency: latency,
+        totalTokens: totalTokens.value(),
+        passRate: all > 0 ? pass / all : null,
+        failRate: all > 0 ? fail / all : null,
+        // a quotient, judged against a limit: float noise (0.35000000000000003) must not break it
+        avgLatency: all > 0 ? (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .tidy */ .DZ)(latency / all) : null
+    };
+}
+function finite(total, figure) {
+    if (!Number.isFinite(total))
+        throw new TotalsError(figure, PAST_MAX);
+    return total;
+}
+/**
+ * Refuses totals that are not exact (built elsewhere than by totals): the gate never passes on a
+ * rounded or infinite figure.
+ */
+function checkTotals(metrics) {
+    const counts = [
+        'passRuns',
+        'failRuns',
+        'unknownRuns',
+        'runs',
+        'failedRows',
+        'totalTokens'
+    ];
+    for (const figure of counts) {
+        if (!Number.isSafeInteger(metrics[figure]))
+            throw new TotalsError(figure, PAST_SAFE);
+    }
+    for (const figure of ['totalCost', 'totalLatency'])
+        finite(metrics[figure], figure);
+}
+/**
+ * A sum of numbers as their decimal texts add up, so that 0.1 + 0.2 is 0.3 without rounding any
+ * digit away (adding doubles would give 0.30000000000000004; rounding that would cut real digits).
+ */
+class DecimalSum {
+    /** the sum times 10^scale */
+    scaled = 0n;
+    scale = 0;
+    add(value) {
+        const text = (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr)(value);
+        const negative = text.startsWith('-');
+        const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
+        if (fraction.length > this.scale) {
+            this.scaled *= 10n ** BigInt(fraction.length - this.scale);
+            this.scale = fraction.length;
+        }
+        const digits = BigInt(whole + fraction.padEnd(this.scale, '0'));
+        this.scaled += negative ? -digits : digits;
+    }
+    /** The nearest double to the exact sum. */
+    value() {
+        const negative = this.scaled < 0n;
+        const digits = (negative ? -this.scaled : this.scaled).toString().padStart(this.scale + 1, '0');
+        const point = digits.length - this.scale;
+        return Number(`${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point) || '0'}`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 1237:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   S4: () => (/* binding */ judge),
+/* harmony export */   UR: () => (/* binding */ emptyPolicy)
+/* harmony export */ });
+/* unused harmony exports DEFAULT_ALLOW_STATUS, hasRules */
+/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5670);
+/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2011);
+
+
+const DEFAULT_ALLOW_STATUS = ['completed'];
+/** The policy when none is given: no rules, so the gate is skipped and the run only reports. */
+function emptyPolicy() {
+    return { limits: {}, onEmpty: 'fail', scope: 'latest' };
+}
+/** Whether the policy sets anything to judge by; without rules the gate is skipped. */
+function hasRules(policy) {
+    return Object.keys(policy.limits).length > 0 || policy.allowStatus !== undefined;
+}
+/** Applies the policy to the judged evaluations and their totals. */
+function judge(judged, metrics, policy, context = {}) {
+    // a wait that ran out did not get what the step waited for: that is a failure, not a report
+    if (!hasRules(policy) && !context.waitTimedOut)
+        return { gate: 'skipped', broken: [] };
+    (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .checkTotals */ .GA)(metrics);
+    if (judged.length === 0) {
+        return policy.onEmpty === 'pass'
+            ? { gate: 'passed', broken: [] }
+            : verdict([
+                {
+                    rule: 'on-empty',
+                    message: 'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass'
+                }
+            ]);
+    }
+    const broken = [];
+    const { limits } = policy;
+    const atMost = (rule, figure, value, show = _report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr) => {
+        const limit = limits[rule];
+        if (limit !== undefined && value > limit) {
+            broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` });
+        }
+    };
+    atMost('max-fail-runs', 'fail-runs', metrics.failRuns);
+    atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns);
+    atMost('max-failed-rows', 'failed-rows', metrics.failedRows);
+    atMost('max-tokens', 'tokens', metrics.totalTokens);
+    atMost('max-cost', 'cost', metrics.totalCost);
+    rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>');
+    rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<');
+    if (limits['max-avg-latency'] !== undefined) {
+        if (metrics.avgLatency === null) {
+            broken.push(noRuns('max-avg-latency', 'avg-latency'));
+        }
+        else
+            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(ms)} ms`);
+    }
+    passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines);
+    const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS;
+    const outside = judged.filter(evaluation => !allowed.includes(evaluation.status));
+    if (outside.length > 0) {
+        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(context.waitedMs)}`;
+        const listed = outside
+            .slice(0, 5)
+            .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
+            ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
+            : `${e.runId} is ${e.status}`)
+            .join(', ');
+        const more = outside.length > 5 ? ` and ${outside.length - 5} more` : '';
+        broken.push({
+            rule: 'allow-status',
+            message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
+        });
+    }
+    return verdict(broken);
+}
+function passRate(evaluation) {
+    const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
+    const runs = passRuns + failRuns + unknownRuns;
+    return runs > 0 ? passRuns / runs : null;
+}
+/** Each judged evaluation against its own baseline; the worst drop is named. */
+function passRateDrop(broken, judged, limit, baselines) {
+    if (limit === undefined || !baselines)
+        return;
+    const drops = judged
+        .flatMap(evaluation => {
+        const baseline = baselines.get(evaluation.runId);
+        const now = passRate(evaluation);
+        const before = baseline ? passRate(baseline) : null;
+        if (!baseline || now === null || before === null)
+            return [];
+        return [{ evaluation, baseline, now, before, drop: (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .tidy */ .DZ)(before - now) }];
+    })
+        .filter(({ drop }) => drop > limit)
+        .sort((a, b) => b.drop - a.drop);
+    const worst = drops[0];
+    if (!worst)
+        return;
+    const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : '';
+    broken.push({
+        rule: 'max-pass-rate-drop',
+        message: `pass-rate drop ${showRate(worst.drop, limit)} > max-pass-rate-drop ${showRate(limit)}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
+    });
+}
+function rateRule(broken, rule, figure, rate, limit, breaksWhen) {
+    if (limit === undefined)
+        return;
+    if (rate === null) {
+        broken.push(noRuns(rule, figure));
+        return;
+    }
+    if (breaksWhen === '>' ? rate > limit : rate < limit) {
+        broken.push({
+            rule,
+            message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
+        });
+    }
+}
+/** A rule that needs runs cannot be met by an evaluation set without any: fail closed. */
+function noRuns(rule, figure) {
+    return {
+        rule,
+        message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
+    };
+}
+/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
+function showRate(rate, limit) {
+    const rounded = (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(rate, 2);
+    if (limit === undefined || rounded !== (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(limit, 2))
+        return rounded;
+    return `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
+}
+function verdict(broken) {
+    return { gate: broken.length > 0 ? 'failed' : 'passed', broken };
+}
+
+
+/***/ }),
+
+/***/ 2011:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ar: () => (/* binding */ isDateTime),
+/* harmony export */   B4: () => (/* binding */ formatCount),
+/* harmony export */   BD: () => (/* binding */ formatCost),
+/* harmony export */   BK: () => (/* binding */ formatPointsDelta),
+/* harmony export */   DZ: () => (/* binding */ tidy),
+/* harmony export */   E1: () => (/* binding */ formatRelativeDelta),
+/* harmony export */   FV: () => (/* binding */ escapeMarkdown),
+/* harmony export */   a3: () => (/* binding */ formatDuration),
+/* harmony export */   fU: () => (/* binding */ formatTime),
+/* harmony export */   l9: () => (/* binding */ formatPercent),
+/* harmony export */   mr: () => (/* binding */ plainDecimal),
+/* harmony export */   zq: () => (/* binding */ MAX_DATE_MS)
+/* harmony export */ });
+/** The one place that turns numbers and API text into report text. */
+/** Drops binary floating-point noise from sums (0.1 + 0.2 → 0.3); integers are left exact. */
+function tidy(value) {
+    return Number.isInteger(value) ? value : Number(value.toPrecision(15));
+}
+/**
+ * A number as a plain decimal at full precision, for outputs that other steps parse:
+ * no exponent (1e-7 → "0.0000001"), no separators, no rounding beyond the float itself.
+ */
+function plainDecimal(value) {
+    if (!Number.isFinite(value))
+        throw new RangeError(`not a finite number: ${value}`);
+    const text = String(value);
+    const match = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+    if (!match)
+        return text;
+    const [, sign, lead, fraction = '', exp] = match;
+    const digits = lead + fraction;
+    const point = 1 + Number(exp);
+    if (point <= 0)
+        return `${sign}0.${'0'.repeat(-point)}${digits}`;
+    if (point >= digits.length)
+        return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+    return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+/** The most a JavaScript Date can hold either side of 1970, in ms: ±100,000,000 days. */
+const MAX_DATE_MS = 8.64e15;
+/** Whether `ms` is a time a Date can hold (toISOString throws a RangeError on any other). */
+function isDateTime(ms) {
+    return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS;
+}
+/**
+ * A Unix ms time as ISO 8601 UTC; a number no Date can hold (a hostile answer's 1e300) is written
+ * as it is and said to be so, never thrown on.
+ */
+function formatTime(ms) {
+    return isDateTime(ms) ? new Date(ms).toISOString() : `${ms} ms (outside the range of dates)`;
+}
+/** 1234567 → "1,234,567" for people; outputs use plainDecimal. */
+function formatCount(value) {
+    return value.toLocaleString('en-US', { maximumFractionDigits: 0 });
+}
+/** USD with enough digits that small per-evaluation costs don't read as $0.00. */
+function formatCost(usd) {
+    if (usd === 0)
+        return '$0';
+    if (usd < 0.01)
+        return `$${usd.toPrecision(2)}`;
+    return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`;
+}
+/** Milliseconds as "850 ms", "12.3 s", "4.2 min". */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    if (ms < 3_600_000)
+        return `${(ms / 60_000).toFixed(1)} min`;
+    return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+/** A 0..1 rate as a percentage with at most `digits` decimals: 0.875 → "87.5%". */
+function formatPercent(rate, digits = 1) {
+    return `${Number((rate * 100).toFixed(digits))}%`;
+}
+/** A change of rate in percentage points: +2.5 pp, −10 pp, ±0 pp. */
+function formatPointsDelta(delta) {
+    const points = Number((delta * 100).toFixed(1));
+    if (points === 0)
+        return '±0 pp';
+    return `${points > 0 ? '+' : '−'}${Math.abs(points)} pp`;
+}
+/** A change relative to a baseline: +12%, −3.5%, ±0%; — when the baseline is 0. */
+function formatRelativeDelta(now, before) {
+    if (before === 0)
+        return now === 0 ? '±0%' : '—';
+    const percent = Number((((now - before) / before) * 100).toFixed(1));
+    if (percent === 0)
+        return '±0%';
+    return `${percent > 0 ? '+' : '−'}${Math.abs(percent)}%`;
+}
+// What API text could use to inject: Markdown emphasis, code, links, images, table cells,
+// strikethrough, math, HTML tags; autolinks (scheme://, www., e-mail) and @mentions. Each becomes a
+// numeric character reference, which renders as the same character but is never read as structure,
+// in Markdown and inside an HTML block (such as a <details> section) alike, where backslash escapes
+// would not apply. An underscore between letters or digits (run_01) cannot open or close emphasis,
+// so IDs stay readable.
+const SPECIALS = /[\\`*[\]|!~$&<>"]|(?<![a-z0-9])_|_(?![a-z0-9])|:(?=\/\/)|@|(?<=www)\./gi;
+const toReference = (char) => `&#${char.charCodeAt(0)};`;
+/**
+ * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell,
+ * a line or an HTML block, on one line, and cut to `maxLength` so one hostile field cannot flood
+ * the report.
+ */
+function escapeMarkdown(text, maxLength = 120) {
+    // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+    let value = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+    if (value.length > maxLength)
+        value = value.slice(0, maxLength - 1) + '…';
+    return value.replace(SPECIALS, toReference);
+}
+
+
+/***/ }),
+
+/***/ 2613:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 4434:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
+/***/ 8611:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
+
+/***/ }),
+
+/***/ 5692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
+
+/***/ }),
+
+/***/ 9278:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
+
+/***/ }),
+
+/***/ 4589:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+
+/***/ }),
+
+/***/ 6698:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
+
+/***/ }),
+
+/***/ 4573:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 7540:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
+
+/***/ }),
+
+/***/ 7598:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+
+/***/ }),
+
+/***/ 3053:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
+
+/***/ }),
+
+/***/ 610:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
+
+/***/ }),
+
+/***/ 8474:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 7067:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+
+/***/ }),
+
+/***/ 2467:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
+
+/***/ }),
+
+/***/ 7030:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 643:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
+
+/***/ }),
+
+/***/ 1792:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
+
+/***/ }),
+
+/***/ 7075:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 7830:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/web");
+
+/***/ }),
+
+/***/ 1692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+
+/***/ }),
+
+/***/ 3136:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+
+/***/ }),
+
+/***/ 7975:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+
+/***/ }),
+
+/***/ 3429:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
+
+/***/ }),
+
+/***/ 5919:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+
+/***/ }),
+
+/***/ 8522:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
+/***/ 932:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
+
+/***/ }),
+
+/***/ 3193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
+
+/***/ }),
+
+/***/ 4756:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
+
+/***/ }),
+
+/***/ 2018:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
+
+/***/ }),
+
+/***/ 7016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+
+/***/ }),
+
+/***/ 9023:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 3444:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("web-streams-polyfill/dist/ponyfill.es2018.js");
+
+/***/ }),
+
+/***/ 8167:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("worker_threads");
+
+/***/ }),
+
+/***/ 1204:
+/***/ ((__unused_webpack_module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/* c8 ignore start */
+// 64 KiB (same size chrome slice theirs blob into Uint8array's)
+const POOL_SIZE = 65536
+
+if (!globalThis.ReadableStream) {
+  // `node:stream/web` got introduced in v16.5.0 as experimental
+  // and it's preferred over the polyfilled version. So we also
+  // suppress the warning that gets emitted by NodeJS for using it.
+  try {
+    const process = __nccwpck_require__(1708)
+    const { emitWarning } = process
+    try {
+      process.emitWarning = () => {}
+      Object.assign(globalThis, __nccwpck_require__(7830))
+      process.emitWarning = emitWarning
+    } catch (error) {
+      process.emitWarning = emitWarning
+      throw error
+    }
+  } catch (error) {
+    // fallback to polyfill implementation
+    Object.assign(globalThis, __nccwpck_require__(3444))
+  }
+}
+
+try {
+  // Don't use node: prefix for this, require+node: is not supported until node v14.14
+  // Only `import()` can use prefix in 12.20 and later
+  const { Blob } = __nccwpck_require__(181)
+  if (Blob && !Blob.prototype.stream) {
+    Blob.prototype.stream = function name (params) {
+      let position = 0
+      const blob = this
+
+      return new ReadableStream({
+        type: 'bytes',
+        async pull (ctrl) {
+          const chunk = blob.slice(position, Math.min(blob.size, position + POOL_SIZE))
+          const buffer = await chunk.arrayBuffer()
+          position += buffer.byteLength
+          ctrl.enqueue(new Uint8Array(buffer))
+
+          if (position === blob.size) {
+            ctrl.close()
+          }
+        }
+      })
+    }
+  }
+} catch (error) {}
+/* c8 ignore end */
+
+
+/***/ }),
+
+/***/ 4645:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A: () => (__WEBPACK_DEFAULT_EXPORT__)
+/* harmony export */ });
+/* unused harmony export File */
+/* harmony import */ var _index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6327);
+
+
+const _File = class File extends _index_js__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .A {
+  #lastModified = 0
+  #name = ''
+
+  /**
+   * @param {*[]} fileBits
+   * @param {string} fileName
+   * @param {{lastModified?: number, type?: string}} options
+   */// @ts-ignore
+  constructor (fileBits, fileName, options = {}) {
+    if (arguments.length < 2) {
+      throw new TypeError(`Failed to construct 'File': 2 arguments required, but only ${arguments.length} present.`)
+    }
+    super(fileBits, options)
+
+    if (options === null) options = {}
+
+    // Simulate WebIDL type casting for NaN value in lastModified option.
+    const lastModified = options.lastModified === undefined ? Date.now() : Number(options.lastModified)
+    if (!Number.isNaN(lastModified)) {
+      this.#lastModified = lastModified
+    }
+
+    this.#name = String(fileName)
+  }
+
+  get name () {
+    return this.#name
+  }
+
+  get lastModified () {
+    return this.#lastModified
+  }
+
+  get [Symbol.toStringTag] () {
+    return 'File'
+  }
+
+  static [Symbol.hasInstance] (object) {
+    return !!object && object instanceof _index_js__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .A &&
+      /^(File)$/.test(object[Symbol.toStringTag])
+  }
+}
+
+/** @type {typeof globalThis.File} */// @ts-ignore
+const File = _File
+/* harmony default export */ const __WEBPACK_DEFAULT_EXPORT__ = (File);
+
+
+/***/ }),
+
+/***/ 2243:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Ah: () => (/* binding */ BEING_CANCELLED),
-  co: () => (/* binding */ EVALUATION_STATUSES),
-  Ji: () => (/* binding */ ID_MAX),
-  FD: () => (/* binding */ ID_MIN),
-  Ri: () => (/* binding */ IN_FLIGHT),
-  H4: () => (/* binding */ MAX_PAGE_SIZE),
-  eA: () => (/* binding */ checkShape),
-  ut: () => (/* binding */ errorBodySchema),
-  Bd: () => (/* binding */ evaluationPageSchema),
-  MF: () => (/* binding */ evaluationSchema),
-  YT: () => (/* binding */ resultPageSchema)
+  ZH: () => (/* reexport */ file/* default */.A)
 });
 
-// UNUSED EXPORTS: GRADES, TITLE_MAX, evaluatorPageSchema, evaluatorSchema, resultSchema
+// UNUSED EXPORTS: Blob, blobFrom, blobFromSync, default, fileFrom, fileFromSync
 
-;// CONCATENATED MODULE: ./node_modules/valibot/dist/index.mjs
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: ./node_modules/node-domexception/index.js
+var node_domexception = __nccwpck_require__(7666);
+// EXTERNAL MODULE: ./node_modules/fetch-blob/file.js
+var file = __nccwpck_require__(4645);
+// EXTERNAL MODULE: ./node_modules/fetch-blob/index.js
+var fetch_blob = __nccwpck_require__(6327);
+;// CONCATENATED MODULE: ./node_modules/fetch-blob/from.js
+
+
+
+
+
+
+
+const { stat } = external_node_fs_.promises
+
+/**
+ * @param {string} path filepath on the disk
+ * @param {string} [type] mimetype to use
+ */
+const blobFromSync = (path, type) => fromBlob(statSync(path), path, type)
+
+/**
+ * @param {string} path filepath on the disk
+ * @param {string} [type] mimetype to use
+ * @returns {Promise<Blob>}
+ */
+const blobFrom = (path, type) => stat(path).then(stat => fromBlob(stat, path, type))
+
+/**
+ * @param {string} path filepath on the disk
+ * @param {string} [type] mimetype to use
+ * @returns {Promise<File>}
+ */
+const fileFrom = (path, type) => stat(path).then(stat => fromFile(stat, path, type))
+
+/**
+ * @param {string} path filepath on the disk
+ * @param {string} [type] mimetype to use
+ */
+const fileFromSync = (path, type) => fromFile(statSync(path), path, type)
+
+// @ts-ignore
+const fromBlob = (stat, path, type = '') => new Blob([new BlobDataItem({
+  path,
+  size: stat.size,
+  lastModified: stat.mtimeMs,
+  start: 0
+})], { type })
+
+// @ts-ignore
+const fromFile = (stat, path, type = '') => new File([new BlobDataItem({
+  path,
+  size: stat.size,
+  lastModified: stat.mtimeMs,
+  start: 0
+})], basename(path), { type, lastModified: stat.mtimeMs })
+
+/**
+ * This is a blob backed up by a file on the disk
+ * with minium requirement. Its wrapped around a Blob as a blobPart
+ * so you have no direct access to this.
+ *
+ * @private
+ */
+class BlobDataItem {
+  #path
+  #start
+
+  constructor (options) {
+    this.#path = options.path
+    this.#start = options.start
+    this.size = options.size
+    this.lastModified = options.lastModified
+  }
+
+  /**
+   * Slicing arguments is first validated and formatted
+   * to not be out of range by Blob.prototype.slice
+   */
+  slice (start, end) {
+    return new BlobDataItem({
+      path: this.#path,
+      lastModified: this.lastModified,
+      size: end - start,
+      start: this.#start + start
+    })
+  }
+
+  async * stream () {
+    const { mtimeMs } = await stat(this.#path)
+    if (mtimeMs > this.lastModified) {
+      throw new node_domexception('The requested file could not be read, typically due to permission problems that have occurred after a reference to a file was acquired.', 'NotReadableError')
+    }
+    yield * (0,external_node_fs_.createReadStream)(this.#path, {
+      start: this.#start,
+      end: this.#start + this.size - 1
+    })
+  }
+
+  get [Symbol.toStringTag] () {
+    return 'Blob'
+  }
+}
+
+/* harmony default export */ const from = ((/* unused pure expression or super */ null && (blobFromSync)));
+
+
+
+/***/ }),
+
+/***/ 6327:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A: () => (__WEBPACK_DEFAULT_EXPORT__)
+/* harmony export */ });
+/* unused harmony export Blob */
+/* harmony import */ var _streams_cjs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1204);
+/*! fetch-blob. MIT License. Jimmy Wärting <https://jimmy.warting.se/opensource> */
+
+// TODO (jimmywarting): in the feature use conditional loading with top level await (requires 14.x)
+// Node has recently added whatwg stream into core
+
+
+
+// 64 KiB (same size chrome slice theirs blob into Uint8array's)
+const POOL_SIZE = 65536
+
+/** @param {(Blob | Uint8Array)[]} parts */
+async function * toIterator (parts, clone = true) {
+  for (const part of parts) {
+    if ('stream' in part) {
+      yield * (/** @type {AsyncIterableIterator<Uint8Array>} */ (part.stream()))
+    } else if (ArrayBuffer.isView(part)) {
+      if (clone) {
+        let position = part.byteOffset
+        const end = part.byteOffset + part.byteLength
+        while (position !== end) {
+          const size = Math.min(end - position, POOL_SIZE)
+          const chunk = part.buffer.slice(position, position + size)
+          position += chunk.byteLength
+          yield new Uint8Array(chunk)
+        }
+      } else {
+        yield part
+      }
+    /* c8 ignore next 10 */
+    } else {
+      // For blobs that have arrayBuffer but no stream method (nodes buffer.Blob)
+      let position = 0, b = (/** @type {Blob} */ (part))
+      while (position !== b.size) {
+        const chunk = b.slice(position, Math.min(b.size, position + POOL_SIZE))
+        const buffer = await chunk.arrayBuffer()
+        position += buffer.byteLength
+        yield new Uint8Array(buffer)
+      }
+    }
+  }
+}
+
+const _Blob = class Blob {
+  /** @type {Array.<(Blob|Uint8Array)>} */
+  #parts = []
+  #type = ''
+  #size = 0
+  #endings = 'transparent'
+
+  /**
+   * The Blob() constructor returns a new Blob object. The content
+   * of the blob consists of the concatenation of the values given
+   * in the parameter array.
+   *
+   * @param {*} blobParts
+   * @param {{ type?: string, endings?: string }} [options]
+   */
+  constructor (blobParts = [], options = {}) {
+    if (typeof blobParts !== 'object' || blobParts === null) {
+      throw new TypeError('Failed to construct \'Blob\': The provided value cannot be converted to a sequence.')
+    }
+
+    if (typeof blobParts[Symbol.iterator] !== 'function') {
+      throw new TypeError('Failed to construct \'Blob\': The object must have a callable @@iterator property.')
+    }
+
+    if (typeof options !== 'object' && typeof options !== 'function') {
+      throw new TypeError('Failed to construct \'Blob\': parameter 2 cannot convert to dictionary.')
+    }
+
+    if (options === null) options = {}
+
+    const encoder = new TextEncoder()
+    for (const element of blobParts) {
+      let part
+      if (ArrayBuffer.isView(element)) {
+        part = new Uint8Array(element.buffer.slice(element.byteOffset, element.byteOffset + element.byteLength))
+      } else if (element instanceof ArrayBuffer) {
+        part = new Uint8Array(element.slice(0))
+      } else if (element instanceof Blob) {
+        part = element
+      } else {
+        part = encoder.encode(`${element}`)
+      }
+
+      this.#size += ArrayBuffer.isView(part) ? part.byteLength : part.size
+      this.#parts.push(part)
+    }
+
+    this.#endings = `${options.endings === undefined ? 'transparent' : options.endings}`
+    const type = options.type === undefined ? '' : String(options.type)
+    this.#type = /^[\x20-\x7E]*$/.test(type) ? type : ''
+  }
+
+  /**
+   * The Blob interface's size property returns the
+   * size of the Blob in bytes.
+   */
+  get size () {
+    return this.#size
+  }
+
+  /**
+   * The type property of a Blob object returns the MIME type of the file.
+   */
+  get type () {
+    return this.#type
+  }
+
+  /**
+   * The text() method in the Blob interface returns a Promise
+   * that resolves with a string containing the contents of
+   * the blob, interpreted as UTF-8.
+   *
+   * @return {Promise<string>}
+   */
+  async text () {
+    // More optimized than using this.arrayBuffer()
+    // that requires twice as much ram
+    const decoder = new TextDecoder()
+    let str = ''
+    for await (const part of toIterator(this.#parts, false)) {
+      str += decoder.decode(part, { stream: true })
+    }
+    // Remaining
+    str += decoder.decode()
+    return str
+  }
+
+  /**
+   * The arrayBuffer() method in the Blob interface returns a
+   * Promise that resolves with the contents of the blob as
+   * binary data contained in an ArrayBuffer.
+   *
+   * @return {Promise<ArrayBuffer>}
+   */
+  async arrayBuffer () {
+    // Easier way... Just a unnecessary overhead
+    // const view = new Uint8Array(this.size);
+    // await this.stream().getReader({mode: 'byob'}).read(view);
+    // return view.buffer;
+
+    const data = new Uint8Array(this.size)
+    let offset = 0
+    for await (const chunk of toIterator(this.#parts, false)) {
+      data.set(chunk, offset)
+      offset += chunk.length
+    }
+
+    return data.buffer
+  }
+
+  stream () {
+    const it = toIterator(this.#parts, true)
+
+    return new globalThis.ReadableStream({
+      // @ts-ignore
+      type: 'bytes',
+      async pull (ctrl) {
+        const chunk = await it.next()
+        chunk.done ? ctrl.close() : ctrl.enqueue(chunk.value)
+      },
+
+      async cancel () {
+        await it.return()
+      }
+    })
+  }
+
+  /**
+   * The Blob interface's slice() method creates and returns a
+   * new Blob object which contains data from a subset of the
+   * blob on which it's called.
+   *
+   * @param {number} [start]
+   * @param {number} [end]
+   * @param {string} [type]
+   */
+  slice (start = 0, end = this.size, type = '') {
+    const { size } = this
+
+    let relativeStart = start < 0 ? Math.max(size + start, 0) : Math.min(start, size)
+    let relativeEnd = end < 0 ? Math.max(size + end, 0) : Math.min(end, size)
+
+    const span = Math.max(relativeEnd - relativeStart, 0)
+    const parts = this.#parts
+    const blobParts = []
+    let added = 0
+
+    for (const part of parts) {
+      // don't add the overflow to new blobParts
+      if (added >= span) {
+        break
+      }
+
+      const size = ArrayBuffer.isView(part) ? part.byteLength : part.size
+      if (relativeStart && size <= relativeStart) {
+        // Skip the beginning and change the relative
+        // start & end position as we skip the unwanted parts
+        relativeStart -= size
+        relativeEnd -= size
+      } else {
+        let chunk
+        if (ArrayBuffer.isView(part)) {
+          chunk = part.subarray(relativeStart, Math.min(size, relativeEnd))
+          added += chunk.byteLength
+        } else {
+          chunk = part.slice(relativeStart, Math.min(size, relativeEnd))
+          added += chunk.size
+        }
+        relativeEnd -= size
+        blobParts.push(chunk)
+        relativeStart = 0 // All next sequential parts should start at 0
+      }
+    }
+
+    const blob = new Blob([], { type: String(type).toLowerCase() })
+    blob.#size = span
+    blob.#parts = blobParts
+
+    return blob
+  }
+
+  get [Symbol.toStringTag] () {
+    return 'Blob'
+  }
+
+  static [Symbol.hasInstance] (object) {
+    return (
+      object &&
+      typeof object === 'object' &&
+      typeof object.constructor === 'function' &&
+      (
+        typeof object.stream === 'function' ||
+        typeof object.arrayBuffer === 'function'
+      ) &&
+      /^(Blob|File)$/.test(object[Symbol.toStringTag])
+    )
+  }
+}
+
+Object.defineProperties(_Blob.prototype, {
+  size: { enumerable: true },
+  type: { enumerable: true },
+  slice: { enumerable: true }
+})
+
+/** @type {typeof globalThis.Blob} */
+const Blob = _Blob
+/* harmony default export */ const __WEBPACK_DEFAULT_EXPORT__ = (Blob);
+
+
+/***/ }),
+
+/***/ 3018:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $n: () => (/* binding */ formDataToBlob),
+/* harmony export */   fS: () => (/* binding */ FormData)
+/* harmony export */ });
+/* unused harmony export File */
+/* harmony import */ var fetch_blob__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6327);
+/* harmony import */ var fetch_blob_file_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4645);
+/*! formdata-polyfill. MIT License. Jimmy Wärting <https://jimmy.warting.se/opensource> */
+
+
+
+
+var {toStringTag:t,iterator:i,hasInstance:h}=Symbol,
+r=Math.random,
+m='append,set,get,getAll,delete,keys,values,entries,forEach,constructor'.split(','),
+f=(a,b,c)=>(a+='',/^(Blob|File)$/.test(b && b[t])?[(c=c!==void 0?c+'':b[t]=='File'?b.name:'blob',a),b.name!==c||b[t]=='blob'?new fetch_blob_file_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A([b],c,b):b]:[a,b+'']),
+e=(c,f)=>(f?c:c.replace(/\r?\n|\r/g,'\r\n')).replace(/\n/g,'%0A').replace(/\r/g,'%0D').replace(/"/g,'%22'),
+x=(n, a, e)=>{if(a.length<e){throw new TypeError(`Failed to execute '${n}' on 'FormData': ${e} arguments required, but only ${a.length} present.`)}}
+
+const File = (/* unused pure expression or super */ null && (F))
+
+/** @type {typeof globalThis.FormData} */
+const FormData = class FormData {
+#d=[];
+constructor(...a){if(a.length)throw new TypeError(`Failed to construct 'FormData': parameter 1 is not of type 'HTMLFormElement'.`)}
+get [t]() {return 'FormData'}
+[i](){return this.entries()}
+static [h](o) {return o&&typeof o==='object'&&o[t]==='FormData'&&!m.some(m=>typeof o[m]!='function')}
+append(...a){x('append',arguments,2);this.#d.push(f(...a))}
+delete(a){x('delete',arguments,1);a+='';this.#d=this.#d.filter(([b])=>b!==a)}
+get(a){x('get',arguments,1);a+='';for(var b=this.#d,l=b.length,c=0;c<l;c++)if(b[c][0]===a)return b[c][1];return null}
+getAll(a,b){x('getAll',arguments,1);b=[];a+='';this.#d.forEach(c=>c[0]===a&&b.push(c[1]));return b}
+has(a){x('has',arguments,1);a+='';return this.#d.some(b=>b[0]===a)}
+forEach(a,b){x('forEach',arguments,1);for(var [c,d]of this)a.call(b,d,c,this)}
+set(...a){x('set',arguments,2);var b=[],c=!0;a=f(...a);this.#d.forEach(d=>{d[0]===a[0]?c&&(c=!b.push(a)):b.push(d)});c&&b.push(a);this.#d=b}
+*entries(){yield*this.#d}
+*keys(){for(var[a]of this)yield a}
+*values(){for(var[,a]of this)yield a}}
+
+/** @param {FormData} F */
+function formDataToBlob (F,B=fetch_blob__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .A){
+var b=`${r()}${r()}`.replace(/\./g, '').slice(-28).padStart(32, '-'),c=[],p=`--${b}\r\nContent-Disposition: form-data; name="`
+F.forEach((v,n)=>typeof v=='string'
+?c.push(p+e(n)+`"\r\n\r\n${v.replace(/\r(?!\n)|(?<!\r)\n/g, '\r\n')}\r\n`)
+:c.push(p+e(n)+`"; filename="${e(v.name, 1)}"\r\nContent-Type: ${v.type||"application/octet-stream"}\r\n\r\n`, v, '\r\n'))
+c.push(`--${b}--`)
+return new B(c,{type:"multipart/form-data; boundary="+b})}
+
+
+/***/ }),
+
+/***/ 7934:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BpQ: () => (/* binding */ minLength),
+/* harmony export */   E2x: () => (/* binding */ finite),
+/* harmony export */   FsL: () => (/* binding */ pipe),
+/* harmony export */   Ikc: () => (/* binding */ object),
+/* harmony export */   KCZ: () => (/* binding */ union),
+/* harmony export */   KIO: () => (/* binding */ picklist),
+/* harmony export */   L5J: () => (/* binding */ unknown),
+/* harmony export */   Ru6: () => (/* binding */ maxLength),
+/* harmony export */   Wwf: () => (/* binding */ minValue),
+/* harmony export */   Y2b: () => (/* binding */ safeInteger),
+/* harmony export */   YOg: () => (/* binding */ array),
+/* harmony export */   YjP: () => (/* binding */ string),
+/* harmony export */   _H3: () => (/* binding */ looseObject),
+/* harmony export */   aig: () => (/* binding */ number),
+/* harmony export */   cGV: () => (/* binding */ maxValue),
+/* harmony export */   cl6: () => (/* binding */ nullish),
+/* harmony export */   g1P: () => (/* binding */ record),
+/* harmony export */   lqM: () => (/* binding */ optional),
+/* harmony export */   xLC: () => (/* binding */ safeParse),
+/* harmony export */   z6Y: () => (/* binding */ check),
+/* harmony export */   zMY: () => (/* binding */ boolean)
+/* harmony export */ });
+/* unused harmony exports BASE64_REGEX, BIC_REGEX, CUID2_REGEX, DECIMAL_REGEX, DIGITS_REGEX, DOMAIN_REGEX, EMAIL_REGEX, EMOJI_REGEX, HEXADECIMAL_REGEX, HEX_COLOR_REGEX, IMEI_REGEX, IPV4_REGEX, IPV6_REGEX, IP_REGEX, ISO_DATE_REGEX, ISO_DATE_TIME_REGEX, ISO_DATE_TIME_SECOND_REGEX, ISO_TIMESTAMP_REGEX, ISO_TIME_REGEX, ISO_TIME_SECOND_REGEX, ISO_WEEK_REGEX, ISRC_REGEX, JWS_COMPACT_REGEX, KSUID_REGEX, MAC48_REGEX, MAC64_REGEX, MAC_REGEX, NANO_ID_REGEX, OCTAL_REGEX, RFC_EMAIL_REGEX, SLUG_REGEX, ULID_REGEX, UUID_REGEX, ValiError, _addIssue, _cloneDataset, _formatCase, _getByteCount, _getCodePointCount, _getGraphemeCount, _getLastMetadata, _getWordCount, _isLuhnAlgo, _isSameValueZero, _isValidObjectKey, _isValueMatch, _joinExpects, _standardSchema, _stringify, any, args, argsAsync, arrayAsync, assert, awaitAsync, base64, bic, bigint, blob, brand, bytes, cache, cacheAsync, checkAsync, checkItems, checkItemsAsync, codePoints, config, creditCard, cuid2, custom, customAsync, date, decimal, deleteGlobalConfig, deleteGlobalMessage, deleteSchemaMessage, deleteSpecificMessage, description, digits, domain, email, emoji, empty, endsWith, entries, entriesFromList, entriesFromObjects, enum, enum_, everyItem, exactOptional, exactOptionalAsync, examples, excludes, fallback, fallbackAsync, file, filterItems, findItem, flatten, flavor, forward, forwardAsync, function, function_, getDefault, getDefaults, getDefaultsAsync, getDescription, getDotPath, getExamples, getFallback, getFallbacks, getFallbacksAsync, getGlobalConfig, getGlobalMessage, getMetadata, getSchemaMessage, getSpecificMessage, getTitle, graphemes, gtValue, guard, hash, hexColor, hexadecimal, imei, includes, instance, integer, intersect, intersectAsync, ip, ipv4, ipv6, is, isOfKind, isOfType, isValiError, isbn, isoDate, isoDateTime, isoDateTimeSecond, isoTime, isoTimeSecond, isoTimestamp, isoWeek, isrc, jwsCompact, keyof, ksuid, lazy, lazyAsync, length, literal, looseObjectAsync, looseTuple, looseTupleAsync, ltValue, mac, mac48, mac64, map, mapAsync, mapItems, maxBytes, maxCodePoints, maxEntries, maxGraphemes, maxSize, maxWords, message, metadata, mimeType, minBytes, minCodePoints, minEntries, minGraphemes, minSize, minWords, multipleOf, nan, nanoid, never, nonEmpty, nonNullable, nonNullableAsync, nonNullish, nonNullishAsync, nonOptional, nonOptionalAsync, normalize, notBytes, notCodePoints, notEntries, notGraphemes, notLength, notSize, notValue, notValues, notWords, null, null_, nullable, nullableAsync, nullishAsync, objectAsync, objectWithRest, objectWithRestAsync, octal, omit, optionalAsync, parse, parseAsync, parseBoolean, parseJson, parser, parserAsync, partial, partialAsync, partialCheck, partialCheckAsync, pick, pipeAsync, promise, rawCheck, rawCheckAsync, rawTransform, rawTransformAsync, readonly, recordAsync, reduceItems, regex, required, requiredAsync, returns, returnsAsync, rfcEmail, safeParseAsync, safeParser, safeParserAsync, set, setAsync, setGlobalConfig, setGlobalMessage, setSchemaMessage, setSpecificMessage, size, slug, someItem, sortItems, startsWith, strictObject, strictObjectAsync, strictTuple, strictTupleAsync, stringifyJson, summarize, symbol, title, toBigint, toBoolean, toCamelCase, toDate, toKebabCase, toLowerCase, toMaxValue, toMinValue, toNumber, toPascalCase, toSnakeCase, toString, toUpperCase, transform, transformAsync, trim, trimEnd, trimStart, tuple, tupleAsync, tupleWithRest, tupleWithRestAsync, ulid, undefined, undefined_, undefinedable, undefinedableAsync, unionAsync, unwrap, url, uuid, value, values, variant, variantAsync, void, void_, words */
 //#region src/storages/globalConfig/globalConfig.ts
 let store$4;
 const DEFAULT_CONFIG = {
@@ -30407,11 +31796,11 @@ function ksuid(message$1) {
 //#endregion
 //#region src/actions/length/length.ts
 /* @__NO_SIDE_EFFECTS__ */
-function dist_length(requirement, message$1) {
+function length(requirement, message$1) {
 	return {
 		kind: "validation",
 		type: "length",
-		reference: dist_length,
+		reference: length,
 		async: false,
 		expects: `${requirement}`,
 		requirement,
@@ -31987,11 +33376,11 @@ function toSnakeCase() {
 //#endregion
 //#region src/actions/toString/toString.ts
 /* @__NO_SIDE_EFFECTS__ */
-function dist_toString(message$1) {
+function toString(message$1) {
 	return {
 		kind: "transformation",
 		type: "to_string",
-		reference: dist_toString,
+		reference: toString,
 		async: false,
 		message: message$1,
 		"~run"(dataset, config$1) {
@@ -32977,11 +34366,11 @@ function blob(message$1) {
 //#endregion
 //#region src/schemas/boolean/boolean.ts
 /* @__NO_SIDE_EFFECTS__ */
-function dist_boolean(message$1) {
+function boolean(message$1) {
 	return _standardSchema({
 		kind: "schema",
 		type: "boolean",
-		reference: dist_boolean,
+		reference: boolean,
 		expects: "boolean",
 		async: false,
 		message: message$1,
@@ -35989,1206 +37378,6 @@ function unwrap(schema) {
 }
 
 //#endregion
-
-;// CONCATENATED MODULE: ./src/adaline/schema.ts
-/**
- * The shapes of Adaline v2 answers, checked before use so that a wrong answer ends with an error
- * that names the endpoint and the field instead of a verdict computed from garbage.
- */
-// valibot: the checks zod made, in a small fraction of its bundle and start-up (every run loads this)
-
-const EVALUATION_STATUSES = [
-    'queued',
-    'running',
-    'completed',
-    'failed',
-    'cancelled',
-    'cancelling'
-];
-/** Statuses in which an evaluation still costs money and can be cancelled. */
-const IN_FLIGHT = ['queued', 'running'];
-/** Statuses of an evaluation someone has already cancelled. */
-const BEING_CANCELLED = ['cancelling', 'cancelled'];
-/** Every Adaline ID is a string of 20 to 80 characters. */
-const ID_MIN = 20;
-const ID_MAX = 80;
-const MAX_PAGE_SIZE = 200;
-const id = pipe(string(), minLength(ID_MIN), maxLength(ID_MAX));
-// JSON.parse turns 1e400 into Infinity: a figure must be finite, a count a safe integer
-const count = pipe(number(), safeInteger(), minValue(0));
-const amount = pipe(number(), finite(), minValue(0));
-const time = nullish(amount);
-// Loose objects: a field Adaline adds later must not break the action.
-const evaluationSchema = looseObject({
-    runId: id,
-    evaluatorId: id,
-    status: picklist(EVALUATION_STATUSES),
-    progress: looseObject({
-        totalRows: count,
-        completedRows: count,
-        failedRows: count,
-        percent: pipe(number(), finite(), minValue(0), maxValue(100))
-    }),
-    metrics: looseObject({
-        passRuns: count,
-        failRuns: count,
-        unknownRuns: count,
-        totalCost: amount,
-        totalLatency: amount,
-        totalTokenCount: count
-    }),
-    timeline: looseObject({
-        submittedAt: amount,
-        startedAt: time,
-        finishedAt: time
-    }),
-    datasetId: nullish(id)
-});
-const paginationSchema = looseObject({
-    limit: optional(count),
-    returned: optional(count),
-    hasMore: dist_boolean(),
-    nextCursor: nullish(pipe(string(), minLength(1)))
-});
-const evaluationPageSchema = looseObject({
-    evaluations: array(unknown()),
-    pagination: paginationSchema
-});
-/** Adaline's error bodies: `{error:{code,message}}`, or `{error:"text"}` on older endpoints. */
-const errorBodySchema = object({
-    error: union([
-        string(),
-        looseObject({ code: optional(string()), message: optional(string()) })
-    ])
-});
-/**
- * The value, if it has the shape; otherwise its first problem named by its path under `prefix`:
- * "evaluations[3].metrics.passRuns: Invalid type: Expected number but received "7"".
- */
-function checkShape(shape, value, prefix) {
-    const result = safeParse(shape, value);
-    if (result.success)
-        return { ok: true, value: result.output };
-    const issue = result.issues[0];
-    const path = (issue.path ?? []).reduce((text, { key }) => typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key), prefix);
-    return { ok: false, problem: `${path}: ${issue.message}` };
-}
-const GRADES = ['pass', 'fail', 'unknown'];
-/** One row's result in an evaluation: what the failing-rows report shows. */
-const schema_text = pipe(string(), minLength(1));
-const resultSchema = looseObject({
-    id: schema_text,
-    rowId: schema_text,
-    grade: picklist(GRADES),
-    score: nullish(pipe(number(), finite())),
-    reason: nullish(string()),
-    cost: nullish(amount),
-    latency: nullish(amount),
-    tokenCount: nullish(count),
-    createdAt: nullish(amount),
-    row: nullish(looseObject({ values: record(string(), unknown()) }))
-});
-const resultPageSchema = looseObject({
-    results: array(resultSchema),
-    pagination: paginationSchema
-});
-/** Evaluator titles are 1..200 characters (Adaline v2). */
-const TITLE_MAX = 200;
-/**
- * One evaluator of a prompt, from `GET /prompts/{promptId}/evaluators`: what gives a report its
- * names. Only the ID and title are needed, so the other fields may be absent or null.
- */
-const evaluatorSchema = looseObject({
-    id,
-    promptId: id,
-    title: pipe(string(), minLength(1), maxLength(TITLE_MAX)),
-    datasetId: nullish(id),
-    status: nullish(string()),
-    createdAt: time,
-    updatedAt: time
-});
-const evaluatorPageSchema = looseObject({
-    evaluators: array(evaluatorSchema),
-    pagination: paginationSchema
-});
-
-
-/***/ }),
-
-/***/ 1237:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   S4: () => (/* binding */ judge),
-/* harmony export */   UR: () => (/* binding */ emptyPolicy)
-/* harmony export */ });
-/* unused harmony exports DEFAULT_ALLOW_STATUS, hasRules */
-/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2011);
-
-const DEFAULT_ALLOW_STATUS = ['completed'];
-/** The policy when none is given: no rules, so the gate is skipped and the run only reports. */
-function emptyPolicy() {
-    return { limits: {}, onEmpty: 'fail', scope: 'latest' };
-}
-/** Whether the policy sets anything to judge by; without rules the gate is skipped. */
-function hasRules(policy) {
-    return Object.keys(policy.limits).length > 0 || policy.allowStatus !== undefined;
-}
-/** Applies the policy to the judged evaluations and their totals. */
-function judge(judged, metrics, policy, context = {}) {
-    // a wait that ran out did not get what the step waited for: that is a failure, not a report
-    if (!hasRules(policy) && !context.waitTimedOut)
-        return { gate: 'skipped', broken: [] };
-    if (judged.length === 0) {
-        return policy.onEmpty === 'pass'
-            ? { gate: 'passed', broken: [] }
-            : verdict([
-                {
-                    rule: 'on-empty',
-                    message: 'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass'
-                }
-            ]);
-    }
-    const broken = [];
-    const { limits } = policy;
-    const atMost = (rule, figure, value, show = _report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr) => {
-        const limit = limits[rule];
-        if (limit !== undefined && value > limit) {
-            broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` });
-        }
-    };
-    atMost('max-fail-runs', 'fail-runs', metrics.failRuns);
-    atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns);
-    atMost('max-failed-rows', 'failed-rows', metrics.failedRows);
-    atMost('max-tokens', 'tokens', metrics.totalTokens);
-    atMost('max-cost', 'cost', metrics.totalCost);
-    rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>');
-    rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<');
-    if (limits['max-avg-latency'] !== undefined) {
-        if (metrics.avgLatency === null) {
-            broken.push(noRuns('max-avg-latency', 'avg-latency'));
-        }
-        else
-            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr)(ms)} ms`);
-    }
-    passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines);
-    const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS;
-    const outside = judged.filter(evaluation => !allowed.includes(evaluation.status));
-    if (outside.length > 0) {
-        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(context.waitedMs)}`;
-        const listed = outside
-            .slice(0, 5)
-            .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
-            ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
-            : `${e.runId} is ${e.status}`)
-            .join(', ');
-        const more = outside.length > 5 ? ` and ${outside.length - 5} more` : '';
-        broken.push({
-            rule: 'allow-status',
-            message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
-        });
-    }
-    return verdict(broken);
-}
-function passRate(evaluation) {
-    const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
-    const runs = passRuns + failRuns + unknownRuns;
-    return runs > 0 ? passRuns / runs : null;
-}
-/** Each judged evaluation against its own baseline; the worst drop is named. */
-function passRateDrop(broken, judged, limit, baselines) {
-    if (limit === undefined || !baselines)
-        return;
-    const drops = judged
-        .flatMap(evaluation => {
-        const baseline = baselines.get(evaluation.runId);
-        const now = passRate(evaluation);
-        const before = baseline ? passRate(baseline) : null;
-        if (!baseline || now === null || before === null)
-            return [];
-        return [{ evaluation, baseline, now, before, drop: (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .tidy */ .DZ)(before - now) }];
-    })
-        .filter(({ drop }) => drop > limit)
-        .sort((a, b) => b.drop - a.drop);
-    const worst = drops[0];
-    if (!worst)
-        return;
-    const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : '';
-    broken.push({
-        rule: 'max-pass-rate-drop',
-        message: `pass-rate drop ${showRate(worst.drop, limit)} > max-pass-rate-drop ${showRate(limit)}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
-    });
-}
-function rateRule(broken, rule, figure, rate, limit, breaksWhen) {
-    if (limit === undefined)
-        return;
-    if (rate === null) {
-        broken.push(noRuns(rule, figure));
-        return;
-    }
-    if (breaksWhen === '>' ? rate > limit : rate < limit) {
-        broken.push({
-            rule,
-            message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
-        });
-    }
-}
-/** A rule that needs runs cannot be met by an evaluation set without any: fail closed. */
-function noRuns(rule, figure) {
-    return {
-        rule,
-        message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
-    };
-}
-/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
-function showRate(rate, limit) {
-    const rounded = (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPercent */ .l9)(rate, 2);
-    if (limit === undefined || rounded !== (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPercent */ .l9)(limit, 2))
-        return rounded;
-    return `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
-}
-function verdict(broken) {
-    return { gate: broken.length > 0 ? 'failed' : 'passed', broken };
-}
-
-
-/***/ }),
-
-/***/ 2011:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   B4: () => (/* binding */ formatCount),
-/* harmony export */   BD: () => (/* binding */ formatCost),
-/* harmony export */   BK: () => (/* binding */ formatPointsDelta),
-/* harmony export */   DZ: () => (/* binding */ tidy),
-/* harmony export */   E1: () => (/* binding */ formatRelativeDelta),
-/* harmony export */   FV: () => (/* binding */ escapeMarkdown),
-/* harmony export */   a3: () => (/* binding */ formatDuration),
-/* harmony export */   l9: () => (/* binding */ formatPercent),
-/* harmony export */   mr: () => (/* binding */ plainDecimal)
-/* harmony export */ });
-/** The one place that turns numbers and API text into report text. */
-/** Drops binary floating-point noise from sums (0.1 + 0.2 → 0.3); integers are left exact. */
-function tidy(value) {
-    return Number.isInteger(value) ? value : Number(value.toPrecision(15));
-}
-/**
- * A number as a plain decimal at full precision, for outputs that other steps parse:
- * no exponent (1e-7 → "0.0000001"), no separators, no rounding beyond the float itself.
- */
-function plainDecimal(value) {
-    if (!Number.isFinite(value))
-        throw new RangeError(`not a finite number: ${value}`);
-    const text = String(value);
-    const match = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
-    if (!match)
-        return text;
-    const [, sign, lead, fraction = '', exp] = match;
-    const digits = lead + fraction;
-    const point = 1 + Number(exp);
-    if (point <= 0)
-        return `${sign}0.${'0'.repeat(-point)}${digits}`;
-    if (point >= digits.length)
-        return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
-    return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
-}
-/** 1234567 → "1,234,567" for people; outputs use plainDecimal. */
-function formatCount(value) {
-    return value.toLocaleString('en-US', { maximumFractionDigits: 0 });
-}
-/** USD with enough digits that small per-evaluation costs don't read as $0.00. */
-function formatCost(usd) {
-    if (usd === 0)
-        return '$0';
-    if (usd < 0.01)
-        return `$${usd.toPrecision(2)}`;
-    return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`;
-}
-/** Milliseconds as "850 ms", "12.3 s", "4.2 min". */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    if (ms < 3_600_000)
-        return `${(ms / 60_000).toFixed(1)} min`;
-    return `${(ms / 3_600_000).toFixed(1)} h`;
-}
-/** A 0..1 rate as a percentage with at most `digits` decimals: 0.875 → "87.5%". */
-function formatPercent(rate, digits = 1) {
-    return `${Number((rate * 100).toFixed(digits))}%`;
-}
-/** A change of rate in percentage points: +2.5 pp, −10 pp, ±0 pp. */
-function formatPointsDelta(delta) {
-    const points = Number((delta * 100).toFixed(1));
-    if (points === 0)
-        return '±0 pp';
-    return `${points > 0 ? '+' : '−'}${Math.abs(points)} pp`;
-}
-/** A change relative to a baseline: +12%, −3.5%, ±0%; — when the baseline is 0. */
-function formatRelativeDelta(now, before) {
-    if (before === 0)
-        return now === 0 ? '±0%' : '—';
-    const percent = Number((((now - before) / before) * 100).toFixed(1));
-    if (percent === 0)
-        return '±0%';
-    return `${percent > 0 ? '+' : '−'}${Math.abs(percent)}%`;
-}
-// What API text could use to inject: Markdown emphasis, code, links, images, table cells,
-// strikethrough, math, HTML tags; autolinks (scheme://, www., e-mail) and @mentions. Each becomes a
-// numeric character reference, which renders as the same character but is never read as structure,
-// in Markdown and inside an HTML block (such as a <details> section) alike, where backslash escapes
-// would not apply. An underscore between letters or digits (run_01) cannot open or close emphasis,
-// so IDs stay readable.
-const SPECIALS = /[\\`*[\]|!~$&<>"]|(?<![a-z0-9])_|_(?![a-z0-9])|:(?=\/\/)|@|(?<=www)\./gi;
-const toReference = (char) => `&#${char.charCodeAt(0)};`;
-/**
- * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell,
- * a line or an HTML block, on one line, and cut to `maxLength` so one hostile field cannot flood
- * the report.
- */
-function escapeMarkdown(text, maxLength = 120) {
-    // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-    let value = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
-    if (value.length > maxLength)
-        value = value.slice(0, maxLength - 1) + '…';
-    return value.replace(SPECIALS, toReference);
-}
-
-
-/***/ }),
-
-/***/ 2613:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-
-/***/ }),
-
-/***/ 181:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-
-/***/ }),
-
-/***/ 4434:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-
-/***/ }),
-
-/***/ 9896:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-
-/***/ }),
-
-/***/ 8611:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
-
-/***/ }),
-
-/***/ 5692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
-
-/***/ }),
-
-/***/ 9278:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
-
-/***/ }),
-
-/***/ 4589:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
-
-/***/ }),
-
-/***/ 6698:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
-
-/***/ }),
-
-/***/ 4573:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
-
-/***/ }),
-
-/***/ 7540:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
-
-/***/ }),
-
-/***/ 7598:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
-
-/***/ }),
-
-/***/ 3053:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
-
-/***/ }),
-
-/***/ 610:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
-
-/***/ }),
-
-/***/ 8474:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 3024:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-
-/***/ }),
-
-/***/ 7067:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-
-/***/ }),
-
-/***/ 2467:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
-
-/***/ }),
-
-/***/ 7030:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
-/***/ 643:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
-
-/***/ }),
-
-/***/ 1708:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
-
-/***/ }),
-
-/***/ 1792:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
-
-/***/ }),
-
-/***/ 7075:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 7830:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/web");
-
-/***/ }),
-
-/***/ 1692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
-
-/***/ }),
-
-/***/ 3136:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-
-/***/ }),
-
-/***/ 7975:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-
-/***/ }),
-
-/***/ 3429:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
-
-/***/ }),
-
-/***/ 5919:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-
-/***/ }),
-
-/***/ 8522:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-
-/***/ }),
-
-/***/ 857:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-
-/***/ }),
-
-/***/ 932:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
-
-/***/ }),
-
-/***/ 3193:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
-
-/***/ }),
-
-/***/ 4756:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
-
-/***/ }),
-
-/***/ 2018:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
-
-/***/ }),
-
-/***/ 7016:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
-
-/***/ }),
-
-/***/ 9023:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
-
-/***/ }),
-
-/***/ 3444:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("web-streams-polyfill/dist/ponyfill.es2018.js");
-
-/***/ }),
-
-/***/ 8167:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("worker_threads");
-
-/***/ }),
-
-/***/ 1204:
-/***/ ((__unused_webpack_module, __unused_webpack_exports, __nccwpck_require__) => {
-
-/* c8 ignore start */
-// 64 KiB (same size chrome slice theirs blob into Uint8array's)
-const POOL_SIZE = 65536
-
-if (!globalThis.ReadableStream) {
-  // `node:stream/web` got introduced in v16.5.0 as experimental
-  // and it's preferred over the polyfilled version. So we also
-  // suppress the warning that gets emitted by NodeJS for using it.
-  try {
-    const process = __nccwpck_require__(1708)
-    const { emitWarning } = process
-    try {
-      process.emitWarning = () => {}
-      Object.assign(globalThis, __nccwpck_require__(7830))
-      process.emitWarning = emitWarning
-    } catch (error) {
-      process.emitWarning = emitWarning
-      throw error
-    }
-  } catch (error) {
-    // fallback to polyfill implementation
-    Object.assign(globalThis, __nccwpck_require__(3444))
-  }
-}
-
-try {
-  // Don't use node: prefix for this, require+node: is not supported until node v14.14
-  // Only `import()` can use prefix in 12.20 and later
-  const { Blob } = __nccwpck_require__(181)
-  if (Blob && !Blob.prototype.stream) {
-    Blob.prototype.stream = function name (params) {
-      let position = 0
-      const blob = this
-
-      return new ReadableStream({
-        type: 'bytes',
-        async pull (ctrl) {
-          const chunk = blob.slice(position, Math.min(blob.size, position + POOL_SIZE))
-          const buffer = await chunk.arrayBuffer()
-          position += buffer.byteLength
-          ctrl.enqueue(new Uint8Array(buffer))
-
-          if (position === blob.size) {
-            ctrl.close()
-          }
-        }
-      })
-    }
-  }
-} catch (error) {}
-/* c8 ignore end */
-
-
-/***/ }),
-
-/***/ 4645:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   A: () => (__WEBPACK_DEFAULT_EXPORT__)
-/* harmony export */ });
-/* unused harmony export File */
-/* harmony import */ var _index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6327);
-
-
-const _File = class File extends _index_js__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .A {
-  #lastModified = 0
-  #name = ''
-
-  /**
-   * @param {*[]} fileBits
-   * @param {string} fileName
-   * @param {{lastModified?: number, type?: string}} options
-   */// @ts-ignore
-  constructor (fileBits, fileName, options = {}) {
-    if (arguments.length < 2) {
-      throw new TypeError(`Failed to construct 'File': 2 arguments required, but only ${arguments.length} present.`)
-    }
-    super(fileBits, options)
-
-    if (options === null) options = {}
-
-    // Simulate WebIDL type casting for NaN value in lastModified option.
-    const lastModified = options.lastModified === undefined ? Date.now() : Number(options.lastModified)
-    if (!Number.isNaN(lastModified)) {
-      this.#lastModified = lastModified
-    }
-
-    this.#name = String(fileName)
-  }
-
-  get name () {
-    return this.#name
-  }
-
-  get lastModified () {
-    return this.#lastModified
-  }
-
-  get [Symbol.toStringTag] () {
-    return 'File'
-  }
-
-  static [Symbol.hasInstance] (object) {
-    return !!object && object instanceof _index_js__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .A &&
-      /^(File)$/.test(object[Symbol.toStringTag])
-  }
-}
-
-/** @type {typeof globalThis.File} */// @ts-ignore
-const File = _File
-/* harmony default export */ const __WEBPACK_DEFAULT_EXPORT__ = (File);
-
-
-/***/ }),
-
-/***/ 2243:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  ZH: () => (/* reexport */ file/* default */.A)
-});
-
-// UNUSED EXPORTS: Blob, blobFrom, blobFromSync, default, fileFrom, fileFromSync
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./node_modules/node-domexception/index.js
-var node_domexception = __nccwpck_require__(7666);
-// EXTERNAL MODULE: ./node_modules/fetch-blob/file.js
-var file = __nccwpck_require__(4645);
-// EXTERNAL MODULE: ./node_modules/fetch-blob/index.js
-var fetch_blob = __nccwpck_require__(6327);
-;// CONCATENATED MODULE: ./node_modules/fetch-blob/from.js
-
-
-
-
-
-
-
-const { stat } = external_node_fs_.promises
-
-/**
- * @param {string} path filepath on the disk
- * @param {string} [type] mimetype to use
- */
-const blobFromSync = (path, type) => fromBlob(statSync(path), path, type)
-
-/**
- * @param {string} path filepath on the disk
- * @param {string} [type] mimetype to use
- * @returns {Promise<Blob>}
- */
-const blobFrom = (path, type) => stat(path).then(stat => fromBlob(stat, path, type))
-
-/**
- * @param {string} path filepath on the disk
- * @param {string} [type] mimetype to use
- * @returns {Promise<File>}
- */
-const fileFrom = (path, type) => stat(path).then(stat => fromFile(stat, path, type))
-
-/**
- * @param {string} path filepath on the disk
- * @param {string} [type] mimetype to use
- */
-const fileFromSync = (path, type) => fromFile(statSync(path), path, type)
-
-// @ts-ignore
-const fromBlob = (stat, path, type = '') => new Blob([new BlobDataItem({
-  path,
-  size: stat.size,
-  lastModified: stat.mtimeMs,
-  start: 0
-})], { type })
-
-// @ts-ignore
-const fromFile = (stat, path, type = '') => new File([new BlobDataItem({
-  path,
-  size: stat.size,
-  lastModified: stat.mtimeMs,
-  start: 0
-})], basename(path), { type, lastModified: stat.mtimeMs })
-
-/**
- * This is a blob backed up by a file on the disk
- * with minium requirement. Its wrapped around a Blob as a blobPart
- * so you have no direct access to this.
- *
- * @private
- */
-class BlobDataItem {
-  #path
-  #start
-
-  constructor (options) {
-    this.#path = options.path
-    this.#start = options.start
-    this.size = options.size
-    this.lastModified = options.lastModified
-  }
-
-  /**
-   * Slicing arguments is first validated and formatted
-   * to not be out of range by Blob.prototype.slice
-   */
-  slice (start, end) {
-    return new BlobDataItem({
-      path: this.#path,
-      lastModified: this.lastModified,
-      size: end - start,
-      start: this.#start + start
-    })
-  }
-
-  async * stream () {
-    const { mtimeMs } = await stat(this.#path)
-    if (mtimeMs > this.lastModified) {
-      throw new node_domexception('The requested file could not be read, typically due to permission problems that have occurred after a reference to a file was acquired.', 'NotReadableError')
-    }
-    yield * (0,external_node_fs_.createReadStream)(this.#path, {
-      start: this.#start,
-      end: this.#start + this.size - 1
-    })
-  }
-
-  get [Symbol.toStringTag] () {
-    return 'Blob'
-  }
-}
-
-/* harmony default export */ const from = ((/* unused pure expression or super */ null && (blobFromSync)));
-
-
-
-/***/ }),
-
-/***/ 6327:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   A: () => (__WEBPACK_DEFAULT_EXPORT__)
-/* harmony export */ });
-/* unused harmony export Blob */
-/* harmony import */ var _streams_cjs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1204);
-/*! fetch-blob. MIT License. Jimmy Wärting <https://jimmy.warting.se/opensource> */
-
-// TODO (jimmywarting): in the feature use conditional loading with top level await (requires 14.x)
-// Node has recently added whatwg stream into core
-
-
-
-// 64 KiB (same size chrome slice theirs blob into Uint8array's)
-const POOL_SIZE = 65536
-
-/** @param {(Blob | Uint8Array)[]} parts */
-async function * toIterator (parts, clone = true) {
-  for (const part of parts) {
-    if ('stream' in part) {
-      yield * (/** @type {AsyncIterableIterator<Uint8Array>} */ (part.stream()))
-    } else if (ArrayBuffer.isView(part)) {
-      if (clone) {
-        let position = part.byteOffset
-        const end = part.byteOffset + part.byteLength
-        while (position !== end) {
-          const size = Math.min(end - position, POOL_SIZE)
-          const chunk = part.buffer.slice(position, position + size)
-          position += chunk.byteLength
-          yield new Uint8Array(chunk)
-        }
-      } else {
-        yield part
-      }
-    /* c8 ignore next 10 */
-    } else {
-      // For blobs that have arrayBuffer but no stream method (nodes buffer.Blob)
-      let position = 0, b = (/** @type {Blob} */ (part))
-      while (position !== b.size) {
-        const chunk = b.slice(position, Math.min(b.size, position + POOL_SIZE))
-        const buffer = await chunk.arrayBuffer()
-        position += buffer.byteLength
-        yield new Uint8Array(buffer)
-      }
-    }
-  }
-}
-
-const _Blob = class Blob {
-  /** @type {Array.<(Blob|Uint8Array)>} */
-  #parts = []
-  #type = ''
-  #size = 0
-  #endings = 'transparent'
-
-  /**
-   * The Blob() constructor returns a new Blob object. The content
-   * of the blob consists of the concatenation of the values given
-   * in the parameter array.
-   *
-   * @param {*} blobParts
-   * @param {{ type?: string, endings?: string }} [options]
-   */
-  constructor (blobParts = [], options = {}) {
-    if (typeof blobParts !== 'object' || blobParts === null) {
-      throw new TypeError('Failed to construct \'Blob\': The provided value cannot be converted to a sequence.')
-    }
-
-    if (typeof blobParts[Symbol.iterator] !== 'function') {
-      throw new TypeError('Failed to construct \'Blob\': The object must have a callable @@iterator property.')
-    }
-
-    if (typeof options !== 'object' && typeof options !== 'function') {
-      throw new TypeError('Failed to construct \'Blob\': parameter 2 cannot convert to dictionary.')
-    }
-
-    if (options === null) options = {}
-
-    const encoder = new TextEncoder()
-    for (const element of blobParts) {
-      let part
-      if (ArrayBuffer.isView(element)) {
-        part = new Uint8Array(element.buffer.slice(element.byteOffset, element.byteOffset + element.byteLength))
-      } else if (element instanceof ArrayBuffer) {
-        part = new Uint8Array(element.slice(0))
-      } else if (element instanceof Blob) {
-        part = element
-      } else {
-        part = encoder.encode(`${element}`)
-      }
-
-      this.#size += ArrayBuffer.isView(part) ? part.byteLength : part.size
-      this.#parts.push(part)
-    }
-
-    this.#endings = `${options.endings === undefined ? 'transparent' : options.endings}`
-    const type = options.type === undefined ? '' : String(options.type)
-    this.#type = /^[\x20-\x7E]*$/.test(type) ? type : ''
-  }
-
-  /**
-   * The Blob interface's size property returns the
-   * size of the Blob in bytes.
-   */
-  get size () {
-    return this.#size
-  }
-
-  /**
-   * The type property of a Blob object returns the MIME type of the file.
-   */
-  get type () {
-    return this.#type
-  }
-
-  /**
-   * The text() method in the Blob interface returns a Promise
-   * that resolves with a string containing the contents of
-   * the blob, interpreted as UTF-8.
-   *
-   * @return {Promise<string>}
-   */
-  async text () {
-    // More optimized than using this.arrayBuffer()
-    // that requires twice as much ram
-    const decoder = new TextDecoder()
-    let str = ''
-    for await (const part of toIterator(this.#parts, false)) {
-      str += decoder.decode(part, { stream: true })
-    }
-    // Remaining
-    str += decoder.decode()
-    return str
-  }
-
-  /**
-   * The arrayBuffer() method in the Blob interface returns a
-   * Promise that resolves with the contents of the blob as
-   * binary data contained in an ArrayBuffer.
-   *
-   * @return {Promise<ArrayBuffer>}
-   */
-  async arrayBuffer () {
-    // Easier way... Just a unnecessary overhead
-    // const view = new Uint8Array(this.size);
-    // await this.stream().getReader({mode: 'byob'}).read(view);
-    // return view.buffer;
-
-    const data = new Uint8Array(this.size)
-    let offset = 0
-    for await (const chunk of toIterator(this.#parts, false)) {
-      data.set(chunk, offset)
-      offset += chunk.length
-    }
-
-    return data.buffer
-  }
-
-  stream () {
-    const it = toIterator(this.#parts, true)
-
-    return new globalThis.ReadableStream({
-      // @ts-ignore
-      type: 'bytes',
-      async pull (ctrl) {
-        const chunk = await it.next()
-        chunk.done ? ctrl.close() : ctrl.enqueue(chunk.value)
-      },
-
-      async cancel () {
-        await it.return()
-      }
-    })
-  }
-
-  /**
-   * The Blob interface's slice() method creates and returns a
-   * new Blob object which contains data from a subset of the
-   * blob on which it's called.
-   *
-   * @param {number} [start]
-   * @param {number} [end]
-   * @param {string} [type]
-   */
-  slice (start = 0, end = this.size, type = '') {
-    const { size } = this
-
-    let relativeStart = start < 0 ? Math.max(size + start, 0) : Math.min(start, size)
-    let relativeEnd = end < 0 ? Math.max(size + end, 0) : Math.min(end, size)
-
-    const span = Math.max(relativeEnd - relativeStart, 0)
-    const parts = this.#parts
-    const blobParts = []
-    let added = 0
-
-    for (const part of parts) {
-      // don't add the overflow to new blobParts
-      if (added >= span) {
-        break
-      }
-
-      const size = ArrayBuffer.isView(part) ? part.byteLength : part.size
-      if (relativeStart && size <= relativeStart) {
-        // Skip the beginning and change the relative
-        // start & end position as we skip the unwanted parts
-        relativeStart -= size
-        relativeEnd -= size
-      } else {
-        let chunk
-        if (ArrayBuffer.isView(part)) {
-          chunk = part.subarray(relativeStart, Math.min(size, relativeEnd))
-          added += chunk.byteLength
-        } else {
-          chunk = part.slice(relativeStart, Math.min(size, relativeEnd))
-          added += chunk.size
-        }
-        relativeEnd -= size
-        blobParts.push(chunk)
-        relativeStart = 0 // All next sequential parts should start at 0
-      }
-    }
-
-    const blob = new Blob([], { type: String(type).toLowerCase() })
-    blob.#size = span
-    blob.#parts = blobParts
-
-    return blob
-  }
-
-  get [Symbol.toStringTag] () {
-    return 'Blob'
-  }
-
-  static [Symbol.hasInstance] (object) {
-    return (
-      object &&
-      typeof object === 'object' &&
-      typeof object.constructor === 'function' &&
-      (
-        typeof object.stream === 'function' ||
-        typeof object.arrayBuffer === 'function'
-      ) &&
-      /^(Blob|File)$/.test(object[Symbol.toStringTag])
-    )
-  }
-}
-
-Object.defineProperties(_Blob.prototype, {
-  size: { enumerable: true },
-  type: { enumerable: true },
-  slice: { enumerable: true }
-})
-
-/** @type {typeof globalThis.Blob} */
-const Blob = _Blob
-/* harmony default export */ const __WEBPACK_DEFAULT_EXPORT__ = (Blob);
-
-
-/***/ }),
-
-/***/ 3018:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $n: () => (/* binding */ formDataToBlob),
-/* harmony export */   fS: () => (/* binding */ FormData)
-/* harmony export */ });
-/* unused harmony export File */
-/* harmony import */ var fetch_blob__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6327);
-/* harmony import */ var fetch_blob_file_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4645);
-/*! formdata-polyfill. MIT License. Jimmy Wärting <https://jimmy.warting.se/opensource> */
-
-
-
-
-var {toStringTag:t,iterator:i,hasInstance:h}=Symbol,
-r=Math.random,
-m='append,set,get,getAll,delete,keys,values,entries,forEach,constructor'.split(','),
-f=(a,b,c)=>(a+='',/^(Blob|File)$/.test(b && b[t])?[(c=c!==void 0?c+'':b[t]=='File'?b.name:'blob',a),b.name!==c||b[t]=='blob'?new fetch_blob_file_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A([b],c,b):b]:[a,b+'']),
-e=(c,f)=>(f?c:c.replace(/\r?\n|\r/g,'\r\n')).replace(/\n/g,'%0A').replace(/\r/g,'%0D').replace(/"/g,'%22'),
-x=(n, a, e)=>{if(a.length<e){throw new TypeError(`Failed to execute '${n}' on 'FormData': ${e} arguments required, but only ${a.length} present.`)}}
-
-const File = (/* unused pure expression or super */ null && (F))
-
-/** @type {typeof globalThis.FormData} */
-const FormData = class FormData {
-#d=[];
-constructor(...a){if(a.length)throw new TypeError(`Failed to construct 'FormData': parameter 1 is not of type 'HTMLFormElement'.`)}
-get [t]() {return 'FormData'}
-[i](){return this.entries()}
-static [h](o) {return o&&typeof o==='object'&&o[t]==='FormData'&&!m.some(m=>typeof o[m]!='function')}
-append(...a){x('append',arguments,2);this.#d.push(f(...a))}
-delete(a){x('delete',arguments,1);a+='';this.#d=this.#d.filter(([b])=>b!==a)}
-get(a){x('get',arguments,1);a+='';for(var b=this.#d,l=b.length,c=0;c<l;c++)if(b[c][0]===a)return b[c][1];return null}
-getAll(a,b){x('getAll',arguments,1);b=[];a+='';this.#d.forEach(c=>c[0]===a&&b.push(c[1]));return b}
-has(a){x('has',arguments,1);a+='';return this.#d.some(b=>b[0]===a)}
-forEach(a,b){x('forEach',arguments,1);for(var [c,d]of this)a.call(b,d,c,this)}
-set(...a){x('set',arguments,2);var b=[],c=!0;a=f(...a);this.#d.forEach(d=>{d[0]===a[0]?c&&(c=!b.push(a)):b.push(d)});c&&b.push(a);this.#d=b}
-*entries(){yield*this.#d}
-*keys(){for(var[a]of this)yield a}
-*values(){for(var[,a]of this)yield a}}
-
-/** @param {FormData} F */
-function formDataToBlob (F,B=fetch_blob__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .A){
-var b=`${r()}${r()}`.replace(/\./g, '').slice(-28).padStart(32, '-'),c=[],p=`--${b}\r\nContent-Disposition: form-data; name="`
-F.forEach((v,n)=>typeof v=='string'
-?c.push(p+e(n)+`"\r\n\r\n${v.replace(/\r(?!\n)|(?<!\r)\n/g, '\r\n')}\r\n`)
-:c.push(p+e(n)+`"; filename="${e(v.name, 1)}"\r\nContent-Type: ${v.type||"application/octet-stream"}\r\n\r\n`, v, '\r\n'))
-c.push(`--${b}--`)
-return new B(c,{type:"multipart/form-data; boundary="+b})}
 
 
 /***/ })
@@ -42620,25 +42809,46 @@ function isLoopback(hostname) {
 
 ;// CONCATENATED MODULE: ./src/redact.ts
 /**
- * What a run must never print: the secrets it was given, and, in the Actions log, API text that
- * the runner would read as a workflow command. Both faces print through this.
+ * What a run must never print: the secrets it was given, in any form that gives one away, and, in
+ * the Actions log, API text that the runner would read as a workflow command. Both faces print
+ * through this.
  */
+/**
+ * The shortest run of a secret's characters that gives part of it away. A longer secret is found
+ * by any such run, so that a half in one field and a half in another are each found.
+ */
+const SECRET_RUN = 8;
+/** The longest line the log takes: API text (an error message) can be megabytes long. */
+const LOG_LINE_LIMIT = 2_000;
 class Secrets {
     known = [];
+    windows;
     add(secret) {
-        if (secret && !this.known.includes(secret))
+        if (secret && !this.known.includes(secret)) {
             this.known.push(secret);
-    }
-    /** The text with every known secret replaced by ***. */
-    redact(text) {
-        return this.known.reduce((out, secret) => out.split(secret).join('***'), text);
+            this.windows = undefined;
+        }
     }
     /**
-     * Whether JSON text may spell a secret: it holds one as written, or an escape (\u005f, \/) that
-     * could spell one. Most answers have neither and need no walk through redactValue.
+     * The text with every span that gives a secret away replaced by ***: a run of SECRET_RUN of its
+     * characters in any case, in base64 (either alphabet, at any alignment) or hex, as written or
+     * behind escapes (%41, \u0041, \x41, &#65;, &#x41;, up to three layers). Linear in the text.
+     */
+    redact(text) {
+        const spans = this.find(text);
+        return spans.length === 0 ? text : cover(text, spans);
+    }
+    /** Whether the text gives a secret away, as redact() would find it. */
+    holds(text) {
+        return this.find(text).length > 0;
+    }
+    /**
+     * Whether JSON text may spell a secret: it holds one in any form, or a JSON escape (\u005f, \/)
+     * that could spell one once parsed. Most answers have neither and need no walk through
+     * redactValue.
      */
     mightSpell(json) {
-        return json.includes('\\') || this.known.some(secret => json.includes(secret));
+        return json.includes('\\') || this.holds(json);
     }
     /**
      * A parsed answer with every string in it (keys included) redacted. Done where answers come in,
@@ -42657,6 +42867,50 @@ class Secrets {
         }
         return value;
     }
+    /** The spans of the text that give a secret away, in order, overlapping and touching ones as one. */
+    find(text) {
+        if (this.known.length === 0 || text.length === 0)
+            return [];
+        this.windows ??= windowsOf(this.known);
+        const spans = [];
+        for (let view = { text }, round = 0; view; round += 1) {
+            for (const windows of this.windows)
+                search(view, windows, spans);
+            view = round < MAX_UNESCAPES ? unescaped(view) : undefined;
+        }
+        return merged(spans);
+    }
+}
+/**
+ * The forms of a secret that the runner's mask (exact matches only) should also hide: its other
+ * cases, its base64 at each alignment in both alphabets (the characters that depend on it alone),
+ * its hex, and its percent-encodings.
+ */
+function encodedForms(secret) {
+    const forms = [
+        secret.toLowerCase(),
+        secret.toUpperCase(),
+        encodeURIComponent(secret),
+        percentEncoded(secret, 'upper'),
+        percentEncoded(secret, 'lower'),
+        ...(secret.length >= SECRET_RUN
+            ? [...base64Forms(secret), hex(secret), hex(secret).toUpperCase()]
+            : [])
+    ];
+    return [...new Set(forms)].filter(form => form !== secret && form.length >= SECRET_RUN);
+}
+/**
+ * A line of the log cut to `limit` characters, with a note of how much was left out. The
+ * summary cuts API text likewise.
+ */
+function clipLine(text, limit = LOG_LINE_LIMIT) {
+    if (text.length <= limit)
+        return text;
+    let end = limit;
+    // never half of a surrogate pair
+    if (/[\uDC00-\uDFFF]/.test(text[end] ?? ''))
+        end -= 1;
+    return `${text.slice(0, end)}… (${(text.length - end).toLocaleString('en-US')} more characters not shown)`;
 }
 /**
  * Text whose lines the runner shows, never obeys. It reads a line that starts with "::" (after
@@ -42674,9 +42928,202 @@ function inertLines(text) {
 function inertLogLine(message) {
     return inertLines(message.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ '));
 }
+// ---- the search ------------------------------------------------------------------------------
+const BASE = 31;
+/** The gram length: a window of SECRET_RUN is met by reading every (SECRET_RUN - GRAM + 1)th gram. */
+const GRAM = 4;
+/** Layers of escapes undone: %2541 is %41 once undone, A twice. */
+const MAX_UNESCAPES = 3;
+/** ASCII letters in lower case: a secret echoed in another case still gives it away. */
+function fold(code) {
+    return code >= 65 && code <= 90 ? code + 32 : code;
+}
+function foldText(text) {
+    return text.replace(/[A-Z]+/g, letters => letters.toLowerCase());
+}
+/** The hash of the folded `q` characters of `text` at `at`. */
+function gramAt(text, at, q) {
+    let hash = 0;
+    for (let i = at; i < at + q; i += 1)
+        hash = (Math.imul(hash, BASE) + fold(text.charCodeAt(i))) | 0;
+    return hash;
+}
+/** Every form a secret is searched in, with the run of it that gives it away. */
+function searchedForms(secret) {
+    if (secret.length < SECRET_RUN)
+        return [{ form: secret, run: secret.length }];
+    return [
+        { form: secret, run: SECRET_RUN },
+        ...base64Forms(secret).map(form => ({ form, run: SECRET_RUN })),
+        // two hex digits a character: the same run of the secret
+        { form: hex(secret), run: 2 * SECRET_RUN }
+    ];
+}
+function windowsOf(secrets) {
+    const byLength = new Map();
+    for (const secret of secrets) {
+        for (const { form, run } of searchedForms(secret)) {
+            let windows = byLength.get(run);
+            if (!windows) {
+                const q = Math.min(GRAM, run);
+                windows = {
+                    length: run,
+                    q,
+                    grams: new Set(),
+                    filter: new Uint8Array(1 << 16),
+                    texts: new Map()
+                };
+                byLength.set(run, windows);
+            }
+            const all = [];
+            for (let i = 0; i + run <= form.length; i += 1)
+                all.push(foldText(form.slice(i, i + run)));
+            // A window of one repeated character (00000000) says little of the secret, and alone would
+            // hide every such run in the text (run_00000000000000000001): it counts only next to one
+            // that tells, unless the secret has no other.
+            const repeated = (window) => /^(.)\1*$/s.test(window);
+            const anyTelling = all.some(window => !repeated(window));
+            for (const window of all) {
+                const telling = !anyTelling || !repeated(window);
+                windows.texts.set(window, telling || (windows.texts.get(window) ?? false));
+                for (let i = 0; i + windows.q <= window.length; i += 1) {
+                    const gram = gramAt(window, i, windows.q);
+                    windows.grams.add(gram);
+                    windows.filter[gram & 0xffff] = 1;
+                }
+            }
+        }
+    }
+    return [...byLength.values()];
+}
+/** Adds the spans of the original text where the view holds a window. */
+function search(view, windows, spans) {
+    const { text, from, to } = view;
+    const { length, q, grams, filter, texts } = windows;
+    const stride = length - q + 1;
+    for (let at = 0; at + q <= text.length; at += stride) {
+        const gram = gramAt(text, at, q);
+        if (filter[gram & 0xffff] === 0 || !grams.has(gram))
+            continue;
+        // the windows that would hold this gram
+        const last = Math.min(at, text.length - length);
+        for (let start = Math.max(0, at - stride + 1); start <= last; start += 1) {
+            const telling = texts.get(foldText(text.slice(start, start + length)));
+            if (telling === undefined)
+                continue;
+            spans.push(from && to
+                ? [from[start], to[start + length - 1], telling]
+                : [start, start + length, telling]);
+        }
+    }
+}
+/** The escapes that spell a character: URL, JSON and JavaScript, HTML. */
+const ESCAPE = /%([0-9a-f]{2})|\\u([0-9a-f]{4})|\\x([0-9a-f]{2})|&#x([0-9a-f]{1,6});?|&#(\d{1,7});?|\\(["\\/])/gi;
+/** The view with one layer of escapes undone; undefined when it has none. */
+function unescaped(view) {
+    const { text } = view;
+    if (!/[%\\&]/.test(text))
+        return undefined;
+    // an escape spells at most two UTF-16 units, in at least two characters: never longer
+    const from = new Int32Array(text.length);
+    const to = new Int32Array(text.length);
+    const pieces = [];
+    let length = 0;
+    let last = 0;
+    const span = (start, end) => {
+        from[length] = view.from ? view.from[start] : start;
+        to[length] = view.to ? view.to[end - 1] : end;
+        length += 1;
+    };
+    const keep = (start, end) => {
+        pieces.push(text.slice(start, end));
+        for (let i = start; i < end; i += 1)
+            span(i, i + 1);
+    };
+    ESCAPE.lastIndex = 0;
+    for (let match = ESCAPE.exec(text); match; match = ESCAPE.exec(text)) {
+        const [whole, pct, u, x, hexRef, decRef, plain] = match;
+        const code = plain !== undefined
+            ? plain.charCodeAt(0)
+            : parseInt((pct ?? u ?? x ?? hexRef ?? decRef), decRef !== undefined ? 10 : 16);
+        if (code > 0x10ffff)
+            continue;
+        keep(last, match.index);
+        const char = String.fromCodePoint(code);
+        pieces.push(char);
+        last = match.index + whole.length;
+        for (let i = 0; i < char.length; i += 1)
+            span(match.index, last);
+    }
+    if (last === 0)
+        return undefined;
+    keep(last, text.length);
+    return { text: pieces.join(''), from, to };
+}
+/**
+ * The spans in order, overlapping and touching ones as one; a group of spans none of which tells
+ * on its own is dropped.
+ */
+function merged(spans) {
+    spans.sort((a, b) => a[0] - b[0]);
+    const groups = [];
+    let current;
+    for (const [start, end, telling] of spans) {
+        if (current && start <= current[1]) {
+            current[1] = Math.max(current[1], end);
+            current[2] ||= telling;
+            continue;
+        }
+        if (current?.[2])
+            groups.push([current[0], current[1]]);
+        current = [start, end, telling];
+    }
+    if (current?.[2])
+        groups.push([current[0], current[1]]);
+    return groups;
+}
+/** The text with each span, in order and apart, replaced by ***. */
+function cover(text, spans) {
+    let out = '';
+    let done = 0;
+    for (const [start, end] of spans) {
+        out += `${text.slice(done, start)}***`;
+        done = end;
+    }
+    return out + text.slice(done);
+}
+// ---- the forms -------------------------------------------------------------------------------
+/**
+ * The secret's base64 inside a longer blob, which may put its first byte at any of three
+ * alignments: for each, in both alphabets, the characters that depend on the secret's bytes alone.
+ */
+function base64Forms(secret) {
+    const bytes = Buffer.from(secret, 'utf8');
+    const forms = [];
+    for (const align of [0, 1, 2]) {
+        const padded = Buffer.concat([Buffer.alloc(align), bytes]);
+        // the leading characters hold bits of the bytes before; the last one, of the byte after
+        const head = [0, 2, 3][align];
+        const tail = padded.length % 3 === 0 ? 0 : 1;
+        for (const alphabet of ['base64', 'base64url']) {
+            const text = padded.toString(alphabet).replace(/=+$/, '');
+            forms.push(text.slice(head, text.length - tail));
+        }
+    }
+    return forms;
+}
+function hex(secret) {
+    return Buffer.from(secret, 'utf8').toString('hex');
+}
+function percentEncoded(secret, letters) {
+    const text = [...Buffer.from(secret, 'utf8')]
+        .map(byte => `%${byte.toString(16).padStart(2, '0')}`)
+        .join('');
+    return letters === 'upper' ? text.toUpperCase() : text;
+}
 
-// EXTERNAL MODULE: ./src/adaline/schema.ts + 1 modules
-var schema = __nccwpck_require__(5189);
+// EXTERNAL MODULE: ./src/adaline/schema.ts
+var schema = __nccwpck_require__(4455);
 ;// CONCATENATED MODULE: ./src/adaline/http.ts
 
 
@@ -43130,13 +43577,16 @@ function mapWithin(limit, items, task) {
     return Promise.all(items.map(item => limit.run(() => task(item))));
 }
 
+// EXTERNAL MODULE: ./src/report/format.ts
+var format = __nccwpck_require__(2011);
 ;// CONCATENATED MODULE: ./src/cancel.ts
+
 
 
 
 async function cancelSuperseded(client, superseded, options) {
     const outcome = { cancelled: [], failed: [] };
-    const describe = ({ evaluation: e }) => `${e.runId} (${e.status}, ${e.progress.percent}% done, submitted ${new Date(e.timeline.submittedAt).toISOString()})`;
+    const describe = ({ evaluation: e }) => `${e.runId} (${e.status}, ${e.progress.percent}% done, submitted ${(0,format/* formatTime */.fU)(e.timeline.submittedAt)})`;
     if (options.dryRun) {
         for (const item of superseded) {
             options.log(`dry-run: would cancel ${describe(item)}`);
@@ -43326,6 +43776,7 @@ class BaselineFinder {
 ;// CONCATENATED MODULE: ./src/gather.ts
 
 
+
 async function gather(client, listings, options) {
     const { rule, log } = options;
     const judged = new JudgedSetBuilder(options.scope);
@@ -43401,7 +43852,7 @@ async function searchBaselines(client, listings, missing, options) {
 function describeListing({ promptId, filters, judge }) {
     const parts = Object.entries(filters)
         .filter(([, value]) => value !== undefined)
-        .map(([key, value]) => `${key}=${key.startsWith('created') ? new Date(value).toISOString() : value}`);
+        .map(([key, value]) => `${key}=${key.startsWith('created') ? (0,format/* formatTime */.fU)(value) : value}`);
     const purpose = judge ? '' : ' (in flight, to find superseded)';
     return `prompt ${promptId}${parts.length ? ` [${parts.join(' ')}]` : ''}${purpose}`;
 }
@@ -43413,6 +43864,7 @@ var external_node_fs_ = __nccwpck_require__(3024);
  * What the triggering event says about superseded evaluations: did a new commit (or a force-push)
  * arrive, and when at the earliest. Pure: the GitHub API's answers come in as `Lookups`.
  */
+
 
 /**
  * Reads the event the runner describes in GITHUB_EVENT_NAME and GITHUB_EVENT_PATH. A payload that
@@ -43437,6 +43889,11 @@ function readEvent(env) {
         };
     }
 }
+/**
+ * How far ahead of this run's own clock an event's time may be and still be believed: the clocks
+ * of GitHub and of the runner disagree by seconds, a forged or misread time by years.
+ */
+const CLOCK_SKEW_MS = 5 * 60_000;
 const SYNC_EVENTS = ['pull_request', 'pull_request_target'];
 function isSynchronize(event) {
     return SYNC_EVENTS.includes(event.name) && event.payload.action === 'synchronize';
@@ -43459,37 +43916,38 @@ function lookupsNeeded(mode, event) {
 }
 /**
  * Whether this run cancels superseded evaluations, and the cutoff: never later than the moment
- * of the push, so the earliest time known for the new head. When in doubt, cancel nothing.
+ * of the push, so the earliest time known for the new head, and never later than `now` (this
+ * run's clock, Unix ms) plus CLOCK_SKEW_MS. When in doubt, cancel nothing.
  */
-function decideSupersede(mode, event, lookups = {}) {
+function decideSupersede(mode, event, lookups, now) {
     if (mode === 'never')
         return { act: false, reason: 'cancel-superseded is never' };
     if (event.unreadable)
         return { act: false, reason: event.unreadable };
     if (event.name === 'push')
-        return decidePush(mode, event.payload);
+        return decidePush(mode, event.payload, now);
     if (isSynchronize(event))
-        return decideSynchronize(mode, event.payload, lookups);
+        return decideSynchronize(mode, event.payload, lookups, now);
     const what = event.name ? `a ${event.name}${actionOf(event)} event` : 'this event';
     return {
         act: false,
         reason: `${what} brings no new commit; only push and pull_request synchronize do`
     };
 }
-function decidePush(mode, payload) {
+function decidePush(mode, payload, now) {
     if (payload.deleted === true)
         return { act: false, reason: 'the push deleted a ref' };
     if (mode === 'force-push' && payload.forced !== true) {
         return { act: false, reason: 'the push was not a force-push (cancel-superseded: force-push)' };
     }
     const times = [
-        isoTime(record(payload.head_commit).timestamp),
-        pushedAt(record(payload.repository).pushed_at)
+        dated('head_commit.timestamp', record(payload.head_commit).timestamp, isoTime),
+        dated('repository.pushed_at', record(payload.repository).pushed_at, pushedAt)
     ];
     const what = payload.forced === true ? 'a force-push' : 'a push';
-    return withCutoff(what, times, 'the push payload has neither head_commit.timestamp nor repository.pushed_at');
+    return withCutoff(what, times, now, 'the push payload has neither head_commit.timestamp nor repository.pushed_at');
 }
-function decideSynchronize(mode, payload, lookups) {
+function decideSynchronize(mode, payload, lookups, now) {
     let what = 'a new commit on the pull request';
     if (mode === 'force-push') {
         const compare = lookups.compare;
@@ -43511,25 +43969,56 @@ function decideSynchronize(mode, payload, lookups) {
                 reason: 'the pull request was not force-pushed (its old head is an ancestor of the new one)'
             };
         }
+        if (compare.value !== 'behind' && compare.value !== 'diverged') {
+            // the type says this cannot be; a value from elsewhere must not count as a force-push
+            return {
+                act: false,
+                reason: `cannot tell whether the pull request was force-pushed: GitHub's compare status is ${JSON.stringify(compare.value)}`
+            };
+        }
         what = 'a force-push to the pull request';
     }
     const dates = lookups.headCommitDates;
     const times = [
         ...(dates && 'value' in dates ? dates.value : []),
-        isoTime(record(payload.pull_request).updated_at)
+        dated('pull_request.updated_at', record(payload.pull_request).updated_at, isoTime)
     ];
-    return withCutoff(what, times, 'neither the head commit date nor pull_request.updated_at is known');
+    return withCutoff(what, times, now, 'neither the head commit date nor pull_request.updated_at is known');
 }
-function withCutoff(what, times, unknown) {
-    const known = times.filter((time) => time !== undefined);
-    if (known.length === 0)
+/**
+ * The earliest of the times, when every one given is a believable time: a time that cannot be
+ * read, or a cutoff later than the run's clock allows, cancels nothing and names its field.
+ */
+function withCutoff(what, times, now, unknown) {
+    const given = times.filter((time) => time !== undefined);
+    if (given.length === 0)
         return { act: false, reason: `cannot date ${what}: ${unknown}` };
-    const cutoff = Math.min(...known);
+    const unreadable = given.filter(({ time }) => time === undefined || !(0,format/* isDateTime */.Ar)(time));
+    if (unreadable.length > 0) {
+        const fields = unreadable.map(({ field, time, given: value }) => `${field} ${time === undefined ? `${clip(JSON.stringify(value) ?? String(value))} is not a time` : `(${(0,format/* formatTime */.fU)(time)}) is not a believable time`}`);
+        return { act: false, reason: `cannot date ${what}: ${fields.join('; ')}` };
+    }
+    const known = given;
+    const cutoff = Math.min(...known.map(({ time }) => time));
+    if (cutoff > now + CLOCK_SKEW_MS) {
+        const fields = known.map(({ field, time }) => `${field} ${(0,format/* formatTime */.fU)(time)}`).join(', ');
+        return {
+            act: false,
+            reason: `the time of ${what} is not believable: ${fields} ${known.length > 1 ? 'are all' : 'is'} later than this run's clock (${(0,format/* formatTime */.fU)(now)}) plus ${CLOCK_SKEW_MS / 60_000} min`
+        };
+    }
     return {
         act: true,
         cutoff,
-        reason: `${what}; evaluations submitted before ${new Date(cutoff).toISOString()} are superseded`
+        reason: `${what}; evaluations submitted before ${(0,format/* formatTime */.fU)(cutoff)} are superseded`
     };
+}
+/** A field's time; undefined when the field is absent (null or missing), which is no claim at all. */
+function dated(field, value, read) {
+    if (value === undefined || value === null)
+        return undefined;
+    const time = read(value);
+    return time === undefined ? { field, time, given: value } : { field, time };
 }
 function actionOf(event) {
     const action = event_text(event.payload.action);
@@ -43537,15 +44026,19 @@ function actionOf(event) {
 }
 /** A push payload's repository.pushed_at is Unix seconds; other payloads use ISO 8601. */
 function pushedAt(value) {
-    if (typeof value === 'number' && Number.isFinite(value) && value > 0)
-        return value * 1000;
+    if (typeof value === 'number')
+        return Number.isFinite(value) ? value * 1000 : undefined;
     return isoTime(value);
 }
+/** An ISO 8601 time as GitHub writes it (2026-11-20T10:00:00Z, with an offset, or with ms). */
 function isoTime(value) {
     if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(value))
         return undefined;
     const time = Date.parse(value);
     return Number.isNaN(time) ? undefined : time;
+}
+function clip(value) {
+    return value.length > 60 ? `${value.slice(0, 59)}…` : value;
 }
 function isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -43557,6 +44050,8 @@ function event_text(value) {
     return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
+// EXTERNAL MODULE: ./node_modules/valibot/dist/index.mjs
+var valibot_dist = __nccwpck_require__(7934);
 ;// CONCATENATED MODULE: ./src/github/octokit.ts
 /**
  * The GitHub API client of the lookups and the comment. It is imported lazily: most runs never
@@ -43587,8 +44082,76 @@ async function githubClient(token, options = {}) {
 }
 
 ;// CONCATENATED MODULE: ./src/github/lookups.ts
+/**
+ * Asks the GitHub API what the event payload does not say, and believes only answers in the shape
+ * GitHub documents: anything else (an HTML page, text, an unknown status) is "cannot tell".
+ */
 
 
+
+
+/** The four statuses GitHub's compare API documents. */
+const COMPARE_STATUSES = [
+    'ahead',
+    'behind',
+    'diverged',
+    'identical'
+];
+const commits = valibot_dist/* pipe */.FsL(valibot_dist/* number */.aig(), valibot_dist/* safeInteger */.Y2b(), valibot_dist/* minValue */.Wwf(0));
+/** Whether the counts agree with the status: a status the counts contradict is no clear answer. */
+function agrees({ status, ahead_by, behind_by }) {
+    const ahead = ahead_by > 0;
+    const behind = behind_by > 0;
+    if (status === 'identical')
+        return !ahead && !behind;
+    if (status === 'ahead')
+        return ahead && !behind;
+    if (status === 'behind')
+        return !ahead && behind;
+    return ahead && behind;
+}
+const compareFields = valibot_dist/* looseObject */._H3({
+    status: valibot_dist/* picklist */.KIO(COMPARE_STATUSES),
+    ahead_by: commits,
+    behind_by: commits
+});
+/** GET /repos/{owner}/{repo}/compare/{basehead}: what the force-push question reads. */
+const compareSchema = valibot_dist/* pipe */.FsL(compareFields, valibot_dist/* check */.z6Y(agrees, 'the status disagrees with ahead_by and behind_by'));
+const person = valibot_dist/* nullish */.cl6(valibot_dist/* looseObject */._H3({ date: valibot_dist/* nullish */.cl6(valibot_dist/* string */.YjP()) }));
+/** GET /repos/{owner}/{repo}/commits/{ref}: the head commit's dates. */
+const commitSchema = valibot_dist/* looseObject */._H3({
+    commit: valibot_dist/* looseObject */._H3({ author: person, committer: person })
+});
+/**
+ * A compare answer as Octokit hands it over (parsed JSON, or text, or bytes when the answer was
+ * not JSON): its status when the answer is clear, otherwise why not.
+ */
+function readCompare(data) {
+    const checked = (0,schema/* checkShape */.eA)(compareSchema, data, 'body');
+    if (checked.ok)
+        return { value: checked.value.status };
+    return { error: `answered ${unclear(data, checked.problem)}` };
+}
+/** A commit answer: the author and committer dates it gives, or why it cannot be read. */
+function readCommitDates(data) {
+    const checked = (0,schema/* checkShape */.eA)(commitSchema, data, 'body');
+    if (!checked.ok)
+        return { error: `answered ${unclear(data, checked.problem)}` };
+    const { author, committer } = checked.value.commit;
+    const dates = [
+        dated("the head commit's author date", author?.date, isoTime),
+        dated("the head commit's committer date", committer?.date, isoTime)
+    ];
+    return { value: dates.filter((date) => date !== undefined) };
+}
+/** What was wrong with an answer, in a few words: its text could be a whole HTML page. */
+function unclear(data, problem) {
+    if (typeof data === 'string')
+        return 'with text, not a JSON object (an HTML page, or bad JSON)';
+    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data))
+        return 'with a body that is not JSON';
+    return `in an unexpected shape: ${problem.length > 160 ? `${problem.slice(0, 159)}…` : problem}`;
+}
 async function lookUp(needed, token, options = {}) {
     if (!needed.compare && !needed.headCommit)
         return {};
@@ -43603,6 +44166,7 @@ async function lookUp(needed, token, options = {}) {
     const lookups = {};
     if (needed.compare) {
         const { owner, repo, base, head } = needed.compare;
+        const what = `GitHub compare ${base.slice(0, 7)}...${head.slice(0, 7)}`;
         try {
             const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
                 owner,
@@ -43610,12 +44174,11 @@ async function lookUp(needed, token, options = {}) {
                 basehead: `${base}...${head}`,
                 per_page: 1
             });
-            lookups.compare = { value: data.status };
+            const answer = readCompare(data);
+            lookups.compare = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
         }
         catch (error) {
-            lookups.compare = {
-                error: `GitHub compare ${base.slice(0, 7)}...${head.slice(0, 7)} failed: ${lookups_describe(error)}`
-            };
+            lookups.compare = { error: `${what} failed: ${lookups_describe(error)}` };
         }
         // A plain fast-forward needs no date: nothing will be cancelled.
         if ('value' in lookups.compare && ['ahead', 'identical'].includes(lookups.compare.value)) {
@@ -43624,95 +44187,29 @@ async function lookUp(needed, token, options = {}) {
     }
     if (needed.headCommit) {
         const { owner, repo, sha } = needed.headCommit;
+        const what = `GitHub commit ${sha.slice(0, 7)}`;
         try {
             const { data } = await octokit.rest.repos.getCommit({ owner, repo, ref: sha });
-            const dates = [data.commit.author?.date, data.commit.committer?.date]
-                .map(isoTime)
-                .filter((time) => time !== undefined);
-            lookups.headCommitDates = { value: dates };
+            const answer = readCommitDates(data);
+            lookups.headCommitDates = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
         }
         catch (error) {
-            lookups.headCommitDates = {
-                error: `GitHub commit ${sha.slice(0, 7)} lookup failed: ${lookups_describe(error)}`
-            };
+            lookups.headCommitDates = { error: `${what} lookup failed: ${lookups_describe(error)}` };
         }
     }
     return lookups;
 }
+/** A failed request in a line: an error page's text can be a whole HTML page. */
 function lookups_describe(error) {
     const status = error.status;
-    const message = error.message ?? String(error);
+    let message = error.message ?? String(error);
+    if (message.length > 200)
+        message = `${message.slice(0, 199)}…`;
     return status ? `HTTP ${status} ${message}` : message;
 }
 
-// EXTERNAL MODULE: ./src/report/format.ts
-var format = __nccwpck_require__(2011);
-;// CONCATENATED MODULE: ./src/metrics.ts
-
-function totals(evaluations) {
-    let count = 0;
-    let passRuns = 0;
-    let failRuns = 0;
-    let unknownRuns = 0;
-    let failedRows = 0;
-    const totalCost = new DecimalSum();
-    const totalLatency = new DecimalSum();
-    let totalTokens = 0;
-    for (const { metrics, progress } of evaluations) {
-        count += 1;
-        passRuns += metrics.passRuns;
-        failRuns += metrics.failRuns;
-        unknownRuns += metrics.unknownRuns;
-        failedRows += progress.failedRows;
-        totalCost.add(metrics.totalCost);
-        totalLatency.add(metrics.totalLatency);
-        totalTokens += metrics.totalTokenCount;
-    }
-    const runs = passRuns + failRuns + unknownRuns;
-    return {
-        evaluations: count,
-        passRuns,
-        failRuns,
-        unknownRuns,
-        runs,
-        failedRows,
-        totalCost: totalCost.value(),
-        totalLatency: totalLatency.value(),
-        totalTokens,
-        passRate: runs > 0 ? passRuns / runs : null,
-        failRate: runs > 0 ? failRuns / runs : null,
-        // a quotient, judged against a limit: float noise (0.35000000000000003) must not break it
-        avgLatency: runs > 0 ? (0,format/* tidy */.DZ)(totalLatency.value() / runs) : null
-    };
-}
-/**
- * A sum of numbers as their decimal texts add up, so that 0.1 + 0.2 is 0.3 without rounding any
- * digit away (adding doubles would give 0.30000000000000004; rounding that would cut real digits).
- */
-class DecimalSum {
-    /** the sum times 10^scale */
-    scaled = 0n;
-    scale = 0;
-    add(value) {
-        const text = (0,format/* plainDecimal */.mr)(value);
-        const negative = text.startsWith('-');
-        const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
-        if (fraction.length > this.scale) {
-            this.scaled *= 10n ** BigInt(fraction.length - this.scale);
-            this.scale = fraction.length;
-        }
-        const digits = BigInt(whole + fraction.padEnd(this.scale, '0'));
-        this.scaled += negative ? -digits : digits;
-    }
-    /** The nearest double to the exact sum. */
-    value() {
-        const negative = this.scaled < 0n;
-        const digits = (negative ? -this.scaled : this.scaled).toString().padStart(this.scale + 1, '0');
-        const point = digits.length - this.scale;
-        return Number(`${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point) || '0'}`);
-    }
-}
-
+// EXTERNAL MODULE: ./src/metrics.ts
+var src_metrics = __nccwpck_require__(5670);
 ;// CONCATENATED MODULE: ./src/plan.ts
 /**
  * Which listings to make. The API takes one status per request, and superseded candidates
@@ -43834,7 +44331,7 @@ async function failingRows(client, judged, options) {
  * the API's). The note taken before the POST, not this window, keeps out what others started
  * earlier, so the window can err wide: it only has to hold our own start when the clocks differ.
  */
-const CLOCK_SKEW_MS = 60_000;
+const start_CLOCK_SKEW_MS = 60_000;
 const MAX_START_ATTEMPTS = 3;
 /**
  * Starts every prompt's evaluation within the bound. When one fails, no further start begins, but
@@ -43863,7 +44360,7 @@ async function startEvaluations(client, promptIds, scope, options) {
 async function startOne(client, promptId, scope, options) {
     const now = options.now ?? Date.now;
     // What the scope holds before the POST, so that afterwards only a new evaluation can be ours.
-    let known = new Set((await listedSince(client, promptId, scope, now() - CLOCK_SKEW_MS)).map(item => item.evaluation.runId));
+    let known = new Set((await listedSince(client, promptId, scope, now() - start_CLOCK_SKEW_MS)).map(item => item.evaluation.runId));
     for (let attempt = 1;; attempt += 1) {
         const attemptAt = now();
         try {
@@ -43876,7 +44373,7 @@ async function startOne(client, promptId, scope, options) {
                 throw error;
             const failedAt = now();
             options.log(`Starting an evaluation of prompt ${promptId} may have failed (${error.message}); checking the listing before trying again.`);
-            const listed = await listedSince(client, promptId, scope, attemptAt - CLOCK_SKEW_MS);
+            const listed = await listedSince(client, promptId, scope, attemptAt - start_CLOCK_SKEW_MS);
             const found = startedByAttempt(listed, known, attemptAt, failedAt);
             if (found) {
                 options.log(`Evaluation ${found.evaluation.runId} is new since the attempt: using it rather than starting (and paying for) another.`);
@@ -43899,8 +44396,8 @@ function startedByAttempt(listed, known, attemptAt, failedAt) {
     const distance = (item) => Math.abs(item.evaluation.timeline.submittedAt - attemptAt);
     return listed
         .filter(({ evaluation }) => !known.has(evaluation.runId) &&
-        evaluation.timeline.submittedAt >= attemptAt - CLOCK_SKEW_MS &&
-        evaluation.timeline.submittedAt <= failedAt + CLOCK_SKEW_MS &&
+        evaluation.timeline.submittedAt >= attemptAt - start_CLOCK_SKEW_MS &&
+        evaluation.timeline.submittedAt <= failedAt + start_CLOCK_SKEW_MS &&
         // one already being cancelled is someone else's decision, never the start we lost
         !schema/* BEING_CANCELLED */.Ah.includes(evaluation.status))
         .sort((a, b) => distance(a) - distance(b))[0];
@@ -44077,10 +44574,13 @@ const ABORT_TRANSPORT = {
     baseDelayMs: 250,
     deadlineMs: ABORT_GRACE_MS * 0.4
 };
-/** Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks. */
-async function decideFromEvent(settings, event) {
+/**
+ * Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks.
+ * `now` is this run's clock, read once the answers are in: no cutoff may lie beyond it.
+ */
+async function decideFromEvent(settings, event, now = Date.now) {
     const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
-    return decideSupersede(settings.cancelSuperseded, event, lookups);
+    return decideSupersede(settings.cancelSuperseded, event, lookups, now());
 }
 function createEngine(settings, log) {
     const limit = new AdaptiveLimit(CONCURRENCY);
@@ -44159,7 +44659,7 @@ function createEngine(settings, log) {
         }
         const baselines = await findBaselines(gathered, judged);
         const evaluations = judged.map(item => item.evaluation);
-        const metrics = totals(evaluations);
+        const metrics = (0,src_metrics/* totals */.Sd)(evaluations);
         const verdict = (0,policy/* judge */.S4)(evaluations, metrics, settings.policy, {
             baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
             waitedMs: wait?.waitedMs,
@@ -44320,7 +44820,10 @@ async function upsertComment(token, target, marker, body, create, options = {}) 
 /** Why writing the comment failed, and what to do. */
 function describeCommentError(error) {
     const status = error.status;
-    const message = error.message ?? String(error);
+    let message = error.message ?? String(error);
+    // an error page's text (Octokit's message for a non-JSON answer) can be a whole HTML page
+    if (message.length > 200)
+        message = `${message.slice(0, 199)}…`;
     if (status === 401) {
         return `Could not write the pull request comment (HTTP 401 ${message}): the github-token is invalid or expired. Pass \${{ github.token }}, or a token that is still valid.`;
     }
@@ -44339,7 +44842,14 @@ function describeCommentError(error) {
 
 
 
+
+
 const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2';
+/**
+ * The shortest api-key taken. Real keys are far longer (the fake API's are 41 characters); at 20,
+ * a key split in two halves leaves each long enough (SECRET_RUN) to be found and redacted.
+ */
+const API_KEY_MIN = 20;
 /** A bad input: the message names the input and says what it accepts. */
 class InputError extends Error {
     input;
@@ -44358,7 +44868,10 @@ async function readSettings(getInput, { now, mask }) {
     const read = (name) => getInput(name).trim();
     const apiKey = read('api-key');
     const githubToken = read('github-token') || undefined;
-    if (apiKey)
+    // A value too short to be a key is refused unmasked: masked, its few characters would turn
+    // every line that holds them into ***, this error's included. It is never printed.
+    const tooShort = apiKey.length > 0 && apiKey.length < API_KEY_MIN;
+    if (apiKey && !tooShort)
         mask(apiKey);
     if (githubToken)
         mask(githubToken);
@@ -44367,6 +44880,10 @@ async function readSettings(getInput, { now, mask }) {
     }
     if (/\s/.test(apiKey))
         throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"');
+    // a character past ASCII cannot go in an Authorization header
+    if (tooShort || !/^[\x21-\x7e]+$/.test(apiKey)) {
+        throw new InputError('api-key', `is not a workspace API key: a key is ${API_KEY_MIN} or more printable ASCII characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: \${{ secrets.ADALINE_API_KEY }}`);
+    }
     try {
         return await readChecked(read, getInput, now, apiKey, githubToken);
     }
@@ -44380,18 +44897,14 @@ async function readSettings(getInput, { now, mask }) {
         throw error;
     }
 }
-/** Whether text holds a secret, or any 8 characters of one in a row: enough to give part of it away. */
+/**
+ * Whether text gives a secret away as redaction counts it: any SECRET_RUN characters of one in a
+ * row, in any case or encoding.
+ */
 function quotesSecret(text, secrets) {
-    const WINDOW = 8;
-    return secrets.some(secret => {
-        if (secret.length <= WINDOW)
-            return text.includes(secret);
-        for (let i = 0; i + WINDOW <= secret.length; i += 1) {
-            if (text.includes(secret.slice(i, i + WINDOW)))
-                return true;
-        }
-        return false;
-    });
+    const known = new Secrets();
+    secrets.forEach(secret => known.add(secret));
+    return known.holds(text);
 }
 async function readChecked(read, getInput, now, apiKey, githubToken) {
     const promptIds = [...new Set(list(read('prompt-id')))];
@@ -44407,7 +44920,7 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
     const statuses = [...new Set(list(read('status')).map(s => s.toLowerCase()))];
     for (const status of statuses) {
         if (!schema/* EVALUATION_STATUSES */.co.includes(status)) {
-            throw new InputError('status', `has "${clip(status)}"; accepted: ${schema/* EVALUATION_STATUSES */.co.join(', ')} (several separated by commas), or empty for all`);
+            throw new InputError('status', `has "${inputs_clip(status)}"; accepted: ${schema/* EVALUATION_STATUSES */.co.join(', ')} (several separated by commas), or empty for all`);
         }
     }
     const keepRunIds = new Set(list(read('keep-run-ids')));
@@ -44460,7 +44973,7 @@ function parseWait(value) {
     const match = /^(\d+(?:\.\d+)?)\s*([smh])$/i.exec(value);
     const ms = match ? Number(match[1]) * (UNIT_MS[match[2].toLowerCase()] ?? 0) : NaN;
     if (!(ms > 0) || ms > MAX_WAIT_MS) {
-        throw new InputError('wait', `is "${clip(value)}"; accepted: a duration up to 6h such as 90s, 30m or 1h, or empty for no wait`);
+        throw new InputError('wait', `is "${inputs_clip(value)}"; accepted: a duration up to 6h such as 90s, 30m or 1h, or empty for no wait`);
     }
     return ms;
 }
@@ -44471,19 +44984,19 @@ function list(value) {
         .map(item => item.trim())
         .filter(Boolean);
 }
-function clip(value) {
+function inputs_clip(value) {
     return value.length > 40 ? `${value.slice(0, 39)}…` : value;
 }
 function checkId(input, id) {
     if (id.length < schema/* ID_MIN */.FD || id.length > schema/* ID_MAX */.Ji || /[\s/?#%\\]/.test(id)) {
-        throw new InputError(input, `has "${clip(id)}", which is not an Adaline ID: IDs are ${schema/* ID_MIN */.FD} to ${schema/* ID_MAX */.Ji} characters without spaces or slashes`);
+        throw new InputError(input, `has "${inputs_clip(id)}", which is not an Adaline ID: IDs are ${schema/* ID_MIN */.FD} to ${schema/* ID_MAX */.Ji} characters without spaces or slashes`);
     }
 }
 function oneOf(input, value, options) {
     const lower = value.toLowerCase();
     if (options.includes(lower))
         return lower;
-    throw new InputError(input, `is "${clip(value)}"; accepted: ${options.join(', ')}`);
+    throw new InputError(input, `is "${inputs_clip(value)}"; accepted: ${options.join(', ')}`);
 }
 function parseBoolean(input, value, fallback) {
     if (value === '')
@@ -44492,7 +45005,7 @@ function parseBoolean(input, value, fallback) {
         return true;
     if (/^(false|no|off)$/i.test(value))
         return false;
-    throw new InputError(input, `is "${clip(value)}"; accepted: true or false`);
+    throw new InputError(input, `is "${inputs_clip(value)}"; accepted: true or false`);
 }
 const UNIT_MS = {
     s: 1_000,
@@ -44515,6 +45028,9 @@ function parseTime(input, value, now) {
         if (ms < 100_000_000_000) {
             throw new InputError(input, `is ${value}, which reads as Unix seconds; give milliseconds (${value}000). ${accepted}`);
         }
+        if (!(0,format/* isDateTime */.Ar)(ms)) {
+            throw new InputError(input, `is ${inputs_clip(value)}, beyond the last time a date can hold (${format/* MAX_DATE_MS */.zq} ms, in the year 275760). ${accepted}`);
+        }
         return ms;
     }
     const duration = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(value);
@@ -44525,7 +45041,7 @@ function parseTime(input, value, now) {
         if (!Number.isNaN(time))
             return time;
     }
-    throw new InputError(input, `is "${clip(value)}"; ${accepted}`);
+    throw new InputError(input, `is "${inputs_clip(value)}"; ${accepted}`);
 }
 function parseBaseUrl(value) {
     let url;
@@ -44533,7 +45049,7 @@ function parseBaseUrl(value) {
         url = new URL(value);
     }
     catch {
-        throw new InputError('base-url', `is "${clip(value)}", which is not a URL; the default is ${DEFAULT_BASE_URL}`);
+        throw new InputError('base-url', `is "${inputs_clip(value)}", which is not a URL; the default is ${DEFAULT_BASE_URL}`);
     }
     if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
         throw new InputError('base-url', `uses http:// for ${url.hostname}; the API key is only sent over https://, or http:// to a loopback address (127.0.0.1, localhost, [::1])`);
@@ -44692,8 +45208,8 @@ function baselineTable({ gathered, baselines }, maxRows) {
     const header = ['Run', 'Baseline', 'Pass rate', 'Δ', 'Cost', 'Δ', 'Avg latency', 'Δ'];
     const compared = gathered.judged.filter(item => baselines.has(item.evaluation.runId));
     const rows = compared.slice(0, maxRows).map(item => {
-        const now = totals([item.evaluation]);
-        const base = totals([baselines.get(item.evaluation.runId).evaluation]);
+        const now = (0,src_metrics/* totals */.Sd)([item.evaluation]);
+        const base = (0,src_metrics/* totals */.Sd)([baselines.get(item.evaluation.runId).evaluation]);
         return [
             code(item.evaluation.runId),
             code(baselines.get(item.evaluation.runId).evaluation.runId),
@@ -44801,7 +45317,7 @@ function table(judged, overall, maxRows, showPrompt) {
     const header = showPrompt ? ['Prompt', ...HEADER] : HEADER;
     const rows = judged.slice(0, maxRows).map(item => {
         const e = item.evaluation;
-        const m = totals([e]);
+        const m = (0,src_metrics/* totals */.Sd)([e]);
         const cells = [
             code(e.runId),
             code(e.evaluatorId),
@@ -44898,15 +45414,29 @@ function row(cells) {
 
 
 
-/** The engine's progress in the Actions log: no secret, no workflow command from API text. */
+
+/**
+ * The engine's progress in the Actions log: no secret, no workflow command from API text, and no
+ * line longer than LOG_LINE_LIMIT however long the API's text.
+ */
 function actionsLog(secrets) {
-    const line = (message) => inertLogLine(secrets.redact(message));
+    const line = (message) => inertLogLine(clipLine(secrets.redact(message)));
     return {
         info: message => info(line(message)),
         // core escapes a warning's line breaks itself; the old "##[" form is broken all the same
-        warning: message => warning(inertLines(secrets.redact(message))),
+        warning: message => warning(inertLines(clipLine(secrets.redact(message)))),
         group: (title, work) => group(line(title), work)
     };
+}
+/**
+ * A secret masked in the runner's log (which hides exact matches only) in every form redact()
+ * finds it in, and known to redact() for the summary, the outputs and the comment.
+ */
+function maskSecret(secrets, secret) {
+    core_setSecret(secret);
+    for (const form of encodedForms(secret))
+        core_setSecret(form);
+    secrets.add(secret);
 }
 /** GitHub refuses comments over 65,536 characters; bytes bound characters. */
 const COMMENT_LIMIT_BYTES = 60_000;
@@ -44938,7 +45468,7 @@ async function run() {
     try {
         const settings = await readSettings(input, {
             now: Date.now(),
-            mask: secret => (core_setSecret(secret), secrets.add(secret))
+            mask: secret => maskSecret(secrets, secret)
         });
         const event = readEvent(process.env);
         known = { settings, event };
@@ -44966,13 +45496,13 @@ async function run() {
     }
     catch (error) {
         writeStarted(pipeline);
-        const expected = error instanceof InputError || error instanceof ApiError;
+        const expected = error instanceof InputError || error instanceof ApiError || error instanceof src_metrics/* TotalsError */.st;
         if (!expected)
             core_debug(redact(error.stack ?? String(error)));
         const message = expected
             ? error.message
             : `Unexpected error: ${error.message ?? String(error)}`;
-        setFailed(inertLines(redact(message)));
+        setFailed(inertLines(clipLine(redact(message))));
         // an earlier report in the comment must not stand for this commit; no new comment, though
         if (known) {
             const started = pipeline?.startedRunIds() ?? [];

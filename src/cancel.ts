@@ -8,6 +8,7 @@ import type { AdalineClient } from './adaline/client.js'
 import { ApiError } from './adaline/http.js'
 import { BEING_CANCELLED, type EvaluationStatus } from './adaline/schema.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
+import { formatTime } from './report/format.js'
 import type { Listed } from './select.js'
 
 export interface CancelOutcome {
@@ -31,7 +32,7 @@ export async function cancelSuperseded(
 ): Promise<CancelOutcome> {
   const outcome: CancelOutcome = { cancelled: [], failed: [] }
   const describe = ({ evaluation: e }: Listed) =>
-    `${e.runId} (${e.status}, ${e.progress.percent}% done, submitted ${new Date(e.timeline.submittedAt).toISOString()})`
+    `${e.runId} (${e.status}, ${e.progress.percent}% done, submitted ${formatTime(e.timeline.submittedAt)})`
   if (options.dryRun) {
     for (const item of superseded) {
       options.log(`dry-run: would cancel ${describe(item)}`)

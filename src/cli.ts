@@ -9,9 +9,11 @@ import { parseArgs } from 'node:util'
 import { onAbort } from './abort.js'
 import { ApiError } from './adaline/http.js'
 import { createEngine, decideFromEvent, type Log } from './engine.js'
-import { readEvent, type SupersedeDecision } from './github/event.js'
-import { InputError, parseTime, readSettings, type Settings } from './inputs.js'
-import { Secrets, inertLines, inertLogLine } from './redact.js'
+import { CLOCK_SKEW_MS, readEvent, type SupersedeDecision } from './github/event.js'
+import { API_KEY_MIN, InputError, parseTime, readSettings, type Settings } from './inputs.js'
+import { TotalsError } from './metrics.js'
+import { Secrets, clipLine, inertLines, inertLogLine } from './redact.js'
+import { formatTime } from './report/format.js'
 import { buildSummary, type RunReport } from './report/summary.js'
 import { markdownForTerminal } from './report/terminal.js'
 
@@ -103,7 +105,8 @@ export async function main(
   }
   const apiKey = env.ADALINE_API_KEY ?? ''
   const secrets = new Secrets()
-  secrets.add(apiKey.trim())
+  // one too short to be a key is refused by readSettings, and would hide its letters everywhere
+  if (apiKey.trim().length >= API_KEY_MIN) secrets.add(apiKey.trim())
   // run inside GitHub Actions too, where the runner obeys workflow commands on stdout and stderr
   const print = (text: string) => out(inertLines(secrets.redact(text)))
   const tell = (text: string) => err(inertLines(secrets.redact(text)))
@@ -140,8 +143,8 @@ export async function main(
       mask: secret => secrets.add(secret)
     })
     const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now)
-    const log = values.quiet ? silentLog : stderrLog(tell)
-    const decision = await decide(settings, cutoff, env)
+    const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text))
+    const decision = await decide(settings, cutoff, env, now)
     const engine = createEngine(settings, log)
     const stopListening = onAbort({
       engine: () => (settings.cancelOnAbort ? engine : undefined),
@@ -166,10 +169,10 @@ export async function main(
       return EXIT.usage
     }
     const message =
-      error instanceof ApiError
+      error instanceof ApiError || error instanceof TotalsError
         ? error.message
         : `Unexpected error: ${(error as Error).stack ?? String(error)}`
-    tell(`adaline-evals: ${message}\n`)
+    tell(`adaline-evals: ${clipLine(secrets.redact(message))}\n`)
     return EXIT.error
   }
 }
@@ -182,17 +185,28 @@ function readPolicyFile(path: string): string {
   }
 }
 
-/** An explicit cutoff wins; otherwise the GitHub event decides, as in the action. */
+/**
+ * An explicit cutoff wins; otherwise the GitHub event decides, as in the action. An explicit one
+ * later than `now` (plus the clock skew the event's times are allowed) would cancel evaluations
+ * submitted after it: a usage error.
+ */
 async function decide(
   settings: Settings,
   cutoff: number | undefined,
-  env: NodeJS.ProcessEnv
+  env: NodeJS.ProcessEnv,
+  now: number
 ): Promise<SupersedeDecision> {
   if (cutoff !== undefined) {
+    if (cutoff > now + CLOCK_SKEW_MS) {
+      throw new InputError(
+        'superseded-before',
+        `is ${formatTime(cutoff)}, later than now (${formatTime(now)}) plus ${CLOCK_SKEW_MS / 60_000} min: it would cancel evaluations submitted after it. Give a time that has passed, such as the pipeline's start time`
+      )
+    }
     return {
       act: true,
       cutoff,
-      reason: `evaluations submitted before ${new Date(cutoff).toISOString()} are superseded (--superseded-before)`
+      reason: `evaluations submitted before ${formatTime(cutoff)} are superseded (--superseded-before)`
     }
   }
   return decideFromEvent(settings, readEvent(env))
@@ -234,13 +248,15 @@ const silentLog: Log = {
   group: (_, work) => work()
 }
 
-function stderrLog(write: (text: string) => void): Log {
+/** Progress on stderr, a line a message, redacted before it is cut to LOG_LINE_LIMIT. */
+function stderrLog(write: (text: string) => void, redact: (text: string) => string): Log {
+  const line = (message: string) => inertLogLine(clipLine(redact(message)))
   return {
     flat: true,
-    info: message => write(`${inertLogLine(message)}\n`),
-    warning: message => write(`warning: ${inertLogLine(message)}\n`),
+    info: message => write(`${line(message)}\n`),
+    warning: message => write(`warning: ${line(message)}\n`),
     group: async (title, work) => {
-      write(`${title}\n`)
+      write(`${line(title)}\n`)
       return work()
     }
   }

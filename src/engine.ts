@@ -58,16 +58,20 @@ export interface Log {
   flat?: boolean
 }
 
-/** Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks. */
+/**
+ * Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks.
+ * `now` is this run's clock, read once the answers are in: no cutoff may lie beyond it.
+ */
 export async function decideFromEvent(
   settings: Settings,
-  event: GitHubEvent
+  event: GitHubEvent,
+  now: () => number = Date.now
 ): Promise<SupersedeDecision> {
   const lookups = await lookUp(
     lookupsNeeded(settings.cancelSuperseded, event),
     settings.githubToken
   )
-  return decideSupersede(settings.cancelSuperseded, event, lookups)
+  return decideSupersede(settings.cancelSuperseded, event, lookups, now())
 }
 
 export interface Engine {

@@ -9,6 +9,7 @@ import type { EvaluationStatus } from './adaline/schema.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { BaselineListing, Listing } from './plan.js'
 import type { Scope } from './policy.js'
+import { formatTime } from './report/format.js'
 import {
   BaselineFinder,
   BaselineIndex,
@@ -130,8 +131,7 @@ function describeListing({ promptId, filters, judge }: Listing): string {
   const parts = Object.entries(filters as Record<keyof ListFilters, unknown>)
     .filter(([, value]) => value !== undefined)
     .map(
-      ([key, value]) =>
-        `${key}=${key.startsWith('created') ? new Date(value as number).toISOString() : value}`
+      ([key, value]) => `${key}=${key.startsWith('created') ? formatTime(value as number) : value}`
     )
   const purpose = judge ? '' : ' (in flight, to find superseded)'
   return `prompt ${promptId}${parts.length ? ` [${parts.join(' ')}]` : ''}${purpose}`

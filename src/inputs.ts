@@ -6,7 +6,9 @@
 import { EVALUATION_STATUSES, ID_MAX, ID_MIN, type EvaluationStatus } from './adaline/schema.js'
 import type { CancelMode } from './github/event.js'
 import { isLoopback } from './loopback.js'
+import { Secrets } from './redact.js'
 import { emptyPolicy, type Policy } from './policy.js'
+import { MAX_DATE_MS, isDateTime } from './report/format.js'
 
 export interface Settings {
   /** Workspace API key; masked before anything is printed. */
@@ -47,6 +49,12 @@ export interface Settings {
 
 export const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2'
 
+/**
+ * The shortest api-key taken. Real keys are far longer (the fake API's are 41 characters); at 20,
+ * a key split in two halves leaves each long enough (SECRET_RUN) to be found and redacted.
+ */
+export const API_KEY_MIN = 20
+
 /** A bad input: the message names the input and says what it accepts. */
 export class InputError extends Error {
   constructor(
@@ -74,7 +82,10 @@ export async function readSettings(
   const read = (name: string) => getInput(name).trim()
   const apiKey = read('api-key')
   const githubToken = read('github-token') || undefined
-  if (apiKey) mask(apiKey)
+  // A value too short to be a key is refused unmasked: masked, its few characters would turn
+  // every line that holds them into ***, this error's included. It is never printed.
+  const tooShort = apiKey.length > 0 && apiKey.length < API_KEY_MIN
+  if (apiKey && !tooShort) mask(apiKey)
   if (githubToken) mask(githubToken)
   if (!apiKey) {
     throw new InputError(
@@ -84,6 +95,13 @@ export async function readSettings(
   }
   if (/\s/.test(apiKey))
     throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"')
+  // a character past ASCII cannot go in an Authorization header
+  if (tooShort || !/^[\x21-\x7e]+$/.test(apiKey)) {
+    throw new InputError(
+      'api-key',
+      `is not a workspace API key: a key is ${API_KEY_MIN} or more printable ASCII characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: \${{ secrets.ADALINE_API_KEY }}`
+    )
+  }
 
   try {
     return await readChecked(read, getInput, now, apiKey, githubToken)
@@ -101,16 +119,14 @@ export async function readSettings(
   }
 }
 
-/** Whether text holds a secret, or any 8 characters of one in a row: enough to give part of it away. */
+/**
+ * Whether text gives a secret away as redaction counts it: any SECRET_RUN characters of one in a
+ * row, in any case or encoding.
+ */
 function quotesSecret(text: string, secrets: string[]): boolean {
-  const WINDOW = 8
-  return secrets.some(secret => {
-    if (secret.length <= WINDOW) return text.includes(secret)
-    for (let i = 0; i + WINDOW <= secret.length; i += 1) {
-      if (text.includes(secret.slice(i, i + WINDOW))) return true
-    }
-    return false
-  })
+  const known = new Secrets()
+  secrets.forEach(secret => known.add(secret))
+  return known.holds(text)
 }
 
 async function readChecked(
@@ -260,6 +276,12 @@ export function parseTime(input: string, value: string, now: number): number | u
       throw new InputError(
         input,
         `is ${value}, which reads as Unix seconds; give milliseconds (${value}000). ${accepted}`
+      )
+    }
+    if (!isDateTime(ms)) {
+      throw new InputError(
+        input,
+        `is ${clip(value)}, beyond the last time a date can hold (${MAX_DATE_MS} ms, in the year 275760). ${accepted}`
       )
     }
     return ms

@@ -11,19 +11,33 @@ import {
 } from './github/comment.js'
 import { readEvent, type GitHubEvent } from './github/event.js'
 import { InputError, readSettings, type Settings } from './inputs.js'
-import { Secrets, inertLines, inertLogLine } from './redact.js'
+import { TotalsError } from './metrics.js'
+import { Secrets, clipLine, encodedForms, inertLines, inertLogLine } from './redact.js'
 import { buildOutputs } from './report/outputs.js'
 import { buildErrorReport, buildSummary, type RunReport } from './report/summary.js'
 
-/** The engine's progress in the Actions log: no secret, no workflow command from API text. */
+/**
+ * The engine's progress in the Actions log: no secret, no workflow command from API text, and no
+ * line longer than LOG_LINE_LIMIT however long the API's text.
+ */
 function actionsLog(secrets: Secrets): Log {
-  const line = (message: string) => inertLogLine(secrets.redact(message))
+  const line = (message: string) => inertLogLine(clipLine(secrets.redact(message)))
   return {
     info: message => core.info(line(message)),
     // core escapes a warning's line breaks itself; the old "##[" form is broken all the same
-    warning: message => core.warning(inertLines(secrets.redact(message))),
+    warning: message => core.warning(inertLines(clipLine(secrets.redact(message)))),
     group: (title, work) => core.group(line(title), work)
   }
+}
+
+/**
+ * A secret masked in the runner's log (which hides exact matches only) in every form redact()
+ * finds it in, and known to redact() for the summary, the outputs and the comment.
+ */
+function maskSecret(secrets: Secrets, secret: string): void {
+  core.setSecret(secret)
+  for (const form of encodedForms(secret)) core.setSecret(form)
+  secrets.add(secret)
 }
 
 /** GitHub refuses comments over 65,536 characters; bytes bound characters. */
@@ -61,7 +75,7 @@ export async function run(): Promise<void> {
   try {
     const settings = await readSettings(input, {
       now: Date.now(),
-      mask: secret => (core.setSecret(secret), secrets.add(secret))
+      mask: secret => maskSecret(secrets, secret)
     })
     const event = readEvent(process.env)
     known = { settings, event }
@@ -87,12 +101,13 @@ export async function run(): Promise<void> {
     core.info(`Gate: ${verdict.gate}`)
   } catch (error) {
     writeStarted(pipeline)
-    const expected = error instanceof InputError || error instanceof ApiError
+    const expected =
+      error instanceof InputError || error instanceof ApiError || error instanceof TotalsError
     if (!expected) core.debug(redact((error as Error).stack ?? String(error)))
     const message = expected
       ? error.message
       : `Unexpected error: ${(error as Error).message ?? String(error)}`
-    core.setFailed(inertLines(redact(message)))
+    core.setFailed(inertLines(clipLine(redact(message))))
     // an earlier report in the comment must not stand for this commit; no new comment, though
     if (known) {
       const started = pipeline?.startedRunIds() ?? []

@@ -24,41 +24,107 @@ export interface Metrics {
   avgLatency: number | null
 }
 
+/**
+ * The figures Adaline answered cannot be added up exactly: a count whose total passes 2^53 (past
+ * which a number rounds), or amounts whose total passes the largest number. A gate judged on
+ * such a total could pass on a rounded figure, so there is no verdict. An expected error: the
+ * faces print its message alone.
+ */
+export class TotalsError extends Error {
+  constructor(
+    /** the figure as the API names it, e.g. metrics.totalCost */
+    readonly figure: string,
+    why: string
+  ) {
+    super(
+      `The figures Adaline answered cannot be added up exactly: the total of ${figure} over the judged evaluations ${why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (created-after, evaluator-id, scope: latest).`
+    )
+    this.name = 'TotalsError'
+  }
+}
+
+const PAST_SAFE = `passes ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}, beyond which counts are rounded`
+const PAST_MAX = 'is beyond the largest number (1.8e308)'
+
+/** A count's running total, exact or refused. */
+class CountSum {
+  private total = 0
+  constructor(private readonly figure: string) {}
+  add(value: number): void {
+    // both safe: an unsafe sum means the exact one passed 2^53 - 1 and may have been rounded
+    this.total += value
+    if (!Number.isSafeInteger(this.total)) throw new TotalsError(this.figure, PAST_SAFE)
+  }
+  value(): number {
+    return this.total
+  }
+}
+
 export function totals(evaluations: Iterable<Evaluation>): Metrics {
   let count = 0
-  let passRuns = 0
-  let failRuns = 0
-  let unknownRuns = 0
-  let failedRows = 0
+  const passRuns = new CountSum('metrics.passRuns')
+  const failRuns = new CountSum('metrics.failRuns')
+  const unknownRuns = new CountSum('metrics.unknownRuns')
+  const failedRows = new CountSum('progress.failedRows')
+  const totalTokens = new CountSum('metrics.totalTokenCount')
   const totalCost = new DecimalSum()
   const totalLatency = new DecimalSum()
-  let totalTokens = 0
   for (const { metrics, progress } of evaluations) {
     count += 1
-    passRuns += metrics.passRuns
-    failRuns += metrics.failRuns
-    unknownRuns += metrics.unknownRuns
-    failedRows += progress.failedRows
+    passRuns.add(metrics.passRuns)
+    failRuns.add(metrics.failRuns)
+    unknownRuns.add(metrics.unknownRuns)
+    failedRows.add(progress.failedRows)
     totalCost.add(metrics.totalCost)
     totalLatency.add(metrics.totalLatency)
-    totalTokens += metrics.totalTokenCount
+    totalTokens.add(metrics.totalTokenCount)
   }
-  const runs = passRuns + failRuns + unknownRuns
+  const runs = new CountSum('runs (passRuns + failRuns + unknownRuns)')
+  for (const sum of [passRuns, failRuns, unknownRuns]) runs.add(sum.value())
+  const cost = finite(totalCost.value(), 'metrics.totalCost')
+  const latency = finite(totalLatency.value(), 'metrics.totalLatency')
+  const pass = passRuns.value()
+  const fail = failRuns.value()
+  const all = runs.value()
   return {
     evaluations: count,
-    passRuns,
-    failRuns,
-    unknownRuns,
-    runs,
-    failedRows,
-    totalCost: totalCost.value(),
-    totalLatency: totalLatency.value(),
-    totalTokens,
-    passRate: runs > 0 ? passRuns / runs : null,
-    failRate: runs > 0 ? failRuns / runs : null,
+    passRuns: pass,
+    failRuns: fail,
+    unknownRuns: unknownRuns.value(),
+    runs: all,
+    failedRows: failedRows.value(),
+    totalCost: cost,
+    totalLatency: latency,
+    totalTokens: totalTokens.value(),
+    passRate: all > 0 ? pass / all : null,
+    failRate: all > 0 ? fail / all : null,
     // a quotient, judged against a limit: float noise (0.35000000000000003) must not break it
-    avgLatency: runs > 0 ? tidy(totalLatency.value() / runs) : null
+    avgLatency: all > 0 ? tidy(latency / all) : null
   }
+}
+
+function finite(total: number, figure: string): number {
+  if (!Number.isFinite(total)) throw new TotalsError(figure, PAST_MAX)
+  return total
+}
+
+/**
+ * Refuses totals that are not exact (built elsewhere than by totals): the gate never passes on a
+ * rounded or infinite figure.
+ */
+export function checkTotals(metrics: Metrics): void {
+  const counts = [
+    'passRuns',
+    'failRuns',
+    'unknownRuns',
+    'runs',
+    'failedRows',
+    'totalTokens'
+  ] as const
+  for (const figure of counts) {
+    if (!Number.isSafeInteger(metrics[figure])) throw new TotalsError(figure, PAST_SAFE)
+  }
+  for (const figure of ['totalCost', 'totalLatency'] as const) finite(metrics[figure], figure)
 }
 
 /**

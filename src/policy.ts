@@ -3,7 +3,7 @@
  * YAML, and is loaded only when a policy is given.
  */
 import type { Evaluation, EvaluationStatus } from './adaline/schema.js'
-import type { Metrics } from './metrics.js'
+import { checkTotals, type Metrics } from './metrics.js'
 import { formatDuration, formatPercent, plainDecimal, tidy } from './report/format.js'
 
 export type Scope = 'latest' | 'all'
@@ -76,6 +76,7 @@ export function judge(
 ): Verdict {
   // a wait that ran out did not get what the step waited for: that is a failure, not a report
   if (!hasRules(policy) && !context.waitTimedOut) return { gate: 'skipped', broken: [] }
+  checkTotals(metrics)
   if (judged.length === 0) {
     return policy.onEmpty === 'pass'
       ? { gate: 'passed', broken: [] }

@@ -13,7 +13,8 @@
  *
  * A map entry that is a number is answered with that HTTP status. Anything unknown is 404
  * `{message:'Not Found'}`; a request without an `authorization` header is 401. Faults (`inject`)
- * apply to any request first: a status (401 as GitHub words it for a bad token), or a hang.
+ * apply to any request first: a status (401 as GitHub words it for a bad token), a hang, or a
+ * body given as it is (an HTML page, bad JSON, a shape GitHub never sends).
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -50,8 +51,14 @@ export interface GitHubFault {
   method?: string
   /** Matched against the pathname: a string as a substring, a RegExp with `test`; any if absent. */
   path?: string | RegExp
-  /** Answer with this status and GitHub's error body. */
+  /** Answer with this status and GitHub's error body (or `raw`, when given). */
   status?: number
+  /**
+   * Answer with this text as the body, as it is: an HTML page, JSON that does not parse, or JSON
+   * in a shape GitHub never sends. With `status` (default 200) and `contentType` (default JSON).
+   */
+  raw?: string
+  contentType?: string
   /** Never answer, until the server closes. */
   hang?: boolean
   /** How many matching requests this fault hits; default 1, `Infinity` allowed. */
@@ -167,6 +174,14 @@ export class FakeGitHub {
 
     const fault = this.takeFault(method, path)
     if (fault?.hang) return // ended by close()
+    if (fault?.raw !== undefined) {
+      res.writeHead(fault.status ?? 200, {
+        'content-type': fault.contentType ?? 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(fault.raw)
+      })
+      res.end(fault.raw)
+      return
+    }
     if (fault?.status === 401) {
       send(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' })
       return

@@ -617,7 +617,8 @@ describe('secrets and hostile answers', () => {
     const run = await runAction({ ...inputs(), 'api-key': key })
     expect(run.exitCode).toBe(0)
     expect(run.summary).toContain('key was &#42;&#42;&#42;')
-    const texts = [run.stdout.replace(`::add-mask::${key}`, ''), run.stderr, run.summary]
+    // the mask commands (the key and its other forms) are read by the runner, never shown
+    const texts = [run.stdout.replace(/^::add-mask::.*$/gm, ''), run.stderr, run.summary]
     for (const text of [...texts, JSON.stringify(run.outputs)]) {
       for (let i = 0; i + 8 <= key.length; i += 1) {
         expect(text).not.toContain(key.slice(i, i + 8))

@@ -1,7 +1,25 @@
-import { decideSupersede, lookupsNeeded, type GitHubEvent } from '../../src/github/event.js'
+import {
+  CLOCK_SKEW_MS,
+  decideSupersede as decideAt,
+  lookupsNeeded,
+  type CancelMode,
+  type GitHubEvent,
+  type Lookups
+} from '../../src/github/event.js'
 
 const COMMIT_TIME = '2026-11-20T10:00:00+01:00' // 09:00 UTC
 const PUSHED_AT = Date.parse('2026-11-20T09:05:00Z') / 1000
+/** this run's clock: after every time in the events below */
+const NOW = Date.parse('2026-11-20T12:00:00Z')
+
+function decideSupersede(mode: CancelMode, event: GitHubEvent, lookups: Lookups = {}) {
+  return decideAt(mode, event, lookups, NOW)
+}
+
+/** A commit date as the lookup gives it. */
+function commitDate(iso: string) {
+  return { field: "the head commit's author date", time: Date.parse(iso) }
+}
 
 function push(fields: Record<string, unknown> = {}): GitHubEvent {
   return {
@@ -87,7 +105,7 @@ describe('decideSupersede on pull_request synchronize', () => {
     status => {
       const decision = decideSupersede('force-push', synchronize(), {
         compare: { value: status },
-        headCommitDates: { value: [Date.parse('2026-11-20T08:00:00Z')] }
+        headCommitDates: { value: [commitDate('2026-11-20T08:00:00Z')] }
       })
       expect(decision).toMatchObject({ act: true, cutoff: Date.parse('2026-11-20T08:00:00Z') })
     }
@@ -116,7 +134,7 @@ describe('decideSupersede on pull_request synchronize', () => {
   it('takes the earliest of the commit dates and updated_at', () => {
     const decision = decideSupersede('new-commit', synchronize(), {
       headCommitDates: {
-        value: [Date.parse('2026-11-20T09:40:00Z'), Date.parse('2026-11-20T09:10:00Z')]
+        value: [commitDate('2026-11-20T09:40:00Z'), commitDate('2026-11-20T09:10:00Z')]
       }
     })
     expect(decision).toMatchObject({ act: true, cutoff: Date.parse('2026-11-20T09:10:00Z') })
@@ -133,6 +151,96 @@ describe('decideSupersede on other events', () => {
     expect(decision).toEqual({
       act: false,
       reason: expect.stringContaining('brings no new commit')
+    })
+  })
+})
+
+describe('a cutoff must be believable', () => {
+  const future = '2031-01-01T00:00:00Z'
+
+  it('cancels nothing when every time of the push is later than the run clock plus 5 min, and names them', () => {
+    // head_commit.timestamp in the future, pushed_at sent in ms (read as s: year 58,000)
+    const decision = decideSupersede(
+      'new-commit',
+      push({
+        head_commit: { timestamp: future },
+        repository: { pushed_at: Date.parse(future) }
+      })
+    )
+    expect(decision).toEqual({
+      act: false,
+      reason: expect.stringContaining('the time of a push is not believable')
+    })
+    const { reason } = decision
+    expect(reason).toContain('head_commit.timestamp 2031-01-01T00:00:00.000Z')
+    expect(reason).toContain('repository.pushed_at +')
+    expect(reason).toContain("later than this run's clock (2026-11-20T12:00:00.000Z) plus 5 min")
+  })
+
+  it('takes the believable time when only pushed_at arrives in ms', () => {
+    const decision = decideSupersede(
+      'new-commit',
+      push({ repository: { pushed_at: Date.parse('2026-11-20T09:05:00Z') } })
+    )
+    expect(decision).toMatchObject({ act: true, cutoff: Date.parse(COMMIT_TIME) })
+  })
+
+  it('believes a time up to 5 min ahead of the run clock, not a millisecond more', () => {
+    const at = (ms: number) =>
+      decideSupersede(
+        'new-commit',
+        push({ head_commit: { timestamp: new Date(ms).toISOString() }, repository: {} })
+      )
+    expect(at(NOW + CLOCK_SKEW_MS)).toMatchObject({ act: true, cutoff: NOW + CLOCK_SKEW_MS })
+    expect(at(NOW + CLOCK_SKEW_MS + 1).act).toBe(false)
+  })
+
+  it.each([
+    ['a pushed_at outside the range of dates', { pushed_at: 1e300 }, 'is not a believable time'],
+    ['a negative one', { pushed_at: -1e300 }, 'is not a believable time'],
+    ['a pushed_at that is no time', { pushed_at: 'soon' }, '"soon" is not a time']
+  ])('cancels nothing, and throws nothing, on %s', (_, repository, says) => {
+    const decision = decideSupersede('new-commit', push({ repository }))
+    expect(decision).toEqual({
+      act: false,
+      reason: expect.stringContaining(`cannot date a push: repository.pushed_at`)
+    })
+    expect(decision.reason).toContain(says)
+  })
+
+  it('cancels nothing on an ISO time beyond what a Date holds', () => {
+    const decision = decideSupersede(
+      'new-commit',
+      push({ head_commit: { timestamp: '+275760-09-13T00:00:01Z' } })
+    )
+    expect(decision).toEqual({
+      act: false,
+      reason: 'cannot date a push: head_commit.timestamp "+275760-09-13T00:00:01Z" is not a time'
+    })
+  })
+
+  it("cancels nothing when a synchronize's commit dates and updated_at are all in the future", () => {
+    const decision = decideSupersede(
+      'new-commit',
+      synchronize({ pull_request: { updated_at: future, head: { sha: 'b'.repeat(40) } } }),
+      { headCommitDates: { value: [commitDate(future)] } }
+    )
+    expect(decision).toEqual({
+      act: false,
+      reason: expect.stringMatching(
+        /^the time of a new commit on the pull request is not believable: the head commit's author date 2031-01-01T00:00:00\.000Z, pull_request\.updated_at 2031-01-01T00:00:00\.000Z are all later/
+      )
+    })
+  })
+
+  it('cancels nothing on a compare status outside the four GitHub documents', () => {
+    const decision = decideSupersede('force-push', synchronize(), {
+      compare: { value: 'unknown' as 'ahead' },
+      headCommitDates: { value: [commitDate('2026-11-20T08:00:00Z')] }
+    })
+    expect(decision).toEqual({
+      act: false,
+      reason: expect.stringContaining('cannot tell whether the pull request was force-pushed')
     })
   })
 })

@@ -1,4 +1,4 @@
-import { escapeMarkdown, plainDecimal, tidy } from '../../src/report/format.js'
+import { escapeMarkdown, formatTime, plainDecimal, tidy } from '../../src/report/format.js'
 import { markdownForTerminal } from '../../src/report/terminal.js'
 
 describe('plainDecimal', () => {
@@ -14,6 +14,19 @@ describe('plainDecimal', () => {
   ])('writes %p as %s', (value, text) => {
     expect(plainDecimal(value)).toBe(text)
     expect(Number(plainDecimal(value))).toBe(value)
+  })
+})
+
+describe('formatTime', () => {
+  it.each([
+    [0, '1970-01-01T00:00:00.000Z'],
+    [8.64e15, '+275760-09-13T00:00:00.000Z'],
+    [8.64e15 + 1, '8640000000000001 ms (outside the range of dates)'],
+    [1e300, '1e+300 ms (outside the range of dates)'],
+    [-Infinity, '-Infinity ms (outside the range of dates)'],
+    [NaN, 'NaN ms (outside the range of dates)']
+  ])('writes %p as %s, never throwing as toISOString does', (ms, text) => {
+    expect(formatTime(ms)).toBe(text)
   })
 })
 

@@ -101,6 +101,25 @@ describe('FakeGitHub', () => {
     expect((await get('/repos/octo/repo/commits/x')).status).toBe(200)
   })
 
+  it('answers an injected raw body as it is, with its status and content type', async () => {
+    github.compare.set(`octo/repo:${BASE}...${HEAD}`, { status: 'ahead' })
+    github.inject({ path: '/compare/', raw: '<html>Unicorn!</html>', contentType: 'text/html' })
+    github.inject({ path: '/compare/', raw: '{"status":', status: 201 })
+    const page = await get(`/repos/octo/repo/compare/${BASE}...${HEAD}`)
+    expect([page.status, page.headers.get('content-type'), await page.text()]).toEqual([
+      200,
+      'text/html',
+      '<html>Unicorn!</html>'
+    ])
+    const cut = await get(`/repos/octo/repo/compare/${BASE}...${HEAD}`)
+    expect([cut.status, cut.headers.get('content-type'), await cut.text()]).toEqual([
+      201,
+      'application/json; charset=utf-8',
+      '{"status":'
+    ])
+    expect((await get(`/repos/octo/repo/compare/${BASE}...${HEAD}`)).status).toBe(200)
+  })
+
   it('hangs an injected request without answering until the server closes', async () => {
     github.inject({ path: /\/compare\//, hang: true })
     let settled = false

@@ -25,28 +25,6492 @@ module.exports = globalThis.DOMException
 
 /***/ }),
 
-/***/ 5189:
+/***/ 4455:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ah: () => (/* binding */ BEING_CANCELLED),
+/* harmony export */   Bd: () => (/* binding */ evaluationPageSchema),
+/* harmony export */   FD: () => (/* binding */ ID_MIN),
+/* harmony export */   H4: () => (/* binding */ MAX_PAGE_SIZE),
+/* harmony export */   Ji: () => (/* binding */ ID_MAX),
+/* harmony export */   MF: () => (/* binding */ evaluationSchema),
+/* harmony export */   Ri: () => (/* binding */ IN_FLIGHT),
+/* harmony export */   YT: () => (/* binding */ resultPageSchema),
+/* harmony export */   co: () => (/* binding */ EVALUATION_STATUSES),
+/* harmony export */   eA: () => (/* binding */ checkShape),
+/* harmony export */   ut: () => (/* binding */ errorBodySchema)
+/* harmony export */ });
+/* unused harmony exports GRADES, resultSchema, TITLE_MAX, evaluatorSchema, evaluatorPageSchema */
+/* harmony import */ var valibot__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7934);
+/**
+ * The shapes of Adaline v2 answers, checked before use so that a wrong answer ends with an error
+ * that names the endpoint and the field instead of a verdict computed from garbage.
+ */
+// valibot: the checks zod made, in a small fraction of its bundle and start-up (every run loads this)
+
+const EVALUATION_STATUSES = [
+    'queued',
+    'running',
+    'completed',
+    'failed',
+    'cancelled',
+    'cancelling'
+];
+/** Statuses in which an evaluation still costs money and can be cancelled. */
+const IN_FLIGHT = ['queued', 'running'];
+/** Statuses of an evaluation someone has already cancelled. */
+const BEING_CANCELLED = ['cancelling', 'cancelled'];
+/** Every Adaline ID is a string of 20 to 80 characters. */
+const ID_MIN = 20;
+const ID_MAX = 80;
+const MAX_PAGE_SIZE = 200;
+const id = valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minLength */ .BpQ(ID_MIN), valibot__WEBPACK_IMPORTED_MODULE_0__/* .maxLength */ .Ru6(ID_MAX));
+// JSON.parse turns 1e400 into Infinity: a figure must be finite, a count a safe integer
+const count = valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .number */ .aig(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .safeInteger */ .Y2b(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minValue */ .Wwf(0));
+const amount = valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .number */ .aig(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .finite */ .E2x(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minValue */ .Wwf(0));
+const time = valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(amount);
+// Loose objects: a field Adaline adds later must not break the action.
+const evaluationSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    runId: id,
+    evaluatorId: id,
+    status: valibot__WEBPACK_IMPORTED_MODULE_0__/* .picklist */ .KIO(EVALUATION_STATUSES),
+    progress: valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+        totalRows: count,
+        completedRows: count,
+        failedRows: count,
+        percent: valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .number */ .aig(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .finite */ .E2x(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minValue */ .Wwf(0), valibot__WEBPACK_IMPORTED_MODULE_0__/* .maxValue */ .cGV(100))
+    }),
+    metrics: valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+        passRuns: count,
+        failRuns: count,
+        unknownRuns: count,
+        totalCost: amount,
+        totalLatency: amount,
+        totalTokenCount: count
+    }),
+    timeline: valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+        submittedAt: amount,
+        startedAt: time,
+        finishedAt: time
+    }),
+    datasetId: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(id)
+});
+const paginationSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    limit: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(count),
+    returned: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(count),
+    hasMore: valibot__WEBPACK_IMPORTED_MODULE_0__/* .boolean */ .zMY(),
+    nextCursor: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minLength */ .BpQ(1)))
+});
+const evaluationPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    evaluations: valibot__WEBPACK_IMPORTED_MODULE_0__/* .array */ .YOg(valibot__WEBPACK_IMPORTED_MODULE_0__/* .unknown */ .L5J()),
+    pagination: paginationSchema
+});
+/** Adaline's error bodies: `{error:{code,message}}`, or `{error:"text"}` on older endpoints. */
+const errorBodySchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
+    error: valibot__WEBPACK_IMPORTED_MODULE_0__/* .union */ .KCZ([
+        valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(),
+        valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({ code: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()), message: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()) })
+    ])
+});
+/**
+ * The value, if it has the shape; otherwise its first problem named by its path under `prefix`:
+ * "evaluations[3].metrics.passRuns: Invalid type: Expected number but received "7"".
+ */
+function checkShape(shape, value, prefix) {
+    const result = valibot__WEBPACK_IMPORTED_MODULE_0__/* .safeParse */ .xLC(shape, value);
+    if (result.success)
+        return { ok: true, value: result.output };
+    const issue = result.issues[0];
+    const path = (issue.path ?? []).reduce((text, { key }) => typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key), prefix);
+    return { ok: false, problem: `${path}: ${issue.message}` };
+}
+const GRADES = ['pass', 'fail', 'unknown'];
+/** One row's result in an evaluation: what the failing-rows report shows. */
+const text = valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minLength */ .BpQ(1));
+const resultSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    id: text,
+    rowId: text,
+    grade: valibot__WEBPACK_IMPORTED_MODULE_0__/* .picklist */ .KIO(GRADES),
+    score: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .number */ .aig(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .finite */ .E2x())),
+    reason: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()),
+    cost: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(amount),
+    latency: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(amount),
+    tokenCount: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(count),
+    createdAt: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(amount),
+    row: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({ values: valibot__WEBPACK_IMPORTED_MODULE_0__/* .record */ .g1P(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .unknown */ .L5J()) }))
+});
+const resultPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    results: valibot__WEBPACK_IMPORTED_MODULE_0__/* .array */ .YOg(resultSchema),
+    pagination: paginationSchema
+});
+/** Evaluator titles are 1..200 characters (Adaline v2). */
+const TITLE_MAX = 200;
+/**
+ * One evaluator of a prompt, from `GET /prompts/{promptId}/evaluators`: what gives a report its
+ * names. Only the ID and title are needed, so the other fields may be absent or null.
+ */
+const evaluatorSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    id,
+    promptId: id,
+    title: valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minLength */ .BpQ(1), valibot__WEBPACK_IMPORTED_MODULE_0__/* .maxLength */ .Ru6(TITLE_MAX)),
+    datasetId: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(id),
+    status: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()),
+    createdAt: time,
+    updatedAt: time
+});
+const evaluatorPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    evaluators: valibot__WEBPACK_IMPORTED_MODULE_0__/* .array */ .YOg(evaluatorSchema),
+    pagination: paginationSchema
+});
+
+
+/***/ }),
+
+/***/ 7318:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6040);
+/** The `adaline-evals` command's entry point (dist/cli/index.js, bundled by ncc). */
+
+process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2), process.env, text => process.stdout.write(text), text => process.stderr.write(text));
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 6040:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Ah: () => (/* binding */ BEING_CANCELLED),
-  co: () => (/* binding */ EVALUATION_STATUSES),
-  Ji: () => (/* binding */ ID_MAX),
-  FD: () => (/* binding */ ID_MIN),
-  Ri: () => (/* binding */ IN_FLIGHT),
-  H4: () => (/* binding */ MAX_PAGE_SIZE),
-  eA: () => (/* binding */ checkShape),
-  ut: () => (/* binding */ errorBodySchema),
-  Bd: () => (/* binding */ evaluationPageSchema),
-  MF: () => (/* binding */ evaluationSchema),
-  YT: () => (/* binding */ resultPageSchema)
+  iW: () => (/* binding */ main)
 });
 
-// UNUSED EXPORTS: GRADES, TITLE_MAX, evaluatorPageSchema, evaluatorSchema, resultSchema
+// UNUSED EXPORTS: EXIT, asJson
 
-;// CONCATENATED MODULE: ./node_modules/valibot/dist/index.mjs
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./src/abort.ts
+/** How long cancelling what this run started may take once a signal came. */
+const ABORT_GRACE_MS = 4_000;
+const SIGNALS = ['SIGINT', 'SIGTERM'];
+/** Listens for SIGINT and SIGTERM until the returned function is called. */
+function onAbort(options) {
+    let stopping = false;
+    const listener = (signal) => {
+        if (stopping)
+            return;
+        stopping = true;
+        const engine = options.engine();
+        const cancelling = engine ? engine.cancelStarted() : Promise.resolve([]);
+        const grace = new Promise(resolve => setTimeout(() => resolve('late'), options.graceMs ?? ABORT_GRACE_MS).unref());
+        void Promise.race([cancelling, grace])
+            .catch((error) => `failed: ${error.message}`)
+            .then(outcome => options.stopped(signal, describe(outcome)));
+    };
+    for (const signal of SIGNALS)
+        process.on(signal, listener);
+    return () => {
+        for (const signal of SIGNALS)
+            process.off(signal, listener);
+    };
+}
+function describe(outcome) {
+    if (Array.isArray(outcome)) {
+        return outcome.length > 0
+            ? `Cancelled the evaluation(s) this run started: ${outcome.join(', ')}.`
+            : '';
+    }
+    return `Cancelling the evaluations this run started ${outcome === 'late' ? 'did not finish in time' : outcome}.`;
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+// EXTERNAL MODULE: external "node:buffer"
+var external_node_buffer_ = __nccwpck_require__(4573);
+;// CONCATENATED MODULE: ./node_modules/data-uri-to-buffer/dist/index.js
+/**
+ * Returns a `Buffer` instance from the given data URI `uri`.
+ *
+ * @param {String} uri Data URI to turn into a Buffer instance
+ * @returns {Buffer} Buffer instance from Data URI
+ * @api public
+ */
+function dataUriToBuffer(uri) {
+    if (!/^data:/i.test(uri)) {
+        throw new TypeError('`uri` does not appear to be a Data URI (must begin with "data:")');
+    }
+    // strip newlines
+    uri = uri.replace(/\r?\n/g, '');
+    // split the URI up into the "metadata" and the "data" portions
+    const firstComma = uri.indexOf(',');
+    if (firstComma === -1 || firstComma <= 4) {
+        throw new TypeError('malformed data: URI');
+    }
+    // remove the "data:" scheme and parse the metadata
+    const meta = uri.substring(5, firstComma).split(';');
+    let charset = '';
+    let base64 = false;
+    const type = meta[0] || 'text/plain';
+    let typeFull = type;
+    for (let i = 1; i < meta.length; i++) {
+        if (meta[i] === 'base64') {
+            base64 = true;
+        }
+        else if (meta[i]) {
+            typeFull += `;${meta[i]}`;
+            if (meta[i].indexOf('charset=') === 0) {
+                charset = meta[i].substring(8);
+            }
+        }
+    }
+    // defaults to US-ASCII only if type is not provided
+    if (!meta[0] && !charset.length) {
+        typeFull += ';charset=US-ASCII';
+        charset = 'US-ASCII';
+    }
+    // get the encoded data portion and decode URI-encoded chars
+    const encoding = base64 ? 'base64' : 'ascii';
+    const data = unescape(uri.substring(firstComma + 1));
+    const buffer = Buffer.from(data, encoding);
+    // set `.type` and `.typeFull` properties to MIME type
+    buffer.type = type;
+    buffer.typeFull = typeFull;
+    // set the `.charset` property
+    buffer.charset = charset;
+    return buffer;
+}
+/* harmony default export */ const dist = (dataUriToBuffer);
+//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./node_modules/fetch-blob/index.js
+var fetch_blob = __nccwpck_require__(6327);
+// EXTERNAL MODULE: ./node_modules/formdata-polyfill/esm.min.js
+var esm_min = __nccwpck_require__(3018);
+;// CONCATENATED MODULE: ./node_modules/node-fetch/src/errors/base.js
+class FetchBaseError extends Error {
+	constructor(message, type) {
+		super(message);
+		// Hide custom error implementation details from end-users
+		Error.captureStackTrace(this, this.constructor);
+
+		this.type = type;
+	}
+
+	get name() {
+		return this.constructor.name;
+	}
+
+	get [Symbol.toStringTag]() {
+		return this.constructor.name;
+	}
+}
+
+;// CONCATENATED MODULE: ./node_modules/node-fetch/src/errors/fetch-error.js
+
+
+
+/**
+ * @typedef {{ address?: string, code: string, dest?: string, errno: number, info?: object, message: string, path?: string, port?: number, syscall: string}} SystemError
+*/
+
+/**
+ * FetchError interface for operational errors
+ */
+class FetchError extends FetchBaseError {
+	/**
+	 * @param  {string} message -      Error message for human
+	 * @param  {string} [type] -        Error type for machine
+	 * @param  {SystemError} [systemError] - For Node.js system error
+	 */
+	constructor(message, type, systemError) {
+		super(message, type);
+		// When err.type is `system`, err.erroredSysCall contains system error and err.code contains system error code
+		if (systemError) {
+			// eslint-disable-next-line no-multi-assign
+			this.code = this.errno = systemError.code;
+			this.erroredSysCall = systemError.syscall;
+		}
+	}
+}
+
+;// CONCATENATED MODULE: ./node_modules/node-fetch/src/utils/is.js
+/**
+ * Is.js
+ *
+ * Object type checks.
+ */
+
+const NAME = Symbol.toStringTag;
+
+/**
+ * Check if `obj` is a URLSearchParams object
+ * ref: https://github.com/node-fetch/node-fetch/issues/296#issuecomment-307598143
+ * @param {*} object - Object to check for
+ * @return {boolean}
+ */
+const isURLSearchParameters = object => {
+	return (
+		typeof object === 'object' &&
+		typeof object.append === 'function' &&
+		typeof object.delete === 'function' &&
+		typeof object.get === 'function' &&
+		typeof object.getAll === 'function' &&
+		typeof object.has === 'function' &&
+		typeof object.set === 'function' &&
+		typeof object.sort === 'function' &&
+		object[NAME] === 'URLSearchParams'
+	);
+};
+
+/**
+ * Check if `object` is a W3C `Blob` object (which `File` inherits from)
+ * @param {*} object - Object to check for
+ * @return {boolean}
+ */
+const isBlob = object => {
+	return (
+		object &&
+		typeof object === 'object' &&
+		typeof object.arrayBuffer === 'function' &&
+		typeof object.type === 'string' &&
+		typeof object.stream === 'function' &&
+		typeof object.constructor === 'function' &&
+		/^(Blob|File)$/.test(object[NAME])
+	);
+};
+
+/**
+ * Check if `obj` is an instance of AbortSignal.
+ * @param {*} object - Object to check for
+ * @return {boolean}
+ */
+const isAbortSignal = object => {
+	return (
+		typeof object === 'object' && (
+			object[NAME] === 'AbortSignal' ||
+			object[NAME] === 'EventTarget'
+		)
+	);
+};
+
+/**
+ * isDomainOrSubdomain reports whether sub is a subdomain (or exact match) of
+ * the parent domain.
+ *
+ * Both domains must already be in canonical form.
+ * @param {string|URL} original
+ * @param {string|URL} destination
+ */
+const isDomainOrSubdomain = (destination, original) => {
+	const orig = new URL(original).hostname;
+	const dest = new URL(destination).hostname;
+
+	return orig === dest || orig.endsWith(`.${dest}`);
+};
+
+/**
+ * isSameProtocol reports whether the two provided URLs use the same protocol.
+ *
+ * Both domains must already be in canonical form.
+ * @param {string|URL} original
+ * @param {string|URL} destination
+ */
+const isSameProtocol = (destination, original) => {
+	const orig = new URL(original).protocol;
+	const dest = new URL(destination).protocol;
+
+	return orig === dest;
+};
+
+;// CONCATENATED MODULE: ./node_modules/node-fetch/src/body.js
+
+/**
+ * Body.js
+ *
+ * Body interface provides common methods for Request and Response
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+const pipeline = (0,external_node_util_.promisify)(external_node_stream_.pipeline);
+const INTERNALS = Symbol('Body internals');
+
+/**
+ * Body mixin
+ *
+ * Ref: https://fetch.spec.whatwg.org/#body
+ *
+ * @param   Stream  body  Readable stream
+ * @param   Object  opts  Response options
+ * @return  Void
+ */
+class Body {
+	constructor(body, {
+		size = 0
+	} = {}) {
+		let boundary = null;
+
+		if (body === null) {
+			// Body is undefined or null
+			body = null;
+		} else if (isURLSearchParameters(body)) {
+			// Body is a URLSearchParams
+			body = external_node_buffer_.Buffer.from(body.toString());
+		} else if (isBlob(body)) {
+			// Body is blob
+		} else if (external_node_buffer_.Buffer.isBuffer(body)) {
+			// Body is Buffer
+		} else if (external_node_util_.types.isAnyArrayBuffer(body)) {
+			// Body is ArrayBuffer
+			body = external_node_buffer_.Buffer.from(body);
+		} else if (ArrayBuffer.isView(body)) {
+			// Body is ArrayBufferView
+			body = external_node_buffer_.Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+		} else if (body instanceof external_node_stream_) {
+			// Body is stream
+		} else if (body instanceof esm_min/* FormData */.fS) {
+			// Body is FormData
+			body = (0,esm_min/* formDataToBlob */.$n)(body);
+			boundary = body.type.split('=')[1];
+		} else {
+			// None of the above
+			// coerce to string then buffer
+			body = external_node_buffer_.Buffer.from(String(body));
+		}
+
+		let stream = body;
+
+		if (external_node_buffer_.Buffer.isBuffer(body)) {
+			stream = external_node_stream_.Readable.from(body);
+		} else if (isBlob(body)) {
+			stream = external_node_stream_.Readable.from(body.stream());
+		}
+
+		this[INTERNALS] = {
+			body,
+			stream,
+			boundary,
+			disturbed: false,
+			error: null
+		};
+		this.size = size;
+
+		if (body instanceof external_node_stream_) {
+			body.on('error', error_ => {
+				const error = error_ instanceof FetchBaseError ?
+					error_ :
+					new FetchError(`Invalid response body while trying to fetch ${this.url}: ${error_.message}`, 'system', error_);
+				this[INTERNALS].error = error;
+			});
+		}
+	}
+
+	get body() {
+		return this[INTERNALS].stream;
+	}
+
+	get bodyUsed() {
+		return this[INTERNALS].disturbed;
+	}
+
+	/**
+	 * Decode response as ArrayBuffer
+	 *
+	 * @return  Promise
+	 */
+	async arrayBuffer() {
+		const {buffer, byteOffset, byteLength} = await consumeBody(this);
+		return buffer.slice(byteOffset, byteOffset + byteLength);
+	}
+
+	async formData() {
+		const ct = this.headers.get('content-type');
+
+		if (ct.startsWith('application/x-www-form-urlencoded')) {
+			const formData = new esm_min/* FormData */.fS();
+			const parameters = new URLSearchParams(await this.text());
+
+			for (const [name, value] of parameters) {
+				formData.append(name, value);
+			}
+
+			return formData;
+		}
+
+		const {toFormData} = await __nccwpck_require__.e(/* import() */ 101).then(__nccwpck_require__.bind(__nccwpck_require__, 9101));
+		return toFormData(this.body, ct);
+	}
+
+	/**
+	 * Return raw response as Blob
+	 *
+	 * @return Promise
+	 */
+	async blob() {
+		const ct = (this.headers && this.headers.get('content-type')) || (this[INTERNALS].body && this[INTERNALS].body.type) || '';
+		const buf = await this.arrayBuffer();
+
+		return new fetch_blob/* default */.A([buf], {
+			type: ct
+		});
+	}
+
+	/**
+	 * Decode response as json
+	 *
+	 * @return  Promise
+	 */
+	async json() {
+		const text = await this.text();
+		return JSON.parse(text);
+	}
+
+	/**
+	 * Decode response as text
+	 *
+	 * @return  Promise
+	 */
+	async text() {
+		const buffer = await consumeBody(this);
+		return new TextDecoder().decode(buffer);
+	}
+
+	/**
+	 * Decode response as buffer (non-spec api)
+	 *
+	 * @return  Promise
+	 */
+	buffer() {
+		return consumeBody(this);
+	}
+}
+
+Body.prototype.buffer = (0,external_node_util_.deprecate)(Body.prototype.buffer, 'Please use \'response.arrayBuffer()\' instead of \'response.buffer()\'', 'node-fetch#buffer');
+
+// In browsers, all properties are enumerable.
+Object.defineProperties(Body.prototype, {
+	body: {enumerable: true},
+	bodyUsed: {enumerable: true},
+	arrayBuffer: {enumerable: true},
+	blob: {enumerable: true},
+	json: {enumerable: true},
+	text: {enumerable: true},
+	data: {get: (0,external_node_util_.deprecate)(() => {},
+		'data doesn\'t exist, use json(), text(), arrayBuffer(), or body instead',
+		'https://github.com/node-fetch/node-fetch/issues/1000 (response)')}
+});
+
+/**
+ * Consume and convert an entire Body to a Buffer.
+ *
+ * Ref: https://fetch.spec.whatwg.org/#concept-body-consume-body
+ *
+ * @return Promise
+ */
+async function consumeBody(data) {
+	if (data[INTERNALS].disturbed) {
+		throw new TypeError(`body used already for: ${data.url}`);
+	}
+
+	data[INTERNALS].disturbed = true;
+
+	if (data[INTERNALS].error) {
+		throw data[INTERNALS].error;
+	}
+
+	const {body} = data;
+
+	// Body is null
+	if (body === null) {
+		return external_node_buffer_.Buffer.alloc(0);
+	}
+
+	/* c8 ignore next 3 */
+	if (!(body instanceof external_node_stream_)) {
+		return external_node_buffer_.Buffer.alloc(0);
+	}
+
+	// Body is stream
+	// get ready to actually consume the body
+	const accum = [];
+	let accumBytes = 0;
+
+	try {
+		for await (const chunk of body) {
+			if (data.size > 0 && accumBytes + chunk.length > data.size) {
+				const error = new FetchError(`content size at ${data.url} over limit: ${data.size}`, 'max-size');
+				body.destroy(error);
+				throw error;
+			}
+
+			accumBytes += chunk.length;
+			accum.push(chunk);
+		}
+	} catch (error) {
+		const error_ = error instanceof FetchBaseError ? error : new FetchError(`Invalid response body while trying to fetch ${data.url}: ${error.message}`, 'system', error);
+		throw error_;
+	}
+
+	if (body.readableEnded === true || body._readableState.ended === true) {
+		try {
+			if (accum.every(c => typeof c === 'string')) {
+				return external_node_buffer_.Buffer.from(accum.join(''));
+			}
+
+			return external_node_buffer_.Buffer.concat(accum, accumBytes);
+		} catch (error) {
+			throw new FetchError(`Could not create Buffer from response body for ${data.url}: ${error.message}`, 'system', error);
+		}
+	} else {
+		throw new FetchError(`Premature close of server response while trying to fetch ${data.url}`);
+	}
+}
+
+/**
+ * Clone body given Res/Req instance
+ *
+ * @param   Mixed   instance       Response or Request instance
+ * @param   String  highWaterMark  highWaterMark for both PassThrough body streams
+ * @return  Mixed
+ */
+const clone = (instance, highWaterMark) => {
+	let p1;
+	let p2;
+	let {body} = instance[INTERNALS];
+
+	// Don't allow cloning a used body
+	if (instance.bodyUsed) {
+		throw new Error('cannot clone body after it is used');
+	}
+
+	// Check that body is a stream and not form-data object
+	// note: we can't clone the form-data object without having it as a dependency
+	if ((body instanceof external_node_stream_) && (typeof body.getBoundary !== 'function')) {
+		// Tee instance body
+		p1 = new external_node_stream_.PassThrough({highWaterMark});
+		p2 = new external_node_stream_.PassThrough({highWaterMark});
+		body.pipe(p1);
+		body.pipe(p2);
+		// Set instance body to teed body and return the other teed body
+		instance[INTERNALS].stream = p1;
+		body = p2;
+	}
+
+	return body;
+};
+
+const getNonSpecFormDataBoundary = (0,external_node_util_.deprecate)(
+	body => body.getBoundary(),
+	'form-data doesn\'t follow the spec and requires special treatment. Use alternative package',
+	'https://github.com/node-fetch/node-fetch/issues/1167'
+);
+
+/**
+ * Performs the operation "extract a `Content-Type` value from |object|" as
+ * specified in the specification:
+ * https://fetch.spec.whatwg.org/#concept-bodyinit-extract
+ *
+ * This function assumes that instance.body is present.
+ *
+ * @param {any} body Any options.body input
+ * @returns {string | null}
+ */
+const extractContentType = (body, request) => {
+	// Body is null or undefined
+	if (body === null) {
+		return null;
+	}
+
+	// Body is string
+	if (typeof body === 'string') {
+		return 'text/plain;charset=UTF-8';
+	}
+
+	// Body is a URLSearchParams
+	if (isURLSearchParameters(body)) {
+		return 'application/x-www-form-urlencoded;charset=UTF-8';
+	}
+
+	// Body is blob
+	if (isBlob(body)) {
+		return body.type || null;
+	}
+
+	// Body is a Buffer (Buffer, ArrayBuffer or ArrayBufferView)
+	if (external_node_buffer_.Buffer.isBuffer(body) || external_node_util_.types.isAnyArrayBuffer(body) || ArrayBuffer.isView(body)) {
+		return null;
+	}
+
+	if (body instanceof esm_min/* FormData */.fS) {
+		return `multipart/form-data; boundary=${request[INTERNALS].boundary}`;
+	}
+
+	// Detect form data input from form-data module
+	if (body && typeof body.getBoundary === 'function') {
+		return `multipart/form-data;boundary=${getNonSpecFormDataBoundary(body)}`;
+	}
+
+	// Body is stream - can't really do much about this
+	if (body instanceof external_node_stream_) {
+		return null;
+	}
+
+	// Body constructor defaults other things to string
+	return 'text/plain;charset=UTF-8';
+};
+
+/**
+ * The Fetch Standard treats this as if "total bytes" is a property on the body.
+ * For us, we have to explicitly get it with a function.
+ *
+ * ref: https://fetch.spec.whatwg.org/#concept-body-total-bytes
+ *
+ * @param {any} obj.body Body object from the Body instance.
+ * @returns {number | null}
+ */
+const getTotalBytes = request => {
+	const {body} = request[INTERNALS];
+
+	// Body is null or undefined
+	if (body === null) {
+		return 0;
+	}
+
+	// Body is Blob
+	if (isBlob(body)) {
+		return body.size;
+	}
+
+	// Body is Buffer
+	if (external_node_buffer_.Buffer.isBuffer(body)) {
+		return body.length;
+	}
+
+	// Detect form data input from form-data module
+	if (body && typeof body.getLengthSync === 'function') {
+		return body.hasKnownLength && body.hasKnownLength() ? body.getLengthSync() : null;
+	}
+
+	// Body is stream
+	return null;
+};
+
+/**
+ * Write a Body to a Node.js WritableStream (e.g. http.Request) object.
+ *
+ * @param {Stream.Writable} dest The stream to write to.
+ * @param obj.body Body object from the Body instance.
+ * @returns {Promise<void>}
+ */
+const writeToStream = async (dest, {body}) => {
+	if (body === null) {
+		// Body is null
+		dest.end();
+	} else {
+		// Body is stream
+		await pipeline(body, dest);
+	}
+};
+
+;// CONCATENATED MODULE: ./node_modules/node-fetch/src/headers.js
+/**
+ * Headers.js
+ *
+ * Headers class offers convenient helpers
+ */
+
+
+
+
+/* c8 ignore next 9 */
+const validateHeaderName = typeof external_node_http_.validateHeaderName === 'function' ?
+	external_node_http_.validateHeaderName :
+	name => {
+		if (!/^[\^`\-\w!#$%&'*+.|~]+$/.test(name)) {
+			const error = new TypeError(`Header name must be a valid HTTP token [${name}]`);
+			Object.defineProperty(error, 'code', {value: 'ERR_INVALID_HTTP_TOKEN'});
+			throw error;
+		}
+	};
+
+/* c8 ignore next 9 */
+const validateHeaderValue = typeof external_node_http_.validateHeaderValue === 'function' ?
+	external_node_http_.validateHeaderValue :
+	(name, value) => {
+		if (/[^\t\u0020-\u007E\u0080-\u00FF]/.test(value)) {
+			const error = new TypeError(`Invalid character in header content ["${name}"]`);
+			Object.defineProperty(error, 'code', {value: 'ERR_INVALID_CHAR'});
+			throw error;
+		}
+	};
+
+/**
+ * @typedef {Headers | Record<string, string> | Iterable<readonly [string, string]> | Iterable<Iterable<string>>} HeadersInit
+ */
+
+/**
+ * This Fetch API interface allows you to perform various actions on HTTP request and response headers.
+ * These actions include retrieving, setting, adding to, and removing.
+ * A Headers object has an associated header list, which is initially empty and consists of zero or more name and value pairs.
+ * You can add to this using methods like append() (see Examples.)
+ * In all methods of this interface, header names are matched by case-insensitive byte sequence.
+ *
+ */
+class Headers extends URLSearchParams {
+	/**
+	 * Headers class
+	 *
+	 * @constructor
+	 * @param {HeadersInit} [init] - Response headers
+	 */
+	constructor(init) {
+		// Validate and normalize init object in [name, value(s)][]
+		/** @type {string[][]} */
+		let result = [];
+		if (init instanceof Headers) {
+			const raw = init.raw();
+			for (const [name, values] of Object.entries(raw)) {
+				result.push(...values.map(value => [name, value]));
+			}
+		} else if (init == null) { // eslint-disable-line no-eq-null, eqeqeq
+			// No op
+		} else if (typeof init === 'object' && !external_node_util_.types.isBoxedPrimitive(init)) {
+			const method = init[Symbol.iterator];
+			// eslint-disable-next-line no-eq-null, eqeqeq
+			if (method == null) {
+				// Record<ByteString, ByteString>
+				result.push(...Object.entries(init));
+			} else {
+				if (typeof method !== 'function') {
+					throw new TypeError('Header pairs must be iterable');
+				}
+
+				// Sequence<sequence<ByteString>>
+				// Note: per spec we have to first exhaust the lists then process them
+				result = [...init]
+					.map(pair => {
+						if (
+							typeof pair !== 'object' || external_node_util_.types.isBoxedPrimitive(pair)
+						) {
+							throw new TypeError('Each header pair must be an iterable object');
+						}
+
+						return [...pair];
+					}).map(pair => {
+						if (pair.length !== 2) {
+							throw new TypeError('Each header pair must be a name/value tuple');
+						}
+
+						return [...pair];
+					});
+			}
+		} else {
+			throw new TypeError('Failed to construct \'Headers\': The provided value is not of type \'(sequence<sequence<ByteString>> or record<ByteString, ByteString>)');
+		}
+
+		// Validate and lowercase
+		result =
+			result.length > 0 ?
+				result.map(([name, value]) => {
+					validateHeaderName(name);
+					validateHeaderValue(name, String(value));
+					return [String(name).toLowerCase(), String(value)];
+				}) :
+				undefined;
+
+		super(result);
+
+		// Returning a Proxy that will lowercase key names, validate parameters and sort keys
+		// eslint-disable-next-line no-constructor-return
+		return new Proxy(this, {
+			get(target, p, receiver) {
+				switch (p) {
+					case 'append':
+					case 'set':
+						return (name, value) => {
+							validateHeaderName(name);
+							validateHeaderValue(name, String(value));
+							return URLSearchParams.prototype[p].call(
+								target,
+								String(name).toLowerCase(),
+								String(value)
+							);
+						};
+
+					case 'delete':
+					case 'has':
+					case 'getAll':
+						return name => {
+							validateHeaderName(name);
+							return URLSearchParams.prototype[p].call(
+								target,
+								String(name).toLowerCase()
+							);
+						};
+
+					case 'keys':
+						return () => {
+							target.sort();
+							return new Set(URLSearchParams.prototype.keys.call(target)).keys();
+						};
+
+					default:
+						return Reflect.get(target, p, receiver);
+				}
+			}
+		});
+		/* c8 ignore next */
+	}
+
+	get [Symbol.toStringTag]() {
+		return this.constructor.name;
+	}
+
+	toString() {
+		return Object.prototype.toString.call(this);
+	}
+
+	get(name) {
+		const values = this.getAll(name);
+		if (values.length === 0) {
+			return null;
+		}
+
+		let value = values.join(', ');
+		if (/^content-encoding$/i.test(name)) {
+			value = value.toLowerCase();
+		}
+
+		return value;
+	}
+
+	forEach(callback, thisArg = undefined) {
+		for (const name of this.keys()) {
+			Reflect.apply(callback, thisArg, [this.get(name), name, this]);
+		}
+	}
+
+	* values() {
+		for (const name of this.keys()) {
+			yield this.get(name);
+		}
+	}
+
+	/**
+	 * @type {() => IterableIterator<[string, string]>}
+	 */
+	* entries() {
+		for (const name of this.keys()) {
+			yield [name, this.get(name)];
+		}
+	}
+
+	[Symbol.iterator]() {
+		return this.entries();
+	}
+
+	/**
+	 * Node-fetch non-spec method
+	 * returning all headers and their values as array
+	 * @returns {Record<string, string[]>}
+	 */
+	raw() {
+		return [...this.keys()].reduce((result, key) => {
+			result[key] = this.getAll(key);
+			return result;
+		}, {});
+	}
+
+	/**
+	 * For better console.log(headers) and also to convert Headers into Node.js Request compatible format
+	 */
+	[Symbol.for('nodejs.util.inspect.custom')]() {
+		return [...this.keys()].reduce((result, key) => {
+			const values = this.getAll(key);
+			// Http.request() only supports string as Host header.
+			// This hack makes specifying custom Host header possible.
+			if (key === 'host') {
+				result[key] = values[0];
+			} else {
+				result[key] = values.length > 1 ? values : values[0];
+			}
+
+			return result;
+		}, {});
+	}
+}
+
+/**
+ * Re-shaping object for Web IDL tests
+ * Only need to do it for overridden methods
+ */
+Object.defineProperties(
+	Headers.prototype,
+	['get', 'entries', 'forEach', 'values'].reduce((result, property) => {
+		result[property] = {enumerable: true};
+		return result;
+	}, {})
+);
+
+/**
+ * Create a Headers object from an http.IncomingMessage.rawHeaders, ignoring those that do
+ * not conform to HTTP grammar productions.
+ * @param {import('http').IncomingMessage['rawHeaders']} headers
+ */
+function fromRawHeaders(headers = []) {
+	return new Headers(
+		headers
+			// Split into pairs
+			.reduce((result, value, index, array) => {
+				if (index % 2 === 0) {
+					result.push(array.slice(index, index + 2));
+				}
+
+				return result;
+			}, [])
+			.filter(([name, value]) => {
+				try {
+					validateHeaderName(name);
+					validateHeaderValue(name, String(value));
+					return true;
+				} catch {
+					return false;
+				}
+			})
+
+	);
+}
+
+;// CONCATENATED MODULE: ./node_modules/node-fetch/src/utils/is-redirect.js
+const redirectStatus = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Redirect code matching
+ *
+ * @param {number} code - Status code
+ * @return {boolean}
+ */
+const isRedirect = code => {
+	return redirectStatus.has(code);
+};
+
+;// CONCATENATED MODULE: ./node_modules/node-fetch/src/response.js
+/**
+ * Response.js
+ *
+ * Response class provides content decoding
+ */
+
+
+
+
+
+const response_INTERNALS = Symbol('Response internals');
+
+/**
+ * Response class
+ *
+ * Ref: https://fetch.spec.whatwg.org/#response-class
+ *
+ * @param   Stream  body  Readable stream
+ * @param   Object  opts  Response options
+ * @return  Void
+ */
+class Response extends Body {
+	constructor(body = null, options = {}) {
+		super(body, options);
+
+		// eslint-disable-next-line no-eq-null, eqeqeq, no-negated-condition
+		const status = options.status != null ? options.status : 200;
+
+		const headers = new Headers(options.headers);
+
+		if (body !== null && !headers.has('Content-Type')) {
+			const contentType = extractContentType(body, this);
+			if (contentType) {
+				headers.append('Content-Type', contentType);
+			}
+		}
+
+		this[response_INTERNALS] = {
+			type: 'default',
+			url: options.url,
+			status,
+			statusText: options.statusText || '',
+			headers,
+			counter: options.counter,
+			highWaterMark: options.highWaterMark
+		};
+	}
+
+	get type() {
+		return this[response_INTERNALS].type;
+	}
+
+	get url() {
+		return this[response_INTERNALS].url || '';
+	}
+
+	get status() {
+		return this[response_INTERNALS].status;
+	}
+
+	/**
+	 * Convenience property representing if the request ended normally
+	 */
+	get ok() {
+		return this[response_INTERNALS].status >= 200 && this[response_INTERNALS].status < 300;
+	}
+
+	get redirected() {
+		return this[response_INTERNALS].counter > 0;
+	}
+
+	get statusText() {
+		return this[response_INTERNALS].statusText;
+	}
+
+	get headers() {
+		return this[response_INTERNALS].headers;
+	}
+
+	get highWaterMark() {
+		return this[response_INTERNALS].highWaterMark;
+	}
+
+	/**
+	 * Clone this response
+	 *
+	 * @return  Response
+	 */
+	clone() {
+		return new Response(clone(this, this.highWaterMark), {
+			type: this.type,
+			url: this.url,
+			status: this.status,
+			statusText: this.statusText,
+			headers: this.headers,
+			ok: this.ok,
+			redirected: this.redirected,
+			size: this.size,
+			highWaterMark: this.highWaterMark
+		});
+	}
+
+	/**
+	 * @param {string} url    The URL that the new response is to originate from.
+	 * @param {number} status An optional status code for the response (e.g., 302.)
+	 * @returns {Response}    A Response object.
+	 */
+	static redirect(url, status = 302) {
+		if (!isRedirect(status)) {
+			throw new RangeError('Failed to execute "redirect" on "response": Invalid status code');
+		}
+
+		return new Response(null, {
+			headers: {
+				location: new URL(url).toString()
+			},
+			status
+		});
+	}
+
+	static error() {
+		const response = new Response(null, {status: 0, statusText: ''});
+		response[response_INTERNALS].type = 'error';
+		return response;
+	}
+
+	static json(data = undefined, init = {}) {
+		const body = JSON.stringify(data);
+
+		if (body === undefined) {
+			throw new TypeError('data is not JSON serializable');
+		}
+
+		const headers = new Headers(init && init.headers);
+
+		if (!headers.has('content-type')) {
+			headers.set('content-type', 'application/json');
+		}
+
+		return new Response(body, {
+			...init,
+			headers
+		});
+	}
+
+	get [Symbol.toStringTag]() {
+		return 'Response';
+	}
+}
+
+Object.defineProperties(Response.prototype, {
+	type: {enumerable: true},
+	url: {enumerable: true},
+	status: {enumerable: true},
+	ok: {enumerable: true},
+	redirected: {enumerable: true},
+	statusText: {enumerable: true},
+	headers: {enumerable: true},
+	clone: {enumerable: true}
+});
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./node_modules/node-fetch/src/utils/get-search.js
+const getSearch = parsedURL => {
+	if (parsedURL.search) {
+		return parsedURL.search;
+	}
+
+	const lastOffset = parsedURL.href.length - 1;
+	const hash = parsedURL.hash || (parsedURL.href[lastOffset] === '#' ? '#' : '');
+	return parsedURL.href[lastOffset - hash.length] === '?' ? '?' : '';
+};
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./node_modules/node-fetch/src/utils/referrer.js
+
+
+/**
+ * @external URL
+ * @see {@link https://developer.mozilla.org/en-US/docs/Web/API/URL|URL}
+ */
+
+/**
+ * @module utils/referrer
+ * @private
+ */
+
+/**
+ * @see {@link https://w3c.github.io/webappsec-referrer-policy/#strip-url|Referrer Policy §8.4. Strip url for use as a referrer}
+ * @param {string} URL
+ * @param {boolean} [originOnly=false]
+ */
+function stripURLForUseAsAReferrer(url, originOnly = false) {
+	// 1. If url is null, return no referrer.
+	if (url == null) { // eslint-disable-line no-eq-null, eqeqeq
+		return 'no-referrer';
+	}
+
+	url = new URL(url);
+
+	// 2. If url's scheme is a local scheme, then return no referrer.
+	if (/^(about|blob|data):$/.test(url.protocol)) {
+		return 'no-referrer';
+	}
+
+	// 3. Set url's username to the empty string.
+	url.username = '';
+
+	// 4. Set url's password to null.
+	// Note: `null` appears to be a mistake as this actually results in the password being `"null"`.
+	url.password = '';
+
+	// 5. Set url's fragment to null.
+	// Note: `null` appears to be a mistake as this actually results in the fragment being `"#null"`.
+	url.hash = '';
+
+	// 6. If the origin-only flag is true, then:
+	if (originOnly) {
+		// 6.1. Set url's path to null.
+		// Note: `null` appears to be a mistake as this actually results in the path being `"/null"`.
+		url.pathname = '';
+
+		// 6.2. Set url's query to null.
+		// Note: `null` appears to be a mistake as this actually results in the query being `"?null"`.
+		url.search = '';
+	}
+
+	// 7. Return url.
+	return url;
+}
+
+/**
+ * @see {@link https://w3c.github.io/webappsec-referrer-policy/#enumdef-referrerpolicy|enum ReferrerPolicy}
+ */
+const ReferrerPolicy = new Set([
+	'',
+	'no-referrer',
+	'no-referrer-when-downgrade',
+	'same-origin',
+	'origin',
+	'strict-origin',
+	'origin-when-cross-origin',
+	'strict-origin-when-cross-origin',
+	'unsafe-url'
+]);
+
+/**
+ * @see {@link https://w3c.github.io/webappsec-referrer-policy/#default-referrer-policy|default referrer policy}
+ */
+const DEFAULT_REFERRER_POLICY = 'strict-origin-when-cross-origin';
+
+/**
+ * @see {@link https://w3c.github.io/webappsec-referrer-policy/#referrer-policies|Referrer Policy §3. Referrer Policies}
+ * @param {string} referrerPolicy
+ * @returns {string} referrerPolicy
+ */
+function validateReferrerPolicy(referrerPolicy) {
+	if (!ReferrerPolicy.has(referrerPolicy)) {
+		throw new TypeError(`Invalid referrerPolicy: ${referrerPolicy}`);
+	}
+
+	return referrerPolicy;
+}
+
+/**
+ * @see {@link https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy|Referrer Policy §3.2. Is origin potentially trustworthy?}
+ * @param {external:URL} url
+ * @returns `true`: "Potentially Trustworthy", `false`: "Not Trustworthy"
+ */
+function isOriginPotentiallyTrustworthy(url) {
+	// 1. If origin is an opaque origin, return "Not Trustworthy".
+	// Not applicable
+
+	// 2. Assert: origin is a tuple origin.
+	// Not for implementations
+
+	// 3. If origin's scheme is either "https" or "wss", return "Potentially Trustworthy".
+	if (/^(http|ws)s:$/.test(url.protocol)) {
+		return true;
+	}
+
+	// 4. If origin's host component matches one of the CIDR notations 127.0.0.0/8 or ::1/128 [RFC4632], return "Potentially Trustworthy".
+	const hostIp = url.host.replace(/(^\[)|(]$)/g, '');
+	const hostIPVersion = (0,external_node_net_.isIP)(hostIp);
+
+	if (hostIPVersion === 4 && /^127\./.test(hostIp)) {
+		return true;
+	}
+
+	if (hostIPVersion === 6 && /^(((0+:){7})|(::(0+:){0,6}))0*1$/.test(hostIp)) {
+		return true;
+	}
+
+	// 5. If origin's host component is "localhost" or falls within ".localhost", and the user agent conforms to the name resolution rules in [let-localhost-be-localhost], return "Potentially Trustworthy".
+	// We are returning FALSE here because we cannot ensure conformance to
+	// let-localhost-be-loalhost (https://tools.ietf.org/html/draft-west-let-localhost-be-localhost)
+	if (url.host === 'localhost' || url.host.endsWith('.localhost')) {
+		return false;
+	}
+
+	// 6. If origin's scheme component is file, return "Potentially Trustworthy".
+	if (url.protocol === 'file:') {
+		return true;
+	}
+
+	// 7. If origin's scheme component is one which the user agent considers to be authenticated, return "Potentially Trustworthy".
+	// Not supported
+
+	// 8. If origin has been configured as a trustworthy origin, return "Potentially Trustworthy".
+	// Not supported
+
+	// 9. Return "Not Trustworthy".
+	return false;
+}
+
+/**
+ * @see {@link https://w3c.github.io/webappsec-secure-contexts/#is-url-trustworthy|Referrer Policy §3.3. Is url potentially trustworthy?}
+ * @param {external:URL} url
+ * @returns `true`: "Potentially Trustworthy", `false`: "Not Trustworthy"
+ */
+function isUrlPotentiallyTrustworthy(url) {
+	// 1. If url is "about:blank" or "about:srcdoc", return "Potentially Trustworthy".
+	if (/^about:(blank|srcdoc)$/.test(url)) {
+		return true;
+	}
+
+	// 2. If url's scheme is "data", return "Potentially Trustworthy".
+	if (url.protocol === 'data:') {
+		return true;
+	}
+
+	// Note: The origin of blob: and filesystem: URLs is the origin of the context in which they were
+	// created. Therefore, blobs created in a trustworthy origin will themselves be potentially
+	// trustworthy.
+	if (/^(blob|filesystem):$/.test(url.protocol)) {
+		return true;
+	}
+
+	// 3. Return the result of executing §3.2 Is origin potentially trustworthy? on url's origin.
+	return isOriginPotentiallyTrustworthy(url);
+}
+
+/**
+ * Modifies the referrerURL to enforce any extra security policy considerations.
+ * @see {@link https://w3c.github.io/webappsec-referrer-policy/#determine-requests-referrer|Referrer Policy §8.3. Determine request's Referrer}, step 7
+ * @callback module:utils/referrer~referrerURLCallback
+ * @param {external:URL} referrerURL
+ * @returns {external:URL} modified referrerURL
+ */
+
+/**
+ * Modifies the referrerOrigin to enforce any extra security policy considerations.
+ * @see {@link https://w3c.github.io/webappsec-referrer-policy/#determine-requests-referrer|Referrer Policy §8.3. Determine request's Referrer}, step 7
+ * @callback module:utils/referrer~referrerOriginCallback
+ * @param {external:URL} referrerOrigin
+ * @returns {external:URL} modified referrerOrigin
+ */
+
+/**
+ * @see {@link https://w3c.github.io/webappsec-referrer-policy/#determine-requests-referrer|Referrer Policy §8.3. Determine request's Referrer}
+ * @param {Request} request
+ * @param {object} o
+ * @param {module:utils/referrer~referrerURLCallback} o.referrerURLCallback
+ * @param {module:utils/referrer~referrerOriginCallback} o.referrerOriginCallback
+ * @returns {external:URL} Request's referrer
+ */
+function determineRequestsReferrer(request, {referrerURLCallback, referrerOriginCallback} = {}) {
+	// There are 2 notes in the specification about invalid pre-conditions.  We return null, here, for
+	// these cases:
+	// > Note: If request's referrer is "no-referrer", Fetch will not call into this algorithm.
+	// > Note: If request's referrer policy is the empty string, Fetch will not call into this
+	// > algorithm.
+	if (request.referrer === 'no-referrer' || request.referrerPolicy === '') {
+		return null;
+	}
+
+	// 1. Let policy be request's associated referrer policy.
+	const policy = request.referrerPolicy;
+
+	// 2. Let environment be request's client.
+	// not applicable to node.js
+
+	// 3. Switch on request's referrer:
+	if (request.referrer === 'about:client') {
+		return 'no-referrer';
+	}
+
+	// "a URL": Let referrerSource be request's referrer.
+	const referrerSource = request.referrer;
+
+	// 4. Let request's referrerURL be the result of stripping referrerSource for use as a referrer.
+	let referrerURL = stripURLForUseAsAReferrer(referrerSource);
+
+	// 5. Let referrerOrigin be the result of stripping referrerSource for use as a referrer, with the
+	//    origin-only flag set to true.
+	let referrerOrigin = stripURLForUseAsAReferrer(referrerSource, true);
+
+	// 6. If the result of serializing referrerURL is a string whose length is greater than 4096, set
+	//    referrerURL to referrerOrigin.
+	if (referrerURL.toString().length > 4096) {
+		referrerURL = referrerOrigin;
+	}
+
+	// 7. The user agent MAY alter referrerURL or referrerOrigin at this point to enforce arbitrary
+	//    policy considerations in the interests of minimizing data leakage. For example, the user
+	//    agent could strip the URL down to an origin, modify its host, replace it with an empty
+	//    string, etc.
+	if (referrerURLCallback) {
+		referrerURL = referrerURLCallback(referrerURL);
+	}
+
+	if (referrerOriginCallback) {
+		referrerOrigin = referrerOriginCallback(referrerOrigin);
+	}
+
+	// 8.Execute the statements corresponding to the value of policy:
+	const currentURL = new URL(request.url);
+
+	switch (policy) {
+		case 'no-referrer':
+			return 'no-referrer';
+
+		case 'origin':
+			return referrerOrigin;
+
+		case 'unsafe-url':
+			return referrerURL;
+
+		case 'strict-origin':
+			// 1. If referrerURL is a potentially trustworthy URL and request's current URL is not a
+			//    potentially trustworthy URL, then return no referrer.
+			if (isUrlPotentiallyTrustworthy(referrerURL) && !isUrlPotentiallyTrustworthy(currentURL)) {
+				return 'no-referrer';
+			}
+
+			// 2. Return referrerOrigin.
+			return referrerOrigin.toString();
+
+		case 'strict-origin-when-cross-origin':
+			// 1. If the origin of referrerURL and the origin of request's current URL are the same, then
+			//    return referrerURL.
+			if (referrerURL.origin === currentURL.origin) {
+				return referrerURL;
+			}
+
+			// 2. If referrerURL is a potentially trustworthy URL and request's current URL is not a
+			//    potentially trustworthy URL, then return no referrer.
+			if (isUrlPotentiallyTrustworthy(referrerURL) && !isUrlPotentiallyTrustworthy(currentURL)) {
+				return 'no-referrer';
+			}
+
+			// 3. Return referrerOrigin.
+			return referrerOrigin;
+
+		case 'same-origin':
+			// 1. If the origin of referrerURL and the origin of request's current URL are the same, then
+			//    return referrerURL.
+			if (referrerURL.origin === currentURL.origin) {
+				return referrerURL;
+			}
+
+			// 2. Return no referrer.
+			return 'no-referrer';
+
+		case 'origin-when-cross-origin':
+			// 1. If the origin of referrerURL and the origin of request's current URL are the same, then
+			//    return referrerURL.
+			if (referrerURL.origin === currentURL.origin) {
+				return referrerURL;
+			}
+
+			// Return referrerOrigin.
+			return referrerOrigin;
+
+		case 'no-referrer-when-downgrade':
+			// 1. If referrerURL is a potentially trustworthy URL and request's current URL is not a
+			//    potentially trustworthy URL, then return no referrer.
+			if (isUrlPotentiallyTrustworthy(referrerURL) && !isUrlPotentiallyTrustworthy(currentURL)) {
+				return 'no-referrer';
+			}
+
+			// 2. Return referrerURL.
+			return referrerURL;
+
+		default:
+			throw new TypeError(`Invalid referrerPolicy: ${policy}`);
+	}
+}
+
+/**
+ * @see {@link https://w3c.github.io/webappsec-referrer-policy/#parse-referrer-policy-from-header|Referrer Policy §8.1. Parse a referrer policy from a Referrer-Policy header}
+ * @param {Headers} headers Response headers
+ * @returns {string} policy
+ */
+function parseReferrerPolicyFromHeader(headers) {
+	// 1. Let policy-tokens be the result of extracting header list values given `Referrer-Policy`
+	//    and response’s header list.
+	const policyTokens = (headers.get('referrer-policy') || '').split(/[,\s]+/);
+
+	// 2. Let policy be the empty string.
+	let policy = '';
+
+	// 3. For each token in policy-tokens, if token is a referrer policy and token is not the empty
+	//    string, then set policy to token.
+	// Note: This algorithm loops over multiple policy values to allow deployment of new policy
+	// values with fallbacks for older user agents, as described in § 11.1 Unknown Policy Values.
+	for (const token of policyTokens) {
+		if (token && ReferrerPolicy.has(token)) {
+			policy = token;
+		}
+	}
+
+	// 4. Return policy.
+	return policy;
+}
+
+;// CONCATENATED MODULE: ./node_modules/node-fetch/src/request.js
+/**
+ * Request.js
+ *
+ * Request class contains server only options
+ *
+ * All spec algorithm step numbers are based on https://fetch.spec.whatwg.org/commit-snapshots/ae716822cb3a61843226cd090eefc6589446c1d2/.
+ */
+
+
+
+
+
+
+
+
+
+const request_INTERNALS = Symbol('Request internals');
+
+/**
+ * Check if `obj` is an instance of Request.
+ *
+ * @param  {*} object
+ * @return {boolean}
+ */
+const isRequest = object => {
+	return (
+		typeof object === 'object' &&
+		typeof object[request_INTERNALS] === 'object'
+	);
+};
+
+const doBadDataWarn = (0,external_node_util_.deprecate)(() => {},
+	'.data is not a valid RequestInit property, use .body instead',
+	'https://github.com/node-fetch/node-fetch/issues/1000 (request)');
+
+/**
+ * Request class
+ *
+ * Ref: https://fetch.spec.whatwg.org/#request-class
+ *
+ * @param   Mixed   input  Url or Request instance
+ * @param   Object  init   Custom options
+ * @return  Void
+ */
+class Request extends Body {
+	constructor(input, init = {}) {
+		let parsedURL;
+
+		// Normalize input and force URL to be encoded as UTF-8 (https://github.com/node-fetch/node-fetch/issues/245)
+		if (isRequest(input)) {
+			parsedURL = new URL(input.url);
+		} else {
+			parsedURL = new URL(input);
+			input = {};
+		}
+
+		if (parsedURL.username !== '' || parsedURL.password !== '') {
+			throw new TypeError(`${parsedURL} is an url with embedded credentials.`);
+		}
+
+		let method = init.method || input.method || 'GET';
+		if (/^(delete|get|head|options|post|put)$/i.test(method)) {
+			method = method.toUpperCase();
+		}
+
+		if (!isRequest(init) && 'data' in init) {
+			doBadDataWarn();
+		}
+
+		// eslint-disable-next-line no-eq-null, eqeqeq
+		if ((init.body != null || (isRequest(input) && input.body !== null)) &&
+			(method === 'GET' || method === 'HEAD')) {
+			throw new TypeError('Request with GET/HEAD method cannot have body');
+		}
+
+		const inputBody = init.body ?
+			init.body :
+			(isRequest(input) && input.body !== null ?
+				clone(input) :
+				null);
+
+		super(inputBody, {
+			size: init.size || input.size || 0
+		});
+
+		const headers = new Headers(init.headers || input.headers || {});
+
+		if (inputBody !== null && !headers.has('Content-Type')) {
+			const contentType = extractContentType(inputBody, this);
+			if (contentType) {
+				headers.set('Content-Type', contentType);
+			}
+		}
+
+		let signal = isRequest(input) ?
+			input.signal :
+			null;
+		if ('signal' in init) {
+			signal = init.signal;
+		}
+
+		// eslint-disable-next-line no-eq-null, eqeqeq
+		if (signal != null && !isAbortSignal(signal)) {
+			throw new TypeError('Expected signal to be an instanceof AbortSignal or EventTarget');
+		}
+
+		// §5.4, Request constructor steps, step 15.1
+		// eslint-disable-next-line no-eq-null, eqeqeq
+		let referrer = init.referrer == null ? input.referrer : init.referrer;
+		if (referrer === '') {
+			// §5.4, Request constructor steps, step 15.2
+			referrer = 'no-referrer';
+		} else if (referrer) {
+			// §5.4, Request constructor steps, step 15.3.1, 15.3.2
+			const parsedReferrer = new URL(referrer);
+			// §5.4, Request constructor steps, step 15.3.3, 15.3.4
+			referrer = /^about:(\/\/)?client$/.test(parsedReferrer) ? 'client' : parsedReferrer;
+		} else {
+			referrer = undefined;
+		}
+
+		this[request_INTERNALS] = {
+			method,
+			redirect: init.redirect || input.redirect || 'follow',
+			headers,
+			parsedURL,
+			signal,
+			referrer
+		};
+
+		// Node-fetch-only options
+		this.follow = init.follow === undefined ? (input.follow === undefined ? 20 : input.follow) : init.follow;
+		this.compress = init.compress === undefined ? (input.compress === undefined ? true : input.compress) : init.compress;
+		this.counter = init.counter || input.counter || 0;
+		this.agent = init.agent || input.agent;
+		this.highWaterMark = init.highWaterMark || input.highWaterMark || 16384;
+		this.insecureHTTPParser = init.insecureHTTPParser || input.insecureHTTPParser || false;
+
+		// §5.4, Request constructor steps, step 16.
+		// Default is empty string per https://fetch.spec.whatwg.org/#concept-request-referrer-policy
+		this.referrerPolicy = init.referrerPolicy || input.referrerPolicy || '';
+	}
+
+	/** @returns {string} */
+	get method() {
+		return this[request_INTERNALS].method;
+	}
+
+	/** @returns {string} */
+	get url() {
+		return (0,external_node_url_.format)(this[request_INTERNALS].parsedURL);
+	}
+
+	/** @returns {Headers} */
+	get headers() {
+		return this[request_INTERNALS].headers;
+	}
+
+	get redirect() {
+		return this[request_INTERNALS].redirect;
+	}
+
+	/** @returns {AbortSignal} */
+	get signal() {
+		return this[request_INTERNALS].signal;
+	}
+
+	// https://fetch.spec.whatwg.org/#dom-request-referrer
+	get referrer() {
+		if (this[request_INTERNALS].referrer === 'no-referrer') {
+			return '';
+		}
+
+		if (this[request_INTERNALS].referrer === 'client') {
+			return 'about:client';
+		}
+
+		if (this[request_INTERNALS].referrer) {
+			return this[request_INTERNALS].referrer.toString();
+		}
+
+		return undefined;
+	}
+
+	get referrerPolicy() {
+		return this[request_INTERNALS].referrerPolicy;
+	}
+
+	set referrerPolicy(referrerPolicy) {
+		this[request_INTERNALS].referrerPolicy = validateReferrerPolicy(referrerPolicy);
+	}
+
+	/**
+	 * Clone this request
+	 *
+	 * @return  Request
+	 */
+	clone() {
+		return new Request(this);
+	}
+
+	get [Symbol.toStringTag]() {
+		return 'Request';
+	}
+}
+
+Object.defineProperties(Request.prototype, {
+	method: {enumerable: true},
+	url: {enumerable: true},
+	headers: {enumerable: true},
+	redirect: {enumerable: true},
+	clone: {enumerable: true},
+	signal: {enumerable: true},
+	referrer: {enumerable: true},
+	referrerPolicy: {enumerable: true}
+});
+
+/**
+ * Convert a Request to Node.js http request options.
+ *
+ * @param {Request} request - A Request instance
+ * @return The options object to be passed to http.request
+ */
+const getNodeRequestOptions = request => {
+	const {parsedURL} = request[request_INTERNALS];
+	const headers = new Headers(request[request_INTERNALS].headers);
+
+	// Fetch step 1.3
+	if (!headers.has('Accept')) {
+		headers.set('Accept', '*/*');
+	}
+
+	// HTTP-network-or-cache fetch steps 2.4-2.7
+	let contentLengthValue = null;
+	if (request.body === null && /^(post|put)$/i.test(request.method)) {
+		contentLengthValue = '0';
+	}
+
+	if (request.body !== null) {
+		const totalBytes = getTotalBytes(request);
+		// Set Content-Length if totalBytes is a number (that is not NaN)
+		if (typeof totalBytes === 'number' && !Number.isNaN(totalBytes)) {
+			contentLengthValue = String(totalBytes);
+		}
+	}
+
+	if (contentLengthValue) {
+		headers.set('Content-Length', contentLengthValue);
+	}
+
+	// 4.1. Main fetch, step 2.6
+	// > If request's referrer policy is the empty string, then set request's referrer policy to the
+	// > default referrer policy.
+	if (request.referrerPolicy === '') {
+		request.referrerPolicy = DEFAULT_REFERRER_POLICY;
+	}
+
+	// 4.1. Main fetch, step 2.7
+	// > If request's referrer is not "no-referrer", set request's referrer to the result of invoking
+	// > determine request's referrer.
+	if (request.referrer && request.referrer !== 'no-referrer') {
+		request[request_INTERNALS].referrer = determineRequestsReferrer(request);
+	} else {
+		request[request_INTERNALS].referrer = 'no-referrer';
+	}
+
+	// 4.5. HTTP-network-or-cache fetch, step 6.9
+	// > If httpRequest's referrer is a URL, then append `Referer`/httpRequest's referrer, serialized
+	// >  and isomorphic encoded, to httpRequest's header list.
+	if (request[request_INTERNALS].referrer instanceof URL) {
+		headers.set('Referer', request.referrer);
+	}
+
+	// HTTP-network-or-cache fetch step 2.11
+	if (!headers.has('User-Agent')) {
+		headers.set('User-Agent', 'node-fetch');
+	}
+
+	// HTTP-network-or-cache fetch step 2.15
+	if (request.compress && !headers.has('Accept-Encoding')) {
+		headers.set('Accept-Encoding', 'gzip, deflate, br');
+	}
+
+	let {agent} = request;
+	if (typeof agent === 'function') {
+		agent = agent(parsedURL);
+	}
+
+	// HTTP-network fetch step 4.2
+	// chunked encoding is handled by Node.js
+
+	const search = getSearch(parsedURL);
+
+	// Pass the full URL directly to request(), but overwrite the following
+	// options:
+	const options = {
+		// Overwrite search to retain trailing ? (issue #776)
+		path: parsedURL.pathname + search,
+		// The following options are not expressed in the URL
+		method: request.method,
+		headers: headers[Symbol.for('nodejs.util.inspect.custom')](),
+		insecureHTTPParser: request.insecureHTTPParser,
+		agent
+	};
+
+	return {
+		/** @type {URL} */
+		parsedURL,
+		options
+	};
+};
+
+;// CONCATENATED MODULE: ./node_modules/node-fetch/src/errors/abort-error.js
+
+
+/**
+ * AbortError interface for cancelled requests
+ */
+class AbortError extends FetchBaseError {
+	constructor(message, type = 'aborted') {
+		super(message, type);
+	}
+}
+
+// EXTERNAL MODULE: ./node_modules/fetch-blob/from.js + 1 modules
+var from = __nccwpck_require__(2243);
+;// CONCATENATED MODULE: ./node_modules/node-fetch/src/index.js
+/**
+ * Index.js
+ *
+ * a request API compatible with window.fetch
+ *
+ * All spec algorithm step numbers are based on https://fetch.spec.whatwg.org/commit-snapshots/ae716822cb3a61843226cd090eefc6589446c1d2/.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const supportedSchemas = new Set(['data:', 'http:', 'https:']);
+
+/**
+ * Fetch function
+ *
+ * @param   {string | URL | import('./request').default} url - Absolute url or Request instance
+ * @param   {*} [options_] - Fetch options
+ * @return  {Promise<import('./response').default>}
+ */
+async function fetch(url, options_) {
+	return new Promise((resolve, reject) => {
+		// Build request object
+		const request = new Request(url, options_);
+		const {parsedURL, options} = getNodeRequestOptions(request);
+		if (!supportedSchemas.has(parsedURL.protocol)) {
+			throw new TypeError(`node-fetch cannot load ${url}. URL scheme "${parsedURL.protocol.replace(/:$/, '')}" is not supported.`);
+		}
+
+		if (parsedURL.protocol === 'data:') {
+			const data = dist(request.url);
+			const response = new Response(data, {headers: {'Content-Type': data.typeFull}});
+			resolve(response);
+			return;
+		}
+
+		// Wrap http.request into fetch
+		const send = (parsedURL.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_).request;
+		const {signal} = request;
+		let response = null;
+
+		const abort = () => {
+			const error = new AbortError('The operation was aborted.');
+			reject(error);
+			if (request.body && request.body instanceof external_node_stream_.Readable) {
+				request.body.destroy(error);
+			}
+
+			if (!response || !response.body) {
+				return;
+			}
+
+			response.body.emit('error', error);
+		};
+
+		if (signal && signal.aborted) {
+			abort();
+			return;
+		}
+
+		const abortAndFinalize = () => {
+			abort();
+			finalize();
+		};
+
+		// Send request
+		const request_ = send(parsedURL.toString(), options);
+
+		if (signal) {
+			signal.addEventListener('abort', abortAndFinalize);
+		}
+
+		const finalize = () => {
+			request_.abort();
+			if (signal) {
+				signal.removeEventListener('abort', abortAndFinalize);
+			}
+		};
+
+		request_.on('error', error => {
+			reject(new FetchError(`request to ${request.url} failed, reason: ${error.message}`, 'system', error));
+			finalize();
+		});
+
+		fixResponseChunkedTransferBadEnding(request_, error => {
+			if (response && response.body) {
+				response.body.destroy(error);
+			}
+		});
+
+		/* c8 ignore next 18 */
+		if (process.version < 'v14') {
+			// Before Node.js 14, pipeline() does not fully support async iterators and does not always
+			// properly handle when the socket close/end events are out of order.
+			request_.on('socket', s => {
+				let endedWithEventsCount;
+				s.prependListener('end', () => {
+					endedWithEventsCount = s._eventsCount;
+				});
+				s.prependListener('close', hadError => {
+					// if end happened before close but the socket didn't emit an error, do it now
+					if (response && endedWithEventsCount < s._eventsCount && !hadError) {
+						const error = new Error('Premature close');
+						error.code = 'ERR_STREAM_PREMATURE_CLOSE';
+						response.body.emit('error', error);
+					}
+				});
+			});
+		}
+
+		request_.on('response', response_ => {
+			request_.setTimeout(0);
+			const headers = fromRawHeaders(response_.rawHeaders);
+
+			// HTTP fetch step 5
+			if (isRedirect(response_.statusCode)) {
+				// HTTP fetch step 5.2
+				const location = headers.get('Location');
+
+				// HTTP fetch step 5.3
+				let locationURL = null;
+				try {
+					locationURL = location === null ? null : new URL(location, request.url);
+				} catch {
+					// error here can only be invalid URL in Location: header
+					// do not throw when options.redirect == manual
+					// let the user extract the errorneous redirect URL
+					if (request.redirect !== 'manual') {
+						reject(new FetchError(`uri requested responds with an invalid redirect URL: ${location}`, 'invalid-redirect'));
+						finalize();
+						return;
+					}
+				}
+
+				// HTTP fetch step 5.5
+				switch (request.redirect) {
+					case 'error':
+						reject(new FetchError(`uri requested responds with a redirect, redirect mode is set to error: ${request.url}`, 'no-redirect'));
+						finalize();
+						return;
+					case 'manual':
+						// Nothing to do
+						break;
+					case 'follow': {
+						// HTTP-redirect fetch step 2
+						if (locationURL === null) {
+							break;
+						}
+
+						// HTTP-redirect fetch step 5
+						if (request.counter >= request.follow) {
+							reject(new FetchError(`maximum redirect reached at: ${request.url}`, 'max-redirect'));
+							finalize();
+							return;
+						}
+
+						// HTTP-redirect fetch step 6 (counter increment)
+						// Create a new Request object.
+						const requestOptions = {
+							headers: new Headers(request.headers),
+							follow: request.follow,
+							counter: request.counter + 1,
+							agent: request.agent,
+							compress: request.compress,
+							method: request.method,
+							body: clone(request),
+							signal: request.signal,
+							size: request.size,
+							referrer: request.referrer,
+							referrerPolicy: request.referrerPolicy
+						};
+
+						// when forwarding sensitive headers like "Authorization",
+						// "WWW-Authenticate", and "Cookie" to untrusted targets,
+						// headers will be ignored when following a redirect to a domain
+						// that is not a subdomain match or exact match of the initial domain.
+						// For example, a redirect from "foo.com" to either "foo.com" or "sub.foo.com"
+						// will forward the sensitive headers, but a redirect to "bar.com" will not.
+						// headers will also be ignored when following a redirect to a domain using
+						// a different protocol. For example, a redirect from "https://foo.com" to "http://foo.com"
+						// will not forward the sensitive headers
+						if (!isDomainOrSubdomain(request.url, locationURL) || !isSameProtocol(request.url, locationURL)) {
+							for (const name of ['authorization', 'www-authenticate', 'cookie', 'cookie2']) {
+								requestOptions.headers.delete(name);
+							}
+						}
+
+						// HTTP-redirect fetch step 9
+						if (response_.statusCode !== 303 && request.body && options_.body instanceof external_node_stream_.Readable) {
+							reject(new FetchError('Cannot follow redirect with body being a readable stream', 'unsupported-redirect'));
+							finalize();
+							return;
+						}
+
+						// HTTP-redirect fetch step 11
+						if (response_.statusCode === 303 || ((response_.statusCode === 301 || response_.statusCode === 302) && request.method === 'POST')) {
+							requestOptions.method = 'GET';
+							requestOptions.body = undefined;
+							requestOptions.headers.delete('content-length');
+						}
+
+						// HTTP-redirect fetch step 14
+						const responseReferrerPolicy = parseReferrerPolicyFromHeader(headers);
+						if (responseReferrerPolicy) {
+							requestOptions.referrerPolicy = responseReferrerPolicy;
+						}
+
+						// HTTP-redirect fetch step 15
+						resolve(fetch(new Request(locationURL, requestOptions)));
+						finalize();
+						return;
+					}
+
+					default:
+						return reject(new TypeError(`Redirect option '${request.redirect}' is not a valid value of RequestRedirect`));
+				}
+			}
+
+			// Prepare response
+			if (signal) {
+				response_.once('end', () => {
+					signal.removeEventListener('abort', abortAndFinalize);
+				});
+			}
+
+			let body = (0,external_node_stream_.pipeline)(response_, new external_node_stream_.PassThrough(), error => {
+				if (error) {
+					reject(error);
+				}
+			});
+			// see https://github.com/nodejs/node/pull/29376
+			/* c8 ignore next 3 */
+			if (process.version < 'v12.10') {
+				response_.on('aborted', abortAndFinalize);
+			}
+
+			const responseOptions = {
+				url: request.url,
+				status: response_.statusCode,
+				statusText: response_.statusMessage,
+				headers,
+				size: request.size,
+				counter: request.counter,
+				highWaterMark: request.highWaterMark
+			};
+
+			// HTTP-network fetch step 12.1.1.3
+			const codings = headers.get('Content-Encoding');
+
+			// HTTP-network fetch step 12.1.1.4: handle content codings
+
+			// in following scenarios we ignore compression support
+			// 1. compression support is disabled
+			// 2. HEAD request
+			// 3. no Content-Encoding header
+			// 4. no content response (204)
+			// 5. content not modified response (304)
+			if (!request.compress || request.method === 'HEAD' || codings === null || response_.statusCode === 204 || response_.statusCode === 304) {
+				response = new Response(body, responseOptions);
+				resolve(response);
+				return;
+			}
+
+			// For Node v6+
+			// Be less strict when decoding compressed responses, since sometimes
+			// servers send slightly invalid responses that are still accepted
+			// by common browsers.
+			// Always using Z_SYNC_FLUSH is what cURL does.
+			const zlibOptions = {
+				flush: external_node_zlib_.Z_SYNC_FLUSH,
+				finishFlush: external_node_zlib_.Z_SYNC_FLUSH
+			};
+
+			// For gzip
+			if (codings === 'gzip' || codings === 'x-gzip') {
+				body = (0,external_node_stream_.pipeline)(body, external_node_zlib_.createGunzip(zlibOptions), error => {
+					if (error) {
+						reject(error);
+					}
+				});
+				response = new Response(body, responseOptions);
+				resolve(response);
+				return;
+			}
+
+			// For deflate
+			if (codings === 'deflate' || codings === 'x-deflate') {
+				// Handle the infamous raw deflate response from old servers
+				// a hack for old IIS and Apache servers
+				const raw = (0,external_node_stream_.pipeline)(response_, new external_node_stream_.PassThrough(), error => {
+					if (error) {
+						reject(error);
+					}
+				});
+				raw.once('data', chunk => {
+					// See http://stackoverflow.com/questions/37519828
+					if ((chunk[0] & 0x0F) === 0x08) {
+						body = (0,external_node_stream_.pipeline)(body, external_node_zlib_.createInflate(), error => {
+							if (error) {
+								reject(error);
+							}
+						});
+					} else {
+						body = (0,external_node_stream_.pipeline)(body, external_node_zlib_.createInflateRaw(), error => {
+							if (error) {
+								reject(error);
+							}
+						});
+					}
+
+					response = new Response(body, responseOptions);
+					resolve(response);
+				});
+				raw.once('end', () => {
+					// Some old IIS servers return zero-length OK deflate responses, so
+					// 'data' is never emitted. See https://github.com/node-fetch/node-fetch/pull/903
+					if (!response) {
+						response = new Response(body, responseOptions);
+						resolve(response);
+					}
+				});
+				return;
+			}
+
+			// For br
+			if (codings === 'br') {
+				body = (0,external_node_stream_.pipeline)(body, external_node_zlib_.createBrotliDecompress(), error => {
+					if (error) {
+						reject(error);
+					}
+				});
+				response = new Response(body, responseOptions);
+				resolve(response);
+				return;
+			}
+
+			// Otherwise, use response as-is
+			response = new Response(body, responseOptions);
+			resolve(response);
+		});
+
+		// eslint-disable-next-line promise/prefer-await-to-then
+		writeToStream(request_, request).catch(reject);
+	});
+}
+
+function fixResponseChunkedTransferBadEnding(request, errorCallback) {
+	const LAST_CHUNK = external_node_buffer_.Buffer.from('0\r\n\r\n');
+
+	let isChunkedTransfer = false;
+	let properLastChunkReceived = false;
+	let previousChunk;
+
+	request.on('response', response => {
+		const {headers} = response;
+		isChunkedTransfer = headers['transfer-encoding'] === 'chunked' && !headers['content-length'];
+	});
+
+	request.on('socket', socket => {
+		const onSocketClose = () => {
+			if (isChunkedTransfer && !properLastChunkReceived) {
+				const error = new Error('Premature close');
+				error.code = 'ERR_STREAM_PREMATURE_CLOSE';
+				errorCallback(error);
+			}
+		};
+
+		const onData = buf => {
+			properLastChunkReceived = external_node_buffer_.Buffer.compare(buf.slice(-5), LAST_CHUNK) === 0;
+
+			// Sometimes final 0-length chunk and end of message code are in separate packets
+			if (!properLastChunkReceived && previousChunk) {
+				properLastChunkReceived = (
+					external_node_buffer_.Buffer.compare(previousChunk.slice(-3), LAST_CHUNK.slice(0, 3)) === 0 &&
+					external_node_buffer_.Buffer.compare(buf.slice(-2), LAST_CHUNK.slice(3)) === 0
+				);
+			}
+
+			previousChunk = buf;
+		};
+
+		socket.prependListener('close', onSocketClose);
+		socket.on('data', onData);
+
+		request.on('close', () => {
+			socket.removeListener('close', onSocketClose);
+			socket.removeListener('data', onData);
+		});
+	});
+}
+
+;// CONCATENATED MODULE: ./node_modules/proxy-from-env/index.js
+
+
+var DEFAULT_PORTS = {
+  ftp: 21,
+  gopher: 70,
+  http: 80,
+  https: 443,
+  ws: 80,
+  wss: 443,
+};
+
+function parseUrl(urlString) {
+  try {
+    return new URL(urlString);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * @param {string|object|URL} url - The URL as a string or URL instance, or a
+ *   compatible object (such as the result from legacy url.parse).
+ * @return {string} The URL of the proxy that should handle the request to the
+ *  given URL. If no proxy is set, this will be an empty string.
+ */
+function getProxyForUrl(url) {
+  var parsedUrl = (typeof url === 'string' ? parseUrl(url) : url) || {};
+  var proto = parsedUrl.protocol;
+  var hostname = parsedUrl.host;
+  var port = parsedUrl.port;
+  if (typeof hostname !== 'string' || !hostname || typeof proto !== 'string') {
+    return '';  // Don't proxy URLs without a valid scheme or host.
+  }
+
+  proto = proto.split(':', 1)[0];
+  // Stripping ports in this way instead of using parsedUrl.hostname to make
+  // sure that the brackets around IPv6 addresses are kept.
+  hostname = hostname.replace(/:\d*$/, '');
+  port = parseInt(port) || DEFAULT_PORTS[proto] || 0;
+  if (!shouldProxy(hostname, port)) {
+    return '';  // Don't proxy URLs that match NO_PROXY.
+  }
+
+  var proxy = getEnv(proto + '_proxy') || getEnv('all_proxy');
+  if (proxy && proxy.indexOf('://') === -1) {
+    // Missing scheme in proxy, default to the requested URL's scheme.
+    proxy = proto + '://' + proxy;
+  }
+  return proxy;
+}
+
+/**
+ * Determines whether a given URL should be proxied.
+ *
+ * @param {string} hostname - The host name of the URL.
+ * @param {number} port - The effective port of the URL.
+ * @returns {boolean} Whether the given URL should be proxied.
+ * @private
+ */
+function shouldProxy(hostname, port) {
+  var NO_PROXY = getEnv('no_proxy').toLowerCase();
+  if (!NO_PROXY) {
+    return true;  // Always proxy if NO_PROXY is not set.
+  }
+  if (NO_PROXY === '*') {
+    return false;  // Never proxy if wildcard is set.
+  }
+
+  return NO_PROXY.split(/[,\s]/).every(function(proxy) {
+    if (!proxy) {
+      return true;  // Skip zero-length hosts.
+    }
+    var parsedProxy = proxy.match(/^(.+):(\d+)$/);
+    var parsedProxyHostname = parsedProxy ? parsedProxy[1] : proxy;
+    var parsedProxyPort = parsedProxy ? parseInt(parsedProxy[2]) : 0;
+    if (parsedProxyPort && parsedProxyPort !== port) {
+      return true;  // Skip if ports don't match.
+    }
+
+    if (!/^[.*]/.test(parsedProxyHostname)) {
+      // No wildcards, so stop proxying if there is an exact match.
+      return hostname !== parsedProxyHostname;
+    }
+
+    if (parsedProxyHostname.charAt(0) === '*') {
+      // Remove leading wildcard.
+      parsedProxyHostname = parsedProxyHostname.slice(1);
+    }
+    // Stop proxying if the hostname ends with the no_proxy host.
+    return !hostname.endsWith(parsedProxyHostname);
+  });
+}
+
+/**
+ * Get the value for an environment variable.
+ *
+ * @param {string} key - The name of the environment variable.
+ * @return {string} The value of the environment variable.
+ * @private
+ */
+function getEnv(key) {
+  return process.env[key.toLowerCase()] || process.env[key.toUpperCase()] || '';
+}
+
+;// CONCATENATED MODULE: ./src/loopback.ts
+/**
+ * Loopback hosts: the only ones the key may be sent to over http://, and never through a proxy,
+ * since a proxy would carry the key in clear to a request that never needed to leave the machine.
+ */
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+/** `hostname` as URL.hostname gives it (IPv6 in brackets). */
+function isLoopback(hostname) {
+    return LOOPBACK.test(hostname);
+}
+
+;// CONCATENATED MODULE: ./src/redact.ts
+/**
+ * What a run must never print: the secrets it was given, in any form that gives one away, and, in
+ * the Actions log, API text that the runner would read as a workflow command. Both faces print
+ * through this.
+ */
+/**
+ * The shortest run of a secret's characters that gives part of it away. A longer secret is found
+ * by any such run, so that a half in one field and a half in another are each found.
+ */
+const SECRET_RUN = 8;
+/** The longest line the log takes: API text (an error message) can be megabytes long. */
+const LOG_LINE_LIMIT = 2_000;
+class Secrets {
+    known = [];
+    windows;
+    add(secret) {
+        if (secret && !this.known.includes(secret)) {
+            this.known.push(secret);
+            this.windows = undefined;
+        }
+    }
+    /**
+     * The text with every span that gives a secret away replaced by ***: a run of SECRET_RUN of its
+     * characters in any case, in base64 (either alphabet, at any alignment) or hex, as written or
+     * behind escapes (%41, \u0041, \x41, &#65;, &#x41;, up to three layers). Linear in the text.
+     */
+    redact(text) {
+        const spans = this.find(text);
+        return spans.length === 0 ? text : cover(text, spans);
+    }
+    /** Whether the text gives a secret away, as redact() would find it. */
+    holds(text) {
+        return this.find(text).length > 0;
+    }
+    /**
+     * Whether JSON text may spell a secret: it holds one in any form, or a JSON escape (\u005f, \/)
+     * that could spell one once parsed. Most answers have neither and need no walk through
+     * redactValue.
+     */
+    mightSpell(json) {
+        return json.includes('\\') || this.holds(json);
+    }
+    /**
+     * A parsed answer with every string in it (keys included) redacted. Done where answers come in,
+     * so no later cut (a summary cell cut to 120 characters) or escape (_ as &#95;) can turn a secret
+     * into text that no longer matches it but still gives it away.
+     */
+    redactValue(value) {
+        if (this.known.length === 0)
+            return value;
+        if (typeof value === 'string')
+            return this.redact(value);
+        if (Array.isArray(value))
+            return value.map(item => this.redactValue(item));
+        if (value !== null && typeof value === 'object') {
+            return Object.fromEntries(Object.entries(value).map(([key, item]) => [this.redact(key), this.redactValue(item)]));
+        }
+        return value;
+    }
+    /** The spans of the text that give a secret away, in order, overlapping and touching ones as one. */
+    find(text) {
+        if (this.known.length === 0 || text.length === 0)
+            return [];
+        this.windows ??= windowsOf(this.known);
+        const spans = [];
+        for (let view = { text }, round = 0; view; round += 1) {
+            for (const windows of this.windows)
+                search(view, windows, spans);
+            view = round < MAX_UNESCAPES ? unescaped(view) : undefined;
+        }
+        return merged(spans);
+    }
+}
+/**
+ * The forms of a secret that the runner's mask (exact matches only) should also hide: its other
+ * cases, its base64 at each alignment in both alphabets (the characters that depend on it alone),
+ * its hex, and its percent-encodings.
+ */
+function encodedForms(secret) {
+    const forms = [
+        secret.toLowerCase(),
+        secret.toUpperCase(),
+        encodeURIComponent(secret),
+        percentEncoded(secret, 'upper'),
+        percentEncoded(secret, 'lower'),
+        ...(secret.length >= SECRET_RUN
+            ? [...base64Forms(secret), hex(secret), hex(secret).toUpperCase()]
+            : [])
+    ];
+    return [...new Set(forms)].filter(form => form !== secret && form.length >= SECRET_RUN);
+}
+/**
+ * A line of the log cut to `limit` characters, with a note of how much was left out. The
+ * summary cuts API text likewise.
+ */
+function clipLine(text, limit = LOG_LINE_LIMIT) {
+    if (text.length <= limit)
+        return text;
+    let end = limit;
+    // never half of a surrogate pair
+    if (/[\uDC00-\uDFFF]/.test(text[end] ?? ''))
+        end -= 1;
+    return `${text.slice(0, end)}… (${(text.length - end).toLocaleString('en-US')} more characters not shown)`;
+}
+/**
+ * Text whose lines the runner shows, never obeys. It reads a line that starts with "::" (after
+ * white space, as .NET's TrimStart counts it: NEL included) as a command, and "##[" anywhere in a
+ * line as an old-style one; a zero-width space between the two characters keeps them readable and
+ * inert. For output that is meant to have several lines, such as the command's report.
+ */
+function inertLines(text) {
+    return text.replace(/^([\s\u0085]*):(?=:)/gm, '$1:\u200b').replace(/#(?=#\[)/g, '#\u200b');
+}
+/**
+ * A message as one line of the Actions log: line breaks folded, so that API text cannot start a
+ * line of its own, and inert as above. The engine's own messages are single lines.
+ */
+function inertLogLine(message) {
+    return inertLines(message.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ '));
+}
+// ---- the search ------------------------------------------------------------------------------
+const BASE = 31;
+/** The gram length: a window of SECRET_RUN is met by reading every (SECRET_RUN - GRAM + 1)th gram. */
+const GRAM = 4;
+/** Layers of escapes undone: %2541 is %41 once undone, A twice. */
+const MAX_UNESCAPES = 3;
+/** ASCII letters in lower case: a secret echoed in another case still gives it away. */
+function fold(code) {
+    return code >= 65 && code <= 90 ? code + 32 : code;
+}
+function foldText(text) {
+    return text.replace(/[A-Z]+/g, letters => letters.toLowerCase());
+}
+/** The hash of the folded `q` characters of `text` at `at`. */
+function gramAt(text, at, q) {
+    let hash = 0;
+    for (let i = at; i < at + q; i += 1)
+        hash = (Math.imul(hash, BASE) + fold(text.charCodeAt(i))) | 0;
+    return hash;
+}
+/** Every form a secret is searched in, with the run of it that gives it away. */
+function searchedForms(secret) {
+    if (secret.length < SECRET_RUN)
+        return [{ form: secret, run: secret.length }];
+    return [
+        { form: secret, run: SECRET_RUN },
+        ...base64Forms(secret).map(form => ({ form, run: SECRET_RUN })),
+        // two hex digits a character: the same run of the secret
+        { form: hex(secret), run: 2 * SECRET_RUN }
+    ];
+}
+function windowsOf(secrets) {
+    const byLength = new Map();
+    for (const secret of secrets) {
+        for (const { form, run } of searchedForms(secret)) {
+            let windows = byLength.get(run);
+            if (!windows) {
+                const q = Math.min(GRAM, run);
+                windows = {
+                    length: run,
+                    q,
+                    grams: new Set(),
+                    filter: new Uint8Array(1 << 16),
+                    texts: new Map()
+                };
+                byLength.set(run, windows);
+            }
+            const all = [];
+            for (let i = 0; i + run <= form.length; i += 1)
+                all.push(foldText(form.slice(i, i + run)));
+            // A window of one repeated character (00000000) says little of the secret, and alone would
+            // hide every such run in the text (run_00000000000000000001): it counts only next to one
+            // that tells, unless the secret has no other.
+            const repeated = (window) => /^(.)\1*$/s.test(window);
+            const anyTelling = all.some(window => !repeated(window));
+            for (const window of all) {
+                const telling = !anyTelling || !repeated(window);
+                windows.texts.set(window, telling || (windows.texts.get(window) ?? false));
+                for (let i = 0; i + windows.q <= window.length; i += 1) {
+                    const gram = gramAt(window, i, windows.q);
+                    windows.grams.add(gram);
+                    windows.filter[gram & 0xffff] = 1;
+                }
+            }
+        }
+    }
+    return [...byLength.values()];
+}
+/** Adds the spans of the original text where the view holds a window. */
+function search(view, windows, spans) {
+    const { text, from, to } = view;
+    const { length, q, grams, filter, texts } = windows;
+    const stride = length - q + 1;
+    for (let at = 0; at + q <= text.length; at += stride) {
+        const gram = gramAt(text, at, q);
+        if (filter[gram & 0xffff] === 0 || !grams.has(gram))
+            continue;
+        // the windows that would hold this gram
+        const last = Math.min(at, text.length - length);
+        for (let start = Math.max(0, at - stride + 1); start <= last; start += 1) {
+            const telling = texts.get(foldText(text.slice(start, start + length)));
+            if (telling === undefined)
+                continue;
+            spans.push(from && to
+                ? [from[start], to[start + length - 1], telling]
+                : [start, start + length, telling]);
+        }
+    }
+}
+/** The escapes that spell a character: URL, JSON and JavaScript, HTML. */
+const ESCAPE = /%([0-9a-f]{2})|\\u([0-9a-f]{4})|\\x([0-9a-f]{2})|&#x([0-9a-f]{1,6});?|&#(\d{1,7});?|\\(["\\/])/gi;
+/** The view with one layer of escapes undone; undefined when it has none. */
+function unescaped(view) {
+    const { text } = view;
+    if (!/[%\\&]/.test(text))
+        return undefined;
+    // an escape spells at most two UTF-16 units, in at least two characters: never longer
+    const from = new Int32Array(text.length);
+    const to = new Int32Array(text.length);
+    const pieces = [];
+    let length = 0;
+    let last = 0;
+    const span = (start, end) => {
+        from[length] = view.from ? view.from[start] : start;
+        to[length] = view.to ? view.to[end - 1] : end;
+        length += 1;
+    };
+    const keep = (start, end) => {
+        pieces.push(text.slice(start, end));
+        for (let i = start; i < end; i += 1)
+            span(i, i + 1);
+    };
+    ESCAPE.lastIndex = 0;
+    for (let match = ESCAPE.exec(text); match; match = ESCAPE.exec(text)) {
+        const [whole, pct, u, x, hexRef, decRef, plain] = match;
+        const code = plain !== undefined
+            ? plain.charCodeAt(0)
+            : parseInt((pct ?? u ?? x ?? hexRef ?? decRef), decRef !== undefined ? 10 : 16);
+        if (code > 0x10ffff)
+            continue;
+        keep(last, match.index);
+        const char = String.fromCodePoint(code);
+        pieces.push(char);
+        last = match.index + whole.length;
+        for (let i = 0; i < char.length; i += 1)
+            span(match.index, last);
+    }
+    if (last === 0)
+        return undefined;
+    keep(last, text.length);
+    return { text: pieces.join(''), from, to };
+}
+/**
+ * The spans in order, overlapping and touching ones as one; a group of spans none of which tells
+ * on its own is dropped.
+ */
+function merged(spans) {
+    spans.sort((a, b) => a[0] - b[0]);
+    const groups = [];
+    let current;
+    for (const [start, end, telling] of spans) {
+        if (current && start <= current[1]) {
+            current[1] = Math.max(current[1], end);
+            current[2] ||= telling;
+            continue;
+        }
+        if (current?.[2])
+            groups.push([current[0], current[1]]);
+        current = [start, end, telling];
+    }
+    if (current?.[2])
+        groups.push([current[0], current[1]]);
+    return groups;
+}
+/** The text with each span, in order and apart, replaced by ***. */
+function cover(text, spans) {
+    let out = '';
+    let done = 0;
+    for (const [start, end] of spans) {
+        out += `${text.slice(done, start)}***`;
+        done = end;
+    }
+    return out + text.slice(done);
+}
+// ---- the forms -------------------------------------------------------------------------------
+/**
+ * The secret's base64 inside a longer blob, which may put its first byte at any of three
+ * alignments: for each, in both alphabets, the characters that depend on the secret's bytes alone.
+ */
+function base64Forms(secret) {
+    const bytes = Buffer.from(secret, 'utf8');
+    const forms = [];
+    for (const align of [0, 1, 2]) {
+        const padded = Buffer.concat([Buffer.alloc(align), bytes]);
+        // the leading characters hold bits of the bytes before; the last one, of the byte after
+        const head = [0, 2, 3][align];
+        const tail = padded.length % 3 === 0 ? 0 : 1;
+        for (const alphabet of ['base64', 'base64url']) {
+            const text = padded.toString(alphabet).replace(/=+$/, '');
+            forms.push(text.slice(head, text.length - tail));
+        }
+    }
+    return forms;
+}
+function hex(secret) {
+    return Buffer.from(secret, 'utf8').toString('hex');
+}
+function percentEncoded(secret, letters) {
+    const text = [...Buffer.from(secret, 'utf8')]
+        .map(byte => `%${byte.toString(16).padStart(2, '0')}`)
+        .join('');
+    return letters === 'upper' ? text.toUpperCase() : text;
+}
+
+// EXTERNAL MODULE: ./src/adaline/schema.ts
+var schema = __nccwpck_require__(4455);
+;// CONCATENATED MODULE: ./src/adaline/http.ts
+
+
+
+
+
+const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504];
+const MAX_REDIRECTS = 5;
+/** An API call that failed for good: status (if any), the API's code and message, the endpoint. */
+class ApiError extends Error {
+    endpoint;
+    status;
+    code;
+    ambiguous;
+    transient;
+    constructor(message, endpoint, status, code, 
+    /** a request that is not idempotent may have taken effect before it failed */
+    ambiguous = false, 
+    /** the failure could pass by trying again later: retries ran out on a retryable one */
+    transient = false) {
+        super(message);
+        this.endpoint = endpoint;
+        this.status = status;
+        this.code = code;
+        this.ambiguous = ambiguous;
+        this.transient = transient;
+        this.name = 'ApiError';
+    }
+}
+function createHttp(options) {
+    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)) } = options;
+    const root = baseUrl.href.replace(/\/+$/, '');
+    // the API's words may echo the request, key included, and every face prints an ApiError
+    const secrets = new Secrets();
+    secrets.add(apiKey);
+    let route;
+    return async function request(spec) {
+        const endpoint = `${spec.method} ${spec.path}`;
+        const url = new URL(root + spec.path);
+        for (const [key, value] of Object.entries(spec.query ?? {})) {
+            if (value !== undefined)
+                url.searchParams.set(key, String(value));
+        }
+        const started = Date.now();
+        const deadlineMs = Math.min(clientDeadlineMs, spec.deadlineMs ?? Infinity);
+        const via = await (route ??= proxyRoute(baseUrl));
+        for (let attempt = 1;; attempt += 1) {
+            let retry;
+            // an attempt gets the time left before the deadline, if that is shorter than its timeout
+            const left = deadlineMs - (Date.now() - started);
+            try {
+                const { response, proxyRefused } = await send(url, spec.method, {
+                    apiKey,
+                    signal: AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, left))),
+                    endpoint,
+                    route: via,
+                    body: spec.body
+                });
+                if (response.ok && !proxyRefused)
+                    return await parseBody(response, spec, endpoint, secrets);
+                const failure = proxyRefused
+                    ? proxyError(proxyRefused, via.proxy, url, endpoint)
+                    : await toApiError(response, spec, endpoint, secrets);
+                if (response.status === 429)
+                    options.onThrottle?.();
+                if (!RETRYABLE_STATUSES.includes(response.status))
+                    throw failure;
+                retry = {
+                    reason: proxyRefused ? `the proxy answered ${proxyRefused}` : `HTTP ${response.status}`,
+                    retryAfterMs: retryAfter(response.headers.get('retry-after')),
+                    error: failure,
+                    // a refused tunnel never reached the API
+                    unsent: proxyRefused !== undefined || response.status === 429 || response.status === 408
+                };
+            }
+            catch (error) {
+                if (error instanceof ApiError)
+                    throw error;
+                const failure = networkFailure(error, via?.proxy);
+                if (!failure)
+                    throw error;
+                const apiError = new ApiError(`${endpoint} failed: ${failure.reason}. ${failure.hint}`, endpoint);
+                if (!failure.transient)
+                    throw apiError;
+                retry = { reason: failure.reason, error: apiError, unsent: failure.unsent };
+            }
+            if (spec.idempotent === false && !retry.unsent) {
+                const { message, status, code } = retry.error;
+                throw new ApiError(message, endpoint, status, code, true);
+            }
+            const attempts = `${attempt} attempt${attempt > 1 ? 's' : ''}`;
+            const giveUp = (why = '') => new ApiError(`${retry.error.message} (gave up after ${attempts}${why})`, endpoint, retry.error.status, retry.error.code, false, true);
+            if (attempt >= maxAttempts)
+                throw giveUp();
+            const remaining = deadlineMs - (Date.now() - started);
+            const deadline = `the ${deadlineMs / 1000} s a request may take`;
+            if (retry.retryAfterMs !== undefined && retry.retryAfterMs > remaining) {
+                const asked = Math.ceil(retry.retryAfterMs / 1000);
+                throw giveUp(`: Retry-After asks to wait ${asked} s, past ${deadline}`);
+            }
+            // a Retry-After is the server's word: waited in full (it fits in the deadline, checked above)
+            const delayMs = retry.retryAfterMs ?? random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+            if (delayMs >= remaining)
+                throw giveUp(`: another attempt would end past ${deadline}`);
+            options.onRetry?.({ endpoint, attempt, delayMs, reason: retry.reason });
+            await sleep(delayMs);
+        }
+    };
+}
+/**
+ * The route through the runner's proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as self-hosted
+ * runners set them), or undefined for a direct connection. HTTPS goes through a CONNECT tunnel, so
+ * the proxy never sees the key; a loopback API is never proxied, or an http:// key would reach the
+ * proxy in clear. The agents are loaded only when a proxy applies: most runners have none.
+ */
+async function proxyRoute(target) {
+    if (isLoopback(target.hostname))
+        return undefined;
+    const proxy = getProxyForUrl(target);
+    if (!proxy)
+        return undefined;
+    // only loopback may be http:// (inputs.ts), and loopback is never proxied: what is left is https
+    const { HttpsProxyAgent } = await __nccwpck_require__.e(/* import() */ 659).then(__nccwpck_require__.bind(__nccwpck_require__, 7659));
+    return { proxy: new URL(proxy).origin, agent: () => new HttpsProxyAgent(proxy) };
+}
+/** One attempt, following same-origin redirects only: the key never leaves the API's origin. */
+async function send(url, method, options) {
+    const { apiKey, signal, endpoint, route, body } = options;
+    let target = url;
+    for (let hop = 0;; hop += 1) {
+        const agent = route?.agent();
+        let proxyRefused;
+        // https-proxy-agent hands the proxy's refusal on as if the API had answered it
+        agent?.once('proxyConnect', ({ statusCode }) => {
+            if (statusCode !== 200)
+                proxyRefused = statusCode;
+        });
+        const init = {
+            method,
+            redirect: 'manual',
+            agent,
+            signal,
+            headers: {
+                authorization: `Bearer ${apiKey}`,
+                accept: 'application/json',
+                'user-agent': 'adaline-evals-action',
+                ...(body === undefined ? {} : { 'content-type': 'application/json' })
+            },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) })
+        };
+        const response = await fetch(target.href, init);
+        if (proxyRefused !== undefined)
+            return { response, proxyRefused };
+        if (response.status < 300 || response.status >= 400 || response.status === 304)
+            return { response };
+        const location = response.headers.get('location');
+        if (!location)
+            return { response };
+        const next = new URL(location, target);
+        if (next.origin !== url.origin) {
+            throw new ApiError(`${endpoint} redirected to another origin (${next.origin}); not following it with the API key. Check base-url.`, endpoint, response.status);
+        }
+        if (hop >= MAX_REDIRECTS)
+            throw new ApiError(`${endpoint} redirected too many times`, endpoint, response.status);
+        target = next;
+    }
+}
+async function parseBody(response, spec, endpoint, secrets) {
+    const text = await response.text();
+    let body;
+    try {
+        // an answer that echoes the key must not carry it into reports, outputs or error messages
+        const parsed = JSON.parse(text);
+        body = secrets.mightSpell(text) ? secrets.redactValue(parsed) : parsed;
+    }
+    catch {
+        throw new ApiError(`${endpoint} answered ${response.status} with a body that is not JSON`, endpoint, response.status);
+    }
+    const checked = (0,schema/* checkShape */.eA)(spec.schema, body, 'body');
+    if (!checked.ok) {
+        throw new ApiError(`${endpoint} answered in an unexpected shape: ${checked.problem}`, endpoint, response.status);
+    }
+    return checked.value;
+}
+async function toApiError(response, spec, endpoint, secrets) {
+    const text = await response.text().catch(() => '');
+    let code;
+    let message;
+    try {
+        const checked = (0,schema/* checkShape */.eA)(schema/* errorBodySchema */.ut, JSON.parse(text), 'error');
+        if (checked.ok) {
+            const error = checked.value.error;
+            if (typeof error === 'string')
+                message = error;
+            else
+                ({ code, message } = error);
+        }
+    }
+    catch {
+        // not JSON: the status says enough
+    }
+    // the API's words may echo the request, key included, and every face prints this message
+    code = code && secrets.redact(code);
+    const said = secrets.redact([code, message].filter(Boolean).join(': '));
+    const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`;
+    return new ApiError(`${head}${said.endsWith('.') ? '' : '.'} ${hint(response.status, spec)}`.trim(), endpoint, response.status, code);
+}
+function hint(status, spec) {
+    if (status === 401)
+        return 'The api-key input is missing or wrong: use a workspace API key from Adaline.';
+    if (status === 403)
+        return "The api-key input has no access to this: check the key's workspace.";
+    if (status === 404)
+        return spec.notFound ?? 'Not found: check base-url.';
+    if (status === 429)
+        return "Adaline's rate limit for the workspace was reached; try again later.";
+    if (status >= 500)
+        return 'Adaline had a server error; try again later.';
+    return '';
+}
+/** The proxy answered a CONNECT with a refusal: say so, rather than blame the API. */
+function proxyError(status, proxy, url, endpoint) {
+    const what = `${endpoint} failed: the proxy ${proxy} answered ${status} instead of opening a tunnel to ${url.host}.`;
+    const todo = status === 407
+        ? 'The proxy wants credentials: give them in HTTPS_PROXY (http://user:password@host:port).'
+        : 'Check HTTPS_PROXY and NO_PROXY, and that the proxy lets the runner reach the API.';
+    return new ApiError(`${what} ${todo}`, endpoint, status);
+}
+// delta-seconds, and the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7):
+// IMF-fixdate, the obsolete RFC 850 form and asctime (which is in GMT but does not say so)
+const DELTA_SECONDS = /^\d+$/;
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. */
+function retryAfter(value, now = Date.now()) {
+    const text = value?.trim() ?? '';
+    if (DELTA_SECONDS.test(text))
+        return Number(text) * 1000;
+    let date = NaN;
+    if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text))
+        date = Date.parse(text);
+    else if (ASCTIME_DATE.test(text))
+        date = Date.parse(`${text} GMT`);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+// Network failures that may pass; anything else (an untrusted certificate, an unknown host) won't.
+const TRANSIENT_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENETDOWN'
+]);
+/** Why a request failed on the network, if it did (as opposed to a bug in our code). */
+function networkFailure(error, proxy) {
+    const name = error?.name;
+    if (name === 'TimeoutError' || name === 'AbortError') {
+        return {
+            reason: 'no answer in time',
+            hint: "Check base-url and the runner's network.",
+            transient: true,
+            unsent: false
+        };
+    }
+    if (!(error instanceof FetchError))
+        return undefined;
+    const code = error.code ?? '';
+    if (/CERT|TLS|SSL/.test(code)) {
+        return {
+            reason: `TLS error ${code}`,
+            hint: 'The server certificate is not trusted: check base-url, or give the CA with NODE_EXTRA_CA_CERTS.',
+            transient: false,
+            unsent: true
+        };
+    }
+    // through a proxy, the only connection the runner makes is the one to the proxy
+    const through = proxy ? ` through the proxy ${proxy}` : '';
+    if (code === 'ENOTFOUND') {
+        return {
+            reason: `host not found (${code})${through}`,
+            hint: proxy ? 'Check HTTPS_PROXY and base-url.' : 'Check base-url.',
+            transient: false,
+            unsent: true
+        };
+    }
+    return {
+        reason: `${code ? `network error ${code}` : `network error: ${error.message}`}${through}`,
+        hint: proxy
+            ? "Check HTTPS_PROXY and NO_PROXY, that the proxy is up, and the runner's network."
+            : "Check base-url, the runner's network and its proxy settings.",
+        transient: code === '' || TRANSIENT_CODES.has(code),
+        // a refused connection never carried the request
+        unsent: code === 'ECONNREFUSED'
+    };
+}
+
+;// CONCATENATED MODULE: ./src/adaline/client.ts
+/** The Adaline v2 endpoints the action uses, over the one transport in http.ts. */
+
+
+/**
+ * A listing longer than this many pages (200,000 evaluations, twice the 100,000 the benchmark
+ * lists) is taken as an API that loops: at 10,000 pages a never-ending cursor cost 10,000 requests.
+ */
+const DEFAULT_MAX_PAGES = 1_000;
+/** Empty pages in a row that still say hasMore before the listing is taken as looping. */
+const MAX_EMPTY_PAGES_IN_A_ROW = 10;
+function createClient(http, options = {}) {
+    const { maxPages = DEFAULT_MAX_PAGES } = options;
+    return {
+        async *listEvaluations(promptId, filters) {
+            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations`;
+            const endpoint = `GET ${path}`;
+            const seen = new Set();
+            let cursor;
+            let emptyInARow = 0;
+            for (let page = 1;; page += 1) {
+                const body = await http({
+                    method: 'GET',
+                    path,
+                    query: { ...filters, limit: schema/* MAX_PAGE_SIZE */.H4, cursor },
+                    schema: schema/* evaluationPageSchema */.Bd,
+                    notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
+                });
+                const items = body.evaluations.map((raw, index) => {
+                    const checked = (0,schema/* checkShape */.eA)(schema/* evaluationSchema */.MF, raw, `evaluations[${index}]`);
+                    if (!checked.ok) {
+                        throw new ApiError(`${endpoint} answered in an unexpected shape: ${checked.problem}`, endpoint);
+                    }
+                    return { evaluation: checked.value, raw };
+                });
+                const { hasMore, nextCursor } = body.pagination;
+                yield { page, items, hasMore };
+                if (!hasMore)
+                    return;
+                if (!nextCursor)
+                    throw new ApiError(`${endpoint} said hasMore without a nextCursor on page ${page}`, endpoint);
+                if (seen.has(nextCursor))
+                    throw new ApiError(`${endpoint} repeated a cursor on page ${page}: the listing would never end`, endpoint);
+                emptyInARow = items.length === 0 ? emptyInARow + 1 : 0;
+                if (emptyInARow >= MAX_EMPTY_PAGES_IN_A_ROW)
+                    throw new ApiError(`${endpoint} sent ${emptyInARow} empty pages in a row that said hasMore (to page ${page}): the listing would never end`, endpoint);
+                if (page >= maxPages)
+                    throw new ApiError(`${endpoint} still said hasMore after ${maxPages} pages of ${schema/* MAX_PAGE_SIZE */.H4}: taken as a listing that never ends. If it is really that long, narrow it with created-after.`, endpoint);
+                seen.add(nextCursor);
+                cursor = nextCursor;
+            }
+        },
+        async createEvaluation(promptId, { evaluatorId, datasetId }) {
+            return http({
+                method: 'POST',
+                path: `/prompts/${encodeURIComponent(promptId)}/evaluations`,
+                body: { ...(evaluatorId ? { evaluatorId } : {}), ...(datasetId ? { datasetId } : {}) },
+                schema: schema/* evaluationSchema */.MF,
+                idempotent: false,
+                notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
+            });
+        },
+        async getEvaluation(promptId, runId, deadlineMs) {
+            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}`;
+            const evaluation = await http({
+                method: 'GET',
+                path,
+                deadlineMs,
+                schema: schema/* evaluationSchema */.MF,
+                notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
+            });
+            return theOneAsked(runId, evaluation, `GET ${path}`);
+        },
+        async listResults(promptId, runId, grade, limit) {
+            const body = await http({
+                method: 'GET',
+                path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/results`,
+                query: { grade, expand: 'row', limit: Math.min(limit, schema/* MAX_PAGE_SIZE */.H4) },
+                schema: schema/* resultPageSchema */.YT,
+                notFound: `Results of evaluation ${runId} of prompt ${promptId} were not found.`
+            });
+            return body.results.slice(0, limit);
+        },
+        async cancelEvaluation(promptId, runId) {
+            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/cancel`;
+            const evaluation = await http({
+                method: 'POST',
+                path,
+                schema: schema/* evaluationSchema */.MF,
+                notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
+            });
+            return theOneAsked(runId, evaluation, `POST ${path}`);
+        }
+    };
+}
+/** An answer about another evaluation than the one asked for would be judged as if it were that one. */
+function theOneAsked(runId, evaluation, endpoint) {
+    if (evaluation.runId !== runId) {
+        throw new ApiError(`${endpoint} answered with evaluation ${evaluation.runId}, not the one asked for.`, endpoint);
+    }
+    return evaluation;
+}
+
+;// CONCATENATED MODULE: ./src/concurrency.ts
+/**
+ * A bound on requests in flight that can be lowered while work runs: a rate limit (429) halves it,
+ * so concurrent cancels back off for the rest of the run instead of hammering the API.
+ */
+class AdaptiveLimit {
+    current;
+    active = 0;
+    waiting = [];
+    peakActive = 0;
+    halved = 0;
+    constructor(current) {
+        this.current = current;
+    }
+    get limit() {
+        return this.current;
+    }
+    /** The most tasks that ran at once. */
+    get peak() {
+        return this.peakActive;
+    }
+    /** How many times a rate limit halved the bound: the wait reads it to poll less often. */
+    get halvings() {
+        return this.halved;
+    }
+    /** Halves the bound (at least 1). */
+    halve() {
+        this.halved += 1;
+        this.current = Math.max(1, Math.floor(this.current / 2));
+    }
+    async run(task) {
+        while (this.active >= this.current)
+            await new Promise(resolve => this.waiting.push(resolve));
+        this.active += 1;
+        this.peakActive = Math.max(this.peakActive, this.active);
+        try {
+            return await task();
+        }
+        finally {
+            this.active -= 1;
+            this.waiting.shift()?.();
+        }
+    }
+}
+/** Runs `task` on every item within the bound; results keep the items' order. */
+function mapWithin(limit, items, task) {
+    return Promise.all(items.map(item => limit.run(() => task(item))));
+}
+
+// EXTERNAL MODULE: ./src/report/format.ts
+var format = __nccwpck_require__(2011);
+;// CONCATENATED MODULE: ./src/cancel.ts
+
+
+
+
+async function cancelSuperseded(client, superseded, options) {
+    const outcome = { cancelled: [], failed: [] };
+    const describe = ({ evaluation: e }) => `${e.runId} (${e.status}, ${e.progress.percent}% done, submitted ${(0,format/* formatTime */.fU)(e.timeline.submittedAt)})`;
+    if (options.dryRun) {
+        for (const item of superseded) {
+            options.log(`dry-run: would cancel ${describe(item)}`);
+            outcome.cancelled.push(item.evaluation.runId);
+        }
+        return outcome;
+    }
+    const results = await mapWithin(options.limit, superseded, async (item) => {
+        const { runId } = item.evaluation;
+        try {
+            const after = await client.cancelEvaluation(item.promptId, runId);
+            options.log(`cancelled ${describe(item)}: now ${after.status}`);
+            return { ok: true, runId };
+        }
+        catch (error) {
+            if (!(error instanceof ApiError))
+                throw error;
+            const status = await cancelledAlready(client, item, error);
+            if (status) {
+                options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`);
+                return { ok: true, runId };
+            }
+            const message = error.message;
+            options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
+            return { ok: false, runId, promptId: item.promptId, message };
+        }
+    });
+    for (const result of results) {
+        if (result.ok)
+            outcome.cancelled.push(result.runId);
+        else
+            outcome.failed.push({
+                runId: result.runId,
+                promptId: result.promptId,
+                message: result.message
+            });
+    }
+    return outcome;
+}
+/** After a refused cancel (4xx), the evaluation's status if it is cancelling or cancelled. */
+async function cancelledAlready(client, item, refusal) {
+    // a rate-limited or timed-out cancel changed nothing: only a refusal is worth a look
+    const { status } = refusal;
+    if (status === undefined || status < 400 || status >= 500 || status === 429 || status === 408)
+        return;
+    try {
+        const now = await client.getEvaluation(item.promptId, item.evaluation.runId);
+        return schema/* BEING_CANCELLED */.Ah.includes(now.status) ? now.status : undefined;
+    }
+    catch (error) {
+        if (error instanceof ApiError)
+            return undefined; // the refusal is what the run reports
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/select.ts
+/** Which listed evaluations are judged, and which a new commit made obsolete. Pure. */
+
+/**
+ * An evaluation is superseded when it is still in flight, in scope, not kept, and was submitted
+ * before the new commit. Anything uncertain (no submit time) is left alone: cancel less.
+ */
+function isSuperseded({ promptId, evaluation }, rule) {
+    const submittedAt = evaluation.timeline.submittedAt;
+    return (schema/* IN_FLIGHT */.Ri.includes(evaluation.status) &&
+        rule.promptIds.includes(promptId) &&
+        (rule.evaluatorId === undefined || evaluation.evaluatorId === rule.evaluatorId) &&
+        (rule.datasetId === undefined || evaluation.datasetId === rule.datasetId) &&
+        !rule.keep.has(evaluation.runId) &&
+        Number.isFinite(submittedAt) &&
+        submittedAt < rule.cutoff);
+}
+/** The group an evaluation is judged in under `scope: latest`. */
+function groupOf({ promptId, evaluation }) {
+    return JSON.stringify([promptId, evaluation.evaluatorId, evaluation.datasetId ?? null]);
+}
+/** Newest first; ties broken by run ID so the choice never depends on listing order. */
+function newerFirst(a, b) {
+    const byTime = b.evaluation.timeline.submittedAt - a.evaluation.timeline.submittedAt;
+    if (byTime !== 0)
+        return byTime;
+    return a.evaluation.runId < b.evaluation.runId
+        ? -1
+        : a.evaluation.runId > b.evaluation.runId
+            ? 1
+            : 0;
+}
+/**
+ * Builds the judged set as pages stream in, keeping only what the scope needs:
+ * `latest` keeps one evaluation per (prompt, evaluator, dataset), `all` keeps every one.
+ * An evaluation seen twice (listed under two statuses while it moved) counts once.
+ */
+class JudgedSetBuilder {
+    scope;
+    latest = new Map();
+    all = new Map();
+    constructor(scope) {
+        this.scope = scope;
+    }
+    add(item) {
+        if (this.scope === 'all') {
+            if (!this.all.has(item.evaluation.runId))
+                this.all.set(item.evaluation.runId, item);
+            return;
+        }
+        const group = groupOf(item);
+        const current = this.latest.get(group);
+        if (!current || newerFirst(item, current) < 0)
+            this.latest.set(group, item);
+    }
+    /** The judged evaluations, newest first. */
+    result() {
+        const items = this.scope === 'all' ? this.all.values() : this.latest.values();
+        return [...items].sort(newerFirst);
+    }
+}
+/** The judged set of a finished listing (the builder, for callers that hold everything). */
+function judgedSet(items, scope) {
+    const builder = new JudgedSetBuilder(scope);
+    for (const item of items)
+        builder.add(item);
+    return builder.result();
+}
+/**
+ * The completed evaluations a judged one is compared with: for each (prompt, evaluator, dataset),
+ * the newest completed ones, as many as the scope needs (`latest` and started evaluations need two:
+ * the newest may be the judged one itself).
+ */
+class BaselineIndex {
+    keep;
+    groups = new Map();
+    constructor(keep) {
+        this.keep = keep;
+    }
+    add(item) {
+        if (item.evaluation.status !== 'completed')
+            return;
+        const group = this.groups.get(groupOf(item)) ?? [];
+        if (group.some(other => other.evaluation.runId === item.evaluation.runId))
+            return;
+        group.push(item);
+        group.sort(newerFirst);
+        if (group.length > this.keep)
+            group.length = this.keep;
+        this.groups.set(groupOf(item), group);
+    }
+    /** The newest completed evaluation of the same group submitted before `item`. */
+    baselineFor(item) {
+        return this.groups
+            .get(groupOf(item))
+            ?.find(other => other.evaluation.timeline.submittedAt < item.evaluation.timeline.submittedAt);
+    }
+}
+/**
+ * The baselines of judged evaluations that have none among the listed ones, found in listings of
+ * completed evaluations read newest first: the first completed evaluation of an evaluation's group
+ * submitted before it is its baseline, and nothing read later can be newer.
+ */
+class BaselineFinder {
+    waiting;
+    /** each baseline found, by the judged evaluation's run ID */
+    found = new Map();
+    constructor(judged) {
+        this.waiting = [...judged];
+    }
+    /** Whether every judged evaluation has its baseline. */
+    get done() {
+        return this.waiting.length === 0;
+    }
+    /** The next candidate, in newest-first order. */
+    add(candidate) {
+        if (candidate.evaluation.status !== 'completed')
+            return;
+        const group = groupOf(candidate);
+        const before = candidate.evaluation.timeline.submittedAt;
+        for (let i = this.waiting.length - 1; i >= 0; i -= 1) {
+            const item = this.waiting[i];
+            if (groupOf(item) !== group || before >= item.evaluation.timeline.submittedAt)
+                continue;
+            this.found.set(item.evaluation.runId, candidate);
+            this.waiting.splice(i, 1);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/gather.ts
+
+
+
+async function gather(client, listings, options) {
+    const { rule, log } = options;
+    const judged = new JudgedSetBuilder(options.scope);
+    const listed = new Set();
+    const listedByStatus = {};
+    const superseded = new Map();
+    const baselines = new BaselineIndex(options.scope === 'all' ? Infinity : 2);
+    let pages = 0;
+    await mapWithin(options.limit, listings, async (listing) => {
+        const label = describeListing(listing);
+        let count = 0;
+        for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
+            pages += 1;
+            count += page.items.length;
+            for (const { evaluation, raw } of page.items) {
+                const item = { promptId: listing.promptId, evaluation, raw };
+                if (listing.judge && !listed.has(evaluation.runId)) {
+                    listed.add(evaluation.runId);
+                    listedByStatus[evaluation.status] = (listedByStatus[evaluation.status] ?? 0) + 1;
+                }
+                if (rule && isSuperseded(item, rule)) {
+                    if (!superseded.has(evaluation.runId))
+                        superseded.set(evaluation.runId, item);
+                }
+                else if (listing.judge) {
+                    judged.add(item);
+                    baselines.add(item);
+                }
+            }
+            log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`);
+        }
+    });
+    // Something listed as superseded under one status may have been judged under another.
+    const judgedItems = judged.result().filter(item => !superseded.has(item.evaluation.runId));
+    return {
+        listedCount: listed.size,
+        listedByStatus,
+        judged: judgedItems,
+        superseded: [...superseded.values()],
+        baselines,
+        pages
+    };
+}
+/** Pages of completed evaluations a baseline search looks through per prompt, at most. */
+const MAX_BASELINE_PAGES = 5;
+/**
+ * The baselines of judged evaluations that the filtered listings had none for: each baseline
+ * listing is read newest first only until every one of its prompt has its baseline, and for at
+ * most MAX_BASELINE_PAGES.
+ */
+async function searchBaselines(client, listings, missing, options) {
+    const search = { found: new Map(), cut: [] };
+    await mapWithin(options.limit, listings, async (listing) => {
+        const finder = new BaselineFinder(missing.filter(item => item.promptId === listing.promptId));
+        const label = describeListing({ ...listing, judge: true });
+        for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
+            for (const { evaluation, raw } of page.items)
+                finder.add({ promptId: listing.promptId, evaluation, raw });
+            options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
+            if (finder.done)
+                break;
+            if (page.page >= MAX_BASELINE_PAGES) {
+                if (page.hasMore)
+                    search.cut.push(listing.promptId);
+                break;
+            }
+        }
+        for (const [runId, baseline] of finder.found)
+            search.found.set(runId, baseline);
+    });
+    return search;
+}
+function describeListing({ promptId, filters, judge }) {
+    const parts = Object.entries(filters)
+        .filter(([, value]) => value !== undefined)
+        .map(([key, value]) => `${key}=${key.startsWith('created') ? (0,format/* formatTime */.fU)(value) : value}`);
+    const purpose = judge ? '' : ' (in flight, to find superseded)';
+    return `prompt ${promptId}${parts.length ? ` [${parts.join(' ')}]` : ''}${purpose}`;
+}
+
+;// CONCATENATED MODULE: ./src/github/event.ts
+/**
+ * What the triggering event says about superseded evaluations: did a new commit (or a force-push)
+ * arrive, and when at the earliest. Pure: the GitHub API's answers come in as `Lookups`.
+ */
+
+
+/**
+ * Reads the event the runner describes in GITHUB_EVENT_NAME and GITHUB_EVENT_PATH. A payload that
+ * cannot be read is not an error here: only cancelling and the comment need it, and both then
+ * do nothing and say why.
+ */
+function readEvent(env) {
+    const name = env.GITHUB_EVENT_NAME ?? '';
+    const path = env.GITHUB_EVENT_PATH;
+    if (!path)
+        return { name, payload: {} };
+    try {
+        const payload = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+        return { name, payload: isRecord(payload) ? payload : {} };
+    }
+    catch (error) {
+        const reason = error.message.split('\n')[0];
+        return {
+            name,
+            payload: {},
+            unreadable: `the event payload at GITHUB_EVENT_PATH (${path}) cannot be read: ${reason}`
+        };
+    }
+}
+/**
+ * How far ahead of this run's own clock an event's time may be and still be believed: the clocks
+ * of GitHub and of the runner disagree by seconds, a forged or misread time by years.
+ */
+const CLOCK_SKEW_MS = 5 * 60_000;
+const SYNC_EVENTS = ['pull_request', 'pull_request_target'];
+function isSynchronize(event) {
+    return SYNC_EVENTS.includes(event.name) && event.payload.action === 'synchronize';
+}
+/** The GitHub API questions the decision needs answered; none for most events. */
+function lookupsNeeded(mode, event) {
+    if (mode === 'never' || !isSynchronize(event))
+        return {};
+    const repository = record(event.payload.repository);
+    const owner = event_text(record(repository.owner).login);
+    const repo = event_text(repository.name);
+    const base = event_text(event.payload.before);
+    const head = event_text(event.payload.after) ?? event_text(record(record(event.payload.pull_request).head).sha);
+    if (!owner || !repo || !head)
+        return {};
+    const needed = { headCommit: { owner, repo, sha: head } };
+    if (mode === 'force-push' && base)
+        needed.compare = { owner, repo, base, head };
+    return needed;
+}
+/**
+ * Whether this run cancels superseded evaluations, and the cutoff: never later than the moment
+ * of the push, so the earliest time known for the new head, and never later than `now` (this
+ * run's clock, Unix ms) plus CLOCK_SKEW_MS. When in doubt, cancel nothing.
+ */
+function decideSupersede(mode, event, lookups, now) {
+    if (mode === 'never')
+        return { act: false, reason: 'cancel-superseded is never' };
+    if (event.unreadable)
+        return { act: false, reason: event.unreadable };
+    if (event.name === 'push')
+        return decidePush(mode, event.payload, now);
+    if (isSynchronize(event))
+        return decideSynchronize(mode, event.payload, lookups, now);
+    const what = event.name ? `a ${event.name}${actionOf(event)} event` : 'this event';
+    return {
+        act: false,
+        reason: `${what} brings no new commit; only push and pull_request synchronize do`
+    };
+}
+function decidePush(mode, payload, now) {
+    if (payload.deleted === true)
+        return { act: false, reason: 'the push deleted a ref' };
+    if (mode === 'force-push' && payload.forced !== true) {
+        return { act: false, reason: 'the push was not a force-push (cancel-superseded: force-push)' };
+    }
+    const times = [
+        dated('head_commit.timestamp', record(payload.head_commit).timestamp, isoTime),
+        dated('repository.pushed_at', record(payload.repository).pushed_at, pushedAt)
+    ];
+    const what = payload.forced === true ? 'a force-push' : 'a push';
+    return withCutoff(what, times, now, 'the push payload has neither head_commit.timestamp nor repository.pushed_at');
+}
+function decideSynchronize(mode, payload, lookups, now) {
+    let what = 'a new commit on the pull request';
+    if (mode === 'force-push') {
+        const compare = lookups.compare;
+        if (!compare) {
+            return {
+                act: false,
+                reason: 'cannot tell whether the pull request was force-pushed: the event lacks before/after'
+            };
+        }
+        if ('error' in compare) {
+            return {
+                act: false,
+                reason: `cannot tell whether the pull request was force-pushed: ${compare.error}`
+            };
+        }
+        if (compare.value === 'ahead' || compare.value === 'identical') {
+            return {
+                act: false,
+                reason: 'the pull request was not force-pushed (its old head is an ancestor of the new one)'
+            };
+        }
+        if (compare.value !== 'behind' && compare.value !== 'diverged') {
+            // the type says this cannot be; a value from elsewhere must not count as a force-push
+            return {
+                act: false,
+                reason: `cannot tell whether the pull request was force-pushed: GitHub's compare status is ${JSON.stringify(compare.value)}`
+            };
+        }
+        what = 'a force-push to the pull request';
+    }
+    const dates = lookups.headCommitDates;
+    const times = [
+        ...(dates && 'value' in dates ? dates.value : []),
+        dated('pull_request.updated_at', record(payload.pull_request).updated_at, isoTime)
+    ];
+    return withCutoff(what, times, now, 'neither the head commit date nor pull_request.updated_at is known');
+}
+/**
+ * The earliest of the times, when every one given is a believable time: a time that cannot be
+ * read, or a cutoff later than the run's clock allows, cancels nothing and names its field.
+ */
+function withCutoff(what, times, now, unknown) {
+    const given = times.filter((time) => time !== undefined);
+    if (given.length === 0)
+        return { act: false, reason: `cannot date ${what}: ${unknown}` };
+    const unreadable = given.filter(({ time }) => time === undefined || !(0,format/* isDateTime */.Ar)(time));
+    if (unreadable.length > 0) {
+        const fields = unreadable.map(({ field, time, given: value }) => `${field} ${time === undefined ? `${clip(JSON.stringify(value) ?? String(value))} is not a time` : `(${(0,format/* formatTime */.fU)(time)}) is not a believable time`}`);
+        return { act: false, reason: `cannot date ${what}: ${fields.join('; ')}` };
+    }
+    const known = given;
+    const cutoff = Math.min(...known.map(({ time }) => time));
+    if (cutoff > now + CLOCK_SKEW_MS) {
+        const fields = known.map(({ field, time }) => `${field} ${(0,format/* formatTime */.fU)(time)}`).join(', ');
+        return {
+            act: false,
+            reason: `the time of ${what} is not believable: ${fields} ${known.length > 1 ? 'are all' : 'is'} later than this run's clock (${(0,format/* formatTime */.fU)(now)}) plus ${CLOCK_SKEW_MS / 60_000} min`
+        };
+    }
+    return {
+        act: true,
+        cutoff,
+        reason: `${what}; evaluations submitted before ${(0,format/* formatTime */.fU)(cutoff)} are superseded`
+    };
+}
+/** A field's time; undefined when the field is absent (null or missing), which is no claim at all. */
+function dated(field, value, read) {
+    if (value === undefined || value === null)
+        return undefined;
+    const time = read(value);
+    return time === undefined ? { field, time, given: value } : { field, time };
+}
+function actionOf(event) {
+    const action = event_text(event.payload.action);
+    return action ? ` (${action})` : '';
+}
+/** A push payload's repository.pushed_at is Unix seconds; other payloads use ISO 8601. */
+function pushedAt(value) {
+    if (typeof value === 'number')
+        return Number.isFinite(value) ? value * 1000 : undefined;
+    return isoTime(value);
+}
+/** An ISO 8601 time as GitHub writes it (2026-11-20T10:00:00Z, with an offset, or with ms). */
+function isoTime(value) {
+    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(value))
+        return undefined;
+    const time = Date.parse(value);
+    return Number.isNaN(time) ? undefined : time;
+}
+function clip(value) {
+    return value.length > 60 ? `${value.slice(0, 59)}…` : value;
+}
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+function record(value) {
+    return isRecord(value) ? value : {};
+}
+function event_text(value) {
+    return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+// EXTERNAL MODULE: ./node_modules/valibot/dist/index.mjs
+var valibot_dist = __nccwpck_require__(7934);
+;// CONCATENATED MODULE: ./src/github/octokit.ts
+/**
+ * The GitHub API client of the lookups and the comment. It is imported lazily: most runs never
+ * need it, and it is the largest part of the bundle to load. Octokit sets no timeout, so a hung
+ * GitHub API would hold the step for minutes; here every request gets its own.
+ */
+const GITHUB_TIMEOUT_MS = 30_000;
+async function githubClient(token, options = {}) {
+    const { timeoutMs = GITHUB_TIMEOUT_MS } = options;
+    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
+    const octokit = getOctokit(token);
+    octokit.hook.wrap('request', async (request, options) => {
+        const signal = AbortSignal.timeout(timeoutMs);
+        // set on these options, not a copy: the auth hook within reads them, not what it is passed
+        options.request = { ...options.request, signal };
+        try {
+            return await request(options);
+        }
+        catch (error) {
+            // Octokit reports a timeout as an HTTP 500 "The operation was aborted due to timeout"
+            if (signal.aborted) {
+                throw Object.assign(new Error(`no answer from the GitHub API in ${timeoutMs / 1000} s`, { cause: error }), { name: 'TimeoutError' });
+            }
+            throw error;
+        }
+    });
+    return octokit;
+}
+
+;// CONCATENATED MODULE: ./src/github/lookups.ts
+/**
+ * Asks the GitHub API what the event payload does not say, and believes only answers in the shape
+ * GitHub documents: anything else (an HTML page, text, an unknown status) is "cannot tell".
+ */
+
+
+
+
+/** The four statuses GitHub's compare API documents. */
+const COMPARE_STATUSES = [
+    'ahead',
+    'behind',
+    'diverged',
+    'identical'
+];
+const commits = valibot_dist/* pipe */.FsL(valibot_dist/* number */.aig(), valibot_dist/* safeInteger */.Y2b(), valibot_dist/* minValue */.Wwf(0));
+/** Whether the counts agree with the status: a status the counts contradict is no clear answer. */
+function agrees({ status, ahead_by, behind_by }) {
+    const ahead = ahead_by > 0;
+    const behind = behind_by > 0;
+    if (status === 'identical')
+        return !ahead && !behind;
+    if (status === 'ahead')
+        return ahead && !behind;
+    if (status === 'behind')
+        return !ahead && behind;
+    return ahead && behind;
+}
+const compareFields = valibot_dist/* looseObject */._H3({
+    status: valibot_dist/* picklist */.KIO(COMPARE_STATUSES),
+    ahead_by: commits,
+    behind_by: commits
+});
+/** GET /repos/{owner}/{repo}/compare/{basehead}: what the force-push question reads. */
+const compareSchema = valibot_dist/* pipe */.FsL(compareFields, valibot_dist/* check */.z6Y(agrees, 'the status disagrees with ahead_by and behind_by'));
+const person = valibot_dist/* nullish */.cl6(valibot_dist/* looseObject */._H3({ date: valibot_dist/* nullish */.cl6(valibot_dist/* string */.YjP()) }));
+/** GET /repos/{owner}/{repo}/commits/{ref}: the head commit's dates. */
+const commitSchema = valibot_dist/* looseObject */._H3({
+    commit: valibot_dist/* looseObject */._H3({ author: person, committer: person })
+});
+/**
+ * A compare answer as Octokit hands it over (parsed JSON, or text, or bytes when the answer was
+ * not JSON): its status when the answer is clear, otherwise why not.
+ */
+function readCompare(data) {
+    const checked = (0,schema/* checkShape */.eA)(compareSchema, data, 'body');
+    if (checked.ok)
+        return { value: checked.value.status };
+    return { error: `answered ${unclear(data, checked.problem)}` };
+}
+/** A commit answer: the author and committer dates it gives, or why it cannot be read. */
+function readCommitDates(data) {
+    const checked = (0,schema/* checkShape */.eA)(commitSchema, data, 'body');
+    if (!checked.ok)
+        return { error: `answered ${unclear(data, checked.problem)}` };
+    const { author, committer } = checked.value.commit;
+    const dates = [
+        dated("the head commit's author date", author?.date, isoTime),
+        dated("the head commit's committer date", committer?.date, isoTime)
+    ];
+    return { value: dates.filter((date) => date !== undefined) };
+}
+/** What was wrong with an answer, in a few words: its text could be a whole HTML page. */
+function unclear(data, problem) {
+    if (typeof data === 'string')
+        return 'with text, not a JSON object (an HTML page, or bad JSON)';
+    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data))
+        return 'with a body that is not JSON';
+    return `in an unexpected shape: ${problem.length > 160 ? `${problem.slice(0, 159)}…` : problem}`;
+}
+async function lookUp(needed, token, options = {}) {
+    if (!needed.compare && !needed.headCommit)
+        return {};
+    if (!token) {
+        const error = 'no github-token was given to ask the GitHub API';
+        return {
+            ...(needed.compare ? { compare: { error } } : {}),
+            ...(needed.headCommit ? { headCommitDates: { error } } : {})
+        };
+    }
+    const octokit = await githubClient(token, options);
+    const lookups = {};
+    if (needed.compare) {
+        const { owner, repo, base, head } = needed.compare;
+        const what = `GitHub compare ${base.slice(0, 7)}...${head.slice(0, 7)}`;
+        try {
+            const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
+                owner,
+                repo,
+                basehead: `${base}...${head}`,
+                per_page: 1
+            });
+            const answer = readCompare(data);
+            lookups.compare = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
+        }
+        catch (error) {
+            lookups.compare = { error: `${what} failed: ${lookups_describe(error)}` };
+        }
+        // A plain fast-forward needs no date: nothing will be cancelled.
+        if ('value' in lookups.compare && ['ahead', 'identical'].includes(lookups.compare.value)) {
+            return lookups;
+        }
+    }
+    if (needed.headCommit) {
+        const { owner, repo, sha } = needed.headCommit;
+        const what = `GitHub commit ${sha.slice(0, 7)}`;
+        try {
+            const { data } = await octokit.rest.repos.getCommit({ owner, repo, ref: sha });
+            const answer = readCommitDates(data);
+            lookups.headCommitDates = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
+        }
+        catch (error) {
+            lookups.headCommitDates = { error: `${what} lookup failed: ${lookups_describe(error)}` };
+        }
+    }
+    return lookups;
+}
+/** A failed request in a line: an error page's text can be a whole HTML page. */
+function lookups_describe(error) {
+    const status = error.status;
+    let message = error.message ?? String(error);
+    if (message.length > 200)
+        message = `${message.slice(0, 199)}…`;
+    return status ? `HTTP ${status} ${message}` : message;
+}
+
+// EXTERNAL MODULE: ./src/metrics.ts
+var src_metrics = __nccwpck_require__(5670);
+;// CONCATENATED MODULE: ./src/plan.ts
+/**
+ * Which listings to make. The API takes one status per request, and superseded candidates
+ * (queued or running, before the cutoff, whatever the status and created-after filters say)
+ * may need listings of their own; one listing serves both wherever it can. Pure.
+ */
+
+function planListings(settings, rule) {
+    const { evaluatorId, datasetId, createdAfter } = settings;
+    const statuses = settings.statuses.length > 0 ? settings.statuses : [undefined];
+    const listings = [];
+    for (const promptId of settings.promptIds) {
+        const covered = new Set();
+        for (const status of statuses) {
+            // Without a created-after filter this listing already holds the in-flight ones it matches.
+            const findsCandidates = rule !== undefined &&
+                createdAfter === undefined &&
+                (status === undefined || schema/* IN_FLIGHT */.Ri.includes(status));
+            if (findsCandidates)
+                (status ? [status] : schema/* IN_FLIGHT */.Ri).forEach(s => covered.add(s));
+            listings.push({
+                promptId,
+                filters: { status, evaluatorId, datasetId, createdAfter },
+                judge: true
+            });
+        }
+        if (!rule)
+            continue;
+        for (const status of schema/* IN_FLIGHT */.Ri) {
+            if (covered.has(status))
+                continue;
+            listings.push({
+                promptId,
+                filters: { status, evaluatorId, datasetId, createdBefore: rule.cutoff },
+                judge: false
+            });
+        }
+    }
+    return listings;
+}
+/**
+ * Whether the input filters may keep completed evaluations out of the main listings: a status
+ * filter without `completed`, or created-after. The baseline is the newest completed evaluation
+ * before a judged one whatever the filters, so then it is looked for separately.
+ */
+function filtersMayHideBaselines(settings) {
+    return (settings.createdAfter !== undefined ||
+        (settings.statuses.length > 0 && !settings.statuses.includes('completed')));
+}
+/**
+ * Where to look for the baselines the filters may have hidden: for each prompt with judged
+ * evaluations, its completed ones (of the evaluator and dataset inputs) submitted before the newest
+ * judged one, newest first, so that the search can stop as soon as each has its baseline.
+ */
+function planBaselineListings(settings, judged) {
+    if (!filtersMayHideBaselines(settings))
+        return [];
+    const { evaluatorId, datasetId } = settings;
+    return settings.promptIds.flatMap(promptId => {
+        const newest = judged
+            .filter(item => item.promptId === promptId)
+            .reduce((max, item) => Math.max(max, item.evaluation.timeline.submittedAt), -Infinity);
+        if (newest === -Infinity)
+            return [];
+        return [
+            {
+                promptId,
+                filters: {
+                    status: 'completed',
+                    evaluatorId,
+                    datasetId,
+                    createdBefore: newest,
+                    sort: 'createdAt:desc'
+                }
+            }
+        ];
+    });
+}
+
+// EXTERNAL MODULE: ./src/policy.ts
+var policy = __nccwpck_require__(1237);
+;// CONCATENATED MODULE: ./src/rows.ts
+
+
+/** At most this many evaluations get their rows fetched, newest first. */
+const MAX_EVALUATIONS_WITH_ROWS = 10;
+const MAX_FAIL_ROWS = 20;
+const MAX_UNKNOWN_ROWS = 10;
+/** Failing then unknown rows, by run ID, of the judged evaluations that have any. */
+async function failingRows(client, judged, options) {
+    const withFailures = judged
+        .filter(({ evaluation: { metrics } }) => metrics.failRuns + metrics.unknownRuns > 0)
+        .slice(0, MAX_EVALUATIONS_WITH_ROWS);
+    const fetched = await mapWithin(options.limit, withFailures, async ({ promptId, evaluation }) => {
+        try {
+            const fail = evaluation.metrics.failRuns > 0
+                ? await client.listResults(promptId, evaluation.runId, 'fail', MAX_FAIL_ROWS)
+                : [];
+            const unknown = evaluation.metrics.unknownRuns > 0
+                ? await client.listResults(promptId, evaluation.runId, 'unknown', MAX_UNKNOWN_ROWS)
+                : [];
+            return [evaluation.runId, [...fail, ...unknown]];
+        }
+        catch (error) {
+            if (!(error instanceof ApiError))
+                throw error;
+            options.warn(`Could not fetch the failing rows of ${evaluation.runId}: ${error.message}`);
+            return [evaluation.runId, []];
+        }
+    });
+    return new Map(fetched.filter(([, rows]) => rows.length > 0));
+}
+
+;// CONCATENATED MODULE: ./src/start.ts
+
+
+/**
+ * How far before an attempt (by our clock) an evaluation it started may say it was submitted (by
+ * the API's). The note taken before the POST, not this window, keeps out what others started
+ * earlier, so the window can err wide: it only has to hold our own start when the clocks differ.
+ */
+const start_CLOCK_SKEW_MS = 60_000;
+const MAX_START_ATTEMPTS = 3;
+/**
+ * Starts every prompt's evaluation within the bound. When one fails, no further start begins, but
+ * those under way are waited for (each told to onStarted), so none that went through is left
+ * running unreported; then the first failure is thrown.
+ */
+async function startEvaluations(client, promptIds, scope, options) {
+    const failures = [];
+    const items = await Promise.all(promptIds.map(promptId => options.limit.run(async () => {
+        if (failures.length > 0)
+            return undefined;
+        try {
+            const { item, adopted } = await startOne(client, promptId, scope, options);
+            options.onStarted(item, adopted);
+            return item;
+        }
+        catch (error) {
+            failures.push(error);
+            return undefined;
+        }
+    })));
+    if (failures.length > 0)
+        throw failures[0];
+    return items.filter(item => item !== undefined);
+}
+async function startOne(client, promptId, scope, options) {
+    const now = options.now ?? Date.now;
+    // What the scope holds before the POST, so that afterwards only a new evaluation can be ours.
+    let known = new Set((await listedSince(client, promptId, scope, now() - start_CLOCK_SKEW_MS)).map(item => item.evaluation.runId));
+    for (let attempt = 1;; attempt += 1) {
+        const attemptAt = now();
+        try {
+            const evaluation = await client.createEvaluation(promptId, scope);
+            options.log(`Started evaluation ${evaluation.runId} of prompt ${promptId} (evaluator ${evaluation.evaluatorId}).`);
+            return { item: { promptId, evaluation, raw: evaluation }, adopted: false };
+        }
+        catch (error) {
+            if (!(error instanceof ApiError) || !error.ambiguous)
+                throw error;
+            const failedAt = now();
+            options.log(`Starting an evaluation of prompt ${promptId} may have failed (${error.message}); checking the listing before trying again.`);
+            const listed = await listedSince(client, promptId, scope, attemptAt - start_CLOCK_SKEW_MS);
+            const found = startedByAttempt(listed, known, attemptAt, failedAt);
+            if (found) {
+                options.log(`Evaluation ${found.evaluation.runId} is new since the attempt: using it rather than starting (and paying for) another.`);
+                return { item: found, adopted: true };
+            }
+            // what is listed now and was not taken is not this attempt's: none of it for the next one
+            known = new Set([...known, ...listed.map(item => item.evaluation.runId)]);
+            if (attempt >= MAX_START_ATTEMPTS) {
+                throw new ApiError(`${error.message} Tried ${attempt} times; no evaluation was started.`, error.endpoint, error.status, error.code);
+            }
+        }
+    }
+}
+/**
+ * The evaluation an attempt from `attemptAt` to `failedAt` may have started: not among those
+ * `known` before it, submitted during the attempt (give or take the clock skew), and not being
+ * cancelled. Of several, the one submitted nearest the attempt. Pure.
+ */
+function startedByAttempt(listed, known, attemptAt, failedAt) {
+    const distance = (item) => Math.abs(item.evaluation.timeline.submittedAt - attemptAt);
+    return listed
+        .filter(({ evaluation }) => !known.has(evaluation.runId) &&
+        evaluation.timeline.submittedAt >= attemptAt - start_CLOCK_SKEW_MS &&
+        evaluation.timeline.submittedAt <= failedAt + start_CLOCK_SKEW_MS &&
+        // one already being cancelled is someone else's decision, never the start we lost
+        !schema/* BEING_CANCELLED */.Ah.includes(evaluation.status))
+        .sort((a, b) => distance(a) - distance(b))[0];
+}
+/** The scope's evaluations submitted at or after `since`, as the listing shows them. */
+async function listedSince(client, promptId, scope, since) {
+    const listed = [];
+    const filters = {
+        evaluatorId: scope.evaluatorId,
+        datasetId: scope.datasetId,
+        createdAfter: since
+    };
+    for await (const page of client.listEvaluations(promptId, filters)) {
+        for (const { evaluation, raw } of page.items) {
+            if (evaluation.timeline.submittedAt >= since)
+                listed.push({ promptId, evaluation, raw });
+        }
+    }
+    return listed;
+}
+
+;// CONCATENATED MODULE: ./src/wait.ts
+
+
+
+const TERMINAL = ['completed', 'failed', 'cancelled'];
+const POLL_MIN_MS = 2_000;
+const POLL_MAX_MS = 30_000;
+/** A poll near the end of the wait still gets this long, so the last look is a real one. */
+const MIN_POLL_MS = 10_000;
+/**
+ * All the polls of a wait together stay under this many a minute (on average; jitter is ±20 %).
+ * Adaline's rate limit is per workspace and may be as low as 100 a minute, shared with listings,
+ * cancels and other runs, so the interval grows with the number of evaluations polled.
+ */
+const POLLS_PER_MINUTE = 60;
+/** Each 429 during the wait doubles the interval's floor for the rest of it, up to this factor. */
+const MAX_SLOWDOWN = 8;
+/**
+ * The least time between poll rounds: 2 s, or more when `polled` evaluations would otherwise
+ * exceed the budget, times the slowdown 429s brought.
+ */
+function pollFloorMs(polled, slowdown = 1) {
+    return Math.max(POLL_MIN_MS, (polled * 60_000) / POLLS_PER_MINUTE) * slowdown;
+}
+async function waitUntilTerminal(client, items, options) {
+    const now = options.now ?? Date.now;
+    const sleep = options.sleep ?? ((ms) => new Promise(resolve => setTimeout(resolve, ms)));
+    const random = options.random ?? Math.random;
+    const started = now();
+    const latest = new Map(items.map(item => [item.evaluation.runId, item]));
+    const progress = new Map();
+    const logProgress = (evaluation) => {
+        const line = progressLine(evaluation, now() - started);
+        progress.set(evaluation.runId, [...(progress.get(evaluation.runId) ?? []), line]);
+        options.log(line);
+    };
+    let pending = items.filter(item => !TERMINAL.includes(item.evaluation.status));
+    for (const item of pending)
+        logProgress(item.evaluation);
+    let slowdown = 1;
+    let delay = pollFloorMs(pending.length);
+    while (pending.length > 0) {
+        const remaining = options.timeoutMs - (now() - started);
+        if (remaining <= 0)
+            break;
+        // ±20 % jitter keeps many runners from polling in step
+        await sleep(Math.min(remaining, delay * (0.8 + 0.4 * random())));
+        const halvingsBefore = options.limit.halvings;
+        const polled = await mapWithin(options.limit, pending, async (item) => {
+            try {
+                const left = options.timeoutMs - (now() - started);
+                const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId, Math.max(left, options.minPollMs ?? MIN_POLL_MS));
+                return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } };
+            }
+            catch (error) {
+                if (!(error instanceof ApiError) || !mayPass(error))
+                    throw error;
+                return { before: item.evaluation, item, failure: error };
+            }
+        });
+        let moved = false;
+        const failures = [];
+        for (const { before, item, failure } of polled) {
+            if (failure) {
+                failures.push(failure);
+                continue;
+            }
+            latest.set(item.evaluation.runId, item);
+            options.onSeen?.(item);
+            if (hasMoved(before, item.evaluation)) {
+                moved = true;
+                logProgress(item.evaluation);
+            }
+        }
+        pending = polled.map(p => p.item).filter(item => !TERMINAL.includes(item.evaluation.status));
+        const throttled = options.limit.halvings > halvingsBefore || failures.some(error => error.status === 429);
+        if (throttled)
+            slowdown = Math.min(MAX_SLOWDOWN, slowdown * 2);
+        const floor = pollFloorMs(pending.length, slowdown);
+        const ceiling = Math.max(POLL_MAX_MS, floor);
+        if (failures.length > 0 || throttled) {
+            // the API is struggling or asked us to slow down: back off faster than after a quiet poll
+            delay = Math.min(ceiling, Math.max(floor, delay * 2));
+        }
+        else {
+            delay = moved ? floor : Math.min(ceiling, Math.max(floor, delay * 1.5));
+        }
+        if (failures.length > 0) {
+            options.warn(`Could not poll ${failures.length} of ${polled.length} evaluation(s) (${failures[0].message}); still waiting, next poll in about ${(0,format/* formatDuration */.a3)(delay)}.`);
+        }
+    }
+    return {
+        items: items.map(item => latest.get(item.evaluation.runId) ?? item),
+        waitedMs: now() - started,
+        timedOut: pending.map(item => item.evaluation.runId),
+        progress
+    };
+}
+/**
+ * Whether a failed poll may succeed later, as the transport judged it: retries ran out on a
+ * retryable failure. A 401, 403, 404, or a certificate or DNS error will not pass by waiting.
+ */
+function mayPass(error) {
+    return error.transient;
+}
+function hasMoved(before, after) {
+    return (before.status !== after.status ||
+        before.progress.completedRows !== after.progress.completedRows ||
+        before.progress.failedRows !== after.progress.failedRows ||
+        before.progress.percent !== after.progress.percent);
+}
+/** "run_1 [██████░░░░░░░░░░░░░░] 30% 12/40 rows, 1 failed · running · 1.2 min" */
+function progressLine(evaluation, elapsedMs) {
+    const { percent, completedRows, totalRows, failedRows } = evaluation.progress;
+    const filled = Math.round((Math.min(100, Math.max(0, percent)) / 100) * 20);
+    const bar = `[${'█'.repeat(filled)}${'░'.repeat(20 - filled)}]`;
+    const failed = failedRows > 0 ? `, ${failedRows} failed` : '';
+    return `${evaluation.runId} ${bar} ${Math.round(percent)}% ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${(0,format/* formatDuration */.a3)(elapsedMs)}`;
+}
+
+;// CONCATENATED MODULE: ./src/engine.ts
+/**
+ * The engine both faces run (the action in main.ts, the command line in cli.ts): from settings and
+ * a supersede decision to a judged report, through plan → API → judgement.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
+const CONCURRENCY = 8;
+/**
+ * The transport of the cancels sent on abort. They must land within ABORT_GRACE_MS whatever the
+ * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After.
+ * Each request (the cancel, and the read of a refused one) ends within 40% of the grace: 3.2 s
+ * for both of a 4 s grace, with room to spare for reporting.
+ */
+const ABORT_TRANSPORT = {
+    timeoutMs: 1_500,
+    maxAttempts: 2,
+    baseDelayMs: 250,
+    deadlineMs: ABORT_GRACE_MS * 0.4
+};
+/**
+ * Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks.
+ * `now` is this run's clock, read once the answers are in: no cutoff may lie beyond it.
+ */
+async function decideFromEvent(settings, event, now = Date.now) {
+    const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
+    return decideSupersede(settings.cancelSuperseded, event, lookups, now());
+}
+function createEngine(settings, log) {
+    const limit = new AdaptiveLimit(CONCURRENCY);
+    const client = createClient(createHttp({
+        baseUrl: settings.baseUrl,
+        apiKey: settings.apiKey,
+        onThrottle: () => limit.halve(),
+        onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
+    }));
+    // A transport of its own and no part in the run's limit: a cancel on abort never queues behind
+    // polls that hold every slot while they sleep out a 429's Retry-After.
+    const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...ABORT_TRANSPORT }));
+    /** what this run started, by run ID, as last seen */
+    const started = new Map();
+    /** started evaluations taken from the listing after a lost answer: perhaps another run's */
+    const adopted = new Set();
+    const remember = (item) => {
+        if (started.has(item.evaluation.runId))
+            started.set(item.evaluation.runId, item);
+    };
+    async function evaluate(decision) {
+        log.info(`Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`);
+        const rule = decision.act
+            ? {
+                cutoff: decision.cutoff,
+                promptIds: settings.promptIds,
+                evaluatorId: settings.evaluatorId,
+                datasetId: settings.datasetId,
+                keep: settings.keepRunIds
+            }
+            : undefined;
+        const listings = planListings(settings, rule);
+        const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
+        log.info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
+        const cancel = await log.group(`Cancelling ${gathered.superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, gathered.superseded, {
+            dryRun: settings.dryRun,
+            limit,
+            log: log.info,
+            warn: log.warning
+        }));
+        try {
+            return await startWaitAndJudge(decision, gathered, cancel);
+        }
+        catch (error) {
+            await cancelAfterError();
+            throw error;
+        }
+    }
+    async function startWaitAndJudge(decision, gathered, cancel) {
+        let judged = gathered.judged;
+        if (settings.start) {
+            judged = await log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => startEvaluations(client, settings.promptIds, settings, {
+                limit,
+                log: log.info,
+                onStarted: (item, wasAdopted) => {
+                    started.set(item.evaluation.runId, item);
+                    if (wasAdopted)
+                        adopted.add(item.evaluation.runId);
+                }
+            }));
+        }
+        let wait;
+        if (settings.waitMs !== undefined) {
+            const waitMs = settings.waitMs;
+            const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length;
+            wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${pending} evaluation(s) to finish`, () => waitUntilTerminal(client, judged, {
+                timeoutMs: waitMs,
+                limit,
+                log: log.info,
+                warn: log.warning,
+                onSeen: remember
+            }));
+            judged = wait.items;
+            if (!log.flat)
+                await progressGroups(wait);
+        }
+        const baselines = await findBaselines(gathered, judged);
+        const evaluations = judged.map(item => item.evaluation);
+        const metrics = (0,src_metrics/* totals */.Sd)(evaluations);
+        const verdict = (0,policy/* judge */.S4)(evaluations, metrics, settings.policy, {
+            baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
+            waitedMs: wait?.waitedMs,
+            waitTimedOut: (wait?.timedOut.length ?? 0) > 0
+        });
+        const rows = await failingRows(client, judged, { limit, warn: log.warning });
+        return {
+            promptIds: settings.promptIds,
+            scope: settings.policy.scope,
+            dryRun: settings.dryRun,
+            verdict,
+            metrics,
+            gathered: { ...gathered, judged },
+            decision,
+            cancel,
+            started: [...started.keys()],
+            wait,
+            baselines,
+            comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
+            failingRows: rows
+        };
+    }
+    /**
+     * Each judged evaluation's baseline: from the listings, or, when the filters may have kept it
+     * out of them, from its prompt's completed evaluations listed for the purpose.
+     */
+    async function findBaselines(gathered, judged) {
+        const baselines = new Map();
+        for (const item of judged) {
+            const baseline = gathered.baselines.baselineFor(item);
+            if (baseline)
+                baselines.set(item.evaluation.runId, baseline);
+        }
+        const missing = judged.filter(item => !baselines.has(item.evaluation.runId));
+        const listings = planBaselineListings(settings, missing);
+        if (listings.length > 0) {
+            const search = await log.group(`Listing completed evaluations for ${missing.length} baseline(s) the filters may hide`, () => searchBaselines(client, listings, missing, { limit, log: log.info }));
+            for (const [runId, baseline] of search.found)
+                baselines.set(runId, baseline);
+            for (const promptId of search.cut)
+                log.warning(`Looked for baselines among the newest ${(0,format/* formatCount */.B4)(MAX_BASELINE_PAGES * schema/* MAX_PAGE_SIZE */.H4)} completed evaluations of prompt ${promptId} only; some judged evaluations have none among them.`);
+        }
+        const without = judged.filter(item => !baselines.has(item.evaluation.runId));
+        if (settings.policy.limits['max-pass-rate-drop'] !== undefined && without.length > 0) {
+            const ids = without.slice(0, 10).map(item => item.evaluation.runId);
+            const more = without.length > ids.length ? ` and ${without.length - ids.length} more` : '';
+            log.warning(`max-pass-rate-drop does not apply to ${without.length} judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`);
+        }
+        return baselines;
+    }
+    /**
+     * The live progress lines interleave every evaluation, and groups cannot nest: once the wait is
+     * over, each evaluation's lines again, in a group of its own.
+     */
+    async function progressGroups(wait) {
+        for (const item of wait.items) {
+            const lines = wait.progress.get(item.evaluation.runId);
+            if (!lines)
+                continue;
+            const { runId, status } = item.evaluation;
+            await log.group(`Progress of ${runId} (prompt ${item.promptId}): ${status}`, async () => lines.forEach(line => log.info(line)));
+        }
+    }
+    /**
+     * A run that ends with an error after starting evaluations cannot judge them: like an abort, it
+     * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
+     */
+    async function cancelAfterError() {
+        if (!settings.cancelOnAbort || started.size === 0)
+            return;
+        try {
+            const cancelled = await cancelOwn(client);
+            if (cancelled.length > 0)
+                log.warning(`The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
+        }
+        catch (error) {
+            log.warning(`Could not cancel the evaluations this run started: ${error.message}`);
+        }
+    }
+    /**
+     * Cancels what this run started that was still queued or running when last seen. An adopted one
+     * is left alone: when in doubt, cancel less, and it may be another run's paid evaluation.
+     */
+    async function cancelOwn(via) {
+        const inFlight = [...started.values()].filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status));
+        const running = inFlight.filter(item => !adopted.has(item.evaluation.runId));
+        for (const item of inFlight.filter(item => adopted.has(item.evaluation.runId)))
+            log.info(`Not cancelling ${item.evaluation.runId}: it was taken from the listing after a lost answer and may be another run's.`);
+        // all at once: there is one per prompt, and time, not the rate limit, is what runs short
+        const outcome = await cancelSuperseded(via, running, {
+            dryRun: false,
+            limit: new AdaptiveLimit(Math.max(1, running.length)),
+            log: log.info,
+            warn: log.warning
+        });
+        return outcome.cancelled;
+    }
+    return {
+        evaluate,
+        cancelStarted: () => cancelOwn(abortClient),
+        startedRunIds: () => [...started.keys()]
+    };
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+/**
+ * The action's inputs as one typed Settings object. Every validation message lives here, and each
+ * names its input and says what is accepted. An absent or empty input takes its default here too,
+ * because local runners do not apply action.yml's defaults.
+ */
+
+
+
+
+
+const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2';
+/**
+ * The shortest api-key taken. Real keys are far longer (the fake API's are 41 characters); at 20,
+ * a key split in two halves leaves each long enough (SECRET_RUN) to be found and redacted.
+ */
+const API_KEY_MIN = 20;
+/** A bad input: the message names the input and says what it accepts. */
+class InputError extends Error {
+    input;
+    detail;
+    constructor(input, 
+    /** what is wrong and what is accepted, without the input's name */
+    detail) {
+        super(`Input ${input} ${detail}`);
+        this.input = input;
+        this.detail = detail;
+        this.name = 'InputError';
+    }
+}
+/** Reads and checks every input; `getInput` returns '' for an absent input. */
+async function readSettings(getInput, { now, mask }) {
+    const read = (name) => getInput(name).trim();
+    const apiKey = read('api-key');
+    const githubToken = read('github-token') || undefined;
+    // A value too short to be a key is refused unmasked: masked, its few characters would turn
+    // every line that holds them into ***, this error's included. It is never printed.
+    const tooShort = apiKey.length > 0 && apiKey.length < API_KEY_MIN;
+    if (apiKey && !tooShort)
+        mask(apiKey);
+    if (githubToken)
+        mask(githubToken);
+    if (!apiKey) {
+        throw new InputError('api-key', 'is required: pass a workspace API key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}. On pull requests from forks secrets are empty.');
+    }
+    if (/\s/.test(apiKey))
+        throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"');
+    // a character past ASCII cannot go in an Authorization header
+    if (tooShort || !/^[\x21-\x7e]+$/.test(apiKey)) {
+        throw new InputError('api-key', `is not a workspace API key: a key is ${API_KEY_MIN} or more printable ASCII characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: \${{ secrets.ADALINE_API_KEY }}`);
+    }
+    try {
+        return await readChecked(read, getInput, now, apiKey, githubToken);
+    }
+    catch (error) {
+        // An error quotes the bad value; a secret pasted into the wrong input must not be quoted whole
+        // or in part, where the runner's mask (exact matches only) would miss a prefix.
+        const secrets = [apiKey, githubToken].filter((s) => Boolean(s));
+        if (error instanceof InputError && quotesSecret(error.detail, secrets)) {
+            throw new InputError(error.input, 'holds the api-key or github-token value, which is not shown here: check what the workflow passes to it');
+        }
+        throw error;
+    }
+}
+/**
+ * Whether text gives a secret away as redaction counts it: any SECRET_RUN characters of one in a
+ * row, in any case or encoding.
+ */
+function quotesSecret(text, secrets) {
+    const known = new Secrets();
+    secrets.forEach(secret => known.add(secret));
+    return known.holds(text);
+}
+async function readChecked(read, getInput, now, apiKey, githubToken) {
+    const promptIds = [...new Set(list(read('prompt-id')))];
+    if (promptIds.length === 0)
+        throw new InputError('prompt-id', 'is required: give one or more prompt IDs, separated by commas or newlines');
+    promptIds.forEach(id => checkId('prompt-id', id));
+    const evaluatorId = read('evaluator-id') || undefined;
+    if (evaluatorId)
+        checkId('evaluator-id', evaluatorId);
+    const datasetId = read('dataset-id') || undefined;
+    if (datasetId)
+        checkId('dataset-id', datasetId);
+    const statuses = [...new Set(list(read('status')).map(s => s.toLowerCase()))];
+    for (const status of statuses) {
+        if (!schema/* EVALUATION_STATUSES */.co.includes(status)) {
+            throw new InputError('status', `has "${inputs_clip(status)}"; accepted: ${schema/* EVALUATION_STATUSES */.co.join(', ')} (several separated by commas), or empty for all`);
+        }
+    }
+    const keepRunIds = new Set(list(read('keep-run-ids')));
+    keepRunIds.forEach(id => checkId('keep-run-ids', id));
+    const policy = await readPolicy(getInput('policy'));
+    return {
+        apiKey,
+        promptIds,
+        evaluatorId,
+        datasetId,
+        statuses: statuses,
+        createdAfter: parseCreatedAfter(read('created-after'), now),
+        policy,
+        cancelSuperseded: oneOf('cancel-superseded', read('cancel-superseded') || 'never', [
+            'never',
+            'force-push',
+            'new-commit'
+        ]),
+        keepRunIds,
+        dryRun: parseBoolean('dry-run', read('dry-run'), false),
+        failOnGate: parseBoolean('fail-on-gate', read('fail-on-gate'), true),
+        baseUrl: parseBaseUrl(read('base-url') || DEFAULT_BASE_URL),
+        githubToken,
+        start: parseBoolean('start', read('start'), false),
+        waitMs: parseWait(read('wait')),
+        cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
+        comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure'])
+    };
+}
+/** The gate policy; the YAML parser is loaded only when a policy is given. */
+async function readPolicy(text) {
+    if (text.trim() === '')
+        return (0,policy/* emptyPolicy */.UR)();
+    const { PolicyError, parsePolicy } = await Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(693)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1693));
+    try {
+        return parsePolicy(text);
+    }
+    catch (error) {
+        if (error instanceof PolicyError)
+            throw new InputError('policy', error.message);
+        throw error;
+    }
+}
+/** The longest a GitHub-hosted job may run. */
+const MAX_WAIT_MS = 6 * 3_600_000;
+/** A duration such as 90s, 30m, 1h; empty or 0 means don't wait. */
+function parseWait(value) {
+    if (value === '' || value === '0')
+        return undefined;
+    const match = /^(\d+(?:\.\d+)?)\s*([smh])$/i.exec(value);
+    const ms = match ? Number(match[1]) * (UNIT_MS[match[2].toLowerCase()] ?? 0) : NaN;
+    if (!(ms > 0) || ms > MAX_WAIT_MS) {
+        throw new InputError('wait', `is "${inputs_clip(value)}"; accepted: a duration up to 6h such as 90s, 30m or 1h, or empty for no wait`);
+    }
+    return ms;
+}
+/** Splits on commas and newlines, dropping blanks. */
+function list(value) {
+    return value
+        .split(/[,\n]/)
+        .map(item => item.trim())
+        .filter(Boolean);
+}
+function inputs_clip(value) {
+    return value.length > 40 ? `${value.slice(0, 39)}…` : value;
+}
+function checkId(input, id) {
+    if (id.length < schema/* ID_MIN */.FD || id.length > schema/* ID_MAX */.Ji || /[\s/?#%\\]/.test(id)) {
+        throw new InputError(input, `has "${inputs_clip(id)}", which is not an Adaline ID: IDs are ${schema/* ID_MIN */.FD} to ${schema/* ID_MAX */.Ji} characters without spaces or slashes`);
+    }
+}
+function oneOf(input, value, options) {
+    const lower = value.toLowerCase();
+    if (options.includes(lower))
+        return lower;
+    throw new InputError(input, `is "${inputs_clip(value)}"; accepted: ${options.join(', ')}`);
+}
+function parseBoolean(input, value, fallback) {
+    if (value === '')
+        return fallback;
+    if (/^(true|yes|on)$/i.test(value))
+        return true;
+    if (/^(false|no|off)$/i.test(value))
+        return false;
+    throw new InputError(input, `is "${inputs_clip(value)}"; accepted: true or false`);
+}
+const UNIT_MS = {
+    s: 1_000,
+    m: 60_000,
+    h: 3_600_000,
+    d: 86_400_000,
+    w: 604_800_000
+};
+/** ISO 8601, Unix ms, or a duration back from now such as 90m, 24h, 7d. */
+function parseCreatedAfter(value, now) {
+    return parseTime('created-after', value, now);
+}
+/** A point in time given as ISO 8601, Unix ms, or a duration back from now; '' is undefined. */
+function parseTime(input, value, now) {
+    if (value === '')
+        return undefined;
+    const accepted = 'accepted: an ISO 8601 time (2026-11-01T00:00:00Z), Unix milliseconds, or a duration back from now (90m, 24h, 7d)';
+    if (/^\d+$/.test(value)) {
+        const ms = Number(value);
+        if (ms < 100_000_000_000) {
+            throw new InputError(input, `is ${value}, which reads as Unix seconds; give milliseconds (${value}000). ${accepted}`);
+        }
+        if (!(0,format/* isDateTime */.Ar)(ms)) {
+            throw new InputError(input, `is ${inputs_clip(value)}, beyond the last time a date can hold (${format/* MAX_DATE_MS */.zq} ms, in the year 275760). ${accepted}`);
+        }
+        return ms;
+    }
+    const duration = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(value);
+    if (duration)
+        return Math.max(0, now - Number(duration[1]) * (UNIT_MS[duration[2].toLowerCase()] ?? 0));
+    if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(value)) {
+        const time = Date.parse(value);
+        if (!Number.isNaN(time))
+            return time;
+    }
+    throw new InputError(input, `is "${inputs_clip(value)}"; ${accepted}`);
+}
+function parseBaseUrl(value) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new InputError('base-url', `is "${inputs_clip(value)}", which is not a URL; the default is ${DEFAULT_BASE_URL}`);
+    }
+    if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+        throw new InputError('base-url', `uses http:// for ${url.hostname}; the API key is only sent over https://, or http:// to a loopback address (127.0.0.1, localhost, [::1])`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new InputError('base-url', `must be an https:// URL such as ${DEFAULT_BASE_URL}`);
+    }
+    if (url.username || url.password || url.search || url.hash) {
+        throw new InputError('base-url', 'must not carry credentials, a query or a fragment');
+    }
+    url.pathname = url.pathname.replace(/\/+$/, '');
+    return url;
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+
+
+
+/** GitHub refuses a step summary over 1 MiB; keep well below it. */
+const SUMMARY_LIMIT_BYTES = 1_000_000;
+const MAX_ROWS = 100;
+const MAX_LISTED_IDS = 50;
+function buildSummary(report, limitBytes = SUMMARY_LIMIT_BYTES) {
+    for (let rows = MAX_ROWS;; rows = Math.floor(rows / 2)) {
+        const text = render(report, rows);
+        if (Buffer.byteLength(text) <= limitBytes || rows === 0)
+            return text;
+    }
+}
+/**
+ * What a comment that held an earlier run's report says once a later run ended with an error, so
+ * that no "passed" from an older commit stands under a newer one.
+ */
+function buildErrorReport(message, started) {
+    const lines = [
+        '## ⚠️ Adaline evals: no verdict',
+        '',
+        `**The run ended with an error**, so there is no verdict for this commit: ${escapeMarkdown(message, 600)}`,
+        ''
+    ];
+    if (started.length > 0)
+        lines.push(`It had started ${started.map(id => escapeMarkdown(id, 80)).join(', ')}.`, '');
+    lines.push('See the workflow run for the log; the next run that reaches a verdict replaces this.');
+    return lines.join('\n');
+}
+const HEADLINE = {
+    passed: '✅ Adaline evals: gate passed',
+    failed: '❌ Adaline evals: gate failed',
+    skipped: '⏭️ Adaline evals: report only (the policy sets no rules)'
+};
+function render(report, maxRows) {
+    const { verdict, metrics, gathered } = report;
+    const lines = [
+        `## ${HEADLINE[verdict.gate]}`,
+        '',
+        verdictLine(report),
+        '',
+        ...chart(metrics),
+        oneLine(metrics),
+        ''
+    ];
+    if (verdict.broken.length > 0) {
+        lines.push('### Broken rules', '');
+        for (const broken of verdict.broken)
+            lines.push(`- ${(0,format/* escapeMarkdown */.FV)(broken.message, 400)}`);
+        lines.push('');
+    }
+    const judgedTitle = report.started.length > 0 ? 'started by this run' : `scope: ${report.scope}`;
+    lines.push(`### Judged evaluations (${judgedTitle})`, '');
+    if (gathered.judged.length === 0) {
+        lines.push('No evaluation matched the filters.', '');
+    }
+    else {
+        lines.push(...table(gathered.judged, metrics, maxRows, report.promptIds.length > 1), '');
+    }
+    if (report.baselines.size > 0)
+        lines.push('### Compared with the baseline', '', ...baselineTable(report, maxRows), '');
+    else if (report.comparesWithBaseline && gathered.judged.length > 0)
+        lines.push('### Compared with the baseline', '', 'There is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.', '');
+    if (report.failingRows.size > 0)
+        lines.push('### Failing rows', '', ...failingRowSections(report, Math.ceil(maxRows / 4)));
+    if (report.started.length > 0 || report.wait)
+        lines.push('### Started and waited', '', ...startedLines(report), '');
+    lines.push('### Listed', '', listedLine(gathered), '');
+    lines.push('### Superseded evaluations', '', ...supersededLines(report), '');
+    return lines.join('\n');
+}
+/** The one line a reviewer reads first. */
+function verdictLine({ verdict, metrics }) {
+    if (verdict.gate === 'skipped')
+        return '**Verdict: report only.** The policy sets no rules, so nothing was judged against limits.';
+    if (verdict.gate === 'passed') {
+        return `**Verdict: passed.** Every rule holds over ${(0,format/* formatCount */.B4)(metrics.evaluations)} evaluation(s).`;
+    }
+    const [first] = verdict.broken;
+    const more = verdict.broken.length > 1 ? ` (and ${verdict.broken.length - 1} more broken rule(s))` : '';
+    return `**Verdict: failed.** ${(0,format/* escapeMarkdown */.FV)(first?.message ?? '', 300)}${more}`;
+}
+/** A pie of pass / fail / unknown runs; GitHub renders mermaid in summaries and comments. */
+function chart(metrics) {
+    if (metrics.runs === 0)
+        return [];
+    return [
+        '```mermaid',
+        'pie showData title Runs of the judged evaluations',
+        `    "Pass" : ${metrics.passRuns}`,
+        `    "Fail" : ${metrics.failRuns}`,
+        `    "Unknown" : ${metrics.unknownRuns}`,
+        '```',
+        ''
+    ];
+}
+function baselineTable({ gathered, baselines }, maxRows) {
+    const header = ['Run', 'Baseline', 'Pass rate', 'Δ', 'Cost', 'Δ', 'Avg latency', 'Δ'];
+    const compared = gathered.judged.filter(item => baselines.has(item.evaluation.runId));
+    const rows = compared.slice(0, maxRows).map(item => {
+        const now = (0,src_metrics/* totals */.Sd)([item.evaluation]);
+        const base = (0,src_metrics/* totals */.Sd)([baselines.get(item.evaluation.runId).evaluation]);
+        return [
+            code(item.evaluation.runId),
+            code(baselines.get(item.evaluation.runId).evaluation.runId),
+            now.passRate === null ? '—' : (0,format/* formatPercent */.l9)(now.passRate),
+            now.passRate === null || base.passRate === null
+                ? '—'
+                : (0,format/* formatPointsDelta */.BK)(now.passRate - base.passRate),
+            (0,format/* formatCost */.BD)(now.totalCost),
+            (0,format/* formatRelativeDelta */.E1)(now.totalCost, base.totalCost),
+            now.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(now.avgLatency),
+            now.avgLatency === null || base.avgLatency === null
+                ? '—'
+                : (0,format/* formatRelativeDelta */.E1)(now.avgLatency, base.avgLatency)
+        ];
+    });
+    const notes = [];
+    if (compared.length > rows.length)
+        notes.push(`… and ${compared.length - rows.length} more comparison(s) not shown.`);
+    const without = gathered.judged.length - compared.length;
+    if (without > 0)
+        notes.push(`${without} judged evaluation(s) have no earlier completed evaluation to compare with.`);
+    return [
+        row(header),
+        row(header.map(() => '---')),
+        ...rows.map(row),
+        ...notes.flatMap(note => ['', note])
+    ];
+}
+function failingRowSections({ gathered, failingRows }, perEvaluation) {
+    const lines = [];
+    let withoutSection = 0;
+    for (const item of gathered.judged) {
+        const results = failingRows.get(item.evaluation.runId);
+        const { failRuns, unknownRuns } = item.evaluation.metrics;
+        if (!results) {
+            // beyond the cap of evaluations whose rows are fetched, or their rows could not be fetched
+            if (failRuns + unknownRuns > 0)
+                withoutSection += 1;
+            continue;
+        }
+        const shown = results.slice(0, perEvaluation);
+        const shownOf = (grade) => (0,format/* formatCount */.B4)(shown.filter(result => result.grade === grade).length);
+        lines.push('<details>', `<summary>${code(item.evaluation.runId)}: ${(0,format/* formatCount */.B4)(failRuns)} fail, ${(0,format/* formatCount */.B4)(unknownRuns)} unknown (showing ${shownOf('fail')} fail, ${shownOf('unknown')} unknown)</summary>`, '', row(['Grade', 'Score', 'Reason', 'Cost', 'Latency', 'Input']), row(['---', '---', '---', '---', '---', '---']), ...shown.map(result => row([
+            result.grade,
+            result.score == null ? '—' : (0,format/* plainDecimal */.mr)(result.score),
+            result.reason ? (0,format/* escapeMarkdown */.FV)(result.reason, 160) : '—',
+            result.cost == null ? '—' : (0,format/* formatCost */.BD)(result.cost),
+            result.latency == null ? '—' : (0,format/* formatDuration */.a3)(result.latency),
+            result.row ? (0,format/* escapeMarkdown */.FV)(rowValues(result.row.values), 120) : '—'
+        ])), '', '</details>', '');
+    }
+    if (withoutSection > 0)
+        lines.push(`… and ${(0,format/* formatCount */.B4)(withoutSection)} more evaluation(s) with failing or unknown rows not shown.`, '');
+    return lines;
+}
+/** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
+function rowValues(values) {
+    return Object.entries(values)
+        .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+        .join('; ');
+}
+function startedLines({ started, wait }) {
+    const lines = [];
+    if (started.length > 0)
+        lines.push(`Started ${started.length} evaluation(s) for this commit: ${idList(started)}.`);
+    if (wait) {
+        if (lines.length > 0)
+            lines.push('');
+        lines.push(wait.timedOut.length === 0
+            ? `Waited ${(0,format/* formatDuration */.a3)(wait.waitedMs)} for the judged evaluations to finish.`
+            : `Stopped waiting after ${(0,format/* formatDuration */.a3)(wait.waitedMs)}; still not finished: ${idList(wait.timedOut)}.`);
+    }
+    return lines;
+}
+function oneLine(metrics) {
+    if (metrics.evaluations === 0)
+        return 'No evaluations judged.';
+    const parts = [
+        `**${(0,format/* formatCount */.B4)(metrics.evaluations)}** evaluation(s) judged`,
+        `${(0,format/* formatCount */.B4)(metrics.runs)} runs: ${(0,format/* formatCount */.B4)(metrics.passRuns)} pass, ${(0,format/* formatCount */.B4)(metrics.failRuns)} fail, ${(0,format/* formatCount */.B4)(metrics.unknownRuns)} unknown`
+    ];
+    if (metrics.passRate !== null)
+        parts.push(`pass rate **${(0,format/* formatPercent */.l9)(metrics.passRate)}**`);
+    parts.push(`cost ${(0,format/* formatCost */.BD)(metrics.totalCost)}`);
+    if (metrics.avgLatency !== null)
+        parts.push(`${(0,format/* formatDuration */.a3)(metrics.avgLatency)} per run`);
+    parts.push(`${(0,format/* formatCount */.B4)(metrics.totalTokens)} tokens`);
+    return parts.join(' · ');
+}
+const HEADER = [
+    'Run',
+    'Evaluator',
+    'Dataset',
+    'Status',
+    'Progress',
+    'Pass',
+    'Fail',
+    'Unknown',
+    'Pass rate',
+    'Cost',
+    'Avg latency',
+    'Tokens'
+];
+function table(judged, overall, maxRows, showPrompt) {
+    const header = showPrompt ? ['Prompt', ...HEADER] : HEADER;
+    const rows = judged.slice(0, maxRows).map(item => {
+        const e = item.evaluation;
+        const m = (0,src_metrics/* totals */.Sd)([e]);
+        const cells = [
+            code(e.runId),
+            code(e.evaluatorId),
+            e.datasetId ? code(e.datasetId) : '—',
+            e.status,
+            `${e.progress.completedRows}/${e.progress.totalRows}${e.progress.failedRows ? ` (${e.progress.failedRows} failed)` : ''}`,
+            (0,format/* formatCount */.B4)(m.passRuns),
+            (0,format/* formatCount */.B4)(m.failRuns),
+            (0,format/* formatCount */.B4)(m.unknownRuns),
+            m.passRate === null ? '—' : (0,format/* formatPercent */.l9)(m.passRate),
+            (0,format/* formatCost */.BD)(m.totalCost),
+            m.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(m.avgLatency),
+            (0,format/* formatCount */.B4)(m.totalTokens)
+        ];
+        return showPrompt ? [code(item.promptId), ...cells] : cells;
+    });
+    const total = [
+        '**Total**',
+        '',
+        '',
+        '',
+        `${(0,format/* formatCount */.B4)(overall.failedRows)} failed rows`,
+        `**${(0,format/* formatCount */.B4)(overall.passRuns)}**`,
+        `**${(0,format/* formatCount */.B4)(overall.failRuns)}**`,
+        `**${(0,format/* formatCount */.B4)(overall.unknownRuns)}**`,
+        overall.passRate === null ? '—' : `**${(0,format/* formatPercent */.l9)(overall.passRate)}**`,
+        `**${(0,format/* formatCost */.BD)(overall.totalCost)}**`,
+        overall.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(overall.avgLatency),
+        `**${(0,format/* formatCount */.B4)(overall.totalTokens)}**`
+    ];
+    const out = [
+        row(header),
+        row(header.map(() => '---')),
+        ...rows.map(row),
+        row(showPrompt ? [total[0], '', ...total.slice(1)] : total)
+    ];
+    const hidden = judged.length - rows.length;
+    if (hidden > 0)
+        out.push('', `… and ${(0,format/* formatCount */.B4)(hidden)} more evaluation(s) not shown; the totals and the \`evaluations\` output include them.`);
+    return out;
+}
+function listedLine({ listedCount, listedByStatus }) {
+    const byStatus = schema/* EVALUATION_STATUSES */.co.filter(status => listedByStatus[status])
+        .map(status => `${status} ${(0,format/* formatCount */.B4)(listedByStatus[status] ?? 0)}`)
+        .join(' · ');
+    return `${(0,format/* formatCount */.B4)(listedCount)} evaluation(s) matched the filters${byStatus ? `: ${byStatus}` : '.'}`;
+}
+function supersededLines({ decision, cancel, dryRun, gathered }) {
+    if (!decision.act)
+        return [`Nothing cancelled: ${(0,format/* escapeMarkdown */.FV)(decision.reason, 400)}.`];
+    const lines = [`${capitalize((0,format/* escapeMarkdown */.FV)(decision.reason, 400))}.`, ''];
+    if (gathered.superseded.length === 0) {
+        lines.push('No evaluation in flight was superseded.');
+        return lines;
+    }
+    const verb = dryRun ? 'Would cancel (dry-run)' : 'Cancelled';
+    lines.push(`${verb} ${cancel.cancelled.length} of ${gathered.superseded.length} superseded evaluation(s): ${idList(cancel.cancelled)}`);
+    if (cancel.failed.length > 0) {
+        lines.push('', `Could not cancel ${cancel.failed.length}:`, '');
+        for (const failed of cancel.failed.slice(0, 20))
+            lines.push(`- ${code(failed.runId)}: ${(0,format/* escapeMarkdown */.FV)(failed.message, 300)}`);
+        if (cancel.failed.length > 20)
+            lines.push(`- … and ${cancel.failed.length - 20} more`);
+    }
+    lines.push('', 'Superseded evaluations are not judged.');
+    return lines;
+}
+function capitalize(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+function idList(ids) {
+    if (ids.length === 0)
+        return 'none';
+    const shown = ids.slice(0, MAX_LISTED_IDS).map(code).join(', ');
+    return ids.length > MAX_LISTED_IDS ? `${shown} and ${ids.length - MAX_LISTED_IDS} more` : shown;
+}
+/** An identifier from the API, escaped (IDs are at most 80 characters). */
+function code(id) {
+    return (0,format/* escapeMarkdown */.FV)(id, 80);
+}
+function row(cells) {
+    return `| ${cells.join(' | ')} |`;
+}
+
+;// CONCATENATED MODULE: ./src/report/terminal.ts
+/**
+ * The Markdown summary as a person reads it in a terminal: escapeMarkdown's references undone, and
+ * the mermaid pie, which only GitHub draws, drawn as one bar of pass / fail / unknown runs.
+ */
+function markdownForTerminal(markdown) {
+    return markdown
+        .replace(/```mermaid\npie[^\n]*\n((?:\s+"[^"]+" : \d+\n)+)```/g, (_, slices) => runBar([...slices.matchAll(/"([^"]+)" : (\d+)/g)].map(([, name, value]) => ({
+        name: name,
+        value: Number(value)
+    }))))
+        .replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code)));
+}
+const BAR_WIDTH = 40;
+const MARKS = ['█', '▒', '░'];
+/** `Runs: ████████▒▒░ pass 66 · fail 12 · unknown 2` (█ pass, ▒ fail, ░ unknown). */
+function runBar(slices) {
+    const total = slices.reduce((sum, { value }) => sum + value, 0);
+    const bar = slices
+        .map(({ value }, i) => (MARKS[i] ?? '·').repeat(total > 0 ? Math.round((value / total) * BAR_WIDTH) : 0))
+        .join('');
+    const legend = slices
+        .map(({ name, value }, i) => `${MARKS[i] ?? '·'} ${name.toLowerCase()} ${value}`)
+        .join(' · ');
+    return `Runs: ${bar}  ${legend}`;
+}
+
+;// CONCATENATED MODULE: ./src/cli.ts
+/**
+ * `adaline-evals`: the action's engine on the command line, for GitLab CI, Jenkins and a
+ * developer's shell. The same options as flags, the key from ADALINE_API_KEY, the report on stdout
+ * (text, Markdown or JSON), progress on stderr, and exit 1 on a failed gate.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3 };
+const HELP = `Usage: adaline-evals --prompt-id ID [options]
+
+Gates on Adaline prompt evaluations: lists them, judges them against a policy, reports pass / fail /
+unknown runs, cost, latency and tokens, and cancels the evaluations a new commit made obsolete.
+The same engine as the GitHub Action, with its inputs as flags.
+
+Environment:
+  ADALINE_API_KEY            workspace API key (required)
+  GITHUB_TOKEN               only for --cancel-superseded on a GitHub pull_request event
+
+Options:
+  --prompt-id ID             prompt to list; repeat or separate with commas for several (required)
+  --evaluator-id ID          only evaluations of this evaluator
+  --dataset-id ID            only evaluations on this dataset
+  --status LIST              only these statuses: queued, running, completed, failed, cancelled,
+                             cancelling (repeat or separate with commas); default all
+  --created-after TIME       ISO 8601, Unix ms, or a duration back from now (90m, 24h, 7d)
+  --policy YAML              gate rules, e.g. 'max-fail-runs: 0'
+  --policy-file PATH         gate rules from a YAML file
+  --superseded-before TIME   cancel queued and running evaluations submitted before TIME
+                             (e.g. the pipeline's start time on GitLab or Jenkins)
+  --cancel-superseded MODE   never | force-push | new-commit, decided from the GitHub event in
+                             GITHUB_EVENT_NAME / GITHUB_EVENT_PATH (as the action does)
+  --keep-run-ids LIST        run IDs never to cancel
+  --start                    start one evaluation per prompt for this commit and judge those
+  --wait DURATION            wait up to DURATION (90s, 30m, 1h) for the judged evaluations to finish
+  --cancel-on-abort BOOL     on Ctrl-C, SIGTERM or an error after starting, cancel the
+                             evaluations this run started (default true)
+  --dry-run                  report what would be cancelled, cancel nothing
+  --fail-on-gate BOOL        exit 1 when the gate fails (default true)
+  --base-url URL             API root (default https://api.adaline.ai/v2)
+  --format FORMAT            text (default), markdown, or json
+  --quiet                    no progress on stderr
+  -h, --help                 this help
+
+Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error,
+130 / 143 stopped by SIGINT / SIGTERM (after cancelling what the run started).
+`;
+const OPTIONS = {
+    'prompt-id': { type: 'string', multiple: true },
+    'evaluator-id': { type: 'string' },
+    'dataset-id': { type: 'string' },
+    status: { type: 'string', multiple: true },
+    'created-after': { type: 'string' },
+    policy: { type: 'string' },
+    'policy-file': { type: 'string' },
+    'superseded-before': { type: 'string' },
+    'cancel-superseded': { type: 'string' },
+    'keep-run-ids': { type: 'string', multiple: true },
+    start: { type: 'boolean' },
+    wait: { type: 'string' },
+    'cancel-on-abort': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    'fail-on-gate': { type: 'string' },
+    'base-url': { type: 'string' },
+    format: { type: 'string' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' }
+};
+/** Runs the command; returns the exit status. Output goes to the given streams. */
+async function main(argv, env, out, err) {
+    let values;
+    try {
+        values = (0,external_node_util_.parseArgs)({
+            args: argv,
+            options: OPTIONS,
+            strict: true,
+            allowPositionals: false
+        }).values;
+    }
+    catch (error) {
+        err(`adaline-evals: ${error.message}\nRun adaline-evals --help for the options.\n`);
+        return EXIT.usage;
+    }
+    if (values.help) {
+        out(HELP);
+        return EXIT.passed;
+    }
+    const apiKey = env.ADALINE_API_KEY ?? '';
+    const secrets = new Secrets();
+    // one too short to be a key is refused by readSettings, and would hide its letters everywhere
+    if (apiKey.trim().length >= API_KEY_MIN)
+        secrets.add(apiKey.trim());
+    // run inside GitHub Actions too, where the runner obeys workflow commands on stdout and stderr
+    const print = (text) => out(inertLines(secrets.redact(text)));
+    const tell = (text) => err(inertLines(secrets.redact(text)));
+    try {
+        const format = values.format ?? 'text';
+        if (!['text', 'markdown', 'json'].includes(format)) {
+            throw new InputError('format', `is "${format}"; accepted: text, markdown, json`);
+        }
+        const policy = values['policy-file'] !== undefined
+            ? readPolicyFile(values['policy-file'])
+            : (values.policy ?? '');
+        const inputs = {
+            'api-key': apiKey,
+            'github-token': env.GITHUB_TOKEN,
+            'prompt-id': values['prompt-id']?.join('\n'),
+            'evaluator-id': values['evaluator-id'],
+            'dataset-id': values['dataset-id'],
+            status: values.status?.join('\n'),
+            'created-after': values['created-after'],
+            policy,
+            'cancel-superseded': values['cancel-superseded'],
+            'keep-run-ids': values['keep-run-ids']?.join('\n'),
+            'dry-run': values['dry-run'] ? 'true' : '',
+            'fail-on-gate': values['fail-on-gate'],
+            'base-url': values['base-url'],
+            start: values.start ? 'true' : '',
+            wait: values.wait,
+            'cancel-on-abort': values['cancel-on-abort']
+        };
+        const now = Date.now();
+        const settings = await readSettings(name => inputs[name] ?? '', {
+            now,
+            mask: secret => secrets.add(secret)
+        });
+        const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now);
+        const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text));
+        const decision = await decide(settings, cutoff, env, now);
+        const engine = createEngine(settings, log);
+        const stopListening = onAbort({
+            engine: () => (settings.cancelOnAbort ? engine : undefined),
+            stopped: (signal, cancels) => {
+                tell(`adaline-evals: stopped by ${signal}; no verdict was reached.${cancels ? ` ${cancels}` : ''}\n`);
+                process.exit(128 + external_node_os_namespaceObject.constants.signals[signal]); // 130 for SIGINT, 143 for SIGTERM
+            }
+        });
+        const report = await engine.evaluate(decision).finally(stopListening);
+        print(cli_render(report, format));
+        const failed = report.verdict.gate === 'failed';
+        if (failed && !settings.failOnGate)
+            tell('The gate failed, but --fail-on-gate is false: exit 0.\n');
+        return failed && settings.failOnGate ? EXIT.gateFailed : EXIT.passed;
+    }
+    catch (error) {
+        if (error instanceof InputError) {
+            const name = error.input === 'api-key' ? 'ADALINE_API_KEY (environment)' : `--${error.input}`;
+            tell(`adaline-evals: ${name} ${error.detail}\n`);
+            return EXIT.usage;
+        }
+        const message = error instanceof ApiError || error instanceof src_metrics/* TotalsError */.st
+            ? error.message
+            : `Unexpected error: ${error.stack ?? String(error)}`;
+        tell(`adaline-evals: ${clipLine(secrets.redact(message))}\n`);
+        return EXIT.error;
+    }
+}
+function readPolicyFile(path) {
+    try {
+        return (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        throw new InputError('policy-file', `cannot be read: ${error.message}`);
+    }
+}
+/**
+ * An explicit cutoff wins; otherwise the GitHub event decides, as in the action. An explicit one
+ * later than `now` (plus the clock skew the event's times are allowed) would cancel evaluations
+ * submitted after it: a usage error.
+ */
+async function decide(settings, cutoff, env, now) {
+    if (cutoff !== undefined) {
+        if (cutoff > now + CLOCK_SKEW_MS) {
+            throw new InputError('superseded-before', `is ${(0,format/* formatTime */.fU)(cutoff)}, later than now (${(0,format/* formatTime */.fU)(now)}) plus ${CLOCK_SKEW_MS / 60_000} min: it would cancel evaluations submitted after it. Give a time that has passed, such as the pipeline's start time`);
+        }
+        return {
+            act: true,
+            cutoff,
+            reason: `evaluations submitted before ${(0,format/* formatTime */.fU)(cutoff)} are superseded (--superseded-before)`
+        };
+    }
+    return decideFromEvent(settings, readEvent(env));
+}
+function cli_render(report, format) {
+    // "##[" can only stand inside a JSON string, where \u0023 is the same "#" and no command
+    if (format === 'json')
+        return `${JSON.stringify(asJson(report), null, 2).replace(/##\[/g, '#\\u0023[')}\n`;
+    const markdown = buildSummary(report);
+    return format === 'markdown' ? markdown : markdownForTerminal(markdown);
+}
+/** The report for scripts: the verdict, the numbers as numbers, the evaluations as the API gave them. */
+function asJson(report) {
+    const { verdict, metrics, gathered, cancel } = report;
+    return {
+        gate: verdict.gate,
+        broken: verdict.broken,
+        metrics,
+        listedCount: gathered.listedCount,
+        listedByStatus: gathered.listedByStatus,
+        cancelled: cancel.cancelled,
+        cancelFailures: cancel.failed,
+        started: report.started,
+        waitedMs: report.wait?.waitedMs ?? null,
+        stillRunning: report.wait?.timedOut ?? [],
+        baselines: Object.fromEntries([...report.baselines].map(([runId, item]) => [runId, item.evaluation.runId])),
+        evaluations: gathered.judged.map(item => item.raw)
+    };
+}
+const silentLog = {
+    flat: true,
+    info: () => undefined,
+    warning: () => undefined,
+    group: (_, work) => work()
+};
+/** Progress on stderr, a line a message, redacted before it is cut to LOG_LINE_LIMIT. */
+function stderrLog(write, redact) {
+    const line = (message) => inertLogLine(clipLine(redact(message)));
+    return {
+        flat: true,
+        info: message => write(`${line(message)}\n`),
+        warning: message => write(`warning: ${line(message)}\n`),
+        group: async (title, work) => {
+            write(`${line(title)}\n`);
+            return work();
+        }
+    };
+}
+
+
+/***/ }),
+
+/***/ 5670:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   GA: () => (/* binding */ checkTotals),
+/* harmony export */   Sd: () => (/* binding */ totals),
+/* harmony export */   st: () => (/* binding */ TotalsError)
+/* harmony export */ });
+/* unused harmony export DecimalSum */
+/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2011);
+
+/**
+ * The figures Adaline answered cannot be added up exactly: a count whose total passes 2^53 (past
+ * which a number rounds), or amounts whose total passes the largest number. A gate judged on
+ * such a total could pass on a rounded figure, so there is no verdict. An expected error: the
+ * faces print its message alone.
+ */
+class TotalsError extends Error {
+    figure;
+    constructor(
+    /** the figure as the API names it, e.g. metrics.totalCost */
+    figure, why) {
+        super(`The figures Adaline answered cannot be added up exactly: the total of ${figure} over the judged evaluations ${why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (created-after, evaluator-id, scope: latest).`);
+        this.figure = figure;
+        this.name = 'TotalsError';
+    }
+}
+const PAST_SAFE = `passes ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}, beyond which counts are rounded`;
+const PAST_MAX = 'is beyond the largest number (1.8e308)';
+/** A count's running total, exact or refused. */
+class CountSum {
+    figure;
+    total = 0;
+    constructor(figure) {
+        this.figure = figure;
+    }
+    add(value) {
+        // both safe: an unsafe sum means the exact one passed 2^53 - 1 and may have been rounded
+        this.total += value;
+        if (!Number.isSafeInteger(this.total))
+            throw new TotalsError(this.figure, PAST_SAFE);
+    }
+    value() {
+        return this.total;
+    }
+}
+function totals(evaluations) {
+    let count = 0;
+    const passRuns = new CountSum('metrics.passRuns');
+    const failRuns = new CountSum('metrics.failRuns');
+    const unknownRuns = new CountSum('metrics.unknownRuns');
+    const failedRows = new CountSum('progress.failedRows');
+    const totalTokens = new CountSum('metrics.totalTokenCount');
+    const totalCost = new DecimalSum();
+    const totalLatency = new DecimalSum();
+    for (const { metrics, progress } of evaluations) {
+        count += 1;
+        passRuns.add(metrics.passRuns);
+        failRuns.add(metrics.failRuns);
+        unknownRuns.add(metrics.unknownRuns);
+        failedRows.add(progress.failedRows);
+        totalCost.add(metrics.totalCost);
+        totalLatency.add(metrics.totalLatency);
+        totalTokens.add(metrics.totalTokenCount);
+    }
+    const runs = new CountSum('runs (passRuns + failRuns + unknownRuns)');
+    for (const sum of [passRuns, failRuns, unknownRuns])
+        runs.add(sum.value());
+    const cost = finite(totalCost.value(), 'metrics.totalCost');
+    const latency = finite(totalLatency.value(), 'metrics.totalLatency');
+    const pass = passRuns.value();
+    const fail = failRuns.value();
+    const all = runs.value();
+    return {
+        evaluations: count,
+        passRuns: pass,
+        failRuns: fail,
+        unknownRuns: unknownRuns.value(),
+        runs: all,
+        failedRows: failedRows.value(),
+        totalCost: cost,
+        totalLatency: latency,
+        totalTokens: totalTokens.value(),
+        passRate: all > 0 ? pass / all : null,
+        failRate: all > 0 ? fail / all : null,
+        // a quotient, judged against a limit: float noise (0.35000000000000003) must not break it
+        avgLatency: all > 0 ? (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .tidy */ .DZ)(latency / all) : null
+    };
+}
+function finite(total, figure) {
+    if (!Number.isFinite(total))
+        throw new TotalsError(figure, PAST_MAX);
+    return total;
+}
+/**
+ * Refuses totals that are not exact (built elsewhere than by totals): the gate never passes on a
+ * rounded or infinite figure.
+ */
+function checkTotals(metrics) {
+    const counts = [
+        'passRuns',
+        'failRuns',
+        'unknownRuns',
+        'runs',
+        'failedRows',
+        'totalTokens'
+    ];
+    for (const figure of counts) {
+        if (!Number.isSafeInteger(metrics[figure]))
+            throw new TotalsError(figure, PAST_SAFE);
+    }
+    for (const figure of ['totalCost', 'totalLatency'])
+        finite(metrics[figure], figure);
+}
+/**
+ * A sum of numbers as their decimal texts add up, so that 0.1 + 0.2 is 0.3 without rounding any
+ * digit away (adding doubles would give 0.30000000000000004; rounding that would cut real digits).
+ */
+class DecimalSum {
+    /** the sum times 10^scale */
+    scaled = 0n;
+    scale = 0;
+    add(value) {
+        const text = (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr)(value);
+        const negative = text.startsWith('-');
+        const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
+        if (fraction.length > this.scale) {
+            this.scaled *= 10n ** BigInt(fraction.length - this.scale);
+            this.scale = fraction.length;
+        }
+        const digits = BigInt(whole + fraction.padEnd(this.scale, '0'));
+        this.scaled += negative ? -digits : digits;
+    }
+    /** The nearest double to the exact sum. */
+    value() {
+        const negative = this.scaled < 0n;
+        const digits = (negative ? -this.scaled : this.scaled).toString().padStart(this.scale + 1, '0');
+        const point = digits.length - this.scale;
+        return Number(`${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point) || '0'}`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 1237:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   S4: () => (/* binding */ judge),
+/* harmony export */   UR: () => (/* binding */ emptyPolicy)
+/* harmony export */ });
+/* unused harmony exports DEFAULT_ALLOW_STATUS, hasRules */
+/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5670);
+/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2011);
+
+
+const DEFAULT_ALLOW_STATUS = ['completed'];
+/** The policy when none is given: no rules, so the gate is skipped and the run only reports. */
+function emptyPolicy() {
+    return { limits: {}, onEmpty: 'fail', scope: 'latest' };
+}
+/** Whether the policy sets anything to judge by; without rules the gate is skipped. */
+function hasRules(policy) {
+    return Object.keys(policy.limits).length > 0 || policy.allowStatus !== undefined;
+}
+/** Applies the policy to the judged evaluations and their totals. */
+function judge(judged, metrics, policy, context = {}) {
+    // a wait that ran out did not get what the step waited for: that is a failure, not a report
+    if (!hasRules(policy) && !context.waitTimedOut)
+        return { gate: 'skipped', broken: [] };
+    (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .checkTotals */ .GA)(metrics);
+    if (judged.length === 0) {
+        return policy.onEmpty === 'pass'
+            ? { gate: 'passed', broken: [] }
+            : verdict([
+                {
+                    rule: 'on-empty',
+                    message: 'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass'
+                }
+            ]);
+    }
+    const broken = [];
+    const { limits } = policy;
+    const atMost = (rule, figure, value, show = _report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr) => {
+        const limit = limits[rule];
+        if (limit !== undefined && value > limit) {
+            broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` });
+        }
+    };
+    atMost('max-fail-runs', 'fail-runs', metrics.failRuns);
+    atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns);
+    atMost('max-failed-rows', 'failed-rows', metrics.failedRows);
+    atMost('max-tokens', 'tokens', metrics.totalTokens);
+    atMost('max-cost', 'cost', metrics.totalCost);
+    rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>');
+    rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<');
+    if (limits['max-avg-latency'] !== undefined) {
+        if (metrics.avgLatency === null) {
+            broken.push(noRuns('max-avg-latency', 'avg-latency'));
+        }
+        else
+            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(ms)} ms`);
+    }
+    passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines);
+    const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS;
+    const outside = judged.filter(evaluation => !allowed.includes(evaluation.status));
+    if (outside.length > 0) {
+        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(context.waitedMs)}`;
+        const listed = outside
+            .slice(0, 5)
+            .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
+            ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
+            : `${e.runId} is ${e.status}`)
+            .join(', ');
+        const more = outside.length > 5 ? ` and ${outside.length - 5} more` : '';
+        broken.push({
+            rule: 'allow-status',
+            message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
+        });
+    }
+    return verdict(broken);
+}
+function passRate(evaluation) {
+    const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
+    const runs = passRuns + failRuns + unknownRuns;
+    return runs > 0 ? passRuns / runs : null;
+}
+/** Each judged evaluation against its own baseline; the worst drop is named. */
+function passRateDrop(broken, judged, limit, baselines) {
+    if (limit === undefined || !baselines)
+        return;
+    const drops = judged
+        .flatMap(evaluation => {
+        const baseline = baselines.get(evaluation.runId);
+        const now = passRate(evaluation);
+        const before = baseline ? passRate(baseline) : null;
+        if (!baseline || now === null || before === null)
+            return [];
+        return [{ evaluation, baseline, now, before, drop: (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .tidy */ .DZ)(before - now) }];
+    })
+        .filter(({ drop }) => drop > limit)
+        .sort((a, b) => b.drop - a.drop);
+    const worst = drops[0];
+    if (!worst)
+        return;
+    const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : '';
+    broken.push({
+        rule: 'max-pass-rate-drop',
+        message: `pass-rate drop ${showRate(worst.drop, limit)} > max-pass-rate-drop ${showRate(limit)}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
+    });
+}
+function rateRule(broken, rule, figure, rate, limit, breaksWhen) {
+    if (limit === undefined)
+        return;
+    if (rate === null) {
+        broken.push(noRuns(rule, figure));
+        return;
+    }
+    if (breaksWhen === '>' ? rate > limit : rate < limit) {
+        broken.push({
+            rule,
+            message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
+        });
+    }
+}
+/** A rule that needs runs cannot be met by an evaluation set without any: fail closed. */
+function noRuns(rule, figure) {
+    return {
+        rule,
+        message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
+    };
+}
+/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
+function showRate(rate, limit) {
+    const rounded = (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(rate, 2);
+    if (limit === undefined || rounded !== (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(limit, 2))
+        return rounded;
+    return `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
+}
+function verdict(broken) {
+    return { gate: broken.length > 0 ? 'failed' : 'passed', broken };
+}
+
+
+/***/ }),
+
+/***/ 2011:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ar: () => (/* binding */ isDateTime),
+/* harmony export */   B4: () => (/* binding */ formatCount),
+/* harmony export */   BD: () => (/* binding */ formatCost),
+/* harmony export */   BK: () => (/* binding */ formatPointsDelta),
+/* harmony export */   DZ: () => (/* binding */ tidy),
+/* harmony export */   E1: () => (/* binding */ formatRelativeDelta),
+/* harmony export */   FV: () => (/* binding */ escapeMarkdown),
+/* harmony export */   a3: () => (/* binding */ formatDuration),
+/* harmony export */   fU: () => (/* binding */ formatTime),
+/* harmony export */   l9: () => (/* binding */ formatPercent),
+/* harmony export */   mr: () => (/* binding */ plainDecimal),
+/* harmony export */   zq: () => (/* binding */ MAX_DATE_MS)
+/* harmony export */ });
+/** The one place that turns numbers and API text into report text. */
+/** Drops binary floating-point noise from sums (0.1 + 0.2 → 0.3); integers are left exact. */
+function tidy(value) {
+    return Number.isInteger(value) ? value : Number(value.toPrecision(15));
+}
+/**
+ * A number as a plain decimal at full precision, for outputs that other steps parse:
+ * no exponent (1e-7 → "0.0000001"), no separators, no rounding beyond the float itself.
+ */
+function plainDecimal(value) {
+    if (!Number.isFinite(value))
+        throw new RangeError(`not a finite number: ${value}`);
+    const text = String(value);
+    const match = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+    if (!match)
+        return text;
+    const [, sign, lead, fraction = '', exp] = match;
+    const digits = lead + fraction;
+    const point = 1 + Number(exp);
+    if (point <= 0)
+        return `${sign}0.${'0'.repeat(-point)}${digits}`;
+    if (point >= digits.length)
+        return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+    return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+/** The most a JavaScript Date can hold either side of 1970, in ms: ±100,000,000 days. */
+const MAX_DATE_MS = 8.64e15;
+/** Whether `ms` is a time a Date can hold (toISOString throws a RangeError on any other). */
+function isDateTime(ms) {
+    return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS;
+}
+/**
+ * A Unix ms time as ISO 8601 UTC; a number no Date can hold (a hostile answer's 1e300) is written
+ * as it is and said to be so, never thrown on.
+ */
+function formatTime(ms) {
+    return isDateTime(ms) ? new Date(ms).toISOString() : `${ms} ms (outside the range of dates)`;
+}
+/** 1234567 → "1,234,567" for people; outputs use plainDecimal. */
+function formatCount(value) {
+    return value.toLocaleString('en-US', { maximumFractionDigits: 0 });
+}
+/** USD with enough digits that small per-evaluation costs don't read as $0.00. */
+function formatCost(usd) {
+    if (usd === 0)
+        return '$0';
+    if (usd < 0.01)
+        return `$${usd.toPrecision(2)}`;
+    return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`;
+}
+/** Milliseconds as "850 ms", "12.3 s", "4.2 min". */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    if (ms < 3_600_000)
+        return `${(ms / 60_000).toFixed(1)} min`;
+    return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+/** A 0..1 rate as a percentage with at most `digits` decimals: 0.875 → "87.5%". */
+function formatPercent(rate, digits = 1) {
+    return `${Number((rate * 100).toFixed(digits))}%`;
+}
+/** A change of rate in percentage points: +2.5 pp, −10 pp, ±0 pp. */
+function formatPointsDelta(delta) {
+    const points = Number((delta * 100).toFixed(1));
+    if (points === 0)
+        return '±0 pp';
+    return `${points > 0 ? '+' : '−'}${Math.abs(points)} pp`;
+}
+/** A change relative to a baseline: +12%, −3.5%, ±0%; — when the baseline is 0. */
+function formatRelativeDelta(now, before) {
+    if (before === 0)
+        return now === 0 ? '±0%' : '—';
+    const percent = Number((((now - before) / before) * 100).toFixed(1));
+    if (percent === 0)
+        return '±0%';
+    return `${percent > 0 ? '+' : '−'}${Math.abs(percent)}%`;
+}
+// What API text could use to inject: Markdown emphasis, code, links, images, table cells,
+// strikethrough, math, HTML tags; autolinks (scheme://, www., e-mail) and @mentions. Each becomes a
+// numeric character reference, which renders as the same character but is never read as structure,
+// in Markdown and inside an HTML block (such as a <details> section) alike, where backslash escapes
+// would not apply. An underscore between letters or digits (run_01) cannot open or close emphasis,
+// so IDs stay readable.
+const SPECIALS = /[\\`*[\]|!~$&<>"]|(?<![a-z0-9])_|_(?![a-z0-9])|:(?=\/\/)|@|(?<=www)\./gi;
+const toReference = (char) => `&#${char.charCodeAt(0)};`;
+/**
+ * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell,
+ * a line or an HTML block, on one line, and cut to `maxLength` so one hostile field cannot flood
+ * the report.
+ */
+function escapeMarkdown(text, maxLength = 120) {
+    // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+    let value = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+    if (value.length > maxLength)
+        value = value.slice(0, maxLength - 1) + '…';
+    return value.replace(SPECIALS, toReference);
+}
+
+
+/***/ }),
+
+/***/ 2613:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 4434:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
+/***/ 8611:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
+
+/***/ }),
+
+/***/ 5692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
+
+/***/ }),
+
+/***/ 9278:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
+
+/***/ }),
+
+/***/ 4589:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+
+/***/ }),
+
+/***/ 6698:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
+
+/***/ }),
+
+/***/ 4573:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 7540:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
+
+/***/ }),
+
+/***/ 7598:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+
+/***/ }),
+
+/***/ 3053:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
+
+/***/ }),
+
+/***/ 610:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
+
+/***/ }),
+
+/***/ 8474:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 7067:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+
+/***/ }),
+
+/***/ 2467:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
+
+/***/ }),
+
+/***/ 7030:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 643:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
+
+/***/ }),
+
+/***/ 1792:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
+
+/***/ }),
+
+/***/ 7075:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 7830:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/web");
+
+/***/ }),
+
+/***/ 1692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+
+/***/ }),
+
+/***/ 3136:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+
+/***/ }),
+
+/***/ 7975:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+
+/***/ }),
+
+/***/ 3429:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
+
+/***/ }),
+
+/***/ 5919:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+
+/***/ }),
+
+/***/ 8522:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
+/***/ 932:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
+
+/***/ }),
+
+/***/ 3193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
+
+/***/ }),
+
+/***/ 4756:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
+
+/***/ }),
+
+/***/ 2018:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
+
+/***/ }),
+
+/***/ 7016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+
+/***/ }),
+
+/***/ 9023:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 3444:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("web-streams-polyfill/dist/ponyfill.es2018.js");
+
+/***/ }),
+
+/***/ 8167:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("worker_threads");
+
+/***/ }),
+
+/***/ 1204:
+/***/ ((__unused_webpack_module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/* c8 ignore start */
+// 64 KiB (same size chrome slice theirs blob into Uint8array's)
+const POOL_SIZE = 65536
+
+if (!globalThis.ReadableStream) {
+  // `node:stream/web` got introduced in v16.5.0 as experimental
+  // and it's preferred over the polyfilled version. So we also
+  // suppress the warning that gets emitted by NodeJS for using it.
+  try {
+    const process = __nccwpck_require__(1708)
+    const { emitWarning } = process
+    try {
+      process.emitWarning = () => {}
+      Object.assign(globalThis, __nccwpck_require__(7830))
+      process.emitWarning = emitWarning
+    } catch (error) {
+      process.emitWarning = emitWarning
+      throw error
+    }
+  } catch (error) {
+    // fallback to polyfill implementation
+    Object.assign(globalThis, __nccwpck_require__(3444))
+  }
+}
+
+try {
+  // Don't use node: prefix for this, require+node: is not supported until node v14.14
+  // Only `import()` can use prefix in 12.20 and later
+  const { Blob } = __nccwpck_require__(181)
+  if (Blob && !Blob.prototype.stream) {
+    Blob.prototype.stream = function name (params) {
+      let position = 0
+      const blob = this
+
+      return new ReadableStream({
+        type: 'bytes',
+        async pull (ctrl) {
+          const chunk = blob.slice(position, Math.min(blob.size, position + POOL_SIZE))
+          const buffer = await chunk.arrayBuffer()
+          position += buffer.byteLength
+          ctrl.enqueue(new Uint8Array(buffer))
+
+          if (position === blob.size) {
+            ctrl.close()
+          }
+        }
+      })
+    }
+  }
+} catch (error) {}
+/* c8 ignore end */
+
+
+/***/ }),
+
+/***/ 4645:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A: () => (__WEBPACK_DEFAULT_EXPORT__)
+/* harmony export */ });
+/* unused harmony export File */
+/* harmony import */ var _index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6327);
+
+
+const _File = class File extends _index_js__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .A {
+  #lastModified = 0
+  #name = ''
+
+  /**
+   * @param {*[]} fileBits
+   * @param {string} fileName
+   * @param {{lastModified?: number, type?: string}} options
+   */// @ts-ignore
+  constructor (fileBits, fileName, options = {}) {
+    if (arguments.length < 2) {
+      throw new TypeError(`Failed to construct 'File': 2 arguments required, but only ${arguments.length} present.`)
+    }
+    super(fileBits, options)
+
+    if (options === null) options = {}
+
+    // Simulate WebIDL type casting for NaN value in lastModified option.
+    const lastModified = options.lastModified === undefined ? Date.now() : Number(options.lastModified)
+    if (!Number.isNaN(lastModified)) {
+      this.#lastModified = lastModified
+    }
+
+    this.#name = String(fileName)
+  }
+
+  get name () {
+    return this.#name
+  }
+
+  get lastModified () {
+    return this.#lastModified
+  }
+
+  get [Symbol.toStringTag] () {
+    return 'File'
+  }
+
+  static [Symbol.hasInstance] (object) {
+    return !!object && object instanceof _index_js__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .A &&
+      /^(File)$/.test(object[Symbol.toStringTag])
+  }
+}
+
+/** @type {typeof globalThis.File} */// @ts-ignore
+const File = _File
+/* harmony default export */ const __WEBPACK_DEFAULT_EXPORT__ = (File);
+
+
+/***/ }),
+
+/***/ 2243:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  ZH: () => (/* reexport */ file/* default */.A)
+});
+
+// UNUSED EXPORTS: Blob, blobFrom, blobFromSync, default, fileFrom, fileFromSync
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: ./node_modules/node-domexception/index.js
+var node_domexception = __nccwpck_require__(7666);
+// EXTERNAL MODULE: ./node_modules/fetch-blob/file.js
+var file = __nccwpck_require__(4645);
+// EXTERNAL MODULE: ./node_modules/fetch-blob/index.js
+var fetch_blob = __nccwpck_require__(6327);
+;// CONCATENATED MODULE: ./node_modules/fetch-blob/from.js
+
+
+
+
+
+
+
+const { stat } = external_node_fs_.promises
+
+/**
+ * @param {string} path filepath on the disk
+ * @param {string} [type] mimetype to use
+ */
+const blobFromSync = (path, type) => fromBlob(statSync(path), path, type)
+
+/**
+ * @param {string} path filepath on the disk
+ * @param {string} [type] mimetype to use
+ * @returns {Promise<Blob>}
+ */
+const blobFrom = (path, type) => stat(path).then(stat => fromBlob(stat, path, type))
+
+/**
+ * @param {string} path filepath on the disk
+ * @param {string} [type] mimetype to use
+ * @returns {Promise<File>}
+ */
+const fileFrom = (path, type) => stat(path).then(stat => fromFile(stat, path, type))
+
+/**
+ * @param {string} path filepath on the disk
+ * @param {string} [type] mimetype to use
+ */
+const fileFromSync = (path, type) => fromFile(statSync(path), path, type)
+
+// @ts-ignore
+const fromBlob = (stat, path, type = '') => new Blob([new BlobDataItem({
+  path,
+  size: stat.size,
+  lastModified: stat.mtimeMs,
+  start: 0
+})], { type })
+
+// @ts-ignore
+const fromFile = (stat, path, type = '') => new File([new BlobDataItem({
+  path,
+  size: stat.size,
+  lastModified: stat.mtimeMs,
+  start: 0
+})], basename(path), { type, lastModified: stat.mtimeMs })
+
+/**
+ * This is a blob backed up by a file on the disk
+ * with minium requirement. Its wrapped around a Blob as a blobPart
+ * so you have no direct access to this.
+ *
+ * @private
+ */
+class BlobDataItem {
+  #path
+  #start
+
+  constructor (options) {
+    this.#path = options.path
+    this.#start = options.start
+    this.size = options.size
+    this.lastModified = options.lastModified
+  }
+
+  /**
+   * Slicing arguments is first validated and formatted
+   * to not be out of range by Blob.prototype.slice
+   */
+  slice (start, end) {
+    return new BlobDataItem({
+      path: this.#path,
+      lastModified: this.lastModified,
+      size: end - start,
+      start: this.#start + start
+    })
+  }
+
+  async * stream () {
+    const { mtimeMs } = await stat(this.#path)
+    if (mtimeMs > this.lastModified) {
+      throw new node_domexception('The requested file could not be read, typically due to permission problems that have occurred after a reference to a file was acquired.', 'NotReadableError')
+    }
+    yield * (0,external_node_fs_.createReadStream)(this.#path, {
+      start: this.#start,
+      end: this.#start + this.size - 1
+    })
+  }
+
+  get [Symbol.toStringTag] () {
+    return 'Blob'
+  }
+}
+
+/* harmony default export */ const from = ((/* unused pure expression or super */ null && (blobFromSync)));
+
+
+
+/***/ }),
+
+/***/ 6327:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A: () => (__WEBPACK_DEFAULT_EXPORT__)
+/* harmony export */ });
+/* unused harmony export Blob */
+/* harmony import */ var _streams_cjs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1204);
+/*! fetch-blob. MIT License. Jimmy Wärting <https://jimmy.warting.se/opensource> */
+
+// TODO (jimmywarting): in the feature use conditional loading with top level await (requires 14.x)
+// Node has recently added whatwg stream into core
+
+
+
+// 64 KiB (same size chrome slice theirs blob into Uint8array's)
+const POOL_SIZE = 65536
+
+/** @param {(Blob | Uint8Array)[]} parts */
+async function * toIterator (parts, clone = true) {
+  for (const part of parts) {
+    if ('stream' in part) {
+      yield * (/** @type {AsyncIterableIterator<Uint8Array>} */ (part.stream()))
+    } else if (ArrayBuffer.isView(part)) {
+      if (clone) {
+        let position = part.byteOffset
+        const end = part.byteOffset + part.byteLength
+        while (position !== end) {
+          const size = Math.min(end - position, POOL_SIZE)
+          const chunk = part.buffer.slice(position, position + size)
+          position += chunk.byteLength
+          yield new Uint8Array(chunk)
+        }
+      } else {
+        yield part
+      }
+    /* c8 ignore next 10 */
+    } else {
+      // For blobs that have arrayBuffer but no stream method (nodes buffer.Blob)
+      let position = 0, b = (/** @type {Blob} */ (part))
+      while (position !== b.size) {
+        const chunk = b.slice(position, Math.min(b.size, position + POOL_SIZE))
+        const buffer = await chunk.arrayBuffer()
+        position += buffer.byteLength
+        yield new Uint8Array(buffer)
+      }
+    }
+  }
+}
+
+const _Blob = class Blob {
+  /** @type {Array.<(Blob|Uint8Array)>} */
+  #parts = []
+  #type = ''
+  #size = 0
+  #endings = 'transparent'
+
+  /**
+   * The Blob() constructor returns a new Blob object. The content
+   * of the blob consists of the concatenation of the values given
+   * in the parameter array.
+   *
+   * @param {*} blobParts
+   * @param {{ type?: string, endings?: string }} [options]
+   */
+  constructor (blobParts = [], options = {}) {
+    if (typeof blobParts !== 'object' || blobParts === null) {
+      throw new TypeError('Failed to construct \'Blob\': The provided value cannot be converted to a sequence.')
+    }
+
+    if (typeof blobParts[Symbol.iterator] !== 'function') {
+      throw new TypeError('Failed to construct \'Blob\': The object must have a callable @@iterator property.')
+    }
+
+    if (typeof options !== 'object' && typeof options !== 'function') {
+      throw new TypeError('Failed to construct \'Blob\': parameter 2 cannot convert to dictionary.')
+    }
+
+    if (options === null) options = {}
+
+    const encoder = new TextEncoder()
+    for (const element of blobParts) {
+      let part
+      if (ArrayBuffer.isView(element)) {
+        part = new Uint8Array(element.buffer.slice(element.byteOffset, element.byteOffset + element.byteLength))
+      } else if (element instanceof ArrayBuffer) {
+        part = new Uint8Array(element.slice(0))
+      } else if (element instanceof Blob) {
+        part = element
+      } else {
+        part = encoder.encode(`${element}`)
+      }
+
+      this.#size += ArrayBuffer.isView(part) ? part.byteLength : part.size
+      this.#parts.push(part)
+    }
+
+    this.#endings = `${options.endings === undefined ? 'transparent' : options.endings}`
+    const type = options.type === undefined ? '' : String(options.type)
+    this.#type = /^[\x20-\x7E]*$/.test(type) ? type : ''
+  }
+
+  /**
+   * The Blob interface's size property returns the
+   * size of the Blob in bytes.
+   */
+  get size () {
+    return this.#size
+  }
+
+  /**
+   * The type property of a Blob object returns the MIME type of the file.
+   */
+  get type () {
+    return this.#type
+  }
+
+  /**
+   * The text() method in the Blob interface returns a Promise
+   * that resolves with a string containing the contents of
+   * the blob, interpreted as UTF-8.
+   *
+   * @return {Promise<string>}
+   */
+  async text () {
+    // More optimized than using this.arrayBuffer()
+    // that requires twice as much ram
+    const decoder = new TextDecoder()
+    let str = ''
+    for await (const part of toIterator(this.#parts, false)) {
+      str += decoder.decode(part, { stream: true })
+    }
+    // Remaining
+    str += decoder.decode()
+    return str
+  }
+
+  /**
+   * The arrayBuffer() method in the Blob interface returns a
+   * Promise that resolves with the contents of the blob as
+   * binary data contained in an ArrayBuffer.
+   *
+   * @return {Promise<ArrayBuffer>}
+   */
+  async arrayBuffer () {
+    // Easier way... Just a unnecessary overhead
+    // const view = new Uint8Array(this.size);
+    // await this.stream().getReader({mode: 'byob'}).read(view);
+    // return view.buffer;
+
+    const data = new Uint8Array(this.size)
+    let offset = 0
+    for await (const chunk of toIterator(this.#parts, false)) {
+      data.set(chunk, offset)
+      offset += chunk.length
+    }
+
+    return data.buffer
+  }
+
+  stream () {
+    const it = toIterator(this.#parts, true)
+
+    return new globalThis.ReadableStream({
+      // @ts-ignore
+      type: 'bytes',
+      async pull (ctrl) {
+        const chunk = await it.next()
+        chunk.done ? ctrl.close() : ctrl.enqueue(chunk.value)
+      },
+
+      async cancel () {
+        await it.return()
+      }
+    })
+  }
+
+  /**
+   * The Blob interface's slice() method creates and returns a
+   * new Blob object which contains data from a subset of the
+   * blob on which it's called.
+   *
+   * @param {number} [start]
+   * @param {number} [end]
+   * @param {string} [type]
+   */
+  slice (start = 0, end = this.size, type = '') {
+    const { size } = this
+
+    let relativeStart = start < 0 ? Math.max(size + start, 0) : Math.min(start, size)
+    let relativeEnd = end < 0 ? Math.max(size + end, 0) : Math.min(end, size)
+
+    const span = Math.max(relativeEnd - relativeStart, 0)
+    const parts = this.#parts
+    const blobParts = []
+    let added = 0
+
+    for (const part of parts) {
+      // don't add the overflow to new blobParts
+      if (added >= span) {
+        break
+      }
+
+      const size = ArrayBuffer.isView(part) ? part.byteLength : part.size
+      if (relativeStart && size <= relativeStart) {
+        // Skip the beginning and change the relative
+        // start & end position as we skip the unwanted parts
+        relativeStart -= size
+        relativeEnd -= size
+      } else {
+        let chunk
+        if (ArrayBuffer.isView(part)) {
+          chunk = part.subarray(relativeStart, Math.min(size, relativeEnd))
+          added += chunk.byteLength
+        } else {
+          chunk = part.slice(relativeStart, Math.min(size, relativeEnd))
+          added += chunk.size
+        }
+        relativeEnd -= size
+        blobParts.push(chunk)
+        relativeStart = 0 // All next sequential parts should start at 0
+      }
+    }
+
+    const blob = new Blob([], { type: String(type).toLowerCase() })
+    blob.#size = span
+    blob.#parts = blobParts
+
+    return blob
+  }
+
+  get [Symbol.toStringTag] () {
+    return 'Blob'
+  }
+
+  static [Symbol.hasInstance] (object) {
+    return (
+      object &&
+      typeof object === 'object' &&
+      typeof object.constructor === 'function' &&
+      (
+        typeof object.stream === 'function' ||
+        typeof object.arrayBuffer === 'function'
+      ) &&
+      /^(Blob|File)$/.test(object[Symbol.toStringTag])
+    )
+  }
+}
+
+Object.defineProperties(_Blob.prototype, {
+  size: { enumerable: true },
+  type: { enumerable: true },
+  slice: { enumerable: true }
+})
+
+/** @type {typeof globalThis.Blob} */
+const Blob = _Blob
+/* harmony default export */ const __WEBPACK_DEFAULT_EXPORT__ = (Blob);
+
+
+/***/ }),
+
+/***/ 3018:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $n: () => (/* binding */ formDataToBlob),
+/* harmony export */   fS: () => (/* binding */ FormData)
+/* harmony export */ });
+/* unused harmony export File */
+/* harmony import */ var fetch_blob__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6327);
+/* harmony import */ var fetch_blob_file_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4645);
+/*! formdata-polyfill. MIT License. Jimmy Wärting <https://jimmy.warting.se/opensource> */
+
+
+
+
+var {toStringTag:t,iterator:i,hasInstance:h}=Symbol,
+r=Math.random,
+m='append,set,get,getAll,delete,keys,values,entries,forEach,constructor'.split(','),
+f=(a,b,c)=>(a+='',/^(Blob|File)$/.test(b && b[t])?[(c=c!==void 0?c+'':b[t]=='File'?b.name:'blob',a),b.name!==c||b[t]=='blob'?new fetch_blob_file_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A([b],c,b):b]:[a,b+'']),
+e=(c,f)=>(f?c:c.replace(/\r?\n|\r/g,'\r\n')).replace(/\n/g,'%0A').replace(/\r/g,'%0D').replace(/"/g,'%22'),
+x=(n, a, e)=>{if(a.length<e){throw new TypeError(`Failed to execute '${n}' on 'FormData': ${e} arguments required, but only ${a.length} present.`)}}
+
+const File = (/* unused pure expression or super */ null && (F))
+
+/** @type {typeof globalThis.FormData} */
+const FormData = class FormData {
+#d=[];
+constructor(...a){if(a.length)throw new TypeError(`Failed to construct 'FormData': parameter 1 is not of type 'HTMLFormElement'.`)}
+get [t]() {return 'FormData'}
+[i](){return this.entries()}
+static [h](o) {return o&&typeof o==='object'&&o[t]==='FormData'&&!m.some(m=>typeof o[m]!='function')}
+append(...a){x('append',arguments,2);this.#d.push(f(...a))}
+delete(a){x('delete',arguments,1);a+='';this.#d=this.#d.filter(([b])=>b!==a)}
+get(a){x('get',arguments,1);a+='';for(var b=this.#d,l=b.length,c=0;c<l;c++)if(b[c][0]===a)return b[c][1];return null}
+getAll(a,b){x('getAll',arguments,1);b=[];a+='';this.#d.forEach(c=>c[0]===a&&b.push(c[1]));return b}
+has(a){x('has',arguments,1);a+='';return this.#d.some(b=>b[0]===a)}
+forEach(a,b){x('forEach',arguments,1);for(var [c,d]of this)a.call(b,d,c,this)}
+set(...a){x('set',arguments,2);var b=[],c=!0;a=f(...a);this.#d.forEach(d=>{d[0]===a[0]?c&&(c=!b.push(a)):b.push(d)});c&&b.push(a);this.#d=b}
+*entries(){yield*this.#d}
+*keys(){for(var[a]of this)yield a}
+*values(){for(var[,a]of this)yield a}}
+
+/** @param {FormData} F */
+function formDataToBlob (F,B=fetch_blob__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .A){
+var b=`${r()}${r()}`.replace(/\./g, '').slice(-28).padStart(32, '-'),c=[],p=`--${b}\r\nContent-Disposition: form-data; name="`
+F.forEach((v,n)=>typeof v=='string'
+?c.push(p+e(n)+`"\r\n\r\n${v.replace(/\r(?!\n)|(?<!\r)\n/g, '\r\n')}\r\n`)
+:c.push(p+e(n)+`"; filename="${e(v.name, 1)}"\r\nContent-Type: ${v.type||"application/octet-stream"}\r\n\r\n`, v, '\r\n'))
+c.push(`--${b}--`)
+return new B(c,{type:"multipart/form-data; boundary="+b})}
+
+
+/***/ }),
+
+/***/ 7934:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BpQ: () => (/* binding */ minLength),
+/* harmony export */   E2x: () => (/* binding */ finite),
+/* harmony export */   FsL: () => (/* binding */ pipe),
+/* harmony export */   Ikc: () => (/* binding */ object),
+/* harmony export */   KCZ: () => (/* binding */ union),
+/* harmony export */   KIO: () => (/* binding */ picklist),
+/* harmony export */   L5J: () => (/* binding */ unknown),
+/* harmony export */   Ru6: () => (/* binding */ maxLength),
+/* harmony export */   Wwf: () => (/* binding */ minValue),
+/* harmony export */   Y2b: () => (/* binding */ safeInteger),
+/* harmony export */   YOg: () => (/* binding */ array),
+/* harmony export */   YjP: () => (/* binding */ string),
+/* harmony export */   _H3: () => (/* binding */ looseObject),
+/* harmony export */   aig: () => (/* binding */ number),
+/* harmony export */   cGV: () => (/* binding */ maxValue),
+/* harmony export */   cl6: () => (/* binding */ nullish),
+/* harmony export */   g1P: () => (/* binding */ record),
+/* harmony export */   lqM: () => (/* binding */ optional),
+/* harmony export */   xLC: () => (/* binding */ safeParse),
+/* harmony export */   z6Y: () => (/* binding */ check),
+/* harmony export */   zMY: () => (/* binding */ boolean)
+/* harmony export */ });
+/* unused harmony exports BASE64_REGEX, BIC_REGEX, CUID2_REGEX, DECIMAL_REGEX, DIGITS_REGEX, DOMAIN_REGEX, EMAIL_REGEX, EMOJI_REGEX, HEXADECIMAL_REGEX, HEX_COLOR_REGEX, IMEI_REGEX, IPV4_REGEX, IPV6_REGEX, IP_REGEX, ISO_DATE_REGEX, ISO_DATE_TIME_REGEX, ISO_DATE_TIME_SECOND_REGEX, ISO_TIMESTAMP_REGEX, ISO_TIME_REGEX, ISO_TIME_SECOND_REGEX, ISO_WEEK_REGEX, ISRC_REGEX, JWS_COMPACT_REGEX, KSUID_REGEX, MAC48_REGEX, MAC64_REGEX, MAC_REGEX, NANO_ID_REGEX, OCTAL_REGEX, RFC_EMAIL_REGEX, SLUG_REGEX, ULID_REGEX, UUID_REGEX, ValiError, _addIssue, _cloneDataset, _formatCase, _getByteCount, _getCodePointCount, _getGraphemeCount, _getLastMetadata, _getWordCount, _isLuhnAlgo, _isSameValueZero, _isValidObjectKey, _isValueMatch, _joinExpects, _standardSchema, _stringify, any, args, argsAsync, arrayAsync, assert, awaitAsync, base64, bic, bigint, blob, brand, bytes, cache, cacheAsync, checkAsync, checkItems, checkItemsAsync, codePoints, config, creditCard, cuid2, custom, customAsync, date, decimal, deleteGlobalConfig, deleteGlobalMessage, deleteSchemaMessage, deleteSpecificMessage, description, digits, domain, email, emoji, empty, endsWith, entries, entriesFromList, entriesFromObjects, enum, enum_, everyItem, exactOptional, exactOptionalAsync, examples, excludes, fallback, fallbackAsync, file, filterItems, findItem, flatten, flavor, forward, forwardAsync, function, function_, getDefault, getDefaults, getDefaultsAsync, getDescription, getDotPath, getExamples, getFallback, getFallbacks, getFallbacksAsync, getGlobalConfig, getGlobalMessage, getMetadata, getSchemaMessage, getSpecificMessage, getTitle, graphemes, gtValue, guard, hash, hexColor, hexadecimal, imei, includes, instance, integer, intersect, intersectAsync, ip, ipv4, ipv6, is, isOfKind, isOfType, isValiError, isbn, isoDate, isoDateTime, isoDateTimeSecond, isoTime, isoTimeSecond, isoTimestamp, isoWeek, isrc, jwsCompact, keyof, ksuid, lazy, lazyAsync, length, literal, looseObjectAsync, looseTuple, looseTupleAsync, ltValue, mac, mac48, mac64, map, mapAsync, mapItems, maxBytes, maxCodePoints, maxEntries, maxGraphemes, maxSize, maxWords, message, metadata, mimeType, minBytes, minCodePoints, minEntries, minGraphemes, minSize, minWords, multipleOf, nan, nanoid, never, nonEmpty, nonNullable, nonNullableAsync, nonNullish, nonNullishAsync, nonOptional, nonOptionalAsync, normalize, notBytes, notCodePoints, notEntries, notGraphemes, notLength, notSize, notValue, notValues, notWords, null, null_, nullable, nullableAsync, nullishAsync, objectAsync, objectWithRest, objectWithRestAsync, octal, omit, optionalAsync, parse, parseAsync, parseBoolean, parseJson, parser, parserAsync, partial, partialAsync, partialCheck, partialCheckAsync, pick, pipeAsync, promise, rawCheck, rawCheckAsync, rawTransform, rawTransformAsync, readonly, recordAsync, reduceItems, regex, required, requiredAsync, returns, returnsAsync, rfcEmail, safeParseAsync, safeParser, safeParserAsync, set, setAsync, setGlobalConfig, setGlobalMessage, setSchemaMessage, setSpecificMessage, size, slug, someItem, sortItems, startsWith, strictObject, strictObjectAsync, strictTuple, strictTupleAsync, stringifyJson, summarize, symbol, title, toBigint, toBoolean, toCamelCase, toDate, toKebabCase, toLowerCase, toMaxValue, toMinValue, toNumber, toPascalCase, toSnakeCase, toString, toUpperCase, transform, transformAsync, trim, trimEnd, trimStart, tuple, tupleAsync, tupleWithRest, tupleWithRestAsync, ulid, undefined, undefined_, undefinedable, undefinedableAsync, unionAsync, unwrap, url, uuid, value, values, variant, variantAsync, void, void_, words */
 //#region src/storages/globalConfig/globalConfig.ts
 let store$4;
 const DEFAULT_CONFIG = {
@@ -2041,11 +8505,11 @@ function ksuid(message$1) {
 //#endregion
 //#region src/actions/length/length.ts
 /* @__NO_SIDE_EFFECTS__ */
-function dist_length(requirement, message$1) {
+function length(requirement, message$1) {
 	return {
 		kind: "validation",
 		type: "length",
-		reference: dist_length,
+		reference: length,
 		async: false,
 		expects: `${requirement}`,
 		requirement,
@@ -3621,11 +10085,11 @@ function toSnakeCase() {
 //#endregion
 //#region src/actions/toString/toString.ts
 /* @__NO_SIDE_EFFECTS__ */
-function dist_toString(message$1) {
+function toString(message$1) {
 	return {
 		kind: "transformation",
 		type: "to_string",
-		reference: dist_toString,
+		reference: toString,
 		async: false,
 		message: message$1,
 		"~run"(dataset, config$1) {
@@ -4611,11 +11075,11 @@ function blob(message$1) {
 //#endregion
 //#region src/schemas/boolean/boolean.ts
 /* @__NO_SIDE_EFFECTS__ */
-function dist_boolean(message$1) {
+function boolean(message$1) {
 	return _standardSchema({
 		kind: "schema",
 		type: "boolean",
-		reference: dist_boolean,
+		reference: boolean,
 		expects: "boolean",
 		async: false,
 		message: message$1,
@@ -7623,5944 +14087,6 @@ function unwrap(schema) {
 }
 
 //#endregion
-
-;// CONCATENATED MODULE: ./src/adaline/schema.ts
-/**
- * The shapes of Adaline v2 answers, checked before use so that a wrong answer ends with an error
- * that names the endpoint and the field instead of a verdict computed from garbage.
- */
-// valibot: the checks zod made, in a small fraction of its bundle and start-up (every run loads this)
-
-const EVALUATION_STATUSES = [
-    'queued',
-    'running',
-    'completed',
-    'failed',
-    'cancelled',
-    'cancelling'
-];
-/** Statuses in which an evaluation still costs money and can be cancelled. */
-const IN_FLIGHT = ['queued', 'running'];
-/** Statuses of an evaluation someone has already cancelled. */
-const BEING_CANCELLED = ['cancelling', 'cancelled'];
-/** Every Adaline ID is a string of 20 to 80 characters. */
-const ID_MIN = 20;
-const ID_MAX = 80;
-const MAX_PAGE_SIZE = 200;
-const id = pipe(string(), minLength(ID_MIN), maxLength(ID_MAX));
-// JSON.parse turns 1e400 into Infinity: a figure must be finite, a count a safe integer
-const count = pipe(number(), safeInteger(), minValue(0));
-const amount = pipe(number(), finite(), minValue(0));
-const time = nullish(amount);
-// Loose objects: a field Adaline adds later must not break the action.
-const evaluationSchema = looseObject({
-    runId: id,
-    evaluatorId: id,
-    status: picklist(EVALUATION_STATUSES),
-    progress: looseObject({
-        totalRows: count,
-        completedRows: count,
-        failedRows: count,
-        percent: pipe(number(), finite(), minValue(0), maxValue(100))
-    }),
-    metrics: looseObject({
-        passRuns: count,
-        failRuns: count,
-        unknownRuns: count,
-        totalCost: amount,
-        totalLatency: amount,
-        totalTokenCount: count
-    }),
-    timeline: looseObject({
-        submittedAt: amount,
-        startedAt: time,
-        finishedAt: time
-    }),
-    datasetId: nullish(id)
-});
-const paginationSchema = looseObject({
-    limit: optional(count),
-    returned: optional(count),
-    hasMore: dist_boolean(),
-    nextCursor: nullish(pipe(string(), minLength(1)))
-});
-const evaluationPageSchema = looseObject({
-    evaluations: array(unknown()),
-    pagination: paginationSchema
-});
-/** Adaline's error bodies: `{error:{code,message}}`, or `{error:"text"}` on older endpoints. */
-const errorBodySchema = object({
-    error: union([
-        string(),
-        looseObject({ code: optional(string()), message: optional(string()) })
-    ])
-});
-/**
- * The value, if it has the shape; otherwise its first problem named by its path under `prefix`:
- * "evaluations[3].metrics.passRuns: Invalid type: Expected number but received "7"".
- */
-function checkShape(shape, value, prefix) {
-    const result = safeParse(shape, value);
-    if (result.success)
-        return { ok: true, value: result.output };
-    const issue = result.issues[0];
-    const path = (issue.path ?? []).reduce((text, { key }) => typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key), prefix);
-    return { ok: false, problem: `${path}: ${issue.message}` };
-}
-const GRADES = ['pass', 'fail', 'unknown'];
-/** One row's result in an evaluation: what the failing-rows report shows. */
-const schema_text = pipe(string(), minLength(1));
-const resultSchema = looseObject({
-    id: schema_text,
-    rowId: schema_text,
-    grade: picklist(GRADES),
-    score: nullish(pipe(number(), finite())),
-    reason: nullish(string()),
-    cost: nullish(amount),
-    latency: nullish(amount),
-    tokenCount: nullish(count),
-    createdAt: nullish(amount),
-    row: nullish(looseObject({ values: record(string(), unknown()) }))
-});
-const resultPageSchema = looseObject({
-    results: array(resultSchema),
-    pagination: paginationSchema
-});
-/** Evaluator titles are 1..200 characters (Adaline v2). */
-const TITLE_MAX = 200;
-/**
- * One evaluator of a prompt, from `GET /prompts/{promptId}/evaluators`: what gives a report its
- * names. Only the ID and title are needed, so the other fields may be absent or null.
- */
-const evaluatorSchema = looseObject({
-    id,
-    promptId: id,
-    title: pipe(string(), minLength(1), maxLength(TITLE_MAX)),
-    datasetId: nullish(id),
-    status: nullish(string()),
-    createdAt: time,
-    updatedAt: time
-});
-const evaluatorPageSchema = looseObject({
-    evaluators: array(evaluatorSchema),
-    pagination: paginationSchema
-});
-
-
-/***/ }),
-
-/***/ 7318:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3072);
-/** The `adaline-evals` command's entry point (dist/cli/index.js, bundled by ncc). */
-
-process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2), process.env, text => process.stdout.write(text), text => process.stderr.write(text));
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 3072:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  iW: () => (/* binding */ main)
-});
-
-// UNUSED EXPORTS: EXIT, asJson
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
-;// CONCATENATED MODULE: ./src/abort.ts
-/** How long cancelling what this run started may take once a signal came. */
-const ABORT_GRACE_MS = 4_000;
-const SIGNALS = ['SIGINT', 'SIGTERM'];
-/** Listens for SIGINT and SIGTERM until the returned function is called. */
-function onAbort(options) {
-    let stopping = false;
-    const listener = (signal) => {
-        if (stopping)
-            return;
-        stopping = true;
-        const engine = options.engine();
-        const cancelling = engine ? engine.cancelStarted() : Promise.resolve([]);
-        const grace = new Promise(resolve => setTimeout(() => resolve('late'), options.graceMs ?? ABORT_GRACE_MS).unref());
-        void Promise.race([cancelling, grace])
-            .catch((error) => `failed: ${error.message}`)
-            .then(outcome => options.stopped(signal, describe(outcome)));
-    };
-    for (const signal of SIGNALS)
-        process.on(signal, listener);
-    return () => {
-        for (const signal of SIGNALS)
-            process.off(signal, listener);
-    };
-}
-function describe(outcome) {
-    if (Array.isArray(outcome)) {
-        return outcome.length > 0
-            ? `Cancelled the evaluation(s) this run started: ${outcome.join(', ')}.`
-            : '';
-    }
-    return `Cancelling the evaluations this run started ${outcome === 'late' ? 'did not finish in time' : outcome}.`;
-}
-
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: external "node:buffer"
-var external_node_buffer_ = __nccwpck_require__(4573);
-;// CONCATENATED MODULE: ./node_modules/data-uri-to-buffer/dist/index.js
-/**
- * Returns a `Buffer` instance from the given data URI `uri`.
- *
- * @param {String} uri Data URI to turn into a Buffer instance
- * @returns {Buffer} Buffer instance from Data URI
- * @api public
- */
-function dataUriToBuffer(uri) {
-    if (!/^data:/i.test(uri)) {
-        throw new TypeError('`uri` does not appear to be a Data URI (must begin with "data:")');
-    }
-    // strip newlines
-    uri = uri.replace(/\r?\n/g, '');
-    // split the URI up into the "metadata" and the "data" portions
-    const firstComma = uri.indexOf(',');
-    if (firstComma === -1 || firstComma <= 4) {
-        throw new TypeError('malformed data: URI');
-    }
-    // remove the "data:" scheme and parse the metadata
-    const meta = uri.substring(5, firstComma).split(';');
-    let charset = '';
-    let base64 = false;
-    const type = meta[0] || 'text/plain';
-    let typeFull = type;
-    for (let i = 1; i < meta.length; i++) {
-        if (meta[i] === 'base64') {
-            base64 = true;
-        }
-        else if (meta[i]) {
-            typeFull += `;${meta[i]}`;
-            if (meta[i].indexOf('charset=') === 0) {
-                charset = meta[i].substring(8);
-            }
-        }
-    }
-    // defaults to US-ASCII only if type is not provided
-    if (!meta[0] && !charset.length) {
-        typeFull += ';charset=US-ASCII';
-        charset = 'US-ASCII';
-    }
-    // get the encoded data portion and decode URI-encoded chars
-    const encoding = base64 ? 'base64' : 'ascii';
-    const data = unescape(uri.substring(firstComma + 1));
-    const buffer = Buffer.from(data, encoding);
-    // set `.type` and `.typeFull` properties to MIME type
-    buffer.type = type;
-    buffer.typeFull = typeFull;
-    // set the `.charset` property
-    buffer.charset = charset;
-    return buffer;
-}
-/* harmony default export */ const dist = (dataUriToBuffer);
-//# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./node_modules/fetch-blob/index.js
-var fetch_blob = __nccwpck_require__(6327);
-// EXTERNAL MODULE: ./node_modules/formdata-polyfill/esm.min.js
-var esm_min = __nccwpck_require__(3018);
-;// CONCATENATED MODULE: ./node_modules/node-fetch/src/errors/base.js
-class FetchBaseError extends Error {
-	constructor(message, type) {
-		super(message);
-		// Hide custom error implementation details from end-users
-		Error.captureStackTrace(this, this.constructor);
-
-		this.type = type;
-	}
-
-	get name() {
-		return this.constructor.name;
-	}
-
-	get [Symbol.toStringTag]() {
-		return this.constructor.name;
-	}
-}
-
-;// CONCATENATED MODULE: ./node_modules/node-fetch/src/errors/fetch-error.js
-
-
-
-/**
- * @typedef {{ address?: string, code: string, dest?: string, errno: number, info?: object, message: string, path?: string, port?: number, syscall: string}} SystemError
-*/
-
-/**
- * FetchError interface for operational errors
- */
-class FetchError extends FetchBaseError {
-	/**
-	 * @param  {string} message -      Error message for human
-	 * @param  {string} [type] -        Error type for machine
-	 * @param  {SystemError} [systemError] - For Node.js system error
-	 */
-	constructor(message, type, systemError) {
-		super(message, type);
-		// When err.type is `system`, err.erroredSysCall contains system error and err.code contains system error code
-		if (systemError) {
-			// eslint-disable-next-line no-multi-assign
-			this.code = this.errno = systemError.code;
-			this.erroredSysCall = systemError.syscall;
-		}
-	}
-}
-
-;// CONCATENATED MODULE: ./node_modules/node-fetch/src/utils/is.js
-/**
- * Is.js
- *
- * Object type checks.
- */
-
-const NAME = Symbol.toStringTag;
-
-/**
- * Check if `obj` is a URLSearchParams object
- * ref: https://github.com/node-fetch/node-fetch/issues/296#issuecomment-307598143
- * @param {*} object - Object to check for
- * @return {boolean}
- */
-const isURLSearchParameters = object => {
-	return (
-		typeof object === 'object' &&
-		typeof object.append === 'function' &&
-		typeof object.delete === 'function' &&
-		typeof object.get === 'function' &&
-		typeof object.getAll === 'function' &&
-		typeof object.has === 'function' &&
-		typeof object.set === 'function' &&
-		typeof object.sort === 'function' &&
-		object[NAME] === 'URLSearchParams'
-	);
-};
-
-/**
- * Check if `object` is a W3C `Blob` object (which `File` inherits from)
- * @param {*} object - Object to check for
- * @return {boolean}
- */
-const isBlob = object => {
-	return (
-		object &&
-		typeof object === 'object' &&
-		typeof object.arrayBuffer === 'function' &&
-		typeof object.type === 'string' &&
-		typeof object.stream === 'function' &&
-		typeof object.constructor === 'function' &&
-		/^(Blob|File)$/.test(object[NAME])
-	);
-};
-
-/**
- * Check if `obj` is an instance of AbortSignal.
- * @param {*} object - Object to check for
- * @return {boolean}
- */
-const isAbortSignal = object => {
-	return (
-		typeof object === 'object' && (
-			object[NAME] === 'AbortSignal' ||
-			object[NAME] === 'EventTarget'
-		)
-	);
-};
-
-/**
- * isDomainOrSubdomain reports whether sub is a subdomain (or exact match) of
- * the parent domain.
- *
- * Both domains must already be in canonical form.
- * @param {string|URL} original
- * @param {string|URL} destination
- */
-const isDomainOrSubdomain = (destination, original) => {
-	const orig = new URL(original).hostname;
-	const dest = new URL(destination).hostname;
-
-	return orig === dest || orig.endsWith(`.${dest}`);
-};
-
-/**
- * isSameProtocol reports whether the two provided URLs use the same protocol.
- *
- * Both domains must already be in canonical form.
- * @param {string|URL} original
- * @param {string|URL} destination
- */
-const isSameProtocol = (destination, original) => {
-	const orig = new URL(original).protocol;
-	const dest = new URL(destination).protocol;
-
-	return orig === dest;
-};
-
-;// CONCATENATED MODULE: ./node_modules/node-fetch/src/body.js
-
-/**
- * Body.js
- *
- * Body interface provides common methods for Request and Response
- */
-
-
-
-
-
-
-
-
-
-
-
-
-const pipeline = (0,external_node_util_.promisify)(external_node_stream_.pipeline);
-const INTERNALS = Symbol('Body internals');
-
-/**
- * Body mixin
- *
- * Ref: https://fetch.spec.whatwg.org/#body
- *
- * @param   Stream  body  Readable stream
- * @param   Object  opts  Response options
- * @return  Void
- */
-class Body {
-	constructor(body, {
-		size = 0
-	} = {}) {
-		let boundary = null;
-
-		if (body === null) {
-			// Body is undefined or null
-			body = null;
-		} else if (isURLSearchParameters(body)) {
-			// Body is a URLSearchParams
-			body = external_node_buffer_.Buffer.from(body.toString());
-		} else if (isBlob(body)) {
-			// Body is blob
-		} else if (external_node_buffer_.Buffer.isBuffer(body)) {
-			// Body is Buffer
-		} else if (external_node_util_.types.isAnyArrayBuffer(body)) {
-			// Body is ArrayBuffer
-			body = external_node_buffer_.Buffer.from(body);
-		} else if (ArrayBuffer.isView(body)) {
-			// Body is ArrayBufferView
-			body = external_node_buffer_.Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-		} else if (body instanceof external_node_stream_) {
-			// Body is stream
-		} else if (body instanceof esm_min/* FormData */.fS) {
-			// Body is FormData
-			body = (0,esm_min/* formDataToBlob */.$n)(body);
-			boundary = body.type.split('=')[1];
-		} else {
-			// None of the above
-			// coerce to string then buffer
-			body = external_node_buffer_.Buffer.from(String(body));
-		}
-
-		let stream = body;
-
-		if (external_node_buffer_.Buffer.isBuffer(body)) {
-			stream = external_node_stream_.Readable.from(body);
-		} else if (isBlob(body)) {
-			stream = external_node_stream_.Readable.from(body.stream());
-		}
-
-		this[INTERNALS] = {
-			body,
-			stream,
-			boundary,
-			disturbed: false,
-			error: null
-		};
-		this.size = size;
-
-		if (body instanceof external_node_stream_) {
-			body.on('error', error_ => {
-				const error = error_ instanceof FetchBaseError ?
-					error_ :
-					new FetchError(`Invalid response body while trying to fetch ${this.url}: ${error_.message}`, 'system', error_);
-				this[INTERNALS].error = error;
-			});
-		}
-	}
-
-	get body() {
-		return this[INTERNALS].stream;
-	}
-
-	get bodyUsed() {
-		return this[INTERNALS].disturbed;
-	}
-
-	/**
-	 * Decode response as ArrayBuffer
-	 *
-	 * @return  Promise
-	 */
-	async arrayBuffer() {
-		const {buffer, byteOffset, byteLength} = await consumeBody(this);
-		return buffer.slice(byteOffset, byteOffset + byteLength);
-	}
-
-	async formData() {
-		const ct = this.headers.get('content-type');
-
-		if (ct.startsWith('application/x-www-form-urlencoded')) {
-			const formData = new esm_min/* FormData */.fS();
-			const parameters = new URLSearchParams(await this.text());
-
-			for (const [name, value] of parameters) {
-				formData.append(name, value);
-			}
-
-			return formData;
-		}
-
-		const {toFormData} = await __nccwpck_require__.e(/* import() */ 101).then(__nccwpck_require__.bind(__nccwpck_require__, 9101));
-		return toFormData(this.body, ct);
-	}
-
-	/**
-	 * Return raw response as Blob
-	 *
-	 * @return Promise
-	 */
-	async blob() {
-		const ct = (this.headers && this.headers.get('content-type')) || (this[INTERNALS].body && this[INTERNALS].body.type) || '';
-		const buf = await this.arrayBuffer();
-
-		return new fetch_blob/* default */.A([buf], {
-			type: ct
-		});
-	}
-
-	/**
-	 * Decode response as json
-	 *
-	 * @return  Promise
-	 */
-	async json() {
-		const text = await this.text();
-		return JSON.parse(text);
-	}
-
-	/**
-	 * Decode response as text
-	 *
-	 * @return  Promise
-	 */
-	async text() {
-		const buffer = await consumeBody(this);
-		return new TextDecoder().decode(buffer);
-	}
-
-	/**
-	 * Decode response as buffer (non-spec api)
-	 *
-	 * @return  Promise
-	 */
-	buffer() {
-		return consumeBody(this);
-	}
-}
-
-Body.prototype.buffer = (0,external_node_util_.deprecate)(Body.prototype.buffer, 'Please use \'response.arrayBuffer()\' instead of \'response.buffer()\'', 'node-fetch#buffer');
-
-// In browsers, all properties are enumerable.
-Object.defineProperties(Body.prototype, {
-	body: {enumerable: true},
-	bodyUsed: {enumerable: true},
-	arrayBuffer: {enumerable: true},
-	blob: {enumerable: true},
-	json: {enumerable: true},
-	text: {enumerable: true},
-	data: {get: (0,external_node_util_.deprecate)(() => {},
-		'data doesn\'t exist, use json(), text(), arrayBuffer(), or body instead',
-		'https://github.com/node-fetch/node-fetch/issues/1000 (response)')}
-});
-
-/**
- * Consume and convert an entire Body to a Buffer.
- *
- * Ref: https://fetch.spec.whatwg.org/#concept-body-consume-body
- *
- * @return Promise
- */
-async function consumeBody(data) {
-	if (data[INTERNALS].disturbed) {
-		throw new TypeError(`body used already for: ${data.url}`);
-	}
-
-	data[INTERNALS].disturbed = true;
-
-	if (data[INTERNALS].error) {
-		throw data[INTERNALS].error;
-	}
-
-	const {body} = data;
-
-	// Body is null
-	if (body === null) {
-		return external_node_buffer_.Buffer.alloc(0);
-	}
-
-	/* c8 ignore next 3 */
-	if (!(body instanceof external_node_stream_)) {
-		return external_node_buffer_.Buffer.alloc(0);
-	}
-
-	// Body is stream
-	// get ready to actually consume the body
-	const accum = [];
-	let accumBytes = 0;
-
-	try {
-		for await (const chunk of body) {
-			if (data.size > 0 && accumBytes + chunk.length > data.size) {
-				const error = new FetchError(`content size at ${data.url} over limit: ${data.size}`, 'max-size');
-				body.destroy(error);
-				throw error;
-			}
-
-			accumBytes += chunk.length;
-			accum.push(chunk);
-		}
-	} catch (error) {
-		const error_ = error instanceof FetchBaseError ? error : new FetchError(`Invalid response body while trying to fetch ${data.url}: ${error.message}`, 'system', error);
-		throw error_;
-	}
-
-	if (body.readableEnded === true || body._readableState.ended === true) {
-		try {
-			if (accum.every(c => typeof c === 'string')) {
-				return external_node_buffer_.Buffer.from(accum.join(''));
-			}
-
-			return external_node_buffer_.Buffer.concat(accum, accumBytes);
-		} catch (error) {
-			throw new FetchError(`Could not create Buffer from response body for ${data.url}: ${error.message}`, 'system', error);
-		}
-	} else {
-		throw new FetchError(`Premature close of server response while trying to fetch ${data.url}`);
-	}
-}
-
-/**
- * Clone body given Res/Req instance
- *
- * @param   Mixed   instance       Response or Request instance
- * @param   String  highWaterMark  highWaterMark for both PassThrough body streams
- * @return  Mixed
- */
-const clone = (instance, highWaterMark) => {
-	let p1;
-	let p2;
-	let {body} = instance[INTERNALS];
-
-	// Don't allow cloning a used body
-	if (instance.bodyUsed) {
-		throw new Error('cannot clone body after it is used');
-	}
-
-	// Check that body is a stream and not form-data object
-	// note: we can't clone the form-data object without having it as a dependency
-	if ((body instanceof external_node_stream_) && (typeof body.getBoundary !== 'function')) {
-		// Tee instance body
-		p1 = new external_node_stream_.PassThrough({highWaterMark});
-		p2 = new external_node_stream_.PassThrough({highWaterMark});
-		body.pipe(p1);
-		body.pipe(p2);
-		// Set instance body to teed body and return the other teed body
-		instance[INTERNALS].stream = p1;
-		body = p2;
-	}
-
-	return body;
-};
-
-const getNonSpecFormDataBoundary = (0,external_node_util_.deprecate)(
-	body => body.getBoundary(),
-	'form-data doesn\'t follow the spec and requires special treatment. Use alternative package',
-	'https://github.com/node-fetch/node-fetch/issues/1167'
-);
-
-/**
- * Performs the operation "extract a `Content-Type` value from |object|" as
- * specified in the specification:
- * https://fetch.spec.whatwg.org/#concept-bodyinit-extract
- *
- * This function assumes that instance.body is present.
- *
- * @param {any} body Any options.body input
- * @returns {string | null}
- */
-const extractContentType = (body, request) => {
-	// Body is null or undefined
-	if (body === null) {
-		return null;
-	}
-
-	// Body is string
-	if (typeof body === 'string') {
-		return 'text/plain;charset=UTF-8';
-	}
-
-	// Body is a URLSearchParams
-	if (isURLSearchParameters(body)) {
-		return 'application/x-www-form-urlencoded;charset=UTF-8';
-	}
-
-	// Body is blob
-	if (isBlob(body)) {
-		return body.type || null;
-	}
-
-	// Body is a Buffer (Buffer, ArrayBuffer or ArrayBufferView)
-	if (external_node_buffer_.Buffer.isBuffer(body) || external_node_util_.types.isAnyArrayBuffer(body) || ArrayBuffer.isView(body)) {
-		return null;
-	}
-
-	if (body instanceof esm_min/* FormData */.fS) {
-		return `multipart/form-data; boundary=${request[INTERNALS].boundary}`;
-	}
-
-	// Detect form data input from form-data module
-	if (body && typeof body.getBoundary === 'function') {
-		return `multipart/form-data;boundary=${getNonSpecFormDataBoundary(body)}`;
-	}
-
-	// Body is stream - can't really do much about this
-	if (body instanceof external_node_stream_) {
-		return null;
-	}
-
-	// Body constructor defaults other things to string
-	return 'text/plain;charset=UTF-8';
-};
-
-/**
- * The Fetch Standard treats this as if "total bytes" is a property on the body.
- * For us, we have to explicitly get it with a function.
- *
- * ref: https://fetch.spec.whatwg.org/#concept-body-total-bytes
- *
- * @param {any} obj.body Body object from the Body instance.
- * @returns {number | null}
- */
-const getTotalBytes = request => {
-	const {body} = request[INTERNALS];
-
-	// Body is null or undefined
-	if (body === null) {
-		return 0;
-	}
-
-	// Body is Blob
-	if (isBlob(body)) {
-		return body.size;
-	}
-
-	// Body is Buffer
-	if (external_node_buffer_.Buffer.isBuffer(body)) {
-		return body.length;
-	}
-
-	// Detect form data input from form-data module
-	if (body && typeof body.getLengthSync === 'function') {
-		return body.hasKnownLength && body.hasKnownLength() ? body.getLengthSync() : null;
-	}
-
-	// Body is stream
-	return null;
-};
-
-/**
- * Write a Body to a Node.js WritableStream (e.g. http.Request) object.
- *
- * @param {Stream.Writable} dest The stream to write to.
- * @param obj.body Body object from the Body instance.
- * @returns {Promise<void>}
- */
-const writeToStream = async (dest, {body}) => {
-	if (body === null) {
-		// Body is null
-		dest.end();
-	} else {
-		// Body is stream
-		await pipeline(body, dest);
-	}
-};
-
-;// CONCATENATED MODULE: ./node_modules/node-fetch/src/headers.js
-/**
- * Headers.js
- *
- * Headers class offers convenient helpers
- */
-
-
-
-
-/* c8 ignore next 9 */
-const validateHeaderName = typeof external_node_http_.validateHeaderName === 'function' ?
-	external_node_http_.validateHeaderName :
-	name => {
-		if (!/^[\^`\-\w!#$%&'*+.|~]+$/.test(name)) {
-			const error = new TypeError(`Header name must be a valid HTTP token [${name}]`);
-			Object.defineProperty(error, 'code', {value: 'ERR_INVALID_HTTP_TOKEN'});
-			throw error;
-		}
-	};
-
-/* c8 ignore next 9 */
-const validateHeaderValue = typeof external_node_http_.validateHeaderValue === 'function' ?
-	external_node_http_.validateHeaderValue :
-	(name, value) => {
-		if (/[^\t\u0020-\u007E\u0080-\u00FF]/.test(value)) {
-			const error = new TypeError(`Invalid character in header content ["${name}"]`);
-			Object.defineProperty(error, 'code', {value: 'ERR_INVALID_CHAR'});
-			throw error;
-		}
-	};
-
-/**
- * @typedef {Headers | Record<string, string> | Iterable<readonly [string, string]> | Iterable<Iterable<string>>} HeadersInit
- */
-
-/**
- * This Fetch API interface allows you to perform various actions on HTTP request and response headers.
- * These actions include retrieving, setting, adding to, and removing.
- * A Headers object has an associated header list, which is initially empty and consists of zero or more name and value pairs.
- * You can add to this using methods like append() (see Examples.)
- * In all methods of this interface, header names are matched by case-insensitive byte sequence.
- *
- */
-class Headers extends URLSearchParams {
-	/**
-	 * Headers class
-	 *
-	 * @constructor
-	 * @param {HeadersInit} [init] - Response headers
-	 */
-	constructor(init) {
-		// Validate and normalize init object in [name, value(s)][]
-		/** @type {string[][]} */
-		let result = [];
-		if (init instanceof Headers) {
-			const raw = init.raw();
-			for (const [name, values] of Object.entries(raw)) {
-				result.push(...values.map(value => [name, value]));
-			}
-		} else if (init == null) { // eslint-disable-line no-eq-null, eqeqeq
-			// No op
-		} else if (typeof init === 'object' && !external_node_util_.types.isBoxedPrimitive(init)) {
-			const method = init[Symbol.iterator];
-			// eslint-disable-next-line no-eq-null, eqeqeq
-			if (method == null) {
-				// Record<ByteString, ByteString>
-				result.push(...Object.entries(init));
-			} else {
-				if (typeof method !== 'function') {
-					throw new TypeError('Header pairs must be iterable');
-				}
-
-				// Sequence<sequence<ByteString>>
-				// Note: per spec we have to first exhaust the lists then process them
-				result = [...init]
-					.map(pair => {
-						if (
-							typeof pair !== 'object' || external_node_util_.types.isBoxedPrimitive(pair)
-						) {
-							throw new TypeError('Each header pair must be an iterable object');
-						}
-
-						return [...pair];
-					}).map(pair => {
-						if (pair.length !== 2) {
-							throw new TypeError('Each header pair must be a name/value tuple');
-						}
-
-						return [...pair];
-					});
-			}
-		} else {
-			throw new TypeError('Failed to construct \'Headers\': The provided value is not of type \'(sequence<sequence<ByteString>> or record<ByteString, ByteString>)');
-		}
-
-		// Validate and lowercase
-		result =
-			result.length > 0 ?
-				result.map(([name, value]) => {
-					validateHeaderName(name);
-					validateHeaderValue(name, String(value));
-					return [String(name).toLowerCase(), String(value)];
-				}) :
-				undefined;
-
-		super(result);
-
-		// Returning a Proxy that will lowercase key names, validate parameters and sort keys
-		// eslint-disable-next-line no-constructor-return
-		return new Proxy(this, {
-			get(target, p, receiver) {
-				switch (p) {
-					case 'append':
-					case 'set':
-						return (name, value) => {
-							validateHeaderName(name);
-							validateHeaderValue(name, String(value));
-							return URLSearchParams.prototype[p].call(
-								target,
-								String(name).toLowerCase(),
-								String(value)
-							);
-						};
-
-					case 'delete':
-					case 'has':
-					case 'getAll':
-						return name => {
-							validateHeaderName(name);
-							return URLSearchParams.prototype[p].call(
-								target,
-								String(name).toLowerCase()
-							);
-						};
-
-					case 'keys':
-						return () => {
-							target.sort();
-							return new Set(URLSearchParams.prototype.keys.call(target)).keys();
-						};
-
-					default:
-						return Reflect.get(target, p, receiver);
-				}
-			}
-		});
-		/* c8 ignore next */
-	}
-
-	get [Symbol.toStringTag]() {
-		return this.constructor.name;
-	}
-
-	toString() {
-		return Object.prototype.toString.call(this);
-	}
-
-	get(name) {
-		const values = this.getAll(name);
-		if (values.length === 0) {
-			return null;
-		}
-
-		let value = values.join(', ');
-		if (/^content-encoding$/i.test(name)) {
-			value = value.toLowerCase();
-		}
-
-		return value;
-	}
-
-	forEach(callback, thisArg = undefined) {
-		for (const name of this.keys()) {
-			Reflect.apply(callback, thisArg, [this.get(name), name, this]);
-		}
-	}
-
-	* values() {
-		for (const name of this.keys()) {
-			yield this.get(name);
-		}
-	}
-
-	/**
-	 * @type {() => IterableIterator<[string, string]>}
-	 */
-	* entries() {
-		for (const name of this.keys()) {
-			yield [name, this.get(name)];
-		}
-	}
-
-	[Symbol.iterator]() {
-		return this.entries();
-	}
-
-	/**
-	 * Node-fetch non-spec method
-	 * returning all headers and their values as array
-	 * @returns {Record<string, string[]>}
-	 */
-	raw() {
-		return [...this.keys()].reduce((result, key) => {
-			result[key] = this.getAll(key);
-			return result;
-		}, {});
-	}
-
-	/**
-	 * For better console.log(headers) and also to convert Headers into Node.js Request compatible format
-	 */
-	[Symbol.for('nodejs.util.inspect.custom')]() {
-		return [...this.keys()].reduce((result, key) => {
-			const values = this.getAll(key);
-			// Http.request() only supports string as Host header.
-			// This hack makes specifying custom Host header possible.
-			if (key === 'host') {
-				result[key] = values[0];
-			} else {
-				result[key] = values.length > 1 ? values : values[0];
-			}
-
-			return result;
-		}, {});
-	}
-}
-
-/**
- * Re-shaping object for Web IDL tests
- * Only need to do it for overridden methods
- */
-Object.defineProperties(
-	Headers.prototype,
-	['get', 'entries', 'forEach', 'values'].reduce((result, property) => {
-		result[property] = {enumerable: true};
-		return result;
-	}, {})
-);
-
-/**
- * Create a Headers object from an http.IncomingMessage.rawHeaders, ignoring those that do
- * not conform to HTTP grammar productions.
- * @param {import('http').IncomingMessage['rawHeaders']} headers
- */
-function fromRawHeaders(headers = []) {
-	return new Headers(
-		headers
-			// Split into pairs
-			.reduce((result, value, index, array) => {
-				if (index % 2 === 0) {
-					result.push(array.slice(index, index + 2));
-				}
-
-				return result;
-			}, [])
-			.filter(([name, value]) => {
-				try {
-					validateHeaderName(name);
-					validateHeaderValue(name, String(value));
-					return true;
-				} catch {
-					return false;
-				}
-			})
-
-	);
-}
-
-;// CONCATENATED MODULE: ./node_modules/node-fetch/src/utils/is-redirect.js
-const redirectStatus = new Set([301, 302, 303, 307, 308]);
-
-/**
- * Redirect code matching
- *
- * @param {number} code - Status code
- * @return {boolean}
- */
-const isRedirect = code => {
-	return redirectStatus.has(code);
-};
-
-;// CONCATENATED MODULE: ./node_modules/node-fetch/src/response.js
-/**
- * Response.js
- *
- * Response class provides content decoding
- */
-
-
-
-
-
-const response_INTERNALS = Symbol('Response internals');
-
-/**
- * Response class
- *
- * Ref: https://fetch.spec.whatwg.org/#response-class
- *
- * @param   Stream  body  Readable stream
- * @param   Object  opts  Response options
- * @return  Void
- */
-class Response extends Body {
-	constructor(body = null, options = {}) {
-		super(body, options);
-
-		// eslint-disable-next-line no-eq-null, eqeqeq, no-negated-condition
-		const status = options.status != null ? options.status : 200;
-
-		const headers = new Headers(options.headers);
-
-		if (body !== null && !headers.has('Content-Type')) {
-			const contentType = extractContentType(body, this);
-			if (contentType) {
-				headers.append('Content-Type', contentType);
-			}
-		}
-
-		this[response_INTERNALS] = {
-			type: 'default',
-			url: options.url,
-			status,
-			statusText: options.statusText || '',
-			headers,
-			counter: options.counter,
-			highWaterMark: options.highWaterMark
-		};
-	}
-
-	get type() {
-		return this[response_INTERNALS].type;
-	}
-
-	get url() {
-		return this[response_INTERNALS].url || '';
-	}
-
-	get status() {
-		return this[response_INTERNALS].status;
-	}
-
-	/**
-	 * Convenience property representing if the request ended normally
-	 */
-	get ok() {
-		return this[response_INTERNALS].status >= 200 && this[response_INTERNALS].status < 300;
-	}
-
-	get redirected() {
-		return this[response_INTERNALS].counter > 0;
-	}
-
-	get statusText() {
-		return this[response_INTERNALS].statusText;
-	}
-
-	get headers() {
-		return this[response_INTERNALS].headers;
-	}
-
-	get highWaterMark() {
-		return this[response_INTERNALS].highWaterMark;
-	}
-
-	/**
-	 * Clone this response
-	 *
-	 * @return  Response
-	 */
-	clone() {
-		return new Response(clone(this, this.highWaterMark), {
-			type: this.type,
-			url: this.url,
-			status: this.status,
-			statusText: this.statusText,
-			headers: this.headers,
-			ok: this.ok,
-			redirected: this.redirected,
-			size: this.size,
-			highWaterMark: this.highWaterMark
-		});
-	}
-
-	/**
-	 * @param {string} url    The URL that the new response is to originate from.
-	 * @param {number} status An optional status code for the response (e.g., 302.)
-	 * @returns {Response}    A Response object.
-	 */
-	static redirect(url, status = 302) {
-		if (!isRedirect(status)) {
-			throw new RangeError('Failed to execute "redirect" on "response": Invalid status code');
-		}
-
-		return new Response(null, {
-			headers: {
-				location: new URL(url).toString()
-			},
-			status
-		});
-	}
-
-	static error() {
-		const response = new Response(null, {status: 0, statusText: ''});
-		response[response_INTERNALS].type = 'error';
-		return response;
-	}
-
-	static json(data = undefined, init = {}) {
-		const body = JSON.stringify(data);
-
-		if (body === undefined) {
-			throw new TypeError('data is not JSON serializable');
-		}
-
-		const headers = new Headers(init && init.headers);
-
-		if (!headers.has('content-type')) {
-			headers.set('content-type', 'application/json');
-		}
-
-		return new Response(body, {
-			...init,
-			headers
-		});
-	}
-
-	get [Symbol.toStringTag]() {
-		return 'Response';
-	}
-}
-
-Object.defineProperties(Response.prototype, {
-	type: {enumerable: true},
-	url: {enumerable: true},
-	status: {enumerable: true},
-	ok: {enumerable: true},
-	redirected: {enumerable: true},
-	statusText: {enumerable: true},
-	headers: {enumerable: true},
-	clone: {enumerable: true}
-});
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./node_modules/node-fetch/src/utils/get-search.js
-const getSearch = parsedURL => {
-	if (parsedURL.search) {
-		return parsedURL.search;
-	}
-
-	const lastOffset = parsedURL.href.length - 1;
-	const hash = parsedURL.hash || (parsedURL.href[lastOffset] === '#' ? '#' : '');
-	return parsedURL.href[lastOffset - hash.length] === '?' ? '?' : '';
-};
-
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: ./node_modules/node-fetch/src/utils/referrer.js
-
-
-/**
- * @external URL
- * @see {@link https://developer.mozilla.org/en-US/docs/Web/API/URL|URL}
- */
-
-/**
- * @module utils/referrer
- * @private
- */
-
-/**
- * @see {@link https://w3c.github.io/webappsec-referrer-policy/#strip-url|Referrer Policy §8.4. Strip url for use as a referrer}
- * @param {string} URL
- * @param {boolean} [originOnly=false]
- */
-function stripURLForUseAsAReferrer(url, originOnly = false) {
-	// 1. If url is null, return no referrer.
-	if (url == null) { // eslint-disable-line no-eq-null, eqeqeq
-		return 'no-referrer';
-	}
-
-	url = new URL(url);
-
-	// 2. If url's scheme is a local scheme, then return no referrer.
-	if (/^(about|blob|data):$/.test(url.protocol)) {
-		return 'no-referrer';
-	}
-
-	// 3. Set url's username to the empty string.
-	url.username = '';
-
-	// 4. Set url's password to null.
-	// Note: `null` appears to be a mistake as this actually results in the password being `"null"`.
-	url.password = '';
-
-	// 5. Set url's fragment to null.
-	// Note: `null` appears to be a mistake as this actually results in the fragment being `"#null"`.
-	url.hash = '';
-
-	// 6. If the origin-only flag is true, then:
-	if (originOnly) {
-		// 6.1. Set url's path to null.
-		// Note: `null` appears to be a mistake as this actually results in the path being `"/null"`.
-		url.pathname = '';
-
-		// 6.2. Set url's query to null.
-		// Note: `null` appears to be a mistake as this actually results in the query being `"?null"`.
-		url.search = '';
-	}
-
-	// 7. Return url.
-	return url;
-}
-
-/**
- * @see {@link https://w3c.github.io/webappsec-referrer-policy/#enumdef-referrerpolicy|enum ReferrerPolicy}
- */
-const ReferrerPolicy = new Set([
-	'',
-	'no-referrer',
-	'no-referrer-when-downgrade',
-	'same-origin',
-	'origin',
-	'strict-origin',
-	'origin-when-cross-origin',
-	'strict-origin-when-cross-origin',
-	'unsafe-url'
-]);
-
-/**
- * @see {@link https://w3c.github.io/webappsec-referrer-policy/#default-referrer-policy|default referrer policy}
- */
-const DEFAULT_REFERRER_POLICY = 'strict-origin-when-cross-origin';
-
-/**
- * @see {@link https://w3c.github.io/webappsec-referrer-policy/#referrer-policies|Referrer Policy §3. Referrer Policies}
- * @param {string} referrerPolicy
- * @returns {string} referrerPolicy
- */
-function validateReferrerPolicy(referrerPolicy) {
-	if (!ReferrerPolicy.has(referrerPolicy)) {
-		throw new TypeError(`Invalid referrerPolicy: ${referrerPolicy}`);
-	}
-
-	return referrerPolicy;
-}
-
-/**
- * @see {@link https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy|Referrer Policy §3.2. Is origin potentially trustworthy?}
- * @param {external:URL} url
- * @returns `true`: "Potentially Trustworthy", `false`: "Not Trustworthy"
- */
-function isOriginPotentiallyTrustworthy(url) {
-	// 1. If origin is an opaque origin, return "Not Trustworthy".
-	// Not applicable
-
-	// 2. Assert: origin is a tuple origin.
-	// Not for implementations
-
-	// 3. If origin's scheme is either "https" or "wss", return "Potentially Trustworthy".
-	if (/^(http|ws)s:$/.test(url.protocol)) {
-		return true;
-	}
-
-	// 4. If origin's host component matches one of the CIDR notations 127.0.0.0/8 or ::1/128 [RFC4632], return "Potentially Trustworthy".
-	const hostIp = url.host.replace(/(^\[)|(]$)/g, '');
-	const hostIPVersion = (0,external_node_net_.isIP)(hostIp);
-
-	if (hostIPVersion === 4 && /^127\./.test(hostIp)) {
-		return true;
-	}
-
-	if (hostIPVersion === 6 && /^(((0+:){7})|(::(0+:){0,6}))0*1$/.test(hostIp)) {
-		return true;
-	}
-
-	// 5. If origin's host component is "localhost" or falls within ".localhost", and the user agent conforms to the name resolution rules in [let-localhost-be-localhost], return "Potentially Trustworthy".
-	// We are returning FALSE here because we cannot ensure conformance to
-	// let-localhost-be-loalhost (https://tools.ietf.org/html/draft-west-let-localhost-be-localhost)
-	if (url.host === 'localhost' || url.host.endsWith('.localhost')) {
-		return false;
-	}
-
-	// 6. If origin's scheme component is file, return "Potentially Trustworthy".
-	if (url.protocol === 'file:') {
-		return true;
-	}
-
-	// 7. If origin's scheme component is one which the user agent considers to be authenticated, return "Potentially Trustworthy".
-	// Not supported
-
-	// 8. If origin has been configured as a trustworthy origin, return "Potentially Trustworthy".
-	// Not supported
-
-	// 9. Return "Not Trustworthy".
-	return false;
-}
-
-/**
- * @see {@link https://w3c.github.io/webappsec-secure-contexts/#is-url-trustworthy|Referrer Policy §3.3. Is url potentially trustworthy?}
- * @param {external:URL} url
- * @returns `true`: "Potentially Trustworthy", `false`: "Not Trustworthy"
- */
-function isUrlPotentiallyTrustworthy(url) {
-	// 1. If url is "about:blank" or "about:srcdoc", return "Potentially Trustworthy".
-	if (/^about:(blank|srcdoc)$/.test(url)) {
-		return true;
-	}
-
-	// 2. If url's scheme is "data", return "Potentially Trustworthy".
-	if (url.protocol === 'data:') {
-		return true;
-	}
-
-	// Note: The origin of blob: and filesystem: URLs is the origin of the context in which they were
-	// created. Therefore, blobs created in a trustworthy origin will themselves be potentially
-	// trustworthy.
-	if (/^(blob|filesystem):$/.test(url.protocol)) {
-		return true;
-	}
-
-	// 3. Return the result of executing §3.2 Is origin potentially trustworthy? on url's origin.
-	return isOriginPotentiallyTrustworthy(url);
-}
-
-/**
- * Modifies the referrerURL to enforce any extra security policy considerations.
- * @see {@link https://w3c.github.io/webappsec-referrer-policy/#determine-requests-referrer|Referrer Policy §8.3. Determine request's Referrer}, step 7
- * @callback module:utils/referrer~referrerURLCallback
- * @param {external:URL} referrerURL
- * @returns {external:URL} modified referrerURL
- */
-
-/**
- * Modifies the referrerOrigin to enforce any extra security policy considerations.
- * @see {@link https://w3c.github.io/webappsec-referrer-policy/#determine-requests-referrer|Referrer Policy §8.3. Determine request's Referrer}, step 7
- * @callback module:utils/referrer~referrerOriginCallback
- * @param {external:URL} referrerOrigin
- * @returns {external:URL} modified referrerOrigin
- */
-
-/**
- * @see {@link https://w3c.github.io/webappsec-referrer-policy/#determine-requests-referrer|Referrer Policy §8.3. Determine request's Referrer}
- * @param {Request} request
- * @param {object} o
- * @param {module:utils/referrer~referrerURLCallback} o.referrerURLCallback
- * @param {module:utils/referrer~referrerOriginCallback} o.referrerOriginCallback
- * @returns {external:URL} Request's referrer
- */
-function determineRequestsReferrer(request, {referrerURLCallback, referrerOriginCallback} = {}) {
-	// There are 2 notes in the specification about invalid pre-conditions.  We return null, here, for
-	// these cases:
-	// > Note: If request's referrer is "no-referrer", Fetch will not call into this algorithm.
-	// > Note: If request's referrer policy is the empty string, Fetch will not call into this
-	// > algorithm.
-	if (request.referrer === 'no-referrer' || request.referrerPolicy === '') {
-		return null;
-	}
-
-	// 1. Let policy be request's associated referrer policy.
-	const policy = request.referrerPolicy;
-
-	// 2. Let environment be request's client.
-	// not applicable to node.js
-
-	// 3. Switch on request's referrer:
-	if (request.referrer === 'about:client') {
-		return 'no-referrer';
-	}
-
-	// "a URL": Let referrerSource be request's referrer.
-	const referrerSource = request.referrer;
-
-	// 4. Let request's referrerURL be the result of stripping referrerSource for use as a referrer.
-	let referrerURL = stripURLForUseAsAReferrer(referrerSource);
-
-	// 5. Let referrerOrigin be the result of stripping referrerSource for use as a referrer, with the
-	//    origin-only flag set to true.
-	let referrerOrigin = stripURLForUseAsAReferrer(referrerSource, true);
-
-	// 6. If the result of serializing referrerURL is a string whose length is greater than 4096, set
-	//    referrerURL to referrerOrigin.
-	if (referrerURL.toString().length > 4096) {
-		referrerURL = referrerOrigin;
-	}
-
-	// 7. The user agent MAY alter referrerURL or referrerOrigin at this point to enforce arbitrary
-	//    policy considerations in the interests of minimizing data leakage. For example, the user
-	//    agent could strip the URL down to an origin, modify its host, replace it with an empty
-	//    string, etc.
-	if (referrerURLCallback) {
-		referrerURL = referrerURLCallback(referrerURL);
-	}
-
-	if (referrerOriginCallback) {
-		referrerOrigin = referrerOriginCallback(referrerOrigin);
-	}
-
-	// 8.Execute the statements corresponding to the value of policy:
-	const currentURL = new URL(request.url);
-
-	switch (policy) {
-		case 'no-referrer':
-			return 'no-referrer';
-
-		case 'origin':
-			return referrerOrigin;
-
-		case 'unsafe-url':
-			return referrerURL;
-
-		case 'strict-origin':
-			// 1. If referrerURL is a potentially trustworthy URL and request's current URL is not a
-			//    potentially trustworthy URL, then return no referrer.
-			if (isUrlPotentiallyTrustworthy(referrerURL) && !isUrlPotentiallyTrustworthy(currentURL)) {
-				return 'no-referrer';
-			}
-
-			// 2. Return referrerOrigin.
-			return referrerOrigin.toString();
-
-		case 'strict-origin-when-cross-origin':
-			// 1. If the origin of referrerURL and the origin of request's current URL are the same, then
-			//    return referrerURL.
-			if (referrerURL.origin === currentURL.origin) {
-				return referrerURL;
-			}
-
-			// 2. If referrerURL is a potentially trustworthy URL and request's current URL is not a
-			//    potentially trustworthy URL, then return no referrer.
-			if (isUrlPotentiallyTrustworthy(referrerURL) && !isUrlPotentiallyTrustworthy(currentURL)) {
-				return 'no-referrer';
-			}
-
-			// 3. Return referrerOrigin.
-			return referrerOrigin;
-
-		case 'same-origin':
-			// 1. If the origin of referrerURL and the origin of request's current URL are the same, then
-			//    return referrerURL.
-			if (referrerURL.origin === currentURL.origin) {
-				return referrerURL;
-			}
-
-			// 2. Return no referrer.
-			return 'no-referrer';
-
-		case 'origin-when-cross-origin':
-			// 1. If the origin of referrerURL and the origin of request's current URL are the same, then
-			//    return referrerURL.
-			if (referrerURL.origin === currentURL.origin) {
-				return referrerURL;
-			}
-
-			// Return referrerOrigin.
-			return referrerOrigin;
-
-		case 'no-referrer-when-downgrade':
-			// 1. If referrerURL is a potentially trustworthy URL and request's current URL is not a
-			//    potentially trustworthy URL, then return no referrer.
-			if (isUrlPotentiallyTrustworthy(referrerURL) && !isUrlPotentiallyTrustworthy(currentURL)) {
-				return 'no-referrer';
-			}
-
-			// 2. Return referrerURL.
-			return referrerURL;
-
-		default:
-			throw new TypeError(`Invalid referrerPolicy: ${policy}`);
-	}
-}
-
-/**
- * @see {@link https://w3c.github.io/webappsec-referrer-policy/#parse-referrer-policy-from-header|Referrer Policy §8.1. Parse a referrer policy from a Referrer-Policy header}
- * @param {Headers} headers Response headers
- * @returns {string} policy
- */
-function parseReferrerPolicyFromHeader(headers) {
-	// 1. Let policy-tokens be the result of extracting header list values given `Referrer-Policy`
-	//    and response’s header list.
-	const policyTokens = (headers.get('referrer-policy') || '').split(/[,\s]+/);
-
-	// 2. Let policy be the empty string.
-	let policy = '';
-
-	// 3. For each token in policy-tokens, if token is a referrer policy and token is not the empty
-	//    string, then set policy to token.
-	// Note: This algorithm loops over multiple policy values to allow deployment of new policy
-	// values with fallbacks for older user agents, as described in § 11.1 Unknown Policy Values.
-	for (const token of policyTokens) {
-		if (token && ReferrerPolicy.has(token)) {
-			policy = token;
-		}
-	}
-
-	// 4. Return policy.
-	return policy;
-}
-
-;// CONCATENATED MODULE: ./node_modules/node-fetch/src/request.js
-/**
- * Request.js
- *
- * Request class contains server only options
- *
- * All spec algorithm step numbers are based on https://fetch.spec.whatwg.org/commit-snapshots/ae716822cb3a61843226cd090eefc6589446c1d2/.
- */
-
-
-
-
-
-
-
-
-
-const request_INTERNALS = Symbol('Request internals');
-
-/**
- * Check if `obj` is an instance of Request.
- *
- * @param  {*} object
- * @return {boolean}
- */
-const isRequest = object => {
-	return (
-		typeof object === 'object' &&
-		typeof object[request_INTERNALS] === 'object'
-	);
-};
-
-const doBadDataWarn = (0,external_node_util_.deprecate)(() => {},
-	'.data is not a valid RequestInit property, use .body instead',
-	'https://github.com/node-fetch/node-fetch/issues/1000 (request)');
-
-/**
- * Request class
- *
- * Ref: https://fetch.spec.whatwg.org/#request-class
- *
- * @param   Mixed   input  Url or Request instance
- * @param   Object  init   Custom options
- * @return  Void
- */
-class Request extends Body {
-	constructor(input, init = {}) {
-		let parsedURL;
-
-		// Normalize input and force URL to be encoded as UTF-8 (https://github.com/node-fetch/node-fetch/issues/245)
-		if (isRequest(input)) {
-			parsedURL = new URL(input.url);
-		} else {
-			parsedURL = new URL(input);
-			input = {};
-		}
-
-		if (parsedURL.username !== '' || parsedURL.password !== '') {
-			throw new TypeError(`${parsedURL} is an url with embedded credentials.`);
-		}
-
-		let method = init.method || input.method || 'GET';
-		if (/^(delete|get|head|options|post|put)$/i.test(method)) {
-			method = method.toUpperCase();
-		}
-
-		if (!isRequest(init) && 'data' in init) {
-			doBadDataWarn();
-		}
-
-		// eslint-disable-next-line no-eq-null, eqeqeq
-		if ((init.body != null || (isRequest(input) && input.body !== null)) &&
-			(method === 'GET' || method === 'HEAD')) {
-			throw new TypeError('Request with GET/HEAD method cannot have body');
-		}
-
-		const inputBody = init.body ?
-			init.body :
-			(isRequest(input) && input.body !== null ?
-				clone(input) :
-				null);
-
-		super(inputBody, {
-			size: init.size || input.size || 0
-		});
-
-		const headers = new Headers(init.headers || input.headers || {});
-
-		if (inputBody !== null && !headers.has('Content-Type')) {
-			const contentType = extractContentType(inputBody, this);
-			if (contentType) {
-				headers.set('Content-Type', contentType);
-			}
-		}
-
-		let signal = isRequest(input) ?
-			input.signal :
-			null;
-		if ('signal' in init) {
-			signal = init.signal;
-		}
-
-		// eslint-disable-next-line no-eq-null, eqeqeq
-		if (signal != null && !isAbortSignal(signal)) {
-			throw new TypeError('Expected signal to be an instanceof AbortSignal or EventTarget');
-		}
-
-		// §5.4, Request constructor steps, step 15.1
-		// eslint-disable-next-line no-eq-null, eqeqeq
-		let referrer = init.referrer == null ? input.referrer : init.referrer;
-		if (referrer === '') {
-			// §5.4, Request constructor steps, step 15.2
-			referrer = 'no-referrer';
-		} else if (referrer) {
-			// §5.4, Request constructor steps, step 15.3.1, 15.3.2
-			const parsedReferrer = new URL(referrer);
-			// §5.4, Request constructor steps, step 15.3.3, 15.3.4
-			referrer = /^about:(\/\/)?client$/.test(parsedReferrer) ? 'client' : parsedReferrer;
-		} else {
-			referrer = undefined;
-		}
-
-		this[request_INTERNALS] = {
-			method,
-			redirect: init.redirect || input.redirect || 'follow',
-			headers,
-			parsedURL,
-			signal,
-			referrer
-		};
-
-		// Node-fetch-only options
-		this.follow = init.follow === undefined ? (input.follow === undefined ? 20 : input.follow) : init.follow;
-		this.compress = init.compress === undefined ? (input.compress === undefined ? true : input.compress) : init.compress;
-		this.counter = init.counter || input.counter || 0;
-		this.agent = init.agent || input.agent;
-		this.highWaterMark = init.highWaterMark || input.highWaterMark || 16384;
-		this.insecureHTTPParser = init.insecureHTTPParser || input.insecureHTTPParser || false;
-
-		// §5.4, Request constructor steps, step 16.
-		// Default is empty string per https://fetch.spec.whatwg.org/#concept-request-referrer-policy
-		this.referrerPolicy = init.referrerPolicy || input.referrerPolicy || '';
-	}
-
-	/** @returns {string} */
-	get method() {
-		return this[request_INTERNALS].method;
-	}
-
-	/** @returns {string} */
-	get url() {
-		return (0,external_node_url_.format)(this[request_INTERNALS].parsedURL);
-	}
-
-	/** @returns {Headers} */
-	get headers() {
-		return this[request_INTERNALS].headers;
-	}
-
-	get redirect() {
-		return this[request_INTERNALS].redirect;
-	}
-
-	/** @returns {AbortSignal} */
-	get signal() {
-		return this[request_INTERNALS].signal;
-	}
-
-	// https://fetch.spec.whatwg.org/#dom-request-referrer
-	get referrer() {
-		if (this[request_INTERNALS].referrer === 'no-referrer') {
-			return '';
-		}
-
-		if (this[request_INTERNALS].referrer === 'client') {
-			return 'about:client';
-		}
-
-		if (this[request_INTERNALS].referrer) {
-			return this[request_INTERNALS].referrer.toString();
-		}
-
-		return undefined;
-	}
-
-	get referrerPolicy() {
-		return this[request_INTERNALS].referrerPolicy;
-	}
-
-	set referrerPolicy(referrerPolicy) {
-		this[request_INTERNALS].referrerPolicy = validateReferrerPolicy(referrerPolicy);
-	}
-
-	/**
-	 * Clone this request
-	 *
-	 * @return  Request
-	 */
-	clone() {
-		return new Request(this);
-	}
-
-	get [Symbol.toStringTag]() {
-		return 'Request';
-	}
-}
-
-Object.defineProperties(Request.prototype, {
-	method: {enumerable: true},
-	url: {enumerable: true},
-	headers: {enumerable: true},
-	redirect: {enumerable: true},
-	clone: {enumerable: true},
-	signal: {enumerable: true},
-	referrer: {enumerable: true},
-	referrerPolicy: {enumerable: true}
-});
-
-/**
- * Convert a Request to Node.js http request options.
- *
- * @param {Request} request - A Request instance
- * @return The options object to be passed to http.request
- */
-const getNodeRequestOptions = request => {
-	const {parsedURL} = request[request_INTERNALS];
-	const headers = new Headers(request[request_INTERNALS].headers);
-
-	// Fetch step 1.3
-	if (!headers.has('Accept')) {
-		headers.set('Accept', '*/*');
-	}
-
-	// HTTP-network-or-cache fetch steps 2.4-2.7
-	let contentLengthValue = null;
-	if (request.body === null && /^(post|put)$/i.test(request.method)) {
-		contentLengthValue = '0';
-	}
-
-	if (request.body !== null) {
-		const totalBytes = getTotalBytes(request);
-		// Set Content-Length if totalBytes is a number (that is not NaN)
-		if (typeof totalBytes === 'number' && !Number.isNaN(totalBytes)) {
-			contentLengthValue = String(totalBytes);
-		}
-	}
-
-	if (contentLengthValue) {
-		headers.set('Content-Length', contentLengthValue);
-	}
-
-	// 4.1. Main fetch, step 2.6
-	// > If request's referrer policy is the empty string, then set request's referrer policy to the
-	// > default referrer policy.
-	if (request.referrerPolicy === '') {
-		request.referrerPolicy = DEFAULT_REFERRER_POLICY;
-	}
-
-	// 4.1. Main fetch, step 2.7
-	// > If request's referrer is not "no-referrer", set request's referrer to the result of invoking
-	// > determine request's referrer.
-	if (request.referrer && request.referrer !== 'no-referrer') {
-		request[request_INTERNALS].referrer = determineRequestsReferrer(request);
-	} else {
-		request[request_INTERNALS].referrer = 'no-referrer';
-	}
-
-	// 4.5. HTTP-network-or-cache fetch, step 6.9
-	// > If httpRequest's referrer is a URL, then append `Referer`/httpRequest's referrer, serialized
-	// >  and isomorphic encoded, to httpRequest's header list.
-	if (request[request_INTERNALS].referrer instanceof URL) {
-		headers.set('Referer', request.referrer);
-	}
-
-	// HTTP-network-or-cache fetch step 2.11
-	if (!headers.has('User-Agent')) {
-		headers.set('User-Agent', 'node-fetch');
-	}
-
-	// HTTP-network-or-cache fetch step 2.15
-	if (request.compress && !headers.has('Accept-Encoding')) {
-		headers.set('Accept-Encoding', 'gzip, deflate, br');
-	}
-
-	let {agent} = request;
-	if (typeof agent === 'function') {
-		agent = agent(parsedURL);
-	}
-
-	// HTTP-network fetch step 4.2
-	// chunked encoding is handled by Node.js
-
-	const search = getSearch(parsedURL);
-
-	// Pass the full URL directly to request(), but overwrite the following
-	// options:
-	const options = {
-		// Overwrite search to retain trailing ? (issue #776)
-		path: parsedURL.pathname + search,
-		// The following options are not expressed in the URL
-		method: request.method,
-		headers: headers[Symbol.for('nodejs.util.inspect.custom')](),
-		insecureHTTPParser: request.insecureHTTPParser,
-		agent
-	};
-
-	return {
-		/** @type {URL} */
-		parsedURL,
-		options
-	};
-};
-
-;// CONCATENATED MODULE: ./node_modules/node-fetch/src/errors/abort-error.js
-
-
-/**
- * AbortError interface for cancelled requests
- */
-class AbortError extends FetchBaseError {
-	constructor(message, type = 'aborted') {
-		super(message, type);
-	}
-}
-
-// EXTERNAL MODULE: ./node_modules/fetch-blob/from.js + 1 modules
-var from = __nccwpck_require__(2243);
-;// CONCATENATED MODULE: ./node_modules/node-fetch/src/index.js
-/**
- * Index.js
- *
- * a request API compatible with window.fetch
- *
- * All spec algorithm step numbers are based on https://fetch.spec.whatwg.org/commit-snapshots/ae716822cb3a61843226cd090eefc6589446c1d2/.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const supportedSchemas = new Set(['data:', 'http:', 'https:']);
-
-/**
- * Fetch function
- *
- * @param   {string | URL | import('./request').default} url - Absolute url or Request instance
- * @param   {*} [options_] - Fetch options
- * @return  {Promise<import('./response').default>}
- */
-async function fetch(url, options_) {
-	return new Promise((resolve, reject) => {
-		// Build request object
-		const request = new Request(url, options_);
-		const {parsedURL, options} = getNodeRequestOptions(request);
-		if (!supportedSchemas.has(parsedURL.protocol)) {
-			throw new TypeError(`node-fetch cannot load ${url}. URL scheme "${parsedURL.protocol.replace(/:$/, '')}" is not supported.`);
-		}
-
-		if (parsedURL.protocol === 'data:') {
-			const data = dist(request.url);
-			const response = new Response(data, {headers: {'Content-Type': data.typeFull}});
-			resolve(response);
-			return;
-		}
-
-		// Wrap http.request into fetch
-		const send = (parsedURL.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_).request;
-		const {signal} = request;
-		let response = null;
-
-		const abort = () => {
-			const error = new AbortError('The operation was aborted.');
-			reject(error);
-			if (request.body && request.body instanceof external_node_stream_.Readable) {
-				request.body.destroy(error);
-			}
-
-			if (!response || !response.body) {
-				return;
-			}
-
-			response.body.emit('error', error);
-		};
-
-		if (signal && signal.aborted) {
-			abort();
-			return;
-		}
-
-		const abortAndFinalize = () => {
-			abort();
-			finalize();
-		};
-
-		// Send request
-		const request_ = send(parsedURL.toString(), options);
-
-		if (signal) {
-			signal.addEventListener('abort', abortAndFinalize);
-		}
-
-		const finalize = () => {
-			request_.abort();
-			if (signal) {
-				signal.removeEventListener('abort', abortAndFinalize);
-			}
-		};
-
-		request_.on('error', error => {
-			reject(new FetchError(`request to ${request.url} failed, reason: ${error.message}`, 'system', error));
-			finalize();
-		});
-
-		fixResponseChunkedTransferBadEnding(request_, error => {
-			if (response && response.body) {
-				response.body.destroy(error);
-			}
-		});
-
-		/* c8 ignore next 18 */
-		if (process.version < 'v14') {
-			// Before Node.js 14, pipeline() does not fully support async iterators and does not always
-			// properly handle when the socket close/end events are out of order.
-			request_.on('socket', s => {
-				let endedWithEventsCount;
-				s.prependListener('end', () => {
-					endedWithEventsCount = s._eventsCount;
-				});
-				s.prependListener('close', hadError => {
-					// if end happened before close but the socket didn't emit an error, do it now
-					if (response && endedWithEventsCount < s._eventsCount && !hadError) {
-						const error = new Error('Premature close');
-						error.code = 'ERR_STREAM_PREMATURE_CLOSE';
-						response.body.emit('error', error);
-					}
-				});
-			});
-		}
-
-		request_.on('response', response_ => {
-			request_.setTimeout(0);
-			const headers = fromRawHeaders(response_.rawHeaders);
-
-			// HTTP fetch step 5
-			if (isRedirect(response_.statusCode)) {
-				// HTTP fetch step 5.2
-				const location = headers.get('Location');
-
-				// HTTP fetch step 5.3
-				let locationURL = null;
-				try {
-					locationURL = location === null ? null : new URL(location, request.url);
-				} catch {
-					// error here can only be invalid URL in Location: header
-					// do not throw when options.redirect == manual
-					// let the user extract the errorneous redirect URL
-					if (request.redirect !== 'manual') {
-						reject(new FetchError(`uri requested responds with an invalid redirect URL: ${location}`, 'invalid-redirect'));
-						finalize();
-						return;
-					}
-				}
-
-				// HTTP fetch step 5.5
-				switch (request.redirect) {
-					case 'error':
-						reject(new FetchError(`uri requested responds with a redirect, redirect mode is set to error: ${request.url}`, 'no-redirect'));
-						finalize();
-						return;
-					case 'manual':
-						// Nothing to do
-						break;
-					case 'follow': {
-						// HTTP-redirect fetch step 2
-						if (locationURL === null) {
-							break;
-						}
-
-						// HTTP-redirect fetch step 5
-						if (request.counter >= request.follow) {
-							reject(new FetchError(`maximum redirect reached at: ${request.url}`, 'max-redirect'));
-							finalize();
-							return;
-						}
-
-						// HTTP-redirect fetch step 6 (counter increment)
-						// Create a new Request object.
-						const requestOptions = {
-							headers: new Headers(request.headers),
-							follow: request.follow,
-							counter: request.counter + 1,
-							agent: request.agent,
-							compress: request.compress,
-							method: request.method,
-							body: clone(request),
-							signal: request.signal,
-							size: request.size,
-							referrer: request.referrer,
-							referrerPolicy: request.referrerPolicy
-						};
-
-						// when forwarding sensitive headers like "Authorization",
-						// "WWW-Authenticate", and "Cookie" to untrusted targets,
-						// headers will be ignored when following a redirect to a domain
-						// that is not a subdomain match or exact match of the initial domain.
-						// For example, a redirect from "foo.com" to either "foo.com" or "sub.foo.com"
-						// will forward the sensitive headers, but a redirect to "bar.com" will not.
-						// headers will also be ignored when following a redirect to a domain using
-						// a different protocol. For example, a redirect from "https://foo.com" to "http://foo.com"
-						// will not forward the sensitive headers
-						if (!isDomainOrSubdomain(request.url, locationURL) || !isSameProtocol(request.url, locationURL)) {
-							for (const name of ['authorization', 'www-authenticate', 'cookie', 'cookie2']) {
-								requestOptions.headers.delete(name);
-							}
-						}
-
-						// HTTP-redirect fetch step 9
-						if (response_.statusCode !== 303 && request.body && options_.body instanceof external_node_stream_.Readable) {
-							reject(new FetchError('Cannot follow redirect with body being a readable stream', 'unsupported-redirect'));
-							finalize();
-							return;
-						}
-
-						// HTTP-redirect fetch step 11
-						if (response_.statusCode === 303 || ((response_.statusCode === 301 || response_.statusCode === 302) && request.method === 'POST')) {
-							requestOptions.method = 'GET';
-							requestOptions.body = undefined;
-							requestOptions.headers.delete('content-length');
-						}
-
-						// HTTP-redirect fetch step 14
-						const responseReferrerPolicy = parseReferrerPolicyFromHeader(headers);
-						if (responseReferrerPolicy) {
-							requestOptions.referrerPolicy = responseReferrerPolicy;
-						}
-
-						// HTTP-redirect fetch step 15
-						resolve(fetch(new Request(locationURL, requestOptions)));
-						finalize();
-						return;
-					}
-
-					default:
-						return reject(new TypeError(`Redirect option '${request.redirect}' is not a valid value of RequestRedirect`));
-				}
-			}
-
-			// Prepare response
-			if (signal) {
-				response_.once('end', () => {
-					signal.removeEventListener('abort', abortAndFinalize);
-				});
-			}
-
-			let body = (0,external_node_stream_.pipeline)(response_, new external_node_stream_.PassThrough(), error => {
-				if (error) {
-					reject(error);
-				}
-			});
-			// see https://github.com/nodejs/node/pull/29376
-			/* c8 ignore next 3 */
-			if (process.version < 'v12.10') {
-				response_.on('aborted', abortAndFinalize);
-			}
-
-			const responseOptions = {
-				url: request.url,
-				status: response_.statusCode,
-				statusText: response_.statusMessage,
-				headers,
-				size: request.size,
-				counter: request.counter,
-				highWaterMark: request.highWaterMark
-			};
-
-			// HTTP-network fetch step 12.1.1.3
-			const codings = headers.get('Content-Encoding');
-
-			// HTTP-network fetch step 12.1.1.4: handle content codings
-
-			// in following scenarios we ignore compression support
-			// 1. compression support is disabled
-			// 2. HEAD request
-			// 3. no Content-Encoding header
-			// 4. no content response (204)
-			// 5. content not modified response (304)
-			if (!request.compress || request.method === 'HEAD' || codings === null || response_.statusCode === 204 || response_.statusCode === 304) {
-				response = new Response(body, responseOptions);
-				resolve(response);
-				return;
-			}
-
-			// For Node v6+
-			// Be less strict when decoding compressed responses, since sometimes
-			// servers send slightly invalid responses that are still accepted
-			// by common browsers.
-			// Always using Z_SYNC_FLUSH is what cURL does.
-			const zlibOptions = {
-				flush: external_node_zlib_.Z_SYNC_FLUSH,
-				finishFlush: external_node_zlib_.Z_SYNC_FLUSH
-			};
-
-			// For gzip
-			if (codings === 'gzip' || codings === 'x-gzip') {
-				body = (0,external_node_stream_.pipeline)(body, external_node_zlib_.createGunzip(zlibOptions), error => {
-					if (error) {
-						reject(error);
-					}
-				});
-				response = new Response(body, responseOptions);
-				resolve(response);
-				return;
-			}
-
-			// For deflate
-			if (codings === 'deflate' || codings === 'x-deflate') {
-				// Handle the infamous raw deflate response from old servers
-				// a hack for old IIS and Apache servers
-				const raw = (0,external_node_stream_.pipeline)(response_, new external_node_stream_.PassThrough(), error => {
-					if (error) {
-						reject(error);
-					}
-				});
-				raw.once('data', chunk => {
-					// See http://stackoverflow.com/questions/37519828
-					if ((chunk[0] & 0x0F) === 0x08) {
-						body = (0,external_node_stream_.pipeline)(body, external_node_zlib_.createInflate(), error => {
-							if (error) {
-								reject(error);
-							}
-						});
-					} else {
-						body = (0,external_node_stream_.pipeline)(body, external_node_zlib_.createInflateRaw(), error => {
-							if (error) {
-								reject(error);
-							}
-						});
-					}
-
-					response = new Response(body, responseOptions);
-					resolve(response);
-				});
-				raw.once('end', () => {
-					// Some old IIS servers return zero-length OK deflate responses, so
-					// 'data' is never emitted. See https://github.com/node-fetch/node-fetch/pull/903
-					if (!response) {
-						response = new Response(body, responseOptions);
-						resolve(response);
-					}
-				});
-				return;
-			}
-
-			// For br
-			if (codings === 'br') {
-				body = (0,external_node_stream_.pipeline)(body, external_node_zlib_.createBrotliDecompress(), error => {
-					if (error) {
-						reject(error);
-					}
-				});
-				response = new Response(body, responseOptions);
-				resolve(response);
-				return;
-			}
-
-			// Otherwise, use response as-is
-			response = new Response(body, responseOptions);
-			resolve(response);
-		});
-
-		// eslint-disable-next-line promise/prefer-await-to-then
-		writeToStream(request_, request).catch(reject);
-	});
-}
-
-function fixResponseChunkedTransferBadEnding(request, errorCallback) {
-	const LAST_CHUNK = external_node_buffer_.Buffer.from('0\r\n\r\n');
-
-	let isChunkedTransfer = false;
-	let properLastChunkReceived = false;
-	let previousChunk;
-
-	request.on('response', response => {
-		const {headers} = response;
-		isChunkedTransfer = headers['transfer-encoding'] === 'chunked' && !headers['content-length'];
-	});
-
-	request.on('socket', socket => {
-		const onSocketClose = () => {
-			if (isChunkedTransfer && !properLastChunkReceived) {
-				const error = new Error('Premature close');
-				error.code = 'ERR_STREAM_PREMATURE_CLOSE';
-				errorCallback(error);
-			}
-		};
-
-		const onData = buf => {
-			properLastChunkReceived = external_node_buffer_.Buffer.compare(buf.slice(-5), LAST_CHUNK) === 0;
-
-			// Sometimes final 0-length chunk and end of message code are in separate packets
-			if (!properLastChunkReceived && previousChunk) {
-				properLastChunkReceived = (
-					external_node_buffer_.Buffer.compare(previousChunk.slice(-3), LAST_CHUNK.slice(0, 3)) === 0 &&
-					external_node_buffer_.Buffer.compare(buf.slice(-2), LAST_CHUNK.slice(3)) === 0
-				);
-			}
-
-			previousChunk = buf;
-		};
-
-		socket.prependListener('close', onSocketClose);
-		socket.on('data', onData);
-
-		request.on('close', () => {
-			socket.removeListener('close', onSocketClose);
-			socket.removeListener('data', onData);
-		});
-	});
-}
-
-;// CONCATENATED MODULE: ./node_modules/proxy-from-env/index.js
-
-
-var DEFAULT_PORTS = {
-  ftp: 21,
-  gopher: 70,
-  http: 80,
-  https: 443,
-  ws: 80,
-  wss: 443,
-};
-
-function parseUrl(urlString) {
-  try {
-    return new URL(urlString);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * @param {string|object|URL} url - The URL as a string or URL instance, or a
- *   compatible object (such as the result from legacy url.parse).
- * @return {string} The URL of the proxy that should handle the request to the
- *  given URL. If no proxy is set, this will be an empty string.
- */
-function getProxyForUrl(url) {
-  var parsedUrl = (typeof url === 'string' ? parseUrl(url) : url) || {};
-  var proto = parsedUrl.protocol;
-  var hostname = parsedUrl.host;
-  var port = parsedUrl.port;
-  if (typeof hostname !== 'string' || !hostname || typeof proto !== 'string') {
-    return '';  // Don't proxy URLs without a valid scheme or host.
-  }
-
-  proto = proto.split(':', 1)[0];
-  // Stripping ports in this way instead of using parsedUrl.hostname to make
-  // sure that the brackets around IPv6 addresses are kept.
-  hostname = hostname.replace(/:\d*$/, '');
-  port = parseInt(port) || DEFAULT_PORTS[proto] || 0;
-  if (!shouldProxy(hostname, port)) {
-    return '';  // Don't proxy URLs that match NO_PROXY.
-  }
-
-  var proxy = getEnv(proto + '_proxy') || getEnv('all_proxy');
-  if (proxy && proxy.indexOf('://') === -1) {
-    // Missing scheme in proxy, default to the requested URL's scheme.
-    proxy = proto + '://' + proxy;
-  }
-  return proxy;
-}
-
-/**
- * Determines whether a given URL should be proxied.
- *
- * @param {string} hostname - The host name of the URL.
- * @param {number} port - The effective port of the URL.
- * @returns {boolean} Whether the given URL should be proxied.
- * @private
- */
-function shouldProxy(hostname, port) {
-  var NO_PROXY = getEnv('no_proxy').toLowerCase();
-  if (!NO_PROXY) {
-    return true;  // Always proxy if NO_PROXY is not set.
-  }
-  if (NO_PROXY === '*') {
-    return false;  // Never proxy if wildcard is set.
-  }
-
-  return NO_PROXY.split(/[,\s]/).every(function(proxy) {
-    if (!proxy) {
-      return true;  // Skip zero-length hosts.
-    }
-    var parsedProxy = proxy.match(/^(.+):(\d+)$/);
-    var parsedProxyHostname = parsedProxy ? parsedProxy[1] : proxy;
-    var parsedProxyPort = parsedProxy ? parseInt(parsedProxy[2]) : 0;
-    if (parsedProxyPort && parsedProxyPort !== port) {
-      return true;  // Skip if ports don't match.
-    }
-
-    if (!/^[.*]/.test(parsedProxyHostname)) {
-      // No wildcards, so stop proxying if there is an exact match.
-      return hostname !== parsedProxyHostname;
-    }
-
-    if (parsedProxyHostname.charAt(0) === '*') {
-      // Remove leading wildcard.
-      parsedProxyHostname = parsedProxyHostname.slice(1);
-    }
-    // Stop proxying if the hostname ends with the no_proxy host.
-    return !hostname.endsWith(parsedProxyHostname);
-  });
-}
-
-/**
- * Get the value for an environment variable.
- *
- * @param {string} key - The name of the environment variable.
- * @return {string} The value of the environment variable.
- * @private
- */
-function getEnv(key) {
-  return process.env[key.toLowerCase()] || process.env[key.toUpperCase()] || '';
-}
-
-;// CONCATENATED MODULE: ./src/loopback.ts
-/**
- * Loopback hosts: the only ones the key may be sent to over http://, and never through a proxy,
- * since a proxy would carry the key in clear to a request that never needed to leave the machine.
- */
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
-/** `hostname` as URL.hostname gives it (IPv6 in brackets). */
-function isLoopback(hostname) {
-    return LOOPBACK.test(hostname);
-}
-
-;// CONCATENATED MODULE: ./src/redact.ts
-/**
- * What a run must never print: the secrets it was given, and, in the Actions log, API text that
- * the runner would read as a workflow command. Both faces print through this.
- */
-class Secrets {
-    known = [];
-    add(secret) {
-        if (secret && !this.known.includes(secret))
-            this.known.push(secret);
-    }
-    /** The text with every known secret replaced by ***. */
-    redact(text) {
-        return this.known.reduce((out, secret) => out.split(secret).join('***'), text);
-    }
-    /**
-     * Whether JSON text may spell a secret: it holds one as written, or an escape (\u005f, \/) that
-     * could spell one. Most answers have neither and need no walk through redactValue.
-     */
-    mightSpell(json) {
-        return json.includes('\\') || this.known.some(secret => json.includes(secret));
-    }
-    /**
-     * A parsed answer with every string in it (keys included) redacted. Done where answers come in,
-     * so no later cut (a summary cell cut to 120 characters) or escape (_ as &#95;) can turn a secret
-     * into text that no longer matches it but still gives it away.
-     */
-    redactValue(value) {
-        if (this.known.length === 0)
-            return value;
-        if (typeof value === 'string')
-            return this.redact(value);
-        if (Array.isArray(value))
-            return value.map(item => this.redactValue(item));
-        if (value !== null && typeof value === 'object') {
-            return Object.fromEntries(Object.entries(value).map(([key, item]) => [this.redact(key), this.redactValue(item)]));
-        }
-        return value;
-    }
-}
-/**
- * Text whose lines the runner shows, never obeys. It reads a line that starts with "::" (after
- * white space, as .NET's TrimStart counts it: NEL included) as a command, and "##[" anywhere in a
- * line as an old-style one; a zero-width space between the two characters keeps them readable and
- * inert. For output that is meant to have several lines, such as the command's report.
- */
-function inertLines(text) {
-    return text.replace(/^([\s\u0085]*):(?=:)/gm, '$1:\u200b').replace(/#(?=#\[)/g, '#\u200b');
-}
-/**
- * A message as one line of the Actions log: line breaks folded, so that API text cannot start a
- * line of its own, and inert as above. The engine's own messages are single lines.
- */
-function inertLogLine(message) {
-    return inertLines(message.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ⏎ '));
-}
-
-// EXTERNAL MODULE: ./src/adaline/schema.ts + 1 modules
-var schema = __nccwpck_require__(5189);
-;// CONCATENATED MODULE: ./src/adaline/http.ts
-
-
-
-
-
-const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504];
-const MAX_REDIRECTS = 5;
-/** An API call that failed for good: status (if any), the API's code and message, the endpoint. */
-class ApiError extends Error {
-    endpoint;
-    status;
-    code;
-    ambiguous;
-    transient;
-    constructor(message, endpoint, status, code, 
-    /** a request that is not idempotent may have taken effect before it failed */
-    ambiguous = false, 
-    /** the failure could pass by trying again later: retries ran out on a retryable one */
-    transient = false) {
-        super(message);
-        this.endpoint = endpoint;
-        this.status = status;
-        this.code = code;
-        this.ambiguous = ambiguous;
-        this.transient = transient;
-        this.name = 'ApiError';
-    }
-}
-function createHttp(options) {
-    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)) } = options;
-    const root = baseUrl.href.replace(/\/+$/, '');
-    // the API's words may echo the request, key included, and every face prints an ApiError
-    const secrets = new Secrets();
-    secrets.add(apiKey);
-    let route;
-    return async function request(spec) {
-        const endpoint = `${spec.method} ${spec.path}`;
-        const url = new URL(root + spec.path);
-        for (const [key, value] of Object.entries(spec.query ?? {})) {
-            if (value !== undefined)
-                url.searchParams.set(key, String(value));
-        }
-        const started = Date.now();
-        const deadlineMs = Math.min(clientDeadlineMs, spec.deadlineMs ?? Infinity);
-        const via = await (route ??= proxyRoute(baseUrl));
-        for (let attempt = 1;; attempt += 1) {
-            let retry;
-            // an attempt gets the time left before the deadline, if that is shorter than its timeout
-            const left = deadlineMs - (Date.now() - started);
-            try {
-                const { response, proxyRefused } = await send(url, spec.method, {
-                    apiKey,
-                    signal: AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, left))),
-                    endpoint,
-                    route: via,
-                    body: spec.body
-                });
-                if (response.ok && !proxyRefused)
-                    return await parseBody(response, spec, endpoint, secrets);
-                const failure = proxyRefused
-                    ? proxyError(proxyRefused, via.proxy, url, endpoint)
-                    : await toApiError(response, spec, endpoint, secrets);
-                if (response.status === 429)
-                    options.onThrottle?.();
-                if (!RETRYABLE_STATUSES.includes(response.status))
-                    throw failure;
-                retry = {
-                    reason: proxyRefused ? `the proxy answered ${proxyRefused}` : `HTTP ${response.status}`,
-                    retryAfterMs: retryAfter(response.headers.get('retry-after')),
-                    error: failure,
-                    // a refused tunnel never reached the API
-                    unsent: proxyRefused !== undefined || response.status === 429 || response.status === 408
-                };
-            }
-            catch (error) {
-                if (error instanceof ApiError)
-                    throw error;
-                const failure = networkFailure(error, via?.proxy);
-                if (!failure)
-                    throw error;
-                const apiError = new ApiError(`${endpoint} failed: ${failure.reason}. ${failure.hint}`, endpoint);
-                if (!failure.transient)
-                    throw apiError;
-                retry = { reason: failure.reason, error: apiError, unsent: failure.unsent };
-            }
-            if (spec.idempotent === false && !retry.unsent) {
-                const { message, status, code } = retry.error;
-                throw new ApiError(message, endpoint, status, code, true);
-            }
-            const attempts = `${attempt} attempt${attempt > 1 ? 's' : ''}`;
-            const giveUp = (why = '') => new ApiError(`${retry.error.message} (gave up after ${attempts}${why})`, endpoint, retry.error.status, retry.error.code, false, true);
-            if (attempt >= maxAttempts)
-                throw giveUp();
-            const remaining = deadlineMs - (Date.now() - started);
-            const deadline = `the ${deadlineMs / 1000} s a request may take`;
-            if (retry.retryAfterMs !== undefined && retry.retryAfterMs > remaining) {
-                const asked = Math.ceil(retry.retryAfterMs / 1000);
-                throw giveUp(`: Retry-After asks to wait ${asked} s, past ${deadline}`);
-            }
-            // a Retry-After is the server's word: waited in full (it fits in the deadline, checked above)
-            const delayMs = retry.retryAfterMs ?? random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-            if (delayMs >= remaining)
-                throw giveUp(`: another attempt would end past ${deadline}`);
-            options.onRetry?.({ endpoint, attempt, delayMs, reason: retry.reason });
-            await sleep(delayMs);
-        }
-    };
-}
-/**
- * The route through the runner's proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as self-hosted
- * runners set them), or undefined for a direct connection. HTTPS goes through a CONNECT tunnel, so
- * the proxy never sees the key; a loopback API is never proxied, or an http:// key would reach the
- * proxy in clear. The agents are loaded only when a proxy applies: most runners have none.
- */
-async function proxyRoute(target) {
-    if (isLoopback(target.hostname))
-        return undefined;
-    const proxy = getProxyForUrl(target);
-    if (!proxy)
-        return undefined;
-    // only loopback may be http:// (inputs.ts), and loopback is never proxied: what is left is https
-    const { HttpsProxyAgent } = await __nccwpck_require__.e(/* import() */ 659).then(__nccwpck_require__.bind(__nccwpck_require__, 7659));
-    return { proxy: new URL(proxy).origin, agent: () => new HttpsProxyAgent(proxy) };
-}
-/** One attempt, following same-origin redirects only: the key never leaves the API's origin. */
-async function send(url, method, options) {
-    const { apiKey, signal, endpoint, route, body } = options;
-    let target = url;
-    for (let hop = 0;; hop += 1) {
-        const agent = route?.agent();
-        let proxyRefused;
-        // https-proxy-agent hands the proxy's refusal on as if the API had answered it
-        agent?.once('proxyConnect', ({ statusCode }) => {
-            if (statusCode !== 200)
-                proxyRefused = statusCode;
-        });
-        const init = {
-            method,
-            redirect: 'manual',
-            agent,
-            signal,
-            headers: {
-                authorization: `Bearer ${apiKey}`,
-                accept: 'application/json',
-                'user-agent': 'adaline-evals-action',
-                ...(body === undefined ? {} : { 'content-type': 'application/json' })
-            },
-            ...(body === undefined ? {} : { body: JSON.stringify(body) })
-        };
-        const response = await fetch(target.href, init);
-        if (proxyRefused !== undefined)
-            return { response, proxyRefused };
-        if (response.status < 300 || response.status >= 400 || response.status === 304)
-            return { response };
-        const location = response.headers.get('location');
-        if (!location)
-            return { response };
-        const next = new URL(location, target);
-        if (next.origin !== url.origin) {
-            throw new ApiError(`${endpoint} redirected to another origin (${next.origin}); not following it with the API key. Check base-url.`, endpoint, response.status);
-        }
-        if (hop >= MAX_REDIRECTS)
-            throw new ApiError(`${endpoint} redirected too many times`, endpoint, response.status);
-        target = next;
-    }
-}
-async function parseBody(response, spec, endpoint, secrets) {
-    const text = await response.text();
-    let body;
-    try {
-        // an answer that echoes the key must not carry it into reports, outputs or error messages
-        const parsed = JSON.parse(text);
-        body = secrets.mightSpell(text) ? secrets.redactValue(parsed) : parsed;
-    }
-    catch {
-        throw new ApiError(`${endpoint} answered ${response.status} with a body that is not JSON`, endpoint, response.status);
-    }
-    const checked = (0,schema/* checkShape */.eA)(spec.schema, body, 'body');
-    if (!checked.ok) {
-        throw new ApiError(`${endpoint} answered in an unexpected shape: ${checked.problem}`, endpoint, response.status);
-    }
-    return checked.value;
-}
-async function toApiError(response, spec, endpoint, secrets) {
-    const text = await response.text().catch(() => '');
-    let code;
-    let message;
-    try {
-        const checked = (0,schema/* checkShape */.eA)(schema/* errorBodySchema */.ut, JSON.parse(text), 'error');
-        if (checked.ok) {
-            const error = checked.value.error;
-            if (typeof error === 'string')
-                message = error;
-            else
-                ({ code, message } = error);
-        }
-    }
-    catch {
-        // not JSON: the status says enough
-    }
-    // the API's words may echo the request, key included, and every face prints this message
-    code = code && secrets.redact(code);
-    const said = secrets.redact([code, message].filter(Boolean).join(': '));
-    const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`;
-    return new ApiError(`${head}${said.endsWith('.') ? '' : '.'} ${hint(response.status, spec)}`.trim(), endpoint, response.status, code);
-}
-function hint(status, spec) {
-    if (status === 401)
-        return 'The api-key input is missing or wrong: use a workspace API key from Adaline.';
-    if (status === 403)
-        return "The api-key input has no access to this: check the key's workspace.";
-    if (status === 404)
-        return spec.notFound ?? 'Not found: check base-url.';
-    if (status === 429)
-        return "Adaline's rate limit for the workspace was reached; try again later.";
-    if (status >= 500)
-        return 'Adaline had a server error; try again later.';
-    return '';
-}
-/** The proxy answered a CONNECT with a refusal: say so, rather than blame the API. */
-function proxyError(status, proxy, url, endpoint) {
-    const what = `${endpoint} failed: the proxy ${proxy} answered ${status} instead of opening a tunnel to ${url.host}.`;
-    const todo = status === 407
-        ? 'The proxy wants credentials: give them in HTTPS_PROXY (http://user:password@host:port).'
-        : 'Check HTTPS_PROXY and NO_PROXY, and that the proxy lets the runner reach the API.';
-    return new ApiError(`${what} ${todo}`, endpoint, status);
-}
-// delta-seconds, and the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7):
-// IMF-fixdate, the obsolete RFC 850 form and asctime (which is in GMT but does not say so)
-const DELTA_SECONDS = /^\d+$/;
-const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
-const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
-/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. */
-function retryAfter(value, now = Date.now()) {
-    const text = value?.trim() ?? '';
-    if (DELTA_SECONDS.test(text))
-        return Number(text) * 1000;
-    let date = NaN;
-    if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text))
-        date = Date.parse(text);
-    else if (ASCTIME_DATE.test(text))
-        date = Date.parse(`${text} GMT`);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-// Network failures that may pass; anything else (an untrusted certificate, an unknown host) won't.
-const TRANSIENT_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EAI_AGAIN',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN'
-]);
-/** Why a request failed on the network, if it did (as opposed to a bug in our code). */
-function networkFailure(error, proxy) {
-    const name = error?.name;
-    if (name === 'TimeoutError' || name === 'AbortError') {
-        return {
-            reason: 'no answer in time',
-            hint: "Check base-url and the runner's network.",
-            transient: true,
-            unsent: false
-        };
-    }
-    if (!(error instanceof FetchError))
-        return undefined;
-    const code = error.code ?? '';
-    if (/CERT|TLS|SSL/.test(code)) {
-        return {
-            reason: `TLS error ${code}`,
-            hint: 'The server certificate is not trusted: check base-url, or give the CA with NODE_EXTRA_CA_CERTS.',
-            transient: false,
-            unsent: true
-        };
-    }
-    // through a proxy, the only connection the runner makes is the one to the proxy
-    const through = proxy ? ` through the proxy ${proxy}` : '';
-    if (code === 'ENOTFOUND') {
-        return {
-            reason: `host not found (${code})${through}`,
-            hint: proxy ? 'Check HTTPS_PROXY and base-url.' : 'Check base-url.',
-            transient: false,
-            unsent: true
-        };
-    }
-    return {
-        reason: `${code ? `network error ${code}` : `network error: ${error.message}`}${through}`,
-        hint: proxy
-            ? "Check HTTPS_PROXY and NO_PROXY, that the proxy is up, and the runner's network."
-            : "Check base-url, the runner's network and its proxy settings.",
-        transient: code === '' || TRANSIENT_CODES.has(code),
-        // a refused connection never carried the request
-        unsent: code === 'ECONNREFUSED'
-    };
-}
-
-;// CONCATENATED MODULE: ./src/adaline/client.ts
-/** The Adaline v2 endpoints the action uses, over the one transport in http.ts. */
-
-
-/**
- * A listing longer than this many pages (200,000 evaluations, twice the 100,000 the benchmark
- * lists) is taken as an API that loops: at 10,000 pages a never-ending cursor cost 10,000 requests.
- */
-const DEFAULT_MAX_PAGES = 1_000;
-/** Empty pages in a row that still say hasMore before the listing is taken as looping. */
-const MAX_EMPTY_PAGES_IN_A_ROW = 10;
-function createClient(http, options = {}) {
-    const { maxPages = DEFAULT_MAX_PAGES } = options;
-    return {
-        async *listEvaluations(promptId, filters) {
-            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations`;
-            const endpoint = `GET ${path}`;
-            const seen = new Set();
-            let cursor;
-            let emptyInARow = 0;
-            for (let page = 1;; page += 1) {
-                const body = await http({
-                    method: 'GET',
-                    path,
-                    query: { ...filters, limit: schema/* MAX_PAGE_SIZE */.H4, cursor },
-                    schema: schema/* evaluationPageSchema */.Bd,
-                    notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
-                });
-                const items = body.evaluations.map((raw, index) => {
-                    const checked = (0,schema/* checkShape */.eA)(schema/* evaluationSchema */.MF, raw, `evaluations[${index}]`);
-                    if (!checked.ok) {
-                        throw new ApiError(`${endpoint} answered in an unexpected shape: ${checked.problem}`, endpoint);
-                    }
-                    return { evaluation: checked.value, raw };
-                });
-                const { hasMore, nextCursor } = body.pagination;
-                yield { page, items, hasMore };
-                if (!hasMore)
-                    return;
-                if (!nextCursor)
-                    throw new ApiError(`${endpoint} said hasMore without a nextCursor on page ${page}`, endpoint);
-                if (seen.has(nextCursor))
-                    throw new ApiError(`${endpoint} repeated a cursor on page ${page}: the listing would never end`, endpoint);
-                emptyInARow = items.length === 0 ? emptyInARow + 1 : 0;
-                if (emptyInARow >= MAX_EMPTY_PAGES_IN_A_ROW)
-                    throw new ApiError(`${endpoint} sent ${emptyInARow} empty pages in a row that said hasMore (to page ${page}): the listing would never end`, endpoint);
-                if (page >= maxPages)
-                    throw new ApiError(`${endpoint} still said hasMore after ${maxPages} pages of ${schema/* MAX_PAGE_SIZE */.H4}: taken as a listing that never ends. If it is really that long, narrow it with created-after.`, endpoint);
-                seen.add(nextCursor);
-                cursor = nextCursor;
-            }
-        },
-        async createEvaluation(promptId, { evaluatorId, datasetId }) {
-            return http({
-                method: 'POST',
-                path: `/prompts/${encodeURIComponent(promptId)}/evaluations`,
-                body: { ...(evaluatorId ? { evaluatorId } : {}), ...(datasetId ? { datasetId } : {}) },
-                schema: schema/* evaluationSchema */.MF,
-                idempotent: false,
-                notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
-            });
-        },
-        async getEvaluation(promptId, runId, deadlineMs) {
-            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}`;
-            const evaluation = await http({
-                method: 'GET',
-                path,
-                deadlineMs,
-                schema: schema/* evaluationSchema */.MF,
-                notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
-            });
-            return theOneAsked(runId, evaluation, `GET ${path}`);
-        },
-        async listResults(promptId, runId, grade, limit) {
-            const body = await http({
-                method: 'GET',
-                path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/results`,
-                query: { grade, expand: 'row', limit: Math.min(limit, schema/* MAX_PAGE_SIZE */.H4) },
-                schema: schema/* resultPageSchema */.YT,
-                notFound: `Results of evaluation ${runId} of prompt ${promptId} were not found.`
-            });
-            return body.results.slice(0, limit);
-        },
-        async cancelEvaluation(promptId, runId) {
-            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/cancel`;
-            const evaluation = await http({
-                method: 'POST',
-                path,
-                schema: schema/* evaluationSchema */.MF,
-                notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
-            });
-            return theOneAsked(runId, evaluation, `POST ${path}`);
-        }
-    };
-}
-/** An answer about another evaluation than the one asked for would be judged as if it were that one. */
-function theOneAsked(runId, evaluation, endpoint) {
-    if (evaluation.runId !== runId) {
-        throw new ApiError(`${endpoint} answered with evaluation ${evaluation.runId}, not the one asked for.`, endpoint);
-    }
-    return evaluation;
-}
-
-;// CONCATENATED MODULE: ./src/concurrency.ts
-/**
- * A bound on requests in flight that can be lowered while work runs: a rate limit (429) halves it,
- * so concurrent cancels back off for the rest of the run instead of hammering the API.
- */
-class AdaptiveLimit {
-    current;
-    active = 0;
-    waiting = [];
-    peakActive = 0;
-    halved = 0;
-    constructor(current) {
-        this.current = current;
-    }
-    get limit() {
-        return this.current;
-    }
-    /** The most tasks that ran at once. */
-    get peak() {
-        return this.peakActive;
-    }
-    /** How many times a rate limit halved the bound: the wait reads it to poll less often. */
-    get halvings() {
-        return this.halved;
-    }
-    /** Halves the bound (at least 1). */
-    halve() {
-        this.halved += 1;
-        this.current = Math.max(1, Math.floor(this.current / 2));
-    }
-    async run(task) {
-        while (this.active >= this.current)
-            await new Promise(resolve => this.waiting.push(resolve));
-        this.active += 1;
-        this.peakActive = Math.max(this.peakActive, this.active);
-        try {
-            return await task();
-        }
-        finally {
-            this.active -= 1;
-            this.waiting.shift()?.();
-        }
-    }
-}
-/** Runs `task` on every item within the bound; results keep the items' order. */
-function mapWithin(limit, items, task) {
-    return Promise.all(items.map(item => limit.run(() => task(item))));
-}
-
-;// CONCATENATED MODULE: ./src/cancel.ts
-
-
-
-async function cancelSuperseded(client, superseded, options) {
-    const outcome = { cancelled: [], failed: [] };
-    const describe = ({ evaluation: e }) => `${e.runId} (${e.status}, ${e.progress.percent}% done, submitted ${new Date(e.timeline.submittedAt).toISOString()})`;
-    if (options.dryRun) {
-        for (const item of superseded) {
-            options.log(`dry-run: would cancel ${describe(item)}`);
-            outcome.cancelled.push(item.evaluation.runId);
-        }
-        return outcome;
-    }
-    const results = await mapWithin(options.limit, superseded, async (item) => {
-        const { runId } = item.evaluation;
-        try {
-            const after = await client.cancelEvaluation(item.promptId, runId);
-            options.log(`cancelled ${describe(item)}: now ${after.status}`);
-            return { ok: true, runId };
-        }
-        catch (error) {
-            if (!(error instanceof ApiError))
-                throw error;
-            const status = await cancelledAlready(client, item, error);
-            if (status) {
-                options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`);
-                return { ok: true, runId };
-            }
-            const message = error.message;
-            options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
-            return { ok: false, runId, promptId: item.promptId, message };
-        }
-    });
-    for (const result of results) {
-        if (result.ok)
-            outcome.cancelled.push(result.runId);
-        else
-            outcome.failed.push({
-                runId: result.runId,
-                promptId: result.promptId,
-                message: result.message
-            });
-    }
-    return outcome;
-}
-/** After a refused cancel (4xx), the evaluation's status if it is cancelling or cancelled. */
-async function cancelledAlready(client, item, refusal) {
-    // a rate-limited or timed-out cancel changed nothing: only a refusal is worth a look
-    const { status } = refusal;
-    if (status === undefined || status < 400 || status >= 500 || status === 429 || status === 408)
-        return;
-    try {
-        const now = await client.getEvaluation(item.promptId, item.evaluation.runId);
-        return schema/* BEING_CANCELLED */.Ah.includes(now.status) ? now.status : undefined;
-    }
-    catch (error) {
-        if (error instanceof ApiError)
-            return undefined; // the refusal is what the run reports
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/select.ts
-/** Which listed evaluations are judged, and which a new commit made obsolete. Pure. */
-
-/**
- * An evaluation is superseded when it is still in flight, in scope, not kept, and was submitted
- * before the new commit. Anything uncertain (no submit time) is left alone: cancel less.
- */
-function isSuperseded({ promptId, evaluation }, rule) {
-    const submittedAt = evaluation.timeline.submittedAt;
-    return (schema/* IN_FLIGHT */.Ri.includes(evaluation.status) &&
-        rule.promptIds.includes(promptId) &&
-        (rule.evaluatorId === undefined || evaluation.evaluatorId === rule.evaluatorId) &&
-        (rule.datasetId === undefined || evaluation.datasetId === rule.datasetId) &&
-        !rule.keep.has(evaluation.runId) &&
-        Number.isFinite(submittedAt) &&
-        submittedAt < rule.cutoff);
-}
-/** The group an evaluation is judged in under `scope: latest`. */
-function groupOf({ promptId, evaluation }) {
-    return JSON.stringify([promptId, evaluation.evaluatorId, evaluation.datasetId ?? null]);
-}
-/** Newest first; ties broken by run ID so the choice never depends on listing order. */
-function newerFirst(a, b) {
-    const byTime = b.evaluation.timeline.submittedAt - a.evaluation.timeline.submittedAt;
-    if (byTime !== 0)
-        return byTime;
-    return a.evaluation.runId < b.evaluation.runId
-        ? -1
-        : a.evaluation.runId > b.evaluation.runId
-            ? 1
-            : 0;
-}
-/**
- * Builds the judged set as pages stream in, keeping only what the scope needs:
- * `latest` keeps one evaluation per (prompt, evaluator, dataset), `all` keeps every one.
- * An evaluation seen twice (listed under two statuses while it moved) counts once.
- */
-class JudgedSetBuilder {
-    scope;
-    latest = new Map();
-    all = new Map();
-    constructor(scope) {
-        this.scope = scope;
-    }
-    add(item) {
-        if (this.scope === 'all') {
-            if (!this.all.has(item.evaluation.runId))
-                this.all.set(item.evaluation.runId, item);
-            return;
-        }
-        const group = groupOf(item);
-        const current = this.latest.get(group);
-        if (!current || newerFirst(item, current) < 0)
-            this.latest.set(group, item);
-    }
-    /** The judged evaluations, newest first. */
-    result() {
-        const items = this.scope === 'all' ? this.all.values() : this.latest.values();
-        return [...items].sort(newerFirst);
-    }
-}
-/** The judged set of a finished listing (the builder, for callers that hold everything). */
-function judgedSet(items, scope) {
-    const builder = new JudgedSetBuilder(scope);
-    for (const item of items)
-        builder.add(item);
-    return builder.result();
-}
-/**
- * The completed evaluations a judged one is compared with: for each (prompt, evaluator, dataset),
- * the newest completed ones, as many as the scope needs (`latest` and started evaluations need two:
- * the newest may be the judged one itself).
- */
-class BaselineIndex {
-    keep;
-    groups = new Map();
-    constructor(keep) {
-        this.keep = keep;
-    }
-    add(item) {
-        if (item.evaluation.status !== 'completed')
-            return;
-        const group = this.groups.get(groupOf(item)) ?? [];
-        if (group.some(other => other.evaluation.runId === item.evaluation.runId))
-            return;
-        group.push(item);
-        group.sort(newerFirst);
-        if (group.length > this.keep)
-            group.length = this.keep;
-        this.groups.set(groupOf(item), group);
-    }
-    /** The newest completed evaluation of the same group submitted before `item`. */
-    baselineFor(item) {
-        return this.groups
-            .get(groupOf(item))
-            ?.find(other => other.evaluation.timeline.submittedAt < item.evaluation.timeline.submittedAt);
-    }
-}
-/**
- * The baselines of judged evaluations that have none among the listed ones, found in listings of
- * completed evaluations read newest first: the first completed evaluation of an evaluation's group
- * submitted before it is its baseline, and nothing read later can be newer.
- */
-class BaselineFinder {
-    waiting;
-    /** each baseline found, by the judged evaluation's run ID */
-    found = new Map();
-    constructor(judged) {
-        this.waiting = [...judged];
-    }
-    /** Whether every judged evaluation has its baseline. */
-    get done() {
-        return this.waiting.length === 0;
-    }
-    /** The next candidate, in newest-first order. */
-    add(candidate) {
-        if (candidate.evaluation.status !== 'completed')
-            return;
-        const group = groupOf(candidate);
-        const before = candidate.evaluation.timeline.submittedAt;
-        for (let i = this.waiting.length - 1; i >= 0; i -= 1) {
-            const item = this.waiting[i];
-            if (groupOf(item) !== group || before >= item.evaluation.timeline.submittedAt)
-                continue;
-            this.found.set(item.evaluation.runId, candidate);
-            this.waiting.splice(i, 1);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/gather.ts
-
-
-async function gather(client, listings, options) {
-    const { rule, log } = options;
-    const judged = new JudgedSetBuilder(options.scope);
-    const listed = new Set();
-    const listedByStatus = {};
-    const superseded = new Map();
-    const baselines = new BaselineIndex(options.scope === 'all' ? Infinity : 2);
-    let pages = 0;
-    await mapWithin(options.limit, listings, async (listing) => {
-        const label = describeListing(listing);
-        let count = 0;
-        for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
-            pages += 1;
-            count += page.items.length;
-            for (const { evaluation, raw } of page.items) {
-                const item = { promptId: listing.promptId, evaluation, raw };
-                if (listing.judge && !listed.has(evaluation.runId)) {
-                    listed.add(evaluation.runId);
-                    listedByStatus[evaluation.status] = (listedByStatus[evaluation.status] ?? 0) + 1;
-                }
-                if (rule && isSuperseded(item, rule)) {
-                    if (!superseded.has(evaluation.runId))
-                        superseded.set(evaluation.runId, item);
-                }
-                else if (listing.judge) {
-                    judged.add(item);
-                    baselines.add(item);
-                }
-            }
-            log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`);
-        }
-    });
-    // Something listed as superseded under one status may have been judged under another.
-    const judgedItems = judged.result().filter(item => !superseded.has(item.evaluation.runId));
-    return {
-        listedCount: listed.size,
-        listedByStatus,
-        judged: judgedItems,
-        superseded: [...superseded.values()],
-        baselines,
-        pages
-    };
-}
-/** Pages of completed evaluations a baseline search looks through per prompt, at most. */
-const MAX_BASELINE_PAGES = 5;
-/**
- * The baselines of judged evaluations that the filtered listings had none for: each baseline
- * listing is read newest first only until every one of its prompt has its baseline, and for at
- * most MAX_BASELINE_PAGES.
- */
-async function searchBaselines(client, listings, missing, options) {
-    const search = { found: new Map(), cut: [] };
-    await mapWithin(options.limit, listings, async (listing) => {
-        const finder = new BaselineFinder(missing.filter(item => item.promptId === listing.promptId));
-        const label = describeListing({ ...listing, judge: true });
-        for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
-            for (const { evaluation, raw } of page.items)
-                finder.add({ promptId: listing.promptId, evaluation, raw });
-            options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
-            if (finder.done)
-                break;
-            if (page.page >= MAX_BASELINE_PAGES) {
-                if (page.hasMore)
-                    search.cut.push(listing.promptId);
-                break;
-            }
-        }
-        for (const [runId, baseline] of finder.found)
-            search.found.set(runId, baseline);
-    });
-    return search;
-}
-function describeListing({ promptId, filters, judge }) {
-    const parts = Object.entries(filters)
-        .filter(([, value]) => value !== undefined)
-        .map(([key, value]) => `${key}=${key.startsWith('created') ? new Date(value).toISOString() : value}`);
-    const purpose = judge ? '' : ' (in flight, to find superseded)';
-    return `prompt ${promptId}${parts.length ? ` [${parts.join(' ')}]` : ''}${purpose}`;
-}
-
-;// CONCATENATED MODULE: ./src/github/event.ts
-/**
- * What the triggering event says about superseded evaluations: did a new commit (or a force-push)
- * arrive, and when at the earliest. Pure: the GitHub API's answers come in as `Lookups`.
- */
-
-/**
- * Reads the event the runner describes in GITHUB_EVENT_NAME and GITHUB_EVENT_PATH. A payload that
- * cannot be read is not an error here: only cancelling and the comment need it, and both then
- * do nothing and say why.
- */
-function readEvent(env) {
-    const name = env.GITHUB_EVENT_NAME ?? '';
-    const path = env.GITHUB_EVENT_PATH;
-    if (!path)
-        return { name, payload: {} };
-    try {
-        const payload = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-        return { name, payload: isRecord(payload) ? payload : {} };
-    }
-    catch (error) {
-        const reason = error.message.split('\n')[0];
-        return {
-            name,
-            payload: {},
-            unreadable: `the event payload at GITHUB_EVENT_PATH (${path}) cannot be read: ${reason}`
-        };
-    }
-}
-const SYNC_EVENTS = ['pull_request', 'pull_request_target'];
-function isSynchronize(event) {
-    return SYNC_EVENTS.includes(event.name) && event.payload.action === 'synchronize';
-}
-/** The GitHub API questions the decision needs answered; none for most events. */
-function lookupsNeeded(mode, event) {
-    if (mode === 'never' || !isSynchronize(event))
-        return {};
-    const repository = record(event.payload.repository);
-    const owner = event_text(record(repository.owner).login);
-    const repo = event_text(repository.name);
-    const base = event_text(event.payload.before);
-    const head = event_text(event.payload.after) ?? event_text(record(record(event.payload.pull_request).head).sha);
-    if (!owner || !repo || !head)
-        return {};
-    const needed = { headCommit: { owner, repo, sha: head } };
-    if (mode === 'force-push' && base)
-        needed.compare = { owner, repo, base, head };
-    return needed;
-}
-/**
- * Whether this run cancels superseded evaluations, and the cutoff: never later than the moment
- * of the push, so the earliest time known for the new head. When in doubt, cancel nothing.
- */
-function decideSupersede(mode, event, lookups = {}) {
-    if (mode === 'never')
-        return { act: false, reason: 'cancel-superseded is never' };
-    if (event.unreadable)
-        return { act: false, reason: event.unreadable };
-    if (event.name === 'push')
-        return decidePush(mode, event.payload);
-    if (isSynchronize(event))
-        return decideSynchronize(mode, event.payload, lookups);
-    const what = event.name ? `a ${event.name}${actionOf(event)} event` : 'this event';
-    return {
-        act: false,
-        reason: `${what} brings no new commit; only push and pull_request synchronize do`
-    };
-}
-function decidePush(mode, payload) {
-    if (payload.deleted === true)
-        return { act: false, reason: 'the push deleted a ref' };
-    if (mode === 'force-push' && payload.forced !== true) {
-        return { act: false, reason: 'the push was not a force-push (cancel-superseded: force-push)' };
-    }
-    const times = [
-        isoTime(record(payload.head_commit).timestamp),
-        pushedAt(record(payload.repository).pushed_at)
-    ];
-    const what = payload.forced === true ? 'a force-push' : 'a push';
-    return withCutoff(what, times, 'the push payload has neither head_commit.timestamp nor repository.pushed_at');
-}
-function decideSynchronize(mode, payload, lookups) {
-    let what = 'a new commit on the pull request';
-    if (mode === 'force-push') {
-        const compare = lookups.compare;
-        if (!compare) {
-            return {
-                act: false,
-                reason: 'cannot tell whether the pull request was force-pushed: the event lacks before/after'
-            };
-        }
-        if ('error' in compare) {
-            return {
-                act: false,
-                reason: `cannot tell whether the pull request was force-pushed: ${compare.error}`
-            };
-        }
-        if (compare.value === 'ahead' || compare.value === 'identical') {
-            return {
-                act: false,
-                reason: 'the pull request was not force-pushed (its old head is an ancestor of the new one)'
-            };
-        }
-        what = 'a force-push to the pull request';
-    }
-    const dates = lookups.headCommitDates;
-    const times = [
-        ...(dates && 'value' in dates ? dates.value : []),
-        isoTime(record(payload.pull_request).updated_at)
-    ];
-    return withCutoff(what, times, 'neither the head commit date nor pull_request.updated_at is known');
-}
-function withCutoff(what, times, unknown) {
-    const known = times.filter((time) => time !== undefined);
-    if (known.length === 0)
-        return { act: false, reason: `cannot date ${what}: ${unknown}` };
-    const cutoff = Math.min(...known);
-    return {
-        act: true,
-        cutoff,
-        reason: `${what}; evaluations submitted before ${new Date(cutoff).toISOString()} are superseded`
-    };
-}
-function actionOf(event) {
-    const action = event_text(event.payload.action);
-    return action ? ` (${action})` : '';
-}
-/** A push payload's repository.pushed_at is Unix seconds; other payloads use ISO 8601. */
-function pushedAt(value) {
-    if (typeof value === 'number' && Number.isFinite(value) && value > 0)
-        return value * 1000;
-    return isoTime(value);
-}
-function isoTime(value) {
-    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(value))
-        return undefined;
-    const time = Date.parse(value);
-    return Number.isNaN(time) ? undefined : time;
-}
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-function record(value) {
-    return isRecord(value) ? value : {};
-}
-function event_text(value) {
-    return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/github/octokit.ts
-/**
- * The GitHub API client of the lookups and the comment. It is imported lazily: most runs never
- * need it, and it is the largest part of the bundle to load. Octokit sets no timeout, so a hung
- * GitHub API would hold the step for minutes; here every request gets its own.
- */
-const GITHUB_TIMEOUT_MS = 30_000;
-async function githubClient(token, options = {}) {
-    const { timeoutMs = GITHUB_TIMEOUT_MS } = options;
-    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
-    const octokit = getOctokit(token);
-    octokit.hook.wrap('request', async (request, options) => {
-        const signal = AbortSignal.timeout(timeoutMs);
-        // set on these options, not a copy: the auth hook within reads them, not what it is passed
-        options.request = { ...options.request, signal };
-        try {
-            return await request(options);
-        }
-        catch (error) {
-            // Octokit reports a timeout as an HTTP 500 "The operation was aborted due to timeout"
-            if (signal.aborted) {
-                throw Object.assign(new Error(`no answer from the GitHub API in ${timeoutMs / 1000} s`, { cause: error }), { name: 'TimeoutError' });
-            }
-            throw error;
-        }
-    });
-    return octokit;
-}
-
-;// CONCATENATED MODULE: ./src/github/lookups.ts
-
-
-async function lookUp(needed, token, options = {}) {
-    if (!needed.compare && !needed.headCommit)
-        return {};
-    if (!token) {
-        const error = 'no github-token was given to ask the GitHub API';
-        return {
-            ...(needed.compare ? { compare: { error } } : {}),
-            ...(needed.headCommit ? { headCommitDates: { error } } : {})
-        };
-    }
-    const octokit = await githubClient(token, options);
-    const lookups = {};
-    if (needed.compare) {
-        const { owner, repo, base, head } = needed.compare;
-        try {
-            const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
-                owner,
-                repo,
-                basehead: `${base}...${head}`,
-                per_page: 1
-            });
-            lookups.compare = { value: data.status };
-        }
-        catch (error) {
-            lookups.compare = {
-                error: `GitHub compare ${base.slice(0, 7)}...${head.slice(0, 7)} failed: ${lookups_describe(error)}`
-            };
-        }
-        // A plain fast-forward needs no date: nothing will be cancelled.
-        if ('value' in lookups.compare && ['ahead', 'identical'].includes(lookups.compare.value)) {
-            return lookups;
-        }
-    }
-    if (needed.headCommit) {
-        const { owner, repo, sha } = needed.headCommit;
-        try {
-            const { data } = await octokit.rest.repos.getCommit({ owner, repo, ref: sha });
-            const dates = [data.commit.author?.date, data.commit.committer?.date]
-                .map(isoTime)
-                .filter((time) => time !== undefined);
-            lookups.headCommitDates = { value: dates };
-        }
-        catch (error) {
-            lookups.headCommitDates = {
-                error: `GitHub commit ${sha.slice(0, 7)} lookup failed: ${lookups_describe(error)}`
-            };
-        }
-    }
-    return lookups;
-}
-function lookups_describe(error) {
-    const status = error.status;
-    const message = error.message ?? String(error);
-    return status ? `HTTP ${status} ${message}` : message;
-}
-
-// EXTERNAL MODULE: ./src/report/format.ts
-var format = __nccwpck_require__(2011);
-;// CONCATENATED MODULE: ./src/metrics.ts
-
-function totals(evaluations) {
-    let count = 0;
-    let passRuns = 0;
-    let failRuns = 0;
-    let unknownRuns = 0;
-    let failedRows = 0;
-    const totalCost = new DecimalSum();
-    const totalLatency = new DecimalSum();
-    let totalTokens = 0;
-    for (const { metrics, progress } of evaluations) {
-        count += 1;
-        passRuns += metrics.passRuns;
-        failRuns += metrics.failRuns;
-        unknownRuns += metrics.unknownRuns;
-        failedRows += progress.failedRows;
-        totalCost.add(metrics.totalCost);
-        totalLatency.add(metrics.totalLatency);
-        totalTokens += metrics.totalTokenCount;
-    }
-    const runs = passRuns + failRuns + unknownRuns;
-    return {
-        evaluations: count,
-        passRuns,
-        failRuns,
-        unknownRuns,
-        runs,
-        failedRows,
-        totalCost: totalCost.value(),
-        totalLatency: totalLatency.value(),
-        totalTokens,
-        passRate: runs > 0 ? passRuns / runs : null,
-        failRate: runs > 0 ? failRuns / runs : null,
-        // a quotient, judged against a limit: float noise (0.35000000000000003) must not break it
-        avgLatency: runs > 0 ? (0,format/* tidy */.DZ)(totalLatency.value() / runs) : null
-    };
-}
-/**
- * A sum of numbers as their decimal texts add up, so that 0.1 + 0.2 is 0.3 without rounding any
- * digit away (adding doubles would give 0.30000000000000004; rounding that would cut real digits).
- */
-class DecimalSum {
-    /** the sum times 10^scale */
-    scaled = 0n;
-    scale = 0;
-    add(value) {
-        const text = (0,format/* plainDecimal */.mr)(value);
-        const negative = text.startsWith('-');
-        const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
-        if (fraction.length > this.scale) {
-            this.scaled *= 10n ** BigInt(fraction.length - this.scale);
-            this.scale = fraction.length;
-        }
-        const digits = BigInt(whole + fraction.padEnd(this.scale, '0'));
-        this.scaled += negative ? -digits : digits;
-    }
-    /** The nearest double to the exact sum. */
-    value() {
-        const negative = this.scaled < 0n;
-        const digits = (negative ? -this.scaled : this.scaled).toString().padStart(this.scale + 1, '0');
-        const point = digits.length - this.scale;
-        return Number(`${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point) || '0'}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/plan.ts
-/**
- * Which listings to make. The API takes one status per request, and superseded candidates
- * (queued or running, before the cutoff, whatever the status and created-after filters say)
- * may need listings of their own; one listing serves both wherever it can. Pure.
- */
-
-function planListings(settings, rule) {
-    const { evaluatorId, datasetId, createdAfter } = settings;
-    const statuses = settings.statuses.length > 0 ? settings.statuses : [undefined];
-    const listings = [];
-    for (const promptId of settings.promptIds) {
-        const covered = new Set();
-        for (const status of statuses) {
-            // Without a created-after filter this listing already holds the in-flight ones it matches.
-            const findsCandidates = rule !== undefined &&
-                createdAfter === undefined &&
-                (status === undefined || schema/* IN_FLIGHT */.Ri.includes(status));
-            if (findsCandidates)
-                (status ? [status] : schema/* IN_FLIGHT */.Ri).forEach(s => covered.add(s));
-            listings.push({
-                promptId,
-                filters: { status, evaluatorId, datasetId, createdAfter },
-                judge: true
-            });
-        }
-        if (!rule)
-            continue;
-        for (const status of schema/* IN_FLIGHT */.Ri) {
-            if (covered.has(status))
-                continue;
-            listings.push({
-                promptId,
-                filters: { status, evaluatorId, datasetId, createdBefore: rule.cutoff },
-                judge: false
-            });
-        }
-    }
-    return listings;
-}
-/**
- * Whether the input filters may keep completed evaluations out of the main listings: a status
- * filter without `completed`, or created-after. The baseline is the newest completed evaluation
- * before a judged one whatever the filters, so then it is looked for separately.
- */
-function filtersMayHideBaselines(settings) {
-    return (settings.createdAfter !== undefined ||
-        (settings.statuses.length > 0 && !settings.statuses.includes('completed')));
-}
-/**
- * Where to look for the baselines the filters may have hidden: for each prompt with judged
- * evaluations, its completed ones (of the evaluator and dataset inputs) submitted before the newest
- * judged one, newest first, so that the search can stop as soon as each has its baseline.
- */
-function planBaselineListings(settings, judged) {
-    if (!filtersMayHideBaselines(settings))
-        return [];
-    const { evaluatorId, datasetId } = settings;
-    return settings.promptIds.flatMap(promptId => {
-        const newest = judged
-            .filter(item => item.promptId === promptId)
-            .reduce((max, item) => Math.max(max, item.evaluation.timeline.submittedAt), -Infinity);
-        if (newest === -Infinity)
-            return [];
-        return [
-            {
-                promptId,
-                filters: {
-                    status: 'completed',
-                    evaluatorId,
-                    datasetId,
-                    createdBefore: newest,
-                    sort: 'createdAt:desc'
-                }
-            }
-        ];
-    });
-}
-
-// EXTERNAL MODULE: ./src/policy.ts
-var policy = __nccwpck_require__(1237);
-;// CONCATENATED MODULE: ./src/rows.ts
-
-
-/** At most this many evaluations get their rows fetched, newest first. */
-const MAX_EVALUATIONS_WITH_ROWS = 10;
-const MAX_FAIL_ROWS = 20;
-const MAX_UNKNOWN_ROWS = 10;
-/** Failing then unknown rows, by run ID, of the judged evaluations that have any. */
-async function failingRows(client, judged, options) {
-    const withFailures = judged
-        .filter(({ evaluation: { metrics } }) => metrics.failRuns + metrics.unknownRuns > 0)
-        .slice(0, MAX_EVALUATIONS_WITH_ROWS);
-    const fetched = await mapWithin(options.limit, withFailures, async ({ promptId, evaluation }) => {
-        try {
-            const fail = evaluation.metrics.failRuns > 0
-                ? await client.listResults(promptId, evaluation.runId, 'fail', MAX_FAIL_ROWS)
-                : [];
-            const unknown = evaluation.metrics.unknownRuns > 0
-                ? await client.listResults(promptId, evaluation.runId, 'unknown', MAX_UNKNOWN_ROWS)
-                : [];
-            return [evaluation.runId, [...fail, ...unknown]];
-        }
-        catch (error) {
-            if (!(error instanceof ApiError))
-                throw error;
-            options.warn(`Could not fetch the failing rows of ${evaluation.runId}: ${error.message}`);
-            return [evaluation.runId, []];
-        }
-    });
-    return new Map(fetched.filter(([, rows]) => rows.length > 0));
-}
-
-;// CONCATENATED MODULE: ./src/start.ts
-
-
-/**
- * How far before an attempt (by our clock) an evaluation it started may say it was submitted (by
- * the API's). The note taken before the POST, not this window, keeps out what others started
- * earlier, so the window can err wide: it only has to hold our own start when the clocks differ.
- */
-const CLOCK_SKEW_MS = 60_000;
-const MAX_START_ATTEMPTS = 3;
-/**
- * Starts every prompt's evaluation within the bound. When one fails, no further start begins, but
- * those under way are waited for (each told to onStarted), so none that went through is left
- * running unreported; then the first failure is thrown.
- */
-async function startEvaluations(client, promptIds, scope, options) {
-    const failures = [];
-    const items = await Promise.all(promptIds.map(promptId => options.limit.run(async () => {
-        if (failures.length > 0)
-            return undefined;
-        try {
-            const { item, adopted } = await startOne(client, promptId, scope, options);
-            options.onStarted(item, adopted);
-            return item;
-        }
-        catch (error) {
-            failures.push(error);
-            return undefined;
-        }
-    })));
-    if (failures.length > 0)
-        throw failures[0];
-    return items.filter(item => item !== undefined);
-}
-async function startOne(client, promptId, scope, options) {
-    const now = options.now ?? Date.now;
-    // What the scope holds before the POST, so that afterwards only a new evaluation can be ours.
-    let known = new Set((await listedSince(client, promptId, scope, now() - CLOCK_SKEW_MS)).map(item => item.evaluation.runId));
-    for (let attempt = 1;; attempt += 1) {
-        const attemptAt = now();
-        try {
-            const evaluation = await client.createEvaluation(promptId, scope);
-            options.log(`Started evaluation ${evaluation.runId} of prompt ${promptId} (evaluator ${evaluation.evaluatorId}).`);
-            return { item: { promptId, evaluation, raw: evaluation }, adopted: false };
-        }
-        catch (error) {
-            if (!(error instanceof ApiError) || !error.ambiguous)
-                throw error;
-            const failedAt = now();
-            options.log(`Starting an evaluation of prompt ${promptId} may have failed (${error.message}); checking the listing before trying again.`);
-            const listed = await listedSince(client, promptId, scope, attemptAt - CLOCK_SKEW_MS);
-            const found = startedByAttempt(listed, known, attemptAt, failedAt);
-            if (found) {
-                options.log(`Evaluation ${found.evaluation.runId} is new since the attempt: using it rather than starting (and paying for) another.`);
-                return { item: found, adopted: true };
-            }
-            // what is listed now and was not taken is not this attempt's: none of it for the next one
-            known = new Set([...known, ...listed.map(item => item.evaluation.runId)]);
-            if (attempt >= MAX_START_ATTEMPTS) {
-                throw new ApiError(`${error.message} Tried ${attempt} times; no evaluation was started.`, error.endpoint, error.status, error.code);
-            }
-        }
-    }
-}
-/**
- * The evaluation an attempt from `attemptAt` to `failedAt` may have started: not among those
- * `known` before it, submitted during the attempt (give or take the clock skew), and not being
- * cancelled. Of several, the one submitted nearest the attempt. Pure.
- */
-function startedByAttempt(listed, known, attemptAt, failedAt) {
-    const distance = (item) => Math.abs(item.evaluation.timeline.submittedAt - attemptAt);
-    return listed
-        .filter(({ evaluation }) => !known.has(evaluation.runId) &&
-        evaluation.timeline.submittedAt >= attemptAt - CLOCK_SKEW_MS &&
-        evaluation.timeline.submittedAt <= failedAt + CLOCK_SKEW_MS &&
-        // one already being cancelled is someone else's decision, never the start we lost
-        !schema/* BEING_CANCELLED */.Ah.includes(evaluation.status))
-        .sort((a, b) => distance(a) - distance(b))[0];
-}
-/** The scope's evaluations submitted at or after `since`, as the listing shows them. */
-async function listedSince(client, promptId, scope, since) {
-    const listed = [];
-    const filters = {
-        evaluatorId: scope.evaluatorId,
-        datasetId: scope.datasetId,
-        createdAfter: since
-    };
-    for await (const page of client.listEvaluations(promptId, filters)) {
-        for (const { evaluation, raw } of page.items) {
-            if (evaluation.timeline.submittedAt >= since)
-                listed.push({ promptId, evaluation, raw });
-        }
-    }
-    return listed;
-}
-
-;// CONCATENATED MODULE: ./src/wait.ts
-
-
-
-const TERMINAL = ['completed', 'failed', 'cancelled'];
-const POLL_MIN_MS = 2_000;
-const POLL_MAX_MS = 30_000;
-/** A poll near the end of the wait still gets this long, so the last look is a real one. */
-const MIN_POLL_MS = 10_000;
-/**
- * All the polls of a wait together stay under this many a minute (on average; jitter is ±20 %).
- * Adaline's rate limit is per workspace and may be as low as 100 a minute, shared with listings,
- * cancels and other runs, so the interval grows with the number of evaluations polled.
- */
-const POLLS_PER_MINUTE = 60;
-/** Each 429 during the wait doubles the interval's floor for the rest of it, up to this factor. */
-const MAX_SLOWDOWN = 8;
-/**
- * The least time between poll rounds: 2 s, or more when `polled` evaluations would otherwise
- * exceed the budget, times the slowdown 429s brought.
- */
-function pollFloorMs(polled, slowdown = 1) {
-    return Math.max(POLL_MIN_MS, (polled * 60_000) / POLLS_PER_MINUTE) * slowdown;
-}
-async function waitUntilTerminal(client, items, options) {
-    const now = options.now ?? Date.now;
-    const sleep = options.sleep ?? ((ms) => new Promise(resolve => setTimeout(resolve, ms)));
-    const random = options.random ?? Math.random;
-    const started = now();
-    const latest = new Map(items.map(item => [item.evaluation.runId, item]));
-    const progress = new Map();
-    const logProgress = (evaluation) => {
-        const line = progressLine(evaluation, now() - started);
-        progress.set(evaluation.runId, [...(progress.get(evaluation.runId) ?? []), line]);
-        options.log(line);
-    };
-    let pending = items.filter(item => !TERMINAL.includes(item.evaluation.status));
-    for (const item of pending)
-        logProgress(item.evaluation);
-    let slowdown = 1;
-    let delay = pollFloorMs(pending.length);
-    while (pending.length > 0) {
-        const remaining = options.timeoutMs - (now() - started);
-        if (remaining <= 0)
-            break;
-        // ±20 % jitter keeps many runners from polling in step
-        await sleep(Math.min(remaining, delay * (0.8 + 0.4 * random())));
-        const halvingsBefore = options.limit.halvings;
-        const polled = await mapWithin(options.limit, pending, async (item) => {
-            try {
-                const left = options.timeoutMs - (now() - started);
-                const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId, Math.max(left, options.minPollMs ?? MIN_POLL_MS));
-                return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } };
-            }
-            catch (error) {
-                if (!(error instanceof ApiError) || !mayPass(error))
-                    throw error;
-                return { before: item.evaluation, item, failure: error };
-            }
-        });
-        let moved = false;
-        const failures = [];
-        for (const { before, item, failure } of polled) {
-            if (failure) {
-                failures.push(failure);
-                continue;
-            }
-            latest.set(item.evaluation.runId, item);
-            options.onSeen?.(item);
-            if (hasMoved(before, item.evaluation)) {
-                moved = true;
-                logProgress(item.evaluation);
-            }
-        }
-        pending = polled.map(p => p.item).filter(item => !TERMINAL.includes(item.evaluation.status));
-        const throttled = options.limit.halvings > halvingsBefore || failures.some(error => error.status === 429);
-        if (throttled)
-            slowdown = Math.min(MAX_SLOWDOWN, slowdown * 2);
-        const floor = pollFloorMs(pending.length, slowdown);
-        const ceiling = Math.max(POLL_MAX_MS, floor);
-        if (failures.length > 0 || throttled) {
-            // the API is struggling or asked us to slow down: back off faster than after a quiet poll
-            delay = Math.min(ceiling, Math.max(floor, delay * 2));
-        }
-        else {
-            delay = moved ? floor : Math.min(ceiling, Math.max(floor, delay * 1.5));
-        }
-        if (failures.length > 0) {
-            options.warn(`Could not poll ${failures.length} of ${polled.length} evaluation(s) (${failures[0].message}); still waiting, next poll in about ${(0,format/* formatDuration */.a3)(delay)}.`);
-        }
-    }
-    return {
-        items: items.map(item => latest.get(item.evaluation.runId) ?? item),
-        waitedMs: now() - started,
-        timedOut: pending.map(item => item.evaluation.runId),
-        progress
-    };
-}
-/**
- * Whether a failed poll may succeed later, as the transport judged it: retries ran out on a
- * retryable failure. A 401, 403, 404, or a certificate or DNS error will not pass by waiting.
- */
-function mayPass(error) {
-    return error.transient;
-}
-function hasMoved(before, after) {
-    return (before.status !== after.status ||
-        before.progress.completedRows !== after.progress.completedRows ||
-        before.progress.failedRows !== after.progress.failedRows ||
-        before.progress.percent !== after.progress.percent);
-}
-/** "run_1 [██████░░░░░░░░░░░░░░] 30% 12/40 rows, 1 failed · running · 1.2 min" */
-function progressLine(evaluation, elapsedMs) {
-    const { percent, completedRows, totalRows, failedRows } = evaluation.progress;
-    const filled = Math.round((Math.min(100, Math.max(0, percent)) / 100) * 20);
-    const bar = `[${'█'.repeat(filled)}${'░'.repeat(20 - filled)}]`;
-    const failed = failedRows > 0 ? `, ${failedRows} failed` : '';
-    return `${evaluation.runId} ${bar} ${Math.round(percent)}% ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${(0,format/* formatDuration */.a3)(elapsedMs)}`;
-}
-
-;// CONCATENATED MODULE: ./src/engine.ts
-/**
- * The engine both faces run (the action in main.ts, the command line in cli.ts): from settings and
- * a supersede decision to a judged report, through plan → API → judgement.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
-const CONCURRENCY = 8;
-/**
- * The transport of the cancels sent on abort. They must land within ABORT_GRACE_MS whatever the
- * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After.
- * Each request (the cancel, and the read of a refused one) ends within 40% of the grace: 3.2 s
- * for both of a 4 s grace, with room to spare for reporting.
- */
-const ABORT_TRANSPORT = {
-    timeoutMs: 1_500,
-    maxAttempts: 2,
-    baseDelayMs: 250,
-    deadlineMs: ABORT_GRACE_MS * 0.4
-};
-/** Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks. */
-async function decideFromEvent(settings, event) {
-    const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
-    return decideSupersede(settings.cancelSuperseded, event, lookups);
-}
-function createEngine(settings, log) {
-    const limit = new AdaptiveLimit(CONCURRENCY);
-    const client = createClient(createHttp({
-        baseUrl: settings.baseUrl,
-        apiKey: settings.apiKey,
-        onThrottle: () => limit.halve(),
-        onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
-    }));
-    // A transport of its own and no part in the run's limit: a cancel on abort never queues behind
-    // polls that hold every slot while they sleep out a 429's Retry-After.
-    const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...ABORT_TRANSPORT }));
-    /** what this run started, by run ID, as last seen */
-    const started = new Map();
-    /** started evaluations taken from the listing after a lost answer: perhaps another run's */
-    const adopted = new Set();
-    const remember = (item) => {
-        if (started.has(item.evaluation.runId))
-            started.set(item.evaluation.runId, item);
-    };
-    async function evaluate(decision) {
-        log.info(`Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`);
-        const rule = decision.act
-            ? {
-                cutoff: decision.cutoff,
-                promptIds: settings.promptIds,
-                evaluatorId: settings.evaluatorId,
-                datasetId: settings.datasetId,
-                keep: settings.keepRunIds
-            }
-            : undefined;
-        const listings = planListings(settings, rule);
-        const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
-        log.info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
-        const cancel = await log.group(`Cancelling ${gathered.superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, gathered.superseded, {
-            dryRun: settings.dryRun,
-            limit,
-            log: log.info,
-            warn: log.warning
-        }));
-        try {
-            return await startWaitAndJudge(decision, gathered, cancel);
-        }
-        catch (error) {
-            await cancelAfterError();
-            throw error;
-        }
-    }
-    async function startWaitAndJudge(decision, gathered, cancel) {
-        let judged = gathered.judged;
-        if (settings.start) {
-            judged = await log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => startEvaluations(client, settings.promptIds, settings, {
-                limit,
-                log: log.info,
-                onStarted: (item, wasAdopted) => {
-                    started.set(item.evaluation.runId, item);
-                    if (wasAdopted)
-                        adopted.add(item.evaluation.runId);
-                }
-            }));
-        }
-        let wait;
-        if (settings.waitMs !== undefined) {
-            const waitMs = settings.waitMs;
-            const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length;
-            wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${pending} evaluation(s) to finish`, () => waitUntilTerminal(client, judged, {
-                timeoutMs: waitMs,
-                limit,
-                log: log.info,
-                warn: log.warning,
-                onSeen: remember
-            }));
-            judged = wait.items;
-            if (!log.flat)
-                await progressGroups(wait);
-        }
-        const baselines = await findBaselines(gathered, judged);
-        const evaluations = judged.map(item => item.evaluation);
-        const metrics = totals(evaluations);
-        const verdict = (0,policy/* judge */.S4)(evaluations, metrics, settings.policy, {
-            baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
-            waitedMs: wait?.waitedMs,
-            waitTimedOut: (wait?.timedOut.length ?? 0) > 0
-        });
-        const rows = await failingRows(client, judged, { limit, warn: log.warning });
-        return {
-            promptIds: settings.promptIds,
-            scope: settings.policy.scope,
-            dryRun: settings.dryRun,
-            verdict,
-            metrics,
-            gathered: { ...gathered, judged },
-            decision,
-            cancel,
-            started: [...started.keys()],
-            wait,
-            baselines,
-            comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
-            failingRows: rows
-        };
-    }
-    /**
-     * Each judged evaluation's baseline: from the listings, or, when the filters may have kept it
-     * out of them, from its prompt's completed evaluations listed for the purpose.
-     */
-    async function findBaselines(gathered, judged) {
-        const baselines = new Map();
-        for (const item of judged) {
-            const baseline = gathered.baselines.baselineFor(item);
-            if (baseline)
-                baselines.set(item.evaluation.runId, baseline);
-        }
-        const missing = judged.filter(item => !baselines.has(item.evaluation.runId));
-        const listings = planBaselineListings(settings, missing);
-        if (listings.length > 0) {
-            const search = await log.group(`Listing completed evaluations for ${missing.length} baseline(s) the filters may hide`, () => searchBaselines(client, listings, missing, { limit, log: log.info }));
-            for (const [runId, baseline] of search.found)
-                baselines.set(runId, baseline);
-            for (const promptId of search.cut)
-                log.warning(`Looked for baselines among the newest ${(0,format/* formatCount */.B4)(MAX_BASELINE_PAGES * schema/* MAX_PAGE_SIZE */.H4)} completed evaluations of prompt ${promptId} only; some judged evaluations have none among them.`);
-        }
-        const without = judged.filter(item => !baselines.has(item.evaluation.runId));
-        if (settings.policy.limits['max-pass-rate-drop'] !== undefined && without.length > 0) {
-            const ids = without.slice(0, 10).map(item => item.evaluation.runId);
-            const more = without.length > ids.length ? ` and ${without.length - ids.length} more` : '';
-            log.warning(`max-pass-rate-drop does not apply to ${without.length} judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`);
-        }
-        return baselines;
-    }
-    /**
-     * The live progress lines interleave every evaluation, and groups cannot nest: once the wait is
-     * over, each evaluation's lines again, in a group of its own.
-     */
-    async function progressGroups(wait) {
-        for (const item of wait.items) {
-            const lines = wait.progress.get(item.evaluation.runId);
-            if (!lines)
-                continue;
-            const { runId, status } = item.evaluation;
-            await log.group(`Progress of ${runId} (prompt ${item.promptId}): ${status}`, async () => lines.forEach(line => log.info(line)));
-        }
-    }
-    /**
-     * A run that ends with an error after starting evaluations cannot judge them: like an abort, it
-     * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
-     */
-    async function cancelAfterError() {
-        if (!settings.cancelOnAbort || started.size === 0)
-            return;
-        try {
-            const cancelled = await cancelOwn(client);
-            if (cancelled.length > 0)
-                log.warning(`The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
-        }
-        catch (error) {
-            log.warning(`Could not cancel the evaluations this run started: ${error.message}`);
-        }
-    }
-    /**
-     * Cancels what this run started that was still queued or running when last seen. An adopted one
-     * is left alone: when in doubt, cancel less, and it may be another run's paid evaluation.
-     */
-    async function cancelOwn(via) {
-        const inFlight = [...started.values()].filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status));
-        const running = inFlight.filter(item => !adopted.has(item.evaluation.runId));
-        for (const item of inFlight.filter(item => adopted.has(item.evaluation.runId)))
-            log.info(`Not cancelling ${item.evaluation.runId}: it was taken from the listing after a lost answer and may be another run's.`);
-        // all at once: there is one per prompt, and time, not the rate limit, is what runs short
-        const outcome = await cancelSuperseded(via, running, {
-            dryRun: false,
-            limit: new AdaptiveLimit(Math.max(1, running.length)),
-            log: log.info,
-            warn: log.warning
-        });
-        return outcome.cancelled;
-    }
-    return {
-        evaluate,
-        cancelStarted: () => cancelOwn(abortClient),
-        startedRunIds: () => [...started.keys()]
-    };
-}
-
-;// CONCATENATED MODULE: ./src/inputs.ts
-/**
- * The action's inputs as one typed Settings object. Every validation message lives here, and each
- * names its input and says what is accepted. An absent or empty input takes its default here too,
- * because local runners do not apply action.yml's defaults.
- */
-
-
-
-const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2';
-/** A bad input: the message names the input and says what it accepts. */
-class InputError extends Error {
-    input;
-    detail;
-    constructor(input, 
-    /** what is wrong and what is accepted, without the input's name */
-    detail) {
-        super(`Input ${input} ${detail}`);
-        this.input = input;
-        this.detail = detail;
-        this.name = 'InputError';
-    }
-}
-/** Reads and checks every input; `getInput` returns '' for an absent input. */
-async function readSettings(getInput, { now, mask }) {
-    const read = (name) => getInput(name).trim();
-    const apiKey = read('api-key');
-    const githubToken = read('github-token') || undefined;
-    if (apiKey)
-        mask(apiKey);
-    if (githubToken)
-        mask(githubToken);
-    if (!apiKey) {
-        throw new InputError('api-key', 'is required: pass a workspace API key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}. On pull requests from forks secrets are empty.');
-    }
-    if (/\s/.test(apiKey))
-        throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"');
-    try {
-        return await readChecked(read, getInput, now, apiKey, githubToken);
-    }
-    catch (error) {
-        // An error quotes the bad value; a secret pasted into the wrong input must not be quoted whole
-        // or in part, where the runner's mask (exact matches only) would miss a prefix.
-        const secrets = [apiKey, githubToken].filter((s) => Boolean(s));
-        if (error instanceof InputError && quotesSecret(error.detail, secrets)) {
-            throw new InputError(error.input, 'holds the api-key or github-token value, which is not shown here: check what the workflow passes to it');
-        }
-        throw error;
-    }
-}
-/** Whether text holds a secret, or any 8 characters of one in a row: enough to give part of it away. */
-function quotesSecret(text, secrets) {
-    const WINDOW = 8;
-    return secrets.some(secret => {
-        if (secret.length <= WINDOW)
-            return text.includes(secret);
-        for (let i = 0; i + WINDOW <= secret.length; i += 1) {
-            if (text.includes(secret.slice(i, i + WINDOW)))
-                return true;
-        }
-        return false;
-    });
-}
-async function readChecked(read, getInput, now, apiKey, githubToken) {
-    const promptIds = [...new Set(list(read('prompt-id')))];
-    if (promptIds.length === 0)
-        throw new InputError('prompt-id', 'is required: give one or more prompt IDs, separated by commas or newlines');
-    promptIds.forEach(id => checkId('prompt-id', id));
-    const evaluatorId = read('evaluator-id') || undefined;
-    if (evaluatorId)
-        checkId('evaluator-id', evaluatorId);
-    const datasetId = read('dataset-id') || undefined;
-    if (datasetId)
-        checkId('dataset-id', datasetId);
-    const statuses = [...new Set(list(read('status')).map(s => s.toLowerCase()))];
-    for (const status of statuses) {
-        if (!schema/* EVALUATION_STATUSES */.co.includes(status)) {
-            throw new InputError('status', `has "${clip(status)}"; accepted: ${schema/* EVALUATION_STATUSES */.co.join(', ')} (several separated by commas), or empty for all`);
-        }
-    }
-    const keepRunIds = new Set(list(read('keep-run-ids')));
-    keepRunIds.forEach(id => checkId('keep-run-ids', id));
-    const policy = await readPolicy(getInput('policy'));
-    return {
-        apiKey,
-        promptIds,
-        evaluatorId,
-        datasetId,
-        statuses: statuses,
-        createdAfter: parseCreatedAfter(read('created-after'), now),
-        policy,
-        cancelSuperseded: oneOf('cancel-superseded', read('cancel-superseded') || 'never', [
-            'never',
-            'force-push',
-            'new-commit'
-        ]),
-        keepRunIds,
-        dryRun: parseBoolean('dry-run', read('dry-run'), false),
-        failOnGate: parseBoolean('fail-on-gate', read('fail-on-gate'), true),
-        baseUrl: parseBaseUrl(read('base-url') || DEFAULT_BASE_URL),
-        githubToken,
-        start: parseBoolean('start', read('start'), false),
-        waitMs: parseWait(read('wait')),
-        cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
-        comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure'])
-    };
-}
-/** The gate policy; the YAML parser is loaded only when a policy is given. */
-async function readPolicy(text) {
-    if (text.trim() === '')
-        return (0,policy/* emptyPolicy */.UR)();
-    const { PolicyError, parsePolicy } = await Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(693)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1693));
-    try {
-        return parsePolicy(text);
-    }
-    catch (error) {
-        if (error instanceof PolicyError)
-            throw new InputError('policy', error.message);
-        throw error;
-    }
-}
-/** The longest a GitHub-hosted job may run. */
-const MAX_WAIT_MS = 6 * 3_600_000;
-/** A duration such as 90s, 30m, 1h; empty or 0 means don't wait. */
-function parseWait(value) {
-    if (value === '' || value === '0')
-        return undefined;
-    const match = /^(\d+(?:\.\d+)?)\s*([smh])$/i.exec(value);
-    const ms = match ? Number(match[1]) * (UNIT_MS[match[2].toLowerCase()] ?? 0) : NaN;
-    if (!(ms > 0) || ms > MAX_WAIT_MS) {
-        throw new InputError('wait', `is "${clip(value)}"; accepted: a duration up to 6h such as 90s, 30m or 1h, or empty for no wait`);
-    }
-    return ms;
-}
-/** Splits on commas and newlines, dropping blanks. */
-function list(value) {
-    return value
-        .split(/[,\n]/)
-        .map(item => item.trim())
-        .filter(Boolean);
-}
-function clip(value) {
-    return value.length > 40 ? `${value.slice(0, 39)}…` : value;
-}
-function checkId(input, id) {
-    if (id.length < schema/* ID_MIN */.FD || id.length > schema/* ID_MAX */.Ji || /[\s/?#%\\]/.test(id)) {
-        throw new InputError(input, `has "${clip(id)}", which is not an Adaline ID: IDs are ${schema/* ID_MIN */.FD} to ${schema/* ID_MAX */.Ji} characters without spaces or slashes`);
-    }
-}
-function oneOf(input, value, options) {
-    const lower = value.toLowerCase();
-    if (options.includes(lower))
-        return lower;
-    throw new InputError(input, `is "${clip(value)}"; accepted: ${options.join(', ')}`);
-}
-function parseBoolean(input, value, fallback) {
-    if (value === '')
-        return fallback;
-    if (/^(true|yes|on)$/i.test(value))
-        return true;
-    if (/^(false|no|off)$/i.test(value))
-        return false;
-    throw new InputError(input, `is "${clip(value)}"; accepted: true or false`);
-}
-const UNIT_MS = {
-    s: 1_000,
-    m: 60_000,
-    h: 3_600_000,
-    d: 86_400_000,
-    w: 604_800_000
-};
-/** ISO 8601, Unix ms, or a duration back from now such as 90m, 24h, 7d. */
-function parseCreatedAfter(value, now) {
-    return parseTime('created-after', value, now);
-}
-/** A point in time given as ISO 8601, Unix ms, or a duration back from now; '' is undefined. */
-function parseTime(input, value, now) {
-    if (value === '')
-        return undefined;
-    const accepted = 'accepted: an ISO 8601 time (2026-11-01T00:00:00Z), Unix milliseconds, or a duration back from now (90m, 24h, 7d)';
-    if (/^\d+$/.test(value)) {
-        const ms = Number(value);
-        if (ms < 100_000_000_000) {
-            throw new InputError(input, `is ${value}, which reads as Unix seconds; give milliseconds (${value}000). ${accepted}`);
-        }
-        return ms;
-    }
-    const duration = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(value);
-    if (duration)
-        return Math.max(0, now - Number(duration[1]) * (UNIT_MS[duration[2].toLowerCase()] ?? 0));
-    if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(value)) {
-        const time = Date.parse(value);
-        if (!Number.isNaN(time))
-            return time;
-    }
-    throw new InputError(input, `is "${clip(value)}"; ${accepted}`);
-}
-function parseBaseUrl(value) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new InputError('base-url', `is "${clip(value)}", which is not a URL; the default is ${DEFAULT_BASE_URL}`);
-    }
-    if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-        throw new InputError('base-url', `uses http:// for ${url.hostname}; the API key is only sent over https://, or http:// to a loopback address (127.0.0.1, localhost, [::1])`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        throw new InputError('base-url', `must be an https:// URL such as ${DEFAULT_BASE_URL}`);
-    }
-    if (url.username || url.password || url.search || url.hash) {
-        throw new InputError('base-url', 'must not carry credentials, a query or a fragment');
-    }
-    url.pathname = url.pathname.replace(/\/+$/, '');
-    return url;
-}
-
-;// CONCATENATED MODULE: ./src/report/summary.ts
-
-
-
-/** GitHub refuses a step summary over 1 MiB; keep well below it. */
-const SUMMARY_LIMIT_BYTES = 1_000_000;
-const MAX_ROWS = 100;
-const MAX_LISTED_IDS = 50;
-function buildSummary(report, limitBytes = SUMMARY_LIMIT_BYTES) {
-    for (let rows = MAX_ROWS;; rows = Math.floor(rows / 2)) {
-        const text = render(report, rows);
-        if (Buffer.byteLength(text) <= limitBytes || rows === 0)
-            return text;
-    }
-}
-/**
- * What a comment that held an earlier run's report says once a later run ended with an error, so
- * that no "passed" from an older commit stands under a newer one.
- */
-function buildErrorReport(message, started) {
-    const lines = [
-        '## ⚠️ Adaline evals: no verdict',
-        '',
-        `**The run ended with an error**, so there is no verdict for this commit: ${escapeMarkdown(message, 600)}`,
-        ''
-    ];
-    if (started.length > 0)
-        lines.push(`It had started ${started.map(id => escapeMarkdown(id, 80)).join(', ')}.`, '');
-    lines.push('See the workflow run for the log; the next run that reaches a verdict replaces this.');
-    return lines.join('\n');
-}
-const HEADLINE = {
-    passed: '✅ Adaline evals: gate passed',
-    failed: '❌ Adaline evals: gate failed',
-    skipped: '⏭️ Adaline evals: report only (the policy sets no rules)'
-};
-function render(report, maxRows) {
-    const { verdict, metrics, gathered } = report;
-    const lines = [
-        `## ${HEADLINE[verdict.gate]}`,
-        '',
-        verdictLine(report),
-        '',
-        ...chart(metrics),
-        oneLine(metrics),
-        ''
-    ];
-    if (verdict.broken.length > 0) {
-        lines.push('### Broken rules', '');
-        for (const broken of verdict.broken)
-            lines.push(`- ${(0,format/* escapeMarkdown */.FV)(broken.message, 400)}`);
-        lines.push('');
-    }
-    const judgedTitle = report.started.length > 0 ? 'started by this run' : `scope: ${report.scope}`;
-    lines.push(`### Judged evaluations (${judgedTitle})`, '');
-    if (gathered.judged.length === 0) {
-        lines.push('No evaluation matched the filters.', '');
-    }
-    else {
-        lines.push(...table(gathered.judged, metrics, maxRows, report.promptIds.length > 1), '');
-    }
-    if (report.baselines.size > 0)
-        lines.push('### Compared with the baseline', '', ...baselineTable(report, maxRows), '');
-    else if (report.comparesWithBaseline && gathered.judged.length > 0)
-        lines.push('### Compared with the baseline', '', 'There is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.', '');
-    if (report.failingRows.size > 0)
-        lines.push('### Failing rows', '', ...failingRowSections(report, Math.ceil(maxRows / 4)));
-    if (report.started.length > 0 || report.wait)
-        lines.push('### Started and waited', '', ...startedLines(report), '');
-    lines.push('### Listed', '', listedLine(gathered), '');
-    lines.push('### Superseded evaluations', '', ...supersededLines(report), '');
-    return lines.join('\n');
-}
-/** The one line a reviewer reads first. */
-function verdictLine({ verdict, metrics }) {
-    if (verdict.gate === 'skipped')
-        return '**Verdict: report only.** The policy sets no rules, so nothing was judged against limits.';
-    if (verdict.gate === 'passed') {
-        return `**Verdict: passed.** Every rule holds over ${(0,format/* formatCount */.B4)(metrics.evaluations)} evaluation(s).`;
-    }
-    const [first] = verdict.broken;
-    const more = verdict.broken.length > 1 ? ` (and ${verdict.broken.length - 1} more broken rule(s))` : '';
-    return `**Verdict: failed.** ${(0,format/* escapeMarkdown */.FV)(first?.message ?? '', 300)}${more}`;
-}
-/** A pie of pass / fail / unknown runs; GitHub renders mermaid in summaries and comments. */
-function chart(metrics) {
-    if (metrics.runs === 0)
-        return [];
-    return [
-        '```mermaid',
-        'pie showData title Runs of the judged evaluations',
-        `    "Pass" : ${metrics.passRuns}`,
-        `    "Fail" : ${metrics.failRuns}`,
-        `    "Unknown" : ${metrics.unknownRuns}`,
-        '```',
-        ''
-    ];
-}
-function baselineTable({ gathered, baselines }, maxRows) {
-    const header = ['Run', 'Baseline', 'Pass rate', 'Δ', 'Cost', 'Δ', 'Avg latency', 'Δ'];
-    const compared = gathered.judged.filter(item => baselines.has(item.evaluation.runId));
-    const rows = compared.slice(0, maxRows).map(item => {
-        const now = totals([item.evaluation]);
-        const base = totals([baselines.get(item.evaluation.runId).evaluation]);
-        return [
-            code(item.evaluation.runId),
-            code(baselines.get(item.evaluation.runId).evaluation.runId),
-            now.passRate === null ? '—' : (0,format/* formatPercent */.l9)(now.passRate),
-            now.passRate === null || base.passRate === null
-                ? '—'
-                : (0,format/* formatPointsDelta */.BK)(now.passRate - base.passRate),
-            (0,format/* formatCost */.BD)(now.totalCost),
-            (0,format/* formatRelativeDelta */.E1)(now.totalCost, base.totalCost),
-            now.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(now.avgLatency),
-            now.avgLatency === null || base.avgLatency === null
-                ? '—'
-                : (0,format/* formatRelativeDelta */.E1)(now.avgLatency, base.avgLatency)
-        ];
-    });
-    const notes = [];
-    if (compared.length > rows.length)
-        notes.push(`… and ${compared.length - rows.length} more comparison(s) not shown.`);
-    const without = gathered.judged.length - compared.length;
-    if (without > 0)
-        notes.push(`${without} judged evaluation(s) have no earlier completed evaluation to compare with.`);
-    return [
-        row(header),
-        row(header.map(() => '---')),
-        ...rows.map(row),
-        ...notes.flatMap(note => ['', note])
-    ];
-}
-function failingRowSections({ gathered, failingRows }, perEvaluation) {
-    const lines = [];
-    let withoutSection = 0;
-    for (const item of gathered.judged) {
-        const results = failingRows.get(item.evaluation.runId);
-        const { failRuns, unknownRuns } = item.evaluation.metrics;
-        if (!results) {
-            // beyond the cap of evaluations whose rows are fetched, or their rows could not be fetched
-            if (failRuns + unknownRuns > 0)
-                withoutSection += 1;
-            continue;
-        }
-        const shown = results.slice(0, perEvaluation);
-        const shownOf = (grade) => (0,format/* formatCount */.B4)(shown.filter(result => result.grade === grade).length);
-        lines.push('<details>', `<summary>${code(item.evaluation.runId)}: ${(0,format/* formatCount */.B4)(failRuns)} fail, ${(0,format/* formatCount */.B4)(unknownRuns)} unknown (showing ${shownOf('fail')} fail, ${shownOf('unknown')} unknown)</summary>`, '', row(['Grade', 'Score', 'Reason', 'Cost', 'Latency', 'Input']), row(['---', '---', '---', '---', '---', '---']), ...shown.map(result => row([
-            result.grade,
-            result.score == null ? '—' : (0,format/* plainDecimal */.mr)(result.score),
-            result.reason ? (0,format/* escapeMarkdown */.FV)(result.reason, 160) : '—',
-            result.cost == null ? '—' : (0,format/* formatCost */.BD)(result.cost),
-            result.latency == null ? '—' : (0,format/* formatDuration */.a3)(result.latency),
-            result.row ? (0,format/* escapeMarkdown */.FV)(rowValues(result.row.values), 120) : '—'
-        ])), '', '</details>', '');
-    }
-    if (withoutSection > 0)
-        lines.push(`… and ${(0,format/* formatCount */.B4)(withoutSection)} more evaluation(s) with failing or unknown rows not shown.`, '');
-    return lines;
-}
-/** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
-function rowValues(values) {
-    return Object.entries(values)
-        .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
-        .join('; ');
-}
-function startedLines({ started, wait }) {
-    const lines = [];
-    if (started.length > 0)
-        lines.push(`Started ${started.length} evaluation(s) for this commit: ${idList(started)}.`);
-    if (wait) {
-        if (lines.length > 0)
-            lines.push('');
-        lines.push(wait.timedOut.length === 0
-            ? `Waited ${(0,format/* formatDuration */.a3)(wait.waitedMs)} for the judged evaluations to finish.`
-            : `Stopped waiting after ${(0,format/* formatDuration */.a3)(wait.waitedMs)}; still not finished: ${idList(wait.timedOut)}.`);
-    }
-    return lines;
-}
-function oneLine(metrics) {
-    if (metrics.evaluations === 0)
-        return 'No evaluations judged.';
-    const parts = [
-        `**${(0,format/* formatCount */.B4)(metrics.evaluations)}** evaluation(s) judged`,
-        `${(0,format/* formatCount */.B4)(metrics.runs)} runs: ${(0,format/* formatCount */.B4)(metrics.passRuns)} pass, ${(0,format/* formatCount */.B4)(metrics.failRuns)} fail, ${(0,format/* formatCount */.B4)(metrics.unknownRuns)} unknown`
-    ];
-    if (metrics.passRate !== null)
-        parts.push(`pass rate **${(0,format/* formatPercent */.l9)(metrics.passRate)}**`);
-    parts.push(`cost ${(0,format/* formatCost */.BD)(metrics.totalCost)}`);
-    if (metrics.avgLatency !== null)
-        parts.push(`${(0,format/* formatDuration */.a3)(metrics.avgLatency)} per run`);
-    parts.push(`${(0,format/* formatCount */.B4)(metrics.totalTokens)} tokens`);
-    return parts.join(' · ');
-}
-const HEADER = [
-    'Run',
-    'Evaluator',
-    'Dataset',
-    'Status',
-    'Progress',
-    'Pass',
-    'Fail',
-    'Unknown',
-    'Pass rate',
-    'Cost',
-    'Avg latency',
-    'Tokens'
-];
-function table(judged, overall, maxRows, showPrompt) {
-    const header = showPrompt ? ['Prompt', ...HEADER] : HEADER;
-    const rows = judged.slice(0, maxRows).map(item => {
-        const e = item.evaluation;
-        const m = totals([e]);
-        const cells = [
-            code(e.runId),
-            code(e.evaluatorId),
-            e.datasetId ? code(e.datasetId) : '—',
-            e.status,
-            `${e.progress.completedRows}/${e.progress.totalRows}${e.progress.failedRows ? ` (${e.progress.failedRows} failed)` : ''}`,
-            (0,format/* formatCount */.B4)(m.passRuns),
-            (0,format/* formatCount */.B4)(m.failRuns),
-            (0,format/* formatCount */.B4)(m.unknownRuns),
-            m.passRate === null ? '—' : (0,format/* formatPercent */.l9)(m.passRate),
-            (0,format/* formatCost */.BD)(m.totalCost),
-            m.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(m.avgLatency),
-            (0,format/* formatCount */.B4)(m.totalTokens)
-        ];
-        return showPrompt ? [code(item.promptId), ...cells] : cells;
-    });
-    const total = [
-        '**Total**',
-        '',
-        '',
-        '',
-        `${(0,format/* formatCount */.B4)(overall.failedRows)} failed rows`,
-        `**${(0,format/* formatCount */.B4)(overall.passRuns)}**`,
-        `**${(0,format/* formatCount */.B4)(overall.failRuns)}**`,
-        `**${(0,format/* formatCount */.B4)(overall.unknownRuns)}**`,
-        overall.passRate === null ? '—' : `**${(0,format/* formatPercent */.l9)(overall.passRate)}**`,
-        `**${(0,format/* formatCost */.BD)(overall.totalCost)}**`,
-        overall.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(overall.avgLatency),
-        `**${(0,format/* formatCount */.B4)(overall.totalTokens)}**`
-    ];
-    const out = [
-        row(header),
-        row(header.map(() => '---')),
-        ...rows.map(row),
-        row(showPrompt ? [total[0], '', ...total.slice(1)] : total)
-    ];
-    const hidden = judged.length - rows.length;
-    if (hidden > 0)
-        out.push('', `… and ${(0,format/* formatCount */.B4)(hidden)} more evaluation(s) not shown; the totals and the \`evaluations\` output include them.`);
-    return out;
-}
-function listedLine({ listedCount, listedByStatus }) {
-    const byStatus = schema/* EVALUATION_STATUSES */.co.filter(status => listedByStatus[status])
-        .map(status => `${status} ${(0,format/* formatCount */.B4)(listedByStatus[status] ?? 0)}`)
-        .join(' · ');
-    return `${(0,format/* formatCount */.B4)(listedCount)} evaluation(s) matched the filters${byStatus ? `: ${byStatus}` : '.'}`;
-}
-function supersededLines({ decision, cancel, dryRun, gathered }) {
-    if (!decision.act)
-        return [`Nothing cancelled: ${(0,format/* escapeMarkdown */.FV)(decision.reason, 400)}.`];
-    const lines = [`${capitalize((0,format/* escapeMarkdown */.FV)(decision.reason, 400))}.`, ''];
-    if (gathered.superseded.length === 0) {
-        lines.push('No evaluation in flight was superseded.');
-        return lines;
-    }
-    const verb = dryRun ? 'Would cancel (dry-run)' : 'Cancelled';
-    lines.push(`${verb} ${cancel.cancelled.length} of ${gathered.superseded.length} superseded evaluation(s): ${idList(cancel.cancelled)}`);
-    if (cancel.failed.length > 0) {
-        lines.push('', `Could not cancel ${cancel.failed.length}:`, '');
-        for (const failed of cancel.failed.slice(0, 20))
-            lines.push(`- ${code(failed.runId)}: ${(0,format/* escapeMarkdown */.FV)(failed.message, 300)}`);
-        if (cancel.failed.length > 20)
-            lines.push(`- … and ${cancel.failed.length - 20} more`);
-    }
-    lines.push('', 'Superseded evaluations are not judged.');
-    return lines;
-}
-function capitalize(text) {
-    return text.charAt(0).toUpperCase() + text.slice(1);
-}
-function idList(ids) {
-    if (ids.length === 0)
-        return 'none';
-    const shown = ids.slice(0, MAX_LISTED_IDS).map(code).join(', ');
-    return ids.length > MAX_LISTED_IDS ? `${shown} and ${ids.length - MAX_LISTED_IDS} more` : shown;
-}
-/** An identifier from the API, escaped (IDs are at most 80 characters). */
-function code(id) {
-    return (0,format/* escapeMarkdown */.FV)(id, 80);
-}
-function row(cells) {
-    return `| ${cells.join(' | ')} |`;
-}
-
-;// CONCATENATED MODULE: ./src/report/terminal.ts
-/**
- * The Markdown summary as a person reads it in a terminal: escapeMarkdown's references undone, and
- * the mermaid pie, which only GitHub draws, drawn as one bar of pass / fail / unknown runs.
- */
-function markdownForTerminal(markdown) {
-    return markdown
-        .replace(/```mermaid\npie[^\n]*\n((?:\s+"[^"]+" : \d+\n)+)```/g, (_, slices) => runBar([...slices.matchAll(/"([^"]+)" : (\d+)/g)].map(([, name, value]) => ({
-        name: name,
-        value: Number(value)
-    }))))
-        .replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code)));
-}
-const BAR_WIDTH = 40;
-const MARKS = ['█', '▒', '░'];
-/** `Runs: ████████▒▒░ pass 66 · fail 12 · unknown 2` (█ pass, ▒ fail, ░ unknown). */
-function runBar(slices) {
-    const total = slices.reduce((sum, { value }) => sum + value, 0);
-    const bar = slices
-        .map(({ value }, i) => (MARKS[i] ?? '·').repeat(total > 0 ? Math.round((value / total) * BAR_WIDTH) : 0))
-        .join('');
-    const legend = slices
-        .map(({ name, value }, i) => `${MARKS[i] ?? '·'} ${name.toLowerCase()} ${value}`)
-        .join(' · ');
-    return `Runs: ${bar}  ${legend}`;
-}
-
-;// CONCATENATED MODULE: ./src/cli.ts
-/**
- * `adaline-evals`: the action's engine on the command line, for GitLab CI, Jenkins and a
- * developer's shell. The same options as flags, the key from ADALINE_API_KEY, the report on stdout
- * (text, Markdown or JSON), progress on stderr, and exit 1 on a failed gate.
- */
-
-
-
-
-
-
-
-
-
-
-
-const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3 };
-const HELP = `Usage: adaline-evals --prompt-id ID [options]
-
-Gates on Adaline prompt evaluations: lists them, judges them against a policy, reports pass / fail /
-unknown runs, cost, latency and tokens, and cancels the evaluations a new commit made obsolete.
-The same engine as the GitHub Action, with its inputs as flags.
-
-Environment:
-  ADALINE_API_KEY            workspace API key (required)
-  GITHUB_TOKEN               only for --cancel-superseded on a GitHub pull_request event
-
-Options:
-  --prompt-id ID             prompt to list; repeat or separate with commas for several (required)
-  --evaluator-id ID          only evaluations of this evaluator
-  --dataset-id ID            only evaluations on this dataset
-  --status LIST              only these statuses: queued, running, completed, failed, cancelled,
-                             cancelling (repeat or separate with commas); default all
-  --created-after TIME       ISO 8601, Unix ms, or a duration back from now (90m, 24h, 7d)
-  --policy YAML              gate rules, e.g. 'max-fail-runs: 0'
-  --policy-file PATH         gate rules from a YAML file
-  --superseded-before TIME   cancel queued and running evaluations submitted before TIME
-                             (e.g. the pipeline's start time on GitLab or Jenkins)
-  --cancel-superseded MODE   never | force-push | new-commit, decided from the GitHub event in
-                             GITHUB_EVENT_NAME / GITHUB_EVENT_PATH (as the action does)
-  --keep-run-ids LIST        run IDs never to cancel
-  --start                    start one evaluation per prompt for this commit and judge those
-  --wait DURATION            wait up to DURATION (90s, 30m, 1h) for the judged evaluations to finish
-  --cancel-on-abort BOOL     on Ctrl-C, SIGTERM or an error after starting, cancel the
-                             evaluations this run started (default true)
-  --dry-run                  report what would be cancelled, cancel nothing
-  --fail-on-gate BOOL        exit 1 when the gate fails (default true)
-  --base-url URL             API root (default https://api.adaline.ai/v2)
-  --format FORMAT            text (default), markdown, or json
-  --quiet                    no progress on stderr
-  -h, --help                 this help
-
-Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error,
-130 / 143 stopped by SIGINT / SIGTERM (after cancelling what the run started).
-`;
-const OPTIONS = {
-    'prompt-id': { type: 'string', multiple: true },
-    'evaluator-id': { type: 'string' },
-    'dataset-id': { type: 'string' },
-    status: { type: 'string', multiple: true },
-    'created-after': { type: 'string' },
-    policy: { type: 'string' },
-    'policy-file': { type: 'string' },
-    'superseded-before': { type: 'string' },
-    'cancel-superseded': { type: 'string' },
-    'keep-run-ids': { type: 'string', multiple: true },
-    start: { type: 'boolean' },
-    wait: { type: 'string' },
-    'cancel-on-abort': { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    'fail-on-gate': { type: 'string' },
-    'base-url': { type: 'string' },
-    format: { type: 'string' },
-    quiet: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' }
-};
-/** Runs the command; returns the exit status. Output goes to the given streams. */
-async function main(argv, env, out, err) {
-    let values;
-    try {
-        values = (0,external_node_util_.parseArgs)({
-            args: argv,
-            options: OPTIONS,
-            strict: true,
-            allowPositionals: false
-        }).values;
-    }
-    catch (error) {
-        err(`adaline-evals: ${error.message}\nRun adaline-evals --help for the options.\n`);
-        return EXIT.usage;
-    }
-    if (values.help) {
-        out(HELP);
-        return EXIT.passed;
-    }
-    const apiKey = env.ADALINE_API_KEY ?? '';
-    const secrets = new Secrets();
-    secrets.add(apiKey.trim());
-    // run inside GitHub Actions too, where the runner obeys workflow commands on stdout and stderr
-    const print = (text) => out(inertLines(secrets.redact(text)));
-    const tell = (text) => err(inertLines(secrets.redact(text)));
-    try {
-        const format = values.format ?? 'text';
-        if (!['text', 'markdown', 'json'].includes(format)) {
-            throw new InputError('format', `is "${format}"; accepted: text, markdown, json`);
-        }
-        const policy = values['policy-file'] !== undefined
-            ? readPolicyFile(values['policy-file'])
-            : (values.policy ?? '');
-        const inputs = {
-            'api-key': apiKey,
-            'github-token': env.GITHUB_TOKEN,
-            'prompt-id': values['prompt-id']?.join('\n'),
-            'evaluator-id': values['evaluator-id'],
-            'dataset-id': values['dataset-id'],
-            status: values.status?.join('\n'),
-            'created-after': values['created-after'],
-            policy,
-            'cancel-superseded': values['cancel-superseded'],
-            'keep-run-ids': values['keep-run-ids']?.join('\n'),
-            'dry-run': values['dry-run'] ? 'true' : '',
-            'fail-on-gate': values['fail-on-gate'],
-            'base-url': values['base-url'],
-            start: values.start ? 'true' : '',
-            wait: values.wait,
-            'cancel-on-abort': values['cancel-on-abort']
-        };
-        const now = Date.now();
-        const settings = await readSettings(name => inputs[name] ?? '', {
-            now,
-            mask: secret => secrets.add(secret)
-        });
-        const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now);
-        const log = values.quiet ? silentLog : stderrLog(tell);
-        const decision = await decide(settings, cutoff, env);
-        const engine = createEngine(settings, log);
-        const stopListening = onAbort({
-            engine: () => (settings.cancelOnAbort ? engine : undefined),
-            stopped: (signal, cancels) => {
-                tell(`adaline-evals: stopped by ${signal}; no verdict was reached.${cancels ? ` ${cancels}` : ''}\n`);
-                process.exit(128 + external_node_os_namespaceObject.constants.signals[signal]); // 130 for SIGINT, 143 for SIGTERM
-            }
-        });
-        const report = await engine.evaluate(decision).finally(stopListening);
-        print(cli_render(report, format));
-        const failed = report.verdict.gate === 'failed';
-        if (failed && !settings.failOnGate)
-            tell('The gate failed, but --fail-on-gate is false: exit 0.\n');
-        return failed && settings.failOnGate ? EXIT.gateFailed : EXIT.passed;
-    }
-    catch (error) {
-        if (error instanceof InputError) {
-            const name = error.input === 'api-key' ? 'ADALINE_API_KEY (environment)' : `--${error.input}`;
-            tell(`adaline-evals: ${name} ${error.detail}\n`);
-            return EXIT.usage;
-        }
-        const message = error instanceof ApiError
-            ? error.message
-            : `Unexpected error: ${error.stack ?? String(error)}`;
-        tell(`adaline-evals: ${message}\n`);
-        return EXIT.error;
-    }
-}
-function readPolicyFile(path) {
-    try {
-        return (0,external_node_fs_.readFileSync)(path, 'utf8');
-    }
-    catch (error) {
-        throw new InputError('policy-file', `cannot be read: ${error.message}`);
-    }
-}
-/** An explicit cutoff wins; otherwise the GitHub event decides, as in the action. */
-async function decide(settings, cutoff, env) {
-    if (cutoff !== undefined) {
-        return {
-            act: true,
-            cutoff,
-            reason: `evaluations submitted before ${new Date(cutoff).toISOString()} are superseded (--superseded-before)`
-        };
-    }
-    return decideFromEvent(settings, readEvent(env));
-}
-function cli_render(report, format) {
-    // "##[" can only stand inside a JSON string, where \u0023 is the same "#" and no command
-    if (format === 'json')
-        return `${JSON.stringify(asJson(report), null, 2).replace(/##\[/g, '#\\u0023[')}\n`;
-    const markdown = buildSummary(report);
-    return format === 'markdown' ? markdown : markdownForTerminal(markdown);
-}
-/** The report for scripts: the verdict, the numbers as numbers, the evaluations as the API gave them. */
-function asJson(report) {
-    const { verdict, metrics, gathered, cancel } = report;
-    return {
-        gate: verdict.gate,
-        broken: verdict.broken,
-        metrics,
-        listedCount: gathered.listedCount,
-        listedByStatus: gathered.listedByStatus,
-        cancelled: cancel.cancelled,
-        cancelFailures: cancel.failed,
-        started: report.started,
-        waitedMs: report.wait?.waitedMs ?? null,
-        stillRunning: report.wait?.timedOut ?? [],
-        baselines: Object.fromEntries([...report.baselines].map(([runId, item]) => [runId, item.evaluation.runId])),
-        evaluations: gathered.judged.map(item => item.raw)
-    };
-}
-const silentLog = {
-    flat: true,
-    info: () => undefined,
-    warning: () => undefined,
-    group: (_, work) => work()
-};
-function stderrLog(write) {
-    return {
-        flat: true,
-        info: message => write(`${inertLogLine(message)}\n`),
-        warning: message => write(`warning: ${inertLogLine(message)}\n`),
-        group: async (title, work) => {
-            write(`${title}\n`);
-            return work();
-        }
-    };
-}
-
-
-/***/ }),
-
-/***/ 1237:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   S4: () => (/* binding */ judge),
-/* harmony export */   UR: () => (/* binding */ emptyPolicy)
-/* harmony export */ });
-/* unused harmony exports DEFAULT_ALLOW_STATUS, hasRules */
-/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2011);
-
-const DEFAULT_ALLOW_STATUS = ['completed'];
-/** The policy when none is given: no rules, so the gate is skipped and the run only reports. */
-function emptyPolicy() {
-    return { limits: {}, onEmpty: 'fail', scope: 'latest' };
-}
-/** Whether the policy sets anything to judge by; without rules the gate is skipped. */
-function hasRules(policy) {
-    return Object.keys(policy.limits).length > 0 || policy.allowStatus !== undefined;
-}
-/** Applies the policy to the judged evaluations and their totals. */
-function judge(judged, metrics, policy, context = {}) {
-    // a wait that ran out did not get what the step waited for: that is a failure, not a report
-    if (!hasRules(policy) && !context.waitTimedOut)
-        return { gate: 'skipped', broken: [] };
-    if (judged.length === 0) {
-        return policy.onEmpty === 'pass'
-            ? { gate: 'passed', broken: [] }
-            : verdict([
-                {
-                    rule: 'on-empty',
-                    message: 'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass'
-                }
-            ]);
-    }
-    const broken = [];
-    const { limits } = policy;
-    const atMost = (rule, figure, value, show = _report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr) => {
-        const limit = limits[rule];
-        if (limit !== undefined && value > limit) {
-            broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` });
-        }
-    };
-    atMost('max-fail-runs', 'fail-runs', metrics.failRuns);
-    atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns);
-    atMost('max-failed-rows', 'failed-rows', metrics.failedRows);
-    atMost('max-tokens', 'tokens', metrics.totalTokens);
-    atMost('max-cost', 'cost', metrics.totalCost);
-    rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>');
-    rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<');
-    if (limits['max-avg-latency'] !== undefined) {
-        if (metrics.avgLatency === null) {
-            broken.push(noRuns('max-avg-latency', 'avg-latency'));
-        }
-        else
-            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr)(ms)} ms`);
-    }
-    passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines);
-    const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS;
-    const outside = judged.filter(evaluation => !allowed.includes(evaluation.status));
-    if (outside.length > 0) {
-        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(context.waitedMs)}`;
-        const listed = outside
-            .slice(0, 5)
-            .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
-            ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
-            : `${e.runId} is ${e.status}`)
-            .join(', ');
-        const more = outside.length > 5 ? ` and ${outside.length - 5} more` : '';
-        broken.push({
-            rule: 'allow-status',
-            message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
-        });
-    }
-    return verdict(broken);
-}
-function passRate(evaluation) {
-    const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
-    const runs = passRuns + failRuns + unknownRuns;
-    return runs > 0 ? passRuns / runs : null;
-}
-/** Each judged evaluation against its own baseline; the worst drop is named. */
-function passRateDrop(broken, judged, limit, baselines) {
-    if (limit === undefined || !baselines)
-        return;
-    const drops = judged
-        .flatMap(evaluation => {
-        const baseline = baselines.get(evaluation.runId);
-        const now = passRate(evaluation);
-        const before = baseline ? passRate(baseline) : null;
-        if (!baseline || now === null || before === null)
-            return [];
-        return [{ evaluation, baseline, now, before, drop: (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .tidy */ .DZ)(before - now) }];
-    })
-        .filter(({ drop }) => drop > limit)
-        .sort((a, b) => b.drop - a.drop);
-    const worst = drops[0];
-    if (!worst)
-        return;
-    const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : '';
-    broken.push({
-        rule: 'max-pass-rate-drop',
-        message: `pass-rate drop ${showRate(worst.drop, limit)} > max-pass-rate-drop ${showRate(limit)}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
-    });
-}
-function rateRule(broken, rule, figure, rate, limit, breaksWhen) {
-    if (limit === undefined)
-        return;
-    if (rate === null) {
-        broken.push(noRuns(rule, figure));
-        return;
-    }
-    if (breaksWhen === '>' ? rate > limit : rate < limit) {
-        broken.push({
-            rule,
-            message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
-        });
-    }
-}
-/** A rule that needs runs cannot be met by an evaluation set without any: fail closed. */
-function noRuns(rule, figure) {
-    return {
-        rule,
-        message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
-    };
-}
-/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
-function showRate(rate, limit) {
-    const rounded = (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPercent */ .l9)(rate, 2);
-    if (limit === undefined || rounded !== (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPercent */ .l9)(limit, 2))
-        return rounded;
-    return `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
-}
-function verdict(broken) {
-    return { gate: broken.length > 0 ? 'failed' : 'passed', broken };
-}
-
-
-/***/ }),
-
-/***/ 2011:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   B4: () => (/* binding */ formatCount),
-/* harmony export */   BD: () => (/* binding */ formatCost),
-/* harmony export */   BK: () => (/* binding */ formatPointsDelta),
-/* harmony export */   DZ: () => (/* binding */ tidy),
-/* harmony export */   E1: () => (/* binding */ formatRelativeDelta),
-/* harmony export */   FV: () => (/* binding */ escapeMarkdown),
-/* harmony export */   a3: () => (/* binding */ formatDuration),
-/* harmony export */   l9: () => (/* binding */ formatPercent),
-/* harmony export */   mr: () => (/* binding */ plainDecimal)
-/* harmony export */ });
-/** The one place that turns numbers and API text into report text. */
-/** Drops binary floating-point noise from sums (0.1 + 0.2 → 0.3); integers are left exact. */
-function tidy(value) {
-    return Number.isInteger(value) ? value : Number(value.toPrecision(15));
-}
-/**
- * A number as a plain decimal at full precision, for outputs that other steps parse:
- * no exponent (1e-7 → "0.0000001"), no separators, no rounding beyond the float itself.
- */
-function plainDecimal(value) {
-    if (!Number.isFinite(value))
-        throw new RangeError(`not a finite number: ${value}`);
-    const text = String(value);
-    const match = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
-    if (!match)
-        return text;
-    const [, sign, lead, fraction = '', exp] = match;
-    const digits = lead + fraction;
-    const point = 1 + Number(exp);
-    if (point <= 0)
-        return `${sign}0.${'0'.repeat(-point)}${digits}`;
-    if (point >= digits.length)
-        return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
-    return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
-}
-/** 1234567 → "1,234,567" for people; outputs use plainDecimal. */
-function formatCount(value) {
-    return value.toLocaleString('en-US', { maximumFractionDigits: 0 });
-}
-/** USD with enough digits that small per-evaluation costs don't read as $0.00. */
-function formatCost(usd) {
-    if (usd === 0)
-        return '$0';
-    if (usd < 0.01)
-        return `$${usd.toPrecision(2)}`;
-    return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`;
-}
-/** Milliseconds as "850 ms", "12.3 s", "4.2 min". */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    if (ms < 3_600_000)
-        return `${(ms / 60_000).toFixed(1)} min`;
-    return `${(ms / 3_600_000).toFixed(1)} h`;
-}
-/** A 0..1 rate as a percentage with at most `digits` decimals: 0.875 → "87.5%". */
-function formatPercent(rate, digits = 1) {
-    return `${Number((rate * 100).toFixed(digits))}%`;
-}
-/** A change of rate in percentage points: +2.5 pp, −10 pp, ±0 pp. */
-function formatPointsDelta(delta) {
-    const points = Number((delta * 100).toFixed(1));
-    if (points === 0)
-        return '±0 pp';
-    return `${points > 0 ? '+' : '−'}${Math.abs(points)} pp`;
-}
-/** A change relative to a baseline: +12%, −3.5%, ±0%; — when the baseline is 0. */
-function formatRelativeDelta(now, before) {
-    if (before === 0)
-        return now === 0 ? '±0%' : '—';
-    const percent = Number((((now - before) / before) * 100).toFixed(1));
-    if (percent === 0)
-        return '±0%';
-    return `${percent > 0 ? '+' : '−'}${Math.abs(percent)}%`;
-}
-// What API text could use to inject: Markdown emphasis, code, links, images, table cells,
-// strikethrough, math, HTML tags; autolinks (scheme://, www., e-mail) and @mentions. Each becomes a
-// numeric character reference, which renders as the same character but is never read as structure,
-// in Markdown and inside an HTML block (such as a <details> section) alike, where backslash escapes
-// would not apply. An underscore between letters or digits (run_01) cannot open or close emphasis,
-// so IDs stay readable.
-const SPECIALS = /[\\`*[\]|!~$&<>"]|(?<![a-z0-9])_|_(?![a-z0-9])|:(?=\/\/)|@|(?<=www)\./gi;
-const toReference = (char) => `&#${char.charCodeAt(0)};`;
-/**
- * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell,
- * a line or an HTML block, on one line, and cut to `maxLength` so one hostile field cannot flood
- * the report.
- */
-function escapeMarkdown(text, maxLength = 120) {
-    // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-    let value = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
-    if (value.length > maxLength)
-        value = value.slice(0, maxLength - 1) + '…';
-    return value.replace(SPECIALS, toReference);
-}
-
-
-/***/ }),
-
-/***/ 2613:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-
-/***/ }),
-
-/***/ 181:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-
-/***/ }),
-
-/***/ 4434:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-
-/***/ }),
-
-/***/ 9896:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-
-/***/ }),
-
-/***/ 8611:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
-
-/***/ }),
-
-/***/ 5692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
-
-/***/ }),
-
-/***/ 9278:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
-
-/***/ }),
-
-/***/ 4589:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
-
-/***/ }),
-
-/***/ 6698:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
-
-/***/ }),
-
-/***/ 4573:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
-
-/***/ }),
-
-/***/ 7540:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
-
-/***/ }),
-
-/***/ 7598:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
-
-/***/ }),
-
-/***/ 3053:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
-
-/***/ }),
-
-/***/ 610:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
-
-/***/ }),
-
-/***/ 8474:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 3024:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-
-/***/ }),
-
-/***/ 7067:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-
-/***/ }),
-
-/***/ 2467:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
-
-/***/ }),
-
-/***/ 7030:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
-/***/ 643:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
-
-/***/ }),
-
-/***/ 1708:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
-
-/***/ }),
-
-/***/ 1792:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
-
-/***/ }),
-
-/***/ 7075:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 7830:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/web");
-
-/***/ }),
-
-/***/ 1692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
-
-/***/ }),
-
-/***/ 3136:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-
-/***/ }),
-
-/***/ 7975:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-
-/***/ }),
-
-/***/ 3429:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
-
-/***/ }),
-
-/***/ 5919:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-
-/***/ }),
-
-/***/ 8522:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-
-/***/ }),
-
-/***/ 857:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-
-/***/ }),
-
-/***/ 932:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
-
-/***/ }),
-
-/***/ 3193:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
-
-/***/ }),
-
-/***/ 4756:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
-
-/***/ }),
-
-/***/ 2018:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
-
-/***/ }),
-
-/***/ 7016:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
-
-/***/ }),
-
-/***/ 9023:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
-
-/***/ }),
-
-/***/ 3444:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("web-streams-polyfill/dist/ponyfill.es2018.js");
-
-/***/ }),
-
-/***/ 8167:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("worker_threads");
-
-/***/ }),
-
-/***/ 1204:
-/***/ ((__unused_webpack_module, __unused_webpack_exports, __nccwpck_require__) => {
-
-/* c8 ignore start */
-// 64 KiB (same size chrome slice theirs blob into Uint8array's)
-const POOL_SIZE = 65536
-
-if (!globalThis.ReadableStream) {
-  // `node:stream/web` got introduced in v16.5.0 as experimental
-  // and it's preferred over the polyfilled version. So we also
-  // suppress the warning that gets emitted by NodeJS for using it.
-  try {
-    const process = __nccwpck_require__(1708)
-    const { emitWarning } = process
-    try {
-      process.emitWarning = () => {}
-      Object.assign(globalThis, __nccwpck_require__(7830))
-      process.emitWarning = emitWarning
-    } catch (error) {
-      process.emitWarning = emitWarning
-      throw error
-    }
-  } catch (error) {
-    // fallback to polyfill implementation
-    Object.assign(globalThis, __nccwpck_require__(3444))
-  }
-}
-
-try {
-  // Don't use node: prefix for this, require+node: is not supported until node v14.14
-  // Only `import()` can use prefix in 12.20 and later
-  const { Blob } = __nccwpck_require__(181)
-  if (Blob && !Blob.prototype.stream) {
-    Blob.prototype.stream = function name (params) {
-      let position = 0
-      const blob = this
-
-      return new ReadableStream({
-        type: 'bytes',
-        async pull (ctrl) {
-          const chunk = blob.slice(position, Math.min(blob.size, position + POOL_SIZE))
-          const buffer = await chunk.arrayBuffer()
-          position += buffer.byteLength
-          ctrl.enqueue(new Uint8Array(buffer))
-
-          if (position === blob.size) {
-            ctrl.close()
-          }
-        }
-      })
-    }
-  }
-} catch (error) {}
-/* c8 ignore end */
-
-
-/***/ }),
-
-/***/ 4645:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   A: () => (__WEBPACK_DEFAULT_EXPORT__)
-/* harmony export */ });
-/* unused harmony export File */
-/* harmony import */ var _index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6327);
-
-
-const _File = class File extends _index_js__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .A {
-  #lastModified = 0
-  #name = ''
-
-  /**
-   * @param {*[]} fileBits
-   * @param {string} fileName
-   * @param {{lastModified?: number, type?: string}} options
-   */// @ts-ignore
-  constructor (fileBits, fileName, options = {}) {
-    if (arguments.length < 2) {
-      throw new TypeError(`Failed to construct 'File': 2 arguments required, but only ${arguments.length} present.`)
-    }
-    super(fileBits, options)
-
-    if (options === null) options = {}
-
-    // Simulate WebIDL type casting for NaN value in lastModified option.
-    const lastModified = options.lastModified === undefined ? Date.now() : Number(options.lastModified)
-    if (!Number.isNaN(lastModified)) {
-      this.#lastModified = lastModified
-    }
-
-    this.#name = String(fileName)
-  }
-
-  get name () {
-    return this.#name
-  }
-
-  get lastModified () {
-    return this.#lastModified
-  }
-
-  get [Symbol.toStringTag] () {
-    return 'File'
-  }
-
-  static [Symbol.hasInstance] (object) {
-    return !!object && object instanceof _index_js__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .A &&
-      /^(File)$/.test(object[Symbol.toStringTag])
-  }
-}
-
-/** @type {typeof globalThis.File} */// @ts-ignore
-const File = _File
-/* harmony default export */ const __WEBPACK_DEFAULT_EXPORT__ = (File);
-
-
-/***/ }),
-
-/***/ 2243:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  ZH: () => (/* reexport */ file/* default */.A)
-});
-
-// UNUSED EXPORTS: Blob, blobFrom, blobFromSync, default, fileFrom, fileFromSync
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./node_modules/node-domexception/index.js
-var node_domexception = __nccwpck_require__(7666);
-// EXTERNAL MODULE: ./node_modules/fetch-blob/file.js
-var file = __nccwpck_require__(4645);
-// EXTERNAL MODULE: ./node_modules/fetch-blob/index.js
-var fetch_blob = __nccwpck_require__(6327);
-;// CONCATENATED MODULE: ./node_modules/fetch-blob/from.js
-
-
-
-
-
-
-
-const { stat } = external_node_fs_.promises
-
-/**
- * @param {string} path filepath on the disk
- * @param {string} [type] mimetype to use
- */
-const blobFromSync = (path, type) => fromBlob(statSync(path), path, type)
-
-/**
- * @param {string} path filepath on the disk
- * @param {string} [type] mimetype to use
- * @returns {Promise<Blob>}
- */
-const blobFrom = (path, type) => stat(path).then(stat => fromBlob(stat, path, type))
-
-/**
- * @param {string} path filepath on the disk
- * @param {string} [type] mimetype to use
- * @returns {Promise<File>}
- */
-const fileFrom = (path, type) => stat(path).then(stat => fromFile(stat, path, type))
-
-/**
- * @param {string} path filepath on the disk
- * @param {string} [type] mimetype to use
- */
-const fileFromSync = (path, type) => fromFile(statSync(path), path, type)
-
-// @ts-ignore
-const fromBlob = (stat, path, type = '') => new Blob([new BlobDataItem({
-  path,
-  size: stat.size,
-  lastModified: stat.mtimeMs,
-  start: 0
-})], { type })
-
-// @ts-ignore
-const fromFile = (stat, path, type = '') => new File([new BlobDataItem({
-  path,
-  size: stat.size,
-  lastModified: stat.mtimeMs,
-  start: 0
-})], basename(path), { type, lastModified: stat.mtimeMs })
-
-/**
- * This is a blob backed up by a file on the disk
- * with minium requirement. Its wrapped around a Blob as a blobPart
- * so you have no direct access to this.
- *
- * @private
- */
-class BlobDataItem {
-  #path
-  #start
-
-  constructor (options) {
-    this.#path = options.path
-    this.#start = options.start
-    this.size = options.size
-    this.lastModified = options.lastModified
-  }
-
-  /**
-   * Slicing arguments is first validated and formatted
-   * to not be out of range by Blob.prototype.slice
-   */
-  slice (start, end) {
-    return new BlobDataItem({
-      path: this.#path,
-      lastModified: this.lastModified,
-      size: end - start,
-      start: this.#start + start
-    })
-  }
-
-  async * stream () {
-    const { mtimeMs } = await stat(this.#path)
-    if (mtimeMs > this.lastModified) {
-      throw new node_domexception('The requested file could not be read, typically due to permission problems that have occurred after a reference to a file was acquired.', 'NotReadableError')
-    }
-    yield * (0,external_node_fs_.createReadStream)(this.#path, {
-      start: this.#start,
-      end: this.#start + this.size - 1
-    })
-  }
-
-  get [Symbol.toStringTag] () {
-    return 'Blob'
-  }
-}
-
-/* harmony default export */ const from = ((/* unused pure expression or super */ null && (blobFromSync)));
-
-
-
-/***/ }),
-
-/***/ 6327:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   A: () => (__WEBPACK_DEFAULT_EXPORT__)
-/* harmony export */ });
-/* unused harmony export Blob */
-/* harmony import */ var _streams_cjs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1204);
-/*! fetch-blob. MIT License. Jimmy Wärting <https://jimmy.warting.se/opensource> */
-
-// TODO (jimmywarting): in the feature use conditional loading with top level await (requires 14.x)
-// Node has recently added whatwg stream into core
-
-
-
-// 64 KiB (same size chrome slice theirs blob into Uint8array's)
-const POOL_SIZE = 65536
-
-/** @param {(Blob | Uint8Array)[]} parts */
-async function * toIterator (parts, clone = true) {
-  for (const part of parts) {
-    if ('stream' in part) {
-      yield * (/** @type {AsyncIterableIterator<Uint8Array>} */ (part.stream()))
-    } else if (ArrayBuffer.isView(part)) {
-      if (clone) {
-        let position = part.byteOffset
-        const end = part.byteOffset + part.byteLength
-        while (position !== end) {
-          const size = Math.min(end - position, POOL_SIZE)
-          const chunk = part.buffer.slice(position, position + size)
-          position += chunk.byteLength
-          yield new Uint8Array(chunk)
-        }
-      } else {
-        yield part
-      }
-    /* c8 ignore next 10 */
-    } else {
-      // For blobs that have arrayBuffer but no stream method (nodes buffer.Blob)
-      let position = 0, b = (/** @type {Blob} */ (part))
-      while (position !== b.size) {
-        const chunk = b.slice(position, Math.min(b.size, position + POOL_SIZE))
-        const buffer = await chunk.arrayBuffer()
-        position += buffer.byteLength
-        yield new Uint8Array(buffer)
-      }
-    }
-  }
-}
-
-const _Blob = class Blob {
-  /** @type {Array.<(Blob|Uint8Array)>} */
-  #parts = []
-  #type = ''
-  #size = 0
-  #endings = 'transparent'
-
-  /**
-   * The Blob() constructor returns a new Blob object. The content
-   * of the blob consists of the concatenation of the values given
-   * in the parameter array.
-   *
-   * @param {*} blobParts
-   * @param {{ type?: string, endings?: string }} [options]
-   */
-  constructor (blobParts = [], options = {}) {
-    if (typeof blobParts !== 'object' || blobParts === null) {
-      throw new TypeError('Failed to construct \'Blob\': The provided value cannot be converted to a sequence.')
-    }
-
-    if (typeof blobParts[Symbol.iterator] !== 'function') {
-      throw new TypeError('Failed to construct \'Blob\': The object must have a callable @@iterator property.')
-    }
-
-    if (typeof options !== 'object' && typeof options !== 'function') {
-      throw new TypeError('Failed to construct \'Blob\': parameter 2 cannot convert to dictionary.')
-    }
-
-    if (options === null) options = {}
-
-    const encoder = new TextEncoder()
-    for (const element of blobParts) {
-      let part
-      if (ArrayBuffer.isView(element)) {
-        part = new Uint8Array(element.buffer.slice(element.byteOffset, element.byteOffset + element.byteLength))
-      } else if (element instanceof ArrayBuffer) {
-        part = new Uint8Array(element.slice(0))
-      } else if (element instanceof Blob) {
-        part = element
-      } else {
-        part = encoder.encode(`${element}`)
-      }
-
-      this.#size += ArrayBuffer.isView(part) ? part.byteLength : part.size
-      this.#parts.push(part)
-    }
-
-    this.#endings = `${options.endings === undefined ? 'transparent' : options.endings}`
-    const type = options.type === undefined ? '' : String(options.type)
-    this.#type = /^[\x20-\x7E]*$/.test(type) ? type : ''
-  }
-
-  /**
-   * The Blob interface's size property returns the
-   * size of the Blob in bytes.
-   */
-  get size () {
-    return this.#size
-  }
-
-  /**
-   * The type property of a Blob object returns the MIME type of the file.
-   */
-  get type () {
-    return this.#type
-  }
-
-  /**
-   * The text() method in the Blob interface returns a Promise
-   * that resolves with a string containing the contents of
-   * the blob, interpreted as UTF-8.
-   *
-   * @return {Promise<string>}
-   */
-  async text () {
-    // More optimized than using this.arrayBuffer()
-    // that requires twice as much ram
-    const decoder = new TextDecoder()
-    let str = ''
-    for await (const part of toIterator(this.#parts, false)) {
-      str += decoder.decode(part, { stream: true })
-    }
-    // Remaining
-    str += decoder.decode()
-    return str
-  }
-
-  /**
-   * The arrayBuffer() method in the Blob interface returns a
-   * Promise that resolves with the contents of the blob as
-   * binary data contained in an ArrayBuffer.
-   *
-   * @return {Promise<ArrayBuffer>}
-   */
-  async arrayBuffer () {
-    // Easier way... Just a unnecessary overhead
-    // const view = new Uint8Array(this.size);
-    // await this.stream().getReader({mode: 'byob'}).read(view);
-    // return view.buffer;
-
-    const data = new Uint8Array(this.size)
-    let offset = 0
-    for await (const chunk of toIterator(this.#parts, false)) {
-      data.set(chunk, offset)
-      offset += chunk.length
-    }
-
-    return data.buffer
-  }
-
-  stream () {
-    const it = toIterator(this.#parts, true)
-
-    return new globalThis.ReadableStream({
-      // @ts-ignore
-      type: 'bytes',
-      async pull (ctrl) {
-        const chunk = await it.next()
-        chunk.done ? ctrl.close() : ctrl.enqueue(chunk.value)
-      },
-
-      async cancel () {
-        await it.return()
-      }
-    })
-  }
-
-  /**
-   * The Blob interface's slice() method creates and returns a
-   * new Blob object which contains data from a subset of the
-   * blob on which it's called.
-   *
-   * @param {number} [start]
-   * @param {number} [end]
-   * @param {string} [type]
-   */
-  slice (start = 0, end = this.size, type = '') {
-    const { size } = this
-
-    let relativeStart = start < 0 ? Math.max(size + start, 0) : Math.min(start, size)
-    let relativeEnd = end < 0 ? Math.max(size + end, 0) : Math.min(end, size)
-
-    const span = Math.max(relativeEnd - relativeStart, 0)
-    const parts = this.#parts
-    const blobParts = []
-    let added = 0
-
-    for (const part of parts) {
-      // don't add the overflow to new blobParts
-      if (added >= span) {
-        break
-      }
-
-      const size = ArrayBuffer.isView(part) ? part.byteLength : part.size
-      if (relativeStart && size <= relativeStart) {
-        // Skip the beginning and change the relative
-        // start & end position as we skip the unwanted parts
-        relativeStart -= size
-        relativeEnd -= size
-      } else {
-        let chunk
-        if (ArrayBuffer.isView(part)) {
-          chunk = part.subarray(relativeStart, Math.min(size, relativeEnd))
-          added += chunk.byteLength
-        } else {
-          chunk = part.slice(relativeStart, Math.min(size, relativeEnd))
-          added += chunk.size
-        }
-        relativeEnd -= size
-        blobParts.push(chunk)
-        relativeStart = 0 // All next sequential parts should start at 0
-      }
-    }
-
-    const blob = new Blob([], { type: String(type).toLowerCase() })
-    blob.#size = span
-    blob.#parts = blobParts
-
-    return blob
-  }
-
-  get [Symbol.toStringTag] () {
-    return 'Blob'
-  }
-
-  static [Symbol.hasInstance] (object) {
-    return (
-      object &&
-      typeof object === 'object' &&
-      typeof object.constructor === 'function' &&
-      (
-        typeof object.stream === 'function' ||
-        typeof object.arrayBuffer === 'function'
-      ) &&
-      /^(Blob|File)$/.test(object[Symbol.toStringTag])
-    )
-  }
-}
-
-Object.defineProperties(_Blob.prototype, {
-  size: { enumerable: true },
-  type: { enumerable: true },
-  slice: { enumerable: true }
-})
-
-/** @type {typeof globalThis.Blob} */
-const Blob = _Blob
-/* harmony default export */ const __WEBPACK_DEFAULT_EXPORT__ = (Blob);
-
-
-/***/ }),
-
-/***/ 3018:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $n: () => (/* binding */ formDataToBlob),
-/* harmony export */   fS: () => (/* binding */ FormData)
-/* harmony export */ });
-/* unused harmony export File */
-/* harmony import */ var fetch_blob__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6327);
-/* harmony import */ var fetch_blob_file_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4645);
-/*! formdata-polyfill. MIT License. Jimmy Wärting <https://jimmy.warting.se/opensource> */
-
-
-
-
-var {toStringTag:t,iterator:i,hasInstance:h}=Symbol,
-r=Math.random,
-m='append,set,get,getAll,delete,keys,values,entries,forEach,constructor'.split(','),
-f=(a,b,c)=>(a+='',/^(Blob|File)$/.test(b && b[t])?[(c=c!==void 0?c+'':b[t]=='File'?b.name:'blob',a),b.name!==c||b[t]=='blob'?new fetch_blob_file_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A([b],c,b):b]:[a,b+'']),
-e=(c,f)=>(f?c:c.replace(/\r?\n|\r/g,'\r\n')).replace(/\n/g,'%0A').replace(/\r/g,'%0D').replace(/"/g,'%22'),
-x=(n, a, e)=>{if(a.length<e){throw new TypeError(`Failed to execute '${n}' on 'FormData': ${e} arguments required, but only ${a.length} present.`)}}
-
-const File = (/* unused pure expression or super */ null && (F))
-
-/** @type {typeof globalThis.FormData} */
-const FormData = class FormData {
-#d=[];
-constructor(...a){if(a.length)throw new TypeError(`Failed to construct 'FormData': parameter 1 is not of type 'HTMLFormElement'.`)}
-get [t]() {return 'FormData'}
-[i](){return this.entries()}
-static [h](o) {return o&&typeof o==='object'&&o[t]==='FormData'&&!m.some(m=>typeof o[m]!='function')}
-append(...a){x('append',arguments,2);this.#d.push(f(...a))}
-delete(a){x('delete',arguments,1);a+='';this.#d=this.#d.filter(([b])=>b!==a)}
-get(a){x('get',arguments,1);a+='';for(var b=this.#d,l=b.length,c=0;c<l;c++)if(b[c][0]===a)return b[c][1];return null}
-getAll(a,b){x('getAll',arguments,1);b=[];a+='';this.#d.forEach(c=>c[0]===a&&b.push(c[1]));return b}
-has(a){x('has',arguments,1);a+='';return this.#d.some(b=>b[0]===a)}
-forEach(a,b){x('forEach',arguments,1);for(var [c,d]of this)a.call(b,d,c,this)}
-set(...a){x('set',arguments,2);var b=[],c=!0;a=f(...a);this.#d.forEach(d=>{d[0]===a[0]?c&&(c=!b.push(a)):b.push(d)});c&&b.push(a);this.#d=b}
-*entries(){yield*this.#d}
-*keys(){for(var[a]of this)yield a}
-*values(){for(var[,a]of this)yield a}}
-
-/** @param {FormData} F */
-function formDataToBlob (F,B=fetch_blob__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .A){
-var b=`${r()}${r()}`.replace(/\./g, '').slice(-28).padStart(32, '-'),c=[],p=`--${b}\r\nContent-Disposition: form-data; name="`
-F.forEach((v,n)=>typeof v=='string'
-?c.push(p+e(n)+`"\r\n\r\n${v.replace(/\r(?!\n)|(?<!\r)\n/g, '\r\n')}\r\n`)
-:c.push(p+e(n)+`"; filename="${e(v.name, 1)}"\r\nContent-Type: ${v.type||"application/octet-stream"}\r\n\r\n`, v, '\r\n'))
-c.push(`--${b}--`)
-return new B(c,{type:"multipart/form-data; boundary="+b})}
 
 
 /***/ })

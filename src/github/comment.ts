@@ -70,7 +70,9 @@ export async function upsertComment(
 /** Why writing the comment failed, and what to do. */
 export function describeCommentError(error: unknown): string {
   const status = (error as { status?: number }).status
-  const message = (error as Error).message ?? String(error)
+  let message = (error as Error).message ?? String(error)
+  // an error page's text (Octokit's message for a non-JSON answer) can be a whole HTML page
+  if (message.length > 200) message = `${message.slice(0, 199)}…`
   if (status === 401) {
     return `Could not write the pull request comment (HTTP 401 ${message}): the github-token is invalid or expired. Pass \${{ github.token }}, or a token that is still valid.`
   }

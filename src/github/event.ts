@@ -3,6 +3,7 @@
  * arrive, and when at the earliest. Pure: the GitHub API's answers come in as `Lookups`.
  */
 import { readFileSync } from 'node:fs'
+import { formatTime, isDateTime } from '../report/format.js'
 
 export type CancelMode = 'never' | 'force-push' | 'new-commit'
 
@@ -51,15 +52,34 @@ export interface LookupsNeeded {
 
 export type Answer<T> = { value: T } | { error: string }
 
+export type CompareStatus = 'ahead' | 'behind' | 'diverged' | 'identical'
+
+/**
+ * A time read from the event or from GitHub, and where from, so that the log can name the field
+ * whose time is not believable. `time` is Unix ms, or undefined when the field holds no time.
+ */
+export interface Dated {
+  field: string
+  time: number | undefined
+  /** the value as given, for the log when it holds no time */
+  given?: unknown
+}
+
 export interface Lookups {
   /** GitHub's compare status of base...head: 'ahead' means base is an ancestor of head */
-  compare?: Answer<'ahead' | 'behind' | 'diverged' | 'identical'>
-  /** author and committer dates of the head commit, Unix ms */
-  headCommitDates?: Answer<number[]>
+  compare?: Answer<CompareStatus>
+  /** author and committer dates of the head commit */
+  headCommitDates?: Answer<Dated[]>
 }
 
 export type SupersedeDecision =
   { act: false; reason: string } | { act: true; cutoff: number; reason: string }
+
+/**
+ * How far ahead of this run's own clock an event's time may be and still be believed: the clocks
+ * of GitHub and of the runner disagree by seconds, a forged or misread time by years.
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000
 
 const SYNC_EVENTS = ['pull_request', 'pull_request_target']
 
@@ -84,17 +104,19 @@ export function lookupsNeeded(mode: CancelMode, event: GitHubEvent): LookupsNeed
 
 /**
  * Whether this run cancels superseded evaluations, and the cutoff: never later than the moment
- * of the push, so the earliest time known for the new head. When in doubt, cancel nothing.
+ * of the push, so the earliest time known for the new head, and never later than `now` (this
+ * run's clock, Unix ms) plus CLOCK_SKEW_MS. When in doubt, cancel nothing.
  */
 export function decideSupersede(
   mode: CancelMode,
   event: GitHubEvent,
-  lookups: Lookups = {}
+  lookups: Lookups,
+  now: number
 ): SupersedeDecision {
   if (mode === 'never') return { act: false, reason: 'cancel-superseded is never' }
   if (event.unreadable) return { act: false, reason: event.unreadable }
-  if (event.name === 'push') return decidePush(mode, event.payload)
-  if (isSynchronize(event)) return decideSynchronize(mode, event.payload, lookups)
+  if (event.name === 'push') return decidePush(mode, event.payload, now)
+  if (isSynchronize(event)) return decideSynchronize(mode, event.payload, lookups, now)
   const what = event.name ? `a ${event.name}${actionOf(event)} event` : 'this event'
   return {
     act: false,
@@ -102,19 +124,24 @@ export function decideSupersede(
   }
 }
 
-function decidePush(mode: CancelMode, payload: Record<string, unknown>): SupersedeDecision {
+function decidePush(
+  mode: CancelMode,
+  payload: Record<string, unknown>,
+  now: number
+): SupersedeDecision {
   if (payload.deleted === true) return { act: false, reason: 'the push deleted a ref' }
   if (mode === 'force-push' && payload.forced !== true) {
     return { act: false, reason: 'the push was not a force-push (cancel-superseded: force-push)' }
   }
   const times = [
-    isoTime(record(payload.head_commit).timestamp),
-    pushedAt(record(payload.repository).pushed_at)
+    dated('head_commit.timestamp', record(payload.head_commit).timestamp, isoTime),
+    dated('repository.pushed_at', record(payload.repository).pushed_at, pushedAt)
   ]
   const what = payload.forced === true ? 'a force-push' : 'a push'
   return withCutoff(
     what,
     times,
+    now,
     'the push payload has neither head_commit.timestamp nor repository.pushed_at'
   )
 }
@@ -122,7 +149,8 @@ function decidePush(mode: CancelMode, payload: Record<string, unknown>): Superse
 function decideSynchronize(
   mode: CancelMode,
   payload: Record<string, unknown>,
-  lookups: Lookups
+  lookups: Lookups,
+  now: number
 ): SupersedeDecision {
   let what = 'a new commit on the pull request'
   if (mode === 'force-push') {
@@ -146,33 +174,73 @@ function decideSynchronize(
         reason: 'the pull request was not force-pushed (its old head is an ancestor of the new one)'
       }
     }
+    if (compare.value !== 'behind' && compare.value !== 'diverged') {
+      // the type says this cannot be; a value from elsewhere must not count as a force-push
+      return {
+        act: false,
+        reason: `cannot tell whether the pull request was force-pushed: GitHub's compare status is ${JSON.stringify(compare.value)}`
+      }
+    }
     what = 'a force-push to the pull request'
   }
   const dates = lookups.headCommitDates
   const times = [
     ...(dates && 'value' in dates ? dates.value : []),
-    isoTime(record(payload.pull_request).updated_at)
+    dated('pull_request.updated_at', record(payload.pull_request).updated_at, isoTime)
   ]
   return withCutoff(
     what,
     times,
+    now,
     'neither the head commit date nor pull_request.updated_at is known'
   )
 }
 
+/**
+ * The earliest of the times, when every one given is a believable time: a time that cannot be
+ * read, or a cutoff later than the run's clock allows, cancels nothing and names its field.
+ */
 function withCutoff(
   what: string,
-  times: (number | undefined)[],
+  times: (Dated | undefined)[],
+  now: number,
   unknown: string
 ): SupersedeDecision {
-  const known = times.filter((time): time is number => time !== undefined)
-  if (known.length === 0) return { act: false, reason: `cannot date ${what}: ${unknown}` }
-  const cutoff = Math.min(...known)
+  const given = times.filter((time): time is Dated => time !== undefined)
+  if (given.length === 0) return { act: false, reason: `cannot date ${what}: ${unknown}` }
+  const unreadable = given.filter(({ time }) => time === undefined || !isDateTime(time))
+  if (unreadable.length > 0) {
+    const fields = unreadable.map(
+      ({ field, time, given: value }) =>
+        `${field} ${time === undefined ? `${clip(JSON.stringify(value) ?? String(value))} is not a time` : `(${formatTime(time)}) is not a believable time`}`
+    )
+    return { act: false, reason: `cannot date ${what}: ${fields.join('; ')}` }
+  }
+  const known = given as { field: string; time: number }[]
+  const cutoff = Math.min(...known.map(({ time }) => time))
+  if (cutoff > now + CLOCK_SKEW_MS) {
+    const fields = known.map(({ field, time }) => `${field} ${formatTime(time)}`).join(', ')
+    return {
+      act: false,
+      reason: `the time of ${what} is not believable: ${fields} ${known.length > 1 ? 'are all' : 'is'} later than this run's clock (${formatTime(now)}) plus ${CLOCK_SKEW_MS / 60_000} min`
+    }
+  }
   return {
     act: true,
     cutoff,
-    reason: `${what}; evaluations submitted before ${new Date(cutoff).toISOString()} are superseded`
+    reason: `${what}; evaluations submitted before ${formatTime(cutoff)} are superseded`
   }
+}
+
+/** A field's time; undefined when the field is absent (null or missing), which is no claim at all. */
+export function dated(
+  field: string,
+  value: unknown,
+  read: (value: unknown) => number | undefined
+): Dated | undefined {
+  if (value === undefined || value === null) return undefined
+  const time = read(value)
+  return time === undefined ? { field, time, given: value } : { field, time }
 }
 
 function actionOf(event: GitHubEvent): string {
@@ -182,14 +250,19 @@ function actionOf(event: GitHubEvent): string {
 
 /** A push payload's repository.pushed_at is Unix seconds; other payloads use ISO 8601. */
 function pushedAt(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value * 1000
+  if (typeof value === 'number') return Number.isFinite(value) ? value * 1000 : undefined
   return isoTime(value)
 }
 
+/** An ISO 8601 time as GitHub writes it (2026-11-20T10:00:00Z, with an offset, or with ms). */
 export function isoTime(value: unknown): number | undefined {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(value)) return undefined
   const time = Date.parse(value)
   return Number.isNaN(time) ? undefined : time
+}
+
+function clip(value: string): string {
+  return value.length > 60 ? `${value.slice(0, 59)}…` : value
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -22,6 +22,22 @@ export function plainDecimal(value: number): string {
   return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`
 }
 
+/** The most a JavaScript Date can hold either side of 1970, in ms: ±100,000,000 days. */
+export const MAX_DATE_MS = 8.64e15
+
+/** Whether `ms` is a time a Date can hold (toISOString throws a RangeError on any other). */
+export function isDateTime(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS
+}
+
+/**
+ * A Unix ms time as ISO 8601 UTC; a number no Date can hold (a hostile answer's 1e300) is written
+ * as it is and said to be so, never thrown on.
+ */
+export function formatTime(ms: number): string {
+  return isDateTime(ms) ? new Date(ms).toISOString() : `${ms} ms (outside the range of dates)`
+}
+
 /** 1234567 → "1,234,567" for people; outputs use plainDecimal. */
 export function formatCount(value: number): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: 0 })
