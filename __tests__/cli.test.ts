@@ -266,11 +266,32 @@ describe('adaline-evals', () => {
       code: EXIT.usage,
       stderr: expect.stringContaining('ADALINE_API_KEY (environment) is required')
     })
+    expect(await cli(['--prompt-id', PROMPT, '--max-requests-per-minute', 'many'])).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('--max-requests-per-minute is "many"')
+    })
     expect(await cli(['--nope'])).toMatchObject({
       code: EXIT.usage,
       stderr: expect.stringContaining("Unknown option '--nope'")
     })
     expect(api.requests).toHaveLength(0)
+  })
+
+  it('keeps to --max-requests-per-minute, measured where the requests arrive', async () => {
+    // 240 a minute: one every 250 ms, over two listings and the failing rows of what they judge
+    const { code } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      `${PROMPT},${PROMPT_2}`,
+      '--max-requests-per-minute',
+      '240'
+    ])
+    expect(code).toBe(EXIT.passed)
+    const times = api.requests.map(r => r.receivedAt)
+    expect(times.length).toBeGreaterThanOrEqual(3)
+    for (let i = 1; i < times.length; i += 1)
+      expect(times[i]! - times[i - 1]!).toBeGreaterThan(250 - 60)
   })
 
   it('exits 3 on an API error, naming the endpoint, without the key', async () => {
