@@ -79,7 +79,7 @@ describe('compressed answers', () => {
       api.inject({ method: 'GET', path: '/evaluations', bomb: { encoding, decodedBytes: 2 ** 30 } })
       const error = await listError()
       expect(error.message).toBe(
-        `${LISTING} answered 200, but its body decoded (${encoding}) is over the 16 MiB an answer may have. Check base-url: Adaline's answers are far smaller.`
+        `${LISTING} answered 200, but its body decoded (${encoding}) is over the 16 MiB an answer may have. Adaline's answers are far smaller: check base-url.`
       )
       expect(error.transient).toBe(false)
       expect(api.requests).toHaveLength(1)
@@ -94,7 +94,7 @@ describe('compressed answers', () => {
     })
     const error = await listError()
     expect(error.message).toBe(
-      `${LISTING} answered 200, but its body has a content-encoding the action does not read (it asks for gzip, deflate, br only). Check base-url: Adaline's answers are far smaller.`
+      `${LISTING} answered 200, but its body has a content-encoding the action does not read (it asks for gzip, deflate, br only). Check base-url.`
     )
   })
 
@@ -126,7 +126,7 @@ describe('bodies over the cap on the wire', () => {
     const error = await listError({ timeoutMs: 10_000 })
     expect(Date.now() - started).toBeLessThan(5_000)
     expect(error.message).toBe(
-      `${LISTING} answered 200, but its Content-Length (17 MiB) is over the 16 MiB an answer may have. Check base-url: Adaline's answers are far smaller.`
+      `${LISTING} answered 200, but its Content-Length (17 MiB) is over the 16 MiB an answer may have. Adaline's answers are far smaller: check base-url.`
     )
     expect(api.requests).toHaveLength(1)
   })

@@ -89,6 +89,13 @@ describe('the rate governor', () => {
     expect(governor.ratePerMinute(clock.now)).toBeLessThan(31)
   })
 
+  it('slows after a 429 on the very first turn, at the clock’s start', async () => {
+    const { governor } = governed()
+    governor.observe((await governor.turn())!, answer(429))
+    // one turn, taken as one in the second it was measured over: 60 a minute, halved
+    expect(governor.ratePerMinute()).toBe(30)
+  })
+
   it('never slows below the floor, however many 429s come', async () => {
     const { clock, governor } = governed({ maxPerMinute: 60 })
     for (let i = 0; i < 20; i += 1) governor.observe((await governor.turn())!, answer(429))

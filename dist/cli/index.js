@@ -10504,8 +10504,11 @@ function bodyFailure(error, endpoint, status, secrets) {
         return { error, reason: error.message, retry: false, unsent: false };
     if (error instanceof BodyTooLarge || error instanceof BodyUndecodable) {
         // it will be the same on another try
+        const hint = error instanceof BodyTooLarge
+            ? "Adaline's answers are far smaller: check base-url."
+            : 'Check base-url.';
         return {
-            error: new ApiError(`${answered} ${error.message}. Check base-url: Adaline's answers are far smaller.`, endpoint, status),
+            error: new ApiError(`${answered} ${error.message}. ${hint}`, endpoint, status),
             reason: error.message,
             retry: false,
             unsent: false
@@ -10868,7 +10871,7 @@ class RateGovernor {
     heldUntil = -Infinity;
     /** the rate the last 429 left, and when; it climbs back from there at `recovery` a minute */
     learned = Infinity;
-    slowedAt = 0;
+    slowedAt = -Infinity;
     recovery = 0;
     /** a lower rate the RateLimit headers asked for, until a time */
     hinted;
@@ -10889,7 +10892,9 @@ class RateGovernor {
     }
     /** The requests a minute allowed at `at`: the cap, what 429s left (climbing back), the headers' word. */
     ratePerMinute(at = this.now()) {
-        const recovered = this.learned + (this.recovery * Math.max(0, at - this.slowedAt)) / this.minuteMs;
+        const recovered = this.slowedAt === -Infinity
+            ? Infinity
+            : this.learned + (this.recovery * Math.max(0, at - this.slowedAt)) / this.minuteMs;
         const hinted = this.hinted && at < this.hinted.until ? this.hinted.perMinute : Infinity;
         return Math.min(this.cap, recovered, hinted);
     }

@@ -44,7 +44,7 @@ export class RateGovernor {
   private heldUntil = -Infinity
   /** the rate the last 429 left, and when; it climbs back from there at `recovery` a minute */
   private learned = Infinity
-  private slowedAt = 0
+  private slowedAt = -Infinity
   private recovery = 0
   /** a lower rate the RateLimit headers asked for, until a time */
   private hinted?: { perMinute: number; until: number }
@@ -69,7 +69,9 @@ export class RateGovernor {
   /** The requests a minute allowed at `at`: the cap, what 429s left (climbing back), the headers' word. */
   ratePerMinute(at = this.now()): number {
     const recovered =
-      this.learned + (this.recovery * Math.max(0, at - this.slowedAt)) / this.minuteMs
+      this.slowedAt === -Infinity
+        ? Infinity
+        : this.learned + (this.recovery * Math.max(0, at - this.slowedAt)) / this.minuteMs
     const hinted = this.hinted && at < this.hinted.until ? this.hinted.perMinute : Infinity
     return Math.min(this.cap, recovered, hinted)
   }

@@ -296,12 +296,12 @@ function bodyFailure(error: unknown, endpoint: string, status: number, secrets: 
     return { error, reason: error.message, retry: false, unsent: false }
   if (error instanceof BodyTooLarge || error instanceof BodyUndecodable) {
     // it will be the same on another try
+    const hint =
+      error instanceof BodyTooLarge
+        ? "Adaline's answers are far smaller: check base-url."
+        : 'Check base-url.'
     return {
-      error: new ApiError(
-        `${answered} ${error.message}. Check base-url: Adaline's answers are far smaller.`,
-        endpoint,
-        status
-      ),
+      error: new ApiError(`${answered} ${error.message}. ${hint}`, endpoint, status),
       reason: error.message,
       retry: false,
       unsent: false
