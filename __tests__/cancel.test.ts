@@ -23,6 +23,8 @@ async function cancel(runIds: string[]) {
       baseUrl: new URL(api.url),
       apiKey: api.apiKey,
       maxAttempts: 1,
+      // a 429 is retried until the deadline: one this short gives it up at the first
+      deadlineMs: 900,
       sleep: async () => undefined
     })
   )

@@ -321,11 +321,37 @@ describe('adaline-evals', () => {
       code: EXIT.usage,
       stderr: expect.stringContaining('ADALINE_API_KEY (environment) is required')
     })
+    expect(await cli(['--prompt-id', PROMPT, '--max-requests-per-minute', 'many'])).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('--max-requests-per-minute is "many"')
+    })
     expect(await cli(['--nope'])).toMatchObject({
       code: EXIT.usage,
       stderr: expect.stringContaining("Unknown option '--nope'")
     })
     expect(api.requests).toHaveLength(0)
+  })
+
+  it('keeps to --max-requests-per-minute, measured where the requests arrive', async () => {
+    // 240 a minute: one every 250 ms, over a listing per prompt and status
+    const { code } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      `${PROMPT},${PROMPT_2}`,
+      '--status',
+      'running,completed',
+      '--max-requests-per-minute',
+      '240'
+    ])
+    expect(code).toBe(EXIT.passed)
+    const times = api.requests.map(r => r.receivedAt)
+    expect(times.length).toBeGreaterThanOrEqual(4)
+    // any k+1 requests in a row span k × 250 ms, less what a request's way to the fake may vary
+    // (here in the test's own busy process: up to half a spacing)
+    for (let i = 0; i < times.length; i += 1)
+      for (let j = i + 1; j < times.length; j += 1)
+        expect(times[j]! - times[i]!).toBeGreaterThan((j - i) * 250 - 125)
   })
 
   it('exits 3 on an API error, naming the endpoint, without the key', async () => {

@@ -38,8 +38,18 @@ describe('readSettings', () => {
       start: false,
       waitMs: undefined,
       cancelOnAbort: true,
-      comment: 'off'
+      comment: 'off',
+      maxRequestsPerMinute: undefined
     })
+  })
+
+  it('reads max-requests-per-minute as a whole number of requests a minute', async () => {
+    const settings = await settingsFrom({
+      'api-key': KEY,
+      'prompt-id': PROMPT,
+      'max-requests-per-minute': ' 25 '
+    })
+    expect(settings.maxRequestsPerMinute).toBe(25)
   })
 
   it('masks the key and the GitHub token before validating anything else', async () => {
@@ -132,6 +142,13 @@ describe('readSettings', () => {
     [{ wait: '7h' }, 'wait', 'a duration up to 6h'],
     [{ 'cancel-on-abort': 'x' }, 'cancel-on-abort', 'accepted: true or false'],
     [{ comment: 'always' }, 'comment', 'accepted: off, on, on-failure'],
+    ...['0', '1.5', '-3', 'lots', '6001', '1e3'].map(
+      (value): [Record<string, string>, string, string] => [
+        { 'max-requests-per-minute': value },
+        'max-requests-per-minute',
+        'accepted: a whole number of requests a minute from 1 to 6000'
+      ]
+    ),
     [{ 'base-url': 'not a url' }, 'base-url', 'not a URL'],
     [{ 'base-url': 'ftp://example.com' }, 'base-url', 'https://'],
     [{ 'base-url': 'https://user:pw@example.com/v2' }, 'base-url', 'credentials']

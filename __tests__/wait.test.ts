@@ -3,6 +3,7 @@
  * fake's lifecycles follow it and the wait's sleeps move it, so no test waits in real time.
  */
 import { createClient } from '../src/adaline/client.js'
+import { RateGovernor } from '../src/adaline/governor.js'
 import { createHttp } from '../src/adaline/http.js'
 import { AdaptiveLimit } from '../src/concurrency.js'
 import type { Listed } from '../src/select.js'
@@ -36,12 +37,20 @@ afterEach(async () => {
 })
 
 function wait(items: Listed[], timeoutMs: number, random = () => 0.5) {
-  // as in the engine: a 429 halves the run's limit
+  // as in the engine: a 429 halves the run's limit, and every request waits for the governor
   const limit = new AdaptiveLimit(4)
+  const governor = new RateGovernor({
+    now: () => clock,
+    sleep: async ms => {
+      clock += ms
+    }
+  })
   const client = createClient(
     createHttp({
       baseUrl: new URL(api.url),
       apiKey: api.apiKey,
+      governor,
+      now: () => clock,
       onThrottle: () => limit.halve(),
       // two attempts, the transport's pause on the same clock (not recorded as a poll interval)
       maxAttempts: 2,

@@ -28407,7 +28407,7 @@ module.exports = {
 /* harmony export */   eA: () => (/* binding */ checkShape),
 /* harmony export */   ut: () => (/* binding */ errorBodySchema)
 /* harmony export */ });
-/* unused harmony exports GRADES, resultSchema, TITLE_MAX, evaluatorSchema, evaluatorPageSchema */
+/* unused harmony exports GRADES, ROW_VALUE_DEPTH, withinDepth, resultSchema, TITLE_MAX, evaluatorSchema, evaluatorPageSchema */
 /* harmony import */ var valibot__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7934);
 /**
  * The shapes of Adaline v2 answers, checked before use so that a wrong answer ends with an error
@@ -28436,18 +28436,20 @@ const id = valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK
 const count = valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .number */ .aig(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .safeInteger */ .Y2b(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minValue */ .Wwf(0));
 const amount = valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .number */ .aig(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .finite */ .E2x(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minValue */ .Wwf(0));
 const time = valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(amount);
-// Loose objects: a field Adaline adds later must not break the action.
-const evaluationSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+// Objects that drop what they do not name: a field Adaline adds later must not break the action,
+// and must not reach anything that walks or prints an answer (an unknown field nested 100,000
+// deep overflows the stack of every recursive walk, JSON.stringify's included).
+const evaluationSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
     runId: id,
     evaluatorId: id,
     status: valibot__WEBPACK_IMPORTED_MODULE_0__/* .picklist */ .KIO(EVALUATION_STATUSES),
-    progress: valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    progress: valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
         totalRows: count,
         completedRows: count,
         failedRows: count,
         percent: valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .number */ .aig(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .finite */ .E2x(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minValue */ .Wwf(0), valibot__WEBPACK_IMPORTED_MODULE_0__/* .maxValue */ .cGV(100))
     }),
-    metrics: valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    metrics: valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
         passRuns: count,
         failRuns: count,
         unknownRuns: count,
@@ -28455,28 +28457,28 @@ const evaluationSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ 
         totalLatency: amount,
         totalTokenCount: count
     }),
-    timeline: valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+    timeline: valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
         submittedAt: amount,
         startedAt: time,
         finishedAt: time
     }),
     datasetId: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(id)
 });
-const paginationSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+const paginationSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
     limit: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(count),
     returned: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(count),
     hasMore: valibot__WEBPACK_IMPORTED_MODULE_0__/* .boolean */ .zMY(),
     nextCursor: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minLength */ .BpQ(1)))
 });
-const evaluationPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
-    evaluations: valibot__WEBPACK_IMPORTED_MODULE_0__/* .array */ .YOg(valibot__WEBPACK_IMPORTED_MODULE_0__/* .unknown */ .L5J()),
+const evaluationPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
+    evaluations: valibot__WEBPACK_IMPORTED_MODULE_0__/* .array */ .YOg(evaluationSchema),
     pagination: paginationSchema
 });
 /** Adaline's error bodies: `{error:{code,message}}`, or `{error:"text"}` on older endpoints. */
 const errorBodySchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
     error: valibot__WEBPACK_IMPORTED_MODULE_0__/* .union */ .KCZ([
         valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(),
-        valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({ code: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()), message: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()) })
+        valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({ code: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()), message: valibot__WEBPACK_IMPORTED_MODULE_0__/* .optional */ .lqM(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()) })
     ])
 });
 /**
@@ -28494,7 +28496,23 @@ function checkShape(shape, value, prefix) {
 const GRADES = ['pass', 'fail', 'unknown'];
 /** One row's result in an evaluation: what the failing-rows report shows. */
 const text = valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .minLength */ .BpQ(1));
-const resultSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+/**
+ * A row's values are the user's data, of any shape: kept to ROW_VALUE_DEPTH levels, deeper ones
+ * replaced by a marker, so that no walk or JSON.stringify of them can overflow the stack.
+ */
+const ROW_VALUE_DEPTH = 8;
+const rowValue = valibot__WEBPACK_IMPORTED_MODULE_0__/* .pipe */ .FsL(valibot__WEBPACK_IMPORTED_MODULE_0__/* .unknown */ .L5J(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .transform */ .pdi(value => withinDepth(value, ROW_VALUE_DEPTH)));
+/** The value with what lies deeper than `depth` levels replaced by "…". Pure. */
+function withinDepth(value, depth) {
+    if (value === null || typeof value !== 'object')
+        return value;
+    if (depth <= 0)
+        return '…';
+    if (Array.isArray(value))
+        return value.map(item => withinDepth(item, depth - 1));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withinDepth(item, depth - 1)]));
+}
+const resultSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
     id: text,
     rowId: text,
     grade: valibot__WEBPACK_IMPORTED_MODULE_0__/* .picklist */ .KIO(GRADES),
@@ -28504,9 +28522,9 @@ const resultSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3
     latency: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(amount),
     tokenCount: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(count),
     createdAt: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(amount),
-    row: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({ values: valibot__WEBPACK_IMPORTED_MODULE_0__/* .record */ .g1P(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), valibot__WEBPACK_IMPORTED_MODULE_0__/* .unknown */ .L5J()) }))
+    row: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({ values: valibot__WEBPACK_IMPORTED_MODULE_0__/* .record */ .g1P(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP(), rowValue) }))
 });
-const resultPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject */ ._H3({
+const resultPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
     results: valibot__WEBPACK_IMPORTED_MODULE_0__/* .array */ .YOg(resultSchema),
     pagination: paginationSchema
 });
@@ -29797,11 +29815,12 @@ return new B(c,{type:"multipart/form-data; boundary="+b})}
 /* harmony export */   cl6: () => (/* binding */ nullish),
 /* harmony export */   g1P: () => (/* binding */ record),
 /* harmony export */   lqM: () => (/* binding */ optional),
+/* harmony export */   pdi: () => (/* binding */ transform),
 /* harmony export */   xLC: () => (/* binding */ safeParse),
 /* harmony export */   z6Y: () => (/* binding */ check),
 /* harmony export */   zMY: () => (/* binding */ boolean)
 /* harmony export */ });
-/* unused harmony exports BASE64_REGEX, BIC_REGEX, CUID2_REGEX, DECIMAL_REGEX, DIGITS_REGEX, DOMAIN_REGEX, EMAIL_REGEX, EMOJI_REGEX, HEXADECIMAL_REGEX, HEX_COLOR_REGEX, IMEI_REGEX, IPV4_REGEX, IPV6_REGEX, IP_REGEX, ISO_DATE_REGEX, ISO_DATE_TIME_REGEX, ISO_DATE_TIME_SECOND_REGEX, ISO_TIMESTAMP_REGEX, ISO_TIME_REGEX, ISO_TIME_SECOND_REGEX, ISO_WEEK_REGEX, ISRC_REGEX, JWS_COMPACT_REGEX, KSUID_REGEX, MAC48_REGEX, MAC64_REGEX, MAC_REGEX, NANO_ID_REGEX, OCTAL_REGEX, RFC_EMAIL_REGEX, SLUG_REGEX, ULID_REGEX, UUID_REGEX, ValiError, _addIssue, _cloneDataset, _formatCase, _getByteCount, _getCodePointCount, _getGraphemeCount, _getLastMetadata, _getWordCount, _isLuhnAlgo, _isSameValueZero, _isValidObjectKey, _isValueMatch, _joinExpects, _standardSchema, _stringify, any, args, argsAsync, arrayAsync, assert, awaitAsync, base64, bic, bigint, blob, brand, bytes, cache, cacheAsync, checkAsync, checkItems, checkItemsAsync, codePoints, config, creditCard, cuid2, custom, customAsync, date, decimal, deleteGlobalConfig, deleteGlobalMessage, deleteSchemaMessage, deleteSpecificMessage, description, digits, domain, email, emoji, empty, endsWith, entries, entriesFromList, entriesFromObjects, enum, enum_, everyItem, exactOptional, exactOptionalAsync, examples, excludes, fallback, fallbackAsync, file, filterItems, findItem, flatten, flavor, forward, forwardAsync, function, function_, getDefault, getDefaults, getDefaultsAsync, getDescription, getDotPath, getExamples, getFallback, getFallbacks, getFallbacksAsync, getGlobalConfig, getGlobalMessage, getMetadata, getSchemaMessage, getSpecificMessage, getTitle, graphemes, gtValue, guard, hash, hexColor, hexadecimal, imei, includes, instance, integer, intersect, intersectAsync, ip, ipv4, ipv6, is, isOfKind, isOfType, isValiError, isbn, isoDate, isoDateTime, isoDateTimeSecond, isoTime, isoTimeSecond, isoTimestamp, isoWeek, isrc, jwsCompact, keyof, ksuid, lazy, lazyAsync, length, literal, looseObjectAsync, looseTuple, looseTupleAsync, ltValue, mac, mac48, mac64, map, mapAsync, mapItems, maxBytes, maxCodePoints, maxEntries, maxGraphemes, maxSize, maxWords, message, metadata, mimeType, minBytes, minCodePoints, minEntries, minGraphemes, minSize, minWords, multipleOf, nan, nanoid, never, nonEmpty, nonNullable, nonNullableAsync, nonNullish, nonNullishAsync, nonOptional, nonOptionalAsync, normalize, notBytes, notCodePoints, notEntries, notGraphemes, notLength, notSize, notValue, notValues, notWords, null, null_, nullable, nullableAsync, nullishAsync, objectAsync, objectWithRest, objectWithRestAsync, octal, omit, optionalAsync, parse, parseAsync, parseBoolean, parseJson, parser, parserAsync, partial, partialAsync, partialCheck, partialCheckAsync, pick, pipeAsync, promise, rawCheck, rawCheckAsync, rawTransform, rawTransformAsync, readonly, recordAsync, reduceItems, regex, required, requiredAsync, returns, returnsAsync, rfcEmail, safeParseAsync, safeParser, safeParserAsync, set, setAsync, setGlobalConfig, setGlobalMessage, setSchemaMessage, setSpecificMessage, size, slug, someItem, sortItems, startsWith, strictObject, strictObjectAsync, strictTuple, strictTupleAsync, stringifyJson, summarize, symbol, title, toBigint, toBoolean, toCamelCase, toDate, toKebabCase, toLowerCase, toMaxValue, toMinValue, toNumber, toPascalCase, toSnakeCase, toString, toUpperCase, transform, transformAsync, trim, trimEnd, trimStart, tuple, tupleAsync, tupleWithRest, tupleWithRestAsync, ulid, undefined, undefined_, undefinedable, undefinedableAsync, unionAsync, unwrap, url, uuid, value, values, variant, variantAsync, void, void_, words */
+/* unused harmony exports BASE64_REGEX, BIC_REGEX, CUID2_REGEX, DECIMAL_REGEX, DIGITS_REGEX, DOMAIN_REGEX, EMAIL_REGEX, EMOJI_REGEX, HEXADECIMAL_REGEX, HEX_COLOR_REGEX, IMEI_REGEX, IPV4_REGEX, IPV6_REGEX, IP_REGEX, ISO_DATE_REGEX, ISO_DATE_TIME_REGEX, ISO_DATE_TIME_SECOND_REGEX, ISO_TIMESTAMP_REGEX, ISO_TIME_REGEX, ISO_TIME_SECOND_REGEX, ISO_WEEK_REGEX, ISRC_REGEX, JWS_COMPACT_REGEX, KSUID_REGEX, MAC48_REGEX, MAC64_REGEX, MAC_REGEX, NANO_ID_REGEX, OCTAL_REGEX, RFC_EMAIL_REGEX, SLUG_REGEX, ULID_REGEX, UUID_REGEX, ValiError, _addIssue, _cloneDataset, _formatCase, _getByteCount, _getCodePointCount, _getGraphemeCount, _getLastMetadata, _getWordCount, _isLuhnAlgo, _isSameValueZero, _isValidObjectKey, _isValueMatch, _joinExpects, _standardSchema, _stringify, any, args, argsAsync, arrayAsync, assert, awaitAsync, base64, bic, bigint, blob, brand, bytes, cache, cacheAsync, checkAsync, checkItems, checkItemsAsync, codePoints, config, creditCard, cuid2, custom, customAsync, date, decimal, deleteGlobalConfig, deleteGlobalMessage, deleteSchemaMessage, deleteSpecificMessage, description, digits, domain, email, emoji, empty, endsWith, entries, entriesFromList, entriesFromObjects, enum, enum_, everyItem, exactOptional, exactOptionalAsync, examples, excludes, fallback, fallbackAsync, file, filterItems, findItem, flatten, flavor, forward, forwardAsync, function, function_, getDefault, getDefaults, getDefaultsAsync, getDescription, getDotPath, getExamples, getFallback, getFallbacks, getFallbacksAsync, getGlobalConfig, getGlobalMessage, getMetadata, getSchemaMessage, getSpecificMessage, getTitle, graphemes, gtValue, guard, hash, hexColor, hexadecimal, imei, includes, instance, integer, intersect, intersectAsync, ip, ipv4, ipv6, is, isOfKind, isOfType, isValiError, isbn, isoDate, isoDateTime, isoDateTimeSecond, isoTime, isoTimeSecond, isoTimestamp, isoWeek, isrc, jwsCompact, keyof, ksuid, lazy, lazyAsync, length, literal, looseObjectAsync, looseTuple, looseTupleAsync, ltValue, mac, mac48, mac64, map, mapAsync, mapItems, maxBytes, maxCodePoints, maxEntries, maxGraphemes, maxSize, maxWords, message, metadata, mimeType, minBytes, minCodePoints, minEntries, minGraphemes, minSize, minWords, multipleOf, nan, nanoid, never, nonEmpty, nonNullable, nonNullableAsync, nonNullish, nonNullishAsync, nonOptional, nonOptionalAsync, normalize, notBytes, notCodePoints, notEntries, notGraphemes, notLength, notSize, notValue, notValues, notWords, null, null_, nullable, nullableAsync, nullishAsync, objectAsync, objectWithRest, objectWithRestAsync, octal, omit, optionalAsync, parse, parseAsync, parseBoolean, parseJson, parser, parserAsync, partial, partialAsync, partialCheck, partialCheckAsync, pick, pipeAsync, promise, rawCheck, rawCheckAsync, rawTransform, rawTransformAsync, readonly, recordAsync, reduceItems, regex, required, requiredAsync, returns, returnsAsync, rfcEmail, safeParseAsync, safeParser, safeParserAsync, set, setAsync, setGlobalConfig, setGlobalMessage, setSchemaMessage, setSpecificMessage, size, slug, someItem, sortItems, startsWith, strictObject, strictObjectAsync, strictTuple, strictTupleAsync, stringifyJson, summarize, symbol, title, toBigint, toBoolean, toCamelCase, toDate, toKebabCase, toLowerCase, toMaxValue, toMinValue, toNumber, toPascalCase, toSnakeCase, toString, toUpperCase, transformAsync, trim, trimEnd, trimStart, tuple, tupleAsync, tupleWithRest, tupleWithRestAsync, ulid, undefined, undefined_, undefinedable, undefinedableAsync, unionAsync, unwrap, url, uuid, value, values, variant, variantAsync, void, void_, words */
 //#region src/storages/globalConfig/globalConfig.ts
 let store$4;
 const DEFAULT_CONFIG = {
@@ -37421,6 +37440,18 @@ function unwrap(schema) {
 /******/ /* webpack/runtime/asset-relocator-loader */
 /******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
 /******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/create fake namespace object */
 /******/ (() => {
 /******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
@@ -40552,6 +40583,7 @@ var external_node_http_ = __nccwpck_require__(7067);
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
+var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: external "node:buffer"
@@ -43122,6 +43154,185 @@ function percentEncoded(secret, letters) {
     return letters === 'upper' ? text.toUpperCase() : text;
 }
 
+;// CONCATENATED MODULE: ./src/adaline/backoff.ts
+/**
+ * How long the transport waits before another attempt, and what the API's Retry-After says: pure
+ * functions of the attempt count, the answer's words, the time left and a random draw.
+ */
+/** A 429 is never tried again sooner than this, whatever the server or the jitter says. */
+const THROTTLE_FLOOR_MS = 1_000;
+/** After a 5xx or a network error: full jitter over an exponential window, `base` · 2^(n−1) up to `max`. */
+function backoffMs(failures, random, baseDelayMs, maxDelayMs) {
+    return random() * exponentialWindowMs(failures, baseDelayMs, maxDelayMs);
+}
+/**
+ * The wait after a 429: at least the Retry-After (when given) and never under THROTTLE_FLOOR_MS,
+ * plus full jitter over the exponential window, so that jobs throttled together come back apart.
+ * The jitter is cut to what the deadline leaves; undefined when even the least wait would reach
+ * past the deadline (the request then gives up).
+ */
+function throttleDelayMs(input) {
+    const least = Math.max(THROTTLE_FLOOR_MS, input.retryAfterMs ?? 0);
+    if (least >= input.remainingMs)
+        return undefined;
+    const window = exponentialWindowMs(input.throttles, input.baseDelayMs, input.maxDelayMs);
+    return least + input.random() * Math.min(window, input.remainingMs - least);
+}
+function exponentialWindowMs(n, baseDelayMs, maxDelayMs) {
+    return Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(n - 1, 30));
+}
+// delta-seconds, and the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7):
+// IMF-fixdate, the obsolete RFC 850 form and asctime (which is in GMT but does not say so)
+const DELTA_SECONDS = /^\d+$/;
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. */
+function retryAfter(value, now = Date.now()) {
+    const text = value?.trim() ?? '';
+    if (DELTA_SECONDS.test(text))
+        return Number(text) * 1000;
+    let date = NaN;
+    if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text))
+        date = Date.parse(text);
+    else if (ASCTIME_DATE.test(text))
+        date = Date.parse(`${text} GMT`);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+;// CONCATENATED MODULE: ./src/adaline/body.ts
+/**
+ * Reads an answer's body within a cap, counted on the wire and again after decoding (gzip,
+ * deflate, br), so that no answer (a compression bomb, a body without end) can exhaust the
+ * runner's memory. node-fetch's `size` option counts decoded bytes only, and its own decoding
+ * cannot be watched on the wire, so the transport asks for the raw body and decodes it here with
+ * node:zlib.
+ */
+
+
+/** 16 MiB: a page of 200 evaluations is well under 1 MiB, so no real answer comes near it. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** The content codings read, as `accept-encoding` offers them. */
+const ACCEPTED_ENCODINGS = 'gzip, deflate, br';
+/** An answer whose body passed the cap: it will not pass on another try. */
+class BodyTooLarge extends Error {
+    what;
+    constructor(
+    /** what passed the cap, e.g. "its Content-Length (20 MiB)" */
+    what) {
+        super(`${what} is over the ${formatBytes(MAX_BODY_BYTES)} an answer may have`);
+        this.what = what;
+        this.name = 'BodyTooLarge';
+    }
+}
+/** An answer whose body cannot be read as sent: an unknown coding, or one that does not decode. */
+class BodyUndecodable extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'BodyUndecodable';
+    }
+}
+/** The body stopped before its end: the connection was cut, reset or timed out mid-body. */
+class BodyCut extends Error {
+    error;
+    constructor(
+    /** what the stream failed with: a premature close, a reset, an abort at the timeout */
+    error) {
+        super(`its body was cut off (${error?.code ?? 'the stream failed'})`);
+        this.error = error;
+        this.name = 'BodyCut';
+    }
+}
+/**
+ * The decoded body, at most `maxBytes` on the wire and after decoding. A Content-Length over the
+ * cap is refused before a byte is read; a body that passes it is cut off there.
+ */
+async function readBody(answer, maxBytes = MAX_BODY_BYTES) {
+    const { body } = answer;
+    if (!body)
+        return Buffer.alloc(0);
+    const declared = Number(answer.headers.get('content-length') ?? '');
+    if (declared > maxBytes) {
+        body.destroy();
+        throw new BodyTooLarge(`its Content-Length (${formatBytes(declared)})`);
+    }
+    let decoding;
+    try {
+        decoding = decoderFor(answer.headers.get('content-encoding'));
+    }
+    catch (error) {
+        body.destroy();
+        throw error;
+    }
+    let wireBytes = 0;
+    const wire = new external_node_stream_.Transform({
+        transform(chunk, _encoding, done) {
+            wireBytes += chunk.length;
+            if (wireBytes > maxBytes)
+                done(new BodyTooLarge('its body on the wire'));
+            else
+                done(null, chunk);
+        }
+    });
+    // pipeline destroys every stage when one fails or the reader stops, which closes the connection
+    const decoded = decoding
+        ? (0,external_node_stream_.pipeline)(body, wire, decoding.decoder, () => undefined)
+        : (0,external_node_stream_.pipeline)(body, wire, () => undefined);
+    const chunks = [];
+    let size = 0;
+    try {
+        for await (const chunk of decoded) {
+            size += chunk.length;
+            if (size > maxBytes)
+                throw new BodyTooLarge(`its body decoded (${decoding?.coding ?? 'not encoded'})`);
+            chunks.push(chunk);
+        }
+    }
+    catch (error) {
+        decoded.destroy();
+        body.destroy();
+        if (error instanceof BodyTooLarge)
+            throw error;
+        const code = error?.code ?? '';
+        // zlib's own errors: the bytes arrived but are not what their coding says
+        if (code.startsWith('Z_') || code === 'ERR_BROTLI_DECOMPRESSION_FAILED')
+            throw new BodyUndecodable(`its body does not decode as ${decoding?.coding} (${error.message})`);
+        throw new BodyCut(error);
+    }
+    return Buffer.concat(chunks, size);
+}
+/**
+ * A decoder for the answer's content-encoding, or none for an unencoded body. One coding at most:
+ * layered codings are no real API's answer, and each layer would multiply a bomb. The header is
+ * never quoted: it came from the server, and could hold anything, the key included.
+ */
+function decoderFor(header) {
+    const codings = (header ?? '')
+        .split(',')
+        .map(coding => coding.trim().toLowerCase())
+        .filter(coding => coding !== '' && coding !== 'identity');
+    if (codings.length === 0)
+        return undefined;
+    const [coding] = codings;
+    if (codings.length === 1) {
+        if (coding === 'gzip' || coding === 'x-gzip')
+            return { coding: 'gzip', decoder: external_node_zlib_default().createGunzip() };
+        // HTTP's deflate is the zlib format (RFC 9110 §8.4.1.2)
+        if (coding === 'deflate' || coding === 'x-deflate')
+            return { coding: 'deflate', decoder: external_node_zlib_default().createInflate() };
+        if (coding === 'br')
+            return { coding: 'br', decoder: external_node_zlib_default().createBrotliDecompress() };
+    }
+    throw new BodyUndecodable(`its body has a content-encoding the action does not read (it asks for ${ACCEPTED_ENCODINGS} only)`);
+}
+/** 16 MiB, 20.5 MiB, 900 bytes. */
+function formatBytes(bytes) {
+    const mib = bytes / (1024 * 1024);
+    if (mib >= 1)
+        return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;
+    return `${bytes} bytes`;
+}
+
 // EXTERNAL MODULE: ./src/adaline/schema.ts
 var schema = __nccwpck_require__(4455);
 ;// CONCATENATED MODULE: ./src/adaline/http.ts
@@ -43130,8 +43341,18 @@ var schema = __nccwpck_require__(4455);
 
 
 
+
+
+
 const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504];
+/**
+ * Refusals that surely did not create anything: a start answered so is not "outcome unknown".
+ * Any other answer to a start but a clean 2xx (a 3xx, a 5xx, a 405, a cut body) may have billed one.
+ */
+const CLEAR_REFUSALS = [400, 401, 403, 404, 408, 409, 422, 429];
 const MAX_REDIRECTS = 5;
+/** API text quoted in an error is cut to this many characters: a 5 MB message is no log line. */
+const MAX_QUOTED_CHARS = 500;
 /** An API call that failed for good: status (if any), the API's code and message, the endpoint. */
 class ApiError extends Error {
     endpoint;
@@ -43154,7 +43375,7 @@ class ApiError extends Error {
     }
 }
 function createHttp(options) {
-    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)) } = options;
+    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, governor, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)), now = Date.now } = options;
     const root = baseUrl.href.replace(/\/+$/, '');
     // the API's words may echo the request, key included, and every face prints an ApiError
     const secrets = new Secrets();
@@ -43167,71 +43388,168 @@ function createHttp(options) {
             if (value !== undefined)
                 url.searchParams.set(key, String(value));
         }
-        const started = Date.now();
+        const started = now();
         const deadlineMs = Math.min(clientDeadlineMs, spec.deadlineMs ?? Infinity);
+        const deadline = `the ${deadlineMs / 1000} s a request may take`;
         const via = await (route ??= proxyRoute(baseUrl));
+        let failures = 0;
+        let throttles = 0;
+        let last;
         for (let attempt = 1;; attempt += 1) {
-            let retry;
+            const attempts = `${attempt - 1} attempt${attempt - 1 > 1 ? 's' : ''}`;
+            const turnAt = governor ? await governor.turn(started + deadlineMs) : now();
+            if (turnAt === undefined) {
+                const why = `: the rate limit leaves no turn within ${deadline}`;
+                if (last)
+                    throw giveUp(last.error, attempts, why);
+                throw new ApiError(`${endpoint} was not sent${why}. Adaline's rate limit for the workspace was reached; try again later.`, endpoint, undefined, undefined, false, true);
+            }
             // an attempt gets the time left before the deadline, if that is shorter than its timeout
-            const left = deadlineMs - (Date.now() - started);
-            try {
-                const { response, proxyRefused } = await send(url, spec.method, {
-                    apiKey,
-                    signal: AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, left))),
-                    endpoint,
-                    route: via,
-                    body: spec.body
-                });
-                if (response.ok && !proxyRefused)
-                    return await parseBody(response, spec, endpoint, secrets);
-                const failure = proxyRefused
-                    ? proxyError(proxyRefused, via.proxy, url, endpoint)
-                    : await toApiError(response, spec, endpoint, secrets);
-                if (response.status === 429)
-                    options.onThrottle?.();
-                if (!RETRYABLE_STATUSES.includes(response.status))
-                    throw failure;
-                retry = {
-                    reason: proxyRefused ? `the proxy answered ${proxyRefused}` : `HTTP ${response.status}`,
-                    retryAfterMs: retryAfter(response.headers.get('retry-after')),
-                    error: failure,
-                    // a refused tunnel never reached the API
-                    unsent: proxyRefused !== undefined || response.status === 429 || response.status === 408
-                };
-            }
-            catch (error) {
-                if (error instanceof ApiError)
-                    throw error;
-                const failure = networkFailure(error, via?.proxy);
-                if (!failure)
-                    throw error;
-                const apiError = new ApiError(`${endpoint} failed: ${failure.reason}. ${failure.hint}`, endpoint);
-                if (!failure.transient)
-                    throw apiError;
-                retry = { reason: failure.reason, error: apiError, unsent: failure.unsent };
-            }
-            if (spec.idempotent === false && !retry.unsent) {
-                const { message, status, code } = retry.error;
+            const left = deadlineMs - (now() - started);
+            const outcome = await attemptOnce(spec, url, endpoint, {
+                signal: AbortSignal.timeout(Math.max(1, Math.ceil(Math.min(timeoutMs, left)))),
+                turnAt,
+                via
+            });
+            if (outcome.ok)
+                return outcome.value;
+            const failure = (last = outcome.failure);
+            if (spec.idempotent === false && !failure.unsent) {
+                const { message, status, code } = failure.error;
                 throw new ApiError(message, endpoint, status, code, true);
             }
-            const attempts = `${attempt} attempt${attempt > 1 ? 's' : ''}`;
-            const giveUp = (why = '') => new ApiError(`${retry.error.message} (gave up after ${attempts}${why})`, endpoint, retry.error.status, retry.error.code, false, true);
-            if (attempt >= maxAttempts)
-                throw giveUp();
-            const remaining = deadlineMs - (Date.now() - started);
-            const deadline = `the ${deadlineMs / 1000} s a request may take`;
-            if (retry.retryAfterMs !== undefined && retry.retryAfterMs > remaining) {
-                const asked = Math.ceil(retry.retryAfterMs / 1000);
-                throw giveUp(`: Retry-After asks to wait ${asked} s, past ${deadline}`);
+            if (!failure.retry)
+                throw failure.error;
+            const remaining = deadlineMs - (now() - started);
+            const tried = `${attempt} attempt${attempt > 1 ? 's' : ''}`;
+            let delayMs;
+            if (failure.throttled) {
+                // a 429 is "not served yet": tried again for as long as the deadline allows
+                throttles += 1;
+                delayMs = throttleDelayMs({
+                    throttles,
+                    retryAfterMs: failure.retryAfterMs,
+                    remainingMs: remaining,
+                    random,
+                    baseDelayMs,
+                    maxDelayMs
+                });
             }
-            // a Retry-After is the server's word: waited in full (it fits in the deadline, checked above)
-            const delayMs = retry.retryAfterMs ?? random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-            if (delayMs >= remaining)
-                throw giveUp(`: another attempt would end past ${deadline}`);
-            options.onRetry?.({ endpoint, attempt, delayMs, reason: retry.reason });
+            else {
+                failures += 1;
+                if (failures >= maxAttempts)
+                    throw giveUp(failure.error, tried);
+                // a Retry-After is the server's word: waited in full when it fits in the deadline
+                delayMs = failure.retryAfterMs ?? backoffMs(failures, random, baseDelayMs, maxDelayMs);
+                if (delayMs >= remaining)
+                    delayMs = undefined;
+            }
+            if (delayMs === undefined) {
+                if (failure.retryAfterMs !== undefined && failure.retryAfterMs >= remaining) {
+                    const asked = Math.ceil(failure.retryAfterMs / 1000);
+                    throw giveUp(failure.error, tried, `: Retry-After asks to wait ${asked} s, past ${deadline}`);
+                }
+                throw giveUp(failure.error, tried, `: another attempt would end past ${deadline}`);
+            }
+            options.onRetry?.({ endpoint, attempt, delayMs, reason: failure.reason });
             await sleep(delayMs);
         }
     };
+    /** One attempt: an answer, or the failure and whether another attempt may help. */
+    async function attemptOnce(spec, url, endpoint, { signal, turnAt, via }) {
+        let sent;
+        try {
+            sent = await send(url, spec.method, { apiKey, signal, endpoint, route: via, body: spec.body });
+        }
+        catch (error) {
+            return { ok: false, failure: sendFailure(error, endpoint, via?.proxy) };
+        }
+        const { response, proxyRefused } = sent;
+        if (proxyRefused !== undefined) {
+            rawBody(response)?.destroy();
+            return {
+                ok: false,
+                failure: {
+                    error: proxyError(proxyRefused, via.proxy, url, endpoint),
+                    reason: `the proxy answered ${proxyRefused}`,
+                    retry: RETRYABLE_STATUSES.includes(proxyRefused),
+                    // a refused tunnel never reached the API
+                    unsent: true
+                }
+            };
+        }
+        governor?.observe(turnAt, response);
+        const { status } = response;
+        if (response.ok) {
+            try {
+                return { ok: true, value: await parseBody(response, spec, endpoint, secrets) };
+            }
+            catch (error) {
+                return { ok: false, failure: bodyFailure(error, endpoint, status, secrets) };
+            }
+        }
+        const error = await toApiError(response, spec, endpoint, secrets);
+        if (status === 429)
+            options.onThrottle?.();
+        return {
+            ok: false,
+            failure: {
+                error,
+                reason: `HTTP ${status}`,
+                retry: RETRYABLE_STATUSES.includes(status),
+                unsent: CLEAR_REFUSALS.includes(status),
+                throttled: status === 429,
+                retryAfterMs: retryAfter(response.headers.get('retry-after'))
+            }
+        };
+    }
+}
+function giveUp(error, attempts, why = '') {
+    return new ApiError(`${error.message} (gave up after ${attempts}${why})`, error.endpoint, error.status, error.code, false, true);
+}
+/** A request that got no answer: the network, the timeout, or a redirect refused. */
+function sendFailure(error, endpoint, proxy) {
+    if (error instanceof ApiError)
+        return { error, reason: error.message, retry: false, unsent: false };
+    const failure = networkFailure(error, proxy);
+    if (!failure)
+        throw error;
+    return {
+        error: new ApiError(`${endpoint} failed: ${failure.reason}. ${failure.hint}`, endpoint),
+        reason: failure.reason,
+        retry: failure.transient,
+        unsent: failure.unsent
+    };
+}
+/** A 2xx whose body could not be used: cut off, too large, not decodable, not JSON, wrong shape. */
+function bodyFailure(error, endpoint, status, secrets) {
+    const answered = `${endpoint} answered ${status}, but`;
+    if (error instanceof ApiError)
+        return { error, reason: error.message, retry: false, unsent: false };
+    if (error instanceof BodyTooLarge || error instanceof BodyUndecodable) {
+        // it will be the same on another try
+        const hint = error instanceof BodyTooLarge
+            ? "Adaline's answers are far smaller: check base-url."
+            : 'Check base-url.';
+        return {
+            error: new ApiError(`${answered} ${error.message}. ${hint}`, endpoint, status),
+            reason: error.message,
+            retry: false,
+            unsent: false
+        };
+    }
+    if (error instanceof BodyCut) {
+        const timedOut = networkFailure(error.error)?.reason === 'no answer in time';
+        const reason = timedOut ? 'no complete answer in time' : error.message;
+        return {
+            error: new ApiError(`${answered} ${secrets.redact(reason)}. Check base-url and the runner's network.`, endpoint, status),
+            // a page cut mid-body is a reset by another name: it may pass
+            reason: `an answer cut off mid-body`,
+            retry: true,
+            unsent: false
+        };
+    }
+    throw error;
 }
 /**
  * The route through the runner's proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as self-hosted
@@ -43249,7 +43567,11 @@ async function proxyRoute(target) {
     const { HttpsProxyAgent } = await __nccwpck_require__.e(/* import() */ 659).then(__nccwpck_require__.bind(__nccwpck_require__, 7659));
     return { proxy: new URL(proxy).origin, agent: () => new HttpsProxyAgent(proxy) };
 }
-/** One attempt, following same-origin redirects only: the key never leaves the API's origin. */
+/**
+ * One attempt. A GET follows redirects within the API's origin only, so the key never leaves it,
+ * and no target the server named is ever printed (it could hold anything, the key included). A
+ * POST follows none: a redirected start, POSTed again, would start and bill a second evaluation.
+ */
 async function send(url, method, options) {
     const { apiKey, signal, endpoint, route, body } = options;
     let target = url;
@@ -43264,11 +43586,14 @@ async function send(url, method, options) {
         const init = {
             method,
             redirect: 'manual',
+            // the raw body, decoded in body.ts, where both its size on the wire and decoded are capped
+            compress: false,
             agent,
             signal,
             headers: {
                 authorization: `Bearer ${apiKey}`,
                 accept: 'application/json',
+                'accept-encoding': ACCEPTED_ENCODINGS,
                 'user-agent': 'adaline-evals-action',
                 ...(body === undefined ? {} : { 'content-type': 'application/json' })
             },
@@ -43277,39 +43602,62 @@ async function send(url, method, options) {
         const response = await fetch(target.href, init);
         if (proxyRefused !== undefined)
             return { response, proxyRefused };
-        if (response.status < 300 || response.status >= 400 || response.status === 304)
-            return { response };
+        const redirect = response.status >= 300 && response.status < 400 && response.status !== 304;
         const location = response.headers.get('location');
-        if (!location)
+        if (!redirect || !location || method !== 'GET')
             return { response };
-        const next = new URL(location, target);
-        if (next.origin !== url.origin) {
-            throw new ApiError(`${endpoint} redirected to another origin (${next.origin}); not following it with the API key. Check base-url.`, endpoint, response.status);
+        rawBody(response)?.destroy();
+        let next;
+        try {
+            next = new URL(location, target);
+        }
+        catch {
+            // not a URL: no place to follow
+        }
+        if (next?.origin !== url.origin) {
+            throw new ApiError(`${endpoint} answered ${response.status}, a redirect to another origin or to no valid address; not following it with the API key. Check base-url.`, endpoint, response.status);
         }
         if (hop >= MAX_REDIRECTS)
             throw new ApiError(`${endpoint} redirected too many times`, endpoint, response.status);
         target = next;
     }
 }
+/** node-fetch's body, as node:stream gives it (node-fetch v3 hands on a PassThrough). */
+function rawBody(response) {
+    return response.body;
+}
+/**
+ * The answer as the schema knows it. The schema runs before anything walks the answer: it keeps
+ * only the fields the action knows, so an unknown field nested 100,000 deep is dropped before the
+ * key's redaction walks the rest, or an output stringifies it.
+ */
 async function parseBody(response, spec, endpoint, secrets) {
-    const text = await response.text();
-    let body;
+    const text = (await readBody({ headers: response.headers, body: rawBody(response) }, MAX_BODY_BYTES)).toString('utf8');
+    let parsed;
     try {
-        // an answer that echoes the key must not carry it into reports, outputs or error messages
-        const parsed = JSON.parse(text);
-        body = secrets.mightSpell(text) ? secrets.redactValue(parsed) : parsed;
+        parsed = JSON.parse(text);
     }
     catch {
         throw new ApiError(`${endpoint} answered ${response.status} with a body that is not JSON`, endpoint, response.status);
     }
-    const checked = (0,schema/* checkShape */.eA)(spec.schema, body, 'body');
-    if (!checked.ok) {
-        throw new ApiError(`${endpoint} answered in an unexpected shape: ${checked.problem}`, endpoint, response.status);
-    }
-    return checked.value;
+    const unexpected = (problem) => new ApiError(
+    // the problem quotes the value received, which may be the key, or megabytes of text
+    `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(problem))}`, endpoint, response.status);
+    const checked = (0,schema/* checkShape */.eA)(spec.schema, parsed, 'body');
+    if (!checked.ok)
+        throw unexpected(checked.problem);
+    if (!secrets.mightSpell(text))
+        return checked.value;
+    // an answer that echoes the key must not carry it into reports, outputs or error messages; and
+    // what was redacted must still have its shape (a run ID that was the key is no run ID)
+    const redacted = (0,schema/* checkShape */.eA)(spec.schema, secrets.redactValue(checked.value), 'body');
+    if (!redacted.ok)
+        throw unexpected(redacted.problem);
+    return redacted.value;
 }
 async function toApiError(response, spec, endpoint, secrets) {
-    const text = await response.text().catch(() => '');
+    // the status says what matters: an error body too long or broken to read is left unread
+    const text = await readBody({ headers: response.headers, body: rawBody(response) }).then(buffer => buffer.toString('utf8'), () => '');
     let code;
     let message;
     try {
@@ -43325,11 +43673,19 @@ async function toApiError(response, spec, endpoint, secrets) {
     catch {
         // not JSON: the status says enough
     }
-    // the API's words may echo the request, key included, and every face prints this message
-    code = code && secrets.redact(code);
-    const said = secrets.redact([code, message].filter(Boolean).join(': '));
+    // the API's words may echo the request, key included, and every face prints this message;
+    // redacted before they are clipped, so that no cut leaves part of the key
+    code = code && clip(secrets.redact(code), 100);
+    const said = clip(secrets.redact([code, message].filter(Boolean).join(': ')));
     const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`;
-    return new ApiError(`${head}${said.endsWith('.') ? '' : '.'} ${hint(response.status, spec)}`.trim(), endpoint, response.status, code);
+    return new ApiError(`${head}${/[.…]$/.test(said) ? '' : '.'} ${hint(response.status, spec)}`.trim(), endpoint, response.status, code);
+}
+/** Text cut to `max` characters with an ellipsis, never inside a surrogate pair. */
+function clip(text, max = MAX_QUOTED_CHARS) {
+    if (text.length <= max)
+        return text;
+    const cut = /[\uD800-\uDBFF]/.test(text[max - 2] ?? '') ? max - 2 : max - 1;
+    return `${text.slice(0, cut)}…`;
 }
 function hint(status, spec) {
     if (status === 401)
@@ -43342,6 +43698,10 @@ function hint(status, spec) {
         return "Adaline's rate limit for the workspace was reached; try again later.";
     if (status >= 500)
         return 'Adaline had a server error; try again later.';
+    if (status >= 300 && status < 400)
+        return spec.method === 'POST'
+            ? 'A POST is never sent again to where a redirect points. Check base-url.'
+            : 'Check base-url.';
     return '';
 }
 /** The proxy answered a CONNECT with a refusal: say so, rather than blame the API. */
@@ -43351,24 +43711,6 @@ function proxyError(status, proxy, url, endpoint) {
         ? 'The proxy wants credentials: give them in HTTPS_PROXY (http://user:password@host:port).'
         : 'Check HTTPS_PROXY and NO_PROXY, and that the proxy lets the runner reach the API.';
     return new ApiError(`${what} ${todo}`, endpoint, status);
-}
-// delta-seconds, and the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7):
-// IMF-fixdate, the obsolete RFC 850 form and asctime (which is in GMT but does not say so)
-const DELTA_SECONDS = /^\d+$/;
-const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
-const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
-/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. */
-function retryAfter(value, now = Date.now()) {
-    const text = value?.trim() ?? '';
-    if (DELTA_SECONDS.test(text))
-        return Number(text) * 1000;
-    let date = NaN;
-    if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text))
-        date = Date.parse(text);
-    else if (ASCTIME_DATE.test(text))
-        date = Date.parse(`${text} GMT`);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 // Network failures that may pass; anything else (an untrusted certificate, an unknown host) won't.
 const TRANSIENT_CODES = new Set([
@@ -43453,13 +43795,8 @@ function createClient(http, options = {}) {
                     schema: schema/* evaluationPageSchema */.Bd,
                     notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
                 });
-                const items = body.evaluations.map((raw, index) => {
-                    const checked = (0,schema/* checkShape */.eA)(schema/* evaluationSchema */.MF, raw, `evaluations[${index}]`);
-                    if (!checked.ok) {
-                        throw new ApiError(`${endpoint} answered in an unexpected shape: ${checked.problem}`, endpoint);
-                    }
-                    return { evaluation: checked.value, raw };
-                });
+                // as the schema keeps them: the fields the action knows, for the `evaluations` output too
+                const items = body.evaluations.map(evaluation => ({ evaluation, raw: evaluation }));
                 const { hasMore, nextCursor } = body.pagination;
                 yield { page, items, hasMore };
                 if (!hasMore)
@@ -43526,6 +43863,191 @@ function theOneAsked(runId, evaluation, endpoint) {
         throw new ApiError(`${endpoint} answered with evaluation ${evaluation.runId}, not the one asked for.`, endpoint);
     }
     return evaluation;
+}
+
+;// CONCATENATED MODULE: ./src/adaline/governor.ts
+/**
+ * One rate governor per process: every request the run makes to Adaline waits here for its turn.
+ * Turns are spaced to a rate that each 429 halves and that then climbs back steadily (AIMD), under
+ * the max-requests-per-minute cap when one is set; and no turn comes while the API's RateLimit
+ * headers (or a 429's Retry-After) say the workspace's budget is spent. Adaline's limit is per
+ * workspace, shared by every job: slowing the whole process after a 429, rather than only the
+ * request that met it, is what keeps a fleet of jobs from colliding again and again.
+ */
+
+/** A 429 never slows the governor below this many requests a minute. */
+const MIN_PER_MINUTE = 6;
+/** Each minute without a 429 gives back at least this many requests a minute. */
+const MIN_RECOVERY_PER_MINUTE = 20;
+/**
+ * The longest the governor holds every request on the API's word (a reset, a Retry-After): a
+ * per-minute budget resets within a minute, and a longer hold would outlast requests' deadlines.
+ */
+const MAX_HOLD_MS = 60_000;
+class RateGovernor {
+    cap;
+    minuteMs;
+    now;
+    sleep;
+    /** when the next turn may come, by spacing */
+    nextTurnAt = -Infinity;
+    /** no turn before this: the API said its budget is spent */
+    heldUntil = -Infinity;
+    /** the rate the last 429 left, and when; it climbs back from there at `recovery` a minute */
+    learned = Infinity;
+    slowedAt = -Infinity;
+    recovery = 0;
+    /** a lower rate the RateLimit headers asked for, until a time */
+    hinted;
+    /** when each turn of the last minute came, oldest first, from `head` on */
+    turns = [];
+    head = 0;
+    firstTurnAt;
+    throttled = 0;
+    constructor(options = {}) {
+        this.cap = options.maxPerMinute ?? Infinity;
+        this.minuteMs = options.minuteMs ?? 60_000;
+        this.now = options.now ?? Date.now;
+        this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
+    }
+    /** The 429s the governor has been told of. */
+    get throttles() {
+        return this.throttled;
+    }
+    /** The requests a minute allowed at `at`: the cap, what 429s left (climbing back), the headers' word. */
+    ratePerMinute(at = this.now()) {
+        const recovered = this.slowedAt === -Infinity
+            ? Infinity
+            : this.learned + (this.recovery * Math.max(0, at - this.slowedAt)) / this.minuteMs;
+        const hinted = this.hinted && at < this.hinted.until ? this.hinted.perMinute : Infinity;
+        return Math.min(this.cap, recovered, hinted);
+    }
+    /**
+     * Waits for a request's turn; the time it was given, to hand back with `observe`. Undefined, at
+     * once, when the turn would come after `deadlineAt`: the request cannot be made in time.
+     */
+    async turn(deadlineAt = Infinity) {
+        let now = this.now();
+        const rate = this.ratePerMinute(now);
+        const slot = Math.max(now, this.nextTurnAt);
+        if (Math.max(slot, this.heldUntil) > deadlineAt)
+            return undefined;
+        // turns are handed out in the order asked for, each `spacing` after the one before
+        this.nextTurnAt = slot + (rate === Infinity ? 0 : this.minuteMs / rate);
+        // a hold may begin while this turn waits: look again after each sleep
+        let at = Math.max(slot, this.heldUntil);
+        while (at > now) {
+            if (at > deadlineAt)
+                return undefined;
+            await this.sleep(at - now);
+            now = Math.max(this.now(), at);
+            at = Math.max(slot, this.heldUntil);
+        }
+        this.record(at);
+        return at;
+    }
+    /** Takes in an answer to a request whose turn came at `turnAt`: its RateLimit headers, a 429. */
+    observe(turnAt, answer) {
+        const now = this.now();
+        const limit = readRateLimit(name => answer.headers.get(name), now);
+        if (limit && limit.resetMs > 0) {
+            const until = now + Math.min(limit.resetMs, MAX_HOLD_MS);
+            if (limit.remaining === 0)
+                this.heldUntil = Math.max(this.heldUntil, until);
+            // what is left of the budget, spread over the time until it resets
+            else
+                this.hinted = { perMinute: (limit.remaining * this.minuteMs) / limit.resetMs, until };
+        }
+        if (answer.status !== 429)
+            return;
+        this.throttled += 1;
+        const asked = retryAfter(answer.headers.get('retry-after'), now);
+        if (asked !== undefined)
+            this.heldUntil = Math.max(this.heldUntil, now + Math.min(asked, MAX_HOLD_MS));
+        // requests sent before the last slowdown went out at the old rate: their 429s are that
+        // slowdown's, and must not halve the rate again
+        if (turnAt <= this.slowedAt)
+            return;
+        const base = Math.min(this.ratePerMinute(now), this.observedPerMinute(now));
+        this.learned = Math.max(MIN_PER_MINUTE, base / 2);
+        // back to the rate that met the 429 in about a minute, unless another 429 comes first
+        this.recovery = Math.max(MIN_RECOVERY_PER_MINUTE, this.learned);
+        this.slowedAt = now;
+    }
+    /** The turns of the last minute (or since the first turn, at least a second), as a rate a minute. */
+    observedPerMinute(now) {
+        this.forget(now);
+        const span = Math.min(this.minuteMs, now - (this.firstTurnAt ?? now));
+        return ((this.turns.length - this.head) * this.minuteMs) / Math.max(span, this.minuteMs / 60);
+    }
+    record(at) {
+        this.firstTurnAt ??= at;
+        this.turns.push(at);
+        this.forget(at);
+    }
+    /** Drops turns older than a minute; the array is compacted now and then, not on every turn. */
+    forget(now) {
+        while (this.head < this.turns.length && this.turns[this.head] < now - this.minuteMs)
+            this.head += 1;
+        if (this.head > 1_024 && this.head * 2 > this.turns.length) {
+            this.turns = this.turns.slice(this.head);
+            this.head = 0;
+        }
+    }
+}
+const NUMBER = /^\d+(\.\d+)?$/;
+/** An X-RateLimit-Reset this large is a Unix time in seconds (as GitHub's), not seconds from now. */
+const UNIX_SECONDS = 1_000_000_000;
+/**
+ * The RateLimit headers in their common forms, the most pressing budget if several are given:
+ * - the IETF draft's structured field (draft-ietf-httpapi-ratelimit-headers-07 on):
+ *   `RateLimit: "default";r=0;t=30` (r remaining, t seconds to the reset);
+ * - its earlier dictionary form `RateLimit: limit=100, remaining=0, reset=30`;
+ * - its earlier separate fields `RateLimit-Remaining: 0` with `RateLimit-Reset: 30` (seconds);
+ * - the de facto `X-RateLimit-Remaining` with `X-RateLimit-Reset` (seconds, or a Unix time in
+ *   seconds), and `X-Rate-Limit-*` likewise.
+ * Undefined when no form gives both what remains and when it resets. Pure.
+ */
+function readRateLimit(header, now) {
+    const words = [];
+    const structured = header('ratelimit');
+    if (structured) {
+        for (const member of structured.split(',')) {
+            const r = /(?:^|;)\s*r=([^;\s]+)/.exec(member)?.[1];
+            const t = /(?:^|;)\s*t=([^;\s]+)/.exec(member)?.[1];
+            const word = fromParts(r, t, 'seconds', now);
+            if (word)
+                words.push(word);
+        }
+        const remaining = /(?:^|[,\s])remaining=([^,;\s]+)/.exec(structured)?.[1];
+        const reset = /(?:^|[,\s])reset=([^,;\s]+)/.exec(structured)?.[1];
+        const word = fromParts(remaining, reset, 'seconds', now);
+        if (word)
+            words.push(word);
+    }
+    for (const [prefix, reset] of [
+        ['ratelimit', 'seconds'],
+        ['x-ratelimit', 'seconds-or-unix'],
+        ['x-rate-limit', 'seconds-or-unix']
+    ]) {
+        const word = fromParts(header(`${prefix}-remaining`), header(`${prefix}-reset`), reset, now);
+        if (word)
+            words.push(word);
+    }
+    // a spent budget first, the longest wait of those; else the least left per second
+    const spent = words.filter(word => word.remaining === 0);
+    if (spent.length > 0)
+        return spent.reduce((a, b) => (b.resetMs > a.resetMs ? b : a));
+    return words.reduce((a, b) => (!a || b.remaining / b.resetMs < a.remaining / a.resetMs ? b : a), undefined);
+}
+function fromParts(remaining, reset, form, now) {
+    const left = remaining?.trim() ?? '';
+    const until = reset?.trim() ?? '';
+    if (!NUMBER.test(left) || !NUMBER.test(until))
+        return undefined;
+    const seconds = Number(until);
+    const resetMs = form === 'seconds-or-unix' && seconds >= UNIX_SECONDS ? seconds * 1000 - now : seconds * 1000;
+    return { remaining: Math.floor(Number(left)), resetMs: Math.max(0, resetMs) };
 }
 
 ;// CONCATENATED MODULE: ./src/concurrency.ts
@@ -43995,7 +44517,7 @@ function withCutoff(what, times, now, unknown) {
         return { act: false, reason: `cannot date ${what}: ${unknown}` };
     const unreadable = given.filter(({ time }) => time === undefined || !(0,format/* isDateTime */.Ar)(time));
     if (unreadable.length > 0) {
-        const fields = unreadable.map(({ field, time, given: value }) => `${field} ${time === undefined ? `${clip(JSON.stringify(value) ?? String(value))} is not a time` : `(${(0,format/* formatTime */.fU)(time)}) is not a believable time`}`);
+        const fields = unreadable.map(({ field, time, given: value }) => `${field} ${time === undefined ? `${event_clip(JSON.stringify(value) ?? String(value))} is not a time` : `(${(0,format/* formatTime */.fU)(time)}) is not a believable time`}`);
         return { act: false, reason: `cannot date ${what}: ${fields.join('; ')}` };
     }
     const known = given;
@@ -44037,7 +44559,7 @@ function isoTime(value) {
     const time = Date.parse(value);
     return Number.isNaN(time) ? undefined : time;
 }
-function clip(value) {
+function event_clip(value) {
     return value.length > 60 ? `${value.slice(0, 59)}…` : value;
 }
 function isRecord(value) {
@@ -44560,13 +45082,16 @@ function progressLine(evaluation, elapsedMs) {
 
 
 
+
 /** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
 const CONCURRENCY = 8;
 /**
  * The transport of the cancels sent on abort. They must land within ABORT_GRACE_MS whatever the
  * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After.
  * Each request (the cancel, and the read of a refused one) ends within 40% of the grace: 3.2 s
- * for both of a 4 s grace, with room to spare for reporting.
+ * for both of a 4 s grace, with room to spare for reporting. They skip the rate governor's queue:
+ * they are few (one per evaluation this run started) and urgent, and a turn behind a run slowed
+ * by 429s, or held until a reset, could come after the grace.
  */
 const ABORT_TRANSPORT = {
     timeoutMs: 1_500,
@@ -44584,14 +45109,17 @@ async function decideFromEvent(settings, event, now = Date.now) {
 }
 function createEngine(settings, log) {
     const limit = new AdaptiveLimit(CONCURRENCY);
+    // every request of the run draws its turn from one governor: the workspace's limit is shared
+    const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute });
     const client = createClient(createHttp({
         baseUrl: settings.baseUrl,
         apiKey: settings.apiKey,
+        governor,
         onThrottle: () => limit.halve(),
         onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
     }));
-    // A transport of its own and no part in the run's limit: a cancel on abort never queues behind
-    // polls that hold every slot while they sleep out a 429's Retry-After.
+    // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
+    // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
     const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...ABORT_TRANSPORT }));
     /** what this run started, by run ID, as last seen */
     const started = new Map();
@@ -44947,7 +45475,8 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
         start: parseBoolean('start', read('start'), false),
         waitMs: parseWait(read('wait')),
         cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
-        comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure'])
+        comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure']),
+        maxRequestsPerMinute: parseRequestsPerMinute(read('max-requests-per-minute'))
     };
 }
 /** The gate policy; the YAML parser is loaded only when a policy is given. */
@@ -44976,6 +45505,18 @@ function parseWait(value) {
         throw new InputError('wait', `is "${inputs_clip(value)}"; accepted: a duration up to 6h such as 90s, 30m or 1h, or empty for no wait`);
     }
     return ms;
+}
+/** More than 100 a second is no cap any API key is given. */
+const MAX_REQUESTS_PER_MINUTE = 6_000;
+/** A whole number of requests a minute, 1 to 6,000; empty means no cap (the 429s alone teach). */
+function parseRequestsPerMinute(value) {
+    if (value === '')
+        return undefined;
+    const n = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!(n >= 1 && n <= MAX_REQUESTS_PER_MINUTE)) {
+        throw new InputError('max-requests-per-minute', `is "${inputs_clip(value)}"; accepted: a whole number of requests a minute from 1 to ${MAX_REQUESTS_PER_MINUTE} (this run's share of the workspace's limit), or empty to slow down only when Adaline answers 429`);
+    }
+    return n;
 }
 /** Splits on commas and newlines, dropping blanks. */
 function list(value) {

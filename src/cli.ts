@@ -50,6 +50,9 @@ Options:
   --dry-run                  report what would be cancelled, cancel nothing
   --fail-on-gate BOOL        exit 1 when the gate fails (default true)
   --base-url URL             API root (default https://api.adaline.ai/v2)
+  --max-requests-per-minute N
+                             at most N requests a minute to Adaline (this job's share of the
+                             workspace's rate limit); default: slow down only after a 429
   --format FORMAT            text (default), markdown, or json
   --quiet                    no progress on stderr
   -h, --help                 this help
@@ -75,6 +78,7 @@ const OPTIONS = {
   'dry-run': { type: 'boolean' },
   'fail-on-gate': { type: 'string' },
   'base-url': { type: 'string' },
+  'max-requests-per-minute': { type: 'string' },
   format: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
@@ -135,7 +139,8 @@ export async function main(
       'base-url': values['base-url'],
       start: values.start ? 'true' : '',
       wait: values.wait,
-      'cancel-on-abort': values['cancel-on-abort']
+      'cancel-on-abort': values['cancel-on-abort'],
+      'max-requests-per-minute': values['max-requests-per-minute']
     }
     const now = Date.now()
     const settings = await readSettings(name => inputs[name] ?? '', {

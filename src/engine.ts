@@ -4,6 +4,7 @@
  */
 import { ABORT_GRACE_MS } from './abort.js'
 import { createClient, type AdalineClient } from './adaline/client.js'
+import { RateGovernor } from './adaline/governor.js'
 import { createHttp, type HttpOptions } from './adaline/http.js'
 import { IN_FLIGHT, MAX_PAGE_SIZE } from './adaline/schema.js'
 import { cancelSuperseded, type CancelOutcome } from './cancel.js'
@@ -34,7 +35,9 @@ export const CONCURRENCY = 8
  * The transport of the cancels sent on abort. They must land within ABORT_GRACE_MS whatever the
  * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After.
  * Each request (the cancel, and the read of a refused one) ends within 40% of the grace: 3.2 s
- * for both of a 4 s grace, with room to spare for reporting.
+ * for both of a 4 s grace, with room to spare for reporting. They skip the rate governor's queue:
+ * they are few (one per evaluation this run started) and urgent, and a turn behind a run slowed
+ * by 429s, or held until a reset, could come after the grace.
  */
 export const ABORT_TRANSPORT: Pick<
   HttpOptions,
@@ -88,17 +91,20 @@ export interface Engine {
 
 export function createEngine(settings: Settings, log: Log): Engine {
   const limit = new AdaptiveLimit(CONCURRENCY)
+  // every request of the run draws its turn from one governor: the workspace's limit is shared
+  const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute })
   const client = createClient(
     createHttp({
       baseUrl: settings.baseUrl,
       apiKey: settings.apiKey,
+      governor,
       onThrottle: () => limit.halve(),
       onRetry: ({ endpoint, attempt, delayMs, reason }) =>
         log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
     })
   )
-  // A transport of its own and no part in the run's limit: a cancel on abort never queues behind
-  // polls that hold every slot while they sleep out a 429's Retry-After.
+  // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
+  // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
   const abortClient = createClient(
     createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...ABORT_TRANSPORT })
   )

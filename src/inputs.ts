@@ -45,6 +45,8 @@ export interface Settings {
   cancelOnAbort: boolean
   /** When to write the sticky pull request comment. */
   comment: 'off' | 'on' | 'on-failure'
+  /** The most requests a minute this run makes to Adaline; undefined: as 429s teach. */
+  maxRequestsPerMinute?: number
 }
 
 export const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2'
@@ -185,7 +187,8 @@ async function readChecked(
     start: parseBoolean('start', read('start'), false),
     waitMs: parseWait(read('wait')),
     cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
-    comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure'])
+    comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure']),
+    maxRequestsPerMinute: parseRequestsPerMinute(read('max-requests-per-minute'))
   }
 }
 
@@ -216,6 +219,22 @@ function parseWait(value: string): number | undefined {
     )
   }
   return ms
+}
+
+/** More than 100 a second is no cap any API key is given. */
+const MAX_REQUESTS_PER_MINUTE = 6_000
+
+/** A whole number of requests a minute, 1 to 6,000; empty means no cap (the 429s alone teach). */
+function parseRequestsPerMinute(value: string): number | undefined {
+  if (value === '') return undefined
+  const n = /^\d+$/.test(value) ? Number(value) : NaN
+  if (!(n >= 1 && n <= MAX_REQUESTS_PER_MINUTE)) {
+    throw new InputError(
+      'max-requests-per-minute',
+      `is "${clip(value)}"; accepted: a whole number of requests a minute from 1 to ${MAX_REQUESTS_PER_MINUTE} (this run's share of the workspace's limit), or empty to slow down only when Adaline answers 429`
+    )
+  }
+  return n
 }
 
 /** Splits on commas and newlines, dropping blanks. */

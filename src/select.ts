@@ -6,7 +6,7 @@ import type { Scope } from './policy.js'
 export interface Listed {
   promptId: string
   evaluation: Evaluation
-  /** exactly what the API sent, for the `evaluations` output */
+  /** as the answer schema kept it: the fields the action knows, for the `evaluations` output */
   raw: unknown
 }
 

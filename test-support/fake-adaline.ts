@@ -39,6 +39,7 @@
  * `pairedEvaluations(plan)` builds the same without a fake (evaluations and grades).
  */
 import http from 'node:http'
+import zlib from 'node:zlib'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
@@ -103,7 +104,8 @@ export interface Fault {
   /** Answer with this status. Without status and body, the request is served normally. */
   status?: number
   /**
-   * Answer with this JSON body; a string is sent raw (so malformed JSON can be sent). Defaults to
+   * Answer with this JSON body; a string is sent raw (so malformed JSON can be sent), and so are a
+   * Buffer's bytes. Defaults to
    * an Adaline-shaped error body for statuses >= 400 and to no body below 400. A body without a
    * status is sent with 200. A function is called with each matching request and its result sent,
    * e.g. a listing page with a new cursor every time (a cursor that never ends).
@@ -127,7 +129,32 @@ export interface Fault {
    * answering: an answer lost on its way back.
    */
   dropAnswer?: boolean
+  /**
+   * Serve the request (a start or a cancel takes effect), then answer with this fault's status,
+   * body and headers instead of the real answer: e.g. a 303, or a 202 that is not JSON.
+   */
+  replaceAnswer?: boolean
+  /** Send the answer's body compressed with this content-encoding. */
+  encoding?: ContentCoding
+  /**
+   * Send instead a body of zero bytes compressed with this encoding, `decodedBytes` long once
+   * decoded: a compression bomb. Built once per size and kept; a few KiB on the wire per MiB.
+   */
+  bomb?: { encoding: ContentCoding; decodedBytes: number }
+  /**
+   * Send the answer chunked (no content-length), then close the connection after this many bytes
+   * of its body: an answer cut mid-stream. A start or cancel served so still takes effect.
+   */
+  cutAfterBytes?: number
+  /**
+   * Send the answer's body chunked, then spaces after it (or, given bytes, those bytes again and
+   * again) until the client closes the connection or 1 GiB is sent: a body without end.
+   * `RecordedRequest.sentBytes` counts what was written.
+   */
+  endless?: boolean | Buffer
 }
+
+export type ContentCoding = 'gzip' | 'deflate' | 'br'
 
 export interface RecordedRequest {
   method: string
@@ -142,6 +169,8 @@ export interface RecordedRequest {
   answeredAt?: number
   /** the status it was answered with; absent until then, and for a reset or hung request */
   status?: number
+  /** bytes of body written for an `endless` fault, until the client closed the connection */
+  sentBytes?: number
 }
 
 export interface FakeAdalineOptions {
@@ -722,11 +751,11 @@ export class FakeAdaline {
       }
       if (fault?.hang) return // ended by close()
       const extra = fault?.headers ?? {}
-      if (fault && (fault.status !== undefined || fault.body !== undefined)) {
-        const status = fault.status ?? 200
-        const given = typeof fault.body === 'function' ? fault.body(recorded) : fault.body
-        const body = given !== undefined ? given : status >= 400 ? errorBody(status) : undefined
-        this.send(res, status, body, extra)
+      // built before the answer is sent, which is synchronous
+      if (fault?.bomb) await compressionBomb(fault.bomb.encoding, fault.bomb.decodedBytes)
+      const faultAnswers = fault && (fault.status !== undefined || fault.body !== undefined)
+      if (faultAnswers && !fault.replaceAnswer) {
+        this.sendFault(res, fault, recorded, extra)
         return
       }
 
@@ -741,11 +770,16 @@ export class FakeAdaline {
           req.socket.resetAndDestroy()
           return
         }
-        this.send(res, status, body, extra)
+        if (faultAnswers) this.sendFault(res, fault, recorded, extra)
+        else this.send(res, status, body, extra, fault, recorded)
       } catch (error) {
         if (!(error instanceof HttpError)) throw error
         if (fault?.dropAnswer) {
           req.socket.resetAndDestroy()
+          return
+        }
+        if (faultAnswers) {
+          this.sendFault(res, fault, recorded, extra)
           return
         }
         this.send(
@@ -755,7 +789,9 @@ export class FakeAdaline {
           {
             ...error.headers,
             ...extra
-          }
+          },
+          fault,
+          recorded
         )
       }
     } catch (error) {
@@ -767,19 +803,81 @@ export class FakeAdaline {
     }
   }
 
+  /** The fault's own answer: its status, and its body or the Adaline error for the status. */
+  private sendFault(
+    res: http.ServerResponse,
+    fault: StoredFault,
+    recorded: RecordedRequest,
+    headers: Record<string, string>
+  ): void {
+    const status = fault.status ?? 200
+    const given = typeof fault.body === 'function' ? fault.body(recorded) : fault.body
+    const body = given !== undefined ? given : status >= 400 ? errorBody(status) : undefined
+    this.send(res, status, body, headers, fault, recorded)
+  }
+
   private send(
     res: http.ServerResponse,
     status: number,
     body: unknown,
-    headers: Record<string, string>
+    headers: Record<string, string>,
+    shape: Fault = {},
+    recorded?: RecordedRequest
   ): void {
     if (res.destroyed || res.writableEnded) return
-    const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body)
-    const out: Record<string, string | number> = { 'content-length': Buffer.byteLength(text) }
+    const bomb = shape.bomb && bombs.get(bombKey(shape.bomb.encoding, shape.bomb.decodedBytes))
+    let bytes =
+      body === undefined
+        ? Buffer.alloc(0)
+        : Buffer.isBuffer(body)
+          ? body
+          : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body))
+    const out: Record<string, string | number> = {}
+    if (shape.bomb && bomb) {
+      bytes = bomb
+      out['content-encoding'] = shape.bomb.encoding
+    } else if (shape.encoding) {
+      bytes = compress(shape.encoding, bytes)
+      out['content-encoding'] = shape.encoding
+    }
+    const chunked = shape.cutAfterBytes !== undefined || shape.endless
+    if (!chunked) out['content-length'] = bytes.length
     if (body !== undefined) out['content-type'] = 'application/json; charset=utf-8'
     for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value
     res.writeHead(status, out)
-    res.end(text)
+    if (shape.cutAfterBytes !== undefined) {
+      // what was written reaches the client, then the connection closes without the last chunk
+      res.write(bytes.subarray(0, shape.cutAfterBytes), () => res.socket?.destroy())
+      return
+    }
+    if (shape.endless) {
+      const filler = Buffer.isBuffer(shape.endless) ? shape.endless : Buffer.alloc(64 * 1024, ' ')
+      void this.flood(res, bytes, filler, recorded)
+      return
+    }
+    res.end(bytes)
+  }
+
+  /** Writes `start`, then `filler` again and again, as fast as the client reads, until it closes or 1 GiB is sent. */
+  private async flood(
+    res: http.ServerResponse,
+    start: Buffer,
+    filler: Buffer,
+    recorded?: RecordedRequest
+  ): Promise<void> {
+    let sent = 0
+    const count = (n: number) => {
+      sent += n
+      if (recorded) recorded.sentBytes = sent
+    }
+    if (!res.write(start)) await once(res, 'drain', res)
+    count(start.length)
+    while (!res.destroyed && !this.closed && sent < 1024 ** 3) {
+      const flowing = res.write(filler)
+      count(filler.length)
+      if (!flowing && !(await once(res, 'drain', res))) break
+    }
+    res.destroy()
   }
 
   private route(
@@ -1693,4 +1791,85 @@ function sampleReplyOutcome(row: number): RowOutcome {
   if (row % 6 === 2) return 'fail'
   if (row % 20 === 9) return 'unknown'
   return row === 17 ? 'error' : 'pass'
+}
+
+/** Resolves true on `event`, false once `res` closes first. */
+function once(
+  emitter: NodeJS.EventEmitter,
+  event: string,
+  res: http.ServerResponse
+): Promise<boolean> {
+  return new Promise(resolve => {
+    if (res.destroyed) return resolve(false)
+    const done = (value: boolean) => {
+      emitter.off(event, onEvent)
+      res.off('close', onClose)
+      resolve(value)
+    }
+    const onEvent = () => done(true)
+    const onClose = () => done(false)
+    emitter.on(event, onEvent)
+    res.on('close', onClose)
+  })
+}
+
+function compress(encoding: ContentCoding, bytes: Buffer): Buffer {
+  if (encoding === 'gzip') return zlib.gzipSync(bytes)
+  if (encoding === 'deflate') return zlib.deflateSync(bytes)
+  return zlib.brotliCompressSync(bytes)
+}
+
+const MIB = 1024 * 1024
+const bombs = new Map<string, Buffer>()
+const bombKey = (encoding: ContentCoding, decodedBytes: number) =>
+  `${encoding}:${Math.max(1, Math.ceil(decodedBytes / MIB))}`
+
+/**
+ * Compressed zero bytes that decode to `decodedBytes` (rounded up to whole MiB), built without
+ * ever holding them decoded: gzip as one member per MiB (a gzip stream may hold many); deflate as
+ * one flushed block per MiB inside a single zlib stream; brotli by streaming the zeros through.
+ */
+export async function compressionBomb(
+  encoding: ContentCoding,
+  decodedBytes: number
+): Promise<Buffer> {
+  const mebibytes = Math.max(1, Math.ceil(decodedBytes / MIB))
+  const key = bombKey(encoding, decodedBytes)
+  const kept = bombs.get(key)
+  if (kept) return kept
+  const zeros = Buffer.alloc(MIB)
+  let bomb: Buffer
+  if (encoding === 'gzip') {
+    bomb = Buffer.concat(Array(mebibytes).fill(zlib.gzipSync(zeros, { level: 9 })))
+  } else if (encoding === 'deflate') {
+    // a zlib header, the same byte-aligned block per MiB, a last empty block, then the Adler-32 of
+    // the zeros (a = 1, b = the length, both mod 65521)
+    const block = zlib.deflateRawSync(zeros, {
+      level: 9,
+      finishFlush: zlib.constants.Z_FULL_FLUSH
+    })
+    const adler = Buffer.alloc(4)
+    adler.writeUInt32BE((((mebibytes * MIB) % 65521) * 65536 + 1) >>> 0)
+    bomb = Buffer.concat([
+      Buffer.from([0x78, 0xda]),
+      ...Array<Buffer>(mebibytes).fill(block),
+      Buffer.from([0x03, 0x00]),
+      adler
+    ])
+  } else {
+    const encoder = zlib.createBrotliCompress({
+      params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1 }
+    })
+    const parts: Buffer[] = []
+    encoder.on('data', (chunk: Buffer) => parts.push(chunk))
+    const done = new Promise(resolve => encoder.on('end', resolve))
+    for (let i = 0; i < mebibytes; i += 1) {
+      if (!encoder.write(zeros)) await new Promise(resolve => encoder.once('drain', resolve))
+    }
+    encoder.end()
+    await done
+    bomb = Buffer.concat(parts)
+  }
+  bombs.set(key, bomb)
+  return bomb
 }

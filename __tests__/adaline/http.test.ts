@@ -68,10 +68,11 @@ async function listError(
 const ALL = [fakeId('run', 2), fakeId('run', 1)]
 
 describe('retries', () => {
-  it('waits as long as a Retry-After in seconds says after a 429, and tells of the throttle', async () => {
+  it('waits at least a Retry-After in seconds after a 429, plus jitter, and tells of the throttle', async () => {
     api.inject({ path: '/evaluations', status: 429, headers: { 'retry-after': '3' } })
     expect(await listAll()).toEqual(ALL)
-    expect(waits).toEqual([3000])
+    // 3 s, and random() = 0.5 of the first backoff window (1 s)
+    expect(waits).toEqual([3500])
     expect(throttles).toBe(1)
     expect(api.requests).toHaveLength(2)
   })
@@ -84,14 +85,14 @@ describe('retries', () => {
     })
     expect(await listAll()).toEqual(ALL)
     expect(waits[0]).toBeGreaterThan(8_000)
-    expect(waits[0]).toBeLessThanOrEqual(10_000)
+    expect(waits[0]).toBeLessThanOrEqual(10_500)
   })
 
-  it('backs off exponentially with full jitter when a 429 has no Retry-After', async () => {
+  it('backs off from a 1 s floor, exponentially with full jitter, when a 429 has no Retry-After', async () => {
     api.inject({ path: '/evaluations', status: 429, times: 3 })
     expect(await listAll()).toEqual(ALL)
-    // random() = 0.5 of 1 s, 2 s, 4 s
-    expect(waits).toEqual([500, 1000, 2000])
+    // 1 s, and random() = 0.5 of 1 s, 2 s, 4 s
+    expect(waits).toEqual([1500, 2000, 3000])
   })
 
   it('caps the backoff at the maximum delay', async () => {
@@ -275,7 +276,7 @@ describe('answers that cannot be trusted', () => {
       body: { evaluations: [bad], pagination: { hasMore: false } }
     })
     expect((await listError()).message).toMatch(
-      /unexpected shape: evaluations\[0\]\.metrics\.passRuns: /
+      /unexpected shape: body\.evaluations\[0\]\.metrics\.passRuns: /
     )
   })
 
@@ -288,7 +289,7 @@ describe('answers that cannot be trusted', () => {
       body: text.replace(`"totalCost":${evaluation.metrics.totalCost}`, '"totalCost":1e400')
     })
     expect((await listError()).message).toMatch(
-      /unexpected shape: evaluations\[0\]\.metrics\.totalCost: /
+      /unexpected shape: body\.evaluations\[0\]\.metrics\.totalCost: /
     )
   })
 
@@ -364,8 +365,8 @@ describe('answers that cannot be trusted', () => {
         headers: { location: `${other.url}/v2/steal` }
       })
       const error = await listError()
-      expect(error.message).toContain(
-        `redirected to another origin (${other.url}); not following it with the API key`
+      expect(error.message).toBe(
+        `GET /prompts/${PROMPT}/evaluations answered 302, a redirect to another origin or to no valid address; not following it with the API key. Check base-url.`
       )
       expect(other.requests).toHaveLength(0)
     } finally {

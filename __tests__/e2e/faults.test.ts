@@ -114,7 +114,8 @@ const passing: PassingCase[] = [
   {
     name: 'a 429 with Retry-After in seconds',
     faults: once({ status: 429, headers: { 'retry-after': '1' } }),
-    log: /evaluations: HTTP 429; retry 1 in 1\.0 s/
+    // 1 s, plus jitter over the first backoff window (1 s)
+    log: /evaluations: HTTP 429; retry 1 in (1\.\d|2\.0) s/
   },
   {
     name: 'a 429 with Retry-After as an HTTP date',
@@ -127,12 +128,12 @@ const passing: PassingCase[] = [
         headers: { 'retry-after': new Date(Date.now() + 3_000).toUTCString() }
       }
     ],
-    log: /evaluations: HTTP 429; retry 1 in [1-3]\.\d s/
+    log: /evaluations: HTTP 429; retry 1 in [1-4]\.\d s/
   },
   {
-    name: 'a 429 without Retry-After (backoff with jitter, under 1 s)',
+    name: 'a 429 without Retry-After (1 s, plus jitter over 1 s)',
     faults: once({ status: 429 }),
-    log: /evaluations: HTTP 429; retry 1 in [01]\.\d s/
+    log: /evaluations: HTTP 429; retry 1 in (1\.\d|2\.0) s/
   },
   ...[500, 502, 503, 504, 408].map(status => ({
     name: `a transient ${status}`,
@@ -143,6 +144,11 @@ const passing: PassingCase[] = [
     name: 'a reset connection',
     faults: once({ reset: true }),
     log: /evaluations: network error ECONNRESET; retry 1 in/
+  },
+  {
+    name: 'a listing page cut mid-body (chunked)',
+    faults: once({ cutAfterBytes: 100 }),
+    log: /evaluations: an answer cut off mid-body; retry 1 in/
   },
   {
     name: 'a 409 on one cancel among many (its body echoing the key)',
@@ -237,7 +243,7 @@ const failing: FailingCase[] = [
       status: 200,
       body: { evaluations: [{ runId: 'x' }], pagination: { hasMore: false } }
     }),
-    error: /answered in an unexpected shape: evaluations\[0\]\.runId: /,
+    error: /answered in an unexpected shape: body\.evaluations\[0\]\.runId: /,
     listings: 1
   },
   {
@@ -280,7 +286,51 @@ const failing: FailingCase[] = [
       }
     ],
     error:
-      /redirected to another origin \(http:\/\/localhost:\d+\); not following it with the API key/,
+      /answered 302, a redirect to another origin or to no valid address; not following it with the API key\. Check base-url\.$/,
+    listings: 1
+  },
+  {
+    name: 'a redirect whose Location holds the key in its host (never printed)',
+    faults: () => [
+      {
+        method: 'GET',
+        path: LISTING_PATH,
+        status: 302,
+        headers: { location: `http://${api.apiKey}.example.com/v2/prompts/${PROMPT}/evaluations` }
+      }
+    ],
+    error:
+      /answered 302, a redirect to another origin or to no valid address; not following it with the API key\. Check base-url\.$/,
+    listings: 1
+  },
+  {
+    // 3 MiB on the wire that decode to 3 GiB: once a native crash of the whole process
+    name: 'a gzip bomb (3 GiB decoded)',
+    faults: once({ status: 200, bomb: { encoding: 'gzip', decodedBytes: 3 * 2 ** 30 } }),
+    error:
+      /answered 200, but its body decoded \(gzip\) is over the 16 MiB an answer may have\. Adaline's answers are far smaller: check base-url\.$/,
+    listings: 1
+  },
+  {
+    name: 'a brotli bomb (1 GiB decoded)',
+    faults: once({ status: 200, bomb: { encoding: 'br', decodedBytes: 2 ** 30 } }),
+    error: /answered 200, but its body decoded \(br\) is over the 16 MiB an answer may have/,
+    listings: 1
+  },
+  {
+    name: 'a body without end',
+    faults: once({ status: 200, body: '{"evaluations":[', endless: true }),
+    error: /answered 200, but its body on the wire is over the 16 MiB an answer may have/,
+    listings: 1
+  },
+  {
+    name: 'an error message of 5 MB (clipped)',
+    faults: once({
+      status: 400,
+      body: { error: { code: 'BAD_REQUEST', message: 'w'.repeat(5e6) } }
+    }),
+    // 500 characters of API text in all, the ellipsis included
+    error: /answered 400 BAD_REQUEST: w{486}…$/,
     listings: 1
   }
 ]
@@ -299,6 +349,27 @@ describe('a listing fault: one clear error, and nothing judged or cancelled', ()
     expect(result.outputs).toEqual({})
     if (listings !== undefined) expect(listRequests()).toHaveLength(listings)
     expect(elsewhere.requests).toEqual([])
+    expect(result.errors[0]!.length).toBeLessThan(1_000)
+    expectNoKey(result)
+  })
+})
+
+describe('an answer with fields the action does not know, nested 100,000 deep', () => {
+  it('is read without a crash, and the evaluations output carries the fields the action knows', async () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000)
+    const judged = makeEvaluation({ n: 10, status: 'completed', submittedAt: PUSH_TIME + 60_000 })
+    const page = JSON.stringify({ evaluations: [judged], pagination: { hasMore: false } })
+      .replace('"runId"', `"extra":${deep},"runId"`)
+      .replace(
+        '"pagination"',
+        `"echo":"${api.apiKey}","huge":[${'1,'.repeat(500_000)}1],"pagination"`
+      )
+    api.inject({ method: 'GET', path: LISTING_PATH, status: 200, body: page })
+    const result = await run()
+    expect(result.errors).toEqual([])
+    expect(result.exitCode).toBe(0)
+    expect(JSON.parse(result.outputs.evaluations!)).toEqual([judged])
+    expect(result.stdout + result.stderr).not.toMatch(/Maximum call stack|Unexpected error/)
     expectNoKey(result)
   })
 })

@@ -1,6 +1,7 @@
 /**
  * End to end, the network around the action: HTTPS through a CONNECT proxy as self-hosted runners
- * configure it, NO_PROXY, and the runner stopping the step with a signal.
+ * configure it, NO_PROXY, the runner stopping the step with a signal, a start whose answer leaves
+ * its outcome unknown, and max-requests-per-minute.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -9,7 +10,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
-import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import { FakeAdaline, fakeId, makeEvaluation, type Fault } from '../../test-support/fake-adaline.js'
 import { runAction } from '../../test-support/run-action.js'
 
 const PROMPT = fakeId('prm', 1)
@@ -251,4 +252,95 @@ describe('when the runner stops the step', () => {
       ])
     }
   )
+})
+
+describe('a start whose outcome is unknown', () => {
+  const CREATE_PATH = /^\/v2\/prompts\/[^/]+\/evaluations$/
+  const creates = () => api.requests.filter(r => r.method === 'POST' && CREATE_PATH.test(r.path))
+
+  it.each<[string, Fault]>([
+    [
+      'a 303 (not followed with a second POST)',
+      {
+        replaceAnswer: true,
+        status: 303,
+        headers: { location: `/v2/prompts/${PROMPT}/evaluations` }
+      }
+    ],
+    [
+      'a 303 whose Location holds the key in its host',
+      {
+        replaceAnswer: true,
+        status: 303,
+        headers: { location: 'http://KEY.example.com/v2/x' }
+      }
+    ],
+    ['a 202 cut mid-body (chunked)', { cutAfterBytes: 30 }],
+    ['a 202 that is not JSON', { replaceAnswer: true, status: 202, body: '<html>Accepted' }],
+    ['a 202 in the wrong shape', { replaceAnswer: true, status: 202, body: { runId: 'x' } }]
+  ])(
+    'finds the evaluation it started after %s: one created, one POST, named in started',
+    async (_, fault) => {
+      const location = fault.headers?.location?.replace('KEY', api.apiKey)
+      api.inject({
+        method: 'POST',
+        path: CREATE_PATH,
+        ...fault,
+        ...(location ? { headers: { location } } : {})
+      })
+      const result = await runAction({
+        'api-key': api.apiKey,
+        'prompt-id': PROMPT,
+        'base-url': api.url,
+        start: 'true'
+      })
+      expect(result.errors).toEqual([])
+      expect(result.exitCode).toBe(0)
+      expect(creates()).toHaveLength(1)
+      const evaluations = api.evaluations(PROMPT)
+      expect(evaluations).toHaveLength(2)
+      const created = evaluations.find(e => e.runId !== fakeId('run', 1))!
+      expect(JSON.parse(result.outputs.started!)).toEqual([created.runId])
+      expect(result.stdout).toMatch(/may have failed .*checking the listing before trying again/)
+      expect(result.stdout).toMatch(/is new since the attempt: using it/)
+      const stdout = result.stdout.replace(`::add-mask::${api.apiKey}`, '')
+      for (const text of [stdout, result.stderr, result.summary, JSON.stringify(result.outputs)])
+        expect(text).not.toContain(api.apiKey)
+    },
+    60_000
+  )
+})
+
+describe('max-requests-per-minute', () => {
+  it('keeps the action to that many requests a minute, measured where they arrive', async () => {
+    // one listing per status (the API takes one status a request), at least four requests
+    const result = await runAction({
+      'api-key': api.apiKey,
+      'prompt-id': PROMPT,
+      'base-url': api.url,
+      status: 'queued,running,completed,failed',
+      'max-requests-per-minute': '120'
+    })
+    expect(result.errors).toEqual([])
+    const times = api.requests.map(r => r.receivedAt)
+    expect(times.length).toBeGreaterThanOrEqual(4)
+    // any k+1 requests in a row span k × 500 ms, less what a request's way to the fake may vary
+    for (let i = 0; i < times.length; i += 1)
+      for (let j = i + 1; j < times.length; j += 1)
+        expect(times[j]! - times[i]!).toBeGreaterThan((j - i) * 500 - 150)
+  })
+
+  it('is refused, before any request, when it is not a whole number', async () => {
+    const result = await runAction({
+      'api-key': api.apiKey,
+      'prompt-id': PROMPT,
+      'base-url': api.url,
+      'max-requests-per-minute': '1.5'
+    })
+    expect(result.exitCode).toBe(1)
+    expect(result.errors).toEqual([
+      expect.stringMatching(/^Input max-requests-per-minute is "1\.5"; accepted: a whole number/)
+    ])
+    expect(api.requests).toHaveLength(0)
+  })
 })

@@ -2,7 +2,6 @@
 import { ApiError, type Http } from './http.js'
 import {
   MAX_PAGE_SIZE,
-  checkShape,
   evaluationPageSchema,
   evaluationSchema,
   resultPageSchema,
@@ -27,6 +26,7 @@ export interface ListFilters {
 export interface ListedPage {
   /** 1-based */
   page: number
+  /** `raw` is the evaluation as the schema kept it: the fields the action knows */
   items: { evaluation: Evaluation; raw: unknown }[]
   /** whether the API said more pages follow */
   hasMore: boolean
@@ -77,16 +77,8 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
           schema: evaluationPageSchema,
           notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
         })
-        const items = body.evaluations.map((raw, index) => {
-          const checked = checkShape(evaluationSchema, raw, `evaluations[${index}]`)
-          if (!checked.ok) {
-            throw new ApiError(
-              `${endpoint} answered in an unexpected shape: ${checked.problem}`,
-              endpoint
-            )
-          }
-          return { evaluation: checked.value, raw }
-        })
+        // as the schema keeps them: the fields the action knows, for the `evaluations` output too
+        const items = body.evaluations.map(evaluation => ({ evaluation, raw: evaluation }))
         const { hasMore, nextCursor } = body.pagination
         yield { page, items, hasMore }
         if (!hasMore) return

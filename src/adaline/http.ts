@@ -1,37 +1,62 @@
 /**
  * The one HTTP transport to Adaline: node-fetch with a per-attempt timeout, retries with
- * exponential backoff and full jitter (Retry-After honoured), a total deadline, same-origin
- * redirects only, the runner's proxy settings, and errors that name the endpoint and say what to
- * do. The key goes only to the API's own origin.
+ * exponential backoff and full jitter (a 429 retried until the deadline, never sooner than its
+ * Retry-After), a total deadline, the process's rate governor, same-origin redirects for GETs only,
+ * every answer body capped, the runner's proxy settings, and errors that name the endpoint and say
+ * what to do. The key goes only to the API's own origin.
  */
 import type { Agent } from 'node:http'
+import type { Readable } from 'node:stream'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
 import { getProxyForUrl } from 'proxy-from-env'
 import { isLoopback } from '../loopback.js'
 import { Secrets } from '../redact.js'
+import { backoffMs, retryAfter, throttleDelayMs } from './backoff.js'
+import {
+  ACCEPTED_ENCODINGS,
+  BodyCut,
+  BodyTooLarge,
+  BodyUndecodable,
+  MAX_BODY_BYTES,
+  readBody
+} from './body.js'
+import type { RateGovernor } from './governor.js'
 import { checkShape, errorBodySchema, type Shape } from './schema.js'
+
+export { retryAfter } from './backoff.js'
 
 export interface HttpOptions {
   baseUrl: URL
   apiKey: string
   /** per attempt */
   timeoutMs?: number
-  /** attempts in all, the first included */
+  /** attempts after a 5xx or a network error, the first included; a 429 is retried until the deadline */
   maxAttempts?: number
   baseDelayMs?: number
   maxDelayMs?: number
   /** the most a request may take, retries and waits included: no attempt runs past it */
   deadlineMs?: number
+  /** the process's one rate governor: every attempt waits there for its turn; none, no waiting */
+  governor?: RateGovernor
   /** told of each retry, for the log */
   onRetry?: (info: { endpoint: string; attempt: number; delayMs: number; reason: string }) => void
   /** told of each 429, so concurrent work can slow down */
   onThrottle?: () => void
   random?: () => number
   sleep?: (ms: number) => Promise<void>
+  /** the clock deadlines are kept on; tests move it with `sleep` */
+  now?: () => number
 }
 
 export const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504]
+/**
+ * Refusals that surely did not create anything: a start answered so is not "outcome unknown".
+ * Any other answer to a start but a clean 2xx (a 3xx, a 5xx, a 405, a cut body) may have billed one.
+ */
+const CLEAR_REFUSALS = [400, 401, 403, 404, 408, 409, 422, 429]
 const MAX_REDIRECTS = 5
+/** API text quoted in an error is cut to this many characters: a 5 MB message is no log line. */
+export const MAX_QUOTED_CHARS = 500
 
 /** An API call that failed for good: status (if any), the API's code and message, the endpoint. */
 export class ApiError extends Error {
@@ -63,8 +88,9 @@ export interface RequestSpec<T> {
   body?: unknown
   /**
    * false for a request that must not be repeated blindly (starting an evaluation bills it): it is
-   * retried only when it surely did not reach the API (429, 408, a refused connection); any other
-   * failure is an ApiError marked ambiguous, for the caller to check before trying again
+   * retried only when it surely did not reach the API (429, 408, a refused connection); any answer
+   * but a clean, valid 2xx or a clear refusal is an ApiError marked ambiguous ("outcome unknown"),
+   * for the caller to check before trying again
    */
   idempotent?: boolean
   /** a shorter deadline than the client's for this request, retries included (a wait's last poll) */
@@ -72,6 +98,20 @@ export interface RequestSpec<T> {
 }
 
 export type Http = <T>(spec: RequestSpec<T>) => Promise<T>
+
+/** One attempt that did not give a usable answer, and what may be done about it. */
+interface Failure {
+  error: ApiError
+  /** for the log: "HTTP 503", "network error ECONNRESET" */
+  reason: string
+  /** another attempt may get through */
+  retry: boolean
+  /** surely nothing was done: the request never reached the API, or the API refused it outright */
+  unsent: boolean
+  /** a 429: retried until the deadline rather than within maxAttempts */
+  throttled?: boolean
+  retryAfterMs?: number
+}
 
 export function createHttp(options: HttpOptions): Http {
   const {
@@ -82,8 +122,10 @@ export function createHttp(options: HttpOptions): Http {
     baseDelayMs = 1_000,
     maxDelayMs = 60_000,
     deadlineMs: clientDeadlineMs = 300_000,
+    governor,
     random = Math.random,
-    sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
+    sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)),
+    now = Date.now
   } = options
   const root = baseUrl.href.replace(/\/+$/, '')
   // the API's words may echo the request, key included, and every face prints an ApiError
@@ -97,74 +139,190 @@ export function createHttp(options: HttpOptions): Http {
     for (const [key, value] of Object.entries(spec.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value))
     }
-    const started = Date.now()
+    const started = now()
     const deadlineMs = Math.min(clientDeadlineMs, spec.deadlineMs ?? Infinity)
+    const deadline = `the ${deadlineMs / 1000} s a request may take`
     const via = await (route ??= proxyRoute(baseUrl))
+    let failures = 0
+    let throttles = 0
+    let last: Failure | undefined
     for (let attempt = 1; ; attempt += 1) {
-      let retry: { reason: string; retryAfterMs?: number; error: ApiError; unsent: boolean }
-      // an attempt gets the time left before the deadline, if that is shorter than its timeout
-      const left = deadlineMs - (Date.now() - started)
-      try {
-        const { response, proxyRefused } = await send(url, spec.method, {
-          apiKey,
-          signal: AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, left))),
+      const attempts = `${attempt - 1} attempt${attempt - 1 > 1 ? 's' : ''}`
+      const turnAt = governor ? await governor.turn(started + deadlineMs) : now()
+      if (turnAt === undefined) {
+        const why = `: the rate limit leaves no turn within ${deadline}`
+        if (last) throw giveUp(last.error, attempts, why)
+        throw new ApiError(
+          `${endpoint} was not sent${why}. Adaline's rate limit for the workspace was reached; try again later.`,
           endpoint,
-          route: via,
-          body: spec.body
-        })
-        if (response.ok && !proxyRefused) return await parseBody(response, spec, endpoint, secrets)
-        const failure = proxyRefused
-          ? proxyError(proxyRefused, via!.proxy, url, endpoint)
-          : await toApiError(response, spec, endpoint, secrets)
-        if (response.status === 429) options.onThrottle?.()
-        if (!RETRYABLE_STATUSES.includes(response.status)) throw failure
-        retry = {
-          reason: proxyRefused ? `the proxy answered ${proxyRefused}` : `HTTP ${response.status}`,
-          retryAfterMs: retryAfter(response.headers.get('retry-after')),
-          error: failure,
-          // a refused tunnel never reached the API
-          unsent: proxyRefused !== undefined || response.status === 429 || response.status === 408
-        }
-      } catch (error) {
-        if (error instanceof ApiError) throw error
-        const failure = networkFailure(error, via?.proxy)
-        if (!failure) throw error
-        const apiError = new ApiError(
-          `${endpoint} failed: ${failure.reason}. ${failure.hint}`,
-          endpoint
-        )
-        if (!failure.transient) throw apiError
-        retry = { reason: failure.reason, error: apiError, unsent: failure.unsent }
-      }
-      if (spec.idempotent === false && !retry.unsent) {
-        const { message, status, code } = retry.error
-        throw new ApiError(message, endpoint, status, code, true)
-      }
-      const attempts = `${attempt} attempt${attempt > 1 ? 's' : ''}`
-      const giveUp = (why = '') =>
-        new ApiError(
-          `${retry.error.message} (gave up after ${attempts}${why})`,
-          endpoint,
-          retry.error.status,
-          retry.error.code,
+          undefined,
+          undefined,
           false,
           true
         )
-      if (attempt >= maxAttempts) throw giveUp()
-      const remaining = deadlineMs - (Date.now() - started)
-      const deadline = `the ${deadlineMs / 1000} s a request may take`
-      if (retry.retryAfterMs !== undefined && retry.retryAfterMs > remaining) {
-        const asked = Math.ceil(retry.retryAfterMs / 1000)
-        throw giveUp(`: Retry-After asks to wait ${asked} s, past ${deadline}`)
       }
-      // a Retry-After is the server's word: waited in full (it fits in the deadline, checked above)
-      const delayMs =
-        retry.retryAfterMs ?? random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1))
-      if (delayMs >= remaining) throw giveUp(`: another attempt would end past ${deadline}`)
-      options.onRetry?.({ endpoint, attempt, delayMs, reason: retry.reason })
+      // an attempt gets the time left before the deadline, if that is shorter than its timeout
+      const left = deadlineMs - (now() - started)
+      const outcome = await attemptOnce(spec, url, endpoint, {
+        signal: AbortSignal.timeout(Math.max(1, Math.ceil(Math.min(timeoutMs, left)))),
+        turnAt,
+        via
+      })
+      if (outcome.ok) return outcome.value
+      const failure = (last = outcome.failure)
+      if (spec.idempotent === false && !failure.unsent) {
+        const { message, status, code } = failure.error
+        throw new ApiError(message, endpoint, status, code, true)
+      }
+      if (!failure.retry) throw failure.error
+      const remaining = deadlineMs - (now() - started)
+      const tried = `${attempt} attempt${attempt > 1 ? 's' : ''}`
+      let delayMs: number | undefined
+      if (failure.throttled) {
+        // a 429 is "not served yet": tried again for as long as the deadline allows
+        throttles += 1
+        delayMs = throttleDelayMs({
+          throttles,
+          retryAfterMs: failure.retryAfterMs,
+          remainingMs: remaining,
+          random,
+          baseDelayMs,
+          maxDelayMs
+        })
+      } else {
+        failures += 1
+        if (failures >= maxAttempts) throw giveUp(failure.error, tried)
+        // a Retry-After is the server's word: waited in full when it fits in the deadline
+        delayMs = failure.retryAfterMs ?? backoffMs(failures, random, baseDelayMs, maxDelayMs)
+        if (delayMs >= remaining) delayMs = undefined
+      }
+      if (delayMs === undefined) {
+        if (failure.retryAfterMs !== undefined && failure.retryAfterMs >= remaining) {
+          const asked = Math.ceil(failure.retryAfterMs / 1000)
+          throw giveUp(
+            failure.error,
+            tried,
+            `: Retry-After asks to wait ${asked} s, past ${deadline}`
+          )
+        }
+        throw giveUp(failure.error, tried, `: another attempt would end past ${deadline}`)
+      }
+      options.onRetry?.({ endpoint, attempt, delayMs, reason: failure.reason })
       await sleep(delayMs)
     }
   }
+
+  /** One attempt: an answer, or the failure and whether another attempt may help. */
+  async function attemptOnce<T>(
+    spec: RequestSpec<T>,
+    url: URL,
+    endpoint: string,
+    { signal, turnAt, via }: { signal: AbortSignal; turnAt: number; via?: ProxyRoute }
+  ): Promise<{ ok: true; value: T } | { ok: false; failure: Failure }> {
+    let sent: Sent
+    try {
+      sent = await send(url, spec.method, { apiKey, signal, endpoint, route: via, body: spec.body })
+    } catch (error) {
+      return { ok: false, failure: sendFailure(error, endpoint, via?.proxy) }
+    }
+    const { response, proxyRefused } = sent
+    if (proxyRefused !== undefined) {
+      rawBody(response)?.destroy()
+      return {
+        ok: false,
+        failure: {
+          error: proxyError(proxyRefused, via!.proxy, url, endpoint),
+          reason: `the proxy answered ${proxyRefused}`,
+          retry: RETRYABLE_STATUSES.includes(proxyRefused),
+          // a refused tunnel never reached the API
+          unsent: true
+        }
+      }
+    }
+    governor?.observe(turnAt, response)
+    const { status } = response
+    if (response.ok) {
+      try {
+        return { ok: true, value: await parseBody(response, spec, endpoint, secrets) }
+      } catch (error) {
+        return { ok: false, failure: bodyFailure(error, endpoint, status, secrets) }
+      }
+    }
+    const error = await toApiError(response, spec, endpoint, secrets)
+    if (status === 429) options.onThrottle?.()
+    return {
+      ok: false,
+      failure: {
+        error,
+        reason: `HTTP ${status}`,
+        retry: RETRYABLE_STATUSES.includes(status),
+        unsent: CLEAR_REFUSALS.includes(status),
+        throttled: status === 429,
+        retryAfterMs: retryAfter(response.headers.get('retry-after'))
+      }
+    }
+  }
+}
+
+function giveUp(error: ApiError, attempts: string, why = ''): ApiError {
+  return new ApiError(
+    `${error.message} (gave up after ${attempts}${why})`,
+    error.endpoint,
+    error.status,
+    error.code,
+    false,
+    true
+  )
+}
+
+/** A request that got no answer: the network, the timeout, or a redirect refused. */
+function sendFailure(error: unknown, endpoint: string, proxy?: string): Failure {
+  if (error instanceof ApiError)
+    return { error, reason: error.message, retry: false, unsent: false }
+  const failure = networkFailure(error, proxy)
+  if (!failure) throw error
+  return {
+    error: new ApiError(`${endpoint} failed: ${failure.reason}. ${failure.hint}`, endpoint),
+    reason: failure.reason,
+    retry: failure.transient,
+    unsent: failure.unsent
+  }
+}
+
+/** A 2xx whose body could not be used: cut off, too large, not decodable, not JSON, wrong shape. */
+function bodyFailure(error: unknown, endpoint: string, status: number, secrets: Secrets): Failure {
+  const answered = `${endpoint} answered ${status}, but`
+  if (error instanceof ApiError)
+    return { error, reason: error.message, retry: false, unsent: false }
+  if (error instanceof BodyTooLarge || error instanceof BodyUndecodable) {
+    // it will be the same on another try
+    const hint =
+      error instanceof BodyTooLarge
+        ? "Adaline's answers are far smaller: check base-url."
+        : 'Check base-url.'
+    return {
+      error: new ApiError(`${answered} ${error.message}. ${hint}`, endpoint, status),
+      reason: error.message,
+      retry: false,
+      unsent: false
+    }
+  }
+  if (error instanceof BodyCut) {
+    const timedOut = networkFailure(error.error)?.reason === 'no answer in time'
+    const reason = timedOut ? 'no complete answer in time' : error.message
+    return {
+      error: new ApiError(
+        `${answered} ${secrets.redact(reason)}. Check base-url and the runner's network.`,
+        endpoint,
+        status
+      ),
+      // a page cut mid-body is a reset by another name: it may pass
+      reason: `an answer cut off mid-body`,
+      retry: true,
+      unsent: false
+    }
+  }
+  throw error
 }
 
 /** The runner's proxy for the API: its address for messages, and an agent for each request. */
@@ -204,7 +362,11 @@ interface Sent {
   proxyRefused?: number
 }
 
-/** One attempt, following same-origin redirects only: the key never leaves the API's origin. */
+/**
+ * One attempt. A GET follows redirects within the API's origin only, so the key never leaves it,
+ * and no target the server named is ever printed (it could hold anything, the key included). A
+ * POST follows none: a redirected start, POSTed again, would start and bill a second evaluation.
+ */
 async function send(url: URL, method: string, options: SendOptions): Promise<Sent> {
   const { apiKey, signal, endpoint, route, body } = options
   let target = url
@@ -218,11 +380,14 @@ async function send(url: URL, method: string, options: SendOptions): Promise<Sen
     const init: RequestInit = {
       method,
       redirect: 'manual',
+      // the raw body, decoded in body.ts, where both its size on the wire and decoded are capped
+      compress: false,
       agent,
       signal,
       headers: {
         authorization: `Bearer ${apiKey}`,
         accept: 'application/json',
+        'accept-encoding': ACCEPTED_ENCODINGS,
         'user-agent': 'adaline-evals-action',
         ...(body === undefined ? {} : { 'content-type': 'application/json' })
       },
@@ -230,14 +395,19 @@ async function send(url: URL, method: string, options: SendOptions): Promise<Sen
     }
     const response = await fetch(target.href, init)
     if (proxyRefused !== undefined) return { response, proxyRefused }
-    if (response.status < 300 || response.status >= 400 || response.status === 304)
-      return { response }
+    const redirect = response.status >= 300 && response.status < 400 && response.status !== 304
     const location = response.headers.get('location')
-    if (!location) return { response }
-    const next = new URL(location, target)
-    if (next.origin !== url.origin) {
+    if (!redirect || !location || method !== 'GET') return { response }
+    rawBody(response)?.destroy()
+    let next: URL | undefined
+    try {
+      next = new URL(location, target)
+    } catch {
+      // not a URL: no place to follow
+    }
+    if (next?.origin !== url.origin) {
       throw new ApiError(
-        `${endpoint} redirected to another origin (${next.origin}); not following it with the API key. Check base-url.`,
+        `${endpoint} answered ${response.status}, a redirect to another origin or to no valid address; not following it with the API key. Check base-url.`,
         endpoint,
         response.status
       )
@@ -248,18 +418,28 @@ async function send(url: URL, method: string, options: SendOptions): Promise<Sen
   }
 }
 
+/** node-fetch's body, as node:stream gives it (node-fetch v3 hands on a PassThrough). */
+function rawBody(response: Response): Readable | null {
+  return response.body as unknown as Readable | null
+}
+
+/**
+ * The answer as the schema knows it. The schema runs before anything walks the answer: it keeps
+ * only the fields the action knows, so an unknown field nested 100,000 deep is dropped before the
+ * key's redaction walks the rest, or an output stringifies it.
+ */
 async function parseBody<T>(
   response: Response,
   spec: RequestSpec<T>,
   endpoint: string,
   secrets: Secrets
 ): Promise<T> {
-  const text = await response.text()
-  let body: unknown
+  const text = (
+    await readBody({ headers: response.headers, body: rawBody(response) }, MAX_BODY_BYTES)
+  ).toString('utf8')
+  let parsed: unknown
   try {
-    // an answer that echoes the key must not carry it into reports, outputs or error messages
-    const parsed: unknown = JSON.parse(text)
-    body = secrets.mightSpell(text) ? secrets.redactValue(parsed) : parsed
+    parsed = JSON.parse(text)
   } catch {
     throw new ApiError(
       `${endpoint} answered ${response.status} with a body that is not JSON`,
@@ -267,15 +447,21 @@ async function parseBody<T>(
       response.status
     )
   }
-  const checked = checkShape(spec.schema, body, 'body')
-  if (!checked.ok) {
-    throw new ApiError(
-      `${endpoint} answered in an unexpected shape: ${checked.problem}`,
+  const unexpected = (problem: string) =>
+    new ApiError(
+      // the problem quotes the value received, which may be the key, or megabytes of text
+      `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(problem))}`,
       endpoint,
       response.status
     )
-  }
-  return checked.value
+  const checked = checkShape(spec.schema, parsed, 'body')
+  if (!checked.ok) throw unexpected(checked.problem)
+  if (!secrets.mightSpell(text)) return checked.value
+  // an answer that echoes the key must not carry it into reports, outputs or error messages; and
+  // what was redacted must still have its shape (a run ID that was the key is no run ID)
+  const redacted = checkShape(spec.schema, secrets.redactValue(checked.value), 'body')
+  if (!redacted.ok) throw unexpected(redacted.problem)
+  return redacted.value
 }
 
 async function toApiError<T>(
@@ -284,7 +470,11 @@ async function toApiError<T>(
   endpoint: string,
   secrets: Secrets
 ): Promise<ApiError> {
-  const text = await response.text().catch(() => '')
+  // the status says what matters: an error body too long or broken to read is left unread
+  const text = await readBody({ headers: response.headers, body: rawBody(response) }).then(
+    buffer => buffer.toString('utf8'),
+    () => ''
+  )
   let code: string | undefined
   let message: string | undefined
   try {
@@ -297,16 +487,24 @@ async function toApiError<T>(
   } catch {
     // not JSON: the status says enough
   }
-  // the API's words may echo the request, key included, and every face prints this message
-  code = code && secrets.redact(code)
-  const said = secrets.redact([code, message].filter(Boolean).join(': '))
+  // the API's words may echo the request, key included, and every face prints this message;
+  // redacted before they are clipped, so that no cut leaves part of the key
+  code = code && clip(secrets.redact(code), 100)
+  const said = clip(secrets.redact([code, message].filter(Boolean).join(': ')))
   const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`
   return new ApiError(
-    `${head}${said.endsWith('.') ? '' : '.'} ${hint(response.status, spec)}`.trim(),
+    `${head}${/[.…]$/.test(said) ? '' : '.'} ${hint(response.status, spec)}`.trim(),
     endpoint,
     response.status,
     code
   )
+}
+
+/** Text cut to `max` characters with an ellipsis, never inside a surrogate pair. */
+export function clip(text: string, max = MAX_QUOTED_CHARS): string {
+  if (text.length <= max) return text
+  const cut = /[\uD800-\uDBFF]/.test(text[max - 2] ?? '') ? max - 2 : max - 1
+  return `${text.slice(0, cut)}…`
 }
 
 function hint<T>(status: number, spec: RequestSpec<T>): string {
@@ -316,6 +514,10 @@ function hint<T>(status: number, spec: RequestSpec<T>): string {
   if (status === 404) return spec.notFound ?? 'Not found: check base-url.'
   if (status === 429) return "Adaline's rate limit for the workspace was reached; try again later."
   if (status >= 500) return 'Adaline had a server error; try again later.'
+  if (status >= 300 && status < 400)
+    return spec.method === 'POST'
+      ? 'A POST is never sent again to where a redirect points. Check base-url.'
+      : 'Check base-url.'
   return ''
 }
 
@@ -327,23 +529,6 @@ function proxyError(status: number, proxy: string, url: URL, endpoint: string): 
       ? 'The proxy wants credentials: give them in HTTPS_PROXY (http://user:password@host:port).'
       : 'Check HTTPS_PROXY and NO_PROXY, and that the proxy lets the runner reach the API.'
   return new ApiError(`${what} ${todo}`, endpoint, status)
-}
-
-// delta-seconds, and the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7):
-// IMF-fixdate, the obsolete RFC 850 form and asctime (which is in GMT but does not say so)
-const DELTA_SECONDS = /^\d+$/
-const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/
-const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/
-const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/
-
-/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. */
-export function retryAfter(value: string | null, now = Date.now()): number | undefined {
-  const text = value?.trim() ?? ''
-  if (DELTA_SECONDS.test(text)) return Number(text) * 1000
-  let date = NaN
-  if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text)) date = Date.parse(text)
-  else if (ASCTIME_DATE.test(text)) date = Date.parse(`${text} GMT`)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
 // Network failures that may pass; anything else (an untrusted certificate, an unknown host) won't.

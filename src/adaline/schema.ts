@@ -32,18 +32,20 @@ const count = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
 const amount = v.pipe(v.number(), v.finite(), v.minValue(0))
 const time = v.nullish(amount)
 
-// Loose objects: a field Adaline adds later must not break the action.
-export const evaluationSchema = v.looseObject({
+// Objects that drop what they do not name: a field Adaline adds later must not break the action,
+// and must not reach anything that walks or prints an answer (an unknown field nested 100,000
+// deep overflows the stack of every recursive walk, JSON.stringify's included).
+export const evaluationSchema = v.object({
   runId: id,
   evaluatorId: id,
   status: v.picklist(EVALUATION_STATUSES),
-  progress: v.looseObject({
+  progress: v.object({
     totalRows: count,
     completedRows: count,
     failedRows: count,
     percent: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(100))
   }),
-  metrics: v.looseObject({
+  metrics: v.object({
     passRuns: count,
     failRuns: count,
     unknownRuns: count,
@@ -51,7 +53,7 @@ export const evaluationSchema = v.looseObject({
     totalLatency: amount,
     totalTokenCount: count
   }),
-  timeline: v.looseObject({
+  timeline: v.object({
     submittedAt: amount,
     startedAt: time,
     finishedAt: time
@@ -60,15 +62,15 @@ export const evaluationSchema = v.looseObject({
 })
 export type Evaluation = v.InferOutput<typeof evaluationSchema>
 
-const paginationSchema = v.looseObject({
+const paginationSchema = v.object({
   limit: v.optional(count),
   returned: v.optional(count),
   hasMore: v.boolean(),
   nextCursor: v.nullish(v.pipe(v.string(), v.minLength(1)))
 })
 
-export const evaluationPageSchema = v.looseObject({
-  evaluations: v.array(v.unknown()),
+export const evaluationPageSchema = v.object({
+  evaluations: v.array(evaluationSchema),
   pagination: paginationSchema
 })
 
@@ -76,7 +78,7 @@ export const evaluationPageSchema = v.looseObject({
 export const errorBodySchema = v.object({
   error: v.union([
     v.string(),
-    v.looseObject({ code: v.optional(v.string()), message: v.optional(v.string()) })
+    v.object({ code: v.optional(v.string()), message: v.optional(v.string()) })
   ])
 })
 
@@ -106,7 +108,27 @@ export type Grade = (typeof GRADES)[number]
 
 /** One row's result in an evaluation: what the failing-rows report shows. */
 const text = v.pipe(v.string(), v.minLength(1))
-export const resultSchema = v.looseObject({
+/**
+ * A row's values are the user's data, of any shape: kept to ROW_VALUE_DEPTH levels, deeper ones
+ * replaced by a marker, so that no walk or JSON.stringify of them can overflow the stack.
+ */
+export const ROW_VALUE_DEPTH = 8
+const rowValue = v.pipe(
+  v.unknown(),
+  v.transform(value => withinDepth(value, ROW_VALUE_DEPTH))
+)
+
+/** The value with what lies deeper than `depth` levels replaced by "…". Pure. */
+export function withinDepth(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object') return value
+  if (depth <= 0) return '…'
+  if (Array.isArray(value)) return value.map(item => withinDepth(item, depth - 1))
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, withinDepth(item, depth - 1)])
+  )
+}
+
+export const resultSchema = v.object({
   id: text,
   rowId: text,
   grade: v.picklist(GRADES),
@@ -116,11 +138,11 @@ export const resultSchema = v.looseObject({
   latency: v.nullish(amount),
   tokenCount: v.nullish(count),
   createdAt: v.nullish(amount),
-  row: v.nullish(v.looseObject({ values: v.record(v.string(), v.unknown()) }))
+  row: v.nullish(v.object({ values: v.record(v.string(), rowValue) }))
 })
 export type Result = v.InferOutput<typeof resultSchema>
 
-export const resultPageSchema = v.looseObject({
+export const resultPageSchema = v.object({
   results: v.array(resultSchema),
   pagination: paginationSchema
 })
