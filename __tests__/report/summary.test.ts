@@ -23,7 +23,7 @@ function reportOf(
     baselines: new BaselineIndex(2),
     pages: 1
   }
-  const cancel: CancelOutcome = { cancelled: [], failed: [] }
+  const cancel: CancelOutcome = { cancelled: [], finished: [], failed: [] }
   return {
     promptIds: ['prompt-aaaaaaaaaaaaaaaaaaaa'],
     scope: 'latest',
@@ -81,7 +81,7 @@ describe('buildSummary', () => {
         baselines: new BaselineIndex(2),
         pages: 25
       },
-      cancel: { cancelled: many.map(item => item.evaluation.runId), failed }
+      cancel: { cancelled: many.map(item => item.evaluation.runId), finished: [], failed }
     })
     expect(Buffer.byteLength(buildSummary(report))).toBeLessThanOrEqual(SUMMARY_LIMIT_BYTES)
     // and a smaller limit is met by dropping table rows
@@ -116,6 +116,7 @@ describe('buildSummary', () => {
         },
         cancel: {
           cancelled: [a.evaluation.runId],
+          finished: [],
           failed: [
             { runId: b.evaluation.runId, promptId: a.promptId, message: 'answered 409 CONFLICT' }
           ]

@@ -50,6 +50,8 @@ export interface RunReport {
 export const SUMMARY_LIMIT_BYTES = 1_000_000
 const MAX_ROWS = 100
 const MAX_LISTED_IDS = 50
+/** Superseded evaluations listed one per line, with why their cancel did not land. */
+const MAX_CANCEL_LINES = 20
 
 export function buildSummary(report: RunReport, limitBytes = SUMMARY_LIMIT_BYTES): string {
   for (let rows = MAX_ROWS; ; rows = Math.floor(rows / 2)) {
@@ -348,10 +350,22 @@ function supersededLines({ decision, cancel, dryRun, gathered }: RunReport): str
     `${verb} ${cancel.cancelled.length} of ${gathered.superseded.length} superseded evaluation(s): ${idList(cancel.cancelled)}`
   )
   if (cancel.failed.length > 0) {
-    lines.push('', `Could not cancel ${cancel.failed.length}:`, '')
-    for (const failed of cancel.failed.slice(0, 20))
+    lines.push(
+      '',
+      `**Could not cancel ${cancel.failed.length}: they may still be running and billing, and the run fails for it.**`,
+      ''
+    )
+    for (const failed of cancel.failed.slice(0, MAX_CANCEL_LINES))
       lines.push(`- ${code(failed.runId)}: ${escapeMarkdown(failed.message, 300)}`)
-    if (cancel.failed.length > 20) lines.push(`- … and ${cancel.failed.length - 20} more`)
+    if (cancel.failed.length > MAX_CANCEL_LINES)
+      lines.push(`- … and ${cancel.failed.length - MAX_CANCEL_LINES} more`)
+  }
+  if (cancel.finished.length > 0) {
+    lines.push('', `Finished before their cancel arrived (${cancel.finished.length}):`, '')
+    for (const finished of cancel.finished.slice(0, MAX_CANCEL_LINES))
+      lines.push(`- ${code(finished.runId)}: ${finished.status}`)
+    if (cancel.finished.length > MAX_CANCEL_LINES)
+      lines.push(`- … and ${cancel.finished.length - MAX_CANCEL_LINES} more`)
   }
   lines.push('', 'Superseded evaluations are not judged.')
   return lines
