@@ -143,7 +143,13 @@ describe('adaline-evals', () => {
       'total-latency': String(json.metrics.totalLatency),
       'total-tokens': String(json.metrics.totalTokens),
       evaluations: JSON.stringify(json.evaluations)
-    }).toEqual({ ...action.outputs, gate: undefined, cancelled: undefined, started: undefined })
+    }).toEqual({
+      ...action.outputs,
+      gate: undefined,
+      cancelled: undefined,
+      'cancel-failed': undefined,
+      started: undefined
+    })
     // and the gate really failed on this data, so the comparison is not of two empty reports
     expect(json.gate).toBe('failed')
     expect(json.metrics.evaluations).toBe(3)

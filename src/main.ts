@@ -12,6 +12,7 @@ import {
 import { readEvent, type GitHubEvent } from './github/event.js'
 import { InputError, readSettings, type Settings } from './inputs.js'
 import { Secrets, inertLines, inertLogLine } from './redact.js'
+import { cancelFailedMessage } from './report/cancel-failed.js'
 import { buildOutputs } from './report/outputs.js'
 import { buildErrorReport, buildSummary, type RunReport } from './report/summary.js'
 
@@ -46,13 +47,16 @@ export async function run(): Promise<void> {
   let pipeline: Engine | undefined
   let cancelOnAbort = false
   let known: { settings: Settings; event: GitHubEvent } | undefined
-  onAbort({
-    engine: () => (cancelOnAbort ? pipeline : undefined),
-    stopped: (signal, cancels) => {
+  const abort = onAbort({
+    run: () => pipeline,
+    cancel: () => cancelOnAbort,
+    stopped: (signal, account) => {
       writeStarted(pipeline)
       core.setFailed(
-        redact(
-          `Stopped by ${signal} before the step finished: no verdict was reached.${cancels ? ` ${cancels}` : ''} Cancels already accepted stay in effect.`
+        inertLines(
+          redact(
+            `Stopped by ${signal} before the step finished: no verdict was reached.${account ? ` ${account}` : ''} Cancels already accepted stay in effect.`
+          )
         )
       )
       process.exit(core.ExitCode.Failure)
@@ -69,6 +73,8 @@ export async function run(): Promise<void> {
     pipeline = createEngine(settings, actionsLog(secrets))
     cancelOnAbort = settings.cancelOnAbort
     const report = await pipeline.evaluate(decision)
+    // once a signal came, the abort reports and ends the step
+    if (abort.signalled) return
 
     await writeReports(report, redact)
     // on-failure: no new comment for a passing run, but an old failure report is brought up to date
@@ -85,13 +91,28 @@ export async function run(): Promise<void> {
       else core.warning('The gate failed, but fail-on-gate is false: the step passes.')
     }
     core.info(`Gate: ${verdict.gate}`)
+    // after the report: superseded evaluations that may still run fail the step whatever the gate
+    const cancelFailed = cancelFailedMessage(report.cancel)
+    if (cancelFailed) {
+      core.error(redact(cancelFailed), { title: 'adaline-evals: cancel-failed' })
+      process.exitCode = core.ExitCode.Failure
+    }
   } catch (error) {
+    if (abort.signalled) return
     writeStarted(pipeline)
+    const cancels = pipeline?.supersededCancels()
+    if (cancels && cancels.failed.length > 0)
+      core.setOutput('cancel-failed', JSON.stringify(cancels.failed.map(f => f.runId)))
     const expected = error instanceof InputError || error instanceof ApiError
-    if (!expected) core.debug(redact((error as Error).stack ?? String(error)))
-    const message = expected
+    const cause = expected ? (error as Error).cause : error
+    if (cause !== undefined && !(cause instanceof ApiError))
+      core.debug(redact((cause as Error)?.stack ?? String(cause)))
+    const failure = expected
       ? error.message
       : `Unexpected error: ${(error as Error).message ?? String(error)}`
+    // one error line: what ended the run, and superseded evaluations that may still run
+    const cancelFailed = cancels ? cancelFailedMessage(cancels) : undefined
+    const message = cancelFailed ? `${failure} ${cancelFailed}` : failure
     core.setFailed(inertLines(redact(message)))
     // an earlier report in the comment must not stand for this commit; no new comment, though
     if (known) {

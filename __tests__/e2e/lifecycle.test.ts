@@ -328,10 +328,15 @@ describe('start and wait', () => {
         }, 20)
       }
     })
+    const adopted = newest(PROMPT)
     expect(run.exitCode).toBe(1)
     expect(cancels()).toEqual([])
-    expect(run.stdout).toMatch(/Not cancelling run_\w+: it was taken from the listing/)
-    expect(JSON.parse(run.outputs.started!)).toEqual([newest(PROMPT).runId])
+    expect(['queued', 'running']).toContain(adopted.status)
+    // never cancelled, always named
+    expect(run.errors).toEqual([
+      `Stopped by SIGINT before the step finished: no verdict was reached. Not cancelled, as taken from the listing after a lost answer (it may be another run's): ${adopted.runId}. Cancels already accepted stay in effect.`
+    ])
+    expect(JSON.parse(run.outputs.started!)).toEqual([adopted.runId])
   }, 60_000)
 
   it('starts again when the listing shows the failed start never went through', async () => {
@@ -430,7 +435,7 @@ describe('start and wait', () => {
     expect(cancels()).toEqual([])
   }, 60_000)
 
-  it('ends with an error naming the endpoint when starts keep failing, having started nothing', async () => {
+  it('ends with one error naming the endpoint and every attempt whose outcome stayed unknown, when starts keep failing', async () => {
     api = await FakeAdaline.start()
     api.addPrompt(PROMPT)
     api.inject({ method: 'POST', path: CREATE_PATH, reset: true, times: Infinity })
@@ -440,7 +445,7 @@ describe('start and wait', () => {
     expect(run.errors).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^POST /prompts/${PROMPT}/evaluations .*Tried 3 times; no evaluation was started\\.$`
+          `^POST /prompts/${PROMPT}/evaluations .*Tried 3 times\\. An evaluation of prompt ${PROMPT} \\(every active evaluator, the evaluator's dataset\\) may have been started by this run at [-:.TZ\\d]+, [-:.TZ\\d]+, [-:.TZ\\d]+ and could not be confirmed: their answers were lost and the listing showed no evaluation from any of the 3\\. Look in Adaline for one submitted since [-:.TZ\\d]+ before starting another\\.$`
         )
       )
     ])
@@ -729,7 +734,8 @@ describe('sticky pull request comment', () => {
 
   it('cuts a report over GitHub’s limit to fit the comment, keeping the verdict', async () => {
     api = await FakeAdaline.start()
-    // 600 judged evaluations; the 10 newest have 30 failing rows with long reasons and inputs
+    // 600 judged evaluations; the 10 newest have 30 failing rows with long reasons and inputs, whose
+    // table characters the summary escapes into five each
     const many = Array.from({ length: 600 }, (_, i) =>
       makeEvaluation({
         n: i + 1,
@@ -748,11 +754,13 @@ describe('sticky pull request comment', () => {
           rowId: `row_${row}`,
           grade: 'fail' as const,
           score: 0,
-          reason: `Expected 'billing' but got 'shipping': ${'the answer wanders off topic '.repeat(20)}`,
+          reason: `Expected 'billing' but got 'shipping': ${'the *answer* wanders |off| topic '.repeat(20)}`,
           cost: 0.001,
           latency: 900,
           row: {
-            values: { ticket: `My invoice is wrong ${'and so is the one before '.repeat(20)}` }
+            values: {
+              ticket: `My invoice is wrong ${'<and> *so* |is| the |one| <before> '.repeat(20)}`
+            }
           }
         }))
       )
@@ -761,7 +769,8 @@ describe('sticky pull request comment', () => {
     expect(run.stdout).toContain('Pull request #7 comment: created.')
     // the same report in the step summary, where it is not cut, is over the comment limit
     expect(run.summary.length).toBeGreaterThan(65_536)
-    expect(run.summary.match(/<details>/g)).toHaveLength(10)
+    // rows are fetched and shown for 5 of them
+    expect(run.summary.match(/<details>/g)).toHaveLength(5)
     const body = ourComments()[0]!.body
     expect(body.length).toBeLessThanOrEqual(65_536)
     expect(body).toContain('## ❌ Adaline evals: gate failed')
