@@ -91,6 +91,12 @@ export interface Fault {
    * answering: an answer lost on its way back.
    */
   dropAnswer?: boolean
+  /**
+   * Serve the request at once (a start or a cancel takes effect on arrival), then wait this long
+   * before sending the answer: a slow answer to a request that already took effect. If the client
+   * leaves meanwhile, the effect stays and no answer is sent.
+   */
+  answerAfterMs?: number
 }
 
 export interface RecordedRequest {
@@ -571,6 +577,13 @@ export class FakeAdaline {
         if (fault?.dropAnswer) {
           req.socket.resetAndDestroy()
           return
+        }
+        if (fault?.answerAfterMs) {
+          await this.sleep(fault.answerAfterMs)
+          if (this.closed || res.destroyed) {
+            req.socket.destroy()
+            return
+          }
         }
         this.send(res, status, body, extra)
       } catch (error) {

@@ -452,6 +452,159 @@ describe('start and wait', () => {
   }, 60_000)
 })
 
+describe('a signal while starting', () => {
+  const LISTING = /^\/v2\/prompts\/[^/]+\/evaluations$/
+  const lists = () => api.requests.filter(r => r.method === 'GET' && LISTING.test(r.path))
+  /** the runner's SIGTERM comes 7.5 s after its SIGINT, and then the kill */
+  const RUNNER_PATIENCE_MS = 7_500
+
+  /** Runs the action with start and a long wait, sending `signal` once `when` holds. */
+  async function startAndSignal(
+    signal: NodeJS.Signals,
+    when: () => boolean,
+    extra: Record<string, string> = {}
+  ): Promise<ActionRun & { signalledAt: number; endedAt: number }> {
+    let signalledAt = 0
+    const run = await runAction(inputs({ start: 'true', wait: '10m', ...extra }), {
+      onStart: child => {
+        const poll = setInterval(() => {
+          if (when()) {
+            clearInterval(poll)
+            signalledAt = Date.now()
+            child.kill(signal)
+          }
+        }, 10)
+      }
+    })
+    expect(signalledAt).toBeGreaterThan(0)
+    return { ...run, signalledAt, endedAt: Date.now() }
+  }
+
+  /** the start's POST has arrived and is not answered yet */
+  const postUnanswered = () => creates().some(r => r.answeredAt === undefined)
+  /** the listing that checks a lost answer (after the run's listing and the note) has arrived */
+  const checkUnanswered = () => lists().length >= 3 && lists()[2]!.answeredAt === undefined
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'on %s during the start POST, waits for its answer, then cancels and names what it created',
+    async signal => {
+      api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+      api.addPrompt(PROMPT)
+      // the start takes effect on arrival; its answer comes 1.5 s later
+      api.inject({ method: 'POST', path: CREATE_PATH, answerAfterMs: 1_500 })
+      const run = await startAndSignal(signal, postUnanswered)
+      const [created] = api.evaluations(PROMPT)
+      expect(created).toBeDefined()
+      expect(run.exitCode).toBe(1)
+      expect(run.endedAt - run.signalledAt).toBeLessThan(RUNNER_PATIENCE_MS)
+      expect(creates()).toHaveLength(1)
+      expect(cancels().map(r => r.path)).toEqual([
+        `/v2/prompts/${PROMPT}/evaluations/${created!.runId}/cancel`
+      ])
+      expect(['cancelling', 'cancelled']).toContain(created!.status)
+      expect(run.errors).toEqual([
+        `Stopped by ${signal} before the step finished: no verdict was reached. Cancelled the evaluation(s) this run started: ${created!.runId}. Cancels already accepted stay in effect.`
+      ])
+      expect(JSON.parse(run.outputs.started!)).toEqual([created!.runId])
+    },
+    60_000
+  )
+
+  it('with cancel-on-abort: false, waits for the start POST’s answer and names what it created', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'POST', path: CREATE_PATH, answerAfterMs: 1_500 })
+    const run = await startAndSignal('SIGTERM', postUnanswered, { 'cancel-on-abort': 'false' })
+    const [created] = api.evaluations(PROMPT)
+    expect(created!.status).toBe('queued')
+    expect(cancels()).toEqual([])
+    expect(run.errors).toEqual([
+      `Stopped by SIGTERM before the step finished: no verdict was reached. Left running (cancel-on-abort is false): ${created!.runId}. Cancels already accepted stay in effect.`
+    ])
+    expect(JSON.parse(run.outputs.started!)).toEqual([created!.runId])
+  }, 60_000)
+
+  it('says a start was in flight with an unknown outcome when its answer does not come in time', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'POST', path: CREATE_PATH, answerAfterMs: 30_000 })
+    const run = await startAndSignal('SIGINT', postUnanswered)
+    const [created] = api.evaluations(PROMPT)
+    // created, and never answered: the run cannot know its ID, but names the prompt and the time
+    expect(created!.status).toBe('queued')
+    expect(run.exitCode).toBe(1)
+    expect(run.endedAt - run.signalledAt).toBeLessThan(RUNNER_PATIENCE_MS)
+    expect(creates()).toHaveLength(1)
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^Stopped by SIGINT before the step finished: no verdict was reached\\. A start of prompt ${PROMPT} \\(every active evaluator, the evaluator's dataset\\) was in flight and its outcome is unknown: check Adaline for an evaluation submitted since (\\S+)\\. Cancels already accepted stay in effect\\.$`
+        )
+      )
+    ])
+    const since = Date.parse(/submitted since (\S+)\./.exec(run.errors[0]!)![1]!)
+    expect(since).toBeLessThanOrEqual(created!.timeline.submittedAt)
+    expect(run.outputs.started).toBeUndefined()
+  }, 60_000)
+
+  it('on SIGTERM while a lost start is being checked, waits for the check and names what it found, uncancelled', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'POST', path: CREATE_PATH, dropAnswer: true })
+    // the run's listing and the note before the POST pass; the check takes 1.5 s
+    api.inject({ method: 'GET', path: LISTING, times: 2 })
+    api.inject({ method: 'GET', path: LISTING, delayMs: 1_500 })
+    const run = await startAndSignal('SIGTERM', checkUnanswered)
+    const [created] = api.evaluations(PROMPT)
+    expect(run.exitCode).toBe(1)
+    expect(run.endedAt - run.signalledAt).toBeLessThan(RUNNER_PATIENCE_MS)
+    expect(creates()).toHaveLength(1)
+    // taken from the listing: it may be another run's, so never cancelled, but always named
+    expect(cancels()).toEqual([])
+    expect(created!.status).toBe('queued')
+    expect(run.errors).toEqual([
+      `Stopped by SIGTERM before the step finished: no verdict was reached. Not cancelled, as taken from the listing after a lost answer (it may be another run's): ${created!.runId}. Cancels already accepted stay in effect.`
+    ])
+    expect(JSON.parse(run.outputs.started!)).toEqual([created!.runId])
+  }, 60_000)
+
+  it('says a lost start was being checked with an unknown outcome when the check does not end in time', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'POST', path: CREATE_PATH, dropAnswer: true })
+    api.inject({ method: 'GET', path: LISTING, times: 2 })
+    api.inject({ method: 'GET', path: LISTING, delayMs: 30_000 })
+    const run = await startAndSignal('SIGINT', checkUnanswered)
+    const [created] = api.evaluations(PROMPT)
+    expect(created!.status).toBe('queued')
+    expect(run.endedAt - run.signalledAt).toBeLessThan(RUNNER_PATIENCE_MS)
+    expect(creates()).toHaveLength(1)
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^Stopped by SIGINT before the step finished: no verdict was reached\\. A start of prompt ${PROMPT} \\(every active evaluator, the evaluator's dataset\\) had lost its answer and was being checked and its outcome is unknown: check Adaline for an evaluation submitted since (\\S+)\\. Cancels already accepted stay in effect\\.$`
+        )
+      )
+    ])
+    const since = Date.parse(/submitted since (\S+)\./.exec(run.errors[0]!)![1]!)
+    expect(since).toBeLessThanOrEqual(created!.timeline.submittedAt)
+  }, 60_000)
+
+  it('begins no start after a signal that came while listing', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    // the run's listing takes a while: the signal comes during it
+    api.inject({ method: 'GET', path: LISTING, delayMs: 1_000 })
+    const run = await startAndSignal('SIGTERM', () => lists().length > 0)
+    expect(run.exitCode).toBe(1)
+    expect(creates()).toEqual([])
+    expect(api.evaluations(PROMPT)).toEqual([])
+    expect(run.errors).toEqual([
+      'Stopped by SIGTERM before the step finished: no verdict was reached. Cancels already accepted stay in effect.'
+    ])
+  }, 60_000)
+})
+
 describe('explaining a failure', () => {
   it('shows the failing rows and the deltas against the baseline, and breaks max-pass-rate-drop', async () => {
     api = await FakeAdaline.start()
