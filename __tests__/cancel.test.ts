@@ -82,7 +82,7 @@ describe('cancelSuperseded', () => {
       {
         runId: RUN,
         promptId: PROMPT,
-        message: expect.stringMatching(/answered 403 .* It is still running\.$/)
+        message: expect.stringMatching(/^still running after: POST \S+ answered 403 /)
       }
     ])
     expect(api.evaluations(PROMPT)[0]!.status).toBe('running')

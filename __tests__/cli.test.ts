@@ -274,7 +274,7 @@ describe('adaline-evals', () => {
     ])
     expect(stderr).toMatch(
       new RegExp(
-        `^adaline-evals: Could not cancel 1 superseded evaluation\\(s\\), which may still be running and billing: ${fakeId('run', 3)} of prompt ${PROMPT} \\(POST .* answered 403 .* It is still running\\.\\)\\. Cancel them in Adaline, or run again\\.\n$`
+        `^adaline-evals: Could not cancel 1 superseded evaluation\\(s\\), which may still be running and billing: ${fakeId('run', 3)} of prompt ${PROMPT} \\(still running after: POST .* answered 403 .*\\)\\. Cancel them in Adaline, or run again\\.\n$`
       )
     )
     expect(api.evaluations(PROMPT).find(e => e.runId === fakeId('run', 3))?.status).toBe('running')

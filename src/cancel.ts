@@ -87,13 +87,13 @@ export async function cancelSuperseded(
         )
         outcome.finished.push({ runId, promptId, status: status!, message: error.message })
       } else {
-        const still =
+        // what matters first: that it still runs, when the read back says so
+        const message =
           status !== undefined
-            ? ` It is still ${status}.`
+            ? `still ${status} after: ${error.message}`
             : read instanceof ApiError
-              ? ` Reading it back failed too: ${read.message}`
-              : ''
-        const message = `${error.message}${still}`
+              ? `${error.message} Reading it back failed too: ${read.message}`
+              : error.message
         options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`)
         outcome.failed.push({ runId, promptId, message })
       }

@@ -466,7 +466,7 @@ describe('superseded evaluations', () => {
       expect(run.errors.slice(-1)).toEqual([
         expect.stringMatching(
           new RegExp(
-            `^Could not cancel 1 superseded evaluation\\(s\\), .*: ${fakeId('run', 2)} of prompt ${PROMPT} \\(POST .* answered 403 .* It is still queued\\.\\)\\. `
+            `^Could not cancel 1 superseded evaluation\\(s\\), .*: ${fakeId('run', 2)} of prompt ${PROMPT} \\(still queued after: POST .* answered 403 .*\\)\\. `
           )
         )
       ])

@@ -127,6 +127,36 @@ describe('buildSummary', () => {
     expect(summary).toContain(`Cancelled 1 of 2 superseded evaluation(s): ${a.evaluation.runId}`)
     expect(summary).toContain(`- ${b.evaluation.runId}: answered 409 CONFLICT`)
   })
+
+  it('says near the top that the run fails for cancels that did not land, and lists the finished apart', () => {
+    const [a, b, c] = [1, 2, 3].map(() => listed({ status: 'running' }))
+    const report = reportOf([listed()], {
+      decision: { act: true, cutoff: 5, reason: 'a force-push' },
+      cancel: {
+        cancelled: [a!.evaluation.runId],
+        finished: [
+          { runId: c!.evaluation.runId, promptId: c!.promptId, status: 'completed', message: '409' }
+        ],
+        failed: [{ runId: b!.evaluation.runId, promptId: b!.promptId, message: 'answered 500' }]
+      }
+    })
+    report.gathered = { ...report.gathered, superseded: [a!, b!, c!] }
+    const lines = buildSummary(report).split('\n')
+    expect(lines.slice(0, 6)).toContain(
+      '⚠️ **1 superseded evaluation(s) could not be cancelled** and may still be running and billing, so the run fails whatever the gate (see Superseded evaluations, below).'
+    )
+    const superseded = lines.slice(lines.indexOf('### Superseded evaluations'))
+    expect(superseded).toContain(
+      `Cancelled 1 of 3 superseded evaluation(s): ${a!.evaluation.runId}`
+    )
+    expect(superseded).toContain(`- ${b!.evaluation.runId}: answered 500`)
+    expect(superseded).toContain('Finished before their cancel arrived (1):')
+    expect(superseded).toContain(`- ${c!.evaluation.runId}: completed`)
+  })
+
+  it('says nothing of failed cancels when every cancel landed', () => {
+    expect(buildSummary(reportOf([listed()]))).not.toContain('could not be cancelled')
+  })
 })
 
 describe('buildOutputs', () => {

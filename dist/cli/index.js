@@ -10903,12 +10903,12 @@ async function cancelSuperseded(client, superseded, options) {
                 outcome.finished.push({ runId, promptId, status: status, message: error.message });
             }
             else {
-                const still = status !== undefined
-                    ? ` It is still ${status}.`
+                // what matters first: that it still runs, when the read back says so
+                const message = status !== undefined
+                    ? `still ${status} after: ${error.message}`
                     : read instanceof ApiError
-                        ? ` Reading it back failed too: ${read.message}`
-                        : '';
-                const message = `${error.message}${still}`;
+                        ? `${error.message} Reading it back failed too: ${read.message}`
+                        : error.message;
                 options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
                 outcome.failed.push({ runId, promptId, message });
             }
@@ -12179,7 +12179,7 @@ function parseBaseUrl(value) {
 /** Evaluations named in the error; the rest are counted (the summary and the output list all). */
 const MAX_NAMED = 10;
 /** An API message in the error is cut to this many characters. */
-const MAX_REASON = 240;
+const MAX_REASON = 300;
 /** The error naming each evaluation still running and why; undefined when every cancel landed. */
 function cancelFailedMessage(cancel) {
     const { failed } = cancel;
@@ -12243,6 +12243,7 @@ function render(report, maxRows) {
         '',
         verdictLine(report),
         '',
+        ...cancelFailedLine(report),
         ...chart(metrics),
         oneLine(metrics),
         ''
@@ -12458,6 +12459,15 @@ function listedLine({ listedCount, listedByStatus }) {
         .map(status => `${status} ${(0,format/* formatCount */.B4)(listedByStatus[status] ?? 0)}`)
         .join(' · ');
     return `${(0,format/* formatCount */.B4)(listedCount)} evaluation(s) matched the filters${byStatus ? `: ${byStatus}` : '.'}`;
+}
+/** Near the top: the run fails for cancels that did not land, whatever the gate says. */
+function cancelFailedLine({ cancel }) {
+    if (cancel.failed.length === 0)
+        return [];
+    return [
+        `⚠️ **${cancel.failed.length} superseded evaluation(s) could not be cancelled** and may still be running and billing, so the run fails whatever the gate (see Superseded evaluations, below).`,
+        ''
+    ];
 }
 function supersededLines({ decision, cancel, dryRun, gathered }) {
     if (!decision.act)

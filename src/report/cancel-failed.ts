@@ -7,7 +7,7 @@ import type { CancelOutcome } from '../cancel.js'
 /** Evaluations named in the error; the rest are counted (the summary and the output list all). */
 export const MAX_NAMED = 10
 /** An API message in the error is cut to this many characters. */
-const MAX_REASON = 240
+const MAX_REASON = 300
 
 /** The error naming each evaluation still running and why; undefined when every cancel landed. */
 export function cancelFailedMessage(cancel: Pick<CancelOutcome, 'failed'>): string | undefined {

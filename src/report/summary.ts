@@ -90,6 +90,7 @@ function render(report: RunReport, maxRows: number): string {
     '',
     verdictLine(report),
     '',
+    ...cancelFailedLine(report),
     ...chart(metrics),
     oneLine(metrics),
     ''
@@ -336,6 +337,15 @@ function listedLine({ listedCount, listedByStatus }: Gathered): string {
     .map(status => `${status} ${formatCount(listedByStatus[status] ?? 0)}`)
     .join(' · ')
   return `${formatCount(listedCount)} evaluation(s) matched the filters${byStatus ? `: ${byStatus}` : '.'}`
+}
+
+/** Near the top: the run fails for cancels that did not land, whatever the gate says. */
+function cancelFailedLine({ cancel }: RunReport): string[] {
+  if (cancel.failed.length === 0) return []
+  return [
+    `⚠️ **${cancel.failed.length} superseded evaluation(s) could not be cancelled** and may still be running and billing, so the run fails whatever the gate (see Superseded evaluations, below).`,
+    ''
+  ]
 }
 
 function supersededLines({ decision, cancel, dryRun, gathered }: RunReport): string[] {
