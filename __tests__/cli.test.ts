@@ -280,6 +280,33 @@ describe('adaline-evals', () => {
     expect(api.evaluations(PROMPT).find(e => e.runId === fakeId('run', 3))?.status).toBe('running')
   })
 
+  it('names what it started when the run then ends with an error (the command has no started output)', async () => {
+    await api.close()
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'GET', path: /\/evaluations\/run_[^/]+$/, status: 401 })
+    const { code, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--start',
+      '--wait',
+      '10m',
+      '--cancel-on-abort',
+      'false',
+      '--quiet'
+    ])
+    const [started] = api.evaluations(PROMPT)
+    expect(code).toBe(EXIT.error)
+    expect(started?.status).toBe('queued')
+    expect(stderr).toMatch(
+      new RegExp(
+        `^adaline-evals: GET /prompts/${PROMPT}/evaluations/${started!.runId} answered 401 .* This run had started: ${started!.runId}\\.\n$`
+      )
+    )
+  })
+
   it('fetches failing rows for the text and Markdown reports, and none for JSON, which shows none', async () => {
     const args = ['--base-url', api.url, '--prompt-id', PROMPT, '--policy', 'scope: all']
     const rows = () => api.requests.filter(r => r.path.endsWith('/results'))

@@ -45216,7 +45216,8 @@ async function run() {
         cancel: () => cancelOnAbort,
         stopped: (signal, account) => {
             writeStarted(pipeline);
-            setFailed(inertLines(redact(`Stopped by ${signal} before the step finished: no verdict was reached.${account ? ` ${account}` : ''} Cancels already accepted stay in effect.`)));
+            const cancelFailed = writeCancelFailed(pipeline);
+            setFailed(inertLines(redact(`Stopped by ${signal} before the step finished: no verdict was reached.${account ? ` ${account}` : ''} Cancels already accepted stay in effect.${cancelFailed ? ` ${cancelFailed}` : ''}`)));
             process.exit(ExitCode.Failure);
         }
     });
@@ -45262,9 +45263,7 @@ async function run() {
         if (abort.signalled)
             return;
         writeStarted(pipeline);
-        const cancels = pipeline?.supersededCancels();
-        if (cancels && cancels.failed.length > 0)
-            setOutput('cancel-failed', JSON.stringify(cancels.failed.map(f => f.runId)));
+        const cancelFailed = writeCancelFailed(pipeline);
         const expected = error instanceof InputError || error instanceof ApiError;
         const cause = expected ? error.cause : error;
         if (cause !== undefined && !(cause instanceof ApiError))
@@ -45273,7 +45272,6 @@ async function run() {
             ? error.message
             : `Unexpected error: ${error.message ?? String(error)}`;
         // one error line: what ended the run, and superseded evaluations that may still run
-        const cancelFailed = cancels ? cancelFailedMessage(cancels) : undefined;
         const message = cancelFailed ? `${failure} ${cancelFailed}` : failure;
         setFailed(inertLines(redact(message)));
         // an earlier report in the comment must not stand for this commit; no new comment, though
@@ -45291,6 +45289,17 @@ function writeStarted(engine) {
     const started = engine?.startedRunIds() ?? [];
     if (started.length > 0)
         setOutput('started', JSON.stringify(started));
+}
+/**
+ * The superseded cancels that did not land, once the cancels were made, for a run that fails or is
+ * stopped later: the `cancel-failed` output, and the sentence its error line ends with (if any).
+ */
+function writeCancelFailed(engine) {
+    const cancels = engine?.supersededCancels();
+    if (!cancels)
+        return undefined;
+    setOutput('cancel-failed', JSON.stringify(cancels.failed.map(failed => failed.runId)));
+    return cancelFailedMessage(cancels);
 }
 /**
  * The sticky comment on pull_request events, when the comment input asks for it: updated when

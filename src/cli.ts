@@ -154,8 +154,10 @@ export async function main(
       run: () => running,
       cancel: () => settings.cancelOnAbort,
       stopped: (signal, account) => {
+        const cancels = running.supersededCancels()
+        const cancelFailed = cancels ? cancelFailedMessage(cancels) : undefined
         tell(
-          `adaline-evals: stopped by ${signal}; no verdict was reached.${account ? ` ${account}` : ''}\n`
+          `adaline-evals: stopped by ${signal}; no verdict was reached.${account ? ` ${account}` : ''}${cancelFailed ? ` ${cancelFailed}` : ''}\n`
         )
         process.exit(128 + constants.signals[signal]) // 130 for SIGINT, 143 for SIGTERM
       }
@@ -186,10 +188,13 @@ export async function main(
       error instanceof ApiError
         ? error.message
         : `Unexpected error: ${(error as Error).stack ?? String(error)}`
-    // one message: what ended the run, and superseded evaluations that may still run
+    // one message: what ended the run, what it had started (the command has no started output),
+    // and superseded evaluations that may still run
+    const started = engine?.startedRunIds() ?? []
+    const named = started.length > 0 ? ` This run had started: ${started.join(', ')}.` : ''
     const cancels = engine?.supersededCancels()
     const cancelFailed = cancels ? cancelFailedMessage(cancels) : undefined
-    tell(`adaline-evals: ${message}${cancelFailed ? ` ${cancelFailed}` : ''}\n`)
+    tell(`adaline-evals: ${message}${named}${cancelFailed ? ` ${cancelFailed}` : ''}\n`)
     return EXIT.error
   }
 }

@@ -52,10 +52,11 @@ export async function run(): Promise<void> {
     cancel: () => cancelOnAbort,
     stopped: (signal, account) => {
       writeStarted(pipeline)
+      const cancelFailed = writeCancelFailed(pipeline)
       core.setFailed(
         inertLines(
           redact(
-            `Stopped by ${signal} before the step finished: no verdict was reached.${account ? ` ${account}` : ''} Cancels already accepted stay in effect.`
+            `Stopped by ${signal} before the step finished: no verdict was reached.${account ? ` ${account}` : ''} Cancels already accepted stay in effect.${cancelFailed ? ` ${cancelFailed}` : ''}`
           )
         )
       )
@@ -100,9 +101,7 @@ export async function run(): Promise<void> {
   } catch (error) {
     if (abort.signalled) return
     writeStarted(pipeline)
-    const cancels = pipeline?.supersededCancels()
-    if (cancels && cancels.failed.length > 0)
-      core.setOutput('cancel-failed', JSON.stringify(cancels.failed.map(f => f.runId)))
+    const cancelFailed = writeCancelFailed(pipeline)
     const expected = error instanceof InputError || error instanceof ApiError
     const cause = expected ? (error as Error).cause : error
     if (cause !== undefined && !(cause instanceof ApiError))
@@ -111,7 +110,6 @@ export async function run(): Promise<void> {
       ? error.message
       : `Unexpected error: ${(error as Error).message ?? String(error)}`
     // one error line: what ended the run, and superseded evaluations that may still run
-    const cancelFailed = cancels ? cancelFailedMessage(cancels) : undefined
     const message = cancelFailed ? `${failure} ${cancelFailed}` : failure
     core.setFailed(inertLines(redact(message)))
     // an earlier report in the comment must not stand for this commit; no new comment, though
@@ -129,6 +127,17 @@ export async function run(): Promise<void> {
 function writeStarted(engine: Engine | undefined): void {
   const started = engine?.startedRunIds() ?? []
   if (started.length > 0) core.setOutput('started', JSON.stringify(started))
+}
+
+/**
+ * The superseded cancels that did not land, once the cancels were made, for a run that fails or is
+ * stopped later: the `cancel-failed` output, and the sentence its error line ends with (if any).
+ */
+function writeCancelFailed(engine: Engine | undefined): string | undefined {
+  const cancels = engine?.supersededCancels()
+  if (!cancels) return undefined
+  core.setOutput('cancel-failed', JSON.stringify(cancels.failed.map(failed => failed.runId)))
+  return cancelFailedMessage(cancels)
 }
 
 /**

@@ -472,6 +472,26 @@ describe('superseded evaluations', () => {
       ])
     })
 
+    it('still lists and names them when the run then ends with an error, in its one error line', async () => {
+      seed()
+      api.inject({ method: 'POST', path: `${fakeId('run', 2)}/cancel`, status: 403 })
+      // the start, after the cancels, is refused
+      api.inject({ method: 'POST', path: /\/evaluations$/, status: 400 })
+      const run = await runAction(inputs({ 'cancel-superseded': 'force-push', start: 'true' }), {
+        event: pushEvent()
+      })
+      expect(run.exitCode).toBe(1)
+      expect(run.outputs.gate).toBeUndefined()
+      expect(JSON.parse(run.outputs['cancel-failed']!)).toEqual([fakeId('run', 2)])
+      expect(run.errors).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^POST /prompts/${PROMPT}/evaluations answered 400 .* Could not cancel 1 superseded evaluation\\(s\\), which may still be running and billing: ${fakeId('run', 2)} of prompt ${PROMPT} \\(still queued after: `
+          )
+        )
+      ])
+    })
+
     it('names at most ten in the error and counts the rest', async () => {
       api.addPrompt(
         PROMPT,

@@ -12688,7 +12688,9 @@ async function main(argv, env, out, err) {
             run: () => running,
             cancel: () => settings.cancelOnAbort,
             stopped: (signal, account) => {
-                tell(`adaline-evals: stopped by ${signal}; no verdict was reached.${account ? ` ${account}` : ''}\n`);
+                const cancels = running.supersededCancels();
+                const cancelFailed = cancels ? cancelFailedMessage(cancels) : undefined;
+                tell(`adaline-evals: stopped by ${signal}; no verdict was reached.${account ? ` ${account}` : ''}${cancelFailed ? ` ${cancelFailed}` : ''}\n`);
                 process.exit(128 + external_node_os_namespaceObject.constants.signals[signal]); // 130 for SIGINT, 143 for SIGTERM
             }
         });
@@ -12719,10 +12721,13 @@ async function main(argv, env, out, err) {
         const message = error instanceof ApiError
             ? error.message
             : `Unexpected error: ${error.stack ?? String(error)}`;
-        // one message: what ended the run, and superseded evaluations that may still run
+        // one message: what ended the run, what it had started (the command has no started output),
+        // and superseded evaluations that may still run
+        const started = engine?.startedRunIds() ?? [];
+        const named = started.length > 0 ? ` This run had started: ${started.join(', ')}.` : '';
         const cancels = engine?.supersededCancels();
         const cancelFailed = cancels ? cancelFailedMessage(cancels) : undefined;
-        tell(`adaline-evals: ${message}${cancelFailed ? ` ${cancelFailed}` : ''}\n`);
+        tell(`adaline-evals: ${message}${named}${cancelFailed ? ` ${cancelFailed}` : ''}\n`);
         return EXIT.error;
     }
 }
