@@ -10620,7 +10620,10 @@ function onAbort(options) {
         if (signalled)
             return;
         signalled = true;
-        void stop(options).then(account => options.stopped(signal, account));
+        void stop(options)
+            // whatever went wrong, the face still ends the run and says it was stopped
+            .catch((error) => `What became of the run's starts is not known: ${asError(error).message}.`)
+            .then(account => options.stopped(signal, account));
     };
     for (const signal of SIGNALS)
         process.on(signal, listener);
