@@ -143,7 +143,13 @@ describe('adaline-evals', () => {
       'total-latency': String(json.metrics.totalLatency),
       'total-tokens': String(json.metrics.totalTokens),
       evaluations: JSON.stringify(json.evaluations)
-    }).toEqual({ ...action.outputs, gate: undefined, cancelled: undefined, started: undefined })
+    }).toEqual({
+      ...action.outputs,
+      gate: undefined,
+      cancelled: undefined,
+      'cancel-failed': undefined,
+      started: undefined
+    })
     // and the gate really failed on this data, so the comparison is not of two empty reports
     expect(json.gate).toBe('failed')
     expect(json.metrics.evaluations).toBe(3)
@@ -292,10 +298,87 @@ describe('adaline-evals', () => {
       '--superseded-before',
       new Date(NOW - HOUR / 2).toISOString()
     ])
-    expect(code).toBe(EXIT.passed)
+    // the evaluation still runs after the refusal: a cancel that did not land
+    expect(code).toBe(EXIT.cancelFailed)
     const warning = stderr.split('\n').find(line => line.startsWith('warning: Could not cancel'))
-    expect(warning).toMatch(/409 CONFLICT: \*\*\*x+… \([\d,]+ more characters not shown\)$/)
+    expect(warning).toMatch(/409 CONFLICT: \*\*\*x+…/)
+    expect(stderr).not.toContain(api.apiKey)
     expect(stderr.split('\n').every(line => line.length < 2_200)).toBe(true)
+  })
+
+  it('exits 4 after printing the report when a superseded evaluation’s cancel did not land', async () => {
+    api.inject({ method: 'POST', path: '/cancel', status: 403 })
+    const { code, stdout, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--superseded-before',
+      new Date(NOW - HOUR / 2).toISOString(),
+      '--policy',
+      'max-fail-runs: 0',
+      '--format',
+      'json',
+      '--quiet'
+    ])
+    // the gate failed too: 4 wins, for something may still be billing
+    expect(code).toBe(EXIT.cancelFailed)
+    const report = JSON.parse(stdout)
+    expect(report.gate).toBe('failed')
+    expect(report.cancelled).toEqual([])
+    expect(report.cancelFailures).toEqual([
+      expect.objectContaining({ runId: fakeId('run', 3), promptId: PROMPT })
+    ])
+    expect(stderr).toMatch(
+      new RegExp(
+        `^adaline-evals: Could not cancel 1 superseded evaluation\\(s\\), which may still be running and billing: ${fakeId('run', 3)} of prompt ${PROMPT} \\(still running after: POST .* answered 403 .*\\)\\. Cancel them in Adaline, or run again\\.\n$`
+      )
+    )
+    expect(api.evaluations(PROMPT).find(e => e.runId === fakeId('run', 3))?.status).toBe('running')
+  })
+
+  it('names what it started when the run then ends with an error (the command has no started output)', async () => {
+    await api.close()
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'GET', path: /\/evaluations\/run_[^/]+$/, status: 401 })
+    const { code, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--start',
+      '--wait',
+      '10m',
+      '--cancel-on-abort',
+      'false',
+      '--quiet'
+    ])
+    const [started] = api.evaluations(PROMPT)
+    expect(code).toBe(EXIT.error)
+    expect(started?.status).toBe('queued')
+    expect(stderr).toMatch(
+      new RegExp(
+        `^adaline-evals: GET /prompts/${PROMPT}/evaluations/${started!.runId} answered 401 .* This run had started: ${started!.runId}\\.\n$`
+      )
+    )
+  })
+
+  it('fetches failing rows for the text and Markdown reports, and none for JSON, which shows none', async () => {
+    const args = ['--base-url', api.url, '--prompt-id', PROMPT, '--policy', 'scope: all']
+    const rows = () => api.requests.filter(r => r.path.endsWith('/results'))
+    for (const format of ['text', 'markdown']) {
+      api.clearRequests()
+      const { code, stdout } = await cli([...args, '--format', format])
+      expect(code).toBe(EXIT.passed)
+      expect(stdout).toContain('### Failing rows')
+      expect(rows().length).toBeGreaterThan(0)
+    }
+    api.clearRequests()
+    const json = await cli([...args, '--format', 'json'])
+    expect(json.code).toBe(EXIT.passed)
+    expect(JSON.parse(json.stdout).evaluations).toHaveLength(3)
+    expect(rows()).toEqual([])
   })
 
   it('names the flag of a bad option and exits 2, before any request', async () => {
@@ -411,4 +494,33 @@ describe('adaline-evals', () => {
     },
     30_000
   )
+
+  it('on SIGTERM during the start POST, waits for its answer, cancels what it created and exits 143', async () => {
+    await api.close()
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    // the start takes effect on arrival; its answer comes 1.5 s later
+    api.inject({ method: 'POST', path: /\/evaluations$/, answerAfterMs: 1_500 })
+    const bin = resolve('dist/cli/index.js')
+    const child = spawn(
+      process.execPath,
+      [bin, '--prompt-id', PROMPT, '--base-url', api.url, '--start', '--wait', '10m'],
+      { env: { PATH: process.env.PATH, ADALINE_API_KEY: api.apiKey }, stdio: 'pipe' }
+    )
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', chunk => (stderr += chunk))
+    const exited = new Promise<number | null>(done => child.on('close', code => done(code)))
+    while (!api.requests.some(r => r.method === 'POST' && r.answeredAt === undefined)) {
+      await new Promise(r => setTimeout(r, 10))
+    }
+    child.kill('SIGTERM')
+    expect(await exited).toBe(143)
+    const [started] = api.evaluations(PROMPT)
+    expect(['cancelling', 'cancelled']).toContain(started?.status)
+    expect(stderr).toContain(
+      `adaline-evals: stopped by SIGTERM; no verdict was reached. Cancelled the evaluation(s) this run started: ${started?.runId}.\n`
+    )
+    // the run's own ending is left to the abort: no second message
+    expect(stderr.match(/^adaline-evals: /gm)).toHaveLength(1)
+  }, 30_000)
 })

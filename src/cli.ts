@@ -6,18 +6,19 @@
 import { readFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import { parseArgs } from 'node:util'
-import { onAbort } from './abort.js'
+import { onAbort, type AbortWatch } from './abort.js'
 import { ApiError } from './adaline/http.js'
-import { createEngine, decideFromEvent, type Log } from './engine.js'
+import { createEngine, decideFromEvent, type Engine, type Log } from './engine.js'
 import { CLOCK_SKEW_MS, readEvent, type SupersedeDecision } from './github/event.js'
 import { API_KEY_MIN, InputError, parseTime, readSettings, type Settings } from './inputs.js'
 import { TotalsError } from './metrics.js'
 import { Secrets, clipLine, inertLines, inertLogLine } from './redact.js'
+import { cancelFailedMessage } from './report/cancel-failed.js'
 import { formatTime } from './report/format.js'
 import { buildSummary, type RunReport } from './report/summary.js'
 import { markdownForTerminal } from './report/terminal.js'
 
-export const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3 } as const
+export const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3, cancelFailed: 4 } as const
 
 const HELP = `Usage: adaline-evals --prompt-id ID [options]
 
@@ -58,7 +59,9 @@ Options:
   -h, --help                 this help
 
 Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error,
-130 / 143 stopped by SIGINT / SIGTERM (after cancelling what the run started).
+4 some superseded evaluations could not be cancelled and may still run (the report is printed,
+and stderr names them; this wins over 1), 130 / 143 stopped by SIGINT / SIGTERM (after cancelling
+what the run started, and naming what it could not).
 `
 
 const OPTIONS = {
@@ -114,6 +117,8 @@ export async function main(
   // run inside GitHub Actions too, where the runner obeys workflow commands on stdout and stderr
   const print = (text: string) => out(inertLines(secrets.redact(text)))
   const tell = (text: string) => err(inertLines(secrets.redact(text)))
+  let engine: Engine | undefined
+  let abort: AbortWatch | undefined
   try {
     const format = values.format ?? 'text'
     if (!['text', 'markdown', 'json'].includes(format)) {
@@ -150,24 +155,38 @@ export async function main(
     const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now)
     const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text))
     const decision = await decide(settings, cutoff, env, now)
-    const engine = createEngine(settings, log)
-    const stopListening = onAbort({
-      engine: () => (settings.cancelOnAbort ? engine : undefined),
-      stopped: (signal, cancels) => {
+    // JSON shows no rows: none is fetched for it
+    engine = createEngine(settings, log, { showsRows: format !== 'json' })
+    const running = engine
+    abort = onAbort({
+      run: () => running,
+      cancel: () => settings.cancelOnAbort,
+      stopped: (signal, account) => {
+        const cancels = running.supersededCancels()
+        const cancelFailed = cancels ? cancelFailedMessage(cancels) : undefined
         tell(
-          `adaline-evals: stopped by ${signal}; no verdict was reached.${cancels ? ` ${cancels}` : ''}\n`
+          `adaline-evals: stopped by ${signal}; no verdict was reached.${account ? ` ${account}` : ''}${cancelFailed ? ` ${cancelFailed}` : ''}\n`
         )
         process.exit(128 + constants.signals[signal]) // 130 for SIGINT, 143 for SIGTERM
       }
     })
-    const report = await engine.evaluate(decision).finally(stopListening)
+    const report = await engine.evaluate(decision).finally(() => abort?.stopListening())
+    // once a signal came, the abort reports and exits
+    if (abort.signalled) return untilExit()
 
     print(render(report, format))
     const failed = report.verdict.gate === 'failed'
+    // after the report: superseded evaluations that may still run fail the command whatever the gate
+    const cancelFailed = cancelFailedMessage(report.cancel)
+    if (cancelFailed) {
+      tell(`adaline-evals: ${cancelFailed}\n`)
+      return EXIT.cancelFailed
+    }
     if (failed && !settings.failOnGate)
       tell('The gate failed, but --fail-on-gate is false: exit 0.\n')
     return failed && settings.failOnGate ? EXIT.gateFailed : EXIT.passed
   } catch (error) {
+    if (abort?.signalled) return untilExit()
     if (error instanceof InputError) {
       const name = error.input === 'api-key' ? 'ADALINE_API_KEY (environment)' : `--${error.input}`
       tell(`adaline-evals: ${name} ${error.detail}\n`)
@@ -177,9 +196,22 @@ export async function main(
       error instanceof ApiError || error instanceof TotalsError
         ? error.message
         : `Unexpected error: ${(error as Error).stack ?? String(error)}`
-    tell(`adaline-evals: ${clipLine(secrets.redact(message))}\n`)
+    // one message: what ended the run, what it had started (the command has no started output),
+    // and superseded evaluations that may still run
+    const started = engine?.startedRunIds() ?? []
+    const named = started.length > 0 ? ` This run had started: ${started.join(', ')}.` : ''
+    const cancels = engine?.supersededCancels()
+    const cancelFailed = cancels ? cancelFailedMessage(cancels) : undefined
+    tell(
+      `adaline-evals: ${clipLine(secrets.redact(`${message}${named}${cancelFailed ? ` ${cancelFailed}` : ''}`))}\n`
+    )
     return EXIT.error
   }
+}
+
+/** The abort ends the process (with 130 or 143) once it has cancelled and told; until then, wait. */
+function untilExit(): Promise<number> {
+  return new Promise<number>(() => undefined)
 }
 
 function readPolicyFile(path: string): string {
@@ -236,6 +268,7 @@ export function asJson(report: RunReport) {
     listedByStatus: gathered.listedByStatus,
     cancelled: cancel.cancelled,
     cancelFailures: cancel.failed,
+    finishedBeforeCancel: cancel.finished,
     started: report.started,
     waitedMs: report.wait?.waitedMs ?? null,
     stillRunning: report.wait?.timedOut ?? [],

@@ -2,7 +2,7 @@
  * The engine both faces run (the action in main.ts, the command line in cli.ts): from settings and
  * a supersede decision to a judged report, through plan → API → judgement.
  */
-import { ABORT_GRACE_MS } from './abort.js'
+import { ABORT_GRACE_MS, type Abortable, type StartsSoFar } from './abort.js'
 import { createClient, type AdalineClient } from './adaline/client.js'
 import { RateGovernor } from './adaline/governor.js'
 import { createHttp, type HttpOptions } from './adaline/http.js'
@@ -25,7 +25,7 @@ import { formatCount, formatDuration } from './report/format.js'
 import type { RunReport } from './report/summary.js'
 import { failingRows } from './rows.js'
 import type { Listed, SupersedeRule } from './select.js'
-import { startEvaluations } from './start.js'
+import { StartError, StartLedger, startEvaluations } from './start.js'
 import { TERMINAL, waitUntilTerminal, type WaitOutcome } from './wait.js'
 
 /** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
@@ -77,19 +77,30 @@ export async function decideFromEvent(
   return decideSupersede(settings.cancelSuperseded, event, lookups, now())
 }
 
-export interface Engine {
+/**
+ * The engine, and what an abort asks of it: settleStarts stops new starts and waits for those under
+ * way; cancelStarted cancels, on the abort's own transport, what this run started and was queued or
+ * running when last seen, adopted ones left alone.
+ */
+export interface Engine extends Abortable {
   /** Runs plan → API → judgement under the given supersede decision. */
   evaluate(decision: SupersedeDecision): Promise<RunReport>
-  /**
-   * Cancels the evaluations this run started that were queued or running when last seen (on
-   * abort), within the abort's grace; the run IDs whose cancel was accepted.
-   */
-  cancelStarted(): Promise<string[]>
   /** The run IDs this run started so far, for the `started` output when the run fails. */
   startedRunIds(): string[]
+  /** The superseded evaluations' cancels, once made, for the `cancel-failed` output when the run fails. */
+  supersededCancels(): CancelOutcome | undefined
 }
 
-export function createEngine(settings: Settings, log: Log): Engine {
+export interface EngineOptions {
+  /**
+   * whether the face shows failing rows (the summary, the terminal and Markdown reports do; the
+   * command's JSON does not): without them no row is fetched
+   */
+  showsRows?: boolean
+}
+
+export function createEngine(settings: Settings, log: Log, options: EngineOptions = {}): Engine {
+  const { showsRows = true } = options
   const limit = new AdaptiveLimit(CONCURRENCY)
   // every request of the run draws its turn from one governor: the workspace's limit is shared
   const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute })
@@ -115,6 +126,16 @@ export function createEngine(settings: Settings, log: Log): Engine {
   const remember = (item: Listed) => {
     if (started.has(item.evaluation.runId)) started.set(item.evaluation.runId, item)
   }
+  const record = (item: Listed, wasAdopted: boolean) => {
+    started.set(item.evaluation.runId, item)
+    if (wasAdopted) adopted.add(item.evaluation.runId)
+  }
+  const ledger = new StartLedger()
+  /** the starts, once begun, whatever they come to: an abort waits for them */
+  let starting: Promise<unknown> | undefined
+  /** a signal came: the abort cancels and reports, not the run's own error path */
+  let aborting = false
+  let supersededCancels: CancelOutcome | undefined
 
   async function evaluate(decision: SupersedeDecision): Promise<RunReport> {
     log.info(
@@ -137,7 +158,7 @@ export function createEngine(settings: Settings, log: Log): Engine {
       `Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`
     )
 
-    const cancel = await log.group(
+    const cancel = (supersededCancels = await log.group(
       `Cancelling ${gathered.superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`,
       () =>
         cancelSuperseded(client, gathered.superseded, {
@@ -146,7 +167,7 @@ export function createEngine(settings: Settings, log: Log): Engine {
           log: log.info,
           warn: log.warning
         })
-    )
+    ))
 
     try {
       return await startWaitAndJudge(decision, gathered, cancel)
@@ -166,14 +187,18 @@ export function createEngine(settings: Settings, log: Log): Engine {
       judged = await log.group(
         `Starting ${settings.promptIds.length} evaluation(s) for this commit`,
         () =>
-          startEvaluations(client, settings.promptIds, settings, {
+          (starting = startEvaluations(client, settings.promptIds, settings, {
             limit,
             log: log.info,
-            onStarted: (item, wasAdopted) => {
-              started.set(item.evaluation.runId, item)
-              if (wasAdopted) adopted.add(item.evaluation.runId)
-            }
-          })
+            ledger,
+            onStarted: record
+          }).catch((error: unknown) => {
+            // what started is named even when telling of it is what failed
+            if (error instanceof StartError)
+              for (const { item, adopted: wasAdopted } of error.started)
+                if (!started.has(item.evaluation.runId)) record(item, wasAdopted)
+            throw error
+          }))
       )
     }
     let wait: WaitOutcome | undefined
@@ -203,7 +228,9 @@ export function createEngine(settings: Settings, log: Log): Engine {
       waitedMs: wait?.waitedMs,
       waitTimedOut: (wait?.timedOut.length ?? 0) > 0
     })
-    const rows = await failingRows(client, judged, { limit, warn: log.warning })
+    const rows = showsRows
+      ? await failingRows(client, judged, { limit, warn: log.warning })
+      : new Map()
     return {
       promptIds: settings.promptIds,
       scope: settings.policy.scope,
@@ -275,9 +302,10 @@ export function createEngine(settings: Settings, log: Log): Engine {
    * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
    */
   async function cancelAfterError(): Promise<void> {
-    if (!settings.cancelOnAbort || started.size === 0) return
+    // once a signal came, the abort cancels (on its own transport, within its grace)
+    if (aborting || !settings.cancelOnAbort || started.size === 0) return
     try {
-      const cancelled = await cancelOwn(client)
+      const { cancelled } = await cancelOwn(client)
       if (cancelled.length > 0)
         log.warning(
           `The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`
@@ -291,7 +319,7 @@ export function createEngine(settings: Settings, log: Log): Engine {
    * Cancels what this run started that was still queued or running when last seen. An adopted one
    * is left alone: when in doubt, cancel less, and it may be another run's paid evaluation.
    */
-  async function cancelOwn(via: AdalineClient): Promise<string[]> {
+  async function cancelOwn(via: AdalineClient): Promise<CancelOutcome> {
     const inFlight = [...started.values()].filter(item =>
       IN_FLIGHT.includes(item.evaluation.status)
     )
@@ -301,18 +329,38 @@ export function createEngine(settings: Settings, log: Log): Engine {
         `Not cancelling ${item.evaluation.runId}: it was taken from the listing after a lost answer and may be another run's.`
       )
     // all at once: there is one per prompt, and time, not the rate limit, is what runs short
-    const outcome = await cancelSuperseded(via, running, {
+    return cancelSuperseded(via, running, {
       dryRun: false,
       limit: new AdaptiveLimit(Math.max(1, running.length)),
       log: log.info,
       warn: log.warning
     })
-    return outcome.cancelled
+  }
+
+  function starts(): StartsSoFar {
+    return {
+      started: [...started.keys()],
+      adopted: [...adopted],
+      cancellable: [...started.values()]
+        .filter(
+          item => IN_FLIGHT.includes(item.evaluation.status) && !adopted.has(item.evaluation.runId)
+        )
+        .map(item => item.evaluation.runId),
+      underWay: ledger.underWay(),
+      unconfirmed: ledger.unconfirmed()
+    }
   }
 
   return {
     evaluate,
+    settleStarts: async () => {
+      aborting = true
+      ledger.halt()
+      await starting?.catch(() => undefined)
+    },
     cancelStarted: () => cancelOwn(abortClient),
-    startedRunIds: () => [...started.keys()]
+    starts,
+    startedRunIds: () => [...started.keys()],
+    supersededCancels: () => supersededCancels
   }
 }

@@ -13,6 +13,7 @@ import { readEvent, type GitHubEvent } from './github/event.js'
 import { InputError, readSettings, type Settings } from './inputs.js'
 import { TotalsError } from './metrics.js'
 import { Secrets, clipLine, encodedForms, inertLines, inertLogLine } from './redact.js'
+import { cancelFailedMessage } from './report/cancel-failed.js'
 import { buildOutputs } from './report/outputs.js'
 import { buildErrorReport, buildSummary, type RunReport } from './report/summary.js'
 
@@ -60,13 +61,17 @@ export async function run(): Promise<void> {
   let pipeline: Engine | undefined
   let cancelOnAbort = false
   let known: { settings: Settings; event: GitHubEvent } | undefined
-  onAbort({
-    engine: () => (cancelOnAbort ? pipeline : undefined),
-    stopped: (signal, cancels) => {
+  const abort = onAbort({
+    run: () => pipeline,
+    cancel: () => cancelOnAbort,
+    stopped: (signal, account) => {
       writeStarted(pipeline)
+      const cancelFailed = writeCancelFailed(pipeline)
       core.setFailed(
-        redact(
-          `Stopped by ${signal} before the step finished: no verdict was reached.${cancels ? ` ${cancels}` : ''} Cancels already accepted stay in effect.`
+        inertLines(
+          redact(
+            `Stopped by ${signal} before the step finished: no verdict was reached.${account ? ` ${account}` : ''} Cancels already accepted stay in effect.${cancelFailed ? ` ${cancelFailed}` : ''}`
+          )
         )
       )
       process.exit(core.ExitCode.Failure)
@@ -83,6 +88,8 @@ export async function run(): Promise<void> {
     pipeline = createEngine(settings, actionsLog(secrets))
     cancelOnAbort = settings.cancelOnAbort
     const report = await pipeline.evaluate(decision)
+    // once a signal came, the abort reports and ends the step
+    if (abort.signalled) return
 
     await writeReports(report, redact)
     // on-failure: no new comment for a passing run, but an old failure report is brought up to date
@@ -99,14 +106,26 @@ export async function run(): Promise<void> {
       else core.warning('The gate failed, but fail-on-gate is false: the step passes.')
     }
     core.info(`Gate: ${verdict.gate}`)
+    // after the report: superseded evaluations that may still run fail the step whatever the gate
+    const cancelFailed = cancelFailedMessage(report.cancel)
+    if (cancelFailed) {
+      core.error(redact(cancelFailed), { title: 'adaline-evals: cancel-failed' })
+      process.exitCode = core.ExitCode.Failure
+    }
   } catch (error) {
+    if (abort.signalled) return
     writeStarted(pipeline)
+    const cancelFailed = writeCancelFailed(pipeline)
     const expected =
       error instanceof InputError || error instanceof ApiError || error instanceof TotalsError
-    if (!expected) core.debug(redact((error as Error).stack ?? String(error)))
-    const message = expected
+    const cause = expected ? (error as Error).cause : error
+    if (cause !== undefined && !(cause instanceof ApiError))
+      core.debug(redact((cause as Error)?.stack ?? String(cause)))
+    const failure = expected
       ? error.message
       : `Unexpected error: ${(error as Error).message ?? String(error)}`
+    // one error line: what ended the run, and superseded evaluations that may still run
+    const message = cancelFailed ? `${failure} ${cancelFailed}` : failure
     core.setFailed(inertLines(clipLine(redact(message))))
     // an earlier report in the comment must not stand for this commit; no new comment, though
     if (known) {
@@ -123,6 +142,17 @@ export async function run(): Promise<void> {
 function writeStarted(engine: Engine | undefined): void {
   const started = engine?.startedRunIds() ?? []
   if (started.length > 0) core.setOutput('started', JSON.stringify(started))
+}
+
+/**
+ * The superseded cancels that did not land, once the cancels were made, for a run that fails or is
+ * stopped later: the `cancel-failed` output, and the sentence its error line ends with (if any).
+ */
+function writeCancelFailed(engine: Engine | undefined): string | undefined {
+  const cancels = engine?.supersededCancels()
+  if (!cancels) return undefined
+  core.setOutput('cancel-failed', JSON.stringify(cancels.failed.map(failed => failed.runId)))
+  return cancelFailedMessage(cancels)
 }
 
 /**

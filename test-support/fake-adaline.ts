@@ -152,6 +152,12 @@ export interface Fault {
    * `RecordedRequest.sentBytes` counts what was written.
    */
   endless?: boolean | Buffer
+  /**
+   * Serve the request at once (a start or a cancel takes effect on arrival), then wait this long
+   * before sending the answer: a slow answer to a request that already took effect. If the client
+   * leaves meanwhile, the effect stays and no answer is sent.
+   */
+  answerAfterMs?: number
 }
 
 export type ContentCoding = 'gzip' | 'deflate' | 'br'
@@ -769,6 +775,13 @@ export class FakeAdaline {
         if (fault?.dropAnswer) {
           req.socket.resetAndDestroy()
           return
+        }
+        if (fault?.answerAfterMs) {
+          await this.sleep(fault.answerAfterMs)
+          if (this.closed || res.destroyed) {
+            req.socket.destroy()
+            return
+          }
         }
         if (faultAnswers) this.sendFault(res, fault, recorded, extra)
         else this.send(res, status, body, extra, fault, recorded)

@@ -2,7 +2,12 @@
  * End to end: the bundled dist/index.js, run as the runner runs it, against the fake Adaline API
  * (and a fake GitHub API) over real HTTP on loopback.
  */
-import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import {
+  FakeAdaline,
+  fakeId,
+  makeEvaluation,
+  sampleWorkspace
+} from '../../test-support/fake-adaline.js'
 import { FakeGitHub } from '../../test-support/fake-github.js'
 import { PUSH_TIME, pushEvent } from '../../test-support/events.js'
 import { runAction, type ActionRun } from '../../test-support/run-action.js'
@@ -392,6 +397,152 @@ describe('superseded evaluations', () => {
     expect(run.errors).toEqual([expect.stringContaining('answered 400')])
   })
 
+  describe('a cancel that did not land', () => {
+    /** the one ::error line about the cancels, and where it stands in the log */
+    const cancelError = (run: ActionRun) =>
+      run.errors.filter(line => line.startsWith('Could not cancel'))
+
+    it('fails the step after the report when a cancel is given up on (5xx), listing it in cancel-failed', async () => {
+      seed()
+      api.inject({
+        method: 'POST',
+        path: `${fakeId('run', 1)}/cancel`,
+        status: 500,
+        times: Infinity
+      })
+      const run = await runAction(inputs({ 'cancel-superseded': 'force-push' }), {
+        event: pushEvent()
+      })
+      expect(run.exitCode).toBe(1)
+      // the report was written in full: the outputs say what landed and what did not
+      expect(run.outputs.gate).toBe('skipped')
+      expect(JSON.parse(run.outputs.cancelled!).sort()).toEqual([
+        fakeId('run', 2),
+        fakeId('run', 5)
+      ])
+      expect(JSON.parse(run.outputs['cancel-failed']!)).toEqual([fakeId('run', 1)])
+      expect(api.evaluations(PROMPT).find(e => e.runId === fakeId('run', 1))!.status).toBe(
+        'running'
+      )
+      expect(run.summary).toContain(
+        '**Could not cancel 1: they may still be running and billing, and the run fails for it.**'
+      )
+      expect(run.summary).toMatch(
+        new RegExp(
+          `- ${fakeId('run', 1)}: POST /prompts/${PROMPT}/evaluations/${fakeId('run', 1)}/cancel answered 500 .*gave up after 5 attempts`
+        )
+      )
+      // one error, naming it and why, after the report
+      expect(run.errors).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^Could not cancel 1 superseded evaluation\\(s\\), which may still be running and billing: ${fakeId('run', 1)} of prompt ${PROMPT} \\(POST /prompts/${PROMPT}/evaluations/${fakeId('run', 1)}/cancel answered 500 .*gave up after 5 attempts\\)\\)\\. Cancel them in Adaline, or run again\\.$`
+          )
+        )
+      ])
+      const lines = run.stdout.split('\n')
+      expect(lines.findIndex(line => line.startsWith('::error'))).toBeGreaterThan(
+        lines.indexOf('Gate: skipped')
+      )
+    }, 60_000)
+
+    it('counts a refusal after which the evaluation still runs as not landed, besides a failed gate', async () => {
+      seed()
+      api.inject({ method: 'POST', path: `${fakeId('run', 2)}/cancel`, status: 403 })
+      const run = await runAction(
+        inputs({ 'cancel-superseded': 'force-push', policy: 'max-fail-runs: 0' }),
+        { event: pushEvent() }
+      )
+      expect(run.exitCode).toBe(1)
+      expect(run.outputs.gate).toBe('failed')
+      expect(JSON.parse(run.outputs['cancel-failed']!)).toEqual([fakeId('run', 2)])
+      expect(JSON.parse(run.outputs.cancelled!).sort()).toEqual([
+        fakeId('run', 1),
+        fakeId('run', 5)
+      ])
+      // the gate's errors, then the one about the cancel
+      expect(run.errors[0]).toMatch(/^fail-runs \d+ > max-fail-runs 0$/)
+      expect(run.errors.slice(0, -1).every(line => !line.startsWith('Could not cancel'))).toBe(true)
+      expect(run.errors.slice(-1)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^Could not cancel 1 superseded evaluation\\(s\\), .*: ${fakeId('run', 2)} of prompt ${PROMPT} \\(still queued after: POST .* answered 403 .*\\)\\. `
+          )
+        )
+      ])
+    })
+
+    it('still lists and names them when the run then ends with an error, in its one error line', async () => {
+      seed()
+      api.inject({ method: 'POST', path: `${fakeId('run', 2)}/cancel`, status: 403 })
+      // the start, after the cancels, is refused
+      api.inject({ method: 'POST', path: /\/evaluations$/, status: 400 })
+      const run = await runAction(inputs({ 'cancel-superseded': 'force-push', start: 'true' }), {
+        event: pushEvent()
+      })
+      expect(run.exitCode).toBe(1)
+      expect(run.outputs.gate).toBeUndefined()
+      expect(JSON.parse(run.outputs['cancel-failed']!)).toEqual([fakeId('run', 2)])
+      expect(run.errors).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^POST /prompts/${PROMPT}/evaluations answered 400 .* Could not cancel 1 superseded evaluation\\(s\\), which may still be running and billing: ${fakeId('run', 2)} of prompt ${PROMPT} \\(still queued after: `
+          )
+        )
+      ])
+    })
+
+    it('names at most ten in the error and counts the rest', async () => {
+      api.addPrompt(
+        PROMPT,
+        Array.from({ length: 13 }, (_, i) =>
+          makeEvaluation({ n: i + 1, status: 'running', submittedAt: before - i })
+        )
+      )
+      api.inject({ method: 'POST', path: '/cancel', status: 403, times: Infinity })
+      const run = await runAction(inputs({ 'cancel-superseded': 'force-push' }), {
+        event: pushEvent()
+      })
+      expect(run.exitCode).toBe(1)
+      expect(JSON.parse(run.outputs['cancel-failed']!)).toHaveLength(13)
+      expect(run.outputs.cancelled).toBe('[]')
+      const [error] = cancelError(run)
+      expect(error).toMatch(/^Could not cancel 13 superseded evaluation\(s\)/)
+      expect(error!.match(/ of prompt /g)).toHaveLength(10)
+      expect(error).toContain('; and 3 more (the report lists them all). Cancel them in Adaline')
+    })
+
+    it('keeps a cancel refused because the evaluation finished meanwhile a warning', async () => {
+      seed()
+      // the evaluation completes just before its cancel arrives, which Adaline then refuses
+      api.inject({
+        method: 'POST',
+        path: `${fakeId('run', 1)}/cancel`,
+        status: 409,
+        body: () => {
+          api.updateEvaluation(PROMPT, fakeId('run', 1), { status: 'completed' })
+          return { error: { code: 'CONFLICT', message: 'Evaluation is already completed.' } }
+        }
+      })
+      const run = await runAction(inputs({ 'cancel-superseded': 'force-push' }), {
+        event: pushEvent()
+      })
+      expect(run.exitCode).toBe(0)
+      expect(run.errors).toEqual([])
+      expect(run.outputs['cancel-failed']).toBe('[]')
+      expect(JSON.parse(run.outputs.cancelled!).sort()).toEqual([
+        fakeId('run', 2),
+        fakeId('run', 5)
+      ])
+      expect(run.stdout).toContain(
+        `::warning::Superseded evaluation ${fakeId('run', 1)} had already completed when its cancel arrived`
+      )
+      expect(run.summary).toContain(
+        `Finished before their cancel arrived (1):\n\n- ${fakeId('run', 1)}: completed`
+      )
+    })
+  })
+
   describe('on pull_request synchronize', () => {
     let github: FakeGitHub
     beforeEach(async () => {
@@ -506,6 +657,58 @@ describe('superseded evaluations', () => {
   })
 })
 
+describe('requests', () => {
+  /** each request the fake served, as `METHOD what`: listings, results by grade, anything else */
+  const asked = () =>
+    api.requests.map(r =>
+      r.path.endsWith('/results')
+        ? `GET results ${r.query.get('grade')} ${r.path.split('/')[5]}`
+        : r.method === 'GET' && r.path.endsWith('/evaluations')
+          ? 'GET listing'
+          : `${r.method} ${r.path}`
+    )
+
+  it('asks only for what the report shows: a report-only run over the sample workspace', async () => {
+    const prompts = sampleWorkspace(Date.now())
+    for (const { promptId, evaluations, options } of prompts)
+      api.addPrompt(promptId, evaluations, options)
+    const run = await runAction(
+      inputs({ 'prompt-id': prompts.map(p => p.promptId).join(','), policy: 'scope: all' })
+    )
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs['listed-count']).toBe('12')
+    // one listing per prompt; rows for the 5 evaluations with the most failing runs (7, 5, 4, 3
+    // and 2 of them), their failing rows filling less than a section, so their unknown ones too
+    // where they have any: 9 requests for rows, where every evaluation's rows took 15
+    const [triage, replies] = prompts.map(p => p.evaluations.map(e => e.runId))
+    const rows = [triage![3], replies![1], triage![0], triage![1], triage![5]]
+    expect(asked().sort()).toEqual(
+      [
+        'GET listing',
+        'GET listing',
+        ...rows.map(runId => `GET results fail ${runId}`),
+        ...[triage![3], triage![0], triage![1], triage![5]].map(
+          runId => `GET results unknown ${runId}`
+        )
+      ].sort()
+    )
+    expect(run.summary.match(/<details>/g)).toHaveLength(5)
+    expect(run.summary).toContain(
+      '… and 5 more evaluation(s) with failing or unknown rows not shown.'
+    )
+  })
+
+  it('asks for no rows when no judged evaluation has failing or unknown runs', async () => {
+    const prompts = sampleWorkspace(Date.now())
+    for (const { promptId, evaluations, options } of prompts)
+      api.addPrompt(promptId, evaluations, options)
+    // scope latest judges each evaluator's newest: queued, without runs
+    const run = await runAction(inputs({ 'prompt-id': prompts.map(p => p.promptId).join(',') }))
+    expect(run.exitCode).toBe(0)
+    expect(asked()).toEqual(['GET listing', 'GET listing'])
+  })
+})
+
 describe('an event payload that cannot be read', () => {
   const missing = { GITHUB_EVENT_PATH: '/nonexistent/event.json' }
 
@@ -582,8 +785,10 @@ describe('secrets and hostile answers', () => {
     const run = await runAction(inputs({ 'cancel-superseded': 'force-push' }), {
       event: pushEvent()
     })
-    expect(run.exitCode).toBe(0)
+    // the evaluation still runs: a warning as it happens, and the step's one error after the report
+    expect(run.exitCode).toBe(1)
     expect(run.stdout).toMatch(/::warning::Could not cancel .*key \*\*\* may not cancel this/)
+    expect(run.errors).toEqual([expect.stringContaining('key *** may not cancel this')])
     expectNoKey(run)
   })
 

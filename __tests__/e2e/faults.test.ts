@@ -151,19 +151,23 @@ const passing: PassingCase[] = [
     log: /evaluations: an answer cut off mid-body; retry 1 in/
   },
   {
-    name: 'a 409 on one cancel among many (its body echoing the key)',
+    name: 'a 409 on one cancel among many, which had completed meanwhile (its body echoing the key)',
     faults: () => [
       {
         method: 'POST',
         path: `${SUPERSEDED[2]}/cancel`,
         status: 409,
-        body: echoingKey('CONFLICT', 'Evaluation is already completed.')
+        // it completes just before its cancel arrives: nothing is left running
+        body: () => {
+          api.updateEvaluation(PROMPT, SUPERSEDED[2]!, { status: 'completed' })
+          return echoingKey('CONFLICT', 'Evaluation is already completed.')
+        }
       }
     ],
     cancelled: SUPERSEDED.filter(runId => runId !== SUPERSEDED[2]),
-    summary: 'Could not cancel 1',
+    summary: 'Finished before their cancel arrived (1)',
     log: new RegExp(
-      `::warning::Could not cancel superseded evaluation ${SUPERSEDED[2]}: POST .* answered 409 CONFLICT: Evaluation is already completed. \\(request had Bearer \\*\\*\\*\\)`
+      `::warning::Superseded evaluation ${SUPERSEDED[2]} had already completed when its cancel arrived: POST .* answered 409 CONFLICT: Evaluation is already completed. \\(request had Bearer \\*\\*\\*\\)`
     )
   },
   {

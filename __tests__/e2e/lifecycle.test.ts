@@ -328,10 +328,15 @@ describe('start and wait', () => {
         }, 20)
       }
     })
+    const adopted = newest(PROMPT)
     expect(run.exitCode).toBe(1)
     expect(cancels()).toEqual([])
-    expect(run.stdout).toMatch(/Not cancelling run_\w+: it was taken from the listing/)
-    expect(JSON.parse(run.outputs.started!)).toEqual([newest(PROMPT).runId])
+    expect(['queued', 'running']).toContain(adopted.status)
+    // never cancelled, always named
+    expect(run.errors).toEqual([
+      `Stopped by SIGINT before the step finished: no verdict was reached. Not cancelled, as taken from the listing after a lost answer (it may be another run's): ${adopted.runId}. Cancels already accepted stay in effect.`
+    ])
+    expect(JSON.parse(run.outputs.started!)).toEqual([adopted.runId])
   }, 60_000)
 
   it('starts again when the listing shows the failed start never went through', async () => {
@@ -430,7 +435,7 @@ describe('start and wait', () => {
     expect(cancels()).toEqual([])
   }, 60_000)
 
-  it('ends with an error naming the endpoint when starts keep failing, having started nothing', async () => {
+  it('ends with one error naming the endpoint and every attempt whose outcome stayed unknown, when starts keep failing', async () => {
     api = await FakeAdaline.start()
     api.addPrompt(PROMPT)
     api.inject({ method: 'POST', path: CREATE_PATH, reset: true, times: Infinity })
@@ -440,9 +445,162 @@ describe('start and wait', () => {
     expect(run.errors).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^POST /prompts/${PROMPT}/evaluations .*Tried 3 times; no evaluation was started\\.$`
+          `^POST /prompts/${PROMPT}/evaluations .*Tried 3 times\\. An evaluation of prompt ${PROMPT} \\(every active evaluator, the evaluator's dataset\\) may have been started by this run at [-:.TZ\\d]+, [-:.TZ\\d]+, [-:.TZ\\d]+ and could not be confirmed: their answers were lost and the listing showed no evaluation from any of the 3\\. Look in Adaline for one submitted since [-:.TZ\\d]+ before starting another\\.$`
         )
       )
+    ])
+  }, 60_000)
+})
+
+describe('a signal while starting', () => {
+  const LISTING = /^\/v2\/prompts\/[^/]+\/evaluations$/
+  const lists = () => api.requests.filter(r => r.method === 'GET' && LISTING.test(r.path))
+  /** the runner's SIGTERM comes 7.5 s after its SIGINT, and then the kill */
+  const RUNNER_PATIENCE_MS = 7_500
+
+  /** Runs the action with start and a long wait, sending `signal` once `when` holds. */
+  async function startAndSignal(
+    signal: NodeJS.Signals,
+    when: () => boolean,
+    extra: Record<string, string> = {}
+  ): Promise<ActionRun & { signalledAt: number; endedAt: number }> {
+    let signalledAt = 0
+    const run = await runAction(inputs({ start: 'true', wait: '10m', ...extra }), {
+      onStart: child => {
+        const poll = setInterval(() => {
+          if (when()) {
+            clearInterval(poll)
+            signalledAt = Date.now()
+            child.kill(signal)
+          }
+        }, 10)
+      }
+    })
+    expect(signalledAt).toBeGreaterThan(0)
+    return { ...run, signalledAt, endedAt: Date.now() }
+  }
+
+  /** the start's POST has arrived and is not answered yet */
+  const postUnanswered = () => creates().some(r => r.answeredAt === undefined)
+  /** the listing that checks a lost answer (after the run's listing and the note) has arrived */
+  const checkUnanswered = () => lists().length >= 3 && lists()[2]!.answeredAt === undefined
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'on %s during the start POST, waits for its answer, then cancels and names what it created',
+    async signal => {
+      api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+      api.addPrompt(PROMPT)
+      // the start takes effect on arrival; its answer comes 1.5 s later
+      api.inject({ method: 'POST', path: CREATE_PATH, answerAfterMs: 1_500 })
+      const run = await startAndSignal(signal, postUnanswered)
+      const [created] = api.evaluations(PROMPT)
+      expect(created).toBeDefined()
+      expect(run.exitCode).toBe(1)
+      expect(run.endedAt - run.signalledAt).toBeLessThan(RUNNER_PATIENCE_MS)
+      expect(creates()).toHaveLength(1)
+      expect(cancels().map(r => r.path)).toEqual([
+        `/v2/prompts/${PROMPT}/evaluations/${created!.runId}/cancel`
+      ])
+      expect(['cancelling', 'cancelled']).toContain(created!.status)
+      expect(run.errors).toEqual([
+        `Stopped by ${signal} before the step finished: no verdict was reached. Cancelled the evaluation(s) this run started: ${created!.runId}. Cancels already accepted stay in effect.`
+      ])
+      expect(JSON.parse(run.outputs.started!)).toEqual([created!.runId])
+    },
+    60_000
+  )
+
+  it('with cancel-on-abort: false, waits for the start POST’s answer and names what it created', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'POST', path: CREATE_PATH, answerAfterMs: 1_500 })
+    const run = await startAndSignal('SIGTERM', postUnanswered, { 'cancel-on-abort': 'false' })
+    const [created] = api.evaluations(PROMPT)
+    expect(created!.status).toBe('queued')
+    expect(cancels()).toEqual([])
+    expect(run.errors).toEqual([
+      `Stopped by SIGTERM before the step finished: no verdict was reached. Left running (cancel-on-abort is false): ${created!.runId}. Cancels already accepted stay in effect.`
+    ])
+    expect(JSON.parse(run.outputs.started!)).toEqual([created!.runId])
+  }, 60_000)
+
+  it('says a start was in flight with an unknown outcome when its answer does not come in time', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'POST', path: CREATE_PATH, answerAfterMs: 30_000 })
+    const run = await startAndSignal('SIGINT', postUnanswered)
+    const [created] = api.evaluations(PROMPT)
+    // created, and never answered: the run cannot know its ID, but names the prompt and the time
+    expect(created!.status).toBe('queued')
+    expect(run.exitCode).toBe(1)
+    expect(run.endedAt - run.signalledAt).toBeLessThan(RUNNER_PATIENCE_MS)
+    expect(creates()).toHaveLength(1)
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^Stopped by SIGINT before the step finished: no verdict was reached\\. A start of prompt ${PROMPT} \\(every active evaluator, the evaluator's dataset\\) was in flight and its outcome is unknown: check Adaline for an evaluation submitted since (\\S+)\\. Cancels already accepted stay in effect\\.$`
+        )
+      )
+    ])
+    const since = Date.parse(/submitted since (\S+)\./.exec(run.errors[0]!)![1]!)
+    expect(since).toBeLessThanOrEqual(created!.timeline.submittedAt)
+    expect(run.outputs.started).toBeUndefined()
+  }, 60_000)
+
+  it('on SIGTERM while a lost start is being checked, waits for the check and names what it found, uncancelled', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'POST', path: CREATE_PATH, dropAnswer: true })
+    // the run's listing and the note before the POST pass; the check takes 1.5 s
+    api.inject({ method: 'GET', path: LISTING, times: 2 })
+    api.inject({ method: 'GET', path: LISTING, delayMs: 1_500 })
+    const run = await startAndSignal('SIGTERM', checkUnanswered)
+    const [created] = api.evaluations(PROMPT)
+    expect(run.exitCode).toBe(1)
+    expect(run.endedAt - run.signalledAt).toBeLessThan(RUNNER_PATIENCE_MS)
+    expect(creates()).toHaveLength(1)
+    // taken from the listing: it may be another run's, so never cancelled, but always named
+    expect(cancels()).toEqual([])
+    expect(created!.status).toBe('queued')
+    expect(run.errors).toEqual([
+      `Stopped by SIGTERM before the step finished: no verdict was reached. Not cancelled, as taken from the listing after a lost answer (it may be another run's): ${created!.runId}. Cancels already accepted stay in effect.`
+    ])
+    expect(JSON.parse(run.outputs.started!)).toEqual([created!.runId])
+  }, 60_000)
+
+  it('says a lost start was being checked with an unknown outcome when the check does not end in time', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'POST', path: CREATE_PATH, dropAnswer: true })
+    api.inject({ method: 'GET', path: LISTING, times: 2 })
+    api.inject({ method: 'GET', path: LISTING, delayMs: 30_000 })
+    const run = await startAndSignal('SIGINT', checkUnanswered)
+    const [created] = api.evaluations(PROMPT)
+    expect(created!.status).toBe('queued')
+    expect(run.endedAt - run.signalledAt).toBeLessThan(RUNNER_PATIENCE_MS)
+    expect(creates()).toHaveLength(1)
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^Stopped by SIGINT before the step finished: no verdict was reached\\. A start of prompt ${PROMPT} \\(every active evaluator, the evaluator's dataset\\) had lost its answer and was being checked and its outcome is unknown: check Adaline for an evaluation submitted since (\\S+)\\. Cancels already accepted stay in effect\\.$`
+        )
+      )
+    ])
+    const since = Date.parse(/submitted since (\S+)\./.exec(run.errors[0]!)![1]!)
+    expect(since).toBeLessThanOrEqual(created!.timeline.submittedAt)
+  }, 60_000)
+
+  it('begins no start after a signal that came while listing', async () => {
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    // the run's listing takes a while: the signal comes during it
+    api.inject({ method: 'GET', path: LISTING, delayMs: 1_000 })
+    const run = await startAndSignal('SIGTERM', () => lists().length > 0)
+    expect(run.exitCode).toBe(1)
+    expect(creates()).toEqual([])
+    expect(api.evaluations(PROMPT)).toEqual([])
+    expect(run.errors).toEqual([
+      'Stopped by SIGTERM before the step finished: no verdict was reached. Cancels already accepted stay in effect.'
     ])
   }, 60_000)
 })
@@ -729,7 +887,8 @@ describe('sticky pull request comment', () => {
 
   it('cuts a report over GitHub’s limit to fit the comment, keeping the verdict', async () => {
     api = await FakeAdaline.start()
-    // 600 judged evaluations; the 10 newest have 30 failing rows with long reasons and inputs
+    // 600 judged evaluations; the 10 newest have 30 failing rows with long reasons and inputs, whose
+    // table characters the summary escapes into five each
     const many = Array.from({ length: 600 }, (_, i) =>
       makeEvaluation({
         n: i + 1,
@@ -748,11 +907,13 @@ describe('sticky pull request comment', () => {
           rowId: `row_${row}`,
           grade: 'fail' as const,
           score: 0,
-          reason: `Expected 'billing' but got 'shipping': ${'the answer wanders off topic '.repeat(20)}`,
+          reason: `Expected 'billing' but got 'shipping': ${'the *answer* wanders |off| topic '.repeat(20)}`,
           cost: 0.001,
           latency: 900,
           row: {
-            values: { ticket: `My invoice is wrong ${'and so is the one before '.repeat(20)}` }
+            values: {
+              ticket: `My invoice is wrong ${'<and> *so* |is| the |one| <before> '.repeat(20)}`
+            }
           }
         }))
       )
@@ -761,7 +922,8 @@ describe('sticky pull request comment', () => {
     expect(run.stdout).toContain('Pull request #7 comment: created.')
     // the same report in the step summary, where it is not cut, is over the comment limit
     expect(run.summary.length).toBeGreaterThan(65_536)
-    expect(run.summary.match(/<details>/g)).toHaveLength(10)
+    // rows are fetched and shown for 5 of them
+    expect(run.summary.match(/<details>/g)).toHaveLength(5)
     const body = ourComments()[0]!.body
     expect(body.length).toBeLessThanOrEqual(65_536)
     expect(body).toContain('## ❌ Adaline evals: gate failed')

@@ -23,7 +23,7 @@ function reportOf(
     baselines: new BaselineIndex(2),
     pages: 1
   }
-  const cancel: CancelOutcome = { cancelled: [], failed: [] }
+  const cancel: CancelOutcome = { cancelled: [], finished: [], failed: [] }
   return {
     promptIds: ['prompt-aaaaaaaaaaaaaaaaaaaa'],
     scope: 'latest',
@@ -81,7 +81,7 @@ describe('buildSummary', () => {
         baselines: new BaselineIndex(2),
         pages: 25
       },
-      cancel: { cancelled: many.map(item => item.evaluation.runId), failed }
+      cancel: { cancelled: many.map(item => item.evaluation.runId), finished: [], failed }
     })
     expect(Buffer.byteLength(buildSummary(report))).toBeLessThanOrEqual(SUMMARY_LIMIT_BYTES)
     // and a smaller limit is met by dropping table rows
@@ -116,6 +116,7 @@ describe('buildSummary', () => {
         },
         cancel: {
           cancelled: [a.evaluation.runId],
+          finished: [],
           failed: [
             { runId: b.evaluation.runId, promptId: a.promptId, message: 'answered 409 CONFLICT' }
           ]
@@ -125,6 +126,36 @@ describe('buildSummary', () => {
     expect(summary).toContain('A force-push; evaluations submitted before X are superseded.')
     expect(summary).toContain(`Cancelled 1 of 2 superseded evaluation(s): ${a.evaluation.runId}`)
     expect(summary).toContain(`- ${b.evaluation.runId}: answered 409 CONFLICT`)
+  })
+
+  it('says near the top that the run fails for cancels that did not land, and lists the finished apart', () => {
+    const [a, b, c] = [1, 2, 3].map(() => listed({ status: 'running' }))
+    const report = reportOf([listed()], {
+      decision: { act: true, cutoff: 5, reason: 'a force-push' },
+      cancel: {
+        cancelled: [a!.evaluation.runId],
+        finished: [
+          { runId: c!.evaluation.runId, promptId: c!.promptId, status: 'completed', message: '409' }
+        ],
+        failed: [{ runId: b!.evaluation.runId, promptId: b!.promptId, message: 'answered 500' }]
+      }
+    })
+    report.gathered = { ...report.gathered, superseded: [a!, b!, c!] }
+    const lines = buildSummary(report).split('\n')
+    expect(lines.slice(0, 6)).toContain(
+      '⚠️ **1 superseded evaluation(s) could not be cancelled** and may still be running and billing, so the run fails whatever the gate (see Superseded evaluations, below).'
+    )
+    const superseded = lines.slice(lines.indexOf('### Superseded evaluations'))
+    expect(superseded).toContain(
+      `Cancelled 1 of 3 superseded evaluation(s): ${a!.evaluation.runId}`
+    )
+    expect(superseded).toContain(`- ${b!.evaluation.runId}: answered 500`)
+    expect(superseded).toContain('Finished before their cancel arrived (1):')
+    expect(superseded).toContain(`- ${c!.evaluation.runId}: completed`)
+  })
+
+  it('says nothing of failed cancels when every cancel landed', () => {
+    expect(buildSummary(reportOf([listed()]))).not.toContain('could not be cancelled')
   })
 })
 

@@ -189,7 +189,7 @@ const evaluatorPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject 
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9893);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(160);
 /** The `adaline-evals` command's entry point (dist/cli/index.js, bundled by ncc). */
 
 process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2), process.env, text => process.stdout.write(text), text => process.stderr.write(text));
@@ -199,7 +199,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9893:
+/***/ 160:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -216,40 +216,6 @@ var external_node_fs_ = __nccwpck_require__(3024);
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
-;// CONCATENATED MODULE: ./src/abort.ts
-/** How long cancelling what this run started may take once a signal came. */
-const ABORT_GRACE_MS = 4_000;
-const SIGNALS = ['SIGINT', 'SIGTERM'];
-/** Listens for SIGINT and SIGTERM until the returned function is called. */
-function onAbort(options) {
-    let stopping = false;
-    const listener = (signal) => {
-        if (stopping)
-            return;
-        stopping = true;
-        const engine = options.engine();
-        const cancelling = engine ? engine.cancelStarted() : Promise.resolve([]);
-        const grace = new Promise(resolve => setTimeout(() => resolve('late'), options.graceMs ?? ABORT_GRACE_MS).unref());
-        void Promise.race([cancelling, grace])
-            .catch((error) => `failed: ${error.message}`)
-            .then(outcome => options.stopped(signal, describe(outcome)));
-    };
-    for (const signal of SIGNALS)
-        process.on(signal, listener);
-    return () => {
-        for (const signal of SIGNALS)
-            process.off(signal, listener);
-    };
-}
-function describe(outcome) {
-    if (Array.isArray(outcome)) {
-        return outcome.length > 0
-            ? `Cancelled the evaluation(s) this run started: ${outcome.join(', ')}.`
-            : '';
-    }
-    return `Cancelling the evaluations this run started ${outcome === 'late' ? 'did not finish in time' : outcome}.`;
-}
-
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
@@ -3438,6 +3404,322 @@ function networkFailure(error, proxy) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/start.ts
+
+
+/**
+ * How far before an attempt (by our clock) an evaluation it started may say it was submitted (by
+ * the API's). The note taken before the POST, not this window, keeps out what others started
+ * earlier, so the window can err wide: it only has to hold our own start when the clocks differ.
+ */
+const CLOCK_SKEW_MS = 60_000;
+const MAX_START_ATTEMPTS = 3;
+/**
+ * What the starts of one run are doing, shared by the starts, the engine and an abort: which are
+ * under way, which could not be confirmed, and whether new POSTs may still begin.
+ */
+class StartLedger {
+    stopped = false;
+    underWayByPrompt = new Map();
+    unconfirmedStarts = [];
+    /** No POST begins after this (a start failed, or a signal came); checks still run. */
+    halt() {
+        this.stopped = true;
+    }
+    get halted() {
+        return this.stopped;
+    }
+    underWay() {
+        return [...this.underWayByPrompt.values()];
+    }
+    unconfirmed() {
+        return [...this.unconfirmedStarts];
+    }
+    /** @internal the start of `promptId` is now in `phase`, or has an outcome (undefined) */
+    mark(promptId, scope, phase, at) {
+        if (!phase) {
+            this.underWayByPrompt.delete(promptId);
+            return;
+        }
+        const since = this.underWayByPrompt.get(promptId)?.since ?? at ?? Date.now();
+        this.underWayByPrompt.set(promptId, { promptId, scope, since, phase });
+    }
+    /** @internal */
+    addUnconfirmed(start) {
+        this.unconfirmedStarts.push(start);
+    }
+}
+/**
+ * The starts ended with an error. It names the starts that may have been billed but could not be
+ * confirmed, and carries every evaluation that did start, so that none goes unnamed even when
+ * telling of it (onStarted) is what failed.
+ */
+class StartError extends ApiError {
+    failure;
+    started;
+    unconfirmed;
+    constructor(failure, started, unconfirmed) {
+        const api = failure instanceof ApiError ? failure : undefined;
+        const head = api
+            ? api.message
+            : `Unexpected error: ${failure?.message ?? String(failure)}`;
+        super([head, ...unconfirmed.map(describeUnconfirmed)].join(' '), api?.endpoint ?? 'starting evaluations', api?.status, api?.code, api?.ambiguous ?? false, api?.transient ?? false);
+        this.failure = failure;
+        this.started = started;
+        this.unconfirmed = unconfirmed;
+        this.name = 'StartError';
+        this.cause = failure;
+    }
+}
+/**
+ * Starts every prompt's evaluation within the bound. When one fails, no further POST begins (nor
+ * after ledger.halt()), but those under way are waited for, checks included, so that what went
+ * through is told to onStarted and what cannot be confirmed is named; then a StartError is thrown.
+ * The evaluations come back in `promptIds` order.
+ */
+async function startEvaluations(client, promptIds, scope, options) {
+    const { ledger } = options;
+    const failures = [];
+    const started = [];
+    let skipped = 0;
+    const items = await Promise.all(promptIds.map(promptId => options.limit.run(async () => {
+        try {
+            const outcome = await startOne(client, promptId, scope, options);
+            if (!outcome) {
+                skipped += 1;
+                return undefined;
+            }
+            // kept before anything else can fail: whatever follows, this one is named
+            started.push(outcome);
+            options.onStarted(outcome.item, outcome.adopted);
+            const { runId, evaluatorId } = outcome.item.evaluation;
+            options.log(outcome.adopted
+                ? `Evaluation ${runId} is new since the attempt: using it rather than starting (and paying for) another.`
+                : `Started evaluation ${runId} of prompt ${promptId} (evaluator ${evaluatorId}).`);
+            return outcome.item;
+        }
+        catch (error) {
+            failures.push(error);
+            ledger.halt();
+            return undefined;
+        }
+        finally {
+            ledger.mark(promptId, scope);
+        }
+    })));
+    const unconfirmed = ledger.unconfirmed();
+    if (failures.length > 0 || unconfirmed.length > 0 || skipped > 0)
+        throw new StartError(failures[0] ?? haltedError(), started, unconfirmed);
+    return items.filter(item => item !== undefined);
+}
+/** The failure of starts that a halt (a signal) stopped before any of them failed. */
+function haltedError() {
+    return new ApiError('Starting was stopped before every start was confirmed.', 'starting');
+}
+/** One prompt's start, with its checks; undefined when the ledger halted before its POST. */
+async function startOne(client, promptId, scope, options) {
+    const { ledger } = options;
+    const now = options.now ?? Date.now;
+    if (ledger.halted)
+        return undefined;
+    // What the scope holds before the POST, so that afterwards only a new evaluation can be ours.
+    let known = new Set((await listedSince(client, promptId, scope, now() - CLOCK_SKEW_MS)).map(item => item.evaluation.runId));
+    /** attempts whose outcome was unknown and whose check showed no evaluation */
+    const unseen = [];
+    const unconfirmed = (reason, attempts = unseen) => ledger.addUnconfirmed({ promptId, scope, attempts: [...attempts], reason });
+    for (let attempt = 1;; attempt += 1) {
+        if (ledger.halted) {
+            // another prompt's start failed, or a signal came: no new POST, but an attempt nobody saw
+            // go through is named
+            if (unseen.length > 0)
+                unconfirmed(notSeen(unseen.length));
+            return undefined;
+        }
+        const attemptAt = now();
+        ledger.mark(promptId, scope, 'posting', attemptAt);
+        let failure;
+        try {
+            const evaluation = await client.createEvaluation(promptId, scope);
+            return { item: { promptId, evaluation, raw: evaluation }, adopted: false };
+        }
+        catch (error) {
+            if (!(error instanceof ApiError) || !error.ambiguous) {
+                if (unseen.length > 0)
+                    unconfirmed(notSeen(unseen.length));
+                throw error;
+            }
+            failure = error;
+        }
+        const failedAt = now();
+        options.log(`Starting an evaluation of prompt ${promptId} may have failed (${failure.message}); checking the listing before trying again.`);
+        ledger.mark(promptId, scope, 'checking');
+        let listed;
+        try {
+            listed = await listedSince(client, promptId, scope, attemptAt - CLOCK_SKEW_MS);
+        }
+        catch (error) {
+            // the one way to know is gone: no further POST, and the start is named as it stands
+            const why = error instanceof Error ? error.message : String(error);
+            unconfirmed(`its answer was lost and the listing that would find it failed (${why})`, [
+                ...unseen,
+                attemptAt
+            ]);
+            throw failure;
+        }
+        const found = startedByAttempt(listed, known, attemptAt, failedAt);
+        if (found)
+            return { item: found, adopted: true };
+        unseen.push(attemptAt);
+        // what is listed now and was not taken is not this attempt's: none of it for the next one
+        known = new Set([...known, ...listed.map(item => item.evaluation.runId)]);
+        if (attempt >= MAX_START_ATTEMPTS) {
+            unconfirmed(notSeen(unseen.length));
+            throw new ApiError(`${failure.message} Tried ${attempt} times.`, failure.endpoint, failure.status, failure.code);
+        }
+    }
+}
+/** Why attempts whose check showed nothing are still named: a listing may lag a start. */
+function notSeen(attempts) {
+    return attempts > 1
+        ? `their answers were lost and the listing showed no evaluation from any of the ${attempts}`
+        : 'its answer was lost and the listing showed no evaluation from it';
+}
+/** The sentence that names a start that may have been billed, for the run's error and the abort's. */
+function describeUnconfirmed({ promptId, scope, attempts, reason }) {
+    const when = attempts.map(at => new Date(at).toISOString()).join(', ');
+    const since = new Date(Math.min(...attempts)).toISOString();
+    return `An evaluation of prompt ${promptId} (${describeScope(scope)}) may have been started by this run at ${when} and could not be confirmed: ${reason}. Look in Adaline for one submitted since ${since} before starting another.`;
+}
+/** The sentence for a start an abort could not wait out. */
+function describeUnderWay({ promptId, scope, since, phase }) {
+    const what = phase === 'posting' ? 'was in flight' : 'had lost its answer and was being checked';
+    return `A start of prompt ${promptId} (${describeScope(scope)}) ${what} and its outcome is unknown: check Adaline for an evaluation submitted since ${new Date(since).toISOString()}.`;
+}
+function describeScope({ evaluatorId, datasetId }) {
+    return `${evaluatorId ? `evaluator ${evaluatorId}` : 'every active evaluator'}, ${datasetId ? `dataset ${datasetId}` : "the evaluator's dataset"}`;
+}
+/**
+ * The evaluation an attempt from `attemptAt` to `failedAt` may have started: not among those
+ * `known` before it, submitted during the attempt (give or take the clock skew), and not being
+ * cancelled. Of several, the one submitted nearest the attempt. Pure.
+ */
+function startedByAttempt(listed, known, attemptAt, failedAt) {
+    const distance = (item) => Math.abs(item.evaluation.timeline.submittedAt - attemptAt);
+    return listed
+        .filter(({ evaluation }) => !known.has(evaluation.runId) &&
+        evaluation.timeline.submittedAt >= attemptAt - CLOCK_SKEW_MS &&
+        evaluation.timeline.submittedAt <= failedAt + CLOCK_SKEW_MS &&
+        // one already being cancelled is someone else's decision, never the start we lost
+        !schema/* BEING_CANCELLED */.Ah.includes(evaluation.status))
+        .sort((a, b) => distance(a) - distance(b))[0];
+}
+/** The scope's evaluations submitted at or after `since`, as the listing shows them. */
+async function listedSince(client, promptId, scope, since) {
+    const listed = [];
+    const filters = {
+        evaluatorId: scope.evaluatorId,
+        datasetId: scope.datasetId,
+        createdAfter: since
+    };
+    for await (const page of client.listEvaluations(promptId, filters)) {
+        for (const { evaluation, raw } of page.items) {
+            if (evaluation.timeline.submittedAt >= since)
+                listed.push({ promptId, evaluation, raw });
+        }
+    }
+    return listed;
+}
+
+;// CONCATENATED MODULE: ./src/abort.ts
+
+/** How long an abort waits for the starts under way to have an outcome. */
+const START_SETTLE_MS = 2_500;
+/** How long cancelling what this run started may take once the starts have settled. */
+const ABORT_GRACE_MS = 4_000;
+const SIGNALS = ['SIGINT', 'SIGTERM'];
+/** Listens for SIGINT and SIGTERM until stopListening is called. */
+function onAbort(options) {
+    let signalled = false;
+    const listener = (signal) => {
+        if (signalled)
+            return;
+        signalled = true;
+        void stop(options)
+            // whatever went wrong, the face still ends the run and says it was stopped
+            .catch((error) => `What became of the run's starts is not known: ${asError(error).message}.`)
+            .then(account => options.stopped(signal, account));
+    };
+    for (const signal of SIGNALS)
+        process.on(signal, listener);
+    return {
+        get signalled() {
+            return signalled;
+        },
+        stopListening() {
+            if (signalled)
+                return;
+            for (const signal of SIGNALS)
+                process.off(signal, listener);
+        }
+    };
+}
+async function stop(options) {
+    const run = options.run();
+    if (!run)
+        return '';
+    await within(run.settleStarts().catch(() => undefined), options.settleMs ?? START_SETTLE_MS);
+    let cancels = 'off';
+    if (options.cancel() && run.starts().cancellable.length > 0) {
+        cancels =
+            (await within(run.cancelStarted().catch((error) => asError(error)), options.graceMs ?? ABORT_GRACE_MS)) ?? 'late';
+    }
+    return describeAbort(run.starts(), cancels);
+}
+/** The promise's value, or undefined when it is not there within `ms`. The timer keeps the process up. */
+function within(promise, ms) {
+    let timer;
+    const late = new Promise(resolve => (timer = setTimeout(() => resolve(undefined), ms)));
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+function asError(error) {
+    return error instanceof Error ? error : new Error(String(error));
+}
+/**
+ * The sentence(s) on what an abort did with the run's starts: cancelled, left running and why,
+ * and starts whose outcome is unknown. Every evaluation that may be running is named. Pure.
+ */
+function describeAbort(starts, cancels) {
+    const parts = [];
+    const accepted = typeof cancels === 'object' && !(cancels instanceof Error) ? cancels : undefined;
+    const cancelled = new Set(accepted?.cancelled ?? []);
+    const finished = new Set(accepted?.finished.map(f => f.runId) ?? []);
+    if (cancelled.size > 0)
+        parts.push(`Cancelled the evaluation(s) this run started: ${[...cancelled].join(', ')}.`);
+    const left = starts.cancellable.filter(id => !cancelled.has(id) && !finished.has(id));
+    if (left.length > 0) {
+        if (cancels === 'off')
+            parts.push(`Left running (cancel-on-abort is false): ${left.join(', ')}.`);
+        else if (cancels === 'late')
+            parts.push(`Cancelling did not finish in time; these may still run: ${left.join(', ')}.`);
+        else if (cancels instanceof Error)
+            parts.push(`Cancelling failed (${cancels.message}); these may still run: ${left.join(', ')}.`);
+        else {
+            const failed = new Map(accepted?.failed.map(f => [f.runId, f.message]));
+            for (const runId of left)
+                parts.push(failed.has(runId)
+                    ? `Could not cancel ${runId}, which may still run: ${failed.get(runId)}`
+                    : `Not cancelled, as its start was answered only while cancelling: ${runId}.`);
+        }
+    }
+    if (starts.adopted.length > 0)
+        parts.push(`Not cancelled, as taken from the listing after a lost answer (it may be another run's): ${starts.adopted.join(', ')}.`);
+    for (const start of starts.underWay)
+        parts.push(describeUnderWay(start));
+    for (const start of starts.unconfirmed)
+        parts.push(describeUnconfirmed(start));
+    return parts.join(' ');
+}
+
 ;// CONCATENATED MODULE: ./src/adaline/client.ts
 /** The Adaline v2 endpoints the action uses, over the one transport in http.ts. */
 
@@ -3777,8 +4059,28 @@ var format = __nccwpck_require__(2011);
 
 
 
+/**
+ * The fate of a cancel that was not accepted, given the status read back after it (undefined:
+ * not read, or the read failed). Only a status that shows the evaluation no longer runs clears
+ * it. Pure.
+ */
+function cancelFate(statusNow) {
+    if (statusNow !== undefined && schema/* BEING_CANCELLED */.Ah.includes(statusNow))
+        return 'cancelled';
+    if (statusNow !== undefined && !schema/* IN_FLIGHT */.Ri.includes(statusNow))
+        return 'finished';
+    return 'failed';
+}
+/**
+ * Whether a failed cancel is worth reading back: only a refusal (4xx) may be about an evaluation
+ * that finished or is being cancelled; a rate-limited (429) or timed-out (408) one changed nothing,
+ * and a 5xx or a network failure given up on is not delivered whatever the status. Pure.
+ */
+function isRefusal(status) {
+    return status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408;
+}
 async function cancelSuperseded(client, superseded, options) {
-    const outcome = { cancelled: [], failed: [] };
+    const outcome = { cancelled: [], finished: [], failed: [] };
     const describe = ({ evaluation: e }) => `${e.runId} (${e.status}, ${e.progress.percent}% done, submitted ${(0,format/* formatTime */.fU)(e.timeline.submittedAt)})`;
     if (options.dryRun) {
         for (const item of superseded) {
@@ -3787,51 +4089,57 @@ async function cancelSuperseded(client, superseded, options) {
         }
         return outcome;
     }
-    const results = await mapWithin(options.limit, superseded, async (item) => {
+    await mapWithin(options.limit, superseded, async (item) => {
         const { runId } = item.evaluation;
+        const { promptId } = item;
         try {
-            const after = await client.cancelEvaluation(item.promptId, runId);
+            const after = await client.cancelEvaluation(promptId, runId);
             options.log(`cancelled ${describe(item)}: now ${after.status}`);
-            return { ok: true, runId };
+            outcome.cancelled.push(runId);
+            return;
         }
         catch (error) {
             if (!(error instanceof ApiError))
                 throw error;
-            const status = await cancelledAlready(client, item, error);
-            if (status) {
+            const read = isRefusal(error.status) ? await readBack(client, item) : undefined;
+            const status = typeof read === 'string' ? read : undefined;
+            const fate = cancelFate(status);
+            if (fate === 'cancelled') {
                 options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`);
-                return { ok: true, runId };
+                outcome.cancelled.push(runId);
             }
-            const message = error.message;
-            options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
-            return { ok: false, runId, promptId: item.promptId, message };
+            else if (fate === 'finished') {
+                options.warn(`Superseded evaluation ${runId} had already ${status} when its cancel arrived: ${error.message}`);
+                outcome.finished.push({ runId, promptId, status: status, message: error.message });
+            }
+            else {
+                // what matters first: that it still runs, when the read back says so
+                const message = status !== undefined
+                    ? `still ${status} after: ${error.message}`
+                    : read instanceof ApiError
+                        ? `${error.message} Reading it back failed too: ${read.message}`
+                        : error.message;
+                options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
+                outcome.failed.push({ runId, promptId, message });
+            }
         }
     });
-    for (const result of results) {
-        if (result.ok)
-            outcome.cancelled.push(result.runId);
-        else
-            outcome.failed.push({
-                runId: result.runId,
-                promptId: result.promptId,
-                message: result.message
-            });
-    }
+    // in the order given, whatever order the answers came in
+    const order = new Map(superseded.map((item, index) => [item.evaluation.runId, index]));
+    const byOrder = (a, b) => order.get(a) - order.get(b);
+    outcome.cancelled.sort(byOrder);
+    outcome.finished.sort((a, b) => byOrder(a.runId, b.runId));
+    outcome.failed.sort((a, b) => byOrder(a.runId, b.runId));
     return outcome;
 }
-/** After a refused cancel (4xx), the evaluation's status if it is cancelling or cancelled. */
-async function cancelledAlready(client, item, refusal) {
-    // a rate-limited or timed-out cancel changed nothing: only a refusal is worth a look
-    const { status } = refusal;
-    if (status === undefined || status < 400 || status >= 500 || status === 429 || status === 408)
-        return;
+/** After a refused cancel, the evaluation's status now, or the error that kept us from knowing. */
+async function readBack(client, item) {
     try {
-        const now = await client.getEvaluation(item.promptId, item.evaluation.runId);
-        return schema/* BEING_CANCELLED */.Ah.includes(now.status) ? now.status : undefined;
+        return (await client.getEvaluation(item.promptId, item.evaluation.runId)).status;
     }
     catch (error) {
         if (error instanceof ApiError)
-            return undefined; // the refusal is what the run reports
+            return error;
         throw error;
     }
 }
@@ -4084,7 +4392,7 @@ function readEvent(env) {
  * How far ahead of this run's own clock an event's time may be and still be believed: the clocks
  * of GitHub and of the runner disagree by seconds, a forged or misread time by years.
  */
-const CLOCK_SKEW_MS = 5 * 60_000;
+const event_CLOCK_SKEW_MS = 5 * 60_000;
 const SYNC_EVENTS = ['pull_request', 'pull_request_target'];
 function isSynchronize(event) {
     return SYNC_EVENTS.includes(event.name) && event.payload.action === 'synchronize';
@@ -4191,11 +4499,11 @@ function withCutoff(what, times, now, unknown) {
     }
     const known = given;
     const cutoff = Math.min(...known.map(({ time }) => time));
-    if (cutoff > now + CLOCK_SKEW_MS) {
+    if (cutoff > now + event_CLOCK_SKEW_MS) {
         const fields = known.map(({ field, time }) => `${field} ${(0,format/* formatTime */.fU)(time)}`).join(', ');
         return {
             act: false,
-            reason: `the time of ${what} is not believable: ${fields} ${known.length > 1 ? 'are all' : 'is'} later than this run's clock (${(0,format/* formatTime */.fU)(now)}) plus ${CLOCK_SKEW_MS / 60_000} min`
+            reason: `the time of ${what} is not believable: ${fields} ${known.length > 1 ? 'are all' : 'is'} later than this run's clock (${(0,format/* formatTime */.fU)(now)}) plus ${event_CLOCK_SKEW_MS / 60_000} min`
         };
     }
     return {
@@ -4369,7 +4677,7 @@ async function lookUp(needed, token, options = {}) {
             lookups.compare = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
         }
         catch (error) {
-            lookups.compare = { error: `${what} failed: ${lookups_describe(error)}` };
+            lookups.compare = { error: `${what} failed: ${describe(error)}` };
         }
         // A plain fast-forward needs no date: nothing will be cancelled.
         if ('value' in lookups.compare && ['ahead', 'identical'].includes(lookups.compare.value)) {
@@ -4385,13 +4693,13 @@ async function lookUp(needed, token, options = {}) {
             lookups.headCommitDates = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
         }
         catch (error) {
-            lookups.headCommitDates = { error: `${what} lookup failed: ${lookups_describe(error)}` };
+            lookups.headCommitDates = { error: `${what} lookup failed: ${describe(error)}` };
         }
     }
     return lookups;
 }
 /** A failed request in a line: an error page's text can be a whole HTML page. */
-function lookups_describe(error) {
+function describe(error) {
     const status = error.status;
     let message = error.message ?? String(error);
     if (message.length > 200)
@@ -4485,129 +4793,47 @@ var policy = __nccwpck_require__(1237);
 ;// CONCATENATED MODULE: ./src/rows.ts
 
 
-/** At most this many evaluations get their rows fetched, newest first. */
-const MAX_EVALUATIONS_WITH_ROWS = 10;
-const MAX_FAIL_ROWS = 20;
-const MAX_UNKNOWN_ROWS = 10;
-/** Failing then unknown rows, by run ID, of the judged evaluations that have any. */
+/** At most this many evaluations get a section of rows. */
+const MAX_EVALUATIONS_WITH_ROWS = 5;
+/** Rows in one evaluation's section: failing ones, then unknown ones in the room left. */
+const ROWS_PER_EVALUATION = 20;
+/**
+ * The judged evaluations whose rows are shown: those with failing or unknown runs, the most
+ * failing runs first (then the most unknown runs, then as judged). Pure.
+ */
+function evaluationsWithRows(judged) {
+    return judged
+        .map((item, index) => ({ item, index }))
+        .filter(({ item: { evaluation: e } }) => e.metrics.failRuns + e.metrics.unknownRuns > 0)
+        .sort((a, b) => b.item.evaluation.metrics.failRuns - a.item.evaluation.metrics.failRuns ||
+        b.item.evaluation.metrics.unknownRuns - a.item.evaluation.metrics.unknownRuns ||
+        a.index - b.index)
+        .slice(0, MAX_EVALUATIONS_WITH_ROWS)
+        .map(({ item }) => item);
+}
+/** Failing then unknown rows, by run ID, of the evaluations whose rows are shown. */
 async function failingRows(client, judged, options) {
-    const withFailures = judged
-        .filter(({ evaluation: { metrics } }) => metrics.failRuns + metrics.unknownRuns > 0)
-        .slice(0, MAX_EVALUATIONS_WITH_ROWS);
-    const fetched = await mapWithin(options.limit, withFailures, async ({ promptId, evaluation }) => {
+    const fetched = await mapWithin(options.limit, evaluationsWithRows(judged), async ({ promptId, evaluation }) => {
+        const { runId, metrics } = evaluation;
         try {
-            const fail = evaluation.metrics.failRuns > 0
-                ? await client.listResults(promptId, evaluation.runId, 'fail', MAX_FAIL_ROWS)
+            const fail = metrics.failRuns > 0
+                ? await client.listResults(promptId, runId, 'fail', ROWS_PER_EVALUATION)
                 : [];
-            const unknown = evaluation.metrics.unknownRuns > 0
-                ? await client.listResults(promptId, evaluation.runId, 'unknown', MAX_UNKNOWN_ROWS)
+            // unknown rows only fill the room the failing ones leave
+            const room = ROWS_PER_EVALUATION - fail.length;
+            const unknown = metrics.unknownRuns > 0 && room > 0
+                ? await client.listResults(promptId, runId, 'unknown', room)
                 : [];
-            return [evaluation.runId, [...fail, ...unknown]];
+            return [runId, [...fail, ...unknown]];
         }
         catch (error) {
             if (!(error instanceof ApiError))
                 throw error;
-            options.warn(`Could not fetch the failing rows of ${evaluation.runId}: ${error.message}`);
-            return [evaluation.runId, []];
+            options.warn(`Could not fetch the failing rows of ${runId}: ${error.message}`);
+            return [runId, []];
         }
     });
     return new Map(fetched.filter(([, rows]) => rows.length > 0));
-}
-
-;// CONCATENATED MODULE: ./src/start.ts
-
-
-/**
- * How far before an attempt (by our clock) an evaluation it started may say it was submitted (by
- * the API's). The note taken before the POST, not this window, keeps out what others started
- * earlier, so the window can err wide: it only has to hold our own start when the clocks differ.
- */
-const start_CLOCK_SKEW_MS = 60_000;
-const MAX_START_ATTEMPTS = 3;
-/**
- * Starts every prompt's evaluation within the bound. When one fails, no further start begins, but
- * those under way are waited for (each told to onStarted), so none that went through is left
- * running unreported; then the first failure is thrown.
- */
-async function startEvaluations(client, promptIds, scope, options) {
-    const failures = [];
-    const items = await Promise.all(promptIds.map(promptId => options.limit.run(async () => {
-        if (failures.length > 0)
-            return undefined;
-        try {
-            const { item, adopted } = await startOne(client, promptId, scope, options);
-            options.onStarted(item, adopted);
-            return item;
-        }
-        catch (error) {
-            failures.push(error);
-            return undefined;
-        }
-    })));
-    if (failures.length > 0)
-        throw failures[0];
-    return items.filter(item => item !== undefined);
-}
-async function startOne(client, promptId, scope, options) {
-    const now = options.now ?? Date.now;
-    // What the scope holds before the POST, so that afterwards only a new evaluation can be ours.
-    let known = new Set((await listedSince(client, promptId, scope, now() - start_CLOCK_SKEW_MS)).map(item => item.evaluation.runId));
-    for (let attempt = 1;; attempt += 1) {
-        const attemptAt = now();
-        try {
-            const evaluation = await client.createEvaluation(promptId, scope);
-            options.log(`Started evaluation ${evaluation.runId} of prompt ${promptId} (evaluator ${evaluation.evaluatorId}).`);
-            return { item: { promptId, evaluation, raw: evaluation }, adopted: false };
-        }
-        catch (error) {
-            if (!(error instanceof ApiError) || !error.ambiguous)
-                throw error;
-            const failedAt = now();
-            options.log(`Starting an evaluation of prompt ${promptId} may have failed (${error.message}); checking the listing before trying again.`);
-            const listed = await listedSince(client, promptId, scope, attemptAt - start_CLOCK_SKEW_MS);
-            const found = startedByAttempt(listed, known, attemptAt, failedAt);
-            if (found) {
-                options.log(`Evaluation ${found.evaluation.runId} is new since the attempt: using it rather than starting (and paying for) another.`);
-                return { item: found, adopted: true };
-            }
-            // what is listed now and was not taken is not this attempt's: none of it for the next one
-            known = new Set([...known, ...listed.map(item => item.evaluation.runId)]);
-            if (attempt >= MAX_START_ATTEMPTS) {
-                throw new ApiError(`${error.message} Tried ${attempt} times; no evaluation was started.`, error.endpoint, error.status, error.code);
-            }
-        }
-    }
-}
-/**
- * The evaluation an attempt from `attemptAt` to `failedAt` may have started: not among those
- * `known` before it, submitted during the attempt (give or take the clock skew), and not being
- * cancelled. Of several, the one submitted nearest the attempt. Pure.
- */
-function startedByAttempt(listed, known, attemptAt, failedAt) {
-    const distance = (item) => Math.abs(item.evaluation.timeline.submittedAt - attemptAt);
-    return listed
-        .filter(({ evaluation }) => !known.has(evaluation.runId) &&
-        evaluation.timeline.submittedAt >= attemptAt - start_CLOCK_SKEW_MS &&
-        evaluation.timeline.submittedAt <= failedAt + start_CLOCK_SKEW_MS &&
-        // one already being cancelled is someone else's decision, never the start we lost
-        !schema/* BEING_CANCELLED */.Ah.includes(evaluation.status))
-        .sort((a, b) => distance(a) - distance(b))[0];
-}
-/** The scope's evaluations submitted at or after `since`, as the listing shows them. */
-async function listedSince(client, promptId, scope, since) {
-    const listed = [];
-    const filters = {
-        evaluatorId: scope.evaluatorId,
-        datasetId: scope.datasetId,
-        createdAfter: since
-    };
-    for await (const page of client.listEvaluations(promptId, filters)) {
-        for (const { evaluation, raw } of page.items) {
-            if (evaluation.timeline.submittedAt >= since)
-                listed.push({ promptId, evaluation, raw });
-        }
-    }
-    return listed;
 }
 
 ;// CONCATENATED MODULE: ./src/wait.ts
@@ -4776,7 +5002,8 @@ async function decideFromEvent(settings, event, now = Date.now) {
     const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
     return decideSupersede(settings.cancelSuperseded, event, lookups, now());
 }
-function createEngine(settings, log) {
+function createEngine(settings, log, options = {}) {
+    const { showsRows = true } = options;
     const limit = new AdaptiveLimit(CONCURRENCY);
     // every request of the run draws its turn from one governor: the workspace's limit is shared
     const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute });
@@ -4798,6 +5025,17 @@ function createEngine(settings, log) {
         if (started.has(item.evaluation.runId))
             started.set(item.evaluation.runId, item);
     };
+    const record = (item, wasAdopted) => {
+        started.set(item.evaluation.runId, item);
+        if (wasAdopted)
+            adopted.add(item.evaluation.runId);
+    };
+    const ledger = new StartLedger();
+    /** the starts, once begun, whatever they come to: an abort waits for them */
+    let starting;
+    /** a signal came: the abort cancels and reports, not the run's own error path */
+    let aborting = false;
+    let supersededCancels;
     async function evaluate(decision) {
         log.info(`Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`);
         const rule = decision.act
@@ -4812,12 +5050,12 @@ function createEngine(settings, log) {
         const listings = planListings(settings, rule);
         const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
         log.info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
-        const cancel = await log.group(`Cancelling ${gathered.superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, gathered.superseded, {
+        const cancel = (supersededCancels = await log.group(`Cancelling ${gathered.superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, gathered.superseded, {
             dryRun: settings.dryRun,
             limit,
             log: log.info,
             warn: log.warning
-        }));
+        })));
         try {
             return await startWaitAndJudge(decision, gathered, cancel);
         }
@@ -4829,15 +5067,19 @@ function createEngine(settings, log) {
     async function startWaitAndJudge(decision, gathered, cancel) {
         let judged = gathered.judged;
         if (settings.start) {
-            judged = await log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => startEvaluations(client, settings.promptIds, settings, {
+            judged = await log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => (starting = startEvaluations(client, settings.promptIds, settings, {
                 limit,
                 log: log.info,
-                onStarted: (item, wasAdopted) => {
-                    started.set(item.evaluation.runId, item);
-                    if (wasAdopted)
-                        adopted.add(item.evaluation.runId);
-                }
-            }));
+                ledger,
+                onStarted: record
+            }).catch((error) => {
+                // what started is named even when telling of it is what failed
+                if (error instanceof StartError)
+                    for (const { item, adopted: wasAdopted } of error.started)
+                        if (!started.has(item.evaluation.runId))
+                            record(item, wasAdopted);
+                throw error;
+            })));
         }
         let wait;
         if (settings.waitMs !== undefined) {
@@ -4862,7 +5104,9 @@ function createEngine(settings, log) {
             waitedMs: wait?.waitedMs,
             waitTimedOut: (wait?.timedOut.length ?? 0) > 0
         });
-        const rows = await failingRows(client, judged, { limit, warn: log.warning });
+        const rows = showsRows
+            ? await failingRows(client, judged, { limit, warn: log.warning })
+            : new Map();
         return {
             promptIds: settings.promptIds,
             scope: settings.policy.scope,
@@ -4925,10 +5169,11 @@ function createEngine(settings, log) {
      * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
      */
     async function cancelAfterError() {
-        if (!settings.cancelOnAbort || started.size === 0)
+        // once a signal came, the abort cancels (on its own transport, within its grace)
+        if (aborting || !settings.cancelOnAbort || started.size === 0)
             return;
         try {
-            const cancelled = await cancelOwn(client);
+            const { cancelled } = await cancelOwn(client);
             if (cancelled.length > 0)
                 log.warning(`The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
         }
@@ -4946,18 +5191,35 @@ function createEngine(settings, log) {
         for (const item of inFlight.filter(item => adopted.has(item.evaluation.runId)))
             log.info(`Not cancelling ${item.evaluation.runId}: it was taken from the listing after a lost answer and may be another run's.`);
         // all at once: there is one per prompt, and time, not the rate limit, is what runs short
-        const outcome = await cancelSuperseded(via, running, {
+        return cancelSuperseded(via, running, {
             dryRun: false,
             limit: new AdaptiveLimit(Math.max(1, running.length)),
             log: log.info,
             warn: log.warning
         });
-        return outcome.cancelled;
+    }
+    function starts() {
+        return {
+            started: [...started.keys()],
+            adopted: [...adopted],
+            cancellable: [...started.values()]
+                .filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status) && !adopted.has(item.evaluation.runId))
+                .map(item => item.evaluation.runId),
+            underWay: ledger.underWay(),
+            unconfirmed: ledger.unconfirmed()
+        };
     }
     return {
         evaluate,
+        settleStarts: async () => {
+            aborting = true;
+            ledger.halt();
+            await starting?.catch(() => undefined);
+        },
         cancelStarted: () => cancelOwn(abortClient),
-        startedRunIds: () => [...started.keys()]
+        starts,
+        startedRunIds: () => [...started.keys()],
+        supersededCancels: () => supersededCancels
     };
 }
 
@@ -5205,6 +5467,29 @@ function parseBaseUrl(value) {
     return url;
 }
 
+;// CONCATENATED MODULE: ./src/report/cancel-failed.ts
+/** Evaluations named in the error; the rest are counted (the summary and the output list all). */
+const MAX_NAMED = 10;
+/** An API message in the error is cut to this many characters. */
+const MAX_REASON = 300;
+/** The error naming each evaluation still running and why; undefined when every cancel landed. */
+function cancelFailedMessage(cancel) {
+    const { failed } = cancel;
+    if (failed.length === 0)
+        return undefined;
+    const named = failed
+        .slice(0, MAX_NAMED)
+        .map(({ runId, promptId, message }) => `${runId} of prompt ${promptId} (${cancel_failed_clip(message)})`);
+    const more = failed.length > MAX_NAMED
+        ? `; and ${failed.length - MAX_NAMED} more (the report lists them all)`
+        : '';
+    return `Could not cancel ${failed.length} superseded evaluation(s), which may still be running and billing: ${named.join('; ')}${more}. Cancel them in Adaline, or run again.`;
+}
+function cancel_failed_clip(text) {
+    const line = text.replace(/\s+/g, ' ').trim();
+    return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}…` : line;
+}
+
 ;// CONCATENATED MODULE: ./src/report/summary.ts
 
 
@@ -5213,6 +5498,8 @@ function parseBaseUrl(value) {
 const SUMMARY_LIMIT_BYTES = 1_000_000;
 const MAX_ROWS = 100;
 const MAX_LISTED_IDS = 50;
+/** Superseded evaluations listed one per line, with why their cancel did not land. */
+const MAX_CANCEL_LINES = 20;
 function buildSummary(report, limitBytes = SUMMARY_LIMIT_BYTES) {
     for (let rows = MAX_ROWS;; rows = Math.floor(rows / 2)) {
         const text = render(report, rows);
@@ -5248,6 +5535,7 @@ function render(report, maxRows) {
         '',
         verdictLine(report),
         '',
+        ...cancelFailedLine(report),
         ...chart(metrics),
         oneLine(metrics),
         ''
@@ -5464,6 +5752,15 @@ function listedLine({ listedCount, listedByStatus }) {
         .join(' · ');
     return `${(0,format/* formatCount */.B4)(listedCount)} evaluation(s) matched the filters${byStatus ? `: ${byStatus}` : '.'}`;
 }
+/** Near the top: the run fails for cancels that did not land, whatever the gate says. */
+function cancelFailedLine({ cancel }) {
+    if (cancel.failed.length === 0)
+        return [];
+    return [
+        `⚠️ **${cancel.failed.length} superseded evaluation(s) could not be cancelled** and may still be running and billing, so the run fails whatever the gate (see Superseded evaluations, below).`,
+        ''
+    ];
+}
 function supersededLines({ decision, cancel, dryRun, gathered }) {
     if (!decision.act)
         return [`Nothing cancelled: ${(0,format/* escapeMarkdown */.FV)(decision.reason, 400)}.`];
@@ -5475,11 +5772,18 @@ function supersededLines({ decision, cancel, dryRun, gathered }) {
     const verb = dryRun ? 'Would cancel (dry-run)' : 'Cancelled';
     lines.push(`${verb} ${cancel.cancelled.length} of ${gathered.superseded.length} superseded evaluation(s): ${idList(cancel.cancelled)}`);
     if (cancel.failed.length > 0) {
-        lines.push('', `Could not cancel ${cancel.failed.length}:`, '');
-        for (const failed of cancel.failed.slice(0, 20))
+        lines.push('', `**Could not cancel ${cancel.failed.length}: they may still be running and billing, and the run fails for it.**`, '');
+        for (const failed of cancel.failed.slice(0, MAX_CANCEL_LINES))
             lines.push(`- ${code(failed.runId)}: ${(0,format/* escapeMarkdown */.FV)(failed.message, 300)}`);
-        if (cancel.failed.length > 20)
-            lines.push(`- … and ${cancel.failed.length - 20} more`);
+        if (cancel.failed.length > MAX_CANCEL_LINES)
+            lines.push(`- … and ${cancel.failed.length - MAX_CANCEL_LINES} more`);
+    }
+    if (cancel.finished.length > 0) {
+        lines.push('', `Finished before their cancel arrived (${cancel.finished.length}):`, '');
+        for (const finished of cancel.finished.slice(0, MAX_CANCEL_LINES))
+            lines.push(`- ${code(finished.runId)}: ${finished.status}`);
+        if (cancel.finished.length > MAX_CANCEL_LINES)
+            lines.push(`- … and ${cancel.finished.length - MAX_CANCEL_LINES} more`);
     }
     lines.push('', 'Superseded evaluations are not judged.');
     return lines;
@@ -5547,7 +5851,8 @@ function runBar(slices) {
 
 
 
-const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3 };
+
+const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3, cancelFailed: 4 };
 const HELP = `Usage: adaline-evals --prompt-id ID [options]
 
 Gates on Adaline prompt evaluations: lists them, judges them against a policy, reports pass / fail /
@@ -5587,7 +5892,9 @@ Options:
   -h, --help                 this help
 
 Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error,
-130 / 143 stopped by SIGINT / SIGTERM (after cancelling what the run started).
+4 some superseded evaluations could not be cancelled and may still run (the report is printed,
+and stderr names them; this wins over 1), 130 / 143 stopped by SIGINT / SIGTERM (after cancelling
+what the run started, and naming what it could not).
 `;
 const OPTIONS = {
     'prompt-id': { type: 'string', multiple: true },
@@ -5638,6 +5945,8 @@ async function main(argv, env, out, err) {
     // run inside GitHub Actions too, where the runner obeys workflow commands on stdout and stderr
     const print = (text) => out(inertLines(secrets.redact(text)));
     const tell = (text) => err(inertLines(secrets.redact(text)));
+    let engine;
+    let abort;
     try {
         const format = values.format ?? 'text';
         if (!['text', 'markdown', 'json'].includes(format)) {
@@ -5673,22 +5982,38 @@ async function main(argv, env, out, err) {
         const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now);
         const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text));
         const decision = await decide(settings, cutoff, env, now);
-        const engine = createEngine(settings, log);
-        const stopListening = onAbort({
-            engine: () => (settings.cancelOnAbort ? engine : undefined),
-            stopped: (signal, cancels) => {
-                tell(`adaline-evals: stopped by ${signal}; no verdict was reached.${cancels ? ` ${cancels}` : ''}\n`);
+        // JSON shows no rows: none is fetched for it
+        engine = createEngine(settings, log, { showsRows: format !== 'json' });
+        const running = engine;
+        abort = onAbort({
+            run: () => running,
+            cancel: () => settings.cancelOnAbort,
+            stopped: (signal, account) => {
+                const cancels = running.supersededCancels();
+                const cancelFailed = cancels ? cancelFailedMessage(cancels) : undefined;
+                tell(`adaline-evals: stopped by ${signal}; no verdict was reached.${account ? ` ${account}` : ''}${cancelFailed ? ` ${cancelFailed}` : ''}\n`);
                 process.exit(128 + external_node_os_namespaceObject.constants.signals[signal]); // 130 for SIGINT, 143 for SIGTERM
             }
         });
-        const report = await engine.evaluate(decision).finally(stopListening);
+        const report = await engine.evaluate(decision).finally(() => abort?.stopListening());
+        // once a signal came, the abort reports and exits
+        if (abort.signalled)
+            return untilExit();
         print(cli_render(report, format));
         const failed = report.verdict.gate === 'failed';
+        // after the report: superseded evaluations that may still run fail the command whatever the gate
+        const cancelFailed = cancelFailedMessage(report.cancel);
+        if (cancelFailed) {
+            tell(`adaline-evals: ${cancelFailed}\n`);
+            return EXIT.cancelFailed;
+        }
         if (failed && !settings.failOnGate)
             tell('The gate failed, but --fail-on-gate is false: exit 0.\n');
         return failed && settings.failOnGate ? EXIT.gateFailed : EXIT.passed;
     }
     catch (error) {
+        if (abort?.signalled)
+            return untilExit();
         if (error instanceof InputError) {
             const name = error.input === 'api-key' ? 'ADALINE_API_KEY (environment)' : `--${error.input}`;
             tell(`adaline-evals: ${name} ${error.detail}\n`);
@@ -5697,9 +6022,19 @@ async function main(argv, env, out, err) {
         const message = error instanceof ApiError || error instanceof src_metrics/* TotalsError */.st
             ? error.message
             : `Unexpected error: ${error.stack ?? String(error)}`;
-        tell(`adaline-evals: ${clipLine(secrets.redact(message))}\n`);
+        // one message: what ended the run, what it had started (the command has no started output),
+        // and superseded evaluations that may still run
+        const started = engine?.startedRunIds() ?? [];
+        const named = started.length > 0 ? ` This run had started: ${started.join(', ')}.` : '';
+        const cancels = engine?.supersededCancels();
+        const cancelFailed = cancels ? cancelFailedMessage(cancels) : undefined;
+        tell(`adaline-evals: ${clipLine(secrets.redact(`${message}${named}${cancelFailed ? ` ${cancelFailed}` : ''}`))}\n`);
         return EXIT.error;
     }
+}
+/** The abort ends the process (with 130 or 143) once it has cancelled and told; until then, wait. */
+function untilExit() {
+    return new Promise(() => undefined);
 }
 function readPolicyFile(path) {
     try {
@@ -5716,8 +6051,8 @@ function readPolicyFile(path) {
  */
 async function decide(settings, cutoff, env, now) {
     if (cutoff !== undefined) {
-        if (cutoff > now + CLOCK_SKEW_MS) {
-            throw new InputError('superseded-before', `is ${(0,format/* formatTime */.fU)(cutoff)}, later than now (${(0,format/* formatTime */.fU)(now)}) plus ${CLOCK_SKEW_MS / 60_000} min: it would cancel evaluations submitted after it. Give a time that has passed, such as the pipeline's start time`);
+        if (cutoff > now + event_CLOCK_SKEW_MS) {
+            throw new InputError('superseded-before', `is ${(0,format/* formatTime */.fU)(cutoff)}, later than now (${(0,format/* formatTime */.fU)(now)}) plus ${event_CLOCK_SKEW_MS / 60_000} min: it would cancel evaluations submitted after it. Give a time that has passed, such as the pipeline's start time`);
         }
         return {
             act: true,
@@ -5745,6 +6080,7 @@ function asJson(report) {
         listedByStatus: gathered.listedByStatus,
         cancelled: cancel.cancelled,
         cancelFailures: cancel.failed,
+        finishedBeforeCancel: cancel.finished,
         started: report.started,
         waitedMs: report.wait?.waitedMs ?? null,
         stillRunning: report.wait?.timedOut ?? [],

@@ -31,6 +31,7 @@ export function buildOutputs(report: RunReport, limitBytes = OUTPUT_LIMIT_BYTES)
       'total-latency': plainDecimal(metrics.totalLatency),
       'total-tokens': plainDecimal(metrics.totalTokens),
       cancelled: JSON.stringify(cancel.cancelled),
+      'cancel-failed': JSON.stringify(cancel.failed.map(failed => failed.runId)),
       started: JSON.stringify(report.started),
       evaluations: json
     },

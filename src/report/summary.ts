@@ -50,6 +50,8 @@ export interface RunReport {
 export const SUMMARY_LIMIT_BYTES = 1_000_000
 const MAX_ROWS = 100
 const MAX_LISTED_IDS = 50
+/** Superseded evaluations listed one per line, with why their cancel did not land. */
+const MAX_CANCEL_LINES = 20
 
 export function buildSummary(report: RunReport, limitBytes = SUMMARY_LIMIT_BYTES): string {
   for (let rows = MAX_ROWS; ; rows = Math.floor(rows / 2)) {
@@ -88,6 +90,7 @@ function render(report: RunReport, maxRows: number): string {
     '',
     verdictLine(report),
     '',
+    ...cancelFailedLine(report),
     ...chart(metrics),
     oneLine(metrics),
     ''
@@ -336,6 +339,15 @@ function listedLine({ listedCount, listedByStatus }: Gathered): string {
   return `${formatCount(listedCount)} evaluation(s) matched the filters${byStatus ? `: ${byStatus}` : '.'}`
 }
 
+/** Near the top: the run fails for cancels that did not land, whatever the gate says. */
+function cancelFailedLine({ cancel }: RunReport): string[] {
+  if (cancel.failed.length === 0) return []
+  return [
+    `⚠️ **${cancel.failed.length} superseded evaluation(s) could not be cancelled** and may still be running and billing, so the run fails whatever the gate (see Superseded evaluations, below).`,
+    ''
+  ]
+}
+
 function supersededLines({ decision, cancel, dryRun, gathered }: RunReport): string[] {
   if (!decision.act) return [`Nothing cancelled: ${escapeMarkdown(decision.reason, 400)}.`]
   const lines = [`${capitalize(escapeMarkdown(decision.reason, 400))}.`, '']
@@ -348,10 +360,22 @@ function supersededLines({ decision, cancel, dryRun, gathered }: RunReport): str
     `${verb} ${cancel.cancelled.length} of ${gathered.superseded.length} superseded evaluation(s): ${idList(cancel.cancelled)}`
   )
   if (cancel.failed.length > 0) {
-    lines.push('', `Could not cancel ${cancel.failed.length}:`, '')
-    for (const failed of cancel.failed.slice(0, 20))
+    lines.push(
+      '',
+      `**Could not cancel ${cancel.failed.length}: they may still be running and billing, and the run fails for it.**`,
+      ''
+    )
+    for (const failed of cancel.failed.slice(0, MAX_CANCEL_LINES))
       lines.push(`- ${code(failed.runId)}: ${escapeMarkdown(failed.message, 300)}`)
-    if (cancel.failed.length > 20) lines.push(`- … and ${cancel.failed.length - 20} more`)
+    if (cancel.failed.length > MAX_CANCEL_LINES)
+      lines.push(`- … and ${cancel.failed.length - MAX_CANCEL_LINES} more`)
+  }
+  if (cancel.finished.length > 0) {
+    lines.push('', `Finished before their cancel arrived (${cancel.finished.length}):`, '')
+    for (const finished of cancel.finished.slice(0, MAX_CANCEL_LINES))
+      lines.push(`- ${code(finished.runId)}: ${finished.status}`)
+    if (cancel.finished.length > MAX_CANCEL_LINES)
+      lines.push(`- … and ${cancel.finished.length - MAX_CANCEL_LINES} more`)
   }
   lines.push('', 'Superseded evaluations are not judged.')
   return lines
