@@ -125,7 +125,8 @@ describe('cancelSuperseded', () => {
   it('counts a cancel given up on 5xx as not delivered', async () => {
     api.addPrompt(PROMPT, [makeEvaluation({ n: 1, status: 'running' })])
     api.inject({ method: 'POST', path: '/cancel', status: 500, times: Infinity })
-    const { outcome } = await cancel([RUN], { maxAttempts: 5 })
+    // a deadline long enough for every attempt's (skipped) backoff
+    const { outcome } = await cancel([RUN], { maxAttempts: 5, deadlineMs: 120_000 })
     expect(outcome.failed.map(f => f.runId)).toEqual([RUN])
     expect(api.requests.filter(r => r.path.endsWith('/cancel'))).toHaveLength(5)
     expect(reads()).toEqual([])
