@@ -1,0 +1,160 @@
+/**
+ * Rows 7 and 8: cost that grows with the work (issue 11, class 6). `scope: all` over one evaluator
+ * at two sizes four times apart, where linear growth is a time ratio of 4 and quadratic 16; and
+ * SIGINT sent while the action is busy with the largest of them, timed to the process's exit.
+ */
+import type { ChildProcess } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
+import { MAX_PAGE_SIZE } from '../src/adaline/schema.js'
+import type { FakeAdaline } from '../test-support/fake-adaline.js'
+import { runAction, type ActionRun } from '../test-support/run-action.js'
+import { median } from './intervals.js'
+import { count, ratio, type Figure } from './table.js'
+import { actionInputs, completedEvaluations, isListRequest, startApi } from './workload.js'
+
+/** Every evaluation judged, each compared with its baseline: every stage sees all of them. */
+const POLICY = 'scope: all\nmax-fail-runs: 0\nmax-pass-rate-drop: 0.5\n'
+export const GROWTH_GOAL = 5
+export const SIGNAL_GOAL_MS = 5_000
+/** A process still running this long after the signal is killed, and counted at least this long. */
+const SIGNAL_GIVE_UP_MS = 30_000
+/** A quadratic run of 40,000 took about 80 s: long enough to measure, not to hang the bench. */
+const RUN_TIMEOUT_MS = 240_000
+
+export interface GrowthOptions {
+  small: number
+  large: number
+  runs: number
+}
+
+export async function growthFigure({ small, large, runs }: GrowthOptions): Promise<Figure> {
+  const smallApi = await startApi(0, completedEvaluations(small))
+  const largeApi = await startApi(0, completedEvaluations(large))
+  try {
+    const smallMs: number[] = []
+    const largeMs: number[] = []
+    for (let run = 0; run < runs; run += 1) {
+      // interleaved, the first of each pair alternating, so that both sizes share the noise
+      const pair = [
+        async () => smallMs.push(await judgeAll(smallApi, small)),
+        async () => largeMs.push(await judgeAll(largeApi, large))
+      ]
+      if (run % 2 === 1) pair.reverse()
+      for (const step of pair) await step()
+    }
+    const growth = median(largeMs) / median(smallMs)
+    return {
+      id: '7',
+      what: `scope: all, ${count(small)} → ${count(large)} evaluations: time ratio (median of ${runs})`,
+      measured: `${ratio(growth)} (${seconds(median(smallMs))} → ${seconds(median(largeMs))})`,
+      goal: `≤ ${ratio(GROWTH_GOAL)}`,
+      met: growth <= GROWTH_GOAL,
+      gatesQuick: true
+    }
+  } finally {
+    await smallApi.close()
+    await largeApi.close()
+  }
+}
+
+/** One run judging every evaluation: ms from spawning the process to its exit. */
+async function judgeAll(api: FakeAdaline, evaluations: number): Promise<number> {
+  let startedAt = 0
+  let exited: Promise<number> | undefined
+  const run = await runAction(actionInputs(api, { policy: POLICY }), {
+    timeoutMs: RUN_TIMEOUT_MS,
+    onStart: child => {
+      startedAt = performance.now()
+      exited = exitTime(child)
+    }
+  })
+  checkJudgedAll(run, evaluations)
+  return (await exited!) - startedAt
+}
+
+function checkJudgedAll(run: ActionRun, evaluations: number): void {
+  const judged = run.outputs['evaluation-count']
+  if (run.exitCode !== 0 || judged !== String(evaluations)) {
+    throw new Error(
+      `the action exited ${run.exitCode} having judged ${judged} of ${evaluations}: ${run.errors.join('; ') || run.stderr}`
+    )
+  }
+}
+
+export interface SignalOptions {
+  evaluations: number
+  runs: number
+}
+
+/**
+ * SIGINT as soon as the last page of the listing is answered: from there on the action works on
+ * every evaluation at once (the judged set, baselines, totals, the reports), with no request to
+ * wait for, which is where a loop that never yields keeps a signal waiting.
+ */
+export async function signalFigure({ evaluations, runs }: SignalOptions): Promise<Figure> {
+  const api = await startApi(0, completedEvaluations(evaluations))
+  try {
+    const answers: SignalAnswer[] = []
+    for (let run = 0; run < runs; run += 1) {
+      api.clearRequests()
+      answers.push(await signalWhenBusy(api, Math.ceil(evaluations / MAX_PAGE_SIZE)))
+    }
+    const ms = median(answers.map(answer => answer.ms))
+    const stopped = answers.filter(answer => answer.stopped).length
+    return {
+      id: '8',
+      what: `SIGINT while busy with ${count(evaluations)} evaluations: signal → exit (median of ${runs})`,
+      measured: `${seconds(ms)} (${stopped} of ${runs} stopped by it)`,
+      goal: `≤ ${seconds(SIGNAL_GOAL_MS)}`,
+      met: ms <= SIGNAL_GOAL_MS,
+      gatesQuick: true
+    }
+  } finally {
+    await api.close()
+  }
+}
+
+interface SignalAnswer {
+  /** from sending the signal to the process's exit */
+  ms: number
+  /** the run said it was stopped by the signal (rather than finishing first) */
+  stopped: boolean
+}
+
+async function signalWhenBusy(api: FakeAdaline, pages: number): Promise<SignalAnswer> {
+  let sentAt: number | undefined
+  let exited: Promise<number> | undefined
+  const run = await runAction(actionInputs(api, { policy: POLICY }), {
+    timeoutMs: RUN_TIMEOUT_MS,
+    onStart: child => {
+      exited = exitTime(child)
+      const watch = setInterval(() => {
+        const lists = api.requests.filter(isListRequest)
+        if (lists.length < pages || lists[pages - 1]!.answeredAt === undefined) return
+        clearInterval(watch)
+        sentAt = performance.now()
+        child.kill('SIGINT')
+        setTimeout(() => child.kill('SIGKILL'), SIGNAL_GIVE_UP_MS).unref()
+      }, 1)
+      child.once('exit', () => clearInterval(watch))
+    }
+  })
+  if (sentAt === undefined) {
+    throw new Error(
+      `the action exited ${run.exitCode} before its last page was answered: ${run.errors.join('; ') || run.stderr}`
+    )
+  }
+  return {
+    ms: (await exited!) - sentAt,
+    stopped: run.errors.some(error => error.startsWith('Stopped by SIGINT'))
+  }
+}
+
+/** When the process exits, on the bench's clock. */
+function exitTime(child: ChildProcess): Promise<number> {
+  return new Promise(resolve => child.once('exit', () => resolve(performance.now())))
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`
+}
