@@ -75,17 +75,24 @@ export async function fleetFigures(options: FleetOptions): Promise<Figure[]> {
     runs.push(await runFleet(options, windowMs))
   }
   const jobs = runs[0]!.jobs
+  // a job that gave up early made fewer requests and ended sooner: its run's figures flatter
   const each = (show: (run: FleetRun) => string) =>
-    runs.map(run => `${show(run)} (${run.windowMs / 1000} s)`).join(' · ')
+    runs
+      .map(run => {
+        const wrong = run.jobs - run.right
+        return `${show(run)} (${run.windowMs / 1000} s${wrong > 0 ? `, ${wrong} wrong` : ''})`
+      })
+      .join(' · ')
+  const allRight = (run: FleetRun) => run.right === run.jobs
   const extra = (run: FleetRun) => run.requests / run.minimum
   const overFloor = (run: FleetRun) => run.wallMs / run.floorMs
   return [
     {
       id: '9a',
       what: `fleet of ${jobs} jobs on one rate limit: right verdicts`,
-      measured: each(run => `${run.right}/${run.jobs}`),
+      measured: runs.map(run => `${run.right}/${run.jobs} (${run.windowMs / 1000} s)`).join(' · '),
       goal: `${jobs}/${jobs}`,
-      met: runs.every(run => run.right === run.jobs),
+      met: runs.every(allRight),
       gatesQuick: true
     },
     {
@@ -93,7 +100,7 @@ export async function fleetFigures(options: FleetOptions): Promise<Figure[]> {
       what: 'fleet: requests made / the minimum the work needs',
       measured: each(run => `${ratio(extra(run))} = ${count(run.requests)}/${count(run.minimum)}`),
       goal: '≤ 1.30',
-      met: runs.every(run => extra(run) <= 1.3),
+      met: runs.every(run => allRight(run) && extra(run) <= 1.3),
       gatesQuick: false
     },
     {
@@ -110,7 +117,7 @@ export async function fleetFigures(options: FleetOptions): Promise<Figure[]> {
         run => `${ratio(overFloor(run))} = ${seconds(run.wallMs)}/${seconds(run.floorMs)}`
       ),
       goal: '≤ 1.50',
-      met: runs.every(run => overFloor(run) <= 1.5),
+      met: runs.every(run => allRight(run) && overFloor(run) <= 1.5),
       gatesQuick: false
     }
   ]
