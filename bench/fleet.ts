@@ -18,7 +18,7 @@ export const WINDOW_REQUESTS = 100
 export const REAL_WINDOW_MS = 60_000
 /** What a quiet workspace may send at once before the rate applies. */
 export const BURST = 10
-const LATENCY_MS = 20
+export const LATENCY_MS = 20
 /** Completed evaluations beside each force-push's in-flight ones: one page of 200 in all. */
 const FORCE_PUSH_PAGE = MAX_PAGE_SIZE
 /** A started evaluation's rows: about 5 s from queued to completed. */
