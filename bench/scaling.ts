@@ -5,17 +5,18 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
-import { MAX_PAGE_SIZE } from '../src/adaline/schema.js'
 import type { FakeAdaline } from '../test-support/fake-adaline.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 import { median } from './intervals.js'
 import { count, ratio, type Figure } from './table.js'
-import { actionInputs, completedEvaluations, isListRequest, startApi } from './workload.js'
+import { actionInputs, completedEvaluations, startApi } from './workload.js'
 
 /** Every evaluation judged, each compared with its baseline: every stage sees all of them. */
 const POLICY = 'scope: all\nmax-fail-runs: 0\nmax-pass-rate-drop: 0.5\n'
 export const GROWTH_GOAL = 5
 export const SIGNAL_GOAL_MS = 5_000
+/** The engine's log line once every listing is read: "Listed 40000 evaluation(s) in 200 page(s); …" */
+const LISTED = /^Listed \d+ evaluation\(s\)/m
 /** A process still running this long after the signal is killed, and counted at least this long. */
 const SIGNAL_GIVE_UP_MS = 30_000
 /** A quadratic run of 40,000 took about 80 s: long enough to measure, not to hang the bench. */
@@ -87,18 +88,16 @@ export interface SignalOptions {
 }
 
 /**
- * SIGINT as soon as the last page of the listing is answered: from there on the action works on
- * every evaluation at once (the judged set, baselines, totals, the reports), with no request to
- * wait for, which is where a loop that never yields keeps a signal waiting.
+ * SIGINT as soon as the action logs that its listing is done: from there on it works on every
+ * evaluation at once (baselines, totals, the verdict, the reports) with no request to wait for,
+ * which is where a loop that never yields keeps a signal waiting. (Sent on the last page's answer
+ * instead, the signal may come while that page is still read, and be heard as soon as it is.)
  */
 export async function signalFigure({ evaluations, runs }: SignalOptions): Promise<Figure> {
   const api = await startApi(0, completedEvaluations(evaluations))
   try {
     const answers: SignalAnswer[] = []
-    for (let run = 0; run < runs; run += 1) {
-      api.clearRequests()
-      answers.push(await signalWhenBusy(api, Math.ceil(evaluations / MAX_PAGE_SIZE)))
-    }
+    for (let run = 0; run < runs; run += 1) answers.push(await signalWhenBusy(api))
     const ms = median(answers.map(answer => answer.ms))
     const stopped = answers.filter(answer => answer.stopped).length
     return {
@@ -121,31 +120,33 @@ interface SignalAnswer {
   stopped: boolean
 }
 
-async function signalWhenBusy(api: FakeAdaline, pages: number): Promise<SignalAnswer> {
+async function signalWhenBusy(api: FakeAdaline): Promise<SignalAnswer> {
   let sentAt: number | undefined
   let exited: Promise<number> | undefined
   const run = await runAction(actionInputs(api, { policy: POLICY }), {
     timeoutMs: RUN_TIMEOUT_MS,
     onStart: child => {
       exited = exitTime(child)
-      const watch = setInterval(() => {
-        const lists = api.requests.filter(isListRequest)
-        if (lists.length < pages || lists[pages - 1]!.answeredAt === undefined) return
-        clearInterval(watch)
+      let seen = ''
+      const watch = (chunk: Buffer | string) => {
+        seen = (seen + String(chunk)).slice(-4_096)
+        if (!LISTED.test(seen)) return
+        child.stdout?.off('data', watch)
         sentAt = performance.now()
         child.kill('SIGINT')
         setTimeout(() => child.kill('SIGKILL'), SIGNAL_GIVE_UP_MS).unref()
-      }, 1)
-      child.once('exit', () => clearInterval(watch))
+      }
+      child.stdout?.on('data', watch)
     }
   })
   if (sentAt === undefined) {
     throw new Error(
-      `the action exited ${run.exitCode} before its last page was answered: ${run.errors.join('; ') || run.stderr}`
+      `the action exited ${run.exitCode} without logging that its listing was done: ${run.errors.join('; ') || run.stderr}`
     )
   }
+  // a run that had finished before the signal was sent took no time to answer it
   return {
-    ms: (await exited!) - sentAt,
+    ms: Math.max(0, (await exited!) - sentAt),
     stopped: run.errors.some(error => error.startsWith('Stopped by SIGINT'))
   }
 }
