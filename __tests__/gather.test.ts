@@ -2,7 +2,7 @@
  * Gathering several prompts' listings over real HTTP against the fake Adaline API, which answers
  * each request after a latency: the listings run at once, within the bound on requests in flight.
  */
-import { createClient } from '../src/adaline/client.js'
+import { createClient, type AdalineClient, type ListedPage } from '../src/adaline/client.js'
 import { createHttp } from '../src/adaline/http.js'
 import { AdaptiveLimit } from '../src/concurrency.js'
 import { MAX_BASELINE_PAGES, gather, searchBaselines } from '../src/gather.js'
@@ -89,5 +89,32 @@ describe('searchBaselines', () => {
     const more = await searchAmong(MAX_BASELINE_PAGES * 200 + 1)
     expect(more.requests).toBe(MAX_BASELINE_PAGES)
     expect(more.cut).toEqual([PROMPT])
+  })
+})
+
+describe('gather, however long the listing', () => {
+  it('lets the event loop turn after every page, even when the pages come without waiting', async () => {
+    // pages already at hand (read ahead, buffered): no I/O between them, so only gather's own
+    // yield lets the event loop turn, which is where a signal such as SIGINT is handled
+    const PAGES = 20
+    const turnedAfter: boolean[] = []
+    const client = {
+      async *listEvaluations(): AsyncGenerator<ListedPage> {
+        for (let page = 1; page <= PAGES; page += 1) {
+          let turned = false
+          setImmediate(() => (turned = true))
+          const evaluation = makeEvaluation({ n: page })
+          yield { page, items: [{ evaluation, raw: evaluation }], hasMore: page < PAGES }
+          turnedAfter.push(turned)
+        }
+      }
+    } as unknown as AdalineClient
+    const gathered = await gather(client, [{ promptId: PROMPTS[0]!, filters: {}, judge: true }], {
+      scope: 'all',
+      limit: new AdaptiveLimit(1),
+      log: () => undefined
+    })
+    expect(gathered.listedCount).toBe(PAGES)
+    expect(turnedAfter).toEqual(Array.from({ length: PAGES }, () => true))
   })
 })

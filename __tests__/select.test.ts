@@ -1,3 +1,5 @@
+import fc from 'fast-check'
+import { EVALUATION_STATUSES } from '../src/adaline/schema.js'
 import {
   DATASET,
   EVALUATOR,
@@ -11,6 +13,7 @@ import {
   BaselineIndex,
   isSuperseded,
   judgedSet,
+  type Listed,
   type SupersedeRule
 } from '../src/select.js'
 
@@ -162,5 +165,125 @@ describe('BaselineFinder', () => {
     finder.add(listed({ submittedAt: 30 }))
     expect(finder.done).toBe(false)
     expect(finder.found.size).toBe(0)
+  })
+})
+
+/**
+ * The fast baseline choice against the simplest one that is plainly right: the code it replaced,
+ * which re-sorted a group on every evaluation added and scanned every waiting evaluation per
+ * candidate. Few run IDs, groups and times, so duplicates, ties and shared groups are common.
+ */
+describe('the baseline choice, for any data, is the simple one', () => {
+  const groupOf = ({ promptId, evaluation }: Listed) =>
+    JSON.stringify([promptId, evaluation.evaluatorId, evaluation.datasetId ?? null])
+  const newerFirst = (a: Listed, b: Listed) =>
+    b.evaluation.timeline.submittedAt - a.evaluation.timeline.submittedAt ||
+    (a.evaluation.runId < b.evaluation.runId ? -1 : a.evaluation.runId > b.evaluation.runId ? 1 : 0)
+
+  class SimpleIndex {
+    private readonly groups = new Map<string, Listed[]>()
+    constructor(private readonly keep: number) {}
+    add(item: Listed): void {
+      if (item.evaluation.status !== 'completed') return
+      const group = this.groups.get(groupOf(item)) ?? []
+      if (group.some(other => other.evaluation.runId === item.evaluation.runId)) return
+      group.push(item)
+      group.sort(newerFirst)
+      if (group.length > this.keep) group.length = this.keep
+      this.groups.set(groupOf(item), group)
+    }
+    baselineFor(item: Listed): Listed | undefined {
+      return this.groups
+        .get(groupOf(item))
+        ?.find(
+          other => other.evaluation.timeline.submittedAt < item.evaluation.timeline.submittedAt
+        )
+    }
+  }
+
+  class SimpleFinder {
+    private readonly waiting: Listed[]
+    readonly found = new Map<string, Listed>()
+    constructor(judged: readonly Listed[]) {
+      this.waiting = [...judged]
+    }
+    get done(): boolean {
+      return this.waiting.length === 0
+    }
+    add(candidate: Listed): void {
+      if (candidate.evaluation.status !== 'completed') return
+      for (let i = this.waiting.length - 1; i >= 0; i -= 1) {
+        const item = this.waiting[i]!
+        if (
+          groupOf(item) !== groupOf(candidate) ||
+          candidate.evaluation.timeline.submittedAt >= item.evaluation.timeline.submittedAt
+        )
+          continue
+        this.found.set(item.evaluation.runId, candidate)
+        this.waiting.splice(i, 1)
+      }
+    }
+  }
+
+  const itemArb: fc.Arbitrary<Listed> = fc
+    .record({
+      promptId: fc.constantFrom(PROMPT, OTHER_PROMPT),
+      runId: fc.integer({ min: 0, max: 11 }).map(n => `run-${String(n).padStart(20, '0')}`),
+      evaluatorId: fc.constantFrom(EVALUATOR, OTHER_EVALUATOR),
+      datasetId: fc.constantFrom(DATASET, 'dataset-zzzzzzzzzzzzzzzzzzz', undefined),
+      status: fc.constantFrom(...EVALUATION_STATUSES, 'completed', 'completed'),
+      submittedAt: fc.integer({ min: 0, max: 15 })
+    })
+    .map(({ promptId, ...fields }) => {
+      const item = listed(fields, promptId)
+      if (fields.datasetId === undefined) delete item.evaluation.datasetId
+      return item
+    })
+
+  it('BaselineIndex gives the same baseline, whatever is added and asked in any order', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1, 2, 3, Infinity),
+        fc.array(fc.record({ ask: fc.boolean(), item: itemArb }), { maxLength: 80 }),
+        (keep, steps) => {
+          const fast = new BaselineIndex(keep)
+          const simple = new SimpleIndex(keep)
+          for (const { ask, item } of steps) {
+            if (ask) expect(fast.baselineFor(item)).toBe(simple.baselineFor(item))
+            else {
+              fast.add(item)
+              simple.add(item)
+            }
+          }
+          for (const { item } of steps)
+            expect(fast.baselineFor(item)).toBe(simple.baselineFor(item))
+        }
+      ),
+      { numRuns: 500 }
+    )
+  })
+
+  it('BaselineFinder finds the same baselines, in the same order, whatever the candidates', () => {
+    fc.assert(
+      fc.property(
+        fc.array(itemArb, { maxLength: 40 }),
+        fc.array(itemArb, { maxLength: 40 }),
+        (judged, candidates) => {
+          const fast = new BaselineFinder(judged)
+          const simple = new SimpleFinder(judged)
+          expect(fast.done).toBe(simple.done)
+          for (const candidate of candidates) {
+            fast.add(candidate)
+            simple.add(candidate)
+            expect(fast.done).toBe(simple.done)
+            // the same candidate objects, not look-alikes
+            const chosen = (found: Map<string, Listed>) =>
+              [...found].map(([runId, baseline]) => [runId, candidates.indexOf(baseline)])
+            expect(chosen(fast.found)).toEqual(chosen(simple.found))
+          }
+        }
+      ),
+      { numRuns: 500 }
+    )
   })
 })

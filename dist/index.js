@@ -44473,6 +44473,8 @@ async function readBack(client, item) {
     }
 }
 
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/select.ts
 /** Which listed evaluations are judged, and which a new commit made obsolete. Pure. */
 
@@ -44545,6 +44547,10 @@ function judgedSet(items, scope) {
  * The completed evaluations a judged one is compared with: for each (prompt, evaluator, dataset),
  * the newest completed ones, as many as the scope needs (`latest` and started evaluations need two:
  * the newest may be the judged one itself).
+ *
+ * Adding is O(1) (amortised O(keep log keep) when a group is bounded) and a lookup O(log n): a group
+ * is sorted once when first asked, not on every evaluation added, which made `scope: all`
+ * quadratic in the evaluations listed.
  */
 class BaselineIndex {
     keep;
@@ -44555,55 +44561,112 @@ class BaselineIndex {
     add(item) {
         if (item.evaluation.status !== 'completed')
             return;
-        const group = this.groups.get(groupOf(item)) ?? [];
-        if (group.some(other => other.evaluation.runId === item.evaluation.runId))
+        const key = groupOf(item);
+        let group = this.groups.get(key);
+        if (!group)
+            this.groups.set(key, (group = { items: [], runIds: new Set(), sorted: true }));
+        const { runId } = item.evaluation;
+        if (group.runIds.has(runId))
             return;
-        group.push(item);
-        group.sort(newerFirst);
-        if (group.length > this.keep)
-            group.length = this.keep;
-        this.groups.set(groupOf(item), group);
+        group.items.push(item);
+        group.runIds.add(runId);
+        group.sorted = false;
+        if (group.items.length > this.keep) {
+            sortGroup(group);
+            for (const dropped of group.items.splice(this.keep))
+                group.runIds.delete(dropped.evaluation.runId);
+        }
     }
     /** The newest completed evaluation of the same group submitted before `item`. */
     baselineFor(item) {
-        return this.groups
-            .get(groupOf(item))
-            ?.find(other => other.evaluation.timeline.submittedAt < item.evaluation.timeline.submittedAt);
+        const group = this.groups.get(groupOf(item));
+        if (!group)
+            return undefined;
+        sortGroup(group);
+        const before = item.evaluation.timeline.submittedAt;
+        // newest first, so the ones submitted before `item` are a suffix: the first of them is the one
+        return group.items[firstIndex(group.items, other => other.evaluation.timeline.submittedAt < before)];
     }
+}
+function sortGroup(group) {
+    if (group.sorted)
+        return;
+    group.items.sort(newerFirst);
+    group.sorted = true;
+}
+/** The first index whose item meets `test`, in items where those that meet it are a suffix. */
+function firstIndex(items, test) {
+    let low = 0;
+    let high = items.length;
+    while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (test(items[middle]))
+            high = middle;
+        else
+            low = middle + 1;
+    }
+    return low;
 }
 /**
  * The baselines of judged evaluations that have none among the listed ones, found in listings of
  * completed evaluations read newest first: the first completed evaluation of an evaluation's group
  * submitted before it is its baseline, and nothing read later can be newer.
+ *
+ * A candidate settles the waiting evaluations of its group submitted after it: with each group kept
+ * newest first those are the group's first still waiting, so a candidate costs O(1) plus what it
+ * settles, not a pass over every evaluation still waiting.
  */
 class BaselineFinder {
-    waiting;
+    waiting = new Map();
+    left;
     /** each baseline found, by the judged evaluation's run ID */
     found = new Map();
     constructor(judged) {
-        this.waiting = [...judged];
+        judged.forEach((item, place) => {
+            const key = groupOf(item);
+            let group = this.waiting.get(key);
+            if (!group)
+                this.waiting.set(key, (group = { items: [], next: 0 }));
+            group.items.push({ item, place });
+        });
+        for (const group of this.waiting.values())
+            group.items.sort((a, b) => b.item.evaluation.timeline.submittedAt - a.item.evaluation.timeline.submittedAt);
+        this.left = judged.length;
     }
     /** Whether every judged evaluation has its baseline. */
     get done() {
-        return this.waiting.length === 0;
+        return this.left === 0;
     }
     /** The next candidate, in newest-first order. */
     add(candidate) {
         if (candidate.evaluation.status !== 'completed')
             return;
-        const group = groupOf(candidate);
+        const group = this.waiting.get(groupOf(candidate));
+        if (!group)
+            return;
         const before = candidate.evaluation.timeline.submittedAt;
-        for (let i = this.waiting.length - 1; i >= 0; i -= 1) {
-            const item = this.waiting[i];
-            if (groupOf(item) !== group || before >= item.evaluation.timeline.submittedAt)
-                continue;
+        let end = group.next;
+        while (end < group.items.length &&
+            group.items[end].item.evaluation.timeline.submittedAt > before)
+            end += 1;
+        const settled = group.items.slice(group.next, end);
+        group.next = end;
+        this.left -= settled.length;
+        // the last judged first: the order in which `found` always took them, which the JSON report shows
+        settled.sort((a, b) => b.place - a.place);
+        for (const { item } of settled)
             this.found.set(item.evaluation.runId, candidate);
-            this.waiting.splice(i, 1);
-        }
     }
 }
 
 ;// CONCATENATED MODULE: ./src/gather.ts
+/**
+ * Runs the planned listings and streams every page into what the run needs: counts by status,
+ * the judged set and the superseded candidates. Evaluations are not kept beyond that, so memory
+ * stays bounded by the judged set however long the listing. Any listing error propagates: no
+ * verdict and no cancel is ever made from a partial listing.
+ */
+
 
 
 
@@ -44637,6 +44700,9 @@ async function gather(client, listings, options) {
                 }
             }
             log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`);
+            // a signal is handled only when the event loop turns, and a page already at hand (read
+            // ahead, buffered) would follow without a turn: SIGINT must reach the abort handler
+            await (0,promises_namespaceObject.setImmediate)();
         }
     });
     // Something listed as superseded under one status may have been judged under another.
@@ -44659,13 +44725,23 @@ const MAX_BASELINE_PAGES = 5;
  */
 async function searchBaselines(client, listings, missing, options) {
     const search = { found: new Map(), cut: [] };
+    // by prompt once: a filter per listing would cost prompts × judged
+    const missingOf = new Map();
+    for (const item of missing) {
+        const ofPrompt = missingOf.get(item.promptId);
+        if (ofPrompt)
+            ofPrompt.push(item);
+        else
+            missingOf.set(item.promptId, [item]);
+    }
     await mapWithin(options.limit, listings, async (listing) => {
-        const finder = new BaselineFinder(missing.filter(item => item.promptId === listing.promptId));
+        const finder = new BaselineFinder(missingOf.get(listing.promptId) ?? []);
         const label = describeListing({ ...listing, judge: true });
         for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
             for (const { evaluation, raw } of page.items)
                 finder.add({ promptId: listing.promptId, evaluation, raw });
             options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
+            await (0,promises_namespaceObject.setImmediate)(); // as in gather: a signal is heard between pages
             if (finder.done)
                 break;
             if (page.page >= MAX_BASELINE_PAGES) {
@@ -45098,10 +45174,12 @@ function planBaselineListings(settings, judged) {
     if (!filtersMayHideBaselines(settings))
         return [];
     const { evaluatorId, datasetId } = settings;
+    // in one pass over the judged ones: a pass per prompt would cost prompts × judged
+    const newestOf = new Map();
+    for (const { promptId, evaluation } of judged)
+        newestOf.set(promptId, Math.max(newestOf.get(promptId) ?? -Infinity, evaluation.timeline.submittedAt));
     return settings.promptIds.flatMap(promptId => {
-        const newest = judged
-            .filter(item => item.promptId === promptId)
-            .reduce((max, item) => Math.max(max, item.evaluation.timeline.submittedAt), -Infinity);
+        const newest = newestOf.get(promptId) ?? -Infinity;
         if (newest === -Infinity)
             return [];
         return [

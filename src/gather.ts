@@ -4,6 +4,7 @@
  * stays bounded by the judged set however long the listing. Any listing error propagates: no
  * verdict and no cancel is ever made from a partial listing.
  */
+import { setImmediate as turnOfTheEventLoop } from 'node:timers/promises'
 import type { AdalineClient, ListFilters } from './adaline/client.js'
 import type { EvaluationStatus } from './adaline/schema.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
@@ -72,6 +73,9 @@ export async function gather(
         }
       }
       log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`)
+      // a signal is handled only when the event loop turns, and a page already at hand (read
+      // ahead, buffered) would follow without a turn: SIGINT must reach the abort handler
+      await turnOfTheEventLoop()
     }
   })
 
@@ -109,13 +113,21 @@ export async function searchBaselines(
   options: Pick<GatherOptions, 'limit' | 'log'>
 ): Promise<BaselineSearch> {
   const search: BaselineSearch = { found: new Map(), cut: [] }
+  // by prompt once: a filter per listing would cost prompts × judged
+  const missingOf = new Map<string, Listed[]>()
+  for (const item of missing) {
+    const ofPrompt = missingOf.get(item.promptId)
+    if (ofPrompt) ofPrompt.push(item)
+    else missingOf.set(item.promptId, [item])
+  }
   await mapWithin(options.limit, listings, async listing => {
-    const finder = new BaselineFinder(missing.filter(item => item.promptId === listing.promptId))
+    const finder = new BaselineFinder(missingOf.get(listing.promptId) ?? [])
     const label = describeListing({ ...listing, judge: true })
     for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
       for (const { evaluation, raw } of page.items)
         finder.add({ promptId: listing.promptId, evaluation, raw })
       options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`)
+      await turnOfTheEventLoop() // as in gather: a signal is heard between pages
       if (finder.done) break
       if (page.page >= MAX_BASELINE_PAGES) {
         if (page.hasMore) search.cut.push(listing.promptId)

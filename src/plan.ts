@@ -84,10 +84,15 @@ export function planBaselineListings(
 ): BaselineListing[] {
   if (!filtersMayHideBaselines(settings)) return []
   const { evaluatorId, datasetId } = settings
+  // in one pass over the judged ones: a pass per prompt would cost prompts × judged
+  const newestOf = new Map<string, number>()
+  for (const { promptId, evaluation } of judged)
+    newestOf.set(
+      promptId,
+      Math.max(newestOf.get(promptId) ?? -Infinity, evaluation.timeline.submittedAt)
+    )
   return settings.promptIds.flatMap(promptId => {
-    const newest = judged
-      .filter(item => item.promptId === promptId)
-      .reduce((max, item) => Math.max(max, item.evaluation.timeline.submittedAt), -Infinity)
+    const newest = newestOf.get(promptId) ?? -Infinity
     if (newest === -Infinity) return []
     return [
       {

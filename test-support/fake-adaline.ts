@@ -37,6 +37,9 @@
  *   pair.newlyFailing // their row IDs; pair.baseline, pair.judged: the evaluations as served
  *
  * `pairedEvaluations(plan)` builds the same without a fake (evaluations and grades).
+ *
+ * With `rateLimit`, one token bucket serves every request to the server, as Adaline limits a whole
+ * workspace: past it, 429 RATE_LIMIT_EXCEEDED without Retry-After, as Adaline documents.
  */
 import http from 'node:http'
 import zlib from 'node:zlib'
@@ -179,6 +182,26 @@ export interface RecordedRequest {
   sentBytes?: number
 }
 
+/**
+ * A workspace-wide rate limit: one token bucket for every request the server is asked to serve
+ * (however many keys or jobs send them), refilled at `requests` per `windowMs`. A request that
+ * finds the bucket empty takes no token and is answered 429 `RATE_LIMIT_EXCEEDED` with no
+ * Retry-After. A request a fault answers (a status, a body, a reset, a hang) never reaches it.
+ */
+export interface RateLimitOptions {
+  /** requests a window allows: Adaline's is about 100 a minute */
+  requests: number
+  /** the window in ms, default a minute; a shorter one compresses time (the benchmark's fleet) */
+  windowMs?: number
+  /** the most tokens the bucket holds (the burst a quiet workspace allows); default `requests` */
+  burst?: number
+  /**
+   * add `ratelimit-limit`, `ratelimit-remaining` and `ratelimit-reset` (seconds until a token is
+   * free) to every answer, as the IETF draft has them; Adaline documents none, so default false
+   */
+  headers?: boolean
+}
+
 export interface FakeAdalineOptions {
   apiKey?: string
   /** Added to every request before it is answered (for the benchmark). */
@@ -191,6 +214,8 @@ export interface FakeAdalineOptions {
   lifecycle?: LifecycleOptions
   /** The clock the lifecycles run on (ms); default `Date.now`. `clockOffsetMs` is added to it. */
   now?: () => number
+  /** A workspace-wide rate limit; none if absent. */
+  rateLimit?: RateLimitOptions
 }
 
 /** Per-prompt settings, given to `addPrompt`. */
@@ -255,6 +280,50 @@ interface Filters {
   sort: 'createdAt:asc' | 'createdAt:desc'
   createdAfter?: number
   createdBefore?: number
+}
+
+/** The token bucket behind `rateLimit`, on the real clock (`performance.now()`). */
+class TokenBucket {
+  private tokens: number
+  private last: number
+  private readonly perMs: number
+  private readonly capacity: number
+
+  static check({ requests, windowMs = 60_000, burst = requests }: RateLimitOptions): void {
+    if (!(requests > 0) || !(windowMs > 0) || !(burst >= 1)) {
+      throw new RangeError('rateLimit needs requests > 0, windowMs > 0 and burst >= 1')
+    }
+  }
+
+  constructor(private readonly options: RateLimitOptions) {
+    TokenBucket.check(options)
+    const { requests, windowMs = 60_000, burst = requests } = options
+    this.perMs = requests / windowMs
+    this.capacity = burst
+    this.tokens = burst
+    this.last = performance.now()
+  }
+
+  /** Takes a token if there is one. */
+  take(now: number): boolean {
+    this.tokens = Math.min(this.capacity, this.tokens + (now - this.last) * this.perMs)
+    this.last = now
+    if (this.tokens < 1) return false
+    this.tokens -= 1
+    return true
+  }
+
+  /** The draft RateLimit headers, as of `now`. */
+  headers(now: number): Record<string, string> {
+    if (!this.options.headers) return {}
+    const tokens = Math.min(this.capacity, this.tokens + (now - this.last) * this.perMs)
+    const untilOne = tokens >= 1 ? 0 : (1 - tokens) / this.perMs
+    return {
+      'ratelimit-limit': String(this.options.requests),
+      'ratelimit-remaining': String(Math.floor(tokens)),
+      'ratelimit-reset': String(Math.ceil(untilOne / 1000))
+    }
+  }
 }
 
 class HttpError extends Error {
@@ -362,6 +431,7 @@ export class FakeAdaline {
   private readonly cursors = new Map<string, Cursor>()
   private readonly timers = new Map<NodeJS.Timeout, () => void>()
   private readonly latencyMs: number
+  private readonly bucket?: TokenBucket
   private readonly defaultPageSize: number
   private inFlight = 0
   private peak = 0
@@ -399,6 +469,7 @@ export class FakeAdaline {
     this.url = `http://127.0.0.1:${port}${API_PREFIX}`
     this.apiKey = options.apiKey ?? `adl_test_${randomBytes(16).toString('hex')}`
     this.latencyMs = options.latencyMs ?? 0
+    if (options.rateLimit) this.bucket = new TokenBucket(options.rateLimit)
     this.defaultPageSize = options.defaultPageSize ?? 50
     this.clock = options.now ?? Date.now
     this.lifecycle = { ...options.lifecycle }
@@ -411,6 +482,7 @@ export class FakeAdaline {
       throw new RangeError(`defaultPageSize must be an integer 1..${MAX_PAGE_SIZE}`)
     }
     resolveLifecycle(options.lifecycle) // throws before a server is left listening
+    if (options.rateLimit) TokenBucket.check(options.rateLimit) // likewise
     const server = http.createServer()
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -745,6 +817,13 @@ export class FakeAdaline {
       this.requests.push(recorded)
 
       const fault = this.takeFault(method, url.pathname)
+      // the limit is decided on arrival, for what would be served: a fault's own answer is not
+      const answeredByFault =
+        fault !== undefined &&
+        (((fault.status !== undefined || fault.body !== undefined) && !fault.replaceAnswer) ||
+          fault.reset === true ||
+          fault.hang === true)
+      const limited = !answeredByFault && this.bucket !== undefined && !this.bucket.take(started)
       await this.sleep(this.latencyMs)
       if (fault?.delayMs) await this.sleep(fault.delayMs)
       if (this.closed || res.destroyed) {
@@ -756,7 +835,11 @@ export class FakeAdaline {
         return
       }
       if (fault?.hang) return // ended by close()
-      const extra = fault?.headers ?? {}
+      const extra = { ...this.bucket?.headers(performance.now()), ...fault?.headers }
+      if (limited) {
+        this.send(res, 429, errorBody(429, 'Rate limit exceeded for this workspace.'), extra)
+        return
+      }
       // built before the answer is sent, which is synchronous
       if (fault?.bomb) await compressionBomb(fault.bomb.encoding, fault.bomb.decodedBytes)
       const faultAnswers = fault && (fault.status !== undefined || fault.body !== undefined)

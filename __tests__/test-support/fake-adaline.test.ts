@@ -614,6 +614,84 @@ describe('faults', () => {
   })
 })
 
+describe('workspace-wide rate limit', () => {
+  async function limited(rateLimit: FakeAdalineOptions['rateLimit']): Promise<FakeAdaline> {
+    await fake.close()
+    fake = await FakeAdaline.start({ rateLimit })
+    fake.addPrompt(PROMPT, many(3))
+    fake.addPrompt(OTHER_PROMPT, many(3))
+    return fake
+  }
+
+  async function statusOf(path: string, init: RequestInit = {}): Promise<number> {
+    const response = await call(path, init)
+    await response.arrayBuffer()
+    return response.status
+  }
+
+  it('answers 429 RATE_LIMIT_EXCEEDED without Retry-After past the burst, whatever the endpoint', async () => {
+    await limited({ requests: 1, windowMs: 3_600_000, burst: 3 })
+    const { runId, status } = fake.evaluations(PROMPT)[0]!
+    expect(status).toBe('queued')
+    // one bucket for the workspace: lists, reads and cancels of any prompt draw from it
+    expect(await statusOf(listPath(PROMPT))).toBe(200)
+    expect(await statusOf(listPath(OTHER_PROMPT))).toBe(200)
+    expect(await statusOf(`/prompts/${PROMPT}/evaluations/${runId}`)).toBe(200)
+    const response = await call(`/prompts/${PROMPT}/evaluations/${runId}/cancel`, {
+      method: 'POST'
+    })
+    expect(response.headers.get('retry-after')).toBeNull()
+    expect(await errorOf(response)).toMatchObject({ status: 429, code: 'RATE_LIMIT_EXCEEDED' })
+    // refused: the cancel was not served
+    expect(fake.evaluations(PROMPT)[0]!.status).toBe('queued')
+    expect(fake.requests.map(r => r.status)).toEqual([200, 200, 200, 429])
+  })
+
+  it('refills at the given rate, and a refused request takes no token', async () => {
+    await limited({ requests: 2, windowMs: 1_000, burst: 1 })
+    expect(await statusOf(listPath(PROMPT))).toBe(200)
+    for (let i = 0; i < 3; i++) expect(await statusOf(listPath(PROMPT))).toBe(429)
+    // one token per 500 ms: had the refusals taken tokens, this would still be refused
+    await new Promise(resolve => setTimeout(resolve, 700))
+    expect(await statusOf(listPath(PROMPT))).toBe(200)
+  })
+
+  it("never counts a request that a fault answers: the fault's answer is not the API's", async () => {
+    await limited({ requests: 1, windowMs: 3_600_000, burst: 1 })
+    fake.inject({ status: 503 })
+    expect(await statusOf(listPath(PROMPT))).toBe(503)
+    expect(await statusOf(listPath(PROMPT))).toBe(200)
+    expect(await statusOf(listPath(PROMPT))).toBe(429)
+  })
+
+  it('sends the draft RateLimit headers only when asked', async () => {
+    await limited({ requests: 60, windowMs: 60_000, burst: 2, headers: true })
+    const first = await call(listPath(PROMPT))
+    await first.arrayBuffer()
+    expect(first.headers.get('ratelimit-limit')).toBe('60')
+    expect(first.headers.get('ratelimit-remaining')).toBe('1')
+    expect(first.headers.get('ratelimit-reset')).toBe('0')
+    await statusOf(listPath(PROMPT))
+    const refused = await call(listPath(PROMPT))
+    await refused.arrayBuffer()
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('ratelimit-remaining')).toBe('0')
+    expect(refused.headers.get('ratelimit-reset')).toBe('1')
+
+    await limited({ requests: 60, burst: 2 })
+    const plain = await call(listPath(PROMPT))
+    await plain.arrayBuffer()
+    expect(plain.headers.get('ratelimit-limit')).toBeNull()
+  })
+
+  it('refuses a limit that could never serve a request', async () => {
+    await expect(FakeAdaline.start({ rateLimit: { requests: 0 } })).rejects.toThrow(RangeError)
+    await expect(FakeAdaline.start({ rateLimit: { requests: 10, burst: 0.5 } })).rejects.toThrow(
+      RangeError
+    )
+  })
+})
+
 describe('bookkeeping', () => {
   it('records every request with method, path, query, headers and body', async () => {
     fake.addPrompt(PROMPT, [makeEvaluation({ n: 1, status: 'running' })])
