@@ -44376,9 +44376,22 @@ class AdaptiveLimit {
         }
     }
 }
-/** Runs `task` on every item within the bound; results keep the items' order. */
-function mapWithin(limit, items, task) {
-    return Promise.all(items.map(item => limit.run(() => task(item))));
+/**
+ * Runs `task` on every item within the bound; results keep the items' order. As many workers as
+ * the bound allows take the items in turn, so the bound's queue holds a few workers, not every item
+ * (a queue of 100,000 waiting tasks, shifted one by one, would cost time quadratic in the items).
+ */
+async function mapWithin(limit, items, task) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await limit.run(() => task(items[index]));
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit.limit, items.length) }, worker));
+    return results;
 }
 
 // EXTERNAL MODULE: ./src/report/format.ts
@@ -45278,7 +45291,11 @@ async function waitUntilTerminal(client, items, options) {
     const progress = new Map();
     const logProgress = (evaluation) => {
         const line = progressLine(evaluation, now() - started);
-        progress.set(evaluation.runId, [...(progress.get(evaluation.runId) ?? []), line]);
+        const lines = progress.get(evaluation.runId);
+        if (lines)
+            lines.push(line);
+        else
+            progress.set(evaluation.runId, [line]);
         options.log(line);
     };
     let pending = items.filter(item => !TERMINAL.includes(item.evaluation.status));

@@ -44,11 +44,24 @@ export class AdaptiveLimit {
   }
 }
 
-/** Runs `task` on every item within the bound; results keep the items' order. */
-export function mapWithin<T, R>(
+/**
+ * Runs `task` on every item within the bound; results keep the items' order. As many workers as
+ * the bound allows take the items in turn, so the bound's queue holds a few workers, not every item
+ * (a queue of 100,000 waiting tasks, shifted one by one, would cost time quadratic in the items).
+ */
+export async function mapWithin<T, R>(
   limit: AdaptiveLimit,
   items: readonly T[],
   task: (item: T) => Promise<R>
 ): Promise<R[]> {
-  return Promise.all(items.map(item => limit.run(() => task(item))))
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await limit.run(() => task(items[index]!))
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit.limit, items.length) }, worker))
+  return results
 }

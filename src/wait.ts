@@ -78,7 +78,9 @@ export async function waitUntilTerminal(
   const progress = new Map<string, string[]>()
   const logProgress = (evaluation: Evaluation) => {
     const line = progressLine(evaluation, now() - started)
-    progress.set(evaluation.runId, [...(progress.get(evaluation.runId) ?? []), line])
+    const lines = progress.get(evaluation.runId)
+    if (lines) lines.push(line)
+    else progress.set(evaluation.runId, [line])
     options.log(line)
   }
   let pending = items.filter(item => !TERMINAL.includes(item.evaluation.status))
