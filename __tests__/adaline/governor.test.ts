@@ -65,9 +65,9 @@ describe('the rate governor', () => {
 
   it('halves the rate it saw after a 429, and climbs back to it in about a minute', async () => {
     const { clock, governor } = governed()
-    // 120 requests over the first minute: 2 a second
+    // 120 requests over the first minute, 2 a second, every one served
     for (let i = 0; i < 120; i += 1) {
-      await governor.turn()
+      governor.observe((await governor.turn())!, answer(200))
       clock.now += 500
     }
     governor.observe(clock.now - 500, answer(429))
@@ -80,20 +80,43 @@ describe('the rate governor', () => {
 
   it('halves once for the 429s of requests sent before the slowdown, again for a later one', async () => {
     const { clock, governor } = governed({ maxPerMinute: 120 })
+    for (let i = 0; i < 120; i += 1) governor.observe((await governor.turn())!, answer(200))
     const sentBefore = await Promise.all(Array.from({ length: 8 }, () => governor.turn()))
     for (const turnAt of sentBefore) governor.observe(turnAt!, answer(429))
-    expect(governor.ratePerMinute()).toBe(60)
+    // about half of the 120 a minute it was served: once, not eight times
+    const slowed = governor.ratePerMinute()
+    expect(slowed).toBeGreaterThan(50)
+    expect(slowed).toBeLessThanOrEqual(60)
     expect(governor.throttles).toBe(8)
     const after = (await governor.turn())!
     governor.observe(after, answer(429))
-    expect(governor.ratePerMinute(clock.now)).toBeLessThan(31)
+    expect(governor.ratePerMinute(clock.now)).toBeLessThan(slowed / 2 + 1)
   })
 
   it('slows after a 429 on the very first turn, at the clock’s start', async () => {
     const { governor } = governed()
     governor.observe((await governor.turn())!, answer(429))
-    // one turn, taken as one in the second it was measured over: 60 a minute, halved
-    expect(governor.ratePerMinute()).toBe(30)
+    // one turn, taken as one in the second it was measured over: 60 a minute tried, none served;
+    // a quarter of what it tried
+    expect(governor.ratePerMinute()).toBe(15)
+  })
+
+  it('falls to half of what the API served, when that is less than what it tried', async () => {
+    const { clock, governor } = governed()
+    // 120 requests over a minute, one in four served: a workspace shared with busier jobs
+    for (let i = 0; i < 120; i += 1) {
+      governor.observe((await governor.turn())!, answer(i % 4 === 0 ? 200 : 429))
+      clock.now += 500
+    }
+    const { clock: clock2, governor: alone } = governed()
+    for (let i = 0; i < 120; i += 1) {
+      alone.observe((await alone.turn())!, answer(200))
+      clock2.now += 500
+    }
+    alone.observe(clock2.now, answer(429))
+    // served 30 a minute of the 120 it tried: half of that, not half of 120
+    expect(governor.ratePerMinute(clock.now)).toBeLessThan(alone.ratePerMinute(clock2.now))
+    expect(alone.ratePerMinute(clock2.now)).toBeCloseTo(60, 5)
   })
 
   it('never slows below the floor, however many 429s come', async () => {

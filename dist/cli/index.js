@@ -3852,9 +3852,10 @@ class RateGovernor {
     recovery = 0;
     /** a lower rate the RateLimit headers asked for, until a time */
     hinted;
-    /** when each turn of the last minute came, oldest first, from `head` on */
-    turns = [];
-    head = 0;
+    /** when each turn of the last minute came */
+    turns;
+    /** when each answer the API served (not a 429) came, in the last minute */
+    served;
     firstTurnAt;
     throttled = 0;
     constructor(options = {}) {
@@ -3862,6 +3863,8 @@ class RateGovernor {
         this.minuteMs = options.minuteMs ?? 60_000;
         this.now = options.now ?? Date.now;
         this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
+        this.turns = new LastMinute(this.minuteMs);
+        this.served = new LastMinute(this.minuteMs);
     }
     /** The 429s the governor has been told of. */
     get throttles() {
@@ -3911,8 +3914,10 @@ class RateGovernor {
             else
                 this.hinted = { perMinute: (limit.remaining * this.minuteMs) / limit.resetMs, until };
         }
-        if (answer.status !== 429)
+        if (answer.status !== 429) {
+            this.served.add(now);
             return;
+        }
         this.throttled += 1;
         const asked = retryAfter(answer.headers.get('retry-after'), now);
         if (asked !== undefined)
@@ -3921,29 +3926,47 @@ class RateGovernor {
         // slowdown's, and must not halve the rate again
         if (turnAt <= this.slowedAt)
             return;
-        const base = Math.min(this.ratePerMinute(now), this.observedPerMinute(now));
-        this.learned = Math.max(MIN_PER_MINUTE, base / 2);
+        const tried = Math.min(this.ratePerMinute(now), this.perMinute(this.turns, now));
+        // What the workspace served this process is nearer its share of a busy workspace than what it
+        // tried: half of that ends a fleet's 429s sooner. Never below a quarter of what it tried, so a
+        // 429 on the first requests, with nothing served yet, does not stall a job on its own.
+        const served = this.perMinute(this.served, now);
+        this.learned = Math.max(MIN_PER_MINUTE, tried / 4, Math.min(tried, served) / 2);
         // back to the rate that met the 429 in about a minute, unless another 429 comes first
         this.recovery = Math.max(MIN_RECOVERY_PER_MINUTE, this.learned);
         this.slowedAt = now;
     }
-    /** The turns of the last minute (or since the first turn, at least a second), as a rate a minute. */
-    observedPerMinute(now) {
-        this.forget(now);
+    /** Times of the last minute (or since the first turn, at least a second) as a rate a minute. */
+    perMinute(times, now) {
         const span = Math.min(this.minuteMs, now - (this.firstTurnAt ?? now));
-        return ((this.turns.length - this.head) * this.minuteMs) / Math.max(span, this.minuteMs / 60);
+        return (times.count(now) * this.minuteMs) / Math.max(span, this.minuteMs / 60);
     }
     record(at) {
         this.firstTurnAt ??= at;
-        this.turns.push(at);
+        this.turns.add(at);
+    }
+}
+/** Times within the last minute, oldest first; the array is compacted now and then, not on every add. */
+class LastMinute {
+    minuteMs;
+    times = [];
+    head = 0;
+    constructor(minuteMs) {
+        this.minuteMs = minuteMs;
+    }
+    add(at) {
+        this.times.push(at);
         this.forget(at);
     }
-    /** Drops turns older than a minute; the array is compacted now and then, not on every turn. */
+    count(now) {
+        this.forget(now);
+        return this.times.length - this.head;
+    }
     forget(now) {
-        while (this.head < this.turns.length && this.turns[this.head] < now - this.minuteMs)
+        while (this.head < this.times.length && this.times[this.head] < now - this.minuteMs)
             this.head += 1;
-        if (this.head > 1_024 && this.head * 2 > this.turns.length) {
-            this.turns = this.turns.slice(this.head);
+        if (this.head > 1_024 && this.head * 2 > this.times.length) {
+            this.times = this.times.slice(this.head);
             this.head = 0;
         }
     }

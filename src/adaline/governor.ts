@@ -48,9 +48,10 @@ export class RateGovernor {
   private recovery = 0
   /** a lower rate the RateLimit headers asked for, until a time */
   private hinted?: { perMinute: number; until: number }
-  /** when each turn of the last minute came, oldest first, from `head` on */
-  private turns: number[] = []
-  private head = 0
+  /** when each turn of the last minute came */
+  private readonly turns: LastMinute
+  /** when each answer the API served (not a 429) came, in the last minute */
+  private readonly served: LastMinute
   private firstTurnAt?: number
   private throttled = 0
 
@@ -59,6 +60,8 @@ export class RateGovernor {
     this.minuteMs = options.minuteMs ?? 60_000
     this.now = options.now ?? Date.now
     this.sleep = options.sleep ?? (ms => new Promise<void>(resolve => setTimeout(resolve, ms)))
+    this.turns = new LastMinute(this.minuteMs)
+    this.served = new LastMinute(this.minuteMs)
   }
 
   /** The 429s the governor has been told of. */
@@ -109,7 +112,10 @@ export class RateGovernor {
       // what is left of the budget, spread over the time until it resets
       else this.hinted = { perMinute: (limit.remaining * this.minuteMs) / limit.resetMs, until }
     }
-    if (answer.status !== 429) return
+    if (answer.status !== 429) {
+      this.served.add(now)
+      return
+    }
     this.throttled += 1
     const asked = retryAfter(answer.headers.get('retry-after'), now)
     if (asked !== undefined)
@@ -117,32 +123,51 @@ export class RateGovernor {
     // requests sent before the last slowdown went out at the old rate: their 429s are that
     // slowdown's, and must not halve the rate again
     if (turnAt <= this.slowedAt) return
-    const base = Math.min(this.ratePerMinute(now), this.observedPerMinute(now))
-    this.learned = Math.max(MIN_PER_MINUTE, base / 2)
+    const tried = Math.min(this.ratePerMinute(now), this.perMinute(this.turns, now))
+    // What the workspace served this process is nearer its share of a busy workspace than what it
+    // tried: half of that ends a fleet's 429s sooner. Never below a quarter of what it tried, so a
+    // 429 on the first requests, with nothing served yet, does not stall a job on its own.
+    const served = this.perMinute(this.served, now)
+    this.learned = Math.max(MIN_PER_MINUTE, tried / 4, Math.min(tried, served) / 2)
     // back to the rate that met the 429 in about a minute, unless another 429 comes first
     this.recovery = Math.max(MIN_RECOVERY_PER_MINUTE, this.learned)
     this.slowedAt = now
   }
 
-  /** The turns of the last minute (or since the first turn, at least a second), as a rate a minute. */
-  private observedPerMinute(now: number): number {
-    this.forget(now)
+  /** Times of the last minute (or since the first turn, at least a second) as a rate a minute. */
+  private perMinute(times: LastMinute, now: number): number {
     const span = Math.min(this.minuteMs, now - (this.firstTurnAt ?? now))
-    return ((this.turns.length - this.head) * this.minuteMs) / Math.max(span, this.minuteMs / 60)
+    return (times.count(now) * this.minuteMs) / Math.max(span, this.minuteMs / 60)
   }
 
   private record(at: number): void {
     this.firstTurnAt ??= at
-    this.turns.push(at)
+    this.turns.add(at)
+  }
+}
+
+/** Times within the last minute, oldest first; the array is compacted now and then, not on every add. */
+class LastMinute {
+  private times: number[] = []
+  private head = 0
+
+  constructor(private readonly minuteMs: number) {}
+
+  add(at: number): void {
+    this.times.push(at)
     this.forget(at)
   }
 
-  /** Drops turns older than a minute; the array is compacted now and then, not on every turn. */
+  count(now: number): number {
+    this.forget(now)
+    return this.times.length - this.head
+  }
+
   private forget(now: number): void {
-    while (this.head < this.turns.length && this.turns[this.head]! < now - this.minuteMs)
+    while (this.head < this.times.length && this.times[this.head]! < now - this.minuteMs)
       this.head += 1
-    if (this.head > 1_024 && this.head * 2 > this.turns.length) {
-      this.turns = this.turns.slice(this.head)
+    if (this.head > 1_024 && this.head * 2 > this.times.length) {
+      this.times = this.times.slice(this.head)
       this.head = 0
     }
   }
