@@ -280,6 +280,8 @@ describe('buildOpenMetrics', () => {
 
 /** Names that break naive writers, mixed with any code point (lone surrogates included). */
 const hostileName = fc.oneof(
+  // names that recur, so that twins and empty names come up
+  fc.constantFrom('', 'tone', 'tone (2)', '#'),
   fc.string({ unit: 'binary', maxLength: 20 }),
   fc.string({
     unit: fc.constantFrom(
@@ -299,14 +301,15 @@ const figuresArb: fc.Arbitrary<Figures> = fc.record({
   avgLatencyMs: fc.option(fc.double({ min: 0, max: 1e9, noNaN: true })),
   tokens: countArb
 })
+const evaluationArb = fc
+  .tuple(hostileName, hostileName, figuresArb)
+  .map(([prompt, evaluator, f]): MetricsEvaluation => ({ prompt, evaluator, ...f }))
 const inputArb: fc.Arbitrary<MetricsInput> = fc.record({
   totals: figuresArb,
-  evaluations: fc.array(
-    fc
-      .tuple(hostileName, hostileName, figuresArb)
-      .map(([prompt, evaluator, f]): MetricsEvaluation => ({ prompt, evaluator, ...f })),
-    { maxLength: 5 }
-  )
+  // some evaluations again under the same names: twins must still be distinct series
+  evaluations: fc
+    .array(evaluationArb, { maxLength: 5 })
+    .chain(list => fc.subarray(list).map(twins => [...list, ...twins]))
 })
 
 /** What a label value reads back as: the documented replacements, nothing else. */
@@ -340,7 +343,6 @@ describe('buildOpenMetrics on any input', () => {
       fc.property(inputArb, input => {
         const text = buildOpenMetrics(input)
         expect(grammarProblems(text)).toEqual([])
-        const series = [input.totals, ...input.evaluations]
         let samples = 0
         for (const family of parsePrometheusTextFormat(text)) {
           const entry = FIGURE[family.name]

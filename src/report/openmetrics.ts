@@ -124,26 +124,29 @@ export function buildOpenMetrics(input: MetricsInput): string {
 function uniqueLabels(evaluations: readonly MetricsEvaluation[]): string[] {
   const taken = new Set<string>()
   return evaluations.map(({ prompt, evaluator }) => {
-    const promptValue = labelValue(prompt)
+    const promptValue = labelValue(named(prompt))
     let labels = ''
     for (let n = 1; labels === '' || taken.has(labels); n += 1) {
       const suffix = n === 1 ? '' : ` (${n})`
-      labels = `{prompt="${promptValue}",evaluator="${labelValue(evaluator + suffix)}"}`
+      labels = `{prompt="${promptValue}",evaluator="${labelValue(named(evaluator) + suffix)}"}`
     }
     taken.add(labels)
     return labels
   })
 }
 
-// Characters some readers take as a line end or cannot show: C0 and C1 controls but LF (escaped
-// below) and TAB (a space), DEL, U+2028/U+2029 and lone surrogates
-const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029]|\p{Surrogate}/gu
+// What some readers take as a line end or cannot show: control characters but LF (escaped below;
+// CR and TAB are gone by then), U+2028/U+2029 and lone surrogates
+const UNSAFE = /(?!\n)\p{Cc}|[\u2028\u2029]|\p{Surrogate}/gu
+
+/** Prometheus takes an empty label value for a missing label: it would read as the totals. */
+function named(text: string): string {
+  return text === '' ? '(unnamed)' : text
+}
 
 /** The one escape for this format: a label value between double quotes. */
-export function labelValue(text: string): string {
-  // Prometheus takes an empty label value for a missing label: it would read as the totals
-  const named = text === '' ? '(unnamed)' : text
-  return named
+function labelValue(text: string): string {
+  return text
     .replace(/\r\n?/g, '\n')
     .replace(/\t/g, ' ')
     .replace(UNSAFE, '\uFFFD')
