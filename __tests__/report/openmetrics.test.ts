@@ -373,8 +373,8 @@ describe('buildOpenMetrics on any input', () => {
             expect(labels?.prompt).toBe(asRead(evaluation.prompt))
             // a twin of an earlier evaluation's names gets " (n)"
             const evaluator = asRead(evaluation.evaluator)
-            expect(labels?.evaluator.startsWith(evaluator)).toBe(true)
-            expect(labels?.evaluator.slice(evaluator.length)).toMatch(/^(| \(\d+\))$/)
+            expect(labels?.evaluator?.startsWith(evaluator)).toBe(true)
+            expect(labels?.evaluator?.slice(evaluator.length)).toMatch(/^(| \(\d+\))$/)
           })
         }
         // GitLab reads every sample (no line lost to a # or a quote) under its own key

@@ -123,15 +123,17 @@ export function buildOpenMetrics(input: MetricsInput): string {
 /** `{prompt="…",evaluator="…"}` for each evaluation, no two alike. */
 function uniqueLabels(evaluations: readonly MetricsEvaluation[]): string[] {
   const taken = new Set<string>()
+  // the next suffix to try per set of names, so that a thousand twins cost a thousand steps
+  const next = new Map<string, number>()
   return evaluations.map(({ prompt, evaluator }) => {
-    const promptValue = labelValue(named(prompt))
-    let labels = ''
-    for (let n = 1; labels === '' || taken.has(labels); n += 1) {
-      const suffix = n === 1 ? '' : ` (${n})`
-      labels = `{prompt="${promptValue}",evaluator="${labelValue(named(evaluator) + suffix)}"}`
-    }
-    taken.add(labels)
-    return labels
+    const start = `{prompt="${labelValue(named(prompt))}",evaluator="${labelValue(named(evaluator))}`
+    const first = `${start}"}`
+    let n = taken.has(first) ? (next.get(first) ?? 2) : 1
+    let chosen = n === 1 ? first : `${start} (${n})"}`
+    while (taken.has(chosen)) chosen = `${start} (${(n += 1)})"}`
+    next.set(first, n + 1)
+    taken.add(chosen)
+    return chosen
   })
 }
 
