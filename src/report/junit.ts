@@ -36,7 +36,7 @@ export interface JUnitEvaluation {
   properties: readonly (readonly [name: string, value: string])[]
   /** the row results, already capped by the caller; undefined when the rows were not fetched */
   rows: readonly RowResult[] | undefined
-  /** rows past the caller's cap, not in `rows`: one skipped testcase says how many */
+  /** rows past the caller's cap, not in `rows`: one skipped testcase says how many (with `rows` only) */
   rowsLeftOut: number
   /** the evaluation's run counts: the one testcase that stands for the rows when they were not fetched */
   runs: { pass: number; fail: number; unknown: number }
@@ -102,6 +102,7 @@ export function buildJUnit(input: JUnitInput): string {
 
 function ruleCase({ rule, ok, message }: RuleResult): TestCase {
   const testcase: TestCase = { '@name': rule, '@classname': POLICY_SUITE }
+  // a rule that holds says by how much in its output, which Jenkins shows on the test's page
   if (ok) testcase['system-out'] = message
   else testcase.failure = { '@message': oneLine(message), '@type': 'policy', '#text': message }
   return testcase
@@ -112,6 +113,7 @@ function evaluationSuite(evaluation: JUnitEvaluation): Built {
   if (rows === undefined) return suite(name, properties, [runsCase(name, runs)], undefined)
   const cases = rows.map(row => rowCase(name, row))
   if (rowsLeftOut > 0) {
+    // skipped, not passed: those rows were not judged here (both schemas allow a text-only <skipped>)
     cases.push({
       '@name': `${count(rowsLeftOut)} more rows left out`,
       '@classname': name,
