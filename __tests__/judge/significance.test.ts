@@ -38,7 +38,7 @@ describe('mcnemarOneSided', () => {
     [100, 80, 0.07826573478907554], // 0.07826573478907555009668…
     [2000, 1900, 0.05644682612967444], // 0.0564468261296744446805…
     [7, 1, 9 / 256]
-  ])('P(X ≥ %i) with %i rows newly passing is the exact %p (relative error < 1e-12)', (b, c, p) => {
+  ])('(b = %i, c = %i) gives the exact P(X ≥ b) = %p (relative error < 1e-12)', (b, c, p) => {
     expect(relativeError(mcnemarOneSided(b, c), p)).toBeLessThan(1e-12)
   })
 
