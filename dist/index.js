@@ -28551,294 +28551,7 @@ const evaluatorPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject 
 
 /***/ }),
 
-/***/ 5670:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   GA: () => (/* binding */ checkTotals),
-/* harmony export */   Sd: () => (/* binding */ totals),
-/* harmony export */   st: () => (/* binding */ TotalsError)
-/* harmony export */ });
-/* unused harmony export DecimalSum */
-/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2011);
-
-/**
- * The figures Adaline answered cannot be added up exactly: a count whose total passes 2^53 (past
- * which a number rounds), or amounts whose total passes the largest number. A gate judged on
- * such a total could pass on a rounded figure, so there is no verdict. An expected error: the
- * faces print its message alone.
- */
-class TotalsError extends Error {
-    figure;
-    constructor(
-    /** the figure as the API names it, e.g. metrics.totalCost */
-    figure, why) {
-        super(`The figures Adaline answered cannot be added up exactly: the total of ${figure} over the judged evaluations ${why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (created-after, evaluator-id, scope: latest).`);
-        this.figure = figure;
-        this.name = 'TotalsError';
-    }
-}
-const PAST_SAFE = `passes ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}, beyond which counts are rounded`;
-const PAST_MAX = 'is beyond the largest number (1.8e308)';
-/** A count's running total, exact or refused. */
-class CountSum {
-    figure;
-    total = 0;
-    constructor(figure) {
-        this.figure = figure;
-    }
-    add(value) {
-        // both safe: an unsafe sum means the exact one passed 2^53 - 1 and may have been rounded
-        this.total += value;
-        if (!Number.isSafeInteger(this.total))
-            throw new TotalsError(this.figure, PAST_SAFE);
-    }
-    value() {
-        return this.total;
-    }
-}
-function totals(evaluations) {
-    let count = 0;
-    const passRuns = new CountSum('metrics.passRuns');
-    const failRuns = new CountSum('metrics.failRuns');
-    const unknownRuns = new CountSum('metrics.unknownRuns');
-    const failedRows = new CountSum('progress.failedRows');
-    const totalTokens = new CountSum('metrics.totalTokenCount');
-    const totalCost = new DecimalSum();
-    const totalLatency = new DecimalSum();
-    for (const { metrics, progress } of evaluations) {
-        count += 1;
-        passRuns.add(metrics.passRuns);
-        failRuns.add(metrics.failRuns);
-        unknownRuns.add(metrics.unknownRuns);
-        failedRows.add(progress.failedRows);
-        totalCost.add(metrics.totalCost);
-        totalLatency.add(metrics.totalLatency);
-        totalTokens.add(metrics.totalTokenCount);
-    }
-    const runs = new CountSum('runs (passRuns + failRuns + unknownRuns)');
-    for (const sum of [passRuns, failRuns, unknownRuns])
-        runs.add(sum.value());
-    const cost = finite(totalCost.value(), 'metrics.totalCost');
-    const latency = finite(totalLatency.value(), 'metrics.totalLatency');
-    const pass = passRuns.value();
-    const fail = failRuns.value();
-    const all = runs.value();
-    return {
-        evaluations: count,
-        passRuns: pass,
-        failRuns: fail,
-        unknownRuns: unknownRuns.value(),
-        runs: all,
-        failedRows: failedRows.value(),
-        totalCost: cost,
-        totalLatency: latency,
-        totalTokens: totalTokens.value(),
-        passRate: all > 0 ? pass / all : null,
-        failRate: all > 0 ? fail / all : null,
-        // a quotient, judged against a limit: float noise (0.35000000000000003) must not break it
-        avgLatency: all > 0 ? (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .tidy */ .DZ)(latency / all) : null
-    };
-}
-function finite(total, figure) {
-    if (!Number.isFinite(total))
-        throw new TotalsError(figure, PAST_MAX);
-    return total;
-}
-/**
- * Refuses totals that are not exact (built elsewhere than by totals): the gate never passes on a
- * rounded or infinite figure.
- */
-function checkTotals(metrics) {
-    const counts = [
-        'passRuns',
-        'failRuns',
-        'unknownRuns',
-        'runs',
-        'failedRows',
-        'totalTokens'
-    ];
-    for (const figure of counts) {
-        if (!Number.isSafeInteger(metrics[figure]))
-            throw new TotalsError(figure, PAST_SAFE);
-    }
-    for (const figure of ['totalCost', 'totalLatency'])
-        finite(metrics[figure], figure);
-}
-/**
- * A sum of numbers as their decimal texts add up, so that 0.1 + 0.2 is 0.3 without rounding any
- * digit away (adding doubles would give 0.30000000000000004; rounding that would cut real digits).
- */
-class DecimalSum {
-    /** the sum times 10^scale */
-    scaled = 0n;
-    scale = 0;
-    add(value) {
-        const text = (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr)(value);
-        const negative = text.startsWith('-');
-        const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
-        if (fraction.length > this.scale) {
-            this.scaled *= 10n ** BigInt(fraction.length - this.scale);
-            this.scale = fraction.length;
-        }
-        const digits = BigInt(whole + fraction.padEnd(this.scale, '0'));
-        this.scaled += negative ? -digits : digits;
-    }
-    /** The nearest double to the exact sum. */
-    value() {
-        const negative = this.scaled < 0n;
-        const digits = (negative ? -this.scaled : this.scaled).toString().padStart(this.scale + 1, '0');
-        const point = digits.length - this.scale;
-        return Number(`${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point) || '0'}`);
-    }
-}
-
-
-/***/ }),
-
-/***/ 1237:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   S4: () => (/* binding */ judge),
-/* harmony export */   UR: () => (/* binding */ emptyPolicy)
-/* harmony export */ });
-/* unused harmony exports DEFAULT_ALLOW_STATUS, hasRules */
-/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5670);
-/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2011);
-
-
-const DEFAULT_ALLOW_STATUS = ['completed'];
-/** The policy when none is given: no rules, so the gate is skipped and the run only reports. */
-function emptyPolicy() {
-    return { limits: {}, onEmpty: 'fail', scope: 'latest' };
-}
-/** Whether the policy sets anything to judge by; without rules the gate is skipped. */
-function hasRules(policy) {
-    return Object.keys(policy.limits).length > 0 || policy.allowStatus !== undefined;
-}
-/** Applies the policy to the judged evaluations and their totals. */
-function judge(judged, metrics, policy, context = {}) {
-    // a wait that ran out did not get what the step waited for: that is a failure, not a report
-    if (!hasRules(policy) && !context.waitTimedOut)
-        return { gate: 'skipped', broken: [] };
-    (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .checkTotals */ .GA)(metrics);
-    if (judged.length === 0) {
-        return policy.onEmpty === 'pass'
-            ? { gate: 'passed', broken: [] }
-            : verdict([
-                {
-                    rule: 'on-empty',
-                    message: 'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass'
-                }
-            ]);
-    }
-    const broken = [];
-    const { limits } = policy;
-    const atMost = (rule, figure, value, show = _report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr) => {
-        const limit = limits[rule];
-        if (limit !== undefined && value > limit) {
-            broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` });
-        }
-    };
-    atMost('max-fail-runs', 'fail-runs', metrics.failRuns);
-    atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns);
-    atMost('max-failed-rows', 'failed-rows', metrics.failedRows);
-    atMost('max-tokens', 'tokens', metrics.totalTokens);
-    atMost('max-cost', 'cost', metrics.totalCost);
-    rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>');
-    rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<');
-    if (limits['max-avg-latency'] !== undefined) {
-        if (metrics.avgLatency === null) {
-            broken.push(noRuns('max-avg-latency', 'avg-latency'));
-        }
-        else
-            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(ms)} ms`);
-    }
-    passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines);
-    const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS;
-    const outside = judged.filter(evaluation => !allowed.includes(evaluation.status));
-    if (outside.length > 0) {
-        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(context.waitedMs)}`;
-        const listed = outside
-            .slice(0, 5)
-            .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
-            ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
-            : `${e.runId} is ${e.status}`)
-            .join(', ');
-        const more = outside.length > 5 ? ` and ${outside.length - 5} more` : '';
-        broken.push({
-            rule: 'allow-status',
-            message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
-        });
-    }
-    return verdict(broken);
-}
-function passRate(evaluation) {
-    const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
-    const runs = passRuns + failRuns + unknownRuns;
-    return runs > 0 ? passRuns / runs : null;
-}
-/** Each judged evaluation against its own baseline; the worst drop is named. */
-function passRateDrop(broken, judged, limit, baselines) {
-    if (limit === undefined || !baselines)
-        return;
-    const drops = judged
-        .flatMap(evaluation => {
-        const baseline = baselines.get(evaluation.runId);
-        const now = passRate(evaluation);
-        const before = baseline ? passRate(baseline) : null;
-        if (!baseline || now === null || before === null)
-            return [];
-        return [{ evaluation, baseline, now, before, drop: (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .tidy */ .DZ)(before - now) }];
-    })
-        .filter(({ drop }) => drop > limit)
-        .sort((a, b) => b.drop - a.drop);
-    const worst = drops[0];
-    if (!worst)
-        return;
-    const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : '';
-    broken.push({
-        rule: 'max-pass-rate-drop',
-        message: `pass-rate drop ${showRate(worst.drop, limit)} > max-pass-rate-drop ${showRate(limit)}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
-    });
-}
-function rateRule(broken, rule, figure, rate, limit, breaksWhen) {
-    if (limit === undefined)
-        return;
-    if (rate === null) {
-        broken.push(noRuns(rule, figure));
-        return;
-    }
-    if (breaksWhen === '>' ? rate > limit : rate < limit) {
-        broken.push({
-            rule,
-            message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
-        });
-    }
-}
-/** A rule that needs runs cannot be met by an evaluation set without any: fail closed. */
-function noRuns(rule, figure) {
-    return {
-        rule,
-        message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
-    };
-}
-/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
-function showRate(rate, limit) {
-    const rounded = (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(rate, 2);
-    if (limit === undefined || rounded !== (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(limit, 2))
-        return rounded;
-    return `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
-}
-function verdict(broken) {
-    return { gate: broken.length > 0 ? 'failed' : 'passed', broken };
-}
-
-
-/***/ }),
-
-/***/ 2011:
+/***/ 6264:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -28954,6 +28667,293 @@ function escapeMarkdown(text, maxLength = 120) {
     if (value.length > maxLength)
         value = value.slice(0, maxLength - 1) + '…';
     return value.replace(SPECIALS, toReference);
+}
+
+
+/***/ }),
+
+/***/ 8346:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   GA: () => (/* binding */ checkTotals),
+/* harmony export */   Sd: () => (/* binding */ totals),
+/* harmony export */   st: () => (/* binding */ TotalsError)
+/* harmony export */ });
+/* unused harmony export DecimalSum */
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6264);
+
+/**
+ * The figures Adaline answered cannot be added up exactly: a count whose total passes 2^53 (past
+ * which a number rounds), or amounts whose total passes the largest number. A gate judged on
+ * such a total could pass on a rounded figure, so there is no verdict. An expected error: the
+ * faces print its message alone.
+ */
+class TotalsError extends Error {
+    figure;
+    constructor(
+    /** the figure as the API names it, e.g. metrics.totalCost */
+    figure, why) {
+        super(`The figures Adaline answered cannot be added up exactly: the total of ${figure} over the judged evaluations ${why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (created-after, evaluator-id, scope: latest).`);
+        this.figure = figure;
+        this.name = 'TotalsError';
+    }
+}
+const PAST_SAFE = `passes ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}, beyond which counts are rounded`;
+const PAST_MAX = 'is beyond the largest number (1.8e308)';
+/** A count's running total, exact or refused. */
+class CountSum {
+    figure;
+    total = 0;
+    constructor(figure) {
+        this.figure = figure;
+    }
+    add(value) {
+        // both safe: an unsafe sum means the exact one passed 2^53 - 1 and may have been rounded
+        this.total += value;
+        if (!Number.isSafeInteger(this.total))
+            throw new TotalsError(this.figure, PAST_SAFE);
+    }
+    value() {
+        return this.total;
+    }
+}
+function totals(evaluations) {
+    let count = 0;
+    const passRuns = new CountSum('metrics.passRuns');
+    const failRuns = new CountSum('metrics.failRuns');
+    const unknownRuns = new CountSum('metrics.unknownRuns');
+    const failedRows = new CountSum('progress.failedRows');
+    const totalTokens = new CountSum('metrics.totalTokenCount');
+    const totalCost = new DecimalSum();
+    const totalLatency = new DecimalSum();
+    for (const { metrics, progress } of evaluations) {
+        count += 1;
+        passRuns.add(metrics.passRuns);
+        failRuns.add(metrics.failRuns);
+        unknownRuns.add(metrics.unknownRuns);
+        failedRows.add(progress.failedRows);
+        totalCost.add(metrics.totalCost);
+        totalLatency.add(metrics.totalLatency);
+        totalTokens.add(metrics.totalTokenCount);
+    }
+    const runs = new CountSum('runs (passRuns + failRuns + unknownRuns)');
+    for (const sum of [passRuns, failRuns, unknownRuns])
+        runs.add(sum.value());
+    const cost = finite(totalCost.value(), 'metrics.totalCost');
+    const latency = finite(totalLatency.value(), 'metrics.totalLatency');
+    const pass = passRuns.value();
+    const fail = failRuns.value();
+    const all = runs.value();
+    return {
+        evaluations: count,
+        passRuns: pass,
+        failRuns: fail,
+        unknownRuns: unknownRuns.value(),
+        runs: all,
+        failedRows: failedRows.value(),
+        totalCost: cost,
+        totalLatency: latency,
+        totalTokens: totalTokens.value(),
+        passRate: all > 0 ? pass / all : null,
+        failRate: all > 0 ? fail / all : null,
+        // a quotient, judged against a limit: float noise (0.35000000000000003) must not break it
+        avgLatency: all > 0 ? (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .tidy */ .DZ)(latency / all) : null
+    };
+}
+function finite(total, figure) {
+    if (!Number.isFinite(total))
+        throw new TotalsError(figure, PAST_MAX);
+    return total;
+}
+/**
+ * Refuses totals that are not exact (built elsewhere than by totals): the gate never passes on a
+ * rounded or infinite figure.
+ */
+function checkTotals(metrics) {
+    const counts = [
+        'passRuns',
+        'failRuns',
+        'unknownRuns',
+        'runs',
+        'failedRows',
+        'totalTokens'
+    ];
+    for (const figure of counts) {
+        if (!Number.isSafeInteger(metrics[figure]))
+            throw new TotalsError(figure, PAST_SAFE);
+    }
+    for (const figure of ['totalCost', 'totalLatency'])
+        finite(metrics[figure], figure);
+}
+/**
+ * A sum of numbers as their decimal texts add up, so that 0.1 + 0.2 is 0.3 without rounding any
+ * digit away (adding doubles would give 0.30000000000000004; rounding that would cut real digits).
+ */
+class DecimalSum {
+    /** the sum times 10^scale */
+    scaled = 0n;
+    scale = 0;
+    add(value) {
+        const text = (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr)(value);
+        const negative = text.startsWith('-');
+        const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
+        if (fraction.length > this.scale) {
+            this.scaled *= 10n ** BigInt(fraction.length - this.scale);
+            this.scale = fraction.length;
+        }
+        const digits = BigInt(whole + fraction.padEnd(this.scale, '0'));
+        this.scaled += negative ? -digits : digits;
+    }
+    /** The nearest double to the exact sum. */
+    value() {
+        const negative = this.scaled < 0n;
+        const digits = (negative ? -this.scaled : this.scaled).toString().padStart(this.scale + 1, '0');
+        const point = digits.length - this.scale;
+        return Number(`${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point) || '0'}`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 3481:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   S4: () => (/* binding */ judge),
+/* harmony export */   UR: () => (/* binding */ emptyPolicy)
+/* harmony export */ });
+/* unused harmony exports DEFAULT_ALLOW_STATUS, hasRules */
+/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8346);
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6264);
+
+
+const DEFAULT_ALLOW_STATUS = ['completed'];
+/** The policy when none is given: no rules, so the gate is skipped and the run only reports. */
+function emptyPolicy() {
+    return { limits: {}, onEmpty: 'fail', scope: 'latest' };
+}
+/** Whether the policy sets anything to judge by; without rules the gate is skipped. */
+function hasRules(policy) {
+    return Object.keys(policy.limits).length > 0 || policy.allowStatus !== undefined;
+}
+/** Applies the policy to the judged evaluations and their totals. */
+function judge(judged, metrics, policy, context = {}) {
+    // a wait that ran out did not get what the step waited for: that is a failure, not a report
+    if (!hasRules(policy) && !context.waitTimedOut)
+        return { gate: 'skipped', broken: [] };
+    (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .checkTotals */ .GA)(metrics);
+    if (judged.length === 0) {
+        return policy.onEmpty === 'pass'
+            ? { gate: 'passed', broken: [] }
+            : verdict([
+                {
+                    rule: 'on-empty',
+                    message: 'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass'
+                }
+            ]);
+    }
+    const broken = [];
+    const { limits } = policy;
+    const atMost = (rule, figure, value, show = _format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr) => {
+        const limit = limits[rule];
+        if (limit !== undefined && value > limit) {
+            broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` });
+        }
+    };
+    atMost('max-fail-runs', 'fail-runs', metrics.failRuns);
+    atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns);
+    atMost('max-failed-rows', 'failed-rows', metrics.failedRows);
+    atMost('max-tokens', 'tokens', metrics.totalTokens);
+    atMost('max-cost', 'cost', metrics.totalCost);
+    rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>');
+    rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<');
+    if (limits['max-avg-latency'] !== undefined) {
+        if (metrics.avgLatency === null) {
+            broken.push(noRuns('max-avg-latency', 'avg-latency'));
+        }
+        else
+            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(ms)} ms`);
+    }
+    passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines);
+    const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS;
+    const outside = judged.filter(evaluation => !allowed.includes(evaluation.status));
+    if (outside.length > 0) {
+        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(context.waitedMs)}`;
+        const listed = outside
+            .slice(0, 5)
+            .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
+            ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
+            : `${e.runId} is ${e.status}`)
+            .join(', ');
+        const more = outside.length > 5 ? ` and ${outside.length - 5} more` : '';
+        broken.push({
+            rule: 'allow-status',
+            message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
+        });
+    }
+    return verdict(broken);
+}
+function passRate(evaluation) {
+    const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
+    const runs = passRuns + failRuns + unknownRuns;
+    return runs > 0 ? passRuns / runs : null;
+}
+/** Each judged evaluation against its own baseline; the worst drop is named. */
+function passRateDrop(broken, judged, limit, baselines) {
+    if (limit === undefined || !baselines)
+        return;
+    const drops = judged
+        .flatMap(evaluation => {
+        const baseline = baselines.get(evaluation.runId);
+        const now = passRate(evaluation);
+        const before = baseline ? passRate(baseline) : null;
+        if (!baseline || now === null || before === null)
+            return [];
+        return [{ evaluation, baseline, now, before, drop: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .tidy */ .DZ)(before - now) }];
+    })
+        .filter(({ drop }) => drop > limit)
+        .sort((a, b) => b.drop - a.drop);
+    const worst = drops[0];
+    if (!worst)
+        return;
+    const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : '';
+    broken.push({
+        rule: 'max-pass-rate-drop',
+        message: `pass-rate drop ${showRate(worst.drop, limit)} > max-pass-rate-drop ${showRate(limit)}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
+    });
+}
+function rateRule(broken, rule, figure, rate, limit, breaksWhen) {
+    if (limit === undefined)
+        return;
+    if (rate === null) {
+        broken.push(noRuns(rule, figure));
+        return;
+    }
+    if (breaksWhen === '>' ? rate > limit : rate < limit) {
+        broken.push({
+            rule,
+            message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
+        });
+    }
+}
+/** A rule that needs runs cannot be met by an evaluation set without any: fail closed. */
+function noRuns(rule, figure) {
+    return {
+        rule,
+        message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
+    };
+}
+/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
+function showRate(rate, limit) {
+    const rounded = (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(rate, 2);
+    if (limit === undefined || rounded !== (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(limit, 2))
+        return rounded;
+    return `${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
+}
+function verdict(broken) {
+    return { gate: broken.length > 0 ? 'failed' : 'passed', broken };
 }
 
 
@@ -42794,7 +42794,7 @@ function getEnv(key) {
   return process.env[key.toLowerCase()] || process.env[key.toUpperCase()] || '';
 }
 
-;// CONCATENATED MODULE: ./src/loopback.ts
+;// CONCATENATED MODULE: ./src/secrets/loopback.ts
 /**
  * Loopback hosts: the only ones the key may be sent to over http://, and never through a proxy,
  * since a proxy would carry the key in clear to a request that never needed to leave the machine.
@@ -42805,7 +42805,7 @@ function isLoopback(hostname) {
     return LOOPBACK.test(hostname);
 }
 
-;// CONCATENATED MODULE: ./src/redact.ts
+;// CONCATENATED MODULE: ./src/secrets/redact.ts
 /**
  * What a run must never print: the secrets it was given, in any form that gives one away, and, in
  * the Actions log, API text that the runner would read as a workflow command. Both faces print
@@ -43733,7 +43733,7 @@ function networkFailure(error, proxy) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/start.ts
+;// CONCATENATED MODULE: ./src/run/start.ts
 
 
 /**
@@ -43959,7 +43959,7 @@ async function listedSince(client, promptId, scope, since) {
     return listed;
 }
 
-;// CONCATENATED MODULE: ./src/abort.ts
+;// CONCATENATED MODULE: ./src/run/abort.ts
 
 /** How long an abort waits for the starts under way to have an outcome. */
 const START_SETTLE_MS = 2_500;
@@ -44332,7 +44332,7 @@ function fromParts(remaining, reset, form, now) {
     return { remaining: Math.floor(Number(left)), resetMs: Math.max(0, resetMs) };
 }
 
-;// CONCATENATED MODULE: ./src/concurrency.ts
+;// CONCATENATED MODULE: ./src/run/concurrency.ts
 /**
  * A bound on requests in flight that can be lowered while work runs: a rate limit (429) halves it,
  * so concurrent cancels back off for the rest of the run instead of hammering the API.
@@ -44394,9 +44394,9 @@ async function mapWithin(limit, items, task) {
     return results;
 }
 
-// EXTERNAL MODULE: ./src/report/format.ts
-var format = __nccwpck_require__(2011);
-;// CONCATENATED MODULE: ./src/cancel.ts
+// EXTERNAL MODULE: ./src/format.ts
+var format = __nccwpck_require__(6264);
+;// CONCATENATED MODULE: ./src/run/cancel.ts
 
 
 
@@ -44488,7 +44488,7 @@ async function readBack(client, item) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/select.ts
+;// CONCATENATED MODULE: ./src/judge/judged-set.ts
 /** Which listed evaluations are judged, and which a new commit made obsolete. Pure. */
 
 /**
@@ -44672,7 +44672,7 @@ class BaselineFinder {
     }
 }
 
-;// CONCATENATED MODULE: ./src/gather.ts
+;// CONCATENATED MODULE: ./src/run/gather.ts
 /**
  * Runs the planned listings and streams every page into what the run needs: counts by status,
  * the judged set and the superseded candidates. Evaluations are not kept beyond that, so memory
@@ -45127,9 +45127,9 @@ function describe(error) {
     return status ? `HTTP ${status} ${message}` : message;
 }
 
-// EXTERNAL MODULE: ./src/metrics.ts
-var src_metrics = __nccwpck_require__(5670);
-;// CONCATENATED MODULE: ./src/plan.ts
+// EXTERNAL MODULE: ./src/judge/metrics.ts
+var judge_metrics = __nccwpck_require__(8346);
+;// CONCATENATED MODULE: ./src/run/plan.ts
 /**
  * Which listings to make. The API takes one status per request, and superseded candidates
  * (queued or running, before the cutoff, whatever the status and created-after filters say)
@@ -45210,9 +45210,9 @@ function planBaselineListings(settings, judged) {
     });
 }
 
-// EXTERNAL MODULE: ./src/policy.ts
-var policy = __nccwpck_require__(1237);
-;// CONCATENATED MODULE: ./src/rows.ts
+// EXTERNAL MODULE: ./src/judge/policy.ts
+var policy = __nccwpck_require__(3481);
+;// CONCATENATED MODULE: ./src/run/rows.ts
 
 
 /** At most this many evaluations get a section of rows. */
@@ -45258,7 +45258,7 @@ async function failingRows(client, judged, options) {
     return new Map(fetched.filter(([, rows]) => rows.length > 0));
 }
 
-;// CONCATENATED MODULE: ./src/wait.ts
+;// CONCATENATED MODULE: ./src/run/wait.ts
 
 
 
@@ -45382,7 +45382,7 @@ function progressLine(evaluation, elapsedMs) {
     return `${evaluation.runId} ${bar} ${Math.round(percent)}% ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${(0,format/* formatDuration */.a3)(elapsedMs)}`;
 }
 
-;// CONCATENATED MODULE: ./src/engine.ts
+;// CONCATENATED MODULE: ./src/run/engine.ts
 /**
  * The engine both faces run (the action in main.ts, the command line in cli.ts): from settings and
  * a supersede decision to a judged report, through plan → API → judgement.
@@ -45524,7 +45524,7 @@ function createEngine(settings, log, options = {}) {
         }
         const baselines = await findBaselines(gathered, judged);
         const evaluations = judged.map(item => item.evaluation);
-        const metrics = (0,src_metrics/* totals */.Sd)(evaluations);
+        const metrics = (0,judge_metrics/* totals */.Sd)(evaluations);
         const verdict = (0,policy/* judge */.S4)(evaluations, metrics, settings.policy, {
             baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
             waitedMs: wait?.waitedMs,
@@ -45718,7 +45718,7 @@ function describeCommentError(error) {
     return `Could not write the pull request comment: ${status ? `HTTP ${status} ` : ''}${message}`;
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
+;// CONCATENATED MODULE: ./src/inputs/settings.ts
 /**
  * The action's inputs as one typed Settings object. Every validation message lives here, and each
  * names its input and says what is accepted. An absent or empty input takes its default here too,
@@ -45805,7 +45805,7 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
     const statuses = [...new Set(list(read('status')).map(s => s.toLowerCase()))];
     for (const status of statuses) {
         if (!schema/* EVALUATION_STATUSES */.co.includes(status)) {
-            throw new InputError('status', `has "${inputs_clip(status)}"; accepted: ${schema/* EVALUATION_STATUSES */.co.join(', ')} (several separated by commas), or empty for all`);
+            throw new InputError('status', `has "${settings_clip(status)}"; accepted: ${schema/* EVALUATION_STATUSES */.co.join(', ')} (several separated by commas), or empty for all`);
         }
     }
     const keepRunIds = new Set(list(read('keep-run-ids')));
@@ -45840,7 +45840,7 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
 async function readPolicy(text) {
     if (text.trim() === '')
         return (0,policy/* emptyPolicy */.UR)();
-    const { PolicyError, parsePolicy } = await Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(693)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1693));
+    const { PolicyError, parsePolicy } = await Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(9)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1009));
     try {
         return parsePolicy(text);
     }
@@ -45859,7 +45859,7 @@ function parseWait(value) {
     const match = /^(\d+(?:\.\d+)?)\s*([smh])$/i.exec(value);
     const ms = match ? Number(match[1]) * (UNIT_MS[match[2].toLowerCase()] ?? 0) : NaN;
     if (!(ms > 0) || ms > MAX_WAIT_MS) {
-        throw new InputError('wait', `is "${inputs_clip(value)}"; accepted: a duration up to 6h such as 90s, 30m or 1h, or empty for no wait`);
+        throw new InputError('wait', `is "${settings_clip(value)}"; accepted: a duration up to 6h such as 90s, 30m or 1h, or empty for no wait`);
     }
     return ms;
 }
@@ -45871,7 +45871,7 @@ function parseRequestsPerMinute(value) {
         return undefined;
     const n = /^\d+$/.test(value) ? Number(value) : NaN;
     if (!(n >= 1 && n <= MAX_REQUESTS_PER_MINUTE)) {
-        throw new InputError('max-requests-per-minute', `is "${inputs_clip(value)}"; accepted: a whole number of requests a minute from 1 to ${MAX_REQUESTS_PER_MINUTE} (this run's share of the workspace's limit), or empty to slow down only when Adaline answers 429`);
+        throw new InputError('max-requests-per-minute', `is "${settings_clip(value)}"; accepted: a whole number of requests a minute from 1 to ${MAX_REQUESTS_PER_MINUTE} (this run's share of the workspace's limit), or empty to slow down only when Adaline answers 429`);
     }
     return n;
 }
@@ -45882,19 +45882,19 @@ function list(value) {
         .map(item => item.trim())
         .filter(Boolean);
 }
-function inputs_clip(value) {
+function settings_clip(value) {
     return value.length > 40 ? `${value.slice(0, 39)}…` : value;
 }
 function checkId(input, id) {
     if (id.length < schema/* ID_MIN */.FD || id.length > schema/* ID_MAX */.Ji || /[\s/?#%\\]/.test(id)) {
-        throw new InputError(input, `has "${inputs_clip(id)}", which is not an Adaline ID: IDs are ${schema/* ID_MIN */.FD} to ${schema/* ID_MAX */.Ji} characters without spaces or slashes`);
+        throw new InputError(input, `has "${settings_clip(id)}", which is not an Adaline ID: IDs are ${schema/* ID_MIN */.FD} to ${schema/* ID_MAX */.Ji} characters without spaces or slashes`);
     }
 }
 function oneOf(input, value, options) {
     const lower = value.toLowerCase();
     if (options.includes(lower))
         return lower;
-    throw new InputError(input, `is "${inputs_clip(value)}"; accepted: ${options.join(', ')}`);
+    throw new InputError(input, `is "${settings_clip(value)}"; accepted: ${options.join(', ')}`);
 }
 function parseBoolean(input, value, fallback) {
     if (value === '')
@@ -45903,7 +45903,7 @@ function parseBoolean(input, value, fallback) {
         return true;
     if (/^(false|no|off)$/i.test(value))
         return false;
-    throw new InputError(input, `is "${inputs_clip(value)}"; accepted: true or false`);
+    throw new InputError(input, `is "${settings_clip(value)}"; accepted: true or false`);
 }
 const UNIT_MS = {
     s: 1_000,
@@ -45927,7 +45927,7 @@ function parseTime(input, value, now) {
             throw new InputError(input, `is ${value}, which reads as Unix seconds; give milliseconds (${value}000). ${accepted}`);
         }
         if (!(0,format/* isDateTime */.Ar)(ms)) {
-            throw new InputError(input, `is ${inputs_clip(value)}, beyond the last time a date can hold (${format/* MAX_DATE_MS */.zq} ms, in the year 275760). ${accepted}`);
+            throw new InputError(input, `is ${settings_clip(value)}, beyond the last time a date can hold (${format/* MAX_DATE_MS */.zq} ms, in the year 275760). ${accepted}`);
         }
         return ms;
     }
@@ -45939,7 +45939,7 @@ function parseTime(input, value, now) {
         if (!Number.isNaN(time))
             return time;
     }
-    throw new InputError(input, `is "${inputs_clip(value)}"; ${accepted}`);
+    throw new InputError(input, `is "${settings_clip(value)}"; ${accepted}`);
 }
 function parseBaseUrl(value) {
     let url;
@@ -45947,7 +45947,7 @@ function parseBaseUrl(value) {
         url = new URL(value);
     }
     catch {
-        throw new InputError('base-url', `is "${inputs_clip(value)}", which is not a URL; the default is ${DEFAULT_BASE_URL}`);
+        throw new InputError('base-url', `is "${settings_clip(value)}", which is not a URL; the default is ${DEFAULT_BASE_URL}`);
     }
     if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
         throw new InputError('base-url', `uses http:// for ${url.hostname}; the API key is only sent over https://, or http:// to a loopback address (127.0.0.1, localhost, [::1])`);
@@ -46133,8 +46133,8 @@ function baselineTable({ gathered, baselines }, maxRows) {
     const header = ['Run', 'Baseline', 'Pass rate', 'Δ', 'Cost', 'Δ', 'Avg latency', 'Δ'];
     const compared = gathered.judged.filter(item => baselines.has(item.evaluation.runId));
     const rows = compared.slice(0, maxRows).map(item => {
-        const now = (0,src_metrics/* totals */.Sd)([item.evaluation]);
-        const base = (0,src_metrics/* totals */.Sd)([baselines.get(item.evaluation.runId).evaluation]);
+        const now = (0,judge_metrics/* totals */.Sd)([item.evaluation]);
+        const base = (0,judge_metrics/* totals */.Sd)([baselines.get(item.evaluation.runId).evaluation]);
         return [
             code(item.evaluation.runId),
             code(baselines.get(item.evaluation.runId).evaluation.runId),
@@ -46242,7 +46242,7 @@ function table(judged, overall, maxRows, showPrompt) {
     const header = showPrompt ? ['Prompt', ...HEADER] : HEADER;
     const rows = judged.slice(0, maxRows).map(item => {
         const e = item.evaluation;
-        const m = (0,src_metrics/* totals */.Sd)([e]);
+        const m = (0,judge_metrics/* totals */.Sd)([e]);
         const cells = [
             code(e.runId),
             code(e.evaluatorId),
@@ -46343,7 +46343,7 @@ function row(cells) {
     return `| ${cells.join(' | ')} |`;
 }
 
-;// CONCATENATED MODULE: ./src/main.ts
+;// CONCATENATED MODULE: ./src/action/main.ts
 /** The action: inputs → plan → API → judgement → reports, with the runner's log, outputs and summary. */
 
 
@@ -46452,7 +46452,7 @@ async function run() {
             return;
         writeStarted(pipeline);
         const cancelFailed = writeCancelFailed(pipeline);
-        const expected = error instanceof InputError || error instanceof ApiError || error instanceof src_metrics/* TotalsError */.st;
+        const expected = error instanceof InputError || error instanceof ApiError || error instanceof judge_metrics/* TotalsError */.st;
         const cause = expected ? error.cause : error;
         if (cause !== undefined && !(cause instanceof ApiError))
             core_debug(redact(cause?.stack ?? String(cause)));
@@ -46531,7 +46531,7 @@ async function writeReports(report, redact) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/index.ts
+;// CONCATENATED MODULE: ./src/action/index.ts
 /** The entry point the runner starts (dist/index.js, bundled by ncc). */
 
 void run();

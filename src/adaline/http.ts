@@ -9,8 +9,8 @@ import type { Agent } from 'node:http'
 import type { Readable } from 'node:stream'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
 import { getProxyForUrl } from 'proxy-from-env'
-import { isLoopback } from '../loopback.js'
-import { Secrets } from '../redact.js'
+import { isLoopback } from '../secrets/loopback.js'
+import { Secrets } from '../secrets/redact.js'
 import { backoffMs, retryAfter, throttleDelayMs } from './backoff.js'
 import {
   ACCEPTED_ENCODINGS,

@@ -3,16 +3,16 @@
  * what was listed and what was cancelled. Pure; API text is escaped; the size stays under
  * GitHub's 1 MiB summary limit on any input by capping the long tables.
  */
-import type { CancelOutcome } from '../cancel.js'
-import type { Gathered } from '../gather.js'
+import type { CancelOutcome } from '../run/cancel.js'
+import type { Gathered } from '../run/gather.js'
 import type { SupersedeDecision } from '../github/event.js'
-import type { Metrics } from '../metrics.js'
-import { totals } from '../metrics.js'
-import type { Scope, Verdict } from '../policy.js'
+import type { Metrics } from '../judge/metrics.js'
+import { totals } from '../judge/metrics.js'
+import type { Scope, Verdict } from '../judge/policy.js'
 import { EVALUATION_STATUSES } from '../adaline/schema.js'
 import type { Result } from '../adaline/schema.js'
-import type { Listed } from '../select.js'
-import type { WaitOutcome } from '../wait.js'
+import type { Listed } from '../judge/judged-set.js'
+import type { WaitOutcome } from '../run/wait.js'
 import {
   escapeMarkdown,
   formatCost,
@@ -22,7 +22,7 @@ import {
   formatPointsDelta,
   formatRelativeDelta,
   plainDecimal
-} from './format.js'
+} from '../format.js'
 
 export interface RunReport {
   promptIds: string[]
