@@ -9,12 +9,8 @@ import { judge } from '../src/judge/policy.js'
 import { PolicyError, parsePolicy } from '../src/judge/policy-yaml.js'
 import { Secrets } from '../src/secrets/redact.js'
 import { escapeMarkdown, plainDecimal } from '../src/format.js'
-import {
-  isSuperseded,
-  judgedSet,
-  type Listed,
-  type SupersedeRule
-} from '../src/judge/judged-set.js'
+import { judgedSet, type Listed } from '../src/judge/judged-set.js'
+import { isSuperseded, type SupersedeRule } from '../src/judge/supersede.js'
 import { base64Blob, givesAway, percentAll } from '../test-support/key-forms.js'
 
 const PROMPTS = [

@@ -43529,7 +43529,7 @@ async function proxyRoute(target) {
     const proxy = getProxyForUrl(target);
     if (!proxy)
         return undefined;
-    // only loopback may be http:// (inputs.ts), and loopback is never proxied: what is left is https
+    // only loopback may be http:// (inputs/settings.ts), and loopback is never proxied: what is left is https
     const { HttpsProxyAgent } = await __nccwpck_require__.e(/* import() */ 659).then(__nccwpck_require__.bind(__nccwpck_require__, 7659));
     return { proxy: new URL(proxy).origin, agent: () => new HttpsProxyAgent(proxy) };
 }
@@ -43733,1051 +43733,108 @@ function networkFailure(error, proxy) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/run/start.ts
-
-
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/github/octokit.ts
 /**
- * How far before an attempt (by our clock) an evaluation it started may say it was submitted (by
- * the API's). The note taken before the POST, not this window, keeps out what others started
- * earlier, so the window can err wide: it only has to hold our own start when the clocks differ.
+ * The GitHub API client of the lookups and the comment. It is imported lazily: most runs never
+ * need it, and it is the largest part of the bundle to load. Octokit sets no timeout, so a hung
+ * GitHub API would hold the step for minutes; here every request gets its own.
  */
-const CLOCK_SKEW_MS = 60_000;
-const MAX_START_ATTEMPTS = 3;
-/**
- * What the starts of one run are doing, shared by the starts, the engine and an abort: which are
- * under way, which could not be confirmed, and whether new POSTs may still begin.
- */
-class StartLedger {
-    stopped = false;
-    underWayByPrompt = new Map();
-    unconfirmedStarts = [];
-    /** No POST begins after this (a start failed, or a signal came); checks still run. */
-    halt() {
-        this.stopped = true;
-    }
-    get halted() {
-        return this.stopped;
-    }
-    underWay() {
-        return [...this.underWayByPrompt.values()];
-    }
-    unconfirmed() {
-        return [...this.unconfirmedStarts];
-    }
-    /** @internal the start of `promptId` is now in `phase`, or has an outcome (undefined) */
-    mark(promptId, scope, phase, at) {
-        if (!phase) {
-            this.underWayByPrompt.delete(promptId);
-            return;
-        }
-        const since = this.underWayByPrompt.get(promptId)?.since ?? at ?? Date.now();
-        this.underWayByPrompt.set(promptId, { promptId, scope, since, phase });
-    }
-    /** @internal */
-    addUnconfirmed(start) {
-        this.unconfirmedStarts.push(start);
-    }
-}
-/**
- * The starts ended with an error. It names the starts that may have been billed but could not be
- * confirmed, and carries every evaluation that did start, so that none goes unnamed even when
- * telling of it (onStarted) is what failed.
- */
-class StartError extends ApiError {
-    failure;
-    started;
-    unconfirmed;
-    constructor(failure, started, unconfirmed) {
-        const api = failure instanceof ApiError ? failure : undefined;
-        const head = api
-            ? api.message
-            : `Unexpected error: ${failure?.message ?? String(failure)}`;
-        super([head, ...unconfirmed.map(describeUnconfirmed)].join(' '), api?.endpoint ?? 'starting evaluations', api?.status, api?.code, api?.ambiguous ?? false, api?.transient ?? false);
-        this.failure = failure;
-        this.started = started;
-        this.unconfirmed = unconfirmed;
-        this.name = 'StartError';
-        this.cause = failure;
-    }
-}
-/**
- * Starts every prompt's evaluation within the bound. When one fails, no further POST begins (nor
- * after ledger.halt()), but those under way are waited for, checks included, so that what went
- * through is told to onStarted and what cannot be confirmed is named; then a StartError is thrown.
- * The evaluations come back in `promptIds` order.
- */
-async function startEvaluations(client, promptIds, scope, options) {
-    const { ledger } = options;
-    const failures = [];
-    const started = [];
-    let skipped = 0;
-    const items = await Promise.all(promptIds.map(promptId => options.limit.run(async () => {
+const GITHUB_TIMEOUT_MS = 30_000;
+async function githubClient(token, options = {}) {
+    const { timeoutMs = GITHUB_TIMEOUT_MS } = options;
+    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
+    const octokit = getOctokit(token);
+    octokit.hook.wrap('request', async (request, options) => {
+        const signal = AbortSignal.timeout(timeoutMs);
+        // set on these options, not a copy: the auth hook within reads them, not what it is passed
+        options.request = { ...options.request, signal };
         try {
-            const outcome = await startOne(client, promptId, scope, options);
-            if (!outcome) {
-                skipped += 1;
-                return undefined;
-            }
-            // kept before anything else can fail: whatever follows, this one is named
-            started.push(outcome);
-            options.onStarted(outcome.item, outcome.adopted);
-            const { runId, evaluatorId } = outcome.item.evaluation;
-            options.log(outcome.adopted
-                ? `Evaluation ${runId} is new since the attempt: using it rather than starting (and paying for) another.`
-                : `Started evaluation ${runId} of prompt ${promptId} (evaluator ${evaluatorId}).`);
-            return outcome.item;
+            return await request(options);
         }
         catch (error) {
-            failures.push(error);
-            ledger.halt();
-            return undefined;
+            // Octokit reports a timeout as an HTTP 500 "The operation was aborted due to timeout"
+            if (signal.aborted) {
+                throw Object.assign(new Error(`no answer from the GitHub API in ${timeoutMs / 1000} s`, { cause: error }), { name: 'TimeoutError' });
+            }
+            throw error;
         }
-        finally {
-            ledger.mark(promptId, scope);
-        }
-    })));
-    const unconfirmed = ledger.unconfirmed();
-    if (failures.length > 0 || unconfirmed.length > 0 || skipped > 0)
-        throw new StartError(failures[0] ?? haltedError(), started, unconfirmed);
-    return items.filter(item => item !== undefined);
+    });
+    return octokit;
 }
-/** The failure of starts that a halt (a signal) stopped before any of them failed. */
-function haltedError() {
-    return new ApiError('Starting was stopped before every start was confirmed.', 'starting');
-}
-/** One prompt's start, with its checks; undefined when the ledger halted before its POST. */
-async function startOne(client, promptId, scope, options) {
-    const { ledger } = options;
-    const now = options.now ?? Date.now;
-    if (ledger.halted)
+
+;// CONCATENATED MODULE: ./src/github/comment.ts
+/**
+ * The sticky pull request comment: one per workflow, job and prompt set, found by a hidden marker
+ * on any page of the pull request's comments and updated in place. A comment is a courtesy: when
+ * it cannot be written (a read-only token, as on forks) the run warns and goes on.
+ */
+
+
+/** The pull request a pull_request(_target) event is about. */
+function commentTarget(event) {
+    if (!['pull_request', 'pull_request_target'].includes(event.name))
         return undefined;
-    // What the scope holds before the POST, so that afterwards only a new evaluation can be ours.
-    let known = new Set((await listedSince(client, promptId, scope, now() - CLOCK_SKEW_MS)).map(item => item.evaluation.runId));
-    /** attempts whose outcome was unknown and whose check showed no evaluation */
-    const unseen = [];
-    const unconfirmed = (reason, attempts = unseen) => ledger.addUnconfirmed({ promptId, scope, attempts: [...attempts], reason });
-    for (let attempt = 1;; attempt += 1) {
-        if (ledger.halted) {
-            // another prompt's start failed, or a signal came: no new POST, but an attempt nobody saw
-            // go through is named
-            if (unseen.length > 0)
-                unconfirmed(notSeen(unseen.length));
-            return undefined;
-        }
-        const attemptAt = now();
-        ledger.mark(promptId, scope, 'posting', attemptAt);
-        let failure;
-        try {
-            const evaluation = await client.createEvaluation(promptId, scope);
-            return { item: { promptId, evaluation, raw: evaluation }, adopted: false };
-        }
-        catch (error) {
-            if (!(error instanceof ApiError) || !error.ambiguous) {
-                if (unseen.length > 0)
-                    unconfirmed(notSeen(unseen.length));
-                throw error;
-            }
-            failure = error;
-        }
-        const failedAt = now();
-        options.log(`Starting an evaluation of prompt ${promptId} may have failed (${failure.message}); checking the listing before trying again.`);
-        ledger.mark(promptId, scope, 'checking');
-        let listed;
-        try {
-            listed = await listedSince(client, promptId, scope, attemptAt - CLOCK_SKEW_MS);
-        }
-        catch (error) {
-            // the one way to know is gone: no further POST, and the start is named as it stands
-            const why = error instanceof Error ? error.message : String(error);
-            unconfirmed(`its answer was lost and the listing that would find it failed (${why})`, [
-                ...unseen,
-                attemptAt
-            ]);
-            throw failure;
-        }
-        const found = startedByAttempt(listed, known, attemptAt, failedAt);
-        if (found)
-            return { item: found, adopted: true };
-        unseen.push(attemptAt);
-        // what is listed now and was not taken is not this attempt's: none of it for the next one
-        known = new Set([...known, ...listed.map(item => item.evaluation.runId)]);
-        if (attempt >= MAX_START_ATTEMPTS) {
-            unconfirmed(notSeen(unseen.length));
-            throw new ApiError(`${failure.message} Tried ${attempt} times.`, failure.endpoint, failure.status, failure.code);
-        }
-    }
-}
-/** Why attempts whose check showed nothing are still named: a listing may lag a start. */
-function notSeen(attempts) {
-    return attempts > 1
-        ? `their answers were lost and the listing showed no evaluation from any of the ${attempts}`
-        : 'its answer was lost and the listing showed no evaluation from it';
-}
-/** The sentence that names a start that may have been billed, for the run's error and the abort's. */
-function describeUnconfirmed({ promptId, scope, attempts, reason }) {
-    const when = attempts.map(at => new Date(at).toISOString()).join(', ');
-    const since = new Date(Math.min(...attempts)).toISOString();
-    return `An evaluation of prompt ${promptId} (${describeScope(scope)}) may have been started by this run at ${when} and could not be confirmed: ${reason}. Look in Adaline for one submitted since ${since} before starting another.`;
-}
-/** The sentence for a start an abort could not wait out. */
-function describeUnderWay({ promptId, scope, since, phase }) {
-    const what = phase === 'posting' ? 'was in flight' : 'had lost its answer and was being checked';
-    return `A start of prompt ${promptId} (${describeScope(scope)}) ${what} and its outcome is unknown: check Adaline for an evaluation submitted since ${new Date(since).toISOString()}.`;
-}
-function describeScope({ evaluatorId, datasetId }) {
-    return `${evaluatorId ? `evaluator ${evaluatorId}` : 'every active evaluator'}, ${datasetId ? `dataset ${datasetId}` : "the evaluator's dataset"}`;
-}
-/**
- * The evaluation an attempt from `attemptAt` to `failedAt` may have started: not among those
- * `known` before it, submitted during the attempt (give or take the clock skew), and not being
- * cancelled. Of several, the one submitted nearest the attempt. Pure.
- */
-function startedByAttempt(listed, known, attemptAt, failedAt) {
-    const distance = (item) => Math.abs(item.evaluation.timeline.submittedAt - attemptAt);
-    return listed
-        .filter(({ evaluation }) => !known.has(evaluation.runId) &&
-        evaluation.timeline.submittedAt >= attemptAt - CLOCK_SKEW_MS &&
-        evaluation.timeline.submittedAt <= failedAt + CLOCK_SKEW_MS &&
-        // one already being cancelled is someone else's decision, never the start we lost
-        !schema/* BEING_CANCELLED */.Ah.includes(evaluation.status))
-        .sort((a, b) => distance(a) - distance(b))[0];
-}
-/** The scope's evaluations submitted at or after `since`, as the listing shows them. */
-async function listedSince(client, promptId, scope, since) {
-    const listed = [];
-    const filters = {
-        evaluatorId: scope.evaluatorId,
-        datasetId: scope.datasetId,
-        createdAfter: since
-    };
-    for await (const page of client.listEvaluations(promptId, filters)) {
-        for (const { evaluation, raw } of page.items) {
-            if (evaluation.timeline.submittedAt >= since)
-                listed.push({ promptId, evaluation, raw });
-        }
-    }
-    return listed;
-}
-
-;// CONCATENATED MODULE: ./src/run/abort.ts
-
-/** How long an abort waits for the starts under way to have an outcome. */
-const START_SETTLE_MS = 2_500;
-/** How long cancelling what this run started may take once the starts have settled. */
-const ABORT_GRACE_MS = 4_000;
-const SIGNALS = ['SIGINT', 'SIGTERM'];
-/** Listens for SIGINT and SIGTERM until stopListening is called. */
-function onAbort(options) {
-    let signalled = false;
-    const listener = (signal) => {
-        if (signalled)
-            return;
-        signalled = true;
-        void stop(options)
-            // whatever went wrong, the face still ends the run and says it was stopped
-            .catch((error) => `What became of the run's starts is not known: ${asError(error).message}.`)
-            .then(account => options.stopped(signal, account));
-    };
-    for (const signal of SIGNALS)
-        process.on(signal, listener);
-    return {
-        get signalled() {
-            return signalled;
-        },
-        stopListening() {
-            if (signalled)
-                return;
-            for (const signal of SIGNALS)
-                process.off(signal, listener);
-        }
-    };
-}
-async function stop(options) {
-    const run = options.run();
-    if (!run)
-        return '';
-    await within(run.settleStarts().catch(() => undefined), options.settleMs ?? START_SETTLE_MS);
-    let cancels = 'off';
-    if (options.cancel() && run.starts().cancellable.length > 0) {
-        cancels =
-            (await within(run.cancelStarted().catch((error) => asError(error)), options.graceMs ?? ABORT_GRACE_MS)) ?? 'late';
-    }
-    return describeAbort(run.starts(), cancels);
-}
-/** The promise's value, or undefined when it is not there within `ms`. The timer keeps the process up. */
-function within(promise, ms) {
-    let timer;
-    const late = new Promise(resolve => (timer = setTimeout(() => resolve(undefined), ms)));
-    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-function asError(error) {
-    return error instanceof Error ? error : new Error(String(error));
-}
-/**
- * The sentence(s) on what an abort did with the run's starts: cancelled, left running and why,
- * and starts whose outcome is unknown. Every evaluation that may be running is named. Pure.
- */
-function describeAbort(starts, cancels) {
-    const parts = [];
-    const accepted = typeof cancels === 'object' && !(cancels instanceof Error) ? cancels : undefined;
-    const cancelled = new Set(accepted?.cancelled ?? []);
-    const finished = new Set(accepted?.finished.map(f => f.runId) ?? []);
-    if (cancelled.size > 0)
-        parts.push(`Cancelled the evaluation(s) this run started: ${[...cancelled].join(', ')}.`);
-    const left = starts.cancellable.filter(id => !cancelled.has(id) && !finished.has(id));
-    if (left.length > 0) {
-        if (cancels === 'off')
-            parts.push(`Left running (cancel-on-abort is false): ${left.join(', ')}.`);
-        else if (cancels === 'late')
-            parts.push(`Cancelling did not finish in time; these may still run: ${left.join(', ')}.`);
-        else if (cancels instanceof Error)
-            parts.push(`Cancelling failed (${cancels.message}); these may still run: ${left.join(', ')}.`);
-        else {
-            const failed = new Map(accepted?.failed.map(f => [f.runId, f.message]));
-            for (const runId of left)
-                parts.push(failed.has(runId)
-                    ? `Could not cancel ${runId}, which may still run: ${failed.get(runId)}`
-                    : `Not cancelled, as its start was answered only while cancelling: ${runId}.`);
-        }
-    }
-    if (starts.adopted.length > 0)
-        parts.push(`Not cancelled, as taken from the listing after a lost answer (it may be another run's): ${starts.adopted.join(', ')}.`);
-    for (const start of starts.underWay)
-        parts.push(describeUnderWay(start));
-    for (const start of starts.unconfirmed)
-        parts.push(describeUnconfirmed(start));
-    return parts.join(' ');
-}
-
-;// CONCATENATED MODULE: ./src/adaline/client.ts
-/** The Adaline v2 endpoints the action uses, over the one transport in http.ts. */
-
-
-/**
- * A listing longer than this many pages (200,000 evaluations, twice the 100,000 the benchmark
- * lists) is taken as an API that loops: at 10,000 pages a never-ending cursor cost 10,000 requests.
- */
-const DEFAULT_MAX_PAGES = 1_000;
-/** Empty pages in a row that still say hasMore before the listing is taken as looping. */
-const MAX_EMPTY_PAGES_IN_A_ROW = 10;
-function createClient(http, options = {}) {
-    const { maxPages = DEFAULT_MAX_PAGES } = options;
-    return {
-        async *listEvaluations(promptId, filters) {
-            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations`;
-            const endpoint = `GET ${path}`;
-            const seen = new Set();
-            let cursor;
-            let emptyInARow = 0;
-            for (let page = 1;; page += 1) {
-                const body = await http({
-                    method: 'GET',
-                    path,
-                    query: { ...filters, limit: schema/* MAX_PAGE_SIZE */.H4, cursor },
-                    schema: schema/* evaluationPageSchema */.Bd,
-                    notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
-                });
-                // as the schema keeps them: the fields the action knows, for the `evaluations` output too
-                const items = body.evaluations.map(evaluation => ({ evaluation, raw: evaluation }));
-                const { hasMore, nextCursor } = body.pagination;
-                yield { page, items, hasMore };
-                if (!hasMore)
-                    return;
-                if (!nextCursor)
-                    throw new ApiError(`${endpoint} said hasMore without a nextCursor on page ${page}`, endpoint);
-                if (seen.has(nextCursor))
-                    throw new ApiError(`${endpoint} repeated a cursor on page ${page}: the listing would never end`, endpoint);
-                emptyInARow = items.length === 0 ? emptyInARow + 1 : 0;
-                if (emptyInARow >= MAX_EMPTY_PAGES_IN_A_ROW)
-                    throw new ApiError(`${endpoint} sent ${emptyInARow} empty pages in a row that said hasMore (to page ${page}): the listing would never end`, endpoint);
-                if (page >= maxPages)
-                    throw new ApiError(`${endpoint} still said hasMore after ${maxPages} pages of ${schema/* MAX_PAGE_SIZE */.H4}: taken as a listing that never ends. If it is really that long, narrow it with created-after.`, endpoint);
-                seen.add(nextCursor);
-                cursor = nextCursor;
-            }
-        },
-        async createEvaluation(promptId, { evaluatorId, datasetId }) {
-            return http({
-                method: 'POST',
-                path: `/prompts/${encodeURIComponent(promptId)}/evaluations`,
-                body: { ...(evaluatorId ? { evaluatorId } : {}), ...(datasetId ? { datasetId } : {}) },
-                schema: schema/* evaluationSchema */.MF,
-                idempotent: false,
-                notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
-            });
-        },
-        async getEvaluation(promptId, runId, deadlineMs) {
-            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}`;
-            const evaluation = await http({
-                method: 'GET',
-                path,
-                deadlineMs,
-                schema: schema/* evaluationSchema */.MF,
-                notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
-            });
-            return theOneAsked(runId, evaluation, `GET ${path}`);
-        },
-        async listResults(promptId, runId, grade, limit) {
-            const body = await http({
-                method: 'GET',
-                path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/results`,
-                query: { grade, expand: 'row', limit: Math.min(limit, schema/* MAX_PAGE_SIZE */.H4) },
-                schema: schema/* resultPageSchema */.YT,
-                notFound: `Results of evaluation ${runId} of prompt ${promptId} were not found.`
-            });
-            return body.results.slice(0, limit);
-        },
-        async cancelEvaluation(promptId, runId) {
-            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/cancel`;
-            const evaluation = await http({
-                method: 'POST',
-                path,
-                schema: schema/* evaluationSchema */.MF,
-                notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
-            });
-            return theOneAsked(runId, evaluation, `POST ${path}`);
-        }
-    };
-}
-/** An answer about another evaluation than the one asked for would be judged as if it were that one. */
-function theOneAsked(runId, evaluation, endpoint) {
-    if (evaluation.runId !== runId) {
-        throw new ApiError(`${endpoint} answered with evaluation ${evaluation.runId}, not the one asked for.`, endpoint);
-    }
-    return evaluation;
-}
-
-;// CONCATENATED MODULE: ./src/adaline/governor.ts
-/**
- * One rate governor per process: every request the run makes to Adaline waits here for its turn.
- * Turns are spaced to a rate that each 429 halves and that then climbs back steadily (AIMD), under
- * the max-requests-per-minute cap when one is set; and no turn comes while the API's RateLimit
- * headers (or a 429's Retry-After) say the workspace's budget is spent. Adaline's limit is per
- * workspace, shared by every job: slowing the whole process after a 429, rather than only the
- * request that met it, is what keeps a fleet of jobs from colliding again and again.
- */
-
-/** A 429 never slows the governor below this many requests a minute. */
-const MIN_PER_MINUTE = 6;
-/** Each minute without a 429 gives back at least this many requests a minute. */
-const MIN_RECOVERY_PER_MINUTE = 20;
-/**
- * The longest the governor holds every request on the API's word (a reset, a Retry-After): a
- * per-minute budget resets within a minute, and a longer hold would outlast requests' deadlines.
- */
-const MAX_HOLD_MS = 60_000;
-class RateGovernor {
-    cap;
-    minuteMs;
-    now;
-    sleep;
-    /** when the next turn may come, by spacing */
-    nextTurnAt = -Infinity;
-    /** no turn before this: the API said its budget is spent */
-    heldUntil = -Infinity;
-    /** the rate the last 429 left, and when; it climbs back from there at `recovery` a minute */
-    learned = Infinity;
-    slowedAt = -Infinity;
-    recovery = 0;
-    /** a lower rate the RateLimit headers asked for, until a time */
-    hinted;
-    /** when each turn of the last minute came, oldest first, from `head` on */
-    turns = [];
-    head = 0;
-    firstTurnAt;
-    throttled = 0;
-    constructor(options = {}) {
-        this.cap = options.maxPerMinute ?? Infinity;
-        this.minuteMs = options.minuteMs ?? 60_000;
-        this.now = options.now ?? Date.now;
-        this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
-    }
-    /** The 429s the governor has been told of. */
-    get throttles() {
-        return this.throttled;
-    }
-    /** The requests a minute allowed at `at`: the cap, what 429s left (climbing back), the headers' word. */
-    ratePerMinute(at = this.now()) {
-        const recovered = this.slowedAt === -Infinity
-            ? Infinity
-            : this.learned + (this.recovery * Math.max(0, at - this.slowedAt)) / this.minuteMs;
-        const hinted = this.hinted && at < this.hinted.until ? this.hinted.perMinute : Infinity;
-        return Math.min(this.cap, recovered, hinted);
-    }
-    /**
-     * Waits for a request's turn; the time it was given, to hand back with `observe`. Undefined, at
-     * once, when the turn would come after `deadlineAt`: the request cannot be made in time.
-     */
-    async turn(deadlineAt = Infinity) {
-        let now = this.now();
-        const rate = this.ratePerMinute(now);
-        const slot = Math.max(now, this.nextTurnAt);
-        if (Math.max(slot, this.heldUntil) > deadlineAt)
-            return undefined;
-        // turns are handed out in the order asked for, each `spacing` after the one before
-        this.nextTurnAt = slot + (rate === Infinity ? 0 : this.minuteMs / rate);
-        // a hold may begin while this turn waits: look again after each sleep
-        let at = Math.max(slot, this.heldUntil);
-        while (at > now) {
-            if (at > deadlineAt)
-                return undefined;
-            await this.sleep(at - now);
-            now = Math.max(this.now(), at);
-            at = Math.max(slot, this.heldUntil);
-        }
-        this.record(at);
-        return at;
-    }
-    /** Takes in an answer to a request whose turn came at `turnAt`: its RateLimit headers, a 429. */
-    observe(turnAt, answer) {
-        const now = this.now();
-        const limit = readRateLimit(name => answer.headers.get(name), now);
-        if (limit && limit.resetMs > 0) {
-            const until = now + Math.min(limit.resetMs, MAX_HOLD_MS);
-            if (limit.remaining === 0)
-                this.heldUntil = Math.max(this.heldUntil, until);
-            // what is left of the budget, spread over the time until it resets
-            else
-                this.hinted = { perMinute: (limit.remaining * this.minuteMs) / limit.resetMs, until };
-        }
-        if (answer.status !== 429)
-            return;
-        this.throttled += 1;
-        const asked = retryAfter(answer.headers.get('retry-after'), now);
-        if (asked !== undefined)
-            this.heldUntil = Math.max(this.heldUntil, now + Math.min(asked, MAX_HOLD_MS));
-        // requests sent before the last slowdown went out at the old rate: their 429s are that
-        // slowdown's, and must not halve the rate again
-        if (turnAt <= this.slowedAt)
-            return;
-        const base = Math.min(this.ratePerMinute(now), this.observedPerMinute(now));
-        this.learned = Math.max(MIN_PER_MINUTE, base / 2);
-        // back to the rate that met the 429 in about a minute, unless another 429 comes first
-        this.recovery = Math.max(MIN_RECOVERY_PER_MINUTE, this.learned);
-        this.slowedAt = now;
-    }
-    /** The turns of the last minute (or since the first turn, at least a second), as a rate a minute. */
-    observedPerMinute(now) {
-        this.forget(now);
-        const span = Math.min(this.minuteMs, now - (this.firstTurnAt ?? now));
-        return ((this.turns.length - this.head) * this.minuteMs) / Math.max(span, this.minuteMs / 60);
-    }
-    record(at) {
-        this.firstTurnAt ??= at;
-        this.turns.push(at);
-        this.forget(at);
-    }
-    /** Drops turns older than a minute; the array is compacted now and then, not on every turn. */
-    forget(now) {
-        while (this.head < this.turns.length && this.turns[this.head] < now - this.minuteMs)
-            this.head += 1;
-        if (this.head > 1_024 && this.head * 2 > this.turns.length) {
-            this.turns = this.turns.slice(this.head);
-            this.head = 0;
-        }
-    }
-}
-const NUMBER = /^\d+(\.\d+)?$/;
-/** An X-RateLimit-Reset this large is a Unix time in seconds (as GitHub's), not seconds from now. */
-const UNIX_SECONDS = 1_000_000_000;
-/**
- * The RateLimit headers in their common forms, the most pressing budget if several are given:
- * - the IETF draft's structured field (draft-ietf-httpapi-ratelimit-headers-07 on):
- *   `RateLimit: "default";r=0;t=30` (r remaining, t seconds to the reset);
- * - its earlier dictionary form `RateLimit: limit=100, remaining=0, reset=30`;
- * - its earlier separate fields `RateLimit-Remaining: 0` with `RateLimit-Reset: 30` (seconds);
- * - the de facto `X-RateLimit-Remaining` with `X-RateLimit-Reset` (seconds, or a Unix time in
- *   seconds), and `X-Rate-Limit-*` likewise.
- * Undefined when no form gives both what remains and when it resets. Pure.
- */
-function readRateLimit(header, now) {
-    const words = [];
-    const structured = header('ratelimit');
-    if (structured) {
-        for (const member of structured.split(',')) {
-            const r = /(?:^|;)\s*r=([^;\s]+)/.exec(member)?.[1];
-            const t = /(?:^|;)\s*t=([^;\s]+)/.exec(member)?.[1];
-            const word = fromParts(r, t, 'seconds', now);
-            if (word)
-                words.push(word);
-        }
-        const remaining = /(?:^|[,\s])remaining=([^,;\s]+)/.exec(structured)?.[1];
-        const reset = /(?:^|[,\s])reset=([^,;\s]+)/.exec(structured)?.[1];
-        const word = fromParts(remaining, reset, 'seconds', now);
-        if (word)
-            words.push(word);
-    }
-    for (const [prefix, reset] of [
-        ['ratelimit', 'seconds'],
-        ['x-ratelimit', 'seconds-or-unix'],
-        ['x-rate-limit', 'seconds-or-unix']
-    ]) {
-        const word = fromParts(header(`${prefix}-remaining`), header(`${prefix}-reset`), reset, now);
-        if (word)
-            words.push(word);
-    }
-    // a spent budget first, the longest wait of those; else the least left per second
-    const spent = words.filter(word => word.remaining === 0);
-    if (spent.length > 0)
-        return spent.reduce((a, b) => (b.resetMs > a.resetMs ? b : a));
-    return words.reduce((a, b) => (!a || b.remaining / b.resetMs < a.remaining / a.resetMs ? b : a), undefined);
-}
-function fromParts(remaining, reset, form, now) {
-    const left = remaining?.trim() ?? '';
-    const until = reset?.trim() ?? '';
-    if (!NUMBER.test(left) || !NUMBER.test(until))
+    const pullRequest = event.payload.pull_request;
+    const repository = event.payload.repository;
+    const number = pullRequest?.number;
+    const owner = repository?.owner?.login;
+    const repo = repository?.name;
+    if (typeof number !== 'number' || typeof owner !== 'string' || typeof repo !== 'string')
         return undefined;
-    const seconds = Number(until);
-    const resetMs = form === 'seconds-or-unix' && seconds >= UNIX_SECONDS ? seconds * 1000 - now : seconds * 1000;
-    return { remaining: Math.floor(Number(left)), resetMs: Math.max(0, resetMs) };
+    return { owner, repo, number };
 }
-
-;// CONCATENATED MODULE: ./src/run/concurrency.ts
-/**
- * A bound on requests in flight that can be lowered while work runs: a rate limit (429) halves it,
- * so concurrent cancels back off for the rest of the run instead of hammering the API.
- */
-class AdaptiveLimit {
-    current;
-    active = 0;
-    waiting = [];
-    peakActive = 0;
-    halved = 0;
-    constructor(current) {
-        this.current = current;
-    }
-    get limit() {
-        return this.current;
-    }
-    /** The most tasks that ran at once. */
-    get peak() {
-        return this.peakActive;
-    }
-    /** How many times a rate limit halved the bound: the wait reads it to poll less often. */
-    get halvings() {
-        return this.halved;
-    }
-    /** Halves the bound (at least 1). */
-    halve() {
-        this.halved += 1;
-        this.current = Math.max(1, Math.floor(this.current / 2));
-    }
-    async run(task) {
-        while (this.active >= this.current)
-            await new Promise(resolve => this.waiting.push(resolve));
-        this.active += 1;
-        this.peakActive = Math.max(this.peakActive, this.active);
-        try {
-            return await task();
-        }
-        finally {
-            this.active -= 1;
-            this.waiting.shift()?.();
-        }
-    }
+/** A hidden marker that is the same on every run of this workflow, job and prompt set. */
+function commentMarker(workflow, job, promptIds) {
+    const key = JSON.stringify([workflow, job, [...promptIds].sort()]);
+    return `<!-- adaline-evals:${(0,external_node_crypto_.createHash)('sha256').update(key).digest('hex').slice(0, 16)} -->`;
 }
 /**
- * Runs `task` on every item within the bound; results keep the items' order. As many workers as
- * the bound allows take the items in turn, so the bound's queue holds a few workers, not every item
- * (a queue of 100,000 waiting tasks, shifted one by one, would cost time quadratic in the items).
+ * Updates the comment that carries `marker`, or creates one when `create` is true.
+ * Throws what the GitHub API threw; the caller turns it into a warning.
  */
-async function mapWithin(limit, items, task) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await limit.run(() => task(items[index]));
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit.limit, items.length) }, worker));
-    return results;
-}
-
-// EXTERNAL MODULE: ./src/format.ts
-var format = __nccwpck_require__(6264);
-;// CONCATENATED MODULE: ./src/run/cancel.ts
-
-
-
-
-/**
- * The fate of a cancel that was not accepted, given the status read back after it (undefined:
- * not read, or the read failed). Only a status that shows the evaluation no longer runs clears
- * it. Pure.
- */
-function cancelFate(statusNow) {
-    if (statusNow !== undefined && schema/* BEING_CANCELLED */.Ah.includes(statusNow))
-        return 'cancelled';
-    if (statusNow !== undefined && !schema/* IN_FLIGHT */.Ri.includes(statusNow))
-        return 'finished';
-    return 'failed';
-}
-/**
- * Whether a failed cancel is worth reading back: only a refusal (4xx) may be about an evaluation
- * that finished or is being cancelled; a rate-limited (429) or timed-out (408) one changed nothing,
- * and a 5xx or a network failure given up on is not delivered whatever the status. Pure.
- */
-function isRefusal(status) {
-    return status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408;
-}
-async function cancelSuperseded(client, superseded, options) {
-    const outcome = { cancelled: [], finished: [], failed: [] };
-    const describe = ({ evaluation: e }) => `${e.runId} (${e.status}, ${e.progress.percent}% done, submitted ${(0,format/* formatTime */.fU)(e.timeline.submittedAt)})`;
-    if (options.dryRun) {
-        for (const item of superseded) {
-            options.log(`dry-run: would cancel ${describe(item)}`);
-            outcome.cancelled.push(item.evaluation.runId);
-        }
-        return outcome;
-    }
-    await mapWithin(options.limit, superseded, async (item) => {
-        const { runId } = item.evaluation;
-        const { promptId } = item;
-        try {
-            const after = await client.cancelEvaluation(promptId, runId);
-            options.log(`cancelled ${describe(item)}: now ${after.status}`);
-            outcome.cancelled.push(runId);
-            return;
-        }
-        catch (error) {
-            if (!(error instanceof ApiError))
-                throw error;
-            const read = isRefusal(error.status) ? await readBack(client, item) : undefined;
-            const status = typeof read === 'string' ? read : undefined;
-            const fate = cancelFate(status);
-            if (fate === 'cancelled') {
-                options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`);
-                outcome.cancelled.push(runId);
-            }
-            else if (fate === 'finished') {
-                options.warn(`Superseded evaluation ${runId} had already ${status} when its cancel arrived: ${error.message}`);
-                outcome.finished.push({ runId, promptId, status: status, message: error.message });
-            }
-            else {
-                // what matters first: that it still runs, when the read back says so
-                const message = status !== undefined
-                    ? `still ${status} after: ${error.message}`
-                    : read instanceof ApiError
-                        ? `${error.message} Reading it back failed too: ${read.message}`
-                        : error.message;
-                options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
-                outcome.failed.push({ runId, promptId, message });
-            }
-        }
+async function upsertComment(token, target, marker, body, create, options = {}) {
+    const octokit = await githubClient(token, options);
+    const { owner, repo, number } = target;
+    const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+        owner,
+        repo,
+        issue_number: number,
+        per_page: 100
     });
-    // in the order given, whatever order the answers came in
-    const order = new Map(superseded.map((item, index) => [item.evaluation.runId, index]));
-    const byOrder = (a, b) => order.get(a) - order.get(b);
-    outcome.cancelled.sort(byOrder);
-    outcome.finished.sort((a, b) => byOrder(a.runId, b.runId));
-    outcome.failed.sort((a, b) => byOrder(a.runId, b.runId));
-    return outcome;
-}
-/** After a refused cancel, the evaluation's status now, or the error that kept us from knowing. */
-async function readBack(client, item) {
-    try {
-        return (await client.getEvaluation(item.promptId, item.evaluation.runId)).status;
+    // ours opens with the marker; a person quoting it ("> <!-- …") is left alone
+    const existing = comments.find(comment => comment.body?.startsWith(marker));
+    const text = `${marker}\n${body}`;
+    if (existing) {
+        await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: text });
+        return 'updated';
     }
-    catch (error) {
-        if (error instanceof ApiError)
-            return error;
-        throw error;
-    }
+    if (!create)
+        return 'unchanged';
+    await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body: text });
+    return 'created';
 }
-
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/judge/judged-set.ts
-/** Which listed evaluations are judged, and which a new commit made obsolete. Pure. */
-
-/**
- * An evaluation is superseded when it is still in flight, in scope, not kept, and was submitted
- * before the new commit. Anything uncertain (no submit time) is left alone: cancel less.
- */
-function isSuperseded({ promptId, evaluation }, rule) {
-    const submittedAt = evaluation.timeline.submittedAt;
-    return (schema/* IN_FLIGHT */.Ri.includes(evaluation.status) &&
-        rule.promptIds.includes(promptId) &&
-        (rule.evaluatorId === undefined || evaluation.evaluatorId === rule.evaluatorId) &&
-        (rule.datasetId === undefined || evaluation.datasetId === rule.datasetId) &&
-        !rule.keep.has(evaluation.runId) &&
-        Number.isFinite(submittedAt) &&
-        submittedAt < rule.cutoff);
-}
-/** The group an evaluation is judged in under `scope: latest`. */
-function groupOf({ promptId, evaluation }) {
-    return JSON.stringify([promptId, evaluation.evaluatorId, evaluation.datasetId ?? null]);
-}
-/** Newest first; ties broken by run ID so the choice never depends on listing order. */
-function newerFirst(a, b) {
-    const byTime = b.evaluation.timeline.submittedAt - a.evaluation.timeline.submittedAt;
-    if (byTime !== 0)
-        return byTime;
-    return a.evaluation.runId < b.evaluation.runId
-        ? -1
-        : a.evaluation.runId > b.evaluation.runId
-            ? 1
-            : 0;
-}
-/**
- * Builds the judged set as pages stream in, keeping only what the scope needs:
- * `latest` keeps one evaluation per (prompt, evaluator, dataset), `all` keeps every one.
- * An evaluation seen twice (listed under two statuses while it moved) counts once.
- */
-class JudgedSetBuilder {
-    scope;
-    latest = new Map();
-    all = new Map();
-    constructor(scope) {
-        this.scope = scope;
+/** Why writing the comment failed, and what to do. */
+function describeCommentError(error) {
+    const status = error.status;
+    let message = error.message ?? String(error);
+    // an error page's text (Octokit's message for a non-JSON answer) can be a whole HTML page
+    if (message.length > 200)
+        message = `${message.slice(0, 199)}…`;
+    if (status === 401) {
+        return `Could not write the pull request comment (HTTP 401 ${message}): the github-token is invalid or expired. Pass \${{ github.token }}, or a token that is still valid.`;
     }
-    add(item) {
-        if (this.scope === 'all') {
-            if (!this.all.has(item.evaluation.runId))
-                this.all.set(item.evaluation.runId, item);
-            return;
-        }
-        const group = groupOf(item);
-        const current = this.latest.get(group);
-        if (!current || newerFirst(item, current) < 0)
-            this.latest.set(group, item);
+    if (status === 403 || status === 404) {
+        return `Could not write the pull request comment (HTTP ${status} ${message}): the token cannot write to pull requests. Give the job "permissions: pull-requests: write"; on pull requests from forks the token is read-only.`;
     }
-    /** The judged evaluations, newest first. */
-    result() {
-        const items = this.scope === 'all' ? this.all.values() : this.latest.values();
-        return [...items].sort(newerFirst);
-    }
-}
-/** The judged set of a finished listing (the builder, for callers that hold everything). */
-function judgedSet(items, scope) {
-    const builder = new JudgedSetBuilder(scope);
-    for (const item of items)
-        builder.add(item);
-    return builder.result();
-}
-/**
- * The completed evaluations a judged one is compared with: for each (prompt, evaluator, dataset),
- * the newest completed ones, as many as the scope needs (`latest` and started evaluations need two:
- * the newest may be the judged one itself).
- *
- * Adding is O(1) (amortised O(keep log keep) when a group is bounded) and a lookup O(log n): a group
- * is sorted once when first asked, not on every evaluation added, which made `scope: all`
- * quadratic in the evaluations listed.
- */
-class BaselineIndex {
-    keep;
-    groups = new Map();
-    constructor(keep) {
-        this.keep = keep;
-    }
-    add(item) {
-        if (item.evaluation.status !== 'completed')
-            return;
-        const key = groupOf(item);
-        let group = this.groups.get(key);
-        if (!group)
-            this.groups.set(key, (group = { items: [], runIds: new Set(), sorted: true }));
-        const { runId } = item.evaluation;
-        if (group.runIds.has(runId))
-            return;
-        group.items.push(item);
-        group.runIds.add(runId);
-        group.sorted = false;
-        if (group.items.length > this.keep) {
-            sortGroup(group);
-            for (const dropped of group.items.splice(this.keep))
-                group.runIds.delete(dropped.evaluation.runId);
-        }
-    }
-    /** The newest completed evaluation of the same group submitted before `item`. */
-    baselineFor(item) {
-        const group = this.groups.get(groupOf(item));
-        if (!group)
-            return undefined;
-        sortGroup(group);
-        const before = item.evaluation.timeline.submittedAt;
-        // newest first, so the ones submitted before `item` are a suffix: the first of them is the one
-        return group.items[firstIndex(group.items, other => other.evaluation.timeline.submittedAt < before)];
-    }
-}
-function sortGroup(group) {
-    if (group.sorted)
-        return;
-    group.items.sort(newerFirst);
-    group.sorted = true;
-}
-/** The first index whose item meets `test`, in items where those that meet it are a suffix. */
-function firstIndex(items, test) {
-    let low = 0;
-    let high = items.length;
-    while (low < high) {
-        const middle = (low + high) >>> 1;
-        if (test(items[middle]))
-            high = middle;
-        else
-            low = middle + 1;
-    }
-    return low;
-}
-/**
- * The baselines of judged evaluations that have none among the listed ones, found in listings of
- * completed evaluations read newest first: the first completed evaluation of an evaluation's group
- * submitted before it is its baseline, and nothing read later can be newer.
- *
- * A candidate settles the waiting evaluations of its group submitted after it: with each group kept
- * newest first those are the group's first still waiting, so a candidate costs O(1) plus what it
- * settles, not a pass over every evaluation still waiting.
- */
-class BaselineFinder {
-    waiting = new Map();
-    left;
-    /** each baseline found, by the judged evaluation's run ID */
-    found = new Map();
-    constructor(judged) {
-        judged.forEach((item, place) => {
-            const key = groupOf(item);
-            let group = this.waiting.get(key);
-            if (!group)
-                this.waiting.set(key, (group = { items: [], next: 0 }));
-            group.items.push({ item, place });
-        });
-        for (const group of this.waiting.values())
-            group.items.sort((a, b) => b.item.evaluation.timeline.submittedAt - a.item.evaluation.timeline.submittedAt);
-        this.left = judged.length;
-    }
-    /** Whether every judged evaluation has its baseline. */
-    get done() {
-        return this.left === 0;
-    }
-    /** The next candidate, in newest-first order. */
-    add(candidate) {
-        if (candidate.evaluation.status !== 'completed')
-            return;
-        const group = this.waiting.get(groupOf(candidate));
-        if (!group)
-            return;
-        const before = candidate.evaluation.timeline.submittedAt;
-        let end = group.next;
-        while (end < group.items.length &&
-            group.items[end].item.evaluation.timeline.submittedAt > before)
-            end += 1;
-        const settled = group.items.slice(group.next, end);
-        group.next = end;
-        this.left -= settled.length;
-        // the last judged first: the order in which `found` always took them, which the JSON report shows
-        settled.sort((a, b) => b.place - a.place);
-        for (const { item } of settled)
-            this.found.set(item.evaluation.runId, candidate);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/run/gather.ts
-/**
- * Runs the planned listings and streams every page into what the run needs: counts by status,
- * the judged set and the superseded candidates. Evaluations are not kept beyond that, so memory
- * stays bounded by the judged set however long the listing. Any listing error propagates: no
- * verdict and no cancel is ever made from a partial listing.
- */
-
-
-
-
-async function gather(client, listings, options) {
-    const { rule, log } = options;
-    const judged = new JudgedSetBuilder(options.scope);
-    const listed = new Set();
-    const listedByStatus = {};
-    const superseded = new Map();
-    const baselines = new BaselineIndex(options.scope === 'all' ? Infinity : 2);
-    let pages = 0;
-    await mapWithin(options.limit, listings, async (listing) => {
-        const label = describeListing(listing);
-        let count = 0;
-        for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
-            pages += 1;
-            count += page.items.length;
-            for (const { evaluation, raw } of page.items) {
-                const item = { promptId: listing.promptId, evaluation, raw };
-                if (listing.judge && !listed.has(evaluation.runId)) {
-                    listed.add(evaluation.runId);
-                    listedByStatus[evaluation.status] = (listedByStatus[evaluation.status] ?? 0) + 1;
-                }
-                if (rule && isSuperseded(item, rule)) {
-                    if (!superseded.has(evaluation.runId))
-                        superseded.set(evaluation.runId, item);
-                }
-                else if (listing.judge) {
-                    judged.add(item);
-                    baselines.add(item);
-                }
-            }
-            log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`);
-            // a signal is handled only when the event loop turns, and a page already at hand (read
-            // ahead, buffered) would follow without a turn: SIGINT must reach the abort handler
-            await (0,promises_namespaceObject.setImmediate)();
-        }
-    });
-    // Something listed as superseded under one status may have been judged under another.
-    const judgedItems = judged.result().filter(item => !superseded.has(item.evaluation.runId));
-    return {
-        listedCount: listed.size,
-        listedByStatus,
-        judged: judgedItems,
-        superseded: [...superseded.values()],
-        baselines,
-        pages
-    };
-}
-/** Pages of completed evaluations a baseline search looks through per prompt, at most. */
-const MAX_BASELINE_PAGES = 5;
-/**
- * The baselines of judged evaluations that the filtered listings had none for: each baseline
- * listing is read newest first only until every one of its prompt has its baseline, and for at
- * most MAX_BASELINE_PAGES.
- */
-async function searchBaselines(client, listings, missing, options) {
-    const search = { found: new Map(), cut: [] };
-    // by prompt once: a filter per listing would cost prompts × judged
-    const missingOf = new Map();
-    for (const item of missing) {
-        const ofPrompt = missingOf.get(item.promptId);
-        if (ofPrompt)
-            ofPrompt.push(item);
-        else
-            missingOf.set(item.promptId, [item]);
-    }
-    await mapWithin(options.limit, listings, async (listing) => {
-        const finder = new BaselineFinder(missingOf.get(listing.promptId) ?? []);
-        const label = describeListing({ ...listing, judge: true });
-        for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
-            for (const { evaluation, raw } of page.items)
-                finder.add({ promptId: listing.promptId, evaluation, raw });
-            options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
-            await (0,promises_namespaceObject.setImmediate)(); // as in gather: a signal is heard between pages
-            if (finder.done)
-                break;
-            if (page.page >= MAX_BASELINE_PAGES) {
-                if (page.hasMore)
-                    search.cut.push(listing.promptId);
-                break;
-            }
-        }
-        for (const [runId, baseline] of finder.found)
-            search.found.set(runId, baseline);
-    });
-    return search;
-}
-function describeListing({ promptId, filters, judge }) {
-    const parts = Object.entries(filters)
-        .filter(([, value]) => value !== undefined)
-        .map(([key, value]) => `${key}=${key.startsWith('created') ? (0,format/* formatTime */.fU)(value) : value}`);
-    const purpose = judge ? '' : ' (in flight, to find superseded)';
-    return `prompt ${promptId}${parts.length ? ` [${parts.join(' ')}]` : ''}${purpose}`;
+    return `Could not write the pull request comment: ${status ? `HTTP ${status} ` : ''}${message}`;
 }
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: ./src/format.ts
+var format = __nccwpck_require__(6264);
 ;// CONCATENATED MODULE: ./src/github/event.ts
 /**
  * What the triggering event says about superseded evaluations: did a new commit (or a force-push)
@@ -44812,7 +43869,7 @@ function readEvent(env) {
  * How far ahead of this run's own clock an event's time may be and still be believed: the clocks
  * of GitHub and of the runner disagree by seconds, a forged or misread time by years.
  */
-const event_CLOCK_SKEW_MS = 5 * 60_000;
+const CLOCK_SKEW_MS = 5 * 60_000;
 const SYNC_EVENTS = ['pull_request', 'pull_request_target'];
 function isSynchronize(event) {
     return SYNC_EVENTS.includes(event.name) && event.payload.action === 'synchronize';
@@ -44919,11 +43976,11 @@ function withCutoff(what, times, now, unknown) {
     }
     const known = given;
     const cutoff = Math.min(...known.map(({ time }) => time));
-    if (cutoff > now + event_CLOCK_SKEW_MS) {
+    if (cutoff > now + CLOCK_SKEW_MS) {
         const fields = known.map(({ field, time }) => `${field} ${(0,format/* formatTime */.fU)(time)}`).join(', ');
         return {
             act: false,
-            reason: `the time of ${what} is not believable: ${fields} ${known.length > 1 ? 'are all' : 'is'} later than this run's clock (${(0,format/* formatTime */.fU)(now)}) plus ${event_CLOCK_SKEW_MS / 60_000} min`
+            reason: `the time of ${what} is not believable: ${fields} ${known.length > 1 ? 'are all' : 'is'} later than this run's clock (${(0,format/* formatTime */.fU)(now)}) plus ${CLOCK_SKEW_MS / 60_000} min`
         };
     }
     return {
@@ -44969,755 +44026,8 @@ function event_text(value) {
     return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
-// EXTERNAL MODULE: ./node_modules/valibot/dist/index.mjs
-var valibot_dist = __nccwpck_require__(7934);
-;// CONCATENATED MODULE: ./src/github/octokit.ts
-/**
- * The GitHub API client of the lookups and the comment. It is imported lazily: most runs never
- * need it, and it is the largest part of the bundle to load. Octokit sets no timeout, so a hung
- * GitHub API would hold the step for minutes; here every request gets its own.
- */
-const GITHUB_TIMEOUT_MS = 30_000;
-async function githubClient(token, options = {}) {
-    const { timeoutMs = GITHUB_TIMEOUT_MS } = options;
-    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
-    const octokit = getOctokit(token);
-    octokit.hook.wrap('request', async (request, options) => {
-        const signal = AbortSignal.timeout(timeoutMs);
-        // set on these options, not a copy: the auth hook within reads them, not what it is passed
-        options.request = { ...options.request, signal };
-        try {
-            return await request(options);
-        }
-        catch (error) {
-            // Octokit reports a timeout as an HTTP 500 "The operation was aborted due to timeout"
-            if (signal.aborted) {
-                throw Object.assign(new Error(`no answer from the GitHub API in ${timeoutMs / 1000} s`, { cause: error }), { name: 'TimeoutError' });
-            }
-            throw error;
-        }
-    });
-    return octokit;
-}
-
-;// CONCATENATED MODULE: ./src/github/lookups.ts
-/**
- * Asks the GitHub API what the event payload does not say, and believes only answers in the shape
- * GitHub documents: anything else (an HTML page, text, an unknown status) is "cannot tell".
- */
-
-
-
-
-/** The four statuses GitHub's compare API documents. */
-const COMPARE_STATUSES = [
-    'ahead',
-    'behind',
-    'diverged',
-    'identical'
-];
-const commits = valibot_dist/* pipe */.FsL(valibot_dist/* number */.aig(), valibot_dist/* safeInteger */.Y2b(), valibot_dist/* minValue */.Wwf(0));
-/** Whether the counts agree with the status: a status the counts contradict is no clear answer. */
-function agrees({ status, ahead_by, behind_by }) {
-    const ahead = ahead_by > 0;
-    const behind = behind_by > 0;
-    if (status === 'identical')
-        return !ahead && !behind;
-    if (status === 'ahead')
-        return ahead && !behind;
-    if (status === 'behind')
-        return !ahead && behind;
-    return ahead && behind;
-}
-const compareFields = valibot_dist/* looseObject */._H3({
-    status: valibot_dist/* picklist */.KIO(COMPARE_STATUSES),
-    ahead_by: commits,
-    behind_by: commits
-});
-/** GET /repos/{owner}/{repo}/compare/{basehead}: what the force-push question reads. */
-const compareSchema = valibot_dist/* pipe */.FsL(compareFields, valibot_dist/* check */.z6Y(agrees, 'the status disagrees with ahead_by and behind_by'));
-const person = valibot_dist/* nullish */.cl6(valibot_dist/* looseObject */._H3({ date: valibot_dist/* nullish */.cl6(valibot_dist/* string */.YjP()) }));
-/** GET /repos/{owner}/{repo}/commits/{ref}: the head commit's dates. */
-const commitSchema = valibot_dist/* looseObject */._H3({
-    commit: valibot_dist/* looseObject */._H3({ author: person, committer: person })
-});
-/**
- * A compare answer as Octokit hands it over (parsed JSON, or text, or bytes when the answer was
- * not JSON): its status when the answer is clear, otherwise why not.
- */
-function readCompare(data) {
-    const checked = (0,schema/* checkShape */.eA)(compareSchema, data, 'body');
-    if (checked.ok)
-        return { value: checked.value.status };
-    return { error: `answered ${unclear(data, checked.problem)}` };
-}
-/** A commit answer: the author and committer dates it gives, or why it cannot be read. */
-function readCommitDates(data) {
-    const checked = (0,schema/* checkShape */.eA)(commitSchema, data, 'body');
-    if (!checked.ok)
-        return { error: `answered ${unclear(data, checked.problem)}` };
-    const { author, committer } = checked.value.commit;
-    const dates = [
-        dated("the head commit's author date", author?.date, isoTime),
-        dated("the head commit's committer date", committer?.date, isoTime)
-    ];
-    return { value: dates.filter((date) => date !== undefined) };
-}
-/** What was wrong with an answer, in a few words: its text could be a whole HTML page. */
-function unclear(data, problem) {
-    if (typeof data === 'string')
-        return 'with text, not a JSON object (an HTML page, or bad JSON)';
-    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data))
-        return 'with a body that is not JSON';
-    return `in an unexpected shape: ${problem.length > 160 ? `${problem.slice(0, 159)}…` : problem}`;
-}
-async function lookUp(needed, token, options = {}) {
-    if (!needed.compare && !needed.headCommit)
-        return {};
-    if (!token) {
-        const error = 'no github-token was given to ask the GitHub API';
-        return {
-            ...(needed.compare ? { compare: { error } } : {}),
-            ...(needed.headCommit ? { headCommitDates: { error } } : {})
-        };
-    }
-    const octokit = await githubClient(token, options);
-    const lookups = {};
-    if (needed.compare) {
-        const { owner, repo, base, head } = needed.compare;
-        const what = `GitHub compare ${base.slice(0, 7)}...${head.slice(0, 7)}`;
-        try {
-            const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
-                owner,
-                repo,
-                basehead: `${base}...${head}`,
-                per_page: 1
-            });
-            const answer = readCompare(data);
-            lookups.compare = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
-        }
-        catch (error) {
-            lookups.compare = { error: `${what} failed: ${describe(error)}` };
-        }
-        // A plain fast-forward needs no date: nothing will be cancelled.
-        if ('value' in lookups.compare && ['ahead', 'identical'].includes(lookups.compare.value)) {
-            return lookups;
-        }
-    }
-    if (needed.headCommit) {
-        const { owner, repo, sha } = needed.headCommit;
-        const what = `GitHub commit ${sha.slice(0, 7)}`;
-        try {
-            const { data } = await octokit.rest.repos.getCommit({ owner, repo, ref: sha });
-            const answer = readCommitDates(data);
-            lookups.headCommitDates = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
-        }
-        catch (error) {
-            lookups.headCommitDates = { error: `${what} lookup failed: ${describe(error)}` };
-        }
-    }
-    return lookups;
-}
-/** A failed request in a line: an error page's text can be a whole HTML page. */
-function describe(error) {
-    const status = error.status;
-    let message = error.message ?? String(error);
-    if (message.length > 200)
-        message = `${message.slice(0, 199)}…`;
-    return status ? `HTTP ${status} ${message}` : message;
-}
-
-// EXTERNAL MODULE: ./src/judge/metrics.ts
-var judge_metrics = __nccwpck_require__(8346);
-;// CONCATENATED MODULE: ./src/run/plan.ts
-/**
- * Which listings to make. The API takes one status per request, and superseded candidates
- * (queued or running, before the cutoff, whatever the status and created-after filters say)
- * may need listings of their own; one listing serves both wherever it can. Pure.
- */
-
-function planListings(settings, rule) {
-    const { evaluatorId, datasetId, createdAfter } = settings;
-    const statuses = settings.statuses.length > 0 ? settings.statuses : [undefined];
-    const listings = [];
-    for (const promptId of settings.promptIds) {
-        const covered = new Set();
-        for (const status of statuses) {
-            // Without a created-after filter this listing already holds the in-flight ones it matches.
-            const findsCandidates = rule !== undefined &&
-                createdAfter === undefined &&
-                (status === undefined || schema/* IN_FLIGHT */.Ri.includes(status));
-            if (findsCandidates)
-                (status ? [status] : schema/* IN_FLIGHT */.Ri).forEach(s => covered.add(s));
-            listings.push({
-                promptId,
-                filters: { status, evaluatorId, datasetId, createdAfter },
-                judge: true
-            });
-        }
-        if (!rule)
-            continue;
-        for (const status of schema/* IN_FLIGHT */.Ri) {
-            if (covered.has(status))
-                continue;
-            listings.push({
-                promptId,
-                filters: { status, evaluatorId, datasetId, createdBefore: rule.cutoff },
-                judge: false
-            });
-        }
-    }
-    return listings;
-}
-/**
- * Whether the input filters may keep completed evaluations out of the main listings: a status
- * filter without `completed`, or created-after. The baseline is the newest completed evaluation
- * before a judged one whatever the filters, so then it is looked for separately.
- */
-function filtersMayHideBaselines(settings) {
-    return (settings.createdAfter !== undefined ||
-        (settings.statuses.length > 0 && !settings.statuses.includes('completed')));
-}
-/**
- * Where to look for the baselines the filters may have hidden: for each prompt with judged
- * evaluations, its completed ones (of the evaluator and dataset inputs) submitted before the newest
- * judged one, newest first, so that the search can stop as soon as each has its baseline.
- */
-function planBaselineListings(settings, judged) {
-    if (!filtersMayHideBaselines(settings))
-        return [];
-    const { evaluatorId, datasetId } = settings;
-    // in one pass over the judged ones: a pass per prompt would cost prompts × judged
-    const newestOf = new Map();
-    for (const { promptId, evaluation } of judged)
-        newestOf.set(promptId, Math.max(newestOf.get(promptId) ?? -Infinity, evaluation.timeline.submittedAt));
-    return settings.promptIds.flatMap(promptId => {
-        const newest = newestOf.get(promptId) ?? -Infinity;
-        if (newest === -Infinity)
-            return [];
-        return [
-            {
-                promptId,
-                filters: {
-                    status: 'completed',
-                    evaluatorId,
-                    datasetId,
-                    createdBefore: newest,
-                    sort: 'createdAt:desc'
-                }
-            }
-        ];
-    });
-}
-
 // EXTERNAL MODULE: ./src/judge/policy.ts
 var policy = __nccwpck_require__(3481);
-;// CONCATENATED MODULE: ./src/run/rows.ts
-
-
-/** At most this many evaluations get a section of rows. */
-const MAX_EVALUATIONS_WITH_ROWS = 5;
-/** Rows in one evaluation's section: failing ones, then unknown ones in the room left. */
-const ROWS_PER_EVALUATION = 20;
-/**
- * The judged evaluations whose rows are shown: those with failing or unknown runs, the most
- * failing runs first (then the most unknown runs, then as judged). Pure.
- */
-function evaluationsWithRows(judged) {
-    return judged
-        .map((item, index) => ({ item, index }))
-        .filter(({ item: { evaluation: e } }) => e.metrics.failRuns + e.metrics.unknownRuns > 0)
-        .sort((a, b) => b.item.evaluation.metrics.failRuns - a.item.evaluation.metrics.failRuns ||
-        b.item.evaluation.metrics.unknownRuns - a.item.evaluation.metrics.unknownRuns ||
-        a.index - b.index)
-        .slice(0, MAX_EVALUATIONS_WITH_ROWS)
-        .map(({ item }) => item);
-}
-/** Failing then unknown rows, by run ID, of the evaluations whose rows are shown. */
-async function failingRows(client, judged, options) {
-    const fetched = await mapWithin(options.limit, evaluationsWithRows(judged), async ({ promptId, evaluation }) => {
-        const { runId, metrics } = evaluation;
-        try {
-            const fail = metrics.failRuns > 0
-                ? await client.listResults(promptId, runId, 'fail', ROWS_PER_EVALUATION)
-                : [];
-            // unknown rows only fill the room the failing ones leave
-            const room = ROWS_PER_EVALUATION - fail.length;
-            const unknown = metrics.unknownRuns > 0 && room > 0
-                ? await client.listResults(promptId, runId, 'unknown', room)
-                : [];
-            return [runId, [...fail, ...unknown]];
-        }
-        catch (error) {
-            if (!(error instanceof ApiError))
-                throw error;
-            options.warn(`Could not fetch the failing rows of ${runId}: ${error.message}`);
-            return [runId, []];
-        }
-    });
-    return new Map(fetched.filter(([, rows]) => rows.length > 0));
-}
-
-;// CONCATENATED MODULE: ./src/run/wait.ts
-
-
-
-const TERMINAL = ['completed', 'failed', 'cancelled'];
-const POLL_MIN_MS = 2_000;
-const POLL_MAX_MS = 30_000;
-/** A poll near the end of the wait still gets this long, so the last look is a real one. */
-const MIN_POLL_MS = 10_000;
-/**
- * All the polls of a wait together stay under this many a minute (on average; jitter is ±20 %).
- * Adaline's rate limit is per workspace and may be as low as 100 a minute, shared with listings,
- * cancels and other runs, so the interval grows with the number of evaluations polled.
- */
-const POLLS_PER_MINUTE = 60;
-/** Each 429 during the wait doubles the interval's floor for the rest of it, up to this factor. */
-const MAX_SLOWDOWN = 8;
-/**
- * The least time between poll rounds: 2 s, or more when `polled` evaluations would otherwise
- * exceed the budget, times the slowdown 429s brought.
- */
-function pollFloorMs(polled, slowdown = 1) {
-    return Math.max(POLL_MIN_MS, (polled * 60_000) / POLLS_PER_MINUTE) * slowdown;
-}
-async function waitUntilTerminal(client, items, options) {
-    const now = options.now ?? Date.now;
-    const sleep = options.sleep ?? ((ms) => new Promise(resolve => setTimeout(resolve, ms)));
-    const random = options.random ?? Math.random;
-    const started = now();
-    const latest = new Map(items.map(item => [item.evaluation.runId, item]));
-    const progress = new Map();
-    const logProgress = (evaluation) => {
-        const line = progressLine(evaluation, now() - started);
-        const lines = progress.get(evaluation.runId);
-        if (lines)
-            lines.push(line);
-        else
-            progress.set(evaluation.runId, [line]);
-        options.log(line);
-    };
-    let pending = items.filter(item => !TERMINAL.includes(item.evaluation.status));
-    for (const item of pending)
-        logProgress(item.evaluation);
-    let slowdown = 1;
-    let delay = pollFloorMs(pending.length);
-    while (pending.length > 0) {
-        const remaining = options.timeoutMs - (now() - started);
-        if (remaining <= 0)
-            break;
-        // ±20 % jitter keeps many runners from polling in step
-        await sleep(Math.min(remaining, delay * (0.8 + 0.4 * random())));
-        const halvingsBefore = options.limit.halvings;
-        const polled = await mapWithin(options.limit, pending, async (item) => {
-            try {
-                const left = options.timeoutMs - (now() - started);
-                const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId, Math.max(left, options.minPollMs ?? MIN_POLL_MS));
-                return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } };
-            }
-            catch (error) {
-                if (!(error instanceof ApiError) || !mayPass(error))
-                    throw error;
-                return { before: item.evaluation, item, failure: error };
-            }
-        });
-        let moved = false;
-        const failures = [];
-        for (const { before, item, failure } of polled) {
-            if (failure) {
-                failures.push(failure);
-                continue;
-            }
-            latest.set(item.evaluation.runId, item);
-            options.onSeen?.(item);
-            if (hasMoved(before, item.evaluation)) {
-                moved = true;
-                logProgress(item.evaluation);
-            }
-        }
-        pending = polled.map(p => p.item).filter(item => !TERMINAL.includes(item.evaluation.status));
-        const throttled = options.limit.halvings > halvingsBefore || failures.some(error => error.status === 429);
-        if (throttled)
-            slowdown = Math.min(MAX_SLOWDOWN, slowdown * 2);
-        const floor = pollFloorMs(pending.length, slowdown);
-        const ceiling = Math.max(POLL_MAX_MS, floor);
-        if (failures.length > 0 || throttled) {
-            // the API is struggling or asked us to slow down: back off faster than after a quiet poll
-            delay = Math.min(ceiling, Math.max(floor, delay * 2));
-        }
-        else {
-            delay = moved ? floor : Math.min(ceiling, Math.max(floor, delay * 1.5));
-        }
-        if (failures.length > 0) {
-            options.warn(`Could not poll ${failures.length} of ${polled.length} evaluation(s) (${failures[0].message}); still waiting, next poll in about ${(0,format/* formatDuration */.a3)(delay)}.`);
-        }
-    }
-    return {
-        items: items.map(item => latest.get(item.evaluation.runId) ?? item),
-        waitedMs: now() - started,
-        timedOut: pending.map(item => item.evaluation.runId),
-        progress
-    };
-}
-/**
- * Whether a failed poll may succeed later, as the transport judged it: retries ran out on a
- * retryable failure. A 401, 403, 404, or a certificate or DNS error will not pass by waiting.
- */
-function mayPass(error) {
-    return error.transient;
-}
-function hasMoved(before, after) {
-    return (before.status !== after.status ||
-        before.progress.completedRows !== after.progress.completedRows ||
-        before.progress.failedRows !== after.progress.failedRows ||
-        before.progress.percent !== after.progress.percent);
-}
-/** "run_1 [██████░░░░░░░░░░░░░░] 30% 12/40 rows, 1 failed · running · 1.2 min" */
-function progressLine(evaluation, elapsedMs) {
-    const { percent, completedRows, totalRows, failedRows } = evaluation.progress;
-    const filled = Math.round((Math.min(100, Math.max(0, percent)) / 100) * 20);
-    const bar = `[${'█'.repeat(filled)}${'░'.repeat(20 - filled)}]`;
-    const failed = failedRows > 0 ? `, ${failedRows} failed` : '';
-    return `${evaluation.runId} ${bar} ${Math.round(percent)}% ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${(0,format/* formatDuration */.a3)(elapsedMs)}`;
-}
-
-;// CONCATENATED MODULE: ./src/run/engine.ts
-/**
- * The engine both faces run (the action in main.ts, the command line in cli.ts): from settings and
- * a supersede decision to a judged report, through plan → API → judgement.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
-const CONCURRENCY = 8;
-/**
- * The transport of the cancels sent on abort. They must land within ABORT_GRACE_MS whatever the
- * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After.
- * Each request (the cancel, and the read of a refused one) ends within 40% of the grace: 3.2 s
- * for both of a 4 s grace, with room to spare for reporting. They skip the rate governor's queue:
- * they are few (one per evaluation this run started) and urgent, and a turn behind a run slowed
- * by 429s, or held until a reset, could come after the grace.
- */
-const ABORT_TRANSPORT = {
-    timeoutMs: 1_500,
-    maxAttempts: 2,
-    baseDelayMs: 250,
-    deadlineMs: ABORT_GRACE_MS * 0.4
-};
-/**
- * Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks.
- * `now` is this run's clock, read once the answers are in: no cutoff may lie beyond it.
- */
-async function decideFromEvent(settings, event, now = Date.now) {
-    const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
-    return decideSupersede(settings.cancelSuperseded, event, lookups, now());
-}
-function createEngine(settings, log, options = {}) {
-    const { showsRows = true } = options;
-    const limit = new AdaptiveLimit(CONCURRENCY);
-    // every request of the run draws its turn from one governor: the workspace's limit is shared
-    const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute });
-    const client = createClient(createHttp({
-        baseUrl: settings.baseUrl,
-        apiKey: settings.apiKey,
-        governor,
-        onThrottle: () => limit.halve(),
-        onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
-    }));
-    // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
-    // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
-    const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...ABORT_TRANSPORT }));
-    /** what this run started, by run ID, as last seen */
-    const started = new Map();
-    /** started evaluations taken from the listing after a lost answer: perhaps another run's */
-    const adopted = new Set();
-    const remember = (item) => {
-        if (started.has(item.evaluation.runId))
-            started.set(item.evaluation.runId, item);
-    };
-    const record = (item, wasAdopted) => {
-        started.set(item.evaluation.runId, item);
-        if (wasAdopted)
-            adopted.add(item.evaluation.runId);
-    };
-    const ledger = new StartLedger();
-    /** the starts, once begun, whatever they come to: an abort waits for them */
-    let starting;
-    /** a signal came: the abort cancels and reports, not the run's own error path */
-    let aborting = false;
-    let supersededCancels;
-    async function evaluate(decision) {
-        log.info(`Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`);
-        const rule = decision.act
-            ? {
-                cutoff: decision.cutoff,
-                promptIds: settings.promptIds,
-                evaluatorId: settings.evaluatorId,
-                datasetId: settings.datasetId,
-                keep: settings.keepRunIds
-            }
-            : undefined;
-        const listings = planListings(settings, rule);
-        const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
-        log.info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
-        const cancel = (supersededCancels = await log.group(`Cancelling ${gathered.superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, gathered.superseded, {
-            dryRun: settings.dryRun,
-            limit,
-            log: log.info,
-            warn: log.warning
-        })));
-        try {
-            return await startWaitAndJudge(decision, gathered, cancel);
-        }
-        catch (error) {
-            await cancelAfterError();
-            throw error;
-        }
-    }
-    async function startWaitAndJudge(decision, gathered, cancel) {
-        let judged = gathered.judged;
-        if (settings.start) {
-            judged = await log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => (starting = startEvaluations(client, settings.promptIds, settings, {
-                limit,
-                log: log.info,
-                ledger,
-                onStarted: record
-            }).catch((error) => {
-                // what started is named even when telling of it is what failed
-                if (error instanceof StartError)
-                    for (const { item, adopted: wasAdopted } of error.started)
-                        if (!started.has(item.evaluation.runId))
-                            record(item, wasAdopted);
-                throw error;
-            })));
-        }
-        let wait;
-        if (settings.waitMs !== undefined) {
-            const waitMs = settings.waitMs;
-            const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length;
-            wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${pending} evaluation(s) to finish`, () => waitUntilTerminal(client, judged, {
-                timeoutMs: waitMs,
-                limit,
-                log: log.info,
-                warn: log.warning,
-                onSeen: remember
-            }));
-            judged = wait.items;
-            if (!log.flat)
-                await progressGroups(wait);
-        }
-        const baselines = await findBaselines(gathered, judged);
-        const evaluations = judged.map(item => item.evaluation);
-        const metrics = (0,judge_metrics/* totals */.Sd)(evaluations);
-        const verdict = (0,policy/* judge */.S4)(evaluations, metrics, settings.policy, {
-            baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
-            waitedMs: wait?.waitedMs,
-            waitTimedOut: (wait?.timedOut.length ?? 0) > 0
-        });
-        const rows = showsRows
-            ? await failingRows(client, judged, { limit, warn: log.warning })
-            : new Map();
-        return {
-            promptIds: settings.promptIds,
-            scope: settings.policy.scope,
-            dryRun: settings.dryRun,
-            verdict,
-            metrics,
-            gathered: { ...gathered, judged },
-            decision,
-            cancel,
-            started: [...started.keys()],
-            wait,
-            baselines,
-            comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
-            failingRows: rows
-        };
-    }
-    /**
-     * Each judged evaluation's baseline: from the listings, or, when the filters may have kept it
-     * out of them, from its prompt's completed evaluations listed for the purpose.
-     */
-    async function findBaselines(gathered, judged) {
-        const baselines = new Map();
-        for (const item of judged) {
-            const baseline = gathered.baselines.baselineFor(item);
-            if (baseline)
-                baselines.set(item.evaluation.runId, baseline);
-        }
-        const missing = judged.filter(item => !baselines.has(item.evaluation.runId));
-        const listings = planBaselineListings(settings, missing);
-        if (listings.length > 0) {
-            const search = await log.group(`Listing completed evaluations for ${missing.length} baseline(s) the filters may hide`, () => searchBaselines(client, listings, missing, { limit, log: log.info }));
-            for (const [runId, baseline] of search.found)
-                baselines.set(runId, baseline);
-            for (const promptId of search.cut)
-                log.warning(`Looked for baselines among the newest ${(0,format/* formatCount */.B4)(MAX_BASELINE_PAGES * schema/* MAX_PAGE_SIZE */.H4)} completed evaluations of prompt ${promptId} only; some judged evaluations have none among them.`);
-        }
-        const without = judged.filter(item => !baselines.has(item.evaluation.runId));
-        if (settings.policy.limits['max-pass-rate-drop'] !== undefined && without.length > 0) {
-            const ids = without.slice(0, 10).map(item => item.evaluation.runId);
-            const more = without.length > ids.length ? ` and ${without.length - ids.length} more` : '';
-            log.warning(`max-pass-rate-drop does not apply to ${without.length} judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`);
-        }
-        return baselines;
-    }
-    /**
-     * The live progress lines interleave every evaluation, and groups cannot nest: once the wait is
-     * over, each evaluation's lines again, in a group of its own.
-     */
-    async function progressGroups(wait) {
-        for (const item of wait.items) {
-            const lines = wait.progress.get(item.evaluation.runId);
-            if (!lines)
-                continue;
-            const { runId, status } = item.evaluation;
-            await log.group(`Progress of ${runId} (prompt ${item.promptId}): ${status}`, async () => lines.forEach(line => log.info(line)));
-        }
-    }
-    /**
-     * A run that ends with an error after starting evaluations cannot judge them: like an abort, it
-     * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
-     */
-    async function cancelAfterError() {
-        // once a signal came, the abort cancels (on its own transport, within its grace)
-        if (aborting || !settings.cancelOnAbort || started.size === 0)
-            return;
-        try {
-            const { cancelled } = await cancelOwn(client);
-            if (cancelled.length > 0)
-                log.warning(`The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
-        }
-        catch (error) {
-            log.warning(`Could not cancel the evaluations this run started: ${error.message}`);
-        }
-    }
-    /**
-     * Cancels what this run started that was still queued or running when last seen. An adopted one
-     * is left alone: when in doubt, cancel less, and it may be another run's paid evaluation.
-     */
-    async function cancelOwn(via) {
-        const inFlight = [...started.values()].filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status));
-        const running = inFlight.filter(item => !adopted.has(item.evaluation.runId));
-        for (const item of inFlight.filter(item => adopted.has(item.evaluation.runId)))
-            log.info(`Not cancelling ${item.evaluation.runId}: it was taken from the listing after a lost answer and may be another run's.`);
-        // all at once: there is one per prompt, and time, not the rate limit, is what runs short
-        return cancelSuperseded(via, running, {
-            dryRun: false,
-            limit: new AdaptiveLimit(Math.max(1, running.length)),
-            log: log.info,
-            warn: log.warning
-        });
-    }
-    function starts() {
-        return {
-            started: [...started.keys()],
-            adopted: [...adopted],
-            cancellable: [...started.values()]
-                .filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status) && !adopted.has(item.evaluation.runId))
-                .map(item => item.evaluation.runId),
-            underWay: ledger.underWay(),
-            unconfirmed: ledger.unconfirmed()
-        };
-    }
-    return {
-        evaluate,
-        settleStarts: async () => {
-            aborting = true;
-            ledger.halt();
-            await starting?.catch(() => undefined);
-        },
-        cancelStarted: () => cancelOwn(abortClient),
-        starts,
-        startedRunIds: () => [...started.keys()],
-        supersededCancels: () => supersededCancels
-    };
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/github/comment.ts
-/**
- * The sticky pull request comment: one per workflow, job and prompt set, found by a hidden marker
- * on any page of the pull request's comments and updated in place. A comment is a courtesy: when
- * it cannot be written (a read-only token, as on forks) the run warns and goes on.
- */
-
-
-/** The pull request a pull_request(_target) event is about. */
-function commentTarget(event) {
-    if (!['pull_request', 'pull_request_target'].includes(event.name))
-        return undefined;
-    const pullRequest = event.payload.pull_request;
-    const repository = event.payload.repository;
-    const number = pullRequest?.number;
-    const owner = repository?.owner?.login;
-    const repo = repository?.name;
-    if (typeof number !== 'number' || typeof owner !== 'string' || typeof repo !== 'string')
-        return undefined;
-    return { owner, repo, number };
-}
-/** A hidden marker that is the same on every run of this workflow, job and prompt set. */
-function commentMarker(workflow, job, promptIds) {
-    const key = JSON.stringify([workflow, job, [...promptIds].sort()]);
-    return `<!-- adaline-evals:${(0,external_node_crypto_.createHash)('sha256').update(key).digest('hex').slice(0, 16)} -->`;
-}
-/**
- * Updates the comment that carries `marker`, or creates one when `create` is true.
- * Throws what the GitHub API threw; the caller turns it into a warning.
- */
-async function upsertComment(token, target, marker, body, create, options = {}) {
-    const octokit = await githubClient(token, options);
-    const { owner, repo, number } = target;
-    const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-        owner,
-        repo,
-        issue_number: number,
-        per_page: 100
-    });
-    // ours opens with the marker; a person quoting it ("> <!-- …") is left alone
-    const existing = comments.find(comment => comment.body?.startsWith(marker));
-    const text = `${marker}\n${body}`;
-    if (existing) {
-        await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: text });
-        return 'updated';
-    }
-    if (!create)
-        return 'unchanged';
-    await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body: text });
-    return 'created';
-}
-/** Why writing the comment failed, and what to do. */
-function describeCommentError(error) {
-    const status = error.status;
-    let message = error.message ?? String(error);
-    // an error page's text (Octokit's message for a non-JSON answer) can be a whole HTML page
-    if (message.length > 200)
-        message = `${message.slice(0, 199)}…`;
-    if (status === 401) {
-        return `Could not write the pull request comment (HTTP 401 ${message}): the github-token is invalid or expired. Pass \${{ github.token }}, or a token that is still valid.`;
-    }
-    if (status === 403 || status === 404) {
-        return `Could not write the pull request comment (HTTP ${status} ${message}): the token cannot write to pull requests. Give the job "permissions: pull-requests: write"; on pull requests from forks the token is read-only.`;
-    }
-    return `Could not write the pull request comment: ${status ? `HTTP ${status} ` : ''}${message}`;
-}
-
 ;// CONCATENATED MODULE: ./src/inputs/settings.ts
 /**
  * The action's inputs as one typed Settings object. Every validation message lives here, and each
@@ -45962,6 +44272,8 @@ function parseBaseUrl(value) {
     return url;
 }
 
+// EXTERNAL MODULE: ./src/judge/metrics.ts
+var judge_metrics = __nccwpck_require__(8346);
 ;// CONCATENATED MODULE: ./src/report/cancel-failed.ts
 /** Evaluations named in the error; the rest are counted (the summary and the output list all). */
 const MAX_NAMED = 10;
@@ -45986,6 +44298,7 @@ function cancel_failed_clip(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
+/** The step outputs: plain decimals at full precision, JSON arrays for lists. Pure. */
 
 /** GitHub keeps at most 1 MB per output; the `evaluations` array is cut to fit, whole items only. */
 const OUTPUT_LIMIT_BYTES = 1_000_000;
@@ -46029,6 +44342,11 @@ function jsonWithin(items, limitBytes) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
+/**
+ * The job summary as Markdown: verdict first, then broken rules, the judged evaluations, totals,
+ * what was listed and what was cancelled. Pure; API text is escaped; the size stays under
+ * GitHub's 1 MiB summary limit on any input by capping the long tables.
+ */
 
 
 
@@ -46343,8 +44661,1794 @@ function row(cells) {
     return `| ${cells.join(' | ')} |`;
 }
 
+;// CONCATENATED MODULE: ./src/run/start.ts
+
+
+/**
+ * How far before an attempt (by our clock) an evaluation it started may say it was submitted (by
+ * the API's). The note taken before the POST, not this window, keeps out what others started
+ * earlier, so the window can err wide: it only has to hold our own start when the clocks differ.
+ */
+const start_CLOCK_SKEW_MS = 60_000;
+const MAX_START_ATTEMPTS = 3;
+/**
+ * The starts ended with an error. It names the starts that may have been billed but could not be
+ * confirmed, and carries every evaluation that did start, so that none goes unnamed even when
+ * telling of it (onStarted) is what failed.
+ */
+class StartError extends ApiError {
+    failure;
+    started;
+    unconfirmed;
+    constructor(failure, started, unconfirmed) {
+        const api = failure instanceof ApiError ? failure : undefined;
+        const head = api
+            ? api.message
+            : `Unexpected error: ${failure?.message ?? String(failure)}`;
+        super([head, ...unconfirmed.map(describeUnconfirmed)].join(' '), api?.endpoint ?? 'starting evaluations', api?.status, api?.code, api?.ambiguous ?? false, api?.transient ?? false);
+        this.failure = failure;
+        this.started = started;
+        this.unconfirmed = unconfirmed;
+        this.name = 'StartError';
+        this.cause = failure;
+    }
+}
+/**
+ * The run's start stage: one evaluation per prompt for this commit, each told to `starts` as soon
+ * as it has started, so that an abort or the run's error cancels it. They are the judged set.
+ */
+function startStage(context, starts) {
+    const { settings, client, limit, log } = context;
+    return log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => starts.track(startEvaluations(client, settings.promptIds, settings, {
+        limit,
+        log: log.info,
+        ledger: starts.ledger,
+        onStarted: (item, adopted) => starts.record(item, adopted)
+    }).catch((error) => {
+        // what started is named even when telling of it is what failed
+        if (error instanceof StartError)
+            for (const { item, adopted } of error.started)
+                if (!starts.has(item.evaluation.runId))
+                    starts.record(item, adopted);
+        throw error;
+    })));
+}
+/**
+ * Starts every prompt's evaluation within the bound. When one fails, no further POST begins (nor
+ * after ledger.halt()), but those under way are waited for, checks included, so that what went
+ * through is told to onStarted and what cannot be confirmed is named; then a StartError is thrown.
+ * The evaluations come back in `promptIds` order.
+ */
+async function startEvaluations(client, promptIds, scope, options) {
+    const { ledger } = options;
+    const failures = [];
+    const started = [];
+    let skipped = 0;
+    const items = await Promise.all(promptIds.map(promptId => options.limit.run(async () => {
+        try {
+            const outcome = await startOne(client, promptId, scope, options);
+            if (!outcome) {
+                skipped += 1;
+                return undefined;
+            }
+            // kept before anything else can fail: whatever follows, this one is named
+            started.push(outcome);
+            options.onStarted(outcome.item, outcome.adopted);
+            const { runId, evaluatorId } = outcome.item.evaluation;
+            options.log(outcome.adopted
+                ? `Evaluation ${runId} is new since the attempt: using it rather than starting (and paying for) another.`
+                : `Started evaluation ${runId} of prompt ${promptId} (evaluator ${evaluatorId}).`);
+            return outcome.item;
+        }
+        catch (error) {
+            failures.push(error);
+            ledger.halt();
+            return undefined;
+        }
+        finally {
+            ledger.mark(promptId, scope);
+        }
+    })));
+    const unconfirmed = ledger.unconfirmed();
+    if (failures.length > 0 || unconfirmed.length > 0 || skipped > 0)
+        throw new StartError(failures[0] ?? haltedError(), started, unconfirmed);
+    return items.filter(item => item !== undefined);
+}
+/** The failure of starts that a halt (a signal) stopped before any of them failed. */
+function haltedError() {
+    return new ApiError('Starting was stopped before every start was confirmed.', 'starting');
+}
+/** One prompt's start, with its checks; undefined when the ledger halted before its POST. */
+async function startOne(client, promptId, scope, options) {
+    const { ledger } = options;
+    const now = options.now ?? Date.now;
+    if (ledger.halted)
+        return undefined;
+    // What the scope holds before the POST, so that afterwards only a new evaluation can be ours.
+    let known = new Set((await listedSince(client, promptId, scope, now() - start_CLOCK_SKEW_MS)).map(item => item.evaluation.runId));
+    /** attempts whose outcome was unknown and whose check showed no evaluation */
+    const unseen = [];
+    const unconfirmed = (reason, attempts = unseen) => ledger.addUnconfirmed({ promptId, scope, attempts: [...attempts], reason });
+    for (let attempt = 1;; attempt += 1) {
+        if (ledger.halted) {
+            // another prompt's start failed, or a signal came: no new POST, but an attempt nobody saw
+            // go through is named
+            if (unseen.length > 0)
+                unconfirmed(notSeen(unseen.length));
+            return undefined;
+        }
+        const attemptAt = now();
+        ledger.mark(promptId, scope, 'posting', attemptAt);
+        let failure;
+        try {
+            const evaluation = await client.createEvaluation(promptId, scope);
+            return { item: { promptId, evaluation, raw: evaluation }, adopted: false };
+        }
+        catch (error) {
+            if (!(error instanceof ApiError) || !error.ambiguous) {
+                if (unseen.length > 0)
+                    unconfirmed(notSeen(unseen.length));
+                throw error;
+            }
+            failure = error;
+        }
+        const failedAt = now();
+        options.log(`Starting an evaluation of prompt ${promptId} may have failed (${failure.message}); checking the listing before trying again.`);
+        ledger.mark(promptId, scope, 'checking');
+        let listed;
+        try {
+            listed = await listedSince(client, promptId, scope, attemptAt - start_CLOCK_SKEW_MS);
+        }
+        catch (error) {
+            // the one way to know is gone: no further POST, and the start is named as it stands
+            const why = error instanceof Error ? error.message : String(error);
+            unconfirmed(`its answer was lost and the listing that would find it failed (${why})`, [
+                ...unseen,
+                attemptAt
+            ]);
+            throw failure;
+        }
+        const found = startedByAttempt(listed, known, attemptAt, failedAt);
+        if (found)
+            return { item: found, adopted: true };
+        unseen.push(attemptAt);
+        // what is listed now and was not taken is not this attempt's: none of it for the next one
+        known = new Set([...known, ...listed.map(item => item.evaluation.runId)]);
+        if (attempt >= MAX_START_ATTEMPTS) {
+            unconfirmed(notSeen(unseen.length));
+            throw new ApiError(`${failure.message} Tried ${attempt} times.`, failure.endpoint, failure.status, failure.code);
+        }
+    }
+}
+/** Why attempts whose check showed nothing are still named: a listing may lag a start. */
+function notSeen(attempts) {
+    return attempts > 1
+        ? `their answers were lost and the listing showed no evaluation from any of the ${attempts}`
+        : 'its answer was lost and the listing showed no evaluation from it';
+}
+/** The sentence that names a start that may have been billed, for the run's error and the abort's. */
+function describeUnconfirmed({ promptId, scope, attempts, reason }) {
+    const when = attempts.map(at => new Date(at).toISOString()).join(', ');
+    const since = new Date(Math.min(...attempts)).toISOString();
+    return `An evaluation of prompt ${promptId} (${describeScope(scope)}) may have been started by this run at ${when} and could not be confirmed: ${reason}. Look in Adaline for one submitted since ${since} before starting another.`;
+}
+/** The sentence for a start an abort could not wait out. */
+function describeUnderWay({ promptId, scope, since, phase }) {
+    const what = phase === 'posting' ? 'was in flight' : 'had lost its answer and was being checked';
+    return `A start of prompt ${promptId} (${describeScope(scope)}) ${what} and its outcome is unknown: check Adaline for an evaluation submitted since ${new Date(since).toISOString()}.`;
+}
+function describeScope({ evaluatorId, datasetId }) {
+    return `${evaluatorId ? `evaluator ${evaluatorId}` : 'every active evaluator'}, ${datasetId ? `dataset ${datasetId}` : "the evaluator's dataset"}`;
+}
+/**
+ * The evaluation an attempt from `attemptAt` to `failedAt` may have started: not among those
+ * `known` before it, submitted during the attempt (give or take the clock skew), and not being
+ * cancelled. Of several, the one submitted nearest the attempt. Pure.
+ */
+function startedByAttempt(listed, known, attemptAt, failedAt) {
+    const distance = (item) => Math.abs(item.evaluation.timeline.submittedAt - attemptAt);
+    return listed
+        .filter(({ evaluation }) => !known.has(evaluation.runId) &&
+        evaluation.timeline.submittedAt >= attemptAt - start_CLOCK_SKEW_MS &&
+        evaluation.timeline.submittedAt <= failedAt + start_CLOCK_SKEW_MS &&
+        // one already being cancelled is someone else's decision, never the start we lost
+        !schema/* BEING_CANCELLED */.Ah.includes(evaluation.status))
+        .sort((a, b) => distance(a) - distance(b))[0];
+}
+/** The scope's evaluations submitted at or after `since`, as the listing shows them. */
+async function listedSince(client, promptId, scope, since) {
+    const listed = [];
+    const filters = {
+        evaluatorId: scope.evaluatorId,
+        datasetId: scope.datasetId,
+        createdAfter: since
+    };
+    for await (const page of client.listEvaluations(promptId, filters)) {
+        for (const { evaluation, raw } of page.items) {
+            if (evaluation.timeline.submittedAt >= since)
+                listed.push({ promptId, evaluation, raw });
+        }
+    }
+    return listed;
+}
+
+;// CONCATENATED MODULE: ./src/run/abort.ts
+
+/** How long an abort waits for the starts under way to have an outcome. */
+const START_SETTLE_MS = 2_500;
+/** How long cancelling what this run started may take once the starts have settled. */
+const ABORT_GRACE_MS = 4_000;
+/**
+ * The transport of the cancels sent on abort. They must land within ABORT_GRACE_MS whatever the
+ * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After.
+ * Each request (the cancel, and the read of a refused one) ends within 40% of the grace: 3.2 s
+ * for both of a 4 s grace, with room to spare for reporting. They skip the rate governor's queue:
+ * they are few (one per evaluation this run started) and urgent, and a turn behind a run slowed
+ * by 429s, or held until a reset, could come after the grace.
+ */
+const ABORT_TRANSPORT = {
+    timeoutMs: 1_500,
+    maxAttempts: 2,
+    baseDelayMs: 250,
+    deadlineMs: ABORT_GRACE_MS * 0.4
+};
+const SIGNALS = ['SIGINT', 'SIGTERM'];
+/** Listens for SIGINT and SIGTERM until stopListening is called. */
+function onAbort(options) {
+    let signalled = false;
+    const listener = (signal) => {
+        if (signalled)
+            return;
+        signalled = true;
+        void stop(options)
+            // whatever went wrong, the face still ends the run and says it was stopped
+            .catch((error) => `What became of the run's starts is not known: ${asError(error).message}.`)
+            .then(account => options.stopped(signal, account));
+    };
+    for (const signal of SIGNALS)
+        process.on(signal, listener);
+    return {
+        get signalled() {
+            return signalled;
+        },
+        stopListening() {
+            if (signalled)
+                return;
+            for (const signal of SIGNALS)
+                process.off(signal, listener);
+        }
+    };
+}
+async function stop(options) {
+    const run = options.run();
+    if (!run)
+        return '';
+    await within(run.settleStarts().catch(() => undefined), options.settleMs ?? START_SETTLE_MS);
+    let cancels = 'off';
+    if (options.cancel() && run.starts().cancellable.length > 0) {
+        cancels =
+            (await within(run.cancelStarted().catch((error) => asError(error)), options.graceMs ?? ABORT_GRACE_MS)) ?? 'late';
+    }
+    return describeAbort(run.starts(), cancels);
+}
+/** The promise's value, or undefined when it is not there within `ms`. The timer keeps the process up. */
+function within(promise, ms) {
+    let timer;
+    const late = new Promise(resolve => (timer = setTimeout(() => resolve(undefined), ms)));
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+function asError(error) {
+    return error instanceof Error ? error : new Error(String(error));
+}
+/**
+ * The sentence(s) on what an abort did with the run's starts: cancelled, left running and why,
+ * and starts whose outcome is unknown. Every evaluation that may be running is named. Pure.
+ */
+function describeAbort(starts, cancels) {
+    const parts = [];
+    const accepted = typeof cancels === 'object' && !(cancels instanceof Error) ? cancels : undefined;
+    const cancelled = new Set(accepted?.cancelled ?? []);
+    const finished = new Set(accepted?.finished.map(f => f.runId) ?? []);
+    if (cancelled.size > 0)
+        parts.push(`Cancelled the evaluation(s) this run started: ${[...cancelled].join(', ')}.`);
+    const left = starts.cancellable.filter(id => !cancelled.has(id) && !finished.has(id));
+    if (left.length > 0) {
+        if (cancels === 'off')
+            parts.push(`Left running (cancel-on-abort is false): ${left.join(', ')}.`);
+        else if (cancels === 'late')
+            parts.push(`Cancelling did not finish in time; these may still run: ${left.join(', ')}.`);
+        else if (cancels instanceof Error)
+            parts.push(`Cancelling failed (${cancels.message}); these may still run: ${left.join(', ')}.`);
+        else {
+            const failed = new Map(accepted?.failed.map(f => [f.runId, f.message]));
+            for (const runId of left)
+                parts.push(failed.has(runId)
+                    ? `Could not cancel ${runId}, which may still run: ${failed.get(runId)}`
+                    : `Not cancelled, as its start was answered only while cancelling: ${runId}.`);
+        }
+    }
+    if (starts.adopted.length > 0)
+        parts.push(`Not cancelled, as taken from the listing after a lost answer (it may be another run's): ${starts.adopted.join(', ')}.`);
+    for (const start of starts.underWay)
+        parts.push(describeUnderWay(start));
+    for (const start of starts.unconfirmed)
+        parts.push(describeUnconfirmed(start));
+    return parts.join(' ');
+}
+
+// EXTERNAL MODULE: ./node_modules/valibot/dist/index.mjs
+var valibot_dist = __nccwpck_require__(7934);
+;// CONCATENATED MODULE: ./src/github/lookups.ts
+/**
+ * Asks the GitHub API what the event payload does not say, and believes only answers in the shape
+ * GitHub documents: anything else (an HTML page, text, an unknown status) is "cannot tell".
+ */
+
+
+
+
+/** The four statuses GitHub's compare API documents. */
+const COMPARE_STATUSES = [
+    'ahead',
+    'behind',
+    'diverged',
+    'identical'
+];
+const commits = valibot_dist/* pipe */.FsL(valibot_dist/* number */.aig(), valibot_dist/* safeInteger */.Y2b(), valibot_dist/* minValue */.Wwf(0));
+/** Whether the counts agree with the status: a status the counts contradict is no clear answer. */
+function agrees({ status, ahead_by, behind_by }) {
+    const ahead = ahead_by > 0;
+    const behind = behind_by > 0;
+    if (status === 'identical')
+        return !ahead && !behind;
+    if (status === 'ahead')
+        return ahead && !behind;
+    if (status === 'behind')
+        return !ahead && behind;
+    return ahead && behind;
+}
+const compareFields = valibot_dist/* looseObject */._H3({
+    status: valibot_dist/* picklist */.KIO(COMPARE_STATUSES),
+    ahead_by: commits,
+    behind_by: commits
+});
+/** GET /repos/{owner}/{repo}/compare/{basehead}: what the force-push question reads. */
+const compareSchema = valibot_dist/* pipe */.FsL(compareFields, valibot_dist/* check */.z6Y(agrees, 'the status disagrees with ahead_by and behind_by'));
+const person = valibot_dist/* nullish */.cl6(valibot_dist/* looseObject */._H3({ date: valibot_dist/* nullish */.cl6(valibot_dist/* string */.YjP()) }));
+/** GET /repos/{owner}/{repo}/commits/{ref}: the head commit's dates. */
+const commitSchema = valibot_dist/* looseObject */._H3({
+    commit: valibot_dist/* looseObject */._H3({ author: person, committer: person })
+});
+/**
+ * A compare answer as Octokit hands it over (parsed JSON, or text, or bytes when the answer was
+ * not JSON): its status when the answer is clear, otherwise why not.
+ */
+function readCompare(data) {
+    const checked = (0,schema/* checkShape */.eA)(compareSchema, data, 'body');
+    if (checked.ok)
+        return { value: checked.value.status };
+    return { error: `answered ${unclear(data, checked.problem)}` };
+}
+/** A commit answer: the author and committer dates it gives, or why it cannot be read. */
+function readCommitDates(data) {
+    const checked = (0,schema/* checkShape */.eA)(commitSchema, data, 'body');
+    if (!checked.ok)
+        return { error: `answered ${unclear(data, checked.problem)}` };
+    const { author, committer } = checked.value.commit;
+    const dates = [
+        dated("the head commit's author date", author?.date, isoTime),
+        dated("the head commit's committer date", committer?.date, isoTime)
+    ];
+    return { value: dates.filter((date) => date !== undefined) };
+}
+/** What was wrong with an answer, in a few words: its text could be a whole HTML page. */
+function unclear(data, problem) {
+    if (typeof data === 'string')
+        return 'with text, not a JSON object (an HTML page, or bad JSON)';
+    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data))
+        return 'with a body that is not JSON';
+    return `in an unexpected shape: ${problem.length > 160 ? `${problem.slice(0, 159)}…` : problem}`;
+}
+async function lookUp(needed, token, options = {}) {
+    if (!needed.compare && !needed.headCommit)
+        return {};
+    if (!token) {
+        const error = 'no github-token was given to ask the GitHub API';
+        return {
+            ...(needed.compare ? { compare: { error } } : {}),
+            ...(needed.headCommit ? { headCommitDates: { error } } : {})
+        };
+    }
+    const octokit = await githubClient(token, options);
+    const lookups = {};
+    if (needed.compare) {
+        const { owner, repo, base, head } = needed.compare;
+        const what = `GitHub compare ${base.slice(0, 7)}...${head.slice(0, 7)}`;
+        try {
+            const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
+                owner,
+                repo,
+                basehead: `${base}...${head}`,
+                per_page: 1
+            });
+            const answer = readCompare(data);
+            lookups.compare = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
+        }
+        catch (error) {
+            lookups.compare = { error: `${what} failed: ${describe(error)}` };
+        }
+        // A plain fast-forward needs no date: nothing will be cancelled.
+        if ('value' in lookups.compare && ['ahead', 'identical'].includes(lookups.compare.value)) {
+            return lookups;
+        }
+    }
+    if (needed.headCommit) {
+        const { owner, repo, sha } = needed.headCommit;
+        const what = `GitHub commit ${sha.slice(0, 7)}`;
+        try {
+            const { data } = await octokit.rest.repos.getCommit({ owner, repo, ref: sha });
+            const answer = readCommitDates(data);
+            lookups.headCommitDates = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
+        }
+        catch (error) {
+            lookups.headCommitDates = { error: `${what} lookup failed: ${describe(error)}` };
+        }
+    }
+    return lookups;
+}
+/** A failed request in a line: an error page's text can be a whole HTML page. */
+function describe(error) {
+    const status = error.status;
+    let message = error.message ?? String(error);
+    if (message.length > 200)
+        message = `${message.slice(0, 199)}…`;
+    return status ? `HTTP ${status} ${message}` : message;
+}
+
+;// CONCATENATED MODULE: ./src/run/decide.ts
+/** Whether this run supersedes evaluations, decided from the GitHub event that triggered it. */
+
+
+/**
+ * Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks.
+ * `now` is this run's clock, read once the answers are in: no cutoff may lie beyond it.
+ */
+async function decideFromEvent(settings, event, now = Date.now) {
+    const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
+    return decideSupersede(settings.cancelSuperseded, event, lookups, now());
+}
+
+;// CONCATENATED MODULE: ./src/judge/supersede.ts
+/**
+ * Which listed evaluations a new commit made obsolete: the rule the supersede decision and the
+ * filters make, and the test each listed evaluation goes through. Pure.
+ */
+
+/**
+ * An evaluation is superseded when it is still in flight, in scope, not kept, and was submitted
+ * before the new commit. Anything uncertain (no submit time) is left alone: cancel less.
+ */
+function isSuperseded({ promptId, evaluation }, rule) {
+    const submittedAt = evaluation.timeline.submittedAt;
+    return (schema/* IN_FLIGHT */.Ri.includes(evaluation.status) &&
+        rule.promptIds.includes(promptId) &&
+        (rule.evaluatorId === undefined || evaluation.evaluatorId === rule.evaluatorId) &&
+        (rule.datasetId === undefined || evaluation.datasetId === rule.datasetId) &&
+        !rule.keep.has(evaluation.runId) &&
+        Number.isFinite(submittedAt) &&
+        submittedAt < rule.cutoff);
+}
+/** The rule under the decision, in the settings' scope; undefined when nothing is superseded. */
+function supersedeRule(decision, scope) {
+    if (!decision.act)
+        return undefined;
+    return {
+        cutoff: decision.cutoff,
+        promptIds: scope.promptIds,
+        evaluatorId: scope.evaluatorId,
+        datasetId: scope.datasetId,
+        keep: scope.keepRunIds
+    };
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/judge/judged-set.ts
+/** The group an evaluation is judged in under `scope: latest`. */
+function groupOf({ promptId, evaluation }) {
+    return JSON.stringify([promptId, evaluation.evaluatorId, evaluation.datasetId ?? null]);
+}
+/** Newest first; ties broken by run ID so the choice never depends on listing order. */
+function newerFirst(a, b) {
+    const byTime = b.evaluation.timeline.submittedAt - a.evaluation.timeline.submittedAt;
+    if (byTime !== 0)
+        return byTime;
+    return a.evaluation.runId < b.evaluation.runId
+        ? -1
+        : a.evaluation.runId > b.evaluation.runId
+            ? 1
+            : 0;
+}
+/**
+ * Builds the judged set as pages stream in, keeping only what the scope needs:
+ * `latest` keeps one evaluation per (prompt, evaluator, dataset), `all` keeps every one.
+ * An evaluation seen twice (listed under two statuses while it moved) counts once.
+ */
+class JudgedSetBuilder {
+    scope;
+    latest = new Map();
+    all = new Map();
+    constructor(scope) {
+        this.scope = scope;
+    }
+    add(item) {
+        if (this.scope === 'all') {
+            if (!this.all.has(item.evaluation.runId))
+                this.all.set(item.evaluation.runId, item);
+            return;
+        }
+        const group = groupOf(item);
+        const current = this.latest.get(group);
+        if (!current || newerFirst(item, current) < 0)
+            this.latest.set(group, item);
+    }
+    /** The judged evaluations, newest first. */
+    result() {
+        const items = this.scope === 'all' ? this.all.values() : this.latest.values();
+        return [...items].sort(newerFirst);
+    }
+}
+/** The judged set of a finished listing (the builder, for callers that hold everything). */
+function judgedSet(items, scope) {
+    const builder = new JudgedSetBuilder(scope);
+    for (const item of items)
+        builder.add(item);
+    return builder.result();
+}
+/**
+ * The completed evaluations a judged one is compared with: for each (prompt, evaluator, dataset),
+ * the newest completed ones, as many as the scope needs (`latest` and started evaluations need two:
+ * the newest may be the judged one itself).
+ *
+ * Adding is O(1) (amortised O(keep log keep) when a group is bounded) and a lookup O(log n): a group
+ * is sorted once when first asked, not on every evaluation added, which made `scope: all`
+ * quadratic in the evaluations listed.
+ */
+class BaselineIndex {
+    keep;
+    groups = new Map();
+    constructor(keep) {
+        this.keep = keep;
+    }
+    add(item) {
+        if (item.evaluation.status !== 'completed')
+            return;
+        const key = groupOf(item);
+        let group = this.groups.get(key);
+        if (!group)
+            this.groups.set(key, (group = { items: [], runIds: new Set(), sorted: true }));
+        const { runId } = item.evaluation;
+        if (group.runIds.has(runId))
+            return;
+        group.items.push(item);
+        group.runIds.add(runId);
+        group.sorted = false;
+        if (group.items.length > this.keep) {
+            sortGroup(group);
+            for (const dropped of group.items.splice(this.keep))
+                group.runIds.delete(dropped.evaluation.runId);
+        }
+    }
+    /** The newest completed evaluation of the same group submitted before `item`. */
+    baselineFor(item) {
+        const group = this.groups.get(groupOf(item));
+        if (!group)
+            return undefined;
+        sortGroup(group);
+        const before = item.evaluation.timeline.submittedAt;
+        // newest first, so the ones submitted before `item` are a suffix: the first of them is the one
+        return group.items[firstIndex(group.items, other => other.evaluation.timeline.submittedAt < before)];
+    }
+}
+function sortGroup(group) {
+    if (group.sorted)
+        return;
+    group.items.sort(newerFirst);
+    group.sorted = true;
+}
+/** The first index whose item meets `test`, in items where those that meet it are a suffix. */
+function firstIndex(items, test) {
+    let low = 0;
+    let high = items.length;
+    while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (test(items[middle]))
+            high = middle;
+        else
+            low = middle + 1;
+    }
+    return low;
+}
+/**
+ * The baselines of judged evaluations that have none among the listed ones, found in listings of
+ * completed evaluations read newest first: the first completed evaluation of an evaluation's group
+ * submitted before it is its baseline, and nothing read later can be newer.
+ *
+ * A candidate settles the waiting evaluations of its group submitted after it: with each group kept
+ * newest first those are the group's first still waiting, so a candidate costs O(1) plus what it
+ * settles, not a pass over every evaluation still waiting.
+ */
+class BaselineFinder {
+    waiting = new Map();
+    left;
+    /** each baseline found, by the judged evaluation's run ID */
+    found = new Map();
+    constructor(judged) {
+        judged.forEach((item, place) => {
+            const key = groupOf(item);
+            let group = this.waiting.get(key);
+            if (!group)
+                this.waiting.set(key, (group = { items: [], next: 0 }));
+            group.items.push({ item, place });
+        });
+        for (const group of this.waiting.values())
+            group.items.sort((a, b) => b.item.evaluation.timeline.submittedAt - a.item.evaluation.timeline.submittedAt);
+        this.left = judged.length;
+    }
+    /** Whether every judged evaluation has its baseline. */
+    get done() {
+        return this.left === 0;
+    }
+    /** The next candidate, in newest-first order. */
+    add(candidate) {
+        if (candidate.evaluation.status !== 'completed')
+            return;
+        const group = this.waiting.get(groupOf(candidate));
+        if (!group)
+            return;
+        const before = candidate.evaluation.timeline.submittedAt;
+        let end = group.next;
+        while (end < group.items.length &&
+            group.items[end].item.evaluation.timeline.submittedAt > before)
+            end += 1;
+        const settled = group.items.slice(group.next, end);
+        group.next = end;
+        this.left -= settled.length;
+        // the last judged first: the order in which `found` always took them, which the JSON report shows
+        settled.sort((a, b) => b.place - a.place);
+        for (const { item } of settled)
+            this.found.set(item.evaluation.runId, candidate);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/run/concurrency.ts
+/**
+ * A bound on requests in flight that can be lowered while work runs: a rate limit (429) halves it,
+ * so concurrent cancels back off for the rest of the run instead of hammering the API.
+ */
+class AdaptiveLimit {
+    current;
+    active = 0;
+    waiting = [];
+    peakActive = 0;
+    halved = 0;
+    constructor(current) {
+        this.current = current;
+    }
+    get limit() {
+        return this.current;
+    }
+    /** The most tasks that ran at once. */
+    get peak() {
+        return this.peakActive;
+    }
+    /** How many times a rate limit halved the bound: the wait reads it to poll less often. */
+    get halvings() {
+        return this.halved;
+    }
+    /** Halves the bound (at least 1). */
+    halve() {
+        this.halved += 1;
+        this.current = Math.max(1, Math.floor(this.current / 2));
+    }
+    async run(task) {
+        while (this.active >= this.current)
+            await new Promise(resolve => this.waiting.push(resolve));
+        this.active += 1;
+        this.peakActive = Math.max(this.peakActive, this.active);
+        try {
+            return await task();
+        }
+        finally {
+            this.active -= 1;
+            this.waiting.shift()?.();
+        }
+    }
+}
+/**
+ * Runs `task` on every item within the bound; results keep the items' order. As many workers as
+ * the bound allows take the items in turn, so the bound's queue holds a few workers, not every item
+ * (a queue of 100,000 waiting tasks, shifted one by one, would cost time quadratic in the items).
+ */
+async function mapWithin(limit, items, task) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await limit.run(() => task(items[index]));
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit.limit, items.length) }, worker));
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/run/plan.ts
+
+
+function planListings(settings, rule) {
+    const { evaluatorId, datasetId, createdAfter } = settings;
+    const statuses = settings.statuses.length > 0 ? settings.statuses : [undefined];
+    const listings = [];
+    for (const promptId of settings.promptIds) {
+        const covered = new Set();
+        for (const status of statuses) {
+            // Without a created-after filter this listing already holds the in-flight ones it matches.
+            const findsCandidates = rule !== undefined &&
+                createdAfter === undefined &&
+                (status === undefined || schema/* IN_FLIGHT */.Ri.includes(status));
+            if (findsCandidates)
+                (status ? [status] : schema/* IN_FLIGHT */.Ri).forEach(s => covered.add(s));
+            listings.push({
+                promptId,
+                filters: { status, evaluatorId, datasetId, createdAfter },
+                judge: true
+            });
+        }
+        if (!rule)
+            continue;
+        for (const status of schema/* IN_FLIGHT */.Ri) {
+            if (covered.has(status))
+                continue;
+            listings.push({
+                promptId,
+                filters: { status, evaluatorId, datasetId, createdBefore: rule.cutoff },
+                judge: false
+            });
+        }
+    }
+    return listings;
+}
+/**
+ * Whether the input filters may keep completed evaluations out of the main listings: a status
+ * filter without `completed`, or created-after. The baseline is the newest completed evaluation
+ * before a judged one whatever the filters, so then it is looked for separately.
+ */
+function filtersMayHideBaselines(settings) {
+    return (settings.createdAfter !== undefined ||
+        (settings.statuses.length > 0 && !settings.statuses.includes('completed')));
+}
+/**
+ * Where to look for the baselines the filters may have hidden: for each prompt with judged
+ * evaluations, its completed ones (of the evaluator and dataset inputs) submitted before the newest
+ * judged one, newest first, so that the search can stop as soon as each has its baseline.
+ */
+function planBaselineListings(settings, judged) {
+    if (!filtersMayHideBaselines(settings))
+        return [];
+    const { evaluatorId, datasetId } = settings;
+    // in one pass over the judged ones: a pass per prompt would cost prompts × judged
+    const newestOf = new Map();
+    for (const { promptId, evaluation } of judged)
+        newestOf.set(promptId, Math.max(newestOf.get(promptId) ?? -Infinity, evaluation.timeline.submittedAt));
+    return settings.promptIds.flatMap(promptId => {
+        const newest = newestOf.get(promptId) ?? -Infinity;
+        if (newest === -Infinity)
+            return [];
+        return [
+            {
+                promptId,
+                filters: {
+                    status: 'completed',
+                    evaluatorId,
+                    datasetId,
+                    createdBefore: newest,
+                    sort: 'createdAt:desc'
+                }
+            }
+        ];
+    });
+}
+/** A listing as the log names it: its prompt, its filters and, unless it judges, its purpose. */
+function describeListing({ promptId, filters, judge }) {
+    const parts = Object.entries(filters)
+        .filter(([, value]) => value !== undefined)
+        .map(([key, value]) => `${key}=${key.startsWith('created') ? (0,format/* formatTime */.fU)(value) : value}`);
+    const purpose = judge ? '' : ' (in flight, to find superseded)';
+    return `prompt ${promptId}${parts.length ? ` [${parts.join(' ')}]` : ''}${purpose}`;
+}
+
+;// CONCATENATED MODULE: ./src/run/baselines.ts
+/**
+ * Each judged evaluation's baseline, the newest completed evaluation of its prompt, evaluator and
+ * dataset submitted before it: from the listings, or, when the filters may have kept it out of
+ * them, from its prompt's completed evaluations listed for the purpose, newest first.
+ */
+
+
+
+
+
+
+/**
+ * The run's baseline stage: each judged evaluation's baseline by run ID, searched for where the
+ * filters may hide it, with a warning for what max-pass-rate-drop then cannot judge.
+ */
+async function baselinesStage(context, gathered, judged) {
+    const { settings, client, limit, log } = context;
+    const baselines = new Map();
+    for (const item of judged) {
+        const baseline = gathered.baselines.baselineFor(item);
+        if (baseline)
+            baselines.set(item.evaluation.runId, baseline);
+    }
+    const missing = judged.filter(item => !baselines.has(item.evaluation.runId));
+    const listings = planBaselineListings(settings, missing);
+    if (listings.length > 0) {
+        const search = await log.group(`Listing completed evaluations for ${missing.length} baseline(s) the filters may hide`, () => searchBaselines(client, listings, missing, { limit, log: log.info }));
+        for (const [runId, baseline] of search.found)
+            baselines.set(runId, baseline);
+        for (const promptId of search.cut)
+            log.warning(`Looked for baselines among the newest ${(0,format/* formatCount */.B4)(MAX_BASELINE_PAGES * schema/* MAX_PAGE_SIZE */.H4)} completed evaluations of prompt ${promptId} only; some judged evaluations have none among them.`);
+    }
+    const without = judged.filter(item => !baselines.has(item.evaluation.runId));
+    if (settings.policy.limits['max-pass-rate-drop'] !== undefined && without.length > 0) {
+        const ids = without.slice(0, 10).map(item => item.evaluation.runId);
+        const more = without.length > ids.length ? ` and ${without.length - ids.length} more` : '';
+        log.warning(`max-pass-rate-drop does not apply to ${without.length} judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`);
+    }
+    return baselines;
+}
+/** Pages of completed evaluations a baseline search looks through per prompt, at most. */
+const MAX_BASELINE_PAGES = 5;
+/**
+ * The baselines of judged evaluations that the filtered listings had none for: each baseline
+ * listing is read newest first only until every one of its prompt has its baseline, and for at
+ * most MAX_BASELINE_PAGES.
+ */
+async function searchBaselines(client, listings, missing, options) {
+    const search = { found: new Map(), cut: [] };
+    // by prompt once: a filter per listing would cost prompts × judged
+    const missingOf = new Map();
+    for (const item of missing) {
+        const ofPrompt = missingOf.get(item.promptId);
+        if (ofPrompt)
+            ofPrompt.push(item);
+        else
+            missingOf.set(item.promptId, [item]);
+    }
+    await mapWithin(options.limit, listings, async (listing) => {
+        const finder = new BaselineFinder(missingOf.get(listing.promptId) ?? []);
+        const label = describeListing({ ...listing, judge: true });
+        for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
+            for (const { evaluation, raw } of page.items)
+                finder.add({ promptId: listing.promptId, evaluation, raw });
+            options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
+            await (0,promises_namespaceObject.setImmediate)(); // as in gather: a signal is heard between pages
+            if (finder.done)
+                break;
+            if (page.page >= MAX_BASELINE_PAGES) {
+                if (page.hasMore)
+                    search.cut.push(listing.promptId);
+                break;
+            }
+        }
+        for (const [runId, baseline] of finder.found)
+            search.found.set(runId, baseline);
+    });
+    return search;
+}
+
+;// CONCATENATED MODULE: ./src/run/cancel.ts
+
+
+
+
+/**
+ * The fate of a cancel that was not accepted, given the status read back after it (undefined:
+ * not read, or the read failed). Only a status that shows the evaluation no longer runs clears
+ * it. Pure.
+ */
+function cancelFate(statusNow) {
+    if (statusNow !== undefined && schema/* BEING_CANCELLED */.Ah.includes(statusNow))
+        return 'cancelled';
+    if (statusNow !== undefined && !schema/* IN_FLIGHT */.Ri.includes(statusNow))
+        return 'finished';
+    return 'failed';
+}
+/**
+ * Whether a failed cancel is worth reading back: only a refusal (4xx) may be about an evaluation
+ * that finished or is being cancelled; a rate-limited (429) or timed-out (408) one changed nothing,
+ * and a 5xx or a network failure given up on is not delivered whatever the status. Pure.
+ */
+function isRefusal(status) {
+    return status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408;
+}
+/** The run's cancel stage: the superseded evaluations cancelled (dry-run: named), in one group of the log. */
+function cancelStage(context, superseded) {
+    const { settings, client, limit, log } = context;
+    return log.group(`Cancelling ${superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, superseded, {
+        dryRun: settings.dryRun,
+        limit,
+        log: log.info,
+        warn: log.warning
+    }));
+}
+async function cancelSuperseded(client, superseded, options) {
+    const outcome = { cancelled: [], finished: [], failed: [] };
+    const describe = ({ evaluation: e }) => `${e.runId} (${e.status}, ${e.progress.percent}% done, submitted ${(0,format/* formatTime */.fU)(e.timeline.submittedAt)})`;
+    if (options.dryRun) {
+        for (const item of superseded) {
+            options.log(`dry-run: would cancel ${describe(item)}`);
+            outcome.cancelled.push(item.evaluation.runId);
+        }
+        return outcome;
+    }
+    await mapWithin(options.limit, superseded, async (item) => {
+        const { runId } = item.evaluation;
+        const { promptId } = item;
+        try {
+            const after = await client.cancelEvaluation(promptId, runId);
+            options.log(`cancelled ${describe(item)}: now ${after.status}`);
+            outcome.cancelled.push(runId);
+            return;
+        }
+        catch (error) {
+            if (!(error instanceof ApiError))
+                throw error;
+            const read = isRefusal(error.status) ? await readBack(client, item) : undefined;
+            const status = typeof read === 'string' ? read : undefined;
+            const fate = cancelFate(status);
+            if (fate === 'cancelled') {
+                options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`);
+                outcome.cancelled.push(runId);
+            }
+            else if (fate === 'finished') {
+                options.warn(`Superseded evaluation ${runId} had already ${status} when its cancel arrived: ${error.message}`);
+                outcome.finished.push({ runId, promptId, status: status, message: error.message });
+            }
+            else {
+                // what matters first: that it still runs, when the read back says so
+                const message = status !== undefined
+                    ? `still ${status} after: ${error.message}`
+                    : read instanceof ApiError
+                        ? `${error.message} Reading it back failed too: ${read.message}`
+                        : error.message;
+                options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
+                outcome.failed.push({ runId, promptId, message });
+            }
+        }
+    });
+    // in the order given, whatever order the answers came in
+    const order = new Map(superseded.map((item, index) => [item.evaluation.runId, index]));
+    const byOrder = (a, b) => order.get(a) - order.get(b);
+    outcome.cancelled.sort(byOrder);
+    outcome.finished.sort((a, b) => byOrder(a.runId, b.runId));
+    outcome.failed.sort((a, b) => byOrder(a.runId, b.runId));
+    return outcome;
+}
+/** After a refused cancel, the evaluation's status now, or the error that kept us from knowing. */
+async function readBack(client, item) {
+    try {
+        return (await client.getEvaluation(item.promptId, item.evaluation.runId)).status;
+    }
+    catch (error) {
+        if (error instanceof ApiError)
+            return error;
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/adaline/client.ts
+/** The Adaline v2 endpoints the action uses, over the one transport in http.ts. */
+
+
+/**
+ * A listing longer than this many pages (200,000 evaluations, twice the 100,000 the benchmark
+ * lists) is taken as an API that loops: at 10,000 pages a never-ending cursor cost 10,000 requests.
+ */
+const DEFAULT_MAX_PAGES = 1_000;
+/** Empty pages in a row that still say hasMore before the listing is taken as looping. */
+const MAX_EMPTY_PAGES_IN_A_ROW = 10;
+function createClient(http, options = {}) {
+    const { maxPages = DEFAULT_MAX_PAGES } = options;
+    return {
+        async *listEvaluations(promptId, filters) {
+            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations`;
+            const endpoint = `GET ${path}`;
+            const seen = new Set();
+            let cursor;
+            let emptyInARow = 0;
+            for (let page = 1;; page += 1) {
+                const body = await http({
+                    method: 'GET',
+                    path,
+                    query: { ...filters, limit: schema/* MAX_PAGE_SIZE */.H4, cursor },
+                    schema: schema/* evaluationPageSchema */.Bd,
+                    notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
+                });
+                // as the schema keeps them: the fields the action knows, for the `evaluations` output too
+                const items = body.evaluations.map(evaluation => ({ evaluation, raw: evaluation }));
+                const { hasMore, nextCursor } = body.pagination;
+                yield { page, items, hasMore };
+                if (!hasMore)
+                    return;
+                if (!nextCursor)
+                    throw new ApiError(`${endpoint} said hasMore without a nextCursor on page ${page}`, endpoint);
+                if (seen.has(nextCursor))
+                    throw new ApiError(`${endpoint} repeated a cursor on page ${page}: the listing would never end`, endpoint);
+                emptyInARow = items.length === 0 ? emptyInARow + 1 : 0;
+                if (emptyInARow >= MAX_EMPTY_PAGES_IN_A_ROW)
+                    throw new ApiError(`${endpoint} sent ${emptyInARow} empty pages in a row that said hasMore (to page ${page}): the listing would never end`, endpoint);
+                if (page >= maxPages)
+                    throw new ApiError(`${endpoint} still said hasMore after ${maxPages} pages of ${schema/* MAX_PAGE_SIZE */.H4}: taken as a listing that never ends. If it is really that long, narrow it with created-after.`, endpoint);
+                seen.add(nextCursor);
+                cursor = nextCursor;
+            }
+        },
+        async createEvaluation(promptId, { evaluatorId, datasetId }) {
+            return http({
+                method: 'POST',
+                path: `/prompts/${encodeURIComponent(promptId)}/evaluations`,
+                body: { ...(evaluatorId ? { evaluatorId } : {}), ...(datasetId ? { datasetId } : {}) },
+                schema: schema/* evaluationSchema */.MF,
+                idempotent: false,
+                notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
+            });
+        },
+        async getEvaluation(promptId, runId, deadlineMs) {
+            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}`;
+            const evaluation = await http({
+                method: 'GET',
+                path,
+                deadlineMs,
+                schema: schema/* evaluationSchema */.MF,
+                notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
+            });
+            return theOneAsked(runId, evaluation, `GET ${path}`);
+        },
+        async listResults(promptId, runId, grade, limit) {
+            const body = await http({
+                method: 'GET',
+                path: `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/results`,
+                query: { grade, expand: 'row', limit: Math.min(limit, schema/* MAX_PAGE_SIZE */.H4) },
+                schema: schema/* resultPageSchema */.YT,
+                notFound: `Results of evaluation ${runId} of prompt ${promptId} were not found.`
+            });
+            return body.results.slice(0, limit);
+        },
+        async cancelEvaluation(promptId, runId) {
+            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/cancel`;
+            const evaluation = await http({
+                method: 'POST',
+                path,
+                schema: schema/* evaluationSchema */.MF,
+                notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
+            });
+            return theOneAsked(runId, evaluation, `POST ${path}`);
+        }
+    };
+}
+/** An answer about another evaluation than the one asked for would be judged as if it were that one. */
+function theOneAsked(runId, evaluation, endpoint) {
+    if (evaluation.runId !== runId) {
+        throw new ApiError(`${endpoint} answered with evaluation ${evaluation.runId}, not the one asked for.`, endpoint);
+    }
+    return evaluation;
+}
+
+;// CONCATENATED MODULE: ./src/adaline/governor.ts
+/**
+ * One rate governor per process: every request the run makes to Adaline waits here for its turn.
+ * Turns are spaced to a rate that each 429 halves and that then climbs back steadily (AIMD), under
+ * the max-requests-per-minute cap when one is set; and no turn comes while the API's RateLimit
+ * headers (or a 429's Retry-After) say the workspace's budget is spent. Adaline's limit is per
+ * workspace, shared by every job: slowing the whole process after a 429, rather than only the
+ * request that met it, is what keeps a fleet of jobs from colliding again and again.
+ */
+
+/** A 429 never slows the governor below this many requests a minute. */
+const MIN_PER_MINUTE = 6;
+/** Each minute without a 429 gives back at least this many requests a minute. */
+const MIN_RECOVERY_PER_MINUTE = 20;
+/**
+ * The longest the governor holds every request on the API's word (a reset, a Retry-After): a
+ * per-minute budget resets within a minute, and a longer hold would outlast requests' deadlines.
+ */
+const MAX_HOLD_MS = 60_000;
+class RateGovernor {
+    cap;
+    minuteMs;
+    now;
+    sleep;
+    /** when the next turn may come, by spacing */
+    nextTurnAt = -Infinity;
+    /** no turn before this: the API said its budget is spent */
+    heldUntil = -Infinity;
+    /** the rate the last 429 left, and when; it climbs back from there at `recovery` a minute */
+    learned = Infinity;
+    slowedAt = -Infinity;
+    recovery = 0;
+    /** a lower rate the RateLimit headers asked for, until a time */
+    hinted;
+    /** when each turn of the last minute came, oldest first, from `head` on */
+    turns = [];
+    head = 0;
+    firstTurnAt;
+    throttled = 0;
+    constructor(options = {}) {
+        this.cap = options.maxPerMinute ?? Infinity;
+        this.minuteMs = options.minuteMs ?? 60_000;
+        this.now = options.now ?? Date.now;
+        this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
+    }
+    /** The 429s the governor has been told of. */
+    get throttles() {
+        return this.throttled;
+    }
+    /** The requests a minute allowed at `at`: the cap, what 429s left (climbing back), the headers' word. */
+    ratePerMinute(at = this.now()) {
+        const recovered = this.slowedAt === -Infinity
+            ? Infinity
+            : this.learned + (this.recovery * Math.max(0, at - this.slowedAt)) / this.minuteMs;
+        const hinted = this.hinted && at < this.hinted.until ? this.hinted.perMinute : Infinity;
+        return Math.min(this.cap, recovered, hinted);
+    }
+    /**
+     * Waits for a request's turn; the time it was given, to hand back with `observe`. Undefined, at
+     * once, when the turn would come after `deadlineAt`: the request cannot be made in time.
+     */
+    async turn(deadlineAt = Infinity) {
+        let now = this.now();
+        const rate = this.ratePerMinute(now);
+        const slot = Math.max(now, this.nextTurnAt);
+        if (Math.max(slot, this.heldUntil) > deadlineAt)
+            return undefined;
+        // turns are handed out in the order asked for, each `spacing` after the one before
+        this.nextTurnAt = slot + (rate === Infinity ? 0 : this.minuteMs / rate);
+        // a hold may begin while this turn waits: look again after each sleep
+        let at = Math.max(slot, this.heldUntil);
+        while (at > now) {
+            if (at > deadlineAt)
+                return undefined;
+            await this.sleep(at - now);
+            now = Math.max(this.now(), at);
+            at = Math.max(slot, this.heldUntil);
+        }
+        this.record(at);
+        return at;
+    }
+    /** Takes in an answer to a request whose turn came at `turnAt`: its RateLimit headers, a 429. */
+    observe(turnAt, answer) {
+        const now = this.now();
+        const limit = readRateLimit(name => answer.headers.get(name), now);
+        if (limit && limit.resetMs > 0) {
+            const until = now + Math.min(limit.resetMs, MAX_HOLD_MS);
+            if (limit.remaining === 0)
+                this.heldUntil = Math.max(this.heldUntil, until);
+            // what is left of the budget, spread over the time until it resets
+            else
+                this.hinted = { perMinute: (limit.remaining * this.minuteMs) / limit.resetMs, until };
+        }
+        if (answer.status !== 429)
+            return;
+        this.throttled += 1;
+        const asked = retryAfter(answer.headers.get('retry-after'), now);
+        if (asked !== undefined)
+            this.heldUntil = Math.max(this.heldUntil, now + Math.min(asked, MAX_HOLD_MS));
+        // requests sent before the last slowdown went out at the old rate: their 429s are that
+        // slowdown's, and must not halve the rate again
+        if (turnAt <= this.slowedAt)
+            return;
+        const base = Math.min(this.ratePerMinute(now), this.observedPerMinute(now));
+        this.learned = Math.max(MIN_PER_MINUTE, base / 2);
+        // back to the rate that met the 429 in about a minute, unless another 429 comes first
+        this.recovery = Math.max(MIN_RECOVERY_PER_MINUTE, this.learned);
+        this.slowedAt = now;
+    }
+    /** The turns of the last minute (or since the first turn, at least a second), as a rate a minute. */
+    observedPerMinute(now) {
+        this.forget(now);
+        const span = Math.min(this.minuteMs, now - (this.firstTurnAt ?? now));
+        return ((this.turns.length - this.head) * this.minuteMs) / Math.max(span, this.minuteMs / 60);
+    }
+    record(at) {
+        this.firstTurnAt ??= at;
+        this.turns.push(at);
+        this.forget(at);
+    }
+    /** Drops turns older than a minute; the array is compacted now and then, not on every turn. */
+    forget(now) {
+        while (this.head < this.turns.length && this.turns[this.head] < now - this.minuteMs)
+            this.head += 1;
+        if (this.head > 1_024 && this.head * 2 > this.turns.length) {
+            this.turns = this.turns.slice(this.head);
+            this.head = 0;
+        }
+    }
+}
+const NUMBER = /^\d+(\.\d+)?$/;
+/** An X-RateLimit-Reset this large is a Unix time in seconds (as GitHub's), not seconds from now. */
+const UNIX_SECONDS = 1_000_000_000;
+/**
+ * The RateLimit headers in their common forms, the most pressing budget if several are given:
+ * - the IETF draft's structured field (draft-ietf-httpapi-ratelimit-headers-07 on):
+ *   `RateLimit: "default";r=0;t=30` (r remaining, t seconds to the reset);
+ * - its earlier dictionary form `RateLimit: limit=100, remaining=0, reset=30`;
+ * - its earlier separate fields `RateLimit-Remaining: 0` with `RateLimit-Reset: 30` (seconds);
+ * - the de facto `X-RateLimit-Remaining` with `X-RateLimit-Reset` (seconds, or a Unix time in
+ *   seconds), and `X-Rate-Limit-*` likewise.
+ * Undefined when no form gives both what remains and when it resets. Pure.
+ */
+function readRateLimit(header, now) {
+    const words = [];
+    const structured = header('ratelimit');
+    if (structured) {
+        for (const member of structured.split(',')) {
+            const r = /(?:^|;)\s*r=([^;\s]+)/.exec(member)?.[1];
+            const t = /(?:^|;)\s*t=([^;\s]+)/.exec(member)?.[1];
+            const word = fromParts(r, t, 'seconds', now);
+            if (word)
+                words.push(word);
+        }
+        const remaining = /(?:^|[,\s])remaining=([^,;\s]+)/.exec(structured)?.[1];
+        const reset = /(?:^|[,\s])reset=([^,;\s]+)/.exec(structured)?.[1];
+        const word = fromParts(remaining, reset, 'seconds', now);
+        if (word)
+            words.push(word);
+    }
+    for (const [prefix, reset] of [
+        ['ratelimit', 'seconds'],
+        ['x-ratelimit', 'seconds-or-unix'],
+        ['x-rate-limit', 'seconds-or-unix']
+    ]) {
+        const word = fromParts(header(`${prefix}-remaining`), header(`${prefix}-reset`), reset, now);
+        if (word)
+            words.push(word);
+    }
+    // a spent budget first, the longest wait of those; else the least left per second
+    const spent = words.filter(word => word.remaining === 0);
+    if (spent.length > 0)
+        return spent.reduce((a, b) => (b.resetMs > a.resetMs ? b : a));
+    return words.reduce((a, b) => (!a || b.remaining / b.resetMs < a.remaining / a.resetMs ? b : a), undefined);
+}
+function fromParts(remaining, reset, form, now) {
+    const left = remaining?.trim() ?? '';
+    const until = reset?.trim() ?? '';
+    if (!NUMBER.test(left) || !NUMBER.test(until))
+        return undefined;
+    const seconds = Number(until);
+    const resetMs = form === 'seconds-or-unix' && seconds >= UNIX_SECONDS ? seconds * 1000 - now : seconds * 1000;
+    return { remaining: Math.floor(Number(left)), resetMs: Math.max(0, resetMs) };
+}
+
+;// CONCATENATED MODULE: ./src/run/context.ts
+/**
+ * What every stage of one run shares: the settings, the API client with the run's bounds on it,
+ * the abort's own client, and the log.
+ */
+
+
+
+
+/** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
+const CONCURRENCY = 8;
+/** The context of one run; `abortTransport` times the abort's cancels (abort.ts's ABORT_TRANSPORT). */
+function createContext(settings, log, abortTransport) {
+    const limit = new AdaptiveLimit(CONCURRENCY);
+    // every request of the run draws its turn from one governor: the workspace's limit is shared
+    const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute });
+    const client = createClient(createHttp({
+        baseUrl: settings.baseUrl,
+        apiKey: settings.apiKey,
+        governor,
+        onThrottle: () => limit.halve(),
+        onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
+    }));
+    // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
+    // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
+    const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...abortTransport }));
+    return { settings, client, limit, abortClient, log };
+}
+
+;// CONCATENATED MODULE: ./src/run/gather.ts
+/**
+ * Runs the planned listings and streams every page into what the run needs: counts by status,
+ * the judged set and the superseded candidates. Evaluations are not kept beyond that, so memory
+ * stays bounded by the judged set however long the listing. Any listing error propagates: no
+ * verdict and no cancel is ever made from a partial listing.
+ */
+
+
+
+
+
+/**
+ * The run's listing stage: the listings the settings and the supersede rule call for, gathered in
+ * one group of the log, and a line on what they held.
+ */
+async function gatherStage(context, rule) {
+    const { settings, client, limit, log } = context;
+    const listings = planListings(settings, rule);
+    const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
+    log.info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
+    return gathered;
+}
+async function gather(client, listings, options) {
+    const { rule, log } = options;
+    const judged = new JudgedSetBuilder(options.scope);
+    const listed = new Set();
+    const listedByStatus = {};
+    const superseded = new Map();
+    const baselines = new BaselineIndex(options.scope === 'all' ? Infinity : 2);
+    let pages = 0;
+    await mapWithin(options.limit, listings, async (listing) => {
+        const label = describeListing(listing);
+        let count = 0;
+        for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
+            pages += 1;
+            count += page.items.length;
+            for (const { evaluation, raw } of page.items) {
+                const item = { promptId: listing.promptId, evaluation, raw };
+                if (listing.judge && !listed.has(evaluation.runId)) {
+                    listed.add(evaluation.runId);
+                    listedByStatus[evaluation.status] = (listedByStatus[evaluation.status] ?? 0) + 1;
+                }
+                if (rule && isSuperseded(item, rule)) {
+                    if (!superseded.has(evaluation.runId))
+                        superseded.set(evaluation.runId, item);
+                }
+                else if (listing.judge) {
+                    judged.add(item);
+                    baselines.add(item);
+                }
+            }
+            log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`);
+            // a signal is handled only when the event loop turns, and a page already at hand (read
+            // ahead, buffered) would follow without a turn: SIGINT must reach the abort handler
+            await (0,promises_namespaceObject.setImmediate)();
+        }
+    });
+    // Something listed as superseded under one status may have been judged under another.
+    const judgedItems = judged.result().filter(item => !superseded.has(item.evaluation.runId));
+    return {
+        listedCount: listed.size,
+        listedByStatus,
+        judged: judgedItems,
+        superseded: [...superseded.values()],
+        baselines,
+        pages
+    };
+}
+
+;// CONCATENATED MODULE: ./src/run/rows.ts
+
+
+/** At most this many evaluations get a section of rows. */
+const MAX_EVALUATIONS_WITH_ROWS = 5;
+/** Rows in one evaluation's section: failing ones, then unknown ones in the room left. */
+const ROWS_PER_EVALUATION = 20;
+/**
+ * The judged evaluations whose rows are shown: those with failing or unknown runs, the most
+ * failing runs first (then the most unknown runs, then as judged). Pure.
+ */
+function evaluationsWithRows(judged) {
+    return judged
+        .map((item, index) => ({ item, index }))
+        .filter(({ item: { evaluation: e } }) => e.metrics.failRuns + e.metrics.unknownRuns > 0)
+        .sort((a, b) => b.item.evaluation.metrics.failRuns - a.item.evaluation.metrics.failRuns ||
+        b.item.evaluation.metrics.unknownRuns - a.item.evaluation.metrics.unknownRuns ||
+        a.index - b.index)
+        .slice(0, MAX_EVALUATIONS_WITH_ROWS)
+        .map(({ item }) => item);
+}
+/** The run's rows stage: the failing and unknown rows that explain the verdict, by run ID. */
+function rowsStage(context, judged) {
+    return failingRows(context.client, judged, { limit: context.limit, warn: context.log.warning });
+}
+/** Failing then unknown rows, by run ID, of the evaluations whose rows are shown. */
+async function failingRows(client, judged, options) {
+    const fetched = await mapWithin(options.limit, evaluationsWithRows(judged), async ({ promptId, evaluation }) => {
+        const { runId, metrics } = evaluation;
+        try {
+            const fail = metrics.failRuns > 0
+                ? await client.listResults(promptId, runId, 'fail', ROWS_PER_EVALUATION)
+                : [];
+            // unknown rows only fill the room the failing ones leave
+            const room = ROWS_PER_EVALUATION - fail.length;
+            const unknown = metrics.unknownRuns > 0 && room > 0
+                ? await client.listResults(promptId, runId, 'unknown', room)
+                : [];
+            return [runId, [...fail, ...unknown]];
+        }
+        catch (error) {
+            if (!(error instanceof ApiError))
+                throw error;
+            options.warn(`Could not fetch the failing rows of ${runId}: ${error.message}`);
+            return [runId, []];
+        }
+    });
+    return new Map(fetched.filter(([, rows]) => rows.length > 0));
+}
+
+;// CONCATENATED MODULE: ./src/run/started.ts
+
+
+
+/**
+ * What the starts of one run are doing, shared by the starts, the engine and an abort: which are
+ * under way, which could not be confirmed, and whether new POSTs may still begin.
+ */
+class StartLedger {
+    stopped = false;
+    underWayByPrompt = new Map();
+    unconfirmedStarts = [];
+    /** No POST begins after this (a start failed, or a signal came); checks still run. */
+    halt() {
+        this.stopped = true;
+    }
+    get halted() {
+        return this.stopped;
+    }
+    underWay() {
+        return [...this.underWayByPrompt.values()];
+    }
+    unconfirmed() {
+        return [...this.unconfirmedStarts];
+    }
+    /** @internal the start of `promptId` is now in `phase`, or has an outcome (undefined) */
+    mark(promptId, scope, phase, at) {
+        if (!phase) {
+            this.underWayByPrompt.delete(promptId);
+            return;
+        }
+        const since = this.underWayByPrompt.get(promptId)?.since ?? at ?? Date.now();
+        this.underWayByPrompt.set(promptId, { promptId, scope, since, phase });
+    }
+    /** @internal */
+    addUnconfirmed(start) {
+        this.unconfirmedStarts.push(start);
+    }
+}
+/** The evaluations this run started, shared by the start and wait stages, the engine and an abort. */
+class OwnStarts {
+    context;
+    /** what this run started, by run ID, as last seen */
+    started = new Map();
+    /** started evaluations taken from the listing after a lost answer: perhaps another run's */
+    adopted = new Set();
+    /** the starts, once begun, whatever they come to: an abort waits for them */
+    starting;
+    /** a signal came: the abort cancels and reports, not the run's own error path */
+    aborting = false;
+    ledger = new StartLedger();
+    constructor(context) {
+        this.context = context;
+    }
+    /** One evaluation this run started; `adopted` when taken from the listing after a lost answer. */
+    record(item, adopted) {
+        this.started.set(item.evaluation.runId, item);
+        if (adopted)
+            this.adopted.add(item.evaluation.runId);
+    }
+    has(runId) {
+        return this.started.has(runId);
+    }
+    /** An evaluation as seen again (polled): kept if this run started it, so an abort cancels only what still runs. */
+    remember(item) {
+        if (this.started.has(item.evaluation.runId))
+            this.started.set(item.evaluation.runId, item);
+    }
+    /** The starts under way, for settle() to wait for; given back as it is. */
+    track(starting) {
+        this.starting = starting;
+        return starting;
+    }
+    /** The run IDs this run started so far. */
+    runIds() {
+        return [...this.started.keys()];
+    }
+    /** Stops new starts (a signal came) and resolves once those under way have an outcome. */
+    async settle() {
+        this.aborting = true;
+        this.ledger.halt();
+        await this.starting?.catch(() => undefined);
+    }
+    soFar() {
+        return {
+            started: this.runIds(),
+            adopted: [...this.adopted],
+            cancellable: this.cancellable().map(item => item.evaluation.runId),
+            underWay: this.ledger.underWay(),
+            unconfirmed: this.ledger.unconfirmed()
+        };
+    }
+    /** Started by this run itself (not adopted), and queued or running when last seen. */
+    cancellable() {
+        return [...this.started.values()].filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status) && !this.adopted.has(item.evaluation.runId));
+    }
+    /**
+     * A run that ends with an error after starting evaluations cannot judge them: like an abort, it
+     * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
+     */
+    async cancelAfterError() {
+        const { settings, client, log } = this.context;
+        // once a signal came, the abort cancels (on its own transport, within its grace)
+        if (this.aborting || !settings.cancelOnAbort || this.started.size === 0)
+            return;
+        try {
+            const { cancelled } = await this.cancelOwn(client);
+            if (cancelled.length > 0)
+                log.warning(`The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
+        }
+        catch (error) {
+            log.warning(`Could not cancel the evaluations this run started: ${error.message}`);
+        }
+    }
+    /**
+     * Cancels what this run started that was still queued or running when last seen. An adopted one
+     * is left alone: when in doubt, cancel less, and it may be another run's paid evaluation.
+     */
+    async cancelOwn(via) {
+        const { log } = this.context;
+        const inFlight = [...this.started.values()].filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status));
+        const running = inFlight.filter(item => !this.adopted.has(item.evaluation.runId));
+        for (const item of inFlight.filter(item => this.adopted.has(item.evaluation.runId)))
+            log.info(`Not cancelling ${item.evaluation.runId}: it was taken from the listing after a lost answer and may be another run's.`);
+        // all at once: there is one per prompt, and time, not the rate limit, is what runs short
+        return cancelSuperseded(via, running, {
+            dryRun: false,
+            limit: new AdaptiveLimit(Math.max(1, running.length)),
+            log: log.info,
+            warn: log.warning
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/run/wait.ts
+
+
+
+const TERMINAL = ['completed', 'failed', 'cancelled'];
+const POLL_MIN_MS = 2_000;
+const POLL_MAX_MS = 30_000;
+/** A poll near the end of the wait still gets this long, so the last look is a real one. */
+const MIN_POLL_MS = 10_000;
+/**
+ * All the polls of a wait together stay under this many a minute (on average; jitter is ±20 %).
+ * Adaline's rate limit is per workspace and may be as low as 100 a minute, shared with listings,
+ * cancels and other runs, so the interval grows with the number of evaluations polled.
+ */
+const POLLS_PER_MINUTE = 60;
+/** Each 429 during the wait doubles the interval's floor for the rest of it, up to this factor. */
+const MAX_SLOWDOWN = 8;
+/**
+ * The least time between poll rounds: 2 s, or more when `polled` evaluations would otherwise
+ * exceed the budget, times the slowdown 429s brought.
+ */
+function pollFloorMs(polled, slowdown = 1) {
+    return Math.max(POLL_MIN_MS, (polled * 60_000) / POLLS_PER_MINUTE) * slowdown;
+}
+/**
+ * The run's wait stage: the judged evaluations waited for, up to `waitMs`, in one group of the log;
+ * `onSeen` is told of each as polled.
+ */
+async function waitStage(context, judged, waitMs, onSeen) {
+    const { client, limit, log } = context;
+    const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length;
+    const wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${pending} evaluation(s) to finish`, () => waitUntilTerminal(client, judged, {
+        timeoutMs: waitMs,
+        limit,
+        log: log.info,
+        warn: log.warning,
+        onSeen
+    }));
+    if (!log.flat)
+        await progressGroups(log, wait);
+    return wait;
+}
+/**
+ * The live progress lines interleave every evaluation, and groups cannot nest: once the wait is
+ * over, each evaluation's lines again, in a group of its own.
+ */
+async function progressGroups(log, wait) {
+    for (const item of wait.items) {
+        const lines = wait.progress.get(item.evaluation.runId);
+        if (!lines)
+            continue;
+        const { runId, status } = item.evaluation;
+        await log.group(`Progress of ${runId} (prompt ${item.promptId}): ${status}`, async () => lines.forEach(line => log.info(line)));
+    }
+}
+async function waitUntilTerminal(client, items, options) {
+    const now = options.now ?? Date.now;
+    const sleep = options.sleep ?? ((ms) => new Promise(resolve => setTimeout(resolve, ms)));
+    const random = options.random ?? Math.random;
+    const started = now();
+    const latest = new Map(items.map(item => [item.evaluation.runId, item]));
+    const progress = new Map();
+    const logProgress = (evaluation) => {
+        const line = progressLine(evaluation, now() - started);
+        const lines = progress.get(evaluation.runId);
+        if (lines)
+            lines.push(line);
+        else
+            progress.set(evaluation.runId, [line]);
+        options.log(line);
+    };
+    let pending = items.filter(item => !TERMINAL.includes(item.evaluation.status));
+    for (const item of pending)
+        logProgress(item.evaluation);
+    let slowdown = 1;
+    let delay = pollFloorMs(pending.length);
+    while (pending.length > 0) {
+        const remaining = options.timeoutMs - (now() - started);
+        if (remaining <= 0)
+            break;
+        // ±20 % jitter keeps many runners from polling in step
+        await sleep(Math.min(remaining, delay * (0.8 + 0.4 * random())));
+        const halvingsBefore = options.limit.halvings;
+        const polled = await mapWithin(options.limit, pending, async (item) => {
+            try {
+                const left = options.timeoutMs - (now() - started);
+                const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId, Math.max(left, options.minPollMs ?? MIN_POLL_MS));
+                return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } };
+            }
+            catch (error) {
+                if (!(error instanceof ApiError) || !mayPass(error))
+                    throw error;
+                return { before: item.evaluation, item, failure: error };
+            }
+        });
+        let moved = false;
+        const failures = [];
+        for (const { before, item, failure } of polled) {
+            if (failure) {
+                failures.push(failure);
+                continue;
+            }
+            latest.set(item.evaluation.runId, item);
+            options.onSeen?.(item);
+            if (hasMoved(before, item.evaluation)) {
+                moved = true;
+                logProgress(item.evaluation);
+            }
+        }
+        pending = polled.map(p => p.item).filter(item => !TERMINAL.includes(item.evaluation.status));
+        const throttled = options.limit.halvings > halvingsBefore || failures.some(error => error.status === 429);
+        if (throttled)
+            slowdown = Math.min(MAX_SLOWDOWN, slowdown * 2);
+        const floor = pollFloorMs(pending.length, slowdown);
+        const ceiling = Math.max(POLL_MAX_MS, floor);
+        if (failures.length > 0 || throttled) {
+            // the API is struggling or asked us to slow down: back off faster than after a quiet poll
+            delay = Math.min(ceiling, Math.max(floor, delay * 2));
+        }
+        else {
+            delay = moved ? floor : Math.min(ceiling, Math.max(floor, delay * 1.5));
+        }
+        if (failures.length > 0) {
+            options.warn(`Could not poll ${failures.length} of ${polled.length} evaluation(s) (${failures[0].message}); still waiting, next poll in about ${(0,format/* formatDuration */.a3)(delay)}.`);
+        }
+    }
+    return {
+        items: items.map(item => latest.get(item.evaluation.runId) ?? item),
+        waitedMs: now() - started,
+        timedOut: pending.map(item => item.evaluation.runId),
+        progress
+    };
+}
+/**
+ * Whether a failed poll may succeed later, as the transport judged it: retries ran out on a
+ * retryable failure. A 401, 403, 404, or a certificate or DNS error will not pass by waiting.
+ */
+function mayPass(error) {
+    return error.transient;
+}
+function hasMoved(before, after) {
+    return (before.status !== after.status ||
+        before.progress.completedRows !== after.progress.completedRows ||
+        before.progress.failedRows !== after.progress.failedRows ||
+        before.progress.percent !== after.progress.percent);
+}
+/** "run_1 [██████░░░░░░░░░░░░░░] 30% 12/40 rows, 1 failed · running · 1.2 min" */
+function progressLine(evaluation, elapsedMs) {
+    const { percent, completedRows, totalRows, failedRows } = evaluation.progress;
+    const filled = Math.round((Math.min(100, Math.max(0, percent)) / 100) * 20);
+    const bar = `[${'█'.repeat(filled)}${'░'.repeat(20 - filled)}]`;
+    const failed = failedRows > 0 ? `, ${failedRows} failed` : '';
+    return `${evaluation.runId} ${bar} ${Math.round(percent)}% ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${(0,format/* formatDuration */.a3)(elapsedMs)}`;
+}
+
+;// CONCATENATED MODULE: ./src/run/engine.ts
+
+
+
+
+
+
+
+
+
+
+
+
+function createEngine(settings, log, options = {}) {
+    const { showsRows = true } = options;
+    const context = createContext(settings, log, ABORT_TRANSPORT);
+    const starts = new OwnStarts(context);
+    let supersededCancels;
+    async function evaluate(decision) {
+        log.info(`Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`);
+        const gathered = await gatherStage(context, supersedeRule(decision, settings));
+        const cancel = (supersededCancels = await cancelStage(context, gathered.superseded));
+        try {
+            let judged = gathered.judged;
+            if (settings.start)
+                judged = await startStage(context, starts);
+            const wait = settings.waitMs === undefined
+                ? undefined
+                : await waitStage(context, judged, settings.waitMs, item => starts.remember(item));
+            if (wait)
+                judged = wait.items;
+            const baselines = await baselinesStage(context, gathered, judged);
+            const { verdict, metrics } = judgeRun(judged, baselines, wait);
+            const rows = showsRows ? await rowsStage(context, judged) : new Map();
+            return {
+                promptIds: settings.promptIds,
+                scope: settings.policy.scope,
+                dryRun: settings.dryRun,
+                verdict,
+                metrics,
+                gathered: { ...gathered, judged },
+                decision,
+                cancel,
+                started: starts.runIds(),
+                wait,
+                baselines,
+                comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
+                failingRows: rows
+            };
+        }
+        catch (error) {
+            await starts.cancelAfterError();
+            throw error;
+        }
+    }
+    /** The totals of the judged evaluations and the policy's verdict on them. */
+    function judgeRun(judged, baselines, wait) {
+        const evaluations = judged.map(item => item.evaluation);
+        const metrics = (0,judge_metrics/* totals */.Sd)(evaluations);
+        const verdict = (0,policy/* judge */.S4)(evaluations, metrics, settings.policy, {
+            baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
+            waitedMs: wait?.waitedMs,
+            waitTimedOut: (wait?.timedOut.length ?? 0) > 0
+        });
+        return { verdict, metrics };
+    }
+    return {
+        evaluate,
+        settleStarts: () => starts.settle(),
+        cancelStarted: () => starts.cancelOwn(context.abortClient),
+        starts: () => starts.soFar(),
+        startedRunIds: () => starts.runIds(),
+        supersededCancels: () => supersededCancels
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/action/main.ts
 /** The action: inputs → plan → API → judgement → reports, with the runner's log, outputs and summary. */
+
 
 
 

@@ -11,14 +11,9 @@ import {
 import {
   BaselineFinder,
   BaselineIndex,
-  isSuperseded,
   judgedSet,
-  type Listed,
-  type SupersedeRule
+  type Listed
 } from '../../src/judge/judged-set.js'
-
-const CUTOFF = 1_700_000_500_000
-const rule: SupersedeRule = { cutoff: CUTOFF, promptIds: [PROMPT], keep: new Set() }
 
 describe('judgedSet', () => {
   it('keeps the newest evaluation per prompt, evaluator and dataset under scope latest', () => {
@@ -56,50 +51,6 @@ describe('judgedSet', () => {
 
   it('is empty for no evaluations', () => {
     expect(judgedSet([], 'latest')).toEqual([])
-  })
-})
-
-describe('isSuperseded', () => {
-  it('chooses queued and running evaluations submitted before the cutoff', () => {
-    expect(isSuperseded(listed({ status: 'queued', submittedAt: CUTOFF - 1 }), rule)).toBe(true)
-    expect(isSuperseded(listed({ status: 'running', submittedAt: CUTOFF - 1 }), rule)).toBe(true)
-  })
-
-  it('never chooses an evaluation submitted at or after the cutoff', () => {
-    expect(isSuperseded(listed({ status: 'running', submittedAt: CUTOFF }), rule)).toBe(false)
-    expect(isSuperseded(listed({ status: 'running', submittedAt: CUTOFF + 1 }), rule)).toBe(false)
-  })
-
-  it.each(['completed', 'failed', 'cancelled', 'cancelling'] as const)(
-    'never chooses a %s evaluation',
-    status => {
-      expect(isSuperseded(listed({ status, submittedAt: 1 }), rule)).toBe(false)
-    }
-  )
-
-  it('never chooses a kept run', () => {
-    const item = listed({ status: 'running', submittedAt: 1 })
-    expect(isSuperseded(item, { ...rule, keep: new Set([item.evaluation.runId]) })).toBe(false)
-  })
-
-  it('never chooses out of scope: another prompt, evaluator or dataset', () => {
-    expect(isSuperseded(listed({ status: 'running', submittedAt: 1 }, OTHER_PROMPT), rule)).toBe(
-      false
-    )
-    const scoped = { ...rule, evaluatorId: EVALUATOR, datasetId: DATASET }
-    expect(
-      isSuperseded(
-        listed({ status: 'running', submittedAt: 1, evaluatorId: OTHER_EVALUATOR }),
-        scoped
-      )
-    ).toBe(false)
-    expect(
-      isSuperseded(
-        listed({ status: 'running', submittedAt: 1, datasetId: 'dataset-zzzzzzzzzzzzzzzzzzz' }),
-        scoped
-      )
-    ).toBe(false)
-    expect(isSuperseded(listed({ status: 'running', submittedAt: 1 }), scoped)).toBe(true)
   })
 })
 

@@ -5,7 +5,8 @@ import { totals } from '../../src/judge/metrics.js'
 import { judge } from '../../src/judge/policy.js'
 import { parsePolicy } from '../../src/judge/policy-yaml.js'
 import { buildOutputs } from '../../src/report/outputs.js'
-import { SUMMARY_LIMIT_BYTES, buildSummary, type RunReport } from '../../src/report/summary.js'
+import { SUMMARY_LIMIT_BYTES, buildSummary } from '../../src/report/summary.js'
+import type { RunReport } from '../../src/run/run-report.js'
 import { BaselineIndex, type Listed } from '../../src/judge/judged-set.js'
 
 function reportOf(

@@ -1,5 +1,6 @@
 /** What an abort says of the run's starts: every evaluation that may still run is named. Pure. */
-import { describeAbort, type StartsSoFar } from '../../src/run/abort.js'
+import { describeAbort } from '../../src/run/abort.js'
+import type { StartsSoFar } from '../../src/run/started.js'
 
 const none: StartsSoFar = {
   started: [],

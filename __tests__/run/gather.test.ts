@@ -5,7 +5,7 @@
 import { createClient, type AdalineClient, type ListedPage } from '../../src/adaline/client.js'
 import { createHttp } from '../../src/adaline/http.js'
 import { AdaptiveLimit } from '../../src/run/concurrency.js'
-import { MAX_BASELINE_PAGES, gather, searchBaselines } from '../../src/run/gather.js'
+import { gather } from '../../src/run/gather.js'
 import type { Listing } from '../../src/run/plan.js'
 import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
 
@@ -48,47 +48,6 @@ describe('gather', () => {
     const gathered = await gatherAll(new AdaptiveLimit(2))
     expect(gathered.listedCount).toBe(PROMPTS.length * PER_PROMPT)
     expect(api.peakInFlight).toBe(2)
-  })
-})
-
-describe('searchBaselines', () => {
-  const PROMPT = fakeId('prm', 9)
-  /** a judged evaluation of an evaluator that has no earlier completed evaluation */
-  const judged = makeEvaluation({ n: 99_999, evaluatorId: fakeId('evl', 1), submittedAt: 1e13 })
-
-  async function searchAmong(others: number) {
-    const search = await FakeAdaline.start()
-    search.addPrompt(
-      PROMPT,
-      Array.from({ length: others }, (_, i) =>
-        makeEvaluation({ n: i + 1, evaluatorId: fakeId('evl', 2), submittedAt: 1e12 + i })
-      )
-    )
-    try {
-      const client = createClient(
-        createHttp({ baseUrl: new URL(search.url), apiKey: search.apiKey })
-      )
-      const result = await searchBaselines(
-        client,
-        [{ promptId: PROMPT, filters: { status: 'completed', sort: 'createdAt:desc' } }],
-        [{ promptId: PROMPT, evaluation: judged, raw: judged }],
-        { limit: new AdaptiveLimit(2), log: () => undefined }
-      )
-      return { ...result, requests: search.requests.length }
-    } finally {
-      await search.close()
-    }
-  }
-
-  it('says the search was cut short only when more pages were left', async () => {
-    const exactly = await searchAmong(MAX_BASELINE_PAGES * 200)
-    expect(exactly.requests).toBe(MAX_BASELINE_PAGES)
-    expect(exactly.found.size).toBe(0)
-    expect(exactly.cut).toEqual([])
-
-    const more = await searchAmong(MAX_BASELINE_PAGES * 200 + 1)
-    expect(more.requests).toBe(MAX_BASELINE_PAGES)
-    expect(more.cut).toEqual([PROMPT])
   })
 })
 

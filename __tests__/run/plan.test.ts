@@ -1,6 +1,6 @@
 import { listed } from '../../__fixtures__/evaluations.js'
 import { filtersMayHideBaselines, planBaselineListings, planListings } from '../../src/run/plan.js'
-import type { SupersedeRule } from '../../src/judge/judged-set.js'
+import type { SupersedeRule } from '../../src/judge/supersede.js'
 
 const P1 = 'prompt-1111111111111111111'
 const P2 = 'prompt-2222222222222222222'

@@ -6,12 +6,12 @@ import {
   CLOCK_SKEW_MS,
   MAX_START_ATTEMPTS,
   StartError,
-  StartLedger,
   startEvaluations,
   startedByAttempt,
   type StartOptions,
   type Started
 } from '../../src/run/start.js'
+import { StartLedger } from '../../src/run/started.js'
 import { FakeAdaline, fakeId } from '../../test-support/fake-adaline.js'
 
 const AT = 1_790_000_000_000

@@ -1,8 +1,6 @@
 /** The action: inputs → plan → API → judgement → reports, with the runner's log, outputs and summary. */
 import * as core from '@actions/core'
-import { onAbort } from '../run/abort.js'
 import { ApiError } from '../adaline/http.js'
-import { createEngine, decideFromEvent, type Engine, type Log } from '../run/engine.js'
 import {
   commentMarker,
   commentTarget,
@@ -12,10 +10,15 @@ import {
 import { readEvent, type GitHubEvent } from '../github/event.js'
 import { InputError, readSettings, type Settings } from '../inputs/settings.js'
 import { TotalsError } from '../judge/metrics.js'
-import { Secrets, clipLine, encodedForms, inertLines, inertLogLine } from '../secrets/redact.js'
 import { cancelFailedMessage } from '../report/cancel-failed.js'
 import { buildOutputs } from '../report/outputs.js'
-import { buildErrorReport, buildSummary, type RunReport } from '../report/summary.js'
+import { buildErrorReport, buildSummary } from '../report/summary.js'
+import { onAbort } from '../run/abort.js'
+import type { Log } from '../run/context.js'
+import { decideFromEvent } from '../run/decide.js'
+import { createEngine, type Engine } from '../run/engine.js'
+import type { RunReport } from '../run/run-report.js'
+import { Secrets, clipLine, encodedForms, inertLines, inertLogLine } from '../secrets/redact.js'
 
 /**
  * The engine's progress in the Actions log: no secret, no workflow command from API text, and no

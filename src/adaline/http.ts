@@ -343,7 +343,7 @@ export async function proxyRoute(target: URL): Promise<ProxyRoute | undefined> {
   if (isLoopback(target.hostname)) return undefined
   const proxy = getProxyForUrl(target)
   if (!proxy) return undefined
-  // only loopback may be http:// (inputs.ts), and loopback is never proxied: what is left is https
+  // only loopback may be http:// (inputs/settings.ts), and loopback is never proxied: what is left is https
   const { HttpsProxyAgent } = await import('https-proxy-agent')
   return { proxy: new URL(proxy).origin, agent: () => new HttpsProxyAgent(proxy) }
 }

@@ -3,95 +3,25 @@
  * developer's shell. The same options as flags, the key from ADALINE_API_KEY, the report on stdout
  * (text, Markdown or JSON), progress on stderr, and exit 1 on a failed gate.
  */
-import { readFileSync } from 'node:fs'
 import { constants } from 'node:os'
-import { parseArgs } from 'node:util'
-import { onAbort, type AbortWatch } from '../run/abort.js'
 import { ApiError } from '../adaline/http.js'
-import { createEngine, decideFromEvent, type Engine, type Log } from '../run/engine.js'
-import { CLOCK_SKEW_MS, readEvent, type SupersedeDecision } from '../github/event.js'
-import {
-  API_KEY_MIN,
-  InputError,
-  parseTime,
-  readSettings,
-  type Settings
-} from '../inputs/settings.js'
-import { TotalsError } from '../judge/metrics.js'
-import { Secrets, clipLine, inertLines, inertLogLine } from '../secrets/redact.js'
-import { cancelFailedMessage } from '../report/cancel-failed.js'
 import { formatTime } from '../format.js'
-import { buildSummary, type RunReport } from '../report/summary.js'
+import { readEvent, type SupersedeDecision } from '../github/event.js'
+import { parseFormat, parseSupersededBefore, readPolicyFile } from '../inputs/command.js'
+import { API_KEY_MIN, InputError, readSettings, type Settings } from '../inputs/settings.js'
+import { TotalsError } from '../judge/metrics.js'
+import { cancelFailedMessage } from '../report/cancel-failed.js'
+import { buildSummary } from '../report/summary.js'
 import { markdownForTerminal } from '../report/terminal.js'
+import { onAbort, type AbortWatch } from '../run/abort.js'
+import type { Log } from '../run/context.js'
+import { decideFromEvent } from '../run/decide.js'
+import { createEngine, type Engine } from '../run/engine.js'
+import type { RunReport } from '../run/run-report.js'
+import { Secrets, clipLine, inertLines, inertLogLine } from '../secrets/redact.js'
+import { HELP, inputsFromFlags, parseFlags, type Flags } from './flags.js'
 
 export const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3, cancelFailed: 4 } as const
-
-const HELP = `Usage: adaline-evals --prompt-id ID [options]
-
-Gates on Adaline prompt evaluations: lists them, judges them against a policy, reports pass / fail /
-unknown runs, cost, latency and tokens, and cancels the evaluations a new commit made obsolete.
-The same engine as the GitHub Action, with its inputs as flags.
-
-Environment:
-  ADALINE_API_KEY            workspace API key (required)
-  GITHUB_TOKEN               only for --cancel-superseded on a GitHub pull_request event
-
-Options:
-  --prompt-id ID             prompt to list; repeat or separate with commas for several (required)
-  --evaluator-id ID          only evaluations of this evaluator
-  --dataset-id ID            only evaluations on this dataset
-  --status LIST              only these statuses: queued, running, completed, failed, cancelled,
-                             cancelling (repeat or separate with commas); default all
-  --created-after TIME       ISO 8601, Unix ms, or a duration back from now (90m, 24h, 7d)
-  --policy YAML              gate rules, e.g. 'max-fail-runs: 0'
-  --policy-file PATH         gate rules from a YAML file
-  --superseded-before TIME   cancel queued and running evaluations submitted before TIME
-                             (e.g. the pipeline's start time on GitLab or Jenkins)
-  --cancel-superseded MODE   never | force-push | new-commit, decided from the GitHub event in
-                             GITHUB_EVENT_NAME / GITHUB_EVENT_PATH (as the action does)
-  --keep-run-ids LIST        run IDs never to cancel
-  --start                    start one evaluation per prompt for this commit and judge those
-  --wait DURATION            wait up to DURATION (90s, 30m, 1h) for the judged evaluations to finish
-  --cancel-on-abort BOOL     on Ctrl-C, SIGTERM or an error after starting, cancel the
-                             evaluations this run started (default true)
-  --dry-run                  report what would be cancelled, cancel nothing
-  --fail-on-gate BOOL        exit 1 when the gate fails (default true)
-  --base-url URL             API root (default https://api.adaline.ai/v2)
-  --max-requests-per-minute N
-                             at most N requests a minute to Adaline (this job's share of the
-                             workspace's rate limit); default: slow down only after a 429
-  --format FORMAT            text (default), markdown, or json
-  --quiet                    no progress on stderr
-  -h, --help                 this help
-
-Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error,
-4 some superseded evaluations could not be cancelled and may still run (the report is printed,
-and stderr names them; this wins over 1), 130 / 143 stopped by SIGINT / SIGTERM (after cancelling
-what the run started, and naming what it could not).
-`
-
-const OPTIONS = {
-  'prompt-id': { type: 'string', multiple: true },
-  'evaluator-id': { type: 'string' },
-  'dataset-id': { type: 'string' },
-  status: { type: 'string', multiple: true },
-  'created-after': { type: 'string' },
-  policy: { type: 'string' },
-  'policy-file': { type: 'string' },
-  'superseded-before': { type: 'string' },
-  'cancel-superseded': { type: 'string' },
-  'keep-run-ids': { type: 'string', multiple: true },
-  start: { type: 'boolean' },
-  wait: { type: 'string' },
-  'cancel-on-abort': { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  'fail-on-gate': { type: 'string' },
-  'base-url': { type: 'string' },
-  'max-requests-per-minute': { type: 'string' },
-  format: { type: 'string' },
-  quiet: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' }
-} as const
 
 /** Runs the command; returns the exit status. Output goes to the given streams. */
 export async function main(
@@ -100,14 +30,9 @@ export async function main(
   out: (text: string) => void,
   err: (text: string) => void
 ): Promise<number> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values']
+  let values: Flags
   try {
-    values = parseArgs({
-      args: argv,
-      options: OPTIONS,
-      strict: true,
-      allowPositionals: false
-    }).values
+    values = parseFlags(argv)
   } catch (error) {
     err(`adaline-evals: ${(error as Error).message}\nRun adaline-evals --help for the options.\n`)
     return EXIT.usage
@@ -126,41 +51,20 @@ export async function main(
   let engine: Engine | undefined
   let abort: AbortWatch | undefined
   try {
-    const format = values.format ?? 'text'
-    if (!['text', 'markdown', 'json'].includes(format)) {
-      throw new InputError('format', `is "${format}"; accepted: text, markdown, json`)
-    }
+    const format = parseFormat(values.format)
     const policy =
       values['policy-file'] !== undefined
         ? readPolicyFile(values['policy-file'])
         : (values.policy ?? '')
-    const inputs: Record<string, string | undefined> = {
-      'api-key': apiKey,
-      'github-token': env.GITHUB_TOKEN,
-      'prompt-id': values['prompt-id']?.join('\n'),
-      'evaluator-id': values['evaluator-id'],
-      'dataset-id': values['dataset-id'],
-      status: values.status?.join('\n'),
-      'created-after': values['created-after'],
-      policy,
-      'cancel-superseded': values['cancel-superseded'],
-      'keep-run-ids': values['keep-run-ids']?.join('\n'),
-      'dry-run': values['dry-run'] ? 'true' : '',
-      'fail-on-gate': values['fail-on-gate'],
-      'base-url': values['base-url'],
-      start: values.start ? 'true' : '',
-      wait: values.wait,
-      'cancel-on-abort': values['cancel-on-abort'],
-      'max-requests-per-minute': values['max-requests-per-minute']
-    }
+    const inputs = inputsFromFlags(values, env, policy)
     const now = Date.now()
     const settings = await readSettings(name => inputs[name] ?? '', {
       now,
       mask: secret => secrets.add(secret)
     })
-    const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now)
+    const cutoff = parseSupersededBefore(values['superseded-before'] ?? '', now)
     const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text))
-    const decision = await decide(settings, cutoff, env, now)
+    const decision = await decide(settings, cutoff, env)
     // JSON shows no rows: none is fetched for it
     engine = createEngine(settings, log, { showsRows: format !== 'json' })
     const running = engine
@@ -220,32 +124,13 @@ function untilExit(): Promise<number> {
   return new Promise<number>(() => undefined)
 }
 
-function readPolicyFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new InputError('policy-file', `cannot be read: ${(error as Error).message}`)
-  }
-}
-
-/**
- * An explicit cutoff wins; otherwise the GitHub event decides, as in the action. An explicit one
- * later than `now` (plus the clock skew the event's times are allowed) would cancel evaluations
- * submitted after it: a usage error.
- */
+/** An explicit cutoff (--superseded-before) wins; otherwise the GitHub event decides, as in the action. */
 async function decide(
   settings: Settings,
   cutoff: number | undefined,
-  env: NodeJS.ProcessEnv,
-  now: number
+  env: NodeJS.ProcessEnv
 ): Promise<SupersedeDecision> {
   if (cutoff !== undefined) {
-    if (cutoff > now + CLOCK_SKEW_MS) {
-      throw new InputError(
-        'superseded-before',
-        `is ${formatTime(cutoff)}, later than now (${formatTime(now)}) plus ${CLOCK_SKEW_MS / 60_000} min: it would cancel evaluations submitted after it. Give a time that has passed, such as the pipeline's start time`
-      )
-    }
     return {
       act: true,
       cutoff,

@@ -1,5 +1,8 @@
-/** Which listed evaluations are judged, and which a new commit made obsolete. Pure. */
-import { IN_FLIGHT, type Evaluation } from '../adaline/schema.js'
+/**
+ * Which listed evaluations are judged (the newest of each group, or all), and the baseline each is
+ * compared with. Pure.
+ */
+import type { Evaluation } from '../adaline/schema.js'
 import type { Scope } from './policy.js'
 
 /** An evaluation as listed: the prompt it was listed under, the checked view, the raw answer. */
@@ -8,34 +11,6 @@ export interface Listed {
   evaluation: Evaluation
   /** as the answer schema kept it: the fields the action knows, for the `evaluations` output */
   raw: unknown
-}
-
-/** What makes an in-flight evaluation superseded by the new commit. */
-export interface SupersedeRule {
-  /** Unix ms: only evaluations submitted strictly before this are superseded */
-  cutoff: number
-  promptIds: readonly string[]
-  evaluatorId?: string
-  datasetId?: string
-  /** run IDs never to cancel */
-  keep: ReadonlySet<string>
-}
-
-/**
- * An evaluation is superseded when it is still in flight, in scope, not kept, and was submitted
- * before the new commit. Anything uncertain (no submit time) is left alone: cancel less.
- */
-export function isSuperseded({ promptId, evaluation }: Listed, rule: SupersedeRule): boolean {
-  const submittedAt = evaluation.timeline.submittedAt
-  return (
-    IN_FLIGHT.includes(evaluation.status) &&
-    rule.promptIds.includes(promptId) &&
-    (rule.evaluatorId === undefined || evaluation.evaluatorId === rule.evaluatorId) &&
-    (rule.datasetId === undefined || evaluation.datasetId === rule.datasetId) &&
-    !rule.keep.has(evaluation.runId) &&
-    Number.isFinite(submittedAt) &&
-    submittedAt < rule.cutoff
-  )
 }
 
 /** The group an evaluation is judged in under `scope: latest`. */

@@ -8,36 +8,34 @@
  * START_SETTLE_MS + ABORT_GRACE_MS, well before the runner's SIGTERM.
  */
 import type { CancelOutcome } from './cancel.js'
-import {
-  describeUnconfirmed,
-  describeUnderWay,
-  type StartUnderWay,
-  type UnconfirmedStart
-} from './start.js'
+import type { TransportTimings } from './context.js'
+import { describeUnconfirmed, describeUnderWay } from './start.js'
+import type { StartsSoFar } from './started.js'
 
 /** How long an abort waits for the starts under way to have an outcome. */
 export const START_SETTLE_MS = 2_500
 /** How long cancelling what this run started may take once the starts have settled. */
 export const ABORT_GRACE_MS = 4_000
 
+/**
+ * The transport of the cancels sent on abort. They must land within ABORT_GRACE_MS whatever the
+ * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After.
+ * Each request (the cancel, and the read of a refused one) ends within 40% of the grace: 3.2 s
+ * for both of a 4 s grace, with room to spare for reporting. They skip the rate governor's queue:
+ * they are few (one per evaluation this run started) and urgent, and a turn behind a run slowed
+ * by 429s, or held until a reset, could come after the grace.
+ */
+export const ABORT_TRANSPORT: TransportTimings = {
+  timeoutMs: 1_500,
+  maxAttempts: 2,
+  baseDelayMs: 250,
+  deadlineMs: ABORT_GRACE_MS * 0.4
+}
+
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const
 export type StopSignal = (typeof SIGNALS)[number]
 
-/** What this run's starts came to so far, as an abort names them. */
-export interface StartsSoFar {
-  /** run IDs this run started (adopted ones included), for the `started` output */
-  started: string[]
-  /** of them, those taken from the listing after a lost answer: perhaps another run's, never cancelled */
-  adopted: string[]
-  /** of them, those queued or running when last seen, that an abort may cancel */
-  cancellable: string[]
-  /** starts whose POST or check has not ended */
-  underWay: StartUnderWay[]
-  /** starts that may have created an evaluation nobody found */
-  unconfirmed: UnconfirmedStart[]
-}
-
-/** What an abort needs of the run it stops (the engine provides it; abort never imports it). */
+/** What an abort needs of the run it stops (the engine provides it; abort never imports the engine). */
 export interface Abortable {
   /** Lets no new start begin, and resolves once every start under way has an outcome. */
   settleStarts(): Promise<void>

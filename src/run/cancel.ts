@@ -8,9 +8,10 @@
 import type { AdalineClient } from '../adaline/client.js'
 import { ApiError } from '../adaline/http.js'
 import { BEING_CANCELLED, IN_FLIGHT, type EvaluationStatus } from '../adaline/schema.js'
-import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import { formatTime } from '../format.js'
 import type { Listed } from '../judge/judged-set.js'
+import { AdaptiveLimit, mapWithin } from './concurrency.js'
+import type { RunContext } from './context.js'
 
 export interface CancelOutcome {
   /** run IDs whose cancel was accepted, or that were being cancelled already (dry-run: would be) */
@@ -49,6 +50,21 @@ export function cancelFate(statusNow: EvaluationStatus | undefined): CancelFate 
  */
 export function isRefusal(status: number | undefined): boolean {
   return status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408
+}
+
+/** The run's cancel stage: the superseded evaluations cancelled (dry-run: named), in one group of the log. */
+export function cancelStage(context: RunContext, superseded: Listed[]): Promise<CancelOutcome> {
+  const { settings, client, limit, log } = context
+  return log.group(
+    `Cancelling ${superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`,
+    () =>
+      cancelSuperseded(client, superseded, {
+        dryRun: settings.dryRun,
+        limit,
+        log: log.info,
+        warn: log.warning
+      })
+  )
 }
 
 export async function cancelSuperseded(

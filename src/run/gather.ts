@@ -5,20 +5,14 @@
  * verdict and no cancel is ever made from a partial listing.
  */
 import { setImmediate as turnOfTheEventLoop } from 'node:timers/promises'
-import type { AdalineClient, ListFilters } from '../adaline/client.js'
+import type { AdalineClient } from '../adaline/client.js'
 import type { EvaluationStatus } from '../adaline/schema.js'
-import { AdaptiveLimit, mapWithin } from './concurrency.js'
-import type { BaselineListing, Listing } from './plan.js'
+import { BaselineIndex, JudgedSetBuilder, type Listed } from '../judge/judged-set.js'
 import type { Scope } from '../judge/policy.js'
-import { formatTime } from '../format.js'
-import {
-  BaselineFinder,
-  BaselineIndex,
-  JudgedSetBuilder,
-  isSuperseded,
-  type Listed,
-  type SupersedeRule
-} from '../judge/judged-set.js'
+import { isSuperseded, type SupersedeRule } from '../judge/supersede.js'
+import { AdaptiveLimit, mapWithin } from './concurrency.js'
+import type { RunContext } from './context.js'
+import { describeListing, planListings, type Listing } from './plan.js'
 
 export interface Gathered {
   /** distinct evaluations matched by the filters (judging listings only) */
@@ -38,6 +32,25 @@ export interface GatherOptions {
   rule?: SupersedeRule
   limit: AdaptiveLimit
   log: (message: string) => void
+}
+
+/**
+ * The run's listing stage: the listings the settings and the supersede rule call for, gathered in
+ * one group of the log, and a line on what they held.
+ */
+export async function gatherStage(
+  context: RunContext,
+  rule: SupersedeRule | undefined
+): Promise<Gathered> {
+  const { settings, client, limit, log } = context
+  const listings = planListings(settings, rule)
+  const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () =>
+    gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info })
+  )
+  log.info(
+    `Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`
+  )
+  return gathered
 }
 
 export async function gather(
@@ -89,62 +102,4 @@ export async function gather(
     baselines,
     pages
   }
-}
-
-/** Pages of completed evaluations a baseline search looks through per prompt, at most. */
-export const MAX_BASELINE_PAGES = 5
-
-export interface BaselineSearch {
-  /** each baseline found, by the judged evaluation's run ID */
-  found: Map<string, Listed>
-  /** prompts whose search ended at MAX_BASELINE_PAGES with baselines still missing */
-  cut: string[]
-}
-
-/**
- * The baselines of judged evaluations that the filtered listings had none for: each baseline
- * listing is read newest first only until every one of its prompt has its baseline, and for at
- * most MAX_BASELINE_PAGES.
- */
-export async function searchBaselines(
-  client: AdalineClient,
-  listings: BaselineListing[],
-  missing: readonly Listed[],
-  options: Pick<GatherOptions, 'limit' | 'log'>
-): Promise<BaselineSearch> {
-  const search: BaselineSearch = { found: new Map(), cut: [] }
-  // by prompt once: a filter per listing would cost prompts × judged
-  const missingOf = new Map<string, Listed[]>()
-  for (const item of missing) {
-    const ofPrompt = missingOf.get(item.promptId)
-    if (ofPrompt) ofPrompt.push(item)
-    else missingOf.set(item.promptId, [item])
-  }
-  await mapWithin(options.limit, listings, async listing => {
-    const finder = new BaselineFinder(missingOf.get(listing.promptId) ?? [])
-    const label = describeListing({ ...listing, judge: true })
-    for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
-      for (const { evaluation, raw } of page.items)
-        finder.add({ promptId: listing.promptId, evaluation, raw })
-      options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`)
-      await turnOfTheEventLoop() // as in gather: a signal is heard between pages
-      if (finder.done) break
-      if (page.page >= MAX_BASELINE_PAGES) {
-        if (page.hasMore) search.cut.push(listing.promptId)
-        break
-      }
-    }
-    for (const [runId, baseline] of finder.found) search.found.set(runId, baseline)
-  })
-  return search
-}
-
-function describeListing({ promptId, filters, judge }: Listing): string {
-  const parts = Object.entries(filters as Record<keyof ListFilters, unknown>)
-    .filter(([, value]) => value !== undefined)
-    .map(
-      ([key, value]) => `${key}=${key.startsWith('created') ? formatTime(value as number) : value}`
-    )
-  const purpose = judge ? '' : ' (in flight, to find superseded)'
-  return `prompt ${promptId}${parts.length ? ` [${parts.join(' ')}]` : ''}${purpose}`
 }

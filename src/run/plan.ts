@@ -3,10 +3,12 @@
  * (queued or running, before the cutoff, whatever the status and created-after filters say)
  * may need listings of their own; one listing serves both wherever it can. Pure.
  */
-import { IN_FLIGHT, type EvaluationStatus } from '../adaline/schema.js'
 import type { ListFilters } from '../adaline/client.js'
+import { IN_FLIGHT, type EvaluationStatus } from '../adaline/schema.js'
+import { formatTime } from '../format.js'
 import type { Settings } from '../inputs/settings.js'
-import type { Listed, SupersedeRule } from '../judge/judged-set.js'
+import type { Listed } from '../judge/judged-set.js'
+import type { SupersedeRule } from '../judge/supersede.js'
 
 export interface Listing {
   promptId: string
@@ -107,4 +109,15 @@ export function planBaselineListings(
       }
     ]
   })
+}
+
+/** A listing as the log names it: its prompt, its filters and, unless it judges, its purpose. */
+export function describeListing({ promptId, filters, judge }: Listing): string {
+  const parts = Object.entries(filters as Record<keyof ListFilters, unknown>)
+    .filter(([, value]) => value !== undefined)
+    .map(
+      ([key, value]) => `${key}=${key.startsWith('created') ? formatTime(value as number) : value}`
+    )
+  const purpose = judge ? '' : ' (in flight, to find superseded)'
+  return `prompt ${promptId}${parts.length ? ` [${parts.join(' ')}]` : ''}${purpose}`
 }

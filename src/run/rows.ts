@@ -7,8 +7,9 @@
 import type { AdalineClient } from '../adaline/client.js'
 import { ApiError } from '../adaline/http.js'
 import type { Result } from '../adaline/schema.js'
-import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { Listed } from '../judge/judged-set.js'
+import { AdaptiveLimit, mapWithin } from './concurrency.js'
+import type { RunContext } from './context.js'
 
 /** At most this many evaluations get a section of rows. */
 export const MAX_EVALUATIONS_WITH_ROWS = 5
@@ -36,6 +37,11 @@ export function evaluationsWithRows(judged: readonly Listed[]): Listed[] {
     )
     .slice(0, MAX_EVALUATIONS_WITH_ROWS)
     .map(({ item }) => item)
+}
+
+/** The run's rows stage: the failing and unknown rows that explain the verdict, by run ID. */
+export function rowsStage(context: RunContext, judged: Listed[]): Promise<Map<string, Result[]>> {
+  return failingRows(context.client, judged, { limit: context.limit, warn: context.log.warning })
 }
 
 /** Failing then unknown rows, by run ID, of the evaluations whose rows are shown. */

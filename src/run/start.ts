@@ -8,8 +8,16 @@
 import type { AdalineClient } from '../adaline/client.js'
 import { ApiError } from '../adaline/http.js'
 import { BEING_CANCELLED } from '../adaline/schema.js'
-import { AdaptiveLimit } from './concurrency.js'
 import type { Listed } from '../judge/judged-set.js'
+import { AdaptiveLimit } from './concurrency.js'
+import type { RunContext } from './context.js'
+import type {
+  OwnStarts,
+  StartLedger,
+  StartScope,
+  StartUnderWay,
+  UnconfirmedStart
+} from './started.js'
 
 /**
  * How far before an attempt (by our clock) an evaluation it started may say it was submitted (by
@@ -18,72 +26,6 @@ import type { Listed } from '../judge/judged-set.js'
  */
 export const CLOCK_SKEW_MS = 60_000
 export const MAX_START_ATTEMPTS = 3
-
-export interface StartScope {
-  evaluatorId?: string
-  datasetId?: string
-}
-
-/** A start whose POST, or the listing that checks a lost answer, has not ended yet. */
-export interface StartUnderWay {
-  promptId: string
-  scope: StartScope
-  /** Unix ms (our clock) when its first POST began */
-  since: number
-  phase: 'posting' | 'checking'
-}
-
-/** A start that may have created (and billed) an evaluation nobody has found. */
-export interface UnconfirmedStart {
-  promptId: string
-  scope: StartScope
-  /** Unix ms (our clock) when each attempt whose outcome is unknown began */
-  attempts: number[]
-  /** why it is not known: the check failed (with its error), or it showed none */
-  reason: string
-}
-
-/**
- * What the starts of one run are doing, shared by the starts, the engine and an abort: which are
- * under way, which could not be confirmed, and whether new POSTs may still begin.
- */
-export class StartLedger {
-  private stopped = false
-  private readonly underWayByPrompt = new Map<string, StartUnderWay>()
-  private readonly unconfirmedStarts: UnconfirmedStart[] = []
-
-  /** No POST begins after this (a start failed, or a signal came); checks still run. */
-  halt(): void {
-    this.stopped = true
-  }
-
-  get halted(): boolean {
-    return this.stopped
-  }
-
-  underWay(): StartUnderWay[] {
-    return [...this.underWayByPrompt.values()]
-  }
-
-  unconfirmed(): UnconfirmedStart[] {
-    return [...this.unconfirmedStarts]
-  }
-
-  /** @internal the start of `promptId` is now in `phase`, or has an outcome (undefined) */
-  mark(promptId: string, scope: StartScope, phase?: StartUnderWay['phase'], at?: number): void {
-    if (!phase) {
-      this.underWayByPrompt.delete(promptId)
-      return
-    }
-    const since = this.underWayByPrompt.get(promptId)?.since ?? at ?? Date.now()
-    this.underWayByPrompt.set(promptId, { promptId, scope, since, phase })
-  }
-
-  /** @internal */
-  addUnconfirmed(start: UnconfirmedStart): void {
-    this.unconfirmedStarts.push(start)
-  }
-}
 
 export interface StartOptions {
   limit: AdaptiveLimit
@@ -129,6 +71,30 @@ export class StartError extends ApiError {
     this.name = 'StartError'
     this.cause = failure
   }
+}
+
+/**
+ * The run's start stage: one evaluation per prompt for this commit, each told to `starts` as soon
+ * as it has started, so that an abort or the run's error cancels it. They are the judged set.
+ */
+export function startStage(context: RunContext, starts: OwnStarts): Promise<Listed[]> {
+  const { settings, client, limit, log } = context
+  return log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () =>
+    starts.track(
+      startEvaluations(client, settings.promptIds, settings, {
+        limit,
+        log: log.info,
+        ledger: starts.ledger,
+        onStarted: (item, adopted) => starts.record(item, adopted)
+      }).catch((error: unknown) => {
+        // what started is named even when telling of it is what failed
+        if (error instanceof StartError)
+          for (const { item, adopted } of error.started)
+            if (!starts.has(item.evaluation.runId)) starts.record(item, adopted)
+        throw error
+      })
+    )
+  )
 }
 
 /**

@@ -8,9 +8,10 @@
 import type { AdalineClient } from '../adaline/client.js'
 import { ApiError } from '../adaline/http.js'
 import type { Evaluation, EvaluationStatus } from '../adaline/schema.js'
-import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import { formatDuration } from '../format.js'
 import type { Listed } from '../judge/judged-set.js'
+import { AdaptiveLimit, mapWithin } from './concurrency.js'
+import type { Log, RunContext } from './context.js'
 
 export const TERMINAL: readonly EvaluationStatus[] = ['completed', 'failed', 'cancelled']
 const POLL_MIN_MS = 2_000
@@ -62,6 +63,48 @@ export interface WaitOutcome {
  */
 export function pollFloorMs(polled: number, slowdown = 1): number {
   return Math.max(POLL_MIN_MS, (polled * 60_000) / POLLS_PER_MINUTE) * slowdown
+}
+
+/**
+ * The run's wait stage: the judged evaluations waited for, up to `waitMs`, in one group of the log;
+ * `onSeen` is told of each as polled.
+ */
+export async function waitStage(
+  context: RunContext,
+  judged: Listed[],
+  waitMs: number,
+  onSeen: (item: Listed) => void
+): Promise<WaitOutcome> {
+  const { client, limit, log } = context
+  const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length
+  const wait = await log.group(
+    `Waiting up to ${formatDuration(waitMs)} for ${pending} evaluation(s) to finish`,
+    () =>
+      waitUntilTerminal(client, judged, {
+        timeoutMs: waitMs,
+        limit,
+        log: log.info,
+        warn: log.warning,
+        onSeen
+      })
+  )
+  if (!log.flat) await progressGroups(log, wait)
+  return wait
+}
+
+/**
+ * The live progress lines interleave every evaluation, and groups cannot nest: once the wait is
+ * over, each evaluation's lines again, in a group of its own.
+ */
+async function progressGroups(log: Log, wait: WaitOutcome): Promise<void> {
+  for (const item of wait.items) {
+    const lines = wait.progress.get(item.evaluation.runId)
+    if (!lines) continue
+    const { runId, status } = item.evaluation
+    await log.group(`Progress of ${runId} (prompt ${item.promptId}): ${status}`, async () =>
+      lines.forEach(line => log.info(line))
+    )
+  }
 }
 
 export async function waitUntilTerminal(
