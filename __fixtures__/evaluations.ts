@@ -58,5 +58,5 @@ export function evaluation(fields: EvaluationFields = {}): Evaluation {
 
 export function listed(fields: EvaluationFields = {}, promptId = PROMPT): Listed {
   const value = evaluation(fields)
-  return { promptId, evaluation: value, raw: value }
+  return { promptId, evaluation: value }
 }

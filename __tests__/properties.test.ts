@@ -49,7 +49,7 @@ const evaluationArb: fc.Arbitrary<Evaluation> = fc.record({
 })
 const listedArb: fc.Arbitrary<Listed> = fc
   .tuple(fc.constantFrom(...PROMPTS), evaluationArb)
-  .map(([promptId, evaluation]) => ({ promptId, evaluation, raw: evaluation }))
+  .map(([promptId, evaluation]) => ({ promptId, evaluation }))
 const listingArb = fc.uniqueArray(listedArb, {
   selector: item => item.evaluation.runId,
   maxLength: 60

@@ -44304,7 +44304,7 @@ function cancel_failed_clip(text) {
 const OUTPUT_LIMIT_BYTES = 1_000_000;
 function buildOutputs(report, limitBytes = OUTPUT_LIMIT_BYTES) {
     const { metrics, gathered, verdict, cancel } = report;
-    const { json, kept } = jsonWithin(gathered.judged.map(item => item.raw), limitBytes);
+    const { json, kept } = jsonWithin(gathered.judged.map(item => item.evaluation), limitBytes);
     return {
         values: {
             gate: verdict.gate,
@@ -44782,7 +44782,7 @@ async function startOne(client, promptId, scope, options) {
         let failure;
         try {
             const evaluation = await client.createEvaluation(promptId, scope);
-            return { item: { promptId, evaluation, raw: evaluation }, adopted: false };
+            return { item: { promptId, evaluation }, adopted: false };
         }
         catch (error) {
             if (!(error instanceof ApiError) || !error.ambiguous) {
@@ -44864,9 +44864,9 @@ async function listedSince(client, promptId, scope, since) {
         createdAfter: since
     };
     for await (const page of client.listEvaluations(promptId, filters)) {
-        for (const { evaluation, raw } of page.items) {
+        for (const { evaluation } of page.items) {
             if (evaluation.timeline.submittedAt >= since)
-                listed.push({ promptId, evaluation, raw });
+                listed.push({ promptId, evaluation });
         }
     }
     return listed;
@@ -45531,8 +45531,8 @@ async function searchBaselines(client, listings, missing, options) {
         const finder = new BaselineFinder(missingOf.get(listing.promptId) ?? []);
         const label = describeListing({ ...listing, judge: true });
         for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
-            for (const { evaluation, raw } of page.items)
-                finder.add({ promptId: listing.promptId, evaluation, raw });
+            for (const { evaluation } of page.items)
+                finder.add({ promptId: listing.promptId, evaluation });
             options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
             await (0,promises_namespaceObject.setImmediate)(); // as in gather: a signal is heard between pages
             if (finder.done)
@@ -45678,7 +45678,7 @@ function createClient(http, options = {}) {
                     notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
                 });
                 // as the schema keeps them: the fields the action knows, for the `evaluations` output too
-                const items = body.evaluations.map(evaluation => ({ evaluation, raw: evaluation }));
+                const items = body.evaluations.map(evaluation => ({ evaluation }));
                 const { hasMore, nextCursor } = body.pagination;
                 yield { page, items, hasMore };
                 if (!hasMore)
@@ -45998,8 +45998,8 @@ async function gather(client, listings, options) {
         for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
             pages += 1;
             count += page.items.length;
-            for (const { evaluation, raw } of page.items) {
-                const item = { promptId: listing.promptId, evaluation, raw };
+            for (const { evaluation } of page.items) {
+                const item = { promptId: listing.promptId, evaluation };
                 if (listing.judge && !listed.has(evaluation.runId)) {
                     listed.add(evaluation.runId);
                     listedByStatus[evaluation.status] = (listedByStatus[evaluation.status] ?? 0) + 1;
@@ -46302,7 +46302,7 @@ async function waitUntilTerminal(client, items, options) {
             try {
                 const left = options.timeoutMs - (now() - started);
                 const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId, Math.max(left, options.minPollMs ?? MIN_POLL_MS));
-                return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } };
+                return { before: item.evaluation, item: { ...item, evaluation } };
             }
             catch (error) {
                 if (!(error instanceof ApiError) || !mayPass(error))

@@ -168,7 +168,7 @@ describe('buildOutputs', () => {
     const kept = JSON.parse(outputs.values.evaluations!)
     expect(kept.length).toBe(outputs.truncated?.kept)
     expect(outputs.truncated?.total).toBe(50)
-    expect(kept[0]).toEqual(many[0]?.raw)
+    expect(kept[0]).toEqual(many[0]?.evaluation)
   })
 
   it('leaves pass-rate empty when there are no runs', () => {

@@ -25,7 +25,7 @@ describe('searchBaselines', () => {
       const result = await searchBaselines(
         client,
         [{ promptId: PROMPT, filters: { status: 'completed', sort: 'createdAt:desc' } }],
-        [{ promptId: PROMPT, evaluation: judged, raw: judged }],
+        [{ promptId: PROMPT, evaluation: judged }],
         { limit: new AdaptiveLimit(2), log: () => undefined }
       )
       return { ...result, requests: search.requests.length }

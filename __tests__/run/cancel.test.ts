@@ -33,7 +33,7 @@ async function cancel(runIds: string[], transport: Partial<HttpOptions> = {}) {
   const items: Listed[] = api
     .evaluations(PROMPT)
     .filter(evaluation => runIds.includes(evaluation.runId))
-    .map(evaluation => ({ promptId: PROMPT, evaluation, raw: evaluation }))
+    .map(evaluation => ({ promptId: PROMPT, evaluation }))
   const warnings: string[] = []
   const outcome = await cancelSuperseded(client, items, {
     dryRun: false,

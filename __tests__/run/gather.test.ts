@@ -63,7 +63,7 @@ describe('gather, however long the listing', () => {
           let turned = false
           setImmediate(() => (turned = true))
           const evaluation = makeEvaluation({ n: page })
-          yield { page, items: [{ evaluation, raw: evaluation }], hasMore: page < PAGES }
+          yield { page, items: [{ evaluation }], hasMore: page < PAGES }
           turnedAfter.push(turned)
         }
       }

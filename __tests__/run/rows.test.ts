@@ -23,9 +23,7 @@ afterEach(async () => {
 })
 
 function judged(): Listed[] {
-  return api
-    .evaluations(PROMPT)
-    .map(evaluation => ({ promptId: PROMPT, evaluation, raw: evaluation }))
+  return api.evaluations(PROMPT).map(evaluation => ({ promptId: PROMPT, evaluation }))
 }
 
 async function rows(items: Listed[]) {
@@ -96,7 +94,7 @@ describe('evaluationsWithRows', () => {
       makeEvaluation({ n: 1, fail: 2, unknown: 0 }),
       makeEvaluation({ n: 2, fail: 2, unknown: 1 }),
       makeEvaluation({ n: 3, fail: 2, unknown: 0 })
-    ].map(evaluation => ({ promptId: PROMPT, evaluation, raw: evaluation }))
+    ].map(evaluation => ({ promptId: PROMPT, evaluation }))
     expect(evaluationsWithRows(items).map(item => item.evaluation.runId)).toEqual(
       [2, 1, 3].map(n => fakeId('run', n))
     )

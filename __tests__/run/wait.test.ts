@@ -98,8 +98,7 @@ function animated(n: number, queuedMs: number, rowMs: number, totalRows = 4): Li
   api.animate(PROMPT, evaluation.runId, { startAt: T0, queuedMs, rowMs, totalRows })
   return {
     promptId: PROMPT,
-    evaluation: api.evaluations(PROMPT).find(e => e.runId === evaluation.runId)!,
-    raw: evaluation
+    evaluation: api.evaluations(PROMPT).find(e => e.runId === evaluation.runId)!
   }
 }
 
@@ -171,7 +170,7 @@ it('keeps each evaluation’s progress lines apart, in the order they were logge
 it('returns at once for evaluations that are already finished', async () => {
   const done = makeEvaluation({ n: 3, status: 'completed' })
   api.addEvaluations(PROMPT, [done])
-  const outcome = await wait([{ promptId: PROMPT, evaluation: done, raw: done }], 60_000)
+  const outcome = await wait([{ promptId: PROMPT, evaluation: done }], 60_000)
   expect(sleeps).toEqual([])
   expect(api.requests).toEqual([])
   expect(outcome.timedOut).toEqual([])
@@ -245,7 +244,7 @@ describe('a poll that hangs', () => {
       const startedAt = Date.now()
       const outcome = await waitUntilTerminal(
         client,
-        [{ promptId: PROMPT, evaluation: evaluation!, raw: evaluation }],
+        [{ promptId: PROMPT, evaluation: evaluation! }],
         {
           timeoutMs: 1_000,
           minPollMs: 500,

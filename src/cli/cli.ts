@@ -166,7 +166,7 @@ export function asJson(report: RunReport) {
     baselines: Object.fromEntries(
       [...report.baselines].map(([runId, item]) => [runId, item.evaluation.runId])
     ),
-    evaluations: gathered.judged.map(item => item.raw)
+    evaluations: gathered.judged.map(item => item.evaluation)
   }
 }
 

@@ -5,12 +5,14 @@
 import type { Evaluation } from '../adaline/schema.js'
 import type { Scope } from './policy.js'
 
-/** An evaluation as listed: the prompt it was listed under, the checked view, the raw answer. */
+/** An evaluation as listed: the prompt it was listed under, and the evaluation as checked. */
 export interface Listed {
   promptId: string
+  /**
+   * as the answer schema kept it: the fields the action knows and no others (the `evaluations`
+   * output and the command's JSON show it as it is)
+   */
   evaluation: Evaluation
-  /** as the answer schema kept it: the fields the action knows, for the `evaluations` output */
-  raw: unknown
 }
 
 /** The group an evaluation is judged in under `scope: latest`. */

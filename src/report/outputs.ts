@@ -14,7 +14,7 @@ export interface Outputs {
 export function buildOutputs(report: RunReport, limitBytes = OUTPUT_LIMIT_BYTES): Outputs {
   const { metrics, gathered, verdict, cancel } = report
   const { json, kept } = jsonWithin(
-    gathered.judged.map(item => item.raw),
+    gathered.judged.map(item => item.evaluation),
     limitBytes
   )
   return {

@@ -90,8 +90,8 @@ export async function searchBaselines(
     const finder = new BaselineFinder(missingOf.get(listing.promptId) ?? [])
     const label = describeListing({ ...listing, judge: true })
     for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
-      for (const { evaluation, raw } of page.items)
-        finder.add({ promptId: listing.promptId, evaluation, raw })
+      for (const { evaluation } of page.items)
+        finder.add({ promptId: listing.promptId, evaluation })
       options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`)
       await turnOfTheEventLoop() // as in gather: a signal is heard between pages
       if (finder.done) break

@@ -72,8 +72,8 @@ export async function gather(
     for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
       pages += 1
       count += page.items.length
-      for (const { evaluation, raw } of page.items) {
-        const item: Listed = { promptId: listing.promptId, evaluation, raw }
+      for (const { evaluation } of page.items) {
+        const item: Listed = { promptId: listing.promptId, evaluation }
         if (listing.judge && !listed.has(evaluation.runId)) {
           listed.add(evaluation.runId)
           listedByStatus[evaluation.status] = (listedByStatus[evaluation.status] ?? 0) + 1

@@ -185,7 +185,7 @@ async function startOne(
     let failure: ApiError
     try {
       const evaluation = await client.createEvaluation(promptId, scope)
-      return { item: { promptId, evaluation, raw: evaluation }, adopted: false }
+      return { item: { promptId, evaluation }, adopted: false }
     } catch (error) {
       if (!(error instanceof ApiError) || !error.ambiguous) {
         if (unseen.length > 0) unconfirmed(notSeen(unseen.length))
@@ -294,8 +294,8 @@ async function listedSince(
     createdAfter: since
   }
   for await (const page of client.listEvaluations(promptId, filters)) {
-    for (const { evaluation, raw } of page.items) {
-      if (evaluation.timeline.submittedAt >= since) listed.push({ promptId, evaluation, raw })
+    for (const { evaluation } of page.items) {
+      if (evaluation.timeline.submittedAt >= since) listed.push({ promptId, evaluation })
     }
   }
   return listed

@@ -145,7 +145,7 @@ export async function waitUntilTerminal(
           item.evaluation.runId,
           Math.max(left, options.minPollMs ?? MIN_POLL_MS)
         )
-        return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } }
+        return { before: item.evaluation, item: { ...item, evaluation } }
       } catch (error) {
         if (!(error instanceof ApiError) || !mayPass(error)) throw error
         return { before: item.evaluation, item, failure: error }
