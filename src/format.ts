@@ -1,4 +1,7 @@
-/** The one place that turns numbers and API text into report text. */
+/**
+ * The one place that turns numbers, times and API text into text for people: the reports, the
+ * policy's broken-rule messages, the event's reasons and the run's log lines all use it.
+ */
 
 /** Drops binary floating-point noise from sums (0.1 + 0.2 → 0.3); integers are left exact. */
 export function tidy(value: number): number {

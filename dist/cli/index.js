@@ -6358,7 +6358,10 @@ function stderrLog(write, redact) {
 /* harmony export */   mr: () => (/* binding */ plainDecimal),
 /* harmony export */   zq: () => (/* binding */ MAX_DATE_MS)
 /* harmony export */ });
-/** The one place that turns numbers and API text into report text. */
+/**
+ * The one place that turns numbers, times and API text into text for people: the reports, the
+ * policy's broken-rule messages, the event's reasons and the run's log lines all use it.
+ */
 /** Drops binary floating-point noise from sums (0.1 + 0.2 → 0.3); integers are left exact. */
 function tidy(value) {
     return Number.isInteger(value) ? value : Number(value.toPrecision(15));
