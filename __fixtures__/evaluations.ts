@@ -1,6 +1,6 @@
 /** Stand-in evaluations for unit tests of the pure parts. */
 import type { Evaluation, EvaluationStatus } from '../src/adaline/schema.js'
-import type { Listed } from '../src/select.js'
+import type { Listed } from '../src/judge/judged-set.js'
 
 export const PROMPT = 'prompt-aaaaaaaaaaaaaaaaaaaa'
 export const OTHER_PROMPT = 'prompt-bbbbbbbbbbbbbbbbbbbb'
@@ -58,5 +58,5 @@ export function evaluation(fields: EvaluationFields = {}): Evaluation {
 
 export function listed(fields: EvaluationFields = {}, promptId = PROMPT): Listed {
   const value = evaluation(fields)
-  return { promptId, evaluation: value, raw: value }
+  return { promptId, evaluation: value }
 }

@@ -3,13 +3,14 @@ import fc from 'fast-check'
 import { EVALUATION_STATUSES, IN_FLIGHT, type Evaluation } from '../src/adaline/schema.js'
 import { CLOCK_SKEW_MS, decideSupersede, type GitHubEvent } from '../src/github/event.js'
 import { COMPARE_STATUSES, readCompare } from '../src/github/lookups.js'
-import { InputError, parseCreatedAfter, readSettings } from '../src/inputs.js'
-import { totals } from '../src/metrics.js'
-import { judge } from '../src/policy.js'
-import { PolicyError, parsePolicy } from '../src/policy-yaml.js'
-import { Secrets } from '../src/redact.js'
-import { escapeMarkdown, plainDecimal } from '../src/report/format.js'
-import { isSuperseded, judgedSet, type Listed, type SupersedeRule } from '../src/select.js'
+import { InputError, parseCreatedAfter, readSettings } from '../src/inputs/settings.js'
+import { totals } from '../src/judge/metrics.js'
+import { judge } from '../src/judge/policy.js'
+import { PolicyError, parsePolicy } from '../src/judge/policy-yaml.js'
+import { Secrets } from '../src/secrets/redact.js'
+import { escapeMarkdown, plainDecimal } from '../src/format.js'
+import { judgedSet, type Listed } from '../src/judge/judged-set.js'
+import { isSuperseded, type SupersedeRule } from '../src/judge/supersede.js'
 import { base64Blob, givesAway, percentAll } from '../test-support/key-forms.js'
 
 const PROMPTS = [
@@ -48,7 +49,7 @@ const evaluationArb: fc.Arbitrary<Evaluation> = fc.record({
 })
 const listedArb: fc.Arbitrary<Listed> = fc
   .tuple(fc.constantFrom(...PROMPTS), evaluationArb)
-  .map(([promptId, evaluation]) => ({ promptId, evaluation, raw: evaluation }))
+  .map(([promptId, evaluation]) => ({ promptId, evaluation }))
 const listingArb = fc.uniqueArray(listedArb, {
   selector: item => item.evaluation.runId,
   maxLength: 60

@@ -85,10 +85,7 @@ import {
 } from './fake-adaline-evaluators.js'
 
 export {
-  DEFAULT_LIFECYCLE,
-  defaultOutcome,
   rowIdOf,
-  rowValues,
   type LifecycleOptions,
   type RowGrades,
   type RowOutcome

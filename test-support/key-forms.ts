@@ -1,7 +1,7 @@
 /**
  * A secret in the forms a careless or hostile API might echo it, and an independent check of
  * whether a text gives any part of it away: by decoding the text (base64 runs at every offset,
- * percent, hex, case), not by the encoded forms src/redact.ts searches for. Used by the redaction
+ * percent, hex, case), not by the encoded forms src/secrets/redact.ts searches for. Used by the redaction
  * tests and the end-to-end hostile-answer tests.
  */
 

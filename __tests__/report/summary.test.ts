@@ -1,12 +1,13 @@
 import { listed } from '../../__fixtures__/evaluations.js'
-import type { CancelOutcome } from '../../src/cancel.js'
-import type { Gathered } from '../../src/gather.js'
-import { totals } from '../../src/metrics.js'
-import { judge } from '../../src/policy.js'
-import { parsePolicy } from '../../src/policy-yaml.js'
+import type { CancelOutcome } from '../../src/run/cancel.js'
+import type { Gathered } from '../../src/run/gather.js'
+import { totals } from '../../src/judge/metrics.js'
+import { judge } from '../../src/judge/policy.js'
+import { parsePolicy } from '../../src/judge/policy-yaml.js'
 import { buildOutputs } from '../../src/report/outputs.js'
-import { SUMMARY_LIMIT_BYTES, buildSummary, type RunReport } from '../../src/report/summary.js'
-import { BaselineIndex, type Listed } from '../../src/select.js'
+import { SUMMARY_LIMIT_BYTES, buildSummary } from '../../src/report/summary.js'
+import type { RunReport } from '../../src/run/run-report.js'
+import { BaselineIndex, type Listed } from '../../src/judge/judged-set.js'
 
 function reportOf(
   judged: Listed[],
@@ -167,7 +168,7 @@ describe('buildOutputs', () => {
     const kept = JSON.parse(outputs.values.evaluations!)
     expect(kept.length).toBe(outputs.truncated?.kept)
     expect(outputs.truncated?.total).toBe(50)
-    expect(kept[0]).toEqual(many[0]?.raw)
+    expect(kept[0]).toEqual(many[0]?.evaluation)
   })
 
   it('leaves pass-rate empty when there are no runs', () => {

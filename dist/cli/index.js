@@ -185,11 +185,11 @@ const evaluatorPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject 
 
 /***/ }),
 
-/***/ 7318:
+/***/ 2827:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9507);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4145);
 /** The `adaline-evals` command's entry point (dist/cli/index.js, bundled by ncc). */
 
 process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2), process.env, text => process.stdout.write(text), text => process.stderr.write(text));
@@ -199,7 +199,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9507:
+/***/ 4145:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -210,12 +210,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: EXIT, asJson
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
@@ -281,6 +277,8 @@ function dataUriToBuffer(uri) {
 }
 /* harmony default export */ const dist = (dataUriToBuffer);
 //# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: ./node_modules/fetch-blob/index.js
 var fetch_blob = __nccwpck_require__(6327);
 // EXTERNAL MODULE: ./node_modules/formdata-polyfill/esm.min.js
@@ -2465,7 +2463,7 @@ function getEnv(key) {
   return process.env[key.toLowerCase()] || process.env[key.toUpperCase()] || '';
 }
 
-;// CONCATENATED MODULE: ./src/loopback.ts
+;// CONCATENATED MODULE: ./src/secrets/loopback.ts
 /**
  * Loopback hosts: the only ones the key may be sent to over http://, and never through a proxy,
  * since a proxy would carry the key in clear to a request that never needed to leave the machine.
@@ -2476,7 +2474,7 @@ function isLoopback(hostname) {
     return LOOPBACK.test(hostname);
 }
 
-;// CONCATENATED MODULE: ./src/redact.ts
+;// CONCATENATED MODULE: ./src/secrets/redact.ts
 /**
  * What a run must never print: the secrets it was given, in any form that gives one away, and, in
  * the Actions log, API text that the runner would read as a workflow command. Both faces print
@@ -3200,7 +3198,7 @@ async function proxyRoute(target) {
     const proxy = getProxyForUrl(target);
     if (!proxy)
         return undefined;
-    // only loopback may be http:// (inputs.ts), and loopback is never proxied: what is left is https
+    // only loopback may be http:// (inputs/settings.ts), and loopback is never proxied: what is left is https
     const { HttpsProxyAgent } = await __nccwpck_require__.e(/* import() */ 659).then(__nccwpck_require__.bind(__nccwpck_require__, 7659));
     return { proxy: new URL(proxy).origin, agent: () => new HttpsProxyAgent(proxy) };
 }
@@ -3404,7 +3402,859 @@ function networkFailure(error, proxy) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/start.ts
+// EXTERNAL MODULE: ./src/format.ts
+var format = __nccwpck_require__(6264);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/github/event.ts
+/**
+ * What the triggering event says about superseded evaluations: did a new commit (or a force-push)
+ * arrive, and when at the earliest. Pure: the GitHub API's answers come in as `Lookups`.
+ */
+
+
+/**
+ * Reads the event the runner describes in GITHUB_EVENT_NAME and GITHUB_EVENT_PATH. A payload that
+ * cannot be read is not an error here: only cancelling and the comment need it, and both then
+ * do nothing and say why.
+ */
+function readEvent(env) {
+    const name = env.GITHUB_EVENT_NAME ?? '';
+    const path = env.GITHUB_EVENT_PATH;
+    if (!path)
+        return { name, payload: {} };
+    try {
+        const payload = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+        return { name, payload: isRecord(payload) ? payload : {} };
+    }
+    catch (error) {
+        const reason = error.message.split('\n')[0];
+        return {
+            name,
+            payload: {},
+            unreadable: `the event payload at GITHUB_EVENT_PATH (${path}) cannot be read: ${reason}`
+        };
+    }
+}
+/**
+ * How far ahead of this run's own clock an event's time may be and still be believed: the clocks
+ * of GitHub and of the runner disagree by seconds, a forged or misread time by years.
+ */
+const CLOCK_SKEW_MS = 5 * 60_000;
+const SYNC_EVENTS = ['pull_request', 'pull_request_target'];
+function isSynchronize(event) {
+    return SYNC_EVENTS.includes(event.name) && event.payload.action === 'synchronize';
+}
+/** The GitHub API questions the decision needs answered; none for most events. */
+function lookupsNeeded(mode, event) {
+    if (mode === 'never' || !isSynchronize(event))
+        return {};
+    const repository = record(event.payload.repository);
+    const owner = event_text(record(repository.owner).login);
+    const repo = event_text(repository.name);
+    const base = event_text(event.payload.before);
+    const head = event_text(event.payload.after) ?? event_text(record(record(event.payload.pull_request).head).sha);
+    if (!owner || !repo || !head)
+        return {};
+    const needed = { headCommit: { owner, repo, sha: head } };
+    if (mode === 'force-push' && base)
+        needed.compare = { owner, repo, base, head };
+    return needed;
+}
+/**
+ * Whether this run cancels superseded evaluations, and the cutoff: never later than the moment
+ * of the push, so the earliest time known for the new head, and never later than `now` (this
+ * run's clock, Unix ms) plus CLOCK_SKEW_MS. When in doubt, cancel nothing.
+ */
+function decideSupersede(mode, event, lookups, now) {
+    if (mode === 'never')
+        return { act: false, reason: 'cancel-superseded is never' };
+    if (event.unreadable)
+        return { act: false, reason: event.unreadable };
+    if (event.name === 'push')
+        return decidePush(mode, event.payload, now);
+    if (isSynchronize(event))
+        return decideSynchronize(mode, event.payload, lookups, now);
+    const what = event.name ? `a ${event.name}${actionOf(event)} event` : 'this event';
+    return {
+        act: false,
+        reason: `${what} brings no new commit; only push and pull_request synchronize do`
+    };
+}
+function decidePush(mode, payload, now) {
+    if (payload.deleted === true)
+        return { act: false, reason: 'the push deleted a ref' };
+    if (mode === 'force-push' && payload.forced !== true) {
+        return { act: false, reason: 'the push was not a force-push (cancel-superseded: force-push)' };
+    }
+    const times = [
+        dated('head_commit.timestamp', record(payload.head_commit).timestamp, isoTime),
+        dated('repository.pushed_at', record(payload.repository).pushed_at, pushedAt)
+    ];
+    const what = payload.forced === true ? 'a force-push' : 'a push';
+    return withCutoff(what, times, now, 'the push payload has neither head_commit.timestamp nor repository.pushed_at');
+}
+function decideSynchronize(mode, payload, lookups, now) {
+    let what = 'a new commit on the pull request';
+    if (mode === 'force-push') {
+        const compare = lookups.compare;
+        if (!compare) {
+            return {
+                act: false,
+                reason: 'cannot tell whether the pull request was force-pushed: the event lacks before/after'
+            };
+        }
+        if ('error' in compare) {
+            return {
+                act: false,
+                reason: `cannot tell whether the pull request was force-pushed: ${compare.error}`
+            };
+        }
+        if (compare.value === 'ahead' || compare.value === 'identical') {
+            return {
+                act: false,
+                reason: 'the pull request was not force-pushed (its old head is an ancestor of the new one)'
+            };
+        }
+        if (compare.value !== 'behind' && compare.value !== 'diverged') {
+            // the type says this cannot be; a value from elsewhere must not count as a force-push
+            return {
+                act: false,
+                reason: `cannot tell whether the pull request was force-pushed: GitHub's compare status is ${JSON.stringify(compare.value)}`
+            };
+        }
+        what = 'a force-push to the pull request';
+    }
+    const dates = lookups.headCommitDates;
+    const times = [
+        ...(dates && 'value' in dates ? dates.value : []),
+        dated('pull_request.updated_at', record(payload.pull_request).updated_at, isoTime)
+    ];
+    return withCutoff(what, times, now, 'neither the head commit date nor pull_request.updated_at is known');
+}
+/**
+ * The earliest of the times, when every one given is a believable time: a time that cannot be
+ * read, or a cutoff later than the run's clock allows, cancels nothing and names its field.
+ */
+function withCutoff(what, times, now, unknown) {
+    const given = times.filter((time) => time !== undefined);
+    if (given.length === 0)
+        return { act: false, reason: `cannot date ${what}: ${unknown}` };
+    const unreadable = given.filter(({ time }) => time === undefined || !(0,format/* isDateTime */.Ar)(time));
+    if (unreadable.length > 0) {
+        const fields = unreadable.map(({ field, time, given: value }) => `${field} ${time === undefined ? `${event_clip(JSON.stringify(value) ?? String(value))} is not a time` : `(${(0,format/* formatTime */.fU)(time)}) is not a believable time`}`);
+        return { act: false, reason: `cannot date ${what}: ${fields.join('; ')}` };
+    }
+    const known = given;
+    const cutoff = Math.min(...known.map(({ time }) => time));
+    if (cutoff > now + CLOCK_SKEW_MS) {
+        const fields = known.map(({ field, time }) => `${field} ${(0,format/* formatTime */.fU)(time)}`).join(', ');
+        return {
+            act: false,
+            reason: `the time of ${what} is not believable: ${fields} ${known.length > 1 ? 'are all' : 'is'} later than this run's clock (${(0,format/* formatTime */.fU)(now)}) plus ${CLOCK_SKEW_MS / 60_000} min`
+        };
+    }
+    return {
+        act: true,
+        cutoff,
+        reason: `${what}; evaluations submitted before ${(0,format/* formatTime */.fU)(cutoff)} are superseded`
+    };
+}
+/** A field's time; undefined when the field is absent (null or missing), which is no claim at all. */
+function dated(field, value, read) {
+    if (value === undefined || value === null)
+        return undefined;
+    const time = read(value);
+    return time === undefined ? { field, time, given: value } : { field, time };
+}
+function actionOf(event) {
+    const action = event_text(event.payload.action);
+    return action ? ` (${action})` : '';
+}
+/** A push payload's repository.pushed_at is Unix seconds; other payloads use ISO 8601. */
+function pushedAt(value) {
+    if (typeof value === 'number')
+        return Number.isFinite(value) ? value * 1000 : undefined;
+    return isoTime(value);
+}
+/** An ISO 8601 time as GitHub writes it (2026-11-20T10:00:00Z, with an offset, or with ms). */
+function isoTime(value) {
+    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(value))
+        return undefined;
+    const time = Date.parse(value);
+    return Number.isNaN(time) ? undefined : time;
+}
+function event_clip(value) {
+    return value.length > 60 ? `${value.slice(0, 59)}…` : value;
+}
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+function record(value) {
+    return isRecord(value) ? value : {};
+}
+function event_text(value) {
+    return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+// EXTERNAL MODULE: ./src/judge/policy.ts
+var policy = __nccwpck_require__(3481);
+;// CONCATENATED MODULE: ./src/inputs/settings.ts
+/**
+ * The action's inputs as one typed Settings object. Every validation message lives here, and each
+ * names its input and says what is accepted. An absent or empty input takes its default here too,
+ * because local runners do not apply action.yml's defaults.
+ */
+
+
+
+
+
+const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2';
+/**
+ * The shortest api-key taken. Real keys are far longer (the fake API's are 41 characters); at 20,
+ * a key split in two halves leaves each long enough (SECRET_RUN) to be found and redacted.
+ */
+const API_KEY_MIN = 20;
+/** A bad input: the message names the input and says what it accepts. */
+class InputError extends Error {
+    input;
+    detail;
+    constructor(input, 
+    /** what is wrong and what is accepted, without the input's name */
+    detail) {
+        super(`Input ${input} ${detail}`);
+        this.input = input;
+        this.detail = detail;
+        this.name = 'InputError';
+    }
+}
+/** Reads and checks every input; `getInput` returns '' for an absent input. */
+async function readSettings(getInput, { now, mask }) {
+    const read = (name) => getInput(name).trim();
+    const apiKey = read('api-key');
+    const githubToken = read('github-token') || undefined;
+    // A value too short to be a key is refused unmasked: masked, its few characters would turn
+    // every line that holds them into ***, this error's included. It is never printed.
+    const tooShort = apiKey.length > 0 && apiKey.length < API_KEY_MIN;
+    if (apiKey && !tooShort)
+        mask(apiKey);
+    if (githubToken)
+        mask(githubToken);
+    if (!apiKey) {
+        throw new InputError('api-key', 'is required: pass a workspace API key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}. On pull requests from forks secrets are empty.');
+    }
+    if (/\s/.test(apiKey))
+        throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"');
+    // a character past ASCII cannot go in an Authorization header
+    if (tooShort || !/^[\x21-\x7e]+$/.test(apiKey)) {
+        throw new InputError('api-key', `is not a workspace API key: a key is ${API_KEY_MIN} or more printable ASCII characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: \${{ secrets.ADALINE_API_KEY }}`);
+    }
+    try {
+        return await readChecked(read, getInput, now, apiKey, githubToken);
+    }
+    catch (error) {
+        // An error quotes the bad value; a secret pasted into the wrong input must not be quoted whole
+        // or in part, where the runner's mask (exact matches only) would miss a prefix.
+        const secrets = [apiKey, githubToken].filter((s) => Boolean(s));
+        if (error instanceof InputError && quotesSecret(error.detail, secrets)) {
+            throw new InputError(error.input, 'holds the api-key or github-token value, which is not shown here: check what the workflow passes to it');
+        }
+        throw error;
+    }
+}
+/**
+ * Whether text gives a secret away as redaction counts it: any SECRET_RUN characters of one in a
+ * row, in any case or encoding.
+ */
+function quotesSecret(text, secrets) {
+    const known = new Secrets();
+    secrets.forEach(secret => known.add(secret));
+    return known.holds(text);
+}
+async function readChecked(read, getInput, now, apiKey, githubToken) {
+    const promptIds = [...new Set(list(read('prompt-id')))];
+    if (promptIds.length === 0)
+        throw new InputError('prompt-id', 'is required: give one or more prompt IDs, separated by commas or newlines');
+    promptIds.forEach(id => checkId('prompt-id', id));
+    const evaluatorId = read('evaluator-id') || undefined;
+    if (evaluatorId)
+        checkId('evaluator-id', evaluatorId);
+    const datasetId = read('dataset-id') || undefined;
+    if (datasetId)
+        checkId('dataset-id', datasetId);
+    const statuses = [...new Set(list(read('status')).map(s => s.toLowerCase()))];
+    for (const status of statuses) {
+        if (!schema/* EVALUATION_STATUSES */.co.includes(status)) {
+            throw new InputError('status', `has "${settings_clip(status)}"; accepted: ${schema/* EVALUATION_STATUSES */.co.join(', ')} (several separated by commas), or empty for all`);
+        }
+    }
+    const keepRunIds = new Set(list(read('keep-run-ids')));
+    keepRunIds.forEach(id => checkId('keep-run-ids', id));
+    const policy = await readPolicy(getInput('policy'));
+    return {
+        apiKey,
+        promptIds,
+        evaluatorId,
+        datasetId,
+        statuses: statuses,
+        createdAfter: parseCreatedAfter(read('created-after'), now),
+        policy,
+        cancelSuperseded: oneOf('cancel-superseded', read('cancel-superseded') || 'never', [
+            'never',
+            'force-push',
+            'new-commit'
+        ]),
+        keepRunIds,
+        dryRun: parseBoolean('dry-run', read('dry-run'), false),
+        failOnGate: parseBoolean('fail-on-gate', read('fail-on-gate'), true),
+        baseUrl: parseBaseUrl(read('base-url') || DEFAULT_BASE_URL),
+        githubToken,
+        start: parseBoolean('start', read('start'), false),
+        waitMs: parseWait(read('wait')),
+        cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
+        comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure']),
+        maxRequestsPerMinute: parseRequestsPerMinute(read('max-requests-per-minute'))
+    };
+}
+/** The gate policy; the YAML parser is loaded only when a policy is given. */
+async function readPolicy(text) {
+    if (text.trim() === '')
+        return (0,policy/* emptyPolicy */.UR)();
+    const { PolicyError, parsePolicy } = await Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(9)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1009));
+    try {
+        return parsePolicy(text);
+    }
+    catch (error) {
+        if (error instanceof PolicyError)
+            throw new InputError('policy', error.message);
+        throw error;
+    }
+}
+/** The longest a GitHub-hosted job may run. */
+const MAX_WAIT_MS = 6 * 3_600_000;
+/** A duration such as 90s, 30m, 1h; empty or 0 means don't wait. */
+function parseWait(value) {
+    if (value === '' || value === '0')
+        return undefined;
+    const match = /^(\d+(?:\.\d+)?)\s*([smh])$/i.exec(value);
+    const ms = match ? Number(match[1]) * (UNIT_MS[match[2].toLowerCase()] ?? 0) : NaN;
+    if (!(ms > 0) || ms > MAX_WAIT_MS) {
+        throw new InputError('wait', `is "${settings_clip(value)}"; accepted: a duration up to 6h such as 90s, 30m or 1h, or empty for no wait`);
+    }
+    return ms;
+}
+/** More than 100 a second is no cap any API key is given. */
+const MAX_REQUESTS_PER_MINUTE = 6_000;
+/** A whole number of requests a minute, 1 to 6,000; empty means no cap (the 429s alone teach). */
+function parseRequestsPerMinute(value) {
+    if (value === '')
+        return undefined;
+    const n = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!(n >= 1 && n <= MAX_REQUESTS_PER_MINUTE)) {
+        throw new InputError('max-requests-per-minute', `is "${settings_clip(value)}"; accepted: a whole number of requests a minute from 1 to ${MAX_REQUESTS_PER_MINUTE} (this run's share of the workspace's limit), or empty to slow down only when Adaline answers 429`);
+    }
+    return n;
+}
+/** Splits on commas and newlines, dropping blanks. */
+function list(value) {
+    return value
+        .split(/[,\n]/)
+        .map(item => item.trim())
+        .filter(Boolean);
+}
+function settings_clip(value) {
+    return value.length > 40 ? `${value.slice(0, 39)}…` : value;
+}
+function checkId(input, id) {
+    if (id.length < schema/* ID_MIN */.FD || id.length > schema/* ID_MAX */.Ji || /[\s/?#%\\]/.test(id)) {
+        throw new InputError(input, `has "${settings_clip(id)}", which is not an Adaline ID: IDs are ${schema/* ID_MIN */.FD} to ${schema/* ID_MAX */.Ji} characters without spaces or slashes`);
+    }
+}
+function oneOf(input, value, options) {
+    const lower = value.toLowerCase();
+    if (options.includes(lower))
+        return lower;
+    throw new InputError(input, `is "${settings_clip(value)}"; accepted: ${options.join(', ')}`);
+}
+function parseBoolean(input, value, fallback) {
+    if (value === '')
+        return fallback;
+    if (/^(true|yes|on)$/i.test(value))
+        return true;
+    if (/^(false|no|off)$/i.test(value))
+        return false;
+    throw new InputError(input, `is "${settings_clip(value)}"; accepted: true or false`);
+}
+const UNIT_MS = {
+    s: 1_000,
+    m: 60_000,
+    h: 3_600_000,
+    d: 86_400_000,
+    w: 604_800_000
+};
+/** ISO 8601, Unix ms, or a duration back from now such as 90m, 24h, 7d. */
+function parseCreatedAfter(value, now) {
+    return parseTime('created-after', value, now);
+}
+/** A point in time given as ISO 8601, Unix ms, or a duration back from now; '' is undefined. */
+function parseTime(input, value, now) {
+    if (value === '')
+        return undefined;
+    const accepted = 'accepted: an ISO 8601 time (2026-11-01T00:00:00Z), Unix milliseconds, or a duration back from now (90m, 24h, 7d)';
+    if (/^\d+$/.test(value)) {
+        const ms = Number(value);
+        if (ms < 100_000_000_000) {
+            throw new InputError(input, `is ${value}, which reads as Unix seconds; give milliseconds (${value}000). ${accepted}`);
+        }
+        if (!(0,format/* isDateTime */.Ar)(ms)) {
+            throw new InputError(input, `is ${settings_clip(value)}, beyond the last time a date can hold (${format/* MAX_DATE_MS */.zq} ms, in the year 275760). ${accepted}`);
+        }
+        return ms;
+    }
+    const duration = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(value);
+    if (duration)
+        return Math.max(0, now - Number(duration[1]) * (UNIT_MS[duration[2].toLowerCase()] ?? 0));
+    if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(value)) {
+        const time = Date.parse(value);
+        if (!Number.isNaN(time))
+            return time;
+    }
+    throw new InputError(input, `is "${settings_clip(value)}"; ${accepted}`);
+}
+function parseBaseUrl(value) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new InputError('base-url', `is "${settings_clip(value)}", which is not a URL; the default is ${DEFAULT_BASE_URL}`);
+    }
+    if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+        throw new InputError('base-url', `uses http:// for ${url.hostname}; the API key is only sent over https://, or http:// to a loopback address (127.0.0.1, localhost, [::1])`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new InputError('base-url', `must be an https:// URL such as ${DEFAULT_BASE_URL}`);
+    }
+    if (url.username || url.password || url.search || url.hash) {
+        throw new InputError('base-url', 'must not carry credentials, a query or a fragment');
+    }
+    url.pathname = url.pathname.replace(/\/+$/, '');
+    return url;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/command.ts
+/**
+ * The command line's own inputs, which the action has not: --format, --policy-file and
+ * --superseded-before. Their messages live here, beside every other input's.
+ */
+
+
+
+
+const REPORT_FORMATS = ['text', 'markdown', 'json'];
+/** The report's format on stdout; text when not given. */
+function parseFormat(value) {
+    const format = value ?? 'text';
+    if (!REPORT_FORMATS.includes(format)) {
+        throw new InputError('format', `is "${format}"; accepted: ${REPORT_FORMATS.join(', ')}`);
+    }
+    return format;
+}
+/** The policy YAML in the file at `path`. */
+function readPolicyFile(path) {
+    try {
+        return (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        throw new InputError('policy-file', `cannot be read: ${error.message}`);
+    }
+}
+/**
+ * The cutoff --superseded-before gives (Unix ms), or undefined. One later than `now` (plus the
+ * clock skew the event's times are allowed) would cancel evaluations submitted after it: refused.
+ */
+function parseSupersededBefore(value, now) {
+    const cutoff = parseTime('superseded-before', value, now);
+    if (cutoff !== undefined && cutoff > now + CLOCK_SKEW_MS) {
+        throw new InputError('superseded-before', `is ${(0,format/* formatTime */.fU)(cutoff)}, later than now (${(0,format/* formatTime */.fU)(now)}) plus ${CLOCK_SKEW_MS / 60_000} min: it would cancel evaluations submitted after it. Give a time that has passed, such as the pipeline's start time`);
+    }
+    return cutoff;
+}
+
+// EXTERNAL MODULE: ./src/judge/metrics.ts
+var judge_metrics = __nccwpck_require__(8346);
+;// CONCATENATED MODULE: ./src/report/cancel-failed.ts
+/** Evaluations named in the error; the rest are counted (the summary and the output list all). */
+const MAX_NAMED = 10;
+/** An API message in the error is cut to this many characters. */
+const MAX_REASON = 300;
+/** The error naming each evaluation still running and why; undefined when every cancel landed. */
+function cancelFailedMessage(cancel) {
+    const { failed } = cancel;
+    if (failed.length === 0)
+        return undefined;
+    const named = failed
+        .slice(0, MAX_NAMED)
+        .map(({ runId, promptId, message }) => `${runId} of prompt ${promptId} (${cancel_failed_clip(message)})`);
+    const more = failed.length > MAX_NAMED
+        ? `; and ${failed.length - MAX_NAMED} more (the report lists them all)`
+        : '';
+    return `Could not cancel ${failed.length} superseded evaluation(s), which may still be running and billing: ${named.join('; ')}${more}. Cancel them in Adaline, or run again.`;
+}
+function cancel_failed_clip(text) {
+    const line = text.replace(/\s+/g, ' ').trim();
+    return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}…` : line;
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+/**
+ * The job summary as Markdown: verdict first, then broken rules, the judged evaluations, totals,
+ * what was listed and what was cancelled. Pure; API text is escaped; the size stays under
+ * GitHub's 1 MiB summary limit on any input by capping the long tables.
+ */
+
+
+
+/** GitHub refuses a step summary over 1 MiB; keep well below it. */
+const SUMMARY_LIMIT_BYTES = 1_000_000;
+const MAX_ROWS = 100;
+const MAX_LISTED_IDS = 50;
+/** Superseded evaluations listed one per line, with why their cancel did not land. */
+const MAX_CANCEL_LINES = 20;
+function buildSummary(report, limitBytes = SUMMARY_LIMIT_BYTES) {
+    for (let rows = MAX_ROWS;; rows = Math.floor(rows / 2)) {
+        const text = render(report, rows);
+        if (Buffer.byteLength(text) <= limitBytes || rows === 0)
+            return text;
+    }
+}
+/**
+ * What a comment that held an earlier run's report says once a later run ended with an error, so
+ * that no "passed" from an older commit stands under a newer one.
+ */
+function buildErrorReport(message, started) {
+    const lines = [
+        '## ⚠️ Adaline evals: no verdict',
+        '',
+        `**The run ended with an error**, so there is no verdict for this commit: ${escapeMarkdown(message, 600)}`,
+        ''
+    ];
+    if (started.length > 0)
+        lines.push(`It had started ${started.map(id => escapeMarkdown(id, 80)).join(', ')}.`, '');
+    lines.push('See the workflow run for the log; the next run that reaches a verdict replaces this.');
+    return lines.join('\n');
+}
+const HEADLINE = {
+    passed: '✅ Adaline evals: gate passed',
+    failed: '❌ Adaline evals: gate failed',
+    skipped: '⏭️ Adaline evals: report only (the policy sets no rules)'
+};
+function render(report, maxRows) {
+    const { verdict, metrics, gathered } = report;
+    const lines = [
+        `## ${HEADLINE[verdict.gate]}`,
+        '',
+        verdictLine(report),
+        '',
+        ...cancelFailedLine(report),
+        ...chart(metrics),
+        oneLine(metrics),
+        ''
+    ];
+    if (verdict.broken.length > 0) {
+        lines.push('### Broken rules', '');
+        for (const broken of verdict.broken)
+            lines.push(`- ${(0,format/* escapeMarkdown */.FV)(broken.message, 400)}`);
+        lines.push('');
+    }
+    const judgedTitle = report.started.length > 0 ? 'started by this run' : `scope: ${report.scope}`;
+    lines.push(`### Judged evaluations (${judgedTitle})`, '');
+    if (gathered.judged.length === 0) {
+        lines.push('No evaluation matched the filters.', '');
+    }
+    else {
+        lines.push(...table(gathered.judged, metrics, maxRows, report.promptIds.length > 1), '');
+    }
+    if (report.baselines.size > 0)
+        lines.push('### Compared with the baseline', '', ...baselineTable(report, maxRows), '');
+    else if (report.comparesWithBaseline && gathered.judged.length > 0)
+        lines.push('### Compared with the baseline', '', 'There is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.', '');
+    if (report.failingRows.size > 0)
+        lines.push('### Failing rows', '', ...failingRowSections(report, Math.ceil(maxRows / 4)));
+    if (report.started.length > 0 || report.wait)
+        lines.push('### Started and waited', '', ...startedLines(report), '');
+    lines.push('### Listed', '', listedLine(gathered), '');
+    lines.push('### Superseded evaluations', '', ...supersededLines(report), '');
+    return lines.join('\n');
+}
+/** The one line a reviewer reads first. */
+function verdictLine({ verdict, metrics }) {
+    if (verdict.gate === 'skipped')
+        return '**Verdict: report only.** The policy sets no rules, so nothing was judged against limits.';
+    if (verdict.gate === 'passed') {
+        return `**Verdict: passed.** Every rule holds over ${(0,format/* formatCount */.B4)(metrics.evaluations)} evaluation(s).`;
+    }
+    const [first] = verdict.broken;
+    const more = verdict.broken.length > 1 ? ` (and ${verdict.broken.length - 1} more broken rule(s))` : '';
+    return `**Verdict: failed.** ${(0,format/* escapeMarkdown */.FV)(first?.message ?? '', 300)}${more}`;
+}
+/** A pie of pass / fail / unknown runs; GitHub renders mermaid in summaries and comments. */
+function chart(metrics) {
+    if (metrics.runs === 0)
+        return [];
+    return [
+        '```mermaid',
+        'pie showData title Runs of the judged evaluations',
+        `    "Pass" : ${metrics.passRuns}`,
+        `    "Fail" : ${metrics.failRuns}`,
+        `    "Unknown" : ${metrics.unknownRuns}`,
+        '```',
+        ''
+    ];
+}
+function baselineTable({ gathered, baselines }, maxRows) {
+    const header = ['Run', 'Baseline', 'Pass rate', 'Δ', 'Cost', 'Δ', 'Avg latency', 'Δ'];
+    const compared = gathered.judged.filter(item => baselines.has(item.evaluation.runId));
+    const rows = compared.slice(0, maxRows).map(item => {
+        const now = (0,judge_metrics/* totals */.Sd)([item.evaluation]);
+        const base = (0,judge_metrics/* totals */.Sd)([baselines.get(item.evaluation.runId).evaluation]);
+        return [
+            code(item.evaluation.runId),
+            code(baselines.get(item.evaluation.runId).evaluation.runId),
+            now.passRate === null ? '—' : (0,format/* formatPercent */.l9)(now.passRate),
+            now.passRate === null || base.passRate === null
+                ? '—'
+                : (0,format/* formatPointsDelta */.BK)(now.passRate - base.passRate),
+            (0,format/* formatCost */.BD)(now.totalCost),
+            (0,format/* formatRelativeDelta */.E1)(now.totalCost, base.totalCost),
+            now.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(now.avgLatency),
+            now.avgLatency === null || base.avgLatency === null
+                ? '—'
+                : (0,format/* formatRelativeDelta */.E1)(now.avgLatency, base.avgLatency)
+        ];
+    });
+    const notes = [];
+    if (compared.length > rows.length)
+        notes.push(`… and ${compared.length - rows.length} more comparison(s) not shown.`);
+    const without = gathered.judged.length - compared.length;
+    if (without > 0)
+        notes.push(`${without} judged evaluation(s) have no earlier completed evaluation to compare with.`);
+    return [
+        row(header),
+        row(header.map(() => '---')),
+        ...rows.map(row),
+        ...notes.flatMap(note => ['', note])
+    ];
+}
+function failingRowSections({ gathered, failingRows }, perEvaluation) {
+    const lines = [];
+    let withoutSection = 0;
+    for (const item of gathered.judged) {
+        const results = failingRows.get(item.evaluation.runId);
+        const { failRuns, unknownRuns } = item.evaluation.metrics;
+        if (!results) {
+            // beyond the cap of evaluations whose rows are fetched, or their rows could not be fetched
+            if (failRuns + unknownRuns > 0)
+                withoutSection += 1;
+            continue;
+        }
+        const shown = results.slice(0, perEvaluation);
+        const shownOf = (grade) => (0,format/* formatCount */.B4)(shown.filter(result => result.grade === grade).length);
+        lines.push('<details>', `<summary>${code(item.evaluation.runId)}: ${(0,format/* formatCount */.B4)(failRuns)} fail, ${(0,format/* formatCount */.B4)(unknownRuns)} unknown (showing ${shownOf('fail')} fail, ${shownOf('unknown')} unknown)</summary>`, '', row(['Grade', 'Score', 'Reason', 'Cost', 'Latency', 'Input']), row(['---', '---', '---', '---', '---', '---']), ...shown.map(result => row([
+            result.grade,
+            result.score == null ? '—' : (0,format/* plainDecimal */.mr)(result.score),
+            result.reason ? (0,format/* escapeMarkdown */.FV)(result.reason, 160) : '—',
+            result.cost == null ? '—' : (0,format/* formatCost */.BD)(result.cost),
+            result.latency == null ? '—' : (0,format/* formatDuration */.a3)(result.latency),
+            result.row ? (0,format/* escapeMarkdown */.FV)(rowValues(result.row.values), 120) : '—'
+        ])), '', '</details>', '');
+    }
+    if (withoutSection > 0)
+        lines.push(`… and ${(0,format/* formatCount */.B4)(withoutSection)} more evaluation(s) with failing or unknown rows not shown.`, '');
+    return lines;
+}
+/** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
+function rowValues(values) {
+    return Object.entries(values)
+        .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+        .join('; ');
+}
+function startedLines({ started, wait }) {
+    const lines = [];
+    if (started.length > 0)
+        lines.push(`Started ${started.length} evaluation(s) for this commit: ${idList(started)}.`);
+    if (wait) {
+        if (lines.length > 0)
+            lines.push('');
+        lines.push(wait.timedOut.length === 0
+            ? `Waited ${(0,format/* formatDuration */.a3)(wait.waitedMs)} for the judged evaluations to finish.`
+            : `Stopped waiting after ${(0,format/* formatDuration */.a3)(wait.waitedMs)}; still not finished: ${idList(wait.timedOut)}.`);
+    }
+    return lines;
+}
+function oneLine(metrics) {
+    if (metrics.evaluations === 0)
+        return 'No evaluations judged.';
+    const parts = [
+        `**${(0,format/* formatCount */.B4)(metrics.evaluations)}** evaluation(s) judged`,
+        `${(0,format/* formatCount */.B4)(metrics.runs)} runs: ${(0,format/* formatCount */.B4)(metrics.passRuns)} pass, ${(0,format/* formatCount */.B4)(metrics.failRuns)} fail, ${(0,format/* formatCount */.B4)(metrics.unknownRuns)} unknown`
+    ];
+    if (metrics.passRate !== null)
+        parts.push(`pass rate **${(0,format/* formatPercent */.l9)(metrics.passRate)}**`);
+    parts.push(`cost ${(0,format/* formatCost */.BD)(metrics.totalCost)}`);
+    if (metrics.avgLatency !== null)
+        parts.push(`${(0,format/* formatDuration */.a3)(metrics.avgLatency)} per run`);
+    parts.push(`${(0,format/* formatCount */.B4)(metrics.totalTokens)} tokens`);
+    return parts.join(' · ');
+}
+const HEADER = [
+    'Run',
+    'Evaluator',
+    'Dataset',
+    'Status',
+    'Progress',
+    'Pass',
+    'Fail',
+    'Unknown',
+    'Pass rate',
+    'Cost',
+    'Avg latency',
+    'Tokens'
+];
+function table(judged, overall, maxRows, showPrompt) {
+    const header = showPrompt ? ['Prompt', ...HEADER] : HEADER;
+    const rows = judged.slice(0, maxRows).map(item => {
+        const e = item.evaluation;
+        const m = (0,judge_metrics/* totals */.Sd)([e]);
+        const cells = [
+            code(e.runId),
+            code(e.evaluatorId),
+            e.datasetId ? code(e.datasetId) : '—',
+            e.status,
+            `${e.progress.completedRows}/${e.progress.totalRows}${e.progress.failedRows ? ` (${e.progress.failedRows} failed)` : ''}`,
+            (0,format/* formatCount */.B4)(m.passRuns),
+            (0,format/* formatCount */.B4)(m.failRuns),
+            (0,format/* formatCount */.B4)(m.unknownRuns),
+            m.passRate === null ? '—' : (0,format/* formatPercent */.l9)(m.passRate),
+            (0,format/* formatCost */.BD)(m.totalCost),
+            m.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(m.avgLatency),
+            (0,format/* formatCount */.B4)(m.totalTokens)
+        ];
+        return showPrompt ? [code(item.promptId), ...cells] : cells;
+    });
+    const total = [
+        '**Total**',
+        '',
+        '',
+        '',
+        `${(0,format/* formatCount */.B4)(overall.failedRows)} failed rows`,
+        `**${(0,format/* formatCount */.B4)(overall.passRuns)}**`,
+        `**${(0,format/* formatCount */.B4)(overall.failRuns)}**`,
+        `**${(0,format/* formatCount */.B4)(overall.unknownRuns)}**`,
+        overall.passRate === null ? '—' : `**${(0,format/* formatPercent */.l9)(overall.passRate)}**`,
+        `**${(0,format/* formatCost */.BD)(overall.totalCost)}**`,
+        overall.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(overall.avgLatency),
+        `**${(0,format/* formatCount */.B4)(overall.totalTokens)}**`
+    ];
+    const out = [
+        row(header),
+        row(header.map(() => '---')),
+        ...rows.map(row),
+        row(showPrompt ? [total[0], '', ...total.slice(1)] : total)
+    ];
+    const hidden = judged.length - rows.length;
+    if (hidden > 0)
+        out.push('', `… and ${(0,format/* formatCount */.B4)(hidden)} more evaluation(s) not shown; the totals and the \`evaluations\` output include them.`);
+    return out;
+}
+function listedLine({ listedCount, listedByStatus }) {
+    const byStatus = schema/* EVALUATION_STATUSES */.co.filter(status => listedByStatus[status])
+        .map(status => `${status} ${(0,format/* formatCount */.B4)(listedByStatus[status] ?? 0)}`)
+        .join(' · ');
+    return `${(0,format/* formatCount */.B4)(listedCount)} evaluation(s) matched the filters${byStatus ? `: ${byStatus}` : '.'}`;
+}
+/** Near the top: the run fails for cancels that did not land, whatever the gate says. */
+function cancelFailedLine({ cancel }) {
+    if (cancel.failed.length === 0)
+        return [];
+    return [
+        `⚠️ **${cancel.failed.length} superseded evaluation(s) could not be cancelled** and may still be running and billing, so the run fails whatever the gate (see Superseded evaluations, below).`,
+        ''
+    ];
+}
+function supersededLines({ decision, cancel, dryRun, gathered }) {
+    if (!decision.act)
+        return [`Nothing cancelled: ${(0,format/* escapeMarkdown */.FV)(decision.reason, 400)}.`];
+    const lines = [`${capitalize((0,format/* escapeMarkdown */.FV)(decision.reason, 400))}.`, ''];
+    if (gathered.superseded.length === 0) {
+        lines.push('No evaluation in flight was superseded.');
+        return lines;
+    }
+    const verb = dryRun ? 'Would cancel (dry-run)' : 'Cancelled';
+    lines.push(`${verb} ${cancel.cancelled.length} of ${gathered.superseded.length} superseded evaluation(s): ${idList(cancel.cancelled)}`);
+    if (cancel.failed.length > 0) {
+        lines.push('', `**Could not cancel ${cancel.failed.length}: they may still be running and billing, and the run fails for it.**`, '');
+        for (const failed of cancel.failed.slice(0, MAX_CANCEL_LINES))
+            lines.push(`- ${code(failed.runId)}: ${(0,format/* escapeMarkdown */.FV)(failed.message, 300)}`);
+        if (cancel.failed.length > MAX_CANCEL_LINES)
+            lines.push(`- … and ${cancel.failed.length - MAX_CANCEL_LINES} more`);
+    }
+    if (cancel.finished.length > 0) {
+        lines.push('', `Finished before their cancel arrived (${cancel.finished.length}):`, '');
+        for (const finished of cancel.finished.slice(0, MAX_CANCEL_LINES))
+            lines.push(`- ${code(finished.runId)}: ${finished.status}`);
+        if (cancel.finished.length > MAX_CANCEL_LINES)
+            lines.push(`- … and ${cancel.finished.length - MAX_CANCEL_LINES} more`);
+    }
+    lines.push('', 'Superseded evaluations are not judged.');
+    return lines;
+}
+function capitalize(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+function idList(ids) {
+    if (ids.length === 0)
+        return 'none';
+    const shown = ids.slice(0, MAX_LISTED_IDS).map(code).join(', ');
+    return ids.length > MAX_LISTED_IDS ? `${shown} and ${ids.length - MAX_LISTED_IDS} more` : shown;
+}
+/** An identifier from the API, escaped (IDs are at most 80 characters). */
+function code(id) {
+    return (0,format/* escapeMarkdown */.FV)(id, 80);
+}
+function row(cells) {
+    return `| ${cells.join(' | ')} |`;
+}
+
+;// CONCATENATED MODULE: ./src/report/terminal.ts
+/**
+ * The Markdown summary as a person reads it in a terminal: escapeMarkdown's references undone, and
+ * the mermaid pie, which only GitHub draws, drawn as one bar of pass / fail / unknown runs.
+ */
+function markdownForTerminal(markdown) {
+    return markdown
+        .replace(/```mermaid\npie[^\n]*\n((?:\s+"[^"]+" : \d+\n)+)```/g, (_, slices) => runBar([...slices.matchAll(/"([^"]+)" : (\d+)/g)].map(([, name, value]) => ({
+        name: name,
+        value: Number(value)
+    }))))
+        .replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code)));
+}
+const BAR_WIDTH = 40;
+const MARKS = ['█', '▒', '░'];
+/** `Runs: ████████▒▒░ pass 66 · fail 12 · unknown 2` (█ pass, ▒ fail, ░ unknown). */
+function runBar(slices) {
+    const total = slices.reduce((sum, { value }) => sum + value, 0);
+    const bar = slices
+        .map(({ value }, i) => (MARKS[i] ?? '·').repeat(total > 0 ? Math.round((value / total) * BAR_WIDTH) : 0))
+        .join('');
+    const legend = slices
+        .map(({ name, value }, i) => `${MARKS[i] ?? '·'} ${name.toLowerCase()} ${value}`)
+        .join(' · ');
+    return `Runs: ${bar}  ${legend}`;
+}
+
+;// CONCATENATED MODULE: ./src/run/start.ts
 
 
 /**
@@ -3412,43 +4262,8 @@ function networkFailure(error, proxy) {
  * the API's). The note taken before the POST, not this window, keeps out what others started
  * earlier, so the window can err wide: it only has to hold our own start when the clocks differ.
  */
-const CLOCK_SKEW_MS = 60_000;
+const start_CLOCK_SKEW_MS = 60_000;
 const MAX_START_ATTEMPTS = 3;
-/**
- * What the starts of one run are doing, shared by the starts, the engine and an abort: which are
- * under way, which could not be confirmed, and whether new POSTs may still begin.
- */
-class StartLedger {
-    stopped = false;
-    underWayByPrompt = new Map();
-    unconfirmedStarts = [];
-    /** No POST begins after this (a start failed, or a signal came); checks still run. */
-    halt() {
-        this.stopped = true;
-    }
-    get halted() {
-        return this.stopped;
-    }
-    underWay() {
-        return [...this.underWayByPrompt.values()];
-    }
-    unconfirmed() {
-        return [...this.unconfirmedStarts];
-    }
-    /** @internal the start of `promptId` is now in `phase`, or has an outcome (undefined) */
-    mark(promptId, scope, phase, at) {
-        if (!phase) {
-            this.underWayByPrompt.delete(promptId);
-            return;
-        }
-        const since = this.underWayByPrompt.get(promptId)?.since ?? at ?? Date.now();
-        this.underWayByPrompt.set(promptId, { promptId, scope, since, phase });
-    }
-    /** @internal */
-    addUnconfirmed(start) {
-        this.unconfirmedStarts.push(start);
-    }
-}
 /**
  * The starts ended with an error. It names the starts that may have been billed but could not be
  * confirmed, and carries every evaluation that did start, so that none goes unnamed even when
@@ -3470,6 +4285,26 @@ class StartError extends ApiError {
         this.name = 'StartError';
         this.cause = failure;
     }
+}
+/**
+ * The run's start stage: one evaluation per prompt for this commit, each told to `starts` as soon
+ * as it has started, so that an abort or the run's error cancels it. They are the judged set.
+ */
+function startStage(context, starts) {
+    const { settings, client, limit, log } = context;
+    return log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => starts.track(startEvaluations(client, settings.promptIds, settings, {
+        limit,
+        log: log.info,
+        ledger: starts.ledger,
+        onStarted: (item, adopted) => starts.record(item, adopted)
+    }).catch((error) => {
+        // what started is named even when telling of it is what failed
+        if (error instanceof StartError)
+            for (const { item, adopted } of error.started)
+                if (!starts.has(item.evaluation.runId))
+                    starts.record(item, adopted);
+        throw error;
+    })));
 }
 /**
  * Starts every prompt's evaluation within the bound. When one fails, no further POST begins (nor
@@ -3523,7 +4358,7 @@ async function startOne(client, promptId, scope, options) {
     if (ledger.halted)
         return undefined;
     // What the scope holds before the POST, so that afterwards only a new evaluation can be ours.
-    let known = new Set((await listedSince(client, promptId, scope, now() - CLOCK_SKEW_MS)).map(item => item.evaluation.runId));
+    let known = new Set((await listedSince(client, promptId, scope, now() - start_CLOCK_SKEW_MS)).map(item => item.evaluation.runId));
     /** attempts whose outcome was unknown and whose check showed no evaluation */
     const unseen = [];
     const unconfirmed = (reason, attempts = unseen) => ledger.addUnconfirmed({ promptId, scope, attempts: [...attempts], reason });
@@ -3540,7 +4375,7 @@ async function startOne(client, promptId, scope, options) {
         let failure;
         try {
             const evaluation = await client.createEvaluation(promptId, scope);
-            return { item: { promptId, evaluation, raw: evaluation }, adopted: false };
+            return { item: { promptId, evaluation }, adopted: false };
         }
         catch (error) {
             if (!(error instanceof ApiError) || !error.ambiguous) {
@@ -3555,7 +4390,7 @@ async function startOne(client, promptId, scope, options) {
         ledger.mark(promptId, scope, 'checking');
         let listed;
         try {
-            listed = await listedSince(client, promptId, scope, attemptAt - CLOCK_SKEW_MS);
+            listed = await listedSince(client, promptId, scope, attemptAt - start_CLOCK_SKEW_MS);
         }
         catch (error) {
             // the one way to know is gone: no further POST, and the start is named as it stands
@@ -3607,8 +4442,8 @@ function startedByAttempt(listed, known, attemptAt, failedAt) {
     const distance = (item) => Math.abs(item.evaluation.timeline.submittedAt - attemptAt);
     return listed
         .filter(({ evaluation }) => !known.has(evaluation.runId) &&
-        evaluation.timeline.submittedAt >= attemptAt - CLOCK_SKEW_MS &&
-        evaluation.timeline.submittedAt <= failedAt + CLOCK_SKEW_MS &&
+        evaluation.timeline.submittedAt >= attemptAt - start_CLOCK_SKEW_MS &&
+        evaluation.timeline.submittedAt <= failedAt + start_CLOCK_SKEW_MS &&
         // one already being cancelled is someone else's decision, never the start we lost
         !schema/* BEING_CANCELLED */.Ah.includes(evaluation.status))
         .sort((a, b) => distance(a) - distance(b))[0];
@@ -3622,20 +4457,34 @@ async function listedSince(client, promptId, scope, since) {
         createdAfter: since
     };
     for await (const page of client.listEvaluations(promptId, filters)) {
-        for (const { evaluation, raw } of page.items) {
+        for (const { evaluation } of page.items) {
             if (evaluation.timeline.submittedAt >= since)
-                listed.push({ promptId, evaluation, raw });
+                listed.push({ promptId, evaluation });
         }
     }
     return listed;
 }
 
-;// CONCATENATED MODULE: ./src/abort.ts
+;// CONCATENATED MODULE: ./src/run/abort.ts
 
 /** How long an abort waits for the starts under way to have an outcome. */
 const START_SETTLE_MS = 2_500;
 /** How long cancelling what this run started may take once the starts have settled. */
 const ABORT_GRACE_MS = 4_000;
+/**
+ * The transport of the cancels sent on abort. They must land within ABORT_GRACE_MS whatever the
+ * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After.
+ * Each request (the cancel, and the read of a refused one) ends within 40% of the grace: 3.2 s
+ * for both of a 4 s grace, with room to spare for reporting. They skip the rate governor's queue:
+ * they are few (one per evaluation this run started) and urgent, and a turn behind a run slowed
+ * by 429s, or held until a reset, could come after the grace.
+ */
+const ABORT_TRANSPORT = {
+    timeoutMs: 1_500,
+    maxAttempts: 2,
+    baseDelayMs: 250,
+    deadlineMs: ABORT_GRACE_MS * 0.4
+};
 const SIGNALS = ['SIGINT', 'SIGTERM'];
 /** Listens for SIGINT and SIGTERM until stopListening is called. */
 function onAbort(options) {
@@ -3720,6 +4569,708 @@ function describeAbort(starts, cancels) {
     return parts.join(' ');
 }
 
+// EXTERNAL MODULE: ./node_modules/valibot/dist/index.mjs
+var valibot_dist = __nccwpck_require__(7934);
+;// CONCATENATED MODULE: ./src/github/octokit.ts
+/**
+ * The GitHub API client of the lookups and the comment. It is imported lazily: most runs never
+ * need it, and it is the largest part of the bundle to load. Octokit sets no timeout, so a hung
+ * GitHub API would hold the step for minutes; here every request gets its own.
+ */
+const GITHUB_TIMEOUT_MS = 30_000;
+async function githubClient(token, options = {}) {
+    const { timeoutMs = GITHUB_TIMEOUT_MS } = options;
+    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
+    const octokit = getOctokit(token);
+    octokit.hook.wrap('request', async (request, options) => {
+        const signal = AbortSignal.timeout(timeoutMs);
+        // set on these options, not a copy: the auth hook within reads them, not what it is passed
+        options.request = { ...options.request, signal };
+        try {
+            return await request(options);
+        }
+        catch (error) {
+            // Octokit reports a timeout as an HTTP 500 "The operation was aborted due to timeout"
+            if (signal.aborted) {
+                throw Object.assign(new Error(`no answer from the GitHub API in ${timeoutMs / 1000} s`, { cause: error }), { name: 'TimeoutError' });
+            }
+            throw error;
+        }
+    });
+    return octokit;
+}
+
+;// CONCATENATED MODULE: ./src/github/lookups.ts
+/**
+ * Asks the GitHub API what the event payload does not say, and believes only answers in the shape
+ * GitHub documents: anything else (an HTML page, text, an unknown status) is "cannot tell".
+ */
+
+
+
+
+/** The four statuses GitHub's compare API documents. */
+const COMPARE_STATUSES = [
+    'ahead',
+    'behind',
+    'diverged',
+    'identical'
+];
+const commits = valibot_dist/* pipe */.FsL(valibot_dist/* number */.aig(), valibot_dist/* safeInteger */.Y2b(), valibot_dist/* minValue */.Wwf(0));
+/** Whether the counts agree with the status: a status the counts contradict is no clear answer. */
+function agrees({ status, ahead_by, behind_by }) {
+    const ahead = ahead_by > 0;
+    const behind = behind_by > 0;
+    if (status === 'identical')
+        return !ahead && !behind;
+    if (status === 'ahead')
+        return ahead && !behind;
+    if (status === 'behind')
+        return !ahead && behind;
+    return ahead && behind;
+}
+const compareFields = valibot_dist/* looseObject */._H3({
+    status: valibot_dist/* picklist */.KIO(COMPARE_STATUSES),
+    ahead_by: commits,
+    behind_by: commits
+});
+/** GET /repos/{owner}/{repo}/compare/{basehead}: what the force-push question reads. */
+const compareSchema = valibot_dist/* pipe */.FsL(compareFields, valibot_dist/* check */.z6Y(agrees, 'the status disagrees with ahead_by and behind_by'));
+const person = valibot_dist/* nullish */.cl6(valibot_dist/* looseObject */._H3({ date: valibot_dist/* nullish */.cl6(valibot_dist/* string */.YjP()) }));
+/** GET /repos/{owner}/{repo}/commits/{ref}: the head commit's dates. */
+const commitSchema = valibot_dist/* looseObject */._H3({
+    commit: valibot_dist/* looseObject */._H3({ author: person, committer: person })
+});
+/**
+ * A compare answer as Octokit hands it over (parsed JSON, or text, or bytes when the answer was
+ * not JSON): its status when the answer is clear, otherwise why not.
+ */
+function readCompare(data) {
+    const checked = (0,schema/* checkShape */.eA)(compareSchema, data, 'body');
+    if (checked.ok)
+        return { value: checked.value.status };
+    return { error: `answered ${unclear(data, checked.problem)}` };
+}
+/** A commit answer: the author and committer dates it gives, or why it cannot be read. */
+function readCommitDates(data) {
+    const checked = (0,schema/* checkShape */.eA)(commitSchema, data, 'body');
+    if (!checked.ok)
+        return { error: `answered ${unclear(data, checked.problem)}` };
+    const { author, committer } = checked.value.commit;
+    const dates = [
+        dated("the head commit's author date", author?.date, isoTime),
+        dated("the head commit's committer date", committer?.date, isoTime)
+    ];
+    return { value: dates.filter((date) => date !== undefined) };
+}
+/** What was wrong with an answer, in a few words: its text could be a whole HTML page. */
+function unclear(data, problem) {
+    if (typeof data === 'string')
+        return 'with text, not a JSON object (an HTML page, or bad JSON)';
+    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data))
+        return 'with a body that is not JSON';
+    return `in an unexpected shape: ${problem.length > 160 ? `${problem.slice(0, 159)}…` : problem}`;
+}
+async function lookUp(needed, token, options = {}) {
+    if (!needed.compare && !needed.headCommit)
+        return {};
+    if (!token) {
+        const error = 'no github-token was given to ask the GitHub API';
+        return {
+            ...(needed.compare ? { compare: { error } } : {}),
+            ...(needed.headCommit ? { headCommitDates: { error } } : {})
+        };
+    }
+    const octokit = await githubClient(token, options);
+    const lookups = {};
+    if (needed.compare) {
+        const { owner, repo, base, head } = needed.compare;
+        const what = `GitHub compare ${base.slice(0, 7)}...${head.slice(0, 7)}`;
+        try {
+            const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
+                owner,
+                repo,
+                basehead: `${base}...${head}`,
+                per_page: 1
+            });
+            const answer = readCompare(data);
+            lookups.compare = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
+        }
+        catch (error) {
+            lookups.compare = { error: `${what} failed: ${describe(error)}` };
+        }
+        // A plain fast-forward needs no date: nothing will be cancelled.
+        if ('value' in lookups.compare && ['ahead', 'identical'].includes(lookups.compare.value)) {
+            return lookups;
+        }
+    }
+    if (needed.headCommit) {
+        const { owner, repo, sha } = needed.headCommit;
+        const what = `GitHub commit ${sha.slice(0, 7)}`;
+        try {
+            const { data } = await octokit.rest.repos.getCommit({ owner, repo, ref: sha });
+            const answer = readCommitDates(data);
+            lookups.headCommitDates = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
+        }
+        catch (error) {
+            lookups.headCommitDates = { error: `${what} lookup failed: ${describe(error)}` };
+        }
+    }
+    return lookups;
+}
+/** A failed request in a line: an error page's text can be a whole HTML page. */
+function describe(error) {
+    const status = error.status;
+    let message = error.message ?? String(error);
+    if (message.length > 200)
+        message = `${message.slice(0, 199)}…`;
+    return status ? `HTTP ${status} ${message}` : message;
+}
+
+;// CONCATENATED MODULE: ./src/run/decide.ts
+/** Whether this run supersedes evaluations, decided from the GitHub event that triggered it. */
+
+
+/**
+ * Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks.
+ * `now` is this run's clock, read once the answers are in: no cutoff may lie beyond it.
+ */
+async function decideFromEvent(settings, event, now = Date.now) {
+    const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
+    return decideSupersede(settings.cancelSuperseded, event, lookups, now());
+}
+
+;// CONCATENATED MODULE: ./src/judge/supersede.ts
+/**
+ * Which listed evaluations a new commit made obsolete: the rule the supersede decision and the
+ * filters make, and the test each listed evaluation goes through. Pure.
+ */
+
+/**
+ * An evaluation is superseded when it is still in flight, in scope, not kept, and was submitted
+ * before the new commit. Anything uncertain (no submit time) is left alone: cancel less.
+ */
+function isSuperseded({ promptId, evaluation }, rule) {
+    const submittedAt = evaluation.timeline.submittedAt;
+    return (schema/* IN_FLIGHT */.Ri.includes(evaluation.status) &&
+        rule.promptIds.includes(promptId) &&
+        (rule.evaluatorId === undefined || evaluation.evaluatorId === rule.evaluatorId) &&
+        (rule.datasetId === undefined || evaluation.datasetId === rule.datasetId) &&
+        !rule.keep.has(evaluation.runId) &&
+        Number.isFinite(submittedAt) &&
+        submittedAt < rule.cutoff);
+}
+/** The rule under the decision, in the settings' scope; undefined when nothing is superseded. */
+function supersedeRule(decision, scope) {
+    if (!decision.act)
+        return undefined;
+    return {
+        cutoff: decision.cutoff,
+        promptIds: scope.promptIds,
+        evaluatorId: scope.evaluatorId,
+        datasetId: scope.datasetId,
+        keep: scope.keepRunIds
+    };
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/judge/judged-set.ts
+/** The group an evaluation is judged in under `scope: latest`. */
+function groupOf({ promptId, evaluation }) {
+    return JSON.stringify([promptId, evaluation.evaluatorId, evaluation.datasetId ?? null]);
+}
+/** Newest first; ties broken by run ID so the choice never depends on listing order. */
+function newerFirst(a, b) {
+    const byTime = b.evaluation.timeline.submittedAt - a.evaluation.timeline.submittedAt;
+    if (byTime !== 0)
+        return byTime;
+    return a.evaluation.runId < b.evaluation.runId
+        ? -1
+        : a.evaluation.runId > b.evaluation.runId
+            ? 1
+            : 0;
+}
+/**
+ * Builds the judged set as pages stream in, keeping only what the scope needs:
+ * `latest` keeps one evaluation per (prompt, evaluator, dataset), `all` keeps every one.
+ * An evaluation seen twice (listed under two statuses while it moved) counts once.
+ */
+class JudgedSetBuilder {
+    scope;
+    latest = new Map();
+    all = new Map();
+    constructor(scope) {
+        this.scope = scope;
+    }
+    add(item) {
+        if (this.scope === 'all') {
+            if (!this.all.has(item.evaluation.runId))
+                this.all.set(item.evaluation.runId, item);
+            return;
+        }
+        const group = groupOf(item);
+        const current = this.latest.get(group);
+        if (!current || newerFirst(item, current) < 0)
+            this.latest.set(group, item);
+    }
+    /** The judged evaluations, newest first. */
+    result() {
+        const items = this.scope === 'all' ? this.all.values() : this.latest.values();
+        return [...items].sort(newerFirst);
+    }
+}
+/** The judged set of a finished listing (the builder, for callers that hold everything). */
+function judgedSet(items, scope) {
+    const builder = new JudgedSetBuilder(scope);
+    for (const item of items)
+        builder.add(item);
+    return builder.result();
+}
+/**
+ * The completed evaluations a judged one is compared with: for each (prompt, evaluator, dataset),
+ * the newest completed ones, as many as the scope needs (`latest` and started evaluations need two:
+ * the newest may be the judged one itself).
+ *
+ * Adding is O(1) (amortised O(keep log keep) when a group is bounded) and a lookup O(log n): a group
+ * is sorted once when first asked, not on every evaluation added, which made `scope: all`
+ * quadratic in the evaluations listed.
+ */
+class BaselineIndex {
+    keep;
+    groups = new Map();
+    constructor(keep) {
+        this.keep = keep;
+    }
+    add(item) {
+        if (item.evaluation.status !== 'completed')
+            return;
+        const key = groupOf(item);
+        let group = this.groups.get(key);
+        if (!group)
+            this.groups.set(key, (group = { items: [], runIds: new Set(), sorted: true }));
+        const { runId } = item.evaluation;
+        if (group.runIds.has(runId))
+            return;
+        group.items.push(item);
+        group.runIds.add(runId);
+        group.sorted = false;
+        if (group.items.length > this.keep) {
+            sortGroup(group);
+            for (const dropped of group.items.splice(this.keep))
+                group.runIds.delete(dropped.evaluation.runId);
+        }
+    }
+    /** The newest completed evaluation of the same group submitted before `item`. */
+    baselineFor(item) {
+        const group = this.groups.get(groupOf(item));
+        if (!group)
+            return undefined;
+        sortGroup(group);
+        const before = item.evaluation.timeline.submittedAt;
+        // newest first, so the ones submitted before `item` are a suffix: the first of them is the one
+        return group.items[firstIndex(group.items, other => other.evaluation.timeline.submittedAt < before)];
+    }
+}
+function sortGroup(group) {
+    if (group.sorted)
+        return;
+    group.items.sort(newerFirst);
+    group.sorted = true;
+}
+/** The first index whose item meets `test`, in items where those that meet it are a suffix. */
+function firstIndex(items, test) {
+    let low = 0;
+    let high = items.length;
+    while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (test(items[middle]))
+            high = middle;
+        else
+            low = middle + 1;
+    }
+    return low;
+}
+/**
+ * The baselines of judged evaluations that have none among the listed ones, found in listings of
+ * completed evaluations read newest first: the first completed evaluation of an evaluation's group
+ * submitted before it is its baseline, and nothing read later can be newer.
+ *
+ * A candidate settles the waiting evaluations of its group submitted after it: with each group kept
+ * newest first those are the group's first still waiting, so a candidate costs O(1) plus what it
+ * settles, not a pass over every evaluation still waiting.
+ */
+class BaselineFinder {
+    waiting = new Map();
+    left;
+    /** each baseline found, by the judged evaluation's run ID */
+    found = new Map();
+    constructor(judged) {
+        judged.forEach((item, place) => {
+            const key = groupOf(item);
+            let group = this.waiting.get(key);
+            if (!group)
+                this.waiting.set(key, (group = { items: [], next: 0 }));
+            group.items.push({ item, place });
+        });
+        for (const group of this.waiting.values())
+            group.items.sort((a, b) => b.item.evaluation.timeline.submittedAt - a.item.evaluation.timeline.submittedAt);
+        this.left = judged.length;
+    }
+    /** Whether every judged evaluation has its baseline. */
+    get done() {
+        return this.left === 0;
+    }
+    /** The next candidate, in newest-first order. */
+    add(candidate) {
+        if (candidate.evaluation.status !== 'completed')
+            return;
+        const group = this.waiting.get(groupOf(candidate));
+        if (!group)
+            return;
+        const before = candidate.evaluation.timeline.submittedAt;
+        let end = group.next;
+        while (end < group.items.length &&
+            group.items[end].item.evaluation.timeline.submittedAt > before)
+            end += 1;
+        const settled = group.items.slice(group.next, end);
+        group.next = end;
+        this.left -= settled.length;
+        // the last judged first: the order in which `found` always took them, which the JSON report shows
+        settled.sort((a, b) => b.place - a.place);
+        for (const { item } of settled)
+            this.found.set(item.evaluation.runId, candidate);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/run/concurrency.ts
+/**
+ * A bound on requests in flight that can be lowered while work runs: a rate limit (429) halves it,
+ * so concurrent cancels back off for the rest of the run instead of hammering the API.
+ */
+class AdaptiveLimit {
+    current;
+    active = 0;
+    waiting = [];
+    peakActive = 0;
+    halved = 0;
+    constructor(current) {
+        this.current = current;
+    }
+    get limit() {
+        return this.current;
+    }
+    /** The most tasks that ran at once. */
+    get peak() {
+        return this.peakActive;
+    }
+    /** How many times a rate limit halved the bound: the wait reads it to poll less often. */
+    get halvings() {
+        return this.halved;
+    }
+    /** Halves the bound (at least 1). */
+    halve() {
+        this.halved += 1;
+        this.current = Math.max(1, Math.floor(this.current / 2));
+    }
+    async run(task) {
+        while (this.active >= this.current)
+            await new Promise(resolve => this.waiting.push(resolve));
+        this.active += 1;
+        this.peakActive = Math.max(this.peakActive, this.active);
+        try {
+            return await task();
+        }
+        finally {
+            this.active -= 1;
+            this.waiting.shift()?.();
+        }
+    }
+}
+/**
+ * Runs `task` on every item within the bound; results keep the items' order. As many workers as
+ * the bound allows take the items in turn, so the bound's queue holds a few workers, not every item
+ * (a queue of 100,000 waiting tasks, shifted one by one, would cost time quadratic in the items).
+ */
+async function mapWithin(limit, items, task) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await limit.run(() => task(items[index]));
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit.limit, items.length) }, worker));
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/run/plan.ts
+
+
+function planListings(settings, rule) {
+    const { evaluatorId, datasetId, createdAfter } = settings;
+    const statuses = settings.statuses.length > 0 ? settings.statuses : [undefined];
+    const listings = [];
+    for (const promptId of settings.promptIds) {
+        const covered = new Set();
+        for (const status of statuses) {
+            // Without a created-after filter this listing already holds the in-flight ones it matches.
+            const findsCandidates = rule !== undefined &&
+                createdAfter === undefined &&
+                (status === undefined || schema/* IN_FLIGHT */.Ri.includes(status));
+            if (findsCandidates)
+                (status ? [status] : schema/* IN_FLIGHT */.Ri).forEach(s => covered.add(s));
+            listings.push({
+                promptId,
+                filters: { status, evaluatorId, datasetId, createdAfter },
+                judge: true
+            });
+        }
+        if (!rule)
+            continue;
+        for (const status of schema/* IN_FLIGHT */.Ri) {
+            if (covered.has(status))
+                continue;
+            listings.push({
+                promptId,
+                filters: { status, evaluatorId, datasetId, createdBefore: rule.cutoff },
+                judge: false
+            });
+        }
+    }
+    return listings;
+}
+/**
+ * Whether the input filters may keep completed evaluations out of the main listings: a status
+ * filter without `completed`, or created-after. The baseline is the newest completed evaluation
+ * before a judged one whatever the filters, so then it is looked for separately.
+ */
+function filtersMayHideBaselines(settings) {
+    return (settings.createdAfter !== undefined ||
+        (settings.statuses.length > 0 && !settings.statuses.includes('completed')));
+}
+/**
+ * Where to look for the baselines the filters may have hidden: for each prompt with judged
+ * evaluations, its completed ones (of the evaluator and dataset inputs) submitted before the newest
+ * judged one, newest first, so that the search can stop as soon as each has its baseline.
+ */
+function planBaselineListings(settings, judged) {
+    if (!filtersMayHideBaselines(settings))
+        return [];
+    const { evaluatorId, datasetId } = settings;
+    // in one pass over the judged ones: a pass per prompt would cost prompts × judged
+    const newestOf = new Map();
+    for (const { promptId, evaluation } of judged)
+        newestOf.set(promptId, Math.max(newestOf.get(promptId) ?? -Infinity, evaluation.timeline.submittedAt));
+    return settings.promptIds.flatMap(promptId => {
+        const newest = newestOf.get(promptId) ?? -Infinity;
+        if (newest === -Infinity)
+            return [];
+        return [
+            {
+                promptId,
+                filters: {
+                    status: 'completed',
+                    evaluatorId,
+                    datasetId,
+                    createdBefore: newest,
+                    sort: 'createdAt:desc'
+                }
+            }
+        ];
+    });
+}
+/** A listing as the log names it: its prompt, its filters and, unless it judges, its purpose. */
+function describeListing({ promptId, filters, judge }) {
+    const parts = Object.entries(filters)
+        .filter(([, value]) => value !== undefined)
+        .map(([key, value]) => `${key}=${key.startsWith('created') ? (0,format/* formatTime */.fU)(value) : value}`);
+    const purpose = judge ? '' : ' (in flight, to find superseded)';
+    return `prompt ${promptId}${parts.length ? ` [${parts.join(' ')}]` : ''}${purpose}`;
+}
+
+;// CONCATENATED MODULE: ./src/run/baselines.ts
+/**
+ * Each judged evaluation's baseline, the newest completed evaluation of its prompt, evaluator and
+ * dataset submitted before it: from the listings, or, when the filters may have kept it out of
+ * them, from its prompt's completed evaluations listed for the purpose, newest first.
+ */
+
+
+
+
+
+
+/**
+ * The run's baseline stage: each judged evaluation's baseline by run ID, searched for where the
+ * filters may hide it, with a warning for what max-pass-rate-drop then cannot judge.
+ */
+async function baselinesStage(context, gathered, judged) {
+    const { settings, client, limit, log } = context;
+    const baselines = new Map();
+    for (const item of judged) {
+        const baseline = gathered.baselines.baselineFor(item);
+        if (baseline)
+            baselines.set(item.evaluation.runId, baseline);
+    }
+    const missing = judged.filter(item => !baselines.has(item.evaluation.runId));
+    const listings = planBaselineListings(settings, missing);
+    if (listings.length > 0) {
+        const search = await log.group(`Listing completed evaluations for ${missing.length} baseline(s) the filters may hide`, () => searchBaselines(client, listings, missing, { limit, log: log.info }));
+        for (const [runId, baseline] of search.found)
+            baselines.set(runId, baseline);
+        for (const promptId of search.cut)
+            log.warning(`Looked for baselines among the newest ${(0,format/* formatCount */.B4)(MAX_BASELINE_PAGES * schema/* MAX_PAGE_SIZE */.H4)} completed evaluations of prompt ${promptId} only; some judged evaluations have none among them.`);
+    }
+    const without = judged.filter(item => !baselines.has(item.evaluation.runId));
+    if (settings.policy.limits['max-pass-rate-drop'] !== undefined && without.length > 0) {
+        const ids = without.slice(0, 10).map(item => item.evaluation.runId);
+        const more = without.length > ids.length ? ` and ${without.length - ids.length} more` : '';
+        log.warning(`max-pass-rate-drop does not apply to ${without.length} judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`);
+    }
+    return baselines;
+}
+/** Pages of completed evaluations a baseline search looks through per prompt, at most. */
+const MAX_BASELINE_PAGES = 5;
+/**
+ * The baselines of judged evaluations that the filtered listings had none for: each baseline
+ * listing is read newest first only until every one of its prompt has its baseline, and for at
+ * most MAX_BASELINE_PAGES.
+ */
+async function searchBaselines(client, listings, missing, options) {
+    const search = { found: new Map(), cut: [] };
+    // by prompt once: a filter per listing would cost prompts × judged
+    const missingOf = new Map();
+    for (const item of missing) {
+        const ofPrompt = missingOf.get(item.promptId);
+        if (ofPrompt)
+            ofPrompt.push(item);
+        else
+            missingOf.set(item.promptId, [item]);
+    }
+    await mapWithin(options.limit, listings, async (listing) => {
+        const finder = new BaselineFinder(missingOf.get(listing.promptId) ?? []);
+        const label = describeListing({ ...listing, judge: true });
+        for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
+            for (const { evaluation } of page.items)
+                finder.add({ promptId: listing.promptId, evaluation });
+            options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
+            await (0,promises_namespaceObject.setImmediate)(); // as in gather: a signal is heard between pages
+            if (finder.done)
+                break;
+            if (page.page >= MAX_BASELINE_PAGES) {
+                if (page.hasMore)
+                    search.cut.push(listing.promptId);
+                break;
+            }
+        }
+        for (const [runId, baseline] of finder.found)
+            search.found.set(runId, baseline);
+    });
+    return search;
+}
+
+;// CONCATENATED MODULE: ./src/run/cancel.ts
+
+
+
+
+/**
+ * The fate of a cancel that was not accepted, given the status read back after it (undefined:
+ * not read, or the read failed). Only a status that shows the evaluation no longer runs clears
+ * it. Pure.
+ */
+function cancelFate(statusNow) {
+    if (statusNow !== undefined && schema/* BEING_CANCELLED */.Ah.includes(statusNow))
+        return 'cancelled';
+    if (statusNow !== undefined && !schema/* IN_FLIGHT */.Ri.includes(statusNow))
+        return 'finished';
+    return 'failed';
+}
+/**
+ * Whether a failed cancel is worth reading back: only a refusal (4xx) may be about an evaluation
+ * that finished or is being cancelled; a rate-limited (429) or timed-out (408) one changed nothing,
+ * and a 5xx or a network failure given up on is not delivered whatever the status. Pure.
+ */
+function isRefusal(status) {
+    return status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408;
+}
+/** The run's cancel stage: the superseded evaluations cancelled (dry-run: named), in one group of the log. */
+function cancelStage(context, superseded) {
+    const { settings, client, limit, log } = context;
+    return log.group(`Cancelling ${superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, superseded, {
+        dryRun: settings.dryRun,
+        limit,
+        log: log.info,
+        warn: log.warning
+    }));
+}
+async function cancelSuperseded(client, superseded, options) {
+    const outcome = { cancelled: [], finished: [], failed: [] };
+    const describe = ({ evaluation: e }) => `${e.runId} (${e.status}, ${e.progress.percent}% done, submitted ${(0,format/* formatTime */.fU)(e.timeline.submittedAt)})`;
+    if (options.dryRun) {
+        for (const item of superseded) {
+            options.log(`dry-run: would cancel ${describe(item)}`);
+            outcome.cancelled.push(item.evaluation.runId);
+        }
+        return outcome;
+    }
+    await mapWithin(options.limit, superseded, async (item) => {
+        const { runId } = item.evaluation;
+        const { promptId } = item;
+        try {
+            const after = await client.cancelEvaluation(promptId, runId);
+            options.log(`cancelled ${describe(item)}: now ${after.status}`);
+            outcome.cancelled.push(runId);
+            return;
+        }
+        catch (error) {
+            if (!(error instanceof ApiError))
+                throw error;
+            const read = isRefusal(error.status) ? await readBack(client, item) : undefined;
+            const status = typeof read === 'string' ? read : undefined;
+            const fate = cancelFate(status);
+            if (fate === 'cancelled') {
+                options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`);
+                outcome.cancelled.push(runId);
+            }
+            else if (fate === 'finished') {
+                options.warn(`Superseded evaluation ${runId} had already ${status} when its cancel arrived: ${error.message}`);
+                outcome.finished.push({ runId, promptId, status: status, message: error.message });
+            }
+            else {
+                // what matters first: that it still runs, when the read back says so
+                const message = status !== undefined
+                    ? `still ${status} after: ${error.message}`
+                    : read instanceof ApiError
+                        ? `${error.message} Reading it back failed too: ${read.message}`
+                        : error.message;
+                options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
+                outcome.failed.push({ runId, promptId, message });
+            }
+        }
+    });
+    // in the order given, whatever order the answers came in
+    const order = new Map(superseded.map((item, index) => [item.evaluation.runId, index]));
+    const byOrder = (a, b) => order.get(a) - order.get(b);
+    outcome.cancelled.sort(byOrder);
+    outcome.finished.sort((a, b) => byOrder(a.runId, b.runId));
+    outcome.failed.sort((a, b) => byOrder(a.runId, b.runId));
+    return outcome;
+}
+/** After a refused cancel, the evaluation's status now, or the error that kept us from knowing. */
+async function readBack(client, item) {
+    try {
+        return (await client.getEvaluation(item.promptId, item.evaluation.runId)).status;
+    }
+    catch (error) {
+        if (error instanceof ApiError)
+            return error;
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/adaline/client.ts
 /** The Adaline v2 endpoints the action uses, over the one transport in http.ts. */
 
@@ -3749,7 +5300,7 @@ function createClient(http, options = {}) {
                     notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
                 });
                 // as the schema keeps them: the fields the action knows, for the `evaluations` output too
-                const items = body.evaluations.map(evaluation => ({ evaluation, raw: evaluation }));
+                const items = body.evaluations.map(evaluation => ({ evaluation }));
                 const { hasMore, nextCursor } = body.pagination;
                 yield { page, items, hasMore };
                 if (!hasMore)
@@ -4026,347 +5577,36 @@ function fromParts(remaining, reset, form, now) {
     return { remaining: Math.floor(Number(left)), resetMs: Math.max(0, resetMs) };
 }
 
-;// CONCATENATED MODULE: ./src/concurrency.ts
+;// CONCATENATED MODULE: ./src/run/context.ts
 /**
- * A bound on requests in flight that can be lowered while work runs: a rate limit (429) halves it,
- * so concurrent cancels back off for the rest of the run instead of hammering the API.
+ * What every stage of one run shares: the settings, the API client with the run's bounds on it,
+ * the abort's own client, and the log.
  */
-class AdaptiveLimit {
-    current;
-    active = 0;
-    waiting = [];
-    peakActive = 0;
-    halved = 0;
-    constructor(current) {
-        this.current = current;
-    }
-    get limit() {
-        return this.current;
-    }
-    /** The most tasks that ran at once. */
-    get peak() {
-        return this.peakActive;
-    }
-    /** How many times a rate limit halved the bound: the wait reads it to poll less often. */
-    get halvings() {
-        return this.halved;
-    }
-    /** Halves the bound (at least 1). */
-    halve() {
-        this.halved += 1;
-        this.current = Math.max(1, Math.floor(this.current / 2));
-    }
-    async run(task) {
-        while (this.active >= this.current)
-            await new Promise(resolve => this.waiting.push(resolve));
-        this.active += 1;
-        this.peakActive = Math.max(this.peakActive, this.active);
-        try {
-            return await task();
-        }
-        finally {
-            this.active -= 1;
-            this.waiting.shift()?.();
-        }
-    }
-}
-/**
- * Runs `task` on every item within the bound; results keep the items' order. As many workers as
- * the bound allows take the items in turn, so the bound's queue holds a few workers, not every item
- * (a queue of 100,000 waiting tasks, shifted one by one, would cost time quadratic in the items).
- */
-async function mapWithin(limit, items, task) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await limit.run(() => task(items[index]));
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit.limit, items.length) }, worker));
-    return results;
-}
-
-// EXTERNAL MODULE: ./src/report/format.ts
-var format = __nccwpck_require__(2011);
-;// CONCATENATED MODULE: ./src/cancel.ts
 
 
 
 
-/**
- * The fate of a cancel that was not accepted, given the status read back after it (undefined:
- * not read, or the read failed). Only a status that shows the evaluation no longer runs clears
- * it. Pure.
- */
-function cancelFate(statusNow) {
-    if (statusNow !== undefined && schema/* BEING_CANCELLED */.Ah.includes(statusNow))
-        return 'cancelled';
-    if (statusNow !== undefined && !schema/* IN_FLIGHT */.Ri.includes(statusNow))
-        return 'finished';
-    return 'failed';
-}
-/**
- * Whether a failed cancel is worth reading back: only a refusal (4xx) may be about an evaluation
- * that finished or is being cancelled; a rate-limited (429) or timed-out (408) one changed nothing,
- * and a 5xx or a network failure given up on is not delivered whatever the status. Pure.
- */
-function isRefusal(status) {
-    return status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408;
-}
-async function cancelSuperseded(client, superseded, options) {
-    const outcome = { cancelled: [], finished: [], failed: [] };
-    const describe = ({ evaluation: e }) => `${e.runId} (${e.status}, ${e.progress.percent}% done, submitted ${(0,format/* formatTime */.fU)(e.timeline.submittedAt)})`;
-    if (options.dryRun) {
-        for (const item of superseded) {
-            options.log(`dry-run: would cancel ${describe(item)}`);
-            outcome.cancelled.push(item.evaluation.runId);
-        }
-        return outcome;
-    }
-    await mapWithin(options.limit, superseded, async (item) => {
-        const { runId } = item.evaluation;
-        const { promptId } = item;
-        try {
-            const after = await client.cancelEvaluation(promptId, runId);
-            options.log(`cancelled ${describe(item)}: now ${after.status}`);
-            outcome.cancelled.push(runId);
-            return;
-        }
-        catch (error) {
-            if (!(error instanceof ApiError))
-                throw error;
-            const read = isRefusal(error.status) ? await readBack(client, item) : undefined;
-            const status = typeof read === 'string' ? read : undefined;
-            const fate = cancelFate(status);
-            if (fate === 'cancelled') {
-                options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`);
-                outcome.cancelled.push(runId);
-            }
-            else if (fate === 'finished') {
-                options.warn(`Superseded evaluation ${runId} had already ${status} when its cancel arrived: ${error.message}`);
-                outcome.finished.push({ runId, promptId, status: status, message: error.message });
-            }
-            else {
-                // what matters first: that it still runs, when the read back says so
-                const message = status !== undefined
-                    ? `still ${status} after: ${error.message}`
-                    : read instanceof ApiError
-                        ? `${error.message} Reading it back failed too: ${read.message}`
-                        : error.message;
-                options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
-                outcome.failed.push({ runId, promptId, message });
-            }
-        }
-    });
-    // in the order given, whatever order the answers came in
-    const order = new Map(superseded.map((item, index) => [item.evaluation.runId, index]));
-    const byOrder = (a, b) => order.get(a) - order.get(b);
-    outcome.cancelled.sort(byOrder);
-    outcome.finished.sort((a, b) => byOrder(a.runId, b.runId));
-    outcome.failed.sort((a, b) => byOrder(a.runId, b.runId));
-    return outcome;
-}
-/** After a refused cancel, the evaluation's status now, or the error that kept us from knowing. */
-async function readBack(client, item) {
-    try {
-        return (await client.getEvaluation(item.promptId, item.evaluation.runId)).status;
-    }
-    catch (error) {
-        if (error instanceof ApiError)
-            return error;
-        throw error;
-    }
+/** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
+const CONCURRENCY = 8;
+/** The context of one run; `abortTransport` times the abort's cancels (abort.ts's ABORT_TRANSPORT). */
+function createContext(settings, log, abortTransport) {
+    const limit = new AdaptiveLimit(CONCURRENCY);
+    // every request of the run draws its turn from one governor: the workspace's limit is shared
+    const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute });
+    const client = createClient(createHttp({
+        baseUrl: settings.baseUrl,
+        apiKey: settings.apiKey,
+        governor,
+        onThrottle: () => limit.halve(),
+        onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
+    }));
+    // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
+    // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
+    const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...abortTransport }));
+    return { settings, client, limit, abortClient, log };
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/select.ts
-/** Which listed evaluations are judged, and which a new commit made obsolete. Pure. */
-
-/**
- * An evaluation is superseded when it is still in flight, in scope, not kept, and was submitted
- * before the new commit. Anything uncertain (no submit time) is left alone: cancel less.
- */
-function isSuperseded({ promptId, evaluation }, rule) {
-    const submittedAt = evaluation.timeline.submittedAt;
-    return (schema/* IN_FLIGHT */.Ri.includes(evaluation.status) &&
-        rule.promptIds.includes(promptId) &&
-        (rule.evaluatorId === undefined || evaluation.evaluatorId === rule.evaluatorId) &&
-        (rule.datasetId === undefined || evaluation.datasetId === rule.datasetId) &&
-        !rule.keep.has(evaluation.runId) &&
-        Number.isFinite(submittedAt) &&
-        submittedAt < rule.cutoff);
-}
-/** The group an evaluation is judged in under `scope: latest`. */
-function groupOf({ promptId, evaluation }) {
-    return JSON.stringify([promptId, evaluation.evaluatorId, evaluation.datasetId ?? null]);
-}
-/** Newest first; ties broken by run ID so the choice never depends on listing order. */
-function newerFirst(a, b) {
-    const byTime = b.evaluation.timeline.submittedAt - a.evaluation.timeline.submittedAt;
-    if (byTime !== 0)
-        return byTime;
-    return a.evaluation.runId < b.evaluation.runId
-        ? -1
-        : a.evaluation.runId > b.evaluation.runId
-            ? 1
-            : 0;
-}
-/**
- * Builds the judged set as pages stream in, keeping only what the scope needs:
- * `latest` keeps one evaluation per (prompt, evaluator, dataset), `all` keeps every one.
- * An evaluation seen twice (listed under two statuses while it moved) counts once.
- */
-class JudgedSetBuilder {
-    scope;
-    latest = new Map();
-    all = new Map();
-    constructor(scope) {
-        this.scope = scope;
-    }
-    add(item) {
-        if (this.scope === 'all') {
-            if (!this.all.has(item.evaluation.runId))
-                this.all.set(item.evaluation.runId, item);
-            return;
-        }
-        const group = groupOf(item);
-        const current = this.latest.get(group);
-        if (!current || newerFirst(item, current) < 0)
-            this.latest.set(group, item);
-    }
-    /** The judged evaluations, newest first. */
-    result() {
-        const items = this.scope === 'all' ? this.all.values() : this.latest.values();
-        return [...items].sort(newerFirst);
-    }
-}
-/** The judged set of a finished listing (the builder, for callers that hold everything). */
-function judgedSet(items, scope) {
-    const builder = new JudgedSetBuilder(scope);
-    for (const item of items)
-        builder.add(item);
-    return builder.result();
-}
-/**
- * The completed evaluations a judged one is compared with: for each (prompt, evaluator, dataset),
- * the newest completed ones, as many as the scope needs (`latest` and started evaluations need two:
- * the newest may be the judged one itself).
- *
- * Adding is O(1) (amortised O(keep log keep) when a group is bounded) and a lookup O(log n): a group
- * is sorted once when first asked, not on every evaluation added, which made `scope: all`
- * quadratic in the evaluations listed.
- */
-class BaselineIndex {
-    keep;
-    groups = new Map();
-    constructor(keep) {
-        this.keep = keep;
-    }
-    add(item) {
-        if (item.evaluation.status !== 'completed')
-            return;
-        const key = groupOf(item);
-        let group = this.groups.get(key);
-        if (!group)
-            this.groups.set(key, (group = { items: [], runIds: new Set(), sorted: true }));
-        const { runId } = item.evaluation;
-        if (group.runIds.has(runId))
-            return;
-        group.items.push(item);
-        group.runIds.add(runId);
-        group.sorted = false;
-        if (group.items.length > this.keep) {
-            sortGroup(group);
-            for (const dropped of group.items.splice(this.keep))
-                group.runIds.delete(dropped.evaluation.runId);
-        }
-    }
-    /** The newest completed evaluation of the same group submitted before `item`. */
-    baselineFor(item) {
-        const group = this.groups.get(groupOf(item));
-        if (!group)
-            return undefined;
-        sortGroup(group);
-        const before = item.evaluation.timeline.submittedAt;
-        // newest first, so the ones submitted before `item` are a suffix: the first of them is the one
-        return group.items[firstIndex(group.items, other => other.evaluation.timeline.submittedAt < before)];
-    }
-}
-function sortGroup(group) {
-    if (group.sorted)
-        return;
-    group.items.sort(newerFirst);
-    group.sorted = true;
-}
-/** The first index whose item meets `test`, in items where those that meet it are a suffix. */
-function firstIndex(items, test) {
-    let low = 0;
-    let high = items.length;
-    while (low < high) {
-        const middle = (low + high) >>> 1;
-        if (test(items[middle]))
-            high = middle;
-        else
-            low = middle + 1;
-    }
-    return low;
-}
-/**
- * The baselines of judged evaluations that have none among the listed ones, found in listings of
- * completed evaluations read newest first: the first completed evaluation of an evaluation's group
- * submitted before it is its baseline, and nothing read later can be newer.
- *
- * A candidate settles the waiting evaluations of its group submitted after it: with each group kept
- * newest first those are the group's first still waiting, so a candidate costs O(1) plus what it
- * settles, not a pass over every evaluation still waiting.
- */
-class BaselineFinder {
-    waiting = new Map();
-    left;
-    /** each baseline found, by the judged evaluation's run ID */
-    found = new Map();
-    constructor(judged) {
-        judged.forEach((item, place) => {
-            const key = groupOf(item);
-            let group = this.waiting.get(key);
-            if (!group)
-                this.waiting.set(key, (group = { items: [], next: 0 }));
-            group.items.push({ item, place });
-        });
-        for (const group of this.waiting.values())
-            group.items.sort((a, b) => b.item.evaluation.timeline.submittedAt - a.item.evaluation.timeline.submittedAt);
-        this.left = judged.length;
-    }
-    /** Whether every judged evaluation has its baseline. */
-    get done() {
-        return this.left === 0;
-    }
-    /** The next candidate, in newest-first order. */
-    add(candidate) {
-        if (candidate.evaluation.status !== 'completed')
-            return;
-        const group = this.waiting.get(groupOf(candidate));
-        if (!group)
-            return;
-        const before = candidate.evaluation.timeline.submittedAt;
-        let end = group.next;
-        while (end < group.items.length &&
-            group.items[end].item.evaluation.timeline.submittedAt > before)
-            end += 1;
-        const settled = group.items.slice(group.next, end);
-        group.next = end;
-        this.left -= settled.length;
-        // the last judged first: the order in which `found` always took them, which the JSON report shows
-        settled.sort((a, b) => b.place - a.place);
-        for (const { item } of settled)
-            this.found.set(item.evaluation.runId, candidate);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/gather.ts
+;// CONCATENATED MODULE: ./src/run/gather.ts
 /**
  * Runs the planned listings and streams every page into what the run needs: counts by status,
  * the judged set and the superseded candidates. Evaluations are not kept beyond that, so memory
@@ -4377,6 +5617,18 @@ class BaselineFinder {
 
 
 
+
+/**
+ * The run's listing stage: the listings the settings and the supersede rule call for, gathered in
+ * one group of the log, and a line on what they held.
+ */
+async function gatherStage(context, rule) {
+    const { settings, client, limit, log } = context;
+    const listings = planListings(settings, rule);
+    const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
+    log.info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
+    return gathered;
+}
 async function gather(client, listings, options) {
     const { rule, log } = options;
     const judged = new JudgedSetBuilder(options.scope);
@@ -4391,8 +5643,8 @@ async function gather(client, listings, options) {
         for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
             pages += 1;
             count += page.items.length;
-            for (const { evaluation, raw } of page.items) {
-                const item = { promptId: listing.promptId, evaluation, raw };
+            for (const { evaluation } of page.items) {
+                const item = { promptId: listing.promptId, evaluation };
                 if (listing.judge && !listed.has(evaluation.runId)) {
                     listed.add(evaluation.runId);
                     listedByStatus[evaluation.status] = (listedByStatus[evaluation.status] ?? 0) + 1;
@@ -4423,488 +5675,8 @@ async function gather(client, listings, options) {
         pages
     };
 }
-/** Pages of completed evaluations a baseline search looks through per prompt, at most. */
-const MAX_BASELINE_PAGES = 5;
-/**
- * The baselines of judged evaluations that the filtered listings had none for: each baseline
- * listing is read newest first only until every one of its prompt has its baseline, and for at
- * most MAX_BASELINE_PAGES.
- */
-async function searchBaselines(client, listings, missing, options) {
-    const search = { found: new Map(), cut: [] };
-    // by prompt once: a filter per listing would cost prompts × judged
-    const missingOf = new Map();
-    for (const item of missing) {
-        const ofPrompt = missingOf.get(item.promptId);
-        if (ofPrompt)
-            ofPrompt.push(item);
-        else
-            missingOf.set(item.promptId, [item]);
-    }
-    await mapWithin(options.limit, listings, async (listing) => {
-        const finder = new BaselineFinder(missingOf.get(listing.promptId) ?? []);
-        const label = describeListing({ ...listing, judge: true });
-        for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
-            for (const { evaluation, raw } of page.items)
-                finder.add({ promptId: listing.promptId, evaluation, raw });
-            options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
-            await (0,promises_namespaceObject.setImmediate)(); // as in gather: a signal is heard between pages
-            if (finder.done)
-                break;
-            if (page.page >= MAX_BASELINE_PAGES) {
-                if (page.hasMore)
-                    search.cut.push(listing.promptId);
-                break;
-            }
-        }
-        for (const [runId, baseline] of finder.found)
-            search.found.set(runId, baseline);
-    });
-    return search;
-}
-function describeListing({ promptId, filters, judge }) {
-    const parts = Object.entries(filters)
-        .filter(([, value]) => value !== undefined)
-        .map(([key, value]) => `${key}=${key.startsWith('created') ? (0,format/* formatTime */.fU)(value) : value}`);
-    const purpose = judge ? '' : ' (in flight, to find superseded)';
-    return `prompt ${promptId}${parts.length ? ` [${parts.join(' ')}]` : ''}${purpose}`;
-}
 
-;// CONCATENATED MODULE: ./src/github/event.ts
-/**
- * What the triggering event says about superseded evaluations: did a new commit (or a force-push)
- * arrive, and when at the earliest. Pure: the GitHub API's answers come in as `Lookups`.
- */
-
-
-/**
- * Reads the event the runner describes in GITHUB_EVENT_NAME and GITHUB_EVENT_PATH. A payload that
- * cannot be read is not an error here: only cancelling and the comment need it, and both then
- * do nothing and say why.
- */
-function readEvent(env) {
-    const name = env.GITHUB_EVENT_NAME ?? '';
-    const path = env.GITHUB_EVENT_PATH;
-    if (!path)
-        return { name, payload: {} };
-    try {
-        const payload = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-        return { name, payload: isRecord(payload) ? payload : {} };
-    }
-    catch (error) {
-        const reason = error.message.split('\n')[0];
-        return {
-            name,
-            payload: {},
-            unreadable: `the event payload at GITHUB_EVENT_PATH (${path}) cannot be read: ${reason}`
-        };
-    }
-}
-/**
- * How far ahead of this run's own clock an event's time may be and still be believed: the clocks
- * of GitHub and of the runner disagree by seconds, a forged or misread time by years.
- */
-const event_CLOCK_SKEW_MS = 5 * 60_000;
-const SYNC_EVENTS = ['pull_request', 'pull_request_target'];
-function isSynchronize(event) {
-    return SYNC_EVENTS.includes(event.name) && event.payload.action === 'synchronize';
-}
-/** The GitHub API questions the decision needs answered; none for most events. */
-function lookupsNeeded(mode, event) {
-    if (mode === 'never' || !isSynchronize(event))
-        return {};
-    const repository = record(event.payload.repository);
-    const owner = event_text(record(repository.owner).login);
-    const repo = event_text(repository.name);
-    const base = event_text(event.payload.before);
-    const head = event_text(event.payload.after) ?? event_text(record(record(event.payload.pull_request).head).sha);
-    if (!owner || !repo || !head)
-        return {};
-    const needed = { headCommit: { owner, repo, sha: head } };
-    if (mode === 'force-push' && base)
-        needed.compare = { owner, repo, base, head };
-    return needed;
-}
-/**
- * Whether this run cancels superseded evaluations, and the cutoff: never later than the moment
- * of the push, so the earliest time known for the new head, and never later than `now` (this
- * run's clock, Unix ms) plus CLOCK_SKEW_MS. When in doubt, cancel nothing.
- */
-function decideSupersede(mode, event, lookups, now) {
-    if (mode === 'never')
-        return { act: false, reason: 'cancel-superseded is never' };
-    if (event.unreadable)
-        return { act: false, reason: event.unreadable };
-    if (event.name === 'push')
-        return decidePush(mode, event.payload, now);
-    if (isSynchronize(event))
-        return decideSynchronize(mode, event.payload, lookups, now);
-    const what = event.name ? `a ${event.name}${actionOf(event)} event` : 'this event';
-    return {
-        act: false,
-        reason: `${what} brings no new commit; only push and pull_request synchronize do`
-    };
-}
-function decidePush(mode, payload, now) {
-    if (payload.deleted === true)
-        return { act: false, reason: 'the push deleted a ref' };
-    if (mode === 'force-push' && payload.forced !== true) {
-        return { act: false, reason: 'the push was not a force-push (cancel-superseded: force-push)' };
-    }
-    const times = [
-        dated('head_commit.timestamp', record(payload.head_commit).timestamp, isoTime),
-        dated('repository.pushed_at', record(payload.repository).pushed_at, pushedAt)
-    ];
-    const what = payload.forced === true ? 'a force-push' : 'a push';
-    return withCutoff(what, times, now, 'the push payload has neither head_commit.timestamp nor repository.pushed_at');
-}
-function decideSynchronize(mode, payload, lookups, now) {
-    let what = 'a new commit on the pull request';
-    if (mode === 'force-push') {
-        const compare = lookups.compare;
-        if (!compare) {
-            return {
-                act: false,
-                reason: 'cannot tell whether the pull request was force-pushed: the event lacks before/after'
-            };
-        }
-        if ('error' in compare) {
-            return {
-                act: false,
-                reason: `cannot tell whether the pull request was force-pushed: ${compare.error}`
-            };
-        }
-        if (compare.value === 'ahead' || compare.value === 'identical') {
-            return {
-                act: false,
-                reason: 'the pull request was not force-pushed (its old head is an ancestor of the new one)'
-            };
-        }
-        if (compare.value !== 'behind' && compare.value !== 'diverged') {
-            // the type says this cannot be; a value from elsewhere must not count as a force-push
-            return {
-                act: false,
-                reason: `cannot tell whether the pull request was force-pushed: GitHub's compare status is ${JSON.stringify(compare.value)}`
-            };
-        }
-        what = 'a force-push to the pull request';
-    }
-    const dates = lookups.headCommitDates;
-    const times = [
-        ...(dates && 'value' in dates ? dates.value : []),
-        dated('pull_request.updated_at', record(payload.pull_request).updated_at, isoTime)
-    ];
-    return withCutoff(what, times, now, 'neither the head commit date nor pull_request.updated_at is known');
-}
-/**
- * The earliest of the times, when every one given is a believable time: a time that cannot be
- * read, or a cutoff later than the run's clock allows, cancels nothing and names its field.
- */
-function withCutoff(what, times, now, unknown) {
-    const given = times.filter((time) => time !== undefined);
-    if (given.length === 0)
-        return { act: false, reason: `cannot date ${what}: ${unknown}` };
-    const unreadable = given.filter(({ time }) => time === undefined || !(0,format/* isDateTime */.Ar)(time));
-    if (unreadable.length > 0) {
-        const fields = unreadable.map(({ field, time, given: value }) => `${field} ${time === undefined ? `${event_clip(JSON.stringify(value) ?? String(value))} is not a time` : `(${(0,format/* formatTime */.fU)(time)}) is not a believable time`}`);
-        return { act: false, reason: `cannot date ${what}: ${fields.join('; ')}` };
-    }
-    const known = given;
-    const cutoff = Math.min(...known.map(({ time }) => time));
-    if (cutoff > now + event_CLOCK_SKEW_MS) {
-        const fields = known.map(({ field, time }) => `${field} ${(0,format/* formatTime */.fU)(time)}`).join(', ');
-        return {
-            act: false,
-            reason: `the time of ${what} is not believable: ${fields} ${known.length > 1 ? 'are all' : 'is'} later than this run's clock (${(0,format/* formatTime */.fU)(now)}) plus ${event_CLOCK_SKEW_MS / 60_000} min`
-        };
-    }
-    return {
-        act: true,
-        cutoff,
-        reason: `${what}; evaluations submitted before ${(0,format/* formatTime */.fU)(cutoff)} are superseded`
-    };
-}
-/** A field's time; undefined when the field is absent (null or missing), which is no claim at all. */
-function dated(field, value, read) {
-    if (value === undefined || value === null)
-        return undefined;
-    const time = read(value);
-    return time === undefined ? { field, time, given: value } : { field, time };
-}
-function actionOf(event) {
-    const action = event_text(event.payload.action);
-    return action ? ` (${action})` : '';
-}
-/** A push payload's repository.pushed_at is Unix seconds; other payloads use ISO 8601. */
-function pushedAt(value) {
-    if (typeof value === 'number')
-        return Number.isFinite(value) ? value * 1000 : undefined;
-    return isoTime(value);
-}
-/** An ISO 8601 time as GitHub writes it (2026-11-20T10:00:00Z, with an offset, or with ms). */
-function isoTime(value) {
-    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(value))
-        return undefined;
-    const time = Date.parse(value);
-    return Number.isNaN(time) ? undefined : time;
-}
-function event_clip(value) {
-    return value.length > 60 ? `${value.slice(0, 59)}…` : value;
-}
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-function record(value) {
-    return isRecord(value) ? value : {};
-}
-function event_text(value) {
-    return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-// EXTERNAL MODULE: ./node_modules/valibot/dist/index.mjs
-var valibot_dist = __nccwpck_require__(7934);
-;// CONCATENATED MODULE: ./src/github/octokit.ts
-/**
- * The GitHub API client of the lookups and the comment. It is imported lazily: most runs never
- * need it, and it is the largest part of the bundle to load. Octokit sets no timeout, so a hung
- * GitHub API would hold the step for minutes; here every request gets its own.
- */
-const GITHUB_TIMEOUT_MS = 30_000;
-async function githubClient(token, options = {}) {
-    const { timeoutMs = GITHUB_TIMEOUT_MS } = options;
-    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
-    const octokit = getOctokit(token);
-    octokit.hook.wrap('request', async (request, options) => {
-        const signal = AbortSignal.timeout(timeoutMs);
-        // set on these options, not a copy: the auth hook within reads them, not what it is passed
-        options.request = { ...options.request, signal };
-        try {
-            return await request(options);
-        }
-        catch (error) {
-            // Octokit reports a timeout as an HTTP 500 "The operation was aborted due to timeout"
-            if (signal.aborted) {
-                throw Object.assign(new Error(`no answer from the GitHub API in ${timeoutMs / 1000} s`, { cause: error }), { name: 'TimeoutError' });
-            }
-            throw error;
-        }
-    });
-    return octokit;
-}
-
-;// CONCATENATED MODULE: ./src/github/lookups.ts
-/**
- * Asks the GitHub API what the event payload does not say, and believes only answers in the shape
- * GitHub documents: anything else (an HTML page, text, an unknown status) is "cannot tell".
- */
-
-
-
-
-/** The four statuses GitHub's compare API documents. */
-const COMPARE_STATUSES = [
-    'ahead',
-    'behind',
-    'diverged',
-    'identical'
-];
-const commits = valibot_dist/* pipe */.FsL(valibot_dist/* number */.aig(), valibot_dist/* safeInteger */.Y2b(), valibot_dist/* minValue */.Wwf(0));
-/** Whether the counts agree with the status: a status the counts contradict is no clear answer. */
-function agrees({ status, ahead_by, behind_by }) {
-    const ahead = ahead_by > 0;
-    const behind = behind_by > 0;
-    if (status === 'identical')
-        return !ahead && !behind;
-    if (status === 'ahead')
-        return ahead && !behind;
-    if (status === 'behind')
-        return !ahead && behind;
-    return ahead && behind;
-}
-const compareFields = valibot_dist/* looseObject */._H3({
-    status: valibot_dist/* picklist */.KIO(COMPARE_STATUSES),
-    ahead_by: commits,
-    behind_by: commits
-});
-/** GET /repos/{owner}/{repo}/compare/{basehead}: what the force-push question reads. */
-const compareSchema = valibot_dist/* pipe */.FsL(compareFields, valibot_dist/* check */.z6Y(agrees, 'the status disagrees with ahead_by and behind_by'));
-const person = valibot_dist/* nullish */.cl6(valibot_dist/* looseObject */._H3({ date: valibot_dist/* nullish */.cl6(valibot_dist/* string */.YjP()) }));
-/** GET /repos/{owner}/{repo}/commits/{ref}: the head commit's dates. */
-const commitSchema = valibot_dist/* looseObject */._H3({
-    commit: valibot_dist/* looseObject */._H3({ author: person, committer: person })
-});
-/**
- * A compare answer as Octokit hands it over (parsed JSON, or text, or bytes when the answer was
- * not JSON): its status when the answer is clear, otherwise why not.
- */
-function readCompare(data) {
-    const checked = (0,schema/* checkShape */.eA)(compareSchema, data, 'body');
-    if (checked.ok)
-        return { value: checked.value.status };
-    return { error: `answered ${unclear(data, checked.problem)}` };
-}
-/** A commit answer: the author and committer dates it gives, or why it cannot be read. */
-function readCommitDates(data) {
-    const checked = (0,schema/* checkShape */.eA)(commitSchema, data, 'body');
-    if (!checked.ok)
-        return { error: `answered ${unclear(data, checked.problem)}` };
-    const { author, committer } = checked.value.commit;
-    const dates = [
-        dated("the head commit's author date", author?.date, isoTime),
-        dated("the head commit's committer date", committer?.date, isoTime)
-    ];
-    return { value: dates.filter((date) => date !== undefined) };
-}
-/** What was wrong with an answer, in a few words: its text could be a whole HTML page. */
-function unclear(data, problem) {
-    if (typeof data === 'string')
-        return 'with text, not a JSON object (an HTML page, or bad JSON)';
-    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data))
-        return 'with a body that is not JSON';
-    return `in an unexpected shape: ${problem.length > 160 ? `${problem.slice(0, 159)}…` : problem}`;
-}
-async function lookUp(needed, token, options = {}) {
-    if (!needed.compare && !needed.headCommit)
-        return {};
-    if (!token) {
-        const error = 'no github-token was given to ask the GitHub API';
-        return {
-            ...(needed.compare ? { compare: { error } } : {}),
-            ...(needed.headCommit ? { headCommitDates: { error } } : {})
-        };
-    }
-    const octokit = await githubClient(token, options);
-    const lookups = {};
-    if (needed.compare) {
-        const { owner, repo, base, head } = needed.compare;
-        const what = `GitHub compare ${base.slice(0, 7)}...${head.slice(0, 7)}`;
-        try {
-            const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
-                owner,
-                repo,
-                basehead: `${base}...${head}`,
-                per_page: 1
-            });
-            const answer = readCompare(data);
-            lookups.compare = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
-        }
-        catch (error) {
-            lookups.compare = { error: `${what} failed: ${describe(error)}` };
-        }
-        // A plain fast-forward needs no date: nothing will be cancelled.
-        if ('value' in lookups.compare && ['ahead', 'identical'].includes(lookups.compare.value)) {
-            return lookups;
-        }
-    }
-    if (needed.headCommit) {
-        const { owner, repo, sha } = needed.headCommit;
-        const what = `GitHub commit ${sha.slice(0, 7)}`;
-        try {
-            const { data } = await octokit.rest.repos.getCommit({ owner, repo, ref: sha });
-            const answer = readCommitDates(data);
-            lookups.headCommitDates = 'value' in answer ? answer : { error: `${what} ${answer.error}` };
-        }
-        catch (error) {
-            lookups.headCommitDates = { error: `${what} lookup failed: ${describe(error)}` };
-        }
-    }
-    return lookups;
-}
-/** A failed request in a line: an error page's text can be a whole HTML page. */
-function describe(error) {
-    const status = error.status;
-    let message = error.message ?? String(error);
-    if (message.length > 200)
-        message = `${message.slice(0, 199)}…`;
-    return status ? `HTTP ${status} ${message}` : message;
-}
-
-// EXTERNAL MODULE: ./src/metrics.ts
-var src_metrics = __nccwpck_require__(5670);
-;// CONCATENATED MODULE: ./src/plan.ts
-/**
- * Which listings to make. The API takes one status per request, and superseded candidates
- * (queued or running, before the cutoff, whatever the status and created-after filters say)
- * may need listings of their own; one listing serves both wherever it can. Pure.
- */
-
-function planListings(settings, rule) {
-    const { evaluatorId, datasetId, createdAfter } = settings;
-    const statuses = settings.statuses.length > 0 ? settings.statuses : [undefined];
-    const listings = [];
-    for (const promptId of settings.promptIds) {
-        const covered = new Set();
-        for (const status of statuses) {
-            // Without a created-after filter this listing already holds the in-flight ones it matches.
-            const findsCandidates = rule !== undefined &&
-                createdAfter === undefined &&
-                (status === undefined || schema/* IN_FLIGHT */.Ri.includes(status));
-            if (findsCandidates)
-                (status ? [status] : schema/* IN_FLIGHT */.Ri).forEach(s => covered.add(s));
-            listings.push({
-                promptId,
-                filters: { status, evaluatorId, datasetId, createdAfter },
-                judge: true
-            });
-        }
-        if (!rule)
-            continue;
-        for (const status of schema/* IN_FLIGHT */.Ri) {
-            if (covered.has(status))
-                continue;
-            listings.push({
-                promptId,
-                filters: { status, evaluatorId, datasetId, createdBefore: rule.cutoff },
-                judge: false
-            });
-        }
-    }
-    return listings;
-}
-/**
- * Whether the input filters may keep completed evaluations out of the main listings: a status
- * filter without `completed`, or created-after. The baseline is the newest completed evaluation
- * before a judged one whatever the filters, so then it is looked for separately.
- */
-function filtersMayHideBaselines(settings) {
-    return (settings.createdAfter !== undefined ||
-        (settings.statuses.length > 0 && !settings.statuses.includes('completed')));
-}
-/**
- * Where to look for the baselines the filters may have hidden: for each prompt with judged
- * evaluations, its completed ones (of the evaluator and dataset inputs) submitted before the newest
- * judged one, newest first, so that the search can stop as soon as each has its baseline.
- */
-function planBaselineListings(settings, judged) {
-    if (!filtersMayHideBaselines(settings))
-        return [];
-    const { evaluatorId, datasetId } = settings;
-    // in one pass over the judged ones: a pass per prompt would cost prompts × judged
-    const newestOf = new Map();
-    for (const { promptId, evaluation } of judged)
-        newestOf.set(promptId, Math.max(newestOf.get(promptId) ?? -Infinity, evaluation.timeline.submittedAt));
-    return settings.promptIds.flatMap(promptId => {
-        const newest = newestOf.get(promptId) ?? -Infinity;
-        if (newest === -Infinity)
-            return [];
-        return [
-            {
-                promptId,
-                filters: {
-                    status: 'completed',
-                    evaluatorId,
-                    datasetId,
-                    createdBefore: newest,
-                    sort: 'createdAt:desc'
-                }
-            }
-        ];
-    });
-}
-
-// EXTERNAL MODULE: ./src/policy.ts
-var policy = __nccwpck_require__(1237);
-;// CONCATENATED MODULE: ./src/rows.ts
+;// CONCATENATED MODULE: ./src/run/rows.ts
 
 
 /** At most this many evaluations get a section of rows. */
@@ -4924,6 +5696,10 @@ function evaluationsWithRows(judged) {
         a.index - b.index)
         .slice(0, MAX_EVALUATIONS_WITH_ROWS)
         .map(({ item }) => item);
+}
+/** The run's rows stage: the failing and unknown rows that explain the verdict, by run ID. */
+function rowsStage(context, judged) {
+    return failingRows(context.client, judged, { limit: context.limit, warn: context.log.warning });
 }
 /** Failing then unknown rows, by run ID, of the evaluations whose rows are shown. */
 async function failingRows(client, judged, options) {
@@ -4950,7 +5726,141 @@ async function failingRows(client, judged, options) {
     return new Map(fetched.filter(([, rows]) => rows.length > 0));
 }
 
-;// CONCATENATED MODULE: ./src/wait.ts
+;// CONCATENATED MODULE: ./src/run/started.ts
+
+
+
+/**
+ * What the starts of one run are doing, shared by the starts, the engine and an abort: which are
+ * under way, which could not be confirmed, and whether new POSTs may still begin.
+ */
+class StartLedger {
+    stopped = false;
+    underWayByPrompt = new Map();
+    unconfirmedStarts = [];
+    /** No POST begins after this (a start failed, or a signal came); checks still run. */
+    halt() {
+        this.stopped = true;
+    }
+    get halted() {
+        return this.stopped;
+    }
+    underWay() {
+        return [...this.underWayByPrompt.values()];
+    }
+    unconfirmed() {
+        return [...this.unconfirmedStarts];
+    }
+    /** @internal the start of `promptId` is now in `phase`, or has an outcome (undefined) */
+    mark(promptId, scope, phase, at) {
+        if (!phase) {
+            this.underWayByPrompt.delete(promptId);
+            return;
+        }
+        const since = this.underWayByPrompt.get(promptId)?.since ?? at ?? Date.now();
+        this.underWayByPrompt.set(promptId, { promptId, scope, since, phase });
+    }
+    /** @internal */
+    addUnconfirmed(start) {
+        this.unconfirmedStarts.push(start);
+    }
+}
+/** The evaluations this run started, shared by the start and wait stages, the engine and an abort. */
+class OwnStarts {
+    context;
+    /** what this run started, by run ID, as last seen */
+    started = new Map();
+    /** started evaluations taken from the listing after a lost answer: perhaps another run's */
+    adopted = new Set();
+    /** the starts, once begun, whatever they come to: an abort waits for them */
+    starting;
+    /** a signal came: the abort cancels and reports, not the run's own error path */
+    aborting = false;
+    ledger = new StartLedger();
+    constructor(context) {
+        this.context = context;
+    }
+    /** One evaluation this run started; `adopted` when taken from the listing after a lost answer. */
+    record(item, adopted) {
+        this.started.set(item.evaluation.runId, item);
+        if (adopted)
+            this.adopted.add(item.evaluation.runId);
+    }
+    has(runId) {
+        return this.started.has(runId);
+    }
+    /** An evaluation as seen again (polled): kept if this run started it, so an abort cancels only what still runs. */
+    remember(item) {
+        if (this.started.has(item.evaluation.runId))
+            this.started.set(item.evaluation.runId, item);
+    }
+    /** The starts under way, for settle() to wait for; given back as it is. */
+    track(starting) {
+        this.starting = starting;
+        return starting;
+    }
+    /** The run IDs this run started so far. */
+    runIds() {
+        return [...this.started.keys()];
+    }
+    /** Stops new starts (a signal came) and resolves once those under way have an outcome. */
+    async settle() {
+        this.aborting = true;
+        this.ledger.halt();
+        await this.starting?.catch(() => undefined);
+    }
+    soFar() {
+        return {
+            started: this.runIds(),
+            adopted: [...this.adopted],
+            cancellable: this.cancellable().map(item => item.evaluation.runId),
+            underWay: this.ledger.underWay(),
+            unconfirmed: this.ledger.unconfirmed()
+        };
+    }
+    /** Started by this run itself (not adopted), and queued or running when last seen. */
+    cancellable() {
+        return [...this.started.values()].filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status) && !this.adopted.has(item.evaluation.runId));
+    }
+    /**
+     * A run that ends with an error after starting evaluations cannot judge them: like an abort, it
+     * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
+     */
+    async cancelAfterError() {
+        const { settings, client, log } = this.context;
+        // once a signal came, the abort cancels (on its own transport, within its grace)
+        if (this.aborting || !settings.cancelOnAbort || this.started.size === 0)
+            return;
+        try {
+            const { cancelled } = await this.cancelOwn(client);
+            if (cancelled.length > 0)
+                log.warning(`The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
+        }
+        catch (error) {
+            log.warning(`Could not cancel the evaluations this run started: ${error.message}`);
+        }
+    }
+    /**
+     * Cancels what this run started that was still queued or running when last seen. An adopted one
+     * is left alone: when in doubt, cancel less, and it may be another run's paid evaluation.
+     */
+    async cancelOwn(via) {
+        const { log } = this.context;
+        const inFlight = [...this.started.values()].filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status));
+        const running = inFlight.filter(item => !this.adopted.has(item.evaluation.runId));
+        for (const item of inFlight.filter(item => this.adopted.has(item.evaluation.runId)))
+            log.info(`Not cancelling ${item.evaluation.runId}: it was taken from the listing after a lost answer and may be another run's.`);
+        // all at once: there is one per prompt, and time, not the rate limit, is what runs short
+        return cancelSuperseded(via, running, {
+            dryRun: false,
+            limit: new AdaptiveLimit(Math.max(1, running.length)),
+            log: log.info,
+            warn: log.warning
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/run/wait.ts
 
 
 
@@ -4973,6 +5883,37 @@ const MAX_SLOWDOWN = 8;
  */
 function pollFloorMs(polled, slowdown = 1) {
     return Math.max(POLL_MIN_MS, (polled * 60_000) / POLLS_PER_MINUTE) * slowdown;
+}
+/**
+ * The run's wait stage: the judged evaluations waited for, up to `waitMs`, in one group of the log;
+ * `onSeen` is told of each as polled.
+ */
+async function waitStage(context, judged, waitMs, onSeen) {
+    const { client, limit, log } = context;
+    const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length;
+    const wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${pending} evaluation(s) to finish`, () => waitUntilTerminal(client, judged, {
+        timeoutMs: waitMs,
+        limit,
+        log: log.info,
+        warn: log.warning,
+        onSeen
+    }));
+    if (!log.flat)
+        await progressGroups(log, wait);
+    return wait;
+}
+/**
+ * The live progress lines interleave every evaluation, and groups cannot nest: once the wait is
+ * over, each evaluation's lines again, in a group of its own.
+ */
+async function progressGroups(log, wait) {
+    for (const item of wait.items) {
+        const lines = wait.progress.get(item.evaluation.runId);
+        if (!lines)
+            continue;
+        const { runId, status } = item.evaluation;
+        await log.group(`Progress of ${runId} (prompt ${item.promptId}): ${status}`, async () => lines.forEach(line => log.info(line)));
+    }
 }
 async function waitUntilTerminal(client, items, options) {
     const now = options.now ?? Date.now;
@@ -5006,7 +5947,7 @@ async function waitUntilTerminal(client, items, options) {
             try {
                 const left = options.timeoutMs - (now() - started);
                 const evaluation = await client.getEvaluation(item.promptId, item.evaluation.runId, Math.max(left, options.minPollMs ?? MIN_POLL_MS));
-                return { before: item.evaluation, item: { ...item, evaluation, raw: evaluation } };
+                return { before: item.evaluation, item: { ...item, evaluation } };
             }
             catch (error) {
                 if (!(error instanceof ApiError) || !mayPass(error))
@@ -5074,11 +6015,7 @@ function progressLine(evaluation, elapsedMs) {
     return `${evaluation.runId} ${bar} ${Math.round(percent)}% ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${(0,format/* formatDuration */.a3)(elapsedMs)}`;
 }
 
-;// CONCATENATED MODULE: ./src/engine.ts
-/**
- * The engine both faces run (the action in main.ts, the command line in cli.ts): from settings and
- * a supersede decision to a judged report, through plan → API → judgement.
- */
+;// CONCATENATED MODULE: ./src/run/engine.ts
 
 
 
@@ -5091,886 +6028,72 @@ function progressLine(evaluation, elapsedMs) {
 
 
 
-
-
-
-
-
-/** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
-const CONCURRENCY = 8;
-/**
- * The transport of the cancels sent on abort. They must land within ABORT_GRACE_MS whatever the
- * run's polls meet, so they get one quick retry at most and never wait out a long Retry-After.
- * Each request (the cancel, and the read of a refused one) ends within 40% of the grace: 3.2 s
- * for both of a 4 s grace, with room to spare for reporting. They skip the rate governor's queue:
- * they are few (one per evaluation this run started) and urgent, and a turn behind a run slowed
- * by 429s, or held until a reset, could come after the grace.
- */
-const ABORT_TRANSPORT = {
-    timeoutMs: 1_500,
-    maxAttempts: 2,
-    baseDelayMs: 250,
-    deadlineMs: ABORT_GRACE_MS * 0.4
-};
-/**
- * Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks.
- * `now` is this run's clock, read once the answers are in: no cutoff may lie beyond it.
- */
-async function decideFromEvent(settings, event, now = Date.now) {
-    const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
-    return decideSupersede(settings.cancelSuperseded, event, lookups, now());
-}
 function createEngine(settings, log, options = {}) {
     const { showsRows = true } = options;
-    const limit = new AdaptiveLimit(CONCURRENCY);
-    // every request of the run draws its turn from one governor: the workspace's limit is shared
-    const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute });
-    const client = createClient(createHttp({
-        baseUrl: settings.baseUrl,
-        apiKey: settings.apiKey,
-        governor,
-        onThrottle: () => limit.halve(),
-        onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
-    }));
-    // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
-    // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
-    const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...ABORT_TRANSPORT }));
-    /** what this run started, by run ID, as last seen */
-    const started = new Map();
-    /** started evaluations taken from the listing after a lost answer: perhaps another run's */
-    const adopted = new Set();
-    const remember = (item) => {
-        if (started.has(item.evaluation.runId))
-            started.set(item.evaluation.runId, item);
-    };
-    const record = (item, wasAdopted) => {
-        started.set(item.evaluation.runId, item);
-        if (wasAdopted)
-            adopted.add(item.evaluation.runId);
-    };
-    const ledger = new StartLedger();
-    /** the starts, once begun, whatever they come to: an abort waits for them */
-    let starting;
-    /** a signal came: the abort cancels and reports, not the run's own error path */
-    let aborting = false;
+    const context = createContext(settings, log, ABORT_TRANSPORT);
+    const starts = new OwnStarts(context);
     let supersededCancels;
     async function evaluate(decision) {
         log.info(`Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`);
-        const rule = decision.act
-            ? {
-                cutoff: decision.cutoff,
-                promptIds: settings.promptIds,
-                evaluatorId: settings.evaluatorId,
-                datasetId: settings.datasetId,
-                keep: settings.keepRunIds
-            }
-            : undefined;
-        const listings = planListings(settings, rule);
-        const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
-        log.info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
-        const cancel = (supersededCancels = await log.group(`Cancelling ${gathered.superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, gathered.superseded, {
-            dryRun: settings.dryRun,
-            limit,
-            log: log.info,
-            warn: log.warning
-        })));
+        const gathered = await gatherStage(context, supersedeRule(decision, settings));
+        const cancel = (supersededCancels = await cancelStage(context, gathered.superseded));
         try {
-            return await startWaitAndJudge(decision, gathered, cancel);
+            let judged = gathered.judged;
+            if (settings.start)
+                judged = await startStage(context, starts);
+            const wait = settings.waitMs === undefined
+                ? undefined
+                : await waitStage(context, judged, settings.waitMs, item => starts.remember(item));
+            if (wait)
+                judged = wait.items;
+            const baselines = await baselinesStage(context, gathered, judged);
+            const { verdict, metrics } = judgeRun(judged, baselines, wait);
+            const rows = showsRows ? await rowsStage(context, judged) : new Map();
+            return {
+                promptIds: settings.promptIds,
+                scope: settings.policy.scope,
+                dryRun: settings.dryRun,
+                verdict,
+                metrics,
+                gathered: { ...gathered, judged },
+                decision,
+                cancel,
+                started: starts.runIds(),
+                wait,
+                baselines,
+                comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
+                failingRows: rows
+            };
         }
         catch (error) {
-            await cancelAfterError();
+            await starts.cancelAfterError();
             throw error;
         }
     }
-    async function startWaitAndJudge(decision, gathered, cancel) {
-        let judged = gathered.judged;
-        if (settings.start) {
-            judged = await log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => (starting = startEvaluations(client, settings.promptIds, settings, {
-                limit,
-                log: log.info,
-                ledger,
-                onStarted: record
-            }).catch((error) => {
-                // what started is named even when telling of it is what failed
-                if (error instanceof StartError)
-                    for (const { item, adopted: wasAdopted } of error.started)
-                        if (!started.has(item.evaluation.runId))
-                            record(item, wasAdopted);
-                throw error;
-            })));
-        }
-        let wait;
-        if (settings.waitMs !== undefined) {
-            const waitMs = settings.waitMs;
-            const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length;
-            wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${pending} evaluation(s) to finish`, () => waitUntilTerminal(client, judged, {
-                timeoutMs: waitMs,
-                limit,
-                log: log.info,
-                warn: log.warning,
-                onSeen: remember
-            }));
-            judged = wait.items;
-            if (!log.flat)
-                await progressGroups(wait);
-        }
-        const baselines = await findBaselines(gathered, judged);
+    /** The totals of the judged evaluations and the policy's verdict on them. */
+    function judgeRun(judged, baselines, wait) {
         const evaluations = judged.map(item => item.evaluation);
-        const metrics = (0,src_metrics/* totals */.Sd)(evaluations);
+        const metrics = (0,judge_metrics/* totals */.Sd)(evaluations);
         const verdict = (0,policy/* judge */.S4)(evaluations, metrics, settings.policy, {
             baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
             waitedMs: wait?.waitedMs,
             waitTimedOut: (wait?.timedOut.length ?? 0) > 0
         });
-        const rows = showsRows
-            ? await failingRows(client, judged, { limit, warn: log.warning })
-            : new Map();
-        return {
-            promptIds: settings.promptIds,
-            scope: settings.policy.scope,
-            dryRun: settings.dryRun,
-            verdict,
-            metrics,
-            gathered: { ...gathered, judged },
-            decision,
-            cancel,
-            started: [...started.keys()],
-            wait,
-            baselines,
-            comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
-            failingRows: rows
-        };
-    }
-    /**
-     * Each judged evaluation's baseline: from the listings, or, when the filters may have kept it
-     * out of them, from its prompt's completed evaluations listed for the purpose.
-     */
-    async function findBaselines(gathered, judged) {
-        const baselines = new Map();
-        for (const item of judged) {
-            const baseline = gathered.baselines.baselineFor(item);
-            if (baseline)
-                baselines.set(item.evaluation.runId, baseline);
-        }
-        const missing = judged.filter(item => !baselines.has(item.evaluation.runId));
-        const listings = planBaselineListings(settings, missing);
-        if (listings.length > 0) {
-            const search = await log.group(`Listing completed evaluations for ${missing.length} baseline(s) the filters may hide`, () => searchBaselines(client, listings, missing, { limit, log: log.info }));
-            for (const [runId, baseline] of search.found)
-                baselines.set(runId, baseline);
-            for (const promptId of search.cut)
-                log.warning(`Looked for baselines among the newest ${(0,format/* formatCount */.B4)(MAX_BASELINE_PAGES * schema/* MAX_PAGE_SIZE */.H4)} completed evaluations of prompt ${promptId} only; some judged evaluations have none among them.`);
-        }
-        const without = judged.filter(item => !baselines.has(item.evaluation.runId));
-        if (settings.policy.limits['max-pass-rate-drop'] !== undefined && without.length > 0) {
-            const ids = without.slice(0, 10).map(item => item.evaluation.runId);
-            const more = without.length > ids.length ? ` and ${without.length - ids.length} more` : '';
-            log.warning(`max-pass-rate-drop does not apply to ${without.length} judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`);
-        }
-        return baselines;
-    }
-    /**
-     * The live progress lines interleave every evaluation, and groups cannot nest: once the wait is
-     * over, each evaluation's lines again, in a group of its own.
-     */
-    async function progressGroups(wait) {
-        for (const item of wait.items) {
-            const lines = wait.progress.get(item.evaluation.runId);
-            if (!lines)
-                continue;
-            const { runId, status } = item.evaluation;
-            await log.group(`Progress of ${runId} (prompt ${item.promptId}): ${status}`, async () => lines.forEach(line => log.info(line)));
-        }
-    }
-    /**
-     * A run that ends with an error after starting evaluations cannot judge them: like an abort, it
-     * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
-     */
-    async function cancelAfterError() {
-        // once a signal came, the abort cancels (on its own transport, within its grace)
-        if (aborting || !settings.cancelOnAbort || started.size === 0)
-            return;
-        try {
-            const { cancelled } = await cancelOwn(client);
-            if (cancelled.length > 0)
-                log.warning(`The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
-        }
-        catch (error) {
-            log.warning(`Could not cancel the evaluations this run started: ${error.message}`);
-        }
-    }
-    /**
-     * Cancels what this run started that was still queued or running when last seen. An adopted one
-     * is left alone: when in doubt, cancel less, and it may be another run's paid evaluation.
-     */
-    async function cancelOwn(via) {
-        const inFlight = [...started.values()].filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status));
-        const running = inFlight.filter(item => !adopted.has(item.evaluation.runId));
-        for (const item of inFlight.filter(item => adopted.has(item.evaluation.runId)))
-            log.info(`Not cancelling ${item.evaluation.runId}: it was taken from the listing after a lost answer and may be another run's.`);
-        // all at once: there is one per prompt, and time, not the rate limit, is what runs short
-        return cancelSuperseded(via, running, {
-            dryRun: false,
-            limit: new AdaptiveLimit(Math.max(1, running.length)),
-            log: log.info,
-            warn: log.warning
-        });
-    }
-    function starts() {
-        return {
-            started: [...started.keys()],
-            adopted: [...adopted],
-            cancellable: [...started.values()]
-                .filter(item => schema/* IN_FLIGHT */.Ri.includes(item.evaluation.status) && !adopted.has(item.evaluation.runId))
-                .map(item => item.evaluation.runId),
-            underWay: ledger.underWay(),
-            unconfirmed: ledger.unconfirmed()
-        };
+        return { verdict, metrics };
     }
     return {
         evaluate,
-        settleStarts: async () => {
-            aborting = true;
-            ledger.halt();
-            await starting?.catch(() => undefined);
-        },
-        cancelStarted: () => cancelOwn(abortClient),
-        starts,
-        startedRunIds: () => [...started.keys()],
+        settleStarts: () => starts.settle(),
+        cancelStarted: () => starts.cancelOwn(context.abortClient),
+        starts: () => starts.soFar(),
+        startedRunIds: () => starts.runIds(),
         supersededCancels: () => supersededCancels
     };
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
-/**
- * The action's inputs as one typed Settings object. Every validation message lives here, and each
- * names its input and says what is accepted. An absent or empty input takes its default here too,
- * because local runners do not apply action.yml's defaults.
- */
+;// CONCATENATED MODULE: ./src/cli/flags.ts
+/** The command's flags: their table, the --help text, and the action inputs they stand for. */
 
-
-
-
-
-const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2';
-/**
- * The shortest api-key taken. Real keys are far longer (the fake API's are 41 characters); at 20,
- * a key split in two halves leaves each long enough (SECRET_RUN) to be found and redacted.
- */
-const API_KEY_MIN = 20;
-/** A bad input: the message names the input and says what it accepts. */
-class InputError extends Error {
-    input;
-    detail;
-    constructor(input, 
-    /** what is wrong and what is accepted, without the input's name */
-    detail) {
-        super(`Input ${input} ${detail}`);
-        this.input = input;
-        this.detail = detail;
-        this.name = 'InputError';
-    }
-}
-/** Reads and checks every input; `getInput` returns '' for an absent input. */
-async function readSettings(getInput, { now, mask }) {
-    const read = (name) => getInput(name).trim();
-    const apiKey = read('api-key');
-    const githubToken = read('github-token') || undefined;
-    // A value too short to be a key is refused unmasked: masked, its few characters would turn
-    // every line that holds them into ***, this error's included. It is never printed.
-    const tooShort = apiKey.length > 0 && apiKey.length < API_KEY_MIN;
-    if (apiKey && !tooShort)
-        mask(apiKey);
-    if (githubToken)
-        mask(githubToken);
-    if (!apiKey) {
-        throw new InputError('api-key', 'is required: pass a workspace API key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}. On pull requests from forks secrets are empty.');
-    }
-    if (/\s/.test(apiKey))
-        throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"');
-    // a character past ASCII cannot go in an Authorization header
-    if (tooShort || !/^[\x21-\x7e]+$/.test(apiKey)) {
-        throw new InputError('api-key', `is not a workspace API key: a key is ${API_KEY_MIN} or more printable ASCII characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: \${{ secrets.ADALINE_API_KEY }}`);
-    }
-    try {
-        return await readChecked(read, getInput, now, apiKey, githubToken);
-    }
-    catch (error) {
-        // An error quotes the bad value; a secret pasted into the wrong input must not be quoted whole
-        // or in part, where the runner's mask (exact matches only) would miss a prefix.
-        const secrets = [apiKey, githubToken].filter((s) => Boolean(s));
-        if (error instanceof InputError && quotesSecret(error.detail, secrets)) {
-            throw new InputError(error.input, 'holds the api-key or github-token value, which is not shown here: check what the workflow passes to it');
-        }
-        throw error;
-    }
-}
-/**
- * Whether text gives a secret away as redaction counts it: any SECRET_RUN characters of one in a
- * row, in any case or encoding.
- */
-function quotesSecret(text, secrets) {
-    const known = new Secrets();
-    secrets.forEach(secret => known.add(secret));
-    return known.holds(text);
-}
-async function readChecked(read, getInput, now, apiKey, githubToken) {
-    const promptIds = [...new Set(list(read('prompt-id')))];
-    if (promptIds.length === 0)
-        throw new InputError('prompt-id', 'is required: give one or more prompt IDs, separated by commas or newlines');
-    promptIds.forEach(id => checkId('prompt-id', id));
-    const evaluatorId = read('evaluator-id') || undefined;
-    if (evaluatorId)
-        checkId('evaluator-id', evaluatorId);
-    const datasetId = read('dataset-id') || undefined;
-    if (datasetId)
-        checkId('dataset-id', datasetId);
-    const statuses = [...new Set(list(read('status')).map(s => s.toLowerCase()))];
-    for (const status of statuses) {
-        if (!schema/* EVALUATION_STATUSES */.co.includes(status)) {
-            throw new InputError('status', `has "${inputs_clip(status)}"; accepted: ${schema/* EVALUATION_STATUSES */.co.join(', ')} (several separated by commas), or empty for all`);
-        }
-    }
-    const keepRunIds = new Set(list(read('keep-run-ids')));
-    keepRunIds.forEach(id => checkId('keep-run-ids', id));
-    const policy = await readPolicy(getInput('policy'));
-    return {
-        apiKey,
-        promptIds,
-        evaluatorId,
-        datasetId,
-        statuses: statuses,
-        createdAfter: parseCreatedAfter(read('created-after'), now),
-        policy,
-        cancelSuperseded: oneOf('cancel-superseded', read('cancel-superseded') || 'never', [
-            'never',
-            'force-push',
-            'new-commit'
-        ]),
-        keepRunIds,
-        dryRun: parseBoolean('dry-run', read('dry-run'), false),
-        failOnGate: parseBoolean('fail-on-gate', read('fail-on-gate'), true),
-        baseUrl: parseBaseUrl(read('base-url') || DEFAULT_BASE_URL),
-        githubToken,
-        start: parseBoolean('start', read('start'), false),
-        waitMs: parseWait(read('wait')),
-        cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
-        comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure']),
-        maxRequestsPerMinute: parseRequestsPerMinute(read('max-requests-per-minute'))
-    };
-}
-/** The gate policy; the YAML parser is loaded only when a policy is given. */
-async function readPolicy(text) {
-    if (text.trim() === '')
-        return (0,policy/* emptyPolicy */.UR)();
-    const { PolicyError, parsePolicy } = await Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(693)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1693));
-    try {
-        return parsePolicy(text);
-    }
-    catch (error) {
-        if (error instanceof PolicyError)
-            throw new InputError('policy', error.message);
-        throw error;
-    }
-}
-/** The longest a GitHub-hosted job may run. */
-const MAX_WAIT_MS = 6 * 3_600_000;
-/** A duration such as 90s, 30m, 1h; empty or 0 means don't wait. */
-function parseWait(value) {
-    if (value === '' || value === '0')
-        return undefined;
-    const match = /^(\d+(?:\.\d+)?)\s*([smh])$/i.exec(value);
-    const ms = match ? Number(match[1]) * (UNIT_MS[match[2].toLowerCase()] ?? 0) : NaN;
-    if (!(ms > 0) || ms > MAX_WAIT_MS) {
-        throw new InputError('wait', `is "${inputs_clip(value)}"; accepted: a duration up to 6h such as 90s, 30m or 1h, or empty for no wait`);
-    }
-    return ms;
-}
-/** More than 100 a second is no cap any API key is given. */
-const MAX_REQUESTS_PER_MINUTE = 6_000;
-/** A whole number of requests a minute, 1 to 6,000; empty means no cap (the 429s alone teach). */
-function parseRequestsPerMinute(value) {
-    if (value === '')
-        return undefined;
-    const n = /^\d+$/.test(value) ? Number(value) : NaN;
-    if (!(n >= 1 && n <= MAX_REQUESTS_PER_MINUTE)) {
-        throw new InputError('max-requests-per-minute', `is "${inputs_clip(value)}"; accepted: a whole number of requests a minute from 1 to ${MAX_REQUESTS_PER_MINUTE} (this run's share of the workspace's limit), or empty to slow down only when Adaline answers 429`);
-    }
-    return n;
-}
-/** Splits on commas and newlines, dropping blanks. */
-function list(value) {
-    return value
-        .split(/[,\n]/)
-        .map(item => item.trim())
-        .filter(Boolean);
-}
-function inputs_clip(value) {
-    return value.length > 40 ? `${value.slice(0, 39)}…` : value;
-}
-function checkId(input, id) {
-    if (id.length < schema/* ID_MIN */.FD || id.length > schema/* ID_MAX */.Ji || /[\s/?#%\\]/.test(id)) {
-        throw new InputError(input, `has "${inputs_clip(id)}", which is not an Adaline ID: IDs are ${schema/* ID_MIN */.FD} to ${schema/* ID_MAX */.Ji} characters without spaces or slashes`);
-    }
-}
-function oneOf(input, value, options) {
-    const lower = value.toLowerCase();
-    if (options.includes(lower))
-        return lower;
-    throw new InputError(input, `is "${inputs_clip(value)}"; accepted: ${options.join(', ')}`);
-}
-function parseBoolean(input, value, fallback) {
-    if (value === '')
-        return fallback;
-    if (/^(true|yes|on)$/i.test(value))
-        return true;
-    if (/^(false|no|off)$/i.test(value))
-        return false;
-    throw new InputError(input, `is "${inputs_clip(value)}"; accepted: true or false`);
-}
-const UNIT_MS = {
-    s: 1_000,
-    m: 60_000,
-    h: 3_600_000,
-    d: 86_400_000,
-    w: 604_800_000
-};
-/** ISO 8601, Unix ms, or a duration back from now such as 90m, 24h, 7d. */
-function parseCreatedAfter(value, now) {
-    return parseTime('created-after', value, now);
-}
-/** A point in time given as ISO 8601, Unix ms, or a duration back from now; '' is undefined. */
-function parseTime(input, value, now) {
-    if (value === '')
-        return undefined;
-    const accepted = 'accepted: an ISO 8601 time (2026-11-01T00:00:00Z), Unix milliseconds, or a duration back from now (90m, 24h, 7d)';
-    if (/^\d+$/.test(value)) {
-        const ms = Number(value);
-        if (ms < 100_000_000_000) {
-            throw new InputError(input, `is ${value}, which reads as Unix seconds; give milliseconds (${value}000). ${accepted}`);
-        }
-        if (!(0,format/* isDateTime */.Ar)(ms)) {
-            throw new InputError(input, `is ${inputs_clip(value)}, beyond the last time a date can hold (${format/* MAX_DATE_MS */.zq} ms, in the year 275760). ${accepted}`);
-        }
-        return ms;
-    }
-    const duration = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(value);
-    if (duration)
-        return Math.max(0, now - Number(duration[1]) * (UNIT_MS[duration[2].toLowerCase()] ?? 0));
-    if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(value)) {
-        const time = Date.parse(value);
-        if (!Number.isNaN(time))
-            return time;
-    }
-    throw new InputError(input, `is "${inputs_clip(value)}"; ${accepted}`);
-}
-function parseBaseUrl(value) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new InputError('base-url', `is "${inputs_clip(value)}", which is not a URL; the default is ${DEFAULT_BASE_URL}`);
-    }
-    if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-        throw new InputError('base-url', `uses http:// for ${url.hostname}; the API key is only sent over https://, or http:// to a loopback address (127.0.0.1, localhost, [::1])`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        throw new InputError('base-url', `must be an https:// URL such as ${DEFAULT_BASE_URL}`);
-    }
-    if (url.username || url.password || url.search || url.hash) {
-        throw new InputError('base-url', 'must not carry credentials, a query or a fragment');
-    }
-    url.pathname = url.pathname.replace(/\/+$/, '');
-    return url;
-}
-
-;// CONCATENATED MODULE: ./src/report/cancel-failed.ts
-/** Evaluations named in the error; the rest are counted (the summary and the output list all). */
-const MAX_NAMED = 10;
-/** An API message in the error is cut to this many characters. */
-const MAX_REASON = 300;
-/** The error naming each evaluation still running and why; undefined when every cancel landed. */
-function cancelFailedMessage(cancel) {
-    const { failed } = cancel;
-    if (failed.length === 0)
-        return undefined;
-    const named = failed
-        .slice(0, MAX_NAMED)
-        .map(({ runId, promptId, message }) => `${runId} of prompt ${promptId} (${cancel_failed_clip(message)})`);
-    const more = failed.length > MAX_NAMED
-        ? `; and ${failed.length - MAX_NAMED} more (the report lists them all)`
-        : '';
-    return `Could not cancel ${failed.length} superseded evaluation(s), which may still be running and billing: ${named.join('; ')}${more}. Cancel them in Adaline, or run again.`;
-}
-function cancel_failed_clip(text) {
-    const line = text.replace(/\s+/g, ' ').trim();
-    return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}…` : line;
-}
-
-;// CONCATENATED MODULE: ./src/report/summary.ts
-
-
-
-/** GitHub refuses a step summary over 1 MiB; keep well below it. */
-const SUMMARY_LIMIT_BYTES = 1_000_000;
-const MAX_ROWS = 100;
-const MAX_LISTED_IDS = 50;
-/** Superseded evaluations listed one per line, with why their cancel did not land. */
-const MAX_CANCEL_LINES = 20;
-function buildSummary(report, limitBytes = SUMMARY_LIMIT_BYTES) {
-    for (let rows = MAX_ROWS;; rows = Math.floor(rows / 2)) {
-        const text = render(report, rows);
-        if (Buffer.byteLength(text) <= limitBytes || rows === 0)
-            return text;
-    }
-}
-/**
- * What a comment that held an earlier run's report says once a later run ended with an error, so
- * that no "passed" from an older commit stands under a newer one.
- */
-function buildErrorReport(message, started) {
-    const lines = [
-        '## ⚠️ Adaline evals: no verdict',
-        '',
-        `**The run ended with an error**, so there is no verdict for this commit: ${escapeMarkdown(message, 600)}`,
-        ''
-    ];
-    if (started.length > 0)
-        lines.push(`It had started ${started.map(id => escapeMarkdown(id, 80)).join(', ')}.`, '');
-    lines.push('See the workflow run for the log; the next run that reaches a verdict replaces this.');
-    return lines.join('\n');
-}
-const HEADLINE = {
-    passed: '✅ Adaline evals: gate passed',
-    failed: '❌ Adaline evals: gate failed',
-    skipped: '⏭️ Adaline evals: report only (the policy sets no rules)'
-};
-function render(report, maxRows) {
-    const { verdict, metrics, gathered } = report;
-    const lines = [
-        `## ${HEADLINE[verdict.gate]}`,
-        '',
-        verdictLine(report),
-        '',
-        ...cancelFailedLine(report),
-        ...chart(metrics),
-        oneLine(metrics),
-        ''
-    ];
-    if (verdict.broken.length > 0) {
-        lines.push('### Broken rules', '');
-        for (const broken of verdict.broken)
-            lines.push(`- ${(0,format/* escapeMarkdown */.FV)(broken.message, 400)}`);
-        lines.push('');
-    }
-    const judgedTitle = report.started.length > 0 ? 'started by this run' : `scope: ${report.scope}`;
-    lines.push(`### Judged evaluations (${judgedTitle})`, '');
-    if (gathered.judged.length === 0) {
-        lines.push('No evaluation matched the filters.', '');
-    }
-    else {
-        lines.push(...table(gathered.judged, metrics, maxRows, report.promptIds.length > 1), '');
-    }
-    if (report.baselines.size > 0)
-        lines.push('### Compared with the baseline', '', ...baselineTable(report, maxRows), '');
-    else if (report.comparesWithBaseline && gathered.judged.length > 0)
-        lines.push('### Compared with the baseline', '', 'There is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.', '');
-    if (report.failingRows.size > 0)
-        lines.push('### Failing rows', '', ...failingRowSections(report, Math.ceil(maxRows / 4)));
-    if (report.started.length > 0 || report.wait)
-        lines.push('### Started and waited', '', ...startedLines(report), '');
-    lines.push('### Listed', '', listedLine(gathered), '');
-    lines.push('### Superseded evaluations', '', ...supersededLines(report), '');
-    return lines.join('\n');
-}
-/** The one line a reviewer reads first. */
-function verdictLine({ verdict, metrics }) {
-    if (verdict.gate === 'skipped')
-        return '**Verdict: report only.** The policy sets no rules, so nothing was judged against limits.';
-    if (verdict.gate === 'passed') {
-        return `**Verdict: passed.** Every rule holds over ${(0,format/* formatCount */.B4)(metrics.evaluations)} evaluation(s).`;
-    }
-    const [first] = verdict.broken;
-    const more = verdict.broken.length > 1 ? ` (and ${verdict.broken.length - 1} more broken rule(s))` : '';
-    return `**Verdict: failed.** ${(0,format/* escapeMarkdown */.FV)(first?.message ?? '', 300)}${more}`;
-}
-/** A pie of pass / fail / unknown runs; GitHub renders mermaid in summaries and comments. */
-function chart(metrics) {
-    if (metrics.runs === 0)
-        return [];
-    return [
-        '```mermaid',
-        'pie showData title Runs of the judged evaluations',
-        `    "Pass" : ${metrics.passRuns}`,
-        `    "Fail" : ${metrics.failRuns}`,
-        `    "Unknown" : ${metrics.unknownRuns}`,
-        '```',
-        ''
-    ];
-}
-function baselineTable({ gathered, baselines }, maxRows) {
-    const header = ['Run', 'Baseline', 'Pass rate', 'Δ', 'Cost', 'Δ', 'Avg latency', 'Δ'];
-    const compared = gathered.judged.filter(item => baselines.has(item.evaluation.runId));
-    const rows = compared.slice(0, maxRows).map(item => {
-        const now = (0,src_metrics/* totals */.Sd)([item.evaluation]);
-        const base = (0,src_metrics/* totals */.Sd)([baselines.get(item.evaluation.runId).evaluation]);
-        return [
-            code(item.evaluation.runId),
-            code(baselines.get(item.evaluation.runId).evaluation.runId),
-            now.passRate === null ? '—' : (0,format/* formatPercent */.l9)(now.passRate),
-            now.passRate === null || base.passRate === null
-                ? '—'
-                : (0,format/* formatPointsDelta */.BK)(now.passRate - base.passRate),
-            (0,format/* formatCost */.BD)(now.totalCost),
-            (0,format/* formatRelativeDelta */.E1)(now.totalCost, base.totalCost),
-            now.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(now.avgLatency),
-            now.avgLatency === null || base.avgLatency === null
-                ? '—'
-                : (0,format/* formatRelativeDelta */.E1)(now.avgLatency, base.avgLatency)
-        ];
-    });
-    const notes = [];
-    if (compared.length > rows.length)
-        notes.push(`… and ${compared.length - rows.length} more comparison(s) not shown.`);
-    const without = gathered.judged.length - compared.length;
-    if (without > 0)
-        notes.push(`${without} judged evaluation(s) have no earlier completed evaluation to compare with.`);
-    return [
-        row(header),
-        row(header.map(() => '---')),
-        ...rows.map(row),
-        ...notes.flatMap(note => ['', note])
-    ];
-}
-function failingRowSections({ gathered, failingRows }, perEvaluation) {
-    const lines = [];
-    let withoutSection = 0;
-    for (const item of gathered.judged) {
-        const results = failingRows.get(item.evaluation.runId);
-        const { failRuns, unknownRuns } = item.evaluation.metrics;
-        if (!results) {
-            // beyond the cap of evaluations whose rows are fetched, or their rows could not be fetched
-            if (failRuns + unknownRuns > 0)
-                withoutSection += 1;
-            continue;
-        }
-        const shown = results.slice(0, perEvaluation);
-        const shownOf = (grade) => (0,format/* formatCount */.B4)(shown.filter(result => result.grade === grade).length);
-        lines.push('<details>', `<summary>${code(item.evaluation.runId)}: ${(0,format/* formatCount */.B4)(failRuns)} fail, ${(0,format/* formatCount */.B4)(unknownRuns)} unknown (showing ${shownOf('fail')} fail, ${shownOf('unknown')} unknown)</summary>`, '', row(['Grade', 'Score', 'Reason', 'Cost', 'Latency', 'Input']), row(['---', '---', '---', '---', '---', '---']), ...shown.map(result => row([
-            result.grade,
-            result.score == null ? '—' : (0,format/* plainDecimal */.mr)(result.score),
-            result.reason ? (0,format/* escapeMarkdown */.FV)(result.reason, 160) : '—',
-            result.cost == null ? '—' : (0,format/* formatCost */.BD)(result.cost),
-            result.latency == null ? '—' : (0,format/* formatDuration */.a3)(result.latency),
-            result.row ? (0,format/* escapeMarkdown */.FV)(rowValues(result.row.values), 120) : '—'
-        ])), '', '</details>', '');
-    }
-    if (withoutSection > 0)
-        lines.push(`… and ${(0,format/* formatCount */.B4)(withoutSection)} more evaluation(s) with failing or unknown rows not shown.`, '');
-    return lines;
-}
-/** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
-function rowValues(values) {
-    return Object.entries(values)
-        .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
-        .join('; ');
-}
-function startedLines({ started, wait }) {
-    const lines = [];
-    if (started.length > 0)
-        lines.push(`Started ${started.length} evaluation(s) for this commit: ${idList(started)}.`);
-    if (wait) {
-        if (lines.length > 0)
-            lines.push('');
-        lines.push(wait.timedOut.length === 0
-            ? `Waited ${(0,format/* formatDuration */.a3)(wait.waitedMs)} for the judged evaluations to finish.`
-            : `Stopped waiting after ${(0,format/* formatDuration */.a3)(wait.waitedMs)}; still not finished: ${idList(wait.timedOut)}.`);
-    }
-    return lines;
-}
-function oneLine(metrics) {
-    if (metrics.evaluations === 0)
-        return 'No evaluations judged.';
-    const parts = [
-        `**${(0,format/* formatCount */.B4)(metrics.evaluations)}** evaluation(s) judged`,
-        `${(0,format/* formatCount */.B4)(metrics.runs)} runs: ${(0,format/* formatCount */.B4)(metrics.passRuns)} pass, ${(0,format/* formatCount */.B4)(metrics.failRuns)} fail, ${(0,format/* formatCount */.B4)(metrics.unknownRuns)} unknown`
-    ];
-    if (metrics.passRate !== null)
-        parts.push(`pass rate **${(0,format/* formatPercent */.l9)(metrics.passRate)}**`);
-    parts.push(`cost ${(0,format/* formatCost */.BD)(metrics.totalCost)}`);
-    if (metrics.avgLatency !== null)
-        parts.push(`${(0,format/* formatDuration */.a3)(metrics.avgLatency)} per run`);
-    parts.push(`${(0,format/* formatCount */.B4)(metrics.totalTokens)} tokens`);
-    return parts.join(' · ');
-}
-const HEADER = [
-    'Run',
-    'Evaluator',
-    'Dataset',
-    'Status',
-    'Progress',
-    'Pass',
-    'Fail',
-    'Unknown',
-    'Pass rate',
-    'Cost',
-    'Avg latency',
-    'Tokens'
-];
-function table(judged, overall, maxRows, showPrompt) {
-    const header = showPrompt ? ['Prompt', ...HEADER] : HEADER;
-    const rows = judged.slice(0, maxRows).map(item => {
-        const e = item.evaluation;
-        const m = (0,src_metrics/* totals */.Sd)([e]);
-        const cells = [
-            code(e.runId),
-            code(e.evaluatorId),
-            e.datasetId ? code(e.datasetId) : '—',
-            e.status,
-            `${e.progress.completedRows}/${e.progress.totalRows}${e.progress.failedRows ? ` (${e.progress.failedRows} failed)` : ''}`,
-            (0,format/* formatCount */.B4)(m.passRuns),
-            (0,format/* formatCount */.B4)(m.failRuns),
-            (0,format/* formatCount */.B4)(m.unknownRuns),
-            m.passRate === null ? '—' : (0,format/* formatPercent */.l9)(m.passRate),
-            (0,format/* formatCost */.BD)(m.totalCost),
-            m.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(m.avgLatency),
-            (0,format/* formatCount */.B4)(m.totalTokens)
-        ];
-        return showPrompt ? [code(item.promptId), ...cells] : cells;
-    });
-    const total = [
-        '**Total**',
-        '',
-        '',
-        '',
-        `${(0,format/* formatCount */.B4)(overall.failedRows)} failed rows`,
-        `**${(0,format/* formatCount */.B4)(overall.passRuns)}**`,
-        `**${(0,format/* formatCount */.B4)(overall.failRuns)}**`,
-        `**${(0,format/* formatCount */.B4)(overall.unknownRuns)}**`,
-        overall.passRate === null ? '—' : `**${(0,format/* formatPercent */.l9)(overall.passRate)}**`,
-        `**${(0,format/* formatCost */.BD)(overall.totalCost)}**`,
-        overall.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(overall.avgLatency),
-        `**${(0,format/* formatCount */.B4)(overall.totalTokens)}**`
-    ];
-    const out = [
-        row(header),
-        row(header.map(() => '---')),
-        ...rows.map(row),
-        row(showPrompt ? [total[0], '', ...total.slice(1)] : total)
-    ];
-    const hidden = judged.length - rows.length;
-    if (hidden > 0)
-        out.push('', `… and ${(0,format/* formatCount */.B4)(hidden)} more evaluation(s) not shown; the totals and the \`evaluations\` output include them.`);
-    return out;
-}
-function listedLine({ listedCount, listedByStatus }) {
-    const byStatus = schema/* EVALUATION_STATUSES */.co.filter(status => listedByStatus[status])
-        .map(status => `${status} ${(0,format/* formatCount */.B4)(listedByStatus[status] ?? 0)}`)
-        .join(' · ');
-    return `${(0,format/* formatCount */.B4)(listedCount)} evaluation(s) matched the filters${byStatus ? `: ${byStatus}` : '.'}`;
-}
-/** Near the top: the run fails for cancels that did not land, whatever the gate says. */
-function cancelFailedLine({ cancel }) {
-    if (cancel.failed.length === 0)
-        return [];
-    return [
-        `⚠️ **${cancel.failed.length} superseded evaluation(s) could not be cancelled** and may still be running and billing, so the run fails whatever the gate (see Superseded evaluations, below).`,
-        ''
-    ];
-}
-function supersededLines({ decision, cancel, dryRun, gathered }) {
-    if (!decision.act)
-        return [`Nothing cancelled: ${(0,format/* escapeMarkdown */.FV)(decision.reason, 400)}.`];
-    const lines = [`${capitalize((0,format/* escapeMarkdown */.FV)(decision.reason, 400))}.`, ''];
-    if (gathered.superseded.length === 0) {
-        lines.push('No evaluation in flight was superseded.');
-        return lines;
-    }
-    const verb = dryRun ? 'Would cancel (dry-run)' : 'Cancelled';
-    lines.push(`${verb} ${cancel.cancelled.length} of ${gathered.superseded.length} superseded evaluation(s): ${idList(cancel.cancelled)}`);
-    if (cancel.failed.length > 0) {
-        lines.push('', `**Could not cancel ${cancel.failed.length}: they may still be running and billing, and the run fails for it.**`, '');
-        for (const failed of cancel.failed.slice(0, MAX_CANCEL_LINES))
-            lines.push(`- ${code(failed.runId)}: ${(0,format/* escapeMarkdown */.FV)(failed.message, 300)}`);
-        if (cancel.failed.length > MAX_CANCEL_LINES)
-            lines.push(`- … and ${cancel.failed.length - MAX_CANCEL_LINES} more`);
-    }
-    if (cancel.finished.length > 0) {
-        lines.push('', `Finished before their cancel arrived (${cancel.finished.length}):`, '');
-        for (const finished of cancel.finished.slice(0, MAX_CANCEL_LINES))
-            lines.push(`- ${code(finished.runId)}: ${finished.status}`);
-        if (cancel.finished.length > MAX_CANCEL_LINES)
-            lines.push(`- … and ${cancel.finished.length - MAX_CANCEL_LINES} more`);
-    }
-    lines.push('', 'Superseded evaluations are not judged.');
-    return lines;
-}
-function capitalize(text) {
-    return text.charAt(0).toUpperCase() + text.slice(1);
-}
-function idList(ids) {
-    if (ids.length === 0)
-        return 'none';
-    const shown = ids.slice(0, MAX_LISTED_IDS).map(code).join(', ');
-    return ids.length > MAX_LISTED_IDS ? `${shown} and ${ids.length - MAX_LISTED_IDS} more` : shown;
-}
-/** An identifier from the API, escaped (IDs are at most 80 characters). */
-function code(id) {
-    return (0,format/* escapeMarkdown */.FV)(id, 80);
-}
-function row(cells) {
-    return `| ${cells.join(' | ')} |`;
-}
-
-;// CONCATENATED MODULE: ./src/report/terminal.ts
-/**
- * The Markdown summary as a person reads it in a terminal: escapeMarkdown's references undone, and
- * the mermaid pie, which only GitHub draws, drawn as one bar of pass / fail / unknown runs.
- */
-function markdownForTerminal(markdown) {
-    return markdown
-        .replace(/```mermaid\npie[^\n]*\n((?:\s+"[^"]+" : \d+\n)+)```/g, (_, slices) => runBar([...slices.matchAll(/"([^"]+)" : (\d+)/g)].map(([, name, value]) => ({
-        name: name,
-        value: Number(value)
-    }))))
-        .replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code)));
-}
-const BAR_WIDTH = 40;
-const MARKS = ['█', '▒', '░'];
-/** `Runs: ████████▒▒░ pass 66 · fail 12 · unknown 2` (█ pass, ▒ fail, ░ unknown). */
-function runBar(slices) {
-    const total = slices.reduce((sum, { value }) => sum + value, 0);
-    const bar = slices
-        .map(({ value }, i) => (MARKS[i] ?? '·').repeat(total > 0 ? Math.round((value / total) * BAR_WIDTH) : 0))
-        .join('');
-    const legend = slices
-        .map(({ name, value }, i) => `${MARKS[i] ?? '·'} ${name.toLowerCase()} ${value}`)
-        .join(' · ');
-    return `Runs: ${bar}  ${legend}`;
-}
-
-;// CONCATENATED MODULE: ./src/cli.ts
-/**
- * `adaline-evals`: the action's engine on the command line, for GitLab CI, Jenkins and a
- * developer's shell. The same options as flags, the key from ADALINE_API_KEY, the report on stdout
- * (text, Markdown or JSON), progress on stderr, and exit 1 on a failed gate.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3, cancelFailed: 4 };
 const HELP = `Usage: adaline-evals --prompt-id ID [options]
 
 Gates on Adaline prompt evaluations: lists them, judges them against a policy, reports pass / fail /
@@ -6036,16 +6159,64 @@ const OPTIONS = {
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' }
 };
+/** The flags given; throws (parseArgs's TypeError) on an unknown flag or a missing value. */
+function parseFlags(argv) {
+    return (0,external_node_util_.parseArgs)({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+}
+/**
+ * The action's inputs, by name, as the flags and the environment give them: the key from
+ * ADALINE_API_KEY, the token from GITHUB_TOKEN, and the policy as read (from --policy-file, or
+ * --policy). readSettings then checks them as it checks the action's.
+ */
+function inputsFromFlags(values, env, policy) {
+    return {
+        'api-key': env.ADALINE_API_KEY ?? '',
+        'github-token': env.GITHUB_TOKEN,
+        'prompt-id': values['prompt-id']?.join('\n'),
+        'evaluator-id': values['evaluator-id'],
+        'dataset-id': values['dataset-id'],
+        status: values.status?.join('\n'),
+        'created-after': values['created-after'],
+        policy,
+        'cancel-superseded': values['cancel-superseded'],
+        'keep-run-ids': values['keep-run-ids']?.join('\n'),
+        'dry-run': values['dry-run'] ? 'true' : '',
+        'fail-on-gate': values['fail-on-gate'],
+        'base-url': values['base-url'],
+        start: values.start ? 'true' : '',
+        wait: values.wait,
+        'cancel-on-abort': values['cancel-on-abort'],
+        'max-requests-per-minute': values['max-requests-per-minute']
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cli/cli.ts
+/**
+ * `adaline-evals`: the action's engine on the command line, for GitLab CI, Jenkins and a
+ * developer's shell. The same options as flags, the key from ADALINE_API_KEY, the report on stdout
+ * (text, Markdown or JSON), progress on stderr, and exit 1 on a failed gate.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3, cancelFailed: 4 };
 /** Runs the command; returns the exit status. Output goes to the given streams. */
 async function main(argv, env, out, err) {
     let values;
     try {
-        values = (0,external_node_util_.parseArgs)({
-            args: argv,
-            options: OPTIONS,
-            strict: true,
-            allowPositionals: false
-        }).values;
+        values = parseFlags(argv);
     }
     catch (error) {
         err(`adaline-evals: ${error.message}\nRun adaline-evals --help for the options.\n`);
@@ -6066,40 +6237,19 @@ async function main(argv, env, out, err) {
     let engine;
     let abort;
     try {
-        const format = values.format ?? 'text';
-        if (!['text', 'markdown', 'json'].includes(format)) {
-            throw new InputError('format', `is "${format}"; accepted: text, markdown, json`);
-        }
+        const format = parseFormat(values.format);
         const policy = values['policy-file'] !== undefined
             ? readPolicyFile(values['policy-file'])
             : (values.policy ?? '');
-        const inputs = {
-            'api-key': apiKey,
-            'github-token': env.GITHUB_TOKEN,
-            'prompt-id': values['prompt-id']?.join('\n'),
-            'evaluator-id': values['evaluator-id'],
-            'dataset-id': values['dataset-id'],
-            status: values.status?.join('\n'),
-            'created-after': values['created-after'],
-            policy,
-            'cancel-superseded': values['cancel-superseded'],
-            'keep-run-ids': values['keep-run-ids']?.join('\n'),
-            'dry-run': values['dry-run'] ? 'true' : '',
-            'fail-on-gate': values['fail-on-gate'],
-            'base-url': values['base-url'],
-            start: values.start ? 'true' : '',
-            wait: values.wait,
-            'cancel-on-abort': values['cancel-on-abort'],
-            'max-requests-per-minute': values['max-requests-per-minute']
-        };
+        const inputs = inputsFromFlags(values, env, policy);
         const now = Date.now();
         const settings = await readSettings(name => inputs[name] ?? '', {
             now,
             mask: secret => secrets.add(secret)
         });
-        const cutoff = parseTime('superseded-before', values['superseded-before'] ?? '', now);
+        const cutoff = parseSupersededBefore(values['superseded-before'] ?? '', now);
         const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text));
-        const decision = await decide(settings, cutoff, env, now);
+        const decision = await decide(settings, cutoff, env);
         // JSON shows no rows: none is fetched for it
         engine = createEngine(settings, log, { showsRows: format !== 'json' });
         const running = engine;
@@ -6137,7 +6287,7 @@ async function main(argv, env, out, err) {
             tell(`adaline-evals: ${name} ${error.detail}\n`);
             return EXIT.usage;
         }
-        const message = error instanceof ApiError || error instanceof src_metrics/* TotalsError */.st
+        const message = error instanceof ApiError || error instanceof judge_metrics/* TotalsError */.st
             ? error.message
             : `Unexpected error: ${error.stack ?? String(error)}`;
         // one message: what ended the run, what it had started (the command has no started output),
@@ -6154,24 +6304,9 @@ async function main(argv, env, out, err) {
 function untilExit() {
     return new Promise(() => undefined);
 }
-function readPolicyFile(path) {
-    try {
-        return (0,external_node_fs_.readFileSync)(path, 'utf8');
-    }
-    catch (error) {
-        throw new InputError('policy-file', `cannot be read: ${error.message}`);
-    }
-}
-/**
- * An explicit cutoff wins; otherwise the GitHub event decides, as in the action. An explicit one
- * later than `now` (plus the clock skew the event's times are allowed) would cancel evaluations
- * submitted after it: a usage error.
- */
-async function decide(settings, cutoff, env, now) {
+/** An explicit cutoff (--superseded-before) wins; otherwise the GitHub event decides, as in the action. */
+async function decide(settings, cutoff, env) {
     if (cutoff !== undefined) {
-        if (cutoff > now + event_CLOCK_SKEW_MS) {
-            throw new InputError('superseded-before', `is ${(0,format/* formatTime */.fU)(cutoff)}, later than now (${(0,format/* formatTime */.fU)(now)}) plus ${event_CLOCK_SKEW_MS / 60_000} min: it would cancel evaluations submitted after it. Give a time that has passed, such as the pipeline's start time`);
-        }
         return {
             act: true,
             cutoff,
@@ -6203,7 +6338,7 @@ function asJson(report) {
         waitedMs: report.wait?.waitedMs ?? null,
         stillRunning: report.wait?.timedOut ?? [],
         baselines: Object.fromEntries([...report.baselines].map(([runId, item]) => [runId, item.evaluation.runId])),
-        evaluations: gathered.judged.map(item => item.raw)
+        evaluations: gathered.judged.map(item => item.evaluation)
     };
 }
 const silentLog = {
@@ -6229,294 +6364,7 @@ function stderrLog(write, redact) {
 
 /***/ }),
 
-/***/ 5670:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   GA: () => (/* binding */ checkTotals),
-/* harmony export */   Sd: () => (/* binding */ totals),
-/* harmony export */   st: () => (/* binding */ TotalsError)
-/* harmony export */ });
-/* unused harmony export DecimalSum */
-/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2011);
-
-/**
- * The figures Adaline answered cannot be added up exactly: a count whose total passes 2^53 (past
- * which a number rounds), or amounts whose total passes the largest number. A gate judged on
- * such a total could pass on a rounded figure, so there is no verdict. An expected error: the
- * faces print its message alone.
- */
-class TotalsError extends Error {
-    figure;
-    constructor(
-    /** the figure as the API names it, e.g. metrics.totalCost */
-    figure, why) {
-        super(`The figures Adaline answered cannot be added up exactly: the total of ${figure} over the judged evaluations ${why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (created-after, evaluator-id, scope: latest).`);
-        this.figure = figure;
-        this.name = 'TotalsError';
-    }
-}
-const PAST_SAFE = `passes ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}, beyond which counts are rounded`;
-const PAST_MAX = 'is beyond the largest number (1.8e308)';
-/** A count's running total, exact or refused. */
-class CountSum {
-    figure;
-    total = 0;
-    constructor(figure) {
-        this.figure = figure;
-    }
-    add(value) {
-        // both safe: an unsafe sum means the exact one passed 2^53 - 1 and may have been rounded
-        this.total += value;
-        if (!Number.isSafeInteger(this.total))
-            throw new TotalsError(this.figure, PAST_SAFE);
-    }
-    value() {
-        return this.total;
-    }
-}
-function totals(evaluations) {
-    let count = 0;
-    const passRuns = new CountSum('metrics.passRuns');
-    const failRuns = new CountSum('metrics.failRuns');
-    const unknownRuns = new CountSum('metrics.unknownRuns');
-    const failedRows = new CountSum('progress.failedRows');
-    const totalTokens = new CountSum('metrics.totalTokenCount');
-    const totalCost = new DecimalSum();
-    const totalLatency = new DecimalSum();
-    for (const { metrics, progress } of evaluations) {
-        count += 1;
-        passRuns.add(metrics.passRuns);
-        failRuns.add(metrics.failRuns);
-        unknownRuns.add(metrics.unknownRuns);
-        failedRows.add(progress.failedRows);
-        totalCost.add(metrics.totalCost);
-        totalLatency.add(metrics.totalLatency);
-        totalTokens.add(metrics.totalTokenCount);
-    }
-    const runs = new CountSum('runs (passRuns + failRuns + unknownRuns)');
-    for (const sum of [passRuns, failRuns, unknownRuns])
-        runs.add(sum.value());
-    const cost = finite(totalCost.value(), 'metrics.totalCost');
-    const latency = finite(totalLatency.value(), 'metrics.totalLatency');
-    const pass = passRuns.value();
-    const fail = failRuns.value();
-    const all = runs.value();
-    return {
-        evaluations: count,
-        passRuns: pass,
-        failRuns: fail,
-        unknownRuns: unknownRuns.value(),
-        runs: all,
-        failedRows: failedRows.value(),
-        totalCost: cost,
-        totalLatency: latency,
-        totalTokens: totalTokens.value(),
-        passRate: all > 0 ? pass / all : null,
-        failRate: all > 0 ? fail / all : null,
-        // a quotient, judged against a limit: float noise (0.35000000000000003) must not break it
-        avgLatency: all > 0 ? (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .tidy */ .DZ)(latency / all) : null
-    };
-}
-function finite(total, figure) {
-    if (!Number.isFinite(total))
-        throw new TotalsError(figure, PAST_MAX);
-    return total;
-}
-/**
- * Refuses totals that are not exact (built elsewhere than by totals): the gate never passes on a
- * rounded or infinite figure.
- */
-function checkTotals(metrics) {
-    const counts = [
-        'passRuns',
-        'failRuns',
-        'unknownRuns',
-        'runs',
-        'failedRows',
-        'totalTokens'
-    ];
-    for (const figure of counts) {
-        if (!Number.isSafeInteger(metrics[figure]))
-            throw new TotalsError(figure, PAST_SAFE);
-    }
-    for (const figure of ['totalCost', 'totalLatency'])
-        finite(metrics[figure], figure);
-}
-/**
- * A sum of numbers as their decimal texts add up, so that 0.1 + 0.2 is 0.3 without rounding any
- * digit away (adding doubles would give 0.30000000000000004; rounding that would cut real digits).
- */
-class DecimalSum {
-    /** the sum times 10^scale */
-    scaled = 0n;
-    scale = 0;
-    add(value) {
-        const text = (0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr)(value);
-        const negative = text.startsWith('-');
-        const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
-        if (fraction.length > this.scale) {
-            this.scaled *= 10n ** BigInt(fraction.length - this.scale);
-            this.scale = fraction.length;
-        }
-        const digits = BigInt(whole + fraction.padEnd(this.scale, '0'));
-        this.scaled += negative ? -digits : digits;
-    }
-    /** The nearest double to the exact sum. */
-    value() {
-        const negative = this.scaled < 0n;
-        const digits = (negative ? -this.scaled : this.scaled).toString().padStart(this.scale + 1, '0');
-        const point = digits.length - this.scale;
-        return Number(`${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point) || '0'}`);
-    }
-}
-
-
-/***/ }),
-
-/***/ 1237:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   S4: () => (/* binding */ judge),
-/* harmony export */   UR: () => (/* binding */ emptyPolicy)
-/* harmony export */ });
-/* unused harmony exports DEFAULT_ALLOW_STATUS, hasRules */
-/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5670);
-/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2011);
-
-
-const DEFAULT_ALLOW_STATUS = ['completed'];
-/** The policy when none is given: no rules, so the gate is skipped and the run only reports. */
-function emptyPolicy() {
-    return { limits: {}, onEmpty: 'fail', scope: 'latest' };
-}
-/** Whether the policy sets anything to judge by; without rules the gate is skipped. */
-function hasRules(policy) {
-    return Object.keys(policy.limits).length > 0 || policy.allowStatus !== undefined;
-}
-/** Applies the policy to the judged evaluations and their totals. */
-function judge(judged, metrics, policy, context = {}) {
-    // a wait that ran out did not get what the step waited for: that is a failure, not a report
-    if (!hasRules(policy) && !context.waitTimedOut)
-        return { gate: 'skipped', broken: [] };
-    (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .checkTotals */ .GA)(metrics);
-    if (judged.length === 0) {
-        return policy.onEmpty === 'pass'
-            ? { gate: 'passed', broken: [] }
-            : verdict([
-                {
-                    rule: 'on-empty',
-                    message: 'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass'
-                }
-            ]);
-    }
-    const broken = [];
-    const { limits } = policy;
-    const atMost = (rule, figure, value, show = _report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr) => {
-        const limit = limits[rule];
-        if (limit !== undefined && value > limit) {
-            broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` });
-        }
-    };
-    atMost('max-fail-runs', 'fail-runs', metrics.failRuns);
-    atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns);
-    atMost('max-failed-rows', 'failed-rows', metrics.failedRows);
-    atMost('max-tokens', 'tokens', metrics.totalTokens);
-    atMost('max-cost', 'cost', metrics.totalCost);
-    rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>');
-    rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<');
-    if (limits['max-avg-latency'] !== undefined) {
-        if (metrics.avgLatency === null) {
-            broken.push(noRuns('max-avg-latency', 'avg-latency'));
-        }
-        else
-            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(ms)} ms`);
-    }
-    passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines);
-    const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS;
-    const outside = judged.filter(evaluation => !allowed.includes(evaluation.status));
-    if (outside.length > 0) {
-        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(context.waitedMs)}`;
-        const listed = outside
-            .slice(0, 5)
-            .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
-            ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
-            : `${e.runId} is ${e.status}`)
-            .join(', ');
-        const more = outside.length > 5 ? ` and ${outside.length - 5} more` : '';
-        broken.push({
-            rule: 'allow-status',
-            message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
-        });
-    }
-    return verdict(broken);
-}
-function passRate(evaluation) {
-    const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
-    const runs = passRuns + failRuns + unknownRuns;
-    return runs > 0 ? passRuns / runs : null;
-}
-/** Each judged evaluation against its own baseline; the worst drop is named. */
-function passRateDrop(broken, judged, limit, baselines) {
-    if (limit === undefined || !baselines)
-        return;
-    const drops = judged
-        .flatMap(evaluation => {
-        const baseline = baselines.get(evaluation.runId);
-        const now = passRate(evaluation);
-        const before = baseline ? passRate(baseline) : null;
-        if (!baseline || now === null || before === null)
-            return [];
-        return [{ evaluation, baseline, now, before, drop: (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .tidy */ .DZ)(before - now) }];
-    })
-        .filter(({ drop }) => drop > limit)
-        .sort((a, b) => b.drop - a.drop);
-    const worst = drops[0];
-    if (!worst)
-        return;
-    const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : '';
-    broken.push({
-        rule: 'max-pass-rate-drop',
-        message: `pass-rate drop ${showRate(worst.drop, limit)} > max-pass-rate-drop ${showRate(limit)}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
-    });
-}
-function rateRule(broken, rule, figure, rate, limit, breaksWhen) {
-    if (limit === undefined)
-        return;
-    if (rate === null) {
-        broken.push(noRuns(rule, figure));
-        return;
-    }
-    if (breaksWhen === '>' ? rate > limit : rate < limit) {
-        broken.push({
-            rule,
-            message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
-        });
-    }
-}
-/** A rule that needs runs cannot be met by an evaluation set without any: fail closed. */
-function noRuns(rule, figure) {
-    return {
-        rule,
-        message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
-    };
-}
-/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
-function showRate(rate, limit) {
-    const rounded = (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(rate, 2);
-    if (limit === undefined || rounded !== (0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(limit, 2))
-        return rounded;
-    return `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
-}
-function verdict(broken) {
-    return { gate: broken.length > 0 ? 'failed' : 'passed', broken };
-}
-
-
-/***/ }),
-
-/***/ 2011:
+/***/ 6264:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -6533,7 +6381,10 @@ function verdict(broken) {
 /* harmony export */   mr: () => (/* binding */ plainDecimal),
 /* harmony export */   zq: () => (/* binding */ MAX_DATE_MS)
 /* harmony export */ });
-/** The one place that turns numbers and API text into report text. */
+/**
+ * The one place that turns numbers, times and API text into text for people: the reports, the
+ * policy's broken-rule messages, the event's reasons and the run's log lines all use it.
+ */
 /** Drops binary floating-point noise from sums (0.1 + 0.2 → 0.3); integers are left exact. */
 function tidy(value) {
     return Number.isInteger(value) ? value : Number(value.toPrecision(15));
@@ -6632,6 +6483,293 @@ function escapeMarkdown(text, maxLength = 120) {
     if (value.length > maxLength)
         value = value.slice(0, maxLength - 1) + '…';
     return value.replace(SPECIALS, toReference);
+}
+
+
+/***/ }),
+
+/***/ 8346:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   GA: () => (/* binding */ checkTotals),
+/* harmony export */   Sd: () => (/* binding */ totals),
+/* harmony export */   st: () => (/* binding */ TotalsError)
+/* harmony export */ });
+/* unused harmony export DecimalSum */
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6264);
+
+/**
+ * The figures Adaline answered cannot be added up exactly: a count whose total passes 2^53 (past
+ * which a number rounds), or amounts whose total passes the largest number. A gate judged on
+ * such a total could pass on a rounded figure, so there is no verdict. An expected error: the
+ * faces print its message alone.
+ */
+class TotalsError extends Error {
+    figure;
+    constructor(
+    /** the figure as the API names it, e.g. metrics.totalCost */
+    figure, why) {
+        super(`The figures Adaline answered cannot be added up exactly: the total of ${figure} over the judged evaluations ${why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (created-after, evaluator-id, scope: latest).`);
+        this.figure = figure;
+        this.name = 'TotalsError';
+    }
+}
+const PAST_SAFE = `passes ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}, beyond which counts are rounded`;
+const PAST_MAX = 'is beyond the largest number (1.8e308)';
+/** A count's running total, exact or refused. */
+class CountSum {
+    figure;
+    total = 0;
+    constructor(figure) {
+        this.figure = figure;
+    }
+    add(value) {
+        // both safe: an unsafe sum means the exact one passed 2^53 - 1 and may have been rounded
+        this.total += value;
+        if (!Number.isSafeInteger(this.total))
+            throw new TotalsError(this.figure, PAST_SAFE);
+    }
+    value() {
+        return this.total;
+    }
+}
+function totals(evaluations) {
+    let count = 0;
+    const passRuns = new CountSum('metrics.passRuns');
+    const failRuns = new CountSum('metrics.failRuns');
+    const unknownRuns = new CountSum('metrics.unknownRuns');
+    const failedRows = new CountSum('progress.failedRows');
+    const totalTokens = new CountSum('metrics.totalTokenCount');
+    const totalCost = new DecimalSum();
+    const totalLatency = new DecimalSum();
+    for (const { metrics, progress } of evaluations) {
+        count += 1;
+        passRuns.add(metrics.passRuns);
+        failRuns.add(metrics.failRuns);
+        unknownRuns.add(metrics.unknownRuns);
+        failedRows.add(progress.failedRows);
+        totalCost.add(metrics.totalCost);
+        totalLatency.add(metrics.totalLatency);
+        totalTokens.add(metrics.totalTokenCount);
+    }
+    const runs = new CountSum('runs (passRuns + failRuns + unknownRuns)');
+    for (const sum of [passRuns, failRuns, unknownRuns])
+        runs.add(sum.value());
+    const cost = finite(totalCost.value(), 'metrics.totalCost');
+    const latency = finite(totalLatency.value(), 'metrics.totalLatency');
+    const pass = passRuns.value();
+    const fail = failRuns.value();
+    const all = runs.value();
+    return {
+        evaluations: count,
+        passRuns: pass,
+        failRuns: fail,
+        unknownRuns: unknownRuns.value(),
+        runs: all,
+        failedRows: failedRows.value(),
+        totalCost: cost,
+        totalLatency: latency,
+        totalTokens: totalTokens.value(),
+        passRate: all > 0 ? pass / all : null,
+        failRate: all > 0 ? fail / all : null,
+        // a quotient, judged against a limit: float noise (0.35000000000000003) must not break it
+        avgLatency: all > 0 ? (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .tidy */ .DZ)(latency / all) : null
+    };
+}
+function finite(total, figure) {
+    if (!Number.isFinite(total))
+        throw new TotalsError(figure, PAST_MAX);
+    return total;
+}
+/**
+ * Refuses totals that are not exact (built elsewhere than by totals): the gate never passes on a
+ * rounded or infinite figure.
+ */
+function checkTotals(metrics) {
+    const counts = [
+        'passRuns',
+        'failRuns',
+        'unknownRuns',
+        'runs',
+        'failedRows',
+        'totalTokens'
+    ];
+    for (const figure of counts) {
+        if (!Number.isSafeInteger(metrics[figure]))
+            throw new TotalsError(figure, PAST_SAFE);
+    }
+    for (const figure of ['totalCost', 'totalLatency'])
+        finite(metrics[figure], figure);
+}
+/**
+ * A sum of numbers as their decimal texts add up, so that 0.1 + 0.2 is 0.3 without rounding any
+ * digit away (adding doubles would give 0.30000000000000004; rounding that would cut real digits).
+ */
+class DecimalSum {
+    /** the sum times 10^scale */
+    scaled = 0n;
+    scale = 0;
+    add(value) {
+        const text = (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plainDecimal */ .mr)(value);
+        const negative = text.startsWith('-');
+        const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
+        if (fraction.length > this.scale) {
+            this.scaled *= 10n ** BigInt(fraction.length - this.scale);
+            this.scale = fraction.length;
+        }
+        const digits = BigInt(whole + fraction.padEnd(this.scale, '0'));
+        this.scaled += negative ? -digits : digits;
+    }
+    /** The nearest double to the exact sum. */
+    value() {
+        const negative = this.scaled < 0n;
+        const digits = (negative ? -this.scaled : this.scaled).toString().padStart(this.scale + 1, '0');
+        const point = digits.length - this.scale;
+        return Number(`${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point) || '0'}`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 3481:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   S4: () => (/* binding */ judge),
+/* harmony export */   UR: () => (/* binding */ emptyPolicy)
+/* harmony export */ });
+/* unused harmony exports DEFAULT_ALLOW_STATUS, hasRules */
+/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8346);
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6264);
+
+
+const DEFAULT_ALLOW_STATUS = ['completed'];
+/** The policy when none is given: no rules, so the gate is skipped and the run only reports. */
+function emptyPolicy() {
+    return { limits: {}, onEmpty: 'fail', scope: 'latest' };
+}
+/** Whether the policy sets anything to judge by; without rules the gate is skipped. */
+function hasRules(policy) {
+    return Object.keys(policy.limits).length > 0 || policy.allowStatus !== undefined;
+}
+/** Applies the policy to the judged evaluations and their totals. */
+function judge(judged, metrics, policy, context = {}) {
+    // a wait that ran out did not get what the step waited for: that is a failure, not a report
+    if (!hasRules(policy) && !context.waitTimedOut)
+        return { gate: 'skipped', broken: [] };
+    (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .checkTotals */ .GA)(metrics);
+    if (judged.length === 0) {
+        return policy.onEmpty === 'pass'
+            ? { gate: 'passed', broken: [] }
+            : verdict([
+                {
+                    rule: 'on-empty',
+                    message: 'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass'
+                }
+            ]);
+    }
+    const broken = [];
+    const { limits } = policy;
+    const atMost = (rule, figure, value, show = _format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr) => {
+        const limit = limits[rule];
+        if (limit !== undefined && value > limit) {
+            broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` });
+        }
+    };
+    atMost('max-fail-runs', 'fail-runs', metrics.failRuns);
+    atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns);
+    atMost('max-failed-rows', 'failed-rows', metrics.failedRows);
+    atMost('max-tokens', 'tokens', metrics.totalTokens);
+    atMost('max-cost', 'cost', metrics.totalCost);
+    rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>');
+    rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<');
+    if (limits['max-avg-latency'] !== undefined) {
+        if (metrics.avgLatency === null) {
+            broken.push(noRuns('max-avg-latency', 'avg-latency'));
+        }
+        else
+            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(ms)} ms`);
+    }
+    passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines);
+    const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS;
+    const outside = judged.filter(evaluation => !allowed.includes(evaluation.status));
+    if (outside.length > 0) {
+        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(context.waitedMs)}`;
+        const listed = outside
+            .slice(0, 5)
+            .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
+            ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
+            : `${e.runId} is ${e.status}`)
+            .join(', ');
+        const more = outside.length > 5 ? ` and ${outside.length - 5} more` : '';
+        broken.push({
+            rule: 'allow-status',
+            message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
+        });
+    }
+    return verdict(broken);
+}
+function passRate(evaluation) {
+    const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
+    const runs = passRuns + failRuns + unknownRuns;
+    return runs > 0 ? passRuns / runs : null;
+}
+/** Each judged evaluation against its own baseline; the worst drop is named. */
+function passRateDrop(broken, judged, limit, baselines) {
+    if (limit === undefined || !baselines)
+        return;
+    const drops = judged
+        .flatMap(evaluation => {
+        const baseline = baselines.get(evaluation.runId);
+        const now = passRate(evaluation);
+        const before = baseline ? passRate(baseline) : null;
+        if (!baseline || now === null || before === null)
+            return [];
+        return [{ evaluation, baseline, now, before, drop: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .tidy */ .DZ)(before - now) }];
+    })
+        .filter(({ drop }) => drop > limit)
+        .sort((a, b) => b.drop - a.drop);
+    const worst = drops[0];
+    if (!worst)
+        return;
+    const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : '';
+    broken.push({
+        rule: 'max-pass-rate-drop',
+        message: `pass-rate drop ${showRate(worst.drop, limit)} > max-pass-rate-drop ${showRate(limit)}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
+    });
+}
+function rateRule(broken, rule, figure, rate, limit, breaksWhen) {
+    if (limit === undefined)
+        return;
+    if (rate === null) {
+        broken.push(noRuns(rule, figure));
+        return;
+    }
+    if (breaksWhen === '>' ? rate > limit : rate < limit) {
+        broken.push({
+            rule,
+            message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
+        });
+    }
+}
+/** A rule that needs runs cannot be met by an evaluation set without any: fail closed. */
+function noRuns(rule, figure) {
+    return {
+        rule,
+        message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
+    };
+}
+/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
+function showRate(rate, limit) {
+    const rounded = (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(rate, 2);
+    if (limit === undefined || rounded !== (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(limit, 2))
+        return rounded;
+    return `${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
+}
+function verdict(broken) {
+    return { gate: broken.length > 0 ? 'failed' : 'passed', broken };
 }
 
 
@@ -15347,6 +15485,6 @@ function unwrap(schema) {
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(7318);
+/******/ var __webpack_exports__ = __nccwpck_require__(2827);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

@@ -26,8 +26,8 @@ export interface ListFilters {
 export interface ListedPage {
   /** 1-based */
   page: number
-  /** `raw` is the evaluation as the schema kept it: the fields the action knows */
-  items: { evaluation: Evaluation; raw: unknown }[]
+  /** each evaluation as the answer schema kept it: the fields the action knows, no others */
+  items: { evaluation: Evaluation }[]
   /** whether the API said more pages follow */
   hasMore: boolean
 }
@@ -78,7 +78,7 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
           notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
         })
         // as the schema keeps them: the fields the action knows, for the `evaluations` output too
-        const items = body.evaluations.map(evaluation => ({ evaluation, raw: evaluation }))
+        const items = body.evaluations.map(evaluation => ({ evaluation }))
         const { hasMore, nextCursor } = body.pagination
         yield { page, items, hasMore }
         if (!hasMore) return

@@ -9,8 +9,8 @@ import type { Agent } from 'node:http'
 import type { Readable } from 'node:stream'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
 import { getProxyForUrl } from 'proxy-from-env'
-import { isLoopback } from '../loopback.js'
-import { Secrets } from '../redact.js'
+import { isLoopback } from '../secrets/loopback.js'
+import { Secrets } from '../secrets/redact.js'
 import { backoffMs, retryAfter, throttleDelayMs } from './backoff.js'
 import {
   ACCEPTED_ENCODINGS,
@@ -343,7 +343,7 @@ export async function proxyRoute(target: URL): Promise<ProxyRoute | undefined> {
   if (isLoopback(target.hostname)) return undefined
   const proxy = getProxyForUrl(target)
   if (!proxy) return undefined
-  // only loopback may be http:// (inputs.ts), and loopback is never proxied: what is left is https
+  // only loopback may be http:// (inputs/settings.ts), and loopback is never proxied: what is left is https
   const { HttpsProxyAgent } = await import('https-proxy-agent')
   return { proxy: new URL(proxy).origin, agent: () => new HttpsProxyAgent(proxy) }
 }

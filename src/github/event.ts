@@ -3,7 +3,7 @@
  * arrive, and when at the earliest. Pure: the GitHub API's answers come in as `Lookups`.
  */
 import { readFileSync } from 'node:fs'
-import { formatTime, isDateTime } from '../report/format.js'
+import { formatTime, isDateTime } from '../format.js'
 
 export type CancelMode = 'never' | 'force-push' | 'new-commit'
 

@@ -2,7 +2,7 @@
  * The one error for superseded evaluations whose cancel did not land: they may still be running
  * and billing, so the run fails for them once its report is written. Pure.
  */
-import type { CancelOutcome } from '../cancel.js'
+import type { CancelOutcome } from '../run/cancel.js'
 
 /** Evaluations named in the error; the rest are counted (the summary and the output list all). */
 export const MAX_NAMED = 10

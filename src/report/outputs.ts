@@ -1,6 +1,6 @@
 /** The step outputs: plain decimals at full precision, JSON arrays for lists. Pure. */
-import type { RunReport } from './summary.js'
-import { plainDecimal } from './format.js'
+import { plainDecimal } from '../format.js'
+import type { RunReport } from '../run/run-report.js'
 
 /** GitHub keeps at most 1 MB per output; the `evaluations` array is cut to fit, whole items only. */
 export const OUTPUT_LIMIT_BYTES = 1_000_000
@@ -14,7 +14,7 @@ export interface Outputs {
 export function buildOutputs(report: RunReport, limitBytes = OUTPUT_LIMIT_BYTES): Outputs {
   const { metrics, gathered, verdict, cancel } = report
   const { json, kept } = jsonWithin(
-    gathered.judged.map(item => item.raw),
+    gathered.judged.map(item => item.evaluation),
     limitBytes
   )
   return {

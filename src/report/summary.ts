@@ -3,16 +3,7 @@
  * what was listed and what was cancelled. Pure; API text is escaped; the size stays under
  * GitHub's 1 MiB summary limit on any input by capping the long tables.
  */
-import type { CancelOutcome } from '../cancel.js'
-import type { Gathered } from '../gather.js'
-import type { SupersedeDecision } from '../github/event.js'
-import type { Metrics } from '../metrics.js'
-import { totals } from '../metrics.js'
-import type { Scope, Verdict } from '../policy.js'
-import { EVALUATION_STATUSES } from '../adaline/schema.js'
-import type { Result } from '../adaline/schema.js'
-import type { Listed } from '../select.js'
-import type { WaitOutcome } from '../wait.js'
+import { EVALUATION_STATUSES, type Result } from '../adaline/schema.js'
 import {
   escapeMarkdown,
   formatCost,
@@ -22,29 +13,12 @@ import {
   formatPointsDelta,
   formatRelativeDelta,
   plainDecimal
-} from './format.js'
-
-export interface RunReport {
-  promptIds: string[]
-  scope: Scope
-  dryRun: boolean
-  verdict: Verdict
-  metrics: Metrics
-  /** the listing; `judged` as last seen (after a wait), or the started evaluations */
-  gathered: Gathered
-  decision: SupersedeDecision
-  cancel: CancelOutcome
-  /** run IDs this run started */
-  started: string[]
-  /** set when the run waited */
-  wait?: WaitOutcome
-  /** each judged evaluation's baseline, by run ID */
-  baselines: Map<string, Listed>
-  /** the policy compares with baselines (max-pass-rate-drop): say so even when none was found */
-  comparesWithBaseline?: boolean
-  /** failing and unknown rows, by run ID */
-  failingRows: Map<string, Result[]>
-}
+} from '../format.js'
+import type { Listed } from '../judge/judged-set.js'
+import { totals, type Metrics } from '../judge/metrics.js'
+import type { Verdict } from '../judge/policy.js'
+import type { Gathered } from '../run/gather.js'
+import type { RunReport } from '../run/run-report.js'
 
 /** GitHub refuses a step summary over 1 MiB; keep well below it. */
 export const SUMMARY_LIMIT_BYTES = 1_000_000

@@ -1,0 +1,526 @@
+/** The command-line face: same engine, flags for inputs, exit codes for the verdict. */
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { EXIT, main } from '../../src/cli/cli.js'
+import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import { runAction } from '../../test-support/run-action.js'
+
+const PROMPT = fakeId('prm', 1)
+const PROMPT_2 = fakeId('prm', 2)
+const HOUR = 3_600_000
+const NOW = Date.now()
+let api: FakeAdaline
+
+beforeEach(async () => {
+  api = await FakeAdaline.start()
+  api.addPrompt(PROMPT, [
+    makeEvaluation({
+      n: 1,
+      evaluatorId: fakeId('evr', 1),
+      submittedAt: NOW - 3 * HOUR,
+      pass: 30,
+      fail: 3,
+      unknown: 1,
+      cost: 0.0123
+    }),
+    makeEvaluation({
+      n: 2,
+      evaluatorId: fakeId('evr', 2),
+      submittedAt: NOW - 2 * HOUR,
+      pass: 18,
+      fail: 0,
+      unknown: 2,
+      cost: 0.0456
+    }),
+    makeEvaluation({
+      n: 3,
+      evaluatorId: fakeId('evr', 2),
+      status: 'running',
+      submittedAt: NOW - HOUR
+    })
+  ])
+  api.addPrompt(PROMPT_2, [
+    makeEvaluation({
+      n: 4,
+      evaluatorId: fakeId('evr', 1),
+      submittedAt: NOW - HOUR,
+      pass: 9,
+      fail: 1,
+      unknown: 0,
+      cost: 0.001
+    })
+  ])
+})
+
+afterEach(async () => {
+  await api.close()
+})
+
+async function cli(args: string[], env: Record<string, string> = {}) {
+  let stdout = ''
+  let stderr = ''
+  const code = await main(
+    args,
+    { ADALINE_API_KEY: api.apiKey, ...env },
+    text => void (stdout += text),
+    text => void (stderr += text)
+  )
+  return { code, stdout, stderr }
+}
+
+describe('adaline-evals', () => {
+  it('prints no workflow command from API text, on stdout or stderr, in any format', async () => {
+    const hostile = fakeId('run', 9).slice(0, 10) + '##[error]x'
+    api.addPrompt(fakeId('prm', 9), [
+      makeEvaluation({ n: 9, runId: `${hostile}0123456789`, evaluatorId: fakeId('evr', 9) })
+    ])
+    const lines = (text: string) => text.split('\n')
+    const commands = (text: string) =>
+      lines(text).filter(line => /^[\s\u0085]*::/.test(line) || line.includes('##['))
+    for (const format of ['text', 'markdown', 'json']) {
+      const run = await cli([
+        '--base-url',
+        api.url,
+        '--prompt-id',
+        fakeId('prm', 9),
+        '--format',
+        format
+      ])
+      expect(run.code).toBe(EXIT.passed)
+      expect(run.stdout).toContain('x0123456789')
+      expect(commands(run.stdout + run.stderr)).toEqual([])
+    }
+    // an API error message with line breaks of its own
+    api.inject({
+      method: 'GET',
+      status: 400,
+      body: { error: { code: 'BAD', message: 'nope\n::error title=x::injected\n##[error]legacy' } }
+    })
+    const refused = await cli(['--base-url', api.url, '--prompt-id', PROMPT])
+    expect(refused.code).toBe(EXIT.error)
+    expect(refused.stderr).toContain('injected')
+    expect(commands(refused.stderr)).toEqual([])
+  })
+
+  it('gives the same verdict and numbers as the action on the same data', async () => {
+    const policy = 'max-fail-runs: 3\nmin-pass-rate: 0.9\nallow-status: [completed]\nscope: all'
+    const both = { status: 'completed', prompts: `${PROMPT},${PROMPT_2}` }
+    const action = await runAction({
+      'api-key': api.apiKey,
+      'base-url': api.url,
+      'prompt-id': both.prompts,
+      status: both.status,
+      policy
+    })
+    const command = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      both.prompts,
+      '--status',
+      both.status,
+      '--policy',
+      policy,
+      '--format',
+      'json'
+    ])
+    const json = JSON.parse(command.stdout)
+
+    expect(command.code).toBe(action.exitCode)
+    expect(json.gate).toBe(action.outputs.gate)
+    expect(json.broken.map((b: { message: string }) => b.message)).toEqual(action.errors)
+    expect({
+      'listed-count': String(json.listedCount),
+      'evaluation-count': String(json.metrics.evaluations),
+      'pass-runs': String(json.metrics.passRuns),
+      'fail-runs': String(json.metrics.failRuns),
+      'unknown-runs': String(json.metrics.unknownRuns),
+      'failed-rows': String(json.metrics.failedRows),
+      'pass-rate': String(json.metrics.passRate),
+      'total-cost': String(json.metrics.totalCost),
+      'total-latency': String(json.metrics.totalLatency),
+      'total-tokens': String(json.metrics.totalTokens),
+      evaluations: JSON.stringify(json.evaluations)
+    }).toEqual({
+      ...action.outputs,
+      gate: undefined,
+      cancelled: undefined,
+      'cancel-failed': undefined,
+      started: undefined
+    })
+    // and the gate really failed on this data, so the comparison is not of two empty reports
+    expect(json.gate).toBe('failed')
+    expect(json.metrics.evaluations).toBe(3)
+  })
+
+  it('exits 0 and prints a readable report when the gate passes', async () => {
+    const { code, stdout, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--status',
+      'completed',
+      '--policy',
+      'max-fail-runs: 10'
+    ])
+    expect(code).toBe(EXIT.passed)
+    expect(stdout).toContain('## ✅ Adaline evals: gate passed')
+    expect(stdout).toContain(`| ${fakeId('run', 2)} | ${fakeId('evr', 2)} |`)
+    expect(stderr).toContain(
+      `prompt ${PROMPT} [status=completed]: page 1, 2 evaluation(s), 2 so far`
+    )
+  })
+
+  it('prints the progress lines once, without per-evaluation groups a terminal would not fold', async () => {
+    api.addPrompt(PROMPT_2, [], { lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 5 } })
+    const { code, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT_2,
+      '--start',
+      '--wait',
+      '1m'
+    ])
+    expect(code).toBe(EXIT.passed)
+    const progress = stderr.split('\n').filter(line => /^run_\w+ \[/.test(line))
+    expect(progress.at(-1)).toMatch(/ 100% .* · completed · /)
+    expect(new Set(progress).size).toBe(progress.length)
+    expect(stderr).not.toContain('Progress of')
+  })
+
+  it('reads the policy from a file and prints Markdown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adaline-evals-cli-'))
+    try {
+      writeFileSync(join(dir, 'policy.yml'), 'max-fail-runs: 0\n')
+      const { code, stdout } = await cli([
+        '--base-url',
+        api.url,
+        '--prompt-id',
+        PROMPT,
+        '--status',
+        'completed',
+        '--policy-file',
+        join(dir, 'policy.yml'),
+        '--format',
+        'markdown'
+      ])
+      expect(code).toBe(EXIT.gateFailed)
+      expect(stdout).toContain('- fail-runs 3 &#62; max-fail-runs 0')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('exits 0 on a failed gate with --fail-on-gate false', async () => {
+    const { code, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--policy',
+      'max-fail-runs: 0',
+      '--fail-on-gate',
+      'false',
+      '--quiet'
+    ])
+    expect(code).toBe(EXIT.passed)
+    expect(stderr).toBe('The gate failed, but --fail-on-gate is false: exit 0.\n')
+  })
+
+  it('cancels in-flight evaluations submitted before --superseded-before', async () => {
+    const { code, stdout } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--superseded-before',
+      new Date(NOW - HOUR / 2).toISOString(),
+      '--format',
+      'json'
+    ])
+    expect(code).toBe(EXIT.passed)
+    expect(JSON.parse(stdout).cancelled).toEqual([fakeId('run', 3)])
+    expect(api.evaluations(PROMPT).find(e => e.runId === fakeId('run', 3))?.status).toBe(
+      'cancelling'
+    )
+  })
+
+  it('refuses a --superseded-before later than now plus 5 min, naming the flag, before any request', async () => {
+    const later = new Date(Date.now() + 6 * 60_000).toISOString()
+    const { code, stderr } = await cli(['--prompt-id', PROMPT, '--superseded-before', later])
+    expect(code).toBe(EXIT.usage)
+    expect(stderr).toMatch(
+      /^adaline-evals: --superseded-before is \S+, later than now \(\S+\) plus 5 min: it would cancel evaluations submitted after it/
+    )
+    expect(
+      await cli(['--prompt-id', PROMPT, '--superseded-before', '8640000000000001'])
+    ).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining(
+        '--superseded-before is 8640000000000001, beyond the last time'
+      )
+    })
+    expect(api.requests).toHaveLength(0)
+  })
+
+  it('exits 3 with one line, no stack, when the figures cannot be added up exactly', async () => {
+    const prompt = fakeId('prm', 8)
+    api.addPrompt(prompt, [
+      makeEvaluation({ n: 81, cost: 1.7e308 }),
+      makeEvaluation({ n: 82, cost: 1.7e308, evaluatorId: fakeId('evr', 82) })
+    ])
+    const { code, stderr } = await cli(
+      ['--base-url', api.url, '--prompt-id', prompt, '--policy', 'scope: all', '--quiet'],
+      {}
+    )
+    expect(code).toBe(EXIT.error)
+    expect(stderr).toMatch(
+      /^adaline-evals: The figures Adaline answered cannot be added up exactly: the total of metrics\.totalCost [^\n]+\n$/
+    )
+  })
+
+  it('cuts a 5 MB API message in a progress line on stderr, the key redacted first', async () => {
+    api.inject({
+      method: 'POST',
+      path: '/cancel',
+      status: 409,
+      body: { error: { code: 'CONFLICT', message: `${api.apiKey}${'x'.repeat(5_000_000)}` } }
+    })
+    const { code, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--superseded-before',
+      new Date(NOW - HOUR / 2).toISOString()
+    ])
+    // the evaluation still runs after the refusal: a cancel that did not land
+    expect(code).toBe(EXIT.cancelFailed)
+    const warning = stderr.split('\n').find(line => line.startsWith('warning: Could not cancel'))
+    expect(warning).toMatch(/409 CONFLICT: \*\*\*x+…/)
+    expect(stderr).not.toContain(api.apiKey)
+    expect(stderr.split('\n').every(line => line.length < 2_200)).toBe(true)
+  })
+
+  it('exits 4 after printing the report when a superseded evaluation’s cancel did not land', async () => {
+    api.inject({ method: 'POST', path: '/cancel', status: 403 })
+    const { code, stdout, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--superseded-before',
+      new Date(NOW - HOUR / 2).toISOString(),
+      '--policy',
+      'max-fail-runs: 0',
+      '--format',
+      'json',
+      '--quiet'
+    ])
+    // the gate failed too: 4 wins, for something may still be billing
+    expect(code).toBe(EXIT.cancelFailed)
+    const report = JSON.parse(stdout)
+    expect(report.gate).toBe('failed')
+    expect(report.cancelled).toEqual([])
+    expect(report.cancelFailures).toEqual([
+      expect.objectContaining({ runId: fakeId('run', 3), promptId: PROMPT })
+    ])
+    expect(stderr).toMatch(
+      new RegExp(
+        `^adaline-evals: Could not cancel 1 superseded evaluation\\(s\\), which may still be running and billing: ${fakeId('run', 3)} of prompt ${PROMPT} \\(still running after: POST .* answered 403 .*\\)\\. Cancel them in Adaline, or run again\\.\n$`
+      )
+    )
+    expect(api.evaluations(PROMPT).find(e => e.runId === fakeId('run', 3))?.status).toBe('running')
+  })
+
+  it('names what it started when the run then ends with an error (the command has no started output)', async () => {
+    await api.close()
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    api.inject({ method: 'GET', path: /\/evaluations\/run_[^/]+$/, status: 401 })
+    const { code, stderr } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--start',
+      '--wait',
+      '10m',
+      '--cancel-on-abort',
+      'false',
+      '--quiet'
+    ])
+    const [started] = api.evaluations(PROMPT)
+    expect(code).toBe(EXIT.error)
+    expect(started?.status).toBe('queued')
+    expect(stderr).toMatch(
+      new RegExp(
+        `^adaline-evals: GET /prompts/${PROMPT}/evaluations/${started!.runId} answered 401 .* This run had started: ${started!.runId}\\.\n$`
+      )
+    )
+  })
+
+  it('fetches failing rows for the text and Markdown reports, and none for JSON, which shows none', async () => {
+    const args = ['--base-url', api.url, '--prompt-id', PROMPT, '--policy', 'scope: all']
+    const rows = () => api.requests.filter(r => r.path.endsWith('/results'))
+    for (const format of ['text', 'markdown']) {
+      api.clearRequests()
+      const { code, stdout } = await cli([...args, '--format', format])
+      expect(code).toBe(EXIT.passed)
+      expect(stdout).toContain('### Failing rows')
+      expect(rows().length).toBeGreaterThan(0)
+    }
+    api.clearRequests()
+    const json = await cli([...args, '--format', 'json'])
+    expect(json.code).toBe(EXIT.passed)
+    expect(JSON.parse(json.stdout).evaluations).toHaveLength(3)
+    expect(rows()).toEqual([])
+  })
+
+  it('names the flag of a bad option and exits 2, before any request', async () => {
+    expect(await cli(['--base-url', api.url, '--prompt-id', 'short'])).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('--prompt-id has "short"')
+    })
+    expect(await cli(['--prompt-id', PROMPT, '--format', 'yaml'])).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('--format is "yaml"')
+    })
+    expect(await cli(['--prompt-id', PROMPT, '--superseded-before', 'soon'])).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('--superseded-before is "soon"')
+    })
+    expect(
+      await cli(['--prompt-id', PROMPT, '--policy-file', '/nonexistent/policy.yml'])
+    ).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('--policy-file cannot be read')
+    })
+    expect(await cli(['--prompt-id', PROMPT], { ADALINE_API_KEY: '' })).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('ADALINE_API_KEY (environment) is required')
+    })
+    expect(await cli(['--prompt-id', PROMPT, '--max-requests-per-minute', 'many'])).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('--max-requests-per-minute is "many"')
+    })
+    expect(await cli(['--nope'])).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining("Unknown option '--nope'")
+    })
+    expect(api.requests).toHaveLength(0)
+  })
+
+  it('keeps to --max-requests-per-minute, measured where the requests arrive', async () => {
+    // 240 a minute: one every 250 ms, over a listing per prompt and status
+    const { code } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      `${PROMPT},${PROMPT_2}`,
+      '--status',
+      'running,completed',
+      '--max-requests-per-minute',
+      '240'
+    ])
+    expect(code).toBe(EXIT.passed)
+    const times = api.requests.map(r => r.receivedAt)
+    expect(times.length).toBeGreaterThanOrEqual(4)
+    // any k+1 requests in a row span k × 250 ms, less what a request's way to the fake may vary
+    // (here in the test's own busy process: up to half a spacing)
+    for (let i = 0; i < times.length; i += 1)
+      for (let j = i + 1; j < times.length; j += 1)
+        expect(times[j]! - times[i]!).toBeGreaterThan((j - i) * 250 - 125)
+  })
+
+  it('exits 3 on an API error, naming the endpoint, without the key', async () => {
+    api.inject({
+      status: 400,
+      body: { error: { code: 'BAD_REQUEST', message: `echo ${api.apiKey}` } }
+    })
+    const { code, stdout, stderr } = await cli(['--base-url', api.url, '--prompt-id', PROMPT])
+    expect(code).toBe(EXIT.error)
+    expect(stderr).toContain(
+      `adaline-evals: GET /prompts/${PROMPT}/evaluations answered 400 BAD_REQUEST: echo ***`
+    )
+    expect(stdout + stderr).not.toContain(api.apiKey)
+  })
+
+  it('runs as the bundled bin', () => {
+    const bin = resolve('dist/cli/index.js')
+    const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' })
+    expect(help.status).toBe(0)
+    expect(help.stdout).toMatch(/^Usage: adaline-evals --prompt-id ID/)
+    const bad = spawnSync(process.execPath, [bin, '--prompt-id', 'short'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ADALINE_API_KEY: 'adl_live_0123456789abcdef' }
+    })
+    expect(bad.status).toBe(EXIT.usage)
+    expect(bad.stderr).toContain('--prompt-id has "short"')
+  })
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130]
+  ] as const)(
+    'cancels the evaluation it started on %s (a cancelled CI job) and exits %i',
+    async (signal, status) => {
+      await api.close()
+      api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+      api.addPrompt(PROMPT)
+      const bin = resolve('dist/cli/index.js')
+      const child = spawn(
+        process.execPath,
+        [bin, '--prompt-id', PROMPT, '--base-url', api.url, '--start', '--wait', '10m'],
+        { env: { PATH: process.env.PATH, ADALINE_API_KEY: api.apiKey }, stdio: 'pipe' }
+      )
+      let stderr = ''
+      child.stderr.setEncoding('utf8').on('data', chunk => (stderr += chunk))
+      const exited = new Promise<number | null>(done => child.on('close', code => done(code)))
+      while (!api.requests.some(r => r.method === 'GET' && /\/evaluations\/run_/.test(r.path))) {
+        await new Promise(r => setTimeout(r, 20))
+      }
+      child.kill(signal)
+      expect(await exited).toBe(status)
+      const [started] = api.evaluations(PROMPT)
+      expect(started?.status).toBe('cancelling')
+      expect(stderr).toContain(
+        `adaline-evals: stopped by ${signal}; no verdict was reached. Cancelled the evaluation(s) this run started: ${started?.runId}.`
+      )
+    },
+    30_000
+  )
+
+  it('on SIGTERM during the start POST, waits for its answer, cancels what it created and exits 143', async () => {
+    await api.close()
+    api = await FakeAdaline.start({ lifecycle: { queuedMs: 60_000 } })
+    api.addPrompt(PROMPT)
+    // the start takes effect on arrival; its answer comes 1.5 s later
+    api.inject({ method: 'POST', path: /\/evaluations$/, answerAfterMs: 1_500 })
+    const bin = resolve('dist/cli/index.js')
+    const child = spawn(
+      process.execPath,
+      [bin, '--prompt-id', PROMPT, '--base-url', api.url, '--start', '--wait', '10m'],
+      { env: { PATH: process.env.PATH, ADALINE_API_KEY: api.apiKey }, stdio: 'pipe' }
+    )
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', chunk => (stderr += chunk))
+    const exited = new Promise<number | null>(done => child.on('close', code => done(code)))
+    while (!api.requests.some(r => r.method === 'POST' && r.answeredAt === undefined)) {
+      await new Promise(r => setTimeout(r, 10))
+    }
+    child.kill('SIGTERM')
+    expect(await exited).toBe(143)
+    const [started] = api.evaluations(PROMPT)
+    expect(['cancelling', 'cancelled']).toContain(started?.status)
+    expect(stderr).toContain(
+      `adaline-evals: stopped by SIGTERM; no verdict was reached. Cancelled the evaluation(s) this run started: ${started?.runId}.\n`
+    )
+    // the run's own ending is left to the abort: no second message
+    expect(stderr.match(/^adaline-evals: /gm)).toHaveLength(1)
+  }, 30_000)
+})

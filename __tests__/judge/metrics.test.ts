@@ -1,0 +1,153 @@
+import fc from 'fast-check'
+import { evaluation } from '../../__fixtures__/evaluations.js'
+import { DecimalSum, TotalsError, totals } from '../../src/judge/metrics.js'
+import { judge } from '../../src/judge/policy.js'
+import { parsePolicy } from '../../src/judge/policy-yaml.js'
+
+function sum(values: number[]): number {
+  const total = new DecimalSum()
+  values.forEach(value => total.add(value))
+  return total.value()
+}
+
+describe('totals', () => {
+  it('adds cost and latency as decimals: no float noise, no digit rounded away', () => {
+    const metrics = totals([
+      evaluation({ cost: 0.1, latency: 1.2345678901234567 }),
+      evaluation({ cost: 0.2, latency: 0 })
+    ])
+    expect(metrics.totalCost).toBe(0.3)
+    // 15 significant digits (the old rounding) would give 1.23456789012346
+    expect(metrics.totalLatency).toBe(1.2345678901234567)
+  })
+})
+
+it('gives the average latency without float noise, so a limit equal to it holds', () => {
+  const metrics = totals(
+    [0.35, 0.35, 0.35].map(latency => evaluation({ latency, pass: 1, fail: 0, unknown: 0 }))
+  )
+  expect(metrics.avgLatency).toBe(0.35)
+})
+
+describe('DecimalSum', () => {
+  it.each([
+    [[], 0],
+    [[0.1, 0.2], 0.3],
+    [[1e-7, 2e-7], 3e-7],
+    [[123456789.123, 0.877], 123456790],
+    [[0.1, -0.1], 0],
+    // the exact 9007199254740993 is not a double; the nearest is 9007199254740992
+    [[9007199254740991, 2], 9007199254740992]
+  ])('adds %j to %p', (values, total) => {
+    expect(sum(values)).toBe(total)
+  })
+
+  it('gives the double nearest the exact sum of integers, in any order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 1_000_000 })), values => {
+        expect(sum(values)).toBe(values.reduce((a, b) => a + b, 0))
+        expect(sum([...values].reverse())).toBe(sum(values))
+      })
+    )
+  })
+
+  it('equals the sum of cents counted as integers', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 10_000_000 })), cents => {
+        const total = cents.reduce((a, b) => a + b, 0)
+        expect(sum(cents.map(c => c / 100))).toBe(Number((total / 100).toFixed(2)))
+      })
+    )
+  })
+})
+
+describe('totals that cannot be exact', () => {
+  const MAX = Number.MAX_SAFE_INTEGER
+
+  function refusal(evaluations: ReturnType<typeof evaluation>[]): TotalsError {
+    try {
+      totals(evaluations)
+    } catch (error) {
+      if (error instanceof TotalsError) return error
+      throw error
+    }
+    throw new Error('no TotalsError was thrown')
+  }
+
+  it('refuses finite costs whose sum overflows, naming the figure, rather than a RangeError', () => {
+    const error = refusal([evaluation({ cost: 1.7e308 }), evaluation({ cost: 1.7e308 })])
+    expect(error.figure).toBe('metrics.totalCost')
+    expect(error.message).toMatch(
+      /^The figures Adaline answered cannot be added up exactly: the total of metrics\.totalCost over the judged evaluations is beyond the largest number \(1\.8e308\)\. There is no verdict/
+    )
+  })
+
+  it('refuses latencies whose sum overflows', () => {
+    expect(refusal([evaluation({ latency: 1e308 }), evaluation({ latency: 1e308 })]).figure).toBe(
+      'metrics.totalLatency'
+    )
+  })
+
+  it.each([
+    ['metrics.failRuns', { fail: MAX }, { fail: 1 }],
+    ['metrics.totalTokenCount', { tokens: MAX }, { tokens: 2 }],
+    ['progress.failedRows', { failedRows: MAX - 1 }, { failedRows: 5 }],
+    // each count is exact, but their sum, the runs a rate divides by, is not
+    [
+      'runs (passRuns + failRuns + unknownRuns)',
+      { pass: MAX, fail: 0, unknown: 0 },
+      { pass: 0, fail: 9, unknown: 0 }
+    ]
+  ])('refuses counts whose total passes 2^53 (%s)', (figure, a, b) => {
+    const error = refusal([evaluation(a), evaluation(b)])
+    expect(error.figure).toBe(figure)
+    expect(error.message).toContain('passes 9,007,199,254,740,991, beyond which counts are rounded')
+  })
+
+  it('keeps a total of exactly 2^53 - 1', () => {
+    const metrics = totals([
+      evaluation({ pass: 0, fail: MAX - 1, unknown: 0 }),
+      evaluation({ pass: 0, fail: 1, unknown: 0 })
+    ])
+    expect(metrics.failRuns).toBe(MAX)
+  })
+
+  it('never lets the gate pass on a rounded count: judged, it is refused instead', () => {
+    // 2^53 + 1 rounds to 2^53, which would meet max-fail-runs: 9007199254740992
+    const evaluations = [
+      evaluation({ pass: 0, fail: 2 ** 52, unknown: 0 }),
+      evaluation({ pass: 0, fail: 2 ** 52 + 1, unknown: 0 })
+    ]
+    expect(() =>
+      judge(evaluations, totals(evaluations), parsePolicy('max-fail-runs: 9007199254740992'))
+    ).toThrow(TotalsError)
+  })
+
+  it('refuses totals built elsewhere that are not exact, when judging', () => {
+    const evaluations = [evaluation()]
+    const metrics = { ...totals(evaluations), totalCost: Infinity }
+    expect(() => judge(evaluations, metrics, parsePolicy('max-cost: 1'))).toThrow(TotalsError)
+    const rounded = { ...totals(evaluations), failRuns: 2 ** 53 }
+    expect(() => judge(evaluations, rounded, parsePolicy('max-fail-runs: 1'))).toThrow(TotalsError)
+  })
+
+  it('gives every count total exactly, or refuses it, for any counts', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.nat({ max: 1000 }), fc.integer({ min: 0, max: MAX })), {
+          maxLength: 6
+        }),
+        counts => {
+          const exact = counts.reduce((sum, n) => sum + BigInt(n), 0n)
+          const evaluations = counts.map(fail => evaluation({ pass: 0, fail, unknown: 0 }))
+          try {
+            expect(BigInt(totals(evaluations).failRuns)).toBe(exact)
+          } catch (error) {
+            expect(error).toBeInstanceOf(TotalsError)
+            expect(exact > BigInt(MAX)).toBe(true)
+          }
+        }
+      )
+    )
+  })
+})

@@ -1,0 +1,237 @@
+import { evaluation } from '../../__fixtures__/evaluations.js'
+import type { Evaluation } from '../../src/adaline/schema.js'
+import { totals } from '../../src/judge/metrics.js'
+import { judge } from '../../src/judge/policy.js'
+import { PolicyError, parsePolicy } from '../../src/judge/policy-yaml.js'
+
+function verdictFor(policyText: string, evaluations: Evaluation[]) {
+  return judge(evaluations, totals(evaluations), parsePolicy(policyText))
+}
+
+describe('parsePolicy', () => {
+  it('reads every rule and setting', () => {
+    const policy = parsePolicy(`
+max-fail-runs: 0
+max-unknown-runs: 2
+max-failed-rows: 3
+max-tokens: 100000
+max-fail-rate: 5%
+min-pass-rate: 0.9
+max-cost: 1.5
+max-avg-latency: 2000
+allow-status: [completed, failed]
+on-empty: pass
+scope: all
+`)
+    expect(policy).toEqual({
+      limits: {
+        'max-fail-runs': 0,
+        'max-unknown-runs': 2,
+        'max-failed-rows': 3,
+        'max-tokens': 100000,
+        'max-fail-rate': 0.05,
+        'min-pass-rate': 0.9,
+        'max-cost': 1.5,
+        'max-avg-latency': 2000
+      },
+      allowStatus: ['completed', 'failed'],
+      onEmpty: 'pass',
+      scope: 'all'
+    })
+  })
+
+  it('treats empty text as the empty policy with defaults', () => {
+    expect(parsePolicy('')).toEqual({ limits: {}, onEmpty: 'fail', scope: 'latest' })
+    expect(parsePolicy('  \n')).toEqual({ limits: {}, onEmpty: 'fail', scope: 'latest' })
+  })
+
+  it.each([
+    ['max-fails: 1', 'unknown key "max-fails"'],
+    ['max-fail-runs: -1', 'max-fail-runs must be a whole number'],
+    ['max-fail-runs: 1.5', 'max-fail-runs must be a whole number'],
+    ['max-tokens: lots', 'max-tokens must be a whole number'],
+    ['max-cost: -0.1', 'max-cost must be a number of 0 or more'],
+    ['max-fail-rate: 1.2', 'max-fail-rate must be a rate from 0 to 1'],
+    ['min-pass-rate: 120%', 'min-pass-rate must be a rate'],
+    ['allow-status: [done]', 'allow-status must be a list of'],
+    ['on-empty: maybe', 'on-empty must be one of: fail, pass'],
+    ['scope: newest', 'scope must be one of: latest, all'],
+    ['- max-fail-runs: 0', 'must be a YAML mapping'],
+    ['max-fail-runs: [0', 'is not valid YAML'],
+    ['max-fail-runs: 0\nmax-fail-runs: 1', 'is not valid YAML']
+  ])('rejects %j with a message naming the problem', (text, message) => {
+    expect(() => parsePolicy(text)).toThrow(PolicyError)
+    expect(() => parsePolicy(text)).toThrow(message)
+  })
+})
+
+describe('judge', () => {
+  const base = [
+    evaluation({
+      pass: 8,
+      fail: 1,
+      unknown: 1,
+      failedRows: 2,
+      cost: 0.5,
+      latency: 10_000,
+      tokens: 4_000
+    })
+  ]
+
+  it('skips the gate when the policy sets no rules', () => {
+    expect(verdictFor('', base)).toEqual({ gate: 'skipped', broken: [] })
+    expect(verdictFor('scope: all\non-empty: pass', base)).toEqual({ gate: 'skipped', broken: [] })
+  })
+
+  // Each rule passes at its limit and breaks just past it: limits are inclusive.
+  it.each([
+    ['max-fail-runs', 1, 0, 'fail-runs 1 > max-fail-runs 0'],
+    ['max-unknown-runs', 1, 0, 'unknown-runs 1 > max-unknown-runs 0'],
+    ['max-failed-rows', 2, 1, 'failed-rows 2 > max-failed-rows 1'],
+    ['max-tokens', 4000, 3999, 'tokens 4000 > max-tokens 3999'],
+    ['max-cost', 0.5, 0.49, 'cost 0.5 > max-cost 0.49'],
+    ['max-avg-latency', 1000, 999, 'avg-latency 1000 ms > max-avg-latency 999 ms'],
+    ['max-fail-rate', 0.1, 0.09, 'fail-rate 10% > max-fail-rate 9%'],
+    ['min-pass-rate', 0.8, 0.81, 'pass-rate 80% < min-pass-rate 81%']
+  ])('%s passes at %p and breaks at %p', (rule, atLimit, pastLimit, message) => {
+    expect(verdictFor(`${rule}: ${atLimit}`, base)).toEqual({ gate: 'passed', broken: [] })
+    expect(verdictFor(`${rule}: ${pastLimit}`, base)).toEqual({
+      gate: 'failed',
+      broken: [{ rule, message }]
+    })
+  })
+
+  it('accepts percentages for rates', () => {
+    expect(verdictFor('max-fail-rate: "10%"', base).gate).toBe('passed')
+    expect(verdictFor('max-fail-rate: "9.9%"', base).gate).toBe('failed')
+  })
+
+  it('compares sums of costs without floating-point noise', () => {
+    const costs = [
+      evaluation({ cost: 0.1, evaluatorId: 'evaluator-1111111111111111' }),
+      evaluation({ cost: 0.2, evaluatorId: 'evaluator-2222222222222222' })
+    ]
+    expect(verdictFor('max-cost: 0.3', costs).gate).toBe('passed')
+  })
+
+  it('shows a rate at full precision when rounding would make it look equal to its limit', () => {
+    const many = [evaluation({ pass: 99_999, fail: 1, unknown: 0 })]
+    const verdict = verdictFor('min-pass-rate: 1', many)
+    expect(verdict.broken[0]?.message).toBe('pass-rate 99.999% < min-pass-rate 100%')
+  })
+
+  it('reports every broken rule, one each', () => {
+    const verdict = verdictFor('max-fail-runs: 0\nmax-unknown-runs: 0\nmax-cost: 0.1', base)
+    expect(verdict.broken.map(b => b.rule)).toEqual([
+      'max-fail-runs',
+      'max-unknown-runs',
+      'max-cost'
+    ])
+  })
+
+  it('breaks when a judged evaluation is not completed, by default', () => {
+    const running = [evaluation({ status: 'running', runId: 'run-running-0000000000001' })]
+    expect(verdictFor('max-fail-runs: 5', running)).toEqual({
+      gate: 'failed',
+      broken: [
+        {
+          rule: 'allow-status',
+          message:
+            '1 judged evaluation(s) not in allow-status [completed]: run-running-0000000000001 is still running (100%)'
+        }
+      ]
+    })
+  })
+
+  it('lets allow-status admit other statuses, and counts as a rule by itself', () => {
+    const failed = [evaluation({ status: 'failed' })]
+    expect(verdictFor('allow-status: [completed, failed]', failed).gate).toBe('passed')
+    expect(verdictFor('allow-status: [completed]', failed).gate).toBe('failed')
+  })
+
+  it('fails an empty judged set by default and passes it with on-empty: pass', () => {
+    expect(verdictFor('max-fail-runs: 0', []).gate).toBe('failed')
+    expect(verdictFor('max-fail-runs: 0', []).broken[0]?.rule).toBe('on-empty')
+    expect(verdictFor('max-fail-runs: 0\non-empty: pass', [])).toEqual({
+      gate: 'passed',
+      broken: []
+    })
+  })
+
+  it('fails closed on rate and latency rules when the judged evaluations have no runs', () => {
+    const empty = [evaluation({ pass: 0, fail: 0, unknown: 0 })]
+    const verdict = verdictFor(
+      'min-pass-rate: 0.5\nmax-fail-rate: 0.5\nmax-avg-latency: 100\nmax-fail-runs: 0',
+      empty
+    )
+    expect(verdict.broken.map(b => b.rule)).toEqual([
+      'max-fail-rate',
+      'min-pass-rate',
+      'max-avg-latency'
+    ])
+  })
+
+  describe('max-pass-rate-drop', () => {
+    const now = evaluation({ runId: 'run-now-000000000000000001', pass: 8, fail: 2, unknown: 0 })
+    const baseline = evaluation({
+      runId: 'run-base-00000000000000001',
+      pass: 9,
+      fail: 1,
+      unknown: 0
+    })
+    const baselines = new Map([[now.runId, baseline]])
+    const verdict = (limit: string) =>
+      judge([now], totals([now]), parsePolicy(`max-pass-rate-drop: ${limit}`), { baselines })
+
+    it('passes a drop at its limit and breaks past it, naming both runs', () => {
+      expect(verdict('0.1').gate).toBe('passed')
+      expect(verdict('9%').broken).toEqual([
+        {
+          rule: 'max-pass-rate-drop',
+          message:
+            'pass-rate drop 10% > max-pass-rate-drop 9%: run-now-000000000000000001 80% vs baseline run-base-00000000000000001 90%'
+        }
+      ])
+    })
+
+    it('does not apply to an evaluation without a baseline', () => {
+      expect(
+        judge([now], totals([now]), parsePolicy('max-pass-rate-drop: 0'), { baselines: new Map() })
+          .gate
+      ).toBe('passed')
+    })
+  })
+
+  it('says how long it waited for an evaluation that is still running', () => {
+    const running = evaluation({ runId: 'run-slow-00000000000000001', status: 'running' })
+    const verdict = judge([running], totals([running]), parsePolicy('max-fail-runs: 9'), {
+      waitedMs: 30 * 60_000
+    })
+    expect(verdict.broken[0]?.message).toContain(
+      'run-slow-00000000000000001 is still running (100%) after waiting 30.0 min'
+    )
+  })
+
+  it('fails a wait that ran out even when the policy sets no rules', () => {
+    const running = evaluation({ runId: 'run-slow-00000000000000001', status: 'running' })
+    const timedOut = { waitedMs: 60_000, waitTimedOut: true }
+    const verdict = judge([running], totals([running]), parsePolicy(''), timedOut)
+    expect(verdict).toEqual({
+      gate: 'failed',
+      broken: [
+        {
+          rule: 'allow-status',
+          message:
+            '1 judged evaluation(s) not in allow-status [completed]: run-slow-00000000000000001 is still running (100%) after waiting 1.0 min'
+        }
+      ]
+    })
+    // allow-status still lets it through, and a wait that did not run out still only reports
+    expect(
+      judge([running], totals([running]), parsePolicy('allow-status: [running]'), timedOut).gate
+    ).toBe('passed')
+    expect(judge([running], totals([running]), parsePolicy(''), { waitedMs: 60_000 }).gate).toBe(
+      'skipped'
+    )
+  })
+})

@@ -1,0 +1,120 @@
+export const id = 9;
+export const ids = [9];
+export const modules = {
+
+/***/ 1009:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   PolicyError: () => (/* binding */ PolicyError),
+/* harmony export */   parsePolicy: () => (/* binding */ parsePolicy)
+/* harmony export */ });
+/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8815);
+/* harmony import */ var _adaline_schema_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(4455);
+/* harmony import */ var _policy_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3481);
+/**
+ * Reads the `policy` input's YAML into a Policy, with one message per mistake. A module of its own
+ * so that the YAML parser, a large part of the bundle, is loaded only by runs that set a policy.
+ */
+
+
+
+class PolicyError extends Error {
+}
+const LIMIT_KINDS = {
+    'max-fail-runs': 'count',
+    'max-unknown-runs': 'count',
+    'max-failed-rows': 'count',
+    'max-tokens': 'count',
+    'max-fail-rate': 'rate',
+    'min-pass-rate': 'rate',
+    'max-cost': 'amount',
+    'max-avg-latency': 'amount',
+    'max-pass-rate-drop': 'rate'
+};
+const SETTING_KEYS = ['allow-status', 'on-empty', 'scope'];
+const KNOWN_KEYS = [...Object.keys(LIMIT_KINDS), ...SETTING_KEYS];
+/** Parses the policy YAML. Empty text is the empty policy: report only, gate skipped. */
+function parsePolicy(text) {
+    let document;
+    try {
+        document = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parse */ .qg)(text);
+    }
+    catch (error) {
+        const reason = error.message.split('\n')[0];
+        throw new PolicyError(`is not valid YAML: ${reason}`);
+    }
+    const policy = (0,_policy_js__WEBPACK_IMPORTED_MODULE_2__/* .emptyPolicy */ .UR)();
+    if (document == null)
+        return policy;
+    if (typeof document !== 'object' || Array.isArray(document)) {
+        throw new PolicyError('must be a YAML mapping of rules, such as "max-fail-runs: 0"');
+    }
+    for (const [key, value] of Object.entries(document)) {
+        if (key in LIMIT_KINDS) {
+            const name = key;
+            policy.limits[name] = parseLimit(name, LIMIT_KINDS[name], value);
+        }
+        else if (key === 'allow-status') {
+            policy.allowStatus = parseStatuses(value);
+        }
+        else if (key === 'on-empty') {
+            policy.onEmpty = oneOf(key, value, ['fail', 'pass']);
+        }
+        else if (key === 'scope') {
+            policy.scope = oneOf(key, value, ['latest', 'all']);
+        }
+        else {
+            throw new PolicyError(`has an unknown key "${key}"; known keys: ${KNOWN_KEYS.join(', ')}`);
+        }
+    }
+    return policy;
+}
+function parseLimit(key, kind, value) {
+    if (kind === 'rate') {
+        const rate = parseRate(value);
+        if (rate === undefined) {
+            throw new PolicyError(`${key} must be a rate from 0 to 1 or a percentage such as "5%"`);
+        }
+        return rate;
+    }
+    const number = typeof value === 'number' ? value : NaN;
+    if (kind === 'count' && (!Number.isInteger(number) || number < 0)) {
+        throw new PolicyError(`${key} must be a whole number of 0 or more`);
+    }
+    if (!Number.isFinite(number) || number < 0) {
+        throw new PolicyError(`${key} must be a number of 0 or more`);
+    }
+    return number;
+}
+function parseRate(value) {
+    let rate;
+    if (typeof value === 'number')
+        rate = value;
+    else if (typeof value === 'string') {
+        const match = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+        if (match)
+            rate = Number(match[1]) / 100;
+    }
+    return rate !== undefined && rate >= 0 && rate <= 1 ? rate : undefined;
+}
+function parseStatuses(value) {
+    const list = typeof value === 'string' ? value.split(',').map(s => s.trim()) : value;
+    const known = _adaline_schema_js__WEBPACK_IMPORTED_MODULE_1__/* .EVALUATION_STATUSES */ .co;
+    if (!Array.isArray(list) ||
+        list.length === 0 ||
+        !list.every(item => typeof item === 'string' && known.includes(item))) {
+        throw new PolicyError(`allow-status must be a list of: ${_adaline_schema_js__WEBPACK_IMPORTED_MODULE_1__/* .EVALUATION_STATUSES */ .co.join(', ')}`);
+    }
+    return [...new Set(list)];
+}
+function oneOf(key, value, options) {
+    if (typeof value === 'string' && options.includes(value))
+        return value;
+    throw new PolicyError(`${key} must be one of: ${options.join(', ')}`);
+}
+
+
+/***/ })
+
+};

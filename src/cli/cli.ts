@@ -1,0 +1,192 @@
+/**
+ * `adaline-evals`: the action's engine on the command line, for GitLab CI, Jenkins and a
+ * developer's shell. The same options as flags, the key from ADALINE_API_KEY, the report on stdout
+ * (text, Markdown or JSON), progress on stderr, and exit 1 on a failed gate.
+ */
+import { constants } from 'node:os'
+import { ApiError } from '../adaline/http.js'
+import { formatTime } from '../format.js'
+import { readEvent, type SupersedeDecision } from '../github/event.js'
+import { parseFormat, parseSupersededBefore, readPolicyFile } from '../inputs/command.js'
+import { API_KEY_MIN, InputError, readSettings, type Settings } from '../inputs/settings.js'
+import { TotalsError } from '../judge/metrics.js'
+import { cancelFailedMessage } from '../report/cancel-failed.js'
+import { buildSummary } from '../report/summary.js'
+import { markdownForTerminal } from '../report/terminal.js'
+import { onAbort, type AbortWatch } from '../run/abort.js'
+import type { Log } from '../run/context.js'
+import { decideFromEvent } from '../run/decide.js'
+import { createEngine, type Engine } from '../run/engine.js'
+import type { RunReport } from '../run/run-report.js'
+import { Secrets, clipLine, inertLines, inertLogLine } from '../secrets/redact.js'
+import { HELP, inputsFromFlags, parseFlags, type Flags } from './flags.js'
+
+export const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3, cancelFailed: 4 } as const
+
+/** Runs the command; returns the exit status. Output goes to the given streams. */
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out: (text: string) => void,
+  err: (text: string) => void
+): Promise<number> {
+  let values: Flags
+  try {
+    values = parseFlags(argv)
+  } catch (error) {
+    err(`adaline-evals: ${(error as Error).message}\nRun adaline-evals --help for the options.\n`)
+    return EXIT.usage
+  }
+  if (values.help) {
+    out(HELP)
+    return EXIT.passed
+  }
+  const apiKey = env.ADALINE_API_KEY ?? ''
+  const secrets = new Secrets()
+  // one too short to be a key is refused by readSettings, and would hide its letters everywhere
+  if (apiKey.trim().length >= API_KEY_MIN) secrets.add(apiKey.trim())
+  // run inside GitHub Actions too, where the runner obeys workflow commands on stdout and stderr
+  const print = (text: string) => out(inertLines(secrets.redact(text)))
+  const tell = (text: string) => err(inertLines(secrets.redact(text)))
+  let engine: Engine | undefined
+  let abort: AbortWatch | undefined
+  try {
+    const format = parseFormat(values.format)
+    const policy =
+      values['policy-file'] !== undefined
+        ? readPolicyFile(values['policy-file'])
+        : (values.policy ?? '')
+    const inputs = inputsFromFlags(values, env, policy)
+    const now = Date.now()
+    const settings = await readSettings(name => inputs[name] ?? '', {
+      now,
+      mask: secret => secrets.add(secret)
+    })
+    const cutoff = parseSupersededBefore(values['superseded-before'] ?? '', now)
+    const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text))
+    const decision = await decide(settings, cutoff, env)
+    // JSON shows no rows: none is fetched for it
+    engine = createEngine(settings, log, { showsRows: format !== 'json' })
+    const running = engine
+    abort = onAbort({
+      run: () => running,
+      cancel: () => settings.cancelOnAbort,
+      stopped: (signal, account) => {
+        const cancels = running.supersededCancels()
+        const cancelFailed = cancels ? cancelFailedMessage(cancels) : undefined
+        tell(
+          `adaline-evals: stopped by ${signal}; no verdict was reached.${account ? ` ${account}` : ''}${cancelFailed ? ` ${cancelFailed}` : ''}\n`
+        )
+        process.exit(128 + constants.signals[signal]) // 130 for SIGINT, 143 for SIGTERM
+      }
+    })
+    const report = await engine.evaluate(decision).finally(() => abort?.stopListening())
+    // once a signal came, the abort reports and exits
+    if (abort.signalled) return untilExit()
+
+    print(render(report, format))
+    const failed = report.verdict.gate === 'failed'
+    // after the report: superseded evaluations that may still run fail the command whatever the gate
+    const cancelFailed = cancelFailedMessage(report.cancel)
+    if (cancelFailed) {
+      tell(`adaline-evals: ${cancelFailed}\n`)
+      return EXIT.cancelFailed
+    }
+    if (failed && !settings.failOnGate)
+      tell('The gate failed, but --fail-on-gate is false: exit 0.\n')
+    return failed && settings.failOnGate ? EXIT.gateFailed : EXIT.passed
+  } catch (error) {
+    if (abort?.signalled) return untilExit()
+    if (error instanceof InputError) {
+      const name = error.input === 'api-key' ? 'ADALINE_API_KEY (environment)' : `--${error.input}`
+      tell(`adaline-evals: ${name} ${error.detail}\n`)
+      return EXIT.usage
+    }
+    const message =
+      error instanceof ApiError || error instanceof TotalsError
+        ? error.message
+        : `Unexpected error: ${(error as Error).stack ?? String(error)}`
+    // one message: what ended the run, what it had started (the command has no started output),
+    // and superseded evaluations that may still run
+    const started = engine?.startedRunIds() ?? []
+    const named = started.length > 0 ? ` This run had started: ${started.join(', ')}.` : ''
+    const cancels = engine?.supersededCancels()
+    const cancelFailed = cancels ? cancelFailedMessage(cancels) : undefined
+    tell(
+      `adaline-evals: ${clipLine(secrets.redact(`${message}${named}${cancelFailed ? ` ${cancelFailed}` : ''}`))}\n`
+    )
+    return EXIT.error
+  }
+}
+
+/** The abort ends the process (with 130 or 143) once it has cancelled and told; until then, wait. */
+function untilExit(): Promise<number> {
+  return new Promise<number>(() => undefined)
+}
+
+/** An explicit cutoff (--superseded-before) wins; otherwise the GitHub event decides, as in the action. */
+async function decide(
+  settings: Settings,
+  cutoff: number | undefined,
+  env: NodeJS.ProcessEnv
+): Promise<SupersedeDecision> {
+  if (cutoff !== undefined) {
+    return {
+      act: true,
+      cutoff,
+      reason: `evaluations submitted before ${formatTime(cutoff)} are superseded (--superseded-before)`
+    }
+  }
+  return decideFromEvent(settings, readEvent(env))
+}
+
+function render(report: RunReport, format: string): string {
+  // "##[" can only stand inside a JSON string, where \u0023 is the same "#" and no command
+  if (format === 'json')
+    return `${JSON.stringify(asJson(report), null, 2).replace(/##\[/g, '#\\u0023[')}\n`
+  const markdown = buildSummary(report)
+  return format === 'markdown' ? markdown : markdownForTerminal(markdown)
+}
+
+/** The report for scripts: the verdict, the numbers as numbers, the evaluations as the API gave them. */
+export function asJson(report: RunReport) {
+  const { verdict, metrics, gathered, cancel } = report
+  return {
+    gate: verdict.gate,
+    broken: verdict.broken,
+    metrics,
+    listedCount: gathered.listedCount,
+    listedByStatus: gathered.listedByStatus,
+    cancelled: cancel.cancelled,
+    cancelFailures: cancel.failed,
+    finishedBeforeCancel: cancel.finished,
+    started: report.started,
+    waitedMs: report.wait?.waitedMs ?? null,
+    stillRunning: report.wait?.timedOut ?? [],
+    baselines: Object.fromEntries(
+      [...report.baselines].map(([runId, item]) => [runId, item.evaluation.runId])
+    ),
+    evaluations: gathered.judged.map(item => item.evaluation)
+  }
+}
+
+const silentLog: Log = {
+  flat: true,
+  info: () => undefined,
+  warning: () => undefined,
+  group: (_, work) => work()
+}
+
+/** Progress on stderr, a line a message, redacted before it is cut to LOG_LINE_LIMIT. */
+function stderrLog(write: (text: string) => void, redact: (text: string) => string): Log {
+  const line = (message: string) => inertLogLine(clipLine(redact(message)))
+  return {
+    flat: true,
+    info: message => write(`${line(message)}\n`),
+    warning: message => write(`warning: ${line(message)}\n`),
+    group: async (title, work) => {
+      write(`${line(title)}\n`)
+      return work()
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/** The command's flags: their table, the --help text, and the action inputs they stand for. */
+import { parseArgs } from 'node:util'
+
+export const HELP = `Usage: adaline-evals --prompt-id ID [options]
+
+Gates on Adaline prompt evaluations: lists them, judges them against a policy, reports pass / fail /
+unknown runs, cost, latency and tokens, and cancels the evaluations a new commit made obsolete.
+The same engine as the GitHub Action, with its inputs as flags.
+
+Environment:
+  ADALINE_API_KEY            workspace API key (required)
+  GITHUB_TOKEN               only for --cancel-superseded on a GitHub pull_request event
+
+Options:
+  --prompt-id ID             prompt to list; repeat or separate with commas for several (required)
+  --evaluator-id ID          only evaluations of this evaluator
+  --dataset-id ID            only evaluations on this dataset
+  --status LIST              only these statuses: queued, running, completed, failed, cancelled,
+                             cancelling (repeat or separate with commas); default all
+  --created-after TIME       ISO 8601, Unix ms, or a duration back from now (90m, 24h, 7d)
+  --policy YAML              gate rules, e.g. 'max-fail-runs: 0'
+  --policy-file PATH         gate rules from a YAML file
+  --superseded-before TIME   cancel queued and running evaluations submitted before TIME
+                             (e.g. the pipeline's start time on GitLab or Jenkins)
+  --cancel-superseded MODE   never | force-push | new-commit, decided from the GitHub event in
+                             GITHUB_EVENT_NAME / GITHUB_EVENT_PATH (as the action does)
+  --keep-run-ids LIST        run IDs never to cancel
+  --start                    start one evaluation per prompt for this commit and judge those
+  --wait DURATION            wait up to DURATION (90s, 30m, 1h) for the judged evaluations to finish
+  --cancel-on-abort BOOL     on Ctrl-C, SIGTERM or an error after starting, cancel the
+                             evaluations this run started (default true)
+  --dry-run                  report what would be cancelled, cancel nothing
+  --fail-on-gate BOOL        exit 1 when the gate fails (default true)
+  --base-url URL             API root (default https://api.adaline.ai/v2)
+  --max-requests-per-minute N
+                             at most N requests a minute to Adaline (this job's share of the
+                             workspace's rate limit); default: slow down only after a 429
+  --format FORMAT            text (default), markdown, or json
+  --quiet                    no progress on stderr
+  -h, --help                 this help
+
+Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error,
+4 some superseded evaluations could not be cancelled and may still run (the report is printed,
+and stderr names them; this wins over 1), 130 / 143 stopped by SIGINT / SIGTERM (after cancelling
+what the run started, and naming what it could not).
+`
+
+const OPTIONS = {
+  'prompt-id': { type: 'string', multiple: true },
+  'evaluator-id': { type: 'string' },
+  'dataset-id': { type: 'string' },
+  status: { type: 'string', multiple: true },
+  'created-after': { type: 'string' },
+  policy: { type: 'string' },
+  'policy-file': { type: 'string' },
+  'superseded-before': { type: 'string' },
+  'cancel-superseded': { type: 'string' },
+  'keep-run-ids': { type: 'string', multiple: true },
+  start: { type: 'boolean' },
+  wait: { type: 'string' },
+  'cancel-on-abort': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'fail-on-gate': { type: 'string' },
+  'base-url': { type: 'string' },
+  'max-requests-per-minute': { type: 'string' },
+  format: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' }
+} as const
+
+export type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values']
+
+/** The flags given; throws (parseArgs's TypeError) on an unknown flag or a missing value. */
+export function parseFlags(argv: string[]): Flags {
+  return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values
+}
+
+/**
+ * The action's inputs, by name, as the flags and the environment give them: the key from
+ * ADALINE_API_KEY, the token from GITHUB_TOKEN, and the policy as read (from --policy-file, or
+ * --policy). readSettings then checks them as it checks the action's.
+ */
+export function inputsFromFlags(
+  values: Flags,
+  env: NodeJS.ProcessEnv,
+  policy: string
+): Record<string, string | undefined> {
+  return {
+    'api-key': env.ADALINE_API_KEY ?? '',
+    'github-token': env.GITHUB_TOKEN,
+    'prompt-id': values['prompt-id']?.join('\n'),
+    'evaluator-id': values['evaluator-id'],
+    'dataset-id': values['dataset-id'],
+    status: values.status?.join('\n'),
+    'created-after': values['created-after'],
+    policy,
+    'cancel-superseded': values['cancel-superseded'],
+    'keep-run-ids': values['keep-run-ids']?.join('\n'),
+    'dry-run': values['dry-run'] ? 'true' : '',
+    'fail-on-gate': values['fail-on-gate'],
+    'base-url': values['base-url'],
+    start: values.start ? 'true' : '',
+    wait: values.wait,
+    'cancel-on-abort': values['cancel-on-abort'],
+    'max-requests-per-minute': values['max-requests-per-minute']
+  }
+}

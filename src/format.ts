@@ -1,0 +1,103 @@
+/**
+ * The one place that turns numbers, times and API text into text for people: the reports, the
+ * policy's broken-rule messages, the event's reasons and the run's log lines all use it.
+ */
+
+/** Drops binary floating-point noise from sums (0.1 + 0.2 → 0.3); integers are left exact. */
+export function tidy(value: number): number {
+  return Number.isInteger(value) ? value : Number(value.toPrecision(15))
+}
+
+/**
+ * A number as a plain decimal at full precision, for outputs that other steps parse:
+ * no exponent (1e-7 → "0.0000001"), no separators, no rounding beyond the float itself.
+ */
+export function plainDecimal(value: number): string {
+  if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`)
+  const text = String(value)
+  const match = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text)
+  if (!match) return text
+  const [, sign, lead, fraction = '', exp] = match
+  const digits = lead + fraction
+  const point = 1 + Number(exp)
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`
+}
+
+/** The most a JavaScript Date can hold either side of 1970, in ms: ±100,000,000 days. */
+export const MAX_DATE_MS = 8.64e15
+
+/** Whether `ms` is a time a Date can hold (toISOString throws a RangeError on any other). */
+export function isDateTime(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS
+}
+
+/**
+ * A Unix ms time as ISO 8601 UTC; a number no Date can hold (a hostile answer's 1e300) is written
+ * as it is and said to be so, never thrown on.
+ */
+export function formatTime(ms: number): string {
+  return isDateTime(ms) ? new Date(ms).toISOString() : `${ms} ms (outside the range of dates)`
+}
+
+/** 1234567 → "1,234,567" for people; outputs use plainDecimal. */
+export function formatCount(value: number): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: 0 })
+}
+
+/** USD with enough digits that small per-evaluation costs don't read as $0.00. */
+export function formatCost(usd: number): string {
+  if (usd === 0) return '$0'
+  if (usd < 0.01) return `$${usd.toPrecision(2)}`
+  return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`
+}
+
+/** Milliseconds as "850 ms", "12.3 s", "4.2 min". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`
+  return `${(ms / 3_600_000).toFixed(1)} h`
+}
+
+/** A 0..1 rate as a percentage with at most `digits` decimals: 0.875 → "87.5%". */
+export function formatPercent(rate: number, digits = 1): string {
+  return `${Number((rate * 100).toFixed(digits))}%`
+}
+
+/** A change of rate in percentage points: +2.5 pp, −10 pp, ±0 pp. */
+export function formatPointsDelta(delta: number): string {
+  const points = Number((delta * 100).toFixed(1))
+  if (points === 0) return '±0 pp'
+  return `${points > 0 ? '+' : '−'}${Math.abs(points)} pp`
+}
+
+/** A change relative to a baseline: +12%, −3.5%, ±0%; — when the baseline is 0. */
+export function formatRelativeDelta(now: number, before: number): string {
+  if (before === 0) return now === 0 ? '±0%' : '—'
+  const percent = Number((((now - before) / before) * 100).toFixed(1))
+  if (percent === 0) return '±0%'
+  return `${percent > 0 ? '+' : '−'}${Math.abs(percent)}%`
+}
+
+// What API text could use to inject: Markdown emphasis, code, links, images, table cells,
+// strikethrough, math, HTML tags; autolinks (scheme://, www., e-mail) and @mentions. Each becomes a
+// numeric character reference, which renders as the same character but is never read as structure,
+// in Markdown and inside an HTML block (such as a <details> section) alike, where backslash escapes
+// would not apply. An underscore between letters or digits (run_01) cannot open or close emphasis,
+// so IDs stay readable.
+const SPECIALS = /[\\`*[\]|!~$&<>"]|(?<![a-z0-9])_|_(?![a-z0-9])|:(?=\/\/)|@|(?<=www)\./gi
+const toReference = (char: string) => `&#${char.charCodeAt(0)};`
+
+/**
+ * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell,
+ * a line or an HTML block, on one line, and cut to `maxLength` so one hostile field cannot flood
+ * the report.
+ */
+export function escapeMarkdown(text: string, maxLength = 120): string {
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+  let value = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+  if (value.length > maxLength) value = value.slice(0, maxLength - 1) + '…'
+  return value.replace(SPECIALS, toReference)
+}

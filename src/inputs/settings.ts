@@ -1,0 +1,342 @@
+/**
+ * The action's inputs as one typed Settings object. Every validation message lives here, and each
+ * names its input and says what is accepted. An absent or empty input takes its default here too,
+ * because local runners do not apply action.yml's defaults.
+ */
+import { EVALUATION_STATUSES, ID_MAX, ID_MIN, type EvaluationStatus } from '../adaline/schema.js'
+import type { CancelMode } from '../github/event.js'
+import { isLoopback } from '../secrets/loopback.js'
+import { Secrets } from '../secrets/redact.js'
+import { emptyPolicy, type Policy } from '../judge/policy.js'
+import { MAX_DATE_MS, isDateTime } from '../format.js'
+
+export interface Settings {
+  /** Workspace API key; masked before anything is printed. */
+  apiKey: string
+  /** Prompts whose evaluations are listed, in input order, without repeats. */
+  promptIds: string[]
+  /** Only evaluations of this evaluator. */
+  evaluatorId?: string
+  /** Only evaluations on this dataset. */
+  datasetId?: string
+  /** Listed statuses; empty means all. */
+  statuses: EvaluationStatus[]
+  /** Only evaluations created at or after this time (Unix ms). */
+  createdAfter?: number
+  /** Gate rules; the empty policy only reports. */
+  policy: Policy
+  /** Which events cancel superseded evaluations. */
+  cancelSuperseded: CancelMode
+  /** Run IDs that are never cancelled. */
+  keepRunIds: ReadonlySet<string>
+  /** Report what would be cancelled, cancel nothing. */
+  dryRun: boolean
+  /** Fail the step when the gate fails. */
+  failOnGate: boolean
+  /** API root, without a trailing slash. */
+  baseUrl: URL
+  /** Asked only where the event payload lacks a fact, and to write the PR comment. */
+  githubToken?: string
+  /** Start one evaluation per prompt for this commit; they are the judged set. */
+  start: boolean
+  /** How long to wait for the judged evaluations to finish (ms); undefined: don't wait. */
+  waitMs?: number
+  /** Cancel the evaluations this run started when the runner stops the step. */
+  cancelOnAbort: boolean
+  /** When to write the sticky pull request comment. */
+  comment: 'off' | 'on' | 'on-failure'
+  /** The most requests a minute this run makes to Adaline; undefined: as 429s teach. */
+  maxRequestsPerMinute?: number
+}
+
+export const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2'
+
+/**
+ * The shortest api-key taken. Real keys are far longer (the fake API's are 41 characters); at 20,
+ * a key split in two halves leaves each long enough (SECRET_RUN) to be found and redacted.
+ */
+export const API_KEY_MIN = 20
+
+/** A bad input: the message names the input and says what it accepts. */
+export class InputError extends Error {
+  constructor(
+    readonly input: string,
+    /** what is wrong and what is accepted, without the input's name */
+    readonly detail: string
+  ) {
+    super(`Input ${input} ${detail}`)
+    this.name = 'InputError'
+  }
+}
+
+export interface ReadOptions {
+  /** Unix ms, for durations such as created-after: 24h */
+  now: number
+  /** Called with each secret before anything else happens. */
+  mask: (secret: string) => void
+}
+
+/** Reads and checks every input; `getInput` returns '' for an absent input. */
+export async function readSettings(
+  getInput: (name: string) => string,
+  { now, mask }: ReadOptions
+): Promise<Settings> {
+  const read = (name: string) => getInput(name).trim()
+  const apiKey = read('api-key')
+  const githubToken = read('github-token') || undefined
+  // A value too short to be a key is refused unmasked: masked, its few characters would turn
+  // every line that holds them into ***, this error's included. It is never printed.
+  const tooShort = apiKey.length > 0 && apiKey.length < API_KEY_MIN
+  if (apiKey && !tooShort) mask(apiKey)
+  if (githubToken) mask(githubToken)
+  if (!apiKey) {
+    throw new InputError(
+      'api-key',
+      'is required: pass a workspace API key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}. On pull requests from forks secrets are empty.'
+    )
+  }
+  if (/\s/.test(apiKey))
+    throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"')
+  // a character past ASCII cannot go in an Authorization header
+  if (tooShort || !/^[\x21-\x7e]+$/.test(apiKey)) {
+    throw new InputError(
+      'api-key',
+      `is not a workspace API key: a key is ${API_KEY_MIN} or more printable ASCII characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: \${{ secrets.ADALINE_API_KEY }}`
+    )
+  }
+
+  try {
+    return await readChecked(read, getInput, now, apiKey, githubToken)
+  } catch (error) {
+    // An error quotes the bad value; a secret pasted into the wrong input must not be quoted whole
+    // or in part, where the runner's mask (exact matches only) would miss a prefix.
+    const secrets = [apiKey, githubToken].filter((s): s is string => Boolean(s))
+    if (error instanceof InputError && quotesSecret(error.detail, secrets)) {
+      throw new InputError(
+        error.input,
+        'holds the api-key or github-token value, which is not shown here: check what the workflow passes to it'
+      )
+    }
+    throw error
+  }
+}
+
+/**
+ * Whether text gives a secret away as redaction counts it: any SECRET_RUN characters of one in a
+ * row, in any case or encoding.
+ */
+function quotesSecret(text: string, secrets: string[]): boolean {
+  const known = new Secrets()
+  secrets.forEach(secret => known.add(secret))
+  return known.holds(text)
+}
+
+async function readChecked(
+  read: (name: string) => string,
+  getInput: (name: string) => string,
+  now: number,
+  apiKey: string,
+  githubToken: string | undefined
+): Promise<Settings> {
+  const promptIds = [...new Set(list(read('prompt-id')))]
+  if (promptIds.length === 0)
+    throw new InputError(
+      'prompt-id',
+      'is required: give one or more prompt IDs, separated by commas or newlines'
+    )
+  promptIds.forEach(id => checkId('prompt-id', id))
+
+  const evaluatorId = read('evaluator-id') || undefined
+  if (evaluatorId) checkId('evaluator-id', evaluatorId)
+  const datasetId = read('dataset-id') || undefined
+  if (datasetId) checkId('dataset-id', datasetId)
+
+  const statuses = [...new Set(list(read('status')).map(s => s.toLowerCase()))]
+  for (const status of statuses) {
+    if (!(EVALUATION_STATUSES as readonly string[]).includes(status)) {
+      throw new InputError(
+        'status',
+        `has "${clip(status)}"; accepted: ${EVALUATION_STATUSES.join(', ')} (several separated by commas), or empty for all`
+      )
+    }
+  }
+
+  const keepRunIds = new Set(list(read('keep-run-ids')))
+  keepRunIds.forEach(id => checkId('keep-run-ids', id))
+
+  const policy = await readPolicy(getInput('policy'))
+
+  return {
+    apiKey,
+    promptIds,
+    evaluatorId,
+    datasetId,
+    statuses: statuses as EvaluationStatus[],
+    createdAfter: parseCreatedAfter(read('created-after'), now),
+    policy,
+    cancelSuperseded: oneOf('cancel-superseded', read('cancel-superseded') || 'never', [
+      'never',
+      'force-push',
+      'new-commit'
+    ]),
+    keepRunIds,
+    dryRun: parseBoolean('dry-run', read('dry-run'), false),
+    failOnGate: parseBoolean('fail-on-gate', read('fail-on-gate'), true),
+    baseUrl: parseBaseUrl(read('base-url') || DEFAULT_BASE_URL),
+    githubToken,
+    start: parseBoolean('start', read('start'), false),
+    waitMs: parseWait(read('wait')),
+    cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
+    comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure']),
+    maxRequestsPerMinute: parseRequestsPerMinute(read('max-requests-per-minute'))
+  }
+}
+
+/** The gate policy; the YAML parser is loaded only when a policy is given. */
+async function readPolicy(text: string): Promise<Policy> {
+  if (text.trim() === '') return emptyPolicy()
+  const { PolicyError, parsePolicy } = await import('../judge/policy-yaml.js')
+  try {
+    return parsePolicy(text)
+  } catch (error) {
+    if (error instanceof PolicyError) throw new InputError('policy', error.message)
+    throw error
+  }
+}
+
+/** The longest a GitHub-hosted job may run. */
+const MAX_WAIT_MS = 6 * 3_600_000
+
+/** A duration such as 90s, 30m, 1h; empty or 0 means don't wait. */
+function parseWait(value: string): number | undefined {
+  if (value === '' || value === '0') return undefined
+  const match = /^(\d+(?:\.\d+)?)\s*([smh])$/i.exec(value)
+  const ms = match ? Number(match[1]) * (UNIT_MS[match[2]!.toLowerCase()] ?? 0) : NaN
+  if (!(ms > 0) || ms > MAX_WAIT_MS) {
+    throw new InputError(
+      'wait',
+      `is "${clip(value)}"; accepted: a duration up to 6h such as 90s, 30m or 1h, or empty for no wait`
+    )
+  }
+  return ms
+}
+
+/** More than 100 a second is no cap any API key is given. */
+const MAX_REQUESTS_PER_MINUTE = 6_000
+
+/** A whole number of requests a minute, 1 to 6,000; empty means no cap (the 429s alone teach). */
+function parseRequestsPerMinute(value: string): number | undefined {
+  if (value === '') return undefined
+  const n = /^\d+$/.test(value) ? Number(value) : NaN
+  if (!(n >= 1 && n <= MAX_REQUESTS_PER_MINUTE)) {
+    throw new InputError(
+      'max-requests-per-minute',
+      `is "${clip(value)}"; accepted: a whole number of requests a minute from 1 to ${MAX_REQUESTS_PER_MINUTE} (this run's share of the workspace's limit), or empty to slow down only when Adaline answers 429`
+    )
+  }
+  return n
+}
+
+/** Splits on commas and newlines, dropping blanks. */
+function list(value: string): string[] {
+  return value
+    .split(/[,\n]/)
+    .map(item => item.trim())
+    .filter(Boolean)
+}
+
+function clip(value: string): string {
+  return value.length > 40 ? `${value.slice(0, 39)}…` : value
+}
+
+function checkId(input: string, id: string): void {
+  if (id.length < ID_MIN || id.length > ID_MAX || /[\s/?#%\\]/.test(id)) {
+    throw new InputError(
+      input,
+      `has "${clip(id)}", which is not an Adaline ID: IDs are ${ID_MIN} to ${ID_MAX} characters without spaces or slashes`
+    )
+  }
+}
+
+function oneOf<T extends string>(input: string, value: string, options: readonly T[]): T {
+  const lower = value.toLowerCase()
+  if ((options as readonly string[]).includes(lower)) return lower as T
+  throw new InputError(input, `is "${clip(value)}"; accepted: ${options.join(', ')}`)
+}
+
+function parseBoolean(input: string, value: string, fallback: boolean): boolean {
+  if (value === '') return fallback
+  if (/^(true|yes|on)$/i.test(value)) return true
+  if (/^(false|no|off)$/i.test(value)) return false
+  throw new InputError(input, `is "${clip(value)}"; accepted: true or false`)
+}
+
+const UNIT_MS: Record<string, number> = {
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000
+}
+
+/** ISO 8601, Unix ms, or a duration back from now such as 90m, 24h, 7d. */
+export function parseCreatedAfter(value: string, now: number): number | undefined {
+  return parseTime('created-after', value, now)
+}
+
+/** A point in time given as ISO 8601, Unix ms, or a duration back from now; '' is undefined. */
+export function parseTime(input: string, value: string, now: number): number | undefined {
+  if (value === '') return undefined
+  const accepted =
+    'accepted: an ISO 8601 time (2026-11-01T00:00:00Z), Unix milliseconds, or a duration back from now (90m, 24h, 7d)'
+  if (/^\d+$/.test(value)) {
+    const ms = Number(value)
+    if (ms < 100_000_000_000) {
+      throw new InputError(
+        input,
+        `is ${value}, which reads as Unix seconds; give milliseconds (${value}000). ${accepted}`
+      )
+    }
+    if (!isDateTime(ms)) {
+      throw new InputError(
+        input,
+        `is ${clip(value)}, beyond the last time a date can hold (${MAX_DATE_MS} ms, in the year 275760). ${accepted}`
+      )
+    }
+    return ms
+  }
+  const duration = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(value)
+  if (duration)
+    return Math.max(0, now - Number(duration[1]) * (UNIT_MS[duration[2]!.toLowerCase()] ?? 0))
+  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(value)) {
+    const time = Date.parse(value)
+    if (!Number.isNaN(time)) return time
+  }
+  throw new InputError(input, `is "${clip(value)}"; ${accepted}`)
+}
+
+function parseBaseUrl(value: string): URL {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new InputError(
+      'base-url',
+      `is "${clip(value)}", which is not a URL; the default is ${DEFAULT_BASE_URL}`
+    )
+  }
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    throw new InputError(
+      'base-url',
+      `uses http:// for ${url.hostname}; the API key is only sent over https://, or http:// to a loopback address (127.0.0.1, localhost, [::1])`
+    )
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new InputError('base-url', `must be an https:// URL such as ${DEFAULT_BASE_URL}`)
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new InputError('base-url', 'must not carry credentials, a query or a fragment')
+  }
+  url.pathname = url.pathname.replace(/\/+$/, '')
+  return url
+}

@@ -1,0 +1,101 @@
+/**
+ * Reads the `policy` input's YAML into a Policy, with one message per mistake. A module of its own
+ * so that the YAML parser, a large part of the bundle, is loaded only by runs that set a policy.
+ */
+import { parse as parseYaml } from 'yaml'
+import { EVALUATION_STATUSES, type EvaluationStatus } from '../adaline/schema.js'
+import { emptyPolicy, type Limits, type Policy } from './policy.js'
+
+export class PolicyError extends Error {}
+
+type Kind = 'count' | 'rate' | 'amount'
+const LIMIT_KINDS: Record<keyof Limits, Kind> = {
+  'max-fail-runs': 'count',
+  'max-unknown-runs': 'count',
+  'max-failed-rows': 'count',
+  'max-tokens': 'count',
+  'max-fail-rate': 'rate',
+  'min-pass-rate': 'rate',
+  'max-cost': 'amount',
+  'max-avg-latency': 'amount',
+  'max-pass-rate-drop': 'rate'
+}
+const SETTING_KEYS = ['allow-status', 'on-empty', 'scope'] as const
+const KNOWN_KEYS = [...Object.keys(LIMIT_KINDS), ...SETTING_KEYS]
+
+/** Parses the policy YAML. Empty text is the empty policy: report only, gate skipped. */
+export function parsePolicy(text: string): Policy {
+  let document: unknown
+  try {
+    document = parseYaml(text)
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0]
+    throw new PolicyError(`is not valid YAML: ${reason}`)
+  }
+  const policy = emptyPolicy()
+  if (document == null) return policy
+  if (typeof document !== 'object' || Array.isArray(document)) {
+    throw new PolicyError('must be a YAML mapping of rules, such as "max-fail-runs: 0"')
+  }
+  for (const [key, value] of Object.entries(document)) {
+    if (key in LIMIT_KINDS) {
+      const name = key as keyof Limits
+      policy.limits[name] = parseLimit(name, LIMIT_KINDS[name], value)
+    } else if (key === 'allow-status') {
+      policy.allowStatus = parseStatuses(value)
+    } else if (key === 'on-empty') {
+      policy.onEmpty = oneOf(key, value, ['fail', 'pass'])
+    } else if (key === 'scope') {
+      policy.scope = oneOf(key, value, ['latest', 'all'])
+    } else {
+      throw new PolicyError(`has an unknown key "${key}"; known keys: ${KNOWN_KEYS.join(', ')}`)
+    }
+  }
+  return policy
+}
+
+function parseLimit(key: string, kind: Kind, value: unknown): number {
+  if (kind === 'rate') {
+    const rate = parseRate(value)
+    if (rate === undefined) {
+      throw new PolicyError(`${key} must be a rate from 0 to 1 or a percentage such as "5%"`)
+    }
+    return rate
+  }
+  const number = typeof value === 'number' ? value : NaN
+  if (kind === 'count' && (!Number.isInteger(number) || number < 0)) {
+    throw new PolicyError(`${key} must be a whole number of 0 or more`)
+  }
+  if (!Number.isFinite(number) || number < 0) {
+    throw new PolicyError(`${key} must be a number of 0 or more`)
+  }
+  return number
+}
+
+function parseRate(value: unknown): number | undefined {
+  let rate: number | undefined
+  if (typeof value === 'number') rate = value
+  else if (typeof value === 'string') {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value)
+    if (match) rate = Number(match[1]) / 100
+  }
+  return rate !== undefined && rate >= 0 && rate <= 1 ? rate : undefined
+}
+
+function parseStatuses(value: unknown): EvaluationStatus[] {
+  const list = typeof value === 'string' ? value.split(',').map(s => s.trim()) : value
+  const known: readonly string[] = EVALUATION_STATUSES
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    !list.every(item => typeof item === 'string' && known.includes(item))
+  ) {
+    throw new PolicyError(`allow-status must be a list of: ${EVALUATION_STATUSES.join(', ')}`)
+  }
+  return [...new Set(list as EvaluationStatus[])]
+}
+
+function oneOf<T extends string>(key: string, value: unknown, options: readonly T[]): T {
+  if (typeof value === 'string' && (options as readonly string[]).includes(value)) return value as T
+  throw new PolicyError(`${key} must be one of: ${options.join(', ')}`)
+}

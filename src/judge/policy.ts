@@ -1,0 +1,206 @@
+/**
+ * The gate policy, applied to the judged set. policy-yaml.ts reads it from the `policy` input's
+ * YAML, and is loaded only when a policy is given.
+ */
+import type { Evaluation, EvaluationStatus } from '../adaline/schema.js'
+import { checkTotals, type Metrics } from './metrics.js'
+import { formatDuration, formatPercent, plainDecimal, tidy } from '../format.js'
+
+export type Scope = 'latest' | 'all'
+
+/** Limits: a figure above a `max-` limit, or below a `min-` limit, breaks the gate. */
+export interface Limits {
+  'max-fail-runs'?: number
+  'max-unknown-runs'?: number
+  'max-failed-rows'?: number
+  'max-tokens'?: number
+  /** 0..1 */
+  'max-fail-rate'?: number
+  /** 0..1 */
+  'min-pass-rate'?: number
+  /** USD, summed over the judged set */
+  'max-cost'?: number
+  /** milliseconds per run */
+  'max-avg-latency'?: number
+  /** 0..1: how far a judged evaluation's pass rate may fall below its baseline's */
+  'max-pass-rate-drop'?: number
+}
+
+export interface Policy {
+  limits: Limits
+  /** Statuses a judged evaluation may be in; undefined when the policy does not say (→ completed). */
+  allowStatus?: EvaluationStatus[]
+  onEmpty: 'fail' | 'pass'
+  scope: Scope
+}
+
+export const DEFAULT_ALLOW_STATUS: readonly EvaluationStatus[] = ['completed']
+
+/** The policy when none is given: no rules, so the gate is skipped and the run only reports. */
+export function emptyPolicy(): Policy {
+  return { limits: {}, onEmpty: 'fail', scope: 'latest' }
+}
+
+/** Whether the policy sets anything to judge by; without rules the gate is skipped. */
+export function hasRules(policy: Policy): boolean {
+  return Object.keys(policy.limits).length > 0 || policy.allowStatus !== undefined
+}
+
+export interface BrokenRule {
+  rule: string
+  /** "fail-runs 7 > max-fail-runs 0" */
+  message: string
+}
+
+export interface Verdict {
+  gate: 'passed' | 'failed' | 'skipped'
+  broken: BrokenRule[]
+}
+
+/** What else the verdict may depend on. */
+export interface JudgeContext {
+  /** each judged evaluation's baseline, by run ID */
+  baselines?: ReadonlyMap<string, Evaluation>
+  /** how long the run waited for evaluations to finish, when it waited */
+  waitedMs?: number
+  /** the wait ran out with evaluations still in flight: the gate judges allow-status even without rules */
+  waitTimedOut?: boolean
+}
+
+/** Applies the policy to the judged evaluations and their totals. */
+export function judge(
+  judged: readonly Evaluation[],
+  metrics: Metrics,
+  policy: Policy,
+  context: JudgeContext = {}
+): Verdict {
+  // a wait that ran out did not get what the step waited for: that is a failure, not a report
+  if (!hasRules(policy) && !context.waitTimedOut) return { gate: 'skipped', broken: [] }
+  checkTotals(metrics)
+  if (judged.length === 0) {
+    return policy.onEmpty === 'pass'
+      ? { gate: 'passed', broken: [] }
+      : verdict([
+          {
+            rule: 'on-empty',
+            message:
+              'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass'
+          }
+        ])
+  }
+  const broken: BrokenRule[] = []
+  const { limits } = policy
+  const atMost = (rule: keyof Limits, figure: string, value: number, show = plainDecimal) => {
+    const limit = limits[rule]
+    if (limit !== undefined && value > limit) {
+      broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` })
+    }
+  }
+  atMost('max-fail-runs', 'fail-runs', metrics.failRuns)
+  atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns)
+  atMost('max-failed-rows', 'failed-rows', metrics.failedRows)
+  atMost('max-tokens', 'tokens', metrics.totalTokens)
+  atMost('max-cost', 'cost', metrics.totalCost)
+  rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>')
+  rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<')
+  if (limits['max-avg-latency'] !== undefined) {
+    if (metrics.avgLatency === null) {
+      broken.push(noRuns('max-avg-latency', 'avg-latency'))
+    } else
+      atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${plainDecimal(ms)} ms`)
+  }
+  passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines)
+  const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS
+  const outside = judged.filter(evaluation => !allowed.includes(evaluation.status))
+  if (outside.length > 0) {
+    const waited =
+      context.waitedMs === undefined ? '' : ` after waiting ${formatDuration(context.waitedMs)}`
+    const listed = outside
+      .slice(0, 5)
+      .map(e =>
+        ['queued', 'running', 'cancelling'].includes(e.status)
+          ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
+          : `${e.runId} is ${e.status}`
+      )
+      .join(', ')
+    const more = outside.length > 5 ? ` and ${outside.length - 5} more` : ''
+    broken.push({
+      rule: 'allow-status',
+      message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
+    })
+  }
+  return verdict(broken)
+}
+
+function passRate(evaluation: Evaluation): number | null {
+  const { passRuns, failRuns, unknownRuns } = evaluation.metrics
+  const runs = passRuns + failRuns + unknownRuns
+  return runs > 0 ? passRuns / runs : null
+}
+
+/** Each judged evaluation against its own baseline; the worst drop is named. */
+function passRateDrop(
+  broken: BrokenRule[],
+  judged: readonly Evaluation[],
+  limit: number | undefined,
+  baselines: ReadonlyMap<string, Evaluation> | undefined
+): void {
+  if (limit === undefined || !baselines) return
+  const drops = judged
+    .flatMap(evaluation => {
+      const baseline = baselines.get(evaluation.runId)
+      const now = passRate(evaluation)
+      const before = baseline ? passRate(baseline) : null
+      if (!baseline || now === null || before === null) return []
+      return [{ evaluation, baseline, now, before, drop: tidy(before - now) }]
+    })
+    .filter(({ drop }) => drop > limit)
+    .sort((a, b) => b.drop - a.drop)
+  const worst = drops[0]
+  if (!worst) return
+  const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : ''
+  broken.push({
+    rule: 'max-pass-rate-drop',
+    message: `pass-rate drop ${showRate(worst.drop, limit)} > max-pass-rate-drop ${showRate(limit)}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
+  })
+}
+
+function rateRule(
+  broken: BrokenRule[],
+  rule: 'max-fail-rate' | 'min-pass-rate',
+  figure: string,
+  rate: number | null,
+  limit: number | undefined,
+  breaksWhen: '>' | '<'
+): void {
+  if (limit === undefined) return
+  if (rate === null) {
+    broken.push(noRuns(rule, figure))
+    return
+  }
+  if (breaksWhen === '>' ? rate > limit : rate < limit) {
+    broken.push({
+      rule,
+      message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
+    })
+  }
+}
+
+/** A rule that needs runs cannot be met by an evaluation set without any: fail closed. */
+function noRuns(rule: string, figure: string): BrokenRule {
+  return {
+    rule,
+    message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
+  }
+}
+
+/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
+function showRate(rate: number, limit?: number): string {
+  const rounded = formatPercent(rate, 2)
+  if (limit === undefined || rounded !== formatPercent(limit, 2)) return rounded
+  return `${plainDecimal(Number((rate * 100).toPrecision(15)))}%`
+}
+
+function verdict(broken: BrokenRule[]): Verdict {
+  return { gate: broken.length > 0 ? 'failed' : 'passed', broken }
+}

@@ -1,0 +1,68 @@
+/**
+ * What every stage of one run shares: the settings, the API client with the run's bounds on it,
+ * the abort's own client, and the log.
+ */
+import { createClient, type AdalineClient } from '../adaline/client.js'
+import { RateGovernor } from '../adaline/governor.js'
+import { createHttp, type HttpOptions } from '../adaline/http.js'
+import type { Settings } from '../inputs/settings.js'
+import { AdaptiveLimit } from './concurrency.js'
+
+/** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
+export const CONCURRENCY = 8
+
+/** Where the engine tells of its progress: the Actions log, or a terminal's stderr. */
+export interface Log {
+  info(message: string): void
+  warning(message: string): void
+  group<T>(title: string, work: () => Promise<T>): Promise<T>
+  /**
+   * true where groups do not fold (a terminal): there the per-evaluation progress groups, which
+   * would repeat every line, are left out
+   */
+  flat?: boolean
+}
+
+/** How a transport times its requests and retries, beyond where it sends them. */
+export type TransportTimings = Pick<
+  HttpOptions,
+  'timeoutMs' | 'maxAttempts' | 'baseDelayMs' | 'deadlineMs'
+>
+
+export interface RunContext {
+  readonly settings: Settings
+  /** every request of the run: one transport, drawing its turns from the run's rate governor */
+  readonly client: AdalineClient
+  /** the bound on the run's requests in flight; each 429 halves it */
+  readonly limit: AdaptiveLimit
+  /** the cancels sent on abort: a transport of its own, outside the run's limit and governor */
+  readonly abortClient: AdalineClient
+  readonly log: Log
+}
+
+/** The context of one run; `abortTransport` times the abort's cancels (abort.ts's ABORT_TRANSPORT). */
+export function createContext(
+  settings: Settings,
+  log: Log,
+  abortTransport: TransportTimings
+): RunContext {
+  const limit = new AdaptiveLimit(CONCURRENCY)
+  // every request of the run draws its turn from one governor: the workspace's limit is shared
+  const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute })
+  const client = createClient(
+    createHttp({
+      baseUrl: settings.baseUrl,
+      apiKey: settings.apiKey,
+      governor,
+      onThrottle: () => limit.halve(),
+      onRetry: ({ endpoint, attempt, delayMs, reason }) =>
+        log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
+    })
+  )
+  // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
+  // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
+  const abortClient = createClient(
+    createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...abortTransport })
+  )
+  return { settings, client, limit, abortClient, log }
+}

@@ -1,0 +1,109 @@
+/**
+ * The pipeline both faces run (the action in action/main.ts, the command in cli/cli.ts): from
+ * settings and a supersede decision to a judged report. It creates the run's context, calls each
+ * stage in order, and carries what one stage found to the next.
+ */
+import type { SupersedeDecision } from '../github/event.js'
+import type { Settings } from '../inputs/settings.js'
+import type { Listed } from '../judge/judged-set.js'
+import { totals } from '../judge/metrics.js'
+import { judge } from '../judge/policy.js'
+import { supersedeRule } from '../judge/supersede.js'
+import { ABORT_TRANSPORT, type Abortable } from './abort.js'
+import { baselinesStage } from './baselines.js'
+import { cancelStage, type CancelOutcome } from './cancel.js'
+import { createContext, type Log } from './context.js'
+import { gatherStage } from './gather.js'
+import { rowsStage } from './rows.js'
+import type { RunReport } from './run-report.js'
+import { startStage } from './start.js'
+import { OwnStarts } from './started.js'
+import { waitStage, type WaitOutcome } from './wait.js'
+
+/**
+ * The engine, and what an abort asks of it: settleStarts stops new starts and waits for those under
+ * way; cancelStarted cancels, on the abort's own transport, what this run started and was queued or
+ * running when last seen, adopted ones left alone.
+ */
+export interface Engine extends Abortable {
+  /** Runs plan → API → judgement under the given supersede decision. */
+  evaluate(decision: SupersedeDecision): Promise<RunReport>
+  /** The run IDs this run started so far, for the `started` output when the run fails. */
+  startedRunIds(): string[]
+  /** The superseded evaluations' cancels, once made, for the `cancel-failed` output when the run fails. */
+  supersededCancels(): CancelOutcome | undefined
+}
+
+export interface EngineOptions {
+  /**
+   * whether the face shows failing rows (the summary, the terminal and Markdown reports do; the
+   * command's JSON does not): without them no row is fetched
+   */
+  showsRows?: boolean
+}
+
+export function createEngine(settings: Settings, log: Log, options: EngineOptions = {}): Engine {
+  const { showsRows = true } = options
+  const context = createContext(settings, log, ABORT_TRANSPORT)
+  const starts = new OwnStarts(context)
+  let supersededCancels: CancelOutcome | undefined
+
+  async function evaluate(decision: SupersedeDecision): Promise<RunReport> {
+    log.info(
+      `Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`
+    )
+    const gathered = await gatherStage(context, supersedeRule(decision, settings))
+    const cancel = (supersededCancels = await cancelStage(context, gathered.superseded))
+    try {
+      let judged = gathered.judged
+      if (settings.start) judged = await startStage(context, starts)
+      const wait =
+        settings.waitMs === undefined
+          ? undefined
+          : await waitStage(context, judged, settings.waitMs, item => starts.remember(item))
+      if (wait) judged = wait.items
+      const baselines = await baselinesStage(context, gathered, judged)
+      const { verdict, metrics } = judgeRun(judged, baselines, wait)
+      const rows = showsRows ? await rowsStage(context, judged) : new Map()
+      return {
+        promptIds: settings.promptIds,
+        scope: settings.policy.scope,
+        dryRun: settings.dryRun,
+        verdict,
+        metrics,
+        gathered: { ...gathered, judged },
+        decision,
+        cancel,
+        started: starts.runIds(),
+        wait,
+        baselines,
+        comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
+        failingRows: rows
+      }
+    } catch (error) {
+      await starts.cancelAfterError()
+      throw error
+    }
+  }
+
+  /** The totals of the judged evaluations and the policy's verdict on them. */
+  function judgeRun(judged: Listed[], baselines: Map<string, Listed>, wait?: WaitOutcome) {
+    const evaluations = judged.map(item => item.evaluation)
+    const metrics = totals(evaluations)
+    const verdict = judge(evaluations, metrics, settings.policy, {
+      baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
+      waitedMs: wait?.waitedMs,
+      waitTimedOut: (wait?.timedOut.length ?? 0) > 0
+    })
+    return { verdict, metrics }
+  }
+
+  return {
+    evaluate,
+    settleStarts: () => starts.settle(),
+    cancelStarted: () => starts.cancelOwn(context.abortClient),
+    starts: () => starts.soFar(),
+    startedRunIds: () => starts.runIds(),
+    supersededCancels: () => supersededCancels
+  }
+}

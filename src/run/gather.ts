@@ -1,0 +1,105 @@
+/**
+ * Runs the planned listings and streams every page into what the run needs: counts by status,
+ * the judged set and the superseded candidates. Evaluations are not kept beyond that, so memory
+ * stays bounded by the judged set however long the listing. Any listing error propagates: no
+ * verdict and no cancel is ever made from a partial listing.
+ */
+import { setImmediate as turnOfTheEventLoop } from 'node:timers/promises'
+import type { AdalineClient } from '../adaline/client.js'
+import type { EvaluationStatus } from '../adaline/schema.js'
+import { BaselineIndex, JudgedSetBuilder, type Listed } from '../judge/judged-set.js'
+import type { Scope } from '../judge/policy.js'
+import { isSuperseded, type SupersedeRule } from '../judge/supersede.js'
+import { AdaptiveLimit, mapWithin } from './concurrency.js'
+import type { RunContext } from './context.js'
+import { describeListing, planListings, type Listing } from './plan.js'
+
+export interface Gathered {
+  /** distinct evaluations matched by the filters (judging listings only) */
+  listedCount: number
+  listedByStatus: Partial<Record<EvaluationStatus, number>>
+  /** newest first */
+  judged: Listed[]
+  /** in listing order, each once */
+  superseded: Listed[]
+  /** completed evaluations to compare the judged ones with */
+  baselines: BaselineIndex
+  pages: number
+}
+
+export interface GatherOptions {
+  scope: Scope
+  rule?: SupersedeRule
+  limit: AdaptiveLimit
+  log: (message: string) => void
+}
+
+/**
+ * The run's listing stage: the listings the settings and the supersede rule call for, gathered in
+ * one group of the log, and a line on what they held.
+ */
+export async function gatherStage(
+  context: RunContext,
+  rule: SupersedeRule | undefined
+): Promise<Gathered> {
+  const { settings, client, limit, log } = context
+  const listings = planListings(settings, rule)
+  const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () =>
+    gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info })
+  )
+  log.info(
+    `Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`
+  )
+  return gathered
+}
+
+export async function gather(
+  client: AdalineClient,
+  listings: Listing[],
+  options: GatherOptions
+): Promise<Gathered> {
+  const { rule, log } = options
+  const judged = new JudgedSetBuilder(options.scope)
+  const listed = new Set<string>()
+  const listedByStatus: Partial<Record<EvaluationStatus, number>> = {}
+  const superseded = new Map<string, Listed>()
+  const baselines = new BaselineIndex(options.scope === 'all' ? Infinity : 2)
+  let pages = 0
+
+  await mapWithin(options.limit, listings, async listing => {
+    const label = describeListing(listing)
+    let count = 0
+    for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
+      pages += 1
+      count += page.items.length
+      for (const { evaluation } of page.items) {
+        const item: Listed = { promptId: listing.promptId, evaluation }
+        if (listing.judge && !listed.has(evaluation.runId)) {
+          listed.add(evaluation.runId)
+          listedByStatus[evaluation.status] = (listedByStatus[evaluation.status] ?? 0) + 1
+        }
+        if (rule && isSuperseded(item, rule)) {
+          if (!superseded.has(evaluation.runId)) superseded.set(evaluation.runId, item)
+        } else if (listing.judge) {
+          judged.add(item)
+          baselines.add(item)
+        }
+      }
+      log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`)
+      // a signal is handled only when the event loop turns, and a page already at hand (read
+      // ahead, buffered) would follow without a turn: SIGINT must reach the abort handler
+      await turnOfTheEventLoop()
+    }
+  })
+
+  // Something listed as superseded under one status may have been judged under another.
+  const judgedItems = judged.result().filter(item => !superseded.has(item.evaluation.runId))
+  return {
+    listedCount: listed.size,
+    listedByStatus,
+    judged: judgedItems,
+    superseded: [...superseded.values()],
+    baselines,
+    pages
+  }
+}

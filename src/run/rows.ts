@@ -1,0 +1,78 @@
+/**
+ * The failing and unknown rows of the judged evaluations, so a reviewer sees why without opening
+ * Adaline. Only what the report shows is fetched: a few evaluations (those with the most failing
+ * runs), one section of rows each, failing rows first and unknown ones only for the room left.
+ * Rows explain a verdict and never decide it, so a failure to fetch them is a warning.
+ */
+import type { AdalineClient } from '../adaline/client.js'
+import { ApiError } from '../adaline/http.js'
+import type { Result } from '../adaline/schema.js'
+import type { Listed } from '../judge/judged-set.js'
+import { AdaptiveLimit, mapWithin } from './concurrency.js'
+import type { RunContext } from './context.js'
+
+/** At most this many evaluations get a section of rows. */
+export const MAX_EVALUATIONS_WITH_ROWS = 5
+/** Rows in one evaluation's section: failing ones, then unknown ones in the room left. */
+export const ROWS_PER_EVALUATION = 20
+
+export interface RowsOptions {
+  limit: AdaptiveLimit
+  warn: (message: string) => void
+}
+
+/**
+ * The judged evaluations whose rows are shown: those with failing or unknown runs, the most
+ * failing runs first (then the most unknown runs, then as judged). Pure.
+ */
+export function evaluationsWithRows(judged: readonly Listed[]): Listed[] {
+  return judged
+    .map((item, index) => ({ item, index }))
+    .filter(({ item: { evaluation: e } }) => e.metrics.failRuns + e.metrics.unknownRuns > 0)
+    .sort(
+      (a, b) =>
+        b.item.evaluation.metrics.failRuns - a.item.evaluation.metrics.failRuns ||
+        b.item.evaluation.metrics.unknownRuns - a.item.evaluation.metrics.unknownRuns ||
+        a.index - b.index
+    )
+    .slice(0, MAX_EVALUATIONS_WITH_ROWS)
+    .map(({ item }) => item)
+}
+
+/** The run's rows stage: the failing and unknown rows that explain the verdict, by run ID. */
+export function rowsStage(context: RunContext, judged: Listed[]): Promise<Map<string, Result[]>> {
+  return failingRows(context.client, judged, { limit: context.limit, warn: context.log.warning })
+}
+
+/** Failing then unknown rows, by run ID, of the evaluations whose rows are shown. */
+export async function failingRows(
+  client: AdalineClient,
+  judged: Listed[],
+  options: RowsOptions
+): Promise<Map<string, Result[]>> {
+  const fetched = await mapWithin(
+    options.limit,
+    evaluationsWithRows(judged),
+    async ({ promptId, evaluation }): Promise<[string, Result[]]> => {
+      const { runId, metrics } = evaluation
+      try {
+        const fail =
+          metrics.failRuns > 0
+            ? await client.listResults(promptId, runId, 'fail', ROWS_PER_EVALUATION)
+            : []
+        // unknown rows only fill the room the failing ones leave
+        const room = ROWS_PER_EVALUATION - fail.length
+        const unknown =
+          metrics.unknownRuns > 0 && room > 0
+            ? await client.listResults(promptId, runId, 'unknown', room)
+            : []
+        return [runId, [...fail, ...unknown]]
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error
+        options.warn(`Could not fetch the failing rows of ${runId}: ${error.message}`)
+        return [runId, []]
+      }
+    }
+  )
+  return new Map(fetched.filter(([, rows]) => rows.length > 0))
+}

@@ -1,0 +1,31 @@
+/** What one run produces, for the faces and the report builders: the verdict and all it rests on. */
+import type { Result } from '../adaline/schema.js'
+import type { SupersedeDecision } from '../github/event.js'
+import type { Listed } from '../judge/judged-set.js'
+import type { Metrics } from '../judge/metrics.js'
+import type { Scope, Verdict } from '../judge/policy.js'
+import type { CancelOutcome } from './cancel.js'
+import type { Gathered } from './gather.js'
+import type { WaitOutcome } from './wait.js'
+
+export interface RunReport {
+  promptIds: string[]
+  scope: Scope
+  dryRun: boolean
+  verdict: Verdict
+  metrics: Metrics
+  /** the listing; `judged` as last seen (after a wait), or the started evaluations */
+  gathered: Gathered
+  decision: SupersedeDecision
+  cancel: CancelOutcome
+  /** run IDs this run started */
+  started: string[]
+  /** set when the run waited */
+  wait?: WaitOutcome
+  /** each judged evaluation's baseline, by run ID */
+  baselines: Map<string, Listed>
+  /** the policy compares with baselines (max-pass-rate-drop): say so even when none was found */
+  comparesWithBaseline?: boolean
+  /** failing and unknown rows, by run ID */
+  failingRows: Map<string, Result[]>
+}
