@@ -96,9 +96,9 @@ describe('the rate governor', () => {
   it('slows after a 429 on the very first turn, at the clock’s start', async () => {
     const { governor } = governed()
     governor.observe((await governor.turn())!, answer(429))
-    // one turn, taken as one in the second it was measured over: 60 a minute tried, none served;
-    // a quarter of what it tried
-    expect(governor.ratePerMinute()).toBe(15)
+    // one turn, taken as one in the second it was measured over: 60 a minute tried and nothing
+    // served yet to go by: half of what it tried
+    expect(governor.ratePerMinute()).toBe(30)
   })
 
   it('falls to half of what the API served, when that is less than what it tried', async () => {

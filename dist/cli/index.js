@@ -5479,9 +5479,9 @@ class RateGovernor {
             return;
         const tried = Math.min(this.ratePerMinute(now), this.perMinute(this.turns, now));
         // What the workspace served this process is nearer its share of a busy workspace than what it
-        // tried: half of that ends a fleet's 429s sooner. Never below a quarter of what it tried, so a
-        // 429 on the first requests, with nothing served yet, does not stall a job on its own.
-        const served = this.perMinute(this.served, now);
+        // tried: half of that ends a fleet's 429s sooner. Never below a quarter of what it tried; and
+        // with nothing served yet (a 429 on the first requests) there is nothing to go by but what it tried.
+        const served = this.served.count(now) > 0 ? this.perMinute(this.served, now) : tried;
         this.learned = Math.max(MIN_PER_MINUTE, tried / 4, Math.min(tried, served) / 2);
         // back to the rate that met the 429 in about a minute, unless another 429 comes first
         this.recovery = Math.max(MIN_RECOVERY_PER_MINUTE, this.learned);
