@@ -60,3 +60,23 @@ export function reportOf(
     ...options.extra
   }
 }
+
+/** What the JSON report adds to each judged evaluation, beyond the API's fields. */
+const ADDED_FIELDS = [
+  'promptId',
+  'evaluatorTitle',
+  'passRate',
+  'avgLatencyMs',
+  'baseline',
+  'failingRows'
+]
+
+/**
+ * The JSON report's judged evaluations with only the API's fields, as the `evaluations` output
+ * gives them.
+ */
+export function apiFieldsOf(evaluations: Record<string, unknown>[]): Record<string, unknown>[] {
+  return evaluations.map(evaluation =>
+    Object.fromEntries(Object.entries(evaluation).filter(([key]) => !ADDED_FIELDS.includes(key)))
+  )
+}

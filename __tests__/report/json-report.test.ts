@@ -9,7 +9,7 @@ import addFormats from 'ajv-formats'
 import { buildJsonReport, jsonReportText } from '../../src/report/json-report.js'
 import { buildOutputs } from '../../src/report/outputs.js'
 import { fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
-import { judgedOf, reportOf } from '../../test-support/run-reports.js'
+import { apiFieldsOf, judgedOf, reportOf } from '../../test-support/run-reports.js'
 
 const schema = JSON.parse(
   readFileSync(new URL('../../schema/report.schema.json', import.meta.url), 'utf8')
@@ -204,18 +204,7 @@ describe('buildJsonReport', () => {
       'total-tokens': values['total-tokens']
     })
     // the API's fields of each evaluation, as the evaluations output has them
-    const apiFields = json.evaluations.map(
-      ({
-        promptId: _p,
-        evaluatorTitle: _t,
-        passRate: _r,
-        avgLatencyMs: _l,
-        baseline: _b,
-        failingRows: _f,
-        ...evaluation
-      }) => evaluation
-    )
-    expect(JSON.stringify(apiFields)).toBe(values.evaluations)
+    expect(JSON.stringify(apiFieldsOf(json.evaluations))).toBe(values.evaluations)
   })
 
   it('keeps API text that looks like a workflow command or a line end inert, and reads back the same', () => {
