@@ -158,7 +158,7 @@ describe('buildJsonReport', () => {
         ok: true,
         figure: '10',
         limit: '10',
-        message: '10 within max-fail-runs 10'
+        message: 'fail-runs 10, within max-fail-runs 10'
       },
       { rule: 'max-cost', ok: true, figure: '$0.40', limit: '$1.00', message: expect.any(String) },
       {
@@ -171,9 +171,9 @@ describe('buildJsonReport', () => {
       {
         rule: 'allow-status',
         ok: true,
-        figure: '1 of 1 in it',
+        figure: '1 of 1',
         limit: 'completed',
-        message: expect.any(String)
+        message: '1 of 1 judged evaluation(s) in allow-status [completed]'
       }
     ])
   })

@@ -83,15 +83,20 @@ export function ruleChecks(report: RunReport): RuleCheck[] {
   const checks: RuleCheck[] = []
   for (const [rule, limit] of Object.entries(policy.limits) as [keyof Limits, number][]) {
     const { figure, limit: shown, runIds } = figures[rule](limit)
-    checks.push(check(rule, figure, shown, broken.get(rule), runIds))
+    // the figure's name as the broken rule's message spells it: max-fail-runs → fail-runs
+    const held = `${rule.replace(/^(max|min)-/, '')} ${figure}, within ${rule} ${shown}`
+    checks.push(check(rule, figure, shown, held, broken.get(rule), runIds))
   }
   const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS
   const outside = judged.filter(e => !allowed.includes(e.status)).map(e => e.runId)
+  const inside = `${formatCount(judged.length - outside.length)} of ${formatCount(judged.length)}`
+  const limit = allowed.join(', ')
   checks.push(
     check(
       'allow-status',
-      `${formatCount(judged.length - outside.length)} of ${formatCount(judged.length)} in it`,
-      allowed.join(', '),
+      inside,
+      limit,
+      `${inside} judged evaluation(s) in allow-status [${limit}]`,
       broken.get('allow-status'),
       outside
     )
@@ -103,11 +108,11 @@ function check(
   rule: string,
   figure: string,
   limit: string,
+  held: string,
   brokenMessage: string | undefined,
   runIds: string[] | undefined
 ): RuleCheck {
-  if (brokenMessage === undefined)
-    return { rule, ok: true, figure, limit, message: `${figure} within ${rule} ${limit}` }
+  if (brokenMessage === undefined) return { rule, ok: true, figure, limit, message: held }
   return { rule, ok: false, figure, limit, message: brokenMessage, ...(runIds ? { runIds } : {}) }
 }
 
