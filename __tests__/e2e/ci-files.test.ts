@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
+import { RUNS_TESTCASE } from '../../src/report/junit.js'
 import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
 import {
   expectCountsAgree,
@@ -242,6 +243,24 @@ describe('report files', () => {
     expect(command.exitCode).toBe(1)
     expect(allRowPages()).toHaveLength(4)
     expect(command.stderr).toContain('in 4 request(s).')
+  })
+
+  it('stands an evaluation whose rows could not be fetched on its run counts, with a warning', async () => {
+    seed()
+    api.inject({ path: `${fakeId('run', 2)}/results`, status: 403, times: Infinity })
+    const dir = workdir()
+    const run = await runAction(inputs({ 'junit-file': FILES.junit }), { cwd: dir })
+    // rows never decide the verdict: the gate is the same as without them
+    expect(run.outputs.gate).toBe('failed')
+    expect(run.errors).toEqual(['fail-runs 31 > max-fail-runs 2'])
+    expect(run.stdout).toMatch(
+      new RegExp(`::warning::Could not fetch the row results of ${fakeId('run', 2)}: .*403`)
+    )
+    const junit = await readBack(readFileSync(join(dir, FILES.junit), 'utf8'))
+    const suite = junit.testsuite?.find(s =>
+      s.properties?.some(p => p.name === 'runId' && p.value === fakeId('run', 2))
+    )
+    expect(suite?.testcase?.map(t => [t.name, Boolean(t.failure)])).toEqual([[RUNS_TESTCASE, true]])
   })
 
   it('ends with one error naming the input of a file it cannot write, after the outputs and summary', async () => {
