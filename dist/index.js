@@ -28824,10 +28824,11 @@ class DecimalSum {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B9: () => (/* binding */ DEFAULT_ALLOW_STATUS),
 /* harmony export */   S4: () => (/* binding */ judge),
 /* harmony export */   UR: () => (/* binding */ emptyPolicy)
 /* harmony export */ });
-/* unused harmony exports DEFAULT_ALLOW_STATUS, hasRules */
+/* unused harmony export hasRules */
 /* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8346);
 /* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6264);
 
@@ -29095,6 +29096,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
 /***/ 643:
 /***/ ((module) => {
 
@@ -29354,28 +29362,18 @@ const File = _File
 
 /***/ }),
 
-/***/ 2243:
+/***/ 995:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  ZH: () => (/* reexport */ file/* default */.A)
-});
-
-// UNUSED EXPORTS: Blob, blobFrom, blobFromSync, default, fileFrom, fileFromSync
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./node_modules/node-domexception/index.js
-var node_domexception = __nccwpck_require__(7666);
-// EXTERNAL MODULE: ./node_modules/fetch-blob/file.js
-var file = __nccwpck_require__(4645);
-// EXTERNAL MODULE: ./node_modules/fetch-blob/index.js
-var fetch_blob = __nccwpck_require__(6327);
-;// CONCATENATED MODULE: ./node_modules/fetch-blob/from.js
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   ZH: () => (/* reexport safe */ _file_js__WEBPACK_IMPORTED_MODULE_3__.A)
+/* harmony export */ });
+/* unused harmony exports blobFrom, blobFromSync, fileFrom, fileFromSync */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_domexception__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7666);
+/* harmony import */ var _file_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4645);
+/* harmony import */ var _index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6327);
 
 
 
@@ -29383,7 +29381,7 @@ var fetch_blob = __nccwpck_require__(6327);
 
 
 
-const { stat } = external_node_fs_.promises
+const { stat } = node_fs__WEBPACK_IMPORTED_MODULE_0__.promises
 
 /**
  * @param {string} path filepath on the disk
@@ -29461,9 +29459,9 @@ class BlobDataItem {
   async * stream () {
     const { mtimeMs } = await stat(this.#path)
     if (mtimeMs > this.lastModified) {
-      throw new node_domexception('The requested file could not be read, typically due to permission problems that have occurred after a reference to a file was acquired.', 'NotReadableError')
+      throw new node_domexception__WEBPACK_IMPORTED_MODULE_2__('The requested file could not be read, typically due to permission problems that have occurred after a reference to a file was acquired.', 'NotReadableError')
     }
-    yield * (0,external_node_fs_.createReadStream)(this.#path, {
+    yield * (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.createReadStream)(this.#path, {
       start: this.#start,
       end: this.#start + this.size - 1
     })
@@ -29474,7 +29472,7 @@ class BlobDataItem {
   }
 }
 
-/* harmony default export */ const from = ((/* unused pure expression or super */ null && (blobFromSync)));
+/* unused harmony default export */ var __WEBPACK_DEFAULT_EXPORT__ = ((/* unused pure expression or super */ null && (blobFromSync)));
 
 
 
@@ -42278,8 +42276,8 @@ class AbortError extends FetchBaseError {
 	}
 }
 
-// EXTERNAL MODULE: ./node_modules/fetch-blob/from.js + 1 modules
-var from = __nccwpck_require__(2243);
+// EXTERNAL MODULE: ./node_modules/fetch-blob/from.js
+var from = __nccwpck_require__(995);
 ;// CONCATENATED MODULE: ./node_modules/node-fetch/src/index.js
 /**
  * Index.js
@@ -43736,6 +43734,53 @@ function networkFailure(error, proxy) {
     };
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/files.ts
+/**
+ * Writes the report files both faces write (JUnit, JSON, metrics): each relative to the working
+ * directory, its folder created, its text redacted first. A file that cannot be written is told
+ * back with the input that named it, for the face to report its own way; the others are written.
+ */
+
+
+/** Writes each file after `redact`ing its text; answers those that could not be written. */
+async function writeTextFiles(files, redact) {
+    const failures = [];
+    for (const { input, path, text } of files) {
+        const target = (0,external_node_path_.resolve)(path);
+        try {
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
+            await (0,promises_namespaceObject.writeFile)(target, redact(text), 'utf8');
+        }
+        catch (error) {
+            failures.push({ input, path, problem: describeWriteError(error) });
+        }
+    }
+    return failures;
+}
+const BY_CODE = {
+    // mkdir answers EEXIST when a folder on the path is a file
+    EEXIST: 'a part of its path is a file, not a folder',
+    ENOTDIR: 'a part of its path is a file, not a folder',
+    EISDIR: 'it is a folder',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'no space is left on the device',
+    EDQUOT: 'the disk quota is used up',
+    ENAMETOOLONG: 'the path is too long'
+};
+/** A file system error in words, without the stack; the code where it has no words here. */
+function describeWriteError(error) {
+    const code = error?.code;
+    if (code !== undefined && BY_CODE[code])
+        return `${BY_CODE[code]} (${code})`;
+    return error instanceof Error ? error.message : String(error);
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/github/octokit.ts
@@ -44030,7 +44075,7 @@ function event_text(value) {
 }
 
 // EXTERNAL MODULE: ./src/judge/policy.ts
-var policy = __nccwpck_require__(3481);
+var judge_policy = __nccwpck_require__(3481);
 ;// CONCATENATED MODULE: ./src/inputs/settings.ts
 /**
  * The action's inputs as one typed Settings object. Every validation message lives here, and each
@@ -44042,6 +44087,13 @@ var policy = __nccwpck_require__(3481);
 
 
 
+
+/** The inputs that name a report file, and the Settings field each fills. */
+const REPORT_FILE_INPUTS = {
+    'junit-file': 'junitFile',
+    'report-file': 'reportFile',
+    'metrics-file': 'metricsFile'
+};
 const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2';
 /**
  * The shortest api-key taken. Real keys are far longer (the fake API's are 41 characters); at 20,
@@ -44124,6 +44176,7 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
     const keepRunIds = new Set(list(read('keep-run-ids')));
     keepRunIds.forEach(id => checkId('keep-run-ids', id));
     const policy = await readPolicy(getInput('policy'));
+    const files = readReportFiles(read);
     return {
         apiKey,
         promptIds,
@@ -44146,13 +44199,44 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
         waitMs: parseWait(read('wait')),
         cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
         comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure']),
-        maxRequestsPerMinute: parseRequestsPerMinute(read('max-requests-per-minute'))
+        maxRequestsPerMinute: parseRequestsPerMinute(read('max-requests-per-minute')),
+        ...files
     };
 }
+/**
+ * The report files asked for. The paths are checked only for what is wrong whatever the disk
+ * holds: a folder's path, a NUL, two reports in one file. Whether one can be written is known when
+ * it is written, once the verdict is.
+ */
+function readReportFiles(read) {
+    const files = {};
+    const taken = new Map();
+    for (const [input, field] of Object.entries(REPORT_FILE_INPUTS)) {
+        const path = read(input);
+        if (path === '')
+            continue;
+        if (path.includes('\0'))
+            throw new InputError(input, 'holds a NUL character, which no file path can hold');
+        if (/[/\\]$/.test(path) || /(^|[/\\])\.{1,2}$/.test(path)) {
+            throw new InputError(input, `is "${settings_clip(path)}", a folder; give a file path such as reports/adaline.${EXTENSION[input]}`);
+        }
+        const same = taken.get((0,external_node_path_.resolve)(path));
+        if (same !== undefined)
+            throw new InputError(input, `names the same file as ${same}: give each report its own file`);
+        taken.set((0,external_node_path_.resolve)(path), input);
+        files[field] = path;
+    }
+    return files;
+}
+const EXTENSION = {
+    'junit-file': 'xml',
+    'report-file': 'json',
+    'metrics-file': 'txt'
+};
 /** The gate policy; the YAML parser is loaded only when a policy is given. */
 async function readPolicy(text) {
     if (text.trim() === '')
-        return (0,policy/* emptyPolicy */.UR)();
+        return (0,judge_policy/* emptyPolicy */.UR)();
     const { PolicyError, parsePolicy } = await Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(9)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1009));
     try {
         return parsePolicy(text);
@@ -44300,6 +44384,2971 @@ function cancel_failed_clip(text) {
     return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}…` : line;
 }
 
+;// CONCATENATED MODULE: ./src/report/rule-checks.ts
+/**
+ * INTERIM (issue 15, until issue 14's `verdict.checks` lands): every rule the policy sets, held or
+ * broken, with its figure and limit as report text, for the JUnit policy suite and the JSON
+ * report. At the merge, `ruleChecks(report)` becomes `report.verdict.checks` and this file goes.
+ * Pure.
+ */
+
+
+
+/** Every rule the report's policy sets, in the policy's order, then allow-status. */
+function ruleChecks(report) {
+    const { verdict, policy, metrics } = report;
+    const broken = new Map(verdict.broken.map(b => [b.rule, b.message]));
+    if (verdict.gate === 'skipped')
+        return [];
+    const judged = report.gathered.judged.map(item => item.evaluation);
+    if (judged.length === 0 || !policy) {
+        // no evaluations (on-empty decides), or no policy to list: the broken rules alone
+        return verdict.broken.map(({ rule, message }) => ({
+            rule,
+            ok: false,
+            figure: '',
+            limit: '',
+            message
+        }));
+    }
+    const withRuns = (pick) => judged.filter(e => pick(e.metrics) > 0).map(e => e.runId);
+    const rate = (value) => (value === null ? 'no runs' : (0,format/* formatPercent */.l9)(value, 2));
+    const figures = {
+        'max-fail-runs': limit => ({
+            figure: (0,format/* formatCount */.B4)(metrics.failRuns),
+            limit: (0,format/* formatCount */.B4)(limit),
+            runIds: withRuns(m => m.failRuns)
+        }),
+        'max-unknown-runs': limit => ({
+            figure: (0,format/* formatCount */.B4)(metrics.unknownRuns),
+            limit: (0,format/* formatCount */.B4)(limit),
+            runIds: withRuns(m => m.unknownRuns)
+        }),
+        'max-failed-rows': limit => ({
+            figure: (0,format/* formatCount */.B4)(metrics.failedRows),
+            limit: (0,format/* formatCount */.B4)(limit),
+            runIds: judged.filter(e => e.progress.failedRows > 0).map(e => e.runId)
+        }),
+        'max-tokens': limit => ({
+            figure: (0,format/* formatCount */.B4)(metrics.totalTokens),
+            limit: (0,format/* formatCount */.B4)(limit)
+        }),
+        'max-cost': limit => ({ figure: (0,format/* formatCost */.BD)(metrics.totalCost), limit: (0,format/* formatCost */.BD)(limit) }),
+        'max-fail-rate': limit => ({ figure: rate(metrics.failRate), limit: rate(limit) }),
+        'min-pass-rate': limit => ({ figure: rate(metrics.passRate), limit: rate(limit) }),
+        'max-avg-latency': limit => ({
+            figure: metrics.avgLatency === null ? 'no runs' : (0,format/* formatDuration */.a3)(metrics.avgLatency),
+            limit: (0,format/* formatDuration */.a3)(limit)
+        }),
+        'max-pass-rate-drop': limit => worstDrop(report, limit)
+    };
+    const checks = [];
+    for (const [rule, limit] of Object.entries(policy.limits)) {
+        const { figure, limit: shown, runIds } = figures[rule](limit);
+        // the figure's name as the broken rule's message spells it: max-fail-runs → fail-runs
+        const held = `${rule.replace(/^(max|min)-/, '')} ${figure}, within ${rule} ${shown}`;
+        checks.push(check(rule, figure, shown, held, broken.get(rule), runIds));
+    }
+    const allowed = policy.allowStatus ?? judge_policy/* DEFAULT_ALLOW_STATUS */.B9;
+    const outside = judged.filter(e => !allowed.includes(e.status)).map(e => e.runId);
+    const inside = `${(0,format/* formatCount */.B4)(judged.length - outside.length)} of ${(0,format/* formatCount */.B4)(judged.length)}`;
+    const limit = allowed.join(', ');
+    checks.push(check('allow-status', inside, limit, `${inside} judged evaluation(s) in allow-status [${limit}]`, broken.get('allow-status'), outside));
+    return checks;
+}
+function check(rule, figure, limit, held, brokenMessage, runIds) {
+    if (brokenMessage === undefined)
+        return { rule, ok: true, figure, limit, message: held };
+    return { rule, ok: false, figure, limit, message: brokenMessage, ...(runIds ? { runIds } : {}) };
+}
+/** The largest fall of a judged evaluation's pass rate below its baseline's, in points. */
+function worstDrop(report, limit) {
+    let worst;
+    const dropped = [];
+    for (const { evaluation } of report.gathered.judged) {
+        const baseline = report.baselines.get(evaluation.runId);
+        if (!baseline)
+            continue;
+        const now = (0,judge_metrics/* totals */.Sd)([evaluation]).passRate;
+        const before = (0,judge_metrics/* totals */.Sd)([baseline.evaluation]).passRate;
+        if (now === null || before === null)
+            continue;
+        const drop = before - now;
+        if (worst === undefined || drop > worst)
+            worst = drop;
+        if (drop > limit)
+            dropped.push(evaluation.runId);
+    }
+    return {
+        figure: worst === undefined ? 'no baseline' : (0,format/* formatPointsDelta */.BK)(-worst),
+        limit: (0,format/* formatPointsDelta */.BK)(-limit),
+        runIds: dropped
+    };
+}
+
+;// CONCATENATED MODULE: ./src/report/json-report.ts
+
+
+
+/** Raised when a field changes meaning or goes; adding a field keeps it. */
+const JSON_REPORT_SCHEMA_VERSION = 1;
+function buildJsonReport(report) {
+    const { verdict, metrics, gathered, cancel, timing } = report;
+    return {
+        schemaVersion: JSON_REPORT_SCHEMA_VERSION,
+        gate: verdict.gate,
+        rules: ruleChecks(report),
+        broken: verdict.broken.map(({ rule, message }) => ({ rule, message })),
+        metrics,
+        listedCount: gathered.listedCount,
+        listedByStatus: gathered.listedByStatus,
+        evaluations: gathered.judged.map(({ promptId, evaluation }) => jsonEvaluation(report, promptId, evaluation)),
+        cancelled: cancel.cancelled,
+        cancelFailures: cancel.failed,
+        finishedBeforeCancel: cancel.finished,
+        started: report.started,
+        waitedMs: report.wait?.waitedMs ?? null,
+        stillRunning: report.wait?.timedOut ?? [],
+        baselines: Object.fromEntries([...report.baselines].map(([runId, item]) => [runId, item.evaluation.runId])),
+        run: {
+            promptIds: report.promptIds,
+            scope: report.scope,
+            dryRun: report.dryRun,
+            supersede: { act: report.decision.act, reason: report.decision.reason },
+            startedAt: timing ? json_report_isoTime(timing.startedAt) : null,
+            finishedAt: timing ? json_report_isoTime(timing.finishedAt) : null,
+            durationMs: timing ? Math.max(0, timing.finishedAt - timing.startedAt) : null
+        }
+    };
+}
+/**
+ * The report's JSON text: two-space indents and a final newline. `##[` can stand only inside a
+ * JSON string, where `\u0023` reads as the same `#` and no runner takes it for a command; U+2028
+ * and U+2029, which some readers take for line ends, are escaped the same way. Printed or written,
+ * the text is the same.
+ */
+function jsonReportText(report) {
+    const text = JSON.stringify(report, null, 2)
+        .replace(/##\[/g, '#\\u0023[')
+        .replace(/\u2028/g, '\\u2028')
+        .replace(/\u2029/g, '\\u2029');
+    return `${text}\n`;
+}
+function jsonEvaluation(report, promptId, evaluation) {
+    const figures = (0,judge_metrics/* totals */.Sd)([evaluation]);
+    const baseline = report.baselines.get(evaluation.runId)?.evaluation;
+    const rows = report.failingRows.get(evaluation.runId) ?? [];
+    const result = {
+        ...evaluation,
+        promptId,
+        evaluatorTitle: report.evaluatorTitles?.get(evaluation.evaluatorId) ?? null,
+        passRate: figures.passRate,
+        avgLatencyMs: figures.avgLatency,
+        baseline: baseline ? jsonBaseline(figures, baseline) : null,
+        failingRows: rows.map(jsonRow)
+    };
+    return result;
+}
+function jsonBaseline(now, baseline) {
+    const before = (0,judge_metrics/* totals */.Sd)([baseline]);
+    const difference = (a, b) => a === null || b === null ? null : (0,format/* tidy */.DZ)(a - b);
+    return {
+        runId: baseline.runId,
+        status: baseline.status,
+        passRate: before.passRate,
+        totalCost: before.totalCost,
+        avgLatencyMs: before.avgLatency,
+        deltas: {
+            passRatePoints: difference(now.passRate === null ? null : now.passRate * 100, before.passRate === null ? null : before.passRate * 100),
+            cost: (0,format/* tidy */.DZ)(now.totalCost - before.totalCost),
+            avgLatencyMs: difference(now.avgLatency, before.avgLatency)
+        }
+    };
+}
+function jsonRow(result) {
+    return {
+        id: result.id,
+        rowId: result.rowId,
+        grade: result.grade,
+        score: result.score ?? null,
+        reason: result.reason ?? null,
+        latencyMs: result.latency ?? null,
+        values: result.row?.values ?? null
+    };
+}
+/** Unix ms as ISO 8601; a time no Date can hold is null rather than an exception. */
+function json_report_isoTime(ms) {
+    return (0,format/* isDateTime */.Ar)(ms) ? new Date(ms).toISOString() : null;
+}
+
+;// CONCATENATED MODULE: ./node_modules/path-expression-matcher/src/Expression.js
+/**
+ * Expression - Parses and stores a tag pattern expression
+ * 
+ * Patterns are parsed once and stored in an optimized structure for fast matching.
+ * 
+ * @example
+ * const expr = new Expression("root.users.user");
+ * const expr2 = new Expression("..user[id]:first");
+ * const expr3 = new Expression("root/users/user", { separator: '/' });
+ */
+class Expression {
+  /**
+   * Create a new Expression
+   * @param {string} pattern - Pattern string (e.g., "root.users.user", "..user[id]")
+   * @param {Object} options - Configuration options
+   * @param {string} options.separator - Path separator (default: '.')
+   */
+  constructor(pattern, options = {}, data) {
+    this.pattern = pattern;
+    this.separator = options.separator || '.';
+    this.segments = this._parse(pattern);
+    this.data = data;
+    // Cache expensive checks for performance (O(1) instead of O(n))
+    this._hasDeepWildcard = this.segments.some(seg => seg.type === 'deep-wildcard');
+    this._hasAttributeCondition = this.segments.some(seg => seg.attrName !== undefined);
+    this._hasPositionSelector = this.segments.some(seg => seg.position !== undefined);
+  }
+
+  /**
+   * Parse pattern string into segments
+   * @private
+   * @param {string} pattern - Pattern to parse
+   * @returns {Array} Array of segment objects
+   */
+  _parse(pattern) {
+    const segments = [];
+
+    // Split by separator but handle ".." specially
+    let i = 0;
+    let currentPart = '';
+
+    while (i < pattern.length) {
+      if (pattern[i] === this.separator) {
+        // Check if next char is also separator (deep wildcard)
+        if (i + 1 < pattern.length && pattern[i + 1] === this.separator) {
+          // Flush current part if any
+          if (currentPart.trim()) {
+            segments.push(this._parseSegment(currentPart.trim()));
+            currentPart = '';
+          }
+          // Add deep wildcard
+          segments.push({ type: 'deep-wildcard' });
+          i += 2; // Skip both separators
+        } else {
+          // Regular separator
+          if (currentPart.trim()) {
+            segments.push(this._parseSegment(currentPart.trim()));
+          }
+          currentPart = '';
+          i++;
+        }
+      } else {
+        currentPart += pattern[i];
+        i++;
+      }
+    }
+
+    // Flush remaining part
+    if (currentPart.trim()) {
+      segments.push(this._parseSegment(currentPart.trim()));
+    }
+
+    return segments;
+  }
+
+  /**
+   * Parse a single segment
+   * @private
+   * @param {string} part - Segment string (e.g., "user", "ns::user", "user[id]", "ns::user:first")
+   * @returns {Object} Segment object
+   */
+  _parseSegment(part) {
+    const segment = { type: 'tag' };
+
+    // NEW NAMESPACE SYNTAX (v2.0):
+    // ============================
+    // Namespace uses DOUBLE colon (::)
+    // Position uses SINGLE colon (:)
+    // 
+    // Examples:
+    //   "user"              → tag
+    //   "user:first"        → tag + position
+    //   "user[id]"          → tag + attribute
+    //   "user[id]:first"    → tag + attribute + position
+    //   "ns::user"          → namespace + tag
+    //   "ns::user:first"    → namespace + tag + position
+    //   "ns::user[id]"      → namespace + tag + attribute
+    //   "ns::user[id]:first" → namespace + tag + attribute + position
+    //   "ns::first"         → namespace + tag named "first" (NO ambiguity!)
+    //
+    // This eliminates all ambiguity:
+    //   :: = namespace separator
+    //   :  = position selector
+    //   [] = attributes
+
+    // Step 1: Extract brackets [attr] or [attr=value]
+    let bracketContent = null;
+    let withoutBrackets = part;
+
+    const bracketMatch = part.match(/^([^\[]+)(\[[^\]]*\])(.*)$/);
+    if (bracketMatch) {
+      withoutBrackets = bracketMatch[1] + bracketMatch[3];
+      if (bracketMatch[2]) {
+        const content = bracketMatch[2].slice(1, -1);
+        if (content) {
+          bracketContent = content;
+        }
+      }
+    }
+
+    // Step 2: Check for namespace (double colon ::)
+    let namespace = undefined;
+    let tagAndPosition = withoutBrackets;
+
+    if (withoutBrackets.includes('::')) {
+      const nsIndex = withoutBrackets.indexOf('::');
+      namespace = withoutBrackets.substring(0, nsIndex).trim();
+      tagAndPosition = withoutBrackets.substring(nsIndex + 2).trim(); // Skip ::
+
+      if (!namespace) {
+        throw new Error(`Invalid namespace in pattern: ${part}`);
+      }
+    }
+
+    // Step 3: Parse tag and position (single colon :)
+    let tag = undefined;
+    let positionMatch = null;
+
+    if (tagAndPosition.includes(':')) {
+      const colonIndex = tagAndPosition.lastIndexOf(':'); // Use last colon for position
+      const tagPart = tagAndPosition.substring(0, colonIndex).trim();
+      const posPart = tagAndPosition.substring(colonIndex + 1).trim();
+
+      // Verify position is a valid keyword
+      const isPositionKeyword = ['first', 'last', 'odd', 'even'].includes(posPart) ||
+        /^nth\(\d+\)$/.test(posPart);
+
+      if (isPositionKeyword) {
+        tag = tagPart;
+        positionMatch = posPart;
+      } else {
+        // Not a valid position keyword, treat whole thing as tag
+        tag = tagAndPosition;
+      }
+    } else {
+      tag = tagAndPosition;
+    }
+
+    if (!tag) {
+      throw new Error(`Invalid segment pattern: ${part}`);
+    }
+
+    segment.tag = tag;
+    if (namespace) {
+      segment.namespace = namespace;
+    }
+
+    // Step 4: Parse attributes
+    if (bracketContent) {
+      if (bracketContent.includes('=')) {
+        const eqIndex = bracketContent.indexOf('=');
+        segment.attrName = bracketContent.substring(0, eqIndex).trim();
+        segment.attrValue = bracketContent.substring(eqIndex + 1).trim();
+      } else {
+        segment.attrName = bracketContent.trim();
+      }
+    }
+
+    // Step 5: Parse position selector
+    if (positionMatch) {
+      const nthMatch = positionMatch.match(/^nth\((\d+)\)$/);
+      if (nthMatch) {
+        segment.position = 'nth';
+        segment.positionValue = parseInt(nthMatch[1], 10);
+      } else {
+        segment.position = positionMatch;
+      }
+    }
+
+    return segment;
+  }
+
+  /**
+   * Get the number of segments
+   * @returns {number}
+   */
+  get length() {
+    return this.segments.length;
+  }
+
+  /**
+   * Check if expression contains deep wildcard
+   * @returns {boolean}
+   */
+  hasDeepWildcard() {
+    return this._hasDeepWildcard;
+  }
+
+  /**
+   * Check if expression has attribute conditions
+   * @returns {boolean}
+   */
+  hasAttributeCondition() {
+    return this._hasAttributeCondition;
+  }
+
+  /**
+   * Check if expression has position selectors
+   * @returns {boolean}
+   */
+  hasPositionSelector() {
+    return this._hasPositionSelector;
+  }
+
+  /**
+   * Get string representation
+   * @returns {string}
+   */
+  toString() {
+    return this.pattern;
+  }
+}
+;// CONCATENATED MODULE: ./node_modules/path-expression-matcher/src/Matcher.js
+
+
+/**
+ * MatcherView - A lightweight read-only view over a Matcher's internal state.
+ *
+ * Created once by Matcher and reused across all callbacks. Holds a direct
+ * reference to the parent Matcher so it always reflects current parser state
+ * with zero copying or freezing overhead.
+ *
+ * Users receive this via {@link Matcher#readOnly} or directly from parser
+ * callbacks. It exposes all query and matching methods but has no mutation
+ * methods — misuse is caught at the TypeScript level rather than at runtime.
+ *
+ * @example
+ * const matcher = new Matcher();
+ * const view = matcher.readOnly();
+ *
+ * matcher.push("root", {});
+ * view.getCurrentTag(); // "root"
+ * view.getDepth();      // 1
+ */
+class MatcherView {
+  /**
+   * @param {Matcher} matcher - The parent Matcher instance to read from.
+   */
+  constructor(matcher) {
+    this._matcher = matcher;
+  }
+
+  /**
+   * Get the path separator used by the parent matcher.
+   * @returns {string}
+   */
+  get separator() {
+    return this._matcher.separator;
+  }
+
+  /**
+   * Get current tag name.
+   * @returns {string|undefined}
+   */
+  getCurrentTag() {
+    const path = this._matcher.path;
+    return path.length > 0 ? path[path.length - 1].tag : undefined;
+  }
+
+  /**
+   * Get current namespace.
+   * @returns {string|undefined}
+   */
+  getCurrentNamespace() {
+    const path = this._matcher.path;
+    return path.length > 0 ? path[path.length - 1].namespace : undefined;
+  }
+
+  /**
+   * Get current node's attribute value.
+   * @param {string} attrName
+   * @returns {*}
+   */
+  getAttrValue(attrName) {
+    const path = this._matcher.path;
+    if (path.length === 0) return undefined;
+    return path[path.length - 1].values?.[attrName];
+  }
+
+  /**
+   * Check if current node has an attribute.
+   * @param {string} attrName
+   * @returns {boolean}
+   */
+  hasAttr(attrName) {
+    const path = this._matcher.path;
+    if (path.length === 0) return false;
+    const current = path[path.length - 1];
+    return current.values !== undefined && attrName in current.values;
+  }
+
+  /**
+   * Get the value of a "kept" attribute from the nearest ancestor (or
+   * current node) that declared it via `push(tag, attrs, ns, { keep: [...] })`.
+   * @param {string} attrName
+   * @returns {*}
+   */
+  getAnyParentAttr(attrName) {
+    return this._matcher.getAnyParentAttr(attrName);
+  }
+
+  /**
+   * Check whether any ancestor (or the current node) kept the given
+   * attribute via `push(tag, attrs, ns, { keep: [...] })`.
+   * @param {string} attrName
+   * @returns {boolean}
+   */
+  hasAnyParentAttr(attrName) {
+    return this._matcher.hasAnyParentAttr(attrName);
+  }
+
+  /**
+   * Get current node's sibling position (child index in parent).
+   * @returns {number}
+   */
+  getPosition() {
+    const path = this._matcher.path;
+    if (path.length === 0) return -1;
+    return path[path.length - 1].position ?? 0;
+  }
+
+  /**
+   * Get current node's repeat counter (occurrence count of this tag name).
+   * @returns {number}
+   */
+  getCounter() {
+    const path = this._matcher.path;
+    if (path.length === 0) return -1;
+    return path[path.length - 1].counter ?? 0;
+  }
+
+  /**
+   * Get current node's sibling index (alias for getPosition).
+   * @returns {number}
+   * @deprecated Use getPosition() or getCounter() instead
+   */
+  getIndex() {
+    return this.getPosition();
+  }
+
+  /**
+   * Get current path depth.
+   * @returns {number}
+   */
+  getDepth() {
+    return this._matcher.path.length;
+  }
+
+  /**
+   * Get path as string.
+   * @param {string} [separator] - Optional separator (uses default if not provided)
+   * @param {boolean} [includeNamespace=true]
+   * @returns {string}
+   */
+  toString(separator, includeNamespace = true) {
+    return this._matcher.toString(separator, includeNamespace);
+  }
+
+  /**
+   * Get path as array of tag names.
+   * @returns {string[]}
+   */
+  toArray() {
+    return this._matcher.path.map(n => n.tag);
+  }
+
+  /**
+   * Match current path against an Expression.
+   * @param {Expression} expression
+   * @returns {boolean}
+   */
+  matches(expression) {
+    return this._matcher.matches(expression);
+  }
+
+  /**
+   * Match any expression in the given set against the current path.
+   * @param {ExpressionSet} exprSet
+   * @returns {boolean}
+   */
+  matchesAny(exprSet) {
+    return exprSet.matchesAny(this._matcher);
+  }
+}
+
+/**
+ * Matcher - Tracks current path in XML/JSON tree and matches against Expressions.
+ *
+ * The matcher maintains a stack of nodes representing the current path from root to
+ * current tag. It only stores attribute values for the current (top) node to minimize
+ * memory usage. Sibling tracking is used to auto-calculate position and counter.
+ *
+ * Use {@link Matcher#readOnly} to obtain a {@link MatcherView} safe to pass to
+ * user callbacks — it always reflects current state with no Proxy overhead.
+ *
+ * @example
+ * const matcher = new Matcher();
+ * matcher.push("root", {});
+ * matcher.push("users", {});
+ * matcher.push("user", { id: "123", type: "admin" });
+ *
+ * const expr = new Expression("root.users.user");
+ * matcher.matches(expr); // true
+ */
+class Matcher {
+  /**
+   * Create a new Matcher.
+   * @param {Object} [options={}]
+   * @param {string} [options.separator='.'] - Default path separator
+   */
+  constructor(options = {}) {
+    this.separator = options.separator || '.';
+    this.path = [];
+    this.siblingStacks = [];
+    // Each path node: { tag, values, position, counter, namespace? }
+    // values only present for current (last) node
+    // Each siblingStacks entry: Map<tagName, count> tracking occurrences at each level
+    this._pathStringCache = null;
+    this._view = new MatcherView(this);
+
+    // Kept-attribute stack: only populated when push() is called with options.keep.
+    this._keptAttrs = [];
+  }
+
+  /**
+   * Push a new tag onto the path.
+   * @param {string} tagName
+   * @param {Object|null} [attrValues=null]
+   * @param {string|null} [namespace=null]
+   * @param {Object|null} [options=null]
+   * @param {string[]} [options.keep] - Names of attributes (from attrValues)
+   */
+  push(tagName, attrValues = null, namespace = null, options = null) {
+    this._pathStringCache = null;
+
+    // Remove values from previous current node (now becoming ancestor)
+    if (this.path.length > 0) {
+      this.path[this.path.length - 1].values = undefined;
+    }
+
+    // Get or create sibling tracking for current level
+    const currentLevel = this.path.length;
+    let level = this.siblingStacks[currentLevel];
+    if (!level) {
+      // `counts` tells same-name siblings apart (the "counter" — nth <item>
+      // among other <item>s). `total` is every child seen at this level so
+      // far, kept as a running number instead of re-added from `counts` on
+      // every push — a parent with many differently-named children would
+      // otherwise cost more per child the more distinct names it has.
+      level = { counts: new Map(), total: 0 };
+      this.siblingStacks[currentLevel] = level;
+    }
+
+    // Create a unique key for sibling tracking that includes namespace
+    const siblingKey = namespace ? `${namespace}:${tagName}` : tagName;
+
+    // Calculate counter (how many times this tag appeared at this level)
+    const counter = level.counts.get(siblingKey) || 0;
+
+    // Position = total children at this level seen before this one.
+    const position = level.total;
+
+    // Update sibling count for this tag, and the level's running total.
+    level.counts.set(siblingKey, counter + 1);
+    level.total++;
+
+    // Create new node
+    const node = {
+      tag: tagName,
+      position: position,
+      counter: counter
+    };
+
+    if (namespace !== null && namespace !== undefined) {
+      node.namespace = namespace;
+    }
+
+    if (attrValues !== null && attrValues !== undefined) {
+      node.values = attrValues;
+    }
+
+    this.path.push(node);
+
+    // Depth of the node we just pushed (1-based, matches this.path.length)
+    const depth = this.path.length;
+
+    // Copy only the requested attributes into the kept-attrs stack. This is
+    // the one part of push() whose cost scales with input (O(keep.length))
+    // rather than being O(1) — by design, since the caller is explicitly
+    // opting in for specific attribute names. No options/keep => zero added
+    // cost beyond the two property reads below.
+    const keep = options !== null ? options.keep : null;
+    if (keep !== null && keep !== undefined && keep.length > 0 && attrValues) {
+      for (let i = 0; i < keep.length; i++) {
+        const name = keep[i];
+        if (attrValues[name] !== undefined) {
+          this._keptAttrs.push({ depth, name, value: attrValues[name] });
+        }
+      }
+    }
+  }
+
+  /**
+   * Pop the last tag from the path.
+   * @returns {Object|undefined} The popped node
+   */
+  pop() {
+    if (this.path.length === 0) return undefined;
+    this._pathStringCache = null;
+
+    const node = this.path.pop();
+
+    if (this.siblingStacks.length > this.path.length + 1) {
+      this.siblingStacks.length = this.path.length + 1;
+    }
+
+    // Drop any kept attributes that belonged to the popped node (or deeper).
+    // _keptAttrs is depth-ordered (push only ever appends increasing depths),
+    // so this is a backward scan that stops at the first surviving entry —
+    // typically O(1) since kept attrs are rare by design.
+    const poppedDepth = this.path.length + 1;
+    while (
+      this._keptAttrs.length > 0 &&
+      this._keptAttrs[this._keptAttrs.length - 1].depth >= poppedDepth
+    ) {
+      this._keptAttrs.pop();
+    }
+
+    return node;
+  }
+
+  /**
+   * Update current node's attribute values.
+   * Useful when attributes are parsed after push.
+   * @param {Object} attrValues
+   */
+  updateCurrent(attrValues) {
+    if (this.path.length > 0) {
+      const current = this.path[this.path.length - 1];
+      if (attrValues !== null && attrValues !== undefined) {
+        current.values = attrValues;
+      }
+    }
+  }
+
+  /**
+   * Get current tag name.
+   * @returns {string|undefined}
+   */
+  getCurrentTag() {
+    return this.path.length > 0 ? this.path[this.path.length - 1].tag : undefined;
+  }
+
+  /**
+   * Get current namespace.
+   * @returns {string|undefined}
+   */
+  getCurrentNamespace() {
+    return this.path.length > 0 ? this.path[this.path.length - 1].namespace : undefined;
+  }
+
+  /**
+   * Get current node's attribute value.
+   * @param {string} attrName
+   * @returns {*}
+   */
+  getAttrValue(attrName) {
+    if (this.path.length === 0) return undefined;
+    return this.path[this.path.length - 1].values?.[attrName];
+  }
+
+  /**
+   * Check if current node has an attribute.
+   * @param {string} attrName
+   * @returns {boolean}
+   */
+  hasAttr(attrName) {
+    if (this.path.length === 0) return false;
+    const current = this.path[this.path.length - 1];
+    return current.values !== undefined && attrName in current.values;
+  }
+
+  /**
+   * Get the value of a "kept" attribute from the nearest ancestor (or
+   * current node) that declared it via `push(tag, attrs, ns, { keep: [...] })`.
+   * Unlike getAttrValue(), this works regardless of how deep the path has
+   * gone since the attribute was pushed — but only for attribute names that
+   * were explicitly marked with `keep` at push time. Cost is proportional to
+   * the number of currently-kept attributes (typically 0-3), not path depth.
+   * @param {string} attrName
+   * @returns {*} the value, or undefined if no ancestor kept this attribute
+   */
+  getAnyParentAttr(attrName) {
+    const kept = this._keptAttrs;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      if (kept[i].name === attrName) return kept[i].value;
+    }
+    return undefined;
+  }
+
+  /**
+   * Check whether any ancestor (or the current node) kept the given
+   * attribute via `push(tag, attrs, ns, { keep: [...] })`.
+   * @param {string} attrName
+   * @returns {boolean}
+   */
+  hasAnyParentAttr(attrName) {
+    const kept = this._keptAttrs;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      if (kept[i].name === attrName) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Get current node's sibling position (child index in parent).
+   * @returns {number}
+   */
+  getPosition() {
+    if (this.path.length === 0) return -1;
+    return this.path[this.path.length - 1].position ?? 0;
+  }
+
+  /**
+   * Get current node's repeat counter (occurrence count of this tag name).
+   * @returns {number}
+   */
+  getCounter() {
+    if (this.path.length === 0) return -1;
+    return this.path[this.path.length - 1].counter ?? 0;
+  }
+
+  /**
+   * Get current node's sibling index (alias for getPosition).
+   * @returns {number}
+   * @deprecated Use getPosition() or getCounter() instead
+   */
+  getIndex() {
+    return this.getPosition();
+  }
+
+  /**
+   * Get current path depth.
+   * @returns {number}
+   */
+  getDepth() {
+    return this.path.length;
+  }
+
+  /**
+   * Get path as string.
+   * @param {string} [separator] - Optional separator (uses default if not provided)
+   * @param {boolean} [includeNamespace=true]
+   * @returns {string}
+   */
+  toString(separator, includeNamespace = true) {
+    const sep = separator || this.separator;
+    const isDefault = (sep === this.separator && includeNamespace === true);
+
+    if (isDefault) {
+      if (this._pathStringCache !== null) {
+        return this._pathStringCache;
+      }
+      const result = this.path.map(n =>
+        (n.namespace) ? `${n.namespace}:${n.tag}` : n.tag
+      ).join(sep);
+      this._pathStringCache = result;
+      return result;
+    }
+
+    return this.path.map(n =>
+      (includeNamespace && n.namespace) ? `${n.namespace}:${n.tag}` : n.tag
+    ).join(sep);
+  }
+
+  /**
+   * Get path as array of tag names.
+   * @returns {string[]}
+   */
+  toArray() {
+    return this.path.map(n => n.tag);
+  }
+
+  /**
+   * Reset the path to empty.
+   */
+  reset() {
+    this._pathStringCache = null;
+    this.path = [];
+    this.siblingStacks = [];
+    this._keptAttrs = [];
+  }
+
+  /**
+   * Match current path against an Expression.
+   * @param {Expression} expression
+   * @returns {boolean}
+   */
+  matches(expression) {
+    const segments = expression.segments;
+
+    if (segments.length === 0) {
+      return false;
+    }
+
+    if (expression.hasDeepWildcard()) {
+      return this._matchWithDeepWildcard(segments);
+    }
+
+    return this._matchSimple(segments);
+  }
+
+  /**
+   * @private
+   */
+  _matchSimple(segments) {
+    if (this.path.length !== segments.length) {
+      return false;
+    }
+
+    for (let i = 0; i < segments.length; i++) {
+      if (!this._matchSegment(segments[i], this.path[i], i === this.path.length - 1)) {
+        return false;
+      }
+    }
+
+    return true;
+  }
+
+  /**
+   * @private
+   */
+  _matchWithDeepWildcard(segments) {
+    let pathIdx = this.path.length - 1;
+    let segIdx = segments.length - 1;
+
+    while (segIdx >= 0 && pathIdx >= 0) {
+      const segment = segments[segIdx];
+
+      if (segment.type === 'deep-wildcard') {
+        segIdx--;
+
+        if (segIdx < 0) {
+          return true;
+        }
+
+        const nextSeg = segments[segIdx];
+        let found = false;
+
+        for (let i = pathIdx; i >= 0; i--) {
+          if (this._matchSegment(nextSeg, this.path[i], i === this.path.length - 1)) {
+            pathIdx = i - 1;
+            segIdx--;
+            found = true;
+            break;
+          }
+        }
+
+        if (!found) {
+          return false;
+        }
+      } else {
+        if (!this._matchSegment(segment, this.path[pathIdx], pathIdx === this.path.length - 1)) {
+          return false;
+        }
+        pathIdx--;
+        segIdx--;
+      }
+    }
+
+    return segIdx < 0;
+  }
+
+  /**
+   * @private
+   */
+  _matchSegment(segment, node, isCurrentNode) {
+    if (segment.tag !== '*' && segment.tag !== node.tag) {
+      return false;
+    }
+
+    if (segment.namespace !== undefined) {
+      if (segment.namespace !== '*' && segment.namespace !== node.namespace) {
+        return false;
+      }
+    }
+
+    if (segment.attrName !== undefined) {
+      if (!isCurrentNode) {
+        return false;
+      }
+
+      if (!node.values || !(segment.attrName in node.values)) {
+        return false;
+      }
+
+      if (segment.attrValue !== undefined) {
+        if (String(node.values[segment.attrName]) !== String(segment.attrValue)) {
+          return false;
+        }
+      }
+    }
+
+    if (segment.position !== undefined) {
+      if (!isCurrentNode) {
+        return false;
+      }
+
+      const counter = node.counter ?? 0;
+
+      if (segment.position === 'first' && counter !== 0) {
+        return false;
+      } else if (segment.position === 'odd' && counter % 2 !== 1) {
+        return false;
+      } else if (segment.position === 'even' && counter % 2 !== 0) {
+        return false;
+      } else if (segment.position === 'nth' && counter !== segment.positionValue) {
+        return false;
+      }
+    }
+
+    return true;
+  }
+
+  /**
+   * Match any expression in the given set against the current path.
+   * @param {ExpressionSet} exprSet
+   * @returns {boolean}
+   */
+  matchesAny(exprSet) {
+    return exprSet.matchesAny(this);
+  }
+
+  /**
+   * Create a snapshot of current state.
+   * @returns {Object}
+   */
+  snapshot() {
+    return {
+      path: this.path.map(node => ({ ...node })),
+      siblingStacks: this.siblingStacks.map(level => level ? { counts: new Map(level.counts), total: level.total } : level),
+      keptAttrs: this._keptAttrs.map(entry => ({ ...entry }))
+    };
+  }
+
+  /**
+   * Restore state from snapshot.
+   * @param {Object} snapshot
+   */
+  restore(snapshot) {
+    this._pathStringCache = null;
+    this.path = snapshot.path.map(node => ({ ...node }));
+    this.siblingStacks = snapshot.siblingStacks.map(level => level ? { counts: new Map(level.counts), total: level.total } : level);
+    this._keptAttrs = (snapshot.keptAttrs || []).map(entry => ({ ...entry }));
+  }
+
+  /**
+   * Return the read-only {@link MatcherView} for this matcher.
+   *
+   * The same instance is returned on every call — no allocation occurs.
+   * It always reflects the current parser state and is safe to pass to
+   * user callbacks without risk of accidental mutation.
+   *
+   * @returns {MatcherView}
+   *
+   * @example
+   * const view = matcher.readOnly();
+   * // pass view to callbacks — it stays in sync automatically
+   * view.matches(expr);       // ✓
+   * view.getCurrentTag();     // ✓
+   * // view.push(...)         // ✗ method does not exist — caught by TypeScript
+   */
+  readOnly() {
+    return this._view;
+  }
+}
+
+;// CONCATENATED MODULE: ./node_modules/fast-xml-builder/src/util.js
+
+
+// String(val)/val.toString() drop the sign of -0 (e.g. String(-0) === '0'), silently
+// corrupting a round-tripped negative-zero value. XML has no separate int/float syntax,
+// so this is the single place every raw value gets turned into text.
+function valToStr(val) {
+  return typeof val === 'number' && Object.is(val, -0) ? '-0' : String(val)
+}
+
+function safeComment(val) {
+  return valToStr(val)
+    .replace(/--/g, '- -')   // -- is illegal anywhere in comment content
+    .replace(/--/g, '- -')   // handle the scenario when 2 consiucative dashes appears 
+    .replace(/-$/, '- ');    // trailing - would form -- with the closing -->
+}
+
+function safeCdata(val) {
+  return valToStr(val).replace(/\]\]>/g, ']]]]><![CDATA[>')
+}
+
+function escapeAttribute(val) {
+  return valToStr(val).replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+}
+
+/**
+ * Resolve a tag or attribute name through sanitizeName if configured.
+ * Validation via xml-naming's qName is performed first; the sanitizeName
+ * callback is invoked only when the name is invalid. If sanitizeName is
+ * false (default), no validation occurs and the name is used as-is.
+ *
+ * @param {string}  name        - raw name from the JS object
+ * @param {boolean} isAttribute - true when resolving an attribute name
+ * @param {object}  options
+ * @param {Matcher} matcher     - current matcher state (readonly from callback perspective)
+ * @param {function} qNameValidator - function to validate tag names
+ */
+
+function resolveName(name, isAttribute, options, matcher, validator) {
+  if (!options.sanitizeName) return name;
+
+  // Processing-instruction names: validate the part after the leading "?"
+  const isPI = !isAttribute && name[0] === '?';
+  const bare = isPI ? name.slice(1) : name;
+
+  if (validator(bare)) return name;
+
+  const result = options.sanitizeName(bare, { isAttribute, matcher: matcher.readOnly() });
+
+  // Never trust the callback's output
+  if (typeof result !== 'string' || !validator(result)) {
+    throw new Error(`sanitizeName returned an invalid XML name for "${bare}"`);
+  }
+  return isPI ? '?' + result : result;
+}
+;// CONCATENATED MODULE: ./node_modules/xml-naming/src/index.js
+/**
+ * xml-naming
+ * Validates XML Name productions as defined in the XML 1.0 and 1.1 specifications.
+ * Covers: Name, NCName, QName, NMToken, NMTokens
+ *
+ * XML 1.0 spec: https://www.w3.org/TR/xml/#NT-Name
+ * XML 1.1 spec: https://www.w3.org/TR/xml11/#NT-NameStartChar
+ * XML NS spec:  https://www.w3.org/TR/xml-names/#NT-NCName
+ */
+
+// ---------------------------------------------------------------------------
+// Character class strings — XML 1.0
+//
+// NameStartChar ::= ":" | [A-Z] | "_" | [a-z]
+//   | [#xC0-#xD6]   | [#xD8-#xF6]   | [#xF8-#x2FF]
+//   | [#x370-#x37D] | [#x37F-#x1FFF]    <- split to exclude #x0487
+//   | [#x200C-#x200D]
+//   | [#x2070-#x218F] | [#x2C00-#x2FEF]
+//   | [#x3001-#xD7FF] | [#xF900-#xFDCF] | [#xFDF0-#xFFFD]
+//
+// NameChar ::= NameStartChar | "-" | "." | [0-9]
+//   | #xB7 | [#x0300-#x036F] | [#x203F-#x2040]
+//
+// Note: \u0487 (Combining Cyrillic Millions Sign) was added in Unicode 4.0,
+// after XML 1.0 was defined against Unicode 2.0. It falls inside the range
+// \u037F-\u1FFF but must be excluded. We split that range into
+// \u037F-\u0486 and \u0488-\u1FFF to exclude it explicitly.
+// ---------------------------------------------------------------------------
+
+const nameStartChar10 =
+  ':A-Za-z_' +
+  '\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF' +
+  '\u0370-\u037D' +
+  '\u037F-\u0486\u0488-\u1FFF' +  // split to exclude \u0487
+  '\u200C-\u200D' +
+  '\u2070-\u218F' +
+  '\u2C00-\u2FEF' +
+  '\u3001-\uD7FF' +
+  '\uF900-\uFDCF' +
+  '\uFDF0-\uFFFD';
+
+const nameChar10 =
+  nameStartChar10 +
+  '\\-\\.\\d' +
+  '\u00B7' +
+  '\u0300-\u036F' +
+  '\u203F-\u2040';
+
+// ---------------------------------------------------------------------------
+// Character class strings — XML 1.1
+//
+// Differences from XML 1.0:
+//
+// NameStartChar:
+//   1.0 has split ranges: \u00C0-\u00D6, \u00D8-\u00F6, \u00F8-\u02FF
+//   1.1 merges them into: \u00C0-\u02FF
+//   (\u00D7 x and \u00F7 / are division symbols, excluded in both versions)
+//
+//   1.0 tops out at \uFFFD (BMP only)
+//   1.1 adds \u{10000}-\u{EFFFF} (supplementary planes)
+//   These require the /u flag on the RegExp — see buildRegexes below.
+//
+// NameChar:
+//   1.1 adds \u0487 (Combining Cyrillic Millions Sign, added in Unicode 4.0)
+// ---------------------------------------------------------------------------
+
+const nameStartChar11 =
+  ':A-Za-z_' +
+  '\u00C0-\u02FF' +                    // merged — 1.0 had three split ranges here
+  '\u0370-\u037D' +
+  '\u037F-\u0486\u0488-\u1FFF' +       // split to exclude \u0487 (combining mark, never a NameStartChar)
+  '\u200C-\u200D' +
+  '\u2070-\u218F' +
+  '\u2C00-\u2FEF' +
+  '\u3001-\uD7FF' +
+  '\uF900-\uFDCF' +
+  '\uFDF0-\uFFFD' +
+  '\u{10000}-\u{EFFFF}';     // supplementary planes — REQUIRES /u flag on RegExp
+
+const nameChar11 =
+  nameStartChar11 +
+  '\\-\\.\\d' +
+  '\u00B7' +
+  '\u0300-\u036F' +
+  '\u0487' +                 // Combining Cyrillic Millions Sign — valid in 1.1, not 1.0
+  '\u203F-\u2040';
+
+// ---------------------------------------------------------------------------
+// Regex builders
+//
+// XML 1.0 regexes: no flags — BMP only, standard JS regex behaviour.
+// XML 1.1 regexes: /u flag — required for \u{10000}-\u{EFFFF} to match actual
+//   supplementary code points rather than lone surrogates (which are illegal XML).
+// ---------------------------------------------------------------------------
+
+const buildRegexes = (startChar, char, flags = '') => {
+  const ncStart = startChar.replace(':', '');
+  const ncChar = char.replace(':', '');
+  const ncNamePat = `[${ncStart}][${ncChar}]*`;
+
+  return {
+    name: new RegExp(`^[${startChar}][${char}]*$`, flags),
+    ncName: new RegExp(`^${ncNamePat}$`, flags),
+    qName: new RegExp(`^${ncNamePat}(?::${ncNamePat})?$`, flags),
+    nmToken: new RegExp(`^[${char}]+$`, flags),
+    nmTokens: new RegExp(`^[${char}]+(?:\\s+[${char}]+)*$`, flags),
+  };
+};
+
+const regexes10 = buildRegexes(nameStartChar10, nameChar10);       // no /u — BMP only
+const regexes11 = buildRegexes(nameStartChar11, nameChar11, 'u');  // /u — enables \u{10000}-\u{EFFFF}
+
+// ---------------------------------------------------------------------------
+// ASCII-only fast path (opt-in, off by default)
+//
+// The XML 1.0 vs 1.1 NameStartChar/NameChar productions differ *only* in
+// their non-ASCII ranges (merged vs split Latin-1 ranges, \u0487, and
+// supplementary planes). Restricted to ASCII, both versions collapse to the
+// same character classes, so a single regex pair covers both xmlVersion
+// values — no /u flag needed.
+//
+// Rationale: unicode-aware regexes (the /u flag, required for XML 1.1's
+// supplementary-plane range) are measurably slower in V8 than plain
+// non-unicode regexes on the same input, even when the input is pure ASCII.
+// For the common case — HTML/SVG ids, XML tags — names are ASCII, so callers
+// who know this can opt in to skip the unicode-aware matching path entirely.
+// This is a real but *conditional* win: mainly for XML 1.1 input (avoids /u),
+// or at scale where the larger unicode character classes add engine
+// overhead. It also changes behaviour (rejects legitimate non-ASCII XML
+// 1.0/1.1 names), so it must never be silently enabled — hence off by
+// default.
+// ---------------------------------------------------------------------------
+
+const nameStartCharAscii = ':A-Za-z_';
+const nameCharAscii = nameStartCharAscii + '\\-\\.\\d';
+
+const regexesAscii = buildRegexes(nameStartCharAscii, nameCharAscii); // no /u — ASCII only
+
+const getRegexes = (xmlVersion = '1.0', asciiOnly = false) => {
+  if (asciiOnly) return regexesAscii;
+  return xmlVersion === '1.1' ? regexes11 : regexes10;
+};
+
+// ---------------------------------------------------------------------------
+// Boolean validators
+// ---------------------------------------------------------------------------
+
+/**
+ * Returns true if the string is a valid XML Name.
+ * Colons are allowed anywhere (Name production).
+ * Used for: DOCTYPE entity names, notation names, DTD element declarations.
+ *
+ * @param {{ xmlVersion?: '1.0'|'1.1', asciiOnly?: boolean }} [opts]
+ *   asciiOnly: skip unicode-aware matching, ASCII names only (default false).
+ */
+const src_name = (str, { xmlVersion = '1.0', asciiOnly = false } = {}) =>
+  getRegexes(xmlVersion, asciiOnly).name.test(str);
+
+/**
+ * Returns true if the string is a valid NCName (Non-Colonized Name).
+ * Colons are not permitted.
+ * Used for: namespace prefixes, local names, SVG id attributes.
+ *
+ * @param {{ xmlVersion?: '1.0'|'1.1', asciiOnly?: boolean }} [opts]
+ *   asciiOnly: skip unicode-aware matching, ASCII names only (default false).
+ */
+const ncName = (str, { xmlVersion = '1.0', asciiOnly = false } = {}) =>
+  getRegexes(xmlVersion, asciiOnly).ncName.test(str);
+
+/**
+ * Returns true if the string is a valid QName (Qualified Name).
+ * Allows exactly one colon as a prefix separator: prefix:localName.
+ * Used for: element and attribute names in namespace-aware XML/SVG.
+ *
+ * @param {{ xmlVersion?: '1.0'|'1.1', asciiOnly?: boolean }} [opts]
+ *   asciiOnly: skip unicode-aware matching, ASCII names only (default false).
+ */
+const qName = (str, { xmlVersion = '1.0', asciiOnly = false } = {}) =>
+  getRegexes(xmlVersion, asciiOnly).qName.test(str);
+
+/**
+ * Returns true if the string is a valid NMToken.
+ * Like Name but no restriction on the first character.
+ * Used for: DTD NMTOKEN attribute values.
+ *
+ * @param {{ xmlVersion?: '1.0'|'1.1', asciiOnly?: boolean }} [opts]
+ *   asciiOnly: skip unicode-aware matching, ASCII names only (default false).
+ */
+const nmToken = (str, { xmlVersion = '1.0', asciiOnly = false } = {}) =>
+  getRegexes(xmlVersion, asciiOnly).nmToken.test(str);
+
+/**
+ * Returns true if the string is a valid NMTokens value.
+ * A whitespace-separated list of NMToken values.
+ * Used for: DTD NMTOKENS attribute values.
+ *
+ * @param {{ xmlVersion?: '1.0'|'1.1', asciiOnly?: boolean }} [opts]
+ *   asciiOnly: skip unicode-aware matching, ASCII names only (default false).
+ */
+const nmTokens = (str, { xmlVersion = '1.0', asciiOnly = false } = {}) =>
+  getRegexes(xmlVersion, asciiOnly).nmTokens.test(str);
+
+// ---------------------------------------------------------------------------
+// Memoized validator factory
+//
+// Real documents reuse a small vocabulary of tag/attribute names across many
+// siblings (e.g. `id`, `class`, `href` repeated across hundreds of elements).
+// The plain boolean validators above re-run the regex on every call
+// regardless of repeats. `createValidator` returns a closure with a private
+// string -> boolean cache, so repeated names after the first become O(1)
+// lookups instead of regex tests.
+//
+// - opts (xmlVersion, asciiOnly) are fixed at creation time, so the regex is
+//   resolved once, not on every call.
+// - The cache is private to the returned closure — no shared/global state,
+//   no cross-caller pollution.
+// - `maxCacheSize` bounds memory: once the cache reaches this many entries,
+//   it stops accepting new ones (existing entries keep serving hits; new
+//   misses just fall through to the regex, uncached). This avoids unbounded
+//   growth against adversarial/high-cardinality input (e.g. validating
+//   attacker-supplied names with no repeats) without the cost/complexity of
+//   a full LRU, and without the perf cliff of reset-and-refill thrashing.
+// - Call `.reset()` on the returned function to clear the cache manually
+//   (e.g. between unrelated parse calls).
+// ---------------------------------------------------------------------------
+
+const PRODUCTIONS = ['name', 'ncName', 'qName', 'nmToken', 'nmTokens'];
+
+/**
+ * Returns a memoized boolean validator function for a single production,
+ * with opts fixed at creation time.
+ *
+ * @param {'name'|'ncName'|'qName'|'nmToken'|'nmTokens'} production
+ * @param {{ xmlVersion?: '1.0'|'1.1', asciiOnly?: boolean, maxCacheSize?: number }} [opts]
+ *   maxCacheSize: max number of distinct strings to cache (default 2048).
+ *   Once reached, new strings are validated but not cached; existing cached
+ *   entries keep being served.
+ * @returns {((str: string) => boolean) & { reset: () => void }}
+ */
+const createValidator = (production, { xmlVersion = '1.0', asciiOnly = false, maxCacheSize = 2048 } = {}) => {
+  if (!PRODUCTIONS.includes(production)) {
+    throw new TypeError(
+      `Unknown production "${production}". Must be one of: ${PRODUCTIONS.join(', ')}`
+    );
+  }
+
+  const regex = getRegexes(xmlVersion, asciiOnly)[production];
+  let cache = new Map();
+
+  const validator = (str) => {
+    const cached = cache.get(str);
+    if (cached !== undefined) return cached;
+
+    const result = regex.test(str);
+    if (cache.size < maxCacheSize) cache.set(str, result);
+    return result;
+  };
+
+  validator.reset = () => { cache = new Map(); };
+
+  return validator;
+};
+
+// ---------------------------------------------------------------------------
+// Diagnostic validator
+// ---------------------------------------------------------------------------
+
+/**
+ * Validates a string against a named production and returns a detailed result.
+ *
+ * @param {string} str
+ * @param {'name'|'ncName'|'qName'|'nmToken'|'nmTokens'} production
+ * @param {{ xmlVersion?: '1.0'|'1.1', asciiOnly?: boolean }} [opts]
+ * @returns {{ valid: boolean, production: string, input: string, reason?: string, position?: number }}
+ */
+const validate = (str, production, { xmlVersion = '1.0', asciiOnly = false } = {}) => {
+  if (!PRODUCTIONS.includes(production)) {
+    throw new TypeError(
+      `Unknown production "${production}". Must be one of: ${PRODUCTIONS.join(', ')}`
+    );
+  }
+
+  const validators = { name: src_name, ncName, qName, nmToken, nmTokens };
+  const isValid = validators[production](str, { xmlVersion, asciiOnly });
+
+  if (isValid) return { valid: true, production, input: str };
+
+  let reason = 'Does not match the production rules';
+  let position;
+
+  // Diagnostic fallback char checks must mirror the same character set the
+  // boolean validator above used, or the reported reason/position could
+  // contradict the `valid: false` result (e.g. flagging a char as illegal
+  // that the unicode-aware check would have accepted).
+  const startCharPattern = asciiOnly ? /^[:A-Za-z_]/ : /^[:A-Za-z_\u00C0-\uFFFD]/;
+  const namePattern = asciiOnly ? /[\w\-\\.:]/ : /[\w\-\\.:\u00B7\u00C0-\uFFFD]/;
+
+  if (str.length === 0) {
+    reason = 'Input is empty';
+  } else if (production === 'ncName' && str.includes(':')) {
+    position = str.indexOf(':');
+    reason = 'Colon is not allowed in NCName';
+  } else if (production === 'qName' && str.startsWith(':')) {
+    reason = 'QName cannot start with a colon';
+    position = 0;
+  } else if (production === 'qName' && str.endsWith(':')) {
+    reason = 'QName cannot end with a colon';
+    position = str.length - 1;
+  } else if (production === 'qName' && (str.match(/:/g) || []).length > 1) {
+    reason = 'QName can have at most one colon';
+    position = str.lastIndexOf(':');
+  } else if (
+    ['name', 'ncName', 'qName'].includes(production) &&
+    !startCharPattern.test(str[0])
+  ) {
+    reason = `First character "${str[0]}" is not a valid NameStartChar`;
+    position = 0;
+  } else {
+    for (let i = 0; i < str.length; i++) {
+      if (!namePattern.test(str[i])) {
+        reason = `Character "${str[i]}" at position ${i} is not a valid NameChar`;
+        position = i;
+        break;
+      }
+    }
+  }
+
+  return { valid: false, production, input: str, reason, position };
+};
+
+// ---------------------------------------------------------------------------
+// Batch validator
+// ---------------------------------------------------------------------------
+
+/**
+ * Validates an array of strings against a named production.
+ *
+ * @param {string[]} strings
+ * @param {'name'|'ncName'|'qName'|'nmToken'|'nmTokens'} production
+ * @param {{ xmlVersion?: '1.0'|'1.1', asciiOnly?: boolean }} [opts]
+ * @returns {Array<{ valid: boolean, production: string, input: string, reason?: string, position?: number }>}
+ */
+const validateAll = (strings, production, opts = {}) =>
+  strings.map(str => validate(str, production, opts));
+
+// ---------------------------------------------------------------------------
+// Sanitizer
+// ---------------------------------------------------------------------------
+
+/**
+ * Transforms an invalid string into the nearest valid XML name for the given production.
+ *
+ * @param {string} str
+ * @param {'name'|'ncName'|'qName'|'nmToken'|'nmTokens'} production
+ * @param {{ replacement?: string, asciiOnly?: boolean }} [opts]
+ *   asciiOnly: also replace any non-ASCII character, not just XML-illegal
+ *   ones (default false).
+ * @returns {string}
+ */
+const sanitize = (str, production = 'name', { replacement = '_', asciiOnly = false } = {}) => {
+  if (!str) return replacement;
+
+  let result = str;
+
+  // Strip colons for NCName
+  if (production === 'ncName') {
+    result = result.replace(/:/g, '');
+  }
+
+  // Replace illegal characters
+  const allowedCharPattern = asciiOnly ? /[^\w\-\.:]/g : /[^\w\-\.:\u00B7\u00C0-\uFFFD]/g;
+  result = result.replace(allowedCharPattern, replacement);
+
+  // Fix invalid start character for Name / NCName / QName
+  if (production !== 'nmToken' && production !== 'nmTokens') {
+    if (/^[\-\.\d]/.test(result)) {
+      result = replacement + result;
+    }
+  }
+
+  return result || replacement;
+};
+;// CONCATENATED MODULE: ./node_modules/fast-xml-builder/src/orderedJs2Xml.js
+
+
+
+
+const EOL = "\n";
+
+/**
+ * Detect XML version from the first element of the ordered array input.
+ * The first element must be a ?xml processing instruction with a version attribute.
+ * Returns '1.0' if not found.
+ *
+ * @param {array}  jArray
+ * @param {object} options
+ */
+function detectXmlVersionFromArray(jArray, options) {
+    if (!Array.isArray(jArray) || jArray.length === 0) return '1.0';
+    const first = jArray[0];
+    const firstKey = propName(first);
+    if (firstKey === '?xml') {
+        const attrs = first[':@'];
+        if (attrs) {
+            const versionKey = options.attributeNamePrefix + 'version';
+            if (attrs[versionKey]) return attrs[versionKey];
+        }
+    }
+    return '1.0';
+}
+
+/**
+ * @param {array} jArray
+ * @param {any} options
+ * @returns
+ */
+function toXml(jArray, options) {
+    let indentation = "";
+    if (options.format) {
+        indentation = EOL;
+    }
+
+    // Pre-compile stopNode expressions for pattern matching
+    const stopNodeExpressions = [];
+    if (options.stopNodes && Array.isArray(options.stopNodes)) {
+        for (let i = 0; i < options.stopNodes.length; i++) {
+            const node = options.stopNodes[i];
+            if (typeof node === 'string') {
+                stopNodeExpressions.push(new Expression(node));
+            } else if (node instanceof Expression) {
+                stopNodeExpressions.push(node);
+            }
+        }
+    }
+
+    // Detect XML version for use in name validation
+    const xmlVersion = detectXmlVersionFromArray(jArray, options);
+    const qNameValidator = createValidator('qName', { xmlVersion });
+    // Initialize matcher for path tracking
+    const matcher = new Matcher();
+
+    return arrToStr(jArray, options, indentation, matcher, stopNodeExpressions, qNameValidator);
+}
+
+function arrToStr(arr, options, indentation, matcher, stopNodeExpressions, qNameValidator) {
+    let xmlStr = "";
+    let isPreviousElementTag = false;
+
+    if (options.maxNestedTags && matcher.getDepth() > options.maxNestedTags) {
+        throw new Error("Maximum nested tags exceeded");
+    }
+
+    if (!Array.isArray(arr)) {
+        // Non-array values (e.g. string tag values) should be treated as text content
+        if (arr !== undefined && arr !== null) {
+            let text = valToStr(arr);
+            text = replaceEntitiesValue(text, options);
+            return text;
+        }
+        return "";
+    }
+
+    for (let i = 0; i < arr.length; i++) {
+        const tagObj = arr[i];
+        const rawTagName = propName(tagObj);
+        if (rawTagName === undefined) continue;
+
+        // Special names are exempt from sanitizeName: internal conventions and PI tags
+        // are not user-supplied XML element names.
+        const isSpecialName = rawTagName === options.textNodeName
+            || rawTagName === options.cdataPropName
+            || rawTagName === options.commentPropName;
+        //|| rawTagName[0] === '?';
+
+        // Resolve tag name (may transform it; may throw for invalid names)
+        const tagName = isSpecialName
+            ? rawTagName
+            : resolveName(rawTagName, false, options, matcher, qNameValidator);
+
+        // Extract attributes from ":@" property
+        const attrValues = extractAttributeValues(tagObj[":@"], options);
+
+        // Push resolved tag to matcher WITH attributes
+        matcher.push(tagName, attrValues);
+
+        // Check if this is a stop node using Expression matching
+        const isStopNode = checkStopNode(matcher, stopNodeExpressions);
+
+        if (tagName === options.textNodeName) {
+            let tagText = tagObj[rawTagName];
+            if (!isStopNode) {
+                tagText = options.tagValueProcessor(tagName, tagText);
+                tagText = replaceEntitiesValue(tagText, options);
+            }
+            tagText = valToStr(tagText);
+            if (isPreviousElementTag) {
+                xmlStr += indentation;
+            }
+            xmlStr += tagText;
+            isPreviousElementTag = false;
+            matcher.pop();
+            continue;
+        } else if (tagName === options.cdataPropName) {
+            if (isPreviousElementTag) {
+                xmlStr += indentation;
+            }
+            const val = tagObj[rawTagName][0][options.textNodeName];
+            const safeVal = safeCdata(val);
+            xmlStr += `<![CDATA[${safeVal}]]>`;
+            isPreviousElementTag = false;
+            matcher.pop();
+            continue;
+        } else if (tagName === options.commentPropName) {
+            const val = tagObj[rawTagName][0][options.textNodeName];
+            const safeVal = safeComment(val);
+            xmlStr += indentation + `<!--${safeVal}-->`;
+            isPreviousElementTag = true;
+            matcher.pop();
+            continue;
+        } else if (tagName[0] === "?") {
+            const attStr = attr_to_str(tagObj[":@"], options, isStopNode, matcher, qNameValidator);
+            const tempInd = tagName === "?xml" ? "" : indentation;
+            // Text node content on PI/XML declaration tags is intentionally ignored.
+            // Only attributes are valid on these tags per the XML spec.
+            xmlStr += tempInd + `<${tagName}${attStr}?>`;
+            isPreviousElementTag = true;
+            matcher.pop();
+            continue;
+        }
+
+        let newIdentation = indentation;
+        if (newIdentation !== "") {
+            newIdentation += options.indentBy;
+        }
+
+        // Pass isStopNode to attr_to_str so attributes are also not processed for stopNodes
+        const attStr = attr_to_str(tagObj[":@"], options, isStopNode, matcher, qNameValidator);
+        const tagStart = indentation + `<${tagName}${attStr}`;
+
+        // If this is a stopNode, get raw content without processing
+        let tagValue;
+        if (isStopNode) {
+            tagValue = getRawContent(tagObj[rawTagName], options, matcher.getDepth());
+        } else {
+            tagValue = arrToStr(tagObj[rawTagName], options, newIdentation, matcher, stopNodeExpressions, qNameValidator);
+        }
+
+        if (options.unpairedTags.indexOf(tagName) !== -1) {
+            if (options.suppressUnpairedNode) xmlStr += tagStart + ">";
+            else xmlStr += tagStart + "/>";
+        } else if ((!tagValue || tagValue.length === 0) && options.suppressEmptyNode) {
+            xmlStr += tagStart + "/>";
+        } else if (tagValue && tagValue.endsWith(">")) {
+            xmlStr += tagStart + `>${tagValue}${indentation}</${tagName}>`;
+        } else {
+            xmlStr += tagStart + ">";
+            if (tagValue && indentation !== "" && (tagValue.includes("/>") || tagValue.includes("</"))) {
+                xmlStr += indentation + options.indentBy + tagValue + indentation;
+            } else {
+                xmlStr += tagValue;
+            }
+            xmlStr += `</${tagName}>`;
+        }
+        isPreviousElementTag = true;
+
+        // Pop tag from matcher
+        matcher.pop();
+    }
+
+    return xmlStr;
+}
+
+/**
+ * Extract attribute values from the ":@" object and return as plain object
+ * for passing to matcher.push()
+ */
+function extractAttributeValues(attrMap, options) {
+    if (!attrMap || options.ignoreAttributes) return null;
+
+    const attrValues = {};
+    let hasAttrs = false;
+
+    for (let attr in attrMap) {
+        if (!Object.prototype.hasOwnProperty.call(attrMap, attr)) continue;
+        // Remove the attribute prefix to get clean attribute name
+        const cleanAttrName = attr.startsWith(options.attributeNamePrefix)
+            ? attr.substr(options.attributeNamePrefix.length)
+            : attr;
+        attrValues[cleanAttrName] = escapeAttribute(attrMap[attr]);
+        hasAttrs = true;
+    }
+
+    return hasAttrs ? attrValues : null;
+}
+
+/**
+ * Extract raw content from a stopNode without any processing
+ * This preserves the content exactly as-is, including special characters
+ */
+function getRawContent(arr, options, depth = 0) {
+    if (options.maxNestedTags && depth > options.maxNestedTags) {
+        throw new Error("Maximum nested tags exceeded");
+    }
+    if (!Array.isArray(arr)) {
+        // Non-array values return as-is
+        if (arr !== undefined && arr !== null) {
+            return valToStr(arr);
+        }
+        return "";
+    }
+
+    let content = "";
+    for (let i = 0; i < arr.length; i++) {
+        const item = arr[i];
+        const tagName = propName(item);
+
+        if (tagName === options.textNodeName) {
+            // Raw text content - NO processing, NO entity replacement
+            content += valToStr(item[tagName]);
+        } else if (tagName === options.cdataPropName) {
+            // CDATA content
+            content += item[tagName][0][options.textNodeName];
+        } else if (tagName === options.commentPropName) {
+            // Comment content
+            content += item[tagName][0][options.textNodeName];
+        } else if (tagName && tagName[0] === "?") {
+            // Processing instruction - skip for stopNodes
+            continue;
+        } else if (tagName) {
+            // Nested tags within stopNode — no sanitizeName, content is raw
+            const attStr = attr_to_str_raw(item[":@"], options);
+            const nestedContent = getRawContent(item[tagName], options, depth + 1);
+
+            if (!nestedContent || nestedContent.length === 0) {
+                content += `<${tagName}${attStr}/>`;
+            } else {
+                content += `<${tagName}${attStr}>${nestedContent}</${tagName}>`;
+            }
+        }
+    }
+    return content;
+}
+
+/**
+ * Build attribute string for stopNodes - NO entity replacement
+ */
+function attr_to_str_raw(attrMap, options) {
+    let attrStr = "";
+    if (attrMap && !options.ignoreAttributes) {
+        for (let attr in attrMap) {
+            if (!Object.prototype.hasOwnProperty.call(attrMap, attr)) continue;
+            // For stopNodes, use raw value without processing
+            let attrVal = attrMap[attr];
+            if (attrVal === true && options.suppressBooleanAttributes) {
+                attrStr += ` ${attr.substr(options.attributeNamePrefix.length)}`;
+            } else {
+                attrStr += ` ${attr.substr(options.attributeNamePrefix.length)}="${escapeAttribute(attrVal)}"`;
+            }
+        }
+    }
+    return attrStr;
+}
+
+function propName(obj) {
+    const keys = Object.keys(obj);
+    for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
+        if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+        if (key !== ":@") return key;
+    }
+}
+
+/**
+ * Build attribute string, resolving attribute names through sanitizeName when configured.
+ * Accepts matcher so the callback has path context.
+ */
+function attr_to_str(attrMap, options, isStopNode, matcher, qNameValidator) {
+    let attrStr = "";
+    if (attrMap && !options.ignoreAttributes) {
+        for (let attr in attrMap) {
+            if (!Object.prototype.hasOwnProperty.call(attrMap, attr)) continue;
+
+            // Strip prefix to get the clean XML attribute name, then optionally sanitize it
+            const cleanAttrName = attr.substr(options.attributeNamePrefix.length);
+            const resolvedAttrName = isStopNode
+                ? cleanAttrName  // stopNodes are raw — skip sanitizeName for attr names too
+                : resolveName(cleanAttrName, true, options, matcher, qNameValidator);
+
+            let attrVal;
+            if (isStopNode) {
+                // For stopNodes, use raw value without any processing
+                attrVal = attrMap[attr];
+            } else {
+                // Normal processing: apply attributeValueProcessor and entity replacement
+                attrVal = options.attributeValueProcessor(attr, attrMap[attr]);
+                attrVal = replaceEntitiesValue(attrVal, options);
+            }
+
+            if (attrVal === true && options.suppressBooleanAttributes) {
+                attrStr += ` ${resolvedAttrName}`;
+            } else {
+                attrStr += ` ${resolvedAttrName}="${escapeAttribute(attrVal)}"`;
+            }
+        }
+    }
+    return attrStr;
+}
+
+function checkStopNode(matcher, stopNodeExpressions) {
+    if (!stopNodeExpressions || stopNodeExpressions.length === 0) return false;
+
+    for (let i = 0; i < stopNodeExpressions.length; i++) {
+        if (matcher.matches(stopNodeExpressions[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+function replaceEntitiesValue(textValue, options) {
+    if (textValue && textValue.length > 0 && options.processEntities) {
+        for (let i = 0; i < options.entities.length; i++) {
+            const entity = options.entities[i];
+            textValue = textValue.replace(entity.regex, entity.val);
+        }
+    }
+    return textValue;
+}
+;// CONCATENATED MODULE: ./node_modules/fast-xml-builder/src/ignoreAttributes.js
+function getIgnoreAttributesFn(ignoreAttributes) {
+    if (typeof ignoreAttributes === 'function') {
+        return ignoreAttributes
+    }
+    if (Array.isArray(ignoreAttributes)) {
+        return (attrName) => {
+            for (const pattern of ignoreAttributes) {
+                if (typeof pattern === 'string' && attrName === pattern) {
+                    return true
+                }
+                if (pattern instanceof RegExp && pattern.test(attrName)) {
+                    return true
+                }
+            }
+        }
+    }
+    return () => false
+}
+;// CONCATENATED MODULE: ./node_modules/fast-xml-builder/src/fxb.js
+
+//parse Empty Node as self closing node
+
+
+
+
+
+
+const defaultOptions = {
+  attributeNamePrefix: '@_',
+  attributesGroupName: false,
+  textNodeName: '#text',
+  ignoreAttributes: true,
+  cdataPropName: false,
+  format: false,
+  indentBy: '  ',
+  suppressEmptyNode: false,
+  suppressUnpairedNode: true,
+  suppressBooleanAttributes: true,
+  tagValueProcessor: function (key, a) {
+    return a;
+  },
+  attributeValueProcessor: function (attrName, a) {
+    return a;
+  },
+  preserveOrder: false,
+  commentPropName: false,
+  unpairedTags: [],
+  entities: [
+    { regex: new RegExp("&", "g"), val: "&amp;" },//it must be on top
+    { regex: new RegExp(">", "g"), val: "&gt;" },
+    { regex: new RegExp("<", "g"), val: "&lt;" },
+    { regex: new RegExp("\'", "g"), val: "&apos;" },
+    { regex: new RegExp("\"", "g"), val: "&quot;" }
+  ],
+  processEntities: true,
+  stopNodes: [],
+  // transformTagName: false,
+  // transformAttributeName: false,
+  oneListGroup: false,
+  maxNestedTags: 100,
+  jPath: true,  // When true, callbacks receive string jPath; when false, receive Matcher instance
+  sanitizeName: false  // false = allow all names as-is (default, backward-compatible).
+  // Set to a function (name, { isAttribute, matcher }) => string to
+  // validate/sanitize tag and attribute names. Throw inside the function
+  // to reject an invalid name.
+};
+
+function Builder(options) {
+  this.options = Object.assign({}, defaultOptions, options);
+
+  // Convert old-style stopNodes for backward compatibility
+  // Old syntax: "*.tag" meant "tag anywhere in tree"
+  // New syntax: "..tag" means "tag anywhere in tree"
+  if (this.options.stopNodes && Array.isArray(this.options.stopNodes)) {
+    this.options.stopNodes = this.options.stopNodes.map(node => {
+      if (typeof node === 'string' && node.startsWith('*.')) {
+        // Convert old wildcard syntax to deep wildcard
+        return '..' + node.substring(2);
+      }
+      return node;
+    });
+  }
+
+  // Pre-compile stopNode expressions for pattern matching
+  this.stopNodeExpressions = [];
+  if (this.options.stopNodes && Array.isArray(this.options.stopNodes)) {
+    for (let i = 0; i < this.options.stopNodes.length; i++) {
+      const node = this.options.stopNodes[i];
+      if (typeof node === 'string') {
+        this.stopNodeExpressions.push(new Expression(node));
+      } else if (node instanceof Expression) {
+        this.stopNodeExpressions.push(node);
+      }
+    }
+  }
+
+  if (this.options.ignoreAttributes === true || this.options.attributesGroupName) {
+    this.isAttribute = function (/*a*/) {
+      return false;
+    };
+  } else {
+    this.ignoreAttributesFn = getIgnoreAttributesFn(this.options.ignoreAttributes)
+    this.attrPrefixLen = this.options.attributeNamePrefix.length;
+    this.isAttribute = isAttribute;
+  }
+
+  this.processTextOrObjNode = processTextOrObjNode
+
+  if (this.options.format) {
+    this.indentate = indentate;
+    this.tagEndChar = '>\n';
+    this.newLine = '\n';
+  } else {
+    this.indentate = function () {
+      return '';
+    };
+    this.tagEndChar = '>';
+    this.newLine = '';
+  }
+}
+
+/**
+ * Detect XML version from the ?xml declaration at the root of a plain-object input.
+ * Checks both attributesGroupName and flat attribute forms.
+ * Returns '1.0' if no declaration is found.
+ */
+function detectXmlVersionFromObj(jObj, options) {
+  const decl = jObj['?xml'];
+  if (decl && typeof decl === 'object') {
+    // attributesGroupName path e.g. { '$$': { '@_version': '1.1' } }
+    if (options.attributesGroupName && decl[options.attributesGroupName]) {
+      const v = decl[options.attributesGroupName][options.attributeNamePrefix + 'version'];
+      if (v) return v;
+    }
+    // flat attribute path e.g. { '@_version': '1.1' }
+    const v = decl[options.attributeNamePrefix + 'version'];
+    if (v) return v;
+  }
+  return '1.0';
+}
+
+Builder.prototype.build = function (jObj) {
+  if (this.options.preserveOrder) {
+    return toXml(jObj, this.options);
+  } else {
+    if (Array.isArray(jObj) && this.options.arrayNodeName && this.options.arrayNodeName.length > 1) {
+      jObj = {
+        [this.options.arrayNodeName]: jObj
+      }
+    }
+    // Initialize matcher for path tracking
+    const matcher = new Matcher();
+    const xmlVersion = detectXmlVersionFromObj(jObj, this.options);
+    const qNameValidator = createValidator('qName', { xmlVersion });
+    return this.j2x(jObj, 0, matcher, qNameValidator).val;
+  }
+};
+
+Builder.prototype.j2x = function (jObj, level, matcher, qNameValidator) {
+  let attrStr = '';
+  let val = '';
+  if (this.options.maxNestedTags && matcher.getDepth() >= this.options.maxNestedTags) {
+    throw new Error("Maximum nested tags exceeded");
+  }
+  // Get jPath based on option: string for backward compatibility, or Matcher for new features
+  const jPath = this.options.jPath ? matcher.toString() : matcher;
+
+  // Check if current node is a stopNode (will be used for attribute encoding)
+  const isCurrentStopNode = this.checkStopNode(matcher);
+
+  for (let key in jObj) {
+    if (!Object.prototype.hasOwnProperty.call(jObj, key)) continue;
+
+    // Resolve the key through sanitizeName before any use.
+    // Special keys (textNodeName, cdataPropName, commentPropName, attributeNamePrefix,
+    // attributesGroupName, "?" PI tags) are exempt — they are builder-internal conventions,
+    // not user-supplied XML names.
+    const isSpecialKey = key === this.options.textNodeName
+      || key === this.options.cdataPropName
+      || key === this.options.commentPropName
+      || (this.options.attributesGroupName && key === this.options.attributesGroupName)
+      || this.isAttribute(key);
+    //|| key[0] === '?';
+
+    const resolvedKey = isSpecialKey
+      ? key
+      : resolveName(key, false, this.options, matcher, qNameValidator);
+
+    if (typeof jObj[key] === 'undefined') {
+      // supress undefined node only if it is not an attribute
+      if (this.isAttribute(key)) {
+        val += '';
+      }
+    } else if (jObj[key] === null) {
+      // null attribute should be ignored by the attribute list, but should not cause the tag closing
+      if (this.isAttribute(key)) {
+        val += '';
+      } else if (resolvedKey === this.options.cdataPropName || resolvedKey === this.options.commentPropName) {
+        val += '';
+      } else if (resolvedKey[0] === '?') {
+        val += this.indentate(level) + '<' + resolvedKey + '?' + this.tagEndChar;
+      } else {
+        val += this.indentate(level) + '<' + resolvedKey + '/' + this.tagEndChar;
+      }
+    } else if (jObj[key] instanceof Date) {
+      val += this.buildTextValNode(jObj[key], resolvedKey, '', level, matcher);
+    } else if (typeof jObj[key] !== 'object') {
+      //premitive type
+      const attr = this.isAttribute(key);
+      if (attr && !this.ignoreAttributesFn(attr, jPath)) {
+        // Resolve the attribute name through sanitizeName
+        const resolvedAttr = resolveName(attr, true, this.options, matcher, qNameValidator);
+        attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key]), isCurrentStopNode);
+      } else if (!attr) {
+        //tag value
+        if (key === this.options.textNodeName) {
+          let newval = this.options.tagValueProcessor(key, valToStr(jObj[key]));
+          val += this.replaceEntitiesValue(newval);
+        } else {
+          // Check if this is a stopNode before building
+          matcher.push(resolvedKey);
+          const isStopNode = this.checkStopNode(matcher);
+          matcher.pop();
+
+          if (isStopNode) {
+            // Build as raw content without encoding
+            const textValue = valToStr(jObj[key]);
+            if (textValue === '') {
+              val += this.indentate(level) + '<' + resolvedKey + this.closeTag(resolvedKey) + this.tagEndChar;
+            } else {
+              val += this.indentate(level) + '<' + resolvedKey + '>' + textValue + '</' + resolvedKey + this.tagEndChar;
+            }
+          } else {
+            val += this.buildTextValNode(jObj[key], resolvedKey, '', level, matcher);
+          }
+        }
+      }
+    } else if (Array.isArray(jObj[key])) {
+      //repeated nodes
+      const arrLen = jObj[key].length;
+      let listTagVal = "";
+      let listTagAttr = "";
+      for (let j = 0; j < arrLen; j++) {
+        const item = jObj[key][j];
+        if (typeof item === 'undefined') {
+          // supress undefined node
+        } else if (item === null) {
+          if (resolvedKey[0] === "?") val += this.indentate(level) + '<' + resolvedKey + '?' + this.tagEndChar;
+          else val += this.indentate(level) + '<' + resolvedKey + '/' + this.tagEndChar;
+        } else if (typeof item === 'object') {
+          if (this.options.oneListGroup) {
+            // Push tag to matcher before recursive call
+            matcher.push(resolvedKey);
+            const result = this.j2x(item, level + 1, matcher, qNameValidator);
+            // Pop tag from matcher after recursive call
+            matcher.pop();
+
+            listTagVal += result.val;
+            if (this.options.attributesGroupName && item.hasOwnProperty(this.options.attributesGroupName)) {
+              listTagAttr += result.attrStr
+            }
+          } else {
+            listTagVal += this.processTextOrObjNode(item, resolvedKey, level, matcher, qNameValidator)
+          }
+        } else {
+          if (this.options.oneListGroup) {
+            let textValue = this.options.tagValueProcessor(resolvedKey, item);
+            textValue = this.replaceEntitiesValue(textValue);
+            textValue = valToStr(textValue);
+            listTagVal += textValue;
+          } else {
+            // Check if this is a stopNode before building
+            matcher.push(resolvedKey);
+            const isStopNode = this.checkStopNode(matcher);
+            matcher.pop();
+
+            if (isStopNode) {
+              // Build as raw content without encoding
+              const textValue = valToStr(item);
+              if (textValue === '') {
+                listTagVal += this.indentate(level) + '<' + resolvedKey + this.closeTag(resolvedKey) + this.tagEndChar;
+              } else {
+                listTagVal += this.indentate(level) + '<' + resolvedKey + '>' + textValue + '</' + resolvedKey + this.tagEndChar;
+              }
+            } else {
+              listTagVal += this.buildTextValNode(item, resolvedKey, '', level, matcher);
+            }
+          }
+        }
+      }
+      if (this.options.oneListGroup) {
+        listTagVal = this.buildObjectNode(listTagVal, resolvedKey, listTagAttr, level);
+      }
+      val += listTagVal;
+    } else {
+      //nested node
+      if (this.options.attributesGroupName && key === this.options.attributesGroupName) {
+        const Ks = Object.keys(jObj[key]);
+        const L = Ks.length;
+        for (let j = 0; j < L; j++) {
+          // Resolve attribute names inside attributesGroupName
+          const resolvedAttr = resolveName(Ks[j], true, this.options, matcher, qNameValidator);
+          attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key][Ks[j]]), isCurrentStopNode);
+        }
+      } else {
+        val += this.processTextOrObjNode(jObj[key], resolvedKey, level, matcher, qNameValidator)
+      }
+    }
+  }
+  return { attrStr: attrStr, val: val };
+};
+
+Builder.prototype.buildAttrPairStr = function (attrName, val, isStopNode) {
+  if (!isStopNode) {
+    val = this.options.attributeValueProcessor(attrName, valToStr(val));
+    val = this.replaceEntitiesValue(val);
+  }
+  if (this.options.suppressBooleanAttributes && val === "true") {
+    return ' ' + attrName;
+  } else return ' ' + attrName + '="' + escapeAttribute(val) + '"';
+}
+
+function processTextOrObjNode(object, key, level, matcher, qNameValidator) {
+  // Extract attributes to pass to matcher
+  const attrValues = this.extractAttributes(object);
+
+  // Push tag to matcher before recursion WITH attributes
+  matcher.push(key, attrValues);
+
+  // Check if this entire node is a stopNode
+  const isStopNode = this.checkStopNode(matcher);
+
+  if (isStopNode) {
+    // For stopNodes, build raw content without entity encoding
+    const rawContent = this.buildRawContent(object, matcher.getDepth());
+    const attrStr = this.buildAttributesForStopNode(object);
+    matcher.pop();
+    return this.buildObjectNode(rawContent, key, attrStr, level);
+  }
+
+  const result = this.j2x(object, level + 1, matcher, qNameValidator);
+  // Pop tag from matcher after recursion
+  matcher.pop();
+
+  // PI/XML-declaration tags must never emit text content — route through
+  // buildTextValNode which correctly ignores the text node for "?" tags.
+  if (key[0] === '?') {
+    return this.buildTextValNode('', key, result.attrStr, level, matcher);
+  } else if (object[this.options.textNodeName] !== undefined && Object.keys(object).length === 1) {
+    return this.buildTextValNode(object[this.options.textNodeName], key, result.attrStr, level, matcher);
+  } else {
+    return this.buildObjectNode(result.val, key, result.attrStr, level);
+  }
+}
+
+// Helper method to extract attributes from an object
+Builder.prototype.extractAttributes = function (obj) {
+  if (!obj || typeof obj !== 'object') return null;
+
+  const attrValues = {};
+  let hasAttrs = false;
+
+  // Check for attributesGroupName (when attributes are grouped)
+  if (this.options.attributesGroupName && obj[this.options.attributesGroupName]) {
+    const attrGroup = obj[this.options.attributesGroupName];
+    for (let attrKey in attrGroup) {
+      if (!Object.prototype.hasOwnProperty.call(attrGroup, attrKey)) continue;
+      // Remove attribute prefix if present
+      const cleanKey = attrKey.startsWith(this.options.attributeNamePrefix)
+        ? attrKey.substring(this.options.attributeNamePrefix.length)
+        : attrKey;
+      attrValues[cleanKey] = escapeAttribute(attrGroup[attrKey]);
+      hasAttrs = true;
+    }
+  } else {
+    // Look for individual attributes (prefixed with attributeNamePrefix)
+    for (let key in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+      const attr = this.isAttribute(key);
+      if (attr) {
+        attrValues[attr] = escapeAttribute(obj[key]);
+        hasAttrs = true;
+      }
+    }
+  }
+
+  return hasAttrs ? attrValues : null;
+};
+
+// Build raw content for stopNode without entity encoding
+Builder.prototype.buildRawContent = function (obj, depth = 0) {
+  if (this.options.maxNestedTags && depth >= this.options.maxNestedTags) {
+    throw new Error("Maximum nested tags exceeded");
+  }
+  if (typeof obj === 'string') {
+    return obj; // Already a string, return as-is
+  }
+
+  if (typeof obj !== 'object' || obj === null) {
+    return String(obj);
+  }
+
+  // Check if this is a stopNode data from parser: { "#text": "raw xml", "@_attr": "val" }
+  if (obj[this.options.textNodeName] !== undefined) {
+    return obj[this.options.textNodeName]; // Return raw text without encoding
+  }
+
+  // Build raw XML from nested structure
+  let content = '';
+
+  for (let key in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+
+    // Skip attributes
+    if (this.isAttribute(key)) continue;
+    if (this.options.attributesGroupName && key === this.options.attributesGroupName) continue;
+
+    const value = obj[key];
+
+    if (key === this.options.textNodeName) {
+      content += value; // Raw text
+    } else if (Array.isArray(value)) {
+      // Array of same tag
+      for (let item of value) {
+        if (typeof item === 'string' || typeof item === 'number') {
+          content += `<${key}>${item}</${key}>`;
+        } else if (typeof item === 'object' && item !== null) {
+          const nestedContent = this.buildRawContent(item, depth + 1);
+          const nestedAttrs = this.buildAttributesForStopNode(item);
+          if (nestedContent === '') {
+            content += `<${key}${nestedAttrs}/>`;
+          } else {
+            content += `<${key}${nestedAttrs}>${nestedContent}</${key}>`;
+          }
+        }
+      }
+    } else if (typeof value === 'object' && value !== null) {
+      // Nested object
+      const nestedContent = this.buildRawContent(value, depth + 1);
+      const nestedAttrs = this.buildAttributesForStopNode(value);
+      if (nestedContent === '') {
+        content += `<${key}${nestedAttrs}/>`;
+      } else {
+        content += `<${key}${nestedAttrs}>${nestedContent}</${key}>`;
+      }
+    } else {
+      // Primitive value
+      content += `<${key}>${value}</${key}>`;
+    }
+  }
+
+  return content;
+};
+
+// Build attribute string for stopNode (no entity encoding)
+Builder.prototype.buildAttributesForStopNode = function (obj) {
+  if (!obj || typeof obj !== 'object') return '';
+
+  let attrStr = '';
+
+  // Check for attributesGroupName (when attributes are grouped)
+  if (this.options.attributesGroupName && obj[this.options.attributesGroupName]) {
+    const attrGroup = obj[this.options.attributesGroupName];
+    for (let attrKey in attrGroup) {
+      if (!Object.prototype.hasOwnProperty.call(attrGroup, attrKey)) continue;
+      const cleanKey = attrKey.startsWith(this.options.attributeNamePrefix)
+        ? attrKey.substring(this.options.attributeNamePrefix.length)
+        : attrKey;
+      const val = attrGroup[attrKey];
+      if (val === true && this.options.suppressBooleanAttributes) {
+        attrStr += ' ' + cleanKey;
+      } else {
+        // stopNode content is raw, but the quote delimiter is always escaped
+        // so a quote in the value cannot break out of the attribute (see orderedJs2Xml attr_to_str)
+        attrStr += ' ' + cleanKey + '="' + escapeAttribute(val) + '"';
+      }
+    }
+  } else {
+    // Look for individual attributes
+    for (let key in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+      const attr = this.isAttribute(key);
+      if (attr) {
+        const val = obj[key];
+        if (val === true && this.options.suppressBooleanAttributes) {
+          attrStr += ' ' + attr;
+        } else {
+          // stopNode content is raw, but the quote delimiter is always escaped
+          // so a quote in the value cannot break out of the attribute (see orderedJs2Xml attr_to_str)
+          attrStr += ' ' + attr + '="' + escapeAttribute(val) + '"';
+        }
+      }
+    }
+  }
+
+  return attrStr;
+};
+
+Builder.prototype.buildObjectNode = function (val, key, attrStr, level) {
+  if (val === "") {
+    if (key[0] === "?") return this.indentate(level) + '<' + key + attrStr + '?' + this.tagEndChar;
+    else {
+      return this.indentate(level) + '<' + key + attrStr + this.closeTag(key) + this.tagEndChar;
+    }
+  } else if (key[0] === "?") {
+    // PI/XML-declaration tags never have body content — treat them like empty.
+    return this.indentate(level) + '<' + key + attrStr + '?' + this.tagEndChar;
+  } else {
+    let tagEndExp = '</' + key + this.tagEndChar;
+    let piClosingChar = "";
+
+    if (key[0] === "?") {
+      piClosingChar = "?";
+      tagEndExp = "";
+    }
+
+    // attrStr is an empty string in case the attribute came as undefined or null
+    if ((attrStr || attrStr === '') && val.indexOf('<') === -1) {
+      return (this.indentate(level) + '<' + key + attrStr + piClosingChar + '>' + val + tagEndExp);
+    } else if (this.options.commentPropName !== false && key === this.options.commentPropName && piClosingChar.length === 0) {
+      return this.indentate(level) + `<!--${safeComment(val)}-->` + this.newLine;
+    } else {
+      return (
+        this.indentate(level) + '<' + key + attrStr + piClosingChar + this.tagEndChar +
+        val +
+        this.indentate(level) + tagEndExp);
+    }
+  }
+}
+
+Builder.prototype.closeTag = function (key) {
+  let closeTag = "";
+  if (this.options.unpairedTags.indexOf(key) !== -1) { //unpaired
+    if (!this.options.suppressUnpairedNode) closeTag = "/"
+  } else if (this.options.suppressEmptyNode) { //empty
+    closeTag = "/";
+  } else {
+    closeTag = `></${key}`
+  }
+  return closeTag;
+}
+
+Builder.prototype.checkStopNode = function (matcher) {
+  if (!this.stopNodeExpressions || this.stopNodeExpressions.length === 0) return false;
+
+  for (let i = 0; i < this.stopNodeExpressions.length; i++) {
+    if (matcher.matches(this.stopNodeExpressions[i])) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function buildEmptyObjNode(val, key, attrStr, level) {
+  if (val !== '') {
+    return this.buildObjectNode(val, key, attrStr, level);
+  } else {
+    if (key[0] === "?") return this.indentate(level) + '<' + key + attrStr + '?' + this.tagEndChar;
+    else {
+      return this.indentate(level) + '<' + key + attrStr + '/' + this.tagEndChar;
+    }
+  }
+}
+
+Builder.prototype.buildTextValNode = function (val, key, attrStr, level, matcher) {
+  if (this.options.cdataPropName !== false && key === this.options.cdataPropName) {
+    const safeVal = safeCdata(val);
+    return this.indentate(level) + `<![CDATA[${safeVal}]]>` + this.newLine;
+  } else if (this.options.commentPropName !== false && key === this.options.commentPropName) {
+    const safeVal = safeComment(val);
+    return this.indentate(level) + `<!--${safeVal}-->` + this.newLine;
+  } else if (key[0] === "?") {//PI tag
+    return this.indentate(level) + '<' + key + attrStr + '?' + this.tagEndChar;
+  } else {
+    // Normal processing: apply tagValueProcessor and entity replacement
+    let textValue = this.options.tagValueProcessor(key, val);
+    textValue = this.replaceEntitiesValue(textValue);
+    // tagValueProcessor may return the raw value unchanged (default is identity), and
+    // replaceEntitiesValue no-ops on non-strings, so a plain number can still reach here;
+    // stringify it now, sign-preserving, before it's implicitly ToString'd below.
+    textValue = valToStr(textValue);
+
+    if (textValue === '') {
+      return this.indentate(level) + '<' + key + attrStr + this.closeTag(key) + this.tagEndChar;
+    } else {
+      return this.indentate(level) + '<' + key + attrStr + '>' +
+        textValue +
+        '</' + key + this.tagEndChar;
+    }
+  }
+}
+
+Builder.prototype.replaceEntitiesValue = function (textValue) {
+  if (textValue && textValue.length > 0 && this.options.processEntities) {
+    for (let i = 0; i < this.options.entities.length; i++) {
+      const entity = this.options.entities[i];
+      textValue = textValue.replace(entity.regex, entity.val);
+    }
+  }
+  return textValue;
+}
+
+function indentate(level) {
+  return this.options.indentBy.repeat(level);
+}
+
+function isAttribute(name /*, options*/) {
+  if (name.startsWith(this.options.attributeNamePrefix) && name !== this.options.textNodeName) {
+    return name.substr(this.attrPrefixLen);
+  } else {
+    return false;
+  }
+}
+;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/xmlbuilder/json2xml.js
+// Re-export from fast-xml-builder for backward compatibility
+
+/* harmony default export */ const json2xml = (Builder);
+
+// If there are any named exports you also want to re-export:
+
+;// CONCATENATED MODULE: ./src/report/junit.ts
+/**
+ * The JUnit XML report for GitLab's test widget, Jenkins' `junit` step and GitHub test reporters:
+ * a `policy` suite with one testcase per rule, then one suite per judged evaluation with one
+ * testcase per dataset row. Pure; built with fast-xml-parser's XMLBuilder, valid against Jenkins'
+ * junit-10.xsd and its older junit-4.xsd for any input text.
+ */
+
+/** The suite that holds one testcase per rule. */
+const POLICY_SUITE = 'policy';
+/** Longest `message` attribute, in characters; the full text is the element's text. */
+const MESSAGE_MAX = 200;
+/** The testcase standing for an evaluation whose rows were not fetched. */
+const RUNS_TESTCASE = 'all runs (rows not fetched)';
+/** The JUnit XML document, UTF-8, for the judged policy and evaluations. */
+function buildJUnit(input) {
+    const policy = suite(POLICY_SUITE, [], input.rules.map(ruleCase), undefined);
+    const evaluations = input.evaluations.map(evaluationSuite);
+    const suites = [policy, ...evaluations];
+    const total = suites.reduce((sum, { counts }) => ({
+        tests: sum.tests + counts.tests,
+        failures: sum.failures + counts.failures,
+        errors: sum.errors + counts.errors
+    }), { tests: 0, failures: 0, errors: 0 });
+    // junit-10.xsd allows only these five on <testsuites>: no `skipped`, which some builders add
+    const root = {
+        '@name': input.name,
+        '@tests': count(total.tests),
+        '@failures': count(total.failures),
+        '@errors': count(total.errors)
+    };
+    if (input.time !== undefined && Number.isFinite(input.time))
+        root['@time'] = seconds(input.time);
+    return builder.build({
+        '?xml': { '@version': '1.0', '@encoding': 'UTF-8' },
+        testsuites: { ...root, testsuite: suites.map(({ element }) => element) }
+    });
+}
+function ruleCase({ rule, ok, message }) {
+    const testcase = { '@name': rule, '@classname': POLICY_SUITE };
+    // a rule that holds says by how much in its output, which Jenkins shows on the test's page
+    if (ok)
+        testcase['system-out'] = message;
+    else
+        testcase.failure = { '@message': oneLine(message), '@type': 'policy', '#text': message };
+    return testcase;
+}
+function evaluationSuite(evaluation) {
+    const { name, properties, rows, rowsLeftOut, runs } = evaluation;
+    if (rows === undefined)
+        return suite(name, properties, [runsCase(name, runs)], undefined);
+    const cases = rows.map(row => rowCase(name, row));
+    if (rowsLeftOut > 0) {
+        // skipped, not passed: those rows were not judged here (both schemas allow a text-only <skipped>)
+        cases.push({
+            '@name': `${count(rowsLeftOut)} more rows left out`,
+            '@classname': name,
+            skipped: `This report lists ${count(rows.length)} row results of this evaluation and leaves out ${count(rowsLeftOut)} more; Adaline has them all.`
+        });
+    }
+    const latencies = rows.map(row => row.latencyMs).filter(isTime);
+    const time = latencies.reduce((sum, ms) => sum + ms, 0) / 1000;
+    return suite(name, properties, cases, latencies.length > 0 && isTime(time) ? time : undefined);
+}
+function rowCase(suiteName, row) {
+    const testcase = { '@name': row.rowId, '@classname': suiteName };
+    if (isTime(row.latencyMs))
+        testcase['@time'] = seconds(row.latencyMs / 1000);
+    const reason = row.reason ?? '';
+    if (row.grade === 'fail') {
+        const message = row.score == null ? 'no score' : `score ${decimal(row.score)}`;
+        testcase.failure = { '@message': message, '@type': 'fail', '#text': reason || message };
+    }
+    else if (row.grade === 'unknown') {
+        const message = oneLine(reason) || 'no grade and no reason given';
+        testcase.error = { '@message': message, '@type': 'unknown', '#text': reason || message };
+    }
+    return testcase;
+}
+/** Rows not fetched: one testcase that fails when any run failed, errs when any is unknown. */
+function runsCase(suiteName, runs) {
+    const all = runs.pass + runs.fail + runs.unknown;
+    const summary = `${count(runs.pass)} of ${count(all)} runs passed, ${count(runs.fail)} failed, ${count(runs.unknown)} unknown; the row results were not fetched.`;
+    const testcase = { '@name': RUNS_TESTCASE, '@classname': suiteName };
+    if (runs.fail > 0) {
+        testcase.failure = { '@message': summary, '@type': 'fail', '#text': summary };
+    }
+    else if (runs.unknown > 0) {
+        testcase.error = { '@message': summary, '@type': 'unknown', '#text': summary };
+    }
+    else {
+        testcase['system-out'] = summary;
+    }
+    return testcase;
+}
+/** A suite with its counts taken from its testcases, so the two always agree. */
+function suite(name, properties, cases, time) {
+    const counts = {
+        tests: cases.length,
+        failures: cases.filter(c => c.failure !== undefined).length,
+        errors: cases.filter(c => c.error !== undefined).length,
+        skipped: cases.filter(c => c.skipped !== undefined).length
+    };
+    const element = {
+        '@name': name,
+        '@tests': count(counts.tests),
+        '@failures': count(counts.failures),
+        '@errors': count(counts.errors),
+        '@skipped': count(counts.skipped)
+    };
+    if (time !== undefined)
+        element['@time'] = seconds(time);
+    // junit-4.xsd wants <properties> first and refuses it empty
+    if (properties.length > 0) {
+        element.properties = {
+            property: properties.map(([n, value]) => ({ '@name': n, '@value': value }))
+        };
+    }
+    if (cases.length > 0)
+        element.testcase = cases;
+    return { element, counts };
+}
+/**
+ * XML 1.0 cannot hold C0 controls (but TAB, LF, CR), U+FFFE/U+FFFF or lone surrogates, not even
+ * as `&#x1;`: they become U+FFFD.
+ */
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+/**
+ * The one escape for this format (the library escapes `< > & " '` after it). Line ends become LF,
+ * as a conforming parser reads them, so that every reader (some npm ones do not) sees the same text.
+ */
+function xmlText(_name, value) {
+    return typeof value === 'string'
+        ? value.replace(NOT_XML_CHAR, '\uFFFD').replace(/\r\n?/g, '\n')
+        : value;
+}
+/** Parsers turn TAB, LF and CR in an attribute into spaces anyway; write what they will read. */
+function xmlAttribute(name, value) {
+    const text = xmlText(name, value);
+    return typeof text === 'string' ? text.replace(/[\t\n\r]/g, ' ') : text;
+}
+const builder = new json2xml({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    format: true,
+    suppressEmptyNode: true,
+    // by default an attribute whose value is the string "true" is written bare: not XML
+    suppressBooleanAttributes: false,
+    tagValueProcessor: xmlText,
+    attributeValueProcessor: xmlAttribute
+});
+/** A message attribute: one line, at most MESSAGE_MAX characters (whole code points). */
+function oneLine(text) {
+    const chars = Array.from(text.replace(/\s+/g, ' ').trim());
+    return chars.length > MESSAGE_MAX
+        ? `${chars.slice(0, MESSAGE_MAX - 1).join('')}…`
+        : chars.join('');
+}
+function isTime(ms) {
+    return typeof ms === 'number' && Number.isFinite(ms);
+}
+const COUNT = new Intl.NumberFormat('en-US', { useGrouping: false, maximumFractionDigits: 0 });
+function count(value) {
+    return COUNT.format(value);
+}
+// junit-10.xsd: `time` has at most 3 decimals, no exponent and no sign (toFixed gives 1e+21 past 10^21)
+const SECONDS = new Intl.NumberFormat('en-US', {
+    useGrouping: false,
+    minimumFractionDigits: 3,
+    maximumFractionDigits: 3
+});
+function seconds(value) {
+    return SECONDS.format(Math.max(0, value));
+}
+// a score as a plain decimal: no exponent, no float noise past 15 significant digits
+const DECIMAL = new Intl.NumberFormat('en-US', {
+    useGrouping: false,
+    maximumSignificantDigits: 15,
+    signDisplay: 'negative'
+});
+function decimal(value) {
+    return DECIMAL.format(value);
+}
+
+;// CONCATENATED MODULE: ./src/report/openmetrics.ts
+/**
+ * The metrics file for GitLab's metrics report (OpenMetrics text): one sample per judged
+ * evaluation, labelled by prompt and evaluator, and one without labels for the totals. Pure.
+ *
+ * Metric families, all gauges (a report is a snapshot of one run, not a counter):
+ * - `adaline_pass_ratio`: passed runs / all runs, 0..1, 4 decimals; left out while there are no runs
+ *   (`_ratio`, not `_rate`, which Prometheus reads as "per second");
+ * - `adaline_runs_passed`, `adaline_runs_failed`, `adaline_runs_unknown`: run counts;
+ * - `adaline_cost_usd`: cost in US dollars, 6 decimals;
+ * - `adaline_latency_avg_seconds`: average latency per run in seconds (Prometheus' base unit; the
+ *   API's milliseconds / 1000), 3 decimals, so to the millisecond; left out while there are no runs;
+ * - `adaline_tokens`: tokens used.
+ *
+ * Why it is written so:
+ * - GitLab keys each sample by `name{labels}` with the quotes removed and compares values as
+ *   strings, so each figure has one fixed format: no exponent, fixed decimals, no `-0`.
+ * - The totals carry no labels: `adaline_pass_ratio 0.8750` reads as the whole in the merge
+ *   request widget, and no prompt can be named so as to take its place.
+ * - GitLab cuts each line at its first `#` before splitting it like a shell: a `#` in a label
+ *   value would lose the whole report, so it becomes `＃` (U+FF03).
+ * - Two evaluations with the same labels would be one series (GitLab keeps the last): the later
+ *   ones get " (2)", " (3)"… after the evaluator.
+ */
+/** The metric families, in the order written. */
+const FAMILIES = [
+    {
+        name: 'adaline_pass_ratio',
+        help: 'Share of runs graded pass, 0 to 1.',
+        value: ({ passRate }) => (passRate === null ? undefined : fixed(passRate, 4))
+    },
+    {
+        name: 'adaline_runs_passed',
+        help: 'Runs graded pass.',
+        value: ({ passRuns }) => fixed(passRuns, 0)
+    },
+    {
+        name: 'adaline_runs_failed',
+        help: 'Runs graded fail.',
+        value: ({ failRuns }) => fixed(failRuns, 0)
+    },
+    {
+        name: 'adaline_runs_unknown',
+        help: 'Runs graded unknown.',
+        value: ({ unknownRuns }) => fixed(unknownRuns, 0)
+    },
+    {
+        name: 'adaline_cost_usd',
+        help: 'Cost in US dollars.',
+        unit: 'usd',
+        value: ({ costUsd }) => fixed(costUsd, 6)
+    },
+    {
+        name: 'adaline_latency_avg_seconds',
+        help: 'Average latency per run, in seconds.',
+        unit: 'seconds',
+        value: ({ avgLatencyMs }) => (avgLatencyMs === null ? undefined : fixed(avgLatencyMs / 1000, 3))
+    },
+    {
+        name: 'adaline_tokens',
+        help: 'Tokens used.',
+        value: ({ tokens }) => fixed(tokens, 0)
+    }
+];
+/** The OpenMetrics text, ending with `# EOF` and a newline. */
+function buildOpenMetrics(input) {
+    const series = [
+        { labels: '', figures: input.totals },
+        ...uniqueLabels(input.evaluations).map((labels, i) => ({
+            labels,
+            figures: input.evaluations[i]
+        }))
+    ];
+    const lines = [];
+    for (const family of FAMILIES) {
+        lines.push(`# TYPE ${family.name} gauge`);
+        if (family.unit !== undefined)
+            lines.push(`# UNIT ${family.name} ${family.unit}`);
+        lines.push(`# HELP ${family.name} ${family.help}`);
+        for (const { labels, figures } of series) {
+            const value = family.value(figures);
+            if (value !== undefined)
+                lines.push(`${family.name}${labels} ${value}`);
+        }
+    }
+    lines.push('# EOF');
+    return `${lines.join('\n')}\n`;
+}
+/** `{prompt="…",evaluator="…"}` for each evaluation, no two alike. */
+function uniqueLabels(evaluations) {
+    const taken = new Set();
+    // the next suffix to try per set of names, so that a thousand twins cost a thousand steps
+    const next = new Map();
+    return evaluations.map(({ prompt, evaluator }) => {
+        const start = `{prompt="${labelValue(named(prompt))}",evaluator="${labelValue(named(evaluator))}`;
+        const first = `${start}"}`;
+        let n = taken.has(first) ? (next.get(first) ?? 2) : 1;
+        let chosen = n === 1 ? first : `${start} (${n})"}`;
+        while (taken.has(chosen))
+            chosen = `${start} (${(n += 1)})"}`;
+        next.set(first, n + 1);
+        taken.add(chosen);
+        return chosen;
+    });
+}
+// What some readers take as a line end or cannot show: control characters but LF (escaped below;
+// CR and TAB are gone by then), U+2028/U+2029 and lone surrogates
+const UNSAFE = /(?!\n)\p{Cc}|[\u2028\u2029]|\p{Surrogate}/gu;
+/** Prometheus takes an empty label value for a missing label: it would read as the totals. */
+function named(text) {
+    return text === '' ? '(unnamed)' : text;
+}
+/** The one escape for this format: a label value between double quotes. */
+function labelValue(text) {
+    return text
+        .replace(/\r\n?/g, '\n')
+        .replace(/\t/g, ' ')
+        .replace(UNSAFE, '\uFFFD')
+        .replace(/#/g, '＃')
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\n/g, '\\n');
+}
+const FORMATS = new Map();
+/** A figure with a fixed number of decimals: never an exponent, never `-0`. */
+function fixed(value, decimals) {
+    if (!Number.isFinite(value))
+        throw new RangeError(`not a finite number: ${value}`);
+    let format = FORMATS.get(decimals);
+    if (format === undefined) {
+        format = new Intl.NumberFormat('en-US', {
+            useGrouping: false,
+            minimumFractionDigits: decimals,
+            maximumFractionDigits: decimals,
+            signDisplay: 'negative'
+        });
+        FORMATS.set(decimals, format);
+    }
+    return format.format(value);
+}
+
+;// CONCATENATED MODULE: ./src/report/ci-files.ts
+
+
+
+
+
+
+/** The `<testsuites>` name. */
+const JUNIT_NAME = 'adaline-evals';
+/** The files the settings ask for, in the order of their inputs. */
+function buildReportFiles(report, paths) {
+    const files = [];
+    if (paths.junitFile)
+        files.push({ input: 'junit-file', path: paths.junitFile, text: buildJUnit(junitInput(report)) });
+    if (paths.reportFile) {
+        const text = jsonReportText(buildJsonReport(report));
+        files.push({ input: 'report-file', path: paths.reportFile, text });
+    }
+    if (paths.metricsFile) {
+        const text = buildOpenMetrics(metricsInput(report));
+        files.push({ input: 'metrics-file', path: paths.metricsFile, text });
+    }
+    return files;
+}
+/** The JUnit builder's input: the policy suite's rules, and a suite per judged evaluation. */
+function junitInput(report) {
+    const { judged } = report.gathered;
+    const names = suiteNames(report);
+    return {
+        name: JUNIT_NAME,
+        time: report.timing ? (report.timing.finishedAt - report.timing.startedAt) / 1000 : undefined,
+        rules: ruleChecks(report).map(({ rule, ok, message }) => ({ rule, ok, message })),
+        evaluations: judged.map(({ promptId, evaluation }, i) => {
+            const fetched = report.rowResults?.get(evaluation.runId);
+            const { passRuns: pass, failRuns: fail, unknownRuns: unknown } = evaluation.metrics;
+            return {
+                name: names[i],
+                properties: properties(report, promptId, evaluation),
+                rows: fetched?.ok
+                    ? fetched.results.map(result => ({
+                        rowId: result.rowId,
+                        grade: result.grade,
+                        score: result.score,
+                        reason: result.reason,
+                        latencyMs: result.latency
+                    }))
+                    : undefined,
+                rowsLeftOut: fetched?.ok ? fetched.leftOut : 0,
+                runs: { pass, fail, unknown }
+            };
+        })
+    };
+}
+/** The metrics builder's input: the totals and each judged evaluation's figures. */
+function metricsInput(report) {
+    const { metrics } = report;
+    return {
+        totals: {
+            passRuns: metrics.passRuns,
+            failRuns: metrics.failRuns,
+            unknownRuns: metrics.unknownRuns,
+            passRate: metrics.passRate,
+            costUsd: metrics.totalCost,
+            avgLatencyMs: metrics.avgLatency,
+            tokens: metrics.totalTokens
+        },
+        evaluations: report.gathered.judged.map(({ promptId, evaluation }) => {
+            const figures = (0,judge_metrics/* totals */.Sd)([evaluation]);
+            return {
+                prompt: promptId,
+                evaluator: evaluatorName(report, evaluation),
+                passRuns: figures.passRuns,
+                failRuns: figures.failRuns,
+                unknownRuns: figures.unknownRuns,
+                passRate: figures.passRate,
+                costUsd: figures.totalCost,
+                avgLatencyMs: figures.avgLatency,
+                tokens: figures.totalTokens
+            };
+        })
+    };
+}
+/** The evaluator's title where the report has one, else its ID. */
+function evaluatorName(report, evaluation) {
+    return report.evaluatorTitles?.get(evaluation.evaluatorId) ?? evaluation.evaluatorId;
+}
+/**
+ * Each judged evaluation's suite name, "prompt / evaluator", kept the same from build to build so
+ * that Jenkins' and GitLab's test history follows it: the dataset is added only where two share
+ * a prompt and evaluator, and " (2)", " (3)"… only where they share the dataset too.
+ */
+function suiteNames(report) {
+    const { judged } = report.gathered;
+    const base = judged.map(({ promptId, evaluation }) => `${promptId} / ${evaluatorName(report, evaluation)}`);
+    const shared = countOf(base);
+    const named = judged.map(({ evaluation }, i) => shared.get(base[i]) > 1 ? `${base[i]} / ${evaluation.datasetId ?? 'no dataset'}` : base[i]);
+    const twins = countOf(named);
+    const seen = new Map();
+    return named.map(name => {
+        if (twins.get(name) === 1)
+            return name;
+        const n = (seen.get(name) ?? 0) + 1;
+        seen.set(name, n);
+        return n === 1 ? name : `${name} (${n})`;
+    });
+}
+function countOf(names) {
+    const counts = new Map();
+    for (const name of names)
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+    return counts;
+}
+/** The suite's `<properties>`: what identifies the evaluation, and its figures as plain decimals. */
+function properties(report, promptId, evaluation) {
+    const figures = (0,judge_metrics/* totals */.Sd)([evaluation]);
+    const title = report.evaluatorTitles?.get(evaluation.evaluatorId);
+    const baseline = report.baselines.get(evaluation.runId);
+    const optional = (name, value) => value === null || value === undefined
+        ? []
+        : [[name, typeof value === 'number' ? (0,format/* plainDecimal */.mr)(value) : value]];
+    return [
+        ['runId', evaluation.runId],
+        ['promptId', promptId],
+        ['evaluatorId', evaluation.evaluatorId],
+        ...optional('evaluator', title),
+        ...optional('datasetId', evaluation.datasetId),
+        ['status', evaluation.status],
+        ['passRuns', (0,format/* plainDecimal */.mr)(figures.passRuns)],
+        ['failRuns', (0,format/* plainDecimal */.mr)(figures.failRuns)],
+        ['unknownRuns', (0,format/* plainDecimal */.mr)(figures.unknownRuns)],
+        ...optional('passRate', figures.passRate),
+        ['failedRows', (0,format/* plainDecimal */.mr)(figures.failedRows)],
+        ['costUsd', (0,format/* plainDecimal */.mr)(figures.totalCost)],
+        ['totalLatencyMs', (0,format/* plainDecimal */.mr)(figures.totalLatency)],
+        ...optional('avgLatencyMs', figures.avgLatency),
+        ['tokens', (0,format/* plainDecimal */.mr)(figures.totalTokens)],
+        ...optional('baselineRunId', baseline?.evaluation.runId)
+    ];
+}
+
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 /** The step outputs: plain decimals at full precision, JSON arrays for lists. Pure. */
 
@@ -44396,7 +47445,7 @@ function render(report, maxRows) {
         '',
         ...cancelFailedLine(report),
         ...chart(metrics),
-        oneLine(metrics),
+        summary_oneLine(metrics),
         ''
     ];
     if (verdict.broken.length > 0) {
@@ -44530,7 +47579,7 @@ function startedLines({ started, wait }) {
     }
     return lines;
 }
-function oneLine(metrics) {
+function summary_oneLine(metrics) {
     if (metrics.evaluations === 0)
         return 'No evaluations judged.';
     const parts = [
@@ -45155,7 +48204,7 @@ function supersedeRule(decision, scope) {
 }
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/judge/judged-set.ts
 /** The group an evaluation is judged in under `scope: latest`. */
 function groupOf({ promptId, evaluation }) {
@@ -45537,7 +48586,7 @@ async function searchBaselines(client, listings, missing, options) {
             for (const { evaluation } of page.items)
                 finder.add({ promptId: listing.promptId, evaluation });
             options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
-            await (0,promises_namespaceObject.setImmediate)(); // as in gather: a signal is heard between pages
+            await (0,external_node_timers_promises_namespaceObject.setImmediate)(); // as in gather: a signal is heard between pages
             if (finder.done)
                 break;
             if (page.page >= MAX_BASELINE_PAGES) {
@@ -45668,10 +48717,8 @@ function createClient(http, options = {}) {
     return {
         async *listEvaluations(promptId, filters) {
             const path = `/prompts/${encodeURIComponent(promptId)}/evaluations`;
-            const endpoint = `GET ${path}`;
-            const seen = new Set();
+            const trail = new CursorTrail(`GET ${path}`, maxPages, 'If it is really that long, narrow it with created-after.');
             let cursor;
-            let emptyInARow = 0;
             for (let page = 1;; page += 1) {
                 const body = await http({
                     method: 'GET',
@@ -45686,17 +48733,32 @@ function createClient(http, options = {}) {
                 yield { page, items, hasMore };
                 if (!hasMore)
                     return;
-                if (!nextCursor)
-                    throw new ApiError(`${endpoint} said hasMore without a nextCursor on page ${page}`, endpoint);
-                if (seen.has(nextCursor))
-                    throw new ApiError(`${endpoint} repeated a cursor on page ${page}: the listing would never end`, endpoint);
-                emptyInARow = items.length === 0 ? emptyInARow + 1 : 0;
-                if (emptyInARow >= MAX_EMPTY_PAGES_IN_A_ROW)
-                    throw new ApiError(`${endpoint} sent ${emptyInARow} empty pages in a row that said hasMore (to page ${page}): the listing would never end`, endpoint);
-                if (page >= maxPages)
-                    throw new ApiError(`${endpoint} still said hasMore after ${maxPages} pages of ${schema/* MAX_PAGE_SIZE */.H4}: taken as a listing that never ends. If it is really that long, narrow it with created-after.`, endpoint);
-                seen.add(nextCursor);
-                cursor = nextCursor;
+                cursor = trail.next(page, items.length, nextCursor);
+            }
+        },
+        async *listAllResults(promptId, runId, max) {
+            const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/results`;
+            // a cap keeps the pages bounded; the trail still stops a cursor that repeats or never comes
+            const trail = new CursorTrail(`GET ${path}`, maxPages, '');
+            let cursor;
+            let fetched = 0;
+            for (let page = 1; fetched < max; page += 1) {
+                const limit = Math.min(schema/* MAX_PAGE_SIZE */.H4, max - fetched);
+                const body = await http({
+                    method: 'GET',
+                    path,
+                    query: { expand: 'row', limit, cursor },
+                    schema: schema/* resultPageSchema */.YT,
+                    notFound: `Results of evaluation ${runId} of prompt ${promptId} were not found.`
+                });
+                // a page longer than asked for is cut: the cap holds whatever the API sends
+                const results = body.results.slice(0, limit);
+                fetched += results.length;
+                const { hasMore, nextCursor } = body.pagination;
+                yield { page, results, hasMore: hasMore || results.length < body.results.length };
+                if (!hasMore)
+                    return;
+                cursor = trail.next(page, results.length, nextCursor);
             }
         },
         async createEvaluation(promptId, { evaluatorId, datasetId }) {
@@ -45741,6 +48803,40 @@ function createClient(http, options = {}) {
             return theOneAsked(runId, evaluation, `POST ${path}`);
         }
     };
+}
+/**
+ * The guards of a listing that pages by cursor: a page that says hasMore without a cursor, a cursor
+ * seen before, empty pages without end and more pages than any real listing has each end it with
+ * an ApiError, instead of a loop that never ends.
+ */
+class CursorTrail {
+    endpoint;
+    maxPages;
+    hint;
+    seen = new Set();
+    emptyInARow = 0;
+    constructor(endpoint, maxPages, 
+    /** what to do about a listing that long, for the message */
+    hint) {
+        this.endpoint = endpoint;
+        this.maxPages = maxPages;
+        this.hint = hint;
+    }
+    /** The cursor of the page after `page`, which held `items` items and said hasMore. */
+    next(page, items, nextCursor) {
+        const { endpoint } = this;
+        if (!nextCursor)
+            throw new ApiError(`${endpoint} said hasMore without a nextCursor on page ${page}`, endpoint);
+        if (this.seen.has(nextCursor))
+            throw new ApiError(`${endpoint} repeated a cursor on page ${page}: the listing would never end`, endpoint);
+        this.emptyInARow = items === 0 ? this.emptyInARow + 1 : 0;
+        if (this.emptyInARow >= MAX_EMPTY_PAGES_IN_A_ROW)
+            throw new ApiError(`${endpoint} sent ${this.emptyInARow} empty pages in a row that said hasMore (to page ${page}): the listing would never end`, endpoint);
+        if (page >= this.maxPages)
+            throw new ApiError(`${endpoint} still said hasMore after ${this.maxPages} pages of ${schema/* MAX_PAGE_SIZE */.H4}: taken as a listing that never ends.${this.hint ? ` ${this.hint}` : ''}`, endpoint);
+        this.seen.add(nextCursor);
+        return nextCursor;
+    }
 }
 /** An answer about another evaluation than the one asked for would be judged as if it were that one. */
 function theOneAsked(runId, evaluation, endpoint) {
@@ -45958,11 +49054,91 @@ function fromParts(remaining, reset, form, now) {
     return { remaining: Math.floor(Number(left)), resetMs: Math.max(0, resetMs) };
 }
 
+;// CONCATENATED MODULE: ./src/run/results-cache.ts
+
+
+/** The most row results fetched for one evaluation: 50 pages of 200. */
+const RESULTS_CAP = 10_000;
+/** The run's row results, fetched at most once per evaluation (unless asked again with a higher cap). */
+class ResultsCache {
+    client;
+    limit;
+    kept = new Map();
+    /** what `kept` came to, once it came */
+    settled = new Map();
+    requests = 0;
+    constructor(client, limit) {
+        this.client = client;
+        this.limit = limit;
+    }
+    /**
+     * The row results of these evaluations, at most `cap` each: those kept from an earlier ask when
+     * they were fetched whole or under a cap as high, the others fetched now, within the run's bound
+     * on requests in flight. A failure is kept too, so that a run does not ask a failing endpoint
+     * again for each purpose.
+     */
+    async fetch(items, cap = RESULTS_CAP) {
+        const before = this.requests;
+        const answers = await mapWithin(this.limit, items, async (item) => {
+            const { runId } = item.evaluation;
+            let entry = this.kept.get(runId);
+            if (entry === undefined || !covers(await entry, cap)) {
+                entry = this.fetchOne(item, cap).then(fetched => {
+                    this.settled.set(runId, fetched);
+                    return fetched;
+                });
+                this.kept.set(runId, entry);
+            }
+            return [runId, await entry];
+        });
+        return { byRunId: new Map(answers), requests: this.requests - before };
+    }
+    /** Every row result of the evaluation, when they were fetched already, all of them; else undefined. */
+    whole(runId) {
+        const fetched = this.settled.get(runId);
+        return fetched?.ok && fetched.leftOut === 0 ? fetched.results : undefined;
+    }
+    async fetchOne({ promptId, evaluation }, cap) {
+        const results = [];
+        let more = false;
+        try {
+            for await (const page of this.client.listAllResults(promptId, evaluation.runId, cap)) {
+                this.requests += 1;
+                results.push(...page.results);
+                more = page.hasMore;
+            }
+        }
+        catch (error) {
+            if (!(error instanceof ApiError))
+                throw error;
+            return { ok: false, problem: error.message };
+        }
+        return {
+            ok: true,
+            results,
+            leftOut: more ? leftOut(evaluation.metrics, results.length) : 0,
+            cap
+        };
+    }
+}
+/** Whether what was kept answers an ask under `cap`. */
+function covers(entry, cap) {
+    return !entry.ok || entry.leftOut === 0 || entry.cap >= cap;
+}
+/**
+ * How many results lie past the cap: the evaluation's runs less those fetched. The API said more
+ * follow, so at least one, whatever the metrics say.
+ */
+function leftOut(metrics, fetched) {
+    return Math.max(1, metrics.passRuns + metrics.failRuns + metrics.unknownRuns - fetched);
+}
+
 ;// CONCATENATED MODULE: ./src/run/context.ts
 /**
  * What every stage of one run shares: the settings, the API client with the run's bounds on it,
  * the abort's own client, and the log.
  */
+
 
 
 
@@ -45984,7 +49160,7 @@ function createContext(settings, log, abortTransport) {
     // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
     // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
     const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...abortTransport }));
-    return { settings, client, limit, abortClient, log };
+    return { settings, client, limit, abortClient, log, results: new ResultsCache(client, limit) };
 }
 
 ;// CONCATENATED MODULE: ./src/run/gather.ts
@@ -46042,7 +49218,7 @@ async function gather(client, listings, options) {
             log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`);
             // a signal is handled only when the event loop turns, and a page already at hand (read
             // ahead, buffered) would follow without a turn: SIGINT must reach the abort handler
-            await (0,promises_namespaceObject.setImmediate)();
+            await (0,external_node_timers_promises_namespaceObject.setImmediate)();
         }
     });
     // Something listed as superseded under one status may have been judged under another.
@@ -46055,6 +49231,41 @@ async function gather(client, listings, options) {
         baselines,
         pages
     };
+}
+
+;// CONCATENATED MODULE: ./src/run/results.ts
+/**
+ * The run's results stage, for the JUnit report: every row result of the judged evaluations, kept
+ * in the run's ResultsCache for any later purpose. Rows explain a verdict and never decide it, so
+ * a failure to fetch them is a warning.
+ */
+
+
+/**
+ * Every row result of the judged evaluations, one line on how many requests they took, and a
+ * warning for each evaluation whose rows could not be fetched (its JUnit suite then stands on its
+ * run counts).
+ */
+async function resultsStage(context, judged) {
+    const { log } = context;
+    const { byRunId, requests } = await context.results.fetch(judged);
+    let rows = 0;
+    let capped = 0;
+    for (const [runId, fetched] of byRunId) {
+        if (!fetched.ok) {
+            log.warning(`Could not fetch the row results of ${runId}: ${fetched.problem} The JUnit report gives its run counts instead.`);
+            continue;
+        }
+        rows += fetched.results.length;
+        if (fetched.leftOut > 0)
+            capped += 1;
+    }
+    const cut = capped > 0
+        ? `; ${(0,format/* formatCount */.B4)(capped)} evaluation(s) had more than ${(0,format/* formatCount */.B4)(RESULTS_CAP)}, the rest left out`
+        : '';
+    // each page is one request; a retry of one is logged on its own line
+    log.info(`Row results for the JUnit report: ${(0,format/* formatCount */.B4)(rows)} row(s) of ${(0,format/* formatCount */.B4)(byRunId.size)} evaluation(s) in ${(0,format/* formatCount */.B4)(requests)} request(s)${cut}.`);
+    return byRunId;
 }
 
 ;// CONCATENATED MODULE: ./src/run/rows.ts
@@ -46080,12 +49291,19 @@ function evaluationsWithRows(judged) {
 }
 /** The run's rows stage: the failing and unknown rows that explain the verdict, by run ID. */
 function rowsStage(context, judged) {
-    return failingRows(context.client, judged, { limit: context.limit, warn: context.log.warning });
+    return failingRows(context.client, judged, {
+        limit: context.limit,
+        warn: context.log.warning,
+        whole: runId => context.results.whole(runId)
+    });
 }
 /** Failing then unknown rows, by run ID, of the evaluations whose rows are shown. */
 async function failingRows(client, judged, options) {
     const fetched = await mapWithin(options.limit, evaluationsWithRows(judged), async ({ promptId, evaluation }) => {
         const { runId, metrics } = evaluation;
+        const whole = options.whole?.(runId);
+        if (whole)
+            return [runId, fromWhole(whole)];
         try {
             const fail = metrics.failRuns > 0
                 ? await client.listResults(promptId, runId, 'fail', ROWS_PER_EVALUATION)
@@ -46105,6 +49323,14 @@ async function failingRows(client, judged, options) {
         }
     });
     return new Map(fetched.filter(([, rows]) => rows.length > 0));
+}
+/** The rows the requests below would give, taken from every row result in the API's order. Pure. */
+function fromWhole(results) {
+    const fail = results.filter(result => result.grade === 'fail').slice(0, ROWS_PER_EVALUATION);
+    const unknown = results
+        .filter(result => result.grade === 'unknown')
+        .slice(0, ROWS_PER_EVALUATION - fail.length);
+    return [...fail, ...unknown];
 }
 
 ;// CONCATENATED MODULE: ./src/run/started.ts
@@ -46409,12 +49635,13 @@ function progressLine(evaluation, elapsedMs) {
 
 
 
-function createEngine(settings, log, options = {}) {
-    const { showsRows = true } = options;
+
+function createEngine(settings, log) {
     const context = createContext(settings, log, ABORT_TRANSPORT);
     const starts = new OwnStarts(context);
     let supersededCancels;
     async function evaluate(decision) {
+        const startedAt = Date.now();
         log.info(`Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`);
         const gathered = await gatherStage(context, supersedeRule(decision, settings));
         const cancel = (supersededCancels = await cancelStage(context, gathered.superseded));
@@ -46429,7 +49656,9 @@ function createEngine(settings, log, options = {}) {
                 judged = wait.items;
             const baselines = await baselinesStage(context, gathered, judged);
             const { verdict, metrics } = judgeRun(judged, baselines, wait);
-            const rows = showsRows ? await rowsStage(context, judged) : new Map();
+            // every row only for a JUnit file; fetched first, so that the failing rows come from them
+            const rowResults = settings.junitFile ? await resultsStage(context, judged) : undefined;
+            const rows = await rowsStage(context, judged);
             return {
                 promptIds: settings.promptIds,
                 scope: settings.policy.scope,
@@ -46443,7 +49672,10 @@ function createEngine(settings, log, options = {}) {
                 wait,
                 baselines,
                 comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
-                failingRows: rows
+                failingRows: rows,
+                rowResults,
+                policy: settings.policy,
+                timing: { startedAt, finishedAt: Date.now() }
             };
         }
         catch (error) {
@@ -46455,7 +49687,7 @@ function createEngine(settings, log, options = {}) {
     function judgeRun(judged, baselines, wait) {
         const evaluations = judged.map(item => item.evaluation);
         const metrics = (0,judge_metrics/* totals */.Sd)(evaluations);
-        const verdict = (0,policy/* judge */.S4)(evaluations, metrics, settings.policy, {
+        const verdict = (0,judge_policy/* judge */.S4)(evaluations, metrics, settings.policy, {
             baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
             waitedMs: wait?.waitedMs,
             waitTimedOut: (wait?.timedOut.length ?? 0) > 0
@@ -46474,6 +49706,8 @@ function createEngine(settings, log, options = {}) {
 
 ;// CONCATENATED MODULE: ./src/action/main.ts
 /** The action: inputs → plan → API → judgement → reports, with the runner's log, outputs and summary. */
+
+
 
 
 
@@ -46554,6 +49788,8 @@ async function run() {
         if (abort.signalled)
             return;
         await writeReports(report, redact);
+        // after the outputs and summary, so that a file that cannot be written takes neither away
+        const unwritten = await writeTextFiles(buildReportFiles(report, settings), redact);
         // on-failure: no new comment for a passing run, but an old failure report is brought up to date
         const failed = report.verdict.gate === 'failed';
         await writeComment(settings, event, redact, {
@@ -46575,6 +49811,9 @@ async function run() {
         if (cancelFailed) {
             error(redact(cancelFailed), { title: 'adaline-evals: cancel-failed' });
             process.exitCode = ExitCode.Failure;
+        }
+        for (const { input, path, problem } of unwritten) {
+            setFailed(inertLines(clipLine(redact(`Input ${input}: cannot write ${JSON.stringify(path)}: ${problem}. Give a file path the job can write, relative to the working directory.`))));
         }
     }
     catch (error) {

@@ -1,7 +1,8 @@
 /**
  * Runs the bundled action the way the GitHub runner does: a child `node dist/index.js` with
  * inputs as INPUT_<NAME> variables (hyphens kept), and GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and
- * GITHUB_EVENT_PATH files. Used by the end-to-end tests and the demo.
+ * GITHUB_EVENT_PATH files; and the bundled command (`dist/cli/index.js`) the way a shell does.
+ * Used by the end-to-end tests and the demo.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -10,6 +11,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ACTION_ENTRY = resolve(fileURLToPath(import.meta.url), '../../dist/index.js')
+export const COMMAND_ENTRY = resolve(fileURLToPath(import.meta.url), '../../dist/cli/index.js')
 
 export interface ActionRunOptions {
   /** GITHUB_EVENT_NAME and the payload written to GITHUB_EVENT_PATH */
@@ -20,6 +22,8 @@ export interface ActionRunOptions {
   timeoutMs?: number
   /** called once the process is started, e.g. to send it a signal */
   onStart?: (child: ChildProcess) => void
+  /** the working directory (GITHUB_WORKSPACE on a runner); default this process's */
+  cwd?: string
 }
 
 export interface ActionRun {
@@ -57,6 +61,7 @@ export async function runAction(
 
     const child = spawn(process.execPath, [ACTION_ENTRY], {
       env,
+      cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe']
     })
     options.onStart?.(child)
@@ -82,6 +87,32 @@ export async function runAction(
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+export interface CommandRun {
+  exitCode: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs `node dist/cli/index.js` with these arguments, the given environment only, and a cwd. */
+export async function runCommand(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}
+): Promise<CommandRun> {
+  const child = spawn(process.execPath, [COMMAND_ENTRY, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', chunk => (stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', chunk => (stderr += chunk))
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+  const exitCode = await new Promise<number | null>(done => child.on('close', code => done(code)))
+  clearTimeout(timer)
+  return { exitCode, stdout, stderr }
 }
 
 /** Undoes the escaping of a workflow command's message (%25, %0D, %0A), as the runner does. */

@@ -1,11 +1,12 @@
 /** The command-line face: same engine, flags for inputs, exit codes for the verdict. */
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { EXIT, main } from '../../src/cli/cli.js'
 import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
 import { runAction } from '../../test-support/run-action.js'
+import { apiFieldsOf } from '../../test-support/run-reports.js'
 
 const PROMPT = fakeId('prm', 1)
 const PROMPT_2 = fakeId('prm', 2)
@@ -142,7 +143,7 @@ describe('adaline-evals', () => {
       'total-cost': String(json.metrics.totalCost),
       'total-latency': String(json.metrics.totalLatency),
       'total-tokens': String(json.metrics.totalTokens),
-      evaluations: JSON.stringify(json.evaluations)
+      evaluations: JSON.stringify(apiFieldsOf(json.evaluations))
     }).toEqual({
       ...action.outputs,
       gate: undefined,
@@ -364,7 +365,7 @@ describe('adaline-evals', () => {
     )
   })
 
-  it('fetches failing rows for the text and Markdown reports, and none for JSON, which shows none', async () => {
+  it('fetches failing rows for every format, JSON too, which shows them', async () => {
     const args = ['--base-url', api.url, '--prompt-id', PROMPT, '--policy', 'scope: all']
     const rows = () => api.requests.filter(r => r.path.endsWith('/results'))
     for (const format of ['text', 'markdown']) {
@@ -377,8 +378,81 @@ describe('adaline-evals', () => {
     api.clearRequests()
     const json = await cli([...args, '--format', 'json'])
     expect(json.code).toBe(EXIT.passed)
-    expect(JSON.parse(json.stdout).evaluations).toHaveLength(3)
-    expect(rows()).toEqual([])
+    const { evaluations } = JSON.parse(json.stdout) as { evaluations: { failingRows: [] }[] }
+    expect(evaluations).toHaveLength(3)
+    expect(evaluations.flatMap(e => e.failingRows).length).toBeGreaterThan(0)
+    // only the failing rows: every row result is fetched for --junit alone
+    expect(rows().every(r => r.query.has('grade'))).toBe(true)
+  })
+
+  it('writes the three files, the JSON one the same as --format json prints', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adaline-evals-cli-'))
+    try {
+      const args = ['--base-url', api.url, '--prompt-id', PROMPT, '--policy', 'scope: all']
+      const files = {
+        junit: join(dir, 'a/b/junit.xml'),
+        report: join(dir, 'report.json'),
+        metrics: join(dir, 'metrics/adaline.txt')
+      }
+      const { code, stdout } = await cli([
+        ...args,
+        '--format',
+        'json',
+        '--junit',
+        files.junit,
+        '--report-file',
+        files.report,
+        '--metrics-file',
+        files.metrics
+      ])
+      expect(code).toBe(EXIT.passed)
+      expect(readFileSync(files.report, 'utf8')).toBe(stdout)
+      expect(readFileSync(files.junit, 'utf8')).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/)
+      expect(readFileSync(files.metrics, 'utf8')).toMatch(/\n# EOF\n$/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('prints the report, names the flag of a file it cannot write, and exits 3', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adaline-evals-cli-'))
+    try {
+      writeFileSync(join(dir, 'taken'), '')
+      const written = join(dir, 'metrics.txt')
+      const { code, stdout, stderr } = await cli([
+        '--base-url',
+        api.url,
+        '--prompt-id',
+        PROMPT,
+        '--format',
+        'markdown',
+        '--quiet',
+        '--junit',
+        join(dir, 'taken/junit.xml'),
+        '--metrics-file',
+        written
+      ])
+      expect(code).toBe(EXIT.error)
+      expect(stdout).toContain('Adaline')
+      expect(stderr).toBe(
+        `adaline-evals: --junit: cannot write ${JSON.stringify(join(dir, 'taken/junit.xml'))}: a part of its path is a file, not a folder (EEXIST)\n`
+      )
+      // the others are written all the same
+      expect(readFileSync(written, 'utf8')).toMatch(/# EOF\n$/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('names --junit, not the input, for a bad path, before any request', async () => {
+    expect(
+      await cli(['--base-url', api.url, '--prompt-id', PROMPT, '--junit', 'out/'])
+    ).toMatchObject({
+      code: EXIT.usage,
+      stderr:
+        'adaline-evals: --junit is "out/", a folder; give a file path such as reports/adaline.xml\n'
+    })
+    expect(api.requests).toEqual([])
   })
 
   it('names the flag of a bad option and exits 2, before any request', async () => {

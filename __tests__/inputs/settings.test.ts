@@ -78,6 +78,29 @@ describe('readSettings', () => {
     expect([...settings.keepRunIds]).toEqual(['run-0000000000000000001', 'run-0000000000000000002'])
   })
 
+  it('reads the report files as given, relative to the working directory, and none when empty', async () => {
+    const settings = await settingsFrom({
+      'api-key': KEY,
+      'prompt-id': PROMPT,
+      'junit-file': ' reports/junit.xml ',
+      'report-file': 'adaline.json',
+      'metrics-file': ''
+    })
+    expect(settings).toMatchObject({ junitFile: 'reports/junit.xml', reportFile: 'adaline.json' })
+    expect(settings.metricsFile).toBeUndefined()
+  })
+
+  it('refuses a report file that names a folder, or a file another report is written to', async () => {
+    expect((await errorFrom({ 'junit-file': 'reports/' })).message).toBe(
+      'Input junit-file is "reports/", a folder; give a file path such as reports/adaline.xml'
+    )
+    expect((await errorFrom({ 'metrics-file': '.' })).input).toBe('metrics-file')
+    expect(
+      (await errorFrom({ 'junit-file': 'out/r.xml', 'report-file': './out/../out/r.xml' })).message
+    ).toBe('Input report-file names the same file as junit-file: give each report its own file')
+    expect((await errorFrom({ 'report-file': 'a\0b' })).input).toBe('report-file')
+  })
+
   it('reads wait as a duration', async () => {
     const read = async (wait: string) =>
       (await settingsFrom({ 'api-key': KEY, 'prompt-id': PROMPT, wait })).waitMs

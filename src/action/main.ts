@@ -1,6 +1,7 @@
 /** The action: inputs → plan → API → judgement → reports, with the runner's log, outputs and summary. */
 import * as core from '@actions/core'
 import { ApiError } from '../adaline/http.js'
+import { writeTextFiles } from '../files.js'
 import {
   commentMarker,
   commentTarget,
@@ -11,6 +12,7 @@ import { readEvent, type GitHubEvent } from '../github/event.js'
 import { InputError, readSettings, type Settings } from '../inputs/settings.js'
 import { TotalsError } from '../judge/metrics.js'
 import { cancelFailedMessage } from '../report/cancel-failed.js'
+import { buildReportFiles } from '../report/ci-files.js'
 import { buildOutputs } from '../report/outputs.js'
 import { buildErrorReport, buildSummary } from '../report/summary.js'
 import { onAbort } from '../run/abort.js'
@@ -95,6 +97,8 @@ export async function run(): Promise<void> {
     if (abort.signalled) return
 
     await writeReports(report, redact)
+    // after the outputs and summary, so that a file that cannot be written takes neither away
+    const unwritten = await writeTextFiles(buildReportFiles(report, settings), redact)
     // on-failure: no new comment for a passing run, but an old failure report is brought up to date
     const failed = report.verdict.gate === 'failed'
     await writeComment(settings, event, redact, {
@@ -114,6 +118,17 @@ export async function run(): Promise<void> {
     if (cancelFailed) {
       core.error(redact(cancelFailed), { title: 'adaline-evals: cancel-failed' })
       process.exitCode = core.ExitCode.Failure
+    }
+    for (const { input, path, problem } of unwritten) {
+      core.setFailed(
+        inertLines(
+          clipLine(
+            redact(
+              `Input ${input}: cannot write ${JSON.stringify(path)}: ${problem}. Give a file path the job can write, relative to the working directory.`
+            )
+          )
+        )
+      )
     }
   } catch (error) {
     if (abort.signalled) return

@@ -41,6 +41,14 @@ export const DEFAULT_MAX_PAGES = 1_000
 /** Empty pages in a row that still say hasMore before the listing is taken as looping. */
 export const MAX_EMPTY_PAGES_IN_A_ROW = 10
 
+export interface ResultPage {
+  /** 1-based */
+  page: number
+  results: Result[]
+  /** whether the API said more results follow (past `max` too) */
+  hasMore: boolean
+}
+
 export interface ClientOptions {
   /** the most pages one listing may take; default DEFAULT_MAX_PAGES */
   maxPages?: number
@@ -58,6 +66,11 @@ export interface AdalineClient {
   getEvaluation(promptId: string, runId: string, deadlineMs?: number): Promise<Evaluation>
   /** The first `limit` results of one grade, with their rows' values. */
   listResults(promptId: string, runId: string, grade: Grade, limit: number): Promise<Result[]>
+  /**
+   * Every result of one evaluation, every grade, with their rows' values, in pages of 200 (one
+   * request each), until the API has no more or `max` results came.
+   */
+  listAllResults(promptId: string, runId: string, max: number): AsyncGenerator<ResultPage>
 }
 
 export function createClient(http: Http, options: ClientOptions = {}): AdalineClient {
@@ -65,10 +78,12 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
   return {
     async *listEvaluations(promptId, filters) {
       const path = `/prompts/${encodeURIComponent(promptId)}/evaluations`
-      const endpoint = `GET ${path}`
-      const seen = new Set<string>()
+      const trail = new CursorTrail(
+        `GET ${path}`,
+        maxPages,
+        'If it is really that long, narrow it with created-after.'
+      )
       let cursor: string | undefined
-      let emptyInARow = 0
       for (let page = 1; ; page += 1) {
         const body = await http({
           method: 'GET',
@@ -82,29 +97,32 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
         const { hasMore, nextCursor } = body.pagination
         yield { page, items, hasMore }
         if (!hasMore) return
-        if (!nextCursor)
-          throw new ApiError(
-            `${endpoint} said hasMore without a nextCursor on page ${page}`,
-            endpoint
-          )
-        if (seen.has(nextCursor))
-          throw new ApiError(
-            `${endpoint} repeated a cursor on page ${page}: the listing would never end`,
-            endpoint
-          )
-        emptyInARow = items.length === 0 ? emptyInARow + 1 : 0
-        if (emptyInARow >= MAX_EMPTY_PAGES_IN_A_ROW)
-          throw new ApiError(
-            `${endpoint} sent ${emptyInARow} empty pages in a row that said hasMore (to page ${page}): the listing would never end`,
-            endpoint
-          )
-        if (page >= maxPages)
-          throw new ApiError(
-            `${endpoint} still said hasMore after ${maxPages} pages of ${MAX_PAGE_SIZE}: taken as a listing that never ends. If it is really that long, narrow it with created-after.`,
-            endpoint
-          )
-        seen.add(nextCursor)
-        cursor = nextCursor
+        cursor = trail.next(page, items.length, nextCursor)
+      }
+    },
+
+    async *listAllResults(promptId, runId, max) {
+      const path = `/prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/results`
+      // a cap keeps the pages bounded; the trail still stops a cursor that repeats or never comes
+      const trail = new CursorTrail(`GET ${path}`, maxPages, '')
+      let cursor: string | undefined
+      let fetched = 0
+      for (let page = 1; fetched < max; page += 1) {
+        const limit = Math.min(MAX_PAGE_SIZE, max - fetched)
+        const body = await http({
+          method: 'GET',
+          path,
+          query: { expand: 'row', limit, cursor },
+          schema: resultPageSchema,
+          notFound: `Results of evaluation ${runId} of prompt ${promptId} were not found.`
+        })
+        // a page longer than asked for is cut: the cap holds whatever the API sends
+        const results = body.results.slice(0, limit)
+        fetched += results.length
+        const { hasMore, nextCursor } = body.pagination
+        yield { page, results, hasMore: hasMore || results.length < body.results.length }
+        if (!hasMore) return
+        cursor = trail.next(page, results.length, nextCursor)
       }
     },
 
@@ -152,6 +170,48 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
       })
       return theOneAsked(runId, evaluation, `POST ${path}`)
     }
+  }
+}
+
+/**
+ * The guards of a listing that pages by cursor: a page that says hasMore without a cursor, a cursor
+ * seen before, empty pages without end and more pages than any real listing has each end it with
+ * an ApiError, instead of a loop that never ends.
+ */
+class CursorTrail {
+  private readonly seen = new Set<string>()
+  private emptyInARow = 0
+
+  constructor(
+    private readonly endpoint: string,
+    private readonly maxPages: number,
+    /** what to do about a listing that long, for the message */
+    private readonly hint: string
+  ) {}
+
+  /** The cursor of the page after `page`, which held `items` items and said hasMore. */
+  next(page: number, items: number, nextCursor: string | null | undefined): string {
+    const { endpoint } = this
+    if (!nextCursor)
+      throw new ApiError(`${endpoint} said hasMore without a nextCursor on page ${page}`, endpoint)
+    if (this.seen.has(nextCursor))
+      throw new ApiError(
+        `${endpoint} repeated a cursor on page ${page}: the listing would never end`,
+        endpoint
+      )
+    this.emptyInARow = items === 0 ? this.emptyInARow + 1 : 0
+    if (this.emptyInARow >= MAX_EMPTY_PAGES_IN_A_ROW)
+      throw new ApiError(
+        `${endpoint} sent ${this.emptyInARow} empty pages in a row that said hasMore (to page ${page}): the listing would never end`,
+        endpoint
+      )
+    if (page >= this.maxPages)
+      throw new ApiError(
+        `${endpoint} still said hasMore after ${this.maxPages} pages of ${MAX_PAGE_SIZE}: taken as a listing that never ends.${this.hint ? ` ${this.hint}` : ''}`,
+        endpoint
+      )
+    this.seen.add(nextCursor)
+    return nextCursor
   }
 }
 

@@ -5,12 +5,15 @@
  */
 import { constants } from 'node:os'
 import { ApiError } from '../adaline/http.js'
+import { writeTextFiles } from '../files.js'
 import { formatTime } from '../format.js'
 import { readEvent, type SupersedeDecision } from '../github/event.js'
 import { parseFormat, parseSupersededBefore, readPolicyFile } from '../inputs/command.js'
 import { API_KEY_MIN, InputError, readSettings, type Settings } from '../inputs/settings.js'
 import { TotalsError } from '../judge/metrics.js'
 import { cancelFailedMessage } from '../report/cancel-failed.js'
+import { buildReportFiles } from '../report/ci-files.js'
+import { buildJsonReport, jsonReportText } from '../report/json-report.js'
 import { buildSummary } from '../report/summary.js'
 import { markdownForTerminal } from '../report/terminal.js'
 import { onAbort, type AbortWatch } from '../run/abort.js'
@@ -19,7 +22,7 @@ import { decideFromEvent } from '../run/decide.js'
 import { createEngine, type Engine } from '../run/engine.js'
 import type { RunReport } from '../run/run-report.js'
 import { Secrets, clipLine, inertLines, inertLogLine } from '../secrets/redact.js'
-import { HELP, inputsFromFlags, parseFlags, type Flags } from './flags.js'
+import { HELP, flagOf, inputsFromFlags, parseFlags, type Flags } from './flags.js'
 
 export const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3, cancelFailed: 4 } as const
 
@@ -65,8 +68,7 @@ export async function main(
     const cutoff = parseSupersededBefore(values['superseded-before'] ?? '', now)
     const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text))
     const decision = await decide(settings, cutoff, env)
-    // JSON shows no rows: none is fetched for it
-    engine = createEngine(settings, log, { showsRows: format !== 'json' })
+    engine = createEngine(settings, log)
     const running = engine
     abort = onAbort({
       run: () => running,
@@ -85,6 +87,12 @@ export async function main(
     if (abort.signalled) return untilExit()
 
     print(render(report, format))
+    // after the report, so that a file that cannot be written takes nothing from stdout
+    const unwritten = await writeTextFiles(buildReportFiles(report, settings), text =>
+      secrets.redact(text)
+    )
+    for (const { input, path, problem } of unwritten)
+      tell(`adaline-evals: ${flagOf(input)}: cannot write ${JSON.stringify(path)}: ${problem}\n`)
     const failed = report.verdict.gate === 'failed'
     // after the report: superseded evaluations that may still run fail the command whatever the gate
     const cancelFailed = cancelFailedMessage(report.cancel)
@@ -92,13 +100,14 @@ export async function main(
       tell(`adaline-evals: ${cancelFailed}\n`)
       return EXIT.cancelFailed
     }
+    if (unwritten.length > 0) return EXIT.error
     if (failed && !settings.failOnGate)
       tell('The gate failed, but --fail-on-gate is false: exit 0.\n')
     return failed && settings.failOnGate ? EXIT.gateFailed : EXIT.passed
   } catch (error) {
     if (abort?.signalled) return untilExit()
     if (error instanceof InputError) {
-      const name = error.input === 'api-key' ? 'ADALINE_API_KEY (environment)' : `--${error.input}`
+      const name = error.input === 'api-key' ? 'ADALINE_API_KEY (environment)' : flagOf(error.input)
       tell(`adaline-evals: ${name} ${error.detail}\n`)
       return EXIT.usage
     }
@@ -141,33 +150,9 @@ async function decide(
 }
 
 function render(report: RunReport, format: string): string {
-  // "##[" can only stand inside a JSON string, where \u0023 is the same "#" and no command
-  if (format === 'json')
-    return `${JSON.stringify(asJson(report), null, 2).replace(/##\[/g, '#\\u0023[')}\n`
+  if (format === 'json') return jsonReportText(buildJsonReport(report))
   const markdown = buildSummary(report)
   return format === 'markdown' ? markdown : markdownForTerminal(markdown)
-}
-
-/** The report for scripts: the verdict, the numbers as numbers, the evaluations as the API gave them. */
-export function asJson(report: RunReport) {
-  const { verdict, metrics, gathered, cancel } = report
-  return {
-    gate: verdict.gate,
-    broken: verdict.broken,
-    metrics,
-    listedCount: gathered.listedCount,
-    listedByStatus: gathered.listedByStatus,
-    cancelled: cancel.cancelled,
-    cancelFailures: cancel.failed,
-    finishedBeforeCancel: cancel.finished,
-    started: report.started,
-    waitedMs: report.wait?.waitedMs ?? null,
-    stillRunning: report.wait?.timedOut ?? [],
-    baselines: Object.fromEntries(
-      [...report.baselines].map(([runId, item]) => [runId, item.evaluation.runId])
-    ),
-    evaluations: gathered.judged.map(item => item.evaluation)
-  }
 }
 
 const silentLog: Log = {

@@ -35,12 +35,21 @@ Options:
   --max-requests-per-minute N
                              at most N requests a minute to Adaline (this job's share of the
                              workspace's rate limit); default: slow down only after a 429
-  --format FORMAT            text (default), markdown, or json
+  --format FORMAT            text (default), markdown, or json (the JSON report)
+  --junit FILE               also write a JUnit XML report to FILE (fetches every row result of
+                             the judged evaluations): GitLab's artifacts:reports:junit, Jenkins'
+                             junit step
+  --report-file FILE         also write the JSON report (what --format json prints) to FILE
+  --metrics-file FILE        also write OpenMetrics text to FILE: GitLab's
+                             artifacts:reports:metrics
   --quiet                    no progress on stderr
   -h, --help                 this help
 
-Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error,
-4 some superseded evaluations could not be cancelled and may still run (the report is printed,
+Files are relative to the working directory; their folders are created. They are written after
+the report is printed; one that cannot be written is named on stderr and the exit status is 3.
+
+Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error, or a
+file that cannot be written, 4 some superseded evaluations could not be cancelled and may still run (the report is printed,
 and stderr names them; this wins over 1), 130 / 143 stopped by SIGINT / SIGTERM (after cancelling
 what the run started, and naming what it could not).
 `
@@ -64,6 +73,9 @@ const OPTIONS = {
   'base-url': { type: 'string' },
   'max-requests-per-minute': { type: 'string' },
   format: { type: 'string' },
+  junit: { type: 'string' },
+  'report-file': { type: 'string' },
+  'metrics-file': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
 } as const
@@ -102,6 +114,17 @@ export function inputsFromFlags(
     start: values.start ? 'true' : '',
     wait: values.wait,
     'cancel-on-abort': values['cancel-on-abort'],
-    'max-requests-per-minute': values['max-requests-per-minute']
+    'max-requests-per-minute': values['max-requests-per-minute'],
+    'junit-file': values.junit,
+    'report-file': values['report-file'],
+    'metrics-file': values['metrics-file']
   }
+}
+
+/** The flag that gives an action input, where its name differs from the input's. */
+const FLAG_OF_INPUT: Record<string, string> = { 'junit-file': 'junit' }
+
+/** `--flag` for an action input, as the command's messages name it. */
+export function flagOf(input: string): string {
+  return `--${FLAG_OF_INPUT[input] ?? input}`
 }

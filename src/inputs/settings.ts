@@ -3,6 +3,7 @@
  * names its input and says what is accepted. An absent or empty input takes its default here too,
  * because local runners do not apply action.yml's defaults.
  */
+import { resolve } from 'node:path'
 import { EVALUATION_STATUSES, ID_MAX, ID_MIN, type EvaluationStatus } from '../adaline/schema.js'
 import type { CancelMode } from '../github/event.js'
 import { isLoopback } from '../secrets/loopback.js'
@@ -47,7 +48,24 @@ export interface Settings {
   comment: 'off' | 'on' | 'on-failure'
   /** The most requests a minute this run makes to Adaline; undefined: as 429s teach. */
   maxRequestsPerMinute?: number
+  /**
+   * Where to write the JUnit XML report, relative to the working directory; undefined: not
+   * written, and the row results it lists are not fetched.
+   */
+  junitFile?: string
+  /** Where to write the JSON report (the command's --format json); undefined: not written. */
+  reportFile?: string
+  /** Where to write the OpenMetrics text for GitLab's metrics report; undefined: not written. */
+  metricsFile?: string
 }
+
+/** The inputs that name a report file, and the Settings field each fills. */
+export const REPORT_FILE_INPUTS = {
+  'junit-file': 'junitFile',
+  'report-file': 'reportFile',
+  'metrics-file': 'metricsFile'
+} as const
+export type ReportFileInput = keyof typeof REPORT_FILE_INPUTS
 
 export const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2'
 
@@ -165,6 +183,7 @@ async function readChecked(
   keepRunIds.forEach(id => checkId('keep-run-ids', id))
 
   const policy = await readPolicy(getInput('policy'))
+  const files = readReportFiles(read)
 
   return {
     apiKey,
@@ -188,8 +207,48 @@ async function readChecked(
     waitMs: parseWait(read('wait')),
     cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
     comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure']),
-    maxRequestsPerMinute: parseRequestsPerMinute(read('max-requests-per-minute'))
+    maxRequestsPerMinute: parseRequestsPerMinute(read('max-requests-per-minute')),
+    ...files
   }
+}
+
+/**
+ * The report files asked for. The paths are checked only for what is wrong whatever the disk
+ * holds: a folder's path, a NUL, two reports in one file. Whether one can be written is known when
+ * it is written, once the verdict is.
+ */
+function readReportFiles(
+  read: (name: string) => string
+): Pick<Settings, 'junitFile' | 'reportFile' | 'metricsFile'> {
+  const files: Pick<Settings, 'junitFile' | 'reportFile' | 'metricsFile'> = {}
+  const taken = new Map<string, ReportFileInput>()
+  for (const [input, field] of Object.entries(REPORT_FILE_INPUTS) as [
+    ReportFileInput,
+    (typeof REPORT_FILE_INPUTS)[ReportFileInput]
+  ][]) {
+    const path = read(input)
+    if (path === '') continue
+    if (path.includes('\0'))
+      throw new InputError(input, 'holds a NUL character, which no file path can hold')
+    if (/[/\\]$/.test(path) || /(^|[/\\])\.{1,2}$/.test(path)) {
+      throw new InputError(
+        input,
+        `is "${clip(path)}", a folder; give a file path such as reports/adaline.${EXTENSION[input]}`
+      )
+    }
+    const same = taken.get(resolve(path))
+    if (same !== undefined)
+      throw new InputError(input, `names the same file as ${same}: give each report its own file`)
+    taken.set(resolve(path), input)
+    files[field] = path
+  }
+  return files
+}
+
+const EXTENSION: Record<ReportFileInput, string> = {
+  'junit-file': 'xml',
+  'report-file': 'json',
+  'metrics-file': 'txt'
 }
 
 /** The gate policy; the YAML parser is loaded only when a policy is given. */

@@ -7,6 +7,7 @@ import { RateGovernor } from '../adaline/governor.js'
 import { createHttp, type HttpOptions } from '../adaline/http.js'
 import type { Settings } from '../inputs/settings.js'
 import { AdaptiveLimit } from './concurrency.js'
+import { ResultsCache } from './results-cache.js'
 
 /** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
 export const CONCURRENCY = 8
@@ -38,6 +39,8 @@ export interface RunContext {
   /** the cancels sent on abort: a transport of its own, outside the run's limit and governor */
   readonly abortClient: AdalineClient
   readonly log: Log
+  /** the row results fetched so far, kept for every purpose that needs them */
+  readonly results: ResultsCache
 }
 
 /** The context of one run; `abortTransport` times the abort's cancels (abort.ts's ABORT_TRANSPORT). */
@@ -64,5 +67,5 @@ export function createContext(
   const abortClient = createClient(
     createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...abortTransport })
   )
-  return { settings, client, limit, abortClient, log }
+  return { settings, client, limit, abortClient, log, results: new ResultsCache(client, limit) }
 }

@@ -14,6 +14,7 @@ import { baselinesStage } from './baselines.js'
 import { cancelStage, type CancelOutcome } from './cancel.js'
 import { createContext, type Log } from './context.js'
 import { gatherStage } from './gather.js'
+import { resultsStage } from './results.js'
 import { rowsStage } from './rows.js'
 import type { RunReport } from './run-report.js'
 import { startStage } from './start.js'
@@ -34,21 +35,13 @@ export interface Engine extends Abortable {
   supersededCancels(): CancelOutcome | undefined
 }
 
-export interface EngineOptions {
-  /**
-   * whether the face shows failing rows (the summary, the terminal and Markdown reports do; the
-   * command's JSON does not): without them no row is fetched
-   */
-  showsRows?: boolean
-}
-
-export function createEngine(settings: Settings, log: Log, options: EngineOptions = {}): Engine {
-  const { showsRows = true } = options
+export function createEngine(settings: Settings, log: Log): Engine {
   const context = createContext(settings, log, ABORT_TRANSPORT)
   const starts = new OwnStarts(context)
   let supersededCancels: CancelOutcome | undefined
 
   async function evaluate(decision: SupersedeDecision): Promise<RunReport> {
+    const startedAt = Date.now()
     log.info(
       `Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`
     )
@@ -64,7 +57,9 @@ export function createEngine(settings: Settings, log: Log, options: EngineOption
       if (wait) judged = wait.items
       const baselines = await baselinesStage(context, gathered, judged)
       const { verdict, metrics } = judgeRun(judged, baselines, wait)
-      const rows = showsRows ? await rowsStage(context, judged) : new Map()
+      // every row only for a JUnit file; fetched first, so that the failing rows come from them
+      const rowResults = settings.junitFile ? await resultsStage(context, judged) : undefined
+      const rows = await rowsStage(context, judged)
       return {
         promptIds: settings.promptIds,
         scope: settings.policy.scope,
@@ -78,7 +73,10 @@ export function createEngine(settings: Settings, log: Log, options: EngineOption
         wait,
         baselines,
         comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
-        failingRows: rows
+        failingRows: rows,
+        rowResults,
+        policy: settings.policy,
+        timing: { startedAt, finishedAt: Date.now() }
       }
     } catch (error) {
       await starts.cancelAfterError()

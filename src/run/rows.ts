@@ -19,6 +19,8 @@ export const ROWS_PER_EVALUATION = 20
 export interface RowsOptions {
   limit: AdaptiveLimit
   warn: (message: string) => void
+  /** an evaluation's every row result, when the run fetched them already (then no request) */
+  whole?: (runId: string) => Result[] | undefined
 }
 
 /**
@@ -41,7 +43,11 @@ export function evaluationsWithRows(judged: readonly Listed[]): Listed[] {
 
 /** The run's rows stage: the failing and unknown rows that explain the verdict, by run ID. */
 export function rowsStage(context: RunContext, judged: Listed[]): Promise<Map<string, Result[]>> {
-  return failingRows(context.client, judged, { limit: context.limit, warn: context.log.warning })
+  return failingRows(context.client, judged, {
+    limit: context.limit,
+    warn: context.log.warning,
+    whole: runId => context.results.whole(runId)
+  })
 }
 
 /** Failing then unknown rows, by run ID, of the evaluations whose rows are shown. */
@@ -55,6 +61,8 @@ export async function failingRows(
     evaluationsWithRows(judged),
     async ({ promptId, evaluation }): Promise<[string, Result[]]> => {
       const { runId, metrics } = evaluation
+      const whole = options.whole?.(runId)
+      if (whole) return [runId, fromWhole(whole)]
       try {
         const fail =
           metrics.failRuns > 0
@@ -75,4 +83,13 @@ export async function failingRows(
     }
   )
   return new Map(fetched.filter(([, rows]) => rows.length > 0))
+}
+
+/** The rows the requests below would give, taken from every row result in the API's order. Pure. */
+function fromWhole(results: readonly Result[]): Result[] {
+  const fail = results.filter(result => result.grade === 'fail').slice(0, ROWS_PER_EVALUATION)
+  const unknown = results
+    .filter(result => result.grade === 'unknown')
+    .slice(0, ROWS_PER_EVALUATION - fail.length)
+  return [...fail, ...unknown]
 }

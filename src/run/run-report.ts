@@ -3,9 +3,10 @@ import type { Result } from '../adaline/schema.js'
 import type { SupersedeDecision } from '../github/event.js'
 import type { Listed } from '../judge/judged-set.js'
 import type { Metrics } from '../judge/metrics.js'
-import type { Scope, Verdict } from '../judge/policy.js'
+import type { Policy, Scope, Verdict } from '../judge/policy.js'
 import type { CancelOutcome } from './cancel.js'
 import type { Gathered } from './gather.js'
+import type { FetchedResults } from './results-cache.js'
 import type { WaitOutcome } from './wait.js'
 
 export interface RunReport {
@@ -28,4 +29,12 @@ export interface RunReport {
   comparesWithBaseline?: boolean
   /** failing and unknown rows, by run ID */
   failingRows: Map<string, Result[]>
+  /** every row result of each judged evaluation, by run ID: only when a JUnit file is asked for */
+  rowResults?: Map<string, FetchedResults>
+  /** evaluator titles by evaluator ID, where known (issue 14 fills them) */
+  evaluatorTitles?: ReadonlyMap<string, string>
+  /** the policy judged by (the engine always sets it; a report built by hand may not) */
+  policy?: Policy
+  /** when the run started and ended, Unix ms (the engine always sets it) */
+  timing?: { startedAt: number; finishedAt: number }
 }

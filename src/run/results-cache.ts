@@ -1,0 +1,116 @@
+/**
+ * Every row result of evaluations (every grade, with the rows' values), fetched once per run and
+ * kept: the JUnit report asks for those of the judged evaluations, and a later purpose (pairing
+ * rows with a baseline's) asks for more run IDs and gets what was fetched already without a request.
+ */
+import type { AdalineClient } from '../adaline/client.js'
+import { ApiError } from '../adaline/http.js'
+import type { Result } from '../adaline/schema.js'
+import type { Listed } from '../judge/judged-set.js'
+import { mapWithin, type AdaptiveLimit } from './concurrency.js'
+
+/** The most row results fetched for one evaluation: 50 pages of 200. */
+export const RESULTS_CAP = 10_000
+
+/** What was fetched of one evaluation's row results. */
+export type FetchedResults =
+  | {
+      ok: true
+      /** in the API's order, at most `cap` of them */
+      results: Result[]
+      /** results past the cap, not fetched: 0 when `results` is every one */
+      leftOut: number
+      /** the cap they were fetched under */
+      cap: number
+    }
+  | {
+      ok: false
+      /** why not, naming the endpoint */
+      problem: string
+    }
+
+export interface ResultsAnswer {
+  /** by run ID, for each evaluation asked for */
+  byRunId: Map<string, FetchedResults>
+  /** requests (pages) this ask made; what was kept from an earlier ask made none */
+  requests: number
+}
+
+/** The run's row results, fetched at most once per evaluation (unless asked again with a higher cap). */
+export class ResultsCache {
+  private readonly kept = new Map<string, Promise<FetchedResults>>()
+  /** what `kept` came to, once it came */
+  private readonly settled = new Map<string, FetchedResults>()
+  private requests = 0
+
+  constructor(
+    private readonly client: AdalineClient,
+    private readonly limit: AdaptiveLimit
+  ) {}
+
+  /**
+   * The row results of these evaluations, at most `cap` each: those kept from an earlier ask when
+   * they were fetched whole or under a cap as high, the others fetched now, within the run's bound
+   * on requests in flight. A failure is kept too, so that a run does not ask a failing endpoint
+   * again for each purpose.
+   */
+  async fetch(items: readonly Listed[], cap = RESULTS_CAP): Promise<ResultsAnswer> {
+    const before = this.requests
+    const answers = await mapWithin(this.limit, items, async item => {
+      const { runId } = item.evaluation
+      let entry = this.kept.get(runId)
+      if (entry === undefined || !covers(await entry, cap)) {
+        entry = this.fetchOne(item, cap).then(fetched => {
+          this.settled.set(runId, fetched)
+          return fetched
+        })
+        this.kept.set(runId, entry)
+      }
+      return [runId, await entry] as const
+    })
+    return { byRunId: new Map(answers), requests: this.requests - before }
+  }
+
+  /** Every row result of the evaluation, when they were fetched already, all of them; else undefined. */
+  whole(runId: string): Result[] | undefined {
+    const fetched = this.settled.get(runId)
+    return fetched?.ok && fetched.leftOut === 0 ? fetched.results : undefined
+  }
+
+  private async fetchOne({ promptId, evaluation }: Listed, cap: number): Promise<FetchedResults> {
+    const results: Result[] = []
+    let more = false
+    try {
+      for await (const page of this.client.listAllResults(promptId, evaluation.runId, cap)) {
+        this.requests += 1
+        results.push(...page.results)
+        more = page.hasMore
+      }
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error
+      return { ok: false, problem: error.message }
+    }
+    return {
+      ok: true,
+      results,
+      leftOut: more ? leftOut(evaluation.metrics, results.length) : 0,
+      cap
+    }
+  }
+}
+
+/** Whether what was kept answers an ask under `cap`. */
+function covers(entry: FetchedResults, cap: number): boolean {
+  return !entry.ok || entry.leftOut === 0 || entry.cap >= cap
+}
+
+/**
+ * How many results lie past the cap: the evaluation's runs less those fetched. The API said more
+ * follow, so at least one, whatever the metrics say.
+ */
+function leftOut(
+  metrics: { passRuns: number; failRuns: number; unknownRuns: number },
+  fetched: number
+): number {
+  return Math.max(1, metrics.passRuns + metrics.failRuns + metrics.unknownRuns - fetched)
+}
