@@ -44100,6 +44100,8 @@ const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2';
  * a key split in two halves leaves each long enough (SECRET_RUN) to be found and redacted.
  */
 const API_KEY_MIN = 20;
+/** RFC 6750's b64token: what a bearer credential is made of. */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** A bad input: the message names the input and says what it accepts. */
 class InputError extends Error {
     input;
@@ -44130,9 +44132,11 @@ async function readSettings(getInput, { now, mask }) {
     }
     if (/\s/.test(apiKey))
         throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"');
-    // a character past ASCII cannot go in an Authorization header
-    if (tooShort || !/^[\x21-\x7e]+$/.test(apiKey)) {
-        throw new InputError('api-key', `is not a workspace API key: a key is ${API_KEY_MIN} or more printable ASCII characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: \${{ secrets.ADALINE_API_KEY }}`);
+    // A bearer credential is a b64token (RFC 6750): letters, digits and - . _ ~ + /, then = padding.
+    // Nothing else can go in the Authorization header, and no escape (%, \, &, ") can then hide
+    // part of the key from the redaction.
+    if (tooShort || !BEARER_TOKEN.test(apiKey)) {
+        throw new InputError('api-key', `is not a workspace API key: a key is ${API_KEY_MIN} or more letters, digits and - . _ ~ + / characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: \${{ secrets.ADALINE_API_KEY }}`);
     }
     try {
         return await readChecked(read, getInput, now, apiKey, githubToken);

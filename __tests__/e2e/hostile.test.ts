@@ -291,7 +291,7 @@ describe('class 5: the key never shows, in any form', () => {
   it('refuses a one-character api-key without turning the outputs into ***', async () => {
     const result = await runAction(inputs({ 'api-key': 'k' }))
     expect(expectOneExpectedError(result)).toBe(
-      'Input api-key is not a workspace API key: a key is 20 or more printable ASCII characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}'
+      'Input api-key is not a workspace API key: a key is 20 or more letters, digits and - . _ ~ + / characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}'
     )
     expect(result.stdout).not.toContain('::add-mask::')
     expect(api.requests).toHaveLength(0)

@@ -190,7 +190,8 @@ describe('readSettings', () => {
   it.each([
     ['one character', 'k'],
     ['19 characters', 'adl_live_0123456789'],
-    ['a character past ASCII', `adl_live_0123456789é${'x'.repeat(10)}`]
+    ['a character past ASCII', `adl_live_0123456789é${'x'.repeat(10)}`],
+    ['a character no bearer token holds (%, ", \\)', `adl_live_0123456789%41"\\${'x'.repeat(10)}`]
   ])('refuses an api-key of %s without quoting it', async (_, key) => {
     const masked: string[] = []
     const error = await settingsFrom({ 'api-key': key, 'prompt-id': PROMPT }, masked).catch(
@@ -198,7 +199,7 @@ describe('readSettings', () => {
     )
     expect(error).toBeInstanceOf(InputError)
     expect((error as InputError).message).toBe(
-      'Input api-key is not a workspace API key: a key is 20 or more printable ASCII characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}'
+      'Input api-key is not a workspace API key: a key is 20 or more letters, digits and - . _ ~ + / characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}'
     )
     // a key too short to be one is not masked: its letters would turn every line into ***
     expect(masked).toEqual(key.length < 20 ? [] : [key])
