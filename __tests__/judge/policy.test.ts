@@ -79,8 +79,11 @@ describe('judge', () => {
   ]
 
   it('skips the gate when the policy sets no rules', () => {
-    expect(verdictFor('', base)).toEqual({ gate: 'skipped', broken: [] })
-    expect(verdictFor('scope: all\non-empty: pass', base)).toEqual({ gate: 'skipped', broken: [] })
+    expect(verdictFor('', base)).toMatchObject({ gate: 'skipped', broken: [] })
+    expect(verdictFor('scope: all\non-empty: pass', base)).toMatchObject({
+      gate: 'skipped',
+      broken: []
+    })
   })
 
   // Each rule passes at its limit and breaks just past it: limits are inclusive.
@@ -94,11 +97,37 @@ describe('judge', () => {
     ['max-fail-rate', 0.1, 0.09, 'fail-rate 10% > max-fail-rate 9%'],
     ['min-pass-rate', 0.8, 0.81, 'pass-rate 80% < min-pass-rate 81%']
   ])('%s passes at %p and breaks at %p', (rule, atLimit, pastLimit, message) => {
-    expect(verdictFor(`${rule}: ${atLimit}`, base)).toEqual({ gate: 'passed', broken: [] })
-    expect(verdictFor(`${rule}: ${pastLimit}`, base)).toEqual({
+    expect(verdictFor(`${rule}: ${atLimit}`, base)).toMatchObject({ gate: 'passed', broken: [] })
+    expect(verdictFor(`${rule}: ${pastLimit}`, base)).toMatchObject({
       gate: 'failed',
       broken: [{ rule, message }]
     })
+  })
+
+  it('checks every rule it sets, held or broken, each with its figure and limit, then allow-status', () => {
+    const verdict = verdictFor('max-fail-runs: 0\nmin-pass-rate: 50%\nmax-cost: 1', base)
+    expect(verdict.checks.map(({ rule, ok }) => [rule, ok])).toEqual([
+      ['max-fail-runs', false],
+      ['min-pass-rate', true],
+      ['max-cost', true],
+      ['allow-status', true]
+    ])
+    const [failRuns, passRate] = verdict.checks
+    expect(failRuns).toMatchObject({ figure: '1', limit: '0', message: verdict.broken[0]!.message })
+    expect(passRate).toMatchObject({
+      limit: '50%',
+      message: expect.stringContaining('within min-pass-rate 50%')
+    })
+  })
+
+  it('checks nothing when the gate is skipped, and on-empty alone for an empty judged set', () => {
+    expect(verdictFor('', base).checks).toEqual([])
+    expect(verdictFor('max-fail-runs: 0', []).checks).toMatchObject([
+      { rule: 'on-empty', ok: false }
+    ])
+    expect(verdictFor('max-fail-runs: 0\non-empty: pass', []).checks).toMatchObject([
+      { rule: 'on-empty', ok: true }
+    ])
   })
 
   it('accepts percentages for rates', () => {
@@ -131,7 +160,7 @@ describe('judge', () => {
 
   it('breaks when a judged evaluation is not completed, by default', () => {
     const running = [evaluation({ status: 'running', runId: 'run-running-0000000000001' })]
-    expect(verdictFor('max-fail-runs: 5', running)).toEqual({
+    expect(verdictFor('max-fail-runs: 5', running)).toMatchObject({
       gate: 'failed',
       broken: [
         {
@@ -152,7 +181,7 @@ describe('judge', () => {
   it('fails an empty judged set by default and passes it with on-empty: pass', () => {
     expect(verdictFor('max-fail-runs: 0', []).gate).toBe('failed')
     expect(verdictFor('max-fail-runs: 0', []).broken[0]?.rule).toBe('on-empty')
-    expect(verdictFor('max-fail-runs: 0\non-empty: pass', [])).toEqual({
+    expect(verdictFor('max-fail-runs: 0\non-empty: pass', [])).toMatchObject({
       gate: 'passed',
       broken: []
     })
@@ -216,7 +245,7 @@ describe('judge', () => {
     const running = evaluation({ runId: 'run-slow-00000000000000001', status: 'running' })
     const timedOut = { waitedMs: 60_000, waitTimedOut: true }
     const verdict = judge([running], totals([running]), parsePolicy(''), timedOut)
-    expect(verdict).toEqual({
+    expect(verdict).toMatchObject({
       gate: 'failed',
       broken: [
         {

@@ -173,7 +173,7 @@ describe('buildJsonReport', () => {
         ok: true,
         figure: '1 of 1',
         limit: 'completed',
-        message: '1 of 1 judged evaluation(s) in allow-status [completed]'
+        message: '1 of 1 judged evaluation in allow-status [completed]'
       }
     ])
   })

@@ -189,7 +189,7 @@ const evaluatorPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject 
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6953);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9050);
 /** The `adaline-evals` command's entry point (dist/cli/index.js, bundled by ncc). */
 
 process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2), process.env, text => process.stdout.write(text), text => process.stderr.write(text));
@@ -199,7 +199,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6953:
+/***/ 9050:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3644,8 +3644,8 @@ function event_text(value) {
     return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
-// EXTERNAL MODULE: ./src/judge/policy.ts
-var judge_policy = __nccwpck_require__(3481);
+// EXTERNAL MODULE: ./src/judge/policy.ts + 1 modules
+var policy = __nccwpck_require__(6805);
 ;// CONCATENATED MODULE: ./src/inputs/settings.ts
 /**
  * The action's inputs as one typed Settings object. Every validation message lives here, and each
@@ -3810,7 +3810,7 @@ const EXTENSION = {
 /** The gate policy; the YAML parser is loaded only when a policy is given. */
 async function readPolicy(text) {
     if (text.trim() === '')
-        return (0,judge_policy/* emptyPolicy */.UR)();
+        return (0,policy/* emptyPolicy */.UR)();
     const { PolicyError, parsePolicy } = await Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(9)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1009));
     try {
         return parsePolicy(text);
@@ -3997,110 +3997,7 @@ function cancel_failed_clip(text) {
     return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}…` : line;
 }
 
-;// CONCATENATED MODULE: ./src/report/rule-checks.ts
-/**
- * INTERIM (issue 15, until issue 14's `verdict.checks` lands): every rule the policy sets, held or
- * broken, with its figure and limit as report text, for the JUnit policy suite and the JSON
- * report. At the merge, `ruleChecks(report)` becomes `report.verdict.checks` and this file goes.
- * Pure.
- */
-
-
-
-/** Every rule the report's policy sets, in the policy's order, then allow-status. */
-function ruleChecks(report) {
-    const { verdict, policy, metrics } = report;
-    const broken = new Map(verdict.broken.map(b => [b.rule, b.message]));
-    if (verdict.gate === 'skipped')
-        return [];
-    const judged = report.gathered.judged.map(item => item.evaluation);
-    if (judged.length === 0 || !policy) {
-        // no evaluations (on-empty decides), or no policy to list: the broken rules alone
-        return verdict.broken.map(({ rule, message }) => ({
-            rule,
-            ok: false,
-            figure: '',
-            limit: '',
-            message
-        }));
-    }
-    const withRuns = (pick) => judged.filter(e => pick(e.metrics) > 0).map(e => e.runId);
-    const rate = (value) => (value === null ? 'no runs' : (0,format/* formatPercent */.l9)(value, 2));
-    const figures = {
-        'max-fail-runs': limit => ({
-            figure: (0,format/* formatCount */.B4)(metrics.failRuns),
-            limit: (0,format/* formatCount */.B4)(limit),
-            runIds: withRuns(m => m.failRuns)
-        }),
-        'max-unknown-runs': limit => ({
-            figure: (0,format/* formatCount */.B4)(metrics.unknownRuns),
-            limit: (0,format/* formatCount */.B4)(limit),
-            runIds: withRuns(m => m.unknownRuns)
-        }),
-        'max-failed-rows': limit => ({
-            figure: (0,format/* formatCount */.B4)(metrics.failedRows),
-            limit: (0,format/* formatCount */.B4)(limit),
-            runIds: judged.filter(e => e.progress.failedRows > 0).map(e => e.runId)
-        }),
-        'max-tokens': limit => ({
-            figure: (0,format/* formatCount */.B4)(metrics.totalTokens),
-            limit: (0,format/* formatCount */.B4)(limit)
-        }),
-        'max-cost': limit => ({ figure: (0,format/* formatCost */.BD)(metrics.totalCost), limit: (0,format/* formatCost */.BD)(limit) }),
-        'max-fail-rate': limit => ({ figure: rate(metrics.failRate), limit: rate(limit) }),
-        'min-pass-rate': limit => ({ figure: rate(metrics.passRate), limit: rate(limit) }),
-        'max-avg-latency': limit => ({
-            figure: metrics.avgLatency === null ? 'no runs' : (0,format/* formatDuration */.a3)(metrics.avgLatency),
-            limit: (0,format/* formatDuration */.a3)(limit)
-        }),
-        'max-pass-rate-drop': limit => worstDrop(report, limit)
-    };
-    const checks = [];
-    for (const [rule, limit] of Object.entries(policy.limits)) {
-        const { figure, limit: shown, runIds } = figures[rule](limit);
-        // the figure's name as the broken rule's message spells it: max-fail-runs → fail-runs
-        const held = `${rule.replace(/^(max|min)-/, '')} ${figure}, within ${rule} ${shown}`;
-        checks.push(check(rule, figure, shown, held, broken.get(rule), runIds));
-    }
-    const allowed = policy.allowStatus ?? judge_policy/* DEFAULT_ALLOW_STATUS */.B9;
-    const outside = judged.filter(e => !allowed.includes(e.status)).map(e => e.runId);
-    const inside = `${(0,format/* formatCount */.B4)(judged.length - outside.length)} of ${(0,format/* formatCount */.B4)(judged.length)}`;
-    const limit = allowed.join(', ');
-    checks.push(check('allow-status', inside, limit, `${inside} judged evaluation(s) in allow-status [${limit}]`, broken.get('allow-status'), outside));
-    return checks;
-}
-function check(rule, figure, limit, held, brokenMessage, runIds) {
-    if (brokenMessage === undefined)
-        return { rule, ok: true, figure, limit, message: held };
-    return { rule, ok: false, figure, limit, message: brokenMessage, ...(runIds ? { runIds } : {}) };
-}
-/** The largest fall of a judged evaluation's pass rate below its baseline's, in points. */
-function worstDrop(report, limit) {
-    let worst;
-    const dropped = [];
-    for (const { evaluation } of report.gathered.judged) {
-        const baseline = report.baselines.get(evaluation.runId);
-        if (!baseline)
-            continue;
-        const now = (0,judge_metrics/* totals */.Sd)([evaluation]).passRate;
-        const before = (0,judge_metrics/* totals */.Sd)([baseline.evaluation]).passRate;
-        if (now === null || before === null)
-            continue;
-        const drop = before - now;
-        if (worst === undefined || drop > worst)
-            worst = drop;
-        if (drop > limit)
-            dropped.push(evaluation.runId);
-    }
-    return {
-        figure: worst === undefined ? 'no baseline' : (0,format/* formatPointsDelta */.BK)(-worst),
-        limit: (0,format/* formatPointsDelta */.BK)(-limit),
-        runIds: dropped
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/report/json-report.ts
-
 
 
 /** Raised when a field changes meaning or goes; adding a field keeps it. */
@@ -4110,7 +4007,7 @@ function buildJsonReport(report) {
     return {
         schemaVersion: JSON_REPORT_SCHEMA_VERSION,
         gate: verdict.gate,
-        rules: ruleChecks(report),
+        rules: verdict.checks,
         broken: verdict.broken.map(({ rule, message }) => ({ rule, message })),
         metrics,
         listedCount: gathered.listedCount,
@@ -6828,7 +6725,6 @@ function fixed(value, decimals) {
 
 
 
-
 /** The `<testsuites>` name. */
 const JUNIT_NAME = 'adaline-evals';
 /** The files the settings ask for, in the order of their inputs. */
@@ -6853,7 +6749,7 @@ function junitInput(report) {
     return {
         name: JUNIT_NAME,
         time: report.timing ? (report.timing.finishedAt - report.timing.startedAt) / 1000 : undefined,
-        rules: ruleChecks(report).map(({ rule, ok, message }) => ({ rule, ok, message })),
+        rules: report.verdict.checks.map(({ rule, ok, message }) => ({ rule, ok, message })),
         evaluations: judged.map(({ promptId, evaluation }, i) => {
             const fetched = report.rowResults?.get(evaluation.runId);
             const { passRuns: pass, failRuns: fail, unknownRuns: unknown } = evaluation.metrics;
@@ -9312,7 +9208,7 @@ function createEngine(settings, log) {
     function judgeRun(judged, baselines, wait) {
         const evaluations = judged.map(item => item.evaluation);
         const metrics = (0,judge_metrics/* totals */.Sd)(evaluations);
-        const verdict = (0,judge_policy/* judge */.S4)(evaluations, metrics, settings.policy, {
+        const verdict = (0,policy/* judge */.S4)(evaluations, metrics, settings.policy, {
             baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
             waitedMs: wait?.waitedMs,
             waitTimedOut: (wait?.timedOut.length ?? 0) > 0
@@ -9880,17 +9776,108 @@ class DecimalSum {
 
 /***/ }),
 
-/***/ 3481:
+/***/ 6805:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   B9: () => (/* binding */ DEFAULT_ALLOW_STATUS),
-/* harmony export */   S4: () => (/* binding */ judge),
-/* harmony export */   UR: () => (/* binding */ emptyPolicy)
-/* harmony export */ });
-/* unused harmony export hasRules */
-/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8346);
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6264);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  UR: () => (/* binding */ emptyPolicy),
+  S4: () => (/* binding */ judge)
+});
+
+// UNUSED EXPORTS: DEFAULT_ALLOW_STATUS, hasRules
+
+// EXTERNAL MODULE: ./src/format.ts
+var format = __nccwpck_require__(6264);
+// EXTERNAL MODULE: ./src/judge/metrics.ts
+var judge_metrics = __nccwpck_require__(8346);
+;// CONCATENATED MODULE: ./src/judge/checks.ts
+
+
+/** Every rule the limits set, in the policy's order, then allow-status. */
+function ruleChecks(input) {
+    const { judged, metrics, limits, allowed, broken } = input;
+    const withRuns = (pick) => judged.filter(e => pick(e.metrics) > 0).map(e => e.runId);
+    const rate = (value) => (value === null ? 'no runs' : (0,format/* formatPercent */.l9)(value, 2));
+    const figures = {
+        'max-fail-runs': limit => ({
+            figure: (0,format/* formatCount */.B4)(metrics.failRuns),
+            limit: (0,format/* formatCount */.B4)(limit),
+            runIds: withRuns(m => m.failRuns)
+        }),
+        'max-unknown-runs': limit => ({
+            figure: (0,format/* formatCount */.B4)(metrics.unknownRuns),
+            limit: (0,format/* formatCount */.B4)(limit),
+            runIds: withRuns(m => m.unknownRuns)
+        }),
+        'max-failed-rows': limit => ({
+            figure: (0,format/* formatCount */.B4)(metrics.failedRows),
+            limit: (0,format/* formatCount */.B4)(limit),
+            runIds: judged.filter(e => e.progress.failedRows > 0).map(e => e.runId)
+        }),
+        'max-tokens': limit => ({
+            figure: (0,format/* formatCount */.B4)(metrics.totalTokens),
+            limit: (0,format/* formatCount */.B4)(limit)
+        }),
+        'max-cost': limit => ({ figure: (0,format/* formatCost */.BD)(metrics.totalCost), limit: (0,format/* formatCost */.BD)(limit) }),
+        'max-fail-rate': limit => ({ figure: rate(metrics.failRate), limit: rate(limit) }),
+        'min-pass-rate': limit => ({ figure: rate(metrics.passRate), limit: rate(limit) }),
+        'max-avg-latency': limit => ({
+            figure: metrics.avgLatency === null ? 'no runs' : (0,format/* formatDuration */.a3)(metrics.avgLatency),
+            limit: (0,format/* formatDuration */.a3)(limit)
+        }),
+        'max-pass-rate-drop': limit => worstDrop(judged, input.baselines, limit)
+    };
+    const checks = [];
+    for (const [rule, limit] of Object.entries(limits)) {
+        const figureOf = figures[rule];
+        if (limit === undefined || !figureOf)
+            continue;
+        const { figure, limit: shown, runIds } = figureOf(limit);
+        // the figure's name as the broken rule's message spells it: max-fail-runs → fail-runs
+        const held = `${rule.replace(/^(max|min)-/, '')} ${figure}, within ${rule} ${shown}`;
+        checks.push(check(rule, figure, shown, held, broken.get(rule), runIds));
+    }
+    const outside = judged.filter(e => !allowed.includes(e.status)).map(e => e.runId);
+    const inside = `${(0,format/* formatCount */.B4)(judged.length - outside.length)} of ${(0,format/* formatCount */.B4)(judged.length)}`;
+    const limit = allowed.join(', ');
+    const noun = judged.length === 1 ? 'evaluation' : 'evaluations';
+    checks.push(check('allow-status', inside, limit, `${inside} judged ${noun} in allow-status [${limit}]`, broken.get('allow-status'), outside));
+    return checks;
+}
+function check(rule, figure, limit, held, brokenMessage, runIds) {
+    if (brokenMessage === undefined)
+        return { rule, ok: true, figure, limit, message: held };
+    return { rule, ok: false, figure, limit, message: brokenMessage, ...(runIds ? { runIds } : {}) };
+}
+/** The largest fall of a judged evaluation's pass rate below its baseline's, in points. */
+function worstDrop(judged, baselines, limit) {
+    let worst;
+    const dropped = [];
+    for (const evaluation of judged) {
+        const baseline = baselines?.get(evaluation.runId);
+        if (!baseline)
+            continue;
+        const now = (0,judge_metrics/* totals */.Sd)([evaluation]).passRate;
+        const before = (0,judge_metrics/* totals */.Sd)([baseline]).passRate;
+        if (now === null || before === null)
+            continue;
+        const drop = before - now;
+        if (worst === undefined || drop > worst)
+            worst = drop;
+        if (drop > limit)
+            dropped.push(evaluation.runId);
+    }
+    return {
+        figure: worst === undefined ? 'no baseline' : (0,format/* formatPointsDelta */.BK)(-worst),
+        limit: (0,format/* formatPointsDelta */.BK)(-limit),
+        runIds: dropped
+    };
+}
+
+;// CONCATENATED MODULE: ./src/judge/policy.ts
+
 
 
 const DEFAULT_ALLOW_STATUS = ['completed'];
@@ -9906,21 +9893,21 @@ function hasRules(policy) {
 function judge(judged, metrics, policy, context = {}) {
     // a wait that ran out did not get what the step waited for: that is a failure, not a report
     if (!hasRules(policy) && !context.waitTimedOut)
-        return { gate: 'skipped', broken: [] };
-    (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .checkTotals */ .GA)(metrics);
+        return { gate: 'skipped', broken: [], checks: [] };
+    (0,judge_metrics/* checkTotals */.GA)(metrics);
     if (judged.length === 0) {
-        return policy.onEmpty === 'pass'
-            ? { gate: 'passed', broken: [] }
-            : verdict([
-                {
-                    rule: 'on-empty',
-                    message: 'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass'
-                }
-            ]);
+        const message = policy.onEmpty === 'pass'
+            ? 'no evaluations to judge, and on-empty is pass'
+            : 'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass';
+        const ok = policy.onEmpty === 'pass';
+        const check = { rule: 'on-empty', ok, figure: '0 evaluations', limit: policy.onEmpty, message };
+        return ok
+            ? { gate: 'passed', broken: [], checks: [check] }
+            : { gate: 'failed', broken: [{ rule: 'on-empty', message }], checks: [check] };
     }
     const broken = [];
     const { limits } = policy;
-    const atMost = (rule, figure, value, show = _format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr) => {
+    const atMost = (rule, figure, value, show = format/* plainDecimal */.mr) => {
         const limit = limits[rule];
         if (limit !== undefined && value > limit) {
             broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` });
@@ -9938,13 +9925,13 @@ function judge(judged, metrics, policy, context = {}) {
             broken.push(noRuns('max-avg-latency', 'avg-latency'));
         }
         else
-            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(ms)} ms`);
+            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,format/* plainDecimal */.mr)(ms)} ms`);
     }
     passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines);
     const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS;
     const outside = judged.filter(evaluation => !allowed.includes(evaluation.status));
     if (outside.length > 0) {
-        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(context.waitedMs)}`;
+        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,format/* formatDuration */.a3)(context.waitedMs)}`;
         const listed = outside
             .slice(0, 5)
             .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
@@ -9957,7 +9944,15 @@ function judge(judged, metrics, policy, context = {}) {
             message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
         });
     }
-    return verdict(broken);
+    const checks = ruleChecks({
+        judged,
+        metrics,
+        limits: { ...limits },
+        allowed,
+        baselines: context.baselines,
+        broken: new Map(broken.map(b => [b.rule, b.message]))
+    });
+    return { gate: broken.length > 0 ? 'failed' : 'passed', broken, checks };
 }
 function passRate(evaluation) {
     const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
@@ -9975,7 +9970,7 @@ function passRateDrop(broken, judged, limit, baselines) {
         const before = baseline ? passRate(baseline) : null;
         if (!baseline || now === null || before === null)
             return [];
-        return [{ evaluation, baseline, now, before, drop: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .tidy */ .DZ)(before - now) }];
+        return [{ evaluation, baseline, now, before, drop: (0,format/* tidy */.DZ)(before - now) }];
     })
         .filter(({ drop }) => drop > limit)
         .sort((a, b) => b.drop - a.drop);
@@ -10011,13 +10006,10 @@ function noRuns(rule, figure) {
 }
 /** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
 function showRate(rate, limit) {
-    const rounded = (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(rate, 2);
-    if (limit === undefined || rounded !== (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(limit, 2))
+    const rounded = (0,format/* formatPercent */.l9)(rate, 2);
+    if (limit === undefined || rounded !== (0,format/* formatPercent */.l9)(limit, 2))
         return rounded;
-    return `${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
-}
-function verdict(broken) {
-    return { gate: broken.length > 0 ? 'failed' : 'passed', broken };
+    return `${(0,format/* plainDecimal */.mr)(Number((rate * 100).toPrecision(15)))}%`;
 }
 
 

@@ -3,6 +3,7 @@
  * YAML, and is loaded only when a policy is given.
  */
 import type { Evaluation, EvaluationStatus } from '../adaline/schema.js'
+import { ruleChecks, type RuleCheck } from './checks.js'
 import { checkTotals, type Metrics } from './metrics.js'
 import { formatDuration, formatPercent, plainDecimal, tidy } from '../format.js'
 
@@ -52,9 +53,13 @@ export interface BrokenRule {
   message: string
 }
 
+export type { RuleCheck } from './checks.js'
+
 export interface Verdict {
   gate: 'passed' | 'failed' | 'skipped'
   broken: BrokenRule[]
+  /** every rule the policy sets, held or broken, with its figure and limit (empty when skipped) */
+  checks: RuleCheck[]
 }
 
 /** What else the verdict may depend on. */
@@ -75,18 +80,18 @@ export function judge(
   context: JudgeContext = {}
 ): Verdict {
   // a wait that ran out did not get what the step waited for: that is a failure, not a report
-  if (!hasRules(policy) && !context.waitTimedOut) return { gate: 'skipped', broken: [] }
+  if (!hasRules(policy) && !context.waitTimedOut) return { gate: 'skipped', broken: [], checks: [] }
   checkTotals(metrics)
   if (judged.length === 0) {
-    return policy.onEmpty === 'pass'
-      ? { gate: 'passed', broken: [] }
-      : verdict([
-          {
-            rule: 'on-empty',
-            message:
-              'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass'
-          }
-        ])
+    const message =
+      policy.onEmpty === 'pass'
+        ? 'no evaluations to judge, and on-empty is pass'
+        : 'no evaluations to judge (on-empty: fail); check the filters, or set on-empty: pass'
+    const ok = policy.onEmpty === 'pass'
+    const check = { rule: 'on-empty', ok, figure: '0 evaluations', limit: policy.onEmpty, message }
+    return ok
+      ? { gate: 'passed', broken: [], checks: [check] }
+      : { gate: 'failed', broken: [{ rule: 'on-empty', message }], checks: [check] }
   }
   const broken: BrokenRule[] = []
   const { limits } = policy
@@ -129,7 +134,15 @@ export function judge(
       message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
     })
   }
-  return verdict(broken)
+  const checks = ruleChecks({
+    judged,
+    metrics,
+    limits: { ...limits },
+    allowed,
+    baselines: context.baselines,
+    broken: new Map(broken.map(b => [b.rule, b.message]))
+  })
+  return { gate: broken.length > 0 ? 'failed' : 'passed', broken, checks }
 }
 
 function passRate(evaluation: Evaluation): number | null {
@@ -199,8 +212,4 @@ function showRate(rate: number, limit?: number): string {
   const rounded = formatPercent(rate, 2)
   if (limit === undefined || rounded !== formatPercent(limit, 2)) return rounded
   return `${plainDecimal(Number((rate * 100).toPrecision(15)))}%`
-}
-
-function verdict(broken: BrokenRule[]): Verdict {
-  return { gate: broken.length > 0 ? 'failed' : 'passed', broken }
 }

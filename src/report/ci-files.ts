@@ -10,7 +10,6 @@ import type { RunReport } from '../run/run-report.js'
 import { buildJsonReport, jsonReportText } from './json-report.js'
 import { buildJUnit, type JUnitEvaluation, type JUnitInput } from './junit.js'
 import { buildOpenMetrics, type MetricsInput } from './openmetrics.js'
-import { ruleChecks } from './rule-checks.js'
 
 /** One file to write: the input that asked for it, its path as given, and its text. */
 export interface ReportFile {
@@ -48,7 +47,7 @@ export function junitInput(report: RunReport): JUnitInput {
   return {
     name: JUNIT_NAME,
     time: report.timing ? (report.timing.finishedAt - report.timing.startedAt) / 1000 : undefined,
-    rules: ruleChecks(report).map(({ rule, ok, message }) => ({ rule, ok, message })),
+    rules: report.verdict.checks.map(({ rule, ok, message }) => ({ rule, ok, message })),
     evaluations: judged.map(({ promptId, evaluation }, i): JUnitEvaluation => {
       const fetched = report.rowResults?.get(evaluation.runId)
       const { passRuns: pass, failRuns: fail, unknownRuns: unknown } = evaluation.metrics

@@ -5,9 +5,8 @@
 import type { Evaluation, Result } from '../adaline/schema.js'
 import { isDateTime, tidy } from '../format.js'
 import { totals, type Metrics } from '../judge/metrics.js'
-import type { Scope } from '../judge/policy.js'
+import type { RuleCheck, Scope } from '../judge/policy.js'
 import type { RunReport } from '../run/run-report.js'
-import { ruleChecks, type RuleCheck } from './rule-checks.js'
 
 /** Raised when a field changes meaning or goes; adding a field keeps it. */
 export const JSON_REPORT_SCHEMA_VERSION = 1
@@ -85,7 +84,7 @@ export function buildJsonReport(report: RunReport): JsonReport {
   return {
     schemaVersion: JSON_REPORT_SCHEMA_VERSION,
     gate: verdict.gate,
-    rules: ruleChecks(report),
+    rules: verdict.checks,
     broken: verdict.broken.map(({ rule, message }) => ({ rule, message })),
     metrics,
     listedCount: gathered.listedCount,

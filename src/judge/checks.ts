@@ -1,9 +1,8 @@
 /**
- * INTERIM (issue 15, until issue 14's `verdict.checks` lands): every rule the policy sets, held or
- * broken, with its figure and limit as report text, for the JUnit policy suite and the JSON
- * report. At the merge, `ruleChecks(report)` becomes `report.verdict.checks` and this file goes.
- * Pure.
+ * Every rule the policy sets, held or broken, with its figure and its limit as report text: what
+ * the summary's rules table, the JUnit policy suite and the JSON report all show. Pure.
  */
+import type { Evaluation } from '../adaline/schema.js'
 import {
   formatCost,
   formatCount,
@@ -11,11 +10,9 @@ import {
   formatPercent,
   formatPointsDelta
 } from '../format.js'
-import { totals } from '../judge/metrics.js'
-import { DEFAULT_ALLOW_STATUS, type Limits } from '../judge/policy.js'
-import type { RunReport } from '../run/run-report.js'
+import { totals, type Metrics } from './metrics.js'
 
-/** One rule the policy sets, judged (the shape of issue 14's RuleCheck). */
+/** One rule the policy sets, judged. */
 export interface RuleCheck {
   /** the rule's key as the policy spells it, e.g. min-pass-rate */
   rule: string
@@ -32,26 +29,24 @@ export interface RuleCheck {
 
 type Figure = { figure: string; limit: string; runIds?: string[] }
 
-/** Every rule the report's policy sets, in the policy's order, then allow-status. */
-export function ruleChecks(report: RunReport): RuleCheck[] {
-  const { verdict, policy, metrics } = report
-  const broken = new Map(verdict.broken.map(b => [b.rule, b.message]))
-  if (verdict.gate === 'skipped') return []
-  const judged = report.gathered.judged.map(item => item.evaluation)
-  if (judged.length === 0 || !policy) {
-    // no evaluations (on-empty decides), or no policy to list: the broken rules alone
-    return verdict.broken.map(({ rule, message }) => ({
-      rule,
-      ok: false,
-      figure: '',
-      limit: '',
-      message
-    }))
-  }
-  const withRuns = (pick: (m: (typeof judged)[number]['metrics']) => number) =>
+/** What the checks are computed from (the policy's parts they need, so policy.ts can call this). */
+export interface CheckInput {
+  judged: readonly Evaluation[]
+  metrics: Metrics
+  limits: Readonly<Record<string, number | undefined>>
+  allowed: readonly string[]
+  baselines?: ReadonlyMap<string, Evaluation>
+  /** the broken rules' messages, by rule */
+  broken: ReadonlyMap<string, string>
+}
+
+/** Every rule the limits set, in the policy's order, then allow-status. */
+export function ruleChecks(input: CheckInput): RuleCheck[] {
+  const { judged, metrics, limits, allowed, broken } = input
+  const withRuns = (pick: (m: Evaluation['metrics']) => number) =>
     judged.filter(e => pick(e.metrics) > 0).map(e => e.runId)
   const rate = (value: number | null) => (value === null ? 'no runs' : formatPercent(value, 2))
-  const figures: Record<keyof Limits, (limit: number) => Figure> = {
+  const figures: Record<string, (limit: number) => Figure> = {
     'max-fail-runs': limit => ({
       figure: formatCount(metrics.failRuns),
       limit: formatCount(limit),
@@ -78,25 +73,27 @@ export function ruleChecks(report: RunReport): RuleCheck[] {
       figure: metrics.avgLatency === null ? 'no runs' : formatDuration(metrics.avgLatency),
       limit: formatDuration(limit)
     }),
-    'max-pass-rate-drop': limit => worstDrop(report, limit)
+    'max-pass-rate-drop': limit => worstDrop(judged, input.baselines, limit)
   }
   const checks: RuleCheck[] = []
-  for (const [rule, limit] of Object.entries(policy.limits) as [keyof Limits, number][]) {
-    const { figure, limit: shown, runIds } = figures[rule](limit)
+  for (const [rule, limit] of Object.entries(limits)) {
+    const figureOf = figures[rule]
+    if (limit === undefined || !figureOf) continue
+    const { figure, limit: shown, runIds } = figureOf(limit)
     // the figure's name as the broken rule's message spells it: max-fail-runs → fail-runs
     const held = `${rule.replace(/^(max|min)-/, '')} ${figure}, within ${rule} ${shown}`
     checks.push(check(rule, figure, shown, held, broken.get(rule), runIds))
   }
-  const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS
   const outside = judged.filter(e => !allowed.includes(e.status)).map(e => e.runId)
   const inside = `${formatCount(judged.length - outside.length)} of ${formatCount(judged.length)}`
   const limit = allowed.join(', ')
+  const noun = judged.length === 1 ? 'evaluation' : 'evaluations'
   checks.push(
     check(
       'allow-status',
       inside,
       limit,
-      `${inside} judged evaluation(s) in allow-status [${limit}]`,
+      `${inside} judged ${noun} in allow-status [${limit}]`,
       broken.get('allow-status'),
       outside
     )
@@ -117,14 +114,18 @@ function check(
 }
 
 /** The largest fall of a judged evaluation's pass rate below its baseline's, in points. */
-function worstDrop(report: RunReport, limit: number): Figure {
+function worstDrop(
+  judged: readonly Evaluation[],
+  baselines: ReadonlyMap<string, Evaluation> | undefined,
+  limit: number
+): Figure {
   let worst: number | undefined
   const dropped: string[] = []
-  for (const { evaluation } of report.gathered.judged) {
-    const baseline = report.baselines.get(evaluation.runId)
+  for (const evaluation of judged) {
+    const baseline = baselines?.get(evaluation.runId)
     if (!baseline) continue
     const now = totals([evaluation]).passRate
-    const before = totals([baseline.evaluation]).passRate
+    const before = totals([baseline]).passRate
     if (now === null || before === null) continue
     const drop = before - now
     if (worst === undefined || drop > worst) worst = drop
