@@ -29024,8 +29024,8 @@ function unfinishedHint(policy, outside, context) {
     if (!outside.some(e => e.status === 'queued' || e.status === 'running'))
         return '';
     const wait = context.waitedMs === undefined
-        ? 'or wait for it with wait (e.g. wait: 30m)'
-        : 'or wait longer (a larger wait)';
+        ? 'to wait for this one, set wait (e.g. wait: 30m)'
+        : 'to give it more time, set a longer wait';
     return `. To judge the newest finished evaluation instead, set status: completed; ${wait}`;
 }
 function passRate(evaluation) {

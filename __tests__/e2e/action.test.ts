@@ -11,6 +11,8 @@ import {
 import { FakeGitHub } from '../../test-support/fake-github.js'
 import { PUSH_TIME, pushEvent } from '../../test-support/events.js'
 import { runAction, type ActionRun } from '../../test-support/run-action.js'
+import { readFileSync } from 'node:fs'
+import { parse } from 'yaml'
 
 const PROMPT = fakeId('prm', 1)
 const PROMPT_2 = fakeId('prm', 2)
@@ -969,5 +971,43 @@ describe('the report a reviewer reads', () => {
       'Input evaluation-url has "{workspace}", which is not a placeholder; accepted: {promptId}, {runId}, {evaluatorId}'
     ])
     expect(api.requests).toEqual([])
+  })
+})
+
+describe("the README's quick start", () => {
+  /** The inputs of the quick start's step, with the fake's key, prompt and address. */
+  function quickStart(): Record<string, string> {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const section = readme.split('\n## Quick start\n')[1]!.split('\n## ')[0]!
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!
+    const [step] = parse(yaml) as { uses: string; with: Record<string, string> }[]
+    expect(step!.uses).toMatch(/adaline-evals@/)
+    return { ...step!.with, 'api-key': api.apiKey, 'prompt-id': PROMPT, 'base-url': api.url }
+  }
+
+  beforeEach(() => {
+    // the newest evaluation is still running, with a failing run so far; the one before passed
+    api.addPrompt(PROMPT, [
+      makeEvaluation({ n: 1, status: 'completed', fail: 0, unknown: 0 }),
+      makeEvaluation({ n: 2, status: 'running' })
+    ])
+  })
+
+  it('passes on the newest finished evaluation while a newer one still runs', async () => {
+    const run = await runAction(quickStart())
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.gate).toBe('passed')
+    expect(run.summary).toContain(`: run ${fakeId('run', 1)} · `)
+  })
+
+  it('without status, fails on the running one and says how to judge the finished one or wait', async () => {
+    const { status, ...inputs } = quickStart()
+    expect(status).toBe('completed')
+    const run = await runAction(inputs)
+    expect(run.exitCode).toBe(1)
+    // (and its failing run so far breaks max-fail-runs)
+    expect(run.errors).toContain(
+      `1 judged evaluation not in allow-status [completed]: ${fakeId('run', 2)} is still running (40%). To judge the newest finished evaluation instead, set status: completed; to wait for this one, set wait (e.g. wait: 30m)`
+    )
   })
 })

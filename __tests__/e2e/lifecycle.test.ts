@@ -125,7 +125,7 @@ describe('start and wait', () => {
     expect(run.errors).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^1 judged evaluation not in allow-status \\[completed\\]: ${runId} is still running \\(0%\\) after waiting [34]\\.\\d s\\. To judge the newest finished evaluation instead, set status: completed; or wait longer \\(a larger wait\\)$`
+          `^1 judged evaluation not in allow-status \\[completed\\]: ${runId} is still running \\(0%\\) after waiting [34]\\.\\d s\\. To judge the newest finished evaluation instead, set status: completed; to give it more time, set a longer wait$`
         )
       )
     ])
@@ -145,7 +145,7 @@ describe('start and wait', () => {
     expect(run.errors).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^1 judged evaluation not in allow-status \\[completed\\]: ${runId} is still queued \\(0%\\) after waiting 1\\.\\d s\\. To judge the newest finished evaluation instead, set status: completed; or wait longer \\(a larger wait\\)$`
+          `^1 judged evaluation not in allow-status \\[completed\\]: ${runId} is still queued \\(0%\\) after waiting 1\\.\\d s\\. To judge the newest finished evaluation instead, set status: completed; to give it more time, set a longer wait$`
         )
       )
     ])

@@ -166,7 +166,7 @@ describe('judge', () => {
         {
           rule: 'allow-status',
           message:
-            '1 judged evaluation not in allow-status [completed]: run-running-0000000000001 is still running (100%). To judge the newest finished evaluation instead, set status: completed; or wait for it with wait (e.g. wait: 30m)'
+            '1 judged evaluation not in allow-status [completed]: run-running-0000000000001 is still running (100%). To judge the newest finished evaluation instead, set status: completed; to wait for this one, set wait (e.g. wait: 30m)'
         }
       ]
     })
@@ -273,7 +273,7 @@ describe('judge', () => {
         {
           rule: 'allow-status',
           message:
-            '1 judged evaluation not in allow-status [completed]: run-slow-00000000000000001 is still running (100%) after waiting 1.0 min. To judge the newest finished evaluation instead, set status: completed; or wait longer (a larger wait)'
+            '1 judged evaluation not in allow-status [completed]: run-slow-00000000000000001 is still running (100%) after waiting 1.0 min. To judge the newest finished evaluation instead, set status: completed; to give it more time, set a longer wait'
         }
       ]
     })
