@@ -48846,7 +48846,7 @@ async function baselinesStage(context, gathered, judged) {
     if (settings.policy.limits['max-pass-rate-drop'] !== undefined && without.length > 0) {
         const ids = without.slice(0, 10).map(item => item.evaluation.runId);
         const more = without.length > ids.length ? ` and ${without.length - ids.length} more` : '';
-        log.warning(`max-pass-rate-drop does not apply to ${without.length} judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`);
+        log.warning(`max-pass-rate-drop does not apply to ${(0,format/* plural */.LS)(without.length, 'judged evaluation')} with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`);
     }
     return baselines;
 }
@@ -49803,7 +49803,7 @@ class OwnStarts {
         try {
             const { cancelled } = await this.cancelOwn(client);
             if (cancelled.length > 0)
-                log.warning(`The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
+                log.warning(`The run ended with an error, so the ${cancelled.length === 1 ? 'evaluation' : 'evaluations'} it started ${cancelled.length === 1 ? 'was' : 'were'} cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
         }
         catch (error) {
             log.warning(`Could not cancel the evaluations this run started: ${error.message}`);

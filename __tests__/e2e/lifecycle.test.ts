@@ -391,7 +391,7 @@ describe('start and wait', () => {
     ])
     expect(['cancelling', 'cancelled']).toContain(started.status)
     expect(run.stdout).toContain(
-      `::warning::The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${started.runId}.`
+      `::warning::The run ended with an error, so the evaluation it started was cancelled (cancel-on-abort): ${started.runId}.`
     )
   }, 60_000)
 
@@ -742,7 +742,7 @@ describe('explaining a failure', () => {
       'No judged evaluation has a baseline (an earlier completed evaluation of the same prompt, evaluator and dataset), so max-pass-rate-drop applied to none.'
     )
     expect(run.stdout).toContain(
-      `::warning::max-pass-rate-drop does not apply to 1 judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${latest.runId}.`
+      `::warning::max-pass-rate-drop does not apply to 1 judged evaluation with no earlier completed evaluation of the same prompt, evaluator and dataset: ${latest.runId}.`
     )
   }, 30_000)
 
