@@ -28405,9 +28405,10 @@ module.exports = {
 /* harmony export */   YT: () => (/* binding */ resultPageSchema),
 /* harmony export */   co: () => (/* binding */ EVALUATION_STATUSES),
 /* harmony export */   eA: () => (/* binding */ checkShape),
-/* harmony export */   ut: () => (/* binding */ errorBodySchema)
+/* harmony export */   ut: () => (/* binding */ errorBodySchema),
+/* harmony export */   yD: () => (/* binding */ evaluatorPageSchema)
 /* harmony export */ });
-/* unused harmony exports GRADES, ROW_VALUE_DEPTH, withinDepth, resultSchema, TITLE_MAX, evaluatorSchema, evaluatorPageSchema */
+/* unused harmony exports GRADES, ROW_VALUE_DEPTH, withinDepth, resultSchema, TITLE_MAX, evaluatorSchema */
 /* harmony import */ var valibot__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7934);
 /**
  * The shapes of Adaline v2 answers, checked before use so that a wrong answer ends with an error
@@ -28562,6 +28563,7 @@ const evaluatorPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject 
 /* harmony export */   DZ: () => (/* binding */ tidy),
 /* harmony export */   E1: () => (/* binding */ formatRelativeDelta),
 /* harmony export */   FV: () => (/* binding */ escapeMarkdown),
+/* harmony export */   LS: () => (/* binding */ plural),
 /* harmony export */   a3: () => (/* binding */ formatDuration),
 /* harmony export */   fU: () => (/* binding */ formatTime),
 /* harmony export */   l9: () => (/* binding */ formatPercent),
@@ -28613,6 +28615,10 @@ function formatTime(ms) {
 function formatCount(value) {
     return value.toLocaleString('en-US', { maximumFractionDigits: 0 });
 }
+/** A count with its noun, singular or plural as the count asks: "1 evaluation", "2 evaluations". */
+function plural(count, noun, nouns = `${noun}s`) {
+    return `${formatCount(count)} ${count === 1 ? noun : nouns}`;
+}
 /** USD with enough digits that small per-evaluation costs don't read as $0.00. */
 function formatCost(usd) {
     if (usd === 0)
@@ -28636,8 +28642,8 @@ function formatPercent(rate, digits = 1) {
     return `${Number((rate * 100).toFixed(digits))}%`;
 }
 /** A change of rate in percentage points: +2.5 pp, −10 pp, ±0 pp. */
-function formatPointsDelta(delta) {
-    const points = Number((delta * 100).toFixed(1));
+function formatPointsDelta(delta, digits = 1) {
+    const points = Number((delta * 100).toFixed(digits));
     if (points === 0)
         return '±0 pp';
     return `${points > 0 ? '+' : '−'}${Math.abs(points)} pp`;
@@ -28670,6 +28676,105 @@ function escapeMarkdown(text, maxLength = 120) {
     if (value.length > maxLength)
         value = value.slice(0, maxLength - 1) + '…';
     return value.replace(SPECIALS, toReference);
+}
+
+
+/***/ }),
+
+/***/ 550:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   M: () => (/* binding */ ruleChecks),
+/* harmony export */   v: () => (/* binding */ brokeARule)
+/* harmony export */ });
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6264);
+/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8346);
+
+
+/** Every rule the limits set, in the policy's order, then allow-status. */
+function ruleChecks(input) {
+    const { judged, metrics, limits, allowed, broken } = input;
+    const withRuns = (pick) => judged.filter(e => pick(e.metrics) > 0).map(e => e.runId);
+    const rate = (value) => (value === null ? 'no runs' : (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPercent */ .l9)(value, 2));
+    const figures = {
+        'max-fail-runs': limit => ({
+            figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4)(metrics.failRuns),
+            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4)(limit),
+            runIds: withRuns(m => m.failRuns)
+        }),
+        'max-unknown-runs': limit => ({
+            figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4)(metrics.unknownRuns),
+            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4)(limit),
+            runIds: withRuns(m => m.unknownRuns)
+        }),
+        'max-failed-rows': limit => ({
+            figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4)(metrics.failedRows),
+            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4)(limit),
+            runIds: judged.filter(e => e.progress.failedRows > 0).map(e => e.runId)
+        }),
+        'max-tokens': limit => ({
+            figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4)(metrics.totalTokens),
+            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4)(limit)
+        }),
+        'max-cost': limit => ({ figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCost */ .BD)(metrics.totalCost), limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCost */ .BD)(limit) }),
+        'max-fail-rate': limit => ({ figure: rate(metrics.failRate), limit: rate(limit) }),
+        'min-pass-rate': limit => ({ figure: rate(metrics.passRate), limit: rate(limit) }),
+        'max-avg-latency': limit => ({
+            figure: metrics.avgLatency === null ? 'no runs' : (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(metrics.avgLatency),
+            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(limit)
+        }),
+        'max-pass-rate-drop': limit => worstDrop(judged, input.baselines, limit)
+    };
+    const checks = [];
+    for (const [rule, limit] of Object.entries(limits)) {
+        const figureOf = figures[rule];
+        if (limit === undefined || !figureOf)
+            continue;
+        const { figure, limit: shown, runIds } = figureOf(limit);
+        // the figure's name as the broken rule's message spells it: max-fail-runs → fail-runs
+        const held = `${rule.replace(/^(max|min)-/, '')} ${figure}, within ${rule} ${shown}`;
+        checks.push(check(rule, figure, shown, held, broken.get(rule), runIds));
+    }
+    const outside = judged.filter(e => !allowed.includes(e.status)).map(e => e.runId);
+    const inside = `${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4)(judged.length - outside.length)} of ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4)(judged.length)}`;
+    const limit = allowed.join(', ');
+    const noun = judged.length === 1 ? 'evaluation' : 'evaluations';
+    checks.push(check('allow-status', inside, limit, `${inside} judged ${noun} in allow-status [${limit}]`, broken.get('allow-status'), outside));
+    return checks;
+}
+/** The judged evaluations that broke a rule, by run ID: their failing rows are shown first. */
+function brokeARule(checks) {
+    return new Set(checks.filter(c => !c.ok).flatMap(c => c.runIds ?? []));
+}
+function check(rule, figure, limit, held, brokenMessage, runIds) {
+    if (brokenMessage === undefined)
+        return { rule, ok: true, figure, limit, message: held };
+    return { rule, ok: false, figure, limit, message: brokenMessage, ...(runIds ? { runIds } : {}) };
+}
+/** The largest fall of a judged evaluation's pass rate below its baseline's, in points. */
+function worstDrop(judged, baselines, limit) {
+    let worst;
+    const dropped = [];
+    for (const evaluation of judged) {
+        const baseline = baselines?.get(evaluation.runId);
+        if (!baseline)
+            continue;
+        const now = (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .totals */ .Sd)([evaluation]).passRate;
+        const before = (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .totals */ .Sd)([baseline]).passRate;
+        if (now === null || before === null)
+            continue;
+        const drop = before - now;
+        if (worst === undefined || drop > worst)
+            worst = drop;
+        if (drop > limit)
+            dropped.push(evaluation.runId);
+    }
+    return {
+        figure: worst === undefined ? 'no baseline' : (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPointsDelta */ .BK)(-worst),
+        limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPointsDelta */ .BK)(-limit),
+        runIds: dropped
+    };
 }
 
 
@@ -28820,107 +28925,17 @@ class DecimalSum {
 
 /***/ }),
 
-/***/ 6805:
+/***/ 3481:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  UR: () => (/* binding */ emptyPolicy),
-  S4: () => (/* binding */ judge)
-});
-
-// UNUSED EXPORTS: DEFAULT_ALLOW_STATUS, hasRules
-
-// EXTERNAL MODULE: ./src/format.ts
-var format = __nccwpck_require__(6264);
-// EXTERNAL MODULE: ./src/judge/metrics.ts
-var judge_metrics = __nccwpck_require__(8346);
-;// CONCATENATED MODULE: ./src/judge/checks.ts
-
-
-/** Every rule the limits set, in the policy's order, then allow-status. */
-function ruleChecks(input) {
-    const { judged, metrics, limits, allowed, broken } = input;
-    const withRuns = (pick) => judged.filter(e => pick(e.metrics) > 0).map(e => e.runId);
-    const rate = (value) => (value === null ? 'no runs' : (0,format/* formatPercent */.l9)(value, 2));
-    const figures = {
-        'max-fail-runs': limit => ({
-            figure: (0,format/* formatCount */.B4)(metrics.failRuns),
-            limit: (0,format/* formatCount */.B4)(limit),
-            runIds: withRuns(m => m.failRuns)
-        }),
-        'max-unknown-runs': limit => ({
-            figure: (0,format/* formatCount */.B4)(metrics.unknownRuns),
-            limit: (0,format/* formatCount */.B4)(limit),
-            runIds: withRuns(m => m.unknownRuns)
-        }),
-        'max-failed-rows': limit => ({
-            figure: (0,format/* formatCount */.B4)(metrics.failedRows),
-            limit: (0,format/* formatCount */.B4)(limit),
-            runIds: judged.filter(e => e.progress.failedRows > 0).map(e => e.runId)
-        }),
-        'max-tokens': limit => ({
-            figure: (0,format/* formatCount */.B4)(metrics.totalTokens),
-            limit: (0,format/* formatCount */.B4)(limit)
-        }),
-        'max-cost': limit => ({ figure: (0,format/* formatCost */.BD)(metrics.totalCost), limit: (0,format/* formatCost */.BD)(limit) }),
-        'max-fail-rate': limit => ({ figure: rate(metrics.failRate), limit: rate(limit) }),
-        'min-pass-rate': limit => ({ figure: rate(metrics.passRate), limit: rate(limit) }),
-        'max-avg-latency': limit => ({
-            figure: metrics.avgLatency === null ? 'no runs' : (0,format/* formatDuration */.a3)(metrics.avgLatency),
-            limit: (0,format/* formatDuration */.a3)(limit)
-        }),
-        'max-pass-rate-drop': limit => worstDrop(judged, input.baselines, limit)
-    };
-    const checks = [];
-    for (const [rule, limit] of Object.entries(limits)) {
-        const figureOf = figures[rule];
-        if (limit === undefined || !figureOf)
-            continue;
-        const { figure, limit: shown, runIds } = figureOf(limit);
-        // the figure's name as the broken rule's message spells it: max-fail-runs → fail-runs
-        const held = `${rule.replace(/^(max|min)-/, '')} ${figure}, within ${rule} ${shown}`;
-        checks.push(check(rule, figure, shown, held, broken.get(rule), runIds));
-    }
-    const outside = judged.filter(e => !allowed.includes(e.status)).map(e => e.runId);
-    const inside = `${(0,format/* formatCount */.B4)(judged.length - outside.length)} of ${(0,format/* formatCount */.B4)(judged.length)}`;
-    const limit = allowed.join(', ');
-    const noun = judged.length === 1 ? 'evaluation' : 'evaluations';
-    checks.push(check('allow-status', inside, limit, `${inside} judged ${noun} in allow-status [${limit}]`, broken.get('allow-status'), outside));
-    return checks;
-}
-function check(rule, figure, limit, held, brokenMessage, runIds) {
-    if (brokenMessage === undefined)
-        return { rule, ok: true, figure, limit, message: held };
-    return { rule, ok: false, figure, limit, message: brokenMessage, ...(runIds ? { runIds } : {}) };
-}
-/** The largest fall of a judged evaluation's pass rate below its baseline's, in points. */
-function worstDrop(judged, baselines, limit) {
-    let worst;
-    const dropped = [];
-    for (const evaluation of judged) {
-        const baseline = baselines?.get(evaluation.runId);
-        if (!baseline)
-            continue;
-        const now = (0,judge_metrics/* totals */.Sd)([evaluation]).passRate;
-        const before = (0,judge_metrics/* totals */.Sd)([baseline]).passRate;
-        if (now === null || before === null)
-            continue;
-        const drop = before - now;
-        if (worst === undefined || drop > worst)
-            worst = drop;
-        if (drop > limit)
-            dropped.push(evaluation.runId);
-    }
-    return {
-        figure: worst === undefined ? 'no baseline' : (0,format/* formatPointsDelta */.BK)(-worst),
-        limit: (0,format/* formatPointsDelta */.BK)(-limit),
-        runIds: dropped
-    };
-}
-
-;// CONCATENATED MODULE: ./src/judge/policy.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   S4: () => (/* binding */ judge),
+/* harmony export */   UR: () => (/* binding */ emptyPolicy)
+/* harmony export */ });
+/* unused harmony exports DEFAULT_ALLOW_STATUS, hasRules */
+/* harmony import */ var _checks_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(550);
+/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8346);
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6264);
 
 
 
@@ -28938,7 +28953,7 @@ function judge(judged, metrics, policy, context = {}) {
     // a wait that ran out did not get what the step waited for: that is a failure, not a report
     if (!hasRules(policy) && !context.waitTimedOut)
         return { gate: 'skipped', broken: [], checks: [] };
-    (0,judge_metrics/* checkTotals */.GA)(metrics);
+    (0,_metrics_js__WEBPACK_IMPORTED_MODULE_1__/* .checkTotals */ .GA)(metrics);
     if (judged.length === 0) {
         const message = policy.onEmpty === 'pass'
             ? 'no evaluations to judge, and on-empty is pass'
@@ -28951,7 +28966,7 @@ function judge(judged, metrics, policy, context = {}) {
     }
     const broken = [];
     const { limits } = policy;
-    const atMost = (rule, figure, value, show = format/* plainDecimal */.mr) => {
+    const atMost = (rule, figure, value, show = _format_js__WEBPACK_IMPORTED_MODULE_2__/* .plainDecimal */ .mr) => {
         const limit = limits[rule];
         if (limit !== undefined && value > limit) {
             broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` });
@@ -28969,13 +28984,13 @@ function judge(judged, metrics, policy, context = {}) {
             broken.push(noRuns('max-avg-latency', 'avg-latency'));
         }
         else
-            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,format/* plainDecimal */.mr)(ms)} ms`);
+            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .plainDecimal */ .mr)(ms)} ms`);
     }
     passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines);
     const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS;
     const outside = judged.filter(evaluation => !allowed.includes(evaluation.status));
     if (outside.length > 0) {
-        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,format/* formatDuration */.a3)(context.waitedMs)}`;
+        const waited = context.waitedMs === undefined ? '' : ` after waiting ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a3)(context.waitedMs)}`;
         const listed = outside
             .slice(0, 5)
             .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
@@ -28985,10 +29000,10 @@ function judge(judged, metrics, policy, context = {}) {
         const more = outside.length > 5 ? ` and ${outside.length - 5} more` : '';
         broken.push({
             rule: 'allow-status',
-            message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
+            message: `${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .plural */ .LS)(outside.length, 'judged evaluation')} not in allow-status [${allowed.join(', ')}]: ${listed}${more}${unfinishedHint(policy, outside, context)}`
         });
     }
-    const checks = ruleChecks({
+    const checks = (0,_checks_js__WEBPACK_IMPORTED_MODULE_0__/* .ruleChecks */ .M)({
         judged,
         metrics,
         limits: { ...limits },
@@ -28997,6 +29012,21 @@ function judge(judged, metrics, policy, context = {}) {
         broken: new Map(broken.map(b => [b.rule, b.message]))
     });
     return { gate: broken.length > 0 ? 'failed' : 'passed', broken, checks };
+}
+/**
+ * What to do when the judged evaluations are still in flight and allow-status is the default: the
+ * newest evaluation of a prompt is often the one still running, so say how to judge the newest
+ * finished one, or how to wait for this one.
+ */
+function unfinishedHint(policy, outside, context) {
+    if (policy.allowStatus !== undefined)
+        return '';
+    if (!outside.some(e => e.status === 'queued' || e.status === 'running'))
+        return '';
+    const wait = context.waitedMs === undefined
+        ? 'to wait for this one, set wait (e.g. wait: 30m)'
+        : 'to give it more time, set a longer wait';
+    return `. To judge the newest finished evaluation instead, set status: completed; ${wait}`;
 }
 function passRate(evaluation) {
     const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
@@ -29014,7 +29044,7 @@ function passRateDrop(broken, judged, limit, baselines) {
         const before = baseline ? passRate(baseline) : null;
         if (!baseline || now === null || before === null)
             return [];
-        return [{ evaluation, baseline, now, before, drop: (0,format/* tidy */.DZ)(before - now) }];
+        return [{ evaluation, baseline, now, before, drop: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .tidy */ .DZ)(before - now) }];
     })
         .filter(({ drop }) => drop > limit)
         .sort((a, b) => b.drop - a.drop);
@@ -29022,9 +29052,10 @@ function passRateDrop(broken, judged, limit, baselines) {
     if (!worst)
         return;
     const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : '';
+    const [change, allowed] = pointsAgainst(-worst.drop, -limit);
     broken.push({
         rule: 'max-pass-rate-drop',
-        message: `pass-rate drop ${showRate(worst.drop, limit)} > max-pass-rate-drop ${showRate(limit)}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
+        message: `pass rate ${change} vs baseline, beyond max-pass-rate-drop ${allowed}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
     });
 }
 function rateRule(broken, rule, figure, rate, limit, breaksWhen) {
@@ -29048,12 +29079,22 @@ function noRuns(rule, figure) {
         message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
     };
 }
+/**
+ * A change and its limit in points, with the decimals that tell them apart (a drop just past its
+ * limit would otherwise read as equal to it).
+ */
+function pointsAgainst(delta, limit) {
+    let digits = 1;
+    while (digits < 6 && (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPointsDelta */ .BK)(delta, digits) === (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPointsDelta */ .BK)(limit, digits))
+        digits += 1;
+    return [(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPointsDelta */ .BK)(delta, digits), (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPointsDelta */ .BK)(limit, digits)];
+}
 /** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
 function showRate(rate, limit) {
-    const rounded = (0,format/* formatPercent */.l9)(rate, 2);
-    if (limit === undefined || rounded !== (0,format/* formatPercent */.l9)(limit, 2))
+    const rounded = (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPercent */ .l9)(rate, 2);
+    if (limit === undefined || rounded !== (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPercent */ .l9)(limit, 2))
         return rounded;
-    return `${(0,format/* plainDecimal */.mr)(Number((rate * 100).toPrecision(15)))}%`;
+    return `${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
 }
 
 
@@ -44170,14 +44211,94 @@ function event_text(value) {
     return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
-// EXTERNAL MODULE: ./src/judge/policy.ts + 1 modules
-var policy = __nccwpck_require__(6805);
+;// CONCATENATED MODULE: ./src/github/links.ts
+const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target'];
+/** The report's links; a link whose variables are missing or malformed is left out. */
+function reportLinks(env, event) {
+    const repository = repositoryUrl(env);
+    if (!repository)
+        return {};
+    const links = {};
+    const sha = commitSha(env, event);
+    if (sha)
+        links.commit = { sha, url: `${repository}/commit/${sha}` };
+    const runId = env.GITHUB_RUN_ID ?? '';
+    if (/^\d+$/.test(runId)) {
+        const attempt = env.GITHUB_RUN_ATTEMPT ?? '';
+        links.workflowRun = `${repository}/actions/runs/${runId}${/^\d+$/.test(attempt) ? `/attempts/${attempt}` : ''}`;
+    }
+    return links;
+}
+/** `{GITHUB_SERVER_URL}/{GITHUB_REPOSITORY}`, when both are there and well formed. */
+function repositoryUrl(env) {
+    const repository = env.GITHUB_REPOSITORY ?? '';
+    if (!/^[\w.-]+\/[\w.-]+$/.test(repository))
+        return undefined;
+    let server;
+    try {
+        server = new URL(env.GITHUB_SERVER_URL ?? '');
+    }
+    catch {
+        return undefined;
+    }
+    if (server.protocol !== 'https:' && server.protocol !== 'http:')
+        return undefined;
+    return `${server.origin}${server.pathname.replace(/\/+$/, '')}/${repository}`;
+}
+/** On pull request events the head commit (GITHUB_SHA is the merge commit there), else GITHUB_SHA. */
+function commitSha(env, event) {
+    const pullRequest = event.payload.pull_request;
+    const head = PULL_REQUEST_EVENTS.includes(event.name) && typeof pullRequest === 'object' && pullRequest
+        ? pullRequest.head?.sha
+        : undefined;
+    const sha = typeof head === 'string' ? head : env.GITHUB_SHA;
+    return sha && /^[0-9a-f]{7,64}$/i.test(sha) ? sha.toLowerCase() : undefined;
+}
+
+// EXTERNAL MODULE: ./src/judge/policy.ts
+var policy = __nccwpck_require__(3481);
+;// CONCATENATED MODULE: ./src/adaline/links.ts
+/**
+ * Links into Adaline's app from the `evaluation-url` template: Adaline documents no deep-link
+ * format, so a team gives its own, with {promptId}, {runId} and {evaluatorId} placeholders.
+ */
+/** The placeholders a template may hold, each filled with the evaluation's ID, URL-encoded. */
+const EVALUATION_URL_PLACEHOLDERS = ['promptId', 'runId', 'evaluatorId'];
+/**
+ * What is wrong with a template, or undefined when it is an http(s) URL whose only braces are the
+ * known placeholders.
+ */
+function templateProblem(template) {
+    const unknown = template
+        .replace(/\{(promptId|runId|evaluatorId)\}/g, '')
+        .match(/\{[^{}]*\}?|\}/)?.[0];
+    if (unknown !== undefined)
+        return `has "${unknown.slice(0, 40)}", which is not a placeholder; accepted: ${EVALUATION_URL_PLACEHOLDERS.map(p => `{${p}}`).join(', ')}`;
+    let url;
+    try {
+        url = new URL(fillTemplate(template, { promptId: 'p', runId: 'r', evaluatorId: 'e' }));
+    }
+    catch {
+        return 'is not a URL: give an https:// address with {promptId}, {runId} or {evaluatorId} placeholders, or leave it empty for no links';
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        return `uses ${url.protocol.replace(/:$/, '')}; give an https:// (or http://) address`;
+    if (url.username || url.password)
+        return 'must not carry credentials';
+    return undefined;
+}
+/** The template with each placeholder replaced by its ID, URL-encoded. */
+function fillTemplate(template, ids) {
+    return template.replace(/\{(promptId|runId|evaluatorId)\}/g, (_, name) => encodeURIComponent(ids[name]));
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/settings.ts
 /**
  * The action's inputs as one typed Settings object. Every validation message lives here, and each
  * names its input and says what is accepted. An absent or empty input takes its default here too,
  * because local runners do not apply action.yml's defaults.
  */
+
 
 
 
@@ -44300,6 +44421,7 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
         cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
         comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure']),
         maxRequestsPerMinute: parseRequestsPerMinute(read('max-requests-per-minute')),
+        evaluationUrl: parseEvaluationUrl(read('evaluation-url')),
         ...files
     };
 }
@@ -44371,6 +44493,15 @@ function parseRequestsPerMinute(value) {
         throw new InputError('max-requests-per-minute', `is "${settings_clip(value)}"; accepted: a whole number of requests a minute from 1 to ${MAX_REQUESTS_PER_MINUTE} (this run's share of the workspace's limit), or empty to slow down only when Adaline answers 429`);
     }
     return n;
+}
+/** An http(s) URL template with only the known placeholders; empty means no links. */
+function parseEvaluationUrl(value) {
+    if (value === '')
+        return undefined;
+    const problem = templateProblem(value);
+    if (problem)
+        throw new InputError('evaluation-url', problem);
+    return value;
 }
 /** Splits on commas and newlines, dropping blanks. */
 function list(value) {
@@ -44462,6 +44593,11 @@ function parseBaseUrl(value) {
 // EXTERNAL MODULE: ./src/judge/metrics.ts
 var judge_metrics = __nccwpck_require__(8346);
 ;// CONCATENATED MODULE: ./src/report/cancel-failed.ts
+/**
+ * The one error for superseded evaluations whose cancel did not land: they may still be running
+ * and billing, so the run fails for them once its report is written. Pure.
+ */
+
 /** Evaluations named in the error; the rest are counted (the summary and the output list all). */
 const MAX_NAMED = 10;
 /** An API message in the error is cut to this many characters. */
@@ -44477,7 +44613,8 @@ function cancelFailedMessage(cancel) {
     const more = failed.length > MAX_NAMED
         ? `; and ${failed.length - MAX_NAMED} more (the report lists them all)`
         : '';
-    return `Could not cancel ${failed.length} superseded evaluation(s), which may still be running and billing: ${named.join('; ')}${more}. Cancel them in Adaline, or run again.`;
+    const them = failed.length === 1 ? 'it' : 'them';
+    return `Could not cancel ${(0,format/* plural */.LS)(failed.length, 'superseded evaluation')}, which may still be running and billing: ${named.join('; ')}${more}. Cancel ${them} in Adaline, or run again.`;
 }
 function cancel_failed_clip(text) {
     const line = text.replace(/\s+/g, ' ').trim();
@@ -47389,150 +47526,251 @@ function jsonWithin(items, limitBytes) {
     return { json: `[${parts.join(',')}]`, kept: parts.length };
 }
 
-;// CONCATENATED MODULE: ./src/report/summary.ts
+;// CONCATENATED MODULE: ./src/report/markdown.ts
 /**
- * The job summary as Markdown: verdict first, then broken rules, the judged evaluations, totals,
- * what was listed and what was cancelled. Pure; API text is escaped; the size stays under
- * GitHub's 1 MiB summary limit on any input by capping the long tables.
+ * The pieces of GitHub Markdown the summary and comment are built from: table rows, links, counts
+ * as squares. API text reaches them escaped (escapeMarkdown); URLs are made safe here.
+ */
+
+const RULE = { left: '---', right: '---:', center: ':---:' };
+/** A pipe table: its header, each column's alignment, and its rows of cells already escaped. */
+function table(header, align, rows) {
+    return [row(header), row(align.map(a => RULE[a])), ...rows.map(row)];
+}
+function row(cells) {
+    return `| ${cells.join(' | ')} |`;
+}
+/**
+ * A link whose text is already escaped; a URL that does not parse leaves the text alone. What
+ * Markdown would read as structure in the URL (parentheses, brackets, a table's pipes, backslashes)
+ * is percent-encoded and `&` written as a reference, so that no URL ends the link or the cell early.
+ */
+function markdown_link(text, url) {
+    let href;
+    try {
+        // the WHATWG serialisation percent-encodes spaces, quotes and angle brackets already
+        href = new URL(url).href;
+    }
+    catch {
+        return text;
+    }
+    const safe = href
+        .replace(/[()'[\]|\\]/g, char => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+        .replace(/&/g, '&amp;');
+    return `[${text}](${safe})`;
+}
+/** An identifier from the API, escaped (IDs are at most 80 characters). */
+function id(value) {
+    return (0,format/* escapeMarkdown */.FV)(value, 80);
+}
+/** Squares in one line for the whole. */
+const CHART_WIDTH = 20;
+/**
+ * How many of CHART_WIDTH squares each count gets: in proportion, by largest remainder, and at
+ * least one for any count above zero, so a small share never vanishes.
+ */
+function squaresOf(counts, width = CHART_WIDTH) {
+    const total = counts.reduce((sum, count) => sum + count, 0);
+    if (total === 0)
+        return counts.map(() => 0);
+    const exact = counts.map(count => (count / total) * width);
+    const squares = exact.map((share, i) => (counts[i] > 0 ? Math.max(1, Math.floor(share)) : 0));
+    const sum = () => squares.reduce((a, b) => a + b, 0);
+    while (sum() < width) {
+        let best = -1;
+        for (let i = 0; i < counts.length; i++)
+            if (counts[i] > 0 && (best < 0 || exact[i] - squares[i] > exact[best] - squares[best]))
+                best = i;
+        squares[best] = squares[best] + 1;
+    }
+    while (sum() > width) {
+        // the minimum of one square took room: give it back from the largest share
+        let best = 0;
+        for (let i = 1; i < squares.length; i++)
+            if (squares[i] > squares[best])
+                best = i;
+        squares[best] = squares[best] - 1;
+    }
+    return squares;
+}
+
+;// CONCATENATED MODULE: ./src/report/evaluations.ts
+/**
+ * The summary's table of judged evaluations, one row each, named by the evaluator's title and
+ * linked by the evaluation-url template; and the collapsed details that hold their IDs and the
+ * figures the table leaves out. Pure.
  */
 
 
 
-/** GitHub refuses a step summary over 1 MiB; keep well below it. */
-const SUMMARY_LIMIT_BYTES = 1_000_000;
-const MAX_ROWS = 100;
-const MAX_LISTED_IDS = 50;
-/** Superseded evaluations listed one per line, with why their cancel did not land. */
-const MAX_CANCEL_LINES = 20;
-function buildSummary(report, limitBytes = SUMMARY_LIMIT_BYTES) {
-    for (let rows = MAX_ROWS;; rows = Math.floor(rows / 2)) {
-        const text = render(report, rows);
-        if (Buffer.byteLength(text) <= limitBytes || rows === 0)
-            return text;
-    }
+
+
+/** Evaluator titles are cut to this many characters in the table, so that it fits 1000 px. */
+const TITLE_IN_TABLE = 48;
+/** How one judged evaluation is named: its evaluator's title, else its evaluator ID. */
+function evaluations_evaluatorName(report, item, maxLength = TITLE_IN_TABLE) {
+    const { evaluatorId } = item.evaluation;
+    return (0,format/* escapeMarkdown */.FV)(report.evaluatorTitles?.get(evaluatorId) ?? evaluatorId, maxLength);
 }
-/**
- * What a comment that held an earlier run's report says once a later run ended with an error, so
- * that no "passed" from an older commit stands under a newer one.
- */
-function buildErrorReport(message, started) {
-    const lines = [
-        '## ⚠️ Adaline evals: no verdict',
-        '',
-        `**The run ended with an error**, so there is no verdict for this commit: ${(0,format/* escapeMarkdown */.FV)(message, 600)}`,
-        ''
-    ];
-    if (started.length > 0)
-        lines.push(`It had started ${started.map(id => (0,format/* escapeMarkdown */.FV)(id, 80)).join(', ')}.`, '');
-    lines.push('See the workflow run for the log; the next run that reaches a verdict replaces this.');
-    return lines.join('\n');
+/** The evaluation's link by the evaluation-url template, or undefined without one. */
+function evaluationUrl(report, item) {
+    if (!report.evaluationUrl)
+        return undefined;
+    const { runId, evaluatorId } = item.evaluation;
+    return fillTemplate(report.evaluationUrl, { promptId: item.promptId, runId, evaluatorId });
 }
-const HEADLINE = {
-    passed: '✅ Adaline evals: gate passed',
-    failed: '❌ Adaline evals: gate failed',
-    skipped: '⏭️ Adaline evals: report only (the policy sets no rules)'
-};
-function render(report, maxRows) {
-    const { verdict, metrics, gathered } = report;
-    const lines = [
-        `## ${HEADLINE[verdict.gate]}`,
-        '',
-        verdictLine(report),
-        '',
-        ...cancelFailedLine(report),
-        ...chart(metrics),
-        summary_oneLine(metrics),
-        ''
-    ];
-    if (verdict.broken.length > 0) {
-        lines.push('### Broken rules', '');
-        for (const broken of verdict.broken)
-            lines.push(`- ${(0,format/* escapeMarkdown */.FV)(broken.message, 400)}`);
-        lines.push('');
+/** The table: Evaluator, Status, Pass rate, Δ baseline (when any), Fail / unknown, Cost, Avg latency. */
+function evaluationsTable(report, maxRows) {
+    const { gathered, baselines, metrics } = report;
+    const withDelta = baselines.size > 0;
+    const prompts = promptLabels(report.promptIds);
+    const header = ['Evaluator', 'Status', 'Pass rate'];
+    const align = ['left', 'left', 'right'];
+    if (withDelta) {
+        header.push('Δ baseline');
+        align.push('right');
     }
-    const judgedTitle = report.started.length > 0 ? 'started by this run' : `scope: ${report.scope}`;
-    lines.push(`### Judged evaluations (${judgedTitle})`, '');
-    if (gathered.judged.length === 0) {
-        lines.push('No evaluation matched the filters.', '');
-    }
-    else {
-        lines.push(...table(gathered.judged, metrics, maxRows, report.promptIds.length > 1), '');
-    }
-    if (report.baselines.size > 0)
-        lines.push('### Compared with the baseline', '', ...baselineTable(report, maxRows), '');
-    else if (report.comparesWithBaseline && gathered.judged.length > 0)
-        lines.push('### Compared with the baseline', '', 'There is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.', '');
-    if (report.failingRows.size > 0)
-        lines.push('### Failing rows', '', ...failingRowSections(report, Math.ceil(maxRows / 4)));
-    if (report.started.length > 0 || report.wait)
-        lines.push('### Started and waited', '', ...startedLines(report), '');
-    lines.push('### Listed', '', listedLine(gathered), '');
-    lines.push('### Superseded evaluations', '', ...supersededLines(report), '');
-    return lines.join('\n');
-}
-/** The one line a reviewer reads first. */
-function verdictLine({ verdict, metrics }) {
-    if (verdict.gate === 'skipped')
-        return '**Verdict: report only.** The policy sets no rules, so nothing was judged against limits.';
-    if (verdict.gate === 'passed') {
-        return `**Verdict: passed.** Every rule holds over ${(0,format/* formatCount */.B4)(metrics.evaluations)} evaluation(s).`;
-    }
-    const [first] = verdict.broken;
-    const more = verdict.broken.length > 1 ? ` (and ${verdict.broken.length - 1} more broken rule(s))` : '';
-    return `**Verdict: failed.** ${(0,format/* escapeMarkdown */.FV)(first?.message ?? '', 300)}${more}`;
-}
-/** A pie of pass / fail / unknown runs; GitHub renders mermaid in summaries and comments. */
-function chart(metrics) {
-    if (metrics.runs === 0)
-        return [];
-    return [
-        '```mermaid',
-        'pie showData title Runs of the judged evaluations',
-        `    "Pass" : ${metrics.passRuns}`,
-        `    "Fail" : ${metrics.failRuns}`,
-        `    "Unknown" : ${metrics.unknownRuns}`,
-        '```',
-        ''
-    ];
-}
-function baselineTable({ gathered, baselines }, maxRows) {
-    const header = ['Run', 'Baseline', 'Pass rate', 'Δ', 'Cost', 'Δ', 'Avg latency', 'Δ'];
-    const compared = gathered.judged.filter(item => baselines.has(item.evaluation.runId));
-    const rows = compared.slice(0, maxRows).map(item => {
-        const now = (0,judge_metrics/* totals */.Sd)([item.evaluation]);
-        const base = (0,judge_metrics/* totals */.Sd)([baselines.get(item.evaluation.runId).evaluation]);
-        return [
-            code(item.evaluation.runId),
-            code(baselines.get(item.evaluation.runId).evaluation.runId),
-            now.passRate === null ? '—' : (0,format/* formatPercent */.l9)(now.passRate),
-            now.passRate === null || base.passRate === null
-                ? '—'
-                : (0,format/* formatPointsDelta */.BK)(now.passRate - base.passRate),
-            (0,format/* formatCost */.BD)(now.totalCost),
-            (0,format/* formatRelativeDelta */.E1)(now.totalCost, base.totalCost),
-            now.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(now.avgLatency),
-            now.avgLatency === null || base.avgLatency === null
-                ? '—'
-                : (0,format/* formatRelativeDelta */.E1)(now.avgLatency, base.avgLatency)
+    header.push('Fail / unknown', 'Cost', 'Avg latency');
+    align.push('right', 'right', 'right');
+    const rows = gathered.judged.slice(0, maxRows).map(item => {
+        const e = item.evaluation;
+        const m = (0,judge_metrics/* totals */.Sd)([e]);
+        let name = evaluations_evaluatorName(report, item);
+        const url = evaluationUrl(report, item);
+        if (url)
+            name = markdown_link(name, url);
+        const prompt = prompts.get(item.promptId);
+        const cells = [
+            prompt ? `${prompt} · ${name}` : name,
+            e.status === 'queued' || e.status === 'running'
+                ? `${e.status} ${(0,format/* formatPercent */.l9)(e.progress.percent / 100, 0)}`
+                : e.status,
+            rate(m)
         ];
+        if (withDelta)
+            cells.push(delta(m, baselines.get(e.runId)));
+        cells.push(failUnknown(m), (0,format/* formatCost */.BD)(m.totalCost), latency(m));
+        return cells;
     });
-    const notes = [];
-    if (compared.length > rows.length)
-        notes.push(`… and ${compared.length - rows.length} more comparison(s) not shown.`);
-    const without = gathered.judged.length - compared.length;
-    if (without > 0)
-        notes.push(`${without} judged evaluation(s) have no earlier completed evaluation to compare with.`);
-    return [
-        row(header),
-        row(header.map(() => '---')),
-        ...rows.map(row),
-        ...notes.flatMap(note => ['', note])
-    ];
+    const total = [`**Total**`, '', bold(rate(metrics))];
+    if (withDelta)
+        total.push('');
+    total.push(bold(failUnknown(metrics)), bold((0,format/* formatCost */.BD)(metrics.totalCost)), latency(metrics));
+    const lines = table(header, align, [...rows, total]);
+    const hidden = gathered.judged.length - rows.length;
+    if (hidden > 0)
+        lines.push('', `… and ${(0,format/* plural */.LS)(hidden, 'more evaluation')} not shown; the totals and the \`evaluations\` output include them.`);
+    return lines;
 }
-function failingRowSections({ gathered, failingRows }, perEvaluation) {
+/** The collapsed section under the table: each evaluation's IDs and remaining figures, the listing. */
+function evaluationDetails(report, maxRows) {
+    const { gathered, baselines } = report;
+    const lines = ['<details>', '<summary>IDs and more figures</summary>', ''];
+    for (const item of gathered.judged.slice(0, maxRows)) {
+        const e = item.evaluation;
+        const m = e.metrics;
+        const { completedRows, totalRows, failedRows } = e.progress;
+        const parts = [
+            `run ${id(e.runId)}`,
+            `evaluator ${id(e.evaluatorId)}`,
+            `dataset ${e.datasetId ? id(e.datasetId) : '—'}`,
+            `prompt ${id(item.promptId)}`,
+            `runs ${(0,format/* formatCount */.B4)(m.passRuns)} pass, ${(0,format/* formatCount */.B4)(m.failRuns)} fail, ${(0,format/* formatCount */.B4)(m.unknownRuns)} unknown`,
+            (0,format/* plural */.LS)(m.totalTokenCount, 'token'),
+            `${(0,format/* formatCount */.B4)(completedRows)} of ${(0,format/* plural */.LS)(totalRows, 'row')} done${failedRows ? ` (${(0,format/* formatCount */.B4)(failedRows)} failed)` : ''}`
+        ];
+        const baseline = baselines.get(e.runId);
+        if (baseline) {
+            const before = (0,judge_metrics/* totals */.Sd)([baseline.evaluation]);
+            const now = (0,judge_metrics/* totals */.Sd)([e]);
+            const latency = now.avgLatency !== null && before.avgLatency !== null
+                ? `, avg latency ${(0,format/* formatRelativeDelta */.E1)(now.avgLatency, before.avgLatency)}`
+                : '';
+            parts.push(`baseline ${id(baseline.evaluation.runId)} (cost ${(0,format/* formatRelativeDelta */.E1)(now.totalCost, before.totalCost)}${latency})`);
+        }
+        lines.push(`- **${evaluations_evaluatorName(report, item)}**: ${parts.join(' · ')}`);
+    }
+    if (gathered.judged.length > maxRows)
+        lines.push(`- … and ${(0,format/* plural */.LS)(gathered.judged.length - maxRows, 'more evaluation')}`);
+    lines.push('', ...listingLines(report), '', '</details>');
+    return lines;
+}
+/** What the listing found, and which judged evaluations had no baseline. */
+function listingLines({ gathered, baselines, comparesWithBaseline, metrics, scope }) {
+    const byStatus = schema/* EVALUATION_STATUSES */.co.filter(status => gathered.listedByStatus[status])
+        .map(status => `${status} ${(0,format/* formatCount */.B4)(gathered.listedByStatus[status] ?? 0)}`)
+        .join(' · ');
+    const lines = [
+        `${(0,format/* plural */.LS)(gathered.listedCount, 'evaluation')} matched the filters${byStatus ? `: ${byStatus}` : ''}; scope: ${scope}. ${(0,format/* formatCount */.B4)(metrics.totalTokens)} tokens, ${(0,format/* plural */.LS)(metrics.failedRows, 'failed row')} in all.`
+    ];
+    const without = gathered.judged.length - gathered.judged.filter(i => baselines.has(i.evaluation.runId)).length;
+    if ((baselines.size > 0 || comparesWithBaseline) && without > 0)
+        lines.push('', `${(0,format/* plural */.LS)(without, 'judged evaluation')} ${without === 1 ? 'has' : 'have'} no baseline (an earlier completed evaluation of the same prompt, evaluator and dataset).`);
+    return lines;
+}
+/**
+ * Short labels that tell the report's prompts apart, when there are several: the shortest prefix
+ * of at least 8 characters unique among them, or, for IDs that differ only at the end, the start
+ * and the shortest unique ending.
+ */
+function promptLabels(promptIds) {
+    const labels = new Map();
+    if (promptIds.length < 2)
+        return labels;
+    const unique = (cut) => new Set(promptIds.map(cut)).size === promptIds.length;
+    const longest = Math.max(...promptIds.map(p => p.length));
+    let prefix = 8;
+    while (prefix < longest && !unique(p => p.slice(0, prefix)))
+        prefix += 1;
+    if (prefix <= 12) {
+        for (const p of promptIds)
+            labels.set(p, id(p.length > prefix ? `${p.slice(0, prefix)}…` : p));
+        return labels;
+    }
+    let suffix = 4;
+    while (suffix < longest && !unique(p => p.slice(-suffix)))
+        suffix += 1;
+    for (const p of promptIds)
+        labels.set(p, id(p.length > suffix + 5 ? `${p.slice(0, 4)}…${p.slice(-suffix)}` : p));
+    return labels;
+}
+function rate(m) {
+    return m.passRate === null ? '—' : (0,format/* formatPercent */.l9)(m.passRate);
+}
+function delta(m, baseline) {
+    if (!baseline || m.passRate === null)
+        return '—';
+    const before = (0,judge_metrics/* totals */.Sd)([baseline.evaluation]).passRate;
+    return before === null ? '—' : (0,format/* formatPointsDelta */.BK)(m.passRate - before);
+}
+function failUnknown(m) {
+    return `${(0,format/* formatCount */.B4)(m.failRuns)} / ${(0,format/* formatCount */.B4)(m.unknownRuns)}`;
+}
+function latency(m) {
+    return m.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(m.avgLatency);
+}
+function bold(text) {
+    return text === '—' || text === '' ? text : `**${text}**`;
+}
+
+// EXTERNAL MODULE: ./src/judge/checks.ts
+var checks = __nccwpck_require__(550);
+;// CONCATENATED MODULE: ./src/report/failing-rows.ts
+
+
+
+
+/** Sections of at most `perEvaluation` rows each, then how many evaluations got none. */
+function failingRowSections(report, perEvaluation) {
+    const { gathered, failingRows } = report;
+    const broke = (0,checks/* brokeARule */.v)(report.verdict.checks);
+    const ordered = [
+        ...gathered.judged.filter(item => broke.has(item.evaluation.runId)),
+        ...gathered.judged.filter(item => !broke.has(item.evaluation.runId))
+    ];
     const lines = [];
     let withoutSection = 0;
-    for (const item of gathered.judged) {
+    for (const item of ordered) {
         const results = failingRows.get(item.evaluation.runId);
         const { failRuns, unknownRuns } = item.evaluation.metrics;
         if (!results) {
@@ -47543,17 +47781,17 @@ function failingRowSections({ gathered, failingRows }, perEvaluation) {
         }
         const shown = results.slice(0, perEvaluation);
         const shownOf = (grade) => (0,format/* formatCount */.B4)(shown.filter(result => result.grade === grade).length);
-        lines.push('<details>', `<summary>${code(item.evaluation.runId)}: ${(0,format/* formatCount */.B4)(failRuns)} fail, ${(0,format/* formatCount */.B4)(unknownRuns)} unknown (showing ${shownOf('fail')} fail, ${shownOf('unknown')} unknown)</summary>`, '', row(['Grade', 'Score', 'Reason', 'Cost', 'Latency', 'Input']), row(['---', '---', '---', '---', '---', '---']), ...shown.map(result => row([
+        lines.push('<details>', `<summary>${broke.has(item.evaluation.runId) ? '❌ ' : ''}${evaluations_evaluatorName(report, item, 80)} (${id(item.evaluation.runId)}): ${(0,format/* formatCount */.B4)(failRuns)} fail, ${(0,format/* formatCount */.B4)(unknownRuns)} unknown (showing ${shownOf('fail')} fail, ${shownOf('unknown')} unknown)</summary>`, '', ...table(['Grade', 'Score', 'Reason', 'Input', 'Cost', 'Latency'], ['left', 'right', 'left', 'left', 'right', 'right'], shown.map(result => [
             result.grade,
             result.score == null ? '—' : (0,format/* plainDecimal */.mr)(result.score),
             result.reason ? (0,format/* escapeMarkdown */.FV)(result.reason, 160) : '—',
+            result.row ? (0,format/* escapeMarkdown */.FV)(rowValues(result.row.values), 120) : '—',
             result.cost == null ? '—' : (0,format/* formatCost */.BD)(result.cost),
-            result.latency == null ? '—' : (0,format/* formatDuration */.a3)(result.latency),
-            result.row ? (0,format/* escapeMarkdown */.FV)(rowValues(result.row.values), 120) : '—'
+            result.latency == null ? '—' : (0,format/* formatDuration */.a3)(result.latency)
         ])), '', '</details>', '');
     }
     if (withoutSection > 0)
-        lines.push(`… and ${(0,format/* formatCount */.B4)(withoutSection)} more evaluation(s) with failing or unknown rows not shown.`, '');
+        lines.push(`… and ${(0,format/* plural */.LS)(withoutSection, 'more evaluation')} with failing or unknown rows not shown.`, '');
     return lines;
 }
 /** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
@@ -47562,134 +47800,194 @@ function rowValues(values) {
         .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
         .join('; ');
 }
-function startedLines({ started, wait }) {
-    const lines = [];
-    if (started.length > 0)
-        lines.push(`Started ${started.length} evaluation(s) for this commit: ${idList(started)}.`);
-    if (wait) {
-        if (lines.length > 0)
-            lines.push('');
-        lines.push(wait.timedOut.length === 0
-            ? `Waited ${(0,format/* formatDuration */.a3)(wait.waitedMs)} for the judged evaluations to finish.`
-            : `Stopped waiting after ${(0,format/* formatDuration */.a3)(wait.waitedMs)}; still not finished: ${idList(wait.timedOut)}.`);
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+
+
+
+
+/** GitHub refuses a step summary over 1 MiB; keep well below it. */
+const SUMMARY_LIMIT_BYTES = 1_000_000;
+const MAX_ROWS = 100;
+const MAX_LISTED_IDS = 50;
+/** Superseded evaluations listed one per line, with why their cancel did not land. */
+const MAX_CANCEL_LINES = 20;
+function buildSummary(report, options = {}) {
+    const { limitBytes = SUMMARY_LIMIT_BYTES, links = {} } = options;
+    for (let rows = MAX_ROWS;; rows = Math.floor(rows / 2)) {
+        const text = render(report, links, rows);
+        if (Buffer.byteLength(text) <= limitBytes || rows === 0)
+            return text;
     }
-    return lines;
 }
-function summary_oneLine(metrics) {
-    if (metrics.evaluations === 0)
-        return 'No evaluations judged.';
-    const parts = [
-        `**${(0,format/* formatCount */.B4)(metrics.evaluations)}** evaluation(s) judged`,
-        `${(0,format/* formatCount */.B4)(metrics.runs)} runs: ${(0,format/* formatCount */.B4)(metrics.passRuns)} pass, ${(0,format/* formatCount */.B4)(metrics.failRuns)} fail, ${(0,format/* formatCount */.B4)(metrics.unknownRuns)} unknown`
-    ];
-    if (metrics.passRate !== null)
-        parts.push(`pass rate **${(0,format/* formatPercent */.l9)(metrics.passRate)}**`);
-    parts.push(`cost ${(0,format/* formatCost */.BD)(metrics.totalCost)}`);
-    if (metrics.avgLatency !== null)
-        parts.push(`${(0,format/* formatDuration */.a3)(metrics.avgLatency)} per run`);
-    parts.push(`${(0,format/* formatCount */.B4)(metrics.totalTokens)} tokens`);
-    return parts.join(' · ');
+/**
+ * What a comment that held an earlier run's report says once a later run ended with an error, so
+ * that no "passed" from an older commit stands under a newer one.
+ */
+function buildErrorReport(message, started, links = {}) {
+    const lines = ['## ⚠️ Adaline evals: no verdict', '', ...linkLine(links)];
+    lines.push(`**The run ended with an error**, so there is no verdict for this commit: ${(0,format/* escapeMarkdown */.FV)(message, 600)}`, '');
+    if (started.length > 0)
+        lines.push(`It had started ${idList(started)}.`, '');
+    lines.push('See the workflow run for the log; the next run that reaches a verdict replaces this.');
+    return lines.join('\n');
 }
-const HEADER = [
-    'Run',
-    'Evaluator',
-    'Dataset',
-    'Status',
-    'Progress',
-    'Pass',
-    'Fail',
-    'Unknown',
-    'Pass rate',
-    'Cost',
-    'Avg latency',
-    'Tokens'
-];
-function table(judged, overall, maxRows, showPrompt) {
-    const header = showPrompt ? ['Prompt', ...HEADER] : HEADER;
-    const rows = judged.slice(0, maxRows).map(item => {
-        const e = item.evaluation;
-        const m = (0,judge_metrics/* totals */.Sd)([e]);
-        const cells = [
-            code(e.runId),
-            code(e.evaluatorId),
-            e.datasetId ? code(e.datasetId) : '—',
-            e.status,
-            `${e.progress.completedRows}/${e.progress.totalRows}${e.progress.failedRows ? ` (${e.progress.failedRows} failed)` : ''}`,
-            (0,format/* formatCount */.B4)(m.passRuns),
-            (0,format/* formatCount */.B4)(m.failRuns),
-            (0,format/* formatCount */.B4)(m.unknownRuns),
-            m.passRate === null ? '—' : (0,format/* formatPercent */.l9)(m.passRate),
-            (0,format/* formatCost */.BD)(m.totalCost),
-            m.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(m.avgLatency),
-            (0,format/* formatCount */.B4)(m.totalTokens)
-        ];
-        return showPrompt ? [code(item.promptId), ...cells] : cells;
-    });
-    const total = [
-        '**Total**',
-        '',
-        '',
-        '',
-        `${(0,format/* formatCount */.B4)(overall.failedRows)} failed rows`,
-        `**${(0,format/* formatCount */.B4)(overall.passRuns)}**`,
-        `**${(0,format/* formatCount */.B4)(overall.failRuns)}**`,
-        `**${(0,format/* formatCount */.B4)(overall.unknownRuns)}**`,
-        overall.passRate === null ? '—' : `**${(0,format/* formatPercent */.l9)(overall.passRate)}**`,
-        `**${(0,format/* formatCost */.BD)(overall.totalCost)}**`,
-        overall.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(overall.avgLatency),
-        `**${(0,format/* formatCount */.B4)(overall.totalTokens)}**`
-    ];
-    const out = [
-        row(header),
-        row(header.map(() => '---')),
-        ...rows.map(row),
-        row(showPrompt ? [total[0], '', ...total.slice(1)] : total)
-    ];
-    const hidden = judged.length - rows.length;
-    if (hidden > 0)
-        out.push('', `… and ${(0,format/* formatCount */.B4)(hidden)} more evaluation(s) not shown; the totals and the \`evaluations\` output include them.`);
-    return out;
-}
-function listedLine({ listedCount, listedByStatus }) {
-    const byStatus = schema/* EVALUATION_STATUSES */.co.filter(status => listedByStatus[status])
-        .map(status => `${status} ${(0,format/* formatCount */.B4)(listedByStatus[status] ?? 0)}`)
-        .join(' · ');
-    return `${(0,format/* formatCount */.B4)(listedCount)} evaluation(s) matched the filters${byStatus ? `: ${byStatus}` : '.'}`;
-}
-/** Near the top: the run fails for cancels that did not land, whatever the gate says. */
-function cancelFailedLine({ cancel }) {
-    if (cancel.failed.length === 0)
-        return [];
+/** The report, section by section; a section for a feature the run did not use is left out. */
+function render(report, links, maxRows) {
     return [
-        `⚠️ **${cancel.failed.length} superseded evaluation(s) could not be cancelled** and may still be running and billing, so the run fails whatever the gate (see Superseded evaluations, below).`,
+        ...headline(report, links),
+        ...cancelFailedLine(report),
+        ...runsChart(report.metrics),
+        ...rulesTable(report),
+        ...judgedSection(report, maxRows),
+        ...failingRowsSection(report, maxRows),
+        ...startedSection(report),
+        ...supersededSection(report)
+    ].join('\n');
+}
+const HEADLINE = {
+    passed: '✅ Adaline evals passed',
+    failed: '❌ Adaline evals failed',
+    skipped: '⏭️ Adaline evals: report only'
+};
+/** The verdict as a heading, the commit and the run, and the verdict in one sentence. */
+function headline(report, links) {
+    return [
+        `## ${HEADLINE[report.verdict.gate]}`,
+        '',
+        ...linkLine(links),
+        verdictSentence(report),
         ''
     ];
 }
-function supersededLines({ decision, cancel, dryRun, gathered }) {
-    if (!decision.act)
-        return [`Nothing cancelled: ${(0,format/* escapeMarkdown */.FV)(decision.reason, 400)}.`];
-    const lines = [`${capitalize((0,format/* escapeMarkdown */.FV)(decision.reason, 400))}.`, ''];
-    if (gathered.superseded.length === 0) {
-        lines.push('No evaluation in flight was superseded.');
-        return lines;
+function linkLine({ commit, workflowRun }) {
+    const parts = [];
+    if (commit)
+        parts.push(`Commit ${markdown_link(`\`${commit.sha.slice(0, 7)}\``, commit.url)}`);
+    if (workflowRun)
+        parts.push(markdown_link('workflow run', workflowRun));
+    return parts.length > 0 ? [parts.join(' · '), ''] : [];
+}
+function verdictSentence({ verdict, metrics }) {
+    if (verdict.gate === 'skipped')
+        return '**Report only:** the policy sets no rules, so nothing was judged against limits.';
+    if (verdict.gate === 'passed') {
+        const rules = verdict.checks.length;
+        return `**Passed:** ${rules === 1 ? 'the rule holds' : rules === 2 ? 'both rules hold' : `all ${(0,format/* formatCount */.B4)(rules)} rules hold`} over ${(0,format/* plural */.LS)(metrics.evaluations, 'judged evaluation')}.`;
     }
+    const [first] = verdict.broken;
+    const more = verdict.broken.length > 1
+        ? ` (and ${(0,format/* plural */.LS)(verdict.broken.length - 1, 'more broken rule')})`
+        : '';
+    return `**Failed:** ${(0,format/* escapeMarkdown */.FV)(first?.message ?? '', 300)}${more}.`;
+}
+/** Near the top: the run fails for cancels that did not land, whatever the gate says. */
+function cancelFailedLine({ cancel }) {
+    const failed = cancel.failed.length;
+    if (failed === 0)
+        return [];
+    return [
+        `⚠️ **${(0,format/* plural */.LS)(failed, 'superseded evaluation')} could not be cancelled** and may still be running and billing, so the run fails whatever the gate (see Superseded evaluations, below).`,
+        ''
+    ];
+}
+/** Runs as one line of squares (🟩 pass, 🟥 fail, ⬜ unknown) with their counts, then the totals. */
+function runsChart(metrics) {
+    if (metrics.evaluations === 0)
+        return ['No evaluations judged.', ''];
+    const counts = [metrics.passRuns, metrics.failRuns, metrics.unknownRuns];
+    const [pass, fail, unknown] = squaresOf(counts);
+    const squares = '🟩'.repeat(pass) + '🟥'.repeat(fail) + '⬜'.repeat(unknown);
+    const runs = `**${(0,format/* formatCount */.B4)(metrics.passRuns)}** pass · **${(0,format/* formatCount */.B4)(metrics.failRuns)}** fail · **${(0,format/* formatCount */.B4)(metrics.unknownRuns)}** unknown of ${(0,format/* plural */.LS)(metrics.runs, 'run')}`;
+    const totals = [(0,format/* plural */.LS)(metrics.evaluations, 'evaluation')];
+    if (metrics.passRate !== null)
+        totals.push(`pass rate **${(0,format/* formatPercent */.l9)(metrics.passRate)}**`);
+    totals.push(`cost **${(0,format/* formatCost */.BD)(metrics.totalCost)}**`);
+    if (metrics.avgLatency !== null)
+        totals.push(`**${(0,format/* formatDuration */.a3)(metrics.avgLatency)}** a run`);
+    return [`${squares ? `${squares} ` : ''}${runs}\\`, totals.join(' · '), ''];
+}
+/** Every rule the policy sets, held or broken; none when the gate is skipped. */
+function rulesTable({ verdict }) {
+    if (verdict.checks.length === 0)
+        return [];
+    return [
+        ...table(['Rule', 'Figure', 'Limit', ''], ['left', 'right', 'right', 'center'], verdict.checks.map(c => [
+            c.rule,
+            (0,format/* escapeMarkdown */.FV)(c.figure, 60),
+            (0,format/* escapeMarkdown */.FV)(c.limit, 60),
+            c.ok ? '✅' : '❌'
+        ])),
+        ''
+    ];
+}
+function judgedSection(report, maxRows) {
+    const { gathered, started, scope, baselines, comparesWithBaseline } = report;
+    const which = started.length > 0 ? 'started by this run' : `scope: ${scope}`;
+    const lines = [`### Judged evaluations (${which})`, ''];
+    if (gathered.judged.length === 0)
+        return [...lines, 'No evaluation matched the filters.', ''];
+    lines.push(...evaluationsTable(report, maxRows), '');
+    if (baselines.size === 0 && comparesWithBaseline)
+        lines.push('No judged evaluation has a baseline (an earlier completed evaluation of the same prompt, evaluator and dataset), so max-pass-rate-drop applied to none.', '');
+    lines.push(...evaluationDetails(report, maxRows), '');
+    return lines;
+}
+function failingRowsSection(report, maxRows) {
+    if (report.failingRows.size === 0)
+        return [];
+    return ['### Failing rows', '', ...failingRowSections(report, Math.ceil(maxRows / 4))];
+}
+function startedSection({ started, wait }) {
+    if (started.length === 0 && !wait)
+        return [];
+    const lines = ['### Started and waited', ''];
+    if (started.length > 0)
+        lines.push(`Started ${(0,format/* plural */.LS)(started.length, 'evaluation')} for this commit: ${idList(started)}.`, '');
+    if (wait)
+        lines.push(wait.timedOut.length === 0
+            ? `Waited ${(0,format/* formatDuration */.a3)(wait.waitedMs)} for the judged evaluations to finish.`
+            : `Stopped waiting after ${(0,format/* formatDuration */.a3)(wait.waitedMs)}; still not finished: ${idList(wait.timedOut)}.`, '');
+    return lines;
+}
+/** What was cancelled and why; left out when cancel-superseded is never. */
+function supersededSection(report) {
+    const { decision, cancel, dryRun, gathered } = report;
+    if (!decision.act) {
+        if ((report.cancelSuperseded ?? 'never') === 'never')
+            return [];
+        return [
+            '### Superseded evaluations',
+            '',
+            `Nothing cancelled: ${(0,format/* escapeMarkdown */.FV)(decision.reason, 400)}.`,
+            ''
+        ];
+    }
+    const lines = [
+        '### Superseded evaluations',
+        '',
+        `${capitalize((0,format/* escapeMarkdown */.FV)(decision.reason, 400))}.`,
+        ''
+    ];
+    if (gathered.superseded.length === 0)
+        return [...lines, 'No evaluation in flight was superseded.', ''];
     const verb = dryRun ? 'Would cancel (dry-run)' : 'Cancelled';
-    lines.push(`${verb} ${cancel.cancelled.length} of ${gathered.superseded.length} superseded evaluation(s): ${idList(cancel.cancelled)}`);
+    lines.push(`${verb} ${(0,format/* formatCount */.B4)(cancel.cancelled.length)} of ${(0,format/* plural */.LS)(gathered.superseded.length, 'superseded evaluation')}${cancel.cancelled.length > 0 ? `: ${idList(cancel.cancelled)}` : '.'}`);
     if (cancel.failed.length > 0) {
-        lines.push('', `**Could not cancel ${cancel.failed.length}: they may still be running and billing, and the run fails for it.**`, '');
+        lines.push('', `**Could not cancel ${(0,format/* formatCount */.B4)(cancel.failed.length)}: they may still be running and billing, and the run fails for it.**`, '');
         for (const failed of cancel.failed.slice(0, MAX_CANCEL_LINES))
-            lines.push(`- ${code(failed.runId)}: ${(0,format/* escapeMarkdown */.FV)(failed.message, 300)}`);
+            lines.push(`- ${id(failed.runId)}: ${(0,format/* escapeMarkdown */.FV)(failed.message, 300)}`);
         if (cancel.failed.length > MAX_CANCEL_LINES)
-            lines.push(`- … and ${cancel.failed.length - MAX_CANCEL_LINES} more`);
+            lines.push(`- … and ${(0,format/* formatCount */.B4)(cancel.failed.length - MAX_CANCEL_LINES)} more`);
     }
     if (cancel.finished.length > 0) {
-        lines.push('', `Finished before their cancel arrived (${cancel.finished.length}):`, '');
+        lines.push('', `Finished before their cancel arrived (${(0,format/* formatCount */.B4)(cancel.finished.length)}):`, '');
         for (const finished of cancel.finished.slice(0, MAX_CANCEL_LINES))
-            lines.push(`- ${code(finished.runId)}: ${finished.status}`);
+            lines.push(`- ${id(finished.runId)}: ${finished.status}`);
         if (cancel.finished.length > MAX_CANCEL_LINES)
-            lines.push(`- … and ${cancel.finished.length - MAX_CANCEL_LINES} more`);
+            lines.push(`- … and ${(0,format/* formatCount */.B4)(cancel.finished.length - MAX_CANCEL_LINES)} more`);
     }
-    lines.push('', 'Superseded evaluations are not judged.');
+    lines.push('', 'Superseded evaluations are not judged.', '');
     return lines;
 }
 function capitalize(text) {
@@ -47698,15 +47996,10 @@ function capitalize(text) {
 function idList(ids) {
     if (ids.length === 0)
         return 'none';
-    const shown = ids.slice(0, MAX_LISTED_IDS).map(code).join(', ');
-    return ids.length > MAX_LISTED_IDS ? `${shown} and ${ids.length - MAX_LISTED_IDS} more` : shown;
-}
-/** An identifier from the API, escaped (IDs are at most 80 characters). */
-function code(id) {
-    return (0,format/* escapeMarkdown */.FV)(id, 80);
-}
-function row(cells) {
-    return `| ${cells.join(' | ')} |`;
+    const shown = ids.slice(0, MAX_LISTED_IDS).map(id).join(', ');
+    return ids.length > MAX_LISTED_IDS
+        ? `${shown} and ${(0,format/* formatCount */.B4)(ids.length - MAX_LISTED_IDS)} more`
+        : shown;
 }
 
 ;// CONCATENATED MODULE: ./src/run/start.ts
@@ -48553,7 +48846,7 @@ async function baselinesStage(context, gathered, judged) {
     if (settings.policy.limits['max-pass-rate-drop'] !== undefined && without.length > 0) {
         const ids = without.slice(0, 10).map(item => item.evaluation.runId);
         const more = without.length > ids.length ? ` and ${without.length - ids.length} more` : '';
-        log.warning(`max-pass-rate-drop does not apply to ${without.length} judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`);
+        log.warning(`max-pass-rate-drop does not apply to ${(0,format/* plural */.LS)(without.length, 'judged evaluation')} with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`);
     }
     return baselines;
 }
@@ -48755,6 +49048,25 @@ function createClient(http, options = {}) {
                 if (!hasMore)
                     return;
                 cursor = trail.next(page, results.length, nextCursor);
+            }
+        },
+        async *listEvaluators(promptId) {
+            const path = `/prompts/${encodeURIComponent(promptId)}/evaluators`;
+            const trail = new CursorTrail(`GET ${path}`, maxPages, '');
+            let cursor;
+            for (let page = 1;; page += 1) {
+                const body = await http({
+                    method: 'GET',
+                    path,
+                    query: { limit: schema/* MAX_PAGE_SIZE */.H4, cursor },
+                    schema: schema/* evaluatorPageSchema */.yD,
+                    notFound: `Prompt ${promptId} was not found when listing its evaluators.`
+                });
+                const { hasMore, nextCursor } = body.pagination;
+                yield { page, evaluators: body.evaluators, hasMore };
+                if (!hasMore)
+                    return;
+                cursor = trail.next(page, body.evaluators.length, nextCursor);
             }
         },
         async createEvaluation(promptId, { evaluatorId, datasetId }) {
@@ -49264,6 +49576,53 @@ async function resultsStage(context, judged) {
     return byRunId;
 }
 
+;// CONCATENATED MODULE: ./src/run/names.ts
+/**
+ * The evaluators' titles, so that a report names each evaluation by what it checks rather than by
+ * an ID: one listing per prompt of the judged evaluations, read only until every evaluator the
+ * report shows is found. Names explain and never decide, so a listing that fails is a warning
+ * and the report keeps the IDs.
+ */
+
+
+
+/** The run's names stage: evaluator titles by evaluator ID, for the evaluators in the report. */
+async function namesStage(context, judged) {
+    const { client, limit, log } = context;
+    const wanted = new Map();
+    for (const { promptId, evaluation } of judged) {
+        const ids = wanted.get(promptId) ?? new Set();
+        ids.add(evaluation.evaluatorId);
+        wanted.set(promptId, ids);
+    }
+    const titles = new Map();
+    if (wanted.size === 0)
+        return titles;
+    let pages = 0;
+    let failed = 0;
+    await mapWithin(limit, [...wanted], async ([promptId, ids]) => {
+        try {
+            for await (const page of client.listEvaluators(promptId)) {
+                pages += 1;
+                for (const evaluator of page.evaluators)
+                    if (ids.has(evaluator.id))
+                        titles.set(evaluator.id, evaluator.title);
+                if ([...ids].every(id => titles.has(id)))
+                    break;
+            }
+        }
+        catch (error) {
+            if (!(error instanceof ApiError))
+                throw error;
+            failed += 1;
+            log.warning(`Could not list the evaluators of prompt ${promptId}; the report names its evaluations by evaluator ID: ${error.message}`);
+        }
+    });
+    const evaluators = new Set([...wanted.values()].flatMap(ids => [...ids])).size;
+    log.info(`Evaluator names: ${titles.size} of ${(0,format/* plural */.LS)(evaluators, 'evaluator')} named from ${(0,format/* plural */.LS)(pages, 'page')} of evaluators (${(0,format/* plural */.LS)(wanted.size, 'prompt')}${failed > 0 ? `, ${failed} failed` : ''})`);
+    return titles;
+}
+
 ;// CONCATENATED MODULE: ./src/run/rows.ts
 
 
@@ -49272,30 +49631,37 @@ const MAX_EVALUATIONS_WITH_ROWS = 5;
 /** Rows in one evaluation's section: failing ones, then unknown ones in the room left. */
 const ROWS_PER_EVALUATION = 20;
 /**
- * The judged evaluations whose rows are shown: those with failing or unknown runs, the most
- * failing runs first (then the most unknown runs, then as judged). Pure.
+ * The judged evaluations whose rows are shown: those with failing or unknown runs, first those
+ * that broke a rule (`first`), then the most failing runs (then the most unknown runs, then as
+ * judged). Pure.
  */
-function evaluationsWithRows(judged) {
+function evaluationsWithRows(judged, first = new Set()) {
+    const broke = (item) => (first.has(item.evaluation.runId) ? 1 : 0);
     return judged
         .map((item, index) => ({ item, index }))
         .filter(({ item: { evaluation: e } }) => e.metrics.failRuns + e.metrics.unknownRuns > 0)
-        .sort((a, b) => b.item.evaluation.metrics.failRuns - a.item.evaluation.metrics.failRuns ||
+        .sort((a, b) => broke(b.item) - broke(a.item) ||
+        b.item.evaluation.metrics.failRuns - a.item.evaluation.metrics.failRuns ||
         b.item.evaluation.metrics.unknownRuns - a.item.evaluation.metrics.unknownRuns ||
         a.index - b.index)
         .slice(0, MAX_EVALUATIONS_WITH_ROWS)
         .map(({ item }) => item);
 }
-/** The run's rows stage: the failing and unknown rows that explain the verdict, by run ID. */
-function rowsStage(context, judged) {
+/**
+ * The run's rows stage: the failing and unknown rows that explain the verdict, by run ID, those
+ * of the evaluations that broke a rule (`first`) first.
+ */
+function rowsStage(context, judged, first = new Set()) {
     return failingRows(context.client, judged, {
         limit: context.limit,
         warn: context.log.warning,
-        whole: runId => context.results.whole(runId)
+        whole: runId => context.results.whole(runId),
+        first
     });
 }
 /** Failing then unknown rows, by run ID, of the evaluations whose rows are shown. */
 async function failingRows(client, judged, options) {
-    const fetched = await mapWithin(options.limit, evaluationsWithRows(judged), async ({ promptId, evaluation }) => {
+    const fetched = await mapWithin(options.limit, evaluationsWithRows(judged, options.first), async ({ promptId, evaluation }) => {
         const { runId, metrics } = evaluation;
         const whole = options.whole?.(runId);
         if (whole)
@@ -49437,7 +49803,7 @@ class OwnStarts {
         try {
             const { cancelled } = await this.cancelOwn(client);
             if (cancelled.length > 0)
-                log.warning(`The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
+                log.warning(`The run ended with an error, so the ${cancelled.length === 1 ? 'evaluation' : 'evaluations'} it started ${cancelled.length === 1 ? 'was' : 'were'} cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
         }
         catch (error) {
             log.warning(`Could not cancel the evaluations this run started: ${error.message}`);
@@ -49632,6 +49998,8 @@ function progressLine(evaluation, elapsedMs) {
 
 
 
+
+
 function createEngine(settings, log) {
     const context = createContext(settings, log, ABORT_TRANSPORT);
     const starts = new OwnStarts(context);
@@ -49654,7 +50022,8 @@ function createEngine(settings, log) {
             const { verdict, metrics } = judgeRun(judged, baselines, wait);
             // every row only for a JUnit file; fetched first, so that the failing rows come from them
             const rowResults = settings.junitFile ? await resultsStage(context, judged) : undefined;
-            const rows = await rowsStage(context, judged);
+            const rows = await rowsStage(context, judged, (0,checks/* brokeARule */.v)(verdict.checks));
+            const evaluatorTitles = await namesStage(context, judged);
             return {
                 promptIds: settings.promptIds,
                 scope: settings.policy.scope,
@@ -49663,6 +50032,7 @@ function createEngine(settings, log) {
                 metrics,
                 gathered: { ...gathered, judged },
                 decision,
+                cancelSuperseded: settings.cancelSuperseded,
                 cancel,
                 started: starts.runIds(),
                 wait,
@@ -49670,7 +50040,9 @@ function createEngine(settings, log) {
                 comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
                 failingRows: rows,
                 rowResults,
+                evaluatorTitles,
                 policy: settings.policy,
+                evaluationUrl: settings.evaluationUrl,
                 timing: { startedAt, finishedAt: Date.now() }
             };
         }
@@ -49702,6 +50074,7 @@ function createEngine(settings, log) {
 
 ;// CONCATENATED MODULE: ./src/action/main.ts
 /** The action: inputs → plan → API → judgement → reports, with the runner's log, outputs and summary. */
+
 
 
 
@@ -49783,19 +50156,22 @@ async function run() {
         // once a signal came, the abort reports and ends the step
         if (abort.signalled)
             return;
-        await writeReports(report, redact);
+        const links = reportLinks(process.env, event);
+        await writeReports(report, links, redact);
         // after the outputs and summary, so that a file that cannot be written takes neither away
         const unwritten = await writeTextFiles(buildReportFiles(report, settings), redact);
         // on-failure: no new comment for a passing run, but an old failure report is brought up to date
         const failed = report.verdict.gate === 'failed';
         await writeComment(settings, event, redact, {
-            body: buildSummary(report, COMMENT_LIMIT_BYTES),
+            body: buildSummary(report, { limitBytes: COMMENT_LIMIT_BYTES, links }),
             create: settings.comment === 'on' || failed
         });
         const { verdict } = report;
         if (verdict.gate === 'failed') {
+            // with fail-on-gate: false a broken rule is a warning, as action.yml says, not an error
+            const annotate = settings.failOnGate ? error : warning;
             for (const broken of verdict.broken)
-                error(redact(broken.message), { title: `adaline-evals: ${broken.rule}` });
+                annotate(redact(broken.message), { title: `adaline-evals: ${broken.rule}` });
             if (settings.failOnGate)
                 process.exitCode = ExitCode.Failure;
             else
@@ -49831,7 +50207,7 @@ async function run() {
         if (known) {
             const started = pipeline?.startedRunIds() ?? [];
             await writeComment(known.settings, known.event, redact, {
-                body: buildErrorReport(message, started),
+                body: buildErrorReport(message, started, reportLinks(process.env, known.event)),
                 create: false
             });
         }
@@ -49879,14 +50255,14 @@ async function writeComment(settings, event, redact, { body, create }) {
         warning(redact(describeCommentError(error)));
     }
 }
-async function writeReports(report, redact) {
+async function writeReports(report, links, redact) {
     const outputs = buildOutputs(report);
     for (const [name, value] of Object.entries(outputs.values))
         setOutput(name, redact(value));
     if (outputs.truncated) {
         warning(`The evaluations output holds the newest ${outputs.truncated.kept} of ${outputs.truncated.total} judged evaluations: GitHub limits an output to 1 MB.`);
     }
-    const summary = redact(buildSummary(report));
+    const summary = redact(buildSummary(report, { links }));
     if (process.env.GITHUB_STEP_SUMMARY) {
         await summary_summary.addRaw(summary).write({ overwrite: false });
     }

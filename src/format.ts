@@ -46,6 +46,11 @@ export function formatCount(value: number): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: 0 })
 }
 
+/** A count with its noun, singular or plural as the count asks: "1 evaluation", "2 evaluations". */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${formatCount(count)} ${count === 1 ? noun : nouns}`
+}
+
 /** USD with enough digits that small per-evaluation costs don't read as $0.00. */
 export function formatCost(usd: number): string {
   if (usd === 0) return '$0'
@@ -67,8 +72,8 @@ export function formatPercent(rate: number, digits = 1): string {
 }
 
 /** A change of rate in percentage points: +2.5 pp, −10 pp, ±0 pp. */
-export function formatPointsDelta(delta: number): string {
-  const points = Number((delta * 100).toFixed(1))
+export function formatPointsDelta(delta: number, digits = 1): string {
+  const points = Number((delta * 100).toFixed(digits))
   if (points === 0) return '±0 pp'
   return `${points > 0 ? '+' : '−'}${Math.abs(points)} pp`
 }

@@ -168,8 +168,8 @@ describe('adaline-evals', () => {
       'max-fail-runs: 10'
     ])
     expect(code).toBe(EXIT.passed)
-    expect(stdout).toContain('## ✅ Adaline evals: gate passed')
-    expect(stdout).toContain(`| ${fakeId('run', 2)} | ${fakeId('evr', 2)} |`)
+    expect(stdout).toContain('## ✅ Adaline evals passed')
+    expect(stdout).toContain(`: run ${fakeId('run', 2)} · evaluator ${fakeId('evr', 2)} · `)
     expect(stderr).toContain(
       `prompt ${PROMPT} [status=completed]: page 1, 2 evaluation(s), 2 so far`
     )
@@ -210,7 +210,8 @@ describe('adaline-evals', () => {
         'markdown'
       ])
       expect(code).toBe(EXIT.gateFailed)
-      expect(stdout).toContain('- fail-runs 3 &#62; max-fail-runs 0')
+      expect(stdout).toContain('**Failed:** fail-runs 3 &#62; max-fail-runs 0.')
+      expect(stdout).toContain('| max-fail-runs | 3 | 0 | ❌ |')
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -332,7 +333,7 @@ describe('adaline-evals', () => {
     ])
     expect(stderr).toMatch(
       new RegExp(
-        `^adaline-evals: Could not cancel 1 superseded evaluation\\(s\\), which may still be running and billing: ${fakeId('run', 3)} of prompt ${PROMPT} \\(still running after: POST .* answered 403 .*\\)\\. Cancel them in Adaline, or run again\\.\n$`
+        `^adaline-evals: Could not cancel 1 superseded evaluation, which may still be running and billing: ${fakeId('run', 3)} of prompt ${PROMPT} \\(still running after: POST .* answered 403 .*\\)\\. Cancel it in Adaline, or run again\\.\n$`
       )
     )
     expect(api.evaluations(PROMPT).find(e => e.runId === fakeId('run', 3))?.status).toBe('running')

@@ -11,6 +11,8 @@ import {
 import { FakeGitHub } from '../../test-support/fake-github.js'
 import { PUSH_TIME, pushEvent } from '../../test-support/events.js'
 import { runAction, type ActionRun } from '../../test-support/run-action.js'
+import { readFileSync } from 'node:fs'
+import { parse } from 'yaml'
 
 const PROMPT = fakeId('prm', 1)
 const PROMPT_2 = fakeId('prm', 2)
@@ -114,7 +116,7 @@ describe('listing', () => {
     expect(run.exitCode).toBe(0)
     expect(listRequests().map(r => r.query.get('status'))).toEqual(['completed', 'failed'])
     expect(run.outputs['listed-count']).toBe('2')
-    expect(run.summary).toContain('2 evaluation(s) matched the filters: completed 1 · failed 1')
+    expect(run.summary).toContain('2 evaluations matched the filters: completed 1 · failed 1')
   })
 
   it('lists several prompts', async () => {
@@ -219,14 +221,24 @@ describe('judging', () => {
     expect(run.stdout).toContain(
       '::error title=adaline-evals%3A max-fail-runs::fail-runs 2 > max-fail-runs 0'
     )
-    expect(run.summary).toContain('### Broken rules')
+    expect(run.summary).toContain(
+      [
+        '| max-fail-runs | 2 | 0 | ❌ |',
+        '| max-unknown-runs | 1 | 0 | ❌ |',
+        '| min-pass-rate | 80% | 50% | ✅ |'
+      ].join('\n')
+    )
   })
 
-  it('reports a failed gate without failing the step when fail-on-gate is false', async () => {
+  it('reports a failed gate without failing the step when fail-on-gate is false: its broken rules are warnings', async () => {
     seed()
     const run = await runAction(inputs({ policy: 'max-fail-runs: 0', 'fail-on-gate': 'false' }))
     expect(run.exitCode).toBe(0)
     expect(run.outputs.gate).toBe('failed')
+    expect(run.errors).toEqual([])
+    expect(run.stdout).toContain(
+      '::warning title=adaline-evals%3A max-fail-runs::fail-runs 2 > max-fail-runs 0'
+    )
     expect(run.stdout).toContain('::warning::The gate failed, but fail-on-gate is false')
   })
 
@@ -320,7 +332,7 @@ describe('superseded evaluations', () => {
     ).toEqual(cancelled)
     const judged = JSON.parse(run.outputs.evaluations!).map((e: { runId: string }) => e.runId)
     expect(judged.sort()).toEqual([fakeId('run', 3), fakeId('run', 4), fakeId('run', 5)])
-    expect(run.summary).toContain('Cancelled 2 of 2 superseded evaluation(s)')
+    expect(run.summary).toContain('Cancelled 2 of 2 superseded evaluations')
   })
 
   it('cancels nothing on a push that was not forced under force-push', async () => {
@@ -436,7 +448,7 @@ describe('superseded evaluations', () => {
       expect(run.errors).toEqual([
         expect.stringMatching(
           new RegExp(
-            `^Could not cancel 1 superseded evaluation\\(s\\), which may still be running and billing: ${fakeId('run', 1)} of prompt ${PROMPT} \\(POST /prompts/${PROMPT}/evaluations/${fakeId('run', 1)}/cancel answered 500 .*gave up after 5 attempts\\)\\)\\. Cancel them in Adaline, or run again\\.$`
+            `^Could not cancel 1 superseded evaluation, which may still be running and billing: ${fakeId('run', 1)} of prompt ${PROMPT} \\(POST /prompts/${PROMPT}/evaluations/${fakeId('run', 1)}/cancel answered 500 .*gave up after 5 attempts\\)\\)\\. Cancel it in Adaline, or run again\\.$`
           )
         )
       ])
@@ -466,7 +478,7 @@ describe('superseded evaluations', () => {
       expect(run.errors.slice(-1)).toEqual([
         expect.stringMatching(
           new RegExp(
-            `^Could not cancel 1 superseded evaluation\\(s\\), .*: ${fakeId('run', 2)} of prompt ${PROMPT} \\(still queued after: POST .* answered 403 .*\\)\\. `
+            `^Could not cancel 1 superseded evaluation, .*: ${fakeId('run', 2)} of prompt ${PROMPT} \\(still queued after: POST .* answered 403 .*\\)\\. `
           )
         )
       ])
@@ -486,7 +498,7 @@ describe('superseded evaluations', () => {
       expect(run.errors).toEqual([
         expect.stringMatching(
           new RegExp(
-            `^POST /prompts/${PROMPT}/evaluations answered 400 .* Could not cancel 1 superseded evaluation\\(s\\), which may still be running and billing: ${fakeId('run', 2)} of prompt ${PROMPT} \\(still queued after: `
+            `^POST /prompts/${PROMPT}/evaluations answered 400 .* Could not cancel 1 superseded evaluation, which may still be running and billing: ${fakeId('run', 2)} of prompt ${PROMPT} \\(still queued after: `
           )
         )
       ])
@@ -507,7 +519,7 @@ describe('superseded evaluations', () => {
       expect(JSON.parse(run.outputs['cancel-failed']!)).toHaveLength(13)
       expect(run.outputs.cancelled).toBe('[]')
       const [error] = cancelError(run)
-      expect(error).toMatch(/^Could not cancel 13 superseded evaluation\(s\)/)
+      expect(error).toMatch(/^Could not cancel 13 superseded evaluations/)
       expect(error!.match(/ of prompt /g)).toHaveLength(10)
       expect(error).toContain('; and 3 more (the report lists them all). Cancel them in Adaline')
     })
@@ -658,14 +670,19 @@ describe('superseded evaluations', () => {
 })
 
 describe('requests', () => {
-  /** each request the fake served, as `METHOD what`: listings, results by grade, anything else */
+  /**
+   * each request the fake served, as `METHOD what`: listings, evaluator listings, results by
+   * grade, anything else
+   */
   const asked = () =>
     api.requests.map(r =>
       r.path.endsWith('/results')
         ? `GET results ${r.query.get('grade')} ${r.path.split('/')[5]}`
         : r.method === 'GET' && r.path.endsWith('/evaluations')
           ? 'GET listing'
-          : `${r.method} ${r.path}`
+          : r.method === 'GET' && r.path.endsWith('/evaluators')
+            ? 'GET evaluators'
+            : `${r.method} ${r.path}`
     )
 
   it('asks only for what the report shows: a report-only run over the sample workspace', async () => {
@@ -677,7 +694,7 @@ describe('requests', () => {
     )
     expect(run.exitCode).toBe(0)
     expect(run.outputs['listed-count']).toBe('12')
-    // one listing per prompt; rows for the 5 evaluations with the most failing runs (7, 5, 4, 3
+    // one listing per prompt, and one of its evaluators for their names; rows for the 5 evaluations with the most failing runs (7, 5, 4, 3
     // and 2 of them), their failing rows filling less than a section, so their unknown ones too
     // where they have any: 9 requests for rows, where every evaluation's rows took 15
     const [triage, replies] = prompts.map(p => p.evaluations.map(e => e.runId))
@@ -686,15 +703,18 @@ describe('requests', () => {
       [
         'GET listing',
         'GET listing',
+        'GET evaluators',
+        'GET evaluators',
         ...rows.map(runId => `GET results fail ${runId}`),
         ...[triage![3], triage![0], triage![1], triage![5]].map(
           runId => `GET results unknown ${runId}`
         )
       ].sort()
     )
-    expect(run.summary.match(/<details>/g)).toHaveLength(5)
+    // five sections of rows, and the details of the IDs
+    expect(run.summary.match(/<details>/g)).toHaveLength(6)
     expect(run.summary).toContain(
-      '… and 5 more evaluation(s) with failing or unknown rows not shown.'
+      '… and 5 more evaluations with failing or unknown rows not shown.'
     )
   })
 
@@ -705,7 +725,12 @@ describe('requests', () => {
     // scope latest judges each evaluator's newest: queued, without runs
     const run = await runAction(inputs({ 'prompt-id': prompts.map(p => p.promptId).join(',') }))
     expect(run.exitCode).toBe(0)
-    expect(asked()).toEqual(['GET listing', 'GET listing'])
+    expect(asked().sort()).toEqual([
+      'GET evaluators',
+      'GET evaluators',
+      'GET listing',
+      'GET listing'
+    ])
   })
 })
 
@@ -846,14 +871,143 @@ describe('secrets and hostile answers', () => {
       makeEvaluation({ n: 1, evaluatorId: hostile }),
       makeEvaluation({ n: 2, runId: hostileRun, evaluatorId: fakeId('evl', 2), fail: 2 })
     ])
-    const run = await runAction(inputs({ policy: 'scope: all' }))
+    // and an evaluator title, which names the evaluation in the table and the row sections
+    api.setEvaluators(PROMPT, [{ id: hostile }, { id: fakeId('evl', 2), title: `**${hostile}**` }])
+    const run = await runAction(
+      inputs({ policy: 'scope: all', 'evaluation-url': 'https://app.example/{runId}' })
+    )
     expect(run.exitCode).toBe(0)
-    expect(run.summary).not.toMatch(/<img|\]\(http|https:\/\/evil/)
+    // no tag, and no link but the template's
+    expect(run.summary).not.toMatch(/<img|\]\((?!https:\/\/app\.example\/)|https:\/\/evil/)
     expect(run.summary).toContain(
       '&#60;img src=x onerror=alert(1)&#62;&#91;pwn&#93;(https&#58;//evil.example)&#124;'
     )
+    const title =
+      '&#42;&#42;&#60;img src=x onerror=alert(1)&#62;&#91;pwn&#93;(https&#58;//evil.example)&#124;&#42;&#42;'
+    // the run ID URL-encoded in the link; the title escaped in its text, cut first in the table
     expect(run.summary).toContain(
-      '<summary>&#60;img src=https&#58;//evil.example/p.png&#62;: 2 fail'
+      '| [&#42;&#42;&#60;img src=x onerror=alert(1)&#62;&#91;pwn&#93;(https&#58;//evi…](https://app.example/%3Cimg%20src%3Dhttps%3A%2F%2Fevil.example%2Fp.png%3E) | completed |'
+    )
+    expect(run.summary).toContain(
+      `<summary>${title} (&#60;img src=https&#58;//evil.example/p.png&#62;): 2 fail`
+    )
+  })
+})
+
+describe('the report a reviewer reads', () => {
+  const HEAD = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678'
+  const runner = {
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_REPOSITORY: 'acme/support-bot',
+    GITHUB_RUN_ID: '987654',
+    GITHUB_RUN_ATTEMPT: '2',
+    // on pull_request, the merge commit: the report names the head commit instead
+    GITHUB_SHA: 'ffffffffffffffffffffffffffffffffffffffff'
+  }
+
+  it('names each evaluation by its evaluator and links it, the pull request head commit and the workflow run', async () => {
+    api.addPrompt(PROMPT, [
+      makeEvaluation({ n: 1, evaluatorId: EVALUATOR }),
+      makeEvaluation({ n: 2, evaluatorId: EVALUATOR_2 })
+    ])
+    api.setEvaluators(PROMPT, [
+      { id: EVALUATOR, title: 'Grounded in the retrieved context' },
+      { id: EVALUATOR_2, title: 'Answers in valid JSON' }
+    ])
+    const run = await runAction(
+      inputs({
+        policy: 'max-fail-runs: 5',
+        'evaluation-url': 'https://app.adaline.ai/prompts/{promptId}/evaluations/{runId}'
+      }),
+      {
+        event: {
+          name: 'pull_request',
+          payload: { number: 7, pull_request: { head: { sha: HEAD } } }
+        },
+        env: runner
+      }
+    )
+    expect(run.exitCode).toBe(0)
+    const lines = run.summary.split('\n')
+    expect(lines[0]).toBe('## ✅ Adaline evals passed')
+    expect(lines[2]).toBe(
+      `Commit [\`a1b2c3d\`](https://github.com/acme/support-bot/commit/${HEAD}) · [workflow run](https://github.com/acme/support-bot/actions/runs/987654/attempts/2)`
+    )
+    expect(run.summary).toContain(
+      `| [Grounded in the retrieved context](https://app.adaline.ai/prompts/${PROMPT}/evaluations/${fakeId('run', 1)}) | completed |`
+    )
+    expect(run.summary).toContain(
+      `| [Answers in valid JSON](https://app.adaline.ai/prompts/${PROMPT}/evaluations/${fakeId('run', 2)}) | completed |`
+    )
+    expect(run.stdout).toContain(
+      'Evaluator names: 2 of 2 evaluators named from 1 page of evaluators (1 prompt)'
+    )
+    expect(api.requests.filter(r => r.path.endsWith('/evaluators'))).toHaveLength(1)
+  })
+
+  it('links GITHUB_SHA on other events, and keeps the IDs with a warning when the evaluators cannot be listed', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1, evaluatorId: EVALUATOR })])
+    api.inject({ path: /\/evaluators$/, status: 403, times: Infinity })
+    const run = await runAction(inputs({ policy: 'max-fail-runs: 5' }), { env: runner })
+    expect(run.exitCode).toBe(0)
+    expect(run.summary.split('\n')[2]).toMatch(
+      /^Commit \[`fffffff`\]\(https:\/\/github\.com\/acme\/support-bot\/commit\/f{40}\) · /
+    )
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `::warning::Could not list the evaluators of prompt ${PROMPT}; the report names its evaluations by evaluator ID: GET /prompts/${PROMPT}/evaluators answered 403`
+      )
+    )
+    expect(run.summary).toMatch(new RegExp(`^\\| ${EVALUATOR} \\| completed \\|`, 'm'))
+    expect(run.stdout).toContain('Evaluator names: 0 of 1 evaluator named')
+  })
+
+  it('refuses an evaluation-url with an unknown placeholder, naming the input', async () => {
+    const run = await runAction(
+      inputs({ 'evaluation-url': 'https://app.adaline.ai/{workspace}/{runId}' })
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([
+      'Input evaluation-url has "{workspace}", which is not a placeholder; accepted: {promptId}, {runId}, {evaluatorId}'
+    ])
+    expect(api.requests).toEqual([])
+  })
+})
+
+describe("the README's quick start", () => {
+  /** The inputs of the quick start's step, with the fake's key, prompt and address. */
+  function quickStart(): Record<string, string> {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const section = readme.split('\n## Quick start\n')[1]!.split('\n## ')[0]!
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!
+    const [step] = parse(yaml) as { uses: string; with: Record<string, string> }[]
+    expect(step!.uses).toMatch(/adaline-evals@/)
+    return { ...step!.with, 'api-key': api.apiKey, 'prompt-id': PROMPT, 'base-url': api.url }
+  }
+
+  beforeEach(() => {
+    // the newest evaluation is still running, with a failing run so far; the one before passed
+    api.addPrompt(PROMPT, [
+      makeEvaluation({ n: 1, status: 'completed', fail: 0, unknown: 0 }),
+      makeEvaluation({ n: 2, status: 'running' })
+    ])
+  })
+
+  it('passes on the newest finished evaluation while a newer one still runs', async () => {
+    const run = await runAction(quickStart())
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.gate).toBe('passed')
+    expect(run.summary).toContain(`: run ${fakeId('run', 1)} · `)
+  })
+
+  it('without status, fails on the running one and says how to judge the finished one or wait', async () => {
+    const { status, ...inputs } = quickStart()
+    expect(status).toBe('completed')
+    const run = await runAction(inputs)
+    expect(run.exitCode).toBe(1)
+    // (and its failing run so far breaks max-fail-runs)
+    expect(run.errors).toContain(
+      `1 judged evaluation not in allow-status [completed]: ${fakeId('run', 2)} is still running (40%). To judge the newest finished evaluation instead, set status: completed; to wait for this one, set wait (e.g. wait: 30m)`
     )
   })
 })

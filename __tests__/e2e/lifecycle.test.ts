@@ -108,12 +108,10 @@ describe('start and wait', () => {
 
     // the summary: started ones judged, each against the completed evaluation before it
     expect(run.summary).toContain('### Judged evaluations (started by this run)')
-    expect(run.summary).toContain('### Compared with the baseline')
+    expect(run.summary).toContain('| Δ baseline |')
     for (const [n, { runId }] of started.entries()) {
-      const line = run.summary
-        .split('\n')
-        .find(l => l.startsWith(`| ${runId} |`) && l.includes('pp'))
-      expect(line).toContain(`| ${runId} | ${fakeId('run', n + 1)} |`)
+      const line = run.summary.split('\n').find(l => l.includes(`: run ${runId} · `))
+      expect(line).toContain(` · baseline ${fakeId('run', n + 1)} (`)
     }
   }, 60_000)
 
@@ -127,11 +125,12 @@ describe('start and wait', () => {
     expect(run.errors).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^1 judged evaluation\\(s\\) not in allow-status \\[completed\\]: ${runId} is still running \\(0%\\) after waiting [34]\\.\\d s$`
+          `^1 judged evaluation not in allow-status \\[completed\\]: ${runId} is still running \\(0%\\) after waiting [34]\\.\\d s\\. To judge the newest finished evaluation instead, set status: completed; to give it more time, set a longer wait$`
         )
       )
     ])
     expect(run.summary).toContain(`${runId} is still running`)
+    expect(run.summary).toMatch(/ \| running 0% \| /)
     // what this run started is left to run: the step ended on its own, not by an abort
     expect(cancels()).toEqual([])
   }, 60_000)
@@ -146,11 +145,11 @@ describe('start and wait', () => {
     expect(run.errors).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^1 judged evaluation\\(s\\) not in allow-status \\[completed\\]: ${runId} is still queued \\(0%\\) after waiting 1\\.\\d s$`
+          `^1 judged evaluation not in allow-status \\[completed\\]: ${runId} is still queued \\(0%\\) after waiting 1\\.\\d s\\. To judge the newest finished evaluation instead, set status: completed; to give it more time, set a longer wait$`
         )
       )
     ])
-    expect(run.summary).toContain('## ❌ Adaline evals: gate failed')
+    expect(run.summary).toContain('## ❌ Adaline evals failed')
   }, 60_000)
 
   it('passes a timed-out evaluation when allow-status lets its status through', async () => {
@@ -392,7 +391,7 @@ describe('start and wait', () => {
     ])
     expect(['cancelling', 'cancelled']).toContain(started.status)
     expect(run.stdout).toContain(
-      `::warning::The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${started.runId}.`
+      `::warning::The run ended with an error, so the evaluation it started was cancelled (cancel-on-abort): ${started.runId}.`
     )
   }, 60_000)
 
@@ -616,25 +615,27 @@ describe('explaining a failure', () => {
     expect(run.exitCode).toBe(1)
     expect(run.outputs['pass-rate']).toBe('0.6')
     expect(run.errors).toEqual([
-      `pass-rate drop 35% > max-pass-rate-drop 10%: ${latest.runId} 60% vs baseline ${baseline.runId} 95%`
+      `pass rate −35 pp vs baseline, beyond max-pass-rate-drop −10 pp: ${latest.runId} 60% vs baseline ${baseline.runId} 95%`
     ])
-    // opens with a verdict line and a chart
-    const [headline, , verdict, , mermaid] = run.summary.split('\n')
-    expect(headline).toBe('## ❌ Adaline evals: gate failed')
+    // opens with a verdict line, the runs in squares, and the rules
+    const [headline, , verdict, , squares] = run.summary.split('\n')
+    expect(headline).toBe('## ❌ Adaline evals failed')
     expect(verdict).toMatch(
-      /^\*\*Verdict: failed\.\*\* pass-rate drop 35% &#62; max-pass-rate-drop 10%/
+      /^\*\*Failed:\*\* pass rate −35 pp vs baseline, beyond max-pass-rate-drop −10 pp/
     )
-    expect(mermaid).toBe('```mermaid')
-    // deltas against the baseline
-    const deltaRow = run.summary
-      .split('\n')
-      .find(line => line.startsWith(`| ${latest.runId} | ${baseline.runId} |`))
+    expect(squares).toMatch(
+      /^(🟩|🟥|⬜){20} \*\*12\*\* pass · \*\*6\*\* fail · \*\*2\*\* unknown of 20 runs/
+    )
+    expect(run.summary).toContain('| max-pass-rate-drop | −35 pp | −10 pp | ❌ |')
+    // the delta against the baseline, on the evaluator's row named by its title
+    const title = api.evaluators(PROMPT).find(e => e.id === latest.evaluatorId)!.title
+    const deltaRow = run.summary.split('\n').find(line => line.startsWith(`| ${title} |`))
     expect(deltaRow).toMatch(/\| 60% \| −35 pp \|/)
     // the failing and unknown rows, with reasons and inputs, folded away
     const rows = api.results(PROMPT, latest.runId).filter(r => r.grade !== 'pass')
     expect(rows).toHaveLength(8)
     expect(run.summary).toContain(
-      `<summary>${latest.runId}: 6 fail, 2 unknown (showing 6 fail, 2 unknown)</summary>`
+      `<summary>❌ ${title} (${latest.runId}): 6 fail, 2 unknown (showing 6 fail, 2 unknown)</summary>`
     )
     for (const result of rows) {
       expect(run.summary).toContain(result.reason!)
@@ -665,9 +666,11 @@ describe('explaining a failure', () => {
     )
     expect(run.exitCode).toBe(1)
     expect(run.errors).toEqual([
-      `pass-rate drop 35% > max-pass-rate-drop 10%: ${latest.runId} 60% vs baseline ${baseline.runId} 95%`
+      `pass rate −35 pp vs baseline, beyond max-pass-rate-drop −10 pp: ${latest.runId} 60% vs baseline ${baseline.runId} 95%`
     ])
-    expect(run.summary).toContain(`| ${latest.runId} | ${baseline.runId} | 60% | −35 pp |`)
+    expect(run.summary).toMatch(/ \| completed \| 60% \| −35 pp \| /)
+    expect(run.summary).toContain(`: run ${latest.runId} · `)
+    expect(run.summary).toContain(` · baseline ${baseline.runId} (`)
     // completed ones before the judged one, newest first, whatever created-after says
     const searched = api.requests.filter(
       r => r.path.endsWith('/evaluations') && r.query.get('status') === 'completed'
@@ -697,9 +700,10 @@ describe('explaining a failure', () => {
     expect(run.exitCode).toBe(0)
     const started = newest(PROMPT)
     expect(started.status).toBe('completed')
-    expect(run.summary).toContain('### Compared with the baseline')
     // 16 of the 19 graded rows pass (the fake's default outcomes), against the baseline's 95%
-    expect(run.summary).toContain(`| ${started.runId} | ${baseline.runId} | 84.2% | −10.8 pp |`)
+    expect(run.summary).toMatch(/ \| completed \| 84\.2% \| −10\.8 pp \| /)
+    expect(run.summary).toContain(`: run ${started.runId} · `)
+    expect(run.summary).toContain(` · baseline ${baseline.runId} (`)
   }, 60_000)
 
   it('looks through a bounded number of pages for a baseline that does not exist', async () => {
@@ -734,12 +738,11 @@ describe('explaining a failure', () => {
       inputs({ 'created-after': '1h', policy: 'max-pass-rate-drop: 10%' })
     )
     expect(run.exitCode).toBe(0)
-    expect(run.summary).toContain('### Compared with the baseline')
     expect(run.summary).toContain(
-      'There is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.'
+      'No judged evaluation has a baseline (an earlier completed evaluation of the same prompt, evaluator and dataset), so max-pass-rate-drop applied to none.'
     )
     expect(run.stdout).toContain(
-      `::warning::max-pass-rate-drop does not apply to 1 judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${latest.runId}.`
+      `::warning::max-pass-rate-drop does not apply to 1 judged evaluation with no earlier completed evaluation of the same prompt, evaluator and dataset: ${latest.runId}.`
     )
   }, 30_000)
 
@@ -801,7 +804,7 @@ describe('sticky pull request comment', () => {
     expect(first.stdout).toContain('Pull request #7 comment: created.')
     expect(ourComments()).toHaveLength(1)
     const [created] = ourComments()
-    expect(created!.body).toContain('## ❌ Adaline evals: gate failed')
+    expect(created!.body).toContain('## ❌ Adaline evals failed')
     expect(created!.body).toContain('fail-runs 2 &#62; max-fail-runs 0')
 
     const second = await gate('max-fail-runs: 5')
@@ -809,7 +812,7 @@ describe('sticky pull request comment', () => {
     expect(second.stdout).toContain('Pull request #7 comment: updated.')
     expect(ourComments()).toHaveLength(1)
     expect(ourComments()[0]!.id).toBe(created!.id)
-    expect(ourComments()[0]!.body).toContain('## ✅ Adaline evals: gate passed')
+    expect(ourComments()[0]!.body).toContain('## ✅ Adaline evals passed')
     expect(github.requests.filter(r => r.method === 'POST')).toHaveLength(1)
     expect(github.requests.filter(r => r.method === 'PATCH')).toHaveLength(1)
     // every page of comments was read on each run
@@ -837,7 +840,7 @@ describe('sticky pull request comment', () => {
     expect(run.stdout).toContain('Pull request #7 comment: created.')
     const quoted = github.comments.get('org/repo#7')!.find(c => c.id === quoteId)!
     expect(quoted.body).toContain('Why did this fail?')
-    expect(quoted.body).toContain('gate failed')
+    expect(quoted.body).toContain('Adaline evals failed')
   }, 60_000)
 
   it('replaces its report with the error when a later run reaches no verdict, and creates none', async () => {
@@ -845,7 +848,7 @@ describe('sticky pull request comment', () => {
     api.addPrompt(PROMPT, [completed(1, 2, 20, 0)])
     await gate('max-fail-runs: 0')
     const [report] = ourComments()
-    expect(report!.body).toContain('gate passed')
+    expect(report!.body).toContain('Adaline evals passed')
 
     api.inject({ method: 'GET', path: '/evaluations', status: 401, times: 5 })
     const errored = await gate('max-fail-runs: 0')
@@ -854,7 +857,7 @@ describe('sticky pull request comment', () => {
     expect(ourComments()[0]!.id).toBe(report!.id)
     expect(ourComments()[0]!.body).toContain('## ⚠️ Adaline evals: no verdict')
     expect(ourComments()[0]!.body).toContain('answered 401')
-    expect(ourComments()[0]!.body).not.toContain('gate passed')
+    expect(ourComments()[0]!.body).not.toContain('Adaline evals passed')
 
     // with no comment yet, an error creates none
     github.comments.set('org/repo#7', [])
@@ -922,12 +925,13 @@ describe('sticky pull request comment', () => {
     expect(run.stdout).toContain('Pull request #7 comment: created.')
     // the same report in the step summary, where it is not cut, is over the comment limit
     expect(run.summary.length).toBeGreaterThan(65_536)
-    // rows are fetched and shown for 5 of them
-    expect(run.summary.match(/<details>/g)).toHaveLength(5)
+    // rows are fetched and shown for 5 of them (and the IDs are folded away in one more)
+    expect(run.summary.match(/<details>/g)).toHaveLength(6)
     const body = ourComments()[0]!.body
     expect(body.length).toBeLessThanOrEqual(65_536)
-    expect(body).toContain('## ❌ Adaline evals: gate failed')
-    expect(body).toMatch(/\*\*Verdict: failed\.\*\* fail-runs \d+ &#62; max-fail-runs 0/)
+    expect(body).toContain('## ❌ Adaline evals failed')
+    expect(body).toMatch(/\*\*Failed:\*\* fail-runs \d+ &#62; max-fail-runs 0/)
+    expect(body).toContain('| **Total** |')
     expect(body).toContain('<!-- adaline-evals:')
   }, 60_000)
 
@@ -942,6 +946,6 @@ describe('sticky pull request comment', () => {
     expect(passing.stdout).toContain('Pull request #7 comment: updated.')
     expect(ourComments()).toHaveLength(1)
     expect(ourComments()[0]!.id).toBe(created!.id)
-    expect(ourComments()[0]!.body).toContain('## ✅ Adaline evals: gate passed')
+    expect(ourComments()[0]!.body).toContain('## ✅ Adaline evals passed')
   }, 60_000)
 })

@@ -55,7 +55,7 @@ describe('scope: all over a long listing', () => {
     const drops = 2 * Math.floor(COUNT / 2 / 7)
     // the newest drop is named: evaluation 1,988 (the 994th of evaluator 0), against 1,986
     expect(run.errors).toEqual([
-      `pass-rate drop 50% > max-pass-rate-drop 20%: ${fakeId('run', 1_988)} 50% vs baseline ${fakeId('run', 1_986)} 100% (and ${drops - 1} more)`
+      `pass rate −50 pp vs baseline, beyond max-pass-rate-drop −20 pp: ${fakeId('run', 1_988)} 50% vs baseline ${fakeId('run', 1_986)} 100% (and ${drops - 1} more)`
     ])
     expect(run.outputs.gate).toBe('failed')
     expect(run.outputs['evaluation-count']).toBe(String(COUNT))

@@ -44,8 +44,19 @@ describe('readSettings', () => {
       waitMs: undefined,
       cancelOnAbort: true,
       comment: 'off',
-      maxRequestsPerMinute: undefined
+      maxRequestsPerMinute: undefined,
+      evaluationUrl: undefined
     })
+  })
+
+  it('reads evaluation-url as a template with the known placeholders', async () => {
+    const template = 'https://app.adaline.ai/prompts/{promptId}/evaluations/{runId}?e={evaluatorId}'
+    const settings = await settingsFrom({
+      'api-key': KEY,
+      'prompt-id': PROMPT,
+      'evaluation-url': ` ${template} `
+    })
+    expect(settings.evaluationUrl).toBe(template)
   })
 
   it('reads max-requests-per-minute as a whole number of requests a minute', async () => {
@@ -177,6 +188,12 @@ describe('readSettings', () => {
         'accepted: a whole number of requests a minute from 1 to 6000'
       ]
     ),
+    [{ 'evaluation-url': 'app.adaline.ai/{runId}' }, 'evaluation-url', 'is not a URL'],
+    [{ 'evaluation-url': 'javascript:alert({runId})' }, 'evaluation-url', 'uses javascript'],
+    [{ 'evaluation-url': 'https://x.example/{run}' }, 'evaluation-url', '"{run}", which is not'],
+    [{ 'evaluation-url': 'https://x.example/{runId' }, 'evaluation-url', '"{runId", which is not'],
+    [{ 'evaluation-url': 'https://x.example/}' }, 'evaluation-url', '"}", which is not'],
+    [{ 'evaluation-url': 'https://u:p@x.example/{runId}' }, 'evaluation-url', 'credentials'],
     [{ 'base-url': 'not a url' }, 'base-url', 'not a URL'],
     [{ 'base-url': 'ftp://example.com' }, 'base-url', 'https://'],
     [{ 'base-url': 'https://user:pw@example.com/v2' }, 'base-url', 'credentials']

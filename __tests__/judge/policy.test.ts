@@ -166,10 +166,23 @@ describe('judge', () => {
         {
           rule: 'allow-status',
           message:
-            '1 judged evaluation(s) not in allow-status [completed]: run-running-0000000000001 is still running (100%)'
+            '1 judged evaluation not in allow-status [completed]: run-running-0000000000001 is still running (100%). To judge the newest finished evaluation instead, set status: completed; to wait for this one, set wait (e.g. wait: 30m)'
         }
       ]
     })
+  })
+
+  it('counts the evaluations outside allow-status in the plural, and suggests nothing when allow-status is set', () => {
+    const failed = ['a', 'b'].map(n =>
+      evaluation({ status: 'failed', runId: `run-failed-00000000000${n}` })
+    )
+    expect(verdictFor('max-fail-runs: 5', failed).broken[0]?.message).toBe(
+      '2 judged evaluations not in allow-status [completed]: run-failed-00000000000a is failed, run-failed-00000000000b is failed'
+    )
+    const running = [evaluation({ status: 'running', runId: 'run-running-0000000000001' })]
+    expect(verdictFor('allow-status: [completed]', running).broken[0]?.message).toBe(
+      '1 judged evaluation not in allow-status [completed]: run-running-0000000000001 is still running (100%)'
+    )
   })
 
   it('lets allow-status admit other statuses, and counts as a rule by itself', () => {
@@ -218,9 +231,18 @@ describe('judge', () => {
         {
           rule: 'max-pass-rate-drop',
           message:
-            'pass-rate drop 10% > max-pass-rate-drop 9%: run-now-000000000000000001 80% vs baseline run-base-00000000000000001 90%'
+            'pass rate −10 pp vs baseline, beyond max-pass-rate-drop −9 pp: run-now-000000000000000001 80% vs baseline run-base-00000000000000001 90%'
         }
       ])
+    })
+
+    it('states the drop in points, with the decimals that tell it from the limit', () => {
+      expect(verdict('9.96%').broken[0]?.message).toMatch(
+        /^pass rate −10 pp vs baseline, beyond max-pass-rate-drop −9\.96 pp:/
+      )
+      expect(verdict('9.99%').broken[0]?.message).toMatch(
+        /^pass rate −10 pp vs baseline, beyond max-pass-rate-drop −9\.99 pp:/
+      )
     })
 
     it('does not apply to an evaluation without a baseline', () => {
@@ -251,7 +273,7 @@ describe('judge', () => {
         {
           rule: 'allow-status',
           message:
-            '1 judged evaluation(s) not in allow-status [completed]: run-slow-00000000000000001 is still running (100%) after waiting 1.0 min'
+            '1 judged evaluation not in allow-status [completed]: run-slow-00000000000000001 is still running (100%) after waiting 1.0 min. To judge the newest finished evaluation instead, set status: completed; to give it more time, set a longer wait'
         }
       ]
     })

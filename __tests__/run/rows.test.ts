@@ -99,4 +99,15 @@ describe('evaluationsWithRows', () => {
       [2, 1, 3].map(n => fakeId('run', n))
     )
   })
+
+  it('takes first the evaluations that broke a rule, whatever their failing runs', () => {
+    const items = Array.from({ length: 7 }, (_, i) =>
+      makeEvaluation({ n: i + 1, fail: 10 - i, unknown: 0 })
+    ).map(evaluation => ({ promptId: PROMPT, evaluation }))
+    // the two with the fewest failing runs broke a rule (say, max-failed-rows): they are kept
+    const broke = new Set([fakeId('run', 6), fakeId('run', 7)])
+    expect(evaluationsWithRows(items, broke).map(item => item.evaluation.runId)).toEqual(
+      [6, 7, 1, 2, 3].map(n => fakeId('run', n))
+    )
+  })
 })

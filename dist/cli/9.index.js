@@ -11,7 +11,7 @@ export const modules = {
 /* harmony export */ });
 /* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8815);
 /* harmony import */ var _adaline_schema_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(4455);
-/* harmony import */ var _policy_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6805);
+/* harmony import */ var _policy_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3481);
 /**
  * Reads the `policy` input's YAML into a Policy, with one message per mistake. A module of its own
  * so that the YAML parser, a large part of the bundle, is loaded only by runs that set a policy.

@@ -9,6 +9,7 @@ import {
   upsertComment
 } from '../github/comment.js'
 import { readEvent, type GitHubEvent } from '../github/event.js'
+import { reportLinks, type ReportLinks } from '../github/links.js'
 import { InputError, readSettings, type Settings } from '../inputs/settings.js'
 import { TotalsError } from '../judge/metrics.js'
 import { cancelFailedMessage } from '../report/cancel-failed.js'
@@ -96,19 +97,22 @@ export async function run(): Promise<void> {
     // once a signal came, the abort reports and ends the step
     if (abort.signalled) return
 
-    await writeReports(report, redact)
+    const links = reportLinks(process.env, event)
+    await writeReports(report, links, redact)
     // after the outputs and summary, so that a file that cannot be written takes neither away
     const unwritten = await writeTextFiles(buildReportFiles(report, settings), redact)
     // on-failure: no new comment for a passing run, but an old failure report is brought up to date
     const failed = report.verdict.gate === 'failed'
     await writeComment(settings, event, redact, {
-      body: buildSummary(report, COMMENT_LIMIT_BYTES),
+      body: buildSummary(report, { limitBytes: COMMENT_LIMIT_BYTES, links }),
       create: settings.comment === 'on' || failed
     })
     const { verdict } = report
     if (verdict.gate === 'failed') {
+      // with fail-on-gate: false a broken rule is a warning, as action.yml says, not an error
+      const annotate = settings.failOnGate ? core.error : core.warning
       for (const broken of verdict.broken)
-        core.error(redact(broken.message), { title: `adaline-evals: ${broken.rule}` })
+        annotate(redact(broken.message), { title: `adaline-evals: ${broken.rule}` })
       if (settings.failOnGate) process.exitCode = core.ExitCode.Failure
       else core.warning('The gate failed, but fail-on-gate is false: the step passes.')
     }
@@ -149,7 +153,7 @@ export async function run(): Promise<void> {
     if (known) {
       const started = pipeline?.startedRunIds() ?? []
       await writeComment(known.settings, known.event, redact, {
-        body: buildErrorReport(message, started),
+        body: buildErrorReport(message, started, reportLinks(process.env, known.event)),
         create: false
       })
     }
@@ -208,7 +212,11 @@ async function writeComment(
   }
 }
 
-async function writeReports(report: RunReport, redact: (text: string) => string): Promise<void> {
+async function writeReports(
+  report: RunReport,
+  links: ReportLinks,
+  redact: (text: string) => string
+): Promise<void> {
   const outputs = buildOutputs(report)
   for (const [name, value] of Object.entries(outputs.values)) core.setOutput(name, redact(value))
   if (outputs.truncated) {
@@ -216,7 +224,7 @@ async function writeReports(report: RunReport, redact: (text: string) => string)
       `The evaluations output holds the newest ${outputs.truncated.kept} of ${outputs.truncated.total} judged evaluations: GitHub limits an output to 1 MB.`
     )
   }
-  const summary = redact(buildSummary(report))
+  const summary = redact(buildSummary(report, { links }))
   if (process.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addRaw(summary).write({ overwrite: false })
   } else {

@@ -4,9 +4,11 @@ import {
   MAX_PAGE_SIZE,
   evaluationPageSchema,
   evaluationSchema,
+  evaluatorPageSchema,
   resultPageSchema,
   type Evaluation,
   type EvaluationStatus,
+  type Evaluator,
   type Grade,
   type Result
 } from './schema.js'
@@ -49,6 +51,14 @@ export interface ResultPage {
   hasMore: boolean
 }
 
+export interface EvaluatorPage {
+  /** 1-based */
+  page: number
+  evaluators: Evaluator[]
+  /** whether the API said more pages follow */
+  hasMore: boolean
+}
+
 export interface ClientOptions {
   /** the most pages one listing may take; default DEFAULT_MAX_PAGES */
   maxPages?: number
@@ -71,6 +81,8 @@ export interface AdalineClient {
    * request each), until the API has no more or `max` results came.
    */
   listAllResults(promptId: string, runId: string, max: number): AsyncGenerator<ResultPage>
+  /** A prompt's evaluators (their titles name them in reports), in pages of 200 by cursor. */
+  listEvaluators(promptId: string): AsyncGenerator<EvaluatorPage>
 }
 
 export function createClient(http: Http, options: ClientOptions = {}): AdalineClient {
@@ -123,6 +135,25 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
         yield { page, results, hasMore: hasMore || results.length < body.results.length }
         if (!hasMore) return
         cursor = trail.next(page, results.length, nextCursor)
+      }
+    },
+
+    async *listEvaluators(promptId) {
+      const path = `/prompts/${encodeURIComponent(promptId)}/evaluators`
+      const trail = new CursorTrail(`GET ${path}`, maxPages, '')
+      let cursor: string | undefined
+      for (let page = 1; ; page += 1) {
+        const body = await http({
+          method: 'GET',
+          path,
+          query: { limit: MAX_PAGE_SIZE, cursor },
+          schema: evaluatorPageSchema,
+          notFound: `Prompt ${promptId} was not found when listing its evaluators.`
+        })
+        const { hasMore, nextCursor } = body.pagination
+        yield { page, evaluators: body.evaluators, hasMore }
+        if (!hasMore) return
+        cursor = trail.next(page, body.evaluators.length, nextCursor)
       }
     },
 

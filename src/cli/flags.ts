@@ -42,6 +42,8 @@ Options:
   --report-file FILE         also write the JSON report (what --format json prints) to FILE
   --metrics-file FILE        also write OpenMetrics text to FILE: GitLab's
                              artifacts:reports:metrics
+  --evaluation-url TEMPLATE  link each evaluation in --format markdown to Adaline: a URL with
+                             {promptId}, {runId} and {evaluatorId} placeholders
   --quiet                    no progress on stderr
   -h, --help                 this help
 
@@ -76,6 +78,7 @@ const OPTIONS = {
   junit: { type: 'string' },
   'report-file': { type: 'string' },
   'metrics-file': { type: 'string' },
+  'evaluation-url': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
 } as const
@@ -117,7 +120,8 @@ export function inputsFromFlags(
     'max-requests-per-minute': values['max-requests-per-minute'],
     'junit-file': values.junit,
     'report-file': values['report-file'],
-    'metrics-file': values['metrics-file']
+    'metrics-file': values['metrics-file'],
+    'evaluation-url': values['evaluation-url']
   }
 }
 

@@ -9,6 +9,7 @@ import type { CancelMode } from '../github/event.js'
 import { isLoopback } from '../secrets/loopback.js'
 import { Secrets } from '../secrets/redact.js'
 import { emptyPolicy, type Policy } from '../judge/policy.js'
+import { templateProblem } from '../adaline/links.js'
 import { MAX_DATE_MS, isDateTime } from '../format.js'
 
 export interface Settings {
@@ -57,6 +58,11 @@ export interface Settings {
   reportFile?: string
   /** Where to write the OpenMetrics text for GitLab's metrics report; undefined: not written. */
   metricsFile?: string
+  /**
+   * A URL template ({promptId}, {runId}, {evaluatorId}) that links each evaluation in the summary
+   * and comment to Adaline's app; undefined: no links.
+   */
+  evaluationUrl?: string
 }
 
 /** The inputs that name a report file, and the Settings field each fills. */
@@ -212,6 +218,7 @@ async function readChecked(
     cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
     comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure']),
     maxRequestsPerMinute: parseRequestsPerMinute(read('max-requests-per-minute')),
+    evaluationUrl: parseEvaluationUrl(read('evaluation-url')),
     ...files
   }
 }
@@ -298,6 +305,14 @@ function parseRequestsPerMinute(value: string): number | undefined {
     )
   }
   return n
+}
+
+/** An http(s) URL template with only the known placeholders; empty means no links. */
+function parseEvaluationUrl(value: string): string | undefined {
+  if (value === '') return undefined
+  const problem = templateProblem(value)
+  if (problem) throw new InputError('evaluation-url', problem)
+  return value
 }
 
 /** Splits on commas and newlines, dropping blanks. */

@@ -101,6 +101,11 @@ export function ruleChecks(input: CheckInput): RuleCheck[] {
   return checks
 }
 
+/** The judged evaluations that broke a rule, by run ID: their failing rows are shown first. */
+export function brokeARule(checks: readonly RuleCheck[]): Set<string> {
+  return new Set(checks.filter(c => !c.ok).flatMap(c => c.runIds ?? []))
+}
+
 function check(
   rule: string,
   figure: string,

@@ -5,7 +5,14 @@
 import type { Evaluation, EvaluationStatus } from '../adaline/schema.js'
 import { ruleChecks, type RuleCheck } from './checks.js'
 import { checkTotals, type Metrics } from './metrics.js'
-import { formatDuration, formatPercent, plainDecimal, tidy } from '../format.js'
+import {
+  formatDuration,
+  formatPercent,
+  formatPointsDelta,
+  plainDecimal,
+  plural,
+  tidy
+} from '../format.js'
 
 export type Scope = 'latest' | 'all'
 
@@ -131,7 +138,7 @@ export function judge(
     const more = outside.length > 5 ? ` and ${outside.length - 5} more` : ''
     broken.push({
       rule: 'allow-status',
-      message: `${outside.length} judged evaluation(s) not in allow-status [${allowed.join(', ')}]: ${listed}${more}`
+      message: `${plural(outside.length, 'judged evaluation')} not in allow-status [${allowed.join(', ')}]: ${listed}${more}${unfinishedHint(policy, outside, context)}`
     })
   }
   const checks = ruleChecks({
@@ -143,6 +150,25 @@ export function judge(
     broken: new Map(broken.map(b => [b.rule, b.message]))
   })
   return { gate: broken.length > 0 ? 'failed' : 'passed', broken, checks }
+}
+
+/**
+ * What to do when the judged evaluations are still in flight and allow-status is the default: the
+ * newest evaluation of a prompt is often the one still running, so say how to judge the newest
+ * finished one, or how to wait for this one.
+ */
+function unfinishedHint(
+  policy: Policy,
+  outside: readonly Evaluation[],
+  context: JudgeContext
+): string {
+  if (policy.allowStatus !== undefined) return ''
+  if (!outside.some(e => e.status === 'queued' || e.status === 'running')) return ''
+  const wait =
+    context.waitedMs === undefined
+      ? 'to wait for this one, set wait (e.g. wait: 30m)'
+      : 'to give it more time, set a longer wait'
+  return `. To judge the newest finished evaluation instead, set status: completed; ${wait}`
 }
 
 function passRate(evaluation: Evaluation): number | null {
@@ -172,9 +198,10 @@ function passRateDrop(
   const worst = drops[0]
   if (!worst) return
   const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : ''
+  const [change, allowed] = pointsAgainst(-worst.drop, -limit)
   broken.push({
     rule: 'max-pass-rate-drop',
-    message: `pass-rate drop ${showRate(worst.drop, limit)} > max-pass-rate-drop ${showRate(limit)}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
+    message: `pass rate ${change} vs baseline, beyond max-pass-rate-drop ${allowed}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
   })
 }
 
@@ -205,6 +232,17 @@ function noRuns(rule: string, figure: string): BrokenRule {
     rule,
     message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
   }
+}
+
+/**
+ * A change and its limit in points, with the decimals that tell them apart (a drop just past its
+ * limit would otherwise read as equal to it).
+ */
+function pointsAgainst(delta: number, limit: number): [string, string] {
+  let digits = 1
+  while (digits < 6 && formatPointsDelta(delta, digits) === formatPointsDelta(limit, digits))
+    digits += 1
+  return [formatPointsDelta(delta, digits), formatPointsDelta(limit, digits)]
 }
 
 /** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */

@@ -2,6 +2,7 @@
  * The one error for superseded evaluations whose cancel did not land: they may still be running
  * and billing, so the run fails for them once its report is written. Pure.
  */
+import { plural } from '../format.js'
 import type { CancelOutcome } from '../run/cancel.js'
 
 /** Evaluations named in the error; the rest are counted (the summary and the output list all). */
@@ -20,7 +21,8 @@ export function cancelFailedMessage(cancel: Pick<CancelOutcome, 'failed'>): stri
     failed.length > MAX_NAMED
       ? `; and ${failed.length - MAX_NAMED} more (the report lists them all)`
       : ''
-  return `Could not cancel ${failed.length} superseded evaluation(s), which may still be running and billing: ${named.join('; ')}${more}. Cancel them in Adaline, or run again.`
+  const them = failed.length === 1 ? 'it' : 'them'
+  return `Could not cancel ${plural(failed.length, 'superseded evaluation')}, which may still be running and billing: ${named.join('; ')}${more}. Cancel ${them} in Adaline, or run again.`
 }
 
 function clip(text: string): string {

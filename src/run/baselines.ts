@@ -6,7 +6,7 @@
 import { setImmediate as turnOfTheEventLoop } from 'node:timers/promises'
 import type { AdalineClient } from '../adaline/client.js'
 import { MAX_PAGE_SIZE } from '../adaline/schema.js'
-import { formatCount } from '../format.js'
+import { formatCount, plural } from '../format.js'
 import { BaselineFinder, type Listed } from '../judge/judged-set.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { RunContext } from './context.js'
@@ -46,7 +46,7 @@ export async function baselinesStage(
     const ids = without.slice(0, 10).map(item => item.evaluation.runId)
     const more = without.length > ids.length ? ` and ${without.length - ids.length} more` : ''
     log.warning(
-      `max-pass-rate-drop does not apply to ${without.length} judged evaluation(s) with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`
+      `max-pass-rate-drop does not apply to ${plural(without.length, 'judged evaluation')} with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`
     )
   }
   return baselines

@@ -7,6 +7,7 @@ import type { SupersedeDecision } from '../github/event.js'
 import type { Settings } from '../inputs/settings.js'
 import type { Listed } from '../judge/judged-set.js'
 import { totals } from '../judge/metrics.js'
+import { brokeARule } from '../judge/checks.js'
 import { judge } from '../judge/policy.js'
 import { supersedeRule } from '../judge/supersede.js'
 import { ABORT_TRANSPORT, type Abortable } from './abort.js'
@@ -15,6 +16,7 @@ import { cancelStage, type CancelOutcome } from './cancel.js'
 import { createContext, type Log } from './context.js'
 import { gatherStage } from './gather.js'
 import { resultsStage } from './results.js'
+import { namesStage } from './names.js'
 import { rowsStage } from './rows.js'
 import type { RunReport } from './run-report.js'
 import { startStage } from './start.js'
@@ -59,7 +61,8 @@ export function createEngine(settings: Settings, log: Log): Engine {
       const { verdict, metrics } = judgeRun(judged, baselines, wait)
       // every row only for a JUnit file; fetched first, so that the failing rows come from them
       const rowResults = settings.junitFile ? await resultsStage(context, judged) : undefined
-      const rows = await rowsStage(context, judged)
+      const rows = await rowsStage(context, judged, brokeARule(verdict.checks))
+      const evaluatorTitles = await namesStage(context, judged)
       return {
         promptIds: settings.promptIds,
         scope: settings.policy.scope,
@@ -68,6 +71,7 @@ export function createEngine(settings: Settings, log: Log): Engine {
         metrics,
         gathered: { ...gathered, judged },
         decision,
+        cancelSuperseded: settings.cancelSuperseded,
         cancel,
         started: starts.runIds(),
         wait,
@@ -75,7 +79,9 @@ export function createEngine(settings: Settings, log: Log): Engine {
         comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
         failingRows: rows,
         rowResults,
+        evaluatorTitles,
         policy: settings.policy,
+        evaluationUrl: settings.evaluationUrl,
         timing: { startedAt, finishedAt: Date.now() }
       }
     } catch (error) {

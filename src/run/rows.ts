@@ -21,18 +21,26 @@ export interface RowsOptions {
   warn: (message: string) => void
   /** an evaluation's every row result, when the run fetched them already (then no request) */
   whole?: (runId: string) => Result[] | undefined
+  /** run IDs of the evaluations that broke a rule, whose rows come first */
+  first?: ReadonlySet<string>
 }
 
 /**
- * The judged evaluations whose rows are shown: those with failing or unknown runs, the most
- * failing runs first (then the most unknown runs, then as judged). Pure.
+ * The judged evaluations whose rows are shown: those with failing or unknown runs, first those
+ * that broke a rule (`first`), then the most failing runs (then the most unknown runs, then as
+ * judged). Pure.
  */
-export function evaluationsWithRows(judged: readonly Listed[]): Listed[] {
+export function evaluationsWithRows(
+  judged: readonly Listed[],
+  first: ReadonlySet<string> = new Set()
+): Listed[] {
+  const broke = (item: Listed) => (first.has(item.evaluation.runId) ? 1 : 0)
   return judged
     .map((item, index) => ({ item, index }))
     .filter(({ item: { evaluation: e } }) => e.metrics.failRuns + e.metrics.unknownRuns > 0)
     .sort(
       (a, b) =>
+        broke(b.item) - broke(a.item) ||
         b.item.evaluation.metrics.failRuns - a.item.evaluation.metrics.failRuns ||
         b.item.evaluation.metrics.unknownRuns - a.item.evaluation.metrics.unknownRuns ||
         a.index - b.index
@@ -41,12 +49,20 @@ export function evaluationsWithRows(judged: readonly Listed[]): Listed[] {
     .map(({ item }) => item)
 }
 
-/** The run's rows stage: the failing and unknown rows that explain the verdict, by run ID. */
-export function rowsStage(context: RunContext, judged: Listed[]): Promise<Map<string, Result[]>> {
+/**
+ * The run's rows stage: the failing and unknown rows that explain the verdict, by run ID, those
+ * of the evaluations that broke a rule (`first`) first.
+ */
+export function rowsStage(
+  context: RunContext,
+  judged: Listed[],
+  first: ReadonlySet<string> = new Set()
+): Promise<Map<string, Result[]>> {
   return failingRows(context.client, judged, {
     limit: context.limit,
     warn: context.log.warning,
-    whole: runId => context.results.whole(runId)
+    whole: runId => context.results.whole(runId),
+    first
   })
 }
 
@@ -58,7 +74,7 @@ export async function failingRows(
 ): Promise<Map<string, Result[]>> {
   const fetched = await mapWithin(
     options.limit,
-    evaluationsWithRows(judged),
+    evaluationsWithRows(judged, options.first),
     async ({ promptId, evaluation }): Promise<[string, Result[]]> => {
       const { runId, metrics } = evaluation
       const whole = options.whole?.(runId)

@@ -1,6 +1,6 @@
 /** What one run produces, for the faces and the report builders: the verdict and all it rests on. */
 import type { Result } from '../adaline/schema.js'
-import type { SupersedeDecision } from '../github/event.js'
+import type { CancelMode, SupersedeDecision } from '../github/event.js'
 import type { Listed } from '../judge/judged-set.js'
 import type { Metrics } from '../judge/metrics.js'
 import type { Policy, Scope, Verdict } from '../judge/policy.js'
@@ -18,6 +18,8 @@ export interface RunReport {
   /** the listing; `judged` as last seen (after a wait), or the started evaluations */
   gathered: Gathered
   decision: SupersedeDecision
+  /** the cancel-superseded mode the run had (the engine always sets it): the summary tells why nothing was cancelled only when it was not never */
+  cancelSuperseded?: CancelMode
   cancel: CancelOutcome
   /** run IDs this run started */
   started: string[]
@@ -31,8 +33,10 @@ export interface RunReport {
   failingRows: Map<string, Result[]>
   /** every row result of each judged evaluation, by run ID: only when a JUnit file is asked for */
   rowResults?: Map<string, FetchedResults>
-  /** evaluator titles by evaluator ID, where known (issue 14 fills them) */
+  /** evaluator titles by evaluator ID, where the evaluators listing gave them (run/names.ts) */
   evaluatorTitles?: ReadonlyMap<string, string>
+  /** the evaluation-url template, when set: the summary links each evaluation by it */
+  evaluationUrl?: string
   /** the policy judged by (the engine always sets it; a report built by hand may not) */
   policy?: Policy
   /** when the run started and ended, Unix ms (the engine always sets it) */

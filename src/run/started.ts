@@ -166,7 +166,7 @@ export class OwnStarts {
       const { cancelled } = await this.cancelOwn(client)
       if (cancelled.length > 0)
         log.warning(
-          `The run ended with an error, so the evaluation(s) it started were cancelled (cancel-on-abort): ${cancelled.join(', ')}.`
+          `The run ended with an error, so the ${cancelled.length === 1 ? 'evaluation' : 'evaluations'} it started ${cancelled.length === 1 ? 'was' : 'were'} cancelled (cancel-on-abort): ${cancelled.join(', ')}.`
         )
     } catch (error) {
       log.warning(`Could not cancel the evaluations this run started: ${(error as Error).message}`)
