@@ -104,6 +104,17 @@ describe('buildTerminalReport', () => {
     expect(widest(80)).toBeGreaterThan(60)
   })
 
+  it('leaves out cost, then latency, on a narrow terminal rather than break every word, and says so', () => {
+    const at = (width: number) => buildTerminalReport(failingReport(), { width, color: false })
+    expect(at(120)).toMatch(/^Evaluator .* Cost +Avg latency$/m)
+    expect(at(120)).not.toContain('Left out for the width')
+    expect(at(60).replace(/\n/g, ' ')).toContain(
+      'Left out for the width: cost and avg latency (--format json has them).'
+    )
+    expect(at(80)).not.toContain('Left out for the width')
+    expect(at(60)).not.toMatch(/^Evaluator .* (Cost|Avg)/m)
+  })
+
   it('has no Markdown or HTML: no pipe-table rows, no **, no tags, no character references', () => {
     const text = buildTerminalReport(failingReport(), { width: 80, color: false })
     expect(text).not.toMatch(/^\s*\|.*\|\s*$/m)

@@ -10786,6 +10786,8 @@ function wrap(text, width, indent = '') {
         .split('\n')
         .map(line => indent + line);
 }
+/** How narrow a column of prose gets before the other columns' headers wrap. */
+const PROSE_WIDTH = 28;
 /** Two columns apart: one space of padding and one of separator. */
 const GAP = 2;
 /**
@@ -10795,14 +10797,7 @@ const GAP = 2;
  * a rule under it.
  */
 function terminal_layout_table(columns, rows, width, c) {
-    const cellRows = rows.filter((row) => Array.isArray(row));
-    const widest = (i) => Math.max(0, ...cellRows.map(row => widthOf(row[i] ?? '')));
-    const widths = fitColumns([
-        columns.map((column, i) => Math.max(widthOf(column.header), widest(i))),
-        columns.map((column, i) => Math.max(longestWord(column.header), widest(i))),
-        columns.map((column, i) => column.min ??
-            Math.max(longestWord(column.header), ...cellRows.map(row => longestWord(row[i] ?? ''))))
-    ], width - GAP * (columns.length - 1));
+    const widths = fitColumns(floors(columns, rows), width - GAP * (columns.length - 1));
     const cell = (text, i) => wrapAnsi(text, widths[i], { hard: true, trim: true });
     const drawn = new (cli_table3_default())({
         head: columns.map((column, i) => cell(c.bold(column.header), i)),
@@ -10847,6 +10842,28 @@ function terminal_layout_table(columns, rows, width, c) {
     // the rule under the header, as wide as the table's widest line
     const ruleWidth = Math.min(width, Math.max(...lines.map(widthOf)));
     return lines.map(line => (/^[─ ]+$/.test(stripAnsi(line)) ? '─'.repeat(ruleWidth) : line));
+}
+/** Whether the table fits `width` without breaking a word (or a column below its `min`). */
+function fitsWithoutBreaking(columns, rows, width) {
+    const narrowest = floors(columns, rows).at(-1) ?? [];
+    return narrowest.reduce((sum, w) => sum + w, 0) + GAP * (columns.length - 1) <= width;
+}
+/** The widths to narrow to in turn: natural; headers wrapped; cells wrapped at words. */
+function floors(columns, rows) {
+    const cellRows = rows.filter((row) => Array.isArray(row));
+    const widest = (i) => Math.max(0, ...cellRows.map(row => widthOf(row[i] ?? '')));
+    const natural = columns.map((column, i) => Math.max(widthOf(column.header), widest(i)));
+    return [
+        natural,
+        // a column of prose (one with a min) wraps to a readable width before any header wraps
+        natural.map((w, i) => {
+            const min = columns[i].min;
+            return min === undefined ? w : Math.min(w, Math.max(min, PROSE_WIDTH));
+        }),
+        columns.map((column, i) => Math.max(longestWord(column.header), widest(i))),
+        columns.map((column, i) => column.min ??
+            Math.max(longestWord(column.header), ...cellRows.map(row => longestWord(row[i] ?? ''))))
+    ];
 }
 /**
  * Column widths that add up to at most `available`: the first of `floors` (the natural widths),
@@ -11053,46 +11070,23 @@ function evaluations(report, width, c) {
     if (gathered.judged.length === 0)
         return [heading, 'No evaluation matched the filters.'];
     const withBaseline = baselines.size > 0;
-    const severalPrompts = report.promptIds.length > 1;
     const shown = gathered.judged.slice(0, MAX_EVALUATIONS);
-    const row = (item) => {
-        const e = item.evaluation;
-        const m = (0,judge_metrics/* totals */.Sd)([e]);
-        const baseline = baselines.get(e.runId);
-        const before = baseline ? (0,judge_metrics/* totals */.Sd)([baseline.evaluation]).passRate : null;
-        const cells = [
-            title(report, e.evaluatorId),
-            paintStatus(e.status, c),
-            m.passRate === null ? '—' : (0,format/* formatPercent */.l9)(m.passRate),
-            m.passRate === null || before === null ? '—' : (0,format/* formatPointsDelta */.BK)(m.passRate - before),
-            `${m.failRuns > 0 ? c.red((0,format/* formatCount */.B4)(m.failRuns)) : '0'} / ${(0,format/* formatCount */.B4)(m.unknownRuns)}`,
-            (0,format/* formatCost */.BD)(m.totalCost),
-            m.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(m.avgLatency)
-        ];
-        return withBaseline ? cells : cells.filter((_, i) => i !== 3);
-    };
-    // several prompts: the evaluations grouped under each prompt's ID
-    const rows = severalPrompts
-        ? [...new Set([...report.promptIds, ...shown.map(item => item.promptId)])].flatMap(promptId => {
-            const ofPrompt = shown.filter(item => item.promptId === promptId);
-            if (ofPrompt.length === 0)
-                return [];
-            return [{ across: c.dim(`prompt ${terminalText(promptId, 80)}`) }, ...ofPrompt.map(row)];
-        })
-        : shown.map(row);
-    const columns = [
-        { header: 'Evaluator', min: 12 },
-        { header: 'Status' },
-        { header: 'Pass rate', align: 'right' },
-        { header: 'Δ baseline', align: 'right' },
-        { header: 'Fail / unknown', align: 'right' },
-        { header: 'Cost', align: 'right' },
-        { header: 'Avg latency', align: 'right' }
-    ];
+    const fields = EVALUATION_FIELDS.filter(field => withBaseline || field.column.header !== 'Δ baseline');
+    const rowsOf = (kept) => groupedRows(report, shown, kept, c);
+    // a narrow terminal: the least needed columns go, rather than words broken in every cell
+    const dropped = [];
+    for (const optional of ['Avg latency', 'Cost']) {
+        if (fitsWithoutBreaking(fields.map(f => f.column), rowsOf(fields), width))
+            break;
+        fields.splice(fields.findIndex(field => field.column.header === optional), 1);
+        dropped.push(optional.toLowerCase());
+    }
     const lines = [
         heading,
-        ...terminal_layout_table(withBaseline ? [...columns] : columns.filter(column => column.header !== 'Δ baseline'), rows, width, c)
+        ...terminal_layout_table(fields.map(f => f.column), rowsOf(fields), width, c)
     ];
+    if (dropped.length > 0)
+        lines.push(...wrap(c.dim(`Left out for the width: ${dropped.reverse().join(' and ')} (--format json has them).`), width));
     const hidden = gathered.judged.length - shown.length;
     if (hidden > 0)
         lines.push(...wrap(`… and ${counted(hidden, 'more evaluation')} not shown; the totals include them (--format json lists all).`, width));
@@ -11103,6 +11097,61 @@ function evaluations(report, width, c) {
     if (!withBaseline && report.comparesWithBaseline)
         lines.push(...wrap(c.dim('No judged evaluation has an earlier completed one of the same prompt, evaluator and dataset, so max-pass-rate-drop applied to none.'), width));
     return lines;
+}
+/** The evaluations table's columns, each with its cell: what a reviewer compares at a glance. */
+const EVALUATION_FIELDS = [
+    {
+        column: { header: 'Evaluator', min: 20 },
+        cell: (item, report) => title(report, item.evaluation.evaluatorId)
+    },
+    { column: { header: 'Status' }, cell: (item, _, c) => paintStatus(item.evaluation.status, c) },
+    {
+        column: { header: 'Pass rate', align: 'right' },
+        cell: item => rateText((0,judge_metrics/* totals */.Sd)([item.evaluation]).passRate)
+    },
+    {
+        column: { header: 'Δ baseline', align: 'right' },
+        cell: (item, report) => {
+            const now = (0,judge_metrics/* totals */.Sd)([item.evaluation]).passRate;
+            const baseline = report.baselines.get(item.evaluation.runId);
+            const before = baseline ? (0,judge_metrics/* totals */.Sd)([baseline.evaluation]).passRate : null;
+            return now === null || before === null ? '—' : (0,format/* formatPointsDelta */.BK)(now - before);
+        }
+    },
+    {
+        column: { header: 'Fail / unknown', align: 'right' },
+        cell: (item, _, c) => {
+            const { failRuns, unknownRuns } = item.evaluation.metrics;
+            return `${failRuns > 0 ? c.red((0,format/* formatCount */.B4)(failRuns)) : '0'} / ${(0,format/* formatCount */.B4)(unknownRuns)}`;
+        }
+    },
+    {
+        column: { header: 'Cost', align: 'right' },
+        cell: item => (0,format/* formatCost */.BD)((0,judge_metrics/* totals */.Sd)([item.evaluation]).totalCost)
+    },
+    {
+        column: { header: 'Avg latency', align: 'right' },
+        cell: item => {
+            const { avgLatency } = (0,judge_metrics/* totals */.Sd)([item.evaluation]);
+            return avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(avgLatency);
+        }
+    }
+];
+function rateText(rate) {
+    return rate === null ? '—' : (0,format/* formatPercent */.l9)(rate);
+}
+/** The rows of the evaluations table; with several prompts, grouped under each prompt's ID. */
+function groupedRows(report, shown, fields, c) {
+    const row = (item) => fields.map(field => field.cell(item, report, c));
+    if (report.promptIds.length <= 1)
+        return shown.map(row);
+    const prompts = new Set([...report.promptIds, ...shown.map(item => item.promptId)]);
+    return [...prompts].flatMap(promptId => {
+        const ofPrompt = shown.filter(item => item.promptId === promptId);
+        if (ofPrompt.length === 0)
+            return [];
+        return [{ across: c.dim(`prompt ${terminalText(promptId, 80)}`) }, ...ofPrompt.map(row)];
+    });
 }
 function paintStatus(status, c) {
     if (status === 'completed')

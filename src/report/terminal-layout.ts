@@ -57,12 +57,18 @@ export function wrap(text: string, width: number, indent = ''): string[] {
 export interface Column {
   header: string
   align?: 'left' | 'right'
-  /** the narrowest the column may get before its words are broken; default: its longest word */
+  /**
+   * set for a column of prose (titles, reasons): it wraps first, and gets this narrow before its
+   * words are broken; other columns' words are never broken while the table can fit
+   */
   min?: number
 }
 
 /** A row of cells, or a line across the whole table (a group's title). */
 export type Row = string[] | { across: string }
+
+/** How narrow a column of prose gets before the other columns' headers wrap. */
+const PROSE_WIDTH = 28
 
 /** Two columns apart: one space of padding and one of separator. */
 const GAP = 2
@@ -74,20 +80,7 @@ const GAP = 2
  * a rule under it.
  */
 export function table(columns: Column[], rows: Row[], width: number, c: Colors): string[] {
-  const cellRows = rows.filter((row): row is string[] => Array.isArray(row))
-  const widest = (i: number) => Math.max(0, ...cellRows.map(row => widthOf(row[i] ?? '')))
-  const widths = fitColumns(
-    [
-      columns.map((column, i) => Math.max(widthOf(column.header), widest(i))),
-      columns.map((column, i) => Math.max(longestWord(column.header), widest(i))),
-      columns.map(
-        (column, i) =>
-          column.min ??
-          Math.max(longestWord(column.header), ...cellRows.map(row => longestWord(row[i] ?? '')))
-      )
-    ],
-    width - GAP * (columns.length - 1)
-  )
+  const widths = fitColumns(floors(columns, rows), width - GAP * (columns.length - 1))
   const cell = (text: string, i: number) => wrapAnsi(text, widths[i]!, { hard: true, trim: true })
   const drawn = new Table({
     head: columns.map((column, i) => cell(c.bold(column.header), i)),
@@ -131,6 +124,33 @@ export function table(columns: Column[], rows: Row[], width: number, c: Colors):
   // the rule under the header, as wide as the table's widest line
   const ruleWidth = Math.min(width, Math.max(...lines.map(widthOf)))
   return lines.map(line => (/^[─ ]+$/.test(stripAnsi(line)) ? '─'.repeat(ruleWidth) : line))
+}
+
+/** Whether the table fits `width` without breaking a word (or a column below its `min`). */
+export function fitsWithoutBreaking(columns: Column[], rows: Row[], width: number): boolean {
+  const narrowest = floors(columns, rows).at(-1) ?? []
+  return narrowest.reduce((sum, w) => sum + w, 0) + GAP * (columns.length - 1) <= width
+}
+
+/** The widths to narrow to in turn: natural; headers wrapped; cells wrapped at words. */
+function floors(columns: Column[], rows: Row[]): number[][] {
+  const cellRows = rows.filter((row): row is string[] => Array.isArray(row))
+  const widest = (i: number) => Math.max(0, ...cellRows.map(row => widthOf(row[i] ?? '')))
+  const natural = columns.map((column, i) => Math.max(widthOf(column.header), widest(i)))
+  return [
+    natural,
+    // a column of prose (one with a min) wraps to a readable width before any header wraps
+    natural.map((w, i) => {
+      const min = columns[i]!.min
+      return min === undefined ? w : Math.min(w, Math.max(min, PROSE_WIDTH))
+    }),
+    columns.map((column, i) => Math.max(longestWord(column.header), widest(i))),
+    columns.map(
+      (column, i) =>
+        column.min ??
+        Math.max(longestWord(column.header), ...cellRows.map(row => longestWord(row[i] ?? '')))
+    )
+  ]
 }
 
 /**

@@ -17,11 +17,13 @@ import { totals, type Metrics } from '../judge/metrics.js'
 import type { RunReport } from '../run/run-report.js'
 import {
   colors,
+  fitsWithoutBreaking,
   joinParts,
   table,
   terminalText,
   wrap,
   type Colors,
+  type Column,
   type Row
 } from './terminal-layout.js'
 
@@ -189,50 +191,46 @@ function evaluations(report: RunReport, width: number, c: Colors): string[] {
   const heading = section(`Evaluations (${whose})`, c)
   if (gathered.judged.length === 0) return [heading, 'No evaluation matched the filters.']
   const withBaseline = baselines.size > 0
-  const severalPrompts = report.promptIds.length > 1
   const shown = gathered.judged.slice(0, MAX_EVALUATIONS)
-  const row = (item: Listed): string[] => {
-    const e = item.evaluation
-    const m = totals([e])
-    const baseline = baselines.get(e.runId)
-    const before = baseline ? totals([baseline.evaluation]).passRate : null
-    const cells = [
-      title(report, e.evaluatorId),
-      paintStatus(e.status, c),
-      m.passRate === null ? '—' : formatPercent(m.passRate),
-      m.passRate === null || before === null ? '—' : formatPointsDelta(m.passRate - before),
-      `${m.failRuns > 0 ? c.red(formatCount(m.failRuns)) : '0'} / ${formatCount(m.unknownRuns)}`,
-      formatCost(m.totalCost),
-      m.avgLatency === null ? '—' : formatDuration(m.avgLatency)
-    ]
-    return withBaseline ? cells : cells.filter((_, i) => i !== 3)
+  const fields: EvaluationField[] = EVALUATION_FIELDS.filter(
+    field => withBaseline || field.column.header !== 'Δ baseline'
+  )
+  const rowsOf = (kept: EvaluationField[]) => groupedRows(report, shown, kept, c)
+  // a narrow terminal: the least needed columns go, rather than words broken in every cell
+  const dropped: string[] = []
+  for (const optional of ['Avg latency', 'Cost']) {
+    if (
+      fitsWithoutBreaking(
+        fields.map(f => f.column),
+        rowsOf(fields),
+        width
+      )
+    )
+      break
+    fields.splice(
+      fields.findIndex(field => field.column.header === optional),
+      1
+    )
+    dropped.push(optional.toLowerCase())
   }
-  // several prompts: the evaluations grouped under each prompt's ID
-  const rows: Row[] = severalPrompts
-    ? [...new Set([...report.promptIds, ...shown.map(item => item.promptId)])].flatMap(promptId => {
-        const ofPrompt = shown.filter(item => item.promptId === promptId)
-        if (ofPrompt.length === 0) return []
-        return [{ across: c.dim(`prompt ${terminalText(promptId, 80)}`) }, ...ofPrompt.map(row)]
-      })
-    : shown.map(row)
-  const columns = [
-    { header: 'Evaluator', min: 12 },
-    { header: 'Status' },
-    { header: 'Pass rate', align: 'right' },
-    { header: 'Δ baseline', align: 'right' },
-    { header: 'Fail / unknown', align: 'right' },
-    { header: 'Cost', align: 'right' },
-    { header: 'Avg latency', align: 'right' }
-  ] as const
   const lines = [
     heading,
     ...table(
-      withBaseline ? [...columns] : columns.filter(column => column.header !== 'Δ baseline'),
-      rows,
+      fields.map(f => f.column),
+      rowsOf(fields),
       width,
       c
     )
   ]
+  if (dropped.length > 0)
+    lines.push(
+      ...wrap(
+        c.dim(
+          `Left out for the width: ${dropped.reverse().join(' and ')} (--format json has them).`
+        ),
+        width
+      )
+    )
   const hidden = gathered.judged.length - shown.length
   if (hidden > 0)
     lines.push(
@@ -263,6 +261,72 @@ function evaluations(report: RunReport, width: number, c: Colors): string[] {
       )
     )
   return lines
+}
+
+interface EvaluationField {
+  column: Column
+  cell: (item: Listed, report: RunReport, c: Colors) => string
+}
+
+/** The evaluations table's columns, each with its cell: what a reviewer compares at a glance. */
+const EVALUATION_FIELDS: readonly EvaluationField[] = [
+  {
+    column: { header: 'Evaluator', min: 20 },
+    cell: (item, report) => title(report, item.evaluation.evaluatorId)
+  },
+  { column: { header: 'Status' }, cell: (item, _, c) => paintStatus(item.evaluation.status, c) },
+  {
+    column: { header: 'Pass rate', align: 'right' },
+    cell: item => rateText(totals([item.evaluation]).passRate)
+  },
+  {
+    column: { header: 'Δ baseline', align: 'right' },
+    cell: (item, report) => {
+      const now = totals([item.evaluation]).passRate
+      const baseline = report.baselines.get(item.evaluation.runId)
+      const before = baseline ? totals([baseline.evaluation]).passRate : null
+      return now === null || before === null ? '—' : formatPointsDelta(now - before)
+    }
+  },
+  {
+    column: { header: 'Fail / unknown', align: 'right' },
+    cell: (item, _, c) => {
+      const { failRuns, unknownRuns } = item.evaluation.metrics
+      return `${failRuns > 0 ? c.red(formatCount(failRuns)) : '0'} / ${formatCount(unknownRuns)}`
+    }
+  },
+  {
+    column: { header: 'Cost', align: 'right' },
+    cell: item => formatCost(totals([item.evaluation]).totalCost)
+  },
+  {
+    column: { header: 'Avg latency', align: 'right' },
+    cell: item => {
+      const { avgLatency } = totals([item.evaluation])
+      return avgLatency === null ? '—' : formatDuration(avgLatency)
+    }
+  }
+]
+
+function rateText(rate: number | null): string {
+  return rate === null ? '—' : formatPercent(rate)
+}
+
+/** The rows of the evaluations table; with several prompts, grouped under each prompt's ID. */
+function groupedRows(
+  report: RunReport,
+  shown: Listed[],
+  fields: EvaluationField[],
+  c: Colors
+): Row[] {
+  const row = (item: Listed) => fields.map(field => field.cell(item, report, c))
+  if (report.promptIds.length <= 1) return shown.map(row)
+  const prompts = new Set([...report.promptIds, ...shown.map(item => item.promptId)])
+  return [...prompts].flatMap(promptId => {
+    const ofPrompt = shown.filter(item => item.promptId === promptId)
+    if (ofPrompt.length === 0) return []
+    return [{ across: c.dim(`prompt ${terminalText(promptId, 80)}`) }, ...ofPrompt.map(row)]
+  })
 }
 
 function paintStatus(status: string, c: Colors): string {
