@@ -707,6 +707,30 @@ describe('adaline-evals', () => {
         {},
         '--base-url uses http://'
       ],
+      [
+        'a base URL of another scheme',
+        ['--prompt-id', PROMPT, '--base-url', 'ftp://example.com/v2'],
+        {},
+        '--base-url must be an https:// URL'
+      ],
+      [
+        'a base URL with credentials',
+        ['--prompt-id', PROMPT, '--base-url', 'https://u:p@example.com/v2'],
+        {},
+        '--base-url must not carry credentials'
+      ],
+      [
+        'a created-after in seconds',
+        ['--prompt-id', PROMPT, '--created-after', '1700000000'],
+        {},
+        '--created-after is 1700000000, which reads as Unix seconds'
+      ],
+      [
+        'a cutoff in the future',
+        ['--prompt-id', PROMPT, '--superseded-before', '2999-01-01T00:00:00Z'],
+        {},
+        '--superseded-before is 2999-01-01T00:00:00.000Z, later than now'
+      ],
       ['a bad wait', ['--prompt-id', PROMPT, '--wait', '7h'], {}, '--wait is "7h"'],
       [
         'a bad rate cap',
