@@ -1,8 +1,9 @@
 /**
  * `npm run demo`: the action at work without an Adaline account. Starts the project's fake Adaline
  * API (and a fake GitHub API for the pull request comment) on loopback with sample evaluations,
- * runs the bundled dist/index.js the way the runner does, and prints the step log as it happens,
- * the job summary and the outputs of two scenarios:
+ * runs the bundled dist/index.js the way the runner does, and prints the step log as it happens
+ * and the outputs of two scenarios, each followed by the `adaline-evals` command's terminal report
+ * (dist/cli/index.js) on the same data, as a developer's shell or a GitLab job shows it:
  *
  * 1. a force-push: judge the completed evaluations, cancel the ones the push made obsolete;
  * 2. a pull request: start an evaluation per prompt for this commit, wait for it with progress,
@@ -13,10 +14,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FakeAdaline, sampleWorkspace } from '../test-support/fake-adaline.js'
 import { FakeGitHub } from '../test-support/fake-github.js'
-import { markdownForTerminal } from '../src/report/terminal.js'
 import {
   decodeCommandText,
   runAction,
+  runCommand,
   type ActionRun,
   type ActionRunOptions
 } from '../test-support/run-action.js'
@@ -68,9 +69,6 @@ async function runAndShow(
   if (pending && last !== undefined) console.log(last)
   if (run.stderr.trim()) console.log(run.stderr.trim())
 
-  rule(`${name}: job summary`)
-  console.log(markdownForTerminal(run.summary).trim())
-
   rule(`${name}: step outputs`)
   for (const [output, value] of Object.entries(run.outputs)) {
     const shown = value.length > 100 ? `${value.slice(0, 97)}… (${value.length} characters)` : value
@@ -80,6 +78,28 @@ async function runAndShow(
     `\nThe step exited with code ${run.exitCode} (${run.exitCode === 0 ? 'success' : 'failure: the gate failed'}).`
   )
   return run
+}
+
+/**
+ * The command's terminal report on the same data: the way a shell shows it, as wide as this
+ * terminal and coloured when this is one (the demo's stdout, not the child's pipe, decides).
+ */
+async function showCommand(name: string, api: FakeAdaline, args: string[]): Promise<void> {
+  rule(`${name}: the same from a shell (adaline-evals, the terminal report)`)
+  console.log(
+    `$ adaline-evals ${args.map(arg => (/[\s'"]/.test(arg) ? `'${arg}'` : arg)).join(' ')}\n`
+  )
+  const tty = process.stdout.isTTY === true
+  const command = await runCommand(['--base-url', api.url, ...args, '--quiet'], {
+    env: {
+      ADALINE_API_KEY: api.apiKey,
+      ...(tty ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' }),
+      ...(tty && process.stdout.columns ? { COLUMNS: String(process.stdout.columns) } : {})
+    }
+  })
+  process.stdout.write(command.stdout)
+  if (command.stderr.trim()) console.log(command.stderr.trim())
+  console.log(`\nThe command exited with ${command.exitCode}.`)
 }
 
 async function main(): Promise<void> {
@@ -130,6 +150,13 @@ async function main(): Promise<void> {
     console.log(
       `Cancelled by the step: ${cancelled.map(id => `${id} (now ${status.get(id)} in the fake API)`).join(', ') || 'none'}.`
     )
+    await showCommand('Scenario 1', api, [
+      ...prompts.flatMap(p => ['--prompt-id', p.promptId]),
+      '--status',
+      'completed',
+      '--policy',
+      FORCE_PUSH_POLICY
+    ])
 
     rule('Scenario 2: a pull request that starts, waits and explains')
     console.log('Pull request #42 was pushed. The step starts one evaluation per prompt for this')
@@ -164,9 +191,14 @@ async function main(): Promise<void> {
     console.log(
       `Pull request #42 has ${comments.length} comment(s) from the step (the fake GitHub API holds it); started: ${second.outputs.started}.`
     )
+    await showCommand('Scenario 2', api, [
+      ...prompts.flatMap(p => ['--prompt-id', p.promptId]),
+      '--policy',
+      PULL_REQUEST_POLICY
+    ])
     const summaryFile = join(tmpdir(), 'adaline-evals-demo-summary.md')
     await writeFile(summaryFile, `${first.summary}\n\n---\n\n${second.summary}`)
-    console.log(`The raw Markdown summaries are in ${summaryFile}.`)
+    console.log(`\nThe two job summaries (Markdown, as GitHub shows them) are in ${summaryFile}.`)
   } finally {
     await Promise.all([api.close(), github.close()])
   }

@@ -44319,17 +44319,35 @@ const DEFAULT_BASE_URL = 'https://api.adaline.ai/v2';
 const API_KEY_MIN = 20;
 /** RFC 6750's b64token: what a bearer credential is made of. */
 const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-/** A bad input: the message names the input and says what it accepts. */
+/** The action's naming: its inputs as action.yml spells them. */
+const ACTION_NAMING = {
+    nameOf: input => input,
+    keyRequired: 'pass a workspace API key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}. On pull requests from forks secrets are empty.',
+    wholeKey: 'Pass the whole key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}'
+};
+/**
+ * A bad input: the message names the input and says what it accepts. `message` is worded for the
+ * action; a face with other names asks `describe(itsNaming)`.
+ */
 class InputError extends Error {
     input;
-    detail;
-    constructor(input, 
-    /** what is wrong and what is accepted, without the input's name */
-    detail) {
-        super(`Input ${input} ${detail}`);
+    #detail;
+    constructor(input, detail) {
+        super(`Input ${input} ${typeof detail === 'string' ? detail : detail(ACTION_NAMING)}`);
         this.input = input;
-        this.detail = detail;
+        this.#detail = detail;
         this.name = 'InputError';
+    }
+    /** what is wrong and what is accepted, without the input's name, as the action words it */
+    get detail() {
+        return this.detailFor(ACTION_NAMING);
+    }
+    /** the input's name and what is wrong, as `naming` words them: `--wait is "soon"; accepted: …` */
+    describe(naming) {
+        return `${naming.nameOf(this.input)} ${this.detailFor(naming)}`;
+    }
+    detailFor(naming) {
+        return typeof this.#detail === 'string' ? this.#detail : this.#detail(naming);
     }
 }
 /** Reads and checks every input; `getInput` returns '' for an absent input. */
@@ -44345,7 +44363,7 @@ async function readSettings(getInput, { now, mask }) {
     if (githubToken)
         mask(githubToken);
     if (!apiKey) {
-        throw new InputError('api-key', 'is required: pass a workspace API key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}. On pull requests from forks secrets are empty.');
+        throw new InputError('api-key', naming => `is required: ${naming.keyRequired}`);
     }
     if (/\s/.test(apiKey))
         throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"');
@@ -44353,7 +44371,7 @@ async function readSettings(getInput, { now, mask }) {
     // Nothing else can go in the Authorization header, and no escape (%, \, &, ") can then hide
     // part of the key from the redaction.
     if (tooShort || !BEARER_TOKEN.test(apiKey)) {
-        throw new InputError('api-key', `is not a workspace API key: a key is ${API_KEY_MIN} or more letters, digits and - . _ ~ + / characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: \${{ secrets.ADALINE_API_KEY }}`);
+        throw new InputError('api-key', naming => `is not a workspace API key: a key is ${API_KEY_MIN} or more letters, digits and - . _ ~ + / characters (the value is not shown). ${naming.wholeKey}`);
     }
     try {
         return await readChecked(read, getInput, now, apiKey, githubToken);
@@ -44363,7 +44381,7 @@ async function readSettings(getInput, { now, mask }) {
         // or in part, where the runner's mask (exact matches only) would miss a prefix.
         const secrets = [apiKey, githubToken].filter((s) => Boolean(s));
         if (error instanceof InputError && quotesSecret(error.detail, secrets)) {
-            throw new InputError(error.input, 'holds the api-key or github-token value, which is not shown here: check what the workflow passes to it');
+            throw new InputError(error.input, naming => `holds the ${naming.nameOf('api-key')} or ${naming.nameOf('github-token')} value, which is not shown here: check what is passed to it`);
         }
         throw error;
     }
@@ -44444,7 +44462,7 @@ function readReportFiles(read) {
         }
         const same = taken.get((0,external_node_path_.resolve)(path));
         if (same !== undefined)
-            throw new InputError(input, `names the same file as ${same}: give each report its own file`);
+            throw new InputError(input, naming => `names the same file as ${naming.nameOf(same)}: give each report its own file`);
         taken.set((0,external_node_path_.resolve)(path), input);
         files[field] = path;
     }

@@ -3,7 +3,9 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { EXIT, main } from '../../src/cli/cli.js'
+import stringWidth from 'string-width'
+import { parse } from 'yaml'
+import { EXIT, main, useColor, type Stdout } from '../../src/cli/cli.js'
 import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
 import { runAction } from '../../test-support/run-action.js'
 import { apiFieldsOf } from '../../test-support/run-reports.js'
@@ -59,14 +61,15 @@ afterEach(async () => {
   await api.close()
 })
 
-async function cli(args: string[], env: Record<string, string> = {}) {
+async function cli(args: string[], env: Record<string, string> = {}, terminal?: Stdout) {
   let stdout = ''
   let stderr = ''
   const code = await main(
     args,
     { ADALINE_API_KEY: api.apiKey, ...env },
     text => void (stdout += text),
-    text => void (stderr += text)
+    text => void (stderr += text),
+    terminal
   )
   return { code, stdout, stderr }
 }
@@ -168,8 +171,13 @@ describe('adaline-evals', () => {
       'max-fail-runs: 10'
     ])
     expect(code).toBe(EXIT.passed)
-    expect(stdout).toContain('## ✅ Adaline evals passed')
-    expect(stdout).toContain(`: run ${fakeId('run', 2)} · evaluator ${fakeId('evr', 2)} · `)
+    expect(stdout).toMatch(/^✓ Adaline evals: gate passed\nEvery rule holds over 2 evaluations\.\n/)
+    expect(stdout).toMatch(/^max-fail-runs +3 +10 +✓ pass$/m)
+    expect(stdout).toMatch(/^Category matches the +completed +90% +0 \/ 2 /m)
+    // a terminal report: no Markdown, no colour when piped, 80 columns
+    expect(stdout).not.toMatch(/\*\*|^\||<\/?[a-z]|^#/m)
+    expect(stdout).not.toContain('\u001b[')
+    expect(Math.max(...stdout.split('\n').map(line => stringWidth(line)))).toBeLessThanOrEqual(80)
     expect(stderr).toContain(
       `prompt ${PROMPT} [status=completed]: page 1, 2 evaluation(s), 2 so far`
     )
@@ -373,7 +381,7 @@ describe('adaline-evals', () => {
       api.clearRequests()
       const { code, stdout } = await cli([...args, '--format', format])
       expect(code).toBe(EXIT.passed)
-      expect(stdout).toContain('### Failing rows')
+      expect(stdout).toContain(format === 'text' ? 'Failing rows: ' : '### Failing rows')
       expect(rows().length).toBeGreaterThan(0)
     }
     api.clearRequests()
@@ -477,7 +485,7 @@ describe('adaline-evals', () => {
     })
     expect(await cli(['--prompt-id', PROMPT], { ADALINE_API_KEY: '' })).toMatchObject({
       code: EXIT.usage,
-      stderr: expect.stringContaining('ADALINE_API_KEY (environment) is required')
+      stderr: expect.stringContaining('adaline-evals: ADALINE_API_KEY is required: set')
     })
     expect(await cli(['--prompt-id', PROMPT, '--max-requests-per-minute', 'many'])).toMatchObject({
       code: EXIT.usage,
@@ -530,12 +538,255 @@ describe('adaline-evals', () => {
     const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' })
     expect(help.status).toBe(0)
     expect(help.stdout).toMatch(/^Usage: adaline-evals --prompt-id ID/)
+    // the version is the bundle's own, whatever folder it runs from
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
+    for (const flag of ['--version', '-v']) {
+      const shown = spawnSync(process.execPath, [bin, flag], { encoding: 'utf8', cwd: tmpdir() })
+      expect(shown.status).toBe(0)
+      expect(shown.stdout).toBe(`adaline-evals ${version}\n`)
+    }
     const bad = spawnSync(process.execPath, [bin, '--prompt-id', 'short'], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, ADALINE_API_KEY: 'adl_live_0123456789abcdef' }
     })
     expect(bad.status).toBe(EXIT.usage)
     expect(bad.stderr).toContain('--prompt-id has "short"')
+  })
+
+  it('prints its version with --version or -v, without a key or a request', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
+    expect(version).toMatch(/^\d+\.\d+\.\d+/)
+    for (const flag of ['--version', '-v']) {
+      expect(await cli([flag], { ADALINE_API_KEY: '' })).toEqual({
+        code: EXIT.passed,
+        stdout: `adaline-evals ${version}\n`,
+        stderr: ''
+      })
+    }
+    expect(api.requests).toHaveLength(0)
+  })
+
+  it('colours the text report on a terminal only, as NO_COLOR and FORCE_COLOR say, sized to its width', async () => {
+    const args = [
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--policy',
+      'max-fail-runs: 0',
+      '--quiet'
+    ]
+    // eslint-disable-next-line no-control-regex -- looking for escape sequences is the point
+    const coloured = (text: string) => /\u001b\[\d+m/.test(text)
+    const widest = (text: string) => Math.max(...text.split('\n').map(line => stringWidth(line)))
+    const piped = await cli(args)
+    expect(piped.code).toBe(EXIT.gateFailed)
+    expect(coloured(piped.stdout)).toBe(false)
+    expect(piped.stdout).toMatch(/^✗ Adaline evals: gate failed/)
+    const tty = { isTTY: true, columns: 120 }
+    const terminal = await cli(args, {}, tty)
+    expect(coloured(terminal.stdout)).toBe(true)
+    expect(widest(terminal.stdout)).toBeGreaterThan(80)
+    expect(widest(terminal.stdout)).toBeLessThanOrEqual(120)
+    expect(coloured((await cli(args, { NO_COLOR: '1' }, tty)).stdout)).toBe(false)
+    expect(coloured((await cli(args, { FORCE_COLOR: '1' })).stdout)).toBe(true)
+    expect(coloured((await cli(args, { FORCE_COLOR: '0' }, tty)).stdout)).toBe(false)
+    // a narrow terminal, and COLUMNS when piped
+    expect(widest((await cli(args, {}, { isTTY: true, columns: 60 })).stdout)).toBeLessThanOrEqual(
+      60
+    )
+    expect(widest((await cli(args, { COLUMNS: '100' })).stdout)).toBeGreaterThan(80)
+    // colour never reaches Markdown or JSON
+    for (const format of ['markdown', 'json'])
+      expect(
+        coloured((await cli([...args, '--format', format], { FORCE_COLOR: '1' }, tty)).stdout)
+      ).toBe(false)
+  })
+
+  it('decides colour: NO_COLOR wins, FORCE_COLOR forces unless 0 or false, else a TTY', () => {
+    expect(useColor({}, true)).toBe(true)
+    expect(useColor({}, false)).toBe(false)
+    expect(useColor({ NO_COLOR: '' }, true)).toBe(true)
+    expect(useColor({ NO_COLOR: '1', FORCE_COLOR: '1' }, true)).toBe(false)
+    expect(useColor({ FORCE_COLOR: '1' }, false)).toBe(true)
+    expect(useColor({ FORCE_COLOR: '3' }, false)).toBe(true)
+    expect(useColor({ FORCE_COLOR: 'false' }, true)).toBe(false)
+    expect(useColor({ FORCE_COLOR: '' }, false)).toBe(false)
+  })
+
+  describe('names ADALINE_API_KEY, GITHUB_TOKEN and its flags in every message, never the action inputs', () => {
+    const inputs = Object.keys(
+      (parse(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, unknown> }).inputs
+    )
+    const dir = mkdtempSync(join(tmpdir(), 'adaline-evals-cli-names-'))
+    const badPolicy = join(dir, 'policy.yml')
+    writeFileSync(badPolicy, 'max-fail-runs: -1\n')
+    afterAll(() => rmSync(dir, { recursive: true, force: true }))
+    const KEY = 'adl_live_0123456789abcdef0123'
+    const cases: [string, string[], Record<string, string>, string][] = [
+      ['no key', ['--prompt-id', PROMPT], { ADALINE_API_KEY: '' }, 'ADALINE_API_KEY is required: '],
+      [
+        'a short key',
+        ['--prompt-id', PROMPT],
+        { ADALINE_API_KEY: 'short' },
+        'ADALINE_API_KEY is not a workspace API key: '
+      ],
+      [
+        'a key with spaces',
+        ['--prompt-id', PROMPT],
+        { ADALINE_API_KEY: `Bearer ${KEY}` },
+        'ADALINE_API_KEY contains white space'
+      ],
+      [
+        'a key with odd characters',
+        ['--prompt-id', PROMPT],
+        { ADALINE_API_KEY: `${KEY}%&"` },
+        'ADALINE_API_KEY is not a workspace API key: '
+      ],
+      ['no prompt', [], {}, '--prompt-id is required'],
+      ['a bad prompt ID', ['--prompt-id', 'x'], {}, '--prompt-id has "x"'],
+      [
+        'a bad evaluator ID',
+        ['--prompt-id', PROMPT, '--evaluator-id', 'a/b'],
+        {},
+        '--evaluator-id has "a/b"'
+      ],
+      [
+        'a bad dataset ID',
+        ['--prompt-id', PROMPT, '--dataset-id', 'a b'],
+        {},
+        '--dataset-id has "a b"'
+      ],
+      ['a bad status', ['--prompt-id', PROMPT, '--status', 'done'], {}, '--status has "done"'],
+      [
+        'a bad kept run ID',
+        ['--prompt-id', PROMPT, '--keep-run-ids', 'x'],
+        {},
+        '--keep-run-ids has "x"'
+      ],
+      ['a bad policy', ['--prompt-id', PROMPT, '--policy', 'max-fail-runs: -1'], {}, '--policy '],
+      [
+        'a bad policy file',
+        ['--prompt-id', PROMPT, '--policy-file', badPolicy],
+        {},
+        '--policy-file '
+      ],
+      [
+        'an unreadable policy file',
+        ['--prompt-id', PROMPT, '--policy-file', join(dir, 'none.yml')],
+        {},
+        '--policy-file cannot be read'
+      ],
+      [
+        'a bad created-after',
+        ['--prompt-id', PROMPT, '--created-after', 'soon'],
+        {},
+        '--created-after is "soon"'
+      ],
+      [
+        'a bad cancel mode',
+        ['--prompt-id', PROMPT, '--cancel-superseded', 'always'],
+        {},
+        '--cancel-superseded is "always"'
+      ],
+      [
+        'a bad fail-on-gate',
+        ['--prompt-id', PROMPT, '--fail-on-gate', 'maybe'],
+        {},
+        '--fail-on-gate is "maybe"'
+      ],
+      [
+        'a bad cancel-on-abort',
+        ['--prompt-id', PROMPT, '--cancel-on-abort', 'maybe'],
+        {},
+        '--cancel-on-abort is "maybe"'
+      ],
+      ['a bad base URL', ['--prompt-id', PROMPT, '--base-url', 'nope'], {}, '--base-url is "nope"'],
+      [
+        'an http base URL',
+        ['--prompt-id', PROMPT, '--base-url', 'http://example.com/v2'],
+        {},
+        '--base-url uses http://'
+      ],
+      [
+        'a base URL of another scheme',
+        ['--prompt-id', PROMPT, '--base-url', 'ftp://example.com/v2'],
+        {},
+        '--base-url must be an https:// URL'
+      ],
+      [
+        'a base URL with credentials',
+        ['--prompt-id', PROMPT, '--base-url', 'https://u:p@example.com/v2'],
+        {},
+        '--base-url must not carry credentials'
+      ],
+      [
+        'a created-after in seconds',
+        ['--prompt-id', PROMPT, '--created-after', '1700000000'],
+        {},
+        '--created-after is 1700000000, which reads as Unix seconds'
+      ],
+      [
+        'a cutoff in the future',
+        ['--prompt-id', PROMPT, '--superseded-before', '2999-01-01T00:00:00Z'],
+        {},
+        '--superseded-before is 2999-01-01T00:00:00.000Z, later than now'
+      ],
+      ['a bad wait', ['--prompt-id', PROMPT, '--wait', '7h'], {}, '--wait is "7h"'],
+      [
+        'a bad rate cap',
+        ['--prompt-id', PROMPT, '--max-requests-per-minute', '0'],
+        {},
+        '--max-requests-per-minute is "0"'
+      ],
+      [
+        'a JUnit folder',
+        ['--prompt-id', PROMPT, '--junit', 'out/'],
+        {},
+        '--junit is "out/", a folder'
+      ],
+      [
+        'a report folder',
+        ['--prompt-id', PROMPT, '--report-file', '.'],
+        {},
+        '--report-file is ".", a folder'
+      ],
+      [
+        'a metrics folder',
+        ['--prompt-id', PROMPT, '--metrics-file', 'm/'],
+        {},
+        '--metrics-file is "m/", a folder'
+      ],
+      [
+        'two reports in one file',
+        ['--prompt-id', PROMPT, '--junit', 'r.xml', '--report-file', 'r.xml'],
+        {},
+        '--report-file names the same file as --junit'
+      ],
+      ['a bad format', ['--prompt-id', PROMPT, '--format', 'yaml'], {}, '--format is "yaml"'],
+      [
+        'a bad cutoff',
+        ['--prompt-id', PROMPT, '--superseded-before', 'soon'],
+        {},
+        '--superseded-before is "soon"'
+      ],
+      [
+        'the key in another flag',
+        ['--prompt-id', PROMPT, '--evaluator-id', `${KEY}/x`],
+        { ADALINE_API_KEY: KEY },
+        '--evaluator-id holds the ADALINE_API_KEY or GITHUB_TOKEN value'
+      ]
+    ]
+    it.each(cases)('%s', async (_, args, env, expected) => {
+      const { code, stdout, stderr } = await cli(['--base-url', api.url, ...args], env)
+      expect({ code, stdout }).toEqual({ code: EXIT.usage, stdout: '' })
+      expect(stderr.split('\n')).toHaveLength(2)
+      expect(stderr.startsWith(`adaline-evals: ${expected}`)).toBe(true)
+      expect(stderr).not.toMatch(/\bInput |secrets\.ADALINE_API_KEY/)
+      for (const input of inputs.filter(name => name.includes('-')))
+        expect(stderr).not.toMatch(new RegExp(`(?<![-\\w])${input}\\b`))
+      expect(api.requests).toHaveLength(0)
+    })
   })
 
   it.each([

@@ -6,5 +6,6 @@ process.exitCode = await main(
   process.argv.slice(2),
   process.env,
   text => process.stdout.write(text),
-  text => process.stderr.write(text)
+  text => process.stderr.write(text),
+  { isTTY: process.stdout.isTTY === true, columns: process.stdout.columns }
 )

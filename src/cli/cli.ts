@@ -7,7 +7,7 @@ import { constants } from 'node:os'
 import { ApiError } from '../adaline/http.js'
 import { writeTextFiles } from '../files.js'
 import { formatTime } from '../format.js'
-import { readEvent, type SupersedeDecision } from '../github/event.js'
+import { readEvent, type GitHubEvent, type SupersedeDecision } from '../github/event.js'
 import { parseFormat, parseSupersededBefore, readPolicyFile } from '../inputs/command.js'
 import { API_KEY_MIN, InputError, readSettings, type Settings } from '../inputs/settings.js'
 import { TotalsError } from '../judge/metrics.js'
@@ -15,23 +15,35 @@ import { cancelFailedMessage } from '../report/cancel-failed.js'
 import { buildReportFiles } from '../report/ci-files.js'
 import { buildJsonReport, jsonReportText } from '../report/json-report.js'
 import { buildSummary } from '../report/summary.js'
-import { markdownForTerminal } from '../report/terminal.js'
+import { buildTerminalReport } from '../report/terminal.js'
 import { onAbort, type AbortWatch } from '../run/abort.js'
 import type { Log } from '../run/context.js'
 import { decideFromEvent } from '../run/decide.js'
 import { createEngine, type Engine } from '../run/engine.js'
 import type { RunReport } from '../run/run-report.js'
 import { Secrets, clipLine, inertLines, inertLogLine } from '../secrets/redact.js'
-import { HELP, flagOf, inputsFromFlags, parseFlags, type Flags } from './flags.js'
+import packageJson from '../../package.json' with { type: 'json' }
+import { HELP, commandNaming, flagOf, inputsFromFlags, parseFlags, type Flags } from './flags.js'
 
 export const EXIT = { passed: 0, gateFailed: 1, usage: 2, error: 3, cancelFailed: 4 } as const
+
+/** What stdout is: a terminal (with its width) or a pipe or file. */
+export interface Stdout {
+  isTTY: boolean
+  /** the terminal's columns, when it is one */
+  columns?: number
+}
+
+/** The text report's width when stdout is not a terminal (a CI log, a file, a pager). */
+const PIPED_WIDTH = 80
 
 /** Runs the command; returns the exit status. Output goes to the given streams. */
 export async function main(
   argv: string[],
   env: NodeJS.ProcessEnv,
   out: (text: string) => void,
-  err: (text: string) => void
+  err: (text: string) => void,
+  stdout: Stdout = { isTTY: false }
 ): Promise<number> {
   let values: Flags
   try {
@@ -42,6 +54,11 @@ export async function main(
   }
   if (values.help) {
     out(HELP)
+    return EXIT.passed
+  }
+  if (values.version) {
+    // bundled at build time: dist/cli/index.js carries its own version
+    out(`adaline-evals ${packageJson.version}\n`)
     return EXIT.passed
   }
   const apiKey = env.ADALINE_API_KEY ?? ''
@@ -67,7 +84,8 @@ export async function main(
     })
     const cutoff = parseSupersededBefore(values['superseded-before'] ?? '', now)
     const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text))
-    const decision = await decide(settings, cutoff, env)
+    const event = readEvent(env)
+    const decision = await decide(settings, cutoff, event)
     engine = createEngine(settings, log)
     const running = engine
     abort = onAbort({
@@ -86,7 +104,13 @@ export async function main(
     // once a signal came, the abort reports and exits
     if (abort.signalled) return untilExit()
 
-    print(render(report, format))
+    print(
+      render(report, format, {
+        width: reportWidth(env, stdout),
+        color: useColor(env, stdout.isTTY),
+        commit: commitOf(env, event)
+      })
+    )
     // after the report, so that a file that cannot be written takes nothing from stdout
     const unwritten = await writeTextFiles(buildReportFiles(report, settings), text =>
       secrets.redact(text)
@@ -107,8 +131,7 @@ export async function main(
   } catch (error) {
     if (abort?.signalled) return untilExit()
     if (error instanceof InputError) {
-      const name = error.input === 'api-key' ? 'ADALINE_API_KEY (environment)' : flagOf(error.input)
-      tell(`adaline-evals: ${name} ${error.detail}\n`)
+      tell(`adaline-evals: ${error.describe(commandNaming(values))}\n`)
       return EXIT.usage
     }
     const message =
@@ -137,7 +160,7 @@ function untilExit(): Promise<number> {
 async function decide(
   settings: Settings,
   cutoff: number | undefined,
-  env: NodeJS.ProcessEnv
+  event: GitHubEvent
 ): Promise<SupersedeDecision> {
   if (cutoff !== undefined) {
     return {
@@ -146,13 +169,53 @@ async function decide(
       reason: `evaluations submitted before ${formatTime(cutoff)} are superseded (--superseded-before)`
     }
   }
-  return decideFromEvent(settings, readEvent(env))
+  return decideFromEvent(settings, event)
 }
 
-function render(report: RunReport, format: string): string {
+function render(
+  report: RunReport,
+  format: string,
+  terminal: { width: number; color: boolean; commit?: string }
+): string {
   if (format === 'json') return jsonReportText(buildJsonReport(report))
-  const markdown = buildSummary(report)
-  return format === 'markdown' ? markdown : markdownForTerminal(markdown)
+  if (format === 'markdown') return buildSummary(report)
+  return buildTerminalReport(report, terminal)
+}
+
+/**
+ * The terminal's width; when piped, COLUMNS if it is set to a width (a CI log wider than 80), or
+ * 80.
+ */
+export function reportWidth(env: NodeJS.ProcessEnv, stdout: Stdout): number {
+  if (stdout.isTTY && stdout.columns) return stdout.columns
+  const columns = Number(env.COLUMNS)
+  return Number.isInteger(columns) && columns >= 20 && columns <= 1000 ? columns : PIPED_WIDTH
+}
+
+/**
+ * Colour on a terminal only; NO_COLOR (set, not empty) turns it off and wins; FORCE_COLOR (set,
+ * not empty, not 0 or false) turns it on where stdout is piped, as in a CI log that shows colour.
+ */
+export function useColor(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+  if (env.NO_COLOR) return false
+  const force = env.FORCE_COLOR
+  if (force) return !/^(0|false)$/i.test(force)
+  return isTTY
+}
+
+/**
+ * The commit the run is for, where the CI says: GitLab's CI_COMMIT_SHA, Jenkins' GIT_COMMIT, or
+ * on GitHub the pull request's head (GITHUB_SHA is then the merge commit) or GITHUB_SHA.
+ */
+function commitOf(env: NodeJS.ProcessEnv, event: GitHubEvent): string | undefined {
+  const head = (event.payload.pull_request as { head?: { sha?: unknown } } | undefined)?.head?.sha
+  return (
+    env.CI_COMMIT_SHA ||
+    env.GIT_COMMIT ||
+    (typeof head === 'string' && head ? head : undefined) ||
+    env.GITHUB_SHA ||
+    undefined
+  )
 }
 
 const silentLog: Log = {

@@ -1,5 +1,6 @@
 /** The command's flags: their table, the --help text, and the action inputs they stand for. */
 import { parseArgs } from 'node:util'
+import type { Naming } from '../inputs/settings.js'
 
 export const HELP = `Usage: adaline-evals --prompt-id ID [options]
 
@@ -10,6 +11,8 @@ The same engine as the GitHub Action, with its inputs as flags.
 Environment:
   ADALINE_API_KEY            workspace API key (required)
   GITHUB_TOKEN               only for --cancel-superseded on a GitHub pull_request event
+  NO_COLOR, FORCE_COLOR      the text report is coloured on a terminal only; NO_COLOR=1 never,
+                             FORCE_COLOR=1 also when piped
 
 Options:
   --prompt-id ID             prompt to list; repeat or separate with commas for several (required)
@@ -35,7 +38,8 @@ Options:
   --max-requests-per-minute N
                              at most N requests a minute to Adaline (this job's share of the
                              workspace's rate limit); default: slow down only after a 429
-  --format FORMAT            text (default), markdown, or json (the JSON report)
+  --format FORMAT            text (default: sized to the terminal; when piped, COLUMNS or 80),
+                             markdown (the job summary), or json (the JSON report)
   --junit FILE               also write a JUnit XML report to FILE (fetches every row result of
                              the judged evaluations): GitLab's artifacts:reports:junit, Jenkins'
                              junit step
@@ -46,6 +50,7 @@ Options:
                              {promptId}, {runId} and {evaluatorId} placeholders
   --quiet                    no progress on stderr
   -h, --help                 this help
+  -v, --version              the version
 
 Files are relative to the working directory; their folders are created. They are written after
 the report is printed; one that cannot be written is named on stderr and the exit status is 3.
@@ -80,7 +85,8 @@ const OPTIONS = {
   'metrics-file': { type: 'string' },
   'evaluation-url': { type: 'string' },
   quiet: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' }
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' }
 } as const
 
 export type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values']
@@ -131,4 +137,22 @@ const FLAG_OF_INPUT: Record<string, string> = { 'junit-file': 'junit' }
 /** `--flag` for an action input, as the command's messages name it. */
 export function flagOf(input: string): string {
   return `--${FLAG_OF_INPUT[input] ?? input}`
+}
+
+/**
+ * How the command's messages name the inputs: the key and the token by their environment
+ * variables, the rest by their flags; the policy by --policy-file when it came from a file.
+ */
+export function commandNaming(values: Flags): Naming {
+  const named: Record<string, string> = {
+    'api-key': 'ADALINE_API_KEY',
+    'github-token': 'GITHUB_TOKEN',
+    ...(values['policy-file'] !== undefined ? { policy: '--policy-file' } : {})
+  }
+  return {
+    nameOf: input => named[input] ?? flagOf(input),
+    keyRequired:
+      'set the environment variable to a workspace API key, from a secret variable of your CI (it is never printed).',
+    wholeKey: 'Set ADALINE_API_KEY to the whole key, from a secret variable of your CI'
+  }
 }

@@ -83,15 +83,57 @@ export const API_KEY_MIN = 20
 /** RFC 6750's b64token: what a bearer credential is made of. */
 const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 
-/** A bad input: the message names the input and says what it accepts. */
+/**
+ * How a face names its inputs in messages: the action by input name (`api-key`), the command by
+ * its flag or variable (`--prompt-id`, `ADALINE_API_KEY`); and how its user passes the key.
+ */
+export interface Naming {
+  nameOf(input: string): string
+  /** after "is required: ", when there is no key */
+  keyRequired: string
+  /** the last sentence when the value is not a key */
+  wholeKey: string
+}
+
+/** The action's naming: its inputs as action.yml spells them. */
+export const ACTION_NAMING: Naming = {
+  nameOf: input => input,
+  keyRequired:
+    'pass a workspace API key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}. On pull requests from forks secrets are empty.',
+  wholeKey: 'Pass the whole key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}'
+}
+
+/** What is wrong and what is accepted, without the input's own name, as a face words it. */
+type Detail = string | ((naming: Naming) => string)
+
+/**
+ * A bad input: the message names the input and says what it accepts. `message` is worded for the
+ * action; a face with other names asks `describe(itsNaming)`.
+ */
 export class InputError extends Error {
+  readonly #detail: Detail
+
   constructor(
     readonly input: string,
-    /** what is wrong and what is accepted, without the input's name */
-    readonly detail: string
+    detail: Detail
   ) {
-    super(`Input ${input} ${detail}`)
+    super(`Input ${input} ${typeof detail === 'string' ? detail : detail(ACTION_NAMING)}`)
+    this.#detail = detail
     this.name = 'InputError'
+  }
+
+  /** what is wrong and what is accepted, without the input's name, as the action words it */
+  get detail(): string {
+    return this.detailFor(ACTION_NAMING)
+  }
+
+  /** the input's name and what is wrong, as `naming` words them: `--wait is "soon"; accepted: …` */
+  describe(naming: Naming): string {
+    return `${naming.nameOf(this.input)} ${this.detailFor(naming)}`
+  }
+
+  private detailFor(naming: Naming): string {
+    return typeof this.#detail === 'string' ? this.#detail : this.#detail(naming)
   }
 }
 
@@ -116,10 +158,7 @@ export async function readSettings(
   if (apiKey && !tooShort) mask(apiKey)
   if (githubToken) mask(githubToken)
   if (!apiKey) {
-    throw new InputError(
-      'api-key',
-      'is required: pass a workspace API key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}. On pull requests from forks secrets are empty.'
-    )
+    throw new InputError('api-key', naming => `is required: ${naming.keyRequired}`)
   }
   if (/\s/.test(apiKey))
     throw new InputError('api-key', 'contains white space: pass the key alone, without "Bearer"')
@@ -129,7 +168,8 @@ export async function readSettings(
   if (tooShort || !BEARER_TOKEN.test(apiKey)) {
     throw new InputError(
       'api-key',
-      `is not a workspace API key: a key is ${API_KEY_MIN} or more letters, digits and - . _ ~ + / characters (the value is not shown). Pass the whole key from a secret, e.g. api-key: \${{ secrets.ADALINE_API_KEY }}`
+      naming =>
+        `is not a workspace API key: a key is ${API_KEY_MIN} or more letters, digits and - . _ ~ + / characters (the value is not shown). ${naming.wholeKey}`
     )
   }
 
@@ -142,7 +182,8 @@ export async function readSettings(
     if (error instanceof InputError && quotesSecret(error.detail, secrets)) {
       throw new InputError(
         error.input,
-        'holds the api-key or github-token value, which is not shown here: check what the workflow passes to it'
+        naming =>
+          `holds the ${naming.nameOf('api-key')} or ${naming.nameOf('github-token')} value, which is not shown here: check what is passed to it`
       )
     }
     throw error
@@ -249,7 +290,10 @@ function readReportFiles(
     }
     const same = taken.get(resolve(path))
     if (same !== undefined)
-      throw new InputError(input, `names the same file as ${same}: give each report its own file`)
+      throw new InputError(
+        input,
+        naming => `names the same file as ${naming.nameOf(same)}: give each report its own file`
+      )
     taken.set(resolve(path), input)
     files[field] = path
   }
