@@ -27350,7 +27350,7 @@ const evaluatorPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject 
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(82274);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(33097);
 /** The `adaline-evals` command's entry point (dist/cli/index.js, bundled by ncc). */
 
 process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2), process.env, text => process.stdout.write(text), text => process.stderr.write(text));
@@ -27360,7 +27360,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 82274:
+/***/ 33097:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34023,12 +34023,304 @@ function properties(report, promptId, evaluation) {
     ];
 }
 
+// EXTERNAL MODULE: ./src/judge/significance.ts
+var significance = __nccwpck_require__(37522);
+;// CONCATENATED MODULE: ./src/run/concurrency.ts
+/**
+ * A bound on requests in flight that can be lowered while work runs: a rate limit (429) halves it,
+ * so concurrent cancels back off for the rest of the run instead of hammering the API.
+ */
+class AdaptiveLimit {
+    current;
+    active = 0;
+    waiting = [];
+    peakActive = 0;
+    halved = 0;
+    constructor(current) {
+        this.current = current;
+    }
+    get limit() {
+        return this.current;
+    }
+    /** The most tasks that ran at once. */
+    get peak() {
+        return this.peakActive;
+    }
+    /** How many times a rate limit halved the bound: the wait reads it to poll less often. */
+    get halvings() {
+        return this.halved;
+    }
+    /** Halves the bound (at least 1). */
+    halve() {
+        this.halved += 1;
+        this.current = Math.max(1, Math.floor(this.current / 2));
+    }
+    async run(task) {
+        while (this.active >= this.current)
+            await new Promise(resolve => this.waiting.push(resolve));
+        this.active += 1;
+        this.peakActive = Math.max(this.peakActive, this.active);
+        try {
+            return await task();
+        }
+        finally {
+            this.active -= 1;
+            this.waiting.shift()?.();
+        }
+    }
+}
+/**
+ * Runs `task` on every item within the bound; results keep the items' order. As many workers as
+ * the bound allows take the items in turn, so the bound's queue holds a few workers, not every item
+ * (a queue of 100,000 waiting tasks, shifted one by one, would cost time quadratic in the items).
+ */
+async function mapWithin(limit, items, task) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await limit.run(() => task(items[index]));
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit.limit, items.length) }, worker));
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/run/rows.ts
+
+
+/** At most this many evaluations get a section of rows. */
+const MAX_EVALUATIONS_WITH_ROWS = 5;
+/** Rows in one evaluation's section: failing ones, then unknown ones in the room left. */
+const rows_ROWS_PER_EVALUATION = 20;
+/**
+ * The judged evaluations whose rows are shown: those with failing or unknown runs, the most
+ * failing runs first (then the most unknown runs, then as judged). Pure.
+ */
+function evaluationsWithRows(judged) {
+    return judged
+        .map((item, index) => ({ item, index }))
+        .filter(({ item: { evaluation: e } }) => e.metrics.failRuns + e.metrics.unknownRuns > 0)
+        .sort((a, b) => b.item.evaluation.metrics.failRuns - a.item.evaluation.metrics.failRuns ||
+        b.item.evaluation.metrics.unknownRuns - a.item.evaluation.metrics.unknownRuns ||
+        a.index - b.index)
+        .slice(0, MAX_EVALUATIONS_WITH_ROWS)
+        .map(({ item }) => item);
+}
+/** The run's rows stage: the failing and unknown rows that explain the verdict, by run ID. */
+function rowsStage(context, judged) {
+    return failingRows(context.client, judged, {
+        limit: context.limit,
+        warn: context.log.warning,
+        whole: runId => context.results.whole(runId)
+    });
+}
+/** Failing then unknown rows, by run ID, of the evaluations whose rows are shown. */
+async function failingRows(client, judged, options) {
+    const fetched = await mapWithin(options.limit, evaluationsWithRows(judged), async ({ promptId, evaluation }) => {
+        const { runId, metrics } = evaluation;
+        const whole = options.whole?.(runId);
+        if (whole)
+            return [runId, fromWhole(whole)];
+        try {
+            const fail = metrics.failRuns > 0
+                ? await client.listResults(promptId, runId, 'fail', rows_ROWS_PER_EVALUATION)
+                : [];
+            // unknown rows only fill the room the failing ones leave
+            const room = rows_ROWS_PER_EVALUATION - fail.length;
+            const unknown = metrics.unknownRuns > 0 && room > 0
+                ? await client.listResults(promptId, runId, 'unknown', room)
+                : [];
+            return [runId, [...fail, ...unknown]];
+        }
+        catch (error) {
+            if (!(error instanceof ApiError))
+                throw error;
+            options.warn(`Could not fetch the failing rows of ${runId}: ${error.message}`);
+            return [runId, []];
+        }
+    });
+    return new Map(fetched.filter(([, rows]) => rows.length > 0));
+}
+/** The rows the requests below would give, taken from every row result in the API's order. Pure. */
+function fromWhole(results) {
+    const fail = results.filter(result => result.grade === 'fail').slice(0, rows_ROWS_PER_EVALUATION);
+    const unknown = results
+        .filter(result => result.grade === 'unknown')
+        .slice(0, rows_ROWS_PER_EVALUATION - fail.length);
+    return [...fail, ...unknown];
+}
+
+;// CONCATENATED MODULE: ./src/report/changes.ts
+
+
+
+/** A baseline submitted longer than this before the run may no longer say what "before" was. */
+const STALE_AFTER_MS = 30 * 24 * 3_600_000;
+/** Evaluations in the comparison table, at most (the summary halves it to fit its size limit). */
+const MAX_COMPARED_SHOWN = 100;
+/** The comparisons in judged order. */
+function shownOf(report) {
+    const pinned = new Set(report.pinnedBaselines ?? []);
+    const now = report.timing?.startedAt;
+    return report.gathered.judged.flatMap(({ evaluation }) => {
+        const comparison = report.comparisons?.get(evaluation.runId);
+        if (!comparison)
+            return [];
+        const baseline = report.baselines.get(evaluation.runId)?.evaluation;
+        const age = baseline && now !== undefined ? now - baseline.timeline.submittedAt : 0;
+        return [
+            {
+                runId: evaluation.runId,
+                comparison,
+                baseline,
+                pinned: pinned.has(comparison.baselineRunId),
+                ...(age > STALE_AFTER_MS ? { staleDays: Math.floor(age / (24 * 3_600_000)) } : {})
+            }
+        ];
+    });
+}
+/** The p-value's meaning, once, in words a reviewer reads. */
+function meaning(report) {
+    const level = (0,format/* formatPercent */.l9)(report.policy?.significance ?? significance/* DEFAULT_SIGNIFICANCE */.c2, 2);
+    return `Each judged evaluation's rows are paired with its baseline's by row ID. p is the chance that at least as many of the rows that changed would have changed for the worse if every change were a coin flip (McNemar's exact test): below ${level} a drop is called a regression, otherwise within noise.`;
+}
+/** The Markdown section, after the baseline table; nothing when the run compared no rows. */
+function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN) {
+    const shown = shownOf(report);
+    if (shown.length === 0)
+        return [];
+    const lines = ['### What changed since the baseline', '', meaning(report), ''];
+    const header = [
+        'Run vs baseline',
+        'Verdict',
+        'Both pass',
+        'Both fail',
+        'Newly failing',
+        'Newly passing',
+        'Unknown',
+        'One side only'
+    ];
+    const compared = shown.filter(s => s.comparison.compared);
+    const listed = compared.slice(0, Math.min(maxRows, MAX_COMPARED_SHOWN));
+    if (listed.length > 0) {
+        lines.push(row(header), row(header.map(() => '---')));
+        for (const { runId, comparison, pinned } of listed) {
+            if (!comparison.compared)
+                continue;
+            const { rows, verdict } = comparison;
+            lines.push(row([
+                `${code(runId)}<br>vs ${code(comparison.baselineRunId)}${pinned ? ' (pinned)' : ''}`,
+                verdict.kind === 'regression' ? `**${(0,significance/* verdictText */.nt)(verdict)}**` : (0,significance/* verdictText */.nt)(verdict),
+                (0,format/* formatCount */.B4)(rows.bothPass),
+                (0,format/* formatCount */.B4)(rows.bothFail),
+                (0,format/* formatCount */.B4)(rows.newlyFailing),
+                (0,format/* formatCount */.B4)(rows.newlyPassing),
+                (0,format/* formatCount */.B4)(rows.unknown),
+                (0,format/* formatCount */.B4)(rows.onlyBaseline + rows.onlyJudged)
+            ]));
+        }
+        lines.push('');
+    }
+    if (compared.length > listed.length)
+        lines.push(`… and ${(0,format/* formatCount */.B4)(compared.length - listed.length)} more compared evaluation(s) not shown.`, '');
+    for (const { runId, comparison } of shown)
+        if (!comparison.compared)
+            lines.push(`- ${code(runId)} was **not compared** with its baseline ${code(comparison.baselineRunId)}: ${(0,format/* escapeMarkdown */.FV)(comparison.reason, 300)}.`);
+    if (shown.some(s => !s.comparison.compared))
+        lines.push('');
+    const stale = shown.filter(s => s.staleDays !== undefined);
+    if (stale.length > 0) {
+        const named = stale
+            .slice(0, 5)
+            .map(s => `${code(s.comparison.baselineRunId)} (of ${code(s.runId)}, ${(0,format/* formatCount */.B4)(s.staleDays)} days)`)
+            .join(', ');
+        const more = stale.length > 5 ? ` and ${(0,format/* formatCount */.B4)(stale.length - 5)} more` : '';
+        lines.push(`> ⚠️ ${stale.length === 1 ? 'A baseline was' : 'Baselines were'} submitted more than 30 days before this run and may be stale: ${named}${more}. Pin a recent one with \`baseline-run-id\`.`, '');
+    }
+    const perEvaluation = Math.min(rows_ROWS_PER_EVALUATION, Math.ceil(maxRows / 5));
+    for (const { runId, comparison } of compared.slice(0, MAX_EVALUATIONS_WITH_ROWS)) {
+        if (!comparison.compared || comparison.rows.newlyFailingRows.length === 0)
+            continue;
+        const rows = comparison.rows.newlyFailingRows.slice(0, perEvaluation);
+        lines.push('<details>', `<summary>${code(runId)}: ${(0,format/* formatCount */.B4)(comparison.rows.newlyFailing)} newly failing row(s) (showing ${(0,format/* formatCount */.B4)(rows.length)})</summary>`, '', row(['Row', 'Input', 'Baseline', 'Now']), row(['---', '---', '---', '---']), ...rows.map(failing => row([
+            code(failing.rowId),
+            failing.values ? (0,format/* escapeMarkdown */.FV)(valuesLine(failing.values), 120) : '—',
+            (0,format/* escapeMarkdown */.FV)(gradeLine(failing.baseline), 200),
+            (0,format/* escapeMarkdown */.FV)(gradeLine(failing.judged), 200)
+        ])), '', '</details>', '');
+    }
+    return lines;
+}
+/** The same facts as plain lines for the terminal report: no Markdown, no control characters. */
+function changesText(report) {
+    const shown = shownOf(report);
+    if (shown.length === 0)
+        return [];
+    const lines = ['What changed since the baseline', `  ${meaning(report)}`];
+    for (const { runId, comparison, pinned, staleDays } of shown) {
+        const baseline = `${plain(comparison.baselineRunId, 80)}${pinned ? ' (pinned)' : ''}`;
+        if (!comparison.compared) {
+            lines.push(`  ${plain(runId, 80)} vs ${baseline}: not compared: ${plain(comparison.reason, 300)}`);
+            continue;
+        }
+        lines.push(`  ${plain(runId, 80)} vs ${baseline}: ${verdictText(comparison.verdict)}; ${countsText(comparison.rows)}`);
+        if (staleDays !== undefined)
+            lines.push(`    the baseline was submitted ${formatCount(staleDays)} days before this run: it may be stale`);
+        for (const failing of comparison.rows.newlyFailingRows.slice(0, ROWS_PER_EVALUATION))
+            lines.push(`    newly failing ${rowText(failing)}`);
+        const more = comparison.rows.newlyFailingRows.length - ROWS_PER_EVALUATION;
+        if (more > 0)
+            lines.push(`    … and ${formatCount(more)} more newly failing row(s)`);
+    }
+    return lines;
+}
+function countsText(rows) {
+    return [
+        `${formatCount(rows.newlyFailing)} newly failing`,
+        `${formatCount(rows.newlyPassing)} newly passing`,
+        `${formatCount(rows.bothPass)} both pass`,
+        `${formatCount(rows.bothFail)} both fail`,
+        `${formatCount(rows.unknown)} unknown either side`,
+        `${formatCount(rows.onlyBaseline + rows.onlyJudged)} on one side only`
+    ].join(', ');
+}
+function rowText(failing) {
+    const input = failing.values ? ` (${plain(valuesLine(failing.values), 120)})` : '';
+    return `${plain(failing.rowId, 80)}${input}: was ${plain(gradeLine(failing.baseline), 200)}; now ${plain(gradeLine(failing.judged), 200)}`;
+}
+/** "pass (score 1): cites the source" */
+function gradeLine({ grade, score, reason }) {
+    const scored = score == null ? '' : ` (score ${(0,format/* plainDecimal */.mr)(score)})`;
+    return `${grade}${scored}${reason ? `: ${reason}` : ''}`;
+}
+/** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
+function valuesLine(values) {
+    return Object.entries(values)
+        .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+        .join('; ');
+}
+/** API text for a terminal: control characters (escape sequences among them) become spaces; clipped. */
+function plain(text, maxLength) {
+    // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+    const value = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, ' ');
+    return value.length > maxLength ? `${value.slice(0, maxLength - 1)}…` : value;
+}
+function code(id) {
+    return (0,format/* escapeMarkdown */.FV)(id, 80);
+}
+function row(cells) {
+    return `| ${cells.join(' | ')} |`;
+}
+
 ;// CONCATENATED MODULE: ./src/report/summary.ts
 /**
  * The job summary as Markdown: verdict first, then broken rules, the judged evaluations, totals,
  * what was listed and what was cancelled. Pure; API text is escaped; the size stays under
  * GitHub's 1 MiB summary limit on any input by capping the long tables.
  */
+
 
 
 
@@ -34096,6 +34388,7 @@ function render(report, maxRows) {
         lines.push('### Compared with the baseline', '', ...baselineTable(report, maxRows), '');
     else if (report.comparesWithBaseline && gathered.judged.length > 0)
         lines.push('### Compared with the baseline', '', 'There is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.', '');
+    lines.push(...changesMarkdown(report, maxRows));
     if (report.failingRows.size > 0)
         lines.push('### Failing rows', '', ...failingRowSections(report, Math.ceil(maxRows / 4)));
     if (report.started.length > 0 || report.wait)
@@ -34136,8 +34429,8 @@ function baselineTable({ gathered, baselines }, maxRows) {
         const now = (0,judge_metrics/* totals */.Sd)([item.evaluation]);
         const base = (0,judge_metrics/* totals */.Sd)([baselines.get(item.evaluation.runId).evaluation]);
         return [
-            code(item.evaluation.runId),
-            code(baselines.get(item.evaluation.runId).evaluation.runId),
+            summary_code(item.evaluation.runId),
+            summary_code(baselines.get(item.evaluation.runId).evaluation.runId),
             now.passRate === null ? '—' : (0,format/* formatPercent */.l9)(now.passRate),
             now.passRate === null || base.passRate === null
                 ? '—'
@@ -34157,9 +34450,9 @@ function baselineTable({ gathered, baselines }, maxRows) {
     if (without > 0)
         notes.push(`${without} judged evaluation(s) have no earlier completed evaluation to compare with.`);
     return [
-        row(header),
-        row(header.map(() => '---')),
-        ...rows.map(row),
+        summary_row(header),
+        summary_row(header.map(() => '---')),
+        ...rows.map(summary_row),
         ...notes.flatMap(note => ['', note])
     ];
 }
@@ -34177,7 +34470,7 @@ function failingRowSections({ gathered, failingRows }, perEvaluation) {
         }
         const shown = results.slice(0, perEvaluation);
         const shownOf = (grade) => (0,format/* formatCount */.B4)(shown.filter(result => result.grade === grade).length);
-        lines.push('<details>', `<summary>${code(item.evaluation.runId)}: ${(0,format/* formatCount */.B4)(failRuns)} fail, ${(0,format/* formatCount */.B4)(unknownRuns)} unknown (showing ${shownOf('fail')} fail, ${shownOf('unknown')} unknown)</summary>`, '', row(['Grade', 'Score', 'Reason', 'Cost', 'Latency', 'Input']), row(['---', '---', '---', '---', '---', '---']), ...shown.map(result => row([
+        lines.push('<details>', `<summary>${summary_code(item.evaluation.runId)}: ${(0,format/* formatCount */.B4)(failRuns)} fail, ${(0,format/* formatCount */.B4)(unknownRuns)} unknown (showing ${shownOf('fail')} fail, ${shownOf('unknown')} unknown)</summary>`, '', summary_row(['Grade', 'Score', 'Reason', 'Cost', 'Latency', 'Input']), summary_row(['---', '---', '---', '---', '---', '---']), ...shown.map(result => summary_row([
             result.grade,
             result.score == null ? '—' : (0,format/* plainDecimal */.mr)(result.score),
             result.reason ? (0,format/* escapeMarkdown */.FV)(result.reason, 160) : '—',
@@ -34244,9 +34537,9 @@ function table(judged, overall, maxRows, showPrompt) {
         const e = item.evaluation;
         const m = (0,judge_metrics/* totals */.Sd)([e]);
         const cells = [
-            code(e.runId),
-            code(e.evaluatorId),
-            e.datasetId ? code(e.datasetId) : '—',
+            summary_code(e.runId),
+            summary_code(e.evaluatorId),
+            e.datasetId ? summary_code(e.datasetId) : '—',
             e.status,
             `${e.progress.completedRows}/${e.progress.totalRows}${e.progress.failedRows ? ` (${e.progress.failedRows} failed)` : ''}`,
             (0,format/* formatCount */.B4)(m.passRuns),
@@ -34257,7 +34550,7 @@ function table(judged, overall, maxRows, showPrompt) {
             m.avgLatency === null ? '—' : (0,format/* formatDuration */.a3)(m.avgLatency),
             (0,format/* formatCount */.B4)(m.totalTokens)
         ];
-        return showPrompt ? [code(item.promptId), ...cells] : cells;
+        return showPrompt ? [summary_code(item.promptId), ...cells] : cells;
     });
     const total = [
         '**Total**',
@@ -34274,10 +34567,10 @@ function table(judged, overall, maxRows, showPrompt) {
         `**${(0,format/* formatCount */.B4)(overall.totalTokens)}**`
     ];
     const out = [
-        row(header),
-        row(header.map(() => '---')),
-        ...rows.map(row),
-        row(showPrompt ? [total[0], '', ...total.slice(1)] : total)
+        summary_row(header),
+        summary_row(header.map(() => '---')),
+        ...rows.map(summary_row),
+        summary_row(showPrompt ? [total[0], '', ...total.slice(1)] : total)
     ];
     const hidden = judged.length - rows.length;
     if (hidden > 0)
@@ -34312,14 +34605,14 @@ function supersededLines({ decision, cancel, dryRun, gathered }) {
     if (cancel.failed.length > 0) {
         lines.push('', `**Could not cancel ${cancel.failed.length}: they may still be running and billing, and the run fails for it.**`, '');
         for (const failed of cancel.failed.slice(0, MAX_CANCEL_LINES))
-            lines.push(`- ${code(failed.runId)}: ${(0,format/* escapeMarkdown */.FV)(failed.message, 300)}`);
+            lines.push(`- ${summary_code(failed.runId)}: ${(0,format/* escapeMarkdown */.FV)(failed.message, 300)}`);
         if (cancel.failed.length > MAX_CANCEL_LINES)
             lines.push(`- … and ${cancel.failed.length - MAX_CANCEL_LINES} more`);
     }
     if (cancel.finished.length > 0) {
         lines.push('', `Finished before their cancel arrived (${cancel.finished.length}):`, '');
         for (const finished of cancel.finished.slice(0, MAX_CANCEL_LINES))
-            lines.push(`- ${code(finished.runId)}: ${finished.status}`);
+            lines.push(`- ${summary_code(finished.runId)}: ${finished.status}`);
         if (cancel.finished.length > MAX_CANCEL_LINES)
             lines.push(`- … and ${cancel.finished.length - MAX_CANCEL_LINES} more`);
     }
@@ -34332,14 +34625,14 @@ function capitalize(text) {
 function idList(ids) {
     if (ids.length === 0)
         return 'none';
-    const shown = ids.slice(0, MAX_LISTED_IDS).map(code).join(', ');
+    const shown = ids.slice(0, MAX_LISTED_IDS).map(summary_code).join(', ');
     return ids.length > MAX_LISTED_IDS ? `${shown} and ${ids.length - MAX_LISTED_IDS} more` : shown;
 }
 /** An identifier from the API, escaped (IDs are at most 80 characters). */
-function code(id) {
+function summary_code(id) {
     return (0,format/* escapeMarkdown */.FV)(id, 80);
 }
-function row(cells) {
+function summary_row(cells) {
     return `| ${cells.join(' | ')} |`;
 }
 
@@ -35059,68 +35352,6 @@ class BaselineFinder {
     }
 }
 
-;// CONCATENATED MODULE: ./src/run/concurrency.ts
-/**
- * A bound on requests in flight that can be lowered while work runs: a rate limit (429) halves it,
- * so concurrent cancels back off for the rest of the run instead of hammering the API.
- */
-class AdaptiveLimit {
-    current;
-    active = 0;
-    waiting = [];
-    peakActive = 0;
-    halved = 0;
-    constructor(current) {
-        this.current = current;
-    }
-    get limit() {
-        return this.current;
-    }
-    /** The most tasks that ran at once. */
-    get peak() {
-        return this.peakActive;
-    }
-    /** How many times a rate limit halved the bound: the wait reads it to poll less often. */
-    get halvings() {
-        return this.halved;
-    }
-    /** Halves the bound (at least 1). */
-    halve() {
-        this.halved += 1;
-        this.current = Math.max(1, Math.floor(this.current / 2));
-    }
-    async run(task) {
-        while (this.active >= this.current)
-            await new Promise(resolve => this.waiting.push(resolve));
-        this.active += 1;
-        this.peakActive = Math.max(this.peakActive, this.active);
-        try {
-            return await task();
-        }
-        finally {
-            this.active -= 1;
-            this.waiting.shift()?.();
-        }
-    }
-}
-/**
- * Runs `task` on every item within the bound; results keep the items' order. As many workers as
- * the bound allows take the items in turn, so the bound's queue holds a few workers, not every item
- * (a queue of 100,000 waiting tasks, shifted one by one, would cost time quadratic in the items).
- */
-async function mapWithin(limit, items, task) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await limit.run(() => task(items[index]));
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit.limit, items.length) }, worker));
-    return results;
-}
-
 ;// CONCATENATED MODULE: ./src/run/pins.ts
 /**
  * The pinned baselines of the `baseline-run-id` input: each looked up before anything else the run
@@ -35458,8 +35689,8 @@ async function readBack(client, item) {
 
 // EXTERNAL MODULE: ./src/judge/pairing.ts
 var pairing = __nccwpck_require__(85843);
-// EXTERNAL MODULE: ./src/judge/regressions.ts + 1 modules
-var regressions = __nccwpck_require__(69495);
+// EXTERNAL MODULE: ./src/judge/regressions.ts
+var regressions = __nccwpck_require__(43421);
 ;// CONCATENATED MODULE: ./src/run/results-cache.ts
 
 
@@ -36123,71 +36354,6 @@ async function resultsStage(context, judged) {
     // each page is one request; a retry of one is logged on its own line
     log.info(`Row results for the JUnit report: ${(0,format/* formatCount */.B4)(rows)} row(s) of ${(0,format/* formatCount */.B4)(byRunId.size)} evaluation(s) in ${(0,format/* formatCount */.B4)(requests)} request(s)${cut}.`);
     return byRunId;
-}
-
-;// CONCATENATED MODULE: ./src/run/rows.ts
-
-
-/** At most this many evaluations get a section of rows. */
-const MAX_EVALUATIONS_WITH_ROWS = 5;
-/** Rows in one evaluation's section: failing ones, then unknown ones in the room left. */
-const ROWS_PER_EVALUATION = 20;
-/**
- * The judged evaluations whose rows are shown: those with failing or unknown runs, the most
- * failing runs first (then the most unknown runs, then as judged). Pure.
- */
-function evaluationsWithRows(judged) {
-    return judged
-        .map((item, index) => ({ item, index }))
-        .filter(({ item: { evaluation: e } }) => e.metrics.failRuns + e.metrics.unknownRuns > 0)
-        .sort((a, b) => b.item.evaluation.metrics.failRuns - a.item.evaluation.metrics.failRuns ||
-        b.item.evaluation.metrics.unknownRuns - a.item.evaluation.metrics.unknownRuns ||
-        a.index - b.index)
-        .slice(0, MAX_EVALUATIONS_WITH_ROWS)
-        .map(({ item }) => item);
-}
-/** The run's rows stage: the failing and unknown rows that explain the verdict, by run ID. */
-function rowsStage(context, judged) {
-    return failingRows(context.client, judged, {
-        limit: context.limit,
-        warn: context.log.warning,
-        whole: runId => context.results.whole(runId)
-    });
-}
-/** Failing then unknown rows, by run ID, of the evaluations whose rows are shown. */
-async function failingRows(client, judged, options) {
-    const fetched = await mapWithin(options.limit, evaluationsWithRows(judged), async ({ promptId, evaluation }) => {
-        const { runId, metrics } = evaluation;
-        const whole = options.whole?.(runId);
-        if (whole)
-            return [runId, fromWhole(whole)];
-        try {
-            const fail = metrics.failRuns > 0
-                ? await client.listResults(promptId, runId, 'fail', ROWS_PER_EVALUATION)
-                : [];
-            // unknown rows only fill the room the failing ones leave
-            const room = ROWS_PER_EVALUATION - fail.length;
-            const unknown = metrics.unknownRuns > 0 && room > 0
-                ? await client.listResults(promptId, runId, 'unknown', room)
-                : [];
-            return [runId, [...fail, ...unknown]];
-        }
-        catch (error) {
-            if (!(error instanceof ApiError))
-                throw error;
-            options.warn(`Could not fetch the failing rows of ${runId}: ${error.message}`);
-            return [runId, []];
-        }
-    });
-    return new Map(fetched.filter(([, rows]) => rows.length > 0));
-}
-/** The rows the requests below would give, taken from every row result in the API's order. Pure. */
-function fromWhole(results) {
-    const fail = results.filter(result => result.grade === 'fail').slice(0, ROWS_PER_EVALUATION);
-    const unknown = results
-        .filter(result => result.grade === 'unknown')
-        .slice(0, ROWS_PER_EVALUATION - fail.length);
-    return [...fail, ...unknown];
 }
 
 ;// CONCATENATED MODULE: ./src/run/started.ts
@@ -37243,8 +37409,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var format = __nccwpck_require__(16264);
 // EXTERNAL MODULE: ./src/judge/metrics.ts
 var judge_metrics = __nccwpck_require__(68346);
-// EXTERNAL MODULE: ./src/judge/regressions.ts + 1 modules
-var regressions = __nccwpck_require__(69495);
+// EXTERNAL MODULE: ./src/judge/regressions.ts
+var regressions = __nccwpck_require__(43421);
 ;// CONCATENATED MODULE: ./src/judge/checks.ts
 
 
@@ -37521,28 +37687,153 @@ function showRate(rate, limit) {
 
 /***/ }),
 
-/***/ 69495:
+/***/ 43421:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   ED: () => (/* binding */ newFailuresRule),
+/* harmony export */   Gv: () => (/* binding */ newFailureTotals),
+/* harmony export */   fz: () => (/* binding */ compareRows),
+/* harmony export */   sx: () => (/* binding */ dropsPastLimit)
+/* harmony export */ });
+/* unused harmony export passRateOf */
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(16264);
+/* harmony import */ var _pairing_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(85843);
+/* harmony import */ var _significance_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37522);
 
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  fz: () => (/* binding */ compareRows),
-  sx: () => (/* binding */ dropsPastLimit),
-  Gv: () => (/* binding */ newFailureTotals),
-  ED: () => (/* binding */ newFailuresRule)
-});
 
-// UNUSED EXPORTS: passRateOf
 
-// EXTERNAL MODULE: ./src/format.ts
-var format = __nccwpck_require__(16264);
-// EXTERNAL MODULE: ./src/judge/pairing.ts
-var pairing = __nccwpck_require__(85843);
-// EXTERNAL MODULE: ./node_modules/@stdlib/stats-base-dists-binomial-cdf/lib/index.js
-var lib = __nccwpck_require__(36794);
-var lib_default = /*#__PURE__*/__nccwpck_require__.n(lib);
-;// CONCATENATED MODULE: ./src/judge/significance.ts
+/** Pairs both sides' row results and judges the drop at `significance` (5% when the policy sets none). */
+function compareRows(baselineRunId, baseline, judged, significance = _significance_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SIGNIFICANCE */ .c2) {
+    const rows = (0,_pairing_js__WEBPACK_IMPORTED_MODULE_1__/* .pairRows */ .KS)(baseline, judged);
+    return { compared: true, baselineRunId, rows, verdict: (0,_significance_js__WEBPACK_IMPORTED_MODULE_0__/* .regressionVerdict */ .Fc)(rows, significance) };
+}
+/** Newly failing rows summed over the compared evaluations, and which evaluations were not compared. */
+function newFailureTotals(input) {
+    let newlyFailing = 0;
+    let newlyPassing = 0;
+    let compared = 0;
+    const notCompared = [];
+    for (const evaluation of input.judged) {
+        if (!input.baselines?.has(evaluation.runId))
+            continue;
+        const comparison = input.comparisons?.get(evaluation.runId);
+        if (!comparison || !comparison.compared) {
+            notCompared.push({
+                runId: evaluation.runId,
+                reason: comparison?.reason ?? 'its rows were not fetched'
+            });
+            continue;
+        }
+        compared += 1;
+        newlyFailing += comparison.rows.newlyFailing;
+        newlyPassing += comparison.rows.newlyPassing;
+    }
+    return { newlyFailing, newlyPassing, compared, notCompared };
+}
+/**
+ * max-new-failures: the newly failing rows summed over the compared evaluations may not pass the
+ * limit. With a significance, only the rows of evaluations whose drop is significant count, and a
+ * breach made of drops within noise is a warning. An evaluation with a baseline that could not be
+ * compared fails the rule closed: its rows might hold any number of new failures.
+ */
+function newFailuresRule(limit, input) {
+    const { newlyFailing, notCompared } = newFailureTotals(input);
+    if (notCompared.length > 0) {
+        const [first] = notCompared;
+        const more = notCompared.length > 1 ? ` (and ${notCompared.length - 1} more)` : '';
+        return {
+            broken: `max-new-failures cannot be judged: ${first.runId} was not compared with its baseline row by row, ${first.reason}${more}; a rule that needs the comparison fails closed`
+        };
+    }
+    if (newlyFailing <= limit)
+        return {};
+    const over = `new failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(newlyFailing)} > max-new-failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit)}`;
+    if (input.significance === undefined)
+        return { broken: over };
+    const significant = significantComparisons(input);
+    const counted = significant.reduce((sum, { rows }) => sum + rows.newlyFailing, 0);
+    const level = (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPercent */ .l9)(input.significance, 2);
+    if (counted > limit)
+        return {
+            broken: `new failures in significant drops ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(counted)} > max-new-failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit)} (p < significance ${level}): ${significant
+                .slice(0, 3)
+                .map(c => `${c.runId} ${(0,_significance_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPValue */ .td)(c.verdict.pValue)}`)
+                .join(', ')}${significant.length > 3 ? ` and ${significant.length - 3} more` : ''}`
+        };
+    return {
+        warning: `${over}, but within noise at significance ${level}${significant.length > 0 ? ` (only ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(counted)} in significant drops)` : ''}: the gate holds`
+    };
+}
+/** The compared evaluations whose drop is significant (a regression), with their run IDs. */
+function significantComparisons(input) {
+    return input.judged.flatMap(evaluation => {
+        const comparison = input.comparisons?.get(evaluation.runId);
+        return comparison?.compared && comparison.verdict.kind === 'regression'
+            ? [{ ...comparison, runId: evaluation.runId }]
+            : [];
+    });
+}
+/** Pass runs over all runs; null without runs. */
+function passRateOf(evaluation) {
+    const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
+    const runs = passRuns + failRuns + unknownRuns;
+    return runs > 0 ? passRuns / runs : null;
+}
+/**
+ * The drops past max-pass-rate-drop, worst first. With a significance, each is marked significant
+ * (a regression by its row comparison), within noise, or not compared (then it counts: fail closed).
+ */
+function dropsPastLimit(limit, input) {
+    const { baselines } = input;
+    if (!baselines)
+        return [];
+    return input.judged
+        .flatMap((evaluation) => {
+        const baseline = baselines.get(evaluation.runId);
+        const now = passRateOf(evaluation);
+        const before = baseline ? passRateOf(baseline) : null;
+        if (!baseline || now === null || before === null)
+            return [];
+        const drop = (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .tidy */ .DZ)(before - now);
+        if (drop <= limit)
+            return [];
+        if (input.significance === undefined)
+            return [{ evaluation, baseline, now, before, drop }];
+        const comparison = input.comparisons?.get(evaluation.runId);
+        const significance = !comparison?.compared
+            ? {
+                significant: false,
+                noise: false,
+                why: `not compared row by row, ${comparison?.reason ?? 'its rows were not fetched'}`
+            }
+            : comparison.verdict.kind === 'regression'
+                ? { significant: true }
+                : {
+                    significant: false,
+                    noise: true,
+                    why: `${comparison.verdict.kind}, ${(0,_significance_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPValue */ .td)(comparison.verdict.pValue)}`
+                };
+        return [{ evaluation, baseline, now, before, drop, significance }];
+    })
+        .sort((a, b) => b.drop - a.drop);
+}
+
+
+/***/ }),
+
+/***/ 37522:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Fc: () => (/* binding */ regressionVerdict),
+/* harmony export */   c2: () => (/* binding */ DEFAULT_SIGNIFICANCE),
+/* harmony export */   nt: () => (/* binding */ verdictText),
+/* harmony export */   td: () => (/* binding */ formatPValue)
+/* harmony export */ });
+/* unused harmony exports MAX_DISCORDANT_PAIRS, mcnemarOneSided */
+/* harmony import */ var _stdlib_stats_base_dists_binomial_cdf__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(36794);
+/* harmony import */ var _stdlib_stats_base_dists_binomial_cdf__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(_stdlib_stats_base_dists_binomial_cdf__WEBPACK_IMPORTED_MODULE_0__);
 /** Whether a drop in paired row results is beyond chance: McNemar's exact test and its verdict in words. Pure. */
 
 /**
@@ -37564,7 +37855,7 @@ function mcnemarOneSided(b, c) {
         throw new RangeError(`McNemar's test: b + c = ${b + c} discordant rows is more than the ${MAX_DISCORDANT_PAIRS} its binomial CDF was checked for`);
     // at p = ½ the distribution is symmetric, so P(X ≥ b) = P(X ≤ c): no 1 − CDF cancellation,
     // and a tiny p stays tiny instead of becoming 0
-    return lib_default()(c, b + c, 0.5);
+    return _stdlib_stats_base_dists_binomial_cdf__WEBPACK_IMPORTED_MODULE_0___default()(c, b + c, 0.5);
 }
 function requireCount(name, value) {
     if (!Number.isSafeInteger(value) || value < 0)
@@ -37616,126 +37907,6 @@ function formatPValue(p) {
         shown = Number((shown - unit).toPrecision(2));
     }
     return `p = ${shown}`;
-}
-
-;// CONCATENATED MODULE: ./src/judge/regressions.ts
-
-
-
-/** Pairs both sides' row results and judges the drop at `significance` (5% when the policy sets none). */
-function compareRows(baselineRunId, baseline, judged, significance = DEFAULT_SIGNIFICANCE) {
-    const rows = (0,pairing/* pairRows */.KS)(baseline, judged);
-    return { compared: true, baselineRunId, rows, verdict: regressionVerdict(rows, significance) };
-}
-/** Newly failing rows summed over the compared evaluations, and which evaluations were not compared. */
-function newFailureTotals(input) {
-    let newlyFailing = 0;
-    let newlyPassing = 0;
-    let compared = 0;
-    const notCompared = [];
-    for (const evaluation of input.judged) {
-        if (!input.baselines?.has(evaluation.runId))
-            continue;
-        const comparison = input.comparisons?.get(evaluation.runId);
-        if (!comparison || !comparison.compared) {
-            notCompared.push({
-                runId: evaluation.runId,
-                reason: comparison?.reason ?? 'its rows were not fetched'
-            });
-            continue;
-        }
-        compared += 1;
-        newlyFailing += comparison.rows.newlyFailing;
-        newlyPassing += comparison.rows.newlyPassing;
-    }
-    return { newlyFailing, newlyPassing, compared, notCompared };
-}
-/**
- * max-new-failures: the newly failing rows summed over the compared evaluations may not pass the
- * limit. With a significance, only the rows of evaluations whose drop is significant count, and a
- * breach made of drops within noise is a warning. An evaluation with a baseline that could not be
- * compared fails the rule closed: its rows might hold any number of new failures.
- */
-function newFailuresRule(limit, input) {
-    const { newlyFailing, notCompared } = newFailureTotals(input);
-    if (notCompared.length > 0) {
-        const [first] = notCompared;
-        const more = notCompared.length > 1 ? ` (and ${notCompared.length - 1} more)` : '';
-        return {
-            broken: `max-new-failures cannot be judged: ${first.runId} was not compared with its baseline row by row, ${first.reason}${more}; a rule that needs the comparison fails closed`
-        };
-    }
-    if (newlyFailing <= limit)
-        return {};
-    const over = `new failures ${(0,format/* formatCount */.B4)(newlyFailing)} > max-new-failures ${(0,format/* formatCount */.B4)(limit)}`;
-    if (input.significance === undefined)
-        return { broken: over };
-    const significant = significantComparisons(input);
-    const counted = significant.reduce((sum, { rows }) => sum + rows.newlyFailing, 0);
-    const level = (0,format/* formatPercent */.l9)(input.significance, 2);
-    if (counted > limit)
-        return {
-            broken: `new failures in significant drops ${(0,format/* formatCount */.B4)(counted)} > max-new-failures ${(0,format/* formatCount */.B4)(limit)} (p < significance ${level}): ${significant
-                .slice(0, 3)
-                .map(c => `${c.runId} ${formatPValue(c.verdict.pValue)}`)
-                .join(', ')}${significant.length > 3 ? ` and ${significant.length - 3} more` : ''}`
-        };
-    return {
-        warning: `${over}, but within noise at significance ${level}${significant.length > 0 ? ` (only ${(0,format/* formatCount */.B4)(counted)} in significant drops)` : ''}: the gate holds`
-    };
-}
-/** The compared evaluations whose drop is significant (a regression), with their run IDs. */
-function significantComparisons(input) {
-    return input.judged.flatMap(evaluation => {
-        const comparison = input.comparisons?.get(evaluation.runId);
-        return comparison?.compared && comparison.verdict.kind === 'regression'
-            ? [{ ...comparison, runId: evaluation.runId }]
-            : [];
-    });
-}
-/** Pass runs over all runs; null without runs. */
-function passRateOf(evaluation) {
-    const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
-    const runs = passRuns + failRuns + unknownRuns;
-    return runs > 0 ? passRuns / runs : null;
-}
-/**
- * The drops past max-pass-rate-drop, worst first. With a significance, each is marked significant
- * (a regression by its row comparison), within noise, or not compared (then it counts: fail closed).
- */
-function dropsPastLimit(limit, input) {
-    const { baselines } = input;
-    if (!baselines)
-        return [];
-    return input.judged
-        .flatMap((evaluation) => {
-        const baseline = baselines.get(evaluation.runId);
-        const now = passRateOf(evaluation);
-        const before = baseline ? passRateOf(baseline) : null;
-        if (!baseline || now === null || before === null)
-            return [];
-        const drop = (0,format/* tidy */.DZ)(before - now);
-        if (drop <= limit)
-            return [];
-        if (input.significance === undefined)
-            return [{ evaluation, baseline, now, before, drop }];
-        const comparison = input.comparisons?.get(evaluation.runId);
-        const significance = !comparison?.compared
-            ? {
-                significant: false,
-                noise: false,
-                why: `not compared row by row, ${comparison?.reason ?? 'its rows were not fetched'}`
-            }
-            : comparison.verdict.kind === 'regression'
-                ? { significant: true }
-                : {
-                    significant: false,
-                    noise: true,
-                    why: `${comparison.verdict.kind}, ${formatPValue(comparison.verdict.pValue)}`
-                };
-        return [{ evaluation, baseline, now, before, drop, significance }];
-    })
-        .sort((a, b) => b.drop - a.drop);
 }
 
 

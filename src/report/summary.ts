@@ -19,6 +19,7 @@ import { totals, type Metrics } from '../judge/metrics.js'
 import type { Verdict } from '../judge/policy.js'
 import type { Gathered } from '../run/gather.js'
 import type { RunReport } from '../run/run-report.js'
+import { changesMarkdown } from './changes.js'
 
 /** GitHub refuses a step summary over 1 MiB; keep well below it. */
 export const SUMMARY_LIMIT_BYTES = 1_000_000
@@ -90,6 +91,7 @@ function render(report: RunReport, maxRows: number): string {
       'There is no earlier completed evaluation of the same prompt, evaluator and dataset for any judged evaluation, so max-pass-rate-drop applied to none.',
       ''
     )
+  lines.push(...changesMarkdown(report, maxRows))
   if (report.failingRows.size > 0)
     lines.push('### Failing rows', '', ...failingRowSections(report, Math.ceil(maxRows / 4)))
   if (report.started.length > 0 || report.wait)
