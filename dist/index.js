@@ -75235,8 +75235,9 @@ function valuesLine(values) {
 }
 /** API text for a terminal: control characters (escape sequences among them) become spaces; clipped. */
 function plain(text, maxLength) {
+    const value = text.replace(
     // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-    const value = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, ' ');
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, ' ');
     return value.length > maxLength ? `${value.slice(0, maxLength - 1)}…` : value;
 }
 function code(id) {

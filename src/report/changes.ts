@@ -201,8 +201,8 @@ function valuesLine(values: Record<string, unknown>): string {
 
 /** API text for a terminal: control characters (escape sequences among them) become spaces; clipped. */
 function plain(text: string, maxLength: number): string {
-  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   const value = text.replace(
+    // eslint-disable-next-line no-control-regex -- stripping control characters is the point
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g,
     ' '
   )
