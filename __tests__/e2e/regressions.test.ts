@@ -4,6 +4,11 @@
  * significance, the same drop in a small sample passes with a warning, max-new-failures: 0 fails
  * on one newly failing row, a pinned baseline is used, and a bad pin is refused.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormats from 'ajv-formats'
 import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
 import { decodeCommandText, runAction } from '../../test-support/run-action.js'
 import { mcnemarOneSided } from '../../src/judge/significance.js'
@@ -118,6 +123,59 @@ describe('regressions against the baseline, row by row', () => {
       )
     )
     expect(run.outputs['new-failures']).toBe('')
+  })
+})
+
+describe('the report files', () => {
+  const ajv = new Ajv2020({ allErrors: true, strict: true })
+  addFormats.default(ajv)
+  const validate = ajv.compile(
+    JSON.parse(readFileSync(new URL('../../schema/report.schema.json', import.meta.url), 'utf8'))
+  )
+
+  it('carry the comparison: JSON (valid against the schema), JUnit properties, OpenMetrics; rows fetched once for all', async () => {
+    const pair = api.addPairedEvaluations(PROMPT, {
+      rows: 400,
+      baselineFails: [399],
+      nowFails: range(0, 40)
+    })
+    const dir = mkdtempSync(join(tmpdir(), 'adaline-evals-regress-'))
+    try {
+      const run = await runAction(
+        inputs({
+          policy: 'max-new-failures: 0',
+          'junit-file': 'junit.xml',
+          'report-file': 'report.json',
+          'metrics-file': 'metrics.txt'
+        }),
+        { cwd: dir }
+      )
+      expect(run.exitCode).toBe(1)
+      const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))
+      expect(validate(report)).toBe(true)
+      expect(report.evaluations[0].comparison).toMatchObject({
+        baselineRunId: pair.baseline.runId,
+        pinned: false,
+        compared: true,
+        verdict: 'regression',
+        pValue: mcnemarOneSided(40, 1),
+        counts: { newlyFailing: 40, newlyPassing: 1, bothPass: 359, bothFail: 0 }
+      })
+      expect(report.evaluations[0].comparison.newlyFailingRows).toHaveLength(40)
+      expect(report.rules).toContainEqual(
+        expect.objectContaining({ rule: 'max-new-failures', ok: false, figure: '40', limit: '0' })
+      )
+      const junit = readFileSync(join(dir, 'junit.xml'), 'utf8')
+      expect(junit).toContain('<property name="newFailures" value="40"/>')
+      expect(junit).toContain('<property name="newPasses" value="1"/>')
+      const metrics = readFileSync(join(dir, 'metrics.txt'), 'utf8')
+      expect(metrics).toContain('\nadaline_new_failures 40\n')
+      // the JUnit report's rows are those the comparison fetched: two pages a side, once
+      expect(allRowPages(pair.judged.runId)).toHaveLength(2)
+      expect(allRowPages(pair.baseline.runId)).toHaveLength(2)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 

@@ -31167,6 +31167,8 @@ function cancel_failed_clip(text) {
 
 /** Raised when a field changes meaning or goes; adding a field keeps it. */
 const JSON_REPORT_SCHEMA_VERSION = 1;
+/** Newly failing rows a comparison lists at most (its counts have them all). */
+const JSON_NEWLY_FAILING_ROWS = 1_000;
 function buildJsonReport(report) {
     const { verdict, metrics, gathered, cancel, timing } = report;
     return {
@@ -31174,6 +31176,7 @@ function buildJsonReport(report) {
         gate: verdict.gate,
         rules: verdict.checks,
         broken: verdict.broken.map(({ rule, message }) => ({ rule, message })),
+        warnings: verdict.warnings,
         metrics,
         listedCount: gathered.listedCount,
         listedByStatus: gathered.listedByStatus,
@@ -31220,9 +31223,50 @@ function jsonEvaluation(report, promptId, evaluation) {
         passRate: figures.passRate,
         avgLatencyMs: figures.avgLatency,
         baseline: baseline ? jsonBaseline(figures, baseline) : null,
-        failingRows: rows.map(jsonRow)
+        failingRows: rows.map(jsonRow),
+        comparison: jsonComparison(report, evaluation.runId)
     };
     return result;
+}
+function jsonComparison(report, runId) {
+    const comparison = report.comparisons?.get(runId);
+    if (!comparison)
+        return null;
+    const pinned = (report.pinnedBaselines ?? []).includes(comparison.baselineRunId);
+    if (!comparison.compared)
+        return {
+            baselineRunId: comparison.baselineRunId,
+            pinned,
+            compared: false,
+            reason: comparison.reason,
+            verdict: null,
+            pValue: null,
+            significance: null,
+            counts: null,
+            newlyFailingRows: []
+        };
+    const { duplicates: _, newlyFailingRows, ...counts } = comparison.rows;
+    const grade = ({ grade, score, reason }) => ({
+        grade,
+        score: score ?? null,
+        reason: reason ?? null
+    });
+    return {
+        baselineRunId: comparison.baselineRunId,
+        pinned,
+        compared: true,
+        reason: null,
+        verdict: comparison.verdict.kind,
+        pValue: comparison.verdict.pValue,
+        significance: comparison.verdict.significance,
+        counts,
+        newlyFailingRows: newlyFailingRows.slice(0, JSON_NEWLY_FAILING_ROWS).map(row => ({
+            rowId: row.rowId,
+            values: row.values ?? null,
+            baseline: grade(row.baseline),
+            judged: grade(row.judged)
+        }))
+    };
 }
 function jsonBaseline(now, baseline) {
     const before = (0,judge_metrics/* totals */.Sd)([baseline]);
@@ -33755,7 +33799,11 @@ function decimal(value) {
  * - `adaline_cost_usd`: cost in US dollars, 6 decimals;
  * - `adaline_latency_avg_seconds`: average latency per run in seconds (Prometheus' base unit; the
  *   API's milliseconds / 1000), 3 decimals, so to the millisecond; left out while there are no runs;
- * - `adaline_tokens`: tokens used.
+ * - `adaline_tokens`: tokens used;
+ * - `adaline_new_failures`, `adaline_new_passes`: rows that pass in the baseline and fail now, and
+ *   the other way round; `adaline_regression_p_value`: McNemar's exact one-sided p for the drop, 6
+ *   decimals (the totals: the smallest). Only for evaluations compared row by row with their
+ *   baselines; a family with no such sample is left out whole.
  *
  * Why it is written so:
  * - GitLab keys each sample by `name{labels}` with the quotes removed and compares values as
@@ -33805,6 +33853,24 @@ const FAMILIES = [
         name: 'adaline_tokens',
         help: 'Tokens used.',
         value: ({ tokens }) => fixed(tokens, 0)
+    },
+    {
+        name: 'adaline_new_failures',
+        help: 'Rows that pass in the baseline and fail now.',
+        optional: true,
+        value: ({ newFailures }) => (newFailures === undefined ? undefined : fixed(newFailures, 0))
+    },
+    {
+        name: 'adaline_new_passes',
+        help: 'Rows that fail in the baseline and pass now.',
+        optional: true,
+        value: ({ newPasses }) => (newPasses === undefined ? undefined : fixed(newPasses, 0))
+    },
+    {
+        name: 'adaline_regression_p_value',
+        help: "McNemar's exact one-sided p-value for the drop from the baseline, 0 to 1.",
+        optional: true,
+        value: ({ pValue }) => (pValue === undefined ? undefined : fixed(pValue, 6))
     }
 ];
 /** The OpenMetrics text, ending with `# EOF` and a newline. */
@@ -33818,15 +33884,17 @@ function buildOpenMetrics(input) {
     ];
     const lines = [];
     for (const family of FAMILIES) {
+        const samples = series.flatMap(({ labels, figures }) => {
+            const value = family.value(figures);
+            return value === undefined ? [] : [`${family.name}${labels} ${value}`];
+        });
+        if (family.optional && samples.length === 0)
+            continue;
         lines.push(`# TYPE ${family.name} gauge`);
         if (family.unit !== undefined)
             lines.push(`# UNIT ${family.name} ${family.unit}`);
         lines.push(`# HELP ${family.name} ${family.help}`);
-        for (const { labels, figures } of series) {
-            const value = family.value(figures);
-            if (value !== undefined)
-                lines.push(`${family.name}${labels} ${value}`);
-        }
+        lines.push(...samples);
     }
     lines.push('# EOF');
     return `${lines.join('\n')}\n`;
@@ -33939,6 +34007,14 @@ function junitInput(report) {
 /** The metrics builder's input: the totals and each judged evaluation's figures. */
 function metricsInput(report) {
     const { metrics } = report;
+    const compared = [...(report.comparisons?.values() ?? [])].flatMap(c => (c.compared ? [c] : []));
+    const comparedTotals = compared.length === 0
+        ? {}
+        : {
+            newFailures: compared.reduce((sum, c) => sum + c.rows.newlyFailing, 0),
+            newPasses: compared.reduce((sum, c) => sum + c.rows.newlyPassing, 0),
+            pValue: Math.min(...compared.map(c => c.verdict.pValue))
+        };
     return {
         totals: {
             passRuns: metrics.passRuns,
@@ -33947,7 +34023,8 @@ function metricsInput(report) {
             passRate: metrics.passRate,
             costUsd: metrics.totalCost,
             avgLatencyMs: metrics.avgLatency,
-            tokens: metrics.totalTokens
+            tokens: metrics.totalTokens,
+            ...comparedTotals
         },
         evaluations: report.gathered.judged.map(({ promptId, evaluation }) => {
             const figures = (0,judge_metrics/* totals */.Sd)([evaluation]);
@@ -33960,9 +34037,21 @@ function metricsInput(report) {
                 passRate: figures.passRate,
                 costUsd: figures.totalCost,
                 avgLatencyMs: figures.avgLatency,
-                tokens: figures.totalTokens
+                tokens: figures.totalTokens,
+                ...comparedFigures(report, evaluation.runId)
             };
         })
+    };
+}
+/** An evaluation's row comparison with its baseline as figures; nothing when not compared. */
+function comparedFigures(report, runId) {
+    const comparison = report.comparisons?.get(runId);
+    if (!comparison?.compared)
+        return {};
+    return {
+        newFailures: comparison.rows.newlyFailing,
+        newPasses: comparison.rows.newlyPassing,
+        pValue: comparison.verdict.pValue
     };
 }
 /** The evaluator's title where the report has one, else its ID. */
@@ -34000,6 +34089,8 @@ function properties(report, promptId, evaluation) {
     const figures = (0,judge_metrics/* totals */.Sd)([evaluation]);
     const title = report.evaluatorTitles?.get(evaluation.evaluatorId);
     const baseline = report.baselines.get(evaluation.runId);
+    const comparison = report.comparisons?.get(evaluation.runId);
+    const compared = comparedFigures(report, evaluation.runId);
     const optional = (name, value) => value === null || value === undefined
         ? []
         : [[name, typeof value === 'number' ? (0,format/* plainDecimal */.mr)(value) : value]];
@@ -34019,7 +34110,11 @@ function properties(report, promptId, evaluation) {
         ['totalLatencyMs', (0,format/* plainDecimal */.mr)(figures.totalLatency)],
         ...optional('avgLatencyMs', figures.avgLatency),
         ['tokens', (0,format/* plainDecimal */.mr)(figures.totalTokens)],
-        ...optional('baselineRunId', baseline?.evaluation.runId)
+        ...optional('baselineRunId', baseline?.evaluation.runId),
+        ...optional('newFailures', compared?.newFailures),
+        ...optional('newPasses', compared?.newPasses),
+        ...optional('pValue', compared?.pValue),
+        ...optional('notCompared', comparison && !comparison.compared ? comparison.reason : undefined)
     ];
 }
 
