@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
-import { decodeCommandText, runAction } from '../../test-support/run-action.js'
+import { decodeCommandText, runAction, runCommand } from '../../test-support/run-action.js'
 import { mcnemarOneSided } from '../../src/judge/significance.js'
 
 const PROMPT = fakeId('prm', 1)
@@ -257,5 +257,22 @@ describe('baseline-run-id', () => {
         `^Input baseline-run-id has ${other.runId}, of evaluator ${fakeId('evl', 9)} and dataset ${fakeId('dst', 1)}, which no judged evaluation has`
       )
     )
+  })
+
+  it('is --baseline-run-id on the command: a pinned baseline used, a malformed one refused before any request', async () => {
+    const { pair } = seedPinned()
+    const args = ['--base-url', api.url, '--prompt-id', PROMPT, '--policy', 'max-new-failures: 0']
+    const env = { ADALINE_API_KEY: api.apiKey }
+    const pinned = await runCommand([...args, '--baseline-run-id', pair.baseline.runId], { env })
+    expect(pinned.exitCode).toBe(1)
+    expect(pinned.stdout + pinned.stderr).toContain('new failures 2 > max-new-failures 0')
+
+    api.clearRequests()
+    const bad = await runCommand([...args, '--baseline-run-id', 'main'], { env })
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toContain(
+      'adaline-evals: --baseline-run-id has "main", which is not an Adaline ID'
+    )
+    expect(api.requests).toEqual([])
   })
 })
