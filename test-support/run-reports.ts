@@ -68,7 +68,8 @@ const ADDED_FIELDS = [
   'passRate',
   'avgLatencyMs',
   'baseline',
-  'failingRows'
+  'failingRows',
+  'comparison'
 ]
 
 /**

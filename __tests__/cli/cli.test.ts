@@ -131,6 +131,13 @@ describe('adaline-evals', () => {
       'json'
     ])
     const json = JSON.parse(command.stdout)
+    type Compared = { counts: { newlyFailing: number; newlyPassing: number }; pValue: number }
+    const compared: Compared[] = json.evaluations.flatMap(
+      (e: { comparison: (Compared & { compared: boolean }) | null }) =>
+        e.comparison?.compared ? [e.comparison] : []
+    )
+    const sumOf = (pick: (c: Compared) => number) =>
+      compared.length === 0 ? '' : String(compared.reduce((sum, c) => sum + pick(c), 0))
 
     expect(command.code).toBe(action.exitCode)
     expect(json.gate).toBe(action.outputs.gate)
@@ -146,7 +153,10 @@ describe('adaline-evals', () => {
       'total-cost': String(json.metrics.totalCost),
       'total-latency': String(json.metrics.totalLatency),
       'total-tokens': String(json.metrics.totalTokens),
-      evaluations: JSON.stringify(apiFieldsOf(json.evaluations))
+      evaluations: JSON.stringify(apiFieldsOf(json.evaluations)),
+      'new-failures': sumOf(c => c.counts.newlyFailing),
+      'new-passes': sumOf(c => c.counts.newlyPassing),
+      'p-value': compared.length === 0 ? '' : String(Math.min(...compared.map(c => c.pValue)))
     }).toEqual({
       ...action.outputs,
       gate: undefined,

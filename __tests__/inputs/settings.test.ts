@@ -36,6 +36,7 @@ describe('readSettings', () => {
       policy: { limits: {}, onEmpty: 'fail', scope: 'latest' },
       cancelSuperseded: 'never',
       keepRunIds: new Set(),
+      baselineRunIds: [],
       dryRun: false,
       failOnGate: true,
       baseUrl: new URL(DEFAULT_BASE_URL),

@@ -26,6 +26,9 @@ function figures(overrides: Partial<Figures> = {}): Figures {
   }
 }
 
+/** The families every report has; the row-comparison ones only when something was compared. */
+const ALWAYS = FAMILIES.filter(family => !family.optional)
+
 const EXAMPLE: MetricsInput = {
   totals: figures({ passRuns: 16, failRuns: 2, unknownRuns: 2, passRate: 0.8, costUsd: 0.5 }),
   evaluations: [
@@ -88,7 +91,7 @@ describe('buildOpenMetrics', () => {
 
   it('reads back through a Prometheus text parser with the input figures', () => {
     const families = parsePrometheusTextFormat(buildOpenMetrics(EXAMPLE))
-    expect(families.map(f => [f.name, f.type])).toEqual(FAMILIES.map(f => [f.name, 'GAUGE']))
+    expect(families.map(f => [f.name, f.type])).toEqual(ALWAYS.map(f => [f.name, 'GAUGE']))
     const tone = { prompt: 'support bot', evaluator: 'tone' }
     const read = (name: string) => families.find(f => f.name === name)?.metrics
     expect(read('adaline_pass_ratio')?.[0]).toEqual({ value: '0.8000' })
@@ -98,9 +101,32 @@ describe('buildOpenMetrics', () => {
     expect(read('adaline_latency_avg_seconds')?.[1]?.labels).toEqual(tone)
   })
 
+  it('adds new failures, new passes and the p-value for the evaluations compared row by row only', () => {
+    const compared: MetricsInput = {
+      totals: figures({ newFailures: 40, newPasses: 1, pValue: 3.7e-11 }),
+      evaluations: [
+        {
+          prompt: 'support bot',
+          evaluator: 'tone',
+          ...figures({ newFailures: 40, newPasses: 1, pValue: 3.7e-11 })
+        },
+        { prompt: 'faq', evaluator: 'facts', ...figures() }
+      ]
+    }
+    const text = buildOpenMetrics(compared)
+    expect(grammarProblems(text)).toEqual([])
+    const gitlab = gitlabReading(text)
+    expect(gitlab.get('adaline_new_failures')).toBe('40')
+    expect(gitlab.get('adaline_new_failures{prompt=support bot,evaluator=tone}')).toBe('40')
+    expect(gitlab.get('adaline_new_passes{prompt=support bot,evaluator=tone}')).toBe('1')
+    expect(gitlab.get('adaline_regression_p_value')).toBe('0.000000')
+    expect(gitlab.has('adaline_new_failures{prompt=faq,evaluator=facts}')).toBe(false)
+    expect(parsePrometheusTextFormat(text).map(f => f.name)).toEqual(FAMILIES.map(f => f.name))
+  })
+
   it('is read whole by GitLab, keyed name{labels} without quotes', () => {
     const gitlab = gitlabReading(buildOpenMetrics(EXAMPLE))
-    expect(gitlab.size).toBe(FAMILIES.length * 3)
+    expect(gitlab.size).toBe(ALWAYS.length * 3)
     expect(gitlab.get('adaline_pass_ratio')).toBe('0.8000')
     expect(gitlab.get('adaline_pass_ratio{prompt=support bot,evaluator=tone}')).toBe('0.8750')
     expect(gitlab.get('adaline_cost_usd{prompt=faq,evaluator=facts}')).toBe('0.487700')
@@ -152,7 +178,7 @@ describe('buildOpenMetrics', () => {
     const labels = parsePrometheusTextFormat(text)[0]?.metrics[1]?.labels
     expect(labels).toEqual({ prompt: read, evaluator: read })
     const gitlab = gitlabReading(text)
-    expect(gitlab.size).toBe(FAMILIES.length * 2)
+    expect(gitlab.size).toBe(ALWAYS.length * 2)
     const key = 'C＃ tone "strict"\\nit\'s \\ok'
     expect(gitlab.get(`adaline_tokens{prompt=${key},evaluator=${key}}`)).toBe('4200')
   })

@@ -210,7 +210,8 @@ describe('buildTerminalReport', () => {
                 message: 'x',
                 runIds: [second.runId]
               }
-            ]
+            ],
+            warnings: []
           },
           failingRows: report.failingRows
         }

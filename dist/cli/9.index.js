@@ -9,9 +9,9 @@ export const modules = {
 /* harmony export */   PolicyError: () => (/* binding */ PolicyError),
 /* harmony export */   parsePolicy: () => (/* binding */ parsePolicy)
 /* harmony export */ });
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8815);
-/* harmony import */ var _adaline_schema_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(4455);
-/* harmony import */ var _policy_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3481);
+/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(38815);
+/* harmony import */ var _adaline_schema_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(54455);
+/* harmony import */ var _policy_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(13481);
 /**
  * Reads the `policy` input's YAML into a Policy, with one message per mistake. A module of its own
  * so that the YAML parser, a large part of the bundle, is loaded only by runs that set a policy.
@@ -30,9 +30,10 @@ const LIMIT_KINDS = {
     'min-pass-rate': 'rate',
     'max-cost': 'amount',
     'max-avg-latency': 'amount',
-    'max-pass-rate-drop': 'rate'
+    'max-pass-rate-drop': 'rate',
+    'max-new-failures': 'count'
 };
-const SETTING_KEYS = ['allow-status', 'on-empty', 'scope'];
+const SETTING_KEYS = ['allow-status', 'on-empty', 'scope', 'significance'];
 const KNOWN_KEYS = [...Object.keys(LIMIT_KINDS), ...SETTING_KEYS];
 /** Parses the policy YAML. Empty text is the empty policy: report only, gate skipped. */
 function parsePolicy(text) {
@@ -64,6 +65,9 @@ function parsePolicy(text) {
         else if (key === 'scope') {
             policy.scope = oneOf(key, value, ['latest', 'all']);
         }
+        else if (key === 'significance') {
+            policy.significance = parseSignificance(value);
+        }
         else {
             throw new PolicyError(`has an unknown key "${key}"; known keys: ${KNOWN_KEYS.join(', ')}`);
         }
@@ -86,6 +90,14 @@ function parseLimit(key, kind, value) {
         throw new PolicyError(`${key} must be a number of 0 or more`);
     }
     return number;
+}
+/** A level above 0 and at most 1: at 0 no drop could ever be significant, and the rules would never break. */
+function parseSignificance(value) {
+    const level = parseRate(value);
+    if (level === undefined || level === 0) {
+        throw new PolicyError('significance must be a level above 0 and at most 1, or a percentage such as "5%" (the chance of calling noise a regression)');
+    }
+    return level;
 }
 function parseRate(value) {
     let rate;

@@ -28,6 +28,8 @@ Options:
   --cancel-superseded MODE   never | force-push | new-commit, decided from the GitHub event in
                              GITHUB_EVENT_NAME / GITHUB_EVENT_PATH (as the action does)
   --keep-run-ids LIST        run IDs never to cancel
+  --baseline-run-id LIST     pinned baselines: each replaces the automatic baseline of the judged
+                             evaluations of its evaluator and dataset (repeat or separate with commas)
   --start                    start one evaluation per prompt for this commit and judge those
   --wait DURATION            wait up to DURATION (90s, 30m, 1h) for the judged evaluations to finish
   --cancel-on-abort BOOL     on Ctrl-C, SIGTERM or an error after starting, cancel the
@@ -72,6 +74,7 @@ const OPTIONS = {
   'superseded-before': { type: 'string' },
   'cancel-superseded': { type: 'string' },
   'keep-run-ids': { type: 'string', multiple: true },
+  'baseline-run-id': { type: 'string', multiple: true },
   start: { type: 'boolean' },
   wait: { type: 'string' },
   'cancel-on-abort': { type: 'string' },
@@ -117,6 +120,7 @@ export function inputsFromFlags(
     policy,
     'cancel-superseded': values['cancel-superseded'],
     'keep-run-ids': values['keep-run-ids']?.join('\n'),
+    'baseline-run-id': values['baseline-run-id']?.join('\n'),
     'dry-run': values['dry-run'] ? 'true' : '',
     'fail-on-gate': values['fail-on-gate'],
     'base-url': values['base-url'],

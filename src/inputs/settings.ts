@@ -31,6 +31,12 @@ export interface Settings {
   cancelSuperseded: CancelMode
   /** Run IDs that are never cancelled. */
   keepRunIds: ReadonlySet<string>
+  /**
+   * Pinned baselines, in input order without repeats: each replaces the automatic baseline of the
+   * judged evaluations of its evaluator and dataset. Empty: each judged evaluation's baseline is
+   * the newest completed evaluation of its prompt, evaluator and dataset submitted before it.
+   */
+  baselineRunIds: string[]
   /** Report what would be cancelled, cancel nothing. */
   dryRun: boolean
   /** Fail the step when the gate fails. */
@@ -233,6 +239,10 @@ async function readChecked(
   const keepRunIds = new Set(list(read('keep-run-ids')))
   keepRunIds.forEach(id => checkId('keep-run-ids', id))
 
+  // checked here, before any request: a malformed pin is refused at once
+  const baselineRunIds = [...new Set(list(read('baseline-run-id')))]
+  baselineRunIds.forEach(id => checkId('baseline-run-id', id))
+
   const policy = await readPolicy(getInput('policy'))
   const files = readReportFiles(read)
 
@@ -250,6 +260,7 @@ async function readChecked(
       'new-commit'
     ]),
     keepRunIds,
+    baselineRunIds,
     dryRun: parseBoolean('dry-run', read('dry-run'), false),
     failOnGate: parseBoolean('fail-on-gate', read('fail-on-gate'), true),
     baseUrl: parseBaseUrl(read('base-url') || DEFAULT_BASE_URL),

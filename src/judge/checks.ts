@@ -11,6 +11,7 @@ import {
   formatPointsDelta
 } from '../format.js'
 import { totals, type Metrics } from './metrics.js'
+import { newFailureTotals, type RegressionInput } from './regressions.js'
 
 /** One rule the policy sets, judged. */
 export interface RuleCheck {
@@ -23,6 +24,8 @@ export interface RuleCheck {
   limit: string
   /** the broken rule's message, or the figure against the limit when it holds */
   message: string
+  /** a held rule's breach that did not count (a drop within noise): then `message` says so too */
+  warning?: string
   /** the judged evaluations that broke it, where the rule is about evaluations */
   runIds?: string[]
 }
@@ -38,6 +41,10 @@ export interface CheckInput {
   baselines?: ReadonlyMap<string, Evaluation>
   /** the broken rules' messages, by rule */
   broken: ReadonlyMap<string, string>
+  /** the held rules' warnings (a breach within noise), by rule */
+  warned?: ReadonlyMap<string, string>
+  /** the row comparisons and significance the regression rules read */
+  regression?: RegressionInput
 }
 
 /** Every rule the limits set, in the policy's order, then allow-status. */
@@ -73,16 +80,26 @@ export function ruleChecks(input: CheckInput): RuleCheck[] {
       figure: metrics.avgLatency === null ? 'no runs' : formatDuration(metrics.avgLatency),
       limit: formatDuration(limit)
     }),
-    'max-pass-rate-drop': limit => worstDrop(judged, input.baselines, limit)
+    'max-pass-rate-drop': limit => worstDrop(judged, input.baselines, limit),
+    'max-new-failures': limit => newFailures(input, limit)
   }
+  // with a significance, the regression rules' limits hold only where the drop is beyond chance
+  const significance = input.regression?.significance
+  const where = (rule: string) =>
+    significance !== undefined && (rule === 'max-pass-rate-drop' || rule === 'max-new-failures')
+      ? `, where p < ${formatPercent(significance, 2)}`
+      : ''
   const checks: RuleCheck[] = []
   for (const [rule, limit] of Object.entries(limits)) {
     const figureOf = figures[rule]
     if (limit === undefined || !figureOf) continue
-    const { figure, limit: shown, runIds } = figureOf(limit)
+    const { figure, limit: bare, runIds } = figureOf(limit)
+    const shown = `${bare}${where(rule)}`
     // the figure's name as the broken rule's message spells it: max-fail-runs → fail-runs
-    const held = `${rule.replace(/^(max|min)-/, '')} ${figure}, within ${rule} ${shown}`
-    checks.push(check(rule, figure, shown, held, broken.get(rule), runIds))
+    const warning = input.warned?.get(rule)
+    const held = warning ?? `${rule.replace(/^(max|min)-/, '')} ${figure}, within ${rule} ${shown}`
+    const judgedCheck = check(rule, figure, shown, held, broken.get(rule), runIds)
+    checks.push(judgedCheck.ok && warning ? { ...judgedCheck, warning } : judgedCheck)
   }
   const outside = judged.filter(e => !allowed.includes(e.status)).map(e => e.runId)
   const inside = `${formatCount(judged.length - outside.length)} of ${formatCount(judged.length)}`
@@ -116,6 +133,22 @@ function check(
 ): RuleCheck {
   if (brokenMessage === undefined) return { rule, ok: true, figure, limit, message: held }
   return { rule, ok: false, figure, limit, message: brokenMessage, ...(runIds ? { runIds } : {}) }
+}
+
+/** Newly failing rows over the compared evaluations, and those that newly fail any. */
+function newFailures(input: CheckInput, limit: number): Figure {
+  const regression = input.regression ?? { judged: input.judged, baselines: input.baselines }
+  const { newlyFailing, compared } = newFailureTotals(regression)
+  return {
+    figure: compared === 0 ? 'none compared' : formatCount(newlyFailing),
+    limit: formatCount(limit),
+    runIds: input.judged
+      .filter(e => {
+        const comparison = regression.comparisons?.get(e.runId)
+        return comparison?.compared && comparison.rows.newlyFailing > 0
+      })
+      .map(e => e.runId)
+  }
 }
 
 /** The largest fall of a judged evaluation's pass rate below its baseline's, in points. */

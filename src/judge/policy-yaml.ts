@@ -18,9 +18,10 @@ const LIMIT_KINDS: Record<keyof Limits, Kind> = {
   'min-pass-rate': 'rate',
   'max-cost': 'amount',
   'max-avg-latency': 'amount',
-  'max-pass-rate-drop': 'rate'
+  'max-pass-rate-drop': 'rate',
+  'max-new-failures': 'count'
 }
-const SETTING_KEYS = ['allow-status', 'on-empty', 'scope'] as const
+const SETTING_KEYS = ['allow-status', 'on-empty', 'scope', 'significance'] as const
 const KNOWN_KEYS = [...Object.keys(LIMIT_KINDS), ...SETTING_KEYS]
 
 /** Parses the policy YAML. Empty text is the empty policy: report only, gate skipped. */
@@ -47,6 +48,8 @@ export function parsePolicy(text: string): Policy {
       policy.onEmpty = oneOf(key, value, ['fail', 'pass'])
     } else if (key === 'scope') {
       policy.scope = oneOf(key, value, ['latest', 'all'])
+    } else if (key === 'significance') {
+      policy.significance = parseSignificance(value)
     } else {
       throw new PolicyError(`has an unknown key "${key}"; known keys: ${KNOWN_KEYS.join(', ')}`)
     }
@@ -70,6 +73,17 @@ function parseLimit(key: string, kind: Kind, value: unknown): number {
     throw new PolicyError(`${key} must be a number of 0 or more`)
   }
   return number
+}
+
+/** A level above 0 and at most 1: at 0 no drop could ever be significant, and the rules would never break. */
+function parseSignificance(value: unknown): number {
+  const level = parseRate(value)
+  if (level === undefined || level === 0) {
+    throw new PolicyError(
+      'significance must be a level above 0 and at most 1, or a percentage such as "5%" (the chance of calling noise a regression)'
+    )
+  }
+  return level
 }
 
 function parseRate(value: unknown): number | undefined {

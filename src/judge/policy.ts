@@ -6,12 +6,17 @@ import type { Evaluation, EvaluationStatus } from '../adaline/schema.js'
 import { ruleChecks, type RuleCheck } from './checks.js'
 import { checkTotals, type Metrics } from './metrics.js'
 import {
+  dropsPastLimit,
+  newFailuresRule,
+  type Comparison,
+  type RegressionInput
+} from './regressions.js'
+import {
   formatDuration,
   formatPercent,
   formatPointsDelta,
   plainDecimal,
-  plural,
-  tidy
+  plural
 } from '../format.js'
 
 export type Scope = 'latest' | 'all'
@@ -32,6 +37,8 @@ export interface Limits {
   'max-avg-latency'?: number
   /** 0..1: how far a judged evaluation's pass rate may fall below its baseline's */
   'max-pass-rate-drop'?: number
+  /** rows that pass in the baseline and fail now, summed over the compared evaluations */
+  'max-new-failures'?: number
 }
 
 export interface Policy {
@@ -40,6 +47,11 @@ export interface Policy {
   allowStatus?: EvaluationStatus[]
   onEmpty: 'fail' | 'pass'
   scope: Scope
+  /**
+   * 0..1 (exclusive of 0): with it, max-pass-rate-drop and max-new-failures break the gate only
+   * where McNemar's p for the drop is below it; a breach within noise is a warning
+   */
+  significance?: number
 }
 
 export const DEFAULT_ALLOW_STATUS: readonly EvaluationStatus[] = ['completed']
@@ -67,6 +79,8 @@ export interface Verdict {
   broken: BrokenRule[]
   /** every rule the policy sets, held or broken, with its figure and limit (empty when skipped) */
   checks: RuleCheck[]
+  /** breaches that do not break the gate (a drop within noise): the faces print them as warnings */
+  warnings: string[]
 }
 
 /** What else the verdict may depend on. */
@@ -77,6 +91,8 @@ export interface JudgeContext {
   waitedMs?: number
   /** the wait ran out with evaluations still in flight: the gate judges allow-status even without rules */
   waitTimedOut?: boolean
+  /** each judged evaluation's row-by-row comparison with its baseline, by run ID */
+  comparisons?: ReadonlyMap<string, Comparison>
 }
 
 /** Applies the policy to the judged evaluations and their totals. */
@@ -87,7 +103,8 @@ export function judge(
   context: JudgeContext = {}
 ): Verdict {
   // a wait that ran out did not get what the step waited for: that is a failure, not a report
-  if (!hasRules(policy) && !context.waitTimedOut) return { gate: 'skipped', broken: [], checks: [] }
+  if (!hasRules(policy) && !context.waitTimedOut)
+    return { gate: 'skipped', broken: [], checks: [], warnings: [] }
   checkTotals(metrics)
   if (judged.length === 0) {
     const message =
@@ -97,8 +114,8 @@ export function judge(
     const ok = policy.onEmpty === 'pass'
     const check = { rule: 'on-empty', ok, figure: '0 evaluations', limit: policy.onEmpty, message }
     return ok
-      ? { gate: 'passed', broken: [], checks: [check] }
-      : { gate: 'failed', broken: [{ rule: 'on-empty', message }], checks: [check] }
+      ? { gate: 'passed', broken: [], checks: [check], warnings: [] }
+      : { gate: 'failed', broken: [{ rule: 'on-empty', message }], checks: [check], warnings: [] }
   }
   const broken: BrokenRule[] = []
   const { limits } = policy
@@ -121,7 +138,19 @@ export function judge(
     } else
       atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${plainDecimal(ms)} ms`)
   }
-  passRateDrop(broken, judged, limits['max-pass-rate-drop'], context.baselines)
+  const regression: RegressionInput = {
+    judged,
+    baselines: context.baselines,
+    comparisons: context.comparisons,
+    significance: policy.significance
+  }
+  const warned = new Map<string, string>()
+  passRateDrop(broken, warned, limits['max-pass-rate-drop'], regression)
+  if (limits['max-new-failures'] !== undefined) {
+    const outcome = newFailuresRule(limits['max-new-failures'], regression)
+    if (outcome.broken) broken.push({ rule: 'max-new-failures', message: outcome.broken })
+    if (outcome.warning) warned.set('max-new-failures', outcome.warning)
+  }
   const allowed = policy.allowStatus ?? DEFAULT_ALLOW_STATUS
   const outside = judged.filter(evaluation => !allowed.includes(evaluation.status))
   if (outside.length > 0) {
@@ -147,9 +176,16 @@ export function judge(
     limits: { ...limits },
     allowed,
     baselines: context.baselines,
-    broken: new Map(broken.map(b => [b.rule, b.message]))
+    broken: new Map(broken.map(b => [b.rule, b.message])),
+    warned,
+    regression
   })
-  return { gate: broken.length > 0 ? 'failed' : 'passed', broken, checks }
+  return {
+    gate: broken.length > 0 ? 'failed' : 'passed',
+    broken,
+    checks,
+    warnings: [...warned.values()]
+  }
 }
 
 /**
@@ -171,38 +207,55 @@ function unfinishedHint(
   return `. To judge the newest finished evaluation instead, set status: completed; ${wait}`
 }
 
-function passRate(evaluation: Evaluation): number | null {
-  const { passRuns, failRuns, unknownRuns } = evaluation.metrics
-  const runs = passRuns + failRuns + unknownRuns
-  return runs > 0 ? passRuns / runs : null
-}
-
-/** Each judged evaluation against its own baseline; the worst drop is named. */
+/**
+ * Each judged evaluation against its own baseline; the worst drop is named. With a significance,
+ * a drop that its row comparison calls within noise is a warning; one that was not compared
+ * counts, and the message says why (fail closed).
+ */
 function passRateDrop(
   broken: BrokenRule[],
-  judged: readonly Evaluation[],
+  warned: Map<string, string>,
   limit: number | undefined,
-  baselines: ReadonlyMap<string, Evaluation> | undefined
+  input: RegressionInput
 ): void {
-  if (limit === undefined || !baselines) return
-  const drops = judged
-    .flatMap(evaluation => {
-      const baseline = baselines.get(evaluation.runId)
-      const now = passRate(evaluation)
-      const before = baseline ? passRate(baseline) : null
-      if (!baseline || now === null || before === null) return []
-      return [{ evaluation, baseline, now, before, drop: tidy(before - now) }]
+  if (limit === undefined) return
+  const drops = dropsPastLimit(limit, input)
+  const counted = drops.filter(
+    d => !d.significance || d.significance.significant || !d.significance.noise
+  )
+  const noise = drops.filter(
+    d => d.significance && !d.significance.significant && d.significance.noise
+  )
+  const describe = (d: (typeof drops)[number]) => {
+    const why = d.significance && !d.significance.significant ? ` (${d.significance.why})` : ''
+    return `${d.evaluation.runId} ${showRate(d.now)} vs baseline ${d.baseline.runId} ${showRate(d.before)}${why}`
+  }
+  const level =
+    input.significance === undefined
+      ? ''
+      : ` at significance ${formatPercent(input.significance, 2)}`
+  const worst = counted[0]
+  if (worst) {
+    const more = counted.length > 1 ? ` (and ${counted.length - 1} more)` : ''
+    const closed =
+      worst.significance && !worst.significance.significant
+        ? '; a drop not compared row by row counts (fail closed)'
+        : ''
+    const [change, allowed] = pointsAgainst(-worst.drop, -limit)
+    broken.push({
+      rule: 'max-pass-rate-drop',
+      message: `pass rate ${change} vs baseline, beyond max-pass-rate-drop ${allowed}${worst.significance?.significant ? `, significant${level}` : ''}: ${describe(worst)}${more}${closed}`
     })
-    .filter(({ drop }) => drop > limit)
-    .sort((a, b) => b.drop - a.drop)
-  const worst = drops[0]
-  if (!worst) return
-  const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : ''
-  const [change, allowed] = pointsAgainst(-worst.drop, -limit)
-  broken.push({
-    rule: 'max-pass-rate-drop',
-    message: `pass rate ${change} vs baseline, beyond max-pass-rate-drop ${allowed}: ${worst.evaluation.runId} ${showRate(worst.now)} vs baseline ${worst.baseline.runId} ${showRate(worst.before)}${more}`
-  })
+  }
+  const first = noise[0]
+  if (first) {
+    const more = noise.length > 1 ? ` (and ${noise.length - 1} more)` : ''
+    const [change, allowed] = pointsAgainst(-first.drop, -limit)
+    warned.set(
+      'max-pass-rate-drop',
+      `pass rate ${change} vs baseline, beyond max-pass-rate-drop ${allowed} but within noise${level}: ${describe(first)}${more}; not counted against the gate`
+    )
+  }
 }
 
 function rateRule(

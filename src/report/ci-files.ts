@@ -73,6 +73,15 @@ export function junitInput(report: RunReport): JUnitInput {
 /** The metrics builder's input: the totals and each judged evaluation's figures. */
 export function metricsInput(report: RunReport): MetricsInput {
   const { metrics } = report
+  const compared = [...(report.comparisons?.values() ?? [])].flatMap(c => (c.compared ? [c] : []))
+  const comparedTotals =
+    compared.length === 0
+      ? {}
+      : {
+          newFailures: compared.reduce((sum, c) => sum + c.rows.newlyFailing, 0),
+          newPasses: compared.reduce((sum, c) => sum + c.rows.newlyPassing, 0),
+          pValue: Math.min(...compared.map(c => c.verdict.pValue))
+        }
   return {
     totals: {
       passRuns: metrics.passRuns,
@@ -81,7 +90,8 @@ export function metricsInput(report: RunReport): MetricsInput {
       passRate: metrics.passRate,
       costUsd: metrics.totalCost,
       avgLatencyMs: metrics.avgLatency,
-      tokens: metrics.totalTokens
+      tokens: metrics.totalTokens,
+      ...comparedTotals
     },
     evaluations: report.gathered.judged.map(({ promptId, evaluation }) => {
       const figures = totals([evaluation])
@@ -94,9 +104,24 @@ export function metricsInput(report: RunReport): MetricsInput {
         passRate: figures.passRate,
         costUsd: figures.totalCost,
         avgLatencyMs: figures.avgLatency,
-        tokens: figures.totalTokens
+        tokens: figures.totalTokens,
+        ...comparedFigures(report, evaluation.runId)
       }
     })
+  }
+}
+
+/** An evaluation's row comparison with its baseline as figures; nothing when not compared. */
+function comparedFigures(
+  report: RunReport,
+  runId: string
+): { newFailures?: number; newPasses?: number; pValue?: number } {
+  const comparison = report.comparisons?.get(runId)
+  if (!comparison?.compared) return {}
+  return {
+    newFailures: comparison.rows.newlyFailing,
+    newPasses: comparison.rows.newlyPassing,
+    pValue: comparison.verdict.pValue
   }
 }
 
@@ -144,6 +169,8 @@ function properties(
   const figures = totals([evaluation])
   const title = report.evaluatorTitles?.get(evaluation.evaluatorId)
   const baseline = report.baselines.get(evaluation.runId)
+  const comparison = report.comparisons?.get(evaluation.runId)
+  const compared = comparedFigures(report, evaluation.runId)
   const optional = (name: string, value: number | string | null | undefined): [string, string][] =>
     value === null || value === undefined
       ? []
@@ -164,6 +191,10 @@ function properties(
     ['totalLatencyMs', plainDecimal(figures.totalLatency)],
     ...optional('avgLatencyMs', figures.avgLatency),
     ['tokens', plainDecimal(figures.totalTokens)],
-    ...optional('baselineRunId', baseline?.evaluation.runId)
+    ...optional('baselineRunId', baseline?.evaluation.runId),
+    ...optional('newFailures', compared?.newFailures),
+    ...optional('newPasses', compared?.newPasses),
+    ...optional('pValue', compared?.pValue),
+    ...optional('notCompared', comparison && !comparison.compared ? comparison.reason : undefined)
   ]
 }

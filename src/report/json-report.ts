@@ -5,7 +5,9 @@
 import type { Evaluation, Result } from '../adaline/schema.js'
 import { isDateTime, tidy } from '../format.js'
 import { totals, type Metrics } from '../judge/metrics.js'
+import type { RowComparison, RowGrade } from '../judge/pairing.js'
 import type { RuleCheck, Scope } from '../judge/policy.js'
+import type { RegressionVerdict } from '../judge/significance.js'
 import type { RunReport } from '../run/run-report.js'
 
 /** Raised when a field changes meaning or goes; adding a field keeps it. */
@@ -16,6 +18,8 @@ export interface JsonReport {
   gate: 'passed' | 'failed' | 'skipped'
   rules: RuleCheck[]
   broken: { rule: string; message: string }[]
+  /** breaches that did not break the gate (drops within noise) */
+  warnings: string[]
   metrics: Metrics
   listedCount: number
   listedByStatus: Partial<Record<Evaluation['status'], number>>
@@ -51,6 +55,28 @@ export type JsonEvaluation = Evaluation & {
   avgLatencyMs: number | null
   baseline: JsonBaseline | null
   failingRows: JsonRow[]
+  /** its rows paired with its baseline's; null when not looked for or without a baseline */
+  comparison: JsonComparison | null
+}
+
+/** Newly failing rows a comparison lists at most (its counts have them all). */
+export const JSON_NEWLY_FAILING_ROWS = 1_000
+
+interface JsonComparison {
+  baselineRunId: string
+  pinned: boolean
+  compared: boolean
+  reason: string | null
+  verdict: RegressionVerdict['kind'] | null
+  pValue: number | null
+  significance: number | null
+  counts: Omit<RowComparison, 'duplicates' | 'newlyFailingRows'> | null
+  newlyFailingRows: {
+    rowId: string
+    values: Record<string, unknown> | null
+    baseline: Required<RowGrade>
+    judged: Required<RowGrade>
+  }[]
 }
 
 interface JsonBaseline {
@@ -86,6 +112,7 @@ export function buildJsonReport(report: RunReport): JsonReport {
     gate: verdict.gate,
     rules: verdict.checks,
     broken: verdict.broken.map(({ rule, message }) => ({ rule, message })),
+    warnings: verdict.warnings,
     metrics,
     listedCount: gathered.listedCount,
     listedByStatus: gathered.listedByStatus,
@@ -138,9 +165,50 @@ function jsonEvaluation(report: RunReport, promptId: string, evaluation: Evaluat
     passRate: figures.passRate,
     avgLatencyMs: figures.avgLatency,
     baseline: baseline ? jsonBaseline(figures, baseline) : null,
-    failingRows: rows.map(jsonRow)
+    failingRows: rows.map(jsonRow),
+    comparison: jsonComparison(report, evaluation.runId)
   }
   return result
+}
+
+function jsonComparison(report: RunReport, runId: string): JsonComparison | null {
+  const comparison = report.comparisons?.get(runId)
+  if (!comparison) return null
+  const pinned = (report.pinnedBaselines ?? []).includes(comparison.baselineRunId)
+  if (!comparison.compared)
+    return {
+      baselineRunId: comparison.baselineRunId,
+      pinned,
+      compared: false,
+      reason: comparison.reason,
+      verdict: null,
+      pValue: null,
+      significance: null,
+      counts: null,
+      newlyFailingRows: []
+    }
+  const { duplicates: _, newlyFailingRows, ...counts } = comparison.rows
+  const grade = ({ grade, score, reason }: RowGrade) => ({
+    grade,
+    score: score ?? null,
+    reason: reason ?? null
+  })
+  return {
+    baselineRunId: comparison.baselineRunId,
+    pinned,
+    compared: true,
+    reason: null,
+    verdict: comparison.verdict.kind,
+    pValue: comparison.verdict.pValue,
+    significance: comparison.verdict.significance,
+    counts,
+    newlyFailingRows: newlyFailingRows.slice(0, JSON_NEWLY_FAILING_ROWS).map(row => ({
+      rowId: row.rowId,
+      values: row.values ?? null,
+      baseline: grade(row.baseline),
+      judged: grade(row.judged)
+    }))
+  }
 }
 
 function jsonBaseline(now: Metrics, baseline: Evaluation): JsonBaseline {

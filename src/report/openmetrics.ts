@@ -9,7 +9,11 @@
  * - `adaline_cost_usd`: cost in US dollars, 6 decimals;
  * - `adaline_latency_avg_seconds`: average latency per run in seconds (Prometheus' base unit; the
  *   API's milliseconds / 1000), 3 decimals, so to the millisecond; left out while there are no runs;
- * - `adaline_tokens`: tokens used.
+ * - `adaline_tokens`: tokens used;
+ * - `adaline_new_failures`, `adaline_new_passes`: rows that pass in the baseline and fail now, and
+ *   the other way round; `adaline_regression_p_value`: McNemar's exact one-sided p for the drop, 6
+ *   decimals (the totals: the smallest). Only for evaluations compared row by row with their
+ *   baselines; a family with no such sample is left out whole.
  *
  * Why it is written so:
  * - GitLab keys each sample by `name{labels}` with the quotes removed and compares values as
@@ -33,6 +37,10 @@ export interface Figures {
   /** milliseconds; null when there are no runs (then no sample) */
   avgLatencyMs: number | null
   tokens: number
+  /** compared row by row with the baseline: rows newly failing and newly passing, and McNemar's p; absent: not compared */
+  newFailures?: number
+  newPasses?: number
+  pValue?: number
 }
 
 /** One judged evaluation's figures and names. */
@@ -54,6 +62,8 @@ interface Family {
   unit?: string
   /** the sample's value as written; undefined: no sample */
   value: (figures: Figures) => string | undefined
+  /** left out whole, TYPE and HELP too, when no series has a sample */
+  optional?: boolean
 }
 
 /** The metric families, in the order written. */
@@ -94,6 +104,24 @@ export const FAMILIES: readonly Family[] = [
     name: 'adaline_tokens',
     help: 'Tokens used.',
     value: ({ tokens }) => fixed(tokens, 0)
+  },
+  {
+    name: 'adaline_new_failures',
+    help: 'Rows that pass in the baseline and fail now.',
+    optional: true,
+    value: ({ newFailures }) => (newFailures === undefined ? undefined : fixed(newFailures, 0))
+  },
+  {
+    name: 'adaline_new_passes',
+    help: 'Rows that fail in the baseline and pass now.',
+    optional: true,
+    value: ({ newPasses }) => (newPasses === undefined ? undefined : fixed(newPasses, 0))
+  },
+  {
+    name: 'adaline_regression_p_value',
+    help: "McNemar's exact one-sided p-value for the drop from the baseline, 0 to 1.",
+    optional: true,
+    value: ({ pValue }) => (pValue === undefined ? undefined : fixed(pValue, 6))
   }
 ]
 
@@ -108,13 +136,15 @@ export function buildOpenMetrics(input: MetricsInput): string {
   ]
   const lines: string[] = []
   for (const family of FAMILIES) {
+    const samples = series.flatMap(({ labels, figures }) => {
+      const value = family.value(figures)
+      return value === undefined ? [] : [`${family.name}${labels} ${value}`]
+    })
+    if (family.optional && samples.length === 0) continue
     lines.push(`# TYPE ${family.name} gauge`)
     if (family.unit !== undefined) lines.push(`# UNIT ${family.name} ${family.unit}`)
     lines.push(`# HELP ${family.name} ${family.help}`)
-    for (const { labels, figures } of series) {
-      const value = family.value(figures)
-      if (value !== undefined) lines.push(`${family.name}${labels} ${value}`)
-    }
+    lines.push(...samples)
   }
   lines.push('# EOF')
   return `${lines.join('\n')}\n`

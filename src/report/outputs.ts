@@ -33,7 +33,8 @@ export function buildOutputs(report: RunReport, limitBytes = OUTPUT_LIMIT_BYTES)
       cancelled: JSON.stringify(cancel.cancelled),
       'cancel-failed': JSON.stringify(cancel.failed.map(failed => failed.runId)),
       started: JSON.stringify(report.started),
-      evaluations: json
+      evaluations: json,
+      ...comparisonOutputs(report)
     },
     ...(kept < gathered.judged.length ? { truncated: { kept, total: gathered.judged.length } } : {})
   }
@@ -51,4 +52,20 @@ function jsonWithin(items: unknown[], limitBytes: number): { json: string; kept:
     size += added
   }
   return { json: `[${parts.join(',')}]`, kept: parts.length }
+}
+
+/**
+ * new-failures and new-passes summed over the evaluations compared row by row with their
+ * baselines, and the smallest p-value among them; each empty when none was compared.
+ */
+function comparisonOutputs(report: RunReport): Record<string, string> {
+  const compared = [...(report.comparisons?.values() ?? [])].flatMap(c => (c.compared ? [c] : []))
+  if (compared.length === 0) return { 'new-failures': '', 'new-passes': '', 'p-value': '' }
+  const sum = (pick: (c: (typeof compared)[number]) => number) =>
+    plainDecimal(compared.reduce((total, c) => total + pick(c), 0))
+  return {
+    'new-failures': sum(c => c.rows.newlyFailing),
+    'new-passes': sum(c => c.rows.newlyPassing),
+    'p-value': plainDecimal(Math.min(...compared.map(c => c.verdict.pValue)))
+  }
 }

@@ -15,6 +15,7 @@ import {
 } from '../format.js'
 import type { Metrics } from '../judge/metrics.js'
 import type { RunReport } from '../run/run-report.js'
+import { changesMarkdown } from './changes.js'
 import { evaluationDetails, evaluationsTable } from './evaluations.js'
 import { failingRowSections } from './failing-rows.js'
 import { id, link, squaresOf, table } from './markdown.js'
@@ -68,6 +69,7 @@ function render(report: RunReport, links: ReportLinks, maxRows: number): string 
     ...runsChart(report.metrics),
     ...rulesTable(report),
     ...judgedSection(report, maxRows),
+    ...changesMarkdown(report, maxRows),
     ...failingRowsSection(report, maxRows),
     ...startedSection(report),
     ...supersededSection(report)

@@ -11,20 +11,24 @@ import { BaselineFinder, type Listed } from '../judge/judged-set.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { RunContext } from './context.js'
 import type { Gathered } from './gather.js'
+import { pinnedBaselines } from './pins.js'
 import { describeListing, planBaselineListings, type BaselineListing } from './plan.js'
 
 /**
- * The run's baseline stage: each judged evaluation's baseline by run ID, searched for where the
- * filters may hide it, with a warning for what max-pass-rate-drop then cannot judge.
+ * The run's baseline stage: each judged evaluation's baseline by run ID (a pinned one from
+ * `pins`, see pins.ts, else searched for where the filters may hide it), with a warning for what
+ * max-pass-rate-drop and max-new-failures then cannot judge.
  */
 export async function baselinesStage(
   context: RunContext,
   gathered: Gathered,
-  judged: Listed[]
+  judged: Listed[],
+  pins: readonly Listed[] = []
 ): Promise<Map<string, Listed>> {
   const { settings, client, limit, log } = context
-  const baselines = new Map<string, Listed>()
+  const baselines = pinnedBaselines(pins, judged)
   for (const item of judged) {
+    if (baselines.has(item.evaluation.runId)) continue
     const baseline = gathered.baselines.baselineFor(item)
     if (baseline) baselines.set(item.evaluation.runId, baseline)
   }
@@ -42,11 +46,14 @@ export async function baselinesStage(
       )
   }
   const without = judged.filter(item => !baselines.has(item.evaluation.runId))
-  if (settings.policy.limits['max-pass-rate-drop'] !== undefined && without.length > 0) {
+  const rules = (['max-pass-rate-drop', 'max-new-failures'] as const).filter(
+    rule => settings.policy.limits[rule] !== undefined
+  )
+  if (rules.length > 0 && without.length > 0) {
     const ids = without.slice(0, 10).map(item => item.evaluation.runId)
     const more = without.length > ids.length ? ` and ${without.length - ids.length} more` : ''
     log.warning(
-      `max-pass-rate-drop does not apply to ${plural(without.length, 'judged evaluation')} with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`
+      `${rules.join(' and ')} ${rules.length > 1 ? 'do' : 'does'} not apply to ${plural(without.length, 'judged evaluation')} with no earlier completed evaluation of the same prompt, evaluator and dataset: ${ids.join(', ')}${more}.`
     )
   }
   return baselines

@@ -6,6 +6,7 @@
 import type { SupersedeDecision } from '../github/event.js'
 import type { Settings } from '../inputs/settings.js'
 import type { Listed } from '../judge/judged-set.js'
+import type { Comparison } from '../judge/regressions.js'
 import { totals } from '../judge/metrics.js'
 import { brokeARule } from '../judge/checks.js'
 import { judge } from '../judge/policy.js'
@@ -13,8 +14,10 @@ import { supersedeRule } from '../judge/supersede.js'
 import { ABORT_TRANSPORT, type Abortable } from './abort.js'
 import { baselinesStage } from './baselines.js'
 import { cancelStage, type CancelOutcome } from './cancel.js'
+import { comparesRows, comparisonsStage } from './comparisons.js'
 import { createContext, type Log } from './context.js'
 import { gatherStage } from './gather.js'
+import { pinsStage } from './pins.js'
 import { resultsStage } from './results.js'
 import { namesStage } from './names.js'
 import { rowsStage } from './rows.js'
@@ -47,6 +50,8 @@ export function createEngine(settings: Settings, log: Log): Engine {
     log.info(
       `Superseded evaluations: ${decision.act ? '' : 'nothing to cancel: '}${decision.reason}`
     )
+    // a pin that is no completed evaluation is refused before anything is listed or cancelled
+    const pins = await pinsStage(context)
     const gathered = await gatherStage(context, supersedeRule(decision, settings))
     const cancel = (supersededCancels = await cancelStage(context, gathered.superseded))
     try {
@@ -57,8 +62,13 @@ export function createEngine(settings: Settings, log: Log): Engine {
           ? undefined
           : await waitStage(context, judged, settings.waitMs, item => starts.remember(item))
       if (wait) judged = wait.items
-      const baselines = await baselinesStage(context, gathered, judged)
-      const { verdict, metrics } = judgeRun(judged, baselines, wait)
+      const baselines = await baselinesStage(context, gathered, judged, pins)
+      // row by row only when the policy reads it: it costs ceil(rows / 200) requests a side
+      const comparisons = comparesRows(settings.policy)
+        ? await comparisonsStage(context, judged, baselines)
+        : undefined
+      const { verdict, metrics } = judgeRun(judged, baselines, wait, comparisons)
+      for (const warning of verdict.warnings) log.warning(warning)
       // every row only for a JUnit file; fetched first, so that the failing rows come from them
       const rowResults = settings.junitFile ? await resultsStage(context, judged) : undefined
       const rows = await rowsStage(context, judged, brokeARule(verdict.checks))
@@ -76,7 +86,10 @@ export function createEngine(settings: Settings, log: Log): Engine {
         started: starts.runIds(),
         wait,
         baselines,
-        comparesWithBaseline: settings.policy.limits['max-pass-rate-drop'] !== undefined,
+        comparesWithBaseline:
+          settings.policy.limits['max-pass-rate-drop'] !== undefined || comparisons !== undefined,
+        comparisons,
+        pinnedBaselines: pins.map(pin => pin.evaluation.runId),
         failingRows: rows,
         rowResults,
         evaluatorTitles,
@@ -91,13 +104,19 @@ export function createEngine(settings: Settings, log: Log): Engine {
   }
 
   /** The totals of the judged evaluations and the policy's verdict on them. */
-  function judgeRun(judged: Listed[], baselines: Map<string, Listed>, wait?: WaitOutcome) {
+  function judgeRun(
+    judged: Listed[],
+    baselines: Map<string, Listed>,
+    wait: WaitOutcome | undefined,
+    comparisons: Map<string, Comparison> | undefined
+  ) {
     const evaluations = judged.map(item => item.evaluation)
     const metrics = totals(evaluations)
     const verdict = judge(evaluations, metrics, settings.policy, {
       baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
       waitedMs: wait?.waitedMs,
-      waitTimedOut: (wait?.timedOut.length ?? 0) > 0
+      waitTimedOut: (wait?.timedOut.length ?? 0) > 0,
+      comparisons
     })
     return { verdict, metrics }
   }

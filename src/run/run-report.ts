@@ -4,6 +4,7 @@ import type { CancelMode, SupersedeDecision } from '../github/event.js'
 import type { Listed } from '../judge/judged-set.js'
 import type { Metrics } from '../judge/metrics.js'
 import type { Policy, Scope, Verdict } from '../judge/policy.js'
+import type { Comparison } from '../judge/regressions.js'
 import type { CancelOutcome } from './cancel.js'
 import type { Gathered } from './gather.js'
 import type { FetchedResults } from './results-cache.js'
@@ -29,6 +30,13 @@ export interface RunReport {
   baselines: Map<string, Listed>
   /** the policy compares with baselines (max-pass-rate-drop): say so even when none was found */
   comparesWithBaseline?: boolean
+  /**
+   * each judged evaluation with a baseline compared row by row, or why not, by judged run ID:
+   * only when the policy sets max-new-failures or significance
+   */
+  comparisons?: Map<string, Comparison>
+  /** the baselines pinned by baseline-run-id, run IDs in input order (empty: none pinned) */
+  pinnedBaselines?: string[]
   /** failing and unknown rows, by run ID */
   failingRows: Map<string, Result[]>
   /** every row result of each judged evaluation, by run ID: only when a JUnit file is asked for */
