@@ -150,10 +150,13 @@ function rulesTable({ verdict }: RunReport): string[] {
         c.rule,
         escapeMarkdown(c.figure, 60),
         escapeMarkdown(c.limit, 60),
-        c.ok ? '✅' : '❌'
+        c.ok ? (c.warning ? '⚠️' : '✅') : '❌'
       ])
     ),
-    ''
+    '',
+    ...verdict.checks.flatMap(c =>
+      c.warning ? [`> ⚠️ ${escapeMarkdown(c.warning, 600)}`, ''] : []
+    )
   ]
 }
 
