@@ -173,7 +173,7 @@ async function main(): Promise<void> {
         wait: '5m',
         policy: PULL_REQUEST_POLICY,
         comment: 'on',
-        'github-token': 'ghs_demo_token_not_a_real_one_000000000'
+        'github-token': 'ghs_demo_token_not_a_real_one_Xq7Vb2Lm9Pz'
       },
       {
         event: {

@@ -56353,7 +56353,7 @@ function passRateDrop(broken, warned, limit, input) {
     };
     const level = input.significance === undefined
         ? ''
-        : ` at significance ${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(input.significance, 2)}`;
+        : ` at the ${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(input.significance, 2)} level`;
     const worst = counted[0];
     if (worst) {
         const more = counted.length > 1 ? ` (and ${counted.length - 1} more)` : '';
@@ -56490,7 +56490,7 @@ function newFailuresRule(limit, input) {
                 .join(', ')}${significant.length > 3 ? ` and ${significant.length - 3} more` : ''}`
         };
     return {
-        warning: `${over}, but within noise at significance ${level}${significant.length > 0 ? ` (only ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(counted)} in significant drops)` : ''}: the gate holds`
+        warning: `${over}, but within noise at the ${level} level${significant.length > 0 ? ` (only ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(counted)} in significant drops)` : ''}: the gate holds`
     };
 }
 /** The compared evaluations whose drop is significant (a regression), with their run IDs. */
@@ -75649,7 +75649,14 @@ function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN) {
     const compared = changes.filter(change => change.comparison.compared);
     const listed = compared.slice(0, Math.min(maxRows, MAX_COMPARED_SHOWN));
     if (listed.length > 0) {
-        lines.push(...table(['Evaluator', 'Verdict', 'Newly failing', 'Newly passing', 'Unchanged', 'Not paired'], ['left', 'left', 'right', 'right', 'right', 'right'], listed.map(change => {
+        lines.push(...table([
+            'Evaluator',
+            'Verdict',
+            'Newly failing',
+            'Newly passing',
+            'Unchanged pass / fail',
+            'Not paired'
+        ], ['left', 'left', 'right', 'right', 'right', 'right'], listed.map(change => {
             const { rows, verdict } = change.comparison;
             const words = (0,significance/* verdictText */.nt)(verdict);
             return [
@@ -75657,7 +75664,7 @@ function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN) {
                 verdict.kind === 'regression' ? `**${words}**` : words,
                 (0,format/* formatCount */.B4)(rows.newlyFailing),
                 (0,format/* formatCount */.B4)(rows.newlyPassing),
-                `${(0,format/* formatCount */.B4)(rows.bothPass)} pass · ${(0,format/* formatCount */.B4)(rows.bothFail)} fail`,
+                `${(0,format/* formatCount */.B4)(rows.bothPass)} / ${(0,format/* formatCount */.B4)(rows.bothFail)}`,
                 (0,format/* formatCount */.B4)(notPaired(rows))
             ];
         })), '');

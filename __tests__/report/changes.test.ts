@@ -81,12 +81,10 @@ describe('changesMarkdown', () => {
     expect(lines[0]).toBe('### What changed since the baseline')
     const header = lines.find(line => line.startsWith('| Evaluator'))!
     expect(header).toBe(
-      '| Evaluator | Verdict | Newly failing | Newly passing | Unchanged | Not paired |'
+      '| Evaluator | Verdict | Newly failing | Newly passing | Unchanged pass / fail | Not paired |'
     )
     // evaluations are named by their evaluator; the IDs are folded away
-    expect(lines).toContain(
-      `| ${EVALUATOR} | **regression, p < 0.001** | 10 | 0 | 90 pass · 0 fail | 0 |`
-    )
+    expect(lines).toContain(`| ${EVALUATOR} | **regression, p < 0.001** | 10 | 0 | 90 / 0 | 0 |`)
     expect(lines).toContain(
       `- ⚠️ ${EVALUATOR} was not compared with its baseline: it is running, so its rows are not all graded yet.`
     )
@@ -159,11 +157,9 @@ describe('the terminal report', () => {
     expect(narrow).toMatch(/^What changed since the baseline$/m)
     expect(lines).toContain('What changed since the baseline')
     expect(text).toMatch(
-      /^Evaluator +Verdict +Newly failing +Newly passing +Unchanged +Not paired$/m
+      /^Evaluator +Verdict +Newly failing +Newly passing +Unchanged pass \/ fail +Not paired$/m
     )
-    expect(text).toMatch(
-      new RegExp(`^${EVALUATOR} +within noise, p = 0\\.5 +1 +0 +2 pass · 0 fail +0$`, 'm')
-    )
+    expect(text).toMatch(new RegExp(`^${EVALUATOR} +within noise, p = 0\\.5 +1 +0 +2 / 0 +0$`, 'm'))
     expect(lines).toContain(`Newly failing: ${EVALUATOR}`)
     expect(text).toMatch(/^ticket: where is my parcel +pass +fail: bad red next$/m)
     expect(text).not.toContain('[31m')

@@ -98,7 +98,14 @@ export function changesMarkdown(report: RunReport, maxRows = MAX_COMPARED_SHOWN)
   if (listed.length > 0) {
     lines.push(
       ...table(
-        ['Evaluator', 'Verdict', 'Newly failing', 'Newly passing', 'Unchanged', 'Not paired'],
+        [
+          'Evaluator',
+          'Verdict',
+          'Newly failing',
+          'Newly passing',
+          'Unchanged pass / fail',
+          'Not paired'
+        ],
         ['left', 'left', 'right', 'right', 'right', 'right'],
         listed.map(change => {
           const { rows, verdict } = change.comparison as Extract<Comparison, { compared: true }>
@@ -108,7 +115,7 @@ export function changesMarkdown(report: RunReport, maxRows = MAX_COMPARED_SHOWN)
             verdict.kind === 'regression' ? `**${words}**` : words,
             formatCount(rows.newlyFailing),
             formatCount(rows.newlyPassing),
-            `${formatCount(rows.bothPass)} pass · ${formatCount(rows.bothFail)} fail`,
+            `${formatCount(rows.bothPass)} / ${formatCount(rows.bothFail)}`,
             formatCount(notPaired(rows))
           ]
         })

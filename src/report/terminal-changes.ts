@@ -38,7 +38,7 @@ export function changesBlocks(report: RunReport, width: number, c: Colors): stri
           { header: 'Verdict', min: 10 },
           { header: 'Newly failing', align: 'right' },
           { header: 'Newly passing', align: 'right' },
-          { header: 'Unchanged', align: 'right' },
+          { header: 'Unchanged pass / fail', align: 'right' },
           { header: 'Not paired', align: 'right' }
         ],
         shown.map(change => {
@@ -53,7 +53,7 @@ export function changesBlocks(report: RunReport, width: number, c: Colors): stri
                 : words,
             formatCount(rows.newlyFailing),
             formatCount(rows.newlyPassing),
-            `${formatCount(rows.bothPass)} pass · ${formatCount(rows.bothFail)} fail`,
+            `${formatCount(rows.bothPass)} / ${formatCount(rows.bothFail)}`,
             formatCount(notPaired(rows))
           ]
         }),
