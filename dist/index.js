@@ -75620,6 +75620,15 @@ function withNewFailures(changes) {
 function newlyFailing({ comparison }) {
     return comparison.compared ? comparison.rows.newlyFailing : 0;
 }
+/** On a pass, the rules that held only because their breach is within noise. */
+function noiseClause(verdict) {
+    const held = verdict.checks.filter(check => check.ok && check.warning).length;
+    if (held === 0)
+        return '';
+    return held === 1
+        ? '; one of them only because its breach is within noise'
+        : `; ${(0,format/* formatCount */.B4)(held)} of them only because their breach is within noise`;
+}
 /** The p-value's meaning, once, in words a reviewer reads. */
 function meaning(report) {
     const level = (0,format/* formatPercent */.l9)(report.policy?.significance ?? significance/* DEFAULT_SIGNIFICANCE */.c2, 2);
@@ -75870,7 +75879,7 @@ function verdictSentence({ verdict, metrics }) {
         return '**Report only:** the policy sets no rules, so nothing was judged against limits.';
     if (verdict.gate === 'passed') {
         const rules = verdict.checks.length;
-        return `**Passed:** ${rules === 1 ? 'the rule holds' : rules === 2 ? 'both rules hold' : `all ${(0,format/* formatCount */.B4)(rules)} rules hold`} over ${(0,format/* plural */.LS)(metrics.evaluations, 'judged evaluation')}.`;
+        return `**Passed:** ${rules === 1 ? 'the rule holds' : rules === 2 ? 'both rules hold' : `all ${(0,format/* formatCount */.B4)(rules)} rules hold`} over ${(0,format/* plural */.LS)(metrics.evaluations, 'judged evaluation')}${noiseClause(verdict)}.`;
     }
     const [first] = verdict.broken;
     const more = verdict.broken.length > 1

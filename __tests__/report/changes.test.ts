@@ -193,8 +193,14 @@ describe('a breach within noise', () => {
     const summary = buildSummary(held)
     expect(summary).toMatch(/^\| max-new-failures \| .* \| ⚠️ \|$/m)
     expect(summary).toMatch(/^> ⚠️ .*within noise/m)
+    expect(summary).toContain(
+      '**Passed:** both rules hold over 1 judged evaluation; one of them only because its breach is within noise.'
+    )
     const text = buildTerminalReport(held, { width: 100, color: false })
     expect(text).toMatch(/^max-new-failures .* ! within noise$/m)
     expect(text).toMatch(/^! .*within noise/m)
+    expect(text).toContain(
+      'Every rule holds over 1 evaluation; one of them only because its breach is within noise.'
+    )
   })
 })

@@ -64,6 +64,15 @@ function newlyFailing({ comparison }: Change): number {
   return comparison.compared ? comparison.rows.newlyFailing : 0
 }
 
+/** On a pass, the rules that held only because their breach is within noise. */
+export function noiseClause(verdict: RunReport['verdict']): string {
+  const held = verdict.checks.filter(check => check.ok && check.warning).length
+  if (held === 0) return ''
+  return held === 1
+    ? '; one of them only because its breach is within noise'
+    : `; ${formatCount(held)} of them only because their breach is within noise`
+}
+
 /** The p-value's meaning, once, in words a reviewer reads. */
 export function meaning(report: RunReport): string {
   const level = formatPercent(report.policy?.significance ?? DEFAULT_SIGNIFICANCE, 2)

@@ -27,6 +27,7 @@ import {
   type Row
 } from './terminal-layout.js'
 import { rowValues } from './row-values.js'
+import { noiseClause } from './changes.js'
 import { changesBlocks } from './terminal-changes.js'
 
 export interface TerminalOptions {
@@ -94,7 +95,10 @@ function verdictSentence({ verdict, metrics }: RunReport, width: number): string
   if (verdict.gate === 'skipped')
     return wrap('The policy sets no rules, so nothing was judged against limits.', width)
   if (verdict.gate === 'passed')
-    return wrap(`Every rule holds over ${counted(metrics.evaluations, 'evaluation')}.`, width)
+    return wrap(
+      `Every rule holds over ${counted(metrics.evaluations, 'evaluation')}${noiseClause(verdict)}.`,
+      width
+    )
   const [first] = verdict.broken
   const more = verdict.broken.length - 1
   const tail = more > 0 ? ` (and ${counted(more, 'more broken rule')})` : ''
