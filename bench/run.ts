@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util'
 import { bundleFigure } from './bundle.js'
 import { cancelFigures } from './cancelling.js'
 import {
+  BUDGET_HEAP_MIB,
   BUDGET_PAIRS,
   COMPARING_GROWTH_GOAL,
   FEW_EVALUATORS,
@@ -41,7 +42,7 @@ import { memoryFigure } from './memory.js'
 import { peerAvailable } from './peer.js'
 import { GROWTH_GOAL, growthFigure, signalFigure } from './scaling.js'
 import { startupFigure } from './startup.js'
-import { count, missed, renderTable, type Figure } from './table.js'
+import { count, missed, ratio, renderTable, type Figure } from './table.js'
 
 const FULL_FLEET: FleetShape = {
   reports: 4,
@@ -65,6 +66,7 @@ const MODES = {
     // gives figures that do not depend on the compression (about 3.5 minutes)
     fleet: { ...FULL_FLEET, windowsMs: [REAL_WINDOW_MS] },
     budgetRuns: 3,
+    budgetFull: true,
     comparingGrowth: { small: 2_500, large: 10_000, runs: 5 }
   },
   quick: {
@@ -80,7 +82,10 @@ const MODES = {
     signal: { evaluations: 40_000, runs: 1 },
     fleet: { ...QUICK_FLEET, windowsMs: [20_000] },
     budgetRuns: 1,
-    comparingGrowth: { small: 1_000, large: 4_000, runs: 3 }
+    // the capped run alone (11a, 11b): 11c and 11d are only reported
+    budgetFull: false,
+    // four times apart like row 7's; a quadratic stage would measure near 16
+    comparingGrowth: { small: 500, large: 2_000, runs: 3 }
   }
 }
 const LIST_LATENCY_MS = 20
@@ -154,7 +159,7 @@ async function main(): Promise<number> {
     [
       '11',
       `comparing ${BUDGET_PAIRS} pairs at the row budget`,
-      () => budgetFigures(mode.budgetRuns)
+      () => budgetFigures(mode.budgetRuns, mode.budgetFull)
     ],
     [
       '12',
@@ -166,6 +171,7 @@ async function main(): Promise<number> {
   for (const [id, title, measure] of sections) {
     if (only && !only.includes(id)) continue
     progress(title)
+    const sectionStarted = performance.now()
     try {
       figures.push(...(await measure()))
     } catch (error) {
@@ -178,6 +184,8 @@ async function main(): Promise<number> {
         gatesQuick: true
       })
     }
+    // each section's share of the run, for keeping --quick short in CI
+    progress(`  row ${id}: ${((performance.now() - sectionStarted) / 1000).toFixed(0)} s`)
   }
   figures.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }))
   const seconds = ((performance.now() - started) / 1000).toFixed(0)
@@ -222,9 +230,14 @@ function footnotes(
       : `- 9, time: Adaline's window is a minute; here it is compressed to ${mode.fleet.windowsMs.map(w => `${w / 1000} s`).join(' and to ')} to keep the run short. The action waits in real seconds (its backoff after a 429 starts around a second and doubles up to 60 s; polls are 2 s apart at least), so each of its waits buys ${mode.fleet.windowsMs.map(w => REAL_WINDOW_MS / w).join(' or ')} times the refill it would from Adaline: compression flatters the verdicts, the retries and the 429 share, and penalises wall time over the floor. Only the verdicts count here; \`npm run bench\` runs the fleet at Adaline's own minute.`,
     `- 10a: the names stage (GET /prompts/{id}/evaluators, pages of 200): one run over 2 prompts, the first with an evaluation of each of its ${count(MANY_EVALUATORS)} evaluators, the second with evaluations of the ${FEW_EVALUATORS} it lists first of its ${count(MANY_EVALUATORS)}; every evaluator listing counted at the fake, and none may ask for a page (prompt, cursor) twice. The floor is ⌈evaluators in the report / 200⌉ per prompt: the second prompt's listing stops once its ${FEW_EVALUATORS} are found. The log must say every evaluator was named.`,
     `- 10b–10d: ${PAIRS} judged evaluations on one prompt, each with a baseline of its evaluator and dataset, ${PAIR_ROWS} rows a side (${Math.ceil(PAIR_ROWS / 200)} pages of 200) of which 10 newly fail (so the report shows failing rows), run three times: with max-new-failures and a \`junit-file\` (both sides compared; the JUnit file and the failing rows reuse the judged side's pages); with a \`junit-file\` and a rule that reads no rows (the judged side only); with neither (no page of every row; the failing rows by grade, one request each). "pages": requests for every row result; "by grade": requests for failing or unknown rows; "repeated": a results request (path, query and cursor) made twice.`,
-    `- 11a–11c: ${BUDGET_PAIRS} such pairs of 10,000 rows a side (the most fetched for one evaluation), 200,000 row results in all: the run's whole comparison budget. With max-new-failures and a \`junit-file\`: every results request counted (50 pages a side), the action's peak resident set (as row 4) and CPU time (as row 7), against the same run with a rule that reads no rows (the JUnit file then fetches the judged side alone)${mode.budgetRuns > 1 ? `, runs interleaved, medians of ${mode.budgetRuns}` : ''}; wall time from spawning the action to its exit, the fake at 0 ms per request. The memory goal is row 4's.`,
-    `- 12: one prompt, ${count(mode.comparingGrowth.small)} and ${count(mode.comparingGrowth.large)} completed evaluations of one row each, ten per evaluator, one dataset; \`policy: scope: all\` with max-fail-runs and max-new-failures, so every evaluation is judged and named, and all but each evaluator's first compared row by row with the one before: one results page per evaluation and ⌈evaluators / 200⌉ evaluator pages, both checked in every run. CPU time ratio as row 7, medians of ${mode.comparingGrowth.runs} interleaved runs: linear about 4 (less, as start-up weighs on the smaller run), n log n about 4.6, quadratic 16; the goal is ${COMPARING_GROWTH_GOAL}.`
+    `- 11: ${BUDGET_PAIRS} such pairs of 10,000 rows a side (the most fetched for one evaluation), 200,000 row results in all: the run's whole comparison budget, with max-new-failures. 11a: every results request counted (50 pages a side). 11b: the action run with \`--max-old-space-size=${BUDGET_HEAP_MIB}\`${mode.budgetRuns > 1 ? `, ${mode.budgetRuns} times` : ''}: it finishes only if it does not hold every row to the end (the build that did ran out of heap at 90 and 110 MiB); its peak RSS as row 4. ${mode.budgetFull ? `11c, 11d: the same with a \`junit-file\` at the default heap, against a rule that reads no rows (the JUnit file then fetches the judged side alone), runs interleaved${mode.budgetRuns > 1 ? `, medians of ${mode.budgetRuns}` : ''}: peak RSS (V8 leaves garbage until it must collect, so this is more than the rows need), CPU time as row 7, wall time from spawn to exit with the fake at 0 ms per request.` : `\`npm run bench\` adds the run with a \`junit-file\` at the default heap (peak RSS, CPU and wall time) against a rule that reads no rows.`}`,
+    `- 12: one prompt, ${count(mode.comparingGrowth.small)} and ${count(mode.comparingGrowth.large)} completed evaluations of one row each, ten per evaluator, one dataset; \`policy: scope: all\` with max-fail-runs and max-new-failures, so every evaluation is judged and named, and all but each evaluator's first compared row by row with the one before: one results page per evaluation and ⌈evaluators / 200⌉ evaluator pages, both checked in every run. CPU time ratio as row 7, medians of ${mode.comparingGrowth.runs} interleaved runs: linear about 4 (less, as start-up weighs on the smaller run), n log n ${ratio(nLogNRatio(mode.comparingGrowth))}, quadratic 16; the goal is ${COMPARING_GROWTH_GOAL}.`
   ]
+}
+
+/** What n log n growth would measure between the two sizes. */
+function nLogNRatio({ small, large }: { small: number; large: number }): number {
+  return (large * Math.log(large)) / (small * Math.log(small))
 }
 
 function fleetSize(shape: FleetShape): number {
