@@ -22,15 +22,12 @@ import { median } from './intervals.js'
 import { peakResidentBytes } from './memory.js'
 import { CPU_TIMED, cpuMs } from './scaling.js'
 import { count, mebibytes, ratio, seconds, type Figure } from './table.js'
+import { isEvaluatorsRequest } from './workload.js'
 
 const RUN_TIMEOUT_MS = 240_000
 
 /** pages of the API's largest size that `items` take */
 const pages = (items: number) => Math.ceil(items / MAX_PAGE_SIZE)
-
-function isEvaluatorsRequest(request: RecordedRequest): boolean {
-  return request.method === 'GET' && request.path.endsWith('/evaluators')
-}
 
 /** A page of every row result (failing rows are asked for by grade). */
 function isResultsPage(request: RecordedRequest): boolean {

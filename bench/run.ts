@@ -211,7 +211,7 @@ function footnotes(
   return [
     `Run with \`npm run bench${quick ? ' -- --quick' : ''}\`. The fake Adaline API (test-support/fake-adaline.ts) runs in the benchmark's process on loopback and answers each request after the latency given; the action is \`node dist/index.js\`, run as the runner runs it. Time figures are ratios of times taken in the same run.`,
     '',
-    `- 1a: every request the action made while listing one prompt with no filters; one per page of 200, the API's maximum.`,
+    `- 1a: every request the action made while listing one prompt with no filters; one per page of 200, the API's maximum. The names stage's one page of evaluators is shown beside and not counted (row 10a counts it; the peer of row 5 names nothing).`,
     `- 1b: listing wall time, from the first list request arriving at the fake to the last list answer finished (Node start-up is row 3), divided by the time the fake spent serving those requests (arrival to answer, latency included, summed). The excess is the action's own work between pages${mode.listingRuns > 1 ? `; median of ${mode.listingRuns} runs` : ''}.`,
     `- 2a: a force-push supersedes ${count(mode.cancels)} running evaluations; cancel phase wall time (first cancel arriving to last answer finished) divided by the cancels' summed serving time, i.e. doing them one by one.`,
     `- 2b: the most requests the fake was serving at once during the cancels.`,
