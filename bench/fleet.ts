@@ -45,6 +45,9 @@ export interface FleetOptions extends FleetShape {
   progress: (text: string) => void
 }
 
+/** Every job lists its prompt's evaluators once, to name them in its report: one page here. */
+const NAMES_PAGES = 1
+
 /** One job of the fleet: what it runs, the requests it cannot do without, and what it must show. */
 interface Job {
   name: string
@@ -202,7 +205,8 @@ function setUp(api: FakeAdaline, shape: FleetShape, jobs: Job[]): void {
 
 /**
  * A nightly report over every evaluation of a prompt, passing or failing on cost (every
- * evaluation passes all its runs, so no failing rows are fetched): one request per page.
+ * evaluation passes all its runs, so no failing rows are fetched): one request per page, and the
+ * names of its one evaluator.
  */
 function reportJob(shape: FleetShape, i: number): Job {
   const promptId = fakeId('prm_fleet_report', i + 1)
@@ -219,7 +223,7 @@ function reportJob(shape: FleetShape, i: number): Job {
       'prompt-id': promptId,
       policy: `scope: all\nmax-cost: ${cap.toFixed(2)}\n`
     }),
-    minimum: Math.ceil(shape.reportEvaluations / MAX_PAGE_SIZE),
+    minimum: Math.ceil(shape.reportEvaluations / MAX_PAGE_SIZE) + NAMES_PAGES,
     wrong: run =>
       verdictWrong(run, gate) ??
       (run.outputs['listed-count'] === String(shape.reportEvaluations)
@@ -246,7 +250,7 @@ function forcePushJob(shape: FleetShape, i: number): Job {
       'cancel-superseded': 'force-push',
       policy: 'max-fail-runs: 0\n'
     }),
-    minimum: 1 + shape.cancelsEach,
+    minimum: 1 + shape.cancelsEach + NAMES_PAGES,
     wrong: (run, api) => {
       const still = api
         .evaluations(promptId)
@@ -261,8 +265,9 @@ function forcePushJob(shape: FleetShape, i: number): Job {
 }
 
 /**
- * A pull request's run: start one evaluation, wait for it, judge it. It needs the start and one
- * read of the finished evaluation; a listing, more polls or a second start are the client's cost.
+ * A pull request's run: start one evaluation, wait for it, judge it. It needs the start, one read
+ * of the finished evaluation and the evaluators' names; a listing, more polls or a second start
+ * are the client's cost.
  */
 function startWaitJob(i: number): Job {
   const promptId = fakeId('prm_fleet_start', i + 1)
@@ -277,7 +282,7 @@ function startWaitJob(i: number): Job {
       wait: '10m',
       policy: 'max-fail-runs: 0\n'
     }),
-    minimum: 2,
+    minimum: 2 + NAMES_PAGES,
     wrong: (run, api) => {
       const started = api.evaluations(promptId).filter(startedHere)
       if (started.length !== 1) return `${started.length} evaluations started at the API, not 1`
@@ -316,9 +321,11 @@ function breakdown(api: FakeAdaline): string {
           : 'start'
         : path.endsWith('/evaluations')
           ? 'list'
-          : path.endsWith('/results')
-            ? 'results'
-            : 'read one'
+          : path.endsWith('/evaluators')
+            ? 'names'
+            : path.endsWith('/results')
+              ? 'results'
+              : 'read one'
     const seen = kinds.get(kind) ?? { made: 0, throttled: 0 }
     seen.made += 1
     if (status === 429) seen.throttled += 1

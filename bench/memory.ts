@@ -45,7 +45,7 @@ export async function memoryFigure(evaluations: number): Promise<Figure> {
 }
 
 /** The process's peak resident set in bytes, polled from /proc until it exits. */
-function peakResidentBytes(child: ChildProcess): Promise<number> {
+export function peakResidentBytes(child: ChildProcess): Promise<number> {
   let peakKiB = 0
   const read = () => {
     try {

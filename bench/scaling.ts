@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import type { FakeAdaline } from '../test-support/fake-adaline.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 import { median } from './intervals.js'
-import { count, ratio, type Figure } from './table.js'
+import { count, ratio, seconds, type Figure } from './table.js'
 import { actionInputs, completedEvaluations, startApi } from './workload.js'
 
 /** Every evaluation judged, each compared with its baseline: every stage sees all of them. */
@@ -70,9 +70,17 @@ export async function growthFigure({ small, large, runs }: GrowthOptions): Promi
 async function judgeAll(api: FakeAdaline, evaluations: number): Promise<number> {
   const run = await runAction(actionInputs(api, { policy: POLICY }), {
     timeoutMs: RUN_TIMEOUT_MS,
-    env: { NODE_OPTIONS: `--require ${JSON.stringify(CPU_TIME)}` }
+    env: CPU_TIMED
   })
   checkJudgedAll(run, evaluations)
+  return cpuMs(run)
+}
+
+/** The environment that makes the action print its CPU time as it exits (bench/cpu-time.cjs). */
+export const CPU_TIMED = { NODE_OPTIONS: `--require ${JSON.stringify(CPU_TIME)}` }
+
+/** The CPU time, in ms, that a run under CPU_TIMED printed. */
+export function cpuMs(run: ActionRun): number {
   const used = CPU_LINE.exec(run.stderr)
   if (!used) throw new Error('the action did not print its CPU time (bench/cpu-time.cjs)')
   return Number(used[1]) / 1000
@@ -159,8 +167,4 @@ async function signalWhenBusy(api: FakeAdaline): Promise<SignalAnswer> {
 /** When the process exits, on the bench's clock. */
 function exitTime(child: ChildProcess): Promise<number> {
   return new Promise(resolve => child.once('exit', () => resolve(performance.now())))
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(2)} s`
 }

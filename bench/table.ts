@@ -44,6 +44,11 @@ export function ms(value: number): string {
   return `${Math.round(value).toLocaleString('en-US')} ms`
 }
 
+/** `1.23 s` */
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`
+}
+
 /** `12.3 MiB` */
 export function mebibytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`

@@ -42,6 +42,11 @@ export function isListRequest({ method, path }: { method: string; path: string }
   return method === 'GET' && path.endsWith('/evaluations')
 }
 
+/** The names stage's requests: a prompt's evaluators. */
+export function isEvaluatorsRequest({ method, path }: { method: string; path: string }): boolean {
+  return method === 'GET' && path.endsWith('/evaluators')
+}
+
 export function isCancelRequest({ method, path }: { method: string; path: string }): boolean {
   return method === 'POST' && path.endsWith('/cancel')
 }

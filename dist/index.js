@@ -75302,7 +75302,7 @@ function rowsStage(context, judged, first = new Set()) {
     return failingRows(context.client, judged, {
         limit: context.limit,
         warn: context.log.warning,
-        whole: runId => context.results.whole(runId),
+        fetched: runId => context.results.shown(runId),
         first
     });
 }
@@ -75310,9 +75310,9 @@ function rowsStage(context, judged, first = new Set()) {
 async function failingRows(client, judged, options) {
     const fetched = await mapWithin(options.limit, evaluationsWithRows(judged, options.first), async ({ promptId, evaluation }) => {
         const { runId, metrics } = evaluation;
-        const whole = options.whole?.(runId);
-        if (whole)
-            return [runId, fromWhole(whole)];
+        const fetched = options.fetched?.(runId);
+        if (fetched)
+            return [runId, shownRows(fetched)];
         try {
             const fail = metrics.failRuns > 0
                 ? await client.listResults(promptId, runId, 'fail', ROWS_PER_EVALUATION)
@@ -75333,8 +75333,11 @@ async function failingRows(client, judged, options) {
     });
     return new Map(fetched.filter(([, rows]) => rows.length > 0));
 }
-/** The rows the requests below would give, taken from every row result in the API's order. Pure. */
-function fromWhole(results) {
+/**
+ * The rows the requests above would give, taken from every row result in the API's order; the
+ * same again when given its own answer. Pure.
+ */
+function shownRows(results) {
     const fail = results.filter(result => result.grade === 'fail').slice(0, ROWS_PER_EVALUATION);
     const unknown = results
         .filter(result => result.grade === 'unknown')
@@ -77020,7 +77023,8 @@ class ResultsCache {
     kept = new Map();
     /** what `kept` came to, once it came */
     settled = new Map();
-    requests = 0;
+    /** what `release` kept of evaluations let go of */
+    released = new Map();
     constructor(client, limit) {
         this.client = client;
         this.limit = limit;
@@ -77032,12 +77036,14 @@ class ResultsCache {
      * again for each purpose.
      */
     async fetch(items, cap = RESULTS_CAP) {
-        const before = this.requests;
+        // this ask's own requests: asks may run at once, and one that waits for another's pages made none
+        const made = { requests: 0 };
         const answers = await mapWithin(this.limit, items, async (item) => {
             const { runId } = item.evaluation;
             let entry = this.kept.get(runId);
             if (entry === undefined || !covers(await entry, cap)) {
-                entry = this.fetchOne(item, cap).then(fetched => {
+                this.released.delete(runId);
+                entry = this.fetchOne(item, cap, made).then(fetched => {
                     this.settled.set(runId, fetched);
                     return fetched;
                 });
@@ -77045,19 +77051,40 @@ class ResultsCache {
             }
             return [runId, await entry];
         });
-        return { byRunId: new Map(answers), requests: this.requests - before };
+        return { byRunId: new Map(answers), requests: made.requests };
     }
     /** Every row result of the evaluation, when they were fetched already, all of them; else undefined. */
     whole(runId) {
         const fetched = this.settled.get(runId);
         return fetched?.ok && fetched.leftOut === 0 ? fetched.results : undefined;
     }
-    async fetchOne({ promptId, evaluation }, cap) {
+    /**
+     * The rows a report can show of the evaluation without a request: every row result while they
+     * are kept whole, what `release` kept once let go of; else undefined.
+     */
+    shown(runId) {
+        return this.whole(runId) ?? this.released.get(runId);
+    }
+    /**
+     * Lets go of the evaluation's row results, keeping `keep(results)` when they were every one (a
+     * report's few rows); a later ask fetches them again. A failure is kept, so that it is not
+     * asked again. For when no later purpose of the run needs them whole.
+     */
+    release(runId, keep) {
+        const fetched = this.settled.get(runId);
+        if (!fetched?.ok)
+            return;
+        if (fetched.leftOut === 0)
+            this.released.set(runId, keep(fetched.results));
+        this.settled.delete(runId);
+        this.kept.delete(runId);
+    }
+    async fetchOne({ promptId, evaluation }, cap, made) {
         const results = [];
         let more = false;
         try {
             for await (const page of this.client.listAllResults(promptId, evaluation.runId, cap)) {
-                this.requests += 1;
+                made.requests += 1;
                 results.push(...page.results);
                 more = page.hasMore;
             }
@@ -77088,6 +77115,8 @@ function leftOut(metrics, fetched) {
 }
 
 ;// CONCATENATED MODULE: ./src/run/comparisons.ts
+
+
 
 
 
@@ -77143,28 +77172,44 @@ async function comparisonsStage(context, judged, baselines, cap = COMPARISON_ROW
             toFetch.set(side.evaluation.runId, side);
         pairs.push([item, baseline]);
     }
-    const { byRunId, requests } = pairs.length > 0
-        ? await context.results.fetch([...toFetch.values()], RESULTS_CAP)
-        : { byRunId: new Map(), requests: 0 };
+    // an evaluation's rows stay whole while a pair still needs them, and after only for the JUnit file
+    const pending = new Map();
+    for (const pair of pairs)
+        for (const side of pair)
+            pending.set(side.evaluation.runId, (pending.get(side.evaluation.runId) ?? 0) + 1);
+    const judgedIds = new Set(judged.map(item => item.evaluation.runId));
+    const keepWhole = (runId) => settings.junitFile !== undefined && judgedIds.has(runId);
+    let requests = 0;
     let rows = 0;
-    for (const [item, baseline] of pairs) {
-        const judgedRows = whole(byRunId.get(item.evaluation.runId), item.evaluation.runId);
-        const baselineRows = whole(byRunId.get(baseline.evaluation.runId), baseline.evaluation.runId);
+    // pairs in turn, both sides of each at once: as many rows in flight as the run's bound allows
+    const pairsAtOnce = new AdaptiveLimit(Math.max(1, Math.floor(context.limit.limit / 2)));
+    const compared = await mapWithin(pairsAtOnce, pairs, async ([item, baseline]) => {
+        const answer = await context.results.fetch([item, baseline], RESULTS_CAP);
+        requests += answer.requests;
+        const judgedRows = whole(answer.byRunId.get(item.evaluation.runId), item.evaluation.runId);
+        const baselineRows = whole(answer.byRunId.get(baseline.evaluation.runId), baseline.evaluation.runId);
         const problem = judgedRows.problem ?? baselineRows.problem;
+        let comparison;
         if (problem !== undefined) {
-            comparisons.set(item.evaluation.runId, {
-                compared: false,
-                baselineRunId: baseline.evaluation.runId,
-                reason: problem
-            });
-            continue;
+            comparison = { compared: false, baselineRunId: baseline.evaluation.runId, reason: problem };
         }
-        rows += judgedRows.results.length + baselineRows.results.length;
-        comparisons.set(item.evaluation.runId, (0,regressions/* compareRows */.fz)(baseline.evaluation.runId, baselineRows.results.map(pairing/* rowResultFrom */.Wt), judgedRows.results.map(pairing/* rowResultFrom */.Wt), settings.policy.significance));
-    }
-    const compared = [...comparisons.values()].filter(c => c.compared).length;
-    const notCompared = comparisons.size - compared;
-    log.info(`Compared ${(0,format/* formatCount */.B4)(compared)} evaluation(s) with their baselines row by row: ${(0,format/* formatCount */.B4)(rows)} row result(s), ${(0,format/* formatCount */.B4)(requests)} request(s) for the comparison${notCompared > 0 ? `; ${(0,format/* formatCount */.B4)(notCompared)} not compared` : ''}.`);
+        else {
+            rows += judgedRows.results.length + baselineRows.results.length;
+            comparison = (0,regressions/* compareRows */.fz)(baseline.evaluation.runId, baselineRows.results.map(pairing/* rowResultFrom */.Wt), judgedRows.results.map(pairing/* rowResultFrom */.Wt), settings.policy.significance);
+        }
+        for (const { evaluation } of [item, baseline]) {
+            const left = pending.get(evaluation.runId) - 1;
+            pending.set(evaluation.runId, left);
+            if (left === 0 && !keepWhole(evaluation.runId))
+                context.results.release(evaluation.runId, shownRows);
+        }
+        return [item.evaluation.runId, comparison];
+    });
+    for (const [runId, comparison] of compared)
+        comparisons.set(runId, comparison);
+    const comparedCount = [...comparisons.values()].filter(c => c.compared).length;
+    const notCompared = comparisons.size - comparedCount;
+    log.info(`Compared ${(0,format/* formatCount */.B4)(comparedCount)} evaluation(s) with their baselines row by row: ${(0,format/* formatCount */.B4)(rows)} row result(s), ${(0,format/* formatCount */.B4)(requests)} request(s) for the comparison${notCompared > 0 ? `; ${(0,format/* formatCount */.B4)(notCompared)} not compared` : ''}.`);
     for (const [runId, comparison] of comparisons)
         if (!comparison.compared)
             log.warning(`${runId} was not compared with its baseline ${comparison.baselineRunId} row by row: ${comparison.reason}.`);

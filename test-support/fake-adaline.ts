@@ -457,6 +457,8 @@ export class FakeAdaline {
     { key: string; outcome: LifecycleOptions['outcome']; grades: RowGrades }
   >()
   private readonly resultsMemo = new WeakMap<RowGrades, { key: string; results: Result[] }>()
+  /** Each result list's results by ID, built once per list: a page of 200 need not index 10,000. */
+  private readonly resultIndex = new WeakMap<Result[], Map<string, Result>>()
 
   private constructor(
     private readonly server: http.Server,
@@ -1480,7 +1482,8 @@ export class FakeAdaline {
       snapshot = saved.snapshot
       offset = saved.offset
     }
-    const byId = new Map(all.map(r => [r.id, r]))
+    let byId = this.resultIndex.get(all)
+    if (!byId) this.resultIndex.set(all, (byId = new Map(all.map(r => [r.id, r]))))
     const page = snapshot
       .slice(offset, offset + limit)
       .map(id => byId.get(id))

@@ -9,7 +9,8 @@ import { ABORT_TRANSPORT } from '../../src/run/abort.js'
 import { comparisonsStage } from '../../src/run/comparisons.js'
 import { createContext, type Log } from '../../src/run/context.js'
 import { resultsStage } from '../../src/run/results.js'
-import { FakeAdaline, fakeId } from '../../test-support/fake-adaline.js'
+import { rowsStage } from '../../src/run/rows.js'
+import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
 
 const PROMPT = fakeId('prm', 1)
 let api: FakeAdaline
@@ -22,12 +23,13 @@ afterEach(async () => {
   await api.close()
 })
 
-async function context(policy = 'max-new-failures: 0') {
+async function context(policy = 'max-new-failures: 0', extra: Record<string, string> = {}) {
   const given: Record<string, string> = {
     'api-key': api.apiKey,
     'prompt-id': PROMPT,
     'base-url': api.url,
-    policy
+    policy,
+    ...extra
   }
   const settings = await readSettings(name => given[name] ?? '', {
     now: Date.now(),
@@ -66,7 +68,7 @@ function resultPages(runId?: string) {
 describe('comparisonsStage', () => {
   it('pairs both sides row by row, and the JUnit stage reuses the rows without a request', async () => {
     const { pair, judged, baseline } = addPair(1, 300, [5, 6, 7])
-    const { context: run, lines } = await context()
+    const { context: run, lines } = await context(undefined, { 'junit-file': 'junit.xml' })
     const comparisons = await comparisonsStage(
       run,
       [judged],
@@ -83,6 +85,55 @@ describe('comparisonsStage', () => {
     )
     await resultsStage(run, [judged])
     expect(resultPages()).toHaveLength(4)
+  })
+
+  it('keeps the judged rows whole for the JUnit file and lets go of the baseline rows', async () => {
+    const { pair, judged, baseline } = addPair(1, 300, [5, 6, 7])
+    const { context: run } = await context(undefined, { 'junit-file': 'junit.xml' })
+    await comparisonsStage(run, [judged], new Map([[judged.evaluation.runId, baseline]]))
+    expect(run.results.whole(pair.judged.runId)).toHaveLength(300)
+    expect(run.results.whole(pair.baseline.runId)).toBeUndefined()
+  })
+
+  it('without a JUnit file keeps only the rows the report shows, and the failing rows stage asks for none', async () => {
+    const { pair, judged, baseline } = addPair(1, 300, [5, 6, 7])
+    const { context: run } = await context()
+    await comparisonsStage(run, [judged], new Map([[judged.evaluation.runId, baseline]]))
+    expect(run.results.whole(pair.judged.runId)).toBeUndefined()
+    const asked = resultPages().length
+    const rows = await rowsStage(run, [judged])
+    expect(resultPages()).toHaveLength(asked)
+    expect(rows.get(pair.judged.runId)?.map(r => r.rowId)).toEqual(pair.newlyFailing)
+  })
+
+  it('fetches a baseline two evaluations share once, and counts each request once', async () => {
+    const first = addPair(1, 100, [1])
+    const second = makeEvaluation({
+      runId: fakeId('run_judged', 2),
+      datasetId: fakeId('dst', 1),
+      status: 'completed',
+      submittedAt: first.judged.evaluation.timeline.submittedAt + 60_000,
+      pass: 100,
+      fail: 0,
+      unknown: 0
+    })
+    api.addEvaluations(PROMPT, [second])
+    const secondJudged: Listed = { promptId: PROMPT, evaluation: second }
+    const { context: run, lines } = await context()
+    const comparisons = await comparisonsStage(
+      run,
+      [secondJudged, first.judged],
+      new Map([
+        [second.runId, first.baseline],
+        [first.judged.evaluation.runId, first.baseline]
+      ])
+    )
+    expect([...comparisons.values()].map(c => c.compared)).toEqual([true, true])
+    expect(resultPages(first.pair.baseline.runId)).toHaveLength(1)
+    expect(resultPages()).toHaveLength(3)
+    expect(lines).toContain(
+      'Compared 2 evaluation(s) with their baselines row by row: 400 row result(s), 3 request(s) for the comparison.'
+    )
   })
 
   it('compares newest first only while both sides fit the run-wide budget, and says so for the rest', async () => {

@@ -105,6 +105,45 @@ describe('ResultsCache', () => {
     expect([...byRunId.keys()]).toEqual([fakeId('run', 1), fakeId('run', 2)])
   })
 
+  it('counts only its own requests when asks run at once, none for pages another ask brought', async () => {
+    api.addPrompt(PROMPT, [
+      makeEvaluation({ n: 1, pass: 300 }),
+      makeEvaluation({ n: 2, pass: 100 }),
+      makeEvaluation({ n: 3, pass: 100 })
+    ])
+    const results = cache()
+    const [first, second] = await Promise.all([
+      results.fetch([listed(1), listed(2)]),
+      results.fetch([listed(1), listed(3)])
+    ])
+    expect(resultRequests()).toHaveLength(4)
+    expect(first.requests + second.requests).toBe(4)
+  })
+
+  it('lets go of released rows but those kept, and fetches them again when asked', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1, pass: 250, fail: 5, unknown: 0 })])
+    const results = cache()
+    await results.fetch([listed(1)])
+    const runId = fakeId('run', 1)
+    expect(results.whole(runId)).toHaveLength(255)
+    results.release(runId, rows => rows.filter(r => r.grade === 'fail'))
+    expect(results.whole(runId)).toBeUndefined()
+    expect(results.shown(runId)?.map(r => r.grade)).toEqual(Array(5).fill('fail'))
+    const { byRunId, requests } = await results.fetch([listed(1)])
+    expect(requests).toBe(2)
+    const again = byRunId.get(runId)
+    expect(again?.ok && again.results).toHaveLength(255)
+    expect(results.whole(runId)).toHaveLength(255)
+  })
+
+  it('keeps nothing of rows cut at the cap when released: they do not hold every failing row', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1, pass: 300, fail: 5, unknown: 0 })])
+    const results = cache()
+    await results.fetch([listed(1)], 200)
+    results.release(fakeId('run', 1), rows => rows.filter(r => r.grade === 'fail'))
+    expect(results.shown(fakeId('run', 1))).toBeUndefined()
+  })
+
   it('fetches again only what a lower cap left out, when asked under a higher one', async () => {
     api.addPrompt(PROMPT, [
       makeEvaluation({ n: 1, pass: 300 }),

@@ -2,8 +2,10 @@
  * The run's comparison stage: each judged evaluation's row results paired with its baseline's, for
  * max-new-failures, significance and the "What changed since the baseline" report. Rows come
  * through the run's ResultsCache, so those fetched here serve the JUnit report and the failing
- * rows too. Never a comparison from partial data: an evaluation whose rows (or whose baseline's)
- * could not all be fetched is "not compared", with the reason, and the rules fail closed on it.
+ * rows too; pairs are compared as their rows come, and rows no later stage needs whole are let
+ * go of then, so that a run at the budget does not hold every row to its end. Never a comparison
+ * from partial data: an evaluation whose rows (or whose baseline's) could not all be fetched is
+ * "not compared", with the reason, and the rules fail closed on it.
  */
 import type { Result } from '../adaline/schema.js'
 import { formatCount } from '../format.js'
@@ -11,8 +13,10 @@ import type { Listed } from '../judge/judged-set.js'
 import { rowResultFrom } from '../judge/pairing.js'
 import { compareRows, type Comparison } from '../judge/regressions.js'
 import type { Policy } from '../judge/policy.js'
+import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { RunContext } from './context.js'
 import { RESULTS_CAP, type FetchedResults } from './results-cache.js'
+import { shownRows } from './rows.js'
 
 /**
  * The most row results the comparisons of one run fetch, both sides of every pair together: about
@@ -74,38 +78,51 @@ export async function comparisonsStage(
     for (const side of added) toFetch.set(side.evaluation.runId, side)
     pairs.push([item, baseline])
   }
-  const { byRunId, requests } =
-    pairs.length > 0
-      ? await context.results.fetch([...toFetch.values()], RESULTS_CAP)
-      : { byRunId: new Map<string, FetchedResults>(), requests: 0 }
+  // an evaluation's rows stay whole while a pair still needs them, and after only for the JUnit file
+  const pending = new Map<string, number>()
+  for (const pair of pairs)
+    for (const side of pair)
+      pending.set(side.evaluation.runId, (pending.get(side.evaluation.runId) ?? 0) + 1)
+  const judgedIds = new Set(judged.map(item => item.evaluation.runId))
+  const keepWhole = (runId: string) => settings.junitFile !== undefined && judgedIds.has(runId)
+  let requests = 0
   let rows = 0
-  for (const [item, baseline] of pairs) {
-    const judgedRows = whole(byRunId.get(item.evaluation.runId), item.evaluation.runId)
-    const baselineRows = whole(byRunId.get(baseline.evaluation.runId), baseline.evaluation.runId)
+  // pairs in turn, both sides of each at once: as many rows in flight as the run's bound allows
+  const pairsAtOnce = new AdaptiveLimit(Math.max(1, Math.floor(context.limit.limit / 2)))
+  const compared = await mapWithin(pairsAtOnce, pairs, async ([item, baseline]) => {
+    const answer = await context.results.fetch([item, baseline], RESULTS_CAP)
+    requests += answer.requests
+    const judgedRows = whole(answer.byRunId.get(item.evaluation.runId), item.evaluation.runId)
+    const baselineRows = whole(
+      answer.byRunId.get(baseline.evaluation.runId),
+      baseline.evaluation.runId
+    )
     const problem = judgedRows.problem ?? baselineRows.problem
+    let comparison: Comparison
     if (problem !== undefined) {
-      comparisons.set(item.evaluation.runId, {
-        compared: false,
-        baselineRunId: baseline.evaluation.runId,
-        reason: problem
-      })
-      continue
-    }
-    rows += judgedRows.results!.length + baselineRows.results!.length
-    comparisons.set(
-      item.evaluation.runId,
-      compareRows(
+      comparison = { compared: false, baselineRunId: baseline.evaluation.runId, reason: problem }
+    } else {
+      rows += judgedRows.results!.length + baselineRows.results!.length
+      comparison = compareRows(
         baseline.evaluation.runId,
         baselineRows.results!.map(rowResultFrom),
         judgedRows.results!.map(rowResultFrom),
         settings.policy.significance
       )
-    )
-  }
-  const compared = [...comparisons.values()].filter(c => c.compared).length
-  const notCompared = comparisons.size - compared
+    }
+    for (const { evaluation } of [item, baseline]) {
+      const left = pending.get(evaluation.runId)! - 1
+      pending.set(evaluation.runId, left)
+      if (left === 0 && !keepWhole(evaluation.runId))
+        context.results.release(evaluation.runId, shownRows)
+    }
+    return [item.evaluation.runId, comparison] as const
+  })
+  for (const [runId, comparison] of compared) comparisons.set(runId, comparison)
+  const comparedCount = [...comparisons.values()].filter(c => c.compared).length
+  const notCompared = comparisons.size - comparedCount
   log.info(
-    `Compared ${formatCount(compared)} evaluation(s) with their baselines row by row: ${formatCount(rows)} row result(s), ${formatCount(requests)} request(s) for the comparison${notCompared > 0 ? `; ${formatCount(notCompared)} not compared` : ''}.`
+    `Compared ${formatCount(comparedCount)} evaluation(s) with their baselines row by row: ${formatCount(rows)} row result(s), ${formatCount(requests)} request(s) for the comparison${notCompared > 0 ? `; ${formatCount(notCompared)} not compared` : ''}.`
   )
   for (const [runId, comparison] of comparisons)
     if (!comparison.compared)

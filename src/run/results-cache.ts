@@ -2,6 +2,8 @@
  * Every row result of evaluations (every grade, with the rows' values), fetched once per run and
  * kept: the JUnit report asks for those of the judged evaluations, and a later purpose (pairing
  * rows with a baseline's) asks for more run IDs and gets what was fetched already without a request.
+ * Rows no later purpose needs whole are let go of (`release`), but for the few a report shows:
+ * 200,000 row results kept to the end of a run cost about 150 MiB.
  */
 import type { AdalineClient } from '../adaline/client.js'
 import { ApiError } from '../adaline/http.js'
@@ -41,7 +43,8 @@ export class ResultsCache {
   private readonly kept = new Map<string, Promise<FetchedResults>>()
   /** what `kept` came to, once it came */
   private readonly settled = new Map<string, FetchedResults>()
-  private requests = 0
+  /** what `release` kept of evaluations let go of */
+  private readonly released = new Map<string, Result[]>()
 
   constructor(
     private readonly client: AdalineClient,
@@ -55,12 +58,14 @@ export class ResultsCache {
    * again for each purpose.
    */
   async fetch(items: readonly Listed[], cap = RESULTS_CAP): Promise<ResultsAnswer> {
-    const before = this.requests
+    // this ask's own requests: asks may run at once, and one that waits for another's pages made none
+    const made = { requests: 0 }
     const answers = await mapWithin(this.limit, items, async item => {
       const { runId } = item.evaluation
       let entry = this.kept.get(runId)
       if (entry === undefined || !covers(await entry, cap)) {
-        entry = this.fetchOne(item, cap).then(fetched => {
+        this.released.delete(runId)
+        entry = this.fetchOne(item, cap, made).then(fetched => {
           this.settled.set(runId, fetched)
           return fetched
         })
@@ -68,7 +73,7 @@ export class ResultsCache {
       }
       return [runId, await entry] as const
     })
-    return { byRunId: new Map(answers), requests: this.requests - before }
+    return { byRunId: new Map(answers), requests: made.requests }
   }
 
   /** Every row result of the evaluation, when they were fetched already, all of them; else undefined. */
@@ -77,12 +82,37 @@ export class ResultsCache {
     return fetched?.ok && fetched.leftOut === 0 ? fetched.results : undefined
   }
 
-  private async fetchOne({ promptId, evaluation }: Listed, cap: number): Promise<FetchedResults> {
+  /**
+   * The rows a report can show of the evaluation without a request: every row result while they
+   * are kept whole, what `release` kept once let go of; else undefined.
+   */
+  shown(runId: string): Result[] | undefined {
+    return this.whole(runId) ?? this.released.get(runId)
+  }
+
+  /**
+   * Lets go of the evaluation's row results, keeping `keep(results)` when they were every one (a
+   * report's few rows); a later ask fetches them again. A failure is kept, so that it is not
+   * asked again. For when no later purpose of the run needs them whole.
+   */
+  release(runId: string, keep: (results: readonly Result[]) => Result[]): void {
+    const fetched = this.settled.get(runId)
+    if (!fetched?.ok) return
+    if (fetched.leftOut === 0) this.released.set(runId, keep(fetched.results))
+    this.settled.delete(runId)
+    this.kept.delete(runId)
+  }
+
+  private async fetchOne(
+    { promptId, evaluation }: Listed,
+    cap: number,
+    made: { requests: number }
+  ): Promise<FetchedResults> {
     const results: Result[] = []
     let more = false
     try {
       for await (const page of this.client.listAllResults(promptId, evaluation.runId, cap)) {
-        this.requests += 1
+        made.requests += 1
         results.push(...page.results)
         more = page.hasMore
       }

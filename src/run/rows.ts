@@ -19,8 +19,11 @@ export const ROWS_PER_EVALUATION = 20
 export interface RowsOptions {
   limit: AdaptiveLimit
   warn: (message: string) => void
-  /** an evaluation's every row result, when the run fetched them already (then no request) */
-  whole?: (runId: string) => Result[] | undefined
+  /**
+   * an evaluation's rows as the run fetched them already (then no request): every row result, or
+   * at least those `shownRows` takes from them
+   */
+  fetched?: (runId: string) => Result[] | undefined
   /** run IDs of the evaluations that broke a rule, whose rows come first */
   first?: ReadonlySet<string>
 }
@@ -61,7 +64,7 @@ export function rowsStage(
   return failingRows(context.client, judged, {
     limit: context.limit,
     warn: context.log.warning,
-    whole: runId => context.results.whole(runId),
+    fetched: runId => context.results.shown(runId),
     first
   })
 }
@@ -77,8 +80,8 @@ export async function failingRows(
     evaluationsWithRows(judged, options.first),
     async ({ promptId, evaluation }): Promise<[string, Result[]]> => {
       const { runId, metrics } = evaluation
-      const whole = options.whole?.(runId)
-      if (whole) return [runId, fromWhole(whole)]
+      const fetched = options.fetched?.(runId)
+      if (fetched) return [runId, shownRows(fetched)]
       try {
         const fail =
           metrics.failRuns > 0
@@ -101,8 +104,11 @@ export async function failingRows(
   return new Map(fetched.filter(([, rows]) => rows.length > 0))
 }
 
-/** The rows the requests below would give, taken from every row result in the API's order. Pure. */
-function fromWhole(results: readonly Result[]): Result[] {
+/**
+ * The rows the requests above would give, taken from every row result in the API's order; the
+ * same again when given its own answer. Pure.
+ */
+export function shownRows(results: readonly Result[]): Result[] {
   const fail = results.filter(result => result.grade === 'fail').slice(0, ROWS_PER_EVALUATION)
   const unknown = results
     .filter(result => result.grade === 'unknown')
