@@ -56214,6 +56214,7 @@ function gradeOf({ grade, score, reason }) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Oe: () => (/* binding */ INPUT_NAMING),
 /* harmony export */   S4: () => (/* binding */ judge),
 /* harmony export */   UR: () => (/* binding */ emptyPolicy)
 /* harmony export */ });
@@ -56235,6 +56236,12 @@ function emptyPolicy() {
 function hasRules(policy) {
     return Object.keys(policy.limits).length > 0 || policy.allowStatus !== undefined;
 }
+/** The action's words (inputs/ builds its Naming on them); the judge's when a caller does not say. */
+const INPUT_NAMING = {
+    nameOf: input => input,
+    withValue: (input, value) => `${input}: ${value}`,
+    verb: 'set'
+};
 /** Applies the policy to the judged evaluations and their totals. */
 function judge(judged, metrics, policy, context = {}) {
     // a wait that ran out did not get what the step waited for: that is a failure, not a report
@@ -56331,10 +56338,11 @@ function unfinishedHint(policy, outside, context) {
         return '';
     if (!outside.some(e => e.status === 'queued' || e.status === 'running'))
         return '';
+    const { nameOf, withValue, verb } = context.naming ?? INPUT_NAMING;
     const wait = context.waitedMs === undefined
-        ? 'to wait for this one, set wait (e.g. wait: 30m)'
-        : 'to give it more time, set a longer wait';
-    return `. To judge the newest finished evaluation instead, set status: completed; ${wait}`;
+        ? `to wait for this one, ${verb} ${nameOf('wait')} (e.g. ${withValue('wait', '30m')})`
+        : `to give it more time, ${verb} a longer ${nameOf('wait')}`;
+    return `. To judge the newest finished evaluation instead, ${verb} ${withValue('status', 'completed')}; ${wait}`;
 }
 /**
  * Each judged evaluation against its own baseline; the worst drop is named. With a significance,
@@ -71868,7 +71876,7 @@ const API_KEY_MIN = 20;
 const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** The action's naming: its inputs as action.yml spells them. */
 const ACTION_NAMING = {
-    nameOf: input => input,
+    ...policy/* INPUT_NAMING */.Oe,
     keyRequired: 'pass a workspace API key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}. On pull requests from forks secrets are empty.',
     wholeKey: 'Pass the whole key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}'
 };
@@ -77541,10 +77549,14 @@ function fromParts(remaining, reset, form, now) {
 
 
 
+
 /** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
 const CONCURRENCY = 8;
-/** The context of one run; `abortTransport` times the abort's cancels (abort.ts's ABORT_TRANSPORT). */
-function createContext(settings, log, abortTransport) {
+/**
+ * The context of one run; `abortTransport` times the abort's cancels (abort.ts's ABORT_TRANSPORT),
+ * and `naming` is the face's (the action's inputs unless it says).
+ */
+function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
     const limit = new AdaptiveLimit(CONCURRENCY);
     // every request of the run draws its turn from one governor: the workspace's limit is shared
     const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute });
@@ -77558,7 +77570,15 @@ function createContext(settings, log, abortTransport) {
     // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
     // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
     const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...abortTransport }));
-    return { settings, client, limit, abortClient, log, results: new ResultsCache(client, limit) };
+    return {
+        settings,
+        naming,
+        client,
+        limit,
+        abortClient,
+        log,
+        results: new ResultsCache(client, limit)
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/run/gather.ts
@@ -78020,8 +78040,9 @@ function progressLine(evaluation, elapsedMs) {
 
 
 
-function createEngine(settings, log) {
-    const context = createContext(settings, log, ABORT_TRANSPORT);
+/** The engine of one run; `naming` is how the face's messages name its settings (inputs or flags). */
+function createEngine(settings, log, naming) {
+    const context = createContext(settings, log, ABORT_TRANSPORT, naming);
     const starts = new OwnStarts(context);
     let supersededCancels;
     async function evaluate(decision) {
@@ -78089,7 +78110,8 @@ function createEngine(settings, log) {
             baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
             waitedMs: wait?.waitedMs,
             waitTimedOut: (wait?.timedOut.length ?? 0) > 0,
-            comparisons
+            comparisons,
+            naming
         });
         return { verdict, metrics };
     }
@@ -78181,7 +78203,7 @@ async function run() {
         const event = readEvent(process.env);
         known = { settings, event };
         const decision = await decideFromEvent(settings, event);
-        pipeline = createEngine(settings, actionsLog(secrets));
+        pipeline = createEngine(settings, actionsLog(secrets), ACTION_NAMING);
         cancelOnAbort = settings.cancelOnAbort;
         const report = await pipeline.evaluate(decision);
         // once a signal came, the abort reports and ends the step

@@ -10,7 +10,7 @@ import {
 } from '../../test-support/fake-adaline.js'
 import { FakeGitHub } from '../../test-support/fake-github.js'
 import { PUSH_TIME, pushEvent } from '../../test-support/events.js'
-import { runAction, type ActionRun } from '../../test-support/run-action.js'
+import { runAction, runCommand, type ActionRun } from '../../test-support/run-action.js'
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 
@@ -1009,5 +1009,20 @@ describe("the README's quick start", () => {
     expect(run.errors).toContain(
       `1 judged evaluation not in allow-status [completed]: ${fakeId('run', 2)} is still running (40%). To judge the newest finished evaluation instead, set status: completed; to wait for this one, set wait (e.g. wait: 30m)`
     )
+  })
+
+  it('the command says the same with its flags: --status completed, --wait 30m', async () => {
+    const { policy } = quickStart()
+    const run = await runCommand(
+      ['--prompt-id', PROMPT, '--base-url', api.url, '--policy', policy!, '--format', 'json'],
+      { env: { ADALINE_API_KEY: api.apiKey } }
+    )
+    expect(run.exitCode).toBe(1)
+    const report = JSON.parse(run.stdout) as { broken: { message: string }[] }
+    const messages = report.broken.map(b => b.message)
+    expect(messages).toContain(
+      `1 judged evaluation not in allow-status [completed]: ${fakeId('run', 2)} is still running (40%). To judge the newest finished evaluation instead, pass --status completed; to wait for this one, pass --wait (e.g. --wait 30m)`
+    )
+    expect(messages.join('\n')).not.toMatch(/status: |wait: /)
   })
 })

@@ -263,6 +263,26 @@ describe('judge', () => {
     )
   })
 
+  it("words the hint in the naming it is given: the command's flags", () => {
+    const running = evaluation({ runId: 'run-slow-00000000000000001', status: 'running' })
+    const naming = {
+      nameOf: (input: string) => `--${input}`,
+      withValue: (input: string, value: string) => `--${input} ${value}`,
+      verb: 'pass'
+    }
+    const hint = (context: { waitedMs?: number }) =>
+      judge([running], totals([running]), parsePolicy('max-fail-runs: 9'), {
+        ...context,
+        naming
+      }).broken[0]?.message
+    expect(hint({})).toMatch(
+      /\. To judge the newest finished evaluation instead, pass --status completed; to wait for this one, pass --wait \(e\.g\. --wait 30m\)$/
+    )
+    expect(hint({ waitedMs: 60_000 })).toMatch(
+      /\. To judge the newest finished evaluation instead, pass --status completed; to give it more time, pass a longer --wait$/
+    )
+  })
+
   it('fails a wait that ran out even when the policy sets no rules', () => {
     const running = evaluation({ runId: 'run-slow-00000000000000001', status: 'running' })
     const timedOut = { waitedMs: 60_000, waitTimedOut: true }

@@ -86,7 +86,7 @@ export async function main(
     const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text))
     const event = readEvent(env)
     const decision = await decide(settings, cutoff, event)
-    engine = createEngine(settings, log)
+    engine = createEngine(settings, log, commandNaming(values))
     const running = engine
     abort = onAbort({
       run: () => running,

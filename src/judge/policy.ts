@@ -83,8 +83,31 @@ export interface Verdict {
   warnings: string[]
 }
 
+/**
+ * How the face that runs the judge names a setting in a message's hint: the action by its input
+ * (`set status: completed`), the command by its flag (`pass --status completed`). inputs/'s
+ * Naming is one; the judge only reads it.
+ */
+export interface SettingNaming {
+  /** the setting's name: `wait`, `--wait` */
+  nameOf(input: string): string
+  /** the setting with a value: `wait: 30m`, `--wait 30m` */
+  withValue(input: string, value: string): string
+  /** how the user gives a setting: `set` (an input), `pass` (a flag) */
+  verb: string
+}
+
+/** The action's words (inputs/ builds its Naming on them); the judge's when a caller does not say. */
+export const INPUT_NAMING: SettingNaming = {
+  nameOf: input => input,
+  withValue: (input, value) => `${input}: ${value}`,
+  verb: 'set'
+}
+
 /** What else the verdict may depend on. */
 export interface JudgeContext {
+  /** how the face names settings in hints; the action's input names when not given */
+  naming?: SettingNaming
   /** each judged evaluation's baseline, by run ID */
   baselines?: ReadonlyMap<string, Evaluation>
   /** how long the run waited for evaluations to finish, when it waited */
@@ -200,11 +223,12 @@ function unfinishedHint(
 ): string {
   if (policy.allowStatus !== undefined) return ''
   if (!outside.some(e => e.status === 'queued' || e.status === 'running')) return ''
+  const { nameOf, withValue, verb } = context.naming ?? INPUT_NAMING
   const wait =
     context.waitedMs === undefined
-      ? 'to wait for this one, set wait (e.g. wait: 30m)'
-      : 'to give it more time, set a longer wait'
-  return `. To judge the newest finished evaluation instead, set status: completed; ${wait}`
+      ? `to wait for this one, ${verb} ${nameOf('wait')} (e.g. ${withValue('wait', '30m')})`
+      : `to give it more time, ${verb} a longer ${nameOf('wait')}`
+  return `. To judge the newest finished evaluation instead, ${verb} ${withValue('status', 'completed')}; ${wait}`
 }
 
 /**

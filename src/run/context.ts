@@ -5,7 +5,7 @@
 import { createClient, type AdalineClient } from '../adaline/client.js'
 import { RateGovernor } from '../adaline/governor.js'
 import { createHttp, type HttpOptions } from '../adaline/http.js'
-import type { Settings } from '../inputs/settings.js'
+import { ACTION_NAMING, type Naming, type Settings } from '../inputs/settings.js'
 import { AdaptiveLimit } from './concurrency.js'
 import { ResultsCache } from './results-cache.js'
 
@@ -32,6 +32,8 @@ export type TransportTimings = Pick<
 
 export interface RunContext {
   readonly settings: Settings
+  /** how the face names its settings in the run's messages: inputs (the action) or flags */
+  readonly naming: Naming
   /** every request of the run: one transport, drawing its turns from the run's rate governor */
   readonly client: AdalineClient
   /** the bound on the run's requests in flight; each 429 halves it */
@@ -43,11 +45,15 @@ export interface RunContext {
   readonly results: ResultsCache
 }
 
-/** The context of one run; `abortTransport` times the abort's cancels (abort.ts's ABORT_TRANSPORT). */
+/**
+ * The context of one run; `abortTransport` times the abort's cancels (abort.ts's ABORT_TRANSPORT),
+ * and `naming` is the face's (the action's inputs unless it says).
+ */
 export function createContext(
   settings: Settings,
   log: Log,
-  abortTransport: TransportTimings
+  abortTransport: TransportTimings,
+  naming: Naming = ACTION_NAMING
 ): RunContext {
   const limit = new AdaptiveLimit(CONCURRENCY)
   // every request of the run draws its turn from one governor: the workspace's limit is shared
@@ -67,5 +73,13 @@ export function createContext(
   const abortClient = createClient(
     createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...abortTransport })
   )
-  return { settings, client, limit, abortClient, log, results: new ResultsCache(client, limit) }
+  return {
+    settings,
+    naming,
+    client,
+    limit,
+    abortClient,
+    log,
+    results: new ResultsCache(client, limit)
+  }
 }
