@@ -70487,6 +70487,8 @@ function getEnv(key) {
   return process.env[key.toLowerCase()] || process.env[key.toUpperCase()] || '';
 }
 
+// EXTERNAL MODULE: ./src/format.ts
+var format = __nccwpck_require__(16264);
 ;// CONCATENATED MODULE: ./src/secrets/loopback.ts
 /**
  * Loopback hosts: the only ones the key may be sent to over http://, and never through a proxy,
@@ -71003,6 +71005,7 @@ var schema = __nccwpck_require__(54455);
 
 
 
+
 const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504];
 /**
  * Refusals that surely did not create anything: a start answered so is not "outcome unknown".
@@ -71055,7 +71058,7 @@ function createHttp(options) {
         let throttles = 0;
         let last;
         for (let attempt = 1;; attempt += 1) {
-            const attempts = `${attempt - 1} attempt${attempt - 1 > 1 ? 's' : ''}`;
+            const attempts = (0,format/* plural */.LS)(attempt - 1, 'attempt');
             const turnAt = governor ? await governor.turn(started + deadlineMs) : now();
             if (turnAt === undefined) {
                 const why = `: the rate limit leaves no turn within ${deadline}`;
@@ -71080,7 +71083,7 @@ function createHttp(options) {
             if (!failure.retry)
                 throw failure.error;
             const remaining = deadlineMs - (now() - started);
-            const tried = `${attempt} attempt${attempt > 1 ? 's' : ''}`;
+            const tried = (0,format/* plural */.LS)(attempt, 'attempt');
             let delayMs;
             if (failure.throttled) {
                 // a 429 is "not served yet": tried again for as long as the deadline allows
@@ -71573,8 +71576,6 @@ function describeCommentError(error) {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
-// EXTERNAL MODULE: ./src/format.ts
-var format = __nccwpck_require__(16264);
 ;// CONCATENATED MODULE: ./src/github/event.ts
 /**
  * What the triggering event says about superseded evaluations: did a new commit (or a force-push)
@@ -74647,6 +74648,7 @@ function isAttribute(name /*, options*/) {
  * junit-10.xsd and its older junit-4.xsd for any input text.
  */
 
+
 /** The suite that holds one testcase per rule. */
 const POLICY_SUITE = 'policy';
 /** Longest `message` attribute, in characters; the full text is the element's text. */
@@ -74694,9 +74696,9 @@ function evaluationSuite(evaluation) {
     if (rowsLeftOut > 0) {
         // skipped, not passed: those rows were not judged here (both schemas allow a text-only <skipped>)
         cases.push({
-            '@name': `${count(rowsLeftOut)} more rows left out`,
+            '@name': `${(0,format/* plural */.LS)(rowsLeftOut, 'more row')} left out`,
             '@classname': name,
-            skipped: `This report lists ${count(rows.length)} row results of this evaluation and leaves out ${count(rowsLeftOut)} more; Adaline has them all.`
+            skipped: `This report lists ${(0,format/* plural */.LS)(rows.length, 'row result')} of this evaluation and leaves out ${(0,format/* formatCount */.B4)(rowsLeftOut)} more; Adaline has them all.`
         });
     }
     const latencies = rows.map(row => row.latencyMs).filter(isTime);
@@ -74721,7 +74723,7 @@ function rowCase(suiteName, row) {
 /** Rows not fetched: one testcase that fails when any run failed, errs when any is unknown. */
 function runsCase(suiteName, runs) {
     const all = runs.pass + runs.fail + runs.unknown;
-    const summary = `${count(runs.pass)} of ${count(all)} runs passed, ${count(runs.fail)} failed, ${count(runs.unknown)} unknown; the row results were not fetched.`;
+    const summary = `${(0,format/* formatCount */.B4)(runs.pass)} of ${(0,format/* plural */.LS)(all, 'run')} passed, ${(0,format/* formatCount */.B4)(runs.fail)} failed, ${(0,format/* formatCount */.B4)(runs.unknown)} unknown; the row results were not fetched.`;
     const testcase = { '@name': RUNS_TESTCASE, '@classname': suiteName };
     if (runs.fail > 0) {
         testcase.failure = { '@message': summary, '@type': 'fail', '#text': summary };
@@ -75994,6 +75996,7 @@ function idList(ids) {
 ;// CONCATENATED MODULE: ./src/run/start.ts
 
 
+
 /**
  * How far before an attempt (by our clock) an evaluation it started may say it was submitted (by
  * the API's). The note taken before the POST, not this window, keeps out what others started
@@ -76029,7 +76032,7 @@ class StartError extends ApiError {
  */
 function startStage(context, starts) {
     const { settings, client, limit, log } = context;
-    return log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => starts.track(startEvaluations(client, settings.promptIds, settings, {
+    return log.group(`Starting ${(0,format/* plural */.LS)(settings.promptIds.length, 'evaluation')} for this commit`, () => starts.track(startEvaluations(client, settings.promptIds, settings, {
         limit,
         log: log.info,
         ledger: starts.ledger,
@@ -76204,6 +76207,7 @@ async function listedSince(client, promptId, scope, since) {
 
 ;// CONCATENATED MODULE: ./src/run/abort.ts
 
+
 /** How long an abort waits for the starts under way to have an outcome. */
 const START_SETTLE_MS = 2_500;
 /** How long cancelling what this run started may take once the starts have settled. */
@@ -76271,7 +76275,7 @@ function asError(error) {
     return error instanceof Error ? error : new Error(String(error));
 }
 /**
- * The sentence(s) on what an abort did with the run's starts: cancelled, left running and why,
+ * The sentences on what an abort did with the run's starts: cancelled, left running and why,
  * and starts whose outcome is unknown. Every evaluation that may be running is named. Pure.
  */
 function describeAbort(starts, cancels) {
@@ -76280,7 +76284,7 @@ function describeAbort(starts, cancels) {
     const cancelled = new Set(accepted?.cancelled ?? []);
     const finished = new Set(accepted?.finished.map(f => f.runId) ?? []);
     if (cancelled.size > 0)
-        parts.push(`Cancelled the evaluation(s) this run started: ${[...cancelled].join(', ')}.`);
+        parts.push(`Cancelled ${(0,format/* plural */.LS)(cancelled.size, 'evaluation')} this run started: ${[...cancelled].join(', ')}.`);
     const left = starts.cancellable.filter(id => !cancelled.has(id) && !finished.has(id));
     if (left.length > 0) {
         if (cancels === 'off')
@@ -76659,6 +76663,7 @@ class BaselineFinder {
  */
 
 
+
 const INPUT = 'baseline-run-id';
 /** The pinned evaluations, as the API answers them, in input order. */
 async function pinsStage(context) {
@@ -76687,7 +76692,7 @@ async function pinsStage(context) {
         pins.push(found);
     }
     if (pins.length > 0)
-        log.info(`Pinned baseline(s) (${INPUT}): ${pins.map(pin => pin.evaluation.runId).join(', ')}.`);
+        log.info(`Pinned ${(0,format/* plural */.LS)(pins.length, 'baseline')} (${INPUT}): ${pins.map(pin => pin.evaluation.runId).join(', ')}.`);
     return pins;
 }
 /**
@@ -76831,7 +76836,7 @@ async function baselinesStage(context, gathered, judged, pins = []) {
     const missing = judged.filter(item => !baselines.has(item.evaluation.runId));
     const listings = planBaselineListings(settings, missing);
     if (listings.length > 0) {
-        const search = await log.group(`Listing completed evaluations for ${missing.length} baseline(s) the filters may hide`, () => searchBaselines(client, listings, missing, { limit, log: log.info }));
+        const search = await log.group(`Listing completed evaluations for ${(0,format/* plural */.LS)(missing.length, 'baseline')} the filters may hide`, () => searchBaselines(client, listings, missing, { limit, log: log.info }));
         for (const [runId, baseline] of search.found)
             baselines.set(runId, baseline);
         for (const promptId of search.cut)
@@ -76870,7 +76875,7 @@ async function searchBaselines(client, listings, missing, options) {
         for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
             for (const { evaluation } of page.items)
                 finder.add({ promptId: listing.promptId, evaluation });
-            options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
+            options.log(`${label} (for baselines): page ${page.page}, ${(0,format/* plural */.LS)(page.items.length, 'evaluation')}`);
             await (0,external_node_timers_promises_namespaceObject.setImmediate)(); // as in gather: a signal is heard between pages
             if (finder.done)
                 break;
@@ -76914,7 +76919,7 @@ function isRefusal(status) {
 /** The run's cancel stage: the superseded evaluations cancelled (dry-run: named), in one group of the log. */
 function cancelStage(context, superseded) {
     const { settings, client, limit, log } = context;
-    return log.group(`Cancelling ${superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, superseded, {
+    return log.group(`Cancelling ${(0,format/* plural */.LS)(superseded.length, 'superseded evaluation')}${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, superseded, {
         dryRun: settings.dryRun,
         limit,
         log: log.info,
@@ -77146,7 +77151,7 @@ async function comparisonsStage(context, judged, baselines, cap = COMPARISON_ROW
     }
     const compared = [...comparisons.values()].filter(c => c.compared).length;
     const notCompared = comparisons.size - compared;
-    log.info(`Compared ${(0,format/* formatCount */.B4)(compared)} evaluation(s) with their baselines row by row: ${(0,format/* formatCount */.B4)(rows)} row result(s), ${(0,format/* formatCount */.B4)(requests)} request(s) for the comparison${notCompared > 0 ? `; ${(0,format/* formatCount */.B4)(notCompared)} not compared` : ''}.`);
+    log.info(`Compared ${(0,format/* plural */.LS)(compared, 'evaluation')} with their baselines row by row: ${(0,format/* plural */.LS)(rows, 'row result')}, ${(0,format/* plural */.LS)(requests, 'request')} for the comparison${notCompared > 0 ? `; ${(0,format/* formatCount */.B4)(notCompared)} not compared` : ''}.`);
     for (const [runId, comparison] of comparisons)
         if (!comparison.compared)
             log.warning(`${runId} was not compared with its baseline ${comparison.baselineRunId} row by row: ${comparison.reason}.`);
@@ -77593,6 +77598,7 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
 
 
 
+
 /**
  * The run's listing stage: the listings the settings and the supersede rule call for, gathered in
  * one group of the log, and a line on what they held.
@@ -77600,8 +77606,8 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
 async function gatherStage(context, rule) {
     const { settings, client, limit, log } = context;
     const listings = planListings(settings, rule);
-    const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
-    log.info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
+    const gathered = await log.group(`Listing evaluations (${(0,format/* plural */.LS)(listings.length, 'listing')})`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
+    log.info(`Listed ${(0,format/* plural */.LS)(gathered.listedCount, 'evaluation')} in ${(0,format/* plural */.LS)(gathered.pages, 'page')}; ${(0,format/* formatCount */.B4)(gathered.judged.length)} to judge, ${(0,format/* formatCount */.B4)(gathered.superseded.length)} superseded.`);
     return gathered;
 }
 async function gather(client, listings, options) {
@@ -77633,7 +77639,7 @@ async function gather(client, listings, options) {
                     baselines.add(item);
                 }
             }
-            log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`);
+            log(`${label}: page ${page.page}, ${(0,format/* plural */.LS)(page.items.length, 'evaluation')}, ${(0,format/* formatCount */.B4)(count)} so far`);
             // a signal is handled only when the event loop turns, and a page already at hand (read
             // ahead, buffered) would follow without a turn: SIGINT must reach the abort handler
             await (0,external_node_timers_promises_namespaceObject.setImmediate)();
@@ -77679,10 +77685,10 @@ async function resultsStage(context, judged) {
             capped += 1;
     }
     const cut = capped > 0
-        ? `; ${(0,format/* formatCount */.B4)(capped)} evaluation(s) had more than ${(0,format/* formatCount */.B4)(RESULTS_CAP)}, the rest left out`
+        ? `; ${(0,format/* plural */.LS)(capped, 'evaluation')} had more than ${(0,format/* formatCount */.B4)(RESULTS_CAP)}, the rest left out`
         : '';
     // each page is one request; a retry of one is logged on its own line
-    log.info(`Row results for the JUnit report: ${(0,format/* formatCount */.B4)(rows)} row(s) of ${(0,format/* formatCount */.B4)(byRunId.size)} evaluation(s) in ${(0,format/* formatCount */.B4)(requests)} request(s)${cut}.`);
+    log.info(`Row results for the JUnit report: ${(0,format/* plural */.LS)(rows, 'row')} of ${(0,format/* plural */.LS)(byRunId.size, 'evaluation')} in ${(0,format/* plural */.LS)(requests, 'request')}${cut}.`);
     return byRunId;
 }
 
@@ -77898,7 +77904,7 @@ function pollFloorMs(polled, slowdown = 1) {
 async function waitStage(context, judged, waitMs, onSeen) {
     const { client, limit, log } = context;
     const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length;
-    const wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${pending} evaluation(s) to finish`, () => waitUntilTerminal(client, judged, {
+    const wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${(0,format/* plural */.LS)(pending, 'evaluation')} to finish`, () => waitUntilTerminal(client, judged, {
         timeoutMs: waitMs,
         limit,
         log: log.info,
@@ -77990,7 +77996,7 @@ async function waitUntilTerminal(client, items, options) {
             delay = moved ? floor : Math.min(ceiling, Math.max(floor, delay * 1.5));
         }
         if (failures.length > 0) {
-            options.warn(`Could not poll ${failures.length} of ${polled.length} evaluation(s) (${failures[0].message}); still waiting, next poll in about ${(0,format/* formatDuration */.a3)(delay)}.`);
+            options.warn(`Could not poll ${(0,format/* formatCount */.B4)(failures.length)} of ${(0,format/* plural */.LS)(polled.length, 'evaluation')} (${failures[0].message}); still waiting, next poll in about ${(0,format/* formatDuration */.a3)(delay)}.`);
         }
     }
     return {

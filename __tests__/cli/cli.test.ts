@@ -188,9 +188,7 @@ describe('adaline-evals', () => {
     expect(stdout).not.toMatch(/\*\*|^\||<\/?[a-z]|^#/m)
     expect(stdout).not.toContain('\u001b[')
     expect(Math.max(...stdout.split('\n').map(line => stringWidth(line)))).toBeLessThanOrEqual(80)
-    expect(stderr).toContain(
-      `prompt ${PROMPT} [status=completed]: page 1, 2 evaluation(s), 2 so far`
-    )
+    expect(stderr).toContain(`prompt ${PROMPT} [status=completed]: page 1, 2 evaluations, 2 so far`)
   })
 
   it('prints the progress lines once, without per-evaluation groups a terminal would not fold', async () => {
@@ -825,7 +823,7 @@ describe('adaline-evals', () => {
       const [started] = api.evaluations(PROMPT)
       expect(started?.status).toBe('cancelling')
       expect(stderr).toContain(
-        `adaline-evals: stopped by ${signal}; no verdict was reached. Cancelled the evaluation(s) this run started: ${started?.runId}.`
+        `adaline-evals: stopped by ${signal}; no verdict was reached. Cancelled 1 evaluation this run started: ${started?.runId}.`
       )
     },
     30_000
@@ -854,7 +852,7 @@ describe('adaline-evals', () => {
     const [started] = api.evaluations(PROMPT)
     expect(['cancelling', 'cancelled']).toContain(started?.status)
     expect(stderr).toContain(
-      `adaline-evals: stopped by SIGTERM; no verdict was reached. Cancelled the evaluation(s) this run started: ${started?.runId}.\n`
+      `adaline-evals: stopped by SIGTERM; no verdict was reached. Cancelled 1 evaluation this run started: ${started?.runId}.\n`
     )
     // the run's own ending is left to the abort: no second message
     expect(stderr.match(/^adaline-evals: /gm)).toHaveLength(1)

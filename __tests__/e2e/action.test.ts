@@ -103,7 +103,7 @@ describe('listing', () => {
     expect(run.outputs['listed-count']).toBe('450')
     expect(run.outputs['evaluation-count']).toBe('450')
     expect(run.outputs.gate).toBe('skipped')
-    expect(run.stdout).toContain('page 3, 50 evaluation(s), 450 so far')
+    expect(run.stdout).toContain('page 3, 50 evaluations, 450 so far')
   })
 
   it('lists each of several statuses and counts them apart', async () => {

@@ -232,7 +232,7 @@ describe('report files', () => {
     // 240 + 12 + 10 rows: two pages for the first evaluation, one each for the others
     expect(pages).toHaveLength(4)
     expect(withJunit.stdout).toContain(
-      'Row results for the JUnit report: 262 row(s) of 3 evaluation(s) in 4 request(s).'
+      'Row results for the JUnit report: 262 rows of 3 evaluations in 4 requests.'
     )
 
     api.clearRequests()
@@ -242,7 +242,7 @@ describe('report files', () => {
     })
     expect(command.exitCode).toBe(1)
     expect(allRowPages()).toHaveLength(4)
-    expect(command.stderr).toContain('in 4 request(s).')
+    expect(command.stderr).toContain('in 4 requests.')
   })
 
   it('stands an evaluation whose rows could not be fetched on its run counts, with a warning', async () => {

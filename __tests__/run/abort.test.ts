@@ -26,14 +26,21 @@ describe('describeAbort', () => {
       failed: [{ runId: B, promptId: 'p', message: 'answered 500.' }]
     }
     expect(describeAbort(starts, cancels)).toBe(
-      `Cancelled the evaluation(s) this run started: ${A}. Could not cancel ${B}, which may still run: answered 500.`
+      `Cancelled 1 evaluation this run started: ${A}. Could not cancel ${B}, which may still run: answered 500.`
     )
   })
 
   it('names one whose start was answered only while the cancels were under way', () => {
     const starts = { ...none, started: [A, B], cancellable: [A, B] }
     expect(describeAbort(starts, { cancelled: [A], finished: [], failed: [] })).toBe(
-      `Cancelled the evaluation(s) this run started: ${A}. Not cancelled, as its start was answered only while cancelling: ${B}.`
+      `Cancelled 1 evaluation this run started: ${A}. Not cancelled, as its start was answered only while cancelling: ${B}.`
+    )
+  })
+
+  it('counts two cancelled in the plural', () => {
+    const starts = { ...none, started: [A, B], cancellable: [A, B] }
+    expect(describeAbort(starts, { cancelled: [A, B], finished: [], failed: [] })).toBe(
+      `Cancelled 2 evaluations this run started: ${A}, ${B}.`
     )
   })
 

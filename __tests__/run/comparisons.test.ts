@@ -79,7 +79,7 @@ describe('comparisonsStage', () => {
     )
     expect(resultPages()).toHaveLength(4)
     expect(lines).toContain(
-      'Compared 1 evaluation(s) with their baselines row by row: 600 row result(s), 4 request(s) for the comparison.'
+      'Compared 1 evaluation with their baselines row by row: 600 row results, 4 requests for the comparison.'
     )
     await resultsStage(run, [judged])
     expect(resultPages()).toHaveLength(4)

@@ -31815,6 +31815,8 @@ function getEnv(key) {
   return process.env[key.toLowerCase()] || process.env[key.toUpperCase()] || '';
 }
 
+// EXTERNAL MODULE: ./src/format.ts
+var format = __nccwpck_require__(16264);
 ;// CONCATENATED MODULE: ./src/secrets/loopback.ts
 /**
  * Loopback hosts: the only ones the key may be sent to over http://, and never through a proxy,
@@ -32331,6 +32333,7 @@ var schema = __nccwpck_require__(54455);
 
 
 
+
 const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504];
 /**
  * Refusals that surely did not create anything: a start answered so is not "outcome unknown".
@@ -32383,7 +32386,7 @@ function createHttp(options) {
         let throttles = 0;
         let last;
         for (let attempt = 1;; attempt += 1) {
-            const attempts = `${attempt - 1} attempt${attempt - 1 > 1 ? 's' : ''}`;
+            const attempts = (0,format/* plural */.LS)(attempt - 1, 'attempt');
             const turnAt = governor ? await governor.turn(started + deadlineMs) : now();
             if (turnAt === undefined) {
                 const why = `: the rate limit leaves no turn within ${deadline}`;
@@ -32408,7 +32411,7 @@ function createHttp(options) {
             if (!failure.retry)
                 throw failure.error;
             const remaining = deadlineMs - (now() - started);
-            const tried = `${attempt} attempt${attempt > 1 ? 's' : ''}`;
+            const tried = (0,format/* plural */.LS)(attempt, 'attempt');
             let delayMs;
             if (failure.throttled) {
                 // a 429 is "not served yet": tried again for as long as the deadline allows
@@ -32801,8 +32804,6 @@ function describeWriteError(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
-// EXTERNAL MODULE: ./src/format.ts
-var format = __nccwpck_require__(16264);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 ;// CONCATENATED MODULE: ./src/github/event.ts
@@ -35872,6 +35873,7 @@ function isAttribute(name /*, options*/) {
  * junit-10.xsd and its older junit-4.xsd for any input text.
  */
 
+
 /** The suite that holds one testcase per rule. */
 const POLICY_SUITE = 'policy';
 /** Longest `message` attribute, in characters; the full text is the element's text. */
@@ -35919,9 +35921,9 @@ function evaluationSuite(evaluation) {
     if (rowsLeftOut > 0) {
         // skipped, not passed: those rows were not judged here (both schemas allow a text-only <skipped>)
         cases.push({
-            '@name': `${count(rowsLeftOut)} more rows left out`,
+            '@name': `${(0,format/* plural */.LS)(rowsLeftOut, 'more row')} left out`,
             '@classname': name,
-            skipped: `This report lists ${count(rows.length)} row results of this evaluation and leaves out ${count(rowsLeftOut)} more; Adaline has them all.`
+            skipped: `This report lists ${(0,format/* plural */.LS)(rows.length, 'row result')} of this evaluation and leaves out ${(0,format/* formatCount */.B4)(rowsLeftOut)} more; Adaline has them all.`
         });
     }
     const latencies = rows.map(row => row.latencyMs).filter(isTime);
@@ -35946,7 +35948,7 @@ function rowCase(suiteName, row) {
 /** Rows not fetched: one testcase that fails when any run failed, errs when any is unknown. */
 function runsCase(suiteName, runs) {
     const all = runs.pass + runs.fail + runs.unknown;
-    const summary = `${count(runs.pass)} of ${count(all)} runs passed, ${count(runs.fail)} failed, ${count(runs.unknown)} unknown; the row results were not fetched.`;
+    const summary = `${(0,format/* formatCount */.B4)(runs.pass)} of ${(0,format/* plural */.LS)(all, 'run')} passed, ${(0,format/* formatCount */.B4)(runs.fail)} failed, ${(0,format/* formatCount */.B4)(runs.unknown)} unknown; the row results were not fetched.`;
     const testcase = { '@name': RUNS_TESTCASE, '@classname': suiteName };
     if (runs.fail > 0) {
         testcase.failure = { '@message': summary, '@type': 'fail', '#text': summary };
@@ -38724,10 +38726,6 @@ function buildTerminalReport(report, options) {
         .map(block => block.join('\n'))
         .join('\n\n')}\n`;
 }
-/** "1 evaluation", "2 evaluations". */
-function counted(n, noun) {
-    return `${(0,format/* formatCount */.B4)(n)} ${noun}${n === 1 ? '' : 's'}`;
-}
 const GATE = {
     passed: { mark: '✓', says: 'gate passed' },
     failed: { mark: '✗', says: 'gate failed' },
@@ -38750,10 +38748,10 @@ function terminal_verdictSentence({ verdict, metrics }, width) {
     if (verdict.gate === 'skipped')
         return wrap('The policy sets no rules, so nothing was judged against limits.', width);
     if (verdict.gate === 'passed')
-        return wrap(`Every rule holds over ${counted(metrics.evaluations, 'evaluation')}.`, width);
+        return wrap(`Every rule holds over ${(0,format/* plural */.LS)(metrics.evaluations, 'evaluation')}.`, width);
     const [first] = verdict.broken;
     const more = verdict.broken.length - 1;
-    const tail = more > 0 ? ` (and ${counted(more, 'more broken rule')})` : '';
+    const tail = more > 0 ? ` (and ${(0,format/* plural */.LS)(more, 'more broken rule')})` : '';
     return wrap(`${terminalText(first?.message ?? '', 300)}${tail}.`, width);
 }
 /** `Runs  ████████▒▒░  57 pass · 4 fail · 3 unknown`, the bar as wide as the line allows. */
@@ -38782,18 +38780,15 @@ function runBar(metrics, width, c) {
 function totalsParts(metrics) {
     if (metrics.evaluations === 0)
         return ['No evaluations judged.'];
-    const parts = [
-        `${counted(metrics.evaluations, 'evaluation')} judged`,
-        counted(metrics.runs, 'run')
-    ];
+    const parts = [`${(0,format/* plural */.LS)(metrics.evaluations, 'evaluation')} judged`, (0,format/* plural */.LS)(metrics.runs, 'run')];
     if (metrics.passRate !== null)
         parts.push(`pass rate ${(0,format/* formatPercent */.l9)(metrics.passRate)}`);
     parts.push(`cost ${(0,format/* formatCost */.BD)(metrics.totalCost)}`);
     if (metrics.avgLatency !== null)
         parts.push(`${(0,format/* formatDuration */.a3)(metrics.avgLatency)} per run`);
-    parts.push(counted(metrics.totalTokens, 'token'));
+    parts.push((0,format/* plural */.LS)(metrics.totalTokens, 'token'));
     if (metrics.failedRows > 0)
-        parts.push(counted(metrics.failedRows, 'failed row'));
+        parts.push((0,format/* plural */.LS)(metrics.failedRows, 'failed row'));
     return parts;
 }
 /** Near the top: cancels that did not land fail the run whatever the gate says. */
@@ -38802,7 +38797,7 @@ function cancelFailedWarning({ cancel }, width, c) {
         return [];
     const n = cancel.failed.length;
     return [
-        wrap(c.bold(c.red(`⚠ ${counted(n, 'superseded evaluation')} could not be cancelled and may still be running and billing, so the run fails whatever the gate (see below).`)), width)
+        wrap(c.bold(c.red(`⚠ ${(0,format/* plural */.LS)(n, 'superseded evaluation')} could not be cancelled and may still be running and billing, so the run fails whatever the gate (see below).`)), width)
     ];
 }
 function section(title, c) {
@@ -38859,11 +38854,11 @@ function evaluations(report, width, c) {
         lines.push(...wrap(c.dim(`Left out for the width: ${dropped.reverse().join(' and ')} (--format json has them).`), width));
     const hidden = gathered.judged.length - shown.length;
     if (hidden > 0)
-        lines.push(...wrap(`… and ${counted(hidden, 'more evaluation')} not shown; the totals include them (--format json lists all).`, width));
+        lines.push(...wrap(`… and ${(0,format/* plural */.LS)(hidden, 'more evaluation')} not shown; the totals include them (--format json lists all).`, width));
     const without = gathered.judged.length -
         [...gathered.judged].filter(i => baselines.has(i.evaluation.runId)).length;
     if (withBaseline && without > 0)
-        lines.push(...wrap(c.dim(`Δ baseline: ${counted(without, 'judged evaluation')} without an earlier completed one to compare with.`), width));
+        lines.push(...wrap(c.dim(`Δ baseline: ${(0,format/* plural */.LS)(without, 'judged evaluation')} without an earlier completed one to compare with.`), width));
     if (!withBaseline && report.comparesWithBaseline)
         lines.push(...wrap(c.dim('No judged evaluation has an earlier completed one of the same prompt, evaluator and dataset, so max-pass-rate-drop applied to none.'), width));
     return lines;
@@ -38949,7 +38944,7 @@ function terminal_failingRows(report, width, c) {
         .map(item => failingSection(report, item, rowsOf.get(item.evaluation.runId), width, c));
     const notShown = gathered.judged.filter(item => item.evaluation.metrics.failRuns + item.evaluation.metrics.unknownRuns > 0).length - blocks.length;
     if (notShown > 0)
-        blocks.push(wrap(c.dim(`… and ${counted(notShown, 'more evaluation')} with failing or unknown rows not shown (--format json has them).`), width));
+        blocks.push(wrap(c.dim(`… and ${(0,format/* plural */.LS)(notShown, 'more evaluation')} with failing or unknown rows not shown (--format json has them).`), width));
     return blocks;
 }
 function failingSection(report, item, results, width, c) {
@@ -38979,20 +38974,20 @@ function happenings(report, width, c) {
     const { started, wait, cancel, dryRun, gathered } = report;
     const lines = [];
     if (started.length > 0)
-        lines.push(...wrap(`Started ${counted(started.length, 'evaluation')} for this commit: ${ids(started)}.`, width));
+        lines.push(...wrap(`Started ${(0,format/* plural */.LS)(started.length, 'evaluation')} for this commit: ${ids(started)}.`, width));
     if (wait)
         lines.push(...wrap(wait.timedOut.length === 0
             ? `Waited ${(0,format/* formatDuration */.a3)(wait.waitedMs)} for the judged evaluations to finish.`
             : `Stopped waiting after ${(0,format/* formatDuration */.a3)(wait.waitedMs)}; still not finished: ${ids(wait.timedOut)}.`, width));
     if (cancel.cancelled.length > 0)
-        lines.push(...wrap(`${dryRun ? 'Would cancel (dry run)' : 'Cancelled'} ${(0,format/* formatCount */.B4)(cancel.cancelled.length)} of ${counted(gathered.superseded.length, 'superseded evaluation')}: ${ids(cancel.cancelled)}.`, width));
+        lines.push(...wrap(`${dryRun ? 'Would cancel (dry run)' : 'Cancelled'} ${(0,format/* formatCount */.B4)(cancel.cancelled.length)} of ${(0,format/* plural */.LS)(gathered.superseded.length, 'superseded evaluation')}: ${ids(cancel.cancelled)}.`, width));
     if (cancel.finished.length > 0)
         lines.push(...wrap(`Finished before their cancel arrived: ${cancel.finished
             .slice(0, terminal_MAX_LISTED_IDS)
             .map(f => `${terminalText(f.runId, 80)} (${f.status})`)
             .join(', ')}${cancel.finished.length > terminal_MAX_LISTED_IDS ? ` and ${(0,format/* formatCount */.B4)(cancel.finished.length - terminal_MAX_LISTED_IDS)} more` : ''}.`, width));
     if (cancel.failed.length > 0) {
-        lines.push(...wrap(c.red(`Could not cancel ${counted(cancel.failed.length, 'superseded evaluation')}; they may still be running and billing:`), width));
+        lines.push(...wrap(c.red(`Could not cancel ${(0,format/* plural */.LS)(cancel.failed.length, 'superseded evaluation')}; they may still be running and billing:`), width));
         for (const failed of cancel.failed.slice(0, terminal_MAX_LISTED_IDS))
             lines.push(...wrap(`• ${terminalText(failed.runId, 80)}: ${terminalText(failed.message, 300)}`, width, '  ').map((line, i) => (i === 0 ? line.slice(2) : line)));
         if (cancel.failed.length > terminal_MAX_LISTED_IDS)
@@ -39009,10 +39004,11 @@ function listedLine({ gathered }) {
     const byStatus = schema/* EVALUATION_STATUSES */.co.filter(status => gathered.listedByStatus[status])
         .map(status => `${status} ${(0,format/* formatCount */.B4)(gathered.listedByStatus[status] ?? 0)}`)
         .join(' · ');
-    return `Listed: ${counted(gathered.listedCount, 'evaluation')} matched the filters${byStatus ? ` (${byStatus})` : ''}.`;
+    return `Listed: ${(0,format/* plural */.LS)(gathered.listedCount, 'evaluation')} matched the filters${byStatus ? ` (${byStatus})` : ''}.`;
 }
 
 ;// CONCATENATED MODULE: ./src/run/start.ts
+
 
 
 /**
@@ -39050,7 +39046,7 @@ class StartError extends ApiError {
  */
 function startStage(context, starts) {
     const { settings, client, limit, log } = context;
-    return log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => starts.track(startEvaluations(client, settings.promptIds, settings, {
+    return log.group(`Starting ${(0,format/* plural */.LS)(settings.promptIds.length, 'evaluation')} for this commit`, () => starts.track(startEvaluations(client, settings.promptIds, settings, {
         limit,
         log: log.info,
         ledger: starts.ledger,
@@ -39225,6 +39221,7 @@ async function listedSince(client, promptId, scope, since) {
 
 ;// CONCATENATED MODULE: ./src/run/abort.ts
 
+
 /** How long an abort waits for the starts under way to have an outcome. */
 const START_SETTLE_MS = 2_500;
 /** How long cancelling what this run started may take once the starts have settled. */
@@ -39292,7 +39289,7 @@ function asError(error) {
     return error instanceof Error ? error : new Error(String(error));
 }
 /**
- * The sentence(s) on what an abort did with the run's starts: cancelled, left running and why,
+ * The sentences on what an abort did with the run's starts: cancelled, left running and why,
  * and starts whose outcome is unknown. Every evaluation that may be running is named. Pure.
  */
 function describeAbort(starts, cancels) {
@@ -39301,7 +39298,7 @@ function describeAbort(starts, cancels) {
     const cancelled = new Set(accepted?.cancelled ?? []);
     const finished = new Set(accepted?.finished.map(f => f.runId) ?? []);
     if (cancelled.size > 0)
-        parts.push(`Cancelled the evaluation(s) this run started: ${[...cancelled].join(', ')}.`);
+        parts.push(`Cancelled ${(0,format/* plural */.LS)(cancelled.size, 'evaluation')} this run started: ${[...cancelled].join(', ')}.`);
     const left = starts.cancellable.filter(id => !cancelled.has(id) && !finished.has(id));
     if (left.length > 0) {
         if (cancels === 'off')
@@ -39709,6 +39706,7 @@ class BaselineFinder {
  */
 
 
+
 const INPUT = 'baseline-run-id';
 /** The pinned evaluations, as the API answers them, in input order. */
 async function pinsStage(context) {
@@ -39737,7 +39735,7 @@ async function pinsStage(context) {
         pins.push(found);
     }
     if (pins.length > 0)
-        log.info(`Pinned baseline(s) (${INPUT}): ${pins.map(pin => pin.evaluation.runId).join(', ')}.`);
+        log.info(`Pinned ${(0,format/* plural */.LS)(pins.length, 'baseline')} (${INPUT}): ${pins.map(pin => pin.evaluation.runId).join(', ')}.`);
     return pins;
 }
 /**
@@ -39881,7 +39879,7 @@ async function baselinesStage(context, gathered, judged, pins = []) {
     const missing = judged.filter(item => !baselines.has(item.evaluation.runId));
     const listings = planBaselineListings(settings, missing);
     if (listings.length > 0) {
-        const search = await log.group(`Listing completed evaluations for ${missing.length} baseline(s) the filters may hide`, () => searchBaselines(client, listings, missing, { limit, log: log.info }));
+        const search = await log.group(`Listing completed evaluations for ${(0,format/* plural */.LS)(missing.length, 'baseline')} the filters may hide`, () => searchBaselines(client, listings, missing, { limit, log: log.info }));
         for (const [runId, baseline] of search.found)
             baselines.set(runId, baseline);
         for (const promptId of search.cut)
@@ -39920,7 +39918,7 @@ async function searchBaselines(client, listings, missing, options) {
         for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
             for (const { evaluation } of page.items)
                 finder.add({ promptId: listing.promptId, evaluation });
-            options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
+            options.log(`${label} (for baselines): page ${page.page}, ${(0,format/* plural */.LS)(page.items.length, 'evaluation')}`);
             await (0,external_node_timers_promises_namespaceObject.setImmediate)(); // as in gather: a signal is heard between pages
             if (finder.done)
                 break;
@@ -39964,7 +39962,7 @@ function isRefusal(status) {
 /** The run's cancel stage: the superseded evaluations cancelled (dry-run: named), in one group of the log. */
 function cancelStage(context, superseded) {
     const { settings, client, limit, log } = context;
-    return log.group(`Cancelling ${superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, superseded, {
+    return log.group(`Cancelling ${(0,format/* plural */.LS)(superseded.length, 'superseded evaluation')}${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, superseded, {
         dryRun: settings.dryRun,
         limit,
         log: log.info,
@@ -40196,7 +40194,7 @@ async function comparisonsStage(context, judged, baselines, cap = COMPARISON_ROW
     }
     const compared = [...comparisons.values()].filter(c => c.compared).length;
     const notCompared = comparisons.size - compared;
-    log.info(`Compared ${(0,format/* formatCount */.B4)(compared)} evaluation(s) with their baselines row by row: ${(0,format/* formatCount */.B4)(rows)} row result(s), ${(0,format/* formatCount */.B4)(requests)} request(s) for the comparison${notCompared > 0 ? `; ${(0,format/* formatCount */.B4)(notCompared)} not compared` : ''}.`);
+    log.info(`Compared ${(0,format/* plural */.LS)(compared, 'evaluation')} with their baselines row by row: ${(0,format/* plural */.LS)(rows, 'row result')}, ${(0,format/* plural */.LS)(requests, 'request')} for the comparison${notCompared > 0 ? `; ${(0,format/* formatCount */.B4)(notCompared)} not compared` : ''}.`);
     for (const [runId, comparison] of comparisons)
         if (!comparison.compared)
             log.warning(`${runId} was not compared with its baseline ${comparison.baselineRunId} row by row: ${comparison.reason}.`);
@@ -40643,6 +40641,7 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
 
 
 
+
 /**
  * The run's listing stage: the listings the settings and the supersede rule call for, gathered in
  * one group of the log, and a line on what they held.
@@ -40650,8 +40649,8 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
 async function gatherStage(context, rule) {
     const { settings, client, limit, log } = context;
     const listings = planListings(settings, rule);
-    const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
-    log.info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
+    const gathered = await log.group(`Listing evaluations (${(0,format/* plural */.LS)(listings.length, 'listing')})`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
+    log.info(`Listed ${(0,format/* plural */.LS)(gathered.listedCount, 'evaluation')} in ${(0,format/* plural */.LS)(gathered.pages, 'page')}; ${(0,format/* formatCount */.B4)(gathered.judged.length)} to judge, ${(0,format/* formatCount */.B4)(gathered.superseded.length)} superseded.`);
     return gathered;
 }
 async function gather(client, listings, options) {
@@ -40683,7 +40682,7 @@ async function gather(client, listings, options) {
                     baselines.add(item);
                 }
             }
-            log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`);
+            log(`${label}: page ${page.page}, ${(0,format/* plural */.LS)(page.items.length, 'evaluation')}, ${(0,format/* formatCount */.B4)(count)} so far`);
             // a signal is handled only when the event loop turns, and a page already at hand (read
             // ahead, buffered) would follow without a turn: SIGINT must reach the abort handler
             await (0,external_node_timers_promises_namespaceObject.setImmediate)();
@@ -40729,10 +40728,10 @@ async function resultsStage(context, judged) {
             capped += 1;
     }
     const cut = capped > 0
-        ? `; ${(0,format/* formatCount */.B4)(capped)} evaluation(s) had more than ${(0,format/* formatCount */.B4)(RESULTS_CAP)}, the rest left out`
+        ? `; ${(0,format/* plural */.LS)(capped, 'evaluation')} had more than ${(0,format/* formatCount */.B4)(RESULTS_CAP)}, the rest left out`
         : '';
     // each page is one request; a retry of one is logged on its own line
-    log.info(`Row results for the JUnit report: ${(0,format/* formatCount */.B4)(rows)} row(s) of ${(0,format/* formatCount */.B4)(byRunId.size)} evaluation(s) in ${(0,format/* formatCount */.B4)(requests)} request(s)${cut}.`);
+    log.info(`Row results for the JUnit report: ${(0,format/* plural */.LS)(rows, 'row')} of ${(0,format/* plural */.LS)(byRunId.size, 'evaluation')} in ${(0,format/* plural */.LS)(requests, 'request')}${cut}.`);
     return byRunId;
 }
 
@@ -40948,7 +40947,7 @@ function pollFloorMs(polled, slowdown = 1) {
 async function waitStage(context, judged, waitMs, onSeen) {
     const { client, limit, log } = context;
     const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length;
-    const wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${pending} evaluation(s) to finish`, () => waitUntilTerminal(client, judged, {
+    const wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${(0,format/* plural */.LS)(pending, 'evaluation')} to finish`, () => waitUntilTerminal(client, judged, {
         timeoutMs: waitMs,
         limit,
         log: log.info,
@@ -41040,7 +41039,7 @@ async function waitUntilTerminal(client, items, options) {
             delay = moved ? floor : Math.min(ceiling, Math.max(floor, delay * 1.5));
         }
         if (failures.length > 0) {
-            options.warn(`Could not poll ${failures.length} of ${polled.length} evaluation(s) (${failures[0].message}); still waiting, next poll in about ${(0,format/* formatDuration */.a3)(delay)}.`);
+            options.warn(`Could not poll ${(0,format/* formatCount */.B4)(failures.length)} of ${(0,format/* plural */.LS)(polled.length, 'evaluation')} (${failures[0].message}); still waiting, next poll in about ${(0,format/* formatDuration */.a3)(delay)}.`);
         }
     }
     return {

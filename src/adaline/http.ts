@@ -9,6 +9,7 @@ import type { Agent } from 'node:http'
 import type { Readable } from 'node:stream'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
 import { getProxyForUrl } from 'proxy-from-env'
+import { plural } from '../format.js'
 import { isLoopback } from '../secrets/loopback.js'
 import { Secrets } from '../secrets/redact.js'
 import { backoffMs, retryAfter, throttleDelayMs } from './backoff.js'
@@ -147,7 +148,7 @@ export function createHttp(options: HttpOptions): Http {
     let throttles = 0
     let last: Failure | undefined
     for (let attempt = 1; ; attempt += 1) {
-      const attempts = `${attempt - 1} attempt${attempt - 1 > 1 ? 's' : ''}`
+      const attempts = plural(attempt - 1, 'attempt')
       const turnAt = governor ? await governor.turn(started + deadlineMs) : now()
       if (turnAt === undefined) {
         const why = `: the rate limit leaves no turn within ${deadline}`
@@ -176,7 +177,7 @@ export function createHttp(options: HttpOptions): Http {
       }
       if (!failure.retry) throw failure.error
       const remaining = deadlineMs - (now() - started)
-      const tried = `${attempt} attempt${attempt > 1 ? 's' : ''}`
+      const tried = plural(attempt, 'attempt')
       let delayMs: number | undefined
       if (failure.throttled) {
         // a 429 is "not served yet": tried again for as long as the deadline allows

@@ -11,6 +11,7 @@ import type { CancelOutcome } from './cancel.js'
 import type { TransportTimings } from './context.js'
 import { describeUnconfirmed, describeUnderWay } from './start.js'
 import type { StartsSoFar } from './started.js'
+import { plural } from '../format.js'
 
 /** How long an abort waits for the starts under way to have an outcome. */
 export const START_SETTLE_MS = 2_500
@@ -120,7 +121,7 @@ function asError(error: unknown): Error {
 }
 
 /**
- * The sentence(s) on what an abort did with the run's starts: cancelled, left running and why,
+ * The sentences on what an abort did with the run's starts: cancelled, left running and why,
  * and starts whose outcome is unknown. Every evaluation that may be running is named. Pure.
  */
 export function describeAbort(starts: StartsSoFar, cancels: Cancels): string {
@@ -129,7 +130,9 @@ export function describeAbort(starts: StartsSoFar, cancels: Cancels): string {
   const cancelled = new Set(accepted?.cancelled ?? [])
   const finished = new Set(accepted?.finished.map(f => f.runId) ?? [])
   if (cancelled.size > 0)
-    parts.push(`Cancelled the evaluation(s) this run started: ${[...cancelled].join(', ')}.`)
+    parts.push(
+      `Cancelled ${plural(cancelled.size, 'evaluation')} this run started: ${[...cancelled].join(', ')}.`
+    )
   const left = starts.cancellable.filter(id => !cancelled.has(id) && !finished.has(id))
   if (left.length > 0) {
     if (cancels === 'off')

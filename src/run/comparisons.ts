@@ -6,7 +6,7 @@
  * could not all be fetched is "not compared", with the reason, and the rules fail closed on it.
  */
 import type { Result } from '../adaline/schema.js'
-import { formatCount } from '../format.js'
+import { formatCount, plural } from '../format.js'
 import type { Listed } from '../judge/judged-set.js'
 import { rowResultFrom } from '../judge/pairing.js'
 import { compareRows, type Comparison } from '../judge/regressions.js'
@@ -105,7 +105,7 @@ export async function comparisonsStage(
   const compared = [...comparisons.values()].filter(c => c.compared).length
   const notCompared = comparisons.size - compared
   log.info(
-    `Compared ${formatCount(compared)} evaluation(s) with their baselines row by row: ${formatCount(rows)} row result(s), ${formatCount(requests)} request(s) for the comparison${notCompared > 0 ? `; ${formatCount(notCompared)} not compared` : ''}.`
+    `Compared ${plural(compared, 'evaluation')} with their baselines row by row: ${plural(rows, 'row result')}, ${plural(requests, 'request')} for the comparison${notCompared > 0 ? `; ${formatCount(notCompared)} not compared` : ''}.`
   )
   for (const [runId, comparison] of comparisons)
     if (!comparison.compared)

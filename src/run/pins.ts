@@ -7,6 +7,7 @@ import { ApiError } from '../adaline/http.js'
 import { InputError } from '../inputs/settings.js'
 import type { Listed } from '../judge/judged-set.js'
 import type { RunContext } from './context.js'
+import { plural } from '../format.js'
 
 const INPUT = 'baseline-run-id'
 
@@ -44,7 +45,9 @@ export async function pinsStage(context: RunContext): Promise<Listed[]> {
     pins.push(found)
   }
   if (pins.length > 0)
-    log.info(`Pinned baseline(s) (${INPUT}): ${pins.map(pin => pin.evaluation.runId).join(', ')}.`)
+    log.info(
+      `Pinned ${plural(pins.length, 'baseline')} (${INPUT}): ${pins.map(pin => pin.evaluation.runId).join(', ')}.`
+    )
   return pins
 }
 
