@@ -168,6 +168,40 @@ describe('buildTerminalReport', () => {
     expect(failed).toMatch(/^max-pass-rate-drop +−20 pp +−5 pp +✗ FAIL$/m)
   })
 
+  it('writes a figure the same in the verdict sentence, the rules table, the totals and the table', () => {
+    // 8 of 9 pass (88.888…%) against a baseline of 10 of 10: 88.9% and −11.1 pp wherever shown
+    const now = makeEvaluation({
+      n: 1,
+      evaluatorId: fakeId('evr', 1),
+      pass: 8,
+      fail: 1,
+      unknown: 0
+    })
+    const before = makeEvaluation({
+      n: 2,
+      evaluatorId: fakeId('evr', 1),
+      pass: 10,
+      fail: 0,
+      unknown: 0
+    })
+    const report = reportOf(judgedOf([now]), 'min-pass-rate: 90%\nmax-pass-rate-drop: 10%', {
+      baselines: new Map([[now.runId, before]])
+    })
+    const text = buildTerminalReport(report, { width: 200, color: false })
+    expect(lines(text)[1]).toBe('pass-rate 88.9% < min-pass-rate 90% (and 1 more broken rule).')
+    expect(text).toMatch(/^min-pass-rate +88\.9% +90% +✗ FAIL$/m)
+    expect(text).toMatch(/^max-pass-rate-drop +−11\.1 pp +−10 pp +✗ FAIL$/m)
+    expect(text).toContain('pass rate 88.9%')
+    expect(text).toMatch(/completed +88\.9% +−11\.1 pp /)
+    expect(text).not.toMatch(/88\.89|11\.11/)
+    const drop = reportOf(judgedOf([now]), 'max-pass-rate-drop: 10%', {
+      baselines: new Map([[now.runId, before]])
+    })
+    expect(lines(buildTerminalReport(drop, { width: 200, color: false }))[1]).toBe(
+      `pass rate −11.1 pp vs baseline, beyond max-pass-rate-drop −10 pp: ${now.runId} 88.9% vs baseline ${before.runId} 100%.`
+    )
+  })
+
   it('names evaluators by title, with the pass-rate change against the baseline in points', () => {
     const text = buildTerminalReport(failingReport(), { width: 120, color: false })
     expect(text).toContain('Helpfulness and tone judge')

@@ -41549,8 +41549,10 @@ function stderrLog(write, redact) {
 /* harmony export */   E1: () => (/* binding */ formatRelativeDelta),
 /* harmony export */   FV: () => (/* binding */ escapeMarkdown),
 /* harmony export */   LS: () => (/* binding */ plural),
+/* harmony export */   ZS: () => (/* binding */ FIGURE),
 /* harmony export */   a3: () => (/* binding */ formatDuration),
 /* harmony export */   fU: () => (/* binding */ formatTime),
+/* harmony export */   jV: () => (/* binding */ figureAndLimit),
 /* harmony export */   l9: () => (/* binding */ formatPercent),
 /* harmony export */   mr: () => (/* binding */ plainDecimal),
 /* harmony export */   zq: () => (/* binding */ MAX_DATE_MS)
@@ -41604,23 +41606,26 @@ function formatCount(value) {
 function plural(count, noun, nouns = `${noun}s`) {
     return `${formatCount(count)} ${count === 1 ? noun : nouns}`;
 }
-/** USD with enough digits that small per-evaluation costs don't read as $0.00. */
-function formatCost(usd) {
+/**
+ * USD with enough digits that small per-evaluation costs don't read as $0.00; `extra` digits more
+ * only where a figure must read apart from its limit (figureAndLimit).
+ */
+function formatCost(usd, extra = 0) {
     if (usd === 0)
         return '$0';
     if (usd < 0.01)
-        return `$${usd.toPrecision(2)}`;
-    return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`;
+        return `$${usd.toPrecision(2 + extra)}`;
+    return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 + extra })}`;
 }
-/** Milliseconds as "850 ms", "12.3 s", "4.2 min". */
-function formatDuration(ms) {
+/** Milliseconds as "850 ms", "12.3 s", "4.2 min"; `extra` decimals more as formatCost's. */
+function formatDuration(ms, extra = 0) {
     if (ms < 1000)
-        return `${Math.round(ms)} ms`;
+        return `${Number(ms.toFixed(extra))} ms`;
     if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
+        return `${(ms / 1000).toFixed(1 + extra)} s`;
     if (ms < 3_600_000)
-        return `${(ms / 60_000).toFixed(1)} min`;
-    return `${(ms / 3_600_000).toFixed(1)} h`;
+        return `${(ms / 60_000).toFixed(1 + extra)} min`;
+    return `${(ms / 3_600_000).toFixed(1 + extra)} h`;
 }
 /** A 0..1 rate as a percentage with at most `digits` decimals: 0.875 → "87.5%". */
 function formatPercent(rate, digits = 1) {
@@ -41632,6 +41637,25 @@ function formatPointsDelta(delta, digits = 1) {
     if (points === 0)
         return '±0 pp';
     return `${points > 0 ? '+' : '−'}${Math.abs(points)} pp`;
+}
+/** The writers a rule's figure and limit use: each kind of number by its one formatter. */
+const FIGURE = {
+    count: value => formatCount(value),
+    rate: (value, extra) => formatPercent(value, 1 + extra),
+    points: (value, extra) => formatPointsDelta(value, 1 + extra),
+    cost: formatCost,
+    duration: formatDuration
+};
+/**
+ * A figure and its limit as the reports write that kind of number (the totals and tables too), with
+ * decimals added only where rounding would make a figure that differs from its limit read as equal
+ * to it (a pass rate of 84.996% against 85%): the verdict, the rules table and the totals agree.
+ */
+function figureAndLimit(figure, limit, write) {
+    let extra = 0;
+    while (figure !== limit && extra < 6 && write(figure, extra) === write(limit, extra))
+        extra += 1;
+    return [write(figure, extra), write(limit, extra)];
 }
 /** A change relative to a baseline: +12%, −3.5%, ±0%; — when the baseline is 0. */
 function formatRelativeDelta(now, before) {
@@ -41673,9 +41697,9 @@ function escapeMarkdown(text, maxLength = 120) {
 /* harmony export */   M: () => (/* binding */ ruleChecks),
 /* harmony export */   v: () => (/* binding */ brokeARule)
 /* harmony export */ });
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(16264);
-/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(68346);
-/* harmony import */ var _regressions_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(43421);
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16264);
+/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(68346);
+/* harmony import */ var _regressions_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(43421);
 
 
 
@@ -41683,41 +41707,31 @@ function escapeMarkdown(text, maxLength = 120) {
 function ruleChecks(input) {
     const { judged, metrics, limits, allowed, broken } = input;
     const withRuns = (pick) => judged.filter(e => pick(e.metrics) > 0).map(e => e.runId);
-    const rate = (value) => (value === null ? 'no runs' : (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPercent */ .l9)(value, 2));
     const figures = {
         'max-fail-runs': limit => ({
-            figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(metrics.failRuns),
-            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit),
+            ...against(metrics.failRuns, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.count),
             runIds: withRuns(m => m.failRuns)
         }),
         'max-unknown-runs': limit => ({
-            figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(metrics.unknownRuns),
-            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit),
+            ...against(metrics.unknownRuns, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.count),
             runIds: withRuns(m => m.unknownRuns)
         }),
         'max-failed-rows': limit => ({
-            figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(metrics.failedRows),
-            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit),
+            ...against(metrics.failedRows, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.count),
             runIds: judged.filter(e => e.progress.failedRows > 0).map(e => e.runId)
         }),
-        'max-tokens': limit => ({
-            figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(metrics.totalTokens),
-            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit)
-        }),
-        'max-cost': limit => ({ figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCost */ .BD)(metrics.totalCost), limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCost */ .BD)(limit) }),
-        'max-fail-rate': limit => ({ figure: rate(metrics.failRate), limit: rate(limit) }),
-        'min-pass-rate': limit => ({ figure: rate(metrics.passRate), limit: rate(limit) }),
-        'max-avg-latency': limit => ({
-            figure: metrics.avgLatency === null ? 'no runs' : (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a3)(metrics.avgLatency),
-            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a3)(limit)
-        }),
+        'max-tokens': limit => against(metrics.totalTokens, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.count),
+        'max-cost': limit => against(metrics.totalCost, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.cost),
+        'max-fail-rate': limit => against(metrics.failRate, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.rate),
+        'min-pass-rate': limit => against(metrics.passRate, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.rate),
+        'max-avg-latency': limit => against(metrics.avgLatency, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.duration),
         'max-pass-rate-drop': limit => worstDrop(judged, input.baselines, limit),
         'max-new-failures': limit => newFailures(input, limit)
     };
     // with a significance, the regression rules' limits hold only where the drop is beyond chance
     const significance = input.regression?.significance;
     const where = (rule) => significance !== undefined && (rule === 'max-pass-rate-drop' || rule === 'max-new-failures')
-        ? `, where p < ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPercent */ .l9)(significance, 2)}`
+        ? `, where p < ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPercent */ .l9)(significance, 2)}`
         : '';
     const checks = [];
     for (const [rule, limit] of Object.entries(limits)) {
@@ -41733,11 +41747,21 @@ function ruleChecks(input) {
         checks.push(judgedCheck.ok && warning ? { ...judgedCheck, warning } : judgedCheck);
     }
     const outside = judged.filter(e => !allowed.includes(e.status)).map(e => e.runId);
-    const inside = `${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(judged.length - outside.length)} of ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(judged.length)}`;
+    const inside = `${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(judged.length - outside.length)} of ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(judged.length)}`;
     const limit = allowed.join(', ');
     const noun = judged.length === 1 ? 'evaluation' : 'evaluations';
     checks.push(check('allow-status', inside, limit, `${inside} judged ${noun} in allow-status [${limit}]`, broken.get('allow-status'), outside));
     return checks;
+}
+/**
+ * A figure and its limit as policy.ts's messages and the totals write them (figureAndLimit); a
+ * figure that needs runs reads "no runs" without them.
+ */
+function against(value, limit, write) {
+    if (value === null)
+        return { figure: 'no runs', limit: write(limit, 0) };
+    const [figure, shown] = (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .figureAndLimit */ .jV)(value, limit, write);
+    return { figure, limit: shown };
 }
 /** The judged evaluations that broke a rule, by run ID: their failing rows are shown first. */
 function brokeARule(checks) {
@@ -41751,10 +41775,10 @@ function check(rule, figure, limit, held, brokenMessage, runIds) {
 /** Newly failing rows over the compared evaluations, and those that newly fail any. */
 function newFailures(input, limit) {
     const regression = input.regression ?? { judged: input.judged, baselines: input.baselines };
-    const { newlyFailing, compared } = (0,_regressions_js__WEBPACK_IMPORTED_MODULE_1__/* .newFailureTotals */ .Gv)(regression);
+    const { newlyFailing, compared } = (0,_regressions_js__WEBPACK_IMPORTED_MODULE_2__/* .newFailureTotals */ .Gv)(regression);
     return {
-        figure: compared === 0 ? 'none compared' : (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(newlyFailing),
-        limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit),
+        figure: compared === 0 ? 'none compared' : (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(newlyFailing),
+        limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(limit),
         runIds: input.judged
             .filter(e => {
             const comparison = regression.comparisons?.get(e.runId);
@@ -41771,8 +41795,8 @@ function worstDrop(judged, baselines, limit) {
         const baseline = baselines?.get(evaluation.runId);
         if (!baseline)
             continue;
-        const now = (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .totals */ .Sd)([evaluation]).passRate;
-        const before = (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .totals */ .Sd)([baseline]).passRate;
+        const now = (0,_metrics_js__WEBPACK_IMPORTED_MODULE_1__/* .totals */ .Sd)([evaluation]).passRate;
+        const before = (0,_metrics_js__WEBPACK_IMPORTED_MODULE_1__/* .totals */ .Sd)([baseline]).passRate;
         if (now === null || before === null)
             continue;
         const drop = before - now;
@@ -41781,11 +41805,10 @@ function worstDrop(judged, baselines, limit) {
         if (drop > limit)
             dropped.push(evaluation.runId);
     }
-    return {
-        figure: worst === undefined ? 'no baseline' : (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPointsDelta */ .BK)(-worst),
-        limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPointsDelta */ .BK)(-limit),
-        runIds: dropped
-    };
+    const figure = worst === undefined
+        ? { figure: 'no baseline', limit: _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.points(-limit, 0) }
+        : against(-worst, -limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.points);
+    return { ...figure, runIds: dropped };
 }
 
 
@@ -42084,17 +42107,19 @@ function judge(judged, metrics, policy, context = {}) {
     }
     const broken = [];
     const { limits } = policy;
-    const atMost = (rule, figure, value, show = _format_js__WEBPACK_IMPORTED_MODULE_3__/* .plainDecimal */ .mr) => {
+    // each figure as the rules table and the totals write it (checks.ts uses the same writers)
+    const atMost = (rule, figure, value, write) => {
         const limit = limits[rule];
         if (limit !== undefined && value > limit) {
-            broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` });
+            const [shown, allowed] = (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .figureAndLimit */ .jV)(value, limit, write);
+            broken.push({ rule, message: `${figure} ${shown} > ${rule} ${allowed}` });
         }
     };
-    atMost('max-fail-runs', 'fail-runs', metrics.failRuns);
-    atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns);
-    atMost('max-failed-rows', 'failed-rows', metrics.failedRows);
-    atMost('max-tokens', 'tokens', metrics.totalTokens);
-    atMost('max-cost', 'cost', metrics.totalCost);
+    atMost('max-fail-runs', 'fail-runs', metrics.failRuns, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.count);
+    atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.count);
+    atMost('max-failed-rows', 'failed-rows', metrics.failedRows, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.count);
+    atMost('max-tokens', 'tokens', metrics.totalTokens, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.count);
+    atMost('max-cost', 'cost', metrics.totalCost, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.cost);
     rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>');
     rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<');
     if (limits['max-avg-latency'] !== undefined) {
@@ -42102,7 +42127,7 @@ function judge(judged, metrics, policy, context = {}) {
             broken.push(noRuns('max-avg-latency', 'avg-latency'));
         }
         else
-            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .plainDecimal */ .mr)(ms)} ms`);
+            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.duration);
     }
     const regression = {
         judged,
@@ -42181,7 +42206,7 @@ function passRateDrop(broken, warned, limit, input) {
     const noise = drops.filter(d => d.significance && !d.significance.significant && d.significance.noise);
     const describe = (d) => {
         const why = d.significance && !d.significance.significant ? ` (${d.significance.why})` : '';
-        return `${d.evaluation.runId} ${showRate(d.now)} vs baseline ${d.baseline.runId} ${showRate(d.before)}${why}`;
+        return `${d.evaluation.runId} ${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(d.now)} vs baseline ${d.baseline.runId} ${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(d.before)}${why}`;
     };
     const level = input.significance === undefined
         ? ''
@@ -42192,7 +42217,7 @@ function passRateDrop(broken, warned, limit, input) {
         const closed = worst.significance && !worst.significance.significant
             ? '; a drop not compared row by row counts (fail closed)'
             : '';
-        const [change, allowed] = pointsAgainst(-worst.drop, -limit);
+        const [change, allowed] = (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .figureAndLimit */ .jV)(-worst.drop, -limit, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.points);
         broken.push({
             rule: 'max-pass-rate-drop',
             message: `pass rate ${change} vs baseline, beyond max-pass-rate-drop ${allowed}${worst.significance?.significant ? `, significant${level}` : ''}: ${describe(worst)}${more}${closed}`
@@ -42201,7 +42226,7 @@ function passRateDrop(broken, warned, limit, input) {
     const first = noise[0];
     if (first) {
         const more = noise.length > 1 ? ` (and ${noise.length - 1} more)` : '';
-        const [change, allowed] = pointsAgainst(-first.drop, -limit);
+        const [change, allowed] = (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .figureAndLimit */ .jV)(-first.drop, -limit, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.points);
         warned.set('max-pass-rate-drop', `pass rate ${change} vs baseline, beyond max-pass-rate-drop ${allowed} but within noise${level}: ${describe(first)}${more}; not counted against the gate`);
     }
 }
@@ -42213,10 +42238,8 @@ function rateRule(broken, rule, figure, rate, limit, breaksWhen) {
         return;
     }
     if (breaksWhen === '>' ? rate > limit : rate < limit) {
-        broken.push({
-            rule,
-            message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
-        });
+        const [shown, allowed] = (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .figureAndLimit */ .jV)(rate, limit, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.rate);
+        broken.push({ rule, message: `${figure} ${shown} ${breaksWhen} ${rule} ${allowed}` });
     }
 }
 /** A rule that needs runs cannot be met by an evaluation set without any: fail closed. */
@@ -42225,23 +42248,6 @@ function noRuns(rule, figure) {
         rule,
         message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
     };
-}
-/**
- * A change and its limit in points, with the decimals that tell them apart (a drop just past its
- * limit would otherwise read as equal to it).
- */
-function pointsAgainst(delta, limit) {
-    let digits = 1;
-    while (digits < 6 && (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPointsDelta */ .BK)(delta, digits) === (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPointsDelta */ .BK)(limit, digits))
-        digits += 1;
-    return [(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPointsDelta */ .BK)(delta, digits), (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPointsDelta */ .BK)(limit, digits)];
-}
-/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
-function showRate(rate, limit) {
-    const rounded = (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(rate, 2);
-    if (limit === undefined || rounded !== (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(limit, 2))
-        return rounded;
-    return `${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
 }
 
 
@@ -42257,16 +42263,16 @@ function showRate(rate, limit) {
 /* harmony export */   sx: () => (/* binding */ dropsPastLimit)
 /* harmony export */ });
 /* unused harmony export passRateOf */
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(16264);
-/* harmony import */ var _pairing_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(85843);
-/* harmony import */ var _significance_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37522);
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16264);
+/* harmony import */ var _pairing_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(85843);
+/* harmony import */ var _significance_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(37522);
 
 
 
 /** Pairs both sides' row results and judges the drop at `significance` (5% when the policy sets none). */
-function compareRows(baselineRunId, baseline, judged, significance = _significance_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SIGNIFICANCE */ .c2) {
-    const rows = (0,_pairing_js__WEBPACK_IMPORTED_MODULE_1__/* .pairRows */ .KS)(baseline, judged);
-    return { compared: true, baselineRunId, rows, verdict: (0,_significance_js__WEBPACK_IMPORTED_MODULE_0__/* .regressionVerdict */ .Fc)(rows, significance) };
+function compareRows(baselineRunId, baseline, judged, significance = _significance_js__WEBPACK_IMPORTED_MODULE_1__/* .DEFAULT_SIGNIFICANCE */ .c2) {
+    const rows = (0,_pairing_js__WEBPACK_IMPORTED_MODULE_2__/* .pairRows */ .KS)(baseline, judged);
+    return { compared: true, baselineRunId, rows, verdict: (0,_significance_js__WEBPACK_IMPORTED_MODULE_1__/* .regressionVerdict */ .Fc)(rows, significance) };
 }
 /** Newly failing rows summed over the compared evaluations, and which evaluations were not compared. */
 function newFailureTotals(input) {
@@ -42308,21 +42314,21 @@ function newFailuresRule(limit, input) {
     }
     if (newlyFailing <= limit)
         return {};
-    const over = `new failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(newlyFailing)} > max-new-failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit)}`;
+    const over = `new failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(newlyFailing)} > max-new-failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(limit)}`;
     if (input.significance === undefined)
         return { broken: over };
     const significant = significantComparisons(input);
     const counted = significant.reduce((sum, { rows }) => sum + rows.newlyFailing, 0);
-    const level = (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPercent */ .l9)(input.significance, 2);
+    const level = (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPercent */ .l9)(input.significance, 2);
     if (counted > limit)
         return {
-            broken: `new failures in significant drops ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(counted)} > max-new-failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit)} (p < significance ${level}): ${significant
+            broken: `new failures in significant drops ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(counted)} > max-new-failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(limit)} (p < significance ${level}): ${significant
                 .slice(0, 3)
-                .map(c => `${c.runId} ${(0,_significance_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPValue */ .td)(c.verdict.pValue)}`)
+                .map(c => `${c.runId} ${(0,_significance_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPValue */ .td)(c.verdict.pValue)}`)
                 .join(', ')}${significant.length > 3 ? ` and ${significant.length - 3} more` : ''}`
         };
     return {
-        warning: `${over}, but within noise at significance ${level}${significant.length > 0 ? ` (only ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(counted)} in significant drops)` : ''}: the gate holds`
+        warning: `${over}, but within noise at significance ${level}${significant.length > 0 ? ` (only ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(counted)} in significant drops)` : ''}: the gate holds`
     };
 }
 /** The compared evaluations whose drop is significant (a regression), with their run IDs. */
@@ -42355,7 +42361,7 @@ function dropsPastLimit(limit, input) {
         const before = baseline ? passRateOf(baseline) : null;
         if (!baseline || now === null || before === null)
             return [];
-        const drop = (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .tidy */ .DZ)(before - now);
+        const drop = (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .tidy */ .DZ)(before - now);
         if (drop <= limit)
             return [];
         if (input.significance === undefined)
@@ -42372,7 +42378,7 @@ function dropsPastLimit(limit, input) {
                 : {
                     significant: false,
                     noise: true,
-                    why: `${comparison.verdict.kind}, ${(0,_significance_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPValue */ .td)(comparison.verdict.pValue)}`
+                    why: `${comparison.verdict.kind}, ${(0,_significance_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPValue */ .td)(comparison.verdict.pValue)}`
                 };
         return [{ evaluation, baseline, now, before, drop, significance }];
     })

@@ -12,11 +12,12 @@ import {
   type RegressionInput
 } from './regressions.js'
 import {
+  FIGURE,
+  figureAndLimit,
   formatDuration,
   formatPercent,
-  formatPointsDelta,
-  plainDecimal,
-  plural
+  plural,
+  type FigureWriter
 } from '../format.js'
 
 export type Scope = 'latest' | 'all'
@@ -142,24 +143,25 @@ export function judge(
   }
   const broken: BrokenRule[] = []
   const { limits } = policy
-  const atMost = (rule: keyof Limits, figure: string, value: number, show = plainDecimal) => {
+  // each figure as the rules table and the totals write it (checks.ts uses the same writers)
+  const atMost = (rule: keyof Limits, figure: string, value: number, write: FigureWriter) => {
     const limit = limits[rule]
     if (limit !== undefined && value > limit) {
-      broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` })
+      const [shown, allowed] = figureAndLimit(value, limit, write)
+      broken.push({ rule, message: `${figure} ${shown} > ${rule} ${allowed}` })
     }
   }
-  atMost('max-fail-runs', 'fail-runs', metrics.failRuns)
-  atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns)
-  atMost('max-failed-rows', 'failed-rows', metrics.failedRows)
-  atMost('max-tokens', 'tokens', metrics.totalTokens)
-  atMost('max-cost', 'cost', metrics.totalCost)
+  atMost('max-fail-runs', 'fail-runs', metrics.failRuns, FIGURE.count)
+  atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns, FIGURE.count)
+  atMost('max-failed-rows', 'failed-rows', metrics.failedRows, FIGURE.count)
+  atMost('max-tokens', 'tokens', metrics.totalTokens, FIGURE.count)
+  atMost('max-cost', 'cost', metrics.totalCost, FIGURE.cost)
   rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>')
   rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<')
   if (limits['max-avg-latency'] !== undefined) {
     if (metrics.avgLatency === null) {
       broken.push(noRuns('max-avg-latency', 'avg-latency'))
-    } else
-      atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${plainDecimal(ms)} ms`)
+    } else atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, FIGURE.duration)
   }
   const regression: RegressionInput = {
     judged,
@@ -252,7 +254,7 @@ function passRateDrop(
   )
   const describe = (d: (typeof drops)[number]) => {
     const why = d.significance && !d.significance.significant ? ` (${d.significance.why})` : ''
-    return `${d.evaluation.runId} ${showRate(d.now)} vs baseline ${d.baseline.runId} ${showRate(d.before)}${why}`
+    return `${d.evaluation.runId} ${formatPercent(d.now)} vs baseline ${d.baseline.runId} ${formatPercent(d.before)}${why}`
   }
   const level =
     input.significance === undefined
@@ -265,7 +267,7 @@ function passRateDrop(
       worst.significance && !worst.significance.significant
         ? '; a drop not compared row by row counts (fail closed)'
         : ''
-    const [change, allowed] = pointsAgainst(-worst.drop, -limit)
+    const [change, allowed] = figureAndLimit(-worst.drop, -limit, FIGURE.points)
     broken.push({
       rule: 'max-pass-rate-drop',
       message: `pass rate ${change} vs baseline, beyond max-pass-rate-drop ${allowed}${worst.significance?.significant ? `, significant${level}` : ''}: ${describe(worst)}${more}${closed}`
@@ -274,7 +276,7 @@ function passRateDrop(
   const first = noise[0]
   if (first) {
     const more = noise.length > 1 ? ` (and ${noise.length - 1} more)` : ''
-    const [change, allowed] = pointsAgainst(-first.drop, -limit)
+    const [change, allowed] = figureAndLimit(-first.drop, -limit, FIGURE.points)
     warned.set(
       'max-pass-rate-drop',
       `pass rate ${change} vs baseline, beyond max-pass-rate-drop ${allowed} but within noise${level}: ${describe(first)}${more}; not counted against the gate`
@@ -296,10 +298,8 @@ function rateRule(
     return
   }
   if (breaksWhen === '>' ? rate > limit : rate < limit) {
-    broken.push({
-      rule,
-      message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
-    })
+    const [shown, allowed] = figureAndLimit(rate, limit, FIGURE.rate)
+    broken.push({ rule, message: `${figure} ${shown} ${breaksWhen} ${rule} ${allowed}` })
   }
 }
 
@@ -309,22 +309,4 @@ function noRuns(rule: string, figure: string): BrokenRule {
     rule,
     message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
   }
-}
-
-/**
- * A change and its limit in points, with the decimals that tell them apart (a drop just past its
- * limit would otherwise read as equal to it).
- */
-function pointsAgainst(delta: number, limit: number): [string, string] {
-  let digits = 1
-  while (digits < 6 && formatPointsDelta(delta, digits) === formatPointsDelta(limit, digits))
-    digits += 1
-  return [formatPointsDelta(delta, digits), formatPointsDelta(limit, digits)]
-}
-
-/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
-function showRate(rate: number, limit?: number): string {
-  const rounded = formatPercent(rate, 2)
-  if (limit === undefined || rounded !== formatPercent(limit, 2)) return rounded
-  return `${plainDecimal(Number((rate * 100).toPrecision(15)))}%`
 }
