@@ -72186,6 +72186,15 @@ var judge_metrics = __nccwpck_require__(68346);
 const MAX_NAMED = 10;
 /** An API message in the error is cut to this many characters. */
 const MAX_REASON = 300;
+/**
+ * What the headlines add when cancels did not land, since the run then fails whatever the gate:
+ * "1 cancel did not land"; undefined when every cancel landed.
+ */
+function cancelsNotLanded(cancel) {
+    return cancel.failed.length > 0
+        ? `${(0,format/* plural */.LS)(cancel.failed.length, 'cancel')} did not land`
+        : undefined;
+}
 /** The error naming each evaluation still running and why; undefined when every cancel landed. */
 function cancelFailedMessage(cancel) {
     const { failed } = cancel;
@@ -75802,6 +75811,7 @@ function rowValues(values) {
 
 
 
+
 /** GitHub refuses a step summary over 1 MiB; keep well below it. */
 const SUMMARY_LIMIT_BYTES = 1_000_000;
 const MAX_ROWS = 100;
@@ -75847,15 +75857,20 @@ const HEADLINE = {
     failed: '❌ Adaline evals failed',
     skipped: '⏭️ Adaline evals: report only'
 };
-/** The verdict as a heading, the commit and the run, and the verdict in one sentence. */
+/**
+ * The verdict as a heading (with cancels that did not land, which fail the run whatever the gate:
+ * "❌ Adaline evals passed, but 1 cancel did not land"), the commit and the run, and the verdict in
+ * one sentence.
+ */
 function headline(report, links) {
-    return [
-        `## ${HEADLINE[report.verdict.gate]}`,
-        '',
-        ...linkLine(links),
-        verdictSentence(report),
-        ''
-    ];
+    return [`## ${headingOf(report)}`, '', ...linkLine(links), verdictSentence(report), ''];
+}
+function headingOf({ verdict, cancel }) {
+    const notLanded = cancelsNotLanded(cancel);
+    if (!notLanded)
+        return HEADLINE[verdict.gate];
+    const gate = HEADLINE[verdict.gate].replace(/^\S+ /, '');
+    return `❌ ${gate}${verdict.gate === 'failed' ? ', and' : ', but'} ${notLanded}`;
 }
 function linkLine({ commit, workflowRun }) {
     const parts = [];
@@ -75971,7 +75986,7 @@ function supersededSection(report) {
     const verb = dryRun ? 'Would cancel (dry-run)' : 'Cancelled';
     lines.push(`${verb} ${(0,format/* formatCount */.B4)(cancel.cancelled.length)} of ${(0,format/* plural */.LS)(gathered.superseded.length, 'superseded evaluation')}${cancel.cancelled.length > 0 ? `: ${idList(cancel.cancelled)}` : '.'}`);
     if (cancel.failed.length > 0) {
-        lines.push('', `**Could not cancel ${(0,format/* formatCount */.B4)(cancel.failed.length)}: they may still be running and billing, and the run fails for it.**`, '');
+        lines.push('', `**Could not cancel ${(0,format/* plural */.LS)(cancel.failed.length, 'evaluation')}: ${cancel.failed.length === 1 ? 'it' : 'they'} may still be running and billing, and the run fails for it.**`, '');
         for (const failed of cancel.failed.slice(0, MAX_CANCEL_LINES))
             lines.push(`- ${id(failed.runId)}: ${(0,format/* escapeMarkdown */.FV)(failed.message, 300)}`);
         if (cancel.failed.length > MAX_CANCEL_LINES)

@@ -324,6 +324,23 @@ describe('adaline-evals', () => {
     expect(stderr.split('\n').every(line => line.length < 2_200)).toBe(true)
   })
 
+  it('heads the text report with the cancel that did not land when the gate passed: exit 4, not a pass', async () => {
+    api.inject({ method: 'POST', path: '/cancel', status: 403 })
+    const { code, stdout } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--superseded-before',
+      new Date(NOW - HOUR / 2).toISOString(),
+      '--policy',
+      'max-fail-runs: 1000',
+      '--quiet'
+    ])
+    expect(code).toBe(EXIT.cancelFailed)
+    expect(stdout.split('\n')[0]).toBe('✗ Adaline evals: gate passed, but 1 cancel did not land')
+  })
+
   it('exits 4 after printing the report when a superseded evaluation’s cancel did not land', async () => {
     api.inject({ method: 'POST', path: '/cancel', status: 403 })
     const { code, stdout, stderr } = await cli([

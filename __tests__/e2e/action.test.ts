@@ -436,8 +436,12 @@ describe('superseded evaluations', () => {
       expect(api.evaluations(PROMPT).find(e => e.runId === fakeId('run', 1))!.status).toBe(
         'running'
       )
+      // the headline says what the step's result says: the run failed
+      expect(run.summary.split('\n')[0]).toBe(
+        '## ❌ Adaline evals: report only, but 1 cancel did not land'
+      )
       expect(run.summary).toContain(
-        '**Could not cancel 1: they may still be running and billing, and the run fails for it.**'
+        '**Could not cancel 1 evaluation: it may still be running and billing, and the run fails for it.**'
       )
       expect(run.summary).toMatch(
         new RegExp(
@@ -467,6 +471,9 @@ describe('superseded evaluations', () => {
       )
       expect(run.exitCode).toBe(1)
       expect(run.outputs.gate).toBe('failed')
+      expect(run.summary.split('\n')[0]).toBe(
+        '## ❌ Adaline evals failed, and 1 cancel did not land'
+      )
       expect(JSON.parse(run.outputs['cancel-failed']!)).toEqual([fakeId('run', 2)])
       expect(JSON.parse(run.outputs.cancelled!).sort()).toEqual([
         fakeId('run', 1),

@@ -138,6 +138,38 @@ describe('buildSummary: the headline', () => {
   })
 })
 
+describe('buildSummary: the headline when cancels did not land', () => {
+  const failure = (n: number) => ({
+    runId: `run-notlanded-${String(n).padStart(12, '0')}`,
+    promptId: 'prompt-aaaaaaaaaaaaaaaaaaaa',
+    message: 'answered 500'
+  })
+  const headingOf = (policy: string, failed: number, fail = 0) =>
+    buildSummary(
+      reportOf(
+        [listed({ pass: 9, fail, unknown: 0 })],
+        {
+          cancel: { cancelled: [], finished: [], failed: [1, 2].slice(0, failed).map(failure) }
+        },
+        policy
+      )
+    ).split('\n')[0]
+
+  it('says the run failed though the gate passed, as the step does (exit 4)', () => {
+    expect(headingOf('max-fail-runs: 0', 1)).toBe(
+      '## ❌ Adaline evals passed, but 1 cancel did not land'
+    )
+    expect(headingOf('max-fail-runs: 0', 2)).toBe(
+      '## ❌ Adaline evals passed, but 2 cancels did not land'
+    )
+    expect(headingOf('', 1)).toBe('## ❌ Adaline evals: report only, but 1 cancel did not land')
+    expect(headingOf('max-fail-runs: 0', 1, 1)).toBe(
+      '## ❌ Adaline evals failed, and 1 cancel did not land'
+    )
+    expect(headingOf('max-fail-runs: 0', 0)).toBe('## ✅ Adaline evals passed')
+  })
+})
+
 describe('squaresOf', () => {
   it('gives each share its part of 20, and a small share at least one square', () => {
     expect(squaresOf([97, 2, 1])).toEqual([18, 1, 1])

@@ -149,6 +149,31 @@ describe('buildTerminalReport', () => {
     ])
   })
 
+  it('says in the headline that cancels did not land, which fails the run whatever the gate', () => {
+    const failed = (n: number) =>
+      [7, 8]
+        .slice(0, n)
+        .map(i => ({ runId: fakeId('run', i), promptId: fakeId('prm', 1), message: '500' }))
+    const head = (n: number, color = false) =>
+      lines(
+        buildTerminalReport(
+          { ...passingReport(), cancel: { cancelled: [], finished: [], failed: failed(n) } },
+          { width: 80, color }
+        )
+      )[0]
+    expect(head(1)).toBe('✗ Adaline evals: gate passed, but 1 cancel did not land')
+    expect(head(2)).toBe('✗ Adaline evals: gate passed, but 2 cancels did not land')
+    expect(head(0)).toBe('✓ Adaline evals: gate passed')
+    // in the failure's colour, not the pass's
+    expect(head(1, true)).toContain('\u001b[31m')
+    expect(head(1, true)).not.toContain('\u001b[32m')
+    const bothFailed = buildTerminalReport(
+      { ...failingReport(), cancel: { cancelled: [], finished: [], failed: failed(1) } },
+      { width: 80, color: false }
+    )
+    expect(lines(bothFailed)[0]).toBe('✗ Adaline evals: gate failed, and 1 cancel did not land')
+  })
+
   it('draws the run bar in proportion, with the counts', () => {
     const text = buildTerminalReport(failingReport(), { width: 80, color: false })
     const bar = lines(text).find(line => line.startsWith('Runs  '))!

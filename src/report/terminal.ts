@@ -27,6 +27,7 @@ import {
   type Column,
   type Row
 } from './terminal-layout.js'
+import { cancelsNotLanded } from './cancel-failed.js'
 
 export interface TerminalOptions {
   /** columns; no line is wider */
@@ -69,11 +70,27 @@ const GATE = {
   skipped: { mark: '–', says: 'report only' }
 } as const
 
-/** `✗ Adaline evals: gate failed · commit 1a2b3c4`, the verdict in its colour. */
-function headline({ verdict }: RunReport, commit: string | undefined, width: number, c: Colors) {
+/**
+ * `✗ Adaline evals: gate failed · commit 1a2b3c4`, the verdict in its colour; cancels that did not
+ * land fail the run whatever the gate (exit 4), so they make it `✗ … gate passed, but 1 cancel did
+ * not land`.
+ */
+function headline(
+  { verdict, cancel }: RunReport,
+  commit: string | undefined,
+  width: number,
+  c: Colors
+) {
   const gate = GATE[verdict.gate]
-  const paint = verdict.gate === 'passed' ? c.green : verdict.gate === 'failed' ? c.red : c.yellow
-  const parts = [`${c.bold(paint(gate.mark))} Adaline evals: ${c.bold(paint(gate.says))}`]
+  const notLanded = cancelsNotLanded(cancel)
+  const failed = verdict.gate === 'failed' || notLanded !== undefined
+  const paint = failed ? c.red : verdict.gate === 'passed' ? c.green : c.yellow
+  const says = notLanded
+    ? `${gate.says}${verdict.gate === 'failed' ? ', and' : ', but'} ${notLanded}`
+    : gate.says
+  const parts = [
+    `${c.bold(paint(failed ? GATE.failed.mark : gate.mark))} Adaline evals: ${c.bold(paint(says))}`
+  ]
   if (commit) parts.push(`commit ${shortCommit(commit)}`)
   return joinParts(parts, width)
 }
