@@ -71012,6 +71012,7 @@ var schema = __nccwpck_require__(54455);
 
 
 
+const INPUT_NAMES = input => input;
 const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504];
 /**
  * Refusals that surely did not create anything: a start answered so is not "outcome unknown".
@@ -71043,7 +71044,7 @@ class ApiError extends Error {
     }
 }
 function createHttp(options) {
-    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, governor, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)), now = Date.now } = options;
+    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, governor, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)), now = Date.now, nameOf = INPUT_NAMES } = options;
     const root = baseUrl.href.replace(/\/+$/, '');
     // the API's words may echo the request, key included, and every face prints an ApiError
     const secrets = new Secrets();
@@ -71127,10 +71128,17 @@ function createHttp(options) {
     async function attemptOnce(spec, url, endpoint, { signal, turnAt, via }) {
         let sent;
         try {
-            sent = await send(url, spec.method, { apiKey, signal, endpoint, route: via, body: spec.body });
+            sent = await send(url, spec.method, {
+                apiKey,
+                signal,
+                endpoint,
+                route: via,
+                body: spec.body,
+                nameOf
+            });
         }
         catch (error) {
-            return { ok: false, failure: sendFailure(error, endpoint, via?.proxy) };
+            return { ok: false, failure: sendFailure(error, endpoint, nameOf, via?.proxy) };
         }
         const { response, proxyRefused } = sent;
         if (proxyRefused !== undefined) {
@@ -71153,10 +71161,10 @@ function createHttp(options) {
                 return { ok: true, value: await parseBody(response, spec, endpoint, secrets) };
             }
             catch (error) {
-                return { ok: false, failure: bodyFailure(error, endpoint, status, secrets) };
+                return { ok: false, failure: bodyFailure(error, endpoint, status, secrets, nameOf) };
             }
         }
-        const error = await toApiError(response, spec, endpoint, secrets);
+        const error = await toApiError(response, spec, endpoint, secrets, nameOf);
         if (status === 429)
             options.onThrottle?.();
         return {
@@ -71176,10 +71184,10 @@ function giveUp(error, attempts, why = '') {
     return new ApiError(`${error.message} (gave up after ${attempts}${why})`, error.endpoint, error.status, error.code, false, true);
 }
 /** A request that got no answer: the network, the timeout, or a redirect refused. */
-function sendFailure(error, endpoint, proxy) {
+function sendFailure(error, endpoint, nameOf, proxy) {
     if (error instanceof ApiError)
         return { error, reason: error.message, retry: false, unsent: false };
-    const failure = networkFailure(error, proxy);
+    const failure = networkFailure(error, nameOf, proxy);
     if (!failure)
         throw error;
     return {
@@ -71190,15 +71198,15 @@ function sendFailure(error, endpoint, proxy) {
     };
 }
 /** A 2xx whose body could not be used: cut off, too large, not decodable, not JSON, wrong shape. */
-function bodyFailure(error, endpoint, status, secrets) {
+function bodyFailure(error, endpoint, status, secrets, nameOf) {
     const answered = `${endpoint} answered ${status}, but`;
     if (error instanceof ApiError)
         return { error, reason: error.message, retry: false, unsent: false };
     if (error instanceof BodyTooLarge || error instanceof BodyUndecodable) {
         // it will be the same on another try
         const hint = error instanceof BodyTooLarge
-            ? "Adaline's answers are far smaller: check base-url."
-            : 'Check base-url.';
+            ? `Adaline's answers are far smaller: check ${nameOf('base-url')}.`
+            : `Check ${nameOf('base-url')}.`;
         return {
             error: new ApiError(`${answered} ${error.message}. ${hint}`, endpoint, status),
             reason: error.message,
@@ -71207,10 +71215,10 @@ function bodyFailure(error, endpoint, status, secrets) {
         };
     }
     if (error instanceof BodyCut) {
-        const timedOut = networkFailure(error.error)?.reason === 'no answer in time';
+        const timedOut = networkFailure(error.error, nameOf)?.reason === 'no answer in time';
         const reason = timedOut ? 'no complete answer in time' : error.message;
         return {
-            error: new ApiError(`${answered} ${secrets.redact(reason)}. Check base-url and the runner's network.`, endpoint, status),
+            error: new ApiError(`${answered} ${secrets.redact(reason)}. Check ${nameOf('base-url')} and the runner's network.`, endpoint, status),
             // a page cut mid-body is a reset by another name: it may pass
             reason: `an answer cut off mid-body`,
             retry: true,
@@ -71241,7 +71249,7 @@ async function proxyRoute(target) {
  * POST follows none: a redirected start, POSTed again, would start and bill a second evaluation.
  */
 async function send(url, method, options) {
-    const { apiKey, signal, endpoint, route, body } = options;
+    const { apiKey, signal, endpoint, route, body, nameOf } = options;
     let target = url;
     for (let hop = 0;; hop += 1) {
         const agent = route?.agent();
@@ -71283,7 +71291,7 @@ async function send(url, method, options) {
             // not a URL: no place to follow
         }
         if (next?.origin !== url.origin) {
-            throw new ApiError(`${endpoint} answered ${response.status}, a redirect to another origin or to no valid address; not following it with the API key. Check base-url.`, endpoint, response.status);
+            throw new ApiError(`${endpoint} answered ${response.status}, a redirect to another origin or to no valid address; not following it with the API key. Check ${nameOf('base-url')}.`, endpoint, response.status);
         }
         if (hop >= MAX_REDIRECTS)
             throw new ApiError(`${endpoint} redirected too many times`, endpoint, response.status);
@@ -71323,7 +71331,7 @@ async function parseBody(response, spec, endpoint, secrets) {
         throw unexpected(redacted.problem);
     return redacted.value;
 }
-async function toApiError(response, spec, endpoint, secrets) {
+async function toApiError(response, spec, endpoint, secrets, nameOf) {
     // the status says what matters: an error body too long or broken to read is left unread
     const text = await readBody({ headers: response.headers, body: rawBody(response) }).then(buffer => buffer.toString('utf8'), () => '');
     let code;
@@ -71346,7 +71354,7 @@ async function toApiError(response, spec, endpoint, secrets) {
     code = code && clip(secrets.redact(code), 100);
     const said = clip(secrets.redact([code, message].filter(Boolean).join(': ')));
     const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`;
-    return new ApiError(`${head}${/[.…]$/.test(said) ? '' : '.'} ${hint(response.status, spec)}`.trim(), endpoint, response.status, code);
+    return new ApiError(`${head}${/[.…]$/.test(said) ? '' : '.'} ${hint(response.status, spec, nameOf)}`.trim(), endpoint, response.status, code);
 }
 /** Text cut to `max` characters with an ellipsis, never inside a surrogate pair. */
 function clip(text, max = MAX_QUOTED_CHARS) {
@@ -71355,21 +71363,22 @@ function clip(text, max = MAX_QUOTED_CHARS) {
     const cut = /[\uD800-\uDBFF]/.test(text[max - 2] ?? '') ? max - 2 : max - 1;
     return `${text.slice(0, cut)}…`;
 }
-function hint(status, spec) {
+function hint(status, spec, nameOf) {
+    const key = nameOf('api-key');
     if (status === 401)
-        return 'The api-key input is missing or wrong: use a workspace API key from Adaline.';
+        return `The key in ${key} is missing or wrong: use a workspace API key from Adaline.`;
     if (status === 403)
-        return "The api-key input has no access to this: check the key's workspace.";
+        return `The key in ${key} has no access to this: check the key's workspace.`;
     if (status === 404)
-        return spec.notFound ?? 'Not found: check base-url.';
+        return spec.notFound ?? `Not found: check ${nameOf('base-url')}.`;
     if (status === 429)
         return "Adaline's rate limit for the workspace was reached; try again later.";
     if (status >= 500)
         return 'Adaline had a server error; try again later.';
     if (status >= 300 && status < 400)
         return spec.method === 'POST'
-            ? 'A POST is never sent again to where a redirect points. Check base-url.'
-            : 'Check base-url.';
+            ? `A POST is never sent again to where a redirect points. Check ${nameOf('base-url')}.`
+            : `Check ${nameOf('base-url')}.`;
     return '';
 }
 /** The proxy answered a CONNECT with a refusal: say so, rather than blame the API. */
@@ -71393,12 +71402,12 @@ const TRANSIENT_CODES = new Set([
     'ENETDOWN'
 ]);
 /** Why a request failed on the network, if it did (as opposed to a bug in our code). */
-function networkFailure(error, proxy) {
+function networkFailure(error, nameOf, proxy) {
     const name = error?.name;
     if (name === 'TimeoutError' || name === 'AbortError') {
         return {
             reason: 'no answer in time',
-            hint: "Check base-url and the runner's network.",
+            hint: `Check ${nameOf('base-url')} and the runner's network.`,
             transient: true,
             unsent: false
         };
@@ -71409,7 +71418,7 @@ function networkFailure(error, proxy) {
     if (/CERT|TLS|SSL/.test(code)) {
         return {
             reason: `TLS error ${code}`,
-            hint: 'The server certificate is not trusted: check base-url, or give the CA with NODE_EXTRA_CA_CERTS.',
+            hint: `The server certificate is not trusted: check ${nameOf('base-url')}, or give the CA with NODE_EXTRA_CA_CERTS.`,
             transient: false,
             unsent: true
         };
@@ -71419,7 +71428,7 @@ function networkFailure(error, proxy) {
     if (code === 'ENOTFOUND') {
         return {
             reason: `host not found (${code})${through}`,
-            hint: proxy ? 'Check HTTPS_PROXY and base-url.' : 'Check base-url.',
+            hint: proxy ? `Check HTTPS_PROXY and ${nameOf('base-url')}.` : `Check ${nameOf('base-url')}.`,
             transient: false,
             unsent: true
         };
@@ -71428,7 +71437,7 @@ function networkFailure(error, proxy) {
         reason: `${code ? `network error ${code}` : `network error: ${error.message}`}${through}`,
         hint: proxy
             ? "Check HTTPS_PROXY and NO_PROXY, that the proxy is up, and the runner's network."
-            : "Check base-url, the runner's network and its proxy settings.",
+            : `Check ${nameOf('base-url')}, the runner's network and its proxy settings.`,
         transient: code === '' || TRANSIENT_CODES.has(code),
         // a refused connection never carried the request
         unsent: code === 'ECONNREFUSED'
@@ -76284,7 +76293,7 @@ async function stop(options) {
         cancels =
             (await within(run.cancelStarted().catch((error) => asError(error)), options.graceMs ?? ABORT_GRACE_MS)) ?? 'late';
     }
-    return describeAbort(run.starts(), cancels);
+    return describeAbort(run.starts(), cancels, options.nameOf);
 }
 /** The promise's value, or undefined when it is not there within `ms`. The timer keeps the process up. */
 function within(promise, ms) {
@@ -76299,7 +76308,7 @@ function asError(error) {
  * The sentences on what an abort did with the run's starts: cancelled, left running and why,
  * and starts whose outcome is unknown. Every evaluation that may be running is named. Pure.
  */
-function describeAbort(starts, cancels) {
+function describeAbort(starts, cancels, nameOf = input => input) {
     const parts = [];
     const accepted = typeof cancels === 'object' && !(cancels instanceof Error) ? cancels : undefined;
     const cancelled = new Set(accepted?.cancelled ?? []);
@@ -76309,7 +76318,7 @@ function describeAbort(starts, cancels) {
     const left = starts.cancellable.filter(id => !cancelled.has(id) && !finished.has(id));
     if (left.length > 0) {
         if (cancels === 'off')
-            parts.push(`Left running (cancel-on-abort is false): ${left.join(', ')}.`);
+            parts.push(`Left running (${nameOf('cancel-on-abort')} is false): ${left.join(', ')}.`);
         else if (cancels === 'late')
             parts.push(`Cancelling did not finish in time; these may still run: ${left.join(', ')}.`);
         else if (cancels instanceof Error)
@@ -77205,11 +77214,12 @@ const DEFAULT_MAX_PAGES = 1_000;
 /** Empty pages in a row that still say hasMore before the listing is taken as looping. */
 const MAX_EMPTY_PAGES_IN_A_ROW = 10;
 function createClient(http, options = {}) {
-    const { maxPages = DEFAULT_MAX_PAGES } = options;
+    const { maxPages = DEFAULT_MAX_PAGES, nameOf = (input) => input } = options;
+    const promptNotFound = (promptId) => `Prompt ${promptId} was not found: check ${nameOf('prompt-id')} and that the key's workspace owns it.`;
     return {
         async *listEvaluations(promptId, filters) {
             const path = `/prompts/${encodeURIComponent(promptId)}/evaluations`;
-            const trail = new CursorTrail(`GET ${path}`, maxPages, 'If it is really that long, narrow it with created-after.');
+            const trail = new CursorTrail(`GET ${path}`, maxPages, `If it is really that long, narrow it with ${nameOf('created-after')}.`);
             let cursor;
             for (let page = 1;; page += 1) {
                 const body = await http({
@@ -77217,7 +77227,7 @@ function createClient(http, options = {}) {
                     path,
                     query: { ...filters, limit: schema/* MAX_PAGE_SIZE */.H4, cursor },
                     schema: schema/* evaluationPageSchema */.Bd,
-                    notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
+                    notFound: promptNotFound(promptId)
                 });
                 // as the schema keeps them: the fields the action knows, for the `evaluations` output too
                 const items = body.evaluations.map(evaluation => ({ evaluation }));
@@ -77279,7 +77289,7 @@ function createClient(http, options = {}) {
                 body: { ...(evaluatorId ? { evaluatorId } : {}), ...(datasetId ? { datasetId } : {}) },
                 schema: schema/* evaluationSchema */.MF,
                 idempotent: false,
-                notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
+                notFound: promptNotFound(promptId)
             });
         },
         async getEvaluation(promptId, runId, deadlineMs) {
@@ -77586,16 +77596,18 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
     const limit = new AdaptiveLimit(CONCURRENCY);
     // every request of the run draws its turn from one governor: the workspace's limit is shared
     const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute });
+    const { nameOf } = naming;
     const client = createClient(createHttp({
         baseUrl: settings.baseUrl,
         apiKey: settings.apiKey,
+        nameOf,
         governor,
         onThrottle: () => limit.halve(),
         onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
-    }));
+    }), { nameOf });
     // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
     // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
-    const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...abortTransport }));
+    const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, nameOf, ...abortTransport }), { nameOf });
     return {
         settings,
         naming,
@@ -77861,14 +77873,14 @@ class OwnStarts {
      * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
      */
     async cancelAfterError() {
-        const { settings, client, log } = this.context;
+        const { settings, client, log, naming } = this.context;
         // once a signal came, the abort cancels (on its own transport, within its grace)
         if (this.aborting || !settings.cancelOnAbort || this.started.size === 0)
             return;
         try {
             const { cancelled } = await this.cancelOwn(client);
             if (cancelled.length > 0)
-                log.warning(`The run ended with an error, so the ${cancelled.length === 1 ? 'evaluation' : 'evaluations'} it started ${cancelled.length === 1 ? 'was' : 'were'} cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
+                log.warning(`The run ended with an error, so the ${cancelled.length === 1 ? 'evaluation' : 'evaluations'} it started ${cancelled.length === 1 ? 'was' : 'were'} cancelled (${naming.nameOf('cancel-on-abort')}): ${cancelled.join(', ')}.`);
         }
         catch (error) {
             log.warning(`Could not cancel the evaluations this run started: ${error.message}`);

@@ -135,7 +135,16 @@ describe('listing', () => {
     expect(run.errors).toEqual([
       expect.stringContaining(`GET /prompts/${PROMPT}/evaluations answered 404`)
     ])
-    expect(run.errors[0]).toContain('check the prompt-id input')
+    expect(run.errors[0]).toContain('check prompt-id and')
+  })
+
+  it('the command names --prompt-id, not the input, when the prompt does not exist', async () => {
+    const run = await runCommand(['--prompt-id', PROMPT, '--base-url', api.url, '--quiet'], {
+      env: { ADALINE_API_KEY: api.apiKey }
+    })
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toContain(`GET /prompts/${PROMPT}/evaluations answered 404`)
+    expect(run.stderr).toContain("check --prompt-id and that the key's workspace owns it")
   })
 
   it('fails naming the endpoint and saying what to do on a bad key, without printing it', async () => {
@@ -143,9 +152,33 @@ describe('listing', () => {
     const wrongKey = 'adl_live_wrongwrongwrongwrongwrongwrong'
     const run = await runAction(inputs({ 'api-key': wrongKey }))
     expect(run.exitCode).toBe(1)
-    expect(run.errors).toEqual([expect.stringMatching(/answered 401 UNAUTHORIZED.*api-key input/)])
+    expect(run.errors).toEqual([
+      expect.stringMatching(/answered 401 UNAUTHORIZED.*The key in api-key is missing or wrong/)
+    ])
     expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /)
     expectNoKey(run, wrongKey)
+  })
+
+  it('the command names ADALINE_API_KEY on a bad key, and --base-url where the API is not', async () => {
+    api.addPrompt(PROMPT, [])
+    const wrongKey = 'adl_live_wrongwrongwrongwrongwrongwrong'
+    const bad = await runCommand(['--prompt-id', PROMPT, '--base-url', api.url, '--quiet'], {
+      env: { ADALINE_API_KEY: wrongKey }
+    })
+    expect(bad.exitCode).toBe(3)
+    expect(bad.stderr).toMatch(
+      /answered 401 UNAUTHORIZED.*The key in ADALINE_API_KEY is missing or wrong/
+    )
+    expect(bad.stderr).not.toContain('api-key')
+    expect(bad.stderr).not.toContain(wrongKey)
+    // TLS to a server that speaks plain HTTP: no API there
+    const elsewhere = await runCommand(
+      ['--prompt-id', PROMPT, '--base-url', api.url.replace(/^http:/, 'https:'), '--quiet'],
+      { env: { ADALINE_API_KEY: api.apiKey } }
+    )
+    expect(elsewhere.exitCode).toBe(3)
+    expect(elsewhere.stderr).toContain('Check --base-url')
+    expect(elsewhere.stderr).not.toMatch(/(^|[^-])base-url/m)
   })
 })
 

@@ -37,6 +37,14 @@ describe('describeAbort', () => {
     )
   })
 
+  it('says why it left them running, naming cancel-on-abort as the face does', () => {
+    const starts = { ...none, started: [A], cancellable: [A] }
+    expect(describeAbort(starts, 'off')).toBe(`Left running (cancel-on-abort is false): ${A}.`)
+    expect(describeAbort(starts, 'off', input => `--${input}`)).toBe(
+      `Left running (--cancel-on-abort is false): ${A}.`
+    )
+  })
+
   it('counts two cancelled in the plural', () => {
     const starts = { ...none, started: [A, B], cancellable: [A, B] }
     expect(describeAbort(starts, { cancelled: [A, B], finished: [], failed: [] })).toBe(

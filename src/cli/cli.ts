@@ -86,9 +86,11 @@ export async function main(
     const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text))
     const event = readEvent(env)
     const decision = await decide(settings, cutoff, event)
-    engine = createEngine(settings, log, commandNaming(values))
+    const naming = commandNaming(values)
+    engine = createEngine(settings, log, naming)
     const running = engine
     abort = onAbort({
+      nameOf: naming.nameOf,
       run: () => running,
       cancel: () => settings.cancelOnAbort,
       stopped: (signal, account) => {

@@ -52,6 +52,8 @@ export interface AbortOptions {
   cancel: () => boolean
   /** told once, with a sentence on what became of the run's starts ('' if nothing to say) */
   stopped: (signal: StopSignal, account: string) => void
+  /** how the account names cancel-on-abort: the face's naming (`--cancel-on-abort`); the input's if not given */
+  nameOf?: (input: string) => string
   settleMs?: number
   graceMs?: number
 }
@@ -106,7 +108,7 @@ async function stop(options: AbortOptions): Promise<string> {
         options.graceMs ?? ABORT_GRACE_MS
       )) ?? 'late'
   }
-  return describeAbort(run.starts(), cancels)
+  return describeAbort(run.starts(), cancels, options.nameOf)
 }
 
 /** The promise's value, or undefined when it is not there within `ms`. The timer keeps the process up. */
@@ -124,7 +126,11 @@ function asError(error: unknown): Error {
  * The sentences on what an abort did with the run's starts: cancelled, left running and why,
  * and starts whose outcome is unknown. Every evaluation that may be running is named. Pure.
  */
-export function describeAbort(starts: StartsSoFar, cancels: Cancels): string {
+export function describeAbort(
+  starts: StartsSoFar,
+  cancels: Cancels,
+  nameOf: (input: string) => string = input => input
+): string {
   const parts: string[] = []
   const accepted = typeof cancels === 'object' && !(cancels instanceof Error) ? cancels : undefined
   const cancelled = new Set(accepted?.cancelled ?? [])
@@ -136,7 +142,7 @@ export function describeAbort(starts: StartsSoFar, cancels: Cancels): string {
   const left = starts.cancellable.filter(id => !cancelled.has(id) && !finished.has(id))
   if (left.length > 0) {
     if (cancels === 'off')
-      parts.push(`Left running (cancel-on-abort is false): ${left.join(', ')}.`)
+      parts.push(`Left running (${nameOf('cancel-on-abort')} is false): ${left.join(', ')}.`)
     else if (cancels === 'late')
       parts.push(`Cancelling did not finish in time; these may still run: ${left.join(', ')}.`)
     else if (cancels instanceof Error)

@@ -58,20 +58,24 @@ export function createContext(
   const limit = new AdaptiveLimit(CONCURRENCY)
   // every request of the run draws its turn from one governor: the workspace's limit is shared
   const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute })
+  const { nameOf } = naming
   const client = createClient(
     createHttp({
       baseUrl: settings.baseUrl,
       apiKey: settings.apiKey,
+      nameOf,
       governor,
       onThrottle: () => limit.halve(),
       onRetry: ({ endpoint, attempt, delayMs, reason }) =>
         log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
-    })
+    }),
+    { nameOf }
   )
   // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
   // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
   const abortClient = createClient(
-    createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...abortTransport })
+    createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, nameOf, ...abortTransport }),
+    { nameOf }
   )
   return {
     settings,
