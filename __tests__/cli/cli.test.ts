@@ -191,6 +191,16 @@ describe('adaline-evals', () => {
     expect(stderr).toContain(`prompt ${PROMPT} [status=completed]: page 1, 2 evaluations, 2 so far`)
   })
 
+  it('names its own flag when it tells why nothing is superseded', async () => {
+    const { stderr } = await cli(
+      ['--base-url', api.url, '--prompt-id', PROMPT, '--cancel-superseded', 'never'],
+      {}
+    )
+    expect(stderr).toContain(
+      'Superseded evaluations: nothing to cancel: --cancel-superseded is never'
+    )
+  })
+
   it('prints the progress lines once, without per-evaluation groups a terminal would not fold', async () => {
     api.addPrompt(PROMPT_2, [], { lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 5 } })
     const { code, stderr } = await cli([
@@ -298,6 +308,9 @@ describe('adaline-evals', () => {
     expect(code).toBe(EXIT.error)
     expect(stderr).toMatch(
       /^adaline-evals: The figures Adaline answered cannot be added up exactly: the total of metrics\.totalCost [^\n]+\n$/
+    )
+    expect(stderr).toContain(
+      'narrow the judged set (--created-after, --evaluator-id, scope: latest)'
     )
   })
 

@@ -274,5 +274,12 @@ describe('baseline-run-id', () => {
       'adaline-evals: --baseline-run-id has "main", which is not an Adaline ID'
     )
     expect(api.requests).toEqual([])
+
+    const unknown = fakeId('run', 999)
+    const elsewhere = await runCommand([...args, '--baseline-run-id', unknown], { env })
+    expect(elsewhere.exitCode).toBe(2)
+    expect(elsewhere.stderr).toContain(
+      `adaline-evals: --baseline-run-id has ${unknown}, which is no evaluation of the prompt in --prompt-id:`
+    )
   })
 })

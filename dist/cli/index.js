@@ -32875,13 +32875,16 @@ function lookupsNeeded(mode, event) {
  * of the push, so the earliest time known for the new head, and never later than `now` (this
  * run's clock, Unix ms) plus CLOCK_SKEW_MS. When in doubt, cancel nothing.
  */
-function decideSupersede(mode, event, lookups, now) {
+function decideSupersede(mode, event, lookups, now, 
+/** how the reasons name cancel-superseded: the face's naming (`--cancel-superseded`) */
+nameOf = input => input) {
+    const setting = nameOf('cancel-superseded');
     if (mode === 'never')
-        return { act: false, reason: 'cancel-superseded is never' };
+        return { act: false, reason: `${setting} is never` };
     if (event.unreadable)
         return { act: false, reason: event.unreadable };
     if (event.name === 'push')
-        return decidePush(mode, event.payload, now);
+        return decidePush(mode, event.payload, now, setting);
     if (isSynchronize(event))
         return decideSynchronize(mode, event.payload, lookups, now);
     const what = event.name ? `a ${event.name}${actionOf(event)} event` : 'this event';
@@ -32890,11 +32893,11 @@ function decideSupersede(mode, event, lookups, now) {
         reason: `${what} brings no new commit; only push and pull_request synchronize do`
     };
 }
-function decidePush(mode, payload, now) {
+function decidePush(mode, payload, now, setting) {
     if (payload.deleted === true)
         return { act: false, reason: 'the push deleted a ref' };
     if (mode === 'force-push' && payload.forced !== true) {
-        return { act: false, reason: 'the push was not a force-push (cancel-superseded: force-push)' };
+        return { act: false, reason: `the push was not a force-push (${setting} is force-push)` };
     }
     const times = [
         dated('head_commit.timestamp', record(payload.head_commit).timestamp, isoTime),
@@ -39466,7 +39469,8 @@ async function lookUp(needed, token, options = {}) {
     if (!needed.compare && !needed.headCommit)
         return {};
     if (!token) {
-        const error = 'no github-token was given to ask the GitHub API';
+        const name = options.nameOf?.('github-token') ?? 'github-token';
+        const error = `no ${name} was given to ask the GitHub API`;
         return {
             ...(needed.compare ? { compare: { error } } : {}),
             ...(needed.headCommit ? { headCommitDates: { error } } : {})
@@ -39522,13 +39526,15 @@ function describe(error) {
 /** Whether this run supersedes evaluations, decided from the GitHub event that triggered it. */
 
 
+
 /**
  * Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks.
  * `now` is this run's clock, read once the answers are in: no cutoff may lie beyond it.
  */
-async function decideFromEvent(settings, event, now = Date.now) {
-    const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
-    return decideSupersede(settings.cancelSuperseded, event, lookups, now());
+async function decideFromEvent(settings, event, now = Date.now, naming = ACTION_NAMING) {
+    const { nameOf } = naming;
+    const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken, { nameOf });
+    return decideSupersede(settings.cancelSuperseded, event, lookups, now(), nameOf);
 }
 
 ;// CONCATENATED MODULE: ./src/judge/supersede.ts
@@ -39762,7 +39768,7 @@ async function pinsStage(context) {
             }
         }
         if (!found)
-            throw new InputError(INPUT, `has ${runId}, which is no evaluation of the prompt-id ${settings.promptIds.length > 1 ? 'prompts' : 'prompt'}: pin the run ID of a completed evaluation of a listed prompt`);
+            throw new InputError(INPUT, naming => `has ${runId}, which is no evaluation of the ${settings.promptIds.length > 1 ? 'prompts' : 'prompt'} in ${naming.nameOf('prompt-id')}: pin the run ID of a completed evaluation of a listed prompt`);
         if (found.evaluation.status !== 'completed')
             throw new InputError(INPUT, `has ${runId}, which is ${found.evaluation.status}, not completed: pin a completed evaluation (its rows are all graded)`);
         const twin = pins.find(pin => sameGroup(pin, found));
@@ -41438,8 +41444,8 @@ async function main(argv, env, out, err, stdout = { isTTY: false }) {
         const cutoff = parseSupersededBefore(values['superseded-before'] ?? '', now);
         const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text));
         const event = readEvent(env);
-        const decision = await decide(settings, cutoff, event);
         const naming = commandNaming(values);
+        const decision = await decide(settings, cutoff, event, naming);
         engine = createEngine(settings, log, naming);
         const running = engine;
         abort = onAbort({
@@ -41486,9 +41492,11 @@ async function main(argv, env, out, err, stdout = { isTTY: false }) {
             tell(`adaline-evals: ${error.describe(commandNaming(values))}\n`);
             return EXIT.usage;
         }
-        const message = error instanceof ApiError || error instanceof judge_metrics/* TotalsError */.st
-            ? error.message
-            : `Unexpected error: ${error.stack ?? String(error)}`;
+        const message = error instanceof judge_metrics/* TotalsError */.st
+            ? error.describe(commandNaming(values).nameOf)
+            : error instanceof ApiError
+                ? error.message
+                : `Unexpected error: ${error.stack ?? String(error)}`;
         // one message: what ended the run, what it had started (the command has no started output),
         // and superseded evaluations that may still run
         const started = engine?.startedRunIds() ?? [];
@@ -41504,7 +41512,7 @@ function untilExit() {
     return new Promise(() => undefined);
 }
 /** An explicit cutoff (--superseded-before) wins; otherwise the GitHub event decides, as in the action. */
-async function decide(settings, cutoff, event) {
+async function decide(settings, cutoff, event, naming) {
     if (cutoff !== undefined) {
         return {
             act: true,
@@ -41512,7 +41520,7 @@ async function decide(settings, cutoff, event) {
             reason: `evaluations submitted before ${(0,format/* formatTime */.fU)(cutoff)} are superseded (--superseded-before)`
         };
     }
-    return decideFromEvent(settings, event);
+    return decideFromEvent(settings, event, Date.now, naming);
 }
 function cli_render(report, format, terminal) {
     if (format === 'json')
@@ -41874,12 +41882,19 @@ function worstDrop(judged, baselines, limit) {
  */
 class TotalsError extends Error {
     figure;
+    why;
     constructor(
     /** the figure as the API names it, e.g. metrics.totalCost */
     figure, why) {
-        super(`The figures Adaline answered cannot be added up exactly: the total of ${figure} over the judged evaluations ${why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (created-after, evaluator-id, scope: latest).`);
+        super('');
         this.figure = figure;
+        this.why = why;
+        this.message = this.describe(input => input);
         this.name = 'TotalsError';
+    }
+    /** the message, naming the filters as the face does (`--created-after` on the command line) */
+    describe(nameOf) {
+        return `The figures Adaline answered cannot be added up exactly: the total of ${this.figure} over the judged evaluations ${this.why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (${nameOf('created-after')}, ${nameOf('evaluator-id')}, scope: latest).`;
     }
 }
 const PAST_SAFE = `passes ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}, beyond which counts are rounded`;

@@ -29,7 +29,8 @@ export async function pinsStage(context: RunContext): Promise<Listed[]> {
     if (!found)
       throw new InputError(
         INPUT,
-        `has ${runId}, which is no evaluation of the prompt-id ${settings.promptIds.length > 1 ? 'prompts' : 'prompt'}: pin the run ID of a completed evaluation of a listed prompt`
+        naming =>
+          `has ${runId}, which is no evaluation of the ${settings.promptIds.length > 1 ? 'prompts' : 'prompt'} in ${naming.nameOf('prompt-id')}: pin the run ID of a completed evaluation of a listed prompt`
       )
     if (found.evaluation.status !== 'completed')
       throw new InputError(
