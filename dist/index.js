@@ -56334,7 +56334,7 @@ function judge(judged, metrics, policy, context = {}) {
         const listed = outside
             .slice(0, 5)
             .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
-            ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
+            ? `${e.runId} is still ${e.status} (${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(e.progress.percent / 100, 0)})${waited}`
             : `${e.runId} is ${e.status}`)
             .join(', ');
         const more = outside.length > 5 ? ` and ${outside.length - 5} more` : '';
@@ -77599,6 +77599,7 @@ function fromParts(remaining, reset, form, now) {
 
 
 
+
 /** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
 const CONCURRENCY = 8;
 /**
@@ -77616,7 +77617,7 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
         nameOf,
         governor,
         onThrottle: () => limit.halve(),
-        onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
+        onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(0,format/* formatDuration */.a3)(delayMs)}`)
     }), { nameOf });
     // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
     // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
@@ -78071,7 +78072,7 @@ function progressLine(evaluation, elapsedMs) {
     const filled = Math.round((Math.min(100, Math.max(0, percent)) / 100) * 20);
     const bar = `[${'█'.repeat(filled)}${'░'.repeat(20 - filled)}]`;
     const failed = failedRows > 0 ? `, ${failedRows} failed` : '';
-    return `${evaluation.runId} ${bar} ${Math.round(percent)}% ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${(0,format/* formatDuration */.a3)(elapsedMs)}`;
+    return `${evaluation.runId} ${bar} ${(0,format/* formatPercent */.l9)(percent / 100, 0)} ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${(0,format/* formatDuration */.a3)(elapsedMs)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/run/engine.ts

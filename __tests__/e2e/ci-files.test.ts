@@ -204,12 +204,16 @@ describe('report files', () => {
     })
     expect(families.get('adaline_pass_ratio')?.filter(s => s.labels)).toHaveLength(3)
 
-    // the action's and the command's files are the same, but for when each ran
+    // the action's and the command's files are the same, but for when each ran and how each names
+    // its setting in the supersede decision's reason
+    expect(fromAction.report).toContain('"reason": "cancel-superseded is never"')
+    expect(fromCommand.report).toContain('"reason": "--cancel-superseded is never"')
     const timeless = (text: string) =>
       text
         .replace(/^(<testsuites [^>]*?) time="[\d.]+"/m, '$1')
         .replace(/"(startedAt|finishedAt)": "[^"]+"/g, '"$1": "…"')
         .replace(/"durationMs": \d+/, '"durationMs": 0')
+        .replace('"reason": "--cancel-superseded', '"reason": "cancel-superseded')
     expect(timeless(fromCommand.junit)).toBe(timeless(fromAction.junit))
     expect(timeless(fromCommand.report)).toBe(timeless(fromAction.report))
     expect(fromCommand.metrics).toBe(fromAction.metrics)

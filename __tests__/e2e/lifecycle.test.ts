@@ -930,7 +930,7 @@ describe('sticky pull request comment', () => {
     const body = ourComments()[0]!.body
     expect(body.length).toBeLessThanOrEqual(65_536)
     expect(body).toContain('## ❌ Adaline evals failed')
-    expect(body).toMatch(/\*\*Failed:\*\* fail-runs \d+ &#62; max-fail-runs 0/)
+    expect(body).toMatch(/\*\*Failed:\*\* fail-runs [\d,]+ &#62; max-fail-runs 0/)
     expect(body).toContain('| **Total** |')
     expect(body).toContain('<!-- adaline-evals:')
   }, 60_000)

@@ -185,7 +185,7 @@ export function judge(
       .slice(0, 5)
       .map(e =>
         ['queued', 'running', 'cancelling'].includes(e.status)
-          ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
+          ? `${e.runId} is still ${e.status} (${formatPercent(e.progress.percent / 100, 0)})${waited}`
           : `${e.runId} is ${e.status}`
       )
       .join(', ')

@@ -5,6 +5,7 @@
 import { createClient, type AdalineClient } from '../adaline/client.js'
 import { RateGovernor } from '../adaline/governor.js'
 import { createHttp, type HttpOptions } from '../adaline/http.js'
+import { formatDuration } from '../format.js'
 import { ACTION_NAMING, type Naming, type Settings } from '../inputs/settings.js'
 import { AdaptiveLimit } from './concurrency.js'
 import { ResultsCache } from './results-cache.js'
@@ -67,7 +68,7 @@ export function createContext(
       governor,
       onThrottle: () => limit.halve(),
       onRetry: ({ endpoint, attempt, delayMs, reason }) =>
-        log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
+        log.info(`${endpoint}: ${reason}; retry ${attempt} in ${formatDuration(delayMs)}`)
     }),
     { nameOf }
   )
