@@ -323,6 +323,9 @@ describe('buildTerminalReport', () => {
     expect(busy).toContain(`Started 1 evaluation for this commit: ${first.runId}.`)
     expect(busy).toContain('Waited 1.1 min for the judged evaluations to finish.')
     expect(busy).toContain(`Cancelled 1 of 2 superseded evaluations: ${fakeId('run', 7)}.`)
+    expect(busy).toContain(
+      'Could not cancel 1 superseded evaluation; it may still be running and billing:'
+    )
     expect(busy).toContain(`• ${fakeId('run', 8)}: 403 no`)
     // the warning comes before the tables
     expect(busy.indexOf('1 superseded evaluation could not be cancelled')).toBeLessThan(

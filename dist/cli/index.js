@@ -39026,7 +39026,7 @@ function happenings(report, width, c) {
             .map(f => `${terminalText(f.runId, 80)} (${f.status})`)
             .join(', ')}${cancel.finished.length > terminal_MAX_LISTED_IDS ? ` and ${(0,format/* formatCount */.B4)(cancel.finished.length - terminal_MAX_LISTED_IDS)} more` : ''}.`, width));
     if (cancel.failed.length > 0) {
-        lines.push(...wrap(c.red(`Could not cancel ${(0,format/* plural */.LS)(cancel.failed.length, 'superseded evaluation')}; they may still be running and billing:`), width));
+        lines.push(...wrap(c.red(`Could not cancel ${(0,format/* plural */.LS)(cancel.failed.length, 'superseded evaluation')}; ${cancel.failed.length === 1 ? 'it' : 'they'} may still be running and billing:`), width));
         for (const failed of cancel.failed.slice(0, terminal_MAX_LISTED_IDS))
             lines.push(...wrap(`• ${terminalText(failed.runId, 80)}: ${terminalText(failed.message, 300)}`, width, '  ').map((line, i) => (i === 0 ? line.slice(2) : line)));
         if (cancel.failed.length > terminal_MAX_LISTED_IDS)

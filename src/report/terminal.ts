@@ -457,7 +457,7 @@ function happenings(report: RunReport, width: number, c: Colors): string[][] {
     lines.push(
       ...wrap(
         c.red(
-          `Could not cancel ${plural(cancel.failed.length, 'superseded evaluation')}; they may still be running and billing:`
+          `Could not cancel ${plural(cancel.failed.length, 'superseded evaluation')}; ${cancel.failed.length === 1 ? 'it' : 'they'} may still be running and billing:`
         ),
         width
       )
