@@ -1,4 +1,20 @@
-import { escapeMarkdown, formatTime, plainDecimal, tidy } from '../src/format.js'
+import { escapeMarkdown, formatTime, plainDecimal, plural, tidy } from '../src/format.js'
+
+describe('plural', () => {
+  it.each([
+    [0, '0 evaluations'],
+    [1, '1 evaluation'],
+    [2, '2 evaluations'],
+    [12345, '12,345 evaluations']
+  ])('counts %p as %s', (count, text) => {
+    expect(plural(count, 'evaluation')).toBe(text)
+  })
+
+  it('takes the plural it is given where an s would be wrong', () => {
+    expect(plural(1, 'request was', 'requests were')).toBe('1 request was')
+    expect(plural(2, 'request was', 'requests were')).toBe('2 requests were')
+  })
+})
 
 describe('plainDecimal', () => {
   it.each([

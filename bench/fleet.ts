@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { MAX_PAGE_SIZE, type Evaluation } from '../src/adaline/schema.js'
+import { plural } from '../src/format.js'
 import { pushEvent } from '../test-support/events.js'
 import { FakeAdaline, fakeId, makeEvaluation } from '../test-support/fake-adaline.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
@@ -255,7 +256,7 @@ function forcePushJob(shape: FleetShape, i: number): Job {
       const still = api
         .evaluations(promptId)
         .filter(e => e.status === 'queued' || e.status === 'running')
-      if (still.length > 0) return `${still.length} superseded evaluation(s) still running`
+      if (still.length > 0) return `${plural(still.length, 'superseded evaluation')} still running`
       const cancelled = JSON.parse(run.outputs.cancelled ?? '[]') as string[]
       if (cancelled.length !== shape.cancelsEach)
         return `the cancelled output names ${cancelled.length} of ${shape.cancelsEach}`

@@ -13,6 +13,7 @@
 import { cpus } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
+import { plural } from '../src/format.js'
 import { bundleFigure } from './bundle.js'
 import { cancelFigures } from './cancelling.js'
 import {
@@ -193,7 +194,7 @@ async function main(): Promise<number> {
   console.log(renderTable(figures, footnotes(quick, mode, skipPeer)))
   const misses = missed(figures, quick)
   console.log(
-    `\n${quick ? 'Quick' : 'Full'} run in ${seconds} s on Node ${process.version}, ${cpus().length} CPU(s): ` +
+    `\n${quick ? 'Quick' : 'Full'} run in ${seconds} s on Node ${process.version}, ${plural(cpus().length, 'CPU')}: ` +
       (misses.length === 0
         ? quick
           ? 'every goal that gates --quick met (other time ratios are only reported with --quick).'
@@ -223,7 +224,7 @@ function footnotes(
       : `- 5: bench/peer.sh, a hand-written \`curl\` + \`jq\` loop following \`nextCursor\` with \`limit=200\` (without it the API pages 50 at a time: 4× the requests), over the same fake at the same latency, runs interleaved with 1b's; wall time measured as in 1b, medians compared.`,
     `- 6: sum of the files in dist/: the action, the \`adaline-evals\` command and the licences; reported only.`,
     `- 7: one prompt, one evaluator, every evaluation completed; \`policy: scope: all\` with max-fail-runs and max-pass-rate-drop, so every evaluation is judged and compared with its baseline. CPU time of the action's process (all its threads, start-up included, read by bench/cpu-time.cjs as it exits) at ${count(mode.growth.large)} over that at ${count(mode.growth.small)}, medians of ${mode.growth.runs} interleaved runs, the fake at 0 ms per request: growth in line with the work is a ratio of about ${mode.growth.large / mode.growth.small} (less, as start-up weighs on the smaller run), quadratic growth ${(mode.growth.large / mode.growth.small) ** 2}; the goal is ${GROWTH_GOAL}. CPU time, as wall time also counts the fake's work and the waits for a core on a shared machine.`,
-    `- 8: the same run at ${count(mode.signal.evaluations)} evaluations; SIGINT as soon as the action logs that its listing is done ("Listed … evaluation(s)"), from where the action works on every evaluation with no request to wait for; time from the signal to the process's exit${mode.signal.runs > 1 ? `, median of ${mode.signal.runs} runs` : ''}. A process still running 30 s after the signal is killed. "stopped by it": the run ended with its "Stopped by SIGINT" error rather than finishing first.`,
+    `- 8: the same run at ${count(mode.signal.evaluations)} evaluations; SIGINT as soon as the action logs that its listing is done ("Listed … evaluations"), from where the action works on every evaluation with no request to wait for; time from the signal to the process's exit${mode.signal.runs > 1 ? `, median of ${mode.signal.runs} runs` : ''}. A process still running 30 s after the signal is killed. "stopped by it": the run ended with its "Stopped by SIGINT" error rather than finishing first.`,
     `- 9a–9d: ${fleetSize(mode.fleet)} \`node dist/index.js\` processes started at once against one fake whose single token bucket serves every request (${describeWindow(mode.fleet.windowsMs[0]!)}, a burst of ${BURST}, ${FLEET_LATENCY_MS} ms per request; past it 429 RATE_LIMIT_EXCEEDED without Retry-After, as Adaline documents): ${mode.fleet.reports} reports over ${count(mode.fleet.reportEvaluations)} evaluations each (\`scope: all\`, half passing, half failing on max-cost), ${mode.fleet.forcePushes} force-pushes that each supersede ${mode.fleet.cancelsEach} running evaluations (one page of 200 lists them), ${mode.fleet.startWaits} start + wait runs (one evaluation, about 5 s). Right: the gate and exit code the job should have, and no other error; for a force-push, none of its ${mode.fleet.cancelsEach} still queued or running at the fake and all in \`cancelled\`; for a start, exactly one evaluation started at the fake, named in \`started\`, completed. Minimum: one request per page of 200, one per cancel, for a start the POST and one read of the finished evaluation, and for every job one page of its prompt's evaluators (the names in its report) (${fleetMinimum(mode.fleet)} in all; the listing a start makes first and every other poll are excess). Floor: the minimum at the bucket's rate. Wall time: first request at the fake to the last process's exit. 9b and 9d are met only where every verdict was right: a job that gives up early makes fewer requests and ends sooner.`,
     mode.fleet.windowsMs.every(w => w === REAL_WINDOW_MS)
       ? `- 9, time: Adaline's own window, a minute, uncompressed: the action waits in real seconds (its backoff after a 429 starts around a second and doubles up to 60 s; polls are 2 s apart at least), so only at this window do its figures not depend on a compression. \`--quick\` runs a smaller fleet with the window compressed to 20 s, where each of the action's waits buys 3 times the refill it would from Adaline; there only the verdicts count.`

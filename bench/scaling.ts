@@ -16,8 +16,8 @@ import { actionInputs, completedEvaluations, startApi } from './workload.js'
 const POLICY = 'scope: all\nmax-fail-runs: 0\nmax-pass-rate-drop: 0.5\n'
 export const GROWTH_GOAL = 5
 export const SIGNAL_GOAL_MS = 5_000
-/** The engine's log line once every listing is read: "Listed 40000 evaluation(s) in 200 page(s); …" */
-const LISTED = /^Listed \d+ evaluation\(s\)/m
+/** The engine's log line once every listing is read: "Listed 40,000 evaluations in 200 pages; …" */
+const LISTED = /^Listed [\d,]+ evaluations? in /m
 /** A process still running this long after the signal is killed, and counted at least this long. */
 const SIGNAL_GIVE_UP_MS = 30_000
 /** A quadratic run of 40,000 took about 80 s: long enough to measure, not to hang the bench. */

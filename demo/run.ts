@@ -12,6 +12,7 @@
 import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { plural } from '../src/format.js'
 import { FakeAdaline, sampleWorkspace } from '../test-support/fake-adaline.js'
 import { FakeGitHub } from '../test-support/fake-github.js'
 import {
@@ -200,7 +201,7 @@ async function main(): Promise<void> {
     )
     const comments = github.comments.get('acme/support-bot#42') ?? []
     console.log(
-      `Pull request #42 has ${comments.length} comment(s) from the step (the fake GitHub API holds it); started: ${second.outputs.started}.`
+      `Pull request #42 has ${plural(comments.length, 'comment')} from the step (the fake GitHub API holds it); started: ${second.outputs.started}.`
     )
     await showCommand('Scenario 2', api, [
       ...prompts.flatMap(p => ['--prompt-id', p.promptId]),

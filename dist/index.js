@@ -55725,8 +55725,10 @@ const evaluatorPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject 
 /* harmony export */   E1: () => (/* binding */ formatRelativeDelta),
 /* harmony export */   FV: () => (/* binding */ escapeMarkdown),
 /* harmony export */   LS: () => (/* binding */ plural),
+/* harmony export */   ZS: () => (/* binding */ FIGURE),
 /* harmony export */   a3: () => (/* binding */ formatDuration),
 /* harmony export */   fU: () => (/* binding */ formatTime),
+/* harmony export */   jV: () => (/* binding */ figureAndLimit),
 /* harmony export */   l9: () => (/* binding */ formatPercent),
 /* harmony export */   mr: () => (/* binding */ plainDecimal),
 /* harmony export */   zq: () => (/* binding */ MAX_DATE_MS)
@@ -55780,23 +55782,26 @@ function formatCount(value) {
 function plural(count, noun, nouns = `${noun}s`) {
     return `${formatCount(count)} ${count === 1 ? noun : nouns}`;
 }
-/** USD with enough digits that small per-evaluation costs don't read as $0.00. */
-function formatCost(usd) {
+/**
+ * USD with enough digits that small per-evaluation costs don't read as $0.00; `extra` digits more
+ * only where a figure must read apart from its limit (figureAndLimit).
+ */
+function formatCost(usd, extra = 0) {
     if (usd === 0)
         return '$0';
     if (usd < 0.01)
-        return `$${usd.toPrecision(2)}`;
-    return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`;
+        return `$${usd.toPrecision(2 + extra)}`;
+    return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 + extra })}`;
 }
-/** Milliseconds as "850 ms", "12.3 s", "4.2 min". */
-function formatDuration(ms) {
+/** Milliseconds as "850 ms", "12.3 s", "4.2 min"; `extra` decimals more as formatCost's. */
+function formatDuration(ms, extra = 0) {
     if (ms < 1000)
-        return `${Math.round(ms)} ms`;
+        return `${Number(ms.toFixed(extra))} ms`;
     if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
+        return `${(ms / 1000).toFixed(1 + extra)} s`;
     if (ms < 3_600_000)
-        return `${(ms / 60_000).toFixed(1)} min`;
-    return `${(ms / 3_600_000).toFixed(1)} h`;
+        return `${(ms / 60_000).toFixed(1 + extra)} min`;
+    return `${(ms / 3_600_000).toFixed(1 + extra)} h`;
 }
 /** A 0..1 rate as a percentage with at most `digits` decimals: 0.875 → "87.5%". */
 function formatPercent(rate, digits = 1) {
@@ -55808,6 +55813,25 @@ function formatPointsDelta(delta, digits = 1) {
     if (points === 0)
         return '±0 pp';
     return `${points > 0 ? '+' : '−'}${Math.abs(points)} pp`;
+}
+/** The writers a rule's figure and limit use: each kind of number by its one formatter. */
+const FIGURE = {
+    count: value => formatCount(value),
+    rate: (value, extra) => formatPercent(value, 1 + extra),
+    points: (value, extra) => formatPointsDelta(value, 1 + extra),
+    cost: formatCost,
+    duration: formatDuration
+};
+/**
+ * A figure and its limit as the reports write that kind of number (the totals and tables too), with
+ * decimals added only where rounding would make a figure that differs from its limit read as equal
+ * to it (a pass rate of 84.996% against 85%): the verdict, the rules table and the totals agree.
+ */
+function figureAndLimit(figure, limit, write) {
+    let extra = 0;
+    while (figure !== limit && extra < 6 && write(figure, extra) === write(limit, extra))
+        extra += 1;
+    return [write(figure, extra), write(limit, extra)];
 }
 /** A change relative to a baseline: +12%, −3.5%, ±0%; — when the baseline is 0. */
 function formatRelativeDelta(now, before) {
@@ -55849,9 +55873,9 @@ function escapeMarkdown(text, maxLength = 120) {
 /* harmony export */   M: () => (/* binding */ ruleChecks),
 /* harmony export */   v: () => (/* binding */ brokeARule)
 /* harmony export */ });
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(16264);
-/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(68346);
-/* harmony import */ var _regressions_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(43421);
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16264);
+/* harmony import */ var _metrics_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(68346);
+/* harmony import */ var _regressions_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(43421);
 
 
 
@@ -55859,41 +55883,31 @@ function escapeMarkdown(text, maxLength = 120) {
 function ruleChecks(input) {
     const { judged, metrics, limits, allowed, broken } = input;
     const withRuns = (pick) => judged.filter(e => pick(e.metrics) > 0).map(e => e.runId);
-    const rate = (value) => (value === null ? 'no runs' : (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPercent */ .l9)(value, 2));
     const figures = {
         'max-fail-runs': limit => ({
-            figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(metrics.failRuns),
-            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit),
+            ...against(metrics.failRuns, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.count),
             runIds: withRuns(m => m.failRuns)
         }),
         'max-unknown-runs': limit => ({
-            figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(metrics.unknownRuns),
-            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit),
+            ...against(metrics.unknownRuns, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.count),
             runIds: withRuns(m => m.unknownRuns)
         }),
         'max-failed-rows': limit => ({
-            figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(metrics.failedRows),
-            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit),
+            ...against(metrics.failedRows, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.count),
             runIds: judged.filter(e => e.progress.failedRows > 0).map(e => e.runId)
         }),
-        'max-tokens': limit => ({
-            figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(metrics.totalTokens),
-            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit)
-        }),
-        'max-cost': limit => ({ figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCost */ .BD)(metrics.totalCost), limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCost */ .BD)(limit) }),
-        'max-fail-rate': limit => ({ figure: rate(metrics.failRate), limit: rate(limit) }),
-        'min-pass-rate': limit => ({ figure: rate(metrics.passRate), limit: rate(limit) }),
-        'max-avg-latency': limit => ({
-            figure: metrics.avgLatency === null ? 'no runs' : (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a3)(metrics.avgLatency),
-            limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a3)(limit)
-        }),
+        'max-tokens': limit => against(metrics.totalTokens, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.count),
+        'max-cost': limit => against(metrics.totalCost, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.cost),
+        'max-fail-rate': limit => against(metrics.failRate, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.rate),
+        'min-pass-rate': limit => against(metrics.passRate, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.rate),
+        'max-avg-latency': limit => against(metrics.avgLatency, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.duration),
         'max-pass-rate-drop': limit => worstDrop(judged, input.baselines, limit),
         'max-new-failures': limit => newFailures(input, limit)
     };
     // with a significance, the regression rules' limits hold only where the drop is beyond chance
     const significance = input.regression?.significance;
     const where = (rule) => significance !== undefined && (rule === 'max-pass-rate-drop' || rule === 'max-new-failures')
-        ? `, where p < ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPercent */ .l9)(significance, 2)}`
+        ? `, where p < ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPercent */ .l9)(significance, 2)}`
         : '';
     const checks = [];
     for (const [rule, limit] of Object.entries(limits)) {
@@ -55909,11 +55923,21 @@ function ruleChecks(input) {
         checks.push(judgedCheck.ok && warning ? { ...judgedCheck, warning } : judgedCheck);
     }
     const outside = judged.filter(e => !allowed.includes(e.status)).map(e => e.runId);
-    const inside = `${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(judged.length - outside.length)} of ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(judged.length)}`;
+    const inside = `${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(judged.length - outside.length)} of ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(judged.length)}`;
     const limit = allowed.join(', ');
     const noun = judged.length === 1 ? 'evaluation' : 'evaluations';
     checks.push(check('allow-status', inside, limit, `${inside} judged ${noun} in allow-status [${limit}]`, broken.get('allow-status'), outside));
     return checks;
+}
+/**
+ * A figure and its limit as policy.ts's messages and the totals write them (figureAndLimit); a
+ * figure that needs runs reads "no runs" without them.
+ */
+function against(value, limit, write) {
+    if (value === null)
+        return { figure: 'no runs', limit: write(limit, 0) };
+    const [figure, shown] = (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .figureAndLimit */ .jV)(value, limit, write);
+    return { figure, limit: shown };
 }
 /** The judged evaluations that broke a rule, by run ID: their failing rows are shown first. */
 function brokeARule(checks) {
@@ -55927,10 +55951,10 @@ function check(rule, figure, limit, held, brokenMessage, runIds) {
 /** Newly failing rows over the compared evaluations, and those that newly fail any. */
 function newFailures(input, limit) {
     const regression = input.regression ?? { judged: input.judged, baselines: input.baselines };
-    const { newlyFailing, compared } = (0,_regressions_js__WEBPACK_IMPORTED_MODULE_1__/* .newFailureTotals */ .Gv)(regression);
+    const { newlyFailing, compared } = (0,_regressions_js__WEBPACK_IMPORTED_MODULE_2__/* .newFailureTotals */ .Gv)(regression);
     return {
-        figure: compared === 0 ? 'none compared' : (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(newlyFailing),
-        limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit),
+        figure: compared === 0 ? 'none compared' : (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(newlyFailing),
+        limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(limit),
         runIds: input.judged
             .filter(e => {
             const comparison = regression.comparisons?.get(e.runId);
@@ -55947,8 +55971,8 @@ function worstDrop(judged, baselines, limit) {
         const baseline = baselines?.get(evaluation.runId);
         if (!baseline)
             continue;
-        const now = (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .totals */ .Sd)([evaluation]).passRate;
-        const before = (0,_metrics_js__WEBPACK_IMPORTED_MODULE_0__/* .totals */ .Sd)([baseline]).passRate;
+        const now = (0,_metrics_js__WEBPACK_IMPORTED_MODULE_1__/* .totals */ .Sd)([evaluation]).passRate;
+        const before = (0,_metrics_js__WEBPACK_IMPORTED_MODULE_1__/* .totals */ .Sd)([baseline]).passRate;
         if (now === null || before === null)
             continue;
         const drop = before - now;
@@ -55957,11 +55981,10 @@ function worstDrop(judged, baselines, limit) {
         if (drop > limit)
             dropped.push(evaluation.runId);
     }
-    return {
-        figure: worst === undefined ? 'no baseline' : (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPointsDelta */ .BK)(-worst),
-        limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPointsDelta */ .BK)(-limit),
-        runIds: dropped
-    };
+    const figure = worst === undefined
+        ? { figure: 'no baseline', limit: _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.points(-limit, 0) }
+        : against(-worst, -limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.points);
+    return { ...figure, runIds: dropped };
 }
 
 
@@ -55986,12 +56009,19 @@ function worstDrop(judged, baselines, limit) {
  */
 class TotalsError extends Error {
     figure;
+    why;
     constructor(
     /** the figure as the API names it, e.g. metrics.totalCost */
     figure, why) {
-        super(`The figures Adaline answered cannot be added up exactly: the total of ${figure} over the judged evaluations ${why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (created-after, evaluator-id, scope: latest).`);
+        super('');
         this.figure = figure;
+        this.why = why;
+        this.message = this.describe(input => input);
         this.name = 'TotalsError';
+    }
+    /** the message, naming the filters as the face does (`--created-after` on the command line) */
+    describe(nameOf) {
+        return `The figures Adaline answered cannot be added up exactly: the total of ${this.figure} over the judged evaluations ${this.why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (${nameOf('created-after')}, ${nameOf('evaluator-id')}, scope: latest).`;
     }
 }
 const PAST_SAFE = `passes ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}, beyond which counts are rounded`;
@@ -56214,6 +56244,7 @@ function gradeOf({ grade, score, reason }) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Oe: () => (/* binding */ INPUT_NAMING),
 /* harmony export */   S4: () => (/* binding */ judge),
 /* harmony export */   UR: () => (/* binding */ emptyPolicy)
 /* harmony export */ });
@@ -56235,6 +56266,12 @@ function emptyPolicy() {
 function hasRules(policy) {
     return Object.keys(policy.limits).length > 0 || policy.allowStatus !== undefined;
 }
+/** The action's words (inputs/ builds its Naming on them); the judge's when a caller does not say. */
+const INPUT_NAMING = {
+    nameOf: input => input,
+    withValue: (input, value) => `${input}: ${value}`,
+    verb: 'set'
+};
 /** Applies the policy to the judged evaluations and their totals. */
 function judge(judged, metrics, policy, context = {}) {
     // a wait that ran out did not get what the step waited for: that is a failure, not a report
@@ -56253,17 +56290,19 @@ function judge(judged, metrics, policy, context = {}) {
     }
     const broken = [];
     const { limits } = policy;
-    const atMost = (rule, figure, value, show = _format_js__WEBPACK_IMPORTED_MODULE_3__/* .plainDecimal */ .mr) => {
+    // each figure as the rules table and the totals write it (checks.ts uses the same writers)
+    const atMost = (rule, figure, value, write) => {
         const limit = limits[rule];
         if (limit !== undefined && value > limit) {
-            broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` });
+            const [shown, allowed] = (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .figureAndLimit */ .jV)(value, limit, write);
+            broken.push({ rule, message: `${figure} ${shown} > ${rule} ${allowed}` });
         }
     };
-    atMost('max-fail-runs', 'fail-runs', metrics.failRuns);
-    atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns);
-    atMost('max-failed-rows', 'failed-rows', metrics.failedRows);
-    atMost('max-tokens', 'tokens', metrics.totalTokens);
-    atMost('max-cost', 'cost', metrics.totalCost);
+    atMost('max-fail-runs', 'fail-runs', metrics.failRuns, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.count);
+    atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.count);
+    atMost('max-failed-rows', 'failed-rows', metrics.failedRows, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.count);
+    atMost('max-tokens', 'tokens', metrics.totalTokens, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.count);
+    atMost('max-cost', 'cost', metrics.totalCost, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.cost);
     rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>');
     rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<');
     if (limits['max-avg-latency'] !== undefined) {
@@ -56271,7 +56310,7 @@ function judge(judged, metrics, policy, context = {}) {
             broken.push(noRuns('max-avg-latency', 'avg-latency'));
         }
         else
-            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .plainDecimal */ .mr)(ms)} ms`);
+            atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.duration);
     }
     const regression = {
         judged,
@@ -56295,7 +56334,7 @@ function judge(judged, metrics, policy, context = {}) {
         const listed = outside
             .slice(0, 5)
             .map(e => ['queued', 'running', 'cancelling'].includes(e.status)
-            ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
+            ? `${e.runId} is still ${e.status} (${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(e.progress.percent / 100, 0)})${waited}`
             : `${e.runId} is ${e.status}`)
             .join(', ');
         const more = outside.length > 5 ? ` and ${outside.length - 5} more` : '';
@@ -56331,10 +56370,11 @@ function unfinishedHint(policy, outside, context) {
         return '';
     if (!outside.some(e => e.status === 'queued' || e.status === 'running'))
         return '';
+    const { nameOf, withValue, verb } = context.naming ?? INPUT_NAMING;
     const wait = context.waitedMs === undefined
-        ? 'to wait for this one, set wait (e.g. wait: 30m)'
-        : 'to give it more time, set a longer wait';
-    return `. To judge the newest finished evaluation instead, set status: completed; ${wait}`;
+        ? `to wait for this one, ${verb} ${nameOf('wait')} (e.g. ${withValue('wait', '30m')})`
+        : `to give it more time, ${verb} a longer ${nameOf('wait')}`;
+    return `. To judge the newest finished evaluation instead, ${verb} ${withValue('status', 'completed')}; ${wait}`;
 }
 /**
  * Each judged evaluation against its own baseline; the worst drop is named. With a significance,
@@ -56349,18 +56389,16 @@ function passRateDrop(broken, warned, limit, input) {
     const noise = drops.filter(d => d.significance && !d.significance.significant && d.significance.noise);
     const describe = (d) => {
         const why = d.significance && !d.significance.significant ? ` (${d.significance.why})` : '';
-        return `${d.evaluation.runId} ${showRate(d.now)} vs baseline ${d.baseline.runId} ${showRate(d.before)}${why}`;
+        return `${d.evaluation.runId} ${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(d.now)} vs baseline ${d.baseline.runId} ${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(d.before)}${why}`;
     };
-    const level = input.significance === undefined
-        ? ''
-        : ` at the ${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(input.significance, 2)} level`;
+    const level = input.significance === undefined ? '' : ` at the ${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(input.significance, 2)} level`;
     const worst = counted[0];
     if (worst) {
         const more = counted.length > 1 ? ` (and ${counted.length - 1} more)` : '';
         const closed = worst.significance && !worst.significance.significant
             ? '; a drop not compared row by row counts (fail closed)'
             : '';
-        const [change, allowed] = pointsAgainst(-worst.drop, -limit);
+        const [change, allowed] = (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .figureAndLimit */ .jV)(-worst.drop, -limit, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.points);
         broken.push({
             rule: 'max-pass-rate-drop',
             message: `pass rate ${change} vs baseline, beyond max-pass-rate-drop ${allowed}${worst.significance?.significant ? `, significant${level}` : ''}: ${describe(worst)}${more}${closed}`
@@ -56369,7 +56407,7 @@ function passRateDrop(broken, warned, limit, input) {
     const first = noise[0];
     if (first) {
         const more = noise.length > 1 ? ` (and ${noise.length - 1} more)` : '';
-        const [change, allowed] = pointsAgainst(-first.drop, -limit);
+        const [change, allowed] = (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .figureAndLimit */ .jV)(-first.drop, -limit, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.points);
         warned.set('max-pass-rate-drop', `pass rate ${change} vs baseline, beyond max-pass-rate-drop ${allowed} but within noise${level}: ${describe(first)}${more}; not counted against the gate`);
     }
 }
@@ -56381,10 +56419,8 @@ function rateRule(broken, rule, figure, rate, limit, breaksWhen) {
         return;
     }
     if (breaksWhen === '>' ? rate > limit : rate < limit) {
-        broken.push({
-            rule,
-            message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
-        });
+        const [shown, allowed] = (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .figureAndLimit */ .jV)(rate, limit, _format_js__WEBPACK_IMPORTED_MODULE_3__/* .FIGURE */ .ZS.rate);
+        broken.push({ rule, message: `${figure} ${shown} ${breaksWhen} ${rule} ${allowed}` });
     }
 }
 /** A rule that needs runs cannot be met by an evaluation set without any: fail closed. */
@@ -56393,23 +56429,6 @@ function noRuns(rule, figure) {
         rule,
         message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
     };
-}
-/**
- * A change and its limit in points, with the decimals that tell them apart (a drop just past its
- * limit would otherwise read as equal to it).
- */
-function pointsAgainst(delta, limit) {
-    let digits = 1;
-    while (digits < 6 && (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPointsDelta */ .BK)(delta, digits) === (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPointsDelta */ .BK)(limit, digits))
-        digits += 1;
-    return [(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPointsDelta */ .BK)(delta, digits), (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPointsDelta */ .BK)(limit, digits)];
-}
-/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
-function showRate(rate, limit) {
-    const rounded = (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(rate, 2);
-    if (limit === undefined || rounded !== (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(limit, 2))
-        return rounded;
-    return `${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .plainDecimal */ .mr)(Number((rate * 100).toPrecision(15)))}%`;
 }
 
 
@@ -56425,16 +56444,16 @@ function showRate(rate, limit) {
 /* harmony export */   sx: () => (/* binding */ dropsPastLimit)
 /* harmony export */ });
 /* unused harmony export passRateOf */
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(16264);
-/* harmony import */ var _pairing_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(85843);
-/* harmony import */ var _significance_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37522);
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16264);
+/* harmony import */ var _pairing_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(85843);
+/* harmony import */ var _significance_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(37522);
 
 
 
 /** Pairs both sides' row results and judges the drop at `significance` (5% when the policy sets none). */
-function compareRows(baselineRunId, baseline, judged, significance = _significance_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SIGNIFICANCE */ .c2) {
-    const rows = (0,_pairing_js__WEBPACK_IMPORTED_MODULE_1__/* .pairRows */ .KS)(baseline, judged);
-    return { compared: true, baselineRunId, rows, verdict: (0,_significance_js__WEBPACK_IMPORTED_MODULE_0__/* .regressionVerdict */ .Fc)(rows, significance) };
+function compareRows(baselineRunId, baseline, judged, significance = _significance_js__WEBPACK_IMPORTED_MODULE_1__/* .DEFAULT_SIGNIFICANCE */ .c2) {
+    const rows = (0,_pairing_js__WEBPACK_IMPORTED_MODULE_2__/* .pairRows */ .KS)(baseline, judged);
+    return { compared: true, baselineRunId, rows, verdict: (0,_significance_js__WEBPACK_IMPORTED_MODULE_1__/* .regressionVerdict */ .Fc)(rows, significance) };
 }
 /** Newly failing rows summed over the compared evaluations, and which evaluations were not compared. */
 function newFailureTotals(input) {
@@ -56476,21 +56495,21 @@ function newFailuresRule(limit, input) {
     }
     if (newlyFailing <= limit)
         return {};
-    const over = `new failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(newlyFailing)} > max-new-failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit)}`;
+    const over = `new failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(newlyFailing)} > max-new-failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(limit)}`;
     if (input.significance === undefined)
         return { broken: over };
     const significant = significantComparisons(input);
     const counted = significant.reduce((sum, { rows }) => sum + rows.newlyFailing, 0);
-    const level = (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPercent */ .l9)(input.significance, 2);
+    const level = (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPercent */ .l9)(input.significance, 2);
     if (counted > limit)
         return {
-            broken: `new failures in significant drops ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(counted)} > max-new-failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(limit)} (p < significance ${level}): ${significant
+            broken: `new failures in significant drops ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(counted)} > max-new-failures ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(limit)} (p < significance ${level}): ${significant
                 .slice(0, 3)
-                .map(c => `${c.runId} ${(0,_significance_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPValue */ .td)(c.verdict.pValue)}`)
+                .map(c => `${c.runId} ${(0,_significance_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPValue */ .td)(c.verdict.pValue)}`)
                 .join(', ')}${significant.length > 3 ? ` and ${significant.length - 3} more` : ''}`
         };
     return {
-        warning: `${over}, but within noise at the ${level} level${significant.length > 0 ? ` (only ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(counted)} in significant drops)` : ''}: the gate holds`
+        warning: `${over}, but within noise at the ${level} level${significant.length > 0 ? ` (only ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(counted)} in significant drops)` : ''}: the gate holds`
     };
 }
 /** The compared evaluations whose drop is significant (a regression), with their run IDs. */
@@ -56523,7 +56542,7 @@ function dropsPastLimit(limit, input) {
         const before = baseline ? passRateOf(baseline) : null;
         if (!baseline || now === null || before === null)
             return [];
-        const drop = (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .tidy */ .DZ)(before - now);
+        const drop = (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .tidy */ .DZ)(before - now);
         if (drop <= limit)
             return [];
         if (input.significance === undefined)
@@ -56540,7 +56559,7 @@ function dropsPastLimit(limit, input) {
                 : {
                     significant: false,
                     noise: true,
-                    why: `${comparison.verdict.kind}, ${(0,_significance_js__WEBPACK_IMPORTED_MODULE_0__/* .formatPValue */ .td)(comparison.verdict.pValue)}`
+                    why: `${comparison.verdict.kind}, ${(0,_significance_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPValue */ .td)(comparison.verdict.pValue)}`
                 };
         return [{ evaluation, baseline, now, before, drop, significance }];
     })
@@ -70479,6 +70498,8 @@ function getEnv(key) {
   return process.env[key.toLowerCase()] || process.env[key.toUpperCase()] || '';
 }
 
+// EXTERNAL MODULE: ./src/format.ts
+var format = __nccwpck_require__(16264);
 ;// CONCATENATED MODULE: ./src/secrets/loopback.ts
 /**
  * Loopback hosts: the only ones the key may be sent to over http://, and never through a proxy,
@@ -70995,6 +71016,8 @@ var schema = __nccwpck_require__(54455);
 
 
 
+
+const INPUT_NAMES = input => input;
 const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504];
 /**
  * Refusals that surely did not create anything: a start answered so is not "outcome unknown".
@@ -71026,7 +71049,7 @@ class ApiError extends Error {
     }
 }
 function createHttp(options) {
-    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, governor, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)), now = Date.now } = options;
+    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, governor, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)), now = Date.now, nameOf = INPUT_NAMES } = options;
     const root = baseUrl.href.replace(/\/+$/, '');
     // the API's words may echo the request, key included, and every face prints an ApiError
     const secrets = new Secrets();
@@ -71047,7 +71070,7 @@ function createHttp(options) {
         let throttles = 0;
         let last;
         for (let attempt = 1;; attempt += 1) {
-            const attempts = `${attempt - 1} attempt${attempt - 1 > 1 ? 's' : ''}`;
+            const attempts = (0,format/* plural */.LS)(attempt - 1, 'attempt');
             const turnAt = governor ? await governor.turn(started + deadlineMs) : now();
             if (turnAt === undefined) {
                 const why = `: the rate limit leaves no turn within ${deadline}`;
@@ -71072,7 +71095,7 @@ function createHttp(options) {
             if (!failure.retry)
                 throw failure.error;
             const remaining = deadlineMs - (now() - started);
-            const tried = `${attempt} attempt${attempt > 1 ? 's' : ''}`;
+            const tried = (0,format/* plural */.LS)(attempt, 'attempt');
             let delayMs;
             if (failure.throttled) {
                 // a 429 is "not served yet": tried again for as long as the deadline allows
@@ -71110,10 +71133,17 @@ function createHttp(options) {
     async function attemptOnce(spec, url, endpoint, { signal, turnAt, via }) {
         let sent;
         try {
-            sent = await send(url, spec.method, { apiKey, signal, endpoint, route: via, body: spec.body });
+            sent = await send(url, spec.method, {
+                apiKey,
+                signal,
+                endpoint,
+                route: via,
+                body: spec.body,
+                nameOf
+            });
         }
         catch (error) {
-            return { ok: false, failure: sendFailure(error, endpoint, via?.proxy) };
+            return { ok: false, failure: sendFailure(error, endpoint, nameOf, via?.proxy) };
         }
         const { response, proxyRefused } = sent;
         if (proxyRefused !== undefined) {
@@ -71136,10 +71166,10 @@ function createHttp(options) {
                 return { ok: true, value: await parseBody(response, spec, endpoint, secrets) };
             }
             catch (error) {
-                return { ok: false, failure: bodyFailure(error, endpoint, status, secrets) };
+                return { ok: false, failure: bodyFailure(error, endpoint, status, secrets, nameOf) };
             }
         }
-        const error = await toApiError(response, spec, endpoint, secrets);
+        const error = await toApiError(response, spec, endpoint, secrets, nameOf);
         if (status === 429)
             options.onThrottle?.();
         return {
@@ -71159,10 +71189,10 @@ function giveUp(error, attempts, why = '') {
     return new ApiError(`${error.message} (gave up after ${attempts}${why})`, error.endpoint, error.status, error.code, false, true);
 }
 /** A request that got no answer: the network, the timeout, or a redirect refused. */
-function sendFailure(error, endpoint, proxy) {
+function sendFailure(error, endpoint, nameOf, proxy) {
     if (error instanceof ApiError)
         return { error, reason: error.message, retry: false, unsent: false };
-    const failure = networkFailure(error, proxy);
+    const failure = networkFailure(error, nameOf, proxy);
     if (!failure)
         throw error;
     return {
@@ -71173,15 +71203,15 @@ function sendFailure(error, endpoint, proxy) {
     };
 }
 /** A 2xx whose body could not be used: cut off, too large, not decodable, not JSON, wrong shape. */
-function bodyFailure(error, endpoint, status, secrets) {
+function bodyFailure(error, endpoint, status, secrets, nameOf) {
     const answered = `${endpoint} answered ${status}, but`;
     if (error instanceof ApiError)
         return { error, reason: error.message, retry: false, unsent: false };
     if (error instanceof BodyTooLarge || error instanceof BodyUndecodable) {
         // it will be the same on another try
         const hint = error instanceof BodyTooLarge
-            ? "Adaline's answers are far smaller: check base-url."
-            : 'Check base-url.';
+            ? `Adaline's answers are far smaller: check ${nameOf('base-url')}.`
+            : `Check ${nameOf('base-url')}.`;
         return {
             error: new ApiError(`${answered} ${error.message}. ${hint}`, endpoint, status),
             reason: error.message,
@@ -71190,10 +71220,10 @@ function bodyFailure(error, endpoint, status, secrets) {
         };
     }
     if (error instanceof BodyCut) {
-        const timedOut = networkFailure(error.error)?.reason === 'no answer in time';
+        const timedOut = networkFailure(error.error, nameOf)?.reason === 'no answer in time';
         const reason = timedOut ? 'no complete answer in time' : error.message;
         return {
-            error: new ApiError(`${answered} ${secrets.redact(reason)}. Check base-url and the runner's network.`, endpoint, status),
+            error: new ApiError(`${answered} ${secrets.redact(reason)}. Check ${nameOf('base-url')} and the runner's network.`, endpoint, status),
             // a page cut mid-body is a reset by another name: it may pass
             reason: `an answer cut off mid-body`,
             retry: true,
@@ -71224,7 +71254,7 @@ async function proxyRoute(target) {
  * POST follows none: a redirected start, POSTed again, would start and bill a second evaluation.
  */
 async function send(url, method, options) {
-    const { apiKey, signal, endpoint, route, body } = options;
+    const { apiKey, signal, endpoint, route, body, nameOf } = options;
     let target = url;
     for (let hop = 0;; hop += 1) {
         const agent = route?.agent();
@@ -71266,7 +71296,7 @@ async function send(url, method, options) {
             // not a URL: no place to follow
         }
         if (next?.origin !== url.origin) {
-            throw new ApiError(`${endpoint} answered ${response.status}, a redirect to another origin or to no valid address; not following it with the API key. Check base-url.`, endpoint, response.status);
+            throw new ApiError(`${endpoint} answered ${response.status}, a redirect to another origin or to no valid address; not following it with the API key. Check ${nameOf('base-url')}.`, endpoint, response.status);
         }
         if (hop >= MAX_REDIRECTS)
             throw new ApiError(`${endpoint} redirected too many times`, endpoint, response.status);
@@ -71306,7 +71336,7 @@ async function parseBody(response, spec, endpoint, secrets) {
         throw unexpected(redacted.problem);
     return redacted.value;
 }
-async function toApiError(response, spec, endpoint, secrets) {
+async function toApiError(response, spec, endpoint, secrets, nameOf) {
     // the status says what matters: an error body too long or broken to read is left unread
     const text = await readBody({ headers: response.headers, body: rawBody(response) }).then(buffer => buffer.toString('utf8'), () => '');
     let code;
@@ -71329,7 +71359,7 @@ async function toApiError(response, spec, endpoint, secrets) {
     code = code && clip(secrets.redact(code), 100);
     const said = clip(secrets.redact([code, message].filter(Boolean).join(': ')));
     const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`;
-    return new ApiError(`${head}${/[.…]$/.test(said) ? '' : '.'} ${hint(response.status, spec)}`.trim(), endpoint, response.status, code);
+    return new ApiError(`${head}${/[.…]$/.test(said) ? '' : '.'} ${hint(response.status, spec, nameOf)}`.trim(), endpoint, response.status, code);
 }
 /** Text cut to `max` characters with an ellipsis, never inside a surrogate pair. */
 function clip(text, max = MAX_QUOTED_CHARS) {
@@ -71338,21 +71368,22 @@ function clip(text, max = MAX_QUOTED_CHARS) {
     const cut = /[\uD800-\uDBFF]/.test(text[max - 2] ?? '') ? max - 2 : max - 1;
     return `${text.slice(0, cut)}…`;
 }
-function hint(status, spec) {
+function hint(status, spec, nameOf) {
+    const key = nameOf('api-key');
     if (status === 401)
-        return 'The api-key input is missing or wrong: use a workspace API key from Adaline.';
+        return `The key in ${key} is missing or wrong: use a workspace API key from Adaline.`;
     if (status === 403)
-        return "The api-key input has no access to this: check the key's workspace.";
+        return `The key in ${key} has no access to this: check the key's workspace.`;
     if (status === 404)
-        return spec.notFound ?? 'Not found: check base-url.';
+        return spec.notFound ?? `Not found: check ${nameOf('base-url')}.`;
     if (status === 429)
         return "Adaline's rate limit for the workspace was reached; try again later.";
     if (status >= 500)
         return 'Adaline had a server error; try again later.';
     if (status >= 300 && status < 400)
         return spec.method === 'POST'
-            ? 'A POST is never sent again to where a redirect points. Check base-url.'
-            : 'Check base-url.';
+            ? `A POST is never sent again to where a redirect points. Check ${nameOf('base-url')}.`
+            : `Check ${nameOf('base-url')}.`;
     return '';
 }
 /** The proxy answered a CONNECT with a refusal: say so, rather than blame the API. */
@@ -71376,12 +71407,12 @@ const TRANSIENT_CODES = new Set([
     'ENETDOWN'
 ]);
 /** Why a request failed on the network, if it did (as opposed to a bug in our code). */
-function networkFailure(error, proxy) {
+function networkFailure(error, nameOf, proxy) {
     const name = error?.name;
     if (name === 'TimeoutError' || name === 'AbortError') {
         return {
             reason: 'no answer in time',
-            hint: "Check base-url and the runner's network.",
+            hint: `Check ${nameOf('base-url')} and the runner's network.`,
             transient: true,
             unsent: false
         };
@@ -71392,7 +71423,7 @@ function networkFailure(error, proxy) {
     if (/CERT|TLS|SSL/.test(code)) {
         return {
             reason: `TLS error ${code}`,
-            hint: 'The server certificate is not trusted: check base-url, or give the CA with NODE_EXTRA_CA_CERTS.',
+            hint: `The server certificate is not trusted: check ${nameOf('base-url')}, or give the CA with NODE_EXTRA_CA_CERTS.`,
             transient: false,
             unsent: true
         };
@@ -71402,7 +71433,7 @@ function networkFailure(error, proxy) {
     if (code === 'ENOTFOUND') {
         return {
             reason: `host not found (${code})${through}`,
-            hint: proxy ? 'Check HTTPS_PROXY and base-url.' : 'Check base-url.',
+            hint: proxy ? `Check HTTPS_PROXY and ${nameOf('base-url')}.` : `Check ${nameOf('base-url')}.`,
             transient: false,
             unsent: true
         };
@@ -71411,7 +71442,7 @@ function networkFailure(error, proxy) {
         reason: `${code ? `network error ${code}` : `network error: ${error.message}`}${through}`,
         hint: proxy
             ? "Check HTTPS_PROXY and NO_PROXY, that the proxy is up, and the runner's network."
-            : "Check base-url, the runner's network and its proxy settings.",
+            : `Check ${nameOf('base-url')}, the runner's network and its proxy settings.`,
         transient: code === '' || TRANSIENT_CODES.has(code),
         // a refused connection never carried the request
         unsent: code === 'ECONNREFUSED'
@@ -71565,8 +71596,6 @@ function describeCommentError(error) {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
-// EXTERNAL MODULE: ./src/format.ts
-var format = __nccwpck_require__(16264);
 ;// CONCATENATED MODULE: ./src/github/event.ts
 /**
  * What the triggering event says about superseded evaluations: did a new commit (or a force-push)
@@ -71627,13 +71656,16 @@ function lookupsNeeded(mode, event) {
  * of the push, so the earliest time known for the new head, and never later than `now` (this
  * run's clock, Unix ms) plus CLOCK_SKEW_MS. When in doubt, cancel nothing.
  */
-function decideSupersede(mode, event, lookups, now) {
+function decideSupersede(mode, event, lookups, now, 
+/** how the reasons name cancel-superseded: the face's naming (`--cancel-superseded`) */
+nameOf = input => input) {
+    const setting = nameOf('cancel-superseded');
     if (mode === 'never')
-        return { act: false, reason: 'cancel-superseded is never' };
+        return { act: false, reason: `${setting} is never` };
     if (event.unreadable)
         return { act: false, reason: event.unreadable };
     if (event.name === 'push')
-        return decidePush(mode, event.payload, now);
+        return decidePush(mode, event.payload, now, setting);
     if (isSynchronize(event))
         return decideSynchronize(mode, event.payload, lookups, now);
     const what = event.name ? `a ${event.name}${actionOf(event)} event` : 'this event';
@@ -71642,11 +71674,11 @@ function decideSupersede(mode, event, lookups, now) {
         reason: `${what} brings no new commit; only push and pull_request synchronize do`
     };
 }
-function decidePush(mode, payload, now) {
+function decidePush(mode, payload, now, setting) {
     if (payload.deleted === true)
         return { act: false, reason: 'the push deleted a ref' };
     if (mode === 'force-push' && payload.forced !== true) {
-        return { act: false, reason: 'the push was not a force-push (cancel-superseded: force-push)' };
+        return { act: false, reason: `the push was not a force-push (${setting} is force-push)` };
     }
     const times = [
         dated('head_commit.timestamp', record(payload.head_commit).timestamp, isoTime),
@@ -71868,7 +71900,7 @@ const API_KEY_MIN = 20;
 const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** The action's naming: its inputs as action.yml spells them. */
 const ACTION_NAMING = {
-    nameOf: input => input,
+    ...policy/* INPUT_NAMING */.Oe,
     keyRequired: 'pass a workspace API key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}. On pull requests from forks secrets are empty.',
     wholeKey: 'Pass the whole key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}'
 };
@@ -72171,6 +72203,15 @@ var judge_metrics = __nccwpck_require__(68346);
 const MAX_NAMED = 10;
 /** An API message in the error is cut to this many characters. */
 const MAX_REASON = 300;
+/**
+ * What the headlines add when cancels did not land, since the run then fails whatever the gate:
+ * "1 cancel did not land"; undefined when every cancel landed.
+ */
+function cancelsNotLanded(cancel) {
+    return cancel.failed.length > 0
+        ? `${(0,format/* plural */.LS)(cancel.failed.length, 'cancel')} did not land`
+        : undefined;
+}
 /** The error naming each evaluation still running and why; undefined when every cancel landed. */
 function cancelFailedMessage(cancel) {
     const { failed } = cancel;
@@ -74639,6 +74680,7 @@ function isAttribute(name /*, options*/) {
  * junit-10.xsd and its older junit-4.xsd for any input text.
  */
 
+
 /** The suite that holds one testcase per rule. */
 const POLICY_SUITE = 'policy';
 /** Longest `message` attribute, in characters; the full text is the element's text. */
@@ -74686,9 +74728,9 @@ function evaluationSuite(evaluation) {
     if (rowsLeftOut > 0) {
         // skipped, not passed: those rows were not judged here (both schemas allow a text-only <skipped>)
         cases.push({
-            '@name': `${count(rowsLeftOut)} more rows left out`,
+            '@name': `${(0,format/* plural */.LS)(rowsLeftOut, 'more row')} left out`,
             '@classname': name,
-            skipped: `This report lists ${count(rows.length)} row results of this evaluation and leaves out ${count(rowsLeftOut)} more; Adaline has them all.`
+            skipped: `This report lists ${(0,format/* plural */.LS)(rows.length, 'row result')} of this evaluation and leaves out ${(0,format/* formatCount */.B4)(rowsLeftOut)} more; Adaline has them all.`
         });
     }
     const latencies = rows.map(row => row.latencyMs).filter(isTime);
@@ -74713,7 +74755,7 @@ function rowCase(suiteName, row) {
 /** Rows not fetched: one testcase that fails when any run failed, errs when any is unknown. */
 function runsCase(suiteName, runs) {
     const all = runs.pass + runs.fail + runs.unknown;
-    const summary = `${count(runs.pass)} of ${count(all)} runs passed, ${count(runs.fail)} failed, ${count(runs.unknown)} unknown; the row results were not fetched.`;
+    const summary = `${(0,format/* formatCount */.B4)(runs.pass)} of ${(0,format/* plural */.LS)(all, 'run')} passed, ${(0,format/* formatCount */.B4)(runs.fail)} failed, ${(0,format/* formatCount */.B4)(runs.unknown)} unknown; the row results were not fetched.`;
     const testcase = { '@name': RUNS_TESTCASE, '@classname': suiteName };
     if (runs.fail > 0) {
         testcase.failure = { '@message': summary, '@type': 'fail', '#text': summary };
@@ -75814,6 +75856,7 @@ function failingRowSections(report, perEvaluation) {
 
 
 
+
 /** GitHub refuses a step summary over 1 MiB; keep well below it. */
 const SUMMARY_LIMIT_BYTES = 1_000_000;
 const MAX_ROWS = 100;
@@ -75859,15 +75902,20 @@ const HEADLINE = {
     failed: '❌ Adaline evals failed',
     skipped: '⏭️ Adaline evals: report only'
 };
-/** The verdict as a heading, the commit and the run, and the verdict in one sentence. */
+/**
+ * The verdict as a heading (with cancels that did not land, which fail the run whatever the gate:
+ * "❌ Adaline evals passed, but 1 cancel did not land"), the commit and the run, and the verdict in
+ * one sentence.
+ */
 function headline(report, links) {
-    return [
-        `## ${HEADLINE[report.verdict.gate]}`,
-        '',
-        ...linkLine(links),
-        verdictSentence(report),
-        ''
-    ];
+    return [`## ${headingOf(report)}`, '', ...linkLine(links), verdictSentence(report), ''];
+}
+function headingOf({ verdict, cancel }) {
+    const notLanded = cancelsNotLanded(cancel);
+    if (!notLanded)
+        return HEADLINE[verdict.gate];
+    const gate = HEADLINE[verdict.gate].replace(/^\S+ /, '');
+    return `❌ ${gate}${verdict.gate === 'failed' ? ', and' : ', but'} ${notLanded}`;
 }
 function linkLine({ commit, workflowRun }) {
     const parts = [];
@@ -75984,7 +76032,7 @@ function supersededSection(report) {
     const verb = dryRun ? 'Would cancel (dry-run)' : 'Cancelled';
     lines.push(`${verb} ${(0,format/* formatCount */.B4)(cancel.cancelled.length)} of ${(0,format/* plural */.LS)(gathered.superseded.length, 'superseded evaluation')}${cancel.cancelled.length > 0 ? `: ${idList(cancel.cancelled)}` : '.'}`);
     if (cancel.failed.length > 0) {
-        lines.push('', `**Could not cancel ${(0,format/* formatCount */.B4)(cancel.failed.length)}: they may still be running and billing, and the run fails for it.**`, '');
+        lines.push('', `**Could not cancel ${(0,format/* plural */.LS)(cancel.failed.length, 'evaluation')}: ${cancel.failed.length === 1 ? 'it' : 'they'} may still be running and billing, and the run fails for it.**`, '');
         for (const failed of cancel.failed.slice(0, MAX_CANCEL_LINES))
             lines.push(`- ${id(failed.runId)}: ${(0,format/* escapeMarkdown */.FV)(failed.message, 300)}`);
         if (cancel.failed.length > MAX_CANCEL_LINES)
@@ -76013,6 +76061,7 @@ function idList(ids) {
 }
 
 ;// CONCATENATED MODULE: ./src/run/start.ts
+
 
 
 /**
@@ -76050,7 +76099,7 @@ class StartError extends ApiError {
  */
 function startStage(context, starts) {
     const { settings, client, limit, log } = context;
-    return log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () => starts.track(startEvaluations(client, settings.promptIds, settings, {
+    return log.group(`Starting ${(0,format/* plural */.LS)(settings.promptIds.length, 'evaluation')} for this commit`, () => starts.track(startEvaluations(client, settings.promptIds, settings, {
         limit,
         log: log.info,
         ledger: starts.ledger,
@@ -76225,6 +76274,7 @@ async function listedSince(client, promptId, scope, since) {
 
 ;// CONCATENATED MODULE: ./src/run/abort.ts
 
+
 /** How long an abort waits for the starts under way to have an outcome. */
 const START_SETTLE_MS = 2_500;
 /** How long cancelling what this run started may take once the starts have settled. */
@@ -76280,7 +76330,7 @@ async function stop(options) {
         cancels =
             (await within(run.cancelStarted().catch((error) => asError(error)), options.graceMs ?? ABORT_GRACE_MS)) ?? 'late';
     }
-    return describeAbort(run.starts(), cancels);
+    return describeAbort(run.starts(), cancels, options.nameOf);
 }
 /** The promise's value, or undefined when it is not there within `ms`. The timer keeps the process up. */
 function within(promise, ms) {
@@ -76292,20 +76342,20 @@ function asError(error) {
     return error instanceof Error ? error : new Error(String(error));
 }
 /**
- * The sentence(s) on what an abort did with the run's starts: cancelled, left running and why,
+ * The sentences on what an abort did with the run's starts: cancelled, left running and why,
  * and starts whose outcome is unknown. Every evaluation that may be running is named. Pure.
  */
-function describeAbort(starts, cancels) {
+function describeAbort(starts, cancels, nameOf = input => input) {
     const parts = [];
     const accepted = typeof cancels === 'object' && !(cancels instanceof Error) ? cancels : undefined;
     const cancelled = new Set(accepted?.cancelled ?? []);
     const finished = new Set(accepted?.finished.map(f => f.runId) ?? []);
     if (cancelled.size > 0)
-        parts.push(`Cancelled the evaluation(s) this run started: ${[...cancelled].join(', ')}.`);
+        parts.push(`Cancelled ${(0,format/* plural */.LS)(cancelled.size, 'evaluation')} this run started: ${[...cancelled].join(', ')}.`);
     const left = starts.cancellable.filter(id => !cancelled.has(id) && !finished.has(id));
     if (left.length > 0) {
         if (cancels === 'off')
-            parts.push(`Left running (cancel-on-abort is false): ${left.join(', ')}.`);
+            parts.push(`Left running (${nameOf('cancel-on-abort')} is false): ${left.join(', ')}.`);
         else if (cancels === 'late')
             parts.push(`Cancelling did not finish in time; these may still run: ${left.join(', ')}.`);
         else if (cancels instanceof Error)
@@ -76404,7 +76454,8 @@ async function lookUp(needed, token, options = {}) {
     if (!needed.compare && !needed.headCommit)
         return {};
     if (!token) {
-        const error = 'no github-token was given to ask the GitHub API';
+        const name = options.nameOf?.('github-token') ?? 'github-token';
+        const error = `no ${name} was given to ask the GitHub API`;
         return {
             ...(needed.compare ? { compare: { error } } : {}),
             ...(needed.headCommit ? { headCommitDates: { error } } : {})
@@ -76460,13 +76511,15 @@ function describe(error) {
 /** Whether this run supersedes evaluations, decided from the GitHub event that triggered it. */
 
 
+
 /**
  * Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks.
  * `now` is this run's clock, read once the answers are in: no cutoff may lie beyond it.
  */
-async function decideFromEvent(settings, event, now = Date.now) {
-    const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken);
-    return decideSupersede(settings.cancelSuperseded, event, lookups, now());
+async function decideFromEvent(settings, event, now = Date.now, naming = ACTION_NAMING) {
+    const { nameOf } = naming;
+    const lookups = await lookUp(lookupsNeeded(settings.cancelSuperseded, event), settings.githubToken, { nameOf });
+    return decideSupersede(settings.cancelSuperseded, event, lookups, now(), nameOf);
 }
 
 ;// CONCATENATED MODULE: ./src/judge/supersede.ts
@@ -76680,6 +76733,7 @@ class BaselineFinder {
  */
 
 
+
 const INPUT = 'baseline-run-id';
 /** The pinned evaluations, as the API answers them, in input order. */
 async function pinsStage(context) {
@@ -76699,7 +76753,7 @@ async function pinsStage(context) {
             }
         }
         if (!found)
-            throw new InputError(INPUT, `has ${runId}, which is no evaluation of the prompt-id ${settings.promptIds.length > 1 ? 'prompts' : 'prompt'}: pin the run ID of a completed evaluation of a listed prompt`);
+            throw new InputError(INPUT, naming => `has ${runId}, which is no evaluation of the ${settings.promptIds.length > 1 ? 'prompts' : 'prompt'} in ${naming.nameOf('prompt-id')}: pin the run ID of a completed evaluation of a listed prompt`);
         if (found.evaluation.status !== 'completed')
             throw new InputError(INPUT, `has ${runId}, which is ${found.evaluation.status}, not completed: pin a completed evaluation (its rows are all graded)`);
         const twin = pins.find(pin => sameGroup(pin, found));
@@ -76708,7 +76762,7 @@ async function pinsStage(context) {
         pins.push(found);
     }
     if (pins.length > 0)
-        log.info(`Pinned baseline(s) (${INPUT}): ${pins.map(pin => pin.evaluation.runId).join(', ')}.`);
+        log.info(`Pinned ${(0,format/* plural */.LS)(pins.length, 'baseline')} (${INPUT}): ${pins.map(pin => pin.evaluation.runId).join(', ')}.`);
     return pins;
 }
 /**
@@ -76852,7 +76906,7 @@ async function baselinesStage(context, gathered, judged, pins = []) {
     const missing = judged.filter(item => !baselines.has(item.evaluation.runId));
     const listings = planBaselineListings(settings, missing);
     if (listings.length > 0) {
-        const search = await log.group(`Listing completed evaluations for ${missing.length} baseline(s) the filters may hide`, () => searchBaselines(client, listings, missing, { limit, log: log.info }));
+        const search = await log.group(`Listing completed evaluations for ${(0,format/* plural */.LS)(missing.length, 'baseline')} the filters may hide`, () => searchBaselines(client, listings, missing, { limit, log: log.info }));
         for (const [runId, baseline] of search.found)
             baselines.set(runId, baseline);
         for (const promptId of search.cut)
@@ -76891,7 +76945,7 @@ async function searchBaselines(client, listings, missing, options) {
         for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
             for (const { evaluation } of page.items)
                 finder.add({ promptId: listing.promptId, evaluation });
-            options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`);
+            options.log(`${label} (for baselines): page ${page.page}, ${(0,format/* plural */.LS)(page.items.length, 'evaluation')}`);
             await (0,external_node_timers_promises_namespaceObject.setImmediate)(); // as in gather: a signal is heard between pages
             if (finder.done)
                 break;
@@ -76935,7 +76989,7 @@ function isRefusal(status) {
 /** The run's cancel stage: the superseded evaluations cancelled (dry-run: named), in one group of the log. */
 function cancelStage(context, superseded) {
     const { settings, client, limit, log } = context;
-    return log.group(`Cancelling ${superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, superseded, {
+    return log.group(`Cancelling ${(0,format/* plural */.LS)(superseded.length, 'superseded evaluation')}${settings.dryRun ? ' (dry-run)' : ''}`, () => cancelSuperseded(client, superseded, {
         dryRun: settings.dryRun,
         limit,
         log: log.info,
@@ -77209,7 +77263,7 @@ async function comparisonsStage(context, judged, baselines, cap = COMPARISON_ROW
         comparisons.set(runId, comparison);
     const comparedCount = [...comparisons.values()].filter(c => c.compared).length;
     const notCompared = comparisons.size - comparedCount;
-    log.info(`Compared ${(0,format/* formatCount */.B4)(comparedCount)} evaluation(s) with their baselines row by row: ${(0,format/* formatCount */.B4)(rows)} row result(s), ${(0,format/* formatCount */.B4)(requests)} request(s) for the comparison${notCompared > 0 ? `; ${(0,format/* formatCount */.B4)(notCompared)} not compared` : ''}.`);
+    log.info(`Compared ${(0,format/* plural */.LS)(comparedCount, 'evaluation')} with their baselines row by row: ${(0,format/* plural */.LS)(rows, 'row result')}, ${(0,format/* plural */.LS)(requests, 'request')} for the comparison${notCompared > 0 ? `; ${(0,format/* formatCount */.B4)(notCompared)} not compared` : ''}.`);
     for (const [runId, comparison] of comparisons)
         if (!comparison.compared)
             log.warning(`${runId} was not compared with its baseline ${comparison.baselineRunId} row by row: ${comparison.reason}.`);
@@ -77242,11 +77296,12 @@ const DEFAULT_MAX_PAGES = 1_000;
 /** Empty pages in a row that still say hasMore before the listing is taken as looping. */
 const MAX_EMPTY_PAGES_IN_A_ROW = 10;
 function createClient(http, options = {}) {
-    const { maxPages = DEFAULT_MAX_PAGES } = options;
+    const { maxPages = DEFAULT_MAX_PAGES, nameOf = (input) => input } = options;
+    const promptNotFound = (promptId) => `Prompt ${promptId} was not found: check ${nameOf('prompt-id')} and that the key's workspace owns it.`;
     return {
         async *listEvaluations(promptId, filters) {
             const path = `/prompts/${encodeURIComponent(promptId)}/evaluations`;
-            const trail = new CursorTrail(`GET ${path}`, maxPages, 'If it is really that long, narrow it with created-after.');
+            const trail = new CursorTrail(`GET ${path}`, maxPages, `If it is really that long, narrow it with ${nameOf('created-after')}.`);
             let cursor;
             for (let page = 1;; page += 1) {
                 const body = await http({
@@ -77254,7 +77309,7 @@ function createClient(http, options = {}) {
                     path,
                     query: { ...filters, limit: schema/* MAX_PAGE_SIZE */.H4, cursor },
                     schema: schema/* evaluationPageSchema */.Bd,
-                    notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
+                    notFound: promptNotFound(promptId)
                 });
                 // as the schema keeps them: the fields the action knows, for the `evaluations` output too
                 const items = body.evaluations.map(evaluation => ({ evaluation }));
@@ -77316,7 +77371,7 @@ function createClient(http, options = {}) {
                 body: { ...(evaluatorId ? { evaluatorId } : {}), ...(datasetId ? { datasetId } : {}) },
                 schema: schema/* evaluationSchema */.MF,
                 idempotent: false,
-                notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
+                notFound: promptNotFound(promptId)
             });
         },
         async getEvaluation(promptId, runId, deadlineMs) {
@@ -77612,24 +77667,39 @@ function fromParts(remaining, reset, form, now) {
 
 
 
+
+
 /** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
 const CONCURRENCY = 8;
-/** The context of one run; `abortTransport` times the abort's cancels (abort.ts's ABORT_TRANSPORT). */
-function createContext(settings, log, abortTransport) {
+/**
+ * The context of one run; `abortTransport` times the abort's cancels (abort.ts's ABORT_TRANSPORT),
+ * and `naming` is the face's (the action's inputs unless it says).
+ */
+function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
     const limit = new AdaptiveLimit(CONCURRENCY);
     // every request of the run draws its turn from one governor: the workspace's limit is shared
     const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute });
+    const { nameOf } = naming;
     const client = createClient(createHttp({
         baseUrl: settings.baseUrl,
         apiKey: settings.apiKey,
+        nameOf,
         governor,
         onThrottle: () => limit.halve(),
-        onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
-    }));
+        onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(0,format/* formatDuration */.a3)(delayMs)}`)
+    }), { nameOf });
     // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
     // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
-    const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...abortTransport }));
-    return { settings, client, limit, abortClient, log, results: new ResultsCache(client, limit) };
+    const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, nameOf, ...abortTransport }), { nameOf });
+    return {
+        settings,
+        naming,
+        client,
+        limit,
+        abortClient,
+        log,
+        results: new ResultsCache(client, limit)
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/run/gather.ts
@@ -77644,6 +77714,7 @@ function createContext(settings, log, abortTransport) {
 
 
 
+
 /**
  * The run's listing stage: the listings the settings and the supersede rule call for, gathered in
  * one group of the log, and a line on what they held.
@@ -77651,8 +77722,8 @@ function createContext(settings, log, abortTransport) {
 async function gatherStage(context, rule) {
     const { settings, client, limit, log } = context;
     const listings = planListings(settings, rule);
-    const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
-    log.info(`Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`);
+    const gathered = await log.group(`Listing evaluations (${(0,format/* plural */.LS)(listings.length, 'listing')})`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
+    log.info(`Listed ${(0,format/* plural */.LS)(gathered.listedCount, 'evaluation')} in ${(0,format/* plural */.LS)(gathered.pages, 'page')}; ${(0,format/* formatCount */.B4)(gathered.judged.length)} to judge, ${(0,format/* formatCount */.B4)(gathered.superseded.length)} superseded.`);
     return gathered;
 }
 async function gather(client, listings, options) {
@@ -77684,7 +77755,7 @@ async function gather(client, listings, options) {
                     baselines.add(item);
                 }
             }
-            log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`);
+            log(`${label}: page ${page.page}, ${(0,format/* plural */.LS)(page.items.length, 'evaluation')}, ${(0,format/* formatCount */.B4)(count)} so far`);
             // a signal is handled only when the event loop turns, and a page already at hand (read
             // ahead, buffered) would follow without a turn: SIGINT must reach the abort handler
             await (0,external_node_timers_promises_namespaceObject.setImmediate)();
@@ -77730,10 +77801,10 @@ async function resultsStage(context, judged) {
             capped += 1;
     }
     const cut = capped > 0
-        ? `; ${(0,format/* formatCount */.B4)(capped)} evaluation(s) had more than ${(0,format/* formatCount */.B4)(RESULTS_CAP)}, the rest left out`
+        ? `; ${(0,format/* plural */.LS)(capped, 'evaluation')} had more than ${(0,format/* formatCount */.B4)(RESULTS_CAP)}, the rest left out`
         : '';
     // each page is one request; a retry of one is logged on its own line
-    log.info(`Row results for the JUnit report: ${(0,format/* formatCount */.B4)(rows)} row(s) of ${(0,format/* formatCount */.B4)(byRunId.size)} evaluation(s) in ${(0,format/* formatCount */.B4)(requests)} request(s)${cut}.`);
+    log.info(`Row results for the JUnit report: ${(0,format/* plural */.LS)(rows, 'row')} of ${(0,format/* plural */.LS)(byRunId.size, 'evaluation')} in ${(0,format/* plural */.LS)(requests, 'request')}${cut}.`);
     return byRunId;
 }
 
@@ -77885,14 +77956,14 @@ class OwnStarts {
      * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
      */
     async cancelAfterError() {
-        const { settings, client, log } = this.context;
+        const { settings, client, log, naming } = this.context;
         // once a signal came, the abort cancels (on its own transport, within its grace)
         if (this.aborting || !settings.cancelOnAbort || this.started.size === 0)
             return;
         try {
             const { cancelled } = await this.cancelOwn(client);
             if (cancelled.length > 0)
-                log.warning(`The run ended with an error, so the ${cancelled.length === 1 ? 'evaluation' : 'evaluations'} it started ${cancelled.length === 1 ? 'was' : 'were'} cancelled (cancel-on-abort): ${cancelled.join(', ')}.`);
+                log.warning(`The run ended with an error, so the ${cancelled.length === 1 ? 'evaluation' : 'evaluations'} it started ${cancelled.length === 1 ? 'was' : 'were'} cancelled (${naming.nameOf('cancel-on-abort')}): ${cancelled.join(', ')}.`);
         }
         catch (error) {
             log.warning(`Could not cancel the evaluations this run started: ${error.message}`);
@@ -77949,7 +78020,7 @@ function pollFloorMs(polled, slowdown = 1) {
 async function waitStage(context, judged, waitMs, onSeen) {
     const { client, limit, log } = context;
     const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length;
-    const wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${pending} evaluation(s) to finish`, () => waitUntilTerminal(client, judged, {
+    const wait = await log.group(`Waiting up to ${(0,format/* formatDuration */.a3)(waitMs)} for ${(0,format/* plural */.LS)(pending, 'evaluation')} to finish`, () => waitUntilTerminal(client, judged, {
         timeoutMs: waitMs,
         limit,
         log: log.info,
@@ -78041,7 +78112,7 @@ async function waitUntilTerminal(client, items, options) {
             delay = moved ? floor : Math.min(ceiling, Math.max(floor, delay * 1.5));
         }
         if (failures.length > 0) {
-            options.warn(`Could not poll ${failures.length} of ${polled.length} evaluation(s) (${failures[0].message}); still waiting, next poll in about ${(0,format/* formatDuration */.a3)(delay)}.`);
+            options.warn(`Could not poll ${(0,format/* formatCount */.B4)(failures.length)} of ${(0,format/* plural */.LS)(polled.length, 'evaluation')} (${failures[0].message}); still waiting, next poll in about ${(0,format/* formatDuration */.a3)(delay)}.`);
         }
     }
     return {
@@ -78070,7 +78141,7 @@ function progressLine(evaluation, elapsedMs) {
     const filled = Math.round((Math.min(100, Math.max(0, percent)) / 100) * 20);
     const bar = `[${'█'.repeat(filled)}${'░'.repeat(20 - filled)}]`;
     const failed = failedRows > 0 ? `, ${failedRows} failed` : '';
-    return `${evaluation.runId} ${bar} ${Math.round(percent)}% ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${(0,format/* formatDuration */.a3)(elapsedMs)}`;
+    return `${evaluation.runId} ${bar} ${(0,format/* formatPercent */.l9)(percent / 100, 0)} ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${(0,format/* formatDuration */.a3)(elapsedMs)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/run/engine.ts
@@ -78091,8 +78162,9 @@ function progressLine(evaluation, elapsedMs) {
 
 
 
-function createEngine(settings, log) {
-    const context = createContext(settings, log, ABORT_TRANSPORT);
+/** The engine of one run; `naming` is how the face's messages name its settings (inputs or flags). */
+function createEngine(settings, log, naming) {
+    const context = createContext(settings, log, ABORT_TRANSPORT, naming);
     const starts = new OwnStarts(context);
     let supersededCancels;
     async function evaluate(decision) {
@@ -78160,7 +78232,8 @@ function createEngine(settings, log) {
             baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
             waitedMs: wait?.waitedMs,
             waitTimedOut: (wait?.timedOut.length ?? 0) > 0,
-            comparisons
+            comparisons,
+            naming
         });
         return { verdict, metrics };
     }
@@ -78252,7 +78325,7 @@ async function run() {
         const event = readEvent(process.env);
         known = { settings, event };
         const decision = await decideFromEvent(settings, event);
-        pipeline = createEngine(settings, actionsLog(secrets));
+        pipeline = createEngine(settings, actionsLog(secrets), ACTION_NAMING);
         cancelOnAbort = settings.cancelOnAbort;
         const report = await pipeline.evaluate(decision);
         // once a signal came, the abort reports and ends the step

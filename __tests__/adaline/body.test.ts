@@ -286,7 +286,7 @@ describe('API text in an error', () => {
       endless: Buffer.alloc(MIB, 'z')
     })
     expect((await listError()).message).toBe(
-      `${LISTING} answered 401. The api-key input is missing or wrong: use a workspace API key from Adaline.`
+      `${LISTING} answered 401. The key in api-key is missing or wrong: use a workspace API key from Adaline.`
     )
   })
 })

@@ -214,8 +214,8 @@ describe('whether a failure may pass later', () => {
 
 describe('refusals', () => {
   it.each([
-    [401, 'The api-key input is missing or wrong'],
-    [403, 'The api-key input has no access to this'],
+    [401, 'The key in api-key is missing or wrong'],
+    [403, 'The key in api-key has no access to this'],
     [400, 'answered 400 BAD_REQUEST'],
     [409, 'answered 409 CONFLICT'],
     [422, 'answered 422']
@@ -236,9 +236,7 @@ describe('refusals', () => {
       }
       throw new Error('no error')
     })()
-    expect(error.message).toContain(
-      `Prompt ${fakeId('prm', 9)} was not found: check the prompt-id input`
-    )
+    expect(error.message).toContain(`Prompt ${fakeId('prm', 9)} was not found: check prompt-id`)
   })
 
   it('reads the older error body form {"error": "text"}', async () => {

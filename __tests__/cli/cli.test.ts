@@ -188,8 +188,16 @@ describe('adaline-evals', () => {
     expect(stdout).not.toMatch(/\*\*|^\||<\/?[a-z]|^#/m)
     expect(stdout).not.toContain('\u001b[')
     expect(Math.max(...stdout.split('\n').map(line => stringWidth(line)))).toBeLessThanOrEqual(80)
+    expect(stderr).toContain(`prompt ${PROMPT} [status=completed]: page 1, 2 evaluations, 2 so far`)
+  })
+
+  it('names its own flag when it tells why nothing is superseded', async () => {
+    const { stderr } = await cli(
+      ['--base-url', api.url, '--prompt-id', PROMPT, '--cancel-superseded', 'never'],
+      {}
+    )
     expect(stderr).toContain(
-      `prompt ${PROMPT} [status=completed]: page 1, 2 evaluation(s), 2 so far`
+      'Superseded evaluations: nothing to cancel: --cancel-superseded is never'
     )
   })
 
@@ -301,6 +309,9 @@ describe('adaline-evals', () => {
     expect(stderr).toMatch(
       /^adaline-evals: The figures Adaline answered cannot be added up exactly: the total of metrics\.totalCost [^\n]+\n$/
     )
+    expect(stderr).toContain(
+      'narrow the judged set (--created-after, --evaluator-id, scope: latest)'
+    )
   })
 
   it('cuts a 5 MB API message in a progress line on stderr, the key redacted first', async () => {
@@ -324,6 +335,23 @@ describe('adaline-evals', () => {
     expect(warning).toMatch(/409 CONFLICT: \*\*\*x+…/)
     expect(stderr).not.toContain(api.apiKey)
     expect(stderr.split('\n').every(line => line.length < 2_200)).toBe(true)
+  })
+
+  it('heads the text report with the cancel that did not land when the gate passed: exit 4, not a pass', async () => {
+    api.inject({ method: 'POST', path: '/cancel', status: 403 })
+    const { code, stdout } = await cli([
+      '--base-url',
+      api.url,
+      '--prompt-id',
+      PROMPT,
+      '--superseded-before',
+      new Date(NOW - HOUR / 2).toISOString(),
+      '--policy',
+      'max-fail-runs: 1000',
+      '--quiet'
+    ])
+    expect(code).toBe(EXIT.cancelFailed)
+    expect(stdout.split('\n')[0]).toBe('✗ Adaline evals: gate passed, but 1 cancel did not land')
   })
 
   it('exits 4 after printing the report when a superseded evaluation’s cancel did not land', async () => {
@@ -825,7 +853,7 @@ describe('adaline-evals', () => {
       const [started] = api.evaluations(PROMPT)
       expect(started?.status).toBe('cancelling')
       expect(stderr).toContain(
-        `adaline-evals: stopped by ${signal}; no verdict was reached. Cancelled the evaluation(s) this run started: ${started?.runId}.`
+        `adaline-evals: stopped by ${signal}; no verdict was reached. Cancelled 1 evaluation this run started: ${started?.runId}.`
       )
     },
     30_000
@@ -854,7 +882,7 @@ describe('adaline-evals', () => {
     const [started] = api.evaluations(PROMPT)
     expect(['cancelling', 'cancelled']).toContain(started?.status)
     expect(stderr).toContain(
-      `adaline-evals: stopped by SIGTERM; no verdict was reached. Cancelled the evaluation(s) this run started: ${started?.runId}.\n`
+      `adaline-evals: stopped by SIGTERM; no verdict was reached. Cancelled 1 evaluation this run started: ${started?.runId}.\n`
     )
     // the run's own ending is left to the abort: no second message
     expect(stderr.match(/^adaline-evals: /gm)).toHaveLength(1)

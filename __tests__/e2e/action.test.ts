@@ -10,7 +10,7 @@ import {
 } from '../../test-support/fake-adaline.js'
 import { FakeGitHub } from '../../test-support/fake-github.js'
 import { PUSH_TIME, pushEvent } from '../../test-support/events.js'
-import { runAction, type ActionRun } from '../../test-support/run-action.js'
+import { runAction, runCommand, type ActionRun } from '../../test-support/run-action.js'
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 
@@ -103,7 +103,7 @@ describe('listing', () => {
     expect(run.outputs['listed-count']).toBe('450')
     expect(run.outputs['evaluation-count']).toBe('450')
     expect(run.outputs.gate).toBe('skipped')
-    expect(run.stdout).toContain('page 3, 50 evaluation(s), 450 so far')
+    expect(run.stdout).toContain('page 3, 50 evaluations, 450 so far')
   })
 
   it('lists each of several statuses and counts them apart', async () => {
@@ -135,7 +135,16 @@ describe('listing', () => {
     expect(run.errors).toEqual([
       expect.stringContaining(`GET /prompts/${PROMPT}/evaluations answered 404`)
     ])
-    expect(run.errors[0]).toContain('check the prompt-id input')
+    expect(run.errors[0]).toContain('check prompt-id and')
+  })
+
+  it('the command names --prompt-id, not the input, when the prompt does not exist', async () => {
+    const run = await runCommand(['--prompt-id', PROMPT, '--base-url', api.url, '--quiet'], {
+      env: { ADALINE_API_KEY: api.apiKey }
+    })
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toContain(`GET /prompts/${PROMPT}/evaluations answered 404`)
+    expect(run.stderr).toContain("check --prompt-id and that the key's workspace owns it")
   })
 
   it('fails naming the endpoint and saying what to do on a bad key, without printing it', async () => {
@@ -143,9 +152,33 @@ describe('listing', () => {
     const wrongKey = 'adl_live_wrongwrongwrongwrongwrongwrong'
     const run = await runAction(inputs({ 'api-key': wrongKey }))
     expect(run.exitCode).toBe(1)
-    expect(run.errors).toEqual([expect.stringMatching(/answered 401 UNAUTHORIZED.*api-key input/)])
+    expect(run.errors).toEqual([
+      expect.stringMatching(/answered 401 UNAUTHORIZED.*The key in api-key is missing or wrong/)
+    ])
     expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /)
     expectNoKey(run, wrongKey)
+  })
+
+  it('the command names ADALINE_API_KEY on a bad key, and --base-url where the API is not', async () => {
+    api.addPrompt(PROMPT, [])
+    const wrongKey = 'adl_live_wrongwrongwrongwrongwrongwrong'
+    const bad = await runCommand(['--prompt-id', PROMPT, '--base-url', api.url, '--quiet'], {
+      env: { ADALINE_API_KEY: wrongKey }
+    })
+    expect(bad.exitCode).toBe(3)
+    expect(bad.stderr).toMatch(
+      /answered 401 UNAUTHORIZED.*The key in ADALINE_API_KEY is missing or wrong/
+    )
+    expect(bad.stderr).not.toContain('api-key')
+    expect(bad.stderr).not.toContain(wrongKey)
+    // TLS to a server that speaks plain HTTP: no API there
+    const elsewhere = await runCommand(
+      ['--prompt-id', PROMPT, '--base-url', api.url.replace(/^http:/, 'https:'), '--quiet'],
+      { env: { ADALINE_API_KEY: api.apiKey } }
+    )
+    expect(elsewhere.exitCode).toBe(3)
+    expect(elsewhere.stderr).toContain('Check --base-url')
+    expect(elsewhere.stderr).not.toMatch(/(^|[^-])base-url/m)
   })
 })
 
@@ -436,8 +469,12 @@ describe('superseded evaluations', () => {
       expect(api.evaluations(PROMPT).find(e => e.runId === fakeId('run', 1))!.status).toBe(
         'running'
       )
+      // the headline says what the step's result says: the run failed
+      expect(run.summary.split('\n')[0]).toBe(
+        '## ❌ Adaline evals: report only, but 1 cancel did not land'
+      )
       expect(run.summary).toContain(
-        '**Could not cancel 1: they may still be running and billing, and the run fails for it.**'
+        '**Could not cancel 1 evaluation: it may still be running and billing, and the run fails for it.**'
       )
       expect(run.summary).toMatch(
         new RegExp(
@@ -467,6 +504,9 @@ describe('superseded evaluations', () => {
       )
       expect(run.exitCode).toBe(1)
       expect(run.outputs.gate).toBe('failed')
+      expect(run.summary.split('\n')[0]).toBe(
+        '## ❌ Adaline evals failed, and 1 cancel did not land'
+      )
       expect(JSON.parse(run.outputs['cancel-failed']!)).toEqual([fakeId('run', 2)])
       expect(JSON.parse(run.outputs.cancelled!).sort()).toEqual([
         fakeId('run', 1),
@@ -1009,5 +1049,20 @@ describe("the README's quick start", () => {
     expect(run.errors).toContain(
       `1 judged evaluation not in allow-status [completed]: ${fakeId('run', 2)} is still running (40%). To judge the newest finished evaluation instead, set status: completed; to wait for this one, set wait (e.g. wait: 30m)`
     )
+  })
+
+  it('the command says the same with its flags: --status completed, --wait 30m', async () => {
+    const { policy } = quickStart()
+    const run = await runCommand(
+      ['--prompt-id', PROMPT, '--base-url', api.url, '--policy', policy!, '--format', 'json'],
+      { env: { ADALINE_API_KEY: api.apiKey } }
+    )
+    expect(run.exitCode).toBe(1)
+    const report = JSON.parse(run.stdout) as { broken: { message: string }[] }
+    const messages = report.broken.map(b => b.message)
+    expect(messages).toContain(
+      `1 judged evaluation not in allow-status [completed]: ${fakeId('run', 2)} is still running (40%). To judge the newest finished evaluation instead, pass --status completed; to wait for this one, pass --wait (e.g. --wait 30m)`
+    )
+    expect(messages.join('\n')).not.toMatch(/status: |wait: /)
   })
 })

@@ -204,12 +204,16 @@ describe('report files', () => {
     })
     expect(families.get('adaline_pass_ratio')?.filter(s => s.labels)).toHaveLength(3)
 
-    // the action's and the command's files are the same, but for when each ran
+    // the action's and the command's files are the same, but for when each ran and how each names
+    // its setting in the supersede decision's reason
+    expect(fromAction.report).toContain('"reason": "cancel-superseded is never"')
+    expect(fromCommand.report).toContain('"reason": "--cancel-superseded is never"')
     const timeless = (text: string) =>
       text
         .replace(/^(<testsuites [^>]*?) time="[\d.]+"/m, '$1')
         .replace(/"(startedAt|finishedAt)": "[^"]+"/g, '"$1": "…"')
         .replace(/"durationMs": \d+/, '"durationMs": 0')
+        .replace('"reason": "--cancel-superseded', '"reason": "cancel-superseded')
     expect(timeless(fromCommand.junit)).toBe(timeless(fromAction.junit))
     expect(timeless(fromCommand.report)).toBe(timeless(fromAction.report))
     expect(fromCommand.metrics).toBe(fromAction.metrics)
@@ -232,7 +236,7 @@ describe('report files', () => {
     // 240 + 12 + 10 rows: two pages for the first evaluation, one each for the others
     expect(pages).toHaveLength(4)
     expect(withJunit.stdout).toContain(
-      'Row results for the JUnit report: 262 row(s) of 3 evaluation(s) in 4 request(s).'
+      'Row results for the JUnit report: 262 rows of 3 evaluations in 4 requests.'
     )
 
     api.clearRequests()
@@ -242,7 +246,7 @@ describe('report files', () => {
     })
     expect(command.exitCode).toBe(1)
     expect(allRowPages()).toHaveLength(4)
-    expect(command.stderr).toContain('in 4 request(s).')
+    expect(command.stderr).toContain('in 4 requests.')
   })
 
   it('stands an evaluation whose rows could not be fetched on its run counts, with a warning', async () => {

@@ -226,7 +226,7 @@ const failing: FailingCase[] = [
       }
     ],
     error:
-      /answered 401 UNAUTHORIZED: Invalid API key\. \(request had Bearer \*\*\*\)\. The api-key input is missing or wrong/,
+      /answered 401 UNAUTHORIZED: Invalid API key\. \(request had Bearer \*\*\*\)\. The key in api-key is missing or wrong/,
     listings: 1
   },
   {

@@ -90,7 +90,7 @@ describe('start and wait', () => {
       expect(lines.some(line => / running · /.test(line))).toBe(true)
       expect(lines.at(-1)).toMatch(/\[█{20}\] 100% \d+\/20 rows(, 1 failed)? · completed · \d/)
     }
-    expect(run.stdout).toMatch(/::group::Waiting up to 2\.0 min for 2 evaluation\(s\) to finish/)
+    expect(run.stdout).toMatch(/::group::Waiting up to 2\.0 min for 2 evaluations to finish/)
     // then one group per evaluation with its own progress lines, and only those
     for (const [i, { runId }] of started.entries()) {
       const title = `::group::Progress of ${runId} (prompt ${[PROMPT, PROMPT_2][i]}): completed`
@@ -193,7 +193,7 @@ describe('start and wait', () => {
       expect(['cancelling', 'cancelled']).toContain(started.status)
       expect(api.evaluations(PROMPT).find(e => e.runId === other.runId)?.status).toBe('running')
       expect(run.errors).toEqual([
-        `Stopped by ${signal} before the step finished: no verdict was reached. Cancelled the evaluation(s) this run started: ${started.runId}. Cancels already accepted stay in effect.`
+        `Stopped by ${signal} before the step finished: no verdict was reached. Cancelled 1 evaluation this run started: ${started.runId}. Cancels already accepted stay in effect.`
       ])
       // a later step (if: cancelled()) can still find what was started
       expect(run.outputs.started).toBe(JSON.stringify([started.runId]))
@@ -244,7 +244,7 @@ describe('start and wait', () => {
         .sort()
     )
     expect(run.errors).toEqual([
-      expect.stringMatching(/^Stopped by SIGINT .*Cancelled the evaluation\(s\) this run started: /)
+      expect.stringMatching(/^Stopped by SIGINT .*Cancelled 3 evaluations this run started: /)
     ])
   }, 60_000)
 
@@ -502,7 +502,7 @@ describe('a signal while starting', () => {
       ])
       expect(['cancelling', 'cancelled']).toContain(created!.status)
       expect(run.errors).toEqual([
-        `Stopped by ${signal} before the step finished: no verdict was reached. Cancelled the evaluation(s) this run started: ${created!.runId}. Cancels already accepted stay in effect.`
+        `Stopped by ${signal} before the step finished: no verdict was reached. Cancelled 1 evaluation this run started: ${created!.runId}. Cancels already accepted stay in effect.`
       ])
       expect(JSON.parse(run.outputs.started!)).toEqual([created!.runId])
     },
@@ -930,7 +930,7 @@ describe('sticky pull request comment', () => {
     const body = ourComments()[0]!.body
     expect(body.length).toBeLessThanOrEqual(65_536)
     expect(body).toContain('## ❌ Adaline evals failed')
-    expect(body).toMatch(/\*\*Failed:\*\* fail-runs \d+ &#62; max-fail-runs 0/)
+    expect(body).toMatch(/\*\*Failed:\*\* fail-runs [\d,]+ &#62; max-fail-runs 0/)
     expect(body).toContain('| **Total** |')
     expect(body).toContain('<!-- adaline-evals:')
   }, 60_000)

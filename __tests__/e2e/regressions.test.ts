@@ -72,7 +72,7 @@ describe('regressions against the baseline, row by row', () => {
     expect(allRowPages(pair.judged.runId)).toHaveLength(2)
     expect(allRowPages(pair.baseline.runId)).toHaveLength(2)
     expect(run.stdout).toContain(
-      'Compared 1 evaluation(s) with their baselines row by row: 800 row result(s), 4 request(s) for the comparison.'
+      'Compared 1 evaluation with their baselines row by row: 800 row results, 4 requests for the comparison.'
     )
   })
 
@@ -213,7 +213,7 @@ describe('baseline-run-id', () => {
     expect(pinned.exitCode).toBe(1)
     expect(pinned.outputs['new-failures']).toBe('2')
     expect(pinned.errors[0]).toBe('new failures 2 > max-new-failures 0')
-    expect(pinned.stdout).toContain(`Pinned baseline(s) (baseline-run-id): ${pair.baseline.runId}.`)
+    expect(pinned.stdout).toContain(`Pinned 1 baseline (baseline-run-id): ${pair.baseline.runId}.`)
     expect(allRowPages(pair.baseline.runId)).toHaveLength(1)
   })
 
@@ -274,5 +274,12 @@ describe('baseline-run-id', () => {
       'adaline-evals: --baseline-run-id has "main", which is not an Adaline ID'
     )
     expect(api.requests).toEqual([])
+
+    const unknown = fakeId('run', 999)
+    const elsewhere = await runCommand([...args, '--baseline-run-id', unknown], { env })
+    expect(elsewhere.exitCode).toBe(2)
+    expect(elsewhere.stderr).toContain(
+      `adaline-evals: --baseline-run-id has ${unknown}, which is no evaluation of the prompt in --prompt-id:`
+    )
   })
 })

@@ -67,6 +67,19 @@ describe('decideSupersede on push', () => {
     expect(decideSupersede('force-push', push()).act).toBe(false)
   })
 
+  it('says why it does not act, naming cancel-superseded as the face does', () => {
+    expect(decideSupersede('force-push', push()).reason).toBe(
+      'the push was not a force-push (cancel-superseded is force-push)'
+    )
+    const flag = (input: string) => `--${input}`
+    expect(decideAt('force-push', push(), {}, NOW, flag).reason).toBe(
+      'the push was not a force-push (--cancel-superseded is force-push)'
+    )
+    expect(decideAt('never', push({ forced: true }), {}, NOW, flag).reason).toBe(
+      '--cancel-superseded is never'
+    )
+  })
+
   it('acts on a plain push under new-commit', () => {
     expect(decideSupersede('new-commit', push())).toMatchObject({ act: true })
   })

@@ -91,9 +91,9 @@ describe('judge', () => {
     ['max-fail-runs', 1, 0, 'fail-runs 1 > max-fail-runs 0'],
     ['max-unknown-runs', 1, 0, 'unknown-runs 1 > max-unknown-runs 0'],
     ['max-failed-rows', 2, 1, 'failed-rows 2 > max-failed-rows 1'],
-    ['max-tokens', 4000, 3999, 'tokens 4000 > max-tokens 3999'],
-    ['max-cost', 0.5, 0.49, 'cost 0.5 > max-cost 0.49'],
-    ['max-avg-latency', 1000, 999, 'avg-latency 1000 ms > max-avg-latency 999 ms'],
+    ['max-tokens', 4000, 3999, 'tokens 4,000 > max-tokens 3,999'],
+    ['max-cost', 0.5, 0.49, 'cost $0.50 > max-cost $0.49'],
+    ['max-avg-latency', 1000, 999, 'avg-latency 1.0 s > max-avg-latency 999 ms'],
     ['max-fail-rate', 0.1, 0.09, 'fail-rate 10% > max-fail-rate 9%'],
     ['min-pass-rate', 0.8, 0.81, 'pass-rate 80% < min-pass-rate 81%']
   ])('%s passes at %p and breaks at %p', (rule, atLimit, pastLimit, message) => {
@@ -147,6 +147,39 @@ describe('judge', () => {
     const many = [evaluation({ pass: 99_999, fail: 1, unknown: 0 })]
     const verdict = verdictFor('min-pass-rate: 1', many)
     expect(verdict.broken[0]?.message).toBe('pass-rate 99.999% < min-pass-rate 100%')
+    // the rules table shows the same figure, with the same decimals
+    expect(verdict.checks[0]).toMatchObject({ figure: '99.999%', limit: '100%' })
+  })
+
+  it('writes each figure as the totals do, in the broken rule and in its check alike', () => {
+    // 8 of 9 runs pass: 88.9% wherever it is shown, never 88.89%
+    const nine = [evaluation({ pass: 8, fail: 1, unknown: 0, cost: 1.23456, latency: 9 * 1234 })]
+    const verdict = verdictFor(
+      'min-pass-rate: 90%\nmax-fail-rate: 10%\nmax-cost: 1\nmax-avg-latency: 1000',
+      nine
+    )
+    expect(verdict.broken.map(b => b.message)).toEqual([
+      'cost $1.2346 > max-cost $1.00',
+      'fail-rate 11.1% > max-fail-rate 10%',
+      'pass-rate 88.9% < min-pass-rate 90%',
+      'avg-latency 1.2 s > max-avg-latency 1.0 s'
+    ])
+    expect(verdict.checks.map(c => [c.rule, c.figure, c.limit])).toEqual([
+      ['min-pass-rate', '88.9%', '90%'],
+      ['max-fail-rate', '11.1%', '10%'],
+      ['max-cost', '$1.2346', '$1.00'],
+      ['max-avg-latency', '1.2 s', '1.0 s'],
+      ['allow-status', '1 of 1', 'completed']
+    ])
+  })
+
+  it('adds decimals to a cost or a latency only where it would read as equal to its limit', () => {
+    const near = [evaluation({ cost: 1.00001, latency: 10 * 1000.4 })]
+    const verdict = verdictFor('max-cost: 1\nmax-avg-latency: 1000', near)
+    expect(verdict.broken.map(b => b.message)).toEqual([
+      'cost $1.00001 > max-cost $1.00',
+      'avg-latency 1.0004 s > max-avg-latency 1.0000 s'
+    ])
   })
 
   it('reports every broken rule, one each', () => {
@@ -260,6 +293,26 @@ describe('judge', () => {
     })
     expect(verdict.broken[0]?.message).toContain(
       'run-slow-00000000000000001 is still running (100%) after waiting 30.0 min'
+    )
+  })
+
+  it("words the hint in the naming it is given: the command's flags", () => {
+    const running = evaluation({ runId: 'run-slow-00000000000000001', status: 'running' })
+    const naming = {
+      nameOf: (input: string) => `--${input}`,
+      withValue: (input: string, value: string) => `--${input} ${value}`,
+      verb: 'pass'
+    }
+    const hint = (context: { waitedMs?: number }) =>
+      judge([running], totals([running]), parsePolicy('max-fail-runs: 9'), {
+        ...context,
+        naming
+      }).broken[0]?.message
+    expect(hint({})).toMatch(
+      /\. To judge the newest finished evaluation instead, pass --status completed; to wait for this one, pass --wait \(e\.g\. --wait 30m\)$/
+    )
+    expect(hint({ waitedMs: 60_000 })).toMatch(
+      /\. To judge the newest finished evaluation instead, pass --status completed; to give it more time, pass a longer --wait$/
     )
   })
 

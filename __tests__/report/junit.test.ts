@@ -163,6 +163,30 @@ describe('buildJUnit', () => {
       'system-out': ['10 of 10 runs passed, 0 failed, 0 unknown; the row results were not fetched.']
     })
     expect(await schemaErrors([build({ pass: 6, fail: 3, unknown: 1 })])).toEqual(new Map())
+    const one = await cases({ pass: 0, fail: 1, unknown: 0 })
+    expect(one?.[0]?.failure?.[0]?.message).toBe(
+      '0 of 1 run passed, 1 failed, 0 unknown; the row results were not fetched.'
+    )
+  })
+
+  it('says one row left out, and the row results listed, in the singular', async () => {
+    const rows: RowResult[] = [
+      { rowId: 'row-1', grade: 'fail', score: 0 },
+      { rowId: 'row-2', grade: 'pass', score: 1 }
+    ]
+    const xml = buildJUnit({
+      name: 'n',
+      rules: [],
+      evaluations: [evaluation({ rows, rowsLeftOut: 1 })]
+    })
+    const cases = (await readBack(xml)).testsuite?.[1]?.testcase ?? []
+    expect(cases.at(-1)?.name).toBe('1 more row left out')
+    expect(cases.at(-1)?.skipped).toEqual([
+      {
+        inner:
+          'This report lists 2 row results of this evaluation and leaves out 1 more; Adaline has them all.'
+      }
+    ])
   })
 
   it('says in one skipped testcase how many rows were left out past the cap, never `skipped` on <testsuites>', async () => {
@@ -175,11 +199,11 @@ describe('buildJUnit', () => {
     const report = await readBack(xml)
     const cases = report.testsuite?.[1]?.testcase ?? []
     expect(cases).toHaveLength(2)
-    expect(cases[1]?.name).toBe('12345 more rows left out')
+    expect(cases[1]?.name).toBe('12,345 more rows left out')
     expect(cases[1]?.skipped).toEqual([
       {
         inner:
-          'This report lists 1 row results of this evaluation and leaves out 12345 more; Adaline has them all.'
+          'This report lists 1 row result of this evaluation and leaves out 12,345 more; Adaline has them all.'
       }
     ])
     expect(report.testsuite?.[1]?.skipped).toBe(1)

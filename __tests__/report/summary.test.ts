@@ -9,6 +9,8 @@ import { SUMMARY_LIMIT_BYTES, buildErrorReport, buildSummary } from '../../src/r
 import { squaresOf } from '../../src/report/markdown.js'
 import type { RunReport } from '../../src/run/run-report.js'
 import { BaselineIndex, type Listed } from '../../src/judge/judged-set.js'
+import { fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import { judgedOf, reportOf as judgedReport } from '../../test-support/run-reports.js'
 
 function reportOf(
   judged: Listed[],
@@ -136,6 +138,38 @@ describe('buildSummary: the headline', () => {
   })
 })
 
+describe('buildSummary: the headline when cancels did not land', () => {
+  const failure = (n: number) => ({
+    runId: `run-notlanded-${String(n).padStart(12, '0')}`,
+    promptId: 'prompt-aaaaaaaaaaaaaaaaaaaa',
+    message: 'answered 500'
+  })
+  const headingOf = (policy: string, failed: number, fail = 0) =>
+    buildSummary(
+      reportOf(
+        [listed({ pass: 9, fail, unknown: 0 })],
+        {
+          cancel: { cancelled: [], finished: [], failed: [1, 2].slice(0, failed).map(failure) }
+        },
+        policy
+      )
+    ).split('\n')[0]
+
+  it('says the run failed though the gate passed, as the step does (exit 4)', () => {
+    expect(headingOf('max-fail-runs: 0', 1)).toBe(
+      '## ❌ Adaline evals passed, but 1 cancel did not land'
+    )
+    expect(headingOf('max-fail-runs: 0', 2)).toBe(
+      '## ❌ Adaline evals passed, but 2 cancels did not land'
+    )
+    expect(headingOf('', 1)).toBe('## ❌ Adaline evals: report only, but 1 cancel did not land')
+    expect(headingOf('max-fail-runs: 0', 1, 1)).toBe(
+      '## ❌ Adaline evals failed, and 1 cancel did not land'
+    )
+    expect(headingOf('max-fail-runs: 0', 0)).toBe('## ✅ Adaline evals passed')
+  })
+})
+
 describe('squaresOf', () => {
   it('gives each share its part of 20, and a small share at least one square', () => {
     expect(squaresOf([97, 2, 1])).toEqual([18, 1, 1])
@@ -176,6 +210,41 @@ describe('buildSummary: the rules table', () => {
     const summary = buildSummary(reportOf([listed({ pass: 8, fail: 2, unknown: 0 })]))
     expect(summary).toContain('| max-fail-runs | 2 | 0 | ❌ |')
     expect(summary).not.toContain('### Broken rules')
+  })
+})
+
+describe('buildSummary: one way to write each figure', () => {
+  // 8 of 9 pass (88.888…%) against a baseline of 10 of 10: 88.9% and −11.1 pp wherever shown
+  const now = makeEvaluation({ n: 1, evaluatorId: fakeId('evr', 1), pass: 8, fail: 1, unknown: 0 })
+  const before = makeEvaluation({
+    n: 2,
+    evaluatorId: fakeId('evr', 1),
+    pass: 10,
+    fail: 0,
+    unknown: 0
+  })
+  const summaryUnder = (policy: string) =>
+    buildSummary(
+      judgedReport(judgedOf([now]), policy, { baselines: new Map([[now.runId, before]]) })
+    )
+
+  it('reads the same in the verdict sentence, the rules table, the totals and the judged table', () => {
+    const summary = summaryUnder('min-pass-rate: 90%\nmax-pass-rate-drop: 10%')
+    expect(summary).toContain(
+      '**Failed:** pass-rate 88.9% &#60; min-pass-rate 90% (and 1 more broken rule).'
+    )
+    expect(summary).toContain('| min-pass-rate | 88.9% | 90% | ❌ |')
+    expect(summary).toContain('| max-pass-rate-drop | −11.1 pp | −10 pp | ❌ |')
+    expect(summary).toContain('pass rate **88.9%**')
+    expect(cells(judgedTable(summary)[2]!).slice(2, 4)).toEqual(['88.9%', '−11.1 pp'])
+    expect(summary).not.toMatch(/88\.89|11\.11/)
+  })
+
+  it('says a drop in the verdict sentence as the rules table and the Δ column do', () => {
+    const summary = summaryUnder('max-pass-rate-drop: 10%')
+    expect(summary).toContain(
+      `**Failed:** pass rate −11.1 pp vs baseline, beyond max-pass-rate-drop −10 pp: ${now.runId} 88.9% vs baseline ${before.runId} 100%.`
+    )
   })
 })
 

@@ -149,6 +149,31 @@ describe('buildTerminalReport', () => {
     ])
   })
 
+  it('says in the headline that cancels did not land, which fails the run whatever the gate', () => {
+    const failed = (n: number) =>
+      [7, 8]
+        .slice(0, n)
+        .map(i => ({ runId: fakeId('run', i), promptId: fakeId('prm', 1), message: '500' }))
+    const head = (n: number, color = false) =>
+      lines(
+        buildTerminalReport(
+          { ...passingReport(), cancel: { cancelled: [], finished: [], failed: failed(n) } },
+          { width: 80, color }
+        )
+      )[0]
+    expect(head(1)).toBe('✗ Adaline evals: gate passed, but 1 cancel did not land')
+    expect(head(2)).toBe('✗ Adaline evals: gate passed, but 2 cancels did not land')
+    expect(head(0)).toBe('✓ Adaline evals: gate passed')
+    // in the failure's colour, not the pass's
+    expect(head(1, true)).toContain('\u001b[31m')
+    expect(head(1, true)).not.toContain('\u001b[32m')
+    const bothFailed = buildTerminalReport(
+      { ...failingReport(), cancel: { cancelled: [], finished: [], failed: failed(1) } },
+      { width: 80, color: false }
+    )
+    expect(lines(bothFailed)[0]).toBe('✗ Adaline evals: gate failed, and 1 cancel did not land')
+  })
+
   it('draws the run bar in proportion, with the counts', () => {
     const text = buildTerminalReport(failingReport(), { width: 80, color: false })
     const bar = lines(text).find(line => line.startsWith('Runs  '))!
@@ -166,6 +191,40 @@ describe('buildTerminalReport', () => {
     const failed = buildTerminalReport(failingReport(), { width: 80, color: false })
     expect(failed).toMatch(/^max-fail-runs +9 +3 +✗ FAIL$/m)
     expect(failed).toMatch(/^max-pass-rate-drop +−20 pp +−5 pp +✗ FAIL$/m)
+  })
+
+  it('writes a figure the same in the verdict sentence, the rules table, the totals and the table', () => {
+    // 8 of 9 pass (88.888…%) against a baseline of 10 of 10: 88.9% and −11.1 pp wherever shown
+    const now = makeEvaluation({
+      n: 1,
+      evaluatorId: fakeId('evr', 1),
+      pass: 8,
+      fail: 1,
+      unknown: 0
+    })
+    const before = makeEvaluation({
+      n: 2,
+      evaluatorId: fakeId('evr', 1),
+      pass: 10,
+      fail: 0,
+      unknown: 0
+    })
+    const report = reportOf(judgedOf([now]), 'min-pass-rate: 90%\nmax-pass-rate-drop: 10%', {
+      baselines: new Map([[now.runId, before]])
+    })
+    const text = buildTerminalReport(report, { width: 200, color: false })
+    expect(lines(text)[1]).toBe('pass-rate 88.9% < min-pass-rate 90% (and 1 more broken rule).')
+    expect(text).toMatch(/^min-pass-rate +88\.9% +90% +✗ FAIL$/m)
+    expect(text).toMatch(/^max-pass-rate-drop +−11\.1 pp +−10 pp +✗ FAIL$/m)
+    expect(text).toContain('pass rate 88.9%')
+    expect(text).toMatch(/completed +88\.9% +−11\.1 pp /)
+    expect(text).not.toMatch(/88\.89|11\.11/)
+    const drop = reportOf(judgedOf([now]), 'max-pass-rate-drop: 10%', {
+      baselines: new Map([[now.runId, before]])
+    })
+    expect(lines(buildTerminalReport(drop, { width: 200, color: false }))[1]).toBe(
+      `pass rate −11.1 pp vs baseline, beyond max-pass-rate-drop −10 pp: ${now.runId} 88.9% vs baseline ${before.runId} 100%.`
+    )
   })
 
   it('names evaluators by title, with the pass-rate change against the baseline in points', () => {
@@ -264,6 +323,9 @@ describe('buildTerminalReport', () => {
     expect(busy).toContain(`Started 1 evaluation for this commit: ${first.runId}.`)
     expect(busy).toContain('Waited 1.1 min for the judged evaluations to finish.')
     expect(busy).toContain(`Cancelled 1 of 2 superseded evaluations: ${fakeId('run', 7)}.`)
+    expect(busy).toContain(
+      'Could not cancel 1 superseded evaluation; it may still be running and billing:'
+    )
     expect(busy).toContain(`• ${fakeId('run', 8)}: 403 no`)
     // the warning comes before the tables
     expect(busy.indexOf('1 superseded evaluation could not be cancelled')).toBeLessThan(

@@ -26,14 +26,29 @@ describe('describeAbort', () => {
       failed: [{ runId: B, promptId: 'p', message: 'answered 500.' }]
     }
     expect(describeAbort(starts, cancels)).toBe(
-      `Cancelled the evaluation(s) this run started: ${A}. Could not cancel ${B}, which may still run: answered 500.`
+      `Cancelled 1 evaluation this run started: ${A}. Could not cancel ${B}, which may still run: answered 500.`
     )
   })
 
   it('names one whose start was answered only while the cancels were under way', () => {
     const starts = { ...none, started: [A, B], cancellable: [A, B] }
     expect(describeAbort(starts, { cancelled: [A], finished: [], failed: [] })).toBe(
-      `Cancelled the evaluation(s) this run started: ${A}. Not cancelled, as its start was answered only while cancelling: ${B}.`
+      `Cancelled 1 evaluation this run started: ${A}. Not cancelled, as its start was answered only while cancelling: ${B}.`
+    )
+  })
+
+  it('says why it left them running, naming cancel-on-abort as the face does', () => {
+    const starts = { ...none, started: [A], cancellable: [A] }
+    expect(describeAbort(starts, 'off')).toBe(`Left running (cancel-on-abort is false): ${A}.`)
+    expect(describeAbort(starts, 'off', input => `--${input}`)).toBe(
+      `Left running (--cancel-on-abort is false): ${A}.`
+    )
+  })
+
+  it('counts two cancelled in the plural', () => {
+    const starts = { ...none, started: [A, B], cancellable: [A, B] }
+    expect(describeAbort(starts, { cancelled: [A, B], finished: [], failed: [] })).toBe(
+      `Cancelled 2 evaluations this run started: ${A}, ${B}.`
     )
   })
 

@@ -81,7 +81,7 @@ describe('comparisonsStage', () => {
     )
     expect(resultPages()).toHaveLength(4)
     expect(lines).toContain(
-      'Compared 1 evaluation(s) with their baselines row by row: 600 row result(s), 4 request(s) for the comparison.'
+      'Compared 1 evaluation with their baselines row by row: 600 row results, 4 requests for the comparison.'
     )
     await resultsStage(run, [judged])
     expect(resultPages()).toHaveLength(4)
@@ -132,7 +132,7 @@ describe('comparisonsStage', () => {
     expect(resultPages(first.pair.baseline.runId)).toHaveLength(1)
     expect(resultPages()).toHaveLength(3)
     expect(lines).toContain(
-      'Compared 2 evaluation(s) with their baselines row by row: 400 row result(s), 3 request(s) for the comparison.'
+      'Compared 2 evaluations with their baselines row by row: 400 row results, 3 requests for the comparison.'
     )
   })
 

@@ -199,7 +199,7 @@ describe('resultsStage', () => {
     const byRunId = await resultsStage(run, [listed(1), listed(2)])
     expect(byRunId.size).toBe(2)
     expect(lines).toEqual([
-      'Row results for the JUnit report: 330 row(s) of 2 evaluation(s) in 3 request(s).'
+      'Row results for the JUnit report: 330 rows of 2 evaluations in 3 requests.'
     ])
     expect(resultRequests()).toHaveLength(3)
   })

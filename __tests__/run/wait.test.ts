@@ -187,7 +187,7 @@ it('goes on through polls that fail after the transport’s retries, backing off
   expect(sleeps.slice(0, 4)).toEqual([2_000, 4_000, 8_000, 12_000])
   expect(warnings).toEqual([
     expect.stringMatching(
-      /^Could not poll 1 of 1 evaluation\(s\) \(GET \/prompts\/.* answered 503 .*\(gave up after 2 attempts\)\); still waiting, next poll in about 4\.0 s\.$/
+      /^Could not poll 1 of 1 evaluation \(GET \/prompts\/.* answered 503 .*\(gave up after 2 attempts\)\); still waiting, next poll in about 4\.0 s\.$/
     ),
     expect.stringMatching(/still waiting, next poll in about 8\.0 s\.$/)
   ])

@@ -10,7 +10,7 @@ import {
 } from '../github/comment.js'
 import { readEvent, type GitHubEvent } from '../github/event.js'
 import { reportLinks, type ReportLinks } from '../github/links.js'
-import { InputError, readSettings, type Settings } from '../inputs/settings.js'
+import { ACTION_NAMING, InputError, readSettings, type Settings } from '../inputs/settings.js'
 import { TotalsError } from '../judge/metrics.js'
 import { cancelFailedMessage } from '../report/cancel-failed.js'
 import { buildReportFiles } from '../report/ci-files.js'
@@ -91,7 +91,7 @@ export async function run(): Promise<void> {
     const event = readEvent(process.env)
     known = { settings, event }
     const decision = await decideFromEvent(settings, event)
-    pipeline = createEngine(settings, actionsLog(secrets))
+    pipeline = createEngine(settings, actionsLog(secrets), ACTION_NAMING)
     cancelOnAbort = settings.cancelOnAbort
     const report = await pipeline.evaluate(decision)
     // once a signal came, the abort reports and ends the step

@@ -1,5 +1,5 @@
 /** The Adaline v2 endpoints the action uses, over the one transport in http.ts. */
-import { ApiError, type Http } from './http.js'
+import { ApiError, type Http, type NameOf } from './http.js'
 import {
   MAX_PAGE_SIZE,
   evaluationPageSchema,
@@ -62,6 +62,8 @@ export interface EvaluatorPage {
 export interface ClientOptions {
   /** the most pages one listing may take; default DEFAULT_MAX_PAGES */
   maxPages?: number
+  /** how messages name prompt-id and created-after (http.ts's NameOf); the inputs' names if not given */
+  nameOf?: NameOf
 }
 
 export interface AdalineClient {
@@ -86,14 +88,16 @@ export interface AdalineClient {
 }
 
 export function createClient(http: Http, options: ClientOptions = {}): AdalineClient {
-  const { maxPages = DEFAULT_MAX_PAGES } = options
+  const { maxPages = DEFAULT_MAX_PAGES, nameOf = (input: string) => input } = options
+  const promptNotFound = (promptId: string) =>
+    `Prompt ${promptId} was not found: check ${nameOf('prompt-id')} and that the key's workspace owns it.`
   return {
     async *listEvaluations(promptId, filters) {
       const path = `/prompts/${encodeURIComponent(promptId)}/evaluations`
       const trail = new CursorTrail(
         `GET ${path}`,
         maxPages,
-        'If it is really that long, narrow it with created-after.'
+        `If it is really that long, narrow it with ${nameOf('created-after')}.`
       )
       let cursor: string | undefined
       for (let page = 1; ; page += 1) {
@@ -102,7 +106,7 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
           path,
           query: { ...filters, limit: MAX_PAGE_SIZE, cursor },
           schema: evaluationPageSchema,
-          notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
+          notFound: promptNotFound(promptId)
         })
         // as the schema keeps them: the fields the action knows, for the `evaluations` output too
         const items = body.evaluations.map(evaluation => ({ evaluation }))
@@ -164,7 +168,7 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
         body: { ...(evaluatorId ? { evaluatorId } : {}), ...(datasetId ? { datasetId } : {}) },
         schema: evaluationSchema,
         idempotent: false,
-        notFound: `Prompt ${promptId} was not found: check the prompt-id input and that the key's workspace owns it.`
+        notFound: promptNotFound(promptId)
       })
     },
 

@@ -9,6 +9,7 @@ import type { Agent } from 'node:http'
 import type { Readable } from 'node:stream'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
 import { getProxyForUrl } from 'proxy-from-env'
+import { plural } from '../format.js'
 import { isLoopback } from '../secrets/loopback.js'
 import { Secrets } from '../secrets/redact.js'
 import { backoffMs, retryAfter, throttleDelayMs } from './backoff.js'
@@ -25,9 +26,19 @@ import { checkShape, errorBodySchema, type Shape } from './schema.js'
 
 export { retryAfter } from './backoff.js'
 
+/**
+ * How the face names a setting in the transport's hints: the action by its input (`base-url`), the
+ * command by its flag or variable (`--base-url`, `ADALINE_API_KEY`).
+ */
+export type NameOf = (input: string) => string
+
+const INPUT_NAMES: NameOf = input => input
+
 export interface HttpOptions {
   baseUrl: URL
   apiKey: string
+  /** how the hints name base-url and api-key; the action's input names when not given */
+  nameOf?: NameOf
   /** per attempt */
   timeoutMs?: number
   /** attempts after a 5xx or a network error, the first included; a 429 is retried until the deadline */
@@ -125,7 +136,8 @@ export function createHttp(options: HttpOptions): Http {
     governor,
     random = Math.random,
     sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)),
-    now = Date.now
+    now = Date.now,
+    nameOf = INPUT_NAMES
   } = options
   const root = baseUrl.href.replace(/\/+$/, '')
   // the API's words may echo the request, key included, and every face prints an ApiError
@@ -147,7 +159,7 @@ export function createHttp(options: HttpOptions): Http {
     let throttles = 0
     let last: Failure | undefined
     for (let attempt = 1; ; attempt += 1) {
-      const attempts = `${attempt - 1} attempt${attempt - 1 > 1 ? 's' : ''}`
+      const attempts = plural(attempt - 1, 'attempt')
       const turnAt = governor ? await governor.turn(started + deadlineMs) : now()
       if (turnAt === undefined) {
         const why = `: the rate limit leaves no turn within ${deadline}`
@@ -176,7 +188,7 @@ export function createHttp(options: HttpOptions): Http {
       }
       if (!failure.retry) throw failure.error
       const remaining = deadlineMs - (now() - started)
-      const tried = `${attempt} attempt${attempt > 1 ? 's' : ''}`
+      const tried = plural(attempt, 'attempt')
       let delayMs: number | undefined
       if (failure.throttled) {
         // a 429 is "not served yet": tried again for as long as the deadline allows
@@ -221,9 +233,16 @@ export function createHttp(options: HttpOptions): Http {
   ): Promise<{ ok: true; value: T } | { ok: false; failure: Failure }> {
     let sent: Sent
     try {
-      sent = await send(url, spec.method, { apiKey, signal, endpoint, route: via, body: spec.body })
+      sent = await send(url, spec.method, {
+        apiKey,
+        signal,
+        endpoint,
+        route: via,
+        body: spec.body,
+        nameOf
+      })
     } catch (error) {
-      return { ok: false, failure: sendFailure(error, endpoint, via?.proxy) }
+      return { ok: false, failure: sendFailure(error, endpoint, nameOf, via?.proxy) }
     }
     const { response, proxyRefused } = sent
     if (proxyRefused !== undefined) {
@@ -245,10 +264,10 @@ export function createHttp(options: HttpOptions): Http {
       try {
         return { ok: true, value: await parseBody(response, spec, endpoint, secrets) }
       } catch (error) {
-        return { ok: false, failure: bodyFailure(error, endpoint, status, secrets) }
+        return { ok: false, failure: bodyFailure(error, endpoint, status, secrets, nameOf) }
       }
     }
-    const error = await toApiError(response, spec, endpoint, secrets)
+    const error = await toApiError(response, spec, endpoint, secrets, nameOf)
     if (status === 429) options.onThrottle?.()
     return {
       ok: false,
@@ -276,10 +295,10 @@ function giveUp(error: ApiError, attempts: string, why = ''): ApiError {
 }
 
 /** A request that got no answer: the network, the timeout, or a redirect refused. */
-function sendFailure(error: unknown, endpoint: string, proxy?: string): Failure {
+function sendFailure(error: unknown, endpoint: string, nameOf: NameOf, proxy?: string): Failure {
   if (error instanceof ApiError)
     return { error, reason: error.message, retry: false, unsent: false }
-  const failure = networkFailure(error, proxy)
+  const failure = networkFailure(error, nameOf, proxy)
   if (!failure) throw error
   return {
     error: new ApiError(`${endpoint} failed: ${failure.reason}. ${failure.hint}`, endpoint),
@@ -290,7 +309,13 @@ function sendFailure(error: unknown, endpoint: string, proxy?: string): Failure 
 }
 
 /** A 2xx whose body could not be used: cut off, too large, not decodable, not JSON, wrong shape. */
-function bodyFailure(error: unknown, endpoint: string, status: number, secrets: Secrets): Failure {
+function bodyFailure(
+  error: unknown,
+  endpoint: string,
+  status: number,
+  secrets: Secrets,
+  nameOf: NameOf
+): Failure {
   const answered = `${endpoint} answered ${status}, but`
   if (error instanceof ApiError)
     return { error, reason: error.message, retry: false, unsent: false }
@@ -298,8 +323,8 @@ function bodyFailure(error: unknown, endpoint: string, status: number, secrets: 
     // it will be the same on another try
     const hint =
       error instanceof BodyTooLarge
-        ? "Adaline's answers are far smaller: check base-url."
-        : 'Check base-url.'
+        ? `Adaline's answers are far smaller: check ${nameOf('base-url')}.`
+        : `Check ${nameOf('base-url')}.`
     return {
       error: new ApiError(`${answered} ${error.message}. ${hint}`, endpoint, status),
       reason: error.message,
@@ -308,11 +333,11 @@ function bodyFailure(error: unknown, endpoint: string, status: number, secrets: 
     }
   }
   if (error instanceof BodyCut) {
-    const timedOut = networkFailure(error.error)?.reason === 'no answer in time'
+    const timedOut = networkFailure(error.error, nameOf)?.reason === 'no answer in time'
     const reason = timedOut ? 'no complete answer in time' : error.message
     return {
       error: new ApiError(
-        `${answered} ${secrets.redact(reason)}. Check base-url and the runner's network.`,
+        `${answered} ${secrets.redact(reason)}. Check ${nameOf('base-url')} and the runner's network.`,
         endpoint,
         status
       ),
@@ -354,6 +379,7 @@ interface SendOptions {
   endpoint: string
   route?: ProxyRoute
   body?: unknown
+  nameOf: NameOf
 }
 
 interface Sent {
@@ -368,7 +394,7 @@ interface Sent {
  * POST follows none: a redirected start, POSTed again, would start and bill a second evaluation.
  */
 async function send(url: URL, method: string, options: SendOptions): Promise<Sent> {
-  const { apiKey, signal, endpoint, route, body } = options
+  const { apiKey, signal, endpoint, route, body, nameOf } = options
   let target = url
   for (let hop = 0; ; hop += 1) {
     const agent = route?.agent()
@@ -407,7 +433,7 @@ async function send(url: URL, method: string, options: SendOptions): Promise<Sen
     }
     if (next?.origin !== url.origin) {
       throw new ApiError(
-        `${endpoint} answered ${response.status}, a redirect to another origin or to no valid address; not following it with the API key. Check base-url.`,
+        `${endpoint} answered ${response.status}, a redirect to another origin or to no valid address; not following it with the API key. Check ${nameOf('base-url')}.`,
         endpoint,
         response.status
       )
@@ -468,7 +494,8 @@ async function toApiError<T>(
   response: Response,
   spec: RequestSpec<T>,
   endpoint: string,
-  secrets: Secrets
+  secrets: Secrets,
+  nameOf: NameOf
 ): Promise<ApiError> {
   // the status says what matters: an error body too long or broken to read is left unread
   const text = await readBody({ headers: response.headers, body: rawBody(response) }).then(
@@ -493,7 +520,7 @@ async function toApiError<T>(
   const said = clip(secrets.redact([code, message].filter(Boolean).join(': ')))
   const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`
   return new ApiError(
-    `${head}${/[.…]$/.test(said) ? '' : '.'} ${hint(response.status, spec)}`.trim(),
+    `${head}${/[.…]$/.test(said) ? '' : '.'} ${hint(response.status, spec, nameOf)}`.trim(),
     endpoint,
     response.status,
     code
@@ -507,17 +534,18 @@ export function clip(text: string, max = MAX_QUOTED_CHARS): string {
   return `${text.slice(0, cut)}…`
 }
 
-function hint<T>(status: number, spec: RequestSpec<T>): string {
+function hint<T>(status: number, spec: RequestSpec<T>, nameOf: NameOf): string {
+  const key = nameOf('api-key')
   if (status === 401)
-    return 'The api-key input is missing or wrong: use a workspace API key from Adaline.'
-  if (status === 403) return "The api-key input has no access to this: check the key's workspace."
-  if (status === 404) return spec.notFound ?? 'Not found: check base-url.'
+    return `The key in ${key} is missing or wrong: use a workspace API key from Adaline.`
+  if (status === 403) return `The key in ${key} has no access to this: check the key's workspace.`
+  if (status === 404) return spec.notFound ?? `Not found: check ${nameOf('base-url')}.`
   if (status === 429) return "Adaline's rate limit for the workspace was reached; try again later."
   if (status >= 500) return 'Adaline had a server error; try again later.'
   if (status >= 300 && status < 400)
     return spec.method === 'POST'
-      ? 'A POST is never sent again to where a redirect points. Check base-url.'
-      : 'Check base-url.'
+      ? `A POST is never sent again to where a redirect points. Check ${nameOf('base-url')}.`
+      : `Check ${nameOf('base-url')}.`
   return ''
 }
 
@@ -547,13 +575,14 @@ const TRANSIENT_CODES = new Set([
 /** Why a request failed on the network, if it did (as opposed to a bug in our code). */
 function networkFailure(
   error: unknown,
+  nameOf: NameOf,
   proxy?: string
 ): { reason: string; hint: string; transient: boolean; unsent: boolean } | undefined {
   const name = (error as { name?: string })?.name
   if (name === 'TimeoutError' || name === 'AbortError') {
     return {
       reason: 'no answer in time',
-      hint: "Check base-url and the runner's network.",
+      hint: `Check ${nameOf('base-url')} and the runner's network.`,
       transient: true,
       unsent: false
     }
@@ -563,7 +592,7 @@ function networkFailure(
   if (/CERT|TLS|SSL/.test(code)) {
     return {
       reason: `TLS error ${code}`,
-      hint: 'The server certificate is not trusted: check base-url, or give the CA with NODE_EXTRA_CA_CERTS.',
+      hint: `The server certificate is not trusted: check ${nameOf('base-url')}, or give the CA with NODE_EXTRA_CA_CERTS.`,
       transient: false,
       unsent: true
     }
@@ -573,7 +602,7 @@ function networkFailure(
   if (code === 'ENOTFOUND') {
     return {
       reason: `host not found (${code})${through}`,
-      hint: proxy ? 'Check HTTPS_PROXY and base-url.' : 'Check base-url.',
+      hint: proxy ? `Check HTTPS_PROXY and ${nameOf('base-url')}.` : `Check ${nameOf('base-url')}.`,
       transient: false,
       unsent: true
     }
@@ -582,7 +611,7 @@ function networkFailure(
     reason: `${code ? `network error ${code}` : `network error: ${error.message}`}${through}`,
     hint: proxy
       ? "Check HTTPS_PROXY and NO_PROXY, that the proxy is up, and the runner's network."
-      : "Check base-url, the runner's network and its proxy settings.",
+      : `Check ${nameOf('base-url')}, the runner's network and its proxy settings.`,
     transient: code === '' || TRANSIENT_CODES.has(code),
     // a refused connection never carried the request
     unsent: code === 'ECONNREFUSED'

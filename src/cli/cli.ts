@@ -9,7 +9,13 @@ import { writeTextFiles } from '../files.js'
 import { formatTime } from '../format.js'
 import { readEvent, type GitHubEvent, type SupersedeDecision } from '../github/event.js'
 import { parseFormat, parseSupersededBefore, readPolicyFile } from '../inputs/command.js'
-import { API_KEY_MIN, InputError, readSettings, type Settings } from '../inputs/settings.js'
+import {
+  API_KEY_MIN,
+  InputError,
+  readSettings,
+  type Naming,
+  type Settings
+} from '../inputs/settings.js'
 import { TotalsError } from '../judge/metrics.js'
 import { cancelFailedMessage } from '../report/cancel-failed.js'
 import { buildReportFiles } from '../report/ci-files.js'
@@ -85,10 +91,12 @@ export async function main(
     const cutoff = parseSupersededBefore(values['superseded-before'] ?? '', now)
     const log = values.quiet ? silentLog : stderrLog(tell, text => secrets.redact(text))
     const event = readEvent(env)
-    const decision = await decide(settings, cutoff, event)
-    engine = createEngine(settings, log)
+    const naming = commandNaming(values)
+    const decision = await decide(settings, cutoff, event, naming)
+    engine = createEngine(settings, log, naming)
     const running = engine
     abort = onAbort({
+      nameOf: naming.nameOf,
       run: () => running,
       cancel: () => settings.cancelOnAbort,
       stopped: (signal, account) => {
@@ -135,9 +143,11 @@ export async function main(
       return EXIT.usage
     }
     const message =
-      error instanceof ApiError || error instanceof TotalsError
-        ? error.message
-        : `Unexpected error: ${(error as Error).stack ?? String(error)}`
+      error instanceof TotalsError
+        ? error.describe(commandNaming(values).nameOf)
+        : error instanceof ApiError
+          ? error.message
+          : `Unexpected error: ${(error as Error).stack ?? String(error)}`
     // one message: what ended the run, what it had started (the command has no started output),
     // and superseded evaluations that may still run
     const started = engine?.startedRunIds() ?? []
@@ -160,7 +170,8 @@ function untilExit(): Promise<number> {
 async function decide(
   settings: Settings,
   cutoff: number | undefined,
-  event: GitHubEvent
+  event: GitHubEvent,
+  naming: Naming
 ): Promise<SupersedeDecision> {
   if (cutoff !== undefined) {
     return {
@@ -169,7 +180,7 @@ async function decide(
       reason: `evaluations submitted before ${formatTime(cutoff)} are superseded (--superseded-before)`
     }
   }
-  return decideFromEvent(settings, event)
+  return decideFromEvent(settings, event, Date.now, naming)
 }
 
 function render(

@@ -153,8 +153,11 @@ export function commandNaming(values: Flags): Naming {
     'github-token': 'GITHUB_TOKEN',
     ...(values['policy-file'] !== undefined ? { policy: '--policy-file' } : {})
   }
+  const nameOf = (input: string) => named[input] ?? flagOf(input)
   return {
-    nameOf: input => named[input] ?? flagOf(input),
+    nameOf,
+    withValue: (input, value) => `${nameOf(input)} ${value}`,
+    verb: 'pass',
     keyRequired:
       'set the environment variable to a workspace API key, from a secret variable of your CI (it is never printed).',
     wholeKey: 'Set ADALINE_API_KEY to the whole key, from a secret variable of your CI'

@@ -111,11 +111,14 @@ export function decideSupersede(
   mode: CancelMode,
   event: GitHubEvent,
   lookups: Lookups,
-  now: number
+  now: number,
+  /** how the reasons name cancel-superseded: the face's naming (`--cancel-superseded`) */
+  nameOf: (input: string) => string = input => input
 ): SupersedeDecision {
-  if (mode === 'never') return { act: false, reason: 'cancel-superseded is never' }
+  const setting = nameOf('cancel-superseded')
+  if (mode === 'never') return { act: false, reason: `${setting} is never` }
   if (event.unreadable) return { act: false, reason: event.unreadable }
-  if (event.name === 'push') return decidePush(mode, event.payload, now)
+  if (event.name === 'push') return decidePush(mode, event.payload, now, setting)
   if (isSynchronize(event)) return decideSynchronize(mode, event.payload, lookups, now)
   const what = event.name ? `a ${event.name}${actionOf(event)} event` : 'this event'
   return {
@@ -127,11 +130,12 @@ export function decideSupersede(
 function decidePush(
   mode: CancelMode,
   payload: Record<string, unknown>,
-  now: number
+  now: number,
+  setting: string
 ): SupersedeDecision {
   if (payload.deleted === true) return { act: false, reason: 'the push deleted a ref' }
   if (mode === 'force-push' && payload.forced !== true) {
-    return { act: false, reason: 'the push was not a force-push (cancel-superseded: force-push)' }
+    return { act: false, reason: `the push was not a force-push (${setting} is force-push)` }
   }
   const times = [
     dated('head_commit.timestamp', record(payload.head_commit).timestamp, isoTime),

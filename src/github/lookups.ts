@@ -79,11 +79,12 @@ function unclear(data: unknown, problem: string): string {
 export async function lookUp(
   needed: LookupsNeeded,
   token: string | undefined,
-  options: GitHubClientOptions = {}
+  options: GitHubClientOptions & { nameOf?: (input: string) => string } = {}
 ): Promise<Lookups> {
   if (!needed.compare && !needed.headCommit) return {}
   if (!token) {
-    const error = 'no github-token was given to ask the GitHub API'
+    const name = options.nameOf?.('github-token') ?? 'github-token'
+    const error = `no ${name} was given to ask the GitHub API`
     return {
       ...(needed.compare ? { compare: { error } } : {}),
       ...(needed.headCommit ? { headCommitDates: { error } } : {})

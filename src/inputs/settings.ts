@@ -8,7 +8,7 @@ import { EVALUATION_STATUSES, ID_MAX, ID_MIN, type EvaluationStatus } from '../a
 import type { CancelMode } from '../github/event.js'
 import { isLoopback } from '../secrets/loopback.js'
 import { Secrets } from '../secrets/redact.js'
-import { emptyPolicy, type Policy } from '../judge/policy.js'
+import { INPUT_NAMING, emptyPolicy, type Policy, type SettingNaming } from '../judge/policy.js'
 import { templateProblem } from '../adaline/links.js'
 import { MAX_DATE_MS, isDateTime } from '../format.js'
 
@@ -93,8 +93,7 @@ const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
  * How a face names its inputs in messages: the action by input name (`api-key`), the command by
  * its flag or variable (`--prompt-id`, `ADALINE_API_KEY`); and how its user passes the key.
  */
-export interface Naming {
-  nameOf(input: string): string
+export interface Naming extends SettingNaming {
   /** after "is required: ", when there is no key */
   keyRequired: string
   /** the last sentence when the value is not a key */
@@ -103,7 +102,7 @@ export interface Naming {
 
 /** The action's naming: its inputs as action.yml spells them. */
 export const ACTION_NAMING: Naming = {
-  nameOf: input => input,
+  ...INPUT_NAMING,
   keyRequired:
     'pass a workspace API key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}. On pull requests from forks secrets are empty.',
   wholeKey: 'Pass the whole key from a secret, e.g. api-key: ${{ secrets.ADALINE_API_KEY }}'

@@ -3,13 +3,7 @@
  * the summary's rules table, the JUnit policy suite and the JSON report all show. Pure.
  */
 import type { Evaluation } from '../adaline/schema.js'
-import {
-  formatCost,
-  formatCount,
-  formatDuration,
-  formatPercent,
-  formatPointsDelta
-} from '../format.js'
+import { FIGURE, figureAndLimit, formatCount, formatPercent, type FigureWriter } from '../format.js'
 import { totals, type Metrics } from './metrics.js'
 import { newFailureTotals, type RegressionInput } from './regressions.js'
 
@@ -52,34 +46,24 @@ export function ruleChecks(input: CheckInput): RuleCheck[] {
   const { judged, metrics, limits, allowed, broken } = input
   const withRuns = (pick: (m: Evaluation['metrics']) => number) =>
     judged.filter(e => pick(e.metrics) > 0).map(e => e.runId)
-  const rate = (value: number | null) => (value === null ? 'no runs' : formatPercent(value, 2))
   const figures: Record<string, (limit: number) => Figure> = {
     'max-fail-runs': limit => ({
-      figure: formatCount(metrics.failRuns),
-      limit: formatCount(limit),
+      ...against(metrics.failRuns, limit, FIGURE.count),
       runIds: withRuns(m => m.failRuns)
     }),
     'max-unknown-runs': limit => ({
-      figure: formatCount(metrics.unknownRuns),
-      limit: formatCount(limit),
+      ...against(metrics.unknownRuns, limit, FIGURE.count),
       runIds: withRuns(m => m.unknownRuns)
     }),
     'max-failed-rows': limit => ({
-      figure: formatCount(metrics.failedRows),
-      limit: formatCount(limit),
+      ...against(metrics.failedRows, limit, FIGURE.count),
       runIds: judged.filter(e => e.progress.failedRows > 0).map(e => e.runId)
     }),
-    'max-tokens': limit => ({
-      figure: formatCount(metrics.totalTokens),
-      limit: formatCount(limit)
-    }),
-    'max-cost': limit => ({ figure: formatCost(metrics.totalCost), limit: formatCost(limit) }),
-    'max-fail-rate': limit => ({ figure: rate(metrics.failRate), limit: rate(limit) }),
-    'min-pass-rate': limit => ({ figure: rate(metrics.passRate), limit: rate(limit) }),
-    'max-avg-latency': limit => ({
-      figure: metrics.avgLatency === null ? 'no runs' : formatDuration(metrics.avgLatency),
-      limit: formatDuration(limit)
-    }),
+    'max-tokens': limit => against(metrics.totalTokens, limit, FIGURE.count),
+    'max-cost': limit => against(metrics.totalCost, limit, FIGURE.cost),
+    'max-fail-rate': limit => against(metrics.failRate, limit, FIGURE.rate),
+    'min-pass-rate': limit => against(metrics.passRate, limit, FIGURE.rate),
+    'max-avg-latency': limit => against(metrics.avgLatency, limit, FIGURE.duration),
     'max-pass-rate-drop': limit => worstDrop(judged, input.baselines, limit),
     'max-new-failures': limit => newFailures(input, limit)
   }
@@ -116,6 +100,16 @@ export function ruleChecks(input: CheckInput): RuleCheck[] {
     )
   )
   return checks
+}
+
+/**
+ * A figure and its limit as policy.ts's messages and the totals write them (figureAndLimit); a
+ * figure that needs runs reads "no runs" without them.
+ */
+function against(value: number | null, limit: number, write: FigureWriter): Figure {
+  if (value === null) return { figure: 'no runs', limit: write(limit, 0) }
+  const [figure, shown] = figureAndLimit(value, limit, write)
+  return { figure, limit: shown }
 }
 
 /** The judged evaluations that broke a rule, by run ID: their failing rows are shown first. */
@@ -169,9 +163,9 @@ function worstDrop(
     if (worst === undefined || drop > worst) worst = drop
     if (drop > limit) dropped.push(evaluation.runId)
   }
-  return {
-    figure: worst === undefined ? 'no baseline' : formatPointsDelta(-worst),
-    limit: formatPointsDelta(-limit),
-    runIds: dropped
-  }
+  const figure =
+    worst === undefined
+      ? { figure: 'no baseline', limit: FIGURE.points(-limit, 0) }
+      : against(-worst, -limit, FIGURE.points)
+  return { ...figure, runIds: dropped }
 }

@@ -34,12 +34,16 @@ export class TotalsError extends Error {
   constructor(
     /** the figure as the API names it, e.g. metrics.totalCost */
     readonly figure: string,
-    why: string
+    readonly why: string
   ) {
-    super(
-      `The figures Adaline answered cannot be added up exactly: the total of ${figure} over the judged evaluations ${why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (created-after, evaluator-id, scope: latest).`
-    )
+    super('')
+    this.message = this.describe(input => input)
     this.name = 'TotalsError'
+  }
+
+  /** the message, naming the filters as the face does (`--created-after` on the command line) */
+  describe(nameOf: (input: string) => string): string {
+    return `The figures Adaline answered cannot be added up exactly: the total of ${this.figure} over the judged evaluations ${this.why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (${nameOf('created-after')}, ${nameOf('evaluator-id')}, scope: latest).`
   }
 }
 

@@ -12,11 +12,12 @@ import {
   type RegressionInput
 } from './regressions.js'
 import {
+  FIGURE,
+  figureAndLimit,
   formatDuration,
   formatPercent,
-  formatPointsDelta,
-  plainDecimal,
-  plural
+  plural,
+  type FigureWriter
 } from '../format.js'
 
 export type Scope = 'latest' | 'all'
@@ -83,8 +84,31 @@ export interface Verdict {
   warnings: string[]
 }
 
+/**
+ * How the face that runs the judge names a setting in a message's hint: the action by its input
+ * (`set status: completed`), the command by its flag (`pass --status completed`). inputs/'s
+ * Naming is one; the judge only reads it.
+ */
+export interface SettingNaming {
+  /** the setting's name: `wait`, `--wait` */
+  nameOf(input: string): string
+  /** the setting with a value: `wait: 30m`, `--wait 30m` */
+  withValue(input: string, value: string): string
+  /** how the user gives a setting: `set` (an input), `pass` (a flag) */
+  verb: string
+}
+
+/** The action's words (inputs/ builds its Naming on them); the judge's when a caller does not say. */
+export const INPUT_NAMING: SettingNaming = {
+  nameOf: input => input,
+  withValue: (input, value) => `${input}: ${value}`,
+  verb: 'set'
+}
+
 /** What else the verdict may depend on. */
 export interface JudgeContext {
+  /** how the face names settings in hints; the action's input names when not given */
+  naming?: SettingNaming
   /** each judged evaluation's baseline, by run ID */
   baselines?: ReadonlyMap<string, Evaluation>
   /** how long the run waited for evaluations to finish, when it waited */
@@ -119,24 +143,25 @@ export function judge(
   }
   const broken: BrokenRule[] = []
   const { limits } = policy
-  const atMost = (rule: keyof Limits, figure: string, value: number, show = plainDecimal) => {
+  // each figure as the rules table and the totals write it (checks.ts uses the same writers)
+  const atMost = (rule: keyof Limits, figure: string, value: number, write: FigureWriter) => {
     const limit = limits[rule]
     if (limit !== undefined && value > limit) {
-      broken.push({ rule, message: `${figure} ${show(value)} > ${rule} ${show(limit)}` })
+      const [shown, allowed] = figureAndLimit(value, limit, write)
+      broken.push({ rule, message: `${figure} ${shown} > ${rule} ${allowed}` })
     }
   }
-  atMost('max-fail-runs', 'fail-runs', metrics.failRuns)
-  atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns)
-  atMost('max-failed-rows', 'failed-rows', metrics.failedRows)
-  atMost('max-tokens', 'tokens', metrics.totalTokens)
-  atMost('max-cost', 'cost', metrics.totalCost)
+  atMost('max-fail-runs', 'fail-runs', metrics.failRuns, FIGURE.count)
+  atMost('max-unknown-runs', 'unknown-runs', metrics.unknownRuns, FIGURE.count)
+  atMost('max-failed-rows', 'failed-rows', metrics.failedRows, FIGURE.count)
+  atMost('max-tokens', 'tokens', metrics.totalTokens, FIGURE.count)
+  atMost('max-cost', 'cost', metrics.totalCost, FIGURE.cost)
   rateRule(broken, 'max-fail-rate', 'fail-rate', metrics.failRate, limits['max-fail-rate'], '>')
   rateRule(broken, 'min-pass-rate', 'pass-rate', metrics.passRate, limits['min-pass-rate'], '<')
   if (limits['max-avg-latency'] !== undefined) {
     if (metrics.avgLatency === null) {
       broken.push(noRuns('max-avg-latency', 'avg-latency'))
-    } else
-      atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, ms => `${plainDecimal(ms)} ms`)
+    } else atMost('max-avg-latency', 'avg-latency', metrics.avgLatency, FIGURE.duration)
   }
   const regression: RegressionInput = {
     judged,
@@ -160,7 +185,7 @@ export function judge(
       .slice(0, 5)
       .map(e =>
         ['queued', 'running', 'cancelling'].includes(e.status)
-          ? `${e.runId} is still ${e.status} (${Math.round(e.progress.percent)}%)${waited}`
+          ? `${e.runId} is still ${e.status} (${formatPercent(e.progress.percent / 100, 0)})${waited}`
           : `${e.runId} is ${e.status}`
       )
       .join(', ')
@@ -200,11 +225,12 @@ function unfinishedHint(
 ): string {
   if (policy.allowStatus !== undefined) return ''
   if (!outside.some(e => e.status === 'queued' || e.status === 'running')) return ''
+  const { nameOf, withValue, verb } = context.naming ?? INPUT_NAMING
   const wait =
     context.waitedMs === undefined
-      ? 'to wait for this one, set wait (e.g. wait: 30m)'
-      : 'to give it more time, set a longer wait'
-  return `. To judge the newest finished evaluation instead, set status: completed; ${wait}`
+      ? `to wait for this one, ${verb} ${nameOf('wait')} (e.g. ${withValue('wait', '30m')})`
+      : `to give it more time, ${verb} a longer ${nameOf('wait')}`
+  return `. To judge the newest finished evaluation instead, ${verb} ${withValue('status', 'completed')}; ${wait}`
 }
 
 /**
@@ -228,12 +254,10 @@ function passRateDrop(
   )
   const describe = (d: (typeof drops)[number]) => {
     const why = d.significance && !d.significance.significant ? ` (${d.significance.why})` : ''
-    return `${d.evaluation.runId} ${showRate(d.now)} vs baseline ${d.baseline.runId} ${showRate(d.before)}${why}`
+    return `${d.evaluation.runId} ${formatPercent(d.now)} vs baseline ${d.baseline.runId} ${formatPercent(d.before)}${why}`
   }
   const level =
-    input.significance === undefined
-      ? ''
-      : ` at the ${formatPercent(input.significance, 2)} level`
+    input.significance === undefined ? '' : ` at the ${formatPercent(input.significance, 2)} level`
   const worst = counted[0]
   if (worst) {
     const more = counted.length > 1 ? ` (and ${counted.length - 1} more)` : ''
@@ -241,7 +265,7 @@ function passRateDrop(
       worst.significance && !worst.significance.significant
         ? '; a drop not compared row by row counts (fail closed)'
         : ''
-    const [change, allowed] = pointsAgainst(-worst.drop, -limit)
+    const [change, allowed] = figureAndLimit(-worst.drop, -limit, FIGURE.points)
     broken.push({
       rule: 'max-pass-rate-drop',
       message: `pass rate ${change} vs baseline, beyond max-pass-rate-drop ${allowed}${worst.significance?.significant ? `, significant${level}` : ''}: ${describe(worst)}${more}${closed}`
@@ -250,7 +274,7 @@ function passRateDrop(
   const first = noise[0]
   if (first) {
     const more = noise.length > 1 ? ` (and ${noise.length - 1} more)` : ''
-    const [change, allowed] = pointsAgainst(-first.drop, -limit)
+    const [change, allowed] = figureAndLimit(-first.drop, -limit, FIGURE.points)
     warned.set(
       'max-pass-rate-drop',
       `pass rate ${change} vs baseline, beyond max-pass-rate-drop ${allowed} but within noise${level}: ${describe(first)}${more}; not counted against the gate`
@@ -272,10 +296,8 @@ function rateRule(
     return
   }
   if (breaksWhen === '>' ? rate > limit : rate < limit) {
-    broken.push({
-      rule,
-      message: `${figure} ${showRate(rate, limit)} ${breaksWhen} ${rule} ${showRate(limit)}`
-    })
+    const [shown, allowed] = figureAndLimit(rate, limit, FIGURE.rate)
+    broken.push({ rule, message: `${figure} ${shown} ${breaksWhen} ${rule} ${allowed}` })
   }
 }
 
@@ -285,22 +307,4 @@ function noRuns(rule: string, figure: string): BrokenRule {
     rule,
     message: `${figure} cannot be computed: the judged evaluations have no runs (${rule})`
   }
-}
-
-/**
- * A change and its limit in points, with the decimals that tell them apart (a drop just past its
- * limit would otherwise read as equal to it).
- */
-function pointsAgainst(delta: number, limit: number): [string, string] {
-  let digits = 1
-  while (digits < 6 && formatPointsDelta(delta, digits) === formatPointsDelta(limit, digits))
-    digits += 1
-  return [formatPointsDelta(delta, digits), formatPointsDelta(limit, digits)]
-}
-
-/** A rate as a percentage; with full precision when rounding would make it look equal to the limit. */
-function showRate(rate: number, limit?: number): string {
-  const rounded = formatPercent(rate, 2)
-  if (limit === undefined || rounded !== formatPercent(limit, 2)) return rounded
-  return `${plainDecimal(Number((rate * 100).toPrecision(15)))}%`
 }

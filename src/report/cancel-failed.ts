@@ -10,6 +10,16 @@ export const MAX_NAMED = 10
 /** An API message in the error is cut to this many characters. */
 const MAX_REASON = 300
 
+/**
+ * What the headlines add when cancels did not land, since the run then fails whatever the gate:
+ * "1 cancel did not land"; undefined when every cancel landed.
+ */
+export function cancelsNotLanded(cancel: Pick<CancelOutcome, 'failed'>): string | undefined {
+  return cancel.failed.length > 0
+    ? `${plural(cancel.failed.length, 'cancel')} did not land`
+    : undefined
+}
+
 /** The error naming each evaluation still running and why; undefined when every cancel landed. */
 export function cancelFailedMessage(cancel: Pick<CancelOutcome, 'failed'>): string | undefined {
   const { failed } = cancel

@@ -6,6 +6,7 @@
  */
 import { XMLBuilder } from 'fast-xml-parser'
 import type { Grade } from '../adaline/schema.js'
+import { formatCount, plural } from '../format.js'
 
 /** One rule the policy sets, judged. */
 export interface RuleResult {
@@ -115,9 +116,9 @@ function evaluationSuite(evaluation: JUnitEvaluation): Built {
   if (rowsLeftOut > 0) {
     // skipped, not passed: those rows were not judged here (both schemas allow a text-only <skipped>)
     cases.push({
-      '@name': `${count(rowsLeftOut)} more rows left out`,
+      '@name': `${plural(rowsLeftOut, 'more row')} left out`,
       '@classname': name,
-      skipped: `This report lists ${count(rows.length)} row results of this evaluation and leaves out ${count(rowsLeftOut)} more; Adaline has them all.`
+      skipped: `This report lists ${plural(rows.length, 'row result')} of this evaluation and leaves out ${formatCount(rowsLeftOut)} more; Adaline has them all.`
     })
   }
   const latencies = rows.map(row => row.latencyMs).filter(isTime)
@@ -142,7 +143,7 @@ function rowCase(suiteName: string, row: RowResult): TestCase {
 /** Rows not fetched: one testcase that fails when any run failed, errs when any is unknown. */
 function runsCase(suiteName: string, runs: JUnitEvaluation['runs']): TestCase {
   const all = runs.pass + runs.fail + runs.unknown
-  const summary = `${count(runs.pass)} of ${count(all)} runs passed, ${count(runs.fail)} failed, ${count(runs.unknown)} unknown; the row results were not fetched.`
+  const summary = `${formatCount(runs.pass)} of ${plural(all, 'run')} passed, ${formatCount(runs.fail)} failed, ${formatCount(runs.unknown)} unknown; the row results were not fetched.`
   const testcase: TestCase = { '@name': RUNS_TESTCASE, '@classname': suiteName }
   if (runs.fail > 0) {
     testcase.failure = { '@message': summary, '@type': 'fail', '#text': summary }

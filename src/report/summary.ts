@@ -15,6 +15,7 @@ import {
 } from '../format.js'
 import type { Metrics } from '../judge/metrics.js'
 import type { RunReport } from '../run/run-report.js'
+import { cancelsNotLanded } from './cancel-failed.js'
 import { changesMarkdown, noiseClause } from './changes.js'
 import { evaluationDetails, evaluationsTable } from './evaluations.js'
 import { failingRowSections } from './failing-rows.js'
@@ -82,15 +83,20 @@ const HEADLINE: Record<RunReport['verdict']['gate'], string> = {
   skipped: '⏭️ Adaline evals: report only'
 }
 
-/** The verdict as a heading, the commit and the run, and the verdict in one sentence. */
+/**
+ * The verdict as a heading (with cancels that did not land, which fail the run whatever the gate:
+ * "❌ Adaline evals passed, but 1 cancel did not land"), the commit and the run, and the verdict in
+ * one sentence.
+ */
 function headline(report: RunReport, links: ReportLinks): string[] {
-  return [
-    `## ${HEADLINE[report.verdict.gate]}`,
-    '',
-    ...linkLine(links),
-    verdictSentence(report),
-    ''
-  ]
+  return [`## ${headingOf(report)}`, '', ...linkLine(links), verdictSentence(report), '']
+}
+
+function headingOf({ verdict, cancel }: RunReport): string {
+  const notLanded = cancelsNotLanded(cancel)
+  if (!notLanded) return HEADLINE[verdict.gate]
+  const gate = HEADLINE[verdict.gate].replace(/^\S+ /, '')
+  return `❌ ${gate}${verdict.gate === 'failed' ? ', and' : ', but'} ${notLanded}`
 }
 
 function linkLine({ commit, workflowRun }: ReportLinks): string[] {
@@ -225,7 +231,7 @@ function supersededSection(report: RunReport): string[] {
   if (cancel.failed.length > 0) {
     lines.push(
       '',
-      `**Could not cancel ${formatCount(cancel.failed.length)}: they may still be running and billing, and the run fails for it.**`,
+      `**Could not cancel ${plural(cancel.failed.length, 'evaluation')}: ${cancel.failed.length === 1 ? 'it' : 'they'} may still be running and billing, and the run fails for it.**`,
       ''
     )
     for (const failed of cancel.failed.slice(0, MAX_CANCEL_LINES))

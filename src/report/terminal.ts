@@ -10,7 +10,8 @@ import {
   formatCount,
   formatDuration,
   formatPercent,
-  formatPointsDelta
+  formatPointsDelta,
+  plural
 } from '../format.js'
 import type { Listed } from '../judge/judged-set.js'
 import { totals, type Metrics } from '../judge/metrics.js'
@@ -26,6 +27,7 @@ import {
   type Column,
   type Row
 } from './terminal-layout.js'
+import { cancelsNotLanded } from './cancel-failed.js'
 import { rowValues } from './row-values.js'
 import { noiseClause } from './changes.js'
 import { changesBlocks } from './terminal-changes.js'
@@ -66,22 +68,33 @@ export function buildTerminalReport(report: RunReport, options: TerminalOptions)
     .join('\n\n')}\n`
 }
 
-/** "1 evaluation", "2 evaluations". */
-function counted(n: number, noun: string): string {
-  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`
-}
-
 const GATE = {
   passed: { mark: '✓', says: 'gate passed' },
   failed: { mark: '✗', says: 'gate failed' },
   skipped: { mark: '–', says: 'report only' }
 } as const
 
-/** `✗ Adaline evals: gate failed · commit 1a2b3c4`, the verdict in its colour. */
-function headline({ verdict }: RunReport, commit: string | undefined, width: number, c: Colors) {
+/**
+ * `✗ Adaline evals: gate failed · commit 1a2b3c4`, the verdict in its colour; cancels that did not
+ * land fail the run whatever the gate (exit 4), so they make it `✗ … gate passed, but 1 cancel did
+ * not land`.
+ */
+function headline(
+  { verdict, cancel }: RunReport,
+  commit: string | undefined,
+  width: number,
+  c: Colors
+) {
   const gate = GATE[verdict.gate]
-  const paint = verdict.gate === 'passed' ? c.green : verdict.gate === 'failed' ? c.red : c.yellow
-  const parts = [`${c.bold(paint(gate.mark))} Adaline evals: ${c.bold(paint(gate.says))}`]
+  const notLanded = cancelsNotLanded(cancel)
+  const failed = verdict.gate === 'failed' || notLanded !== undefined
+  const paint = failed ? c.red : verdict.gate === 'passed' ? c.green : c.yellow
+  const says = notLanded
+    ? `${gate.says}${verdict.gate === 'failed' ? ', and' : ', but'} ${notLanded}`
+    : gate.says
+  const parts = [
+    `${c.bold(paint(failed ? GATE.failed.mark : gate.mark))} Adaline evals: ${c.bold(paint(says))}`
+  ]
   if (commit) parts.push(`commit ${shortCommit(commit)}`)
   return joinParts(parts, width)
 }
@@ -96,12 +109,12 @@ function verdictSentence({ verdict, metrics }: RunReport, width: number): string
     return wrap('The policy sets no rules, so nothing was judged against limits.', width)
   if (verdict.gate === 'passed')
     return wrap(
-      `Every rule holds over ${counted(metrics.evaluations, 'evaluation')}${noiseClause(verdict)}.`,
+      `Every rule holds over ${plural(metrics.evaluations, 'evaluation')}${noiseClause(verdict)}.`,
       width
     )
   const [first] = verdict.broken
   const more = verdict.broken.length - 1
-  const tail = more > 0 ? ` (and ${counted(more, 'more broken rule')})` : ''
+  const tail = more > 0 ? ` (and ${plural(more, 'more broken rule')})` : ''
   return wrap(`${terminalText(first?.message ?? '', 300)}${tail}.`, width)
 }
 
@@ -129,15 +142,12 @@ function runBar(metrics: Metrics, width: number, c: Colors): string[] {
 
 function totalsParts(metrics: Metrics): string[] {
   if (metrics.evaluations === 0) return ['No evaluations judged.']
-  const parts = [
-    `${counted(metrics.evaluations, 'evaluation')} judged`,
-    counted(metrics.runs, 'run')
-  ]
+  const parts = [`${plural(metrics.evaluations, 'evaluation')} judged`, plural(metrics.runs, 'run')]
   if (metrics.passRate !== null) parts.push(`pass rate ${formatPercent(metrics.passRate)}`)
   parts.push(`cost ${formatCost(metrics.totalCost)}`)
   if (metrics.avgLatency !== null) parts.push(`${formatDuration(metrics.avgLatency)} per run`)
-  parts.push(counted(metrics.totalTokens, 'token'))
-  if (metrics.failedRows > 0) parts.push(counted(metrics.failedRows, 'failed row'))
+  parts.push(plural(metrics.totalTokens, 'token'))
+  if (metrics.failedRows > 0) parts.push(plural(metrics.failedRows, 'failed row'))
   return parts
 }
 
@@ -149,7 +159,7 @@ function cancelFailedWarning({ cancel }: RunReport, width: number, c: Colors): s
     wrap(
       c.bold(
         c.red(
-          `⚠ ${counted(n, 'superseded evaluation')} could not be cancelled and may still be running and billing, so the run fails whatever the gate (see below).`
+          `⚠ ${plural(n, 'superseded evaluation')} could not be cancelled and may still be running and billing, so the run fails whatever the gate (see below).`
         )
       ),
       width
@@ -249,7 +259,7 @@ function evaluations(report: RunReport, width: number, c: Colors): string[] {
   if (hidden > 0)
     lines.push(
       ...wrap(
-        `… and ${counted(hidden, 'more evaluation')} not shown; the totals include them (--format json lists all).`,
+        `… and ${plural(hidden, 'more evaluation')} not shown; the totals include them (--format json lists all).`,
         width
       )
     )
@@ -260,7 +270,7 @@ function evaluations(report: RunReport, width: number, c: Colors): string[] {
     lines.push(
       ...wrap(
         c.dim(
-          `Δ baseline: ${counted(without, 'judged evaluation')} without an earlier completed one to compare with.`
+          `Δ baseline: ${plural(without, 'judged evaluation')} without an earlier completed one to compare with.`
         ),
         width
       )
@@ -375,7 +385,7 @@ function failingRows(report: RunReport, width: number, c: Colors): string[][] {
     blocks.push(
       wrap(
         c.dim(
-          `… and ${counted(notShown, 'more evaluation')} with failing or unknown rows not shown (--format json has them).`
+          `… and ${plural(notShown, 'more evaluation')} with failing or unknown rows not shown (--format json has them).`
         ),
         width
       )
@@ -418,7 +428,7 @@ function happenings(report: RunReport, width: number, c: Colors): string[][] {
   if (started.length > 0)
     lines.push(
       ...wrap(
-        `Started ${counted(started.length, 'evaluation')} for this commit: ${ids(started)}.`,
+        `Started ${plural(started.length, 'evaluation')} for this commit: ${ids(started)}.`,
         width
       )
     )
@@ -434,7 +444,7 @@ function happenings(report: RunReport, width: number, c: Colors): string[][] {
   if (cancel.cancelled.length > 0)
     lines.push(
       ...wrap(
-        `${dryRun ? 'Would cancel (dry run)' : 'Cancelled'} ${formatCount(cancel.cancelled.length)} of ${counted(gathered.superseded.length, 'superseded evaluation')}: ${ids(cancel.cancelled)}.`,
+        `${dryRun ? 'Would cancel (dry run)' : 'Cancelled'} ${formatCount(cancel.cancelled.length)} of ${plural(gathered.superseded.length, 'superseded evaluation')}: ${ids(cancel.cancelled)}.`,
         width
       )
     )
@@ -454,7 +464,7 @@ function happenings(report: RunReport, width: number, c: Colors): string[][] {
     lines.push(
       ...wrap(
         c.red(
-          `Could not cancel ${counted(cancel.failed.length, 'superseded evaluation')}; they may still be running and billing:`
+          `Could not cancel ${plural(cancel.failed.length, 'superseded evaluation')}; ${cancel.failed.length === 1 ? 'it' : 'they'} may still be running and billing:`
         ),
         width
       )
@@ -483,5 +493,5 @@ function listedLine({ gathered }: RunReport): string {
   const byStatus = EVALUATION_STATUSES.filter(status => gathered.listedByStatus[status])
     .map(status => `${status} ${formatCount(gathered.listedByStatus[status] ?? 0)}`)
     .join(' · ')
-  return `Listed: ${counted(gathered.listedCount, 'evaluation')} matched the filters${byStatus ? ` (${byStatus})` : ''}.`
+  return `Listed: ${plural(gathered.listedCount, 'evaluation')} matched the filters${byStatus ? ` (${byStatus})` : ''}.`
 }

@@ -11,6 +11,7 @@ import type { CancelOutcome } from './cancel.js'
 import type { TransportTimings } from './context.js'
 import { describeUnconfirmed, describeUnderWay } from './start.js'
 import type { StartsSoFar } from './started.js'
+import { plural } from '../format.js'
 
 /** How long an abort waits for the starts under way to have an outcome. */
 export const START_SETTLE_MS = 2_500
@@ -51,6 +52,8 @@ export interface AbortOptions {
   cancel: () => boolean
   /** told once, with a sentence on what became of the run's starts ('' if nothing to say) */
   stopped: (signal: StopSignal, account: string) => void
+  /** how the account names cancel-on-abort: the face's naming (`--cancel-on-abort`); the input's if not given */
+  nameOf?: (input: string) => string
   settleMs?: number
   graceMs?: number
 }
@@ -105,7 +108,7 @@ async function stop(options: AbortOptions): Promise<string> {
         options.graceMs ?? ABORT_GRACE_MS
       )) ?? 'late'
   }
-  return describeAbort(run.starts(), cancels)
+  return describeAbort(run.starts(), cancels, options.nameOf)
 }
 
 /** The promise's value, or undefined when it is not there within `ms`. The timer keeps the process up. */
@@ -120,20 +123,26 @@ function asError(error: unknown): Error {
 }
 
 /**
- * The sentence(s) on what an abort did with the run's starts: cancelled, left running and why,
+ * The sentences on what an abort did with the run's starts: cancelled, left running and why,
  * and starts whose outcome is unknown. Every evaluation that may be running is named. Pure.
  */
-export function describeAbort(starts: StartsSoFar, cancels: Cancels): string {
+export function describeAbort(
+  starts: StartsSoFar,
+  cancels: Cancels,
+  nameOf: (input: string) => string = input => input
+): string {
   const parts: string[] = []
   const accepted = typeof cancels === 'object' && !(cancels instanceof Error) ? cancels : undefined
   const cancelled = new Set(accepted?.cancelled ?? [])
   const finished = new Set(accepted?.finished.map(f => f.runId) ?? [])
   if (cancelled.size > 0)
-    parts.push(`Cancelled the evaluation(s) this run started: ${[...cancelled].join(', ')}.`)
+    parts.push(
+      `Cancelled ${plural(cancelled.size, 'evaluation')} this run started: ${[...cancelled].join(', ')}.`
+    )
   const left = starts.cancellable.filter(id => !cancelled.has(id) && !finished.has(id))
   if (left.length > 0) {
     if (cancels === 'off')
-      parts.push(`Left running (cancel-on-abort is false): ${left.join(', ')}.`)
+      parts.push(`Left running (${nameOf('cancel-on-abort')} is false): ${left.join(', ')}.`)
     else if (cancels === 'late')
       parts.push(`Cancelling did not finish in time; these may still run: ${left.join(', ')}.`)
     else if (cancels instanceof Error)

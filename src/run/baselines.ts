@@ -36,7 +36,7 @@ export async function baselinesStage(
   const listings = planBaselineListings(settings, missing)
   if (listings.length > 0) {
     const search = await log.group(
-      `Listing completed evaluations for ${missing.length} baseline(s) the filters may hide`,
+      `Listing completed evaluations for ${plural(missing.length, 'baseline')} the filters may hide`,
       () => searchBaselines(client, listings, missing, { limit, log: log.info })
     )
     for (const [runId, baseline] of search.found) baselines.set(runId, baseline)
@@ -99,7 +99,9 @@ export async function searchBaselines(
     for await (const page of client.listEvaluations(listing.promptId, listing.filters)) {
       for (const { evaluation } of page.items)
         finder.add({ promptId: listing.promptId, evaluation })
-      options.log(`${label} (for baselines): page ${page.page}, ${page.items.length} evaluation(s)`)
+      options.log(
+        `${label} (for baselines): page ${page.page}, ${plural(page.items.length, 'evaluation')}`
+      )
       await turnOfTheEventLoop() // as in gather: a signal is heard between pages
       if (finder.done) break
       if (page.page >= MAX_BASELINE_PAGES) {

@@ -8,7 +8,7 @@
 import type { AdalineClient } from '../adaline/client.js'
 import { ApiError } from '../adaline/http.js'
 import { BEING_CANCELLED, IN_FLIGHT, type EvaluationStatus } from '../adaline/schema.js'
-import { formatTime } from '../format.js'
+import { formatTime, plural } from '../format.js'
 import type { Listed } from '../judge/judged-set.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { RunContext } from './context.js'
@@ -56,7 +56,7 @@ export function isRefusal(status: number | undefined): boolean {
 export function cancelStage(context: RunContext, superseded: Listed[]): Promise<CancelOutcome> {
   const { settings, client, limit, log } = context
   return log.group(
-    `Cancelling ${superseded.length} superseded evaluation(s)${settings.dryRun ? ' (dry-run)' : ''}`,
+    `Cancelling ${plural(superseded.length, 'superseded evaluation')}${settings.dryRun ? ' (dry-run)' : ''}`,
     () =>
       cancelSuperseded(client, superseded, {
         dryRun: settings.dryRun,

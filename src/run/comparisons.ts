@@ -8,7 +8,7 @@
  * "not compared", with the reason, and the rules fail closed on it.
  */
 import type { Result } from '../adaline/schema.js'
-import { formatCount } from '../format.js'
+import { formatCount, plural } from '../format.js'
 import type { Listed } from '../judge/judged-set.js'
 import { rowResultFrom } from '../judge/pairing.js'
 import { compareRows, type Comparison } from '../judge/regressions.js'
@@ -122,7 +122,7 @@ export async function comparisonsStage(
   const comparedCount = [...comparisons.values()].filter(c => c.compared).length
   const notCompared = comparisons.size - comparedCount
   log.info(
-    `Compared ${formatCount(comparedCount)} evaluation(s) with their baselines row by row: ${formatCount(rows)} row result(s), ${formatCount(requests)} request(s) for the comparison${notCompared > 0 ? `; ${formatCount(notCompared)} not compared` : ''}.`
+    `Compared ${plural(comparedCount, 'evaluation')} with their baselines row by row: ${plural(rows, 'row result')}, ${plural(requests, 'request')} for the comparison${notCompared > 0 ? `; ${formatCount(notCompared)} not compared` : ''}.`
   )
   for (const [runId, comparison] of comparisons)
     if (!comparison.compared)

@@ -5,7 +5,8 @@
 import { createClient, type AdalineClient } from '../adaline/client.js'
 import { RateGovernor } from '../adaline/governor.js'
 import { createHttp, type HttpOptions } from '../adaline/http.js'
-import type { Settings } from '../inputs/settings.js'
+import { formatDuration } from '../format.js'
+import { ACTION_NAMING, type Naming, type Settings } from '../inputs/settings.js'
 import { AdaptiveLimit } from './concurrency.js'
 import { ResultsCache } from './results-cache.js'
 
@@ -32,6 +33,8 @@ export type TransportTimings = Pick<
 
 export interface RunContext {
   readonly settings: Settings
+  /** how the face names its settings in the run's messages: inputs (the action) or flags */
+  readonly naming: Naming
   /** every request of the run: one transport, drawing its turns from the run's rate governor */
   readonly client: AdalineClient
   /** the bound on the run's requests in flight; each 429 halves it */
@@ -43,29 +46,45 @@ export interface RunContext {
   readonly results: ResultsCache
 }
 
-/** The context of one run; `abortTransport` times the abort's cancels (abort.ts's ABORT_TRANSPORT). */
+/**
+ * The context of one run; `abortTransport` times the abort's cancels (abort.ts's ABORT_TRANSPORT),
+ * and `naming` is the face's (the action's inputs unless it says).
+ */
 export function createContext(
   settings: Settings,
   log: Log,
-  abortTransport: TransportTimings
+  abortTransport: TransportTimings,
+  naming: Naming = ACTION_NAMING
 ): RunContext {
   const limit = new AdaptiveLimit(CONCURRENCY)
   // every request of the run draws its turn from one governor: the workspace's limit is shared
   const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute })
+  const { nameOf } = naming
   const client = createClient(
     createHttp({
       baseUrl: settings.baseUrl,
       apiKey: settings.apiKey,
+      nameOf,
       governor,
       onThrottle: () => limit.halve(),
       onRetry: ({ endpoint, attempt, delayMs, reason }) =>
-        log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`)
-    })
+        log.info(`${endpoint}: ${reason}; retry ${attempt} in ${formatDuration(delayMs)}`)
+    }),
+    { nameOf }
   )
   // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
   // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
   const abortClient = createClient(
-    createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, ...abortTransport })
+    createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, nameOf, ...abortTransport }),
+    { nameOf }
   )
-  return { settings, client, limit, abortClient, log, results: new ResultsCache(client, limit) }
+  return {
+    settings,
+    naming,
+    client,
+    limit,
+    abortClient,
+    log,
+    results: new ResultsCache(client, limit)
+  }
 }

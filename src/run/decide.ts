@@ -6,7 +6,7 @@ import {
   type SupersedeDecision
 } from '../github/event.js'
 import { lookUp } from '../github/lookups.js'
-import type { Settings } from '../inputs/settings.js'
+import { ACTION_NAMING, type Naming, type Settings } from '../inputs/settings.js'
 
 /**
  * Whether the triggering GitHub event supersedes evaluations, asking GitHub what the payload lacks.
@@ -15,11 +15,14 @@ import type { Settings } from '../inputs/settings.js'
 export async function decideFromEvent(
   settings: Settings,
   event: GitHubEvent,
-  now: () => number = Date.now
+  now: () => number = Date.now,
+  naming: Pick<Naming, 'nameOf'> = ACTION_NAMING
 ): Promise<SupersedeDecision> {
+  const { nameOf } = naming
   const lookups = await lookUp(
     lookupsNeeded(settings.cancelSuperseded, event),
-    settings.githubToken
+    settings.githubToken,
+    { nameOf }
   )
-  return decideSupersede(settings.cancelSuperseded, event, lookups, now())
+  return decideSupersede(settings.cancelSuperseded, event, lookups, now(), nameOf)
 }

@@ -4,7 +4,7 @@
  * stage in order, and carries what one stage found to the next.
  */
 import type { SupersedeDecision } from '../github/event.js'
-import type { Settings } from '../inputs/settings.js'
+import type { Naming, Settings } from '../inputs/settings.js'
 import type { Listed } from '../judge/judged-set.js'
 import type { Comparison } from '../judge/regressions.js'
 import { totals } from '../judge/metrics.js'
@@ -40,8 +40,9 @@ export interface Engine extends Abortable {
   supersededCancels(): CancelOutcome | undefined
 }
 
-export function createEngine(settings: Settings, log: Log): Engine {
-  const context = createContext(settings, log, ABORT_TRANSPORT)
+/** The engine of one run; `naming` is how the face's messages name its settings (inputs or flags). */
+export function createEngine(settings: Settings, log: Log, naming: Naming): Engine {
+  const context = createContext(settings, log, ABORT_TRANSPORT, naming)
   const starts = new OwnStarts(context)
   let supersededCancels: CancelOutcome | undefined
 
@@ -116,7 +117,8 @@ export function createEngine(settings: Settings, log: Log): Engine {
       baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
       waitedMs: wait?.waitedMs,
       waitTimedOut: (wait?.timedOut.length ?? 0) > 0,
-      comparisons
+      comparisons,
+      naming
     })
     return { verdict, metrics }
   }

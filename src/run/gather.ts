@@ -13,6 +13,7 @@ import { isSuperseded, type SupersedeRule } from '../judge/supersede.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { RunContext } from './context.js'
 import { describeListing, planListings, type Listing } from './plan.js'
+import { formatCount, plural } from '../format.js'
 
 export interface Gathered {
   /** distinct evaluations matched by the filters (judging listings only) */
@@ -44,11 +45,12 @@ export async function gatherStage(
 ): Promise<Gathered> {
   const { settings, client, limit, log } = context
   const listings = planListings(settings, rule)
-  const gathered = await log.group(`Listing evaluations (${listings.length} listing(s))`, () =>
-    gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info })
+  const gathered = await log.group(
+    `Listing evaluations (${plural(listings.length, 'listing')})`,
+    () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info })
   )
   log.info(
-    `Listed ${gathered.listedCount} evaluation(s) in ${gathered.pages} page(s); ${gathered.judged.length} to judge, ${gathered.superseded.length} superseded.`
+    `Listed ${plural(gathered.listedCount, 'evaluation')} in ${plural(gathered.pages, 'page')}; ${formatCount(gathered.judged.length)} to judge, ${formatCount(gathered.superseded.length)} superseded.`
   )
   return gathered
 }
@@ -85,7 +87,9 @@ export async function gather(
           baselines.add(item)
         }
       }
-      log(`${label}: page ${page.page}, ${page.items.length} evaluation(s), ${count} so far`)
+      log(
+        `${label}: page ${page.page}, ${plural(page.items.length, 'evaluation')}, ${formatCount(count)} so far`
+      )
       // a signal is handled only when the event loop turns, and a page already at hand (read
       // ahead, buffered) would follow without a turn: SIGINT must reach the abort handler
       await turnOfTheEventLoop()

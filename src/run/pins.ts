@@ -7,6 +7,7 @@ import { ApiError } from '../adaline/http.js'
 import { InputError } from '../inputs/settings.js'
 import type { Listed } from '../judge/judged-set.js'
 import type { RunContext } from './context.js'
+import { plural } from '../format.js'
 
 const INPUT = 'baseline-run-id'
 
@@ -28,7 +29,8 @@ export async function pinsStage(context: RunContext): Promise<Listed[]> {
     if (!found)
       throw new InputError(
         INPUT,
-        `has ${runId}, which is no evaluation of the prompt-id ${settings.promptIds.length > 1 ? 'prompts' : 'prompt'}: pin the run ID of a completed evaluation of a listed prompt`
+        naming =>
+          `has ${runId}, which is no evaluation of the ${settings.promptIds.length > 1 ? 'prompts' : 'prompt'} in ${naming.nameOf('prompt-id')}: pin the run ID of a completed evaluation of a listed prompt`
       )
     if (found.evaluation.status !== 'completed')
       throw new InputError(
@@ -44,7 +46,9 @@ export async function pinsStage(context: RunContext): Promise<Listed[]> {
     pins.push(found)
   }
   if (pins.length > 0)
-    log.info(`Pinned baseline(s) (${INPUT}): ${pins.map(pin => pin.evaluation.runId).join(', ')}.`)
+    log.info(
+      `Pinned ${plural(pins.length, 'baseline')} (${INPUT}): ${pins.map(pin => pin.evaluation.runId).join(', ')}.`
+    )
   return pins
 }
 

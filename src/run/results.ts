@@ -3,7 +3,7 @@
  * in the run's ResultsCache for any later purpose. Rows explain a verdict and never decide it, so
  * a failure to fetch them is a warning.
  */
-import { formatCount } from '../format.js'
+import { formatCount, plural } from '../format.js'
 import type { Listed } from '../judge/judged-set.js'
 import type { RunContext } from './context.js'
 import { RESULTS_CAP, type FetchedResults } from './results-cache.js'
@@ -33,11 +33,11 @@ export async function resultsStage(
   }
   const cut =
     capped > 0
-      ? `; ${formatCount(capped)} evaluation(s) had more than ${formatCount(RESULTS_CAP)}, the rest left out`
+      ? `; ${plural(capped, 'evaluation')} had more than ${formatCount(RESULTS_CAP)}, the rest left out`
       : ''
   // each page is one request; a retry of one is logged on its own line
   log.info(
-    `Row results for the JUnit report: ${formatCount(rows)} row(s) of ${formatCount(byRunId.size)} evaluation(s) in ${formatCount(requests)} request(s)${cut}.`
+    `Row results for the JUnit report: ${plural(rows, 'row')} of ${plural(byRunId.size, 'evaluation')} in ${plural(requests, 'request')}${cut}.`
   )
   return byRunId
 }

@@ -18,6 +18,7 @@ import type {
   StartUnderWay,
   UnconfirmedStart
 } from './started.js'
+import { plural } from '../format.js'
 
 /**
  * How far before an attempt (by our clock) an evaluation it started may say it was submitted (by
@@ -79,21 +80,23 @@ export class StartError extends ApiError {
  */
 export function startStage(context: RunContext, starts: OwnStarts): Promise<Listed[]> {
   const { settings, client, limit, log } = context
-  return log.group(`Starting ${settings.promptIds.length} evaluation(s) for this commit`, () =>
-    starts.track(
-      startEvaluations(client, settings.promptIds, settings, {
-        limit,
-        log: log.info,
-        ledger: starts.ledger,
-        onStarted: (item, adopted) => starts.record(item, adopted)
-      }).catch((error: unknown) => {
-        // what started is named even when telling of it is what failed
-        if (error instanceof StartError)
-          for (const { item, adopted } of error.started)
-            if (!starts.has(item.evaluation.runId)) starts.record(item, adopted)
-        throw error
-      })
-    )
+  return log.group(
+    `Starting ${plural(settings.promptIds.length, 'evaluation')} for this commit`,
+    () =>
+      starts.track(
+        startEvaluations(client, settings.promptIds, settings, {
+          limit,
+          log: log.info,
+          ledger: starts.ledger,
+          onStarted: (item, adopted) => starts.record(item, adopted)
+        }).catch((error: unknown) => {
+          // what started is named even when telling of it is what failed
+          if (error instanceof StartError)
+            for (const { item, adopted } of error.started)
+              if (!starts.has(item.evaluation.runId)) starts.record(item, adopted)
+          throw error
+        })
+      )
   )
 }
 

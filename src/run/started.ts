@@ -159,14 +159,14 @@ export class OwnStarts {
    * stops what it paid for (with cancel-on-abort), rather than leave it running and billed.
    */
   async cancelAfterError(): Promise<void> {
-    const { settings, client, log } = this.context
+    const { settings, client, log, naming } = this.context
     // once a signal came, the abort cancels (on its own transport, within its grace)
     if (this.aborting || !settings.cancelOnAbort || this.started.size === 0) return
     try {
       const { cancelled } = await this.cancelOwn(client)
       if (cancelled.length > 0)
         log.warning(
-          `The run ended with an error, so the ${cancelled.length === 1 ? 'evaluation' : 'evaluations'} it started ${cancelled.length === 1 ? 'was' : 'were'} cancelled (cancel-on-abort): ${cancelled.join(', ')}.`
+          `The run ended with an error, so the ${cancelled.length === 1 ? 'evaluation' : 'evaluations'} it started ${cancelled.length === 1 ? 'was' : 'were'} cancelled (${naming.nameOf('cancel-on-abort')}): ${cancelled.join(', ')}.`
         )
     } catch (error) {
       log.warning(`Could not cancel the evaluations this run started: ${(error as Error).message}`)

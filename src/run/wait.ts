@@ -8,7 +8,7 @@
 import type { AdalineClient } from '../adaline/client.js'
 import { ApiError } from '../adaline/http.js'
 import type { Evaluation, EvaluationStatus } from '../adaline/schema.js'
-import { formatDuration } from '../format.js'
+import { formatCount, formatDuration, formatPercent, plural } from '../format.js'
 import type { Listed } from '../judge/judged-set.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { Log, RunContext } from './context.js'
@@ -78,7 +78,7 @@ export async function waitStage(
   const { client, limit, log } = context
   const pending = judged.filter(item => !TERMINAL.includes(item.evaluation.status)).length
   const wait = await log.group(
-    `Waiting up to ${formatDuration(waitMs)} for ${pending} evaluation(s) to finish`,
+    `Waiting up to ${formatDuration(waitMs)} for ${plural(pending, 'evaluation')} to finish`,
     () =>
       waitUntilTerminal(client, judged, {
         timeoutMs: waitMs,
@@ -179,7 +179,7 @@ export async function waitUntilTerminal(
     }
     if (failures.length > 0) {
       options.warn(
-        `Could not poll ${failures.length} of ${polled.length} evaluation(s) (${failures[0]!.message}); still waiting, next poll in about ${formatDuration(delay)}.`
+        `Could not poll ${formatCount(failures.length)} of ${plural(polled.length, 'evaluation')} (${failures[0]!.message}); still waiting, next poll in about ${formatDuration(delay)}.`
       )
     }
   }
@@ -214,5 +214,5 @@ export function progressLine(evaluation: Evaluation, elapsedMs: number): string 
   const filled = Math.round((Math.min(100, Math.max(0, percent)) / 100) * 20)
   const bar = `[${'█'.repeat(filled)}${'░'.repeat(20 - filled)}]`
   const failed = failedRows > 0 ? `, ${failedRows} failed` : ''
-  return `${evaluation.runId} ${bar} ${Math.round(percent)}% ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${formatDuration(elapsedMs)}`
+  return `${evaluation.runId} ${bar} ${formatPercent(percent / 100, 0)} ${completedRows}/${totalRows} rows${failed} · ${evaluation.status} · ${formatDuration(elapsedMs)}`
 }
