@@ -56117,9 +56117,9 @@ class DecimalSum {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   KS: () => (/* binding */ pairRows),
-/* harmony export */   Wt: () => (/* binding */ rowResultFrom)
+/* harmony export */   Wt: () => (/* binding */ rowResultFrom),
+/* harmony export */   p0: () => (/* binding */ pairedRows)
 /* harmony export */ });
-/* unused harmony export pairedRows */
 /** The comparison's view of an API result (`row.values` becomes `values`). */
 function rowResultFrom(result) {
     const { rowId, grade, score, reason, row } = result;
@@ -77122,8 +77122,8 @@ async function comparisonsStage(context, judged, baselines, cap = COMPARISON_ROW
         : { byRunId: new Map(), requests: 0 };
     let rows = 0;
     for (const [item, baseline] of pairs) {
-        const judgedRows = whole(byRunId.get(item.evaluation.runId), item.evaluation.runId);
-        const baselineRows = whole(byRunId.get(baseline.evaluation.runId), baseline.evaluation.runId);
+        const judgedRows = whole(byRunId.get(item.evaluation.runId), item);
+        const baselineRows = whole(byRunId.get(baseline.evaluation.runId), baseline);
         const problem = judgedRows.problem ?? baselineRows.problem;
         if (problem !== undefined) {
             comparisons.set(item.evaluation.runId, {
@@ -77134,7 +77134,19 @@ async function comparisonsStage(context, judged, baselines, cap = COMPARISON_ROW
             continue;
         }
         rows += judgedRows.results.length + baselineRows.results.length;
-        comparisons.set(item.evaluation.runId, (0,regressions/* compareRows */.fz)(baseline.evaluation.runId, baselineRows.results.map(pairing/* rowResultFrom */.Wt), judgedRows.results.map(pairing/* rowResultFrom */.Wt), settings.policy.significance));
+        const comparison = (0,regressions/* compareRows */.fz)(baseline.evaluation.runId, baselineRows.results.map(pairing/* rowResultFrom */.Wt), judgedRows.results.map(pairing/* rowResultFrom */.Wt), settings.policy.significance);
+        // rows that pair with none of the other side's say nothing of a change: no verdict from them
+        if (comparison.compared &&
+            (0,pairing/* pairedRows */.p0)(comparison.rows) === 0 &&
+            judgedRows.results.length + baselineRows.results.length > 0) {
+            comparisons.set(item.evaluation.runId, {
+                compared: false,
+                baselineRunId: baseline.evaluation.runId,
+                reason: `no row of ${item.evaluation.runId} pairs with a row of ${baseline.evaluation.runId} (no rowId in common: another dataset?)`
+            });
+            continue;
+        }
+        comparisons.set(item.evaluation.runId, comparison);
     }
     const compared = [...comparisons.values()].filter(c => c.compared).length;
     const notCompared = comparisons.size - compared;
@@ -77144,8 +77156,13 @@ async function comparisonsStage(context, judged, baselines, cap = COMPARISON_ROW
             log.warning(`${runId} was not compared with its baseline ${comparison.baselineRunId} row by row: ${comparison.reason}.`);
     return comparisons;
 }
-/** Every row result of one side, or why the comparison cannot stand on what was fetched. */
-function whole(fetched, runId) {
+/**
+ * Every row result of one side, or why the comparison cannot stand on what was fetched: a listing
+ * that failed, was cut at the cap, or holds other rows than the evaluation's run counts promise
+ * (it ended early, or its grades disagree with the metrics), is partial data.
+ */
+function whole(fetched, { evaluation }) {
+    const { runId } = evaluation;
     if (!fetched)
         return { problem: `the rows of ${runId} were not fetched` };
     if (!fetched.ok)
@@ -77156,7 +77173,24 @@ function whole(fetched, runId) {
         return {
             problem: `${runId} has more than ${(0,format/* formatCount */.B4)(fetched.cap)} row results, the most fetched for one evaluation`
         };
-    return { results: fetched.results };
+    const { results } = fetched;
+    const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
+    const promised = passRuns + failRuns + unknownRuns;
+    const distinct = new Set(results.map(result => result.rowId)).size;
+    if (distinct !== promised)
+        return {
+            problem: `the results of ${runId} list ${(0,format/* formatCount */.B4)(distinct)} distinct rows, but its metrics count ${(0,format/* formatCount */.B4)(promised)} graded runs (${distinct < promised ? 'the listing ended early' : 'the listing disagrees with the metrics'})`
+        };
+    if (results.length === promised) {
+        const count = (grade) => results.filter(r => r.grade === grade).length;
+        if (count('pass') !== passRuns ||
+            count('fail') !== failRuns ||
+            count('unknown') !== unknownRuns)
+            return {
+                problem: `the grades in the results of ${runId} (${count('pass')} pass, ${count('fail')} fail, ${count('unknown')} unknown) disagree with its metrics (${passRuns} pass, ${failRuns} fail, ${unknownRuns} unknown)`
+            };
+    }
+    return { results };
 }
 
 ;// CONCATENATED MODULE: ./src/adaline/client.ts

@@ -8,7 +8,7 @@
 import type { Result } from '../adaline/schema.js'
 import { formatCount } from '../format.js'
 import type { Listed } from '../judge/judged-set.js'
-import { rowResultFrom } from '../judge/pairing.js'
+import { pairedRows, rowResultFrom } from '../judge/pairing.js'
 import { compareRows, type Comparison } from '../judge/regressions.js'
 import type { Policy } from '../judge/policy.js'
 import type { RunContext } from './context.js'
@@ -80,8 +80,8 @@ export async function comparisonsStage(
       : { byRunId: new Map<string, FetchedResults>(), requests: 0 }
   let rows = 0
   for (const [item, baseline] of pairs) {
-    const judgedRows = whole(byRunId.get(item.evaluation.runId), item.evaluation.runId)
-    const baselineRows = whole(byRunId.get(baseline.evaluation.runId), baseline.evaluation.runId)
+    const judgedRows = whole(byRunId.get(item.evaluation.runId), item)
+    const baselineRows = whole(byRunId.get(baseline.evaluation.runId), baseline)
     const problem = judgedRows.problem ?? baselineRows.problem
     if (problem !== undefined) {
       comparisons.set(item.evaluation.runId, {
@@ -92,15 +92,26 @@ export async function comparisonsStage(
       continue
     }
     rows += judgedRows.results!.length + baselineRows.results!.length
-    comparisons.set(
-      item.evaluation.runId,
-      compareRows(
-        baseline.evaluation.runId,
-        baselineRows.results!.map(rowResultFrom),
-        judgedRows.results!.map(rowResultFrom),
-        settings.policy.significance
-      )
+    const comparison = compareRows(
+      baseline.evaluation.runId,
+      baselineRows.results!.map(rowResultFrom),
+      judgedRows.results!.map(rowResultFrom),
+      settings.policy.significance
     )
+    // rows that pair with none of the other side's say nothing of a change: no verdict from them
+    if (
+      comparison.compared &&
+      pairedRows(comparison.rows) === 0 &&
+      judgedRows.results!.length + baselineRows.results!.length > 0
+    ) {
+      comparisons.set(item.evaluation.runId, {
+        compared: false,
+        baselineRunId: baseline.evaluation.runId,
+        reason: `no row of ${item.evaluation.runId} pairs with a row of ${baseline.evaluation.runId} (no rowId in common: another dataset?)`
+      })
+      continue
+    }
+    comparisons.set(item.evaluation.runId, comparison)
   }
   const compared = [...comparisons.values()].filter(c => c.compared).length
   const notCompared = comparisons.size - compared
@@ -115,11 +126,16 @@ export async function comparisonsStage(
   return comparisons
 }
 
-/** Every row result of one side, or why the comparison cannot stand on what was fetched. */
+/**
+ * Every row result of one side, or why the comparison cannot stand on what was fetched: a listing
+ * that failed, was cut at the cap, or holds other rows than the evaluation's run counts promise
+ * (it ended early, or its grades disagree with the metrics), is partial data.
+ */
 function whole(
   fetched: FetchedResults | undefined,
-  runId: string
+  { evaluation }: Listed
 ): { results?: Result[]; problem?: string } {
+  const { runId } = evaluation
   if (!fetched) return { problem: `the rows of ${runId} were not fetched` }
   if (!fetched.ok)
     return {
@@ -129,5 +145,24 @@ function whole(
     return {
       problem: `${runId} has more than ${formatCount(fetched.cap)} row results, the most fetched for one evaluation`
     }
-  return { results: fetched.results }
+  const { results } = fetched
+  const { passRuns, failRuns, unknownRuns } = evaluation.metrics
+  const promised = passRuns + failRuns + unknownRuns
+  const distinct = new Set(results.map(result => result.rowId)).size
+  if (distinct !== promised)
+    return {
+      problem: `the results of ${runId} list ${formatCount(distinct)} distinct rows, but its metrics count ${formatCount(promised)} graded runs (${distinct < promised ? 'the listing ended early' : 'the listing disagrees with the metrics'})`
+    }
+  if (results.length === promised) {
+    const count = (grade: Result['grade']) => results.filter(r => r.grade === grade).length
+    if (
+      count('pass') !== passRuns ||
+      count('fail') !== failRuns ||
+      count('unknown') !== unknownRuns
+    )
+      return {
+        problem: `the grades in the results of ${runId} (${count('pass')} pass, ${count('fail')} fail, ${count('unknown')} unknown) disagree with its metrics (${passRuns} pass, ${failRuns} fail, ${unknownRuns} unknown)`
+      }
+  }
+  return { results }
 }
