@@ -67,6 +67,14 @@ describe('escapeMarkdown', () => {
     )
   })
 
+  it('drops C1 controls and bidi overrides, which could make text read otherwise than it is', () => {
+    expect(escapeMarkdown('pass\u202e\u2066liaf\u2069\u0085\u009b31m ok')).toBe('pass liaf 31m ok')
+  })
+
+  it('cuts by code point, never inside an emoji', () => {
+    expect(escapeMarkdown('😀'.repeat(10), 5)).toBe('😀😀😀😀…')
+  })
+
   it('keeps the text on one line and cuts it', () => {
     expect(escapeMarkdown('a\nb\r\nc')).toBe('a b c')
     expect(escapeMarkdown('x'.repeat(500), 10)).toBe('xxxxxxxxx…')

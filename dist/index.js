@@ -55559,17 +55559,19 @@ module.exports = {
 /* harmony export */   Ah: () => (/* binding */ BEING_CANCELLED),
 /* harmony export */   Bd: () => (/* binding */ evaluationPageSchema),
 /* harmony export */   FD: () => (/* binding */ ID_MIN),
+/* harmony export */   GQ: () => (/* binding */ TITLE_MAX),
 /* harmony export */   H4: () => (/* binding */ MAX_PAGE_SIZE),
 /* harmony export */   Ji: () => (/* binding */ ID_MAX),
 /* harmony export */   MF: () => (/* binding */ evaluationSchema),
+/* harmony export */   Pz: () => (/* binding */ evaluatorListingSchema),
 /* harmony export */   Ri: () => (/* binding */ IN_FLIGHT),
 /* harmony export */   YT: () => (/* binding */ resultPageSchema),
 /* harmony export */   co: () => (/* binding */ EVALUATION_STATUSES),
 /* harmony export */   eA: () => (/* binding */ checkShape),
-/* harmony export */   ut: () => (/* binding */ errorBodySchema),
-/* harmony export */   yD: () => (/* binding */ evaluatorPageSchema)
+/* harmony export */   m3: () => (/* binding */ listedEvaluatorSchema),
+/* harmony export */   ut: () => (/* binding */ errorBodySchema)
 /* harmony export */ });
-/* unused harmony exports GRADES, ROW_VALUE_DEPTH, withinDepth, resultSchema, TITLE_MAX, evaluatorSchema */
+/* unused harmony exports GRADES, ROW_VALUE_DEPTH, withinDepth, resultSchema, evaluatorSchema, evaluatorPageSchema */
 /* harmony import */ var valibot__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77934);
 /**
  * The shapes of Adaline v2 answers, checked before use so that a wrong answer ends with an error
@@ -55709,6 +55711,21 @@ const evaluatorPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject 
     evaluators: valibot__WEBPACK_IMPORTED_MODULE_0__/* .array */ .YOg(evaluatorSchema),
     pagination: paginationSchema
 });
+/**
+ * An evaluator as the client reads a listing: its ID, its prompt and its title, whatever the
+ * title holds (names.ts cleans it). One that does not fit is left out of its page alone, so a
+ * single odd evaluator (an empty or 10 kB title, no ID) costs its own name and not the others'.
+ */
+const listedEvaluatorSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
+    id,
+    promptId: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()),
+    title: valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()
+});
+/** A page of evaluators as the client reads it: each item checked on its own. */
+const evaluatorListingSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
+    evaluators: valibot__WEBPACK_IMPORTED_MODULE_0__/* .array */ .YOg(valibot__WEBPACK_IMPORTED_MODULE_0__/* .unknown */ .L5J()),
+    pagination: paginationSchema
+});
 
 
 /***/ }),
@@ -55826,16 +55843,21 @@ function formatRelativeDelta(now, before) {
 // so IDs stay readable.
 const SPECIALS = /[\\`*[\]|!~$&<>"]|(?<![a-z0-9])_|_(?![a-z0-9])|:(?=\/\/)|@|(?<=www)\./gi;
 const toReference = (char) => `&#${char.charCodeAt(0)};`;
+// C0 and C1 controls, DEL, line and paragraph separators and the bidi controls: a reason holding
+// U+202E would read backwards in the comment
+// eslint-disable-next-line no-control-regex -- stripping control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
 /**
  * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell,
  * a line or an HTML block, on one line, and cut to `maxLength` so one hostile field cannot flood
  * the report.
  */
 function escapeMarkdown(text, maxLength = 120) {
-    // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-    let value = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
-    if (value.length > maxLength)
-        value = value.slice(0, maxLength - 1) + '…';
+    let value = text.replace(CONTROLS, ' ');
+    // by code point, so that a cut never leaves half an emoji
+    const chars = Array.from(value);
+    if (chars.length > maxLength)
+        value = chars.slice(0, maxLength - 1).join('') + '…';
     return value.replace(SPECIALS, toReference);
 }
 
@@ -77253,7 +77275,7 @@ function createClient(http, options = {}) {
                 cursor = trail.next(page, results.length, nextCursor);
             }
         },
-        async *listEvaluators(promptId) {
+        async *listEvaluators(promptId, { deadlineAt } = {}) {
             const path = `/prompts/${encodeURIComponent(promptId)}/evaluators`;
             const trail = new CursorTrail(`GET ${path}`, maxPages, '');
             let cursor;
@@ -77262,11 +77284,18 @@ function createClient(http, options = {}) {
                     method: 'GET',
                     path,
                     query: { limit: schema/* MAX_PAGE_SIZE */.H4, cursor },
-                    schema: schema/* evaluatorPageSchema */.yD,
+                    schema: schema/* evaluatorListingSchema */.Pz,
+                    deadlineMs: deadlineAt === undefined ? undefined : Math.max(1, deadlineAt - Date.now()),
                     notFound: `Prompt ${promptId} was not found when listing its evaluators.`
                 });
+                const evaluators = [];
+                for (const item of body.evaluators) {
+                    const checked = (0,schema/* checkShape */.eA)(schema/* listedEvaluatorSchema */.m3, item, 'evaluator');
+                    if (checked.ok)
+                        evaluators.push(checked.value);
+                }
                 const { hasMore, nextCursor } = body.pagination;
-                yield { page, evaluators: body.evaluators, hasMore };
+                yield { page, evaluators, skipped: body.evaluators.length - evaluators.length, hasMore };
                 if (!hasMore)
                     return;
                 cursor = trail.next(page, body.evaluators.length, nextCursor);
@@ -77700,18 +77729,79 @@ async function resultsStage(context, judged) {
     return byRunId;
 }
 
+;// CONCATENATED MODULE: ./node_modules/strip-ansi/node_modules/ansi-regex/index.js
+// Valid string terminator sequences are ESC\ and 0x9c; OSC also accepts BEL.
+const ST = String.raw`(?:\u001B\u005C|\u009C)`;
+
+// OSC sequences only: ESC ] ... BEL/ST (or the C1 introducer 0x9d ... BEL/ST).
+// Payloads stop at terminators, cancellations, and C1 controls. An unterminated string cannot swallow the next sequence or repeatedly scan its payload from later introducers. Terminals likewise abort a control string on an unexpected ESC.
+const stringControls = String.raw`\u0018\u001A\u001B\u0080-\u009F`;
+const osc = String.raw`(?:\u001B\]|\u009D)[^\u0007${stringControls}]*(?:\u0007|${ST})`;
+
+// DCS, SOS, PM, APC, and screen window titles have opaque payloads terminated by ST. Nested ESC payloads, such as tmux passthrough, require a parser.
+const controlString = String.raw`(?:\u001B[PX^_k]|[\u0090\u0098\u009E\u009F])[^${stringControls}]*${ST}`;
+
+// Linux console palette controls have fixed lengths and no string terminator; iTerm2 terminates its palette assignments. Consume an immediately adjacent OSC terminator, but match these controls before OSC so a later BEL cannot consume visible text.
+const linuxPalette = String.raw`\u001B\](?:P[\dA-Fa-f]{7}|R)(?:\u0007|${ST})?`;
+
+// CSI: ESC [ or C1 CSI, parameter bytes (0x30–0x3f), intermediate bytes (0x20–0x2f), then a final byte (0x40–0x7e).
+// `= < >` are final bytes in two-byte VT52 escapes (`ESC >`) but parameter bytes in a CSI (`ESC [ > 0 ; 276 ; 0 c`, the device attributes reply). Match CSI first to consume the whole sequence, where its introducer makes the two unambiguous.
+const csi = String.raw`(?:\u001B\[|\u009B)[\u0030-\u003F]*[\u0020-\u002F]*[\u0040-\u007E]`;
+
+// Related escapes: ESC, intermediate bytes (0x20–0x2f), then a final byte (0x30–0x7e), or a supported two-byte escape.
+// The two-byte final class stays narrow so that ESC followed by an arbitrary character is not read as a sequence. CSI parameters belong only to the CSI form, preventing partial matches and avoiding a second scan with nested repetition.
+// Escapes whose final byte is a digit include `ESC 7` and `ESC 8` (save and restore cursor), `ESC ( 0` (line drawing character set), and `ESC # 8` (screen alignment).
+// A digit is never a CSI final byte. These escapes end immediately at their final byte, so `ESC 7 l` is read as the escape followed by text rather than a sequence with parameter 7 and final byte `l`.
+const ansi_regex_escape = String.raw`\u001B(?:[\u0020-\u002F]+[\u0030-\u007E]|[\dA-PR-TZcf-oq-uy=><~|}])`;
+
+const pattern = `${linuxPalette}|${osc}|${controlString}|${csi}|${ansi_regex_escape}`;
+
+function ansiRegex({onlyFirst = false} = {}) {
+	return new RegExp(pattern, onlyFirst ? undefined : 'g');
+}
+
+;// CONCATENATED MODULE: ./node_modules/strip-ansi/index.js
+
+
+const regex = ansiRegex();
+
+function stripAnsi(string) {
+	if (typeof string !== 'string') {
+		throw new TypeError(`Expected a \`string\`, got \`${typeof string}\``);
+	}
+
+	// Fast path: ANSI codes require ESC (7-bit) or CSI (8-bit) introducer
+	if (!string.includes('\u001B') && !string.includes('\u009B')) {
+		return string;
+	}
+
+	// Even though the regex is global, we don't need to reset the `.lastIndex`
+	// because unlike `.exec()` and `.test()`, `.replace()` does it automatically
+	// and doing it manually has a performance penalty.
+	return string.replace(regex, '');
+}
+
 ;// CONCATENATED MODULE: ./src/run/names.ts
 /**
  * The evaluators' titles, so that a report names each evaluation by what it checks rather than by
  * an ID: one listing per prompt of the judged evaluations, read only until every evaluator the
- * report shows is found. Names explain and never decide, so a listing that fails is a warning
- * and the report keeps the IDs.
+ * report shows is found. Names explain and never decide, so a listing that fails, loops, runs long
+ * or hangs is a warning and the report keeps the IDs; a title is cleaned before any report sees it.
  */
 
 
 
+
+
+/**
+ * Pages of evaluators read per prompt, at most: 2,000 evaluators. A prompt has a handful; a listing
+ * longer than this is not worth the requests for names the report can do without.
+ */
+const MAX_EVALUATOR_PAGES = 10;
+/** The most the names stage may take, all its requests and retries together: names never hold a run up. */
+const NAMES_DEADLINE_MS = 30_000;
 /** The run's names stage: evaluator titles by evaluator ID, for the evaluators in the report. */
-async function namesStage(context, judged) {
+async function namesStage(context, judged, deadlineMs = NAMES_DEADLINE_MS) {
     const { client, limit, log } = context;
     const wanted = new Map();
     for (const { promptId, evaluation } of judged) {
@@ -77722,17 +77812,31 @@ async function namesStage(context, judged) {
     const titles = new Map();
     if (wanted.size === 0)
         return titles;
+    const deadlineAt = Date.now() + deadlineMs;
     let pages = 0;
     let failed = 0;
     await mapWithin(limit, [...wanted], async ([promptId, ids]) => {
+        // an evaluator listed twice keeps its first title; one of another prompt names nothing here
+        const seen = new Set();
         try {
-            for await (const page of client.listEvaluators(promptId)) {
+            for await (const page of client.listEvaluators(promptId, { deadlineAt })) {
                 pages += 1;
-                for (const evaluator of page.evaluators)
-                    if (ids.has(evaluator.id))
-                        titles.set(evaluator.id, evaluator.title);
-                if ([...ids].every(id => titles.has(id)))
+                for (const evaluator of page.evaluators) {
+                    if (evaluator.promptId && evaluator.promptId !== promptId)
+                        continue;
+                    if (seen.has(evaluator.id))
+                        continue;
+                    seen.add(evaluator.id);
+                    const title = cleanTitle(evaluator.title);
+                    if (ids.has(evaluator.id) && title)
+                        titles.set(evaluator.id, title);
+                }
+                if ([...ids].every(id => seen.has(id)))
                     break;
+                if (page.hasMore && page.page >= MAX_EVALUATOR_PAGES) {
+                    log.warning(`Stopped listing the evaluators of prompt ${promptId} after ${(0,format/* plural */.LS)(page.page, 'page')} (${(0,format/* formatCount */.B4)(MAX_EVALUATOR_PAGES * schema/* MAX_PAGE_SIZE */.H4)} evaluators); the report names the others by evaluator ID.`);
+                    break;
+                }
             }
         }
         catch (error) {
@@ -77745,6 +77849,26 @@ async function namesStage(context, judged) {
     const evaluators = new Set([...wanted.values()].flatMap(ids => [...ids])).size;
     log.info(`Evaluator names: ${titles.size} of ${(0,format/* plural */.LS)(evaluators, 'evaluator')} named from ${(0,format/* plural */.LS)(pages, 'page')} of evaluators (${(0,format/* plural */.LS)(wanted.size, 'prompt')}${failed > 0 ? `, ${failed} failed` : ''})`);
     return titles;
+}
+// C0 and C1 controls, DEL, line and paragraph separators, and the bidi controls, which could make
+// a title read otherwise than it is wherever it is shown
+// eslint-disable-next-line no-control-regex -- stripping control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
+/**
+ * A title as every report may show it: escape sequences (colours, OSC 8 links) removed whole,
+ * other control and bidi characters a space, on one line, at most TITLE_MAX characters; undefined
+ * when nothing readable is left, so the evaluator keeps its ID. Each report still escapes it for
+ * its own format. Pure.
+ */
+function cleanTitle(title) {
+    const value = stripAnsi(title.length > 4 * schema/* TITLE_MAX */.GQ ? title.slice(0, 4 * schema/* TITLE_MAX */.GQ) : title)
+        .replace(CONTROLS, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+    if (value === '')
+        return undefined;
+    const chars = Array.from(value);
+    return chars.length > schema/* TITLE_MAX */.GQ ? `${chars.slice(0, schema/* TITLE_MAX */.GQ - 1).join('')}…` : value;
 }
 
 ;// CONCATENATED MODULE: ./src/run/started.ts

@@ -1,0 +1,191 @@
+/**
+ * Hostile answers and inputs on the surfaces of issues 14 and 16, end to end: dist/index.js and
+ * the command run as the runner and a shell run them, against the fake API over real HTTP. Each
+ * fault ends in one ::error naming the input or endpoint, or a warning and a safe default; never a
+ * stack trace, never a verdict from partial rows, never a billed start before a refused input.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { XMLValidator } from 'fast-xml-parser'
+import stringWidth from 'string-width'
+import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import {
+  decodeCommandText,
+  runAction,
+  runCommand,
+  type ActionRun
+} from '../../test-support/run-action.js'
+
+const PROMPT = fakeId('prm', 1)
+
+let api: FakeAdaline
+let dir: string
+
+beforeEach(async () => {
+  api = await FakeAdaline.start()
+  dir = mkdtempSync(join(tmpdir(), 'hostile-surfaces-'))
+})
+
+afterEach(async () => {
+  await api.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const inputs = (extra: Record<string, string> = {}) => ({
+  'api-key': api.apiKey,
+  'base-url': api.url,
+  'prompt-id': PROMPT,
+  ...extra
+})
+
+/** The `::warning::` lines' messages. */
+function warnings(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter(line => line.startsWith('::warning'))
+    .map(line => decodeCommandText(line.slice(line.indexOf('::', 2) + 2)))
+}
+
+/** No stack trace and nothing called unexpected anywhere in what the run printed. */
+function expectNoCrash(run: { stdout: string; stderr: string }): void {
+  const printed = run.stdout + run.stderr
+  expect(printed).not.toMatch(/\n\s+at /)
+  expect(printed).not.toContain('Unexpected error')
+}
+
+// eslint-disable-next-line no-control-regex -- looking for control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
+
+/** Titles a team (or a compromised API) could give: each a class of injection. */
+const HOSTILE_TITLES = [
+  '<img src=x onerror=alert(1)> **bold** [click](https://evil.example) | cell @team',
+  '\u001b[2J\u001b[31mRed\u001b[0m\r\nsecond line\u0007',
+  '\u001b]8;;https://evil.example\u0007Click me\u001b]8;;\u0007',
+  'Safe \u202eexe.TXT\u202c name',
+  '評価者の名前がとても長い場合の表示を確認するためのタイトル 🚀👩‍👩‍👧 '.repeat(4),
+  '',
+  'x'.repeat(10_000)
+]
+
+/** One evaluation per hostile title, with the listing serving the titles as given. */
+function seedHostileTitles(): string[] {
+  const ids = HOSTILE_TITLES.map((_, i) => fakeId('evr', i + 1))
+  api.addPrompt(
+    PROMPT,
+    ids.map((evaluatorId, i) => makeEvaluation({ n: i + 1, evaluatorId }))
+  )
+  api.inject({
+    path: `/v2/prompts/${PROMPT}/evaluators`,
+    body: {
+      evaluators: ids.map((id, i) => ({ id, promptId: PROMPT, title: HOSTILE_TITLES[i] })),
+      pagination: { hasMore: false, nextCursor: null }
+    },
+    times: Infinity
+  })
+  return ids
+}
+
+describe('evaluator titles from a hostile listing', () => {
+  it('reach the summary, the JSON report and JUnit inert, and the run passes', async () => {
+    const ids = seedHostileTitles()
+    const run = await runAction(
+      inputs({
+        'junit-file': join(dir, 'junit.xml'),
+        'report-file': join(dir, 'report.json')
+      })
+    )
+    expectNoCrash(run)
+    expect(run.exitCode).toBe(0)
+    expect(run.errors).toEqual([])
+    expect(api.requests.filter(r => r.path.endsWith('/evaluators'))).toHaveLength(1)
+
+    // the summary: no tag, link or control character of a title's survives
+    expect(run.summary).not.toMatch(/<img|\]\(https:\/\/evil|\*\*bold|@team/)
+    expect(run.summary).not.toMatch(CONTROL)
+    expect(run.summary).toContain('Safe exe.TXT name')
+
+    const json = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+      evaluations: { evaluatorId: string; evaluatorTitle: string | null }[]
+    }
+    const title = (id: string) => json.evaluations.find(e => e.evaluatorId === id)?.evaluatorTitle
+    expect(title(ids[1]!)).toBe('Red second line')
+    expect(title(ids[2]!)).toBe('Click me')
+    expect(title(ids[3]!)).toBe('Safe exe.TXT name')
+    expect(title(ids[5]!)).toBeNull() // an empty title: the ID names it
+    expect(Array.from(title(ids[6]!) ?? '')).toHaveLength(200)
+    for (const e of json.evaluations) expect(e.evaluatorTitle ?? '').not.toMatch(CONTROL)
+
+    const junit = readFileSync(join(dir, 'junit.xml'), 'utf8')
+    expect(XMLValidator.validate(junit)).toBe(true)
+    expect(junit).not.toMatch(CONTROL)
+  })
+
+  it.each([
+    ['NO_COLOR at 80 columns', { COLUMNS: '80', NO_COLOR: '1' }, 80, false],
+    ['FORCE_COLOR at 80 columns', { COLUMNS: '80', FORCE_COLOR: '1' }, 80, true],
+    [
+      'NO_COLOR and FORCE_COLOR (NO_COLOR wins) at 40',
+      { COLUMNS: '40', NO_COLOR: '1', FORCE_COLOR: '1' },
+      40,
+      false
+    ],
+    ['FORCE_COLOR at COLUMNS=20', { COLUMNS: '20', FORCE_COLOR: '1' }, 20, true]
+  ])(
+    'reach the terminal report without escape sequences of their own (%s)',
+    async (_, env, width, coloured) => {
+      seedHostileTitles()
+      const run = await runCommand(['--base-url', api.url, '--prompt-id', PROMPT], {
+        env: { ADALINE_API_KEY: api.apiKey, ...env }
+      })
+      expectNoCrash(run)
+      expect(run.exitCode).toBe(0)
+      const text = run.stdout
+      // colour only as SGR, only when asked; never a screen clear, a cursor move or an OSC 8 link
+      // eslint-disable-next-line no-control-regex -- looking for escape sequences is the point
+      const sequences = text.match(/\u001b(\[[0-9;]*[A-Za-z]|\][^\u0007]*)/g) ?? []
+      if (!coloured) expect(sequences).toEqual([])
+      // eslint-disable-next-line no-control-regex -- an SGR sequence starts with ESC
+      for (const sequence of sequences) expect(sequence).toMatch(/^\u001b\[[0-9;]*m$/)
+      expect(text).not.toContain('\u001b]')
+      for (const char of ['\u202a', '\u202e', '\u2066', '\u2069', '\r', '\u0007'])
+        expect(text).not.toContain(char)
+      // below 40 columns the title column is a few characters wide: the words are broken there
+      if (width >= 40) expect(text).toContain('Click me')
+      // every line fits the width the report was asked for (at 20 columns the section heading
+      // "Evaluations (scope: latest)" does not: left to the terminal report's owner, see the report)
+      for (const line of width >= 40 ? text.split('\n') : []) {
+        // eslint-disable-next-line no-control-regex -- measuring without the colours
+        expect(stringWidth(line.replace(/\u001b\[[0-9;]*m/g, ''))).toBeLessThanOrEqual(width)
+      }
+    }
+  )
+})
+
+describe('evaluators listing faults: a warning and the IDs, never a failed run', () => {
+  it.each([
+    ['403', { status: 403 }],
+    ['404', { status: 404 }],
+    ['500 every time', { status: 500 }],
+    [
+      'a cursor that repeats',
+      { body: { evaluators: [], pagination: { hasMore: true, nextCursor: 'again' } } }
+    ],
+    ['a page that is not a listing', { body: { evaluators: { id: 1 } } }]
+  ])('%s', async (_, fault) => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    api.inject({ path: `/v2/prompts/${PROMPT}/evaluators`, times: Infinity, ...fault })
+    const run: ActionRun = await runAction(inputs())
+    expectNoCrash(run)
+    expect(run.exitCode).toBe(0)
+    expect(run.errors).toEqual([])
+    const said = warnings(run.stdout).filter(w => w.includes('evaluators'))
+    expect(said).toHaveLength(1)
+    expect(said[0]).toMatch(
+      new RegExp(
+        `^Could not list the evaluators of prompt ${PROMPT}; the report names its evaluations by evaluator ID: GET /prompts/${PROMPT}/evaluators`
+      )
+    )
+    expect(run.summary).toContain(makeEvaluation({ n: 1 }).evaluatorId)
+  })
+})
