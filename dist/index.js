@@ -71986,6 +71986,14 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
     // checked here, before any request: a malformed pin is refused at once
     const baselineRunIds = [...new Set(list(read('baseline-run-id')))];
     baselineRunIds.forEach(id => checkId('baseline-run-id', id));
+    // each pin is one request per prompt before anything else, and stands for one evaluator and dataset
+    if (baselineRunIds.length > MAX_PINS)
+        throw new InputError('baseline-run-id', `has ${baselineRunIds.length} run IDs; at most ${MAX_PINS}: pin one completed evaluation per evaluator and dataset judged`);
+    const start = parseBoolean('start', read('start'), false);
+    // a started evaluation's evaluator is known only once it is billed: the pin is checked against
+    // evaluator-id before the start instead
+    if (start && baselineRunIds.length > 0 && !evaluatorId)
+        throw new InputError('baseline-run-id', naming => `needs ${naming.nameOf('evaluator-id')} when ${naming.nameOf('start')} starts the judged evaluations: set ${naming.nameOf('evaluator-id')} to the pinned run's evaluator, so that the pin is checked before a billed start`);
     const policy = await readPolicy(getInput('policy'));
     const files = readReportFiles(read);
     return {
@@ -72007,7 +72015,7 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
         failOnGate: parseBoolean('fail-on-gate', read('fail-on-gate'), true),
         baseUrl: parseBaseUrl(read('base-url') || DEFAULT_BASE_URL),
         githubToken,
-        start: parseBoolean('start', read('start'), false),
+        start,
         waitMs: parseWait(read('wait')),
         cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
         comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure']),
@@ -72062,6 +72070,8 @@ async function readPolicy(text) {
 }
 /** The longest a GitHub-hosted job may run. */
 const MAX_WAIT_MS = 6 * 3_600_000;
+/** Pinned baselines, at most: one per evaluator and dataset judged, and a request each per prompt. */
+const MAX_PINS = 50;
 /** A duration such as 90s, 30m, 1h; empty or 0 means don't wait. */
 function parseWait(value) {
     if (value === '' || value === '0')
@@ -76695,6 +76705,13 @@ async function pinsStage(context) {
             throw new InputError(INPUT, `has ${runId}, which is no evaluation of the prompt-id ${settings.promptIds.length > 1 ? 'prompts' : 'prompt'}: pin the run ID of a completed evaluation of a listed prompt`);
         if (found.evaluation.status !== 'completed')
             throw new InputError(INPUT, `has ${runId}, which is ${found.evaluation.status}, not completed: pin a completed evaluation (its rows are all graded)`);
+        // the judged evaluations are of evaluator-id and dataset-id when set: a pin of others stands for none
+        for (const [input, wanted, has] of [
+            ['evaluator-id', settings.evaluatorId, found.evaluation.evaluatorId],
+            ['dataset-id', settings.datasetId, found.evaluation.datasetId ?? undefined]
+        ])
+            if (wanted !== undefined && has !== wanted)
+                throw new InputError(INPUT, naming => `has ${runId}, of ${input === 'evaluator-id' ? 'evaluator' : 'dataset'} ${has ?? '(none)'}, but ${naming.nameOf(input)} is ${wanted}: pin a completed evaluation of the ${input === 'evaluator-id' ? 'evaluator' : 'dataset'} judged`);
         const twin = pins.find(pin => sameGroup(pin, found));
         if (twin)
             throw new InputError(INPUT, `has ${twin.evaluation.runId} and ${runId}, both of evaluator ${found.evaluation.evaluatorId} and ${datasetOf(found)}: pin one baseline per evaluator and dataset`);
@@ -76713,6 +76730,8 @@ function pinnedBaselines(pins, judged) {
     const byRunId = new Map();
     for (const pin of pins) {
         const stands = judged.filter(item => sameGroup(item, pin) && item.evaluation.runId !== pin.evaluation.runId);
+        if (stands.length === 0 && judged.some(item => item.evaluation.runId === pin.evaluation.runId))
+            throw new InputError(INPUT, `has ${pin.evaluation.runId}, which is the judged evaluation itself: pin an earlier completed evaluation of the same evaluator and dataset`);
         if (stands.length === 0 && judged.length > 0)
             throw new InputError(INPUT, `has ${pin.evaluation.runId}, of evaluator ${pin.evaluation.evaluatorId} and ${datasetOf(pin)}, which no judged evaluation has: pin a completed evaluation of the same evaluator and dataset as the judged one`);
         for (const item of stands)
@@ -78188,6 +78207,10 @@ function createEngine(settings, log) {
         // a pin that is no completed evaluation is refused before anything is listed or cancelled
         const pins = await pinsStage(context);
         const gathered = await gatherStage(context, supersedeRule(decision, settings));
+        // the judged set is known now unless the run starts it: a pin that stands for none of it (or is
+        // one of it) is refused before anything is cancelled
+        if (!settings.start)
+            pinnedBaselines(pins, gathered.judged);
         const cancel = (supersededCancels = await cancelStage(context, gathered.superseded));
         try {
             let judged = gathered.judged;

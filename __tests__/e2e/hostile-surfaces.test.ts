@@ -189,3 +189,169 @@ describe('evaluators listing faults: a warning and the IDs, never a failed run',
     expect(run.summary).toContain(makeEvaluation({ n: 1 }).evaluatorId)
   })
 })
+
+describe('baseline-run-id pins', () => {
+  const DAY = 24 * 3_600_000
+  const starts = () =>
+    api.requests.filter(r => r.method === 'POST' && r.path.endsWith(`${PROMPT}/evaluations`))
+  const cancels = () => api.requests.filter(r => r.method === 'POST' && r.path.endsWith('/cancel'))
+
+  /** A completed judged evaluation and an older completed one of the same evaluator and dataset. */
+  function seed() {
+    const pair = api.addPairedEvaluations(PROMPT, {
+      rows: 20,
+      nowFails: [1],
+      baselineSubmittedAt: Date.now() - 3 * DAY,
+      submittedAt: Date.now() - DAY
+    })
+    return pair
+  }
+
+  const lookups = (runId: string) =>
+    api.requests.filter(r => r.method === 'GET' && r.path.endsWith(`/evaluations/${runId}`))
+  const listings = () => api.requests.filter(r => r.path.endsWith(`${PROMPT}/evaluations`))
+
+  /** Refused with one ::error naming the input, no stack trace, nothing started or cancelled. */
+  function expectRefused(run: ActionRun): string {
+    expectNoCrash(run)
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(/^Input baseline-run-id /)
+    expect(starts()).toEqual([])
+    expect(cancels()).toEqual([])
+    return run.errors[0]!
+  }
+
+  it('refuses the judged run itself as its own baseline, before anything is cancelled', async () => {
+    const pair = seed()
+    const superseded = makeEvaluation({
+      n: 7,
+      status: 'running',
+      submittedAt: Date.now() - 2 * DAY
+    })
+    api.addEvaluations(PROMPT, [superseded])
+    const run = await runAction(
+      inputs({ policy: 'max-new-failures: 0', 'baseline-run-id': pair.judged.runId })
+    )
+    expect(expectRefused(run)).toBe(
+      `Input baseline-run-id has ${pair.judged.runId}, which is the judged evaluation itself: pin an earlier completed evaluation of the same evaluator and dataset`
+    )
+    expect(api.requests.filter(r => r.path.endsWith('/results'))).toEqual([])
+  })
+
+  it('with start: true, refuses a pin before any request unless evaluator-id is set to check it', async () => {
+    const pair = seed()
+    const run = await runAction(inputs({ start: 'true', 'baseline-run-id': pair.baseline.runId }))
+    expect(expectRefused(run)).toBe(
+      "Input baseline-run-id needs evaluator-id when start starts the judged evaluations: set evaluator-id to the pinned run's evaluator, so that the pin is checked before a billed start"
+    )
+    expect(api.requests).toEqual([])
+  })
+
+  it('with start: true, refuses a pin of another evaluator than evaluator-id before the billed start', async () => {
+    seed()
+    const other = makeEvaluation({
+      runId: fakeId('run_other', 1),
+      evaluatorId: fakeId('evl', 9),
+      submittedAt: Date.now() - 2 * DAY
+    })
+    api.addEvaluations(PROMPT, [other])
+    const run = await runAction(
+      inputs({
+        start: 'true',
+        'evaluator-id': fakeId('evl', 1),
+        'baseline-run-id': other.runId
+      })
+    )
+    expect(expectRefused(run)).toBe(
+      `Input baseline-run-id has ${other.runId}, of evaluator ${fakeId('evl', 9)}, but evaluator-id is ${fakeId('evl', 1)}: pin a completed evaluation of the evaluator judged`
+    )
+    expect(listings()).toEqual([])
+  })
+
+  it('refuses a pin of another dataset than dataset-id before anything is listed', async () => {
+    const pair = seed()
+    const run = await runAction(
+      inputs({ 'dataset-id': fakeId('dst', 5), 'baseline-run-id': pair.baseline.runId })
+    )
+    expect(expectRefused(run)).toMatch(
+      new RegExp(`of dataset ${pair.baseline.datasetId}, but dataset-id is ${fakeId('dst', 5)}`)
+    )
+    expect(listings()).toEqual([])
+  })
+
+  it.each(['cancelled', 'failed', 'cancelling', 'queued'] as const)(
+    'refuses a %s pin before anything is listed',
+    async status => {
+      seed()
+      const pin = makeEvaluation({ runId: fakeId('run_pin', 1), status })
+      api.addEvaluations(PROMPT, [pin])
+      const run = await runAction(inputs({ 'baseline-run-id': pin.runId }))
+      expect(expectRefused(run)).toBe(
+        `Input baseline-run-id has ${pin.runId}, which is ${status}, not completed: pin a completed evaluation (its rows are all graded)`
+      )
+      expect(listings()).toEqual([])
+    }
+  )
+
+  it('refuses a pin of a prompt not listed in prompt-id', async () => {
+    seed()
+    const elsewhere = fakeId('prm', 2)
+    api.addPrompt(elsewhere, [makeEvaluation({ runId: fakeId('run_elsewhere', 1) })])
+    const run = await runAction(inputs({ 'baseline-run-id': fakeId('run_elsewhere', 1) }))
+    expect(expectRefused(run)).toMatch(/which is no evaluation of the prompt-id prompt/)
+  })
+
+  it('looks a pin given twice up once', async () => {
+    const pair = seed()
+    const id = pair.baseline.runId
+    const run = await runAction(
+      inputs({ policy: 'max-new-failures: 5', 'baseline-run-id': `${id},${id}\n ${id}` })
+    )
+    expectNoCrash(run)
+    expect(run.exitCode).toBe(0)
+    expect(lookups(id)).toHaveLength(1)
+  })
+
+  it('refuses more than 50 pins before any request, and the command names its flag', async () => {
+    seed()
+    const many = Array.from({ length: 51 }, (_, i) => fakeId('run_pin', i + 1)).join(',')
+    const run = await runAction(inputs({ 'baseline-run-id': many }))
+    expect(expectRefused(run)).toBe(
+      'Input baseline-run-id has 51 run IDs; at most 50: pin one completed evaluation per evaluator and dataset judged'
+    )
+    expect(api.requests).toEqual([])
+
+    const command = await runCommand(
+      [
+        '--base-url',
+        api.url,
+        '--prompt-id',
+        PROMPT,
+        '--start',
+        '--baseline-run-id',
+        fakeId('run_pin', 1)
+      ],
+      { env: { ADALINE_API_KEY: api.apiKey } }
+    )
+    expectNoCrash(command)
+    expect(command.exitCode).toBe(2)
+    expect(command.stderr).toContain(
+      'adaline-evals: --baseline-run-id needs --evaluator-id when --start starts the judged evaluations'
+    )
+    expect(api.requests).toEqual([])
+  })
+
+  it('a pin lookup that fails names the endpoint in one error', async () => {
+    const pair = seed()
+    api.inject({ path: `/evaluations/${pair.baseline.runId}`, status: 403, times: Infinity })
+    const run = await runAction(inputs({ 'baseline-run-id': pair.baseline.runId }))
+    expectNoCrash(run)
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(
+      new RegExp(`^GET /prompts/${PROMPT}/evaluations/${pair.baseline.runId} answered 403`)
+    )
+    expect(listings()).toEqual([])
+  })
+})
