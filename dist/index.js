@@ -71833,11 +71833,18 @@ var policy = __nccwpck_require__(13481);
  */
 /** The placeholders a template may hold, each filled with the evaluation's ID, URL-encoded. */
 const EVALUATION_URL_PLACEHOLDERS = ['promptId', 'runId', 'evaluatorId'];
+/** A template longer than this is no deep link: refused, so one input cannot flood every report. */
+const TEMPLATE_MAX = 2_000;
 /**
  * What is wrong with a template, or undefined when it is an http(s) URL whose only braces are the
  * known placeholders.
  */
 function templateProblem(template) {
+    if (template.length > TEMPLATE_MAX)
+        return `is ${template.length} characters long; at most ${TEMPLATE_MAX}`;
+    const encoded = template.match(/%7B(promptId|runId|evaluatorId)%7D/i);
+    if (encoded)
+        return `has "${encoded[0]}", a placeholder with its braces percent-encoded: write {${encoded[1]}}`;
     const unknown = template
         .replace(/\{(promptId|runId|evaluatorId)\}/g, '')
         .match(/\{[^{}]*\}?|\}/)?.[0];
@@ -71854,6 +71861,10 @@ function templateProblem(template) {
         return `uses ${url.protocol.replace(/:$/, '')}; give an https:// (or http://) address`;
     if (url.username || url.password)
         return 'must not carry credentials';
+    // an ID from the API must never choose where a link leads: placeholders go after the host
+    const other = new URL(fillTemplate(template, { promptId: 'q', runId: 's', evaluatorId: 'f' }));
+    if (other.origin !== url.origin)
+        return 'has a placeholder in its scheme, host or port: put {promptId}, {runId} and {evaluatorId} in the path, query or fragment of a fixed https:// address';
     return undefined;
 }
 /** The template with each placeholder replaced by its ID, URL-encoded. */

@@ -355,3 +355,36 @@ describe('baseline-run-id pins', () => {
     expect(listings()).toEqual([])
   })
 })
+
+describe('evaluation-url', () => {
+  it('links each evaluation without letting the template or an ID end the link or the cell', async () => {
+    const evaluation = makeEvaluation({ n: 1 })
+    api.addPrompt(PROMPT, [evaluation])
+    const template =
+      'https://app.example/p/{promptId}/e/{runId}?x=1)](https://evil.example)|<b>"\'&y=[2]#{evaluatorId}`*_'
+    const run = await runAction(inputs({ 'evaluation-url': template }))
+    expectNoCrash(run)
+    expect(run.exitCode).toBe(0)
+    const links = run.summary.match(/\]\(https:\/\/app\.example\/[^)\s]*\)/g) ?? []
+    expect(links).toHaveLength(1)
+    expect(links[0]).toContain(
+      `/p/${PROMPT}/e/${evaluation.runId}?x=1%29%5D%28https://evil.example%29%7C`
+    )
+    expect(run.summary).not.toContain('](https://evil')
+    expect(run.summary).not.toContain('<b>')
+  })
+
+  it.each([
+    ['javascript:alert(1)//{runId}', 'uses javascript'],
+    ['https://{promptId}.evil.example/{runId}', 'has a placeholder in its scheme, host or port'],
+    ['https://app.example/%7BrunId%7D', 'write {runId}']
+  ])('refuses %s before any request, naming the input', async (template, says) => {
+    const run = await runAction(inputs({ 'evaluation-url': template }))
+    expectNoCrash(run)
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(/^Input evaluation-url /)
+    expect(run.errors[0]).toContain(says)
+    expect(api.requests).toEqual([])
+  })
+})
