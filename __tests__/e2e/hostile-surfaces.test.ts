@@ -388,3 +388,31 @@ describe('evaluation-url', () => {
     expect(api.requests).toEqual([])
   })
 })
+
+describe('row comparisons from a results listing that ends early', () => {
+  it.each([
+    ['max-new-failures: 0', /^max-new-failures cannot be judged: /],
+    ['max-pass-rate-drop: 1%\nsignificance: 0.05', /not compared row by row/]
+  ])('fail closed under %j: no verdict from partial rows', async (policy, says) => {
+    // 400 rows, 40 newly failing; the judged side's listing stops after its first 200, none failing
+    const pair = api.addPairedEvaluations(PROMPT, {
+      rows: 400,
+      nowFails: Array.from({ length: 40 }, (_, i) => 399 - i)
+    })
+    const first = api.results(PROMPT, pair.judged.runId).slice(0, 200)
+    expect(first.every(r => r.grade === 'pass')).toBe(true)
+    api.inject({
+      path: `/evaluations/${pair.judged.runId}/results`,
+      body: { results: first, pagination: { hasMore: false, nextCursor: null } },
+      times: Infinity
+    })
+    const run = await runAction(inputs({ policy }))
+    expectNoCrash(run)
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(says)
+    expect(run.errors[0]).toContain('the listing ended early')
+    expect(run.outputs['new-failures']).toBe('')
+    expect(run.outputs['p-value']).toBe('')
+  })
+})

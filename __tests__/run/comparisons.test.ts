@@ -188,6 +188,34 @@ describe('comparisonsStage', () => {
       )
     })
 
+    it('a side whose metrics fall short of its progress is not compared', async () => {
+      const { pair, baseline } = addPair(1, 100, [5])
+      // the listing and the run counts agree on 100, but progress says 120 rows were completed
+      const shortMetrics: Listed = {
+        promptId: PROMPT,
+        evaluation: {
+          ...pair.judged,
+          progress: { ...pair.judged.progress, totalRows: 120, completedRows: 120 }
+        }
+      }
+      const { comparison } = await compareOne(shortMetrics, baseline)
+      expect(comparison?.compared).toBe(false)
+      expect(!comparison?.compared && comparison?.reason).toMatch(
+        /list 100 distinct rows, but its progress counts 120 completed rows/
+      )
+    })
+
+    it('a page longer than asked for, cut at the limit, leaves it not compared', async () => {
+      const { pair, judged, baseline } = addPair(1, 300, [5])
+      // 300 results on one page asked for 200, saying none follow: 100 would be silently lost
+      serveOnly(pair.baseline.runId, api.results(PROMPT, pair.baseline.runId))
+      const { comparison } = await compareOne(judged, baseline)
+      expect(comparison?.compared).toBe(false)
+      expect(!comparison?.compared && comparison?.reason).toBe(
+        `the results listing of ${pair.baseline.runId} stopped after 200 rows though more were said to follow (a page longer than asked for)`
+      )
+    })
+
     it('a side whose grades disagree with its metrics is not compared', async () => {
       const { pair, judged, baseline } = addPair(1, 100, [5])
       // the newly failing row reads pass in the listing, though the metrics count it as failed

@@ -40274,6 +40274,11 @@ function whole(fetched, { evaluation }) {
         return {
             problem: `the rows of ${runId} could not be fetched: ${fetched.problem.replace(/\.$/, '')}`
         };
+    // more said to follow before the cap was reached: a page longer than asked for was cut there
+    if (fetched.leftOut > 0 && fetched.results.length < fetched.cap)
+        return {
+            problem: `the results listing of ${runId} stopped after ${(0,format/* formatCount */.B4)(fetched.results.length)} rows though more were said to follow (a page longer than asked for)`
+        };
     if (fetched.leftOut > 0)
         return {
             problem: `${runId} has more than ${(0,format/* formatCount */.B4)(fetched.cap)} row results, the most fetched for one evaluation`
@@ -40285,6 +40290,11 @@ function whole(fetched, { evaluation }) {
     if (distinct !== promised)
         return {
             problem: `the results of ${runId} list ${(0,format/* formatCount */.B4)(distinct)} distinct rows, but its metrics count ${(0,format/* formatCount */.B4)(promised)} graded runs (${distinct < promised ? 'the listing ended early' : 'the listing disagrees with the metrics'})`
+        };
+    const { completedRows } = evaluation.progress;
+    if (distinct < completedRows)
+        return {
+            problem: `the results of ${runId} list ${(0,format/* formatCount */.B4)(distinct)} distinct rows, but its progress counts ${(0,format/* formatCount */.B4)(completedRows)} completed rows (the listing or the metrics fell short)`
         };
     if (results.length === promised) {
         const count = (grade) => results.filter(r => r.grade === grade).length;

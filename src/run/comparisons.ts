@@ -141,6 +141,11 @@ function whole(
     return {
       problem: `the rows of ${runId} could not be fetched: ${fetched.problem.replace(/\.$/, '')}`
     }
+  // more said to follow before the cap was reached: a page longer than asked for was cut there
+  if (fetched.leftOut > 0 && fetched.results.length < fetched.cap)
+    return {
+      problem: `the results listing of ${runId} stopped after ${formatCount(fetched.results.length)} rows though more were said to follow (a page longer than asked for)`
+    }
   if (fetched.leftOut > 0)
     return {
       problem: `${runId} has more than ${formatCount(fetched.cap)} row results, the most fetched for one evaluation`
@@ -152,6 +157,11 @@ function whole(
   if (distinct !== promised)
     return {
       problem: `the results of ${runId} list ${formatCount(distinct)} distinct rows, but its metrics count ${formatCount(promised)} graded runs (${distinct < promised ? 'the listing ended early' : 'the listing disagrees with the metrics'})`
+    }
+  const { completedRows } = evaluation.progress
+  if (distinct < completedRows)
+    return {
+      problem: `the results of ${runId} list ${formatCount(distinct)} distinct rows, but its progress counts ${formatCount(completedRows)} completed rows (the listing or the metrics fell short)`
     }
   if (results.length === promised) {
     const count = (grade: Result['grade']) => results.filter(r => r.grade === grade).length
