@@ -416,3 +416,123 @@ describe('row comparisons from a results listing that ends early', () => {
     expect(run.outputs['p-value']).toBe('')
   })
 })
+
+describe('API text in the newly failing rows', () => {
+  const HOSTILE_REASON =
+    '\u001b[2J\u001b]8;;https://evil.example\u0007link\u001b]8;;\u0007 \u202eesrever\u202c <script>x</script> ](https://evil.example) | @team \u0000\ud800 ' +
+    'long '.repeat(2_000)
+
+  /** A regression of three rows whose judged reasons (and row values) are hostile. */
+  function seedHostileRows() {
+    const pair = api.addPairedEvaluations(PROMPT, { rows: 30, nowFails: [3, 4, 5] })
+    const results = api.results(PROMPT, pair.judged.runId).map(r =>
+      r.grade === 'fail'
+        ? {
+            ...r,
+            reason: HOSTILE_REASON,
+            row: { values: { question: '\u001b[31mred\u001b[0m \u202e?', nested: { a: [1, 2] } } }
+          }
+        : r
+    )
+    api.setResults(PROMPT, pair.judged.runId, results)
+    return pair
+  }
+
+  it('reach the summary, JSON and JUnit inert', async () => {
+    seedHostileRows()
+    const run = await runAction(
+      inputs({
+        policy: 'max-new-failures: 0',
+        'junit-file': join(dir, 'junit.xml'),
+        'report-file': join(dir, 'report.json')
+      })
+    )
+    expectNoCrash(run)
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual(['new failures 3 > max-new-failures 0'])
+    expect(run.summary).not.toMatch(CONTROL)
+    expect(run.summary).not.toMatch(/<script|\]\(https:\/\/evil|@team/)
+    // one hostile reason cannot flood the summary
+    expect(run.summary.length).toBeLessThan(60_000)
+    const junit = readFileSync(join(dir, 'junit.xml'), 'utf8')
+    expect(XMLValidator.validate(junit)).toBe(true)
+    expect(() => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))).not.toThrow()
+  })
+
+  it.each([
+    ['NO_COLOR', { COLUMNS: '80', NO_COLOR: '1' }],
+    ['FORCE_COLOR at 40', { COLUMNS: '40', FORCE_COLOR: '1' }]
+  ])('reach the terminal report without escape sequences of their own (%s)', async (_, env) => {
+    seedHostileRows()
+    const run = await runCommand(
+      ['--base-url', api.url, '--prompt-id', PROMPT, '--policy', 'max-new-failures: 0'],
+      { env: { ADALINE_API_KEY: api.apiKey, ...env } }
+    )
+    expectNoCrash(run)
+    expect(run.exitCode).toBe(1)
+    // eslint-disable-next-line no-control-regex -- looking for escape sequences is the point
+    const sequences = run.stdout.match(/\u001b[^[]|\u001b\[[0-9;]*[A-Za-z]/g) ?? []
+    // eslint-disable-next-line no-control-regex -- an SGR sequence starts with ESC
+    for (const sequence of sequences) expect(sequence).toMatch(/^\u001b\[[0-9;]*m$/)
+    if ('NO_COLOR' in env) expect(sequences).toEqual([])
+    for (const char of ['\u202e', '\u0007', '\u0000', '\r'])
+      expect(run.stdout + run.stderr).not.toContain(char)
+    expect(run.stdout.length).toBeLessThan(40_000)
+  })
+})
+
+describe('API error text in messages', () => {
+  const HOSTILE_ERROR = {
+    error: {
+      code: 'FORBIDDEN\u001b[2J',
+      message:
+        '\u001b]8;;https://evil.example\u0007click\u001b]8;;\u0007\r\n::error::forged \u202eesrever'
+    }
+  }
+
+  it('a hostile error body of the evaluators listing reaches the log and stderr inert', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    api.inject({
+      path: `/v2/prompts/${PROMPT}/evaluators`,
+      status: 403,
+      body: HOSTILE_ERROR,
+      times: Infinity
+    })
+    const action = await runAction(inputs())
+    expectNoCrash(action)
+    expect(action.exitCode).toBe(0)
+    expect(action.errors).toEqual([])
+    expect(action.stdout).not.toMatch(/^::error::forged/m)
+    expect(action.stdout).not.toContain('\u001b')
+    expect(action.stdout).not.toContain('\u202e')
+
+    const command = await runCommand(['--base-url', api.url, '--prompt-id', PROMPT], {
+      env: { ADALINE_API_KEY: api.apiKey }
+    })
+    expectNoCrash(command)
+    expect(command.exitCode).toBe(0)
+    expect(command.stdout + command.stderr).not.toContain('\u001b')
+    expect(command.stdout + command.stderr).not.toContain('\u202e')
+  })
+})
+
+describe('API values quoted in a shape error', () => {
+  it('a value with escape sequences and a line break is quoted inert in the one ::error', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    api.inject({
+      path: `/v2/prompts/${PROMPT}/evaluations`,
+      body: {
+        evaluations: [{ runId: 7, status: '\u001b[2J\r\n::error::forged\u202e' }],
+        pagination: { hasMore: '\u001b[31mno\n::warning::forged' }
+      },
+      times: Infinity
+    })
+    const run = await runAction(inputs())
+    expectNoCrash(run)
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(/answered in an unexpected shape/)
+    expect(run.stdout).not.toMatch(/^::(error|warning)::forged/m)
+    expect(run.stdout).not.toContain('\u001b')
+  })
+})
