@@ -40103,6 +40103,7 @@ var regressions = __nccwpck_require__(43421);
 ;// CONCATENATED MODULE: ./src/run/results-cache.ts
 
 
+
 /** The most row results fetched for one evaluation: 50 pages of 200. */
 const RESULTS_CAP = 10_000;
 /** The run's row results, fetched at most once per evaluation (unless asked again with a higher cap). */
@@ -40177,6 +40178,27 @@ function covers(entry, cap) {
  */
 function leftOut(metrics, fetched) {
     return Math.max(1, metrics.passRuns + metrics.failRuns + metrics.unknownRuns - fetched);
+}
+/**
+ * How a completed evaluation's whole results listing disagrees with what the evaluation says of
+ * itself, or undefined: fewer or more distinct rows than its run counts (a listing that ended early,
+ * rowIds repeated in place of missing rows), fewer than its progress counts completed, or other
+ * grades than its metrics. Such rows are partial data: no comparison stands on them. Pure.
+ */
+function disagreesWithEvaluation(results, { runId, metrics, progress }) {
+    const { passRuns, failRuns, unknownRuns } = metrics;
+    const promised = passRuns + failRuns + unknownRuns;
+    const distinct = new Set(results.map(result => result.rowId)).size;
+    if (distinct !== promised)
+        return `the results of ${runId} list ${(0,format/* formatCount */.B4)(distinct)} distinct rows, but its metrics count ${(0,format/* formatCount */.B4)(promised)} graded runs (${distinct < promised ? 'the listing ended early' : 'the listing disagrees with the metrics'})`;
+    if (distinct < progress.completedRows)
+        return `the results of ${runId} list ${(0,format/* formatCount */.B4)(distinct)} distinct rows, but its progress counts ${(0,format/* formatCount */.B4)(progress.completedRows)} completed rows (the listing or the metrics fell short)`;
+    if (results.length !== promised)
+        return undefined;
+    const count = (grade) => results.filter(r => r.grade === grade).length;
+    if (count('pass') !== passRuns || count('fail') !== failRuns || count('unknown') !== unknownRuns)
+        return `the grades in the results of ${runId} (${count('pass')} pass, ${count('fail')} fail, ${count('unknown')} unknown) disagree with its metrics (${passRuns} pass, ${failRuns} fail, ${unknownRuns} unknown)`;
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/run/comparisons.ts
@@ -40296,29 +40318,10 @@ function whole(fetched, { evaluation }) {
         return {
             problem: `${runId} has more than ${(0,format/* formatCount */.B4)(fetched.cap)} row results, the most fetched for one evaluation`
         };
-    const { results } = fetched;
-    const { passRuns, failRuns, unknownRuns } = evaluation.metrics;
-    const promised = passRuns + failRuns + unknownRuns;
-    const distinct = new Set(results.map(result => result.rowId)).size;
-    if (distinct !== promised)
-        return {
-            problem: `the results of ${runId} list ${(0,format/* formatCount */.B4)(distinct)} distinct rows, but its metrics count ${(0,format/* formatCount */.B4)(promised)} graded runs (${distinct < promised ? 'the listing ended early' : 'the listing disagrees with the metrics'})`
-        };
-    const { completedRows } = evaluation.progress;
-    if (distinct < completedRows)
-        return {
-            problem: `the results of ${runId} list ${(0,format/* formatCount */.B4)(distinct)} distinct rows, but its progress counts ${(0,format/* formatCount */.B4)(completedRows)} completed rows (the listing or the metrics fell short)`
-        };
-    if (results.length === promised) {
-        const count = (grade) => results.filter(r => r.grade === grade).length;
-        if (count('pass') !== passRuns ||
-            count('fail') !== failRuns ||
-            count('unknown') !== unknownRuns)
-            return {
-                problem: `the grades in the results of ${runId} (${count('pass')} pass, ${count('fail')} fail, ${count('unknown')} unknown) disagree with its metrics (${passRuns} pass, ${failRuns} fail, ${unknownRuns} unknown)`
-            };
-    }
-    return { results };
+    const disagreement = disagreesWithEvaluation(fetched.results, evaluation);
+    if (disagreement !== undefined)
+        return { problem: disagreement };
+    return { results: fetched.results };
 }
 
 ;// CONCATENATED MODULE: ./src/adaline/client.ts
@@ -40816,6 +40819,7 @@ async function gather(client, listings, options) {
 async function resultsStage(context, judged) {
     const { log } = context;
     const { byRunId, requests } = await context.results.fetch(judged);
+    const byEvaluation = new Map(judged.map(item => [item.evaluation.runId, item.evaluation]));
     let rows = 0;
     let capped = 0;
     for (const [runId, fetched] of byRunId) {
@@ -40826,6 +40830,13 @@ async function resultsStage(context, judged) {
         rows += fetched.results.length;
         if (fetched.leftOut > 0)
             capped += 1;
+        // a running evaluation has fewer rows than it will; a finished one should list them all
+        const evaluation = byEvaluation.get(runId);
+        const disagreement = fetched.leftOut === 0 && evaluation?.status === 'completed'
+            ? disagreesWithEvaluation(fetched.results, evaluation)
+            : undefined;
+        if (disagreement)
+            log.warning(`${disagreement[0].toUpperCase()}${disagreement.slice(1)}; the JUnit report shows the rows listed.`);
     }
     const cut = capped > 0
         ? `; ${(0,format/* formatCount */.B4)(capped)} evaluation(s) had more than ${(0,format/* formatCount */.B4)(RESULTS_CAP)}, the rest left out`

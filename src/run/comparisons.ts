@@ -12,7 +12,7 @@ import { pairedRows, rowResultFrom } from '../judge/pairing.js'
 import { compareRows, type Comparison } from '../judge/regressions.js'
 import type { Policy } from '../judge/policy.js'
 import type { RunContext } from './context.js'
-import { RESULTS_CAP, type FetchedResults } from './results-cache.js'
+import { RESULTS_CAP, disagreesWithEvaluation, type FetchedResults } from './results-cache.js'
 
 /**
  * The most row results the comparisons of one run fetch, both sides of every pair together: about
@@ -150,29 +150,7 @@ function whole(
     return {
       problem: `${runId} has more than ${formatCount(fetched.cap)} row results, the most fetched for one evaluation`
     }
-  const { results } = fetched
-  const { passRuns, failRuns, unknownRuns } = evaluation.metrics
-  const promised = passRuns + failRuns + unknownRuns
-  const distinct = new Set(results.map(result => result.rowId)).size
-  if (distinct !== promised)
-    return {
-      problem: `the results of ${runId} list ${formatCount(distinct)} distinct rows, but its metrics count ${formatCount(promised)} graded runs (${distinct < promised ? 'the listing ended early' : 'the listing disagrees with the metrics'})`
-    }
-  const { completedRows } = evaluation.progress
-  if (distinct < completedRows)
-    return {
-      problem: `the results of ${runId} list ${formatCount(distinct)} distinct rows, but its progress counts ${formatCount(completedRows)} completed rows (the listing or the metrics fell short)`
-    }
-  if (results.length === promised) {
-    const count = (grade: Result['grade']) => results.filter(r => r.grade === grade).length
-    if (
-      count('pass') !== passRuns ||
-      count('fail') !== failRuns ||
-      count('unknown') !== unknownRuns
-    )
-      return {
-        problem: `the grades in the results of ${runId} (${count('pass')} pass, ${count('fail')} fail, ${count('unknown')} unknown) disagree with its metrics (${passRuns} pass, ${failRuns} fail, ${unknownRuns} unknown)`
-      }
-  }
-  return { results }
+  const disagreement = disagreesWithEvaluation(fetched.results, evaluation)
+  if (disagreement !== undefined) return { problem: disagreement }
+  return { results: fetched.results }
 }
