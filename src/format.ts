@@ -2,6 +2,7 @@
  * The one place that turns numbers, times and API text into text for people: the reports, the
  * policy's broken-rule messages, the event's reasons and the run's log lines all use it.
  */
+import stripAnsi from 'strip-ansi'
 
 /** Drops binary floating-point noise from sums (0.1 + 0.2 → 0.3); integers are left exact. */
 export function tidy(value: number): number {
@@ -106,7 +107,8 @@ const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u20
  * the report.
  */
 export function escapeMarkdown(text: string, maxLength = 120): string {
-  let value = text.replace(CONTROLS, ' ')
+  // escape sequences go whole, so an OSC 8 link leaves no "]8;;https://…" text behind
+  let value = stripAnsi(text).replace(CONTROLS, ' ')
   // by code point, so that a cut never leaves half an emoji
   const chars = Array.from(value)
   if (chars.length > maxLength) value = chars.slice(0, maxLength - 1).join('') + '…'
