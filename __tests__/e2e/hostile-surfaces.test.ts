@@ -163,6 +163,21 @@ describe('evaluator titles from a hostile listing', () => {
 })
 
 describe('evaluators listing faults: a warning and the IDs, never a failed run', () => {
+  it('a listing that hangs costs the run at most the names stage deadline, then a warning', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    api.inject({ path: `/v2/prompts/${PROMPT}/evaluators`, hang: true, times: Infinity })
+    const started = Date.now()
+    const run = await runAction(inputs(), { timeoutMs: 80_000 })
+    expect(Date.now() - started).toBeLessThan(45_000)
+    expectNoCrash(run)
+    expect(run.exitCode).toBe(0)
+    expect(run.errors).toEqual([])
+    expect(warnings(run.stdout).filter(w => w.includes('evaluators'))).toEqual([
+      expect.stringMatching(new RegExp(`^Could not list the evaluators of prompt ${PROMPT}; `))
+    ])
+    expect(run.summary).toContain(makeEvaluation({ n: 1 }).evaluatorId)
+  }, 90_000)
+
   it.each([
     ['403', { status: 403 }],
     ['404', { status: 404 }],
