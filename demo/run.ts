@@ -28,7 +28,8 @@ max-cost: 0.10
 max-avg-latency: 1500`
 
 const PULL_REQUEST_POLICY = `min-pass-rate: 80%
-max-pass-rate-drop: 5%`
+max-pass-rate-drop: 5%
+significance: 5%`
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text)
 const rule = (title: string) => console.log(`\n${bold(`── ${title} `.padEnd(78, '─'))}\n`)
@@ -54,6 +55,15 @@ async function runAndShow(
   let pending = ''
   const run = await runAction(inputs, {
     ...options,
+    // what a runner sets, so that the summary links the commit and the workflow run
+    env: {
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_REPOSITORY: 'acme/support-bot',
+      GITHUB_RUN_ID: '4242424242',
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_SHA: 'f'.repeat(40),
+      ...options.env
+    },
     onStart: child => {
       child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
         const lines = (pending + chunk).split('\n')
@@ -161,7 +171,8 @@ async function main(): Promise<void> {
     rule('Scenario 2: a pull request that starts, waits and explains')
     console.log('Pull request #42 was pushed. The step starts one evaluation per prompt for this')
     console.log('commit, waits for them (the fake runs their 40 rows in about 5 s), compares each')
-    console.log('with the completed evaluation before it, and writes a sticky comment. Policy:\n')
+    console.log('with the completed evaluation before it row by row (a drop counts only when it is')
+    console.log('beyond chance), and writes a sticky comment. Policy:\n')
     console.log(PULL_REQUEST_POLICY.replace(/^/gm, '    '))
     const second = await runAndShow(
       'Scenario 2',
@@ -173,7 +184,7 @@ async function main(): Promise<void> {
         wait: '5m',
         policy: PULL_REQUEST_POLICY,
         comment: 'on',
-        'github-token': 'ghs_demo_token_not_a_real_one_000000000'
+        'github-token': 'ghs_demo_token_not_a_real_one_Xq7Vb2Lm9Pz'
       },
       {
         event: {

@@ -63,7 +63,7 @@ describe('regressions against the baseline, row by row', () => {
     expect(run.exitCode).toBe(1)
     expect(run.outputs.gate).toBe('failed')
     expect(run.errors[0]).toBe(
-      `pass rate −10 pp vs baseline, beyond max-pass-rate-drop −5 pp, significant at significance 5%: ${pair.judged.runId} 90% vs baseline ${pair.baseline.runId} 100%`
+      `pass rate −10 pp vs baseline, beyond max-pass-rate-drop −5 pp, significant at the 5% level: ${pair.judged.runId} 90% vs baseline ${pair.baseline.runId} 100%`
     )
     expect(run.outputs['new-failures']).toBe('40')
     expect(run.outputs['new-passes']).toBe('0')
@@ -84,7 +84,7 @@ describe('regressions against the baseline, row by row', () => {
     expect(run.outputs.gate).toBe('passed')
     expect(run.errors).toEqual([])
     expect(warnings(run.stdout)).toContainEqual(
-      `pass rate −10 pp vs baseline, beyond max-pass-rate-drop −5 pp but within noise at significance 5%: ${pair.judged.runId} 90% vs baseline ${pair.baseline.runId} 100% (within noise, p = 0.5); not counted against the gate`
+      `pass rate −10 pp vs baseline, beyond max-pass-rate-drop −5 pp but within noise at the 5% level: ${pair.judged.runId} 90% vs baseline ${pair.baseline.runId} 100% (within noise, p = 0.5); not counted against the gate`
     )
     expect(run.outputs['p-value']).toBe('0.5')
   })

@@ -149,7 +149,7 @@ describe('max-new-failures', () => {
     const verdict = verdictOf('max-new-failures: 2\nsignificance: 5%', noise)
     expect(verdict.gate).toBe('passed')
     expect(verdict.warnings).toEqual([
-      'new failures 3 > max-new-failures 2, but within noise at significance 5%: the gate holds'
+      'new failures 3 > max-new-failures 2, but within noise at the 5% level: the gate holds'
     ])
     expect(verdict.checks[0]).toMatchObject({
       rule: 'max-new-failures',
@@ -170,7 +170,7 @@ describe('max-pass-rate-drop with significance', () => {
     const verdict = verdictOf(policy, pair(100, range(0, 10), range(0, 30), 0.05))
     expect(verdict.gate).toBe('failed')
     expect(verdict.broken[0]?.message).toBe(
-      `pass rate −20 pp vs baseline, beyond max-pass-rate-drop −5 pp, significant at significance 5%: ${NOW} 70% vs baseline ${BASE} 90%`
+      `pass rate −20 pp vs baseline, beyond max-pass-rate-drop −5 pp, significant at the 5% level: ${NOW} 70% vs baseline ${BASE} 90%`
     )
   })
 
@@ -180,7 +180,7 @@ describe('max-pass-rate-drop with significance', () => {
     const verdict = verdictOf(policy, small)
     expect(verdict.gate).toBe('passed')
     expect(verdict.warnings).toEqual([
-      `pass rate −20 pp vs baseline, beyond max-pass-rate-drop −5 pp but within noise at significance 5%: ${NOW} 70% vs baseline ${BASE} 90% (within noise, p = 0.25); not counted against the gate`
+      `pass rate −20 pp vs baseline, beyond max-pass-rate-drop −5 pp but within noise at the 5% level: ${NOW} 70% vs baseline ${BASE} 90% (within noise, p = 0.25); not counted against the gate`
     ])
     expect(verdict.checks[0]).toMatchObject({ ok: true, limit: '−5 pp, where p < 5%' })
     // without significance the rule applies as written

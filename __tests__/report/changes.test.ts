@@ -1,9 +1,13 @@
 /** "What changed since the baseline": the Markdown section and the terminal's plain lines. */
-import { evaluation } from '../../__fixtures__/evaluations.js'
+import { EVALUATOR, evaluation } from '../../__fixtures__/evaluations.js'
 import type { Grade } from '../../src/adaline/schema.js'
 import type { RowResult } from '../../src/judge/pairing.js'
 import { compareRows, type Comparison } from '../../src/judge/regressions.js'
-import { STALE_AFTER_MS, changesMarkdown, changesText } from '../../src/report/changes.js'
+import { STALE_AFTER_MS, changesMarkdown } from '../../src/report/changes.js'
+import { buildTerminalReport } from '../../src/report/terminal.js'
+import stringWidth from 'string-width'
+import { judge } from '../../src/judge/policy.js'
+import { parsePolicy } from '../../src/judge/policy-yaml.js'
 import { buildSummary } from '../../src/report/summary.js'
 import { judgedOf, reportOf } from '../../test-support/run-reports.js'
 
@@ -75,29 +79,37 @@ describe('changesMarkdown', () => {
       )
     )
     expect(lines[0]).toBe('### What changed since the baseline')
-    expect(lines).toContain(
-      `| ${NOW}<br>vs ${BASE} | **regression, p < 0.001** | 90 | 0 | 10 | 0 | 0 | 0 |`
+    const header = lines.find(line => line.startsWith('| Evaluator'))!
+    expect(header).toBe(
+      '| Evaluator | Verdict | Newly failing | Newly passing | Unchanged pass / fail | Not paired |'
     )
+    // evaluations are named by their evaluator; the IDs are folded away
+    expect(lines).toContain(`| ${EVALUATOR} | **regression, p < 0.001** | 10 | 0 | 90 / 0 | 0 |`)
     expect(lines).toContain(
-      `- ${OTHER} was **not compared** with its baseline ${OTHER_BASE}: it is running, so its rows are not all graded yet.`
+      `- ⚠️ ${EVALUATOR} was not compared with its baseline: it is running, so its rows are not all graded yet.`
     )
-    expect(lines.join('\n')).toContain(`${NOW}: 10 newly failing row(s) (showing 10)`)
+    expect(lines.join('\n')).toContain(`${EVALUATOR}: 10 newly failing rows (showing 10)`)
+    const ids = lines.slice(lines.indexOf('<summary>Runs compared</summary>'))
+    expect(ids).toContain(
+      `- ${NOW} vs baseline ${BASE} · 0 unknown either side, 0 in the baseline only, 0 in this run only`
+    )
+    expect(ids).toContain(`- ${OTHER} vs baseline ${OTHER_BASE}`)
   })
 
   it('lists newly failing rows with their input and both sides’ grade and reason, API text escaped', () => {
     const text = changesMarkdown(report(new Map([[NOW, regression()]]))).join('\n')
     expect(text).toContain(
-      '| row-0000 | ticket: ticket 0 | pass (score 1): ok | fail (score 0): wrong category |'
+      '| ticket: ticket 0 | pass (score 1): ok | fail (score 0): wrong category |'
     )
     expect(text).toContain(
-      '| row-0003 | ticket: &#91;link&#93;(http&#58;//evil.example) &#64;team | pass (score 1): ok | fail (score 0): says &#42;bold&#42; &#60;b&#62;x&#60;/b&#62; &#124; pipe |'
+      '| ticket: &#91;link&#93;(http&#58;//evil.example) &#64;team | pass (score 1): ok | fail (score 0): says &#42;bold&#42; &#60;b&#62;x&#60;/b&#62; &#124; pipe |'
     )
     expect(text).not.toContain('<b>')
   })
 
   it('caps the rows listed as the summary shrinks to fit', () => {
     const lines = changesMarkdown(report(new Map([[NOW, regression()]])), 10)
-    expect(lines.filter(line => line.startsWith('| row-'))).toHaveLength(2)
+    expect(lines.filter(line => line.startsWith('| ticket: '))).toHaveLength(2)
   })
 
   it('notes a baseline older than 30 days, and marks a pinned one', () => {
@@ -105,9 +117,9 @@ describe('changesMarkdown', () => {
       report(new Map([[NOW, regression()]]), STALE_AFTER_MS + 5 * 24 * 3_600_000, [BASE])
     ).join('\n')
     expect(stale).toContain(
-      `> ⚠️ A baseline was submitted more than 30 days before this run and may be stale: ${BASE} (of ${NOW}, 35 days). Pin a recent one with \`baseline-run-id\`.`
+      `> ⚠️ A baseline was submitted more than 30 days before this run and may be stale: ${EVALUATOR} (35 days). Pin a recent one with \`baseline-run-id\`.`
     )
-    expect(stale).toContain(`| ${NOW}<br>vs ${BASE} (pinned) |`)
+    expect(stale).toContain(`- ${NOW} vs baseline ${BASE} (pinned) · `)
     const fresh = changesMarkdown(report(new Map([[NOW, regression()]]), STALE_AFTER_MS - 1))
     expect(fresh.join('\n')).not.toContain('may be stale')
   })
@@ -121,21 +133,74 @@ describe('changesMarkdown', () => {
   })
 })
 
-describe('changesText', () => {
-  it('gives the same facts as plain lines, with control characters taken out of API text', () => {
+describe('the terminal report', () => {
+  it('gives the same facts in tables that fit the width, API text made inert', () => {
     const comparison = compareRows(
       BASE,
-      side(3, []),
-      side(3, [1], () => ({ reason: 'bad\u001b[31m red\nnext' })),
+      side(3, [], () => ({ values: { ticket: 'where is my parcel' } })),
+      side(3, [1], () => ({
+        reason: 'bad\u001b[31m red\nnext',
+        values: { ticket: 'where is my parcel' }
+      })),
       0.05
     )
-    const lines = changesText(report(new Map([[NOW, comparison]])))
-    expect(lines[0]).toBe('What changed since the baseline')
-    expect(lines).toContain(
-      `  ${NOW} vs ${BASE}: within noise, p = 0.5; 1 newly failing, 0 newly passing, 2 both pass, 0 both fail, 0 unknown either side, 0 on one side only`
+    const text = buildTerminalReport(report(new Map([[NOW, comparison]])), {
+      width: 120,
+      color: false
+    })
+    const lines = text.split('\n')
+    const narrow = buildTerminalReport(report(new Map([[NOW, comparison]])), {
+      width: 80,
+      color: false
+    })
+    expect(Math.max(...narrow.split('\n').map(line => stringWidth(line)))).toBeLessThanOrEqual(80)
+    expect(narrow).toMatch(/^What changed since the baseline$/m)
+    expect(lines).toContain('What changed since the baseline')
+    expect(text).toMatch(
+      /^Evaluator +Verdict +Newly failing +Newly passing +Unchanged pass \/ fail +Not paired$/m
     )
-    expect(lines).toContain('    newly failing row-0001: was pass; now fail: bad [31m red next')
+    expect(text).toMatch(new RegExp(`^${EVALUATOR} +within noise, p = 0\\.5 +1 +0 +2 / 0 +0$`, 'm'))
+    expect(lines).toContain(`Newly failing: ${EVALUATOR}`)
+    expect(text).toMatch(/^ticket: where is my parcel +pass +fail: bad red next$/m)
+    expect(text).not.toContain('[31m')
     // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
     expect(lines.filter(line => /[\u0000-\u001f]/.test(line))).toEqual([])
+  })
+
+  it('says nothing of the baseline when the run compared no rows', () => {
+    const text = buildTerminalReport(report(new Map()), { width: 80, color: false })
+    expect(text).not.toContain('What changed since the baseline')
+  })
+})
+
+describe('a breach within noise', () => {
+  it('is a held rule with a warning: ⚠️ and the reason in the summary, "! within noise" in the terminal', () => {
+    const comparison = compareRows(BASE, side(3, []), side(3, [1]), 0.05)
+    const judged = judgedOf([evaluation({ runId: NOW })])
+    const base = evaluation({ runId: BASE, submittedAt: STARTED - 3_600_000 })
+    const policy = 'max-new-failures: 0\nsignificance: 5%'
+    const withComparison = reportOf(judged, policy, {
+      baselines: new Map([[NOW, base]]),
+      extra: { comparisons: new Map([[NOW, comparison]]) }
+    })
+    const evaluations = judged.map(item => item.evaluation)
+    const verdict = judge(evaluations, withComparison.metrics, parsePolicy(policy), {
+      baselines: new Map([[NOW, base]]),
+      comparisons: new Map([[NOW, comparison]])
+    })
+    expect(verdict.gate).toBe('passed')
+    const held = { ...withComparison, verdict }
+    const summary = buildSummary(held)
+    expect(summary).toMatch(/^\| max-new-failures \| .* \| ⚠️ \|$/m)
+    expect(summary).toMatch(/^> ⚠️ .*within noise/m)
+    expect(summary).toContain(
+      '**Passed:** both rules hold over 1 judged evaluation; one of them only because its breach is within noise.'
+    )
+    const text = buildTerminalReport(held, { width: 100, color: false })
+    expect(text).toMatch(/^max-new-failures .* ! within noise$/m)
+    expect(text).toMatch(/^! .*within noise/m)
+    expect(text).toContain(
+      'Every rule holds over 1 evaluation; one of them only because its breach is within noise.'
+    )
   })
 })

@@ -29558,7 +29558,7 @@ const evaluatorListingSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(90287);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(60406);
 /** The `adaline-evals` command's entry point (dist/cli/index.js, bundled by ncc). */
 
 process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2), process.env, text => process.stdout.write(text), text => process.stderr.write(text), { isTTY: process.stdout.isTTY === true, columns: process.stdout.columns });
@@ -29568,7 +29568,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 90287:
+/***/ 60406:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36502,7 +36502,7 @@ async function mapWithin(limit, items, task) {
 /** At most this many evaluations get a section of rows. */
 const MAX_EVALUATIONS_WITH_ROWS = 5;
 /** Rows in one evaluation's section: failing ones, then unknown ones in the room left. */
-const rows_ROWS_PER_EVALUATION = 20;
+const ROWS_PER_EVALUATION = 20;
 /**
  * The judged evaluations whose rows are shown: those with failing or unknown runs, first those
  * that broke a rule (`first`), then the most failing runs (then the most unknown runs, then as
@@ -36541,10 +36541,10 @@ async function failingRows(client, judged, options) {
             return [runId, fromWhole(whole)];
         try {
             const fail = metrics.failRuns > 0
-                ? await client.listResults(promptId, runId, 'fail', rows_ROWS_PER_EVALUATION)
+                ? await client.listResults(promptId, runId, 'fail', ROWS_PER_EVALUATION)
                 : [];
             // unknown rows only fill the room the failing ones leave
-            const room = rows_ROWS_PER_EVALUATION - fail.length;
+            const room = ROWS_PER_EVALUATION - fail.length;
             const unknown = metrics.unknownRuns > 0 && room > 0
                 ? await client.listResults(promptId, runId, 'unknown', room)
                 : [];
@@ -36561,174 +36561,11 @@ async function failingRows(client, judged, options) {
 }
 /** The rows the requests below would give, taken from every row result in the API's order. Pure. */
 function fromWhole(results) {
-    const fail = results.filter(result => result.grade === 'fail').slice(0, rows_ROWS_PER_EVALUATION);
+    const fail = results.filter(result => result.grade === 'fail').slice(0, ROWS_PER_EVALUATION);
     const unknown = results
         .filter(result => result.grade === 'unknown')
-        .slice(0, rows_ROWS_PER_EVALUATION - fail.length);
+        .slice(0, ROWS_PER_EVALUATION - fail.length);
     return [...fail, ...unknown];
-}
-
-;// CONCATENATED MODULE: ./src/report/changes.ts
-
-
-
-/** A baseline submitted longer than this before the run may no longer say what "before" was. */
-const STALE_AFTER_MS = 30 * 24 * 3_600_000;
-/** Evaluations in the comparison table, at most (the summary halves it to fit its size limit). */
-const MAX_COMPARED_SHOWN = 100;
-/** The comparisons in judged order. */
-function shownOf(report) {
-    const pinned = new Set(report.pinnedBaselines ?? []);
-    const now = report.timing?.startedAt;
-    return report.gathered.judged.flatMap(({ evaluation }) => {
-        const comparison = report.comparisons?.get(evaluation.runId);
-        if (!comparison)
-            return [];
-        const baseline = report.baselines.get(evaluation.runId)?.evaluation;
-        const age = baseline && now !== undefined ? now - baseline.timeline.submittedAt : 0;
-        return [
-            {
-                runId: evaluation.runId,
-                comparison,
-                baseline,
-                pinned: pinned.has(comparison.baselineRunId),
-                ...(age > STALE_AFTER_MS ? { staleDays: Math.floor(age / (24 * 3_600_000)) } : {})
-            }
-        ];
-    });
-}
-/** The p-value's meaning, once, in words a reviewer reads. */
-function meaning(report) {
-    const level = (0,format/* formatPercent */.l9)(report.policy?.significance ?? significance/* DEFAULT_SIGNIFICANCE */.c2, 2);
-    return `Each judged evaluation's rows are paired with its baseline's by row ID. p is the chance that at least as many of the rows that changed would have changed for the worse if every change were a coin flip (McNemar's exact test): below ${level} a drop is called a regression, otherwise within noise.`;
-}
-/** The Markdown section, after the baseline table; nothing when the run compared no rows. */
-function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN) {
-    const shown = shownOf(report);
-    if (shown.length === 0)
-        return [];
-    const lines = ['### What changed since the baseline', '', meaning(report), ''];
-    const header = [
-        'Run vs baseline',
-        'Verdict',
-        'Both pass',
-        'Both fail',
-        'Newly failing',
-        'Newly passing',
-        'Unknown',
-        'One side only'
-    ];
-    const compared = shown.filter(s => s.comparison.compared);
-    const listed = compared.slice(0, Math.min(maxRows, MAX_COMPARED_SHOWN));
-    if (listed.length > 0) {
-        lines.push(row(header), row(header.map(() => '---')));
-        for (const { runId, comparison, pinned } of listed) {
-            if (!comparison.compared)
-                continue;
-            const { rows, verdict } = comparison;
-            lines.push(row([
-                `${code(runId)}<br>vs ${code(comparison.baselineRunId)}${pinned ? ' (pinned)' : ''}`,
-                verdict.kind === 'regression' ? `**${(0,significance/* verdictText */.nt)(verdict)}**` : (0,significance/* verdictText */.nt)(verdict),
-                (0,format/* formatCount */.B4)(rows.bothPass),
-                (0,format/* formatCount */.B4)(rows.bothFail),
-                (0,format/* formatCount */.B4)(rows.newlyFailing),
-                (0,format/* formatCount */.B4)(rows.newlyPassing),
-                (0,format/* formatCount */.B4)(rows.unknown),
-                (0,format/* formatCount */.B4)(rows.onlyBaseline + rows.onlyJudged)
-            ]));
-        }
-        lines.push('');
-    }
-    if (compared.length > listed.length)
-        lines.push(`… and ${(0,format/* formatCount */.B4)(compared.length - listed.length)} more compared evaluation(s) not shown.`, '');
-    for (const { runId, comparison } of shown)
-        if (!comparison.compared)
-            lines.push(`- ${code(runId)} was **not compared** with its baseline ${code(comparison.baselineRunId)}: ${(0,format/* escapeMarkdown */.FV)(comparison.reason, 300)}.`);
-    if (shown.some(s => !s.comparison.compared))
-        lines.push('');
-    const stale = shown.filter(s => s.staleDays !== undefined);
-    if (stale.length > 0) {
-        const named = stale
-            .slice(0, 5)
-            .map(s => `${code(s.comparison.baselineRunId)} (of ${code(s.runId)}, ${(0,format/* formatCount */.B4)(s.staleDays)} days)`)
-            .join(', ');
-        const more = stale.length > 5 ? ` and ${(0,format/* formatCount */.B4)(stale.length - 5)} more` : '';
-        lines.push(`> ⚠️ ${stale.length === 1 ? 'A baseline was' : 'Baselines were'} submitted more than 30 days before this run and may be stale: ${named}${more}. Pin a recent one with \`baseline-run-id\`.`, '');
-    }
-    const perEvaluation = Math.min(rows_ROWS_PER_EVALUATION, Math.ceil(maxRows / 5));
-    for (const { runId, comparison } of compared.slice(0, MAX_EVALUATIONS_WITH_ROWS)) {
-        if (!comparison.compared || comparison.rows.newlyFailingRows.length === 0)
-            continue;
-        const rows = comparison.rows.newlyFailingRows.slice(0, perEvaluation);
-        lines.push('<details>', `<summary>${code(runId)}: ${(0,format/* formatCount */.B4)(comparison.rows.newlyFailing)} newly failing row(s) (showing ${(0,format/* formatCount */.B4)(rows.length)})</summary>`, '', row(['Row', 'Input', 'Baseline', 'Now']), row(['---', '---', '---', '---']), ...rows.map(failing => row([
-            code(failing.rowId),
-            failing.values ? (0,format/* escapeMarkdown */.FV)(valuesLine(failing.values), 120) : '—',
-            (0,format/* escapeMarkdown */.FV)(gradeLine(failing.baseline), 200),
-            (0,format/* escapeMarkdown */.FV)(gradeLine(failing.judged), 200)
-        ])), '', '</details>', '');
-    }
-    return lines;
-}
-/** The same facts as plain lines for the terminal report: no Markdown, no control characters. */
-function changesText(report) {
-    const shown = shownOf(report);
-    if (shown.length === 0)
-        return [];
-    const lines = ['What changed since the baseline', `  ${meaning(report)}`];
-    for (const { runId, comparison, pinned, staleDays } of shown) {
-        const baseline = `${plain(comparison.baselineRunId, 80)}${pinned ? ' (pinned)' : ''}`;
-        if (!comparison.compared) {
-            lines.push(`  ${plain(runId, 80)} vs ${baseline}: not compared: ${plain(comparison.reason, 300)}`);
-            continue;
-        }
-        lines.push(`  ${plain(runId, 80)} vs ${baseline}: ${verdictText(comparison.verdict)}; ${countsText(comparison.rows)}`);
-        if (staleDays !== undefined)
-            lines.push(`    the baseline was submitted ${formatCount(staleDays)} days before this run: it may be stale`);
-        for (const failing of comparison.rows.newlyFailingRows.slice(0, ROWS_PER_EVALUATION))
-            lines.push(`    newly failing ${rowText(failing)}`);
-        const more = comparison.rows.newlyFailingRows.length - ROWS_PER_EVALUATION;
-        if (more > 0)
-            lines.push(`    … and ${formatCount(more)} more newly failing row(s)`);
-    }
-    return lines;
-}
-function countsText(rows) {
-    return [
-        `${formatCount(rows.newlyFailing)} newly failing`,
-        `${formatCount(rows.newlyPassing)} newly passing`,
-        `${formatCount(rows.bothPass)} both pass`,
-        `${formatCount(rows.bothFail)} both fail`,
-        `${formatCount(rows.unknown)} unknown either side`,
-        `${formatCount(rows.onlyBaseline + rows.onlyJudged)} on one side only`
-    ].join(', ');
-}
-function rowText(failing) {
-    const input = failing.values ? ` (${plain(valuesLine(failing.values), 120)})` : '';
-    return `${plain(failing.rowId, 80)}${input}: was ${plain(gradeLine(failing.baseline), 200)}; now ${plain(gradeLine(failing.judged), 200)}`;
-}
-/** "pass (score 1): cites the source" */
-function gradeLine({ grade, score, reason }) {
-    const scored = score == null ? '' : ` (score ${(0,format/* plainDecimal */.mr)(score)})`;
-    return `${grade}${scored}${reason ? `: ${reason}` : ''}`;
-}
-/** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
-function valuesLine(values) {
-    return Object.entries(values)
-        .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
-        .join('; ');
-}
-/** API text for a terminal: control characters (escape sequences among them) become spaces; clipped. */
-function plain(text, maxLength) {
-    const value = text.replace(
-    // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, ' ');
-    return value.length > maxLength ? `${value.slice(0, maxLength - 1)}…` : value;
-}
-function code(id) {
-    return (0,format/* escapeMarkdown */.FV)(id, 80);
-}
-function row(cells) {
-    return `| ${cells.join(' | ')} |`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
@@ -36740,9 +36577,9 @@ function row(cells) {
 const RULE = { left: '---', right: '---:', center: ':---:' };
 /** A pipe table: its header, each column's alignment, and its rows of cells already escaped. */
 function table(header, align, rows) {
-    return [markdown_row(header), markdown_row(align.map(a => RULE[a])), ...rows.map(markdown_row)];
+    return [row(header), row(align.map(a => RULE[a])), ...rows.map(row)];
 }
-function markdown_row(cells) {
+function row(cells) {
     return `| ${cells.join(' | ')} |`;
 }
 /**
@@ -36958,9 +36795,203 @@ function bold(text) {
     return text === '—' || text === '' ? text : `**${text}**`;
 }
 
+;// CONCATENATED MODULE: ./src/report/row-values.ts
+/** A dataset row's input values as one line of text, the way every report shows them. Pure. */
+/** `ticket: My invoice is wrong; expected: billing` (not escaped: each report escapes its own way). */
+function rowValues(values) {
+    return Object.entries(values)
+        .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+        .join('; ');
+}
+
+;// CONCATENATED MODULE: ./src/report/changes.ts
+
+
+
+
+
+
+/** A baseline submitted longer than this before the run may no longer say what "before" was. */
+const STALE_AFTER_MS = 30 * 24 * 3_600_000;
+/** Evaluations in the comparison table, at most (the summary shrinks it to fit its size limit). */
+const MAX_COMPARED_SHOWN = 100;
+/** The comparisons, in judged order. */
+function changesOf(report) {
+    const pinned = new Set(report.pinnedBaselines ?? []);
+    const now = report.timing?.startedAt;
+    return report.gathered.judged.flatMap(item => {
+        const comparison = report.comparisons?.get(item.evaluation.runId);
+        if (!comparison)
+            return [];
+        const baseline = report.baselines.get(item.evaluation.runId)?.evaluation;
+        const age = baseline && now !== undefined ? now - baseline.timeline.submittedAt : 0;
+        return [
+            {
+                item,
+                comparison,
+                baseline,
+                pinned: pinned.has(comparison.baselineRunId),
+                ...(age > STALE_AFTER_MS ? { staleDays: Math.floor(age / (24 * 3_600_000)) } : {})
+            }
+        ];
+    });
+}
+/** The compared ones whose newly failing rows are shown: the most newly failing rows first. */
+function withNewFailures(changes) {
+    return changes
+        .filter(change => change.comparison.compared && change.comparison.rows.newlyFailing > 0)
+        .sort((a, b) => newlyFailing(b) - newlyFailing(a))
+        .slice(0, MAX_EVALUATIONS_WITH_ROWS);
+}
+function newlyFailing({ comparison }) {
+    return comparison.compared ? comparison.rows.newlyFailing : 0;
+}
+/** On a pass, the rules that held only because their breach is within noise. */
+function noiseClause(verdict) {
+    const held = verdict.checks.filter(check => check.ok && check.warning).length;
+    if (held === 0)
+        return '';
+    return held === 1
+        ? '; one of them only because its breach is within noise'
+        : `; ${(0,format/* formatCount */.B4)(held)} of them only because their breach is within noise`;
+}
+/** The p-value's meaning, once, in words a reviewer reads. */
+function meaning(report) {
+    const level = (0,format/* formatPercent */.l9)(report.policy?.significance ?? significance/* DEFAULT_SIGNIFICANCE */.c2, 2);
+    return `Rows are paired with the baseline's by row ID. p is the chance of a drop at least this large if each row that changed had changed by a coin flip (McNemar's exact test): below ${level} the drop is a regression, otherwise within noise.`;
+}
+/** Rows that are in the comparison but not a pair of known grades: unknown either side, one side only. */
+function notPaired(rows) {
+    return rows.unknown + rows.onlyBaseline + rows.onlyJudged;
+}
+/** "pass (score 1): cites the source" */
+function gradeLine({ grade, score, reason }) {
+    const scored = score == null ? '' : ` (score ${(0,format/* plainDecimal */.mr)(score)})`;
+    return `${grade}${scored}${reason ? `: ${reason}` : ''}`;
+}
+/** What a newly failing row is known by: its input values, else its row ID. */
+function rowLabel(row) {
+    return row.values && Object.keys(row.values).length > 0
+        ? { values: rowValues(row.values), rowId: row.rowId }
+        : { rowId: row.rowId };
+}
+/** The Markdown section, after the judged evaluations; nothing when the run compared no rows. */
+function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN) {
+    const changes = changesOf(report);
+    if (changes.length === 0)
+        return [];
+    const lines = ['### What changed since the baseline', '', meaning(report), ''];
+    const compared = changes.filter(change => change.comparison.compared);
+    const listed = compared.slice(0, Math.min(maxRows, MAX_COMPARED_SHOWN));
+    if (listed.length > 0) {
+        lines.push(...table([
+            'Evaluator',
+            'Verdict',
+            'Newly failing',
+            'Newly passing',
+            'Unchanged pass / fail',
+            'Not paired'
+        ], ['left', 'left', 'right', 'right', 'right', 'right'], listed.map(change => {
+            const { rows, verdict } = change.comparison;
+            const words = (0,significance/* verdictText */.nt)(verdict);
+            return [
+                changes_name(report, change),
+                verdict.kind === 'regression' ? `**${words}**` : words,
+                (0,format/* formatCount */.B4)(rows.newlyFailing),
+                (0,format/* formatCount */.B4)(rows.newlyPassing),
+                `${(0,format/* formatCount */.B4)(rows.bothPass)} / ${(0,format/* formatCount */.B4)(rows.bothFail)}`,
+                (0,format/* formatCount */.B4)(notPaired(rows))
+            ];
+        })), '');
+        if (compared.length > listed.length)
+            lines.push(`… and ${(0,format/* plural */.LS)(compared.length - listed.length, 'more compared evaluation')}.`, '');
+    }
+    const notCompared = changes.filter(change => !change.comparison.compared);
+    for (const change of notCompared.slice(0, MAX_COMPARED_SHOWN)) {
+        if (change.comparison.compared)
+            continue;
+        lines.push(`- ⚠️ ${changes_name(report, change)} was not compared with its baseline: ${(0,format/* escapeMarkdown */.FV)(change.comparison.reason, 300)}.`);
+    }
+    if (notCompared.length > MAX_COMPARED_SHOWN)
+        lines.push(`- … and ${(0,format/* plural */.LS)(notCompared.length - MAX_COMPARED_SHOWN, 'more')}.`);
+    if (notCompared.length > 0)
+        lines.push('');
+    lines.push(...staleNote(report, changes));
+    const perEvaluation = Math.min(ROWS_PER_EVALUATION, Math.ceil(maxRows / 5));
+    for (const change of withNewFailures(changes))
+        lines.push(...newlyFailingSection(report, change, perEvaluation));
+    lines.push(...idsSection(changes, maxRows));
+    return lines;
+}
+function changes_name(report, { item }) {
+    const text = evaluations_evaluatorName(report, item);
+    const url = evaluationUrl(report, item);
+    return url ? markdown_link(text, url) : text;
+}
+function staleNote(report, changes) {
+    const stale = changes.filter(change => change.staleDays !== undefined);
+    if (stale.length === 0)
+        return [];
+    const named = stale
+        .slice(0, 5)
+        .map(change => `${evaluations_evaluatorName(report, change.item)} (${(0,format/* plural */.LS)(change.staleDays, 'day')})`)
+        .join(', ');
+    const more = stale.length > 5 ? ` and ${(0,format/* formatCount */.B4)(stale.length - 5)} more` : '';
+    return [
+        `> ⚠️ ${stale.length === 1 ? 'A baseline was' : 'Baselines were'} submitted more than 30 days before this run and may be stale: ${named}${more}. Pin a recent one with \`baseline-run-id\`.`,
+        ''
+    ];
+}
+function newlyFailingSection(report, change, perEvaluation) {
+    if (!change.comparison.compared)
+        return [];
+    const { rows } = change.comparison;
+    const shown = rows.newlyFailingRows.slice(0, perEvaluation);
+    return [
+        '<details>',
+        `<summary>${evaluations_evaluatorName(report, change.item, 80)}: ${(0,format/* plural */.LS)(rows.newlyFailing, 'newly failing row')} (showing ${(0,format/* formatCount */.B4)(shown.length)})</summary>`,
+        '',
+        ...table(['Row', 'Baseline', 'Now'], ['left', 'left', 'left'], shown.map(row => {
+            const label = rowLabel(row);
+            return [
+                label.values ? (0,format/* escapeMarkdown */.FV)(label.values, 120) : id(label.rowId),
+                (0,format/* escapeMarkdown */.FV)(gradeLine(row.baseline), 200),
+                (0,format/* escapeMarkdown */.FV)(gradeLine(row.judged), 200)
+            ];
+        })),
+        '',
+        '</details>',
+        ''
+    ];
+}
+/** The run IDs compared, folded away like the evaluations' IDs. */
+function idsSection(changes, maxRows) {
+    const listed = changes.slice(0, maxRows);
+    return [
+        '<details>',
+        '<summary>Runs compared</summary>',
+        '',
+        ...listed.map(({ item, comparison, pinned }) => {
+            const counts = comparison.compared ? ` · ${unpairedText(comparison.rows)}` : '';
+            return `- ${id(item.evaluation.runId)} vs baseline ${id(comparison.baselineRunId)}${pinned ? ' (pinned)' : ''}${counts}`;
+        }),
+        ...(changes.length > listed.length
+            ? [`- … and ${(0,format/* formatCount */.B4)(changes.length - listed.length)} more`]
+            : []),
+        '',
+        '</details>',
+        ''
+    ];
+}
+/** "2 unknown either side, 1 in the baseline only, 0 in this run only" */
+function unpairedText(rows) {
+    return `${(0,format/* formatCount */.B4)(rows.unknown)} unknown either side, ${(0,format/* formatCount */.B4)(rows.onlyBaseline)} in the baseline only, ${(0,format/* formatCount */.B4)(rows.onlyJudged)} in this run only`;
+}
+
 // EXTERNAL MODULE: ./src/judge/checks.ts
 var checks = __nccwpck_require__(60550);
 ;// CONCATENATED MODULE: ./src/report/failing-rows.ts
+
 
 
 
@@ -36998,12 +37029,6 @@ function failingRowSections(report, perEvaluation) {
     if (withoutSection > 0)
         lines.push(`… and ${(0,format/* plural */.LS)(withoutSection, 'more evaluation')} with failing or unknown rows not shown.`, '');
     return lines;
-}
-/** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
-function rowValues(values) {
-    return Object.entries(values)
-        .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
-        .join('; ');
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -37080,7 +37105,7 @@ function verdictSentence({ verdict, metrics }) {
         return '**Report only:** the policy sets no rules, so nothing was judged against limits.';
     if (verdict.gate === 'passed') {
         const rules = verdict.checks.length;
-        return `**Passed:** ${rules === 1 ? 'the rule holds' : rules === 2 ? 'both rules hold' : `all ${(0,format/* formatCount */.B4)(rules)} rules hold`} over ${(0,format/* plural */.LS)(metrics.evaluations, 'judged evaluation')}.`;
+        return `**Passed:** ${rules === 1 ? 'the rule holds' : rules === 2 ? 'both rules hold' : `all ${(0,format/* formatCount */.B4)(rules)} rules hold`} over ${(0,format/* plural */.LS)(metrics.evaluations, 'judged evaluation')}${noiseClause(verdict)}.`;
     }
     const [first] = verdict.broken;
     const more = verdict.broken.length > 1
@@ -37123,9 +37148,10 @@ function rulesTable({ verdict }) {
             c.rule,
             (0,format/* escapeMarkdown */.FV)(c.figure, 60),
             (0,format/* escapeMarkdown */.FV)(c.limit, 60),
-            c.ok ? '✅' : '❌'
+            c.ok ? (c.warning ? '⚠️' : '✅') : '❌'
         ])),
-        ''
+        '',
+        ...verdict.checks.flatMap(c => c.warning ? [`> ⚠️ ${(0,format/* escapeMarkdown */.FV)(c.warning, 600)}`, ''] : [])
     ];
 }
 function judgedSection(report, maxRows) {
@@ -38690,6 +38716,91 @@ function longestWord(text) {
         .map(word => stringWidth(word)));
 }
 
+;// CONCATENATED MODULE: ./src/report/terminal-changes.ts
+/**
+ * The terminal report's "What changed since the baseline": the same facts as the summary's section
+ * (changes.ts), as tables sized to the terminal. Pure.
+ */
+
+
+
+
+/** Newly failing rows shown for each evaluation. */
+const ROWS_EACH = 5;
+/** Compared evaluations in the table. */
+const MAX_SHOWN = 50;
+/** The section's blocks; none when the run compared no rows. */
+function changesBlocks(report, width, c) {
+    const changes = changesOf(report);
+    if (changes.length === 0)
+        return [];
+    const first = [c.bold('What changed since the baseline'), ...wrap(c.dim(meaning(report)), width)];
+    const compared = changes.filter(change => change.comparison.compared);
+    const shown = compared.slice(0, MAX_SHOWN);
+    if (shown.length > 0)
+        first.push(...terminal_layout_table([
+            { header: 'Evaluator', min: 12 },
+            { header: 'Verdict', min: 10 },
+            { header: 'Newly failing', align: 'right' },
+            { header: 'Newly passing', align: 'right' },
+            { header: 'Unchanged pass / fail', align: 'right' },
+            { header: 'Not paired', align: 'right' }
+        ], shown.map(change => {
+            const { rows, verdict } = change.comparison;
+            const words = (0,significance/* verdictText */.nt)(verdict);
+            return [
+                title(report, change),
+                verdict.kind === 'regression'
+                    ? c.red(c.bold(words))
+                    : verdict.kind === 'improvement'
+                        ? c.green(words)
+                        : words,
+                (0,format/* formatCount */.B4)(rows.newlyFailing),
+                (0,format/* formatCount */.B4)(rows.newlyPassing),
+                `${(0,format/* formatCount */.B4)(rows.bothPass)} / ${(0,format/* formatCount */.B4)(rows.bothFail)}`,
+                (0,format/* formatCount */.B4)(notPaired(rows))
+            ];
+        }), width, c));
+    if (compared.length > shown.length)
+        first.push(...wrap(`… and ${(0,format/* plural */.LS)(compared.length - shown.length, 'more compared evaluation')} (--format json lists all).`, width));
+    for (const change of changes)
+        if (!change.comparison.compared)
+            first.push(...wrap(c.yellow(`! ${title(report, change)} was not compared with its baseline: ${terminalText(change.comparison.reason, 300)}.`), width));
+    for (const change of changes)
+        if (change.staleDays !== undefined)
+            first.push(...wrap(c.yellow(`! ${title(report, change)}: the baseline was submitted ${(0,format/* plural */.LS)(change.staleDays, 'day')} before this run and may be stale (pin a recent one with --baseline-run-id).`), width));
+    return [first, ...withNewFailures(changes).map(change => rowsBlock(report, change, width, c))];
+}
+function title(report, { item }) {
+    const { evaluatorId } = item.evaluation;
+    return terminalText(report.evaluatorTitles?.get(evaluatorId) ?? evaluatorId, 200);
+}
+function rowsBlock(report, change, width, c) {
+    if (!change.comparison.compared)
+        return [];
+    const { rows, baselineRunId } = change.comparison;
+    const shown = rows.newlyFailingRows.slice(0, ROWS_EACH);
+    const lines = [
+        ...wrap(c.bold(`Newly failing: ${title(report, change)}`), width),
+        ...wrap(c.dim(`${terminalText(change.item.evaluation.runId, 80)} vs baseline ${terminalText(baselineRunId, 80)}${change.pinned ? ' (pinned)' : ''} · ${(0,format/* plural */.LS)(rows.newlyFailing, 'row')}; showing ${(0,format/* formatCount */.B4)(shown.length)} · ${unpairedText(rows)}`), width),
+        ...terminal_layout_table([
+            { header: 'Row', min: 12 },
+            { header: 'Baseline', min: 12 },
+            { header: 'Now', min: 12 }
+        ], shown.map(row => {
+            const label = rowLabel(row);
+            return [
+                terminalText(label.values ?? label.rowId, 120),
+                terminalText(gradeLine(row.baseline), 160),
+                c.red(terminalText(gradeLine(row.judged), 160))
+            ];
+        }), width, c)
+    ];
+    if (rows.newlyFailing > shown.length)
+        lines.push(...wrap(c.dim(`… and ${(0,format/* plural */.LS)(rows.newlyFailing - shown.length, 'more newly failing row')} (--format json has up to 1,000).`), width));
+    return lines;
+}
+
 ;// CONCATENATED MODULE: ./src/report/terminal.ts
 /**
  * The command's default report (`--format text`), built from the RunReport for a terminal: the
@@ -38697,6 +38808,9 @@ function longestWord(text) {
  * the terminal, coloured only when asked. The same facts and number formats as the Markdown
  * summary; no Markdown or HTML. Pure.
  */
+
+
+
 
 
 
@@ -38716,6 +38830,7 @@ function buildTerminalReport(report, options) {
         ...cancelFailedWarning(report, width, c),
         ...rules(report, width, c),
         evaluations(report, width, c),
+        ...changesBlocks(report, width, c),
         ...terminal_failingRows(report, width, c),
         ...happenings(report, width, c),
         wrap(c.dim(listedLine(report)), width)
@@ -38751,7 +38866,7 @@ function terminal_verdictSentence({ verdict, metrics }, width) {
     if (verdict.gate === 'skipped')
         return wrap('The policy sets no rules, so nothing was judged against limits.', width);
     if (verdict.gate === 'passed')
-        return wrap(`Every rule holds over ${counted(metrics.evaluations, 'evaluation')}.`, width);
+        return wrap(`Every rule holds over ${counted(metrics.evaluations, 'evaluation')}${noiseClause(verdict)}.`, width);
     const [first] = verdict.broken;
     const more = verdict.broken.length - 1;
     const tail = more > 0 ? ` (and ${counted(more, 'more broken rule')})` : '';
@@ -38817,7 +38932,11 @@ function rules({ verdict }, width, c) {
         check.rule,
         terminalText(check.figure, 40),
         terminalText(check.limit, 40),
-        check.ok ? c.green('✓ pass') : c.red(c.bold('✗ FAIL'))
+        check.ok
+            ? check.warning
+                ? c.yellow('! within noise')
+                : c.green('✓ pass')
+            : c.red(c.bold('✗ FAIL'))
     ]);
     return [
         [
@@ -38827,11 +38946,12 @@ function rules({ verdict }, width, c) {
                 { header: 'Figure', align: 'right' },
                 { header: 'Limit', align: 'right' },
                 { header: 'Result' }
-            ], rows, width, c)
+            ], rows, width, c),
+            ...verdict.checks.flatMap(check => check.warning ? wrap(c.yellow(`! ${terminalText(check.warning, 600)}`), width) : [])
         ]
     ];
 }
-function title(report, evaluatorId) {
+function terminal_title(report, evaluatorId) {
     return terminalText(report.evaluatorTitles?.get(evaluatorId) ?? evaluatorId, 200);
 }
 function evaluations(report, width, c) {
@@ -38873,7 +38993,7 @@ function evaluations(report, width, c) {
 const EVALUATION_FIELDS = [
     {
         column: { header: 'Evaluator', min: 20 },
-        cell: (item, report) => title(report, item.evaluation.evaluatorId)
+        cell: (item, report) => terminal_title(report, item.evaluation.evaluatorId)
     },
     { column: { header: 'Status' }, cell: (item, _, c) => paintStatus(item.evaluation.status, c) },
     {
@@ -38956,24 +39076,18 @@ function terminal_failingRows(report, width, c) {
 function failingSection(report, item, results, width, c) {
     const e = item.evaluation;
     const shown = results.slice(0, MAX_ROWS_EACH);
-    const heading = wrap(section(`Failing rows: ${title(report, e.evaluatorId)}`, c), width);
+    const heading = wrap(section(`Failing rows: ${terminal_title(report, e.evaluatorId)}`, c), width);
     const counts = `${terminalText(e.runId, 80)} · ${(0,format/* formatCount */.B4)(e.metrics.failRuns)} fail, ${(0,format/* formatCount */.B4)(e.metrics.unknownRuns)} unknown; showing ${(0,format/* formatCount */.B4)(shown.length)}`;
     const rows = shown.map(result => [
         result.grade === 'fail' ? c.red('fail') : c.yellow(result.grade),
         result.reason ? terminalText(result.reason, 160) : '—',
-        result.row ? terminalText(terminal_rowValues(result.row.values), 120) : '—'
+        result.row ? terminalText(rowValues(result.row.values), 120) : '—'
     ]);
     return [
         ...heading,
         ...wrap(c.dim(counts), width),
         ...terminal_layout_table([{ header: 'Grade' }, { header: 'Reason', min: 12 }, { header: 'Input', min: 12 }], rows, width, c)
     ];
-}
-/** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
-function terminal_rowValues(values) {
-    return Object.entries(values)
-        .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
-        .join('; ');
 }
 /** What the run did besides judging, each only when it happened. */
 function happenings(report, width, c) {
@@ -42289,7 +42403,7 @@ function passRateDrop(broken, warned, limit, input) {
     };
     const level = input.significance === undefined
         ? ''
-        : ` at significance ${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(input.significance, 2)}`;
+        : ` at the ${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPercent */ .l9)(input.significance, 2)} level`;
     const worst = counted[0];
     if (worst) {
         const more = counted.length > 1 ? ` (and ${counted.length - 1} more)` : '';
@@ -42426,7 +42540,7 @@ function newFailuresRule(limit, input) {
                 .join(', ')}${significant.length > 3 ? ` and ${significant.length - 3} more` : ''}`
         };
     return {
-        warning: `${over}, but within noise at significance ${level}${significant.length > 0 ? ` (only ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(counted)} in significant drops)` : ''}: the gate holds`
+        warning: `${over}, but within noise at the ${level} level${significant.length > 0 ? ` (only ${(0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B4)(counted)} in significant drops)` : ''}: the gate holds`
     };
 }
 /** The compared evaluations whose drop is significant (a regression), with their run IDs. */

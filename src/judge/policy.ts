@@ -233,7 +233,7 @@ function passRateDrop(
   const level =
     input.significance === undefined
       ? ''
-      : ` at significance ${formatPercent(input.significance, 2)}`
+      : ` at the ${formatPercent(input.significance, 2)} level`
   const worst = counted[0]
   if (worst) {
     const more = counted.length > 1 ? ` (and ${counted.length - 1} more)` : ''

@@ -110,7 +110,7 @@ export function newFailuresRule(limit: number, input: RegressionInput): RuleOutc
         .join(', ')}${significant.length > 3 ? ` and ${significant.length - 3} more` : ''}`
     }
   return {
-    warning: `${over}, but within noise at significance ${level}${significant.length > 0 ? ` (only ${formatCount(counted)} in significant drops)` : ''}: the gate holds`
+    warning: `${over}, but within noise at the ${level} level${significant.length > 0 ? ` (only ${formatCount(counted)} in significant drops)` : ''}: the gate holds`
   }
 }
 

@@ -30,7 +30,7 @@ export function evaluatorName(report: RunReport, item: Listed, maxLength = TITLE
 }
 
 /** The evaluation's link by the evaluation-url template, or undefined without one. */
-function evaluationUrl(report: RunReport, item: Listed): string | undefined {
+export function evaluationUrl(report: RunReport, item: Listed): string | undefined {
   if (!report.evaluationUrl) return undefined
   const { runId, evaluatorId } = item.evaluation
   return fillTemplate(report.evaluationUrl, { promptId: item.promptId, runId, evaluatorId })

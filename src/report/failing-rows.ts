@@ -15,6 +15,7 @@ import { brokeARule } from '../judge/checks.js'
 import type { RunReport } from '../run/run-report.js'
 import { evaluatorName } from './evaluations.js'
 import { id, table } from './markdown.js'
+import { rowValues } from './row-values.js'
 
 /** Sections of at most `perEvaluation` rows each, then how many evaluations got none. */
 export function failingRowSections(report: RunReport, perEvaluation: number): string[] {
@@ -64,11 +65,4 @@ export function failingRowSections(report: RunReport, perEvaluation: number): st
       ''
     )
   return lines
-}
-
-/** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
-function rowValues(values: Record<string, unknown>): string {
-  return Object.entries(values)
-    .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join('; ')
 }

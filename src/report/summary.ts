@@ -15,7 +15,7 @@ import {
 } from '../format.js'
 import type { Metrics } from '../judge/metrics.js'
 import type { RunReport } from '../run/run-report.js'
-import { changesMarkdown } from './changes.js'
+import { changesMarkdown, noiseClause } from './changes.js'
 import { evaluationDetails, evaluationsTable } from './evaluations.js'
 import { failingRowSections } from './failing-rows.js'
 import { id, link, squaresOf, table } from './markdown.js'
@@ -105,7 +105,7 @@ function verdictSentence({ verdict, metrics }: RunReport): string {
     return '**Report only:** the policy sets no rules, so nothing was judged against limits.'
   if (verdict.gate === 'passed') {
     const rules = verdict.checks.length
-    return `**Passed:** ${rules === 1 ? 'the rule holds' : rules === 2 ? 'both rules hold' : `all ${formatCount(rules)} rules hold`} over ${plural(metrics.evaluations, 'judged evaluation')}.`
+    return `**Passed:** ${rules === 1 ? 'the rule holds' : rules === 2 ? 'both rules hold' : `all ${formatCount(rules)} rules hold`} over ${plural(metrics.evaluations, 'judged evaluation')}${noiseClause(verdict)}.`
   }
   const [first] = verdict.broken
   const more =
@@ -150,10 +150,13 @@ function rulesTable({ verdict }: RunReport): string[] {
         c.rule,
         escapeMarkdown(c.figure, 60),
         escapeMarkdown(c.limit, 60),
-        c.ok ? '✅' : '❌'
+        c.ok ? (c.warning ? '⚠️' : '✅') : '❌'
       ])
     ),
-    ''
+    '',
+    ...verdict.checks.flatMap(c =>
+      c.warning ? [`> ⚠️ ${escapeMarkdown(c.warning, 600)}`, ''] : []
+    )
   ]
 }
 

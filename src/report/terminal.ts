@@ -26,6 +26,9 @@ import {
   type Column,
   type Row
 } from './terminal-layout.js'
+import { rowValues } from './row-values.js'
+import { noiseClause } from './changes.js'
+import { changesBlocks } from './terminal-changes.js'
 
 export interface TerminalOptions {
   /** columns; no line is wider */
@@ -52,6 +55,7 @@ export function buildTerminalReport(report: RunReport, options: TerminalOptions)
     ...cancelFailedWarning(report, width, c),
     ...rules(report, width, c),
     evaluations(report, width, c),
+    ...changesBlocks(report, width, c),
     ...failingRows(report, width, c),
     ...happenings(report, width, c),
     wrap(c.dim(listedLine(report)), width)
@@ -91,7 +95,10 @@ function verdictSentence({ verdict, metrics }: RunReport, width: number): string
   if (verdict.gate === 'skipped')
     return wrap('The policy sets no rules, so nothing was judged against limits.', width)
   if (verdict.gate === 'passed')
-    return wrap(`Every rule holds over ${counted(metrics.evaluations, 'evaluation')}.`, width)
+    return wrap(
+      `Every rule holds over ${counted(metrics.evaluations, 'evaluation')}${noiseClause(verdict)}.`,
+      width
+    )
   const [first] = verdict.broken
   const more = verdict.broken.length - 1
   const tail = more > 0 ? ` (and ${counted(more, 'more broken rule')})` : ''
@@ -161,7 +168,11 @@ function rules({ verdict }: RunReport, width: number, c: Colors): string[][] {
     check.rule,
     terminalText(check.figure, 40),
     terminalText(check.limit, 40),
-    check.ok ? c.green('✓ pass') : c.red(c.bold('✗ FAIL'))
+    check.ok
+      ? check.warning
+        ? c.yellow('! within noise')
+        : c.green('✓ pass')
+      : c.red(c.bold('✗ FAIL'))
   ])
   return [
     [
@@ -176,6 +187,9 @@ function rules({ verdict }: RunReport, width: number, c: Colors): string[][] {
         rows,
         width,
         c
+      ),
+      ...verdict.checks.flatMap(check =>
+        check.warning ? wrap(c.yellow(`! ${terminalText(check.warning, 600)}`), width) : []
       )
     ]
   ]
@@ -395,13 +409,6 @@ function failingSection(
       c
     )
   ]
-}
-
-/** A row's input values on one line: `ticket: My invoice is wrong; expected: billing`. */
-function rowValues(values: Record<string, unknown>): string {
-  return Object.entries(values)
-    .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join('; ')
 }
 
 /** What the run did besides judging, each only when it happened. */
