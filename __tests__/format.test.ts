@@ -83,6 +83,22 @@ describe('escapeMarkdown', () => {
     )
   })
 
+  it('drops C1 controls and bidi overrides, which could make text read otherwise than it is', () => {
+    expect(escapeMarkdown('pass\u202e\u2066liaf\u2069\u0085\u009b31m ok')).toBe('pass liaf  ok')
+  })
+
+  it('removes escape sequences whole: an OSC 8 link or a colour leaves no text behind', () => {
+    expect(
+      escapeMarkdown(
+        '\u001b]8;;https://evil.example\u0007link\u001b]8;;\u0007 \u001b[31mred\u001b[0m'
+      )
+    ).toBe('link red')
+  })
+
+  it('cuts by code point, never inside an emoji', () => {
+    expect(escapeMarkdown('😀'.repeat(10), 5)).toBe('😀😀😀😀…')
+  })
+
   it('keeps the text on one line and cuts it', () => {
     expect(escapeMarkdown('a\nb\r\nc')).toBe('a b c')
     expect(escapeMarkdown('x'.repeat(500), 10)).toBe('xxxxxxxxx…')

@@ -55559,17 +55559,19 @@ module.exports = {
 /* harmony export */   Ah: () => (/* binding */ BEING_CANCELLED),
 /* harmony export */   Bd: () => (/* binding */ evaluationPageSchema),
 /* harmony export */   FD: () => (/* binding */ ID_MIN),
+/* harmony export */   GQ: () => (/* binding */ TITLE_MAX),
 /* harmony export */   H4: () => (/* binding */ MAX_PAGE_SIZE),
 /* harmony export */   Ji: () => (/* binding */ ID_MAX),
 /* harmony export */   MF: () => (/* binding */ evaluationSchema),
+/* harmony export */   Pz: () => (/* binding */ evaluatorListingSchema),
 /* harmony export */   Ri: () => (/* binding */ IN_FLIGHT),
 /* harmony export */   YT: () => (/* binding */ resultPageSchema),
 /* harmony export */   co: () => (/* binding */ EVALUATION_STATUSES),
 /* harmony export */   eA: () => (/* binding */ checkShape),
-/* harmony export */   ut: () => (/* binding */ errorBodySchema),
-/* harmony export */   yD: () => (/* binding */ evaluatorPageSchema)
+/* harmony export */   m3: () => (/* binding */ listedEvaluatorSchema),
+/* harmony export */   ut: () => (/* binding */ errorBodySchema)
 /* harmony export */ });
-/* unused harmony exports GRADES, ROW_VALUE_DEPTH, withinDepth, resultSchema, TITLE_MAX, evaluatorSchema */
+/* unused harmony exports GRADES, ROW_VALUE_DEPTH, withinDepth, resultSchema, evaluatorSchema, evaluatorPageSchema */
 /* harmony import */ var valibot__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77934);
 /**
  * The shapes of Adaline v2 answers, checked before use so that a wrong answer ends with an error
@@ -55709,6 +55711,21 @@ const evaluatorPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject 
     evaluators: valibot__WEBPACK_IMPORTED_MODULE_0__/* .array */ .YOg(evaluatorSchema),
     pagination: paginationSchema
 });
+/**
+ * An evaluator as the client reads a listing: its ID, its prompt and its title, whatever the
+ * title holds (names.ts cleans it). One that does not fit is left out of its page alone, so a
+ * single odd evaluator (an empty or 10 kB title, no ID) costs its own name and not the others'.
+ */
+const listedEvaluatorSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
+    id,
+    promptId: valibot__WEBPACK_IMPORTED_MODULE_0__/* .nullish */ .cl6(valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()),
+    title: valibot__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP()
+});
+/** A page of evaluators as the client reads it: each item checked on its own. */
+const evaluatorListingSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .object */ .Ikc({
+    evaluators: valibot__WEBPACK_IMPORTED_MODULE_0__/* .array */ .YOg(valibot__WEBPACK_IMPORTED_MODULE_0__/* .unknown */ .L5J()),
+    pagination: paginationSchema
+});
 
 
 /***/ }),
@@ -55733,10 +55750,12 @@ const evaluatorPageSchema = valibot__WEBPACK_IMPORTED_MODULE_0__/* .looseObject 
 /* harmony export */   mr: () => (/* binding */ plainDecimal),
 /* harmony export */   zq: () => (/* binding */ MAX_DATE_MS)
 /* harmony export */ });
+/* harmony import */ var strip_ansi__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74724);
 /**
  * The one place that turns numbers, times and API text into text for people: the reports, the
  * policy's broken-rule messages, the event's reasons and the run's log lines all use it.
  */
+
 /** Drops binary floating-point noise from sums (0.1 + 0.2 → 0.3); integers are left exact. */
 function tidy(value) {
     return Number.isInteger(value) ? value : Number(value.toPrecision(15));
@@ -55850,16 +55869,22 @@ function formatRelativeDelta(now, before) {
 // so IDs stay readable.
 const SPECIALS = /[\\`*[\]|!~$&<>"]|(?<![a-z0-9])_|_(?![a-z0-9])|:(?=\/\/)|@|(?<=www)\./gi;
 const toReference = (char) => `&#${char.charCodeAt(0)};`;
+// C0 and C1 controls, DEL, line and paragraph separators and the bidi controls: a reason holding
+// U+202E would read backwards in the comment
+// eslint-disable-next-line no-control-regex -- stripping control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
 /**
  * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell,
  * a line or an HTML block, on one line, and cut to `maxLength` so one hostile field cannot flood
  * the report.
  */
 function escapeMarkdown(text, maxLength = 120) {
-    // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-    let value = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
-    if (value.length > maxLength)
-        value = value.slice(0, maxLength - 1) + '…';
+    // escape sequences go whole, so an OSC 8 link leaves no "]8;;https://…" text behind
+    let value = (0,strip_ansi__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .A)(text).replace(CONTROLS, ' ');
+    // by code point, so that a cut never leaves half an emoji
+    const chars = Array.from(value);
+    if (chars.length > maxLength)
+        value = chars.slice(0, maxLength - 1).join('') + '…';
     return value.replace(SPECIALS, toReference);
 }
 
@@ -56147,9 +56172,9 @@ class DecimalSum {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   KS: () => (/* binding */ pairRows),
-/* harmony export */   Wt: () => (/* binding */ rowResultFrom)
+/* harmony export */   Wt: () => (/* binding */ rowResultFrom),
+/* harmony export */   p0: () => (/* binding */ pairedRows)
 /* harmony export */ });
-/* unused harmony export pairedRows */
 /** The comparison's view of an API result (`row.values` becomes `values`). */
 function rowResultFrom(result) {
     const { rowId, grade, score, reason, row } = result;
@@ -57486,6 +57511,70 @@ F.forEach((v,n)=>typeof v=='string'
 :c.push(p+e(n)+`"; filename="${e(v.name, 1)}"\r\nContent-Type: ${v.type||"application/octet-stream"}\r\n\r\n`, v, '\r\n'))
 c.push(`--${b}--`)
 return new B(c,{type:"multipart/form-data; boundary="+b})}
+
+
+/***/ }),
+
+/***/ 74724:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  A: () => (/* binding */ stripAnsi)
+});
+
+;// CONCATENATED MODULE: ./node_modules/strip-ansi/node_modules/ansi-regex/index.js
+// Valid string terminator sequences are ESC\ and 0x9c; OSC also accepts BEL.
+const ST = String.raw`(?:\u001B\u005C|\u009C)`;
+
+// OSC sequences only: ESC ] ... BEL/ST (or the C1 introducer 0x9d ... BEL/ST).
+// Payloads stop at terminators, cancellations, and C1 controls. An unterminated string cannot swallow the next sequence or repeatedly scan its payload from later introducers. Terminals likewise abort a control string on an unexpected ESC.
+const stringControls = String.raw`\u0018\u001A\u001B\u0080-\u009F`;
+const osc = String.raw`(?:\u001B\]|\u009D)[^\u0007${stringControls}]*(?:\u0007|${ST})`;
+
+// DCS, SOS, PM, APC, and screen window titles have opaque payloads terminated by ST. Nested ESC payloads, such as tmux passthrough, require a parser.
+const controlString = String.raw`(?:\u001B[PX^_k]|[\u0090\u0098\u009E\u009F])[^${stringControls}]*${ST}`;
+
+// Linux console palette controls have fixed lengths and no string terminator; iTerm2 terminates its palette assignments. Consume an immediately adjacent OSC terminator, but match these controls before OSC so a later BEL cannot consume visible text.
+const linuxPalette = String.raw`\u001B\](?:P[\dA-Fa-f]{7}|R)(?:\u0007|${ST})?`;
+
+// CSI: ESC [ or C1 CSI, parameter bytes (0x30–0x3f), intermediate bytes (0x20–0x2f), then a final byte (0x40–0x7e).
+// `= < >` are final bytes in two-byte VT52 escapes (`ESC >`) but parameter bytes in a CSI (`ESC [ > 0 ; 276 ; 0 c`, the device attributes reply). Match CSI first to consume the whole sequence, where its introducer makes the two unambiguous.
+const csi = String.raw`(?:\u001B\[|\u009B)[\u0030-\u003F]*[\u0020-\u002F]*[\u0040-\u007E]`;
+
+// Related escapes: ESC, intermediate bytes (0x20–0x2f), then a final byte (0x30–0x7e), or a supported two-byte escape.
+// The two-byte final class stays narrow so that ESC followed by an arbitrary character is not read as a sequence. CSI parameters belong only to the CSI form, preventing partial matches and avoiding a second scan with nested repetition.
+// Escapes whose final byte is a digit include `ESC 7` and `ESC 8` (save and restore cursor), `ESC ( 0` (line drawing character set), and `ESC # 8` (screen alignment).
+// A digit is never a CSI final byte. These escapes end immediately at their final byte, so `ESC 7 l` is read as the escape followed by text rather than a sequence with parameter 7 and final byte `l`.
+const ansi_regex_escape = String.raw`\u001B(?:[\u0020-\u002F]+[\u0030-\u007E]|[\dA-PR-TZcf-oq-uy=><~|}])`;
+
+const pattern = `${linuxPalette}|${osc}|${controlString}|${csi}|${ansi_regex_escape}`;
+
+function ansiRegex({onlyFirst = false} = {}) {
+	return new RegExp(pattern, onlyFirst ? undefined : 'g');
+}
+
+;// CONCATENATED MODULE: ./node_modules/strip-ansi/index.js
+
+
+const regex = ansiRegex();
+
+function stripAnsi(string) {
+	if (typeof string !== 'string') {
+		throw new TypeError(`Expected a \`string\`, got \`${typeof string}\``);
+	}
+
+	// Fast path: ANSI codes require ESC (7-bit) or CSI (8-bit) introducer
+	if (!string.includes('\u001B') && !string.includes('\u009B')) {
+		return string;
+	}
+
+	// Even though the regex is global, we don't need to reset the `.lastIndex`
+	// because unlike `.exec()` and `.test()`, `.replace()` does it automatically
+	// and doing it manually has a performance penalty.
+	return string.replace(regex, '');
+}
 
 
 /***/ }),
@@ -70498,6 +70587,8 @@ function getEnv(key) {
   return process.env[key.toLowerCase()] || process.env[key.toUpperCase()] || '';
 }
 
+// EXTERNAL MODULE: ./node_modules/strip-ansi/index.js + 1 modules
+var strip_ansi = __nccwpck_require__(74724);
 // EXTERNAL MODULE: ./src/format.ts
 var format = __nccwpck_require__(16264);
 ;// CONCATENATED MODULE: ./src/secrets/loopback.ts
@@ -71017,6 +71108,7 @@ var schema = __nccwpck_require__(54455);
 
 
 
+
 const INPUT_NAMES = input => input;
 const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504];
 /**
@@ -71323,7 +71415,7 @@ async function parseBody(response, spec, endpoint, secrets) {
     }
     const unexpected = (problem) => new ApiError(
     // the problem quotes the value received, which may be the key, or megabytes of text
-    `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(problem))}`, endpoint, response.status);
+    `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(plainText(problem)))}`, endpoint, response.status);
     const checked = (0,schema/* checkShape */.eA)(spec.schema, parsed, 'body');
     if (!checked.ok)
         throw unexpected(checked.problem);
@@ -71356,12 +71448,24 @@ async function toApiError(response, spec, endpoint, secrets, nameOf) {
     }
     // the API's words may echo the request, key included, and every face prints this message;
     // redacted before they are clipped, so that no cut leaves part of the key
-    code = code && clip(secrets.redact(code), 100);
-    const said = clip(secrets.redact([code, message].filter(Boolean).join(': ')));
+    // cleaned before redaction: removing an escape sequence could join the two halves of a key
+    code = code && clip(secrets.redact(plainText(code)), 100);
+    const said = clip(secrets.redact(plainText([code, message].filter(Boolean).join(': '))));
     const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`;
     return new ApiError(`${head}${/[.…]$/.test(said) ? '' : '.'} ${hint(response.status, spec, nameOf)}`.trim(), endpoint, response.status, code);
 }
 /** Text cut to `max` characters with an ellipsis, never inside a surrogate pair. */
+// C0 and C1 controls, DEL, line and paragraph separators and the bidi controls
+// eslint-disable-next-line no-control-regex -- stripping control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
+/**
+ * The API's words as every face may print them (the Actions log, a terminal, an annotation):
+ * escape sequences removed whole, other control and bidi characters a space, on one line, so an
+ * error body cannot colour, move, relink or forge a line of the log.
+ */
+function plainText(text) {
+    return (0,strip_ansi/* default */.A)(text).replace(CONTROLS, ' ').replace(/ {2,}/g, ' ').trim();
+}
 function clip(text, max = MAX_QUOTED_CHARS) {
     if (text.length <= max)
         return text;
@@ -71843,11 +71947,18 @@ var policy = __nccwpck_require__(13481);
  */
 /** The placeholders a template may hold, each filled with the evaluation's ID, URL-encoded. */
 const EVALUATION_URL_PLACEHOLDERS = ['promptId', 'runId', 'evaluatorId'];
+/** A template longer than this is no deep link: refused, so one input cannot flood every report. */
+const TEMPLATE_MAX = 2_000;
 /**
  * What is wrong with a template, or undefined when it is an http(s) URL whose only braces are the
  * known placeholders.
  */
 function templateProblem(template) {
+    if (template.length > TEMPLATE_MAX)
+        return `is ${template.length} characters long; at most ${TEMPLATE_MAX}`;
+    const encoded = template.match(/%7B(promptId|runId|evaluatorId)%7D/i);
+    if (encoded)
+        return `has "${encoded[0]}", a placeholder with its braces percent-encoded: write {${encoded[1]}}`;
     const unknown = template
         .replace(/\{(promptId|runId|evaluatorId)\}/g, '')
         .match(/\{[^{}]*\}?|\}/)?.[0];
@@ -71864,6 +71975,10 @@ function templateProblem(template) {
         return `uses ${url.protocol.replace(/:$/, '')}; give an https:// (or http://) address`;
     if (url.username || url.password)
         return 'must not carry credentials';
+    // an ID from the API must never choose where a link leads: placeholders go after the host
+    const other = new URL(fillTemplate(template, { promptId: 'q', runId: 's', evaluatorId: 'f' }));
+    if (other.origin !== url.origin)
+        return 'has a placeholder in its scheme, host or port: put {promptId}, {runId} and {evaluatorId} in the path, query or fragment of a fixed https:// address';
     return undefined;
 }
 /** The template with each placeholder replaced by its ID, URL-encoded. */
@@ -71996,6 +72111,14 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
     // checked here, before any request: a malformed pin is refused at once
     const baselineRunIds = [...new Set(list(read('baseline-run-id')))];
     baselineRunIds.forEach(id => checkId('baseline-run-id', id));
+    // each pin is one request per prompt before anything else, and stands for one evaluator and dataset
+    if (baselineRunIds.length > MAX_PINS)
+        throw new InputError('baseline-run-id', `has ${baselineRunIds.length} run IDs; at most ${MAX_PINS}: pin one completed evaluation per evaluator and dataset judged`);
+    const start = parseBoolean('start', read('start'), false);
+    // a started evaluation's evaluator is known only once it is billed: the pin is checked against
+    // evaluator-id before the start instead
+    if (start && baselineRunIds.length > 0 && !evaluatorId)
+        throw new InputError('baseline-run-id', naming => `needs ${naming.nameOf('evaluator-id')} when ${naming.nameOf('start')} starts the judged evaluations: set ${naming.nameOf('evaluator-id')} to the pinned run's evaluator, so that the pin is checked before a billed start`);
     const policy = await readPolicy(getInput('policy'));
     const files = readReportFiles(read);
     return {
@@ -72017,7 +72140,7 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
         failOnGate: parseBoolean('fail-on-gate', read('fail-on-gate'), true),
         baseUrl: parseBaseUrl(read('base-url') || DEFAULT_BASE_URL),
         githubToken,
-        start: parseBoolean('start', read('start'), false),
+        start,
         waitMs: parseWait(read('wait')),
         cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
         comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure']),
@@ -72072,6 +72195,8 @@ async function readPolicy(text) {
 }
 /** The longest a GitHub-hosted job may run. */
 const MAX_WAIT_MS = 6 * 3_600_000;
+/** Pinned baselines, at most: one per evaluator and dataset judged, and a request each per prompt. */
+const MAX_PINS = 50;
 /** A duration such as 90s, 30m, 1h; empty or 0 means don't wait. */
 function parseWait(value) {
     if (value === '' || value === '0')
@@ -76756,6 +76881,13 @@ async function pinsStage(context) {
             throw new InputError(INPUT, naming => `has ${runId}, which is no evaluation of the ${settings.promptIds.length > 1 ? 'prompts' : 'prompt'} in ${naming.nameOf('prompt-id')}: pin the run ID of a completed evaluation of a listed prompt`);
         if (found.evaluation.status !== 'completed')
             throw new InputError(INPUT, `has ${runId}, which is ${found.evaluation.status}, not completed: pin a completed evaluation (its rows are all graded)`);
+        // the judged evaluations are of evaluator-id and dataset-id when set: a pin of others stands for none
+        for (const [input, wanted, has] of [
+            ['evaluator-id', settings.evaluatorId, found.evaluation.evaluatorId],
+            ['dataset-id', settings.datasetId, found.evaluation.datasetId ?? undefined]
+        ])
+            if (wanted !== undefined && has !== wanted)
+                throw new InputError(INPUT, naming => `has ${runId}, of ${input === 'evaluator-id' ? 'evaluator' : 'dataset'} ${has ?? '(none)'}, but ${naming.nameOf(input)} is ${wanted}: pin a completed evaluation of the ${input === 'evaluator-id' ? 'evaluator' : 'dataset'} judged`);
         const twin = pins.find(pin => sameGroup(pin, found));
         if (twin)
             throw new InputError(INPUT, `has ${twin.evaluation.runId} and ${runId}, both of evaluator ${found.evaluation.evaluatorId} and ${datasetOf(found)}: pin one baseline per evaluator and dataset`);
@@ -76774,6 +76906,8 @@ function pinnedBaselines(pins, judged) {
     const byRunId = new Map();
     for (const pin of pins) {
         const stands = judged.filter(item => sameGroup(item, pin) && item.evaluation.runId !== pin.evaluation.runId);
+        if (stands.length === 0 && judged.some(item => item.evaluation.runId === pin.evaluation.runId))
+            throw new InputError(INPUT, `has ${pin.evaluation.runId}, which is the judged evaluation itself: pin an earlier completed evaluation of the same evaluator and dataset`);
         if (stands.length === 0 && judged.length > 0)
             throw new InputError(INPUT, `has ${pin.evaluation.runId}, of evaluator ${pin.evaluation.evaluatorId} and ${datasetOf(pin)}, which no judged evaluation has: pin a completed evaluation of the same evaluator and dataset as the judged one`);
         for (const item of stands)
@@ -77068,6 +77202,7 @@ var regressions = __nccwpck_require__(43421);
 ;// CONCATENATED MODULE: ./src/run/results-cache.ts
 
 
+
 /** The most row results fetched for one evaluation: 50 pages of 200. */
 const RESULTS_CAP = 10_000;
 /** The run's row results, fetched at most once per evaluation (unless asked again with a higher cap). */
@@ -77167,6 +77302,27 @@ function covers(entry, cap) {
 function leftOut(metrics, fetched) {
     return Math.max(1, metrics.passRuns + metrics.failRuns + metrics.unknownRuns - fetched);
 }
+/**
+ * How a completed evaluation's whole results listing disagrees with what the evaluation says of
+ * itself, or undefined: fewer or more distinct rows than its run counts (a listing that ended early,
+ * rowIds repeated in place of missing rows), fewer than its progress counts completed, or other
+ * grades than its metrics. Such rows are partial data: no comparison stands on them. Pure.
+ */
+function disagreesWithEvaluation(results, { runId, metrics, progress }) {
+    const { passRuns, failRuns, unknownRuns } = metrics;
+    const promised = passRuns + failRuns + unknownRuns;
+    const distinct = new Set(results.map(result => result.rowId)).size;
+    if (distinct !== promised)
+        return `the results of ${runId} list ${(0,format/* formatCount */.B4)(distinct)} distinct rows, but its metrics count ${(0,format/* formatCount */.B4)(promised)} graded runs (${distinct < promised ? 'the listing ended early' : 'the listing disagrees with the metrics'})`;
+    if (distinct < progress.completedRows)
+        return `the results of ${runId} list ${(0,format/* formatCount */.B4)(distinct)} distinct rows, but its progress counts ${(0,format/* formatCount */.B4)(progress.completedRows)} completed rows (the listing or the metrics fell short)`;
+    if (results.length !== promised)
+        return undefined;
+    const count = (grade) => results.filter(r => r.grade === grade).length;
+    if (count('pass') !== passRuns || count('fail') !== failRuns || count('unknown') !== unknownRuns)
+        return `the grades in the results of ${runId} (${count('pass')} pass, ${count('fail')} fail, ${count('unknown')} unknown) disagree with its metrics (${passRuns} pass, ${failRuns} fail, ${unknownRuns} unknown)`;
+    return undefined;
+}
 
 ;// CONCATENATED MODULE: ./src/run/comparisons.ts
 
@@ -77240,8 +77396,8 @@ async function comparisonsStage(context, judged, baselines, cap = COMPARISON_ROW
     const compared = await mapWithin(pairsAtOnce, pairs, async ([item, baseline]) => {
         const answer = await context.results.fetch([item, baseline], RESULTS_CAP);
         requests += answer.requests;
-        const judgedRows = whole(answer.byRunId.get(item.evaluation.runId), item.evaluation.runId);
-        const baselineRows = whole(answer.byRunId.get(baseline.evaluation.runId), baseline.evaluation.runId);
+        const judgedRows = whole(answer.byRunId.get(item.evaluation.runId), item);
+        const baselineRows = whole(answer.byRunId.get(baseline.evaluation.runId), baseline);
         const problem = judgedRows.problem ?? baselineRows.problem;
         let comparison;
         if (problem !== undefined) {
@@ -77250,6 +77406,15 @@ async function comparisonsStage(context, judged, baselines, cap = COMPARISON_ROW
         else {
             rows += judgedRows.results.length + baselineRows.results.length;
             comparison = (0,regressions/* compareRows */.fz)(baseline.evaluation.runId, baselineRows.results.map(pairing/* rowResultFrom */.Wt), judgedRows.results.map(pairing/* rowResultFrom */.Wt), settings.policy.significance);
+            // rows that pair with none of the other side's say nothing of a change: no verdict from them
+            if (comparison.compared &&
+                (0,pairing/* pairedRows */.p0)(comparison.rows) === 0 &&
+                judgedRows.results.length + baselineRows.results.length > 0)
+                comparison = {
+                    compared: false,
+                    baselineRunId: baseline.evaluation.runId,
+                    reason: `no row of ${item.evaluation.runId} pairs with a row of ${baseline.evaluation.runId} (no rowId in common: another dataset?)`
+                };
         }
         for (const { evaluation } of [item, baseline]) {
             const left = pending.get(evaluation.runId) - 1;
@@ -77269,18 +77434,31 @@ async function comparisonsStage(context, judged, baselines, cap = COMPARISON_ROW
             log.warning(`${runId} was not compared with its baseline ${comparison.baselineRunId} row by row: ${comparison.reason}.`);
     return comparisons;
 }
-/** Every row result of one side, or why the comparison cannot stand on what was fetched. */
-function whole(fetched, runId) {
+/**
+ * Every row result of one side, or why the comparison cannot stand on what was fetched: a listing
+ * that failed, was cut at the cap, or holds other rows than the evaluation's run counts promise
+ * (it ended early, or its grades disagree with the metrics), is partial data.
+ */
+function whole(fetched, { evaluation }) {
+    const { runId } = evaluation;
     if (!fetched)
         return { problem: `the rows of ${runId} were not fetched` };
     if (!fetched.ok)
         return {
             problem: `the rows of ${runId} could not be fetched: ${fetched.problem.replace(/\.$/, '')}`
         };
+    // more said to follow before the cap was reached: a page longer than asked for was cut there
+    if (fetched.leftOut > 0 && fetched.results.length < fetched.cap)
+        return {
+            problem: `the results listing of ${runId} stopped after ${(0,format/* formatCount */.B4)(fetched.results.length)} rows though more were said to follow (a page longer than asked for)`
+        };
     if (fetched.leftOut > 0)
         return {
             problem: `${runId} has more than ${(0,format/* formatCount */.B4)(fetched.cap)} row results, the most fetched for one evaluation`
         };
+    const disagreement = disagreesWithEvaluation(fetched.results, evaluation);
+    if (disagreement !== undefined)
+        return { problem: disagreement };
     return { results: fetched.results };
 }
 
@@ -77345,7 +77523,7 @@ function createClient(http, options = {}) {
                 cursor = trail.next(page, results.length, nextCursor);
             }
         },
-        async *listEvaluators(promptId) {
+        async *listEvaluators(promptId, { deadlineAt } = {}) {
             const path = `/prompts/${encodeURIComponent(promptId)}/evaluators`;
             const trail = new CursorTrail(`GET ${path}`, maxPages, '');
             let cursor;
@@ -77354,11 +77532,18 @@ function createClient(http, options = {}) {
                     method: 'GET',
                     path,
                     query: { limit: schema/* MAX_PAGE_SIZE */.H4, cursor },
-                    schema: schema/* evaluatorPageSchema */.yD,
+                    schema: schema/* evaluatorListingSchema */.Pz,
+                    deadlineMs: deadlineAt === undefined ? undefined : Math.max(1, deadlineAt - Date.now()),
                     notFound: `Prompt ${promptId} was not found when listing its evaluators.`
                 });
+                const evaluators = [];
+                for (const item of body.evaluators) {
+                    const checked = (0,schema/* checkShape */.eA)(schema/* listedEvaluatorSchema */.m3, item, 'evaluator');
+                    if (checked.ok)
+                        evaluators.push(checked.value);
+                }
                 const { hasMore, nextCursor } = body.pagination;
-                yield { page, evaluators: body.evaluators, hasMore };
+                yield { page, evaluators, skipped: body.evaluators.length - evaluators.length, hasMore };
                 if (!hasMore)
                     return;
                 cursor = trail.next(page, body.evaluators.length, nextCursor);
@@ -77789,6 +77974,7 @@ async function gather(client, listings, options) {
 async function resultsStage(context, judged) {
     const { log } = context;
     const { byRunId, requests } = await context.results.fetch(judged);
+    const byEvaluation = new Map(judged.map(item => [item.evaluation.runId, item.evaluation]));
     let rows = 0;
     let capped = 0;
     for (const [runId, fetched] of byRunId) {
@@ -77799,6 +77985,13 @@ async function resultsStage(context, judged) {
         rows += fetched.results.length;
         if (fetched.leftOut > 0)
             capped += 1;
+        // a running evaluation has fewer rows than it will; a finished one should list them all
+        const evaluation = byEvaluation.get(runId);
+        const disagreement = fetched.leftOut === 0 && evaluation?.status === 'completed'
+            ? disagreesWithEvaluation(fetched.results, evaluation)
+            : undefined;
+        if (disagreement)
+            log.warning(`${disagreement[0].toUpperCase()}${disagreement.slice(1)}; the JUnit report shows the rows listed.`);
     }
     const cut = capped > 0
         ? `; ${(0,format/* plural */.LS)(capped, 'evaluation')} had more than ${(0,format/* formatCount */.B4)(RESULTS_CAP)}, the rest left out`
@@ -77812,14 +78005,23 @@ async function resultsStage(context, judged) {
 /**
  * The evaluators' titles, so that a report names each evaluation by what it checks rather than by
  * an ID: one listing per prompt of the judged evaluations, read only until every evaluator the
- * report shows is found. Names explain and never decide, so a listing that fails is a warning
- * and the report keeps the IDs.
+ * report shows is found. Names explain and never decide, so a listing that fails, loops, runs long
+ * or hangs is a warning and the report keeps the IDs; a title is cleaned before any report sees it.
  */
 
 
 
+
+
+/**
+ * Pages of evaluators read per prompt, at most: 2,000 evaluators. A prompt has a handful; a listing
+ * longer than this is not worth the requests for names the report can do without.
+ */
+const MAX_EVALUATOR_PAGES = 10;
+/** The most the names stage may take, all its requests and retries together: names never hold a run up. */
+const NAMES_DEADLINE_MS = 30_000;
 /** The run's names stage: evaluator titles by evaluator ID, for the evaluators in the report. */
-async function namesStage(context, judged) {
+async function namesStage(context, judged, deadlineMs = NAMES_DEADLINE_MS) {
     const { client, limit, log } = context;
     const wanted = new Map();
     for (const { promptId, evaluation } of judged) {
@@ -77830,17 +78032,31 @@ async function namesStage(context, judged) {
     const titles = new Map();
     if (wanted.size === 0)
         return titles;
+    const deadlineAt = Date.now() + deadlineMs;
     let pages = 0;
     let failed = 0;
     await mapWithin(limit, [...wanted], async ([promptId, ids]) => {
+        // an evaluator listed twice keeps its first title; one of another prompt names nothing here
+        const seen = new Set();
         try {
-            for await (const page of client.listEvaluators(promptId)) {
+            for await (const page of client.listEvaluators(promptId, { deadlineAt })) {
                 pages += 1;
-                for (const evaluator of page.evaluators)
-                    if (ids.has(evaluator.id))
-                        titles.set(evaluator.id, evaluator.title);
-                if ([...ids].every(id => titles.has(id)))
+                for (const evaluator of page.evaluators) {
+                    if (evaluator.promptId && evaluator.promptId !== promptId)
+                        continue;
+                    if (seen.has(evaluator.id))
+                        continue;
+                    seen.add(evaluator.id);
+                    const title = cleanTitle(evaluator.title);
+                    if (ids.has(evaluator.id) && title)
+                        titles.set(evaluator.id, title);
+                }
+                if ([...ids].every(id => seen.has(id)))
                     break;
+                if (page.hasMore && page.page >= MAX_EVALUATOR_PAGES) {
+                    log.warning(`Stopped listing the evaluators of prompt ${promptId} after ${(0,format/* plural */.LS)(page.page, 'page')} (${(0,format/* formatCount */.B4)(MAX_EVALUATOR_PAGES * schema/* MAX_PAGE_SIZE */.H4)} evaluators); the report names the others by evaluator ID.`);
+                    break;
+                }
             }
         }
         catch (error) {
@@ -77853,6 +78069,26 @@ async function namesStage(context, judged) {
     const evaluators = new Set([...wanted.values()].flatMap(ids => [...ids])).size;
     log.info(`Evaluator names: ${titles.size} of ${(0,format/* plural */.LS)(evaluators, 'evaluator')} named from ${(0,format/* plural */.LS)(pages, 'page')} of evaluators (${(0,format/* plural */.LS)(wanted.size, 'prompt')}${failed > 0 ? `, ${failed} failed` : ''})`);
     return titles;
+}
+// C0 and C1 controls, DEL, line and paragraph separators, and the bidi controls, which could make
+// a title read otherwise than it is wherever it is shown
+// eslint-disable-next-line no-control-regex -- stripping control characters is the point
+const names_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
+/**
+ * A title as every report may show it: escape sequences (colours, OSC 8 links) removed whole,
+ * other control and bidi characters a space, on one line, at most TITLE_MAX characters; undefined
+ * when nothing readable is left, so the evaluator keeps its ID. Each report still escapes it for
+ * its own format. Pure.
+ */
+function cleanTitle(title) {
+    const value = (0,strip_ansi/* default */.A)(title.length > 4 * schema/* TITLE_MAX */.GQ ? title.slice(0, 4 * schema/* TITLE_MAX */.GQ) : title)
+        .replace(names_CONTROLS, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+    if (value === '')
+        return undefined;
+    const chars = Array.from(value);
+    return chars.length > schema/* TITLE_MAX */.GQ ? `${chars.slice(0, schema/* TITLE_MAX */.GQ - 1).join('')}…` : value;
 }
 
 ;// CONCATENATED MODULE: ./src/run/started.ts
@@ -78173,6 +78409,10 @@ function createEngine(settings, log, naming) {
         // a pin that is no completed evaluation is refused before anything is listed or cancelled
         const pins = await pinsStage(context);
         const gathered = await gatherStage(context, supersedeRule(decision, settings));
+        // the judged set is known now unless the run starts it: a pin that stands for none of it (or is
+        // one of it) is refused before anything is cancelled
+        if (!settings.start)
+            pinnedBaselines(pins, gathered.judged);
         const cancel = (supersededCancels = await cancelStage(context, gathered.superseded));
         try {
             let judged = gathered.judged;

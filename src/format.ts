@@ -2,6 +2,7 @@
  * The one place that turns numbers, times and API text into text for people: the reports, the
  * policy's broken-rule messages, the event's reasons and the run's log lines all use it.
  */
+import stripAnsi from 'strip-ansi'
 
 /** Drops binary floating-point noise from sums (0.1 + 0.2 → 0.3); integers are left exact. */
 export function tidy(value: number): number {
@@ -127,14 +128,21 @@ export function formatRelativeDelta(now: number, before: number): string {
 const SPECIALS = /[\\`*[\]|!~$&<>"]|(?<![a-z0-9])_|_(?![a-z0-9])|:(?=\/\/)|@|(?<=www)\./gi
 const toReference = (char: string) => `&#${char.charCodeAt(0)};`
 
+// C0 and C1 controls, DEL, line and paragraph separators and the bidi controls: a reason holding
+// U+202E would read backwards in the comment
+// eslint-disable-next-line no-control-regex -- stripping control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g
+
 /**
  * The one escape for API text placed in Markdown (summary and comment): inert inside a table cell,
  * a line or an HTML block, on one line, and cut to `maxLength` so one hostile field cannot flood
  * the report.
  */
 export function escapeMarkdown(text: string, maxLength = 120): string {
-  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-  let value = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
-  if (value.length > maxLength) value = value.slice(0, maxLength - 1) + '…'
+  // escape sequences go whole, so an OSC 8 link leaves no "]8;;https://…" text behind
+  let value = stripAnsi(text).replace(CONTROLS, ' ')
+  // by code point, so that a cut never leaves half an emoji
+  const chars = Array.from(value)
+  if (chars.length > maxLength) value = chars.slice(0, maxLength - 1).join('') + '…'
   return value.replace(SPECIALS, toReference)
 }

@@ -247,16 +247,17 @@ describe('baseline-run-id', () => {
     // refused before anything is listed
     expect(api.requests.filter(r => r.path.endsWith('/evaluations'))).toEqual([])
 
-    // the other evaluator's run is not judged: evaluator-id filters it out of the listing
+    // the other evaluator's run is not judged: evaluator-id filters it out, so it is refused
+    // before anything is listed
+    api.clearRequests()
     const elsewhere = await runAction(
       inputs({ 'baseline-run-id': other.runId, 'evaluator-id': fakeId('evl', 1) })
     )
     expect(elsewhere.exitCode).toBe(1)
-    expect(elsewhere.errors[0]).toMatch(
-      new RegExp(
-        `^Input baseline-run-id has ${other.runId}, of evaluator ${fakeId('evl', 9)} and dataset ${fakeId('dst', 1)}, which no judged evaluation has`
-      )
+    expect(elsewhere.errors[0]).toBe(
+      `Input baseline-run-id has ${other.runId}, of evaluator ${fakeId('evl', 9)}, but evaluator-id is ${fakeId('evl', 1)}: pin a completed evaluation of the evaluator judged`
     )
+    expect(api.requests.filter(r => r.path.endsWith('/evaluations'))).toEqual([])
   })
 
   it('is --baseline-run-id on the command: a pinned baseline used, a malformed one refused before any request', async () => {

@@ -195,6 +195,29 @@ describe('readSettings', () => {
     [{ 'evaluation-url': 'https://x.example/{runId' }, 'evaluation-url', '"{runId", which is not'],
     [{ 'evaluation-url': 'https://x.example/}' }, 'evaluation-url', '"}", which is not'],
     [{ 'evaluation-url': 'https://u:p@x.example/{runId}' }, 'evaluation-url', 'credentials'],
+    [{ 'evaluation-url': 'https://{runId}@x.example/' }, 'evaluation-url', 'credentials'],
+    [{ 'evaluation-url': 'data:text/html,<a>{runId}' }, 'evaluation-url', 'uses data'],
+    [{ 'evaluation-url': 'JavaScript:alert({runId})' }, 'evaluation-url', 'uses javascript'],
+    [{ 'evaluation-url': 'vbscript:x/{runId}' }, 'evaluation-url', 'uses vbscript'],
+    [{ 'evaluation-url': '//evil.example/{runId}' }, 'evaluation-url', 'is not a URL'],
+    [
+      { 'evaluation-url': 'https://{runId}.evil.example/' },
+      'evaluation-url',
+      'in its scheme, host'
+    ],
+    [{ 'evaluation-url': 'https://app.{promptId}/x' }, 'evaluation-url', 'in its scheme, host'],
+    [{ 'evaluation-url': 'https://x.example:{runId}/' }, 'evaluation-url', 'is not a URL'],
+    [{ 'evaluation-url': 'https://x.example/%7BrunId%7D' }, 'evaluation-url', 'write {runId}'],
+    [
+      { 'evaluation-url': 'https://x.example/%7bpromptId%7d' },
+      'evaluation-url',
+      'write {promptId}'
+    ],
+    [
+      { 'evaluation-url': `https://x.example/{runId}?${'a'.repeat(2_000)}` },
+      'evaluation-url',
+      'characters long; at most 2000'
+    ],
     [{ 'base-url': 'not a url' }, 'base-url', 'not a URL'],
     [{ 'base-url': 'ftp://example.com' }, 'base-url', 'https://'],
     [{ 'base-url': 'https://user:pw@example.com/v2' }, 'base-url', 'credentials']

@@ -192,4 +192,139 @@ describe('comparisonsStage', () => {
       new RegExp(`^the rows of ${pair.baseline.runId} could not be fetched: `)
     )
   })
+
+  describe('never a comparison from rows that disagree with the evaluation', () => {
+    /** One page with these results, saying no more follow: the listing as a faulty API ends it. */
+    function serveOnly(runId: string, results: unknown[]) {
+      api.inject({
+        path: `/evaluations/${runId}/results`,
+        body: { results, pagination: { hasMore: false, nextCursor: null } },
+        times: Infinity
+      })
+    }
+
+    async function compareOne(judged: Listed, baseline: Listed) {
+      const { context: run, lines } = await context()
+      const comparisons = await comparisonsStage(
+        run,
+        [judged],
+        new Map([[judged.evaluation.runId, baseline]])
+      )
+      return { comparison: comparisons.get(judged.evaluation.runId), lines }
+    }
+
+    it('a results listing that ends early (fewer rows than the run counts) is not compared', async () => {
+      const { pair, judged, baseline } = addPair(1, 300, [5])
+      // the baseline's rows stop at 150 of 300, and the 150 left out include no change at all
+      serveOnly(pair.baseline.runId, api.results(PROMPT, pair.baseline.runId).slice(0, 150))
+      const { comparison, lines } = await compareOne(judged, baseline)
+      expect(comparison?.compared).toBe(false)
+      expect(!comparison?.compared && comparison?.reason).toBe(
+        `the results of ${pair.baseline.runId} list 150 distinct rows, but its metrics count 300 graded runs (the listing ended early)`
+      )
+      expect(lines).toContainEqual(
+        expect.stringMatching(new RegExp(`^warning: ${pair.judged.runId} was not compared`))
+      )
+    })
+
+    it('a side whose rowIds repeat in place of rows it leaves out is not compared', async () => {
+      const { pair, judged, baseline } = addPair(1, 100, [5])
+      const rows = api.results(PROMPT, pair.judged.runId)
+      // as many results as runs, but the first 10 rows twice and the last 10 missing
+      serveOnly(pair.judged.runId, [...rows.slice(0, 10), ...rows.slice(0, 90)])
+      const { comparison } = await compareOne(judged, baseline)
+      expect(comparison?.compared).toBe(false)
+      expect(!comparison?.compared && comparison?.reason).toMatch(
+        /list 90 distinct rows, but its metrics count 100 graded runs/
+      )
+    })
+
+    it('a side whose metrics fall short of its progress is not compared', async () => {
+      const { pair, baseline } = addPair(1, 100, [5])
+      // the listing and the run counts agree on 100, but progress says 120 rows were completed
+      const shortMetrics: Listed = {
+        promptId: PROMPT,
+        evaluation: {
+          ...pair.judged,
+          progress: { ...pair.judged.progress, totalRows: 120, completedRows: 120 }
+        }
+      }
+      const { comparison } = await compareOne(shortMetrics, baseline)
+      expect(comparison?.compared).toBe(false)
+      expect(!comparison?.compared && comparison?.reason).toMatch(
+        /list 100 distinct rows, but its progress counts 120 completed rows/
+      )
+    })
+
+    it('a page longer than asked for, cut at the limit, leaves it not compared', async () => {
+      const { pair, judged, baseline } = addPair(1, 300, [5])
+      // 300 results on one page asked for 200, saying none follow: 100 would be silently lost
+      serveOnly(pair.baseline.runId, api.results(PROMPT, pair.baseline.runId))
+      const { comparison } = await compareOne(judged, baseline)
+      expect(comparison?.compared).toBe(false)
+      expect(!comparison?.compared && comparison?.reason).toBe(
+        `the results listing of ${pair.baseline.runId} stopped after 200 rows though more were said to follow (a page longer than asked for)`
+      )
+    })
+
+    it('a side whose grades disagree with its metrics is not compared', async () => {
+      const { pair, judged, baseline } = addPair(1, 100, [5])
+      // the newly failing row reads pass in the listing, though the metrics count it as failed
+      const rows = api.results(PROMPT, pair.judged.runId).map(r => ({ ...r, grade: 'pass' }))
+      serveOnly(pair.judged.runId, rows)
+      const { comparison } = await compareOne(judged, baseline)
+      expect(comparison?.compared).toBe(false)
+      expect(!comparison?.compared && comparison?.reason).toMatch(
+        /^the grades in the results of .* \(100 pass, 0 fail, 0 unknown\) disagree with its metrics \(99 pass, 1 fail, 0 unknown\)$/
+      )
+    })
+
+    it('a result with a grade outside pass, fail and unknown leaves it not compared', async () => {
+      const { pair, judged, baseline } = addPair(1, 50, [5])
+      const rows = api.results(PROMPT, pair.judged.runId)
+      serveOnly(pair.judged.runId, [{ ...rows[0], grade: 'PASS' }, ...rows.slice(1)])
+      const { comparison } = await compareOne(judged, baseline)
+      expect(comparison?.compared).toBe(false)
+      expect(!comparison?.compared && comparison?.reason).toMatch(/results\[0\]\.grade/)
+    })
+
+    it('a baseline whose rows share no rowId with the judged one (another dataset) is not compared', async () => {
+      const { pair, judged, baseline } = addPair(1, 60, [])
+      const rows = api.results(PROMPT, pair.baseline.runId)
+      serveOnly(
+        pair.baseline.runId,
+        rows.map(r => ({ ...r, rowId: `other-dataset-${r.rowId}` }))
+      )
+      const { comparison } = await compareOne(judged, baseline)
+      expect(comparison?.compared).toBe(false)
+      expect(!comparison?.compared && comparison?.reason).toBe(
+        `no row of ${pair.judged.runId} pairs with a row of ${pair.baseline.runId} (no rowId in common: another dataset?)`
+      )
+    })
+
+    it('a results cursor that repeats ends the listing and leaves it not compared', async () => {
+      const { pair, judged, baseline } = addPair(1, 500, [5])
+      const rows = api.results(PROMPT, pair.baseline.runId)
+      api.inject({
+        path: `/evaluations/${pair.baseline.runId}/results`,
+        body: { results: rows.slice(0, 200), pagination: { hasMore: true, nextCursor: 'again' } },
+        times: Infinity
+      })
+      const { comparison } = await compareOne(judged, baseline)
+      expect(comparison?.compared).toBe(false)
+      expect(!comparison?.compared && comparison?.reason).toMatch(/repeated a cursor on page 2/)
+      expect(resultPages(pair.baseline.runId)).toHaveLength(2)
+    })
+
+    it('a 10 kB reason on a newly failing row is kept for the report, which cuts it', async () => {
+      const { pair, judged, baseline } = addPair(1, 20, [3])
+      const rows = api.results(PROMPT, pair.judged.runId).map(r => ({
+        ...r,
+        reason: r.grade === 'fail' ? 'x'.repeat(10_000) : r.reason
+      }))
+      serveOnly(pair.judged.runId, rows)
+      const { comparison } = await compareOne(judged, baseline)
+      expect(comparison?.compared && comparison.rows.newlyFailing).toBe(1)
+    })
+  })
 })

@@ -220,6 +220,22 @@ describe('resultsStage', () => {
     ])
   })
 
+  it('warns for a completed evaluation whose listing ends before its run counts', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1, fail: 2 }), makeEvaluation({ n: 2, fail: 1 })])
+    const first = listed(1)
+    const all = api.results(PROMPT, first.evaluation.runId)
+    api.inject({
+      path: `${first.evaluation.runId}/results`,
+      body: { results: all.slice(0, 3), pagination: { hasMore: false, nextCursor: null } },
+      times: Infinity
+    })
+    const { context: run, lines } = await context()
+    await resultsStage(run, [first, listed(2)])
+    expect(lines.filter(line => line.startsWith('warning:'))).toEqual([
+      `warning: The results of ${first.evaluation.runId} list 3 distinct rows, but its metrics count ${all.length} graded runs (the listing ended early); the JUnit report shows the rows listed.`
+    ])
+  })
+
   it('hands the failing rows stage what it fetched: no request of its own for them', async () => {
     api.addPrompt(PROMPT, [makeEvaluation({ n: 1, pass: 30, fail: 25, unknown: 3 })])
     const { context: run } = await context()

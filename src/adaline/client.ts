@@ -4,11 +4,13 @@ import {
   MAX_PAGE_SIZE,
   evaluationPageSchema,
   evaluationSchema,
-  evaluatorPageSchema,
+  checkShape,
+  evaluatorListingSchema,
+  listedEvaluatorSchema,
   resultPageSchema,
   type Evaluation,
   type EvaluationStatus,
-  type Evaluator,
+  type ListedEvaluator,
   type Grade,
   type Result
 } from './schema.js'
@@ -54,7 +56,10 @@ export interface ResultPage {
 export interface EvaluatorPage {
   /** 1-based */
   page: number
-  evaluators: Evaluator[]
+  /** those of the page that have an ID and a title (of any text), in the API's order */
+  evaluators: ListedEvaluator[]
+  /** items of the page left out: no ID, or no title */
+  skipped: number
   /** whether the API said more pages follow */
   hasMore: boolean
 }
@@ -84,7 +89,7 @@ export interface AdalineClient {
    */
   listAllResults(promptId: string, runId: string, max: number): AsyncGenerator<ResultPage>
   /** A prompt's evaluators (their titles name them in reports), in pages of 200 by cursor. */
-  listEvaluators(promptId: string): AsyncGenerator<EvaluatorPage>
+  listEvaluators(promptId: string, options?: { deadlineAt?: number }): AsyncGenerator<EvaluatorPage>
 }
 
 export function createClient(http: Http, options: ClientOptions = {}): AdalineClient {
@@ -142,7 +147,7 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
       }
     },
 
-    async *listEvaluators(promptId) {
+    async *listEvaluators(promptId, { deadlineAt } = {}) {
       const path = `/prompts/${encodeURIComponent(promptId)}/evaluators`
       const trail = new CursorTrail(`GET ${path}`, maxPages, '')
       let cursor: string | undefined
@@ -151,11 +156,17 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
           method: 'GET',
           path,
           query: { limit: MAX_PAGE_SIZE, cursor },
-          schema: evaluatorPageSchema,
+          schema: evaluatorListingSchema,
+          deadlineMs: deadlineAt === undefined ? undefined : Math.max(1, deadlineAt - Date.now()),
           notFound: `Prompt ${promptId} was not found when listing its evaluators.`
         })
+        const evaluators: ListedEvaluator[] = []
+        for (const item of body.evaluators) {
+          const checked = checkShape(listedEvaluatorSchema, item, 'evaluator')
+          if (checked.ok) evaluators.push(checked.value)
+        }
         const { hasMore, nextCursor } = body.pagination
-        yield { page, evaluators: body.evaluators, hasMore }
+        yield { page, evaluators, skipped: body.evaluators.length - evaluators.length, hasMore }
         if (!hasMore) return
         cursor = trail.next(page, body.evaluators.length, nextCursor)
       }

@@ -9,6 +9,7 @@ import type { Agent } from 'node:http'
 import type { Readable } from 'node:stream'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
 import { getProxyForUrl } from 'proxy-from-env'
+import stripAnsi from 'strip-ansi'
 import { plural } from '../format.js'
 import { isLoopback } from '../secrets/loopback.js'
 import { Secrets } from '../secrets/redact.js'
@@ -476,7 +477,7 @@ async function parseBody<T>(
   const unexpected = (problem: string) =>
     new ApiError(
       // the problem quotes the value received, which may be the key, or megabytes of text
-      `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(problem))}`,
+      `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(plainText(problem)))}`,
       endpoint,
       response.status
     )
@@ -516,8 +517,9 @@ async function toApiError<T>(
   }
   // the API's words may echo the request, key included, and every face prints this message;
   // redacted before they are clipped, so that no cut leaves part of the key
-  code = code && clip(secrets.redact(code), 100)
-  const said = clip(secrets.redact([code, message].filter(Boolean).join(': ')))
+  // cleaned before redaction: removing an escape sequence could join the two halves of a key
+  code = code && clip(secrets.redact(plainText(code)), 100)
+  const said = clip(secrets.redact(plainText([code, message].filter(Boolean).join(': '))))
   const head = `${endpoint} answered ${response.status}${said ? ` ${said}` : ''}`
   return new ApiError(
     `${head}${/[.…]$/.test(said) ? '' : '.'} ${hint(response.status, spec, nameOf)}`.trim(),
@@ -528,6 +530,19 @@ async function toApiError<T>(
 }
 
 /** Text cut to `max` characters with an ellipsis, never inside a surrogate pair. */
+// C0 and C1 controls, DEL, line and paragraph separators and the bidi controls
+// eslint-disable-next-line no-control-regex -- stripping control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g
+
+/**
+ * The API's words as every face may print them (the Actions log, a terminal, an annotation):
+ * escape sequences removed whole, other control and bidi characters a space, on one line, so an
+ * error body cannot colour, move, relink or forge a line of the log.
+ */
+function plainText(text: string): string {
+  return stripAnsi(text).replace(CONTROLS, ' ').replace(/ {2,}/g, ' ').trim()
+}
+
 export function clip(text: string, max = MAX_QUOTED_CHARS): string {
   if (text.length <= max) return text
   const cut = /[\uD800-\uDBFF]/.test(text[max - 2] ?? '') ? max - 2 : max - 1

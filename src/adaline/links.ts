@@ -6,6 +6,9 @@
 /** The placeholders a template may hold, each filled with the evaluation's ID, URL-encoded. */
 export const EVALUATION_URL_PLACEHOLDERS = ['promptId', 'runId', 'evaluatorId'] as const
 
+/** A template longer than this is no deep link: refused, so one input cannot flood every report. */
+export const TEMPLATE_MAX = 2_000
+
 export interface EvaluationIds {
   promptId: string
   runId: string
@@ -17,6 +20,11 @@ export interface EvaluationIds {
  * known placeholders.
  */
 export function templateProblem(template: string): string | undefined {
+  if (template.length > TEMPLATE_MAX)
+    return `is ${template.length} characters long; at most ${TEMPLATE_MAX}`
+  const encoded = template.match(/%7B(promptId|runId|evaluatorId)%7D/i)
+  if (encoded)
+    return `has "${encoded[0]}", a placeholder with its braces percent-encoded: write {${encoded[1]}}`
   const unknown = template
     .replace(/\{(promptId|runId|evaluatorId)\}/g, '')
     .match(/\{[^{}]*\}?|\}/)?.[0]
@@ -31,6 +39,10 @@ export function templateProblem(template: string): string | undefined {
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     return `uses ${url.protocol.replace(/:$/, '')}; give an https:// (or http://) address`
   if (url.username || url.password) return 'must not carry credentials'
+  // an ID from the API must never choose where a link leads: placeholders go after the host
+  const other = new URL(fillTemplate(template, { promptId: 'q', runId: 's', evaluatorId: 'f' }))
+  if (other.origin !== url.origin)
+    return 'has a placeholder in its scheme, host or port: put {promptId}, {runId} and {evaluatorId} in the path, query or fragment of a fixed https:// address'
   return undefined
 }
 

@@ -169,3 +169,21 @@ export const evaluatorPageSchema = v.looseObject({
   evaluators: v.array(evaluatorSchema),
   pagination: paginationSchema
 })
+
+/**
+ * An evaluator as the client reads a listing: its ID, its prompt and its title, whatever the
+ * title holds (names.ts cleans it). One that does not fit is left out of its page alone, so a
+ * single odd evaluator (an empty or 10 kB title, no ID) costs its own name and not the others'.
+ */
+export const listedEvaluatorSchema = v.object({
+  id,
+  promptId: v.nullish(v.string()),
+  title: v.string()
+})
+export type ListedEvaluator = v.InferOutput<typeof listedEvaluatorSchema>
+
+/** A page of evaluators as the client reads it: each item checked on its own. */
+export const evaluatorListingSchema = v.object({
+  evaluators: v.array(v.unknown()),
+  pagination: paginationSchema
+})

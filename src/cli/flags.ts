@@ -29,7 +29,8 @@ Options:
                              GITHUB_EVENT_NAME / GITHUB_EVENT_PATH (as the action does)
   --keep-run-ids LIST        run IDs never to cancel
   --baseline-run-id LIST     pinned baselines: each replaces the automatic baseline of the judged
-                             evaluations of its evaluator and dataset (repeat or separate with commas)
+                             evaluations of its evaluator and dataset (repeat or separate with commas;
+                             with --start, also --evaluator-id)
   --start                    start one evaluation per prompt for this commit and judge those
   --wait DURATION            wait up to DURATION (90s, 30m, 1h) for the judged evaluations to finish
   --cancel-on-abort BOOL     on Ctrl-C, SIGTERM or an error after starting, cancel the

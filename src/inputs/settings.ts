@@ -241,6 +241,21 @@ async function readChecked(
   // checked here, before any request: a malformed pin is refused at once
   const baselineRunIds = [...new Set(list(read('baseline-run-id')))]
   baselineRunIds.forEach(id => checkId('baseline-run-id', id))
+  // each pin is one request per prompt before anything else, and stands for one evaluator and dataset
+  if (baselineRunIds.length > MAX_PINS)
+    throw new InputError(
+      'baseline-run-id',
+      `has ${baselineRunIds.length} run IDs; at most ${MAX_PINS}: pin one completed evaluation per evaluator and dataset judged`
+    )
+  const start = parseBoolean('start', read('start'), false)
+  // a started evaluation's evaluator is known only once it is billed: the pin is checked against
+  // evaluator-id before the start instead
+  if (start && baselineRunIds.length > 0 && !evaluatorId)
+    throw new InputError(
+      'baseline-run-id',
+      naming =>
+        `needs ${naming.nameOf('evaluator-id')} when ${naming.nameOf('start')} starts the judged evaluations: set ${naming.nameOf('evaluator-id')} to the pinned run's evaluator, so that the pin is checked before a billed start`
+    )
 
   const policy = await readPolicy(getInput('policy'))
   const files = readReportFiles(read)
@@ -264,7 +279,7 @@ async function readChecked(
     failOnGate: parseBoolean('fail-on-gate', read('fail-on-gate'), true),
     baseUrl: parseBaseUrl(read('base-url') || DEFAULT_BASE_URL),
     githubToken,
-    start: parseBoolean('start', read('start'), false),
+    start,
     waitMs: parseWait(read('wait')),
     cancelOnAbort: parseBoolean('cancel-on-abort', read('cancel-on-abort'), true),
     comment: oneOf('comment', read('comment') || 'off', ['off', 'on', 'on-failure']),
@@ -330,6 +345,9 @@ async function readPolicy(text: string): Promise<Policy> {
 
 /** The longest a GitHub-hosted job may run. */
 const MAX_WAIT_MS = 6 * 3_600_000
+
+/** Pinned baselines, at most: one per evaluator and dataset judged, and a request each per prompt. */
+export const MAX_PINS = 50
 
 /** A duration such as 90s, 30m, 1h; empty or 0 means don't wait. */
 function parseWait(value: string): number | undefined {

@@ -10,12 +10,12 @@
 import type { Result } from '../adaline/schema.js'
 import { formatCount, plural } from '../format.js'
 import type { Listed } from '../judge/judged-set.js'
-import { rowResultFrom } from '../judge/pairing.js'
+import { pairedRows, rowResultFrom } from '../judge/pairing.js'
 import { compareRows, type Comparison } from '../judge/regressions.js'
 import type { Policy } from '../judge/policy.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { RunContext } from './context.js'
-import { RESULTS_CAP, type FetchedResults } from './results-cache.js'
+import { RESULTS_CAP, disagreesWithEvaluation, type FetchedResults } from './results-cache.js'
 import { shownRows } from './rows.js'
 
 /**
@@ -92,11 +92,8 @@ export async function comparisonsStage(
   const compared = await mapWithin(pairsAtOnce, pairs, async ([item, baseline]) => {
     const answer = await context.results.fetch([item, baseline], RESULTS_CAP)
     requests += answer.requests
-    const judgedRows = whole(answer.byRunId.get(item.evaluation.runId), item.evaluation.runId)
-    const baselineRows = whole(
-      answer.byRunId.get(baseline.evaluation.runId),
-      baseline.evaluation.runId
-    )
+    const judgedRows = whole(answer.byRunId.get(item.evaluation.runId), item)
+    const baselineRows = whole(answer.byRunId.get(baseline.evaluation.runId), baseline)
     const problem = judgedRows.problem ?? baselineRows.problem
     let comparison: Comparison
     if (problem !== undefined) {
@@ -109,6 +106,17 @@ export async function comparisonsStage(
         judgedRows.results!.map(rowResultFrom),
         settings.policy.significance
       )
+      // rows that pair with none of the other side's say nothing of a change: no verdict from them
+      if (
+        comparison.compared &&
+        pairedRows(comparison.rows) === 0 &&
+        judgedRows.results!.length + baselineRows.results!.length > 0
+      )
+        comparison = {
+          compared: false,
+          baselineRunId: baseline.evaluation.runId,
+          reason: `no row of ${item.evaluation.runId} pairs with a row of ${baseline.evaluation.runId} (no rowId in common: another dataset?)`
+        }
     }
     for (const { evaluation } of [item, baseline]) {
       const left = pending.get(evaluation.runId)! - 1
@@ -132,19 +140,31 @@ export async function comparisonsStage(
   return comparisons
 }
 
-/** Every row result of one side, or why the comparison cannot stand on what was fetched. */
+/**
+ * Every row result of one side, or why the comparison cannot stand on what was fetched: a listing
+ * that failed, was cut at the cap, or holds other rows than the evaluation's run counts promise
+ * (it ended early, or its grades disagree with the metrics), is partial data.
+ */
 function whole(
   fetched: FetchedResults | undefined,
-  runId: string
+  { evaluation }: Listed
 ): { results?: Result[]; problem?: string } {
+  const { runId } = evaluation
   if (!fetched) return { problem: `the rows of ${runId} were not fetched` }
   if (!fetched.ok)
     return {
       problem: `the rows of ${runId} could not be fetched: ${fetched.problem.replace(/\.$/, '')}`
     }
+  // more said to follow before the cap was reached: a page longer than asked for was cut there
+  if (fetched.leftOut > 0 && fetched.results.length < fetched.cap)
+    return {
+      problem: `the results listing of ${runId} stopped after ${formatCount(fetched.results.length)} rows though more were said to follow (a page longer than asked for)`
+    }
   if (fetched.leftOut > 0)
     return {
       problem: `${runId} has more than ${formatCount(fetched.cap)} row results, the most fetched for one evaluation`
     }
+  const disagreement = disagreesWithEvaluation(fetched.results, evaluation)
+  if (disagreement !== undefined) return { problem: disagreement }
   return { results: fetched.results }
 }

@@ -17,7 +17,7 @@ import { cancelStage, type CancelOutcome } from './cancel.js'
 import { comparesRows, comparisonsStage } from './comparisons.js'
 import { createContext, type Log } from './context.js'
 import { gatherStage } from './gather.js'
-import { pinsStage } from './pins.js'
+import { pinnedBaselines, pinsStage } from './pins.js'
 import { resultsStage } from './results.js'
 import { namesStage } from './names.js'
 import { rowsStage } from './rows.js'
@@ -54,6 +54,9 @@ export function createEngine(settings: Settings, log: Log, naming: Naming): Engi
     // a pin that is no completed evaluation is refused before anything is listed or cancelled
     const pins = await pinsStage(context)
     const gathered = await gatherStage(context, supersedeRule(decision, settings))
+    // the judged set is known now unless the run starts it: a pin that stands for none of it (or is
+    // one of it) is refused before anything is cancelled
+    if (!settings.start) pinnedBaselines(pins, gathered.judged)
     const cancel = (supersededCancels = await cancelStage(context, gathered.superseded))
     try {
       let judged = gathered.judged

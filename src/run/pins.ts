@@ -37,6 +37,17 @@ export async function pinsStage(context: RunContext): Promise<Listed[]> {
         INPUT,
         `has ${runId}, which is ${found.evaluation.status}, not completed: pin a completed evaluation (its rows are all graded)`
       )
+    // the judged evaluations are of evaluator-id and dataset-id when set: a pin of others stands for none
+    for (const [input, wanted, has] of [
+      ['evaluator-id', settings.evaluatorId, found.evaluation.evaluatorId],
+      ['dataset-id', settings.datasetId, found.evaluation.datasetId ?? undefined]
+    ] as const)
+      if (wanted !== undefined && has !== wanted)
+        throw new InputError(
+          INPUT,
+          naming =>
+            `has ${runId}, of ${input === 'evaluator-id' ? 'evaluator' : 'dataset'} ${has ?? '(none)'}, but ${naming.nameOf(input)} is ${wanted}: pin a completed evaluation of the ${input === 'evaluator-id' ? 'evaluator' : 'dataset'} judged`
+        )
     const twin = pins.find(pin => sameGroup(pin, found))
     if (twin)
       throw new InputError(
@@ -66,6 +77,11 @@ export function pinnedBaselines(
     const stands = judged.filter(
       item => sameGroup(item, pin) && item.evaluation.runId !== pin.evaluation.runId
     )
+    if (stands.length === 0 && judged.some(item => item.evaluation.runId === pin.evaluation.runId))
+      throw new InputError(
+        INPUT,
+        `has ${pin.evaluation.runId}, which is the judged evaluation itself: pin an earlier completed evaluation of the same evaluator and dataset`
+      )
     if (stands.length === 0 && judged.length > 0)
       throw new InputError(
         INPUT,

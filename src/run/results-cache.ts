@@ -7,7 +7,8 @@
  */
 import type { AdalineClient } from '../adaline/client.js'
 import { ApiError } from '../adaline/http.js'
-import type { Result } from '../adaline/schema.js'
+import type { Evaluation, Result } from '../adaline/schema.js'
+import { formatCount } from '../format.js'
 import type { Listed } from '../judge/judged-set.js'
 import { mapWithin, type AdaptiveLimit } from './concurrency.js'
 
@@ -143,4 +144,28 @@ function leftOut(
   fetched: number
 ): number {
   return Math.max(1, metrics.passRuns + metrics.failRuns + metrics.unknownRuns - fetched)
+}
+
+/**
+ * How a completed evaluation's whole results listing disagrees with what the evaluation says of
+ * itself, or undefined: fewer or more distinct rows than its run counts (a listing that ended early,
+ * rowIds repeated in place of missing rows), fewer than its progress counts completed, or other
+ * grades than its metrics. Such rows are partial data: no comparison stands on them. Pure.
+ */
+export function disagreesWithEvaluation(
+  results: readonly Result[],
+  { runId, metrics, progress }: Evaluation
+): string | undefined {
+  const { passRuns, failRuns, unknownRuns } = metrics
+  const promised = passRuns + failRuns + unknownRuns
+  const distinct = new Set(results.map(result => result.rowId)).size
+  if (distinct !== promised)
+    return `the results of ${runId} list ${formatCount(distinct)} distinct rows, but its metrics count ${formatCount(promised)} graded runs (${distinct < promised ? 'the listing ended early' : 'the listing disagrees with the metrics'})`
+  if (distinct < progress.completedRows)
+    return `the results of ${runId} list ${formatCount(distinct)} distinct rows, but its progress counts ${formatCount(progress.completedRows)} completed rows (the listing or the metrics fell short)`
+  if (results.length !== promised) return undefined
+  const count = (grade: Result['grade']) => results.filter(r => r.grade === grade).length
+  if (count('pass') !== passRuns || count('fail') !== failRuns || count('unknown') !== unknownRuns)
+    return `the grades in the results of ${runId} (${count('pass')} pass, ${count('fail')} fail, ${count('unknown')} unknown) disagree with its metrics (${passRuns} pass, ${failRuns} fail, ${unknownRuns} unknown)`
+  return undefined
 }

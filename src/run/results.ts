@@ -6,7 +6,7 @@
 import { formatCount, plural } from '../format.js'
 import type { Listed } from '../judge/judged-set.js'
 import type { RunContext } from './context.js'
-import { RESULTS_CAP, type FetchedResults } from './results-cache.js'
+import { RESULTS_CAP, disagreesWithEvaluation, type FetchedResults } from './results-cache.js'
 
 /**
  * Every row result of the judged evaluations, one line on how many requests they took, and a
@@ -19,6 +19,7 @@ export async function resultsStage(
 ): Promise<Map<string, FetchedResults>> {
   const { log } = context
   const { byRunId, requests } = await context.results.fetch(judged)
+  const byEvaluation = new Map(judged.map(item => [item.evaluation.runId, item.evaluation]))
   let rows = 0
   let capped = 0
   for (const [runId, fetched] of byRunId) {
@@ -30,6 +31,16 @@ export async function resultsStage(
     }
     rows += fetched.results.length
     if (fetched.leftOut > 0) capped += 1
+    // a running evaluation has fewer rows than it will; a finished one should list them all
+    const evaluation = byEvaluation.get(runId)
+    const disagreement =
+      fetched.leftOut === 0 && evaluation?.status === 'completed'
+        ? disagreesWithEvaluation(fetched.results, evaluation)
+        : undefined
+    if (disagreement)
+      log.warning(
+        `${disagreement[0]!.toUpperCase()}${disagreement.slice(1)}; the JUnit report shows the rows listed.`
+      )
   }
   const cut =
     capped > 0
