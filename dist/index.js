@@ -75645,7 +75645,7 @@ function evaluationsTable(report, maxRows) {
     const lines = table(header, align, [...rows, total]);
     const hidden = gathered.judged.length - rows.length;
     if (hidden > 0)
-        lines.push('', `… and ${(0,format/* plural */.LS)(hidden, 'more evaluation')} not shown; the totals and the \`evaluations\` output include them.`);
+        lines.push('', `… and ${(0,format/* plural */.LS)(hidden, 'more evaluation')} not shown; the totals include them.`);
     return lines;
 }
 /** The collapsed section under the table: each evaluation's IDs and remaining figures, the listing. */
@@ -75755,6 +75755,7 @@ function rowValues(values) {
 
 
 
+
 /** A baseline submitted longer than this before the run may no longer say what "before" was. */
 const STALE_AFTER_MS = 30 * 24 * 3_600_000;
 /** Evaluations in the comparison table, at most (the summary shrinks it to fit its size limit). */
@@ -75820,7 +75821,7 @@ function rowLabel(row) {
         : { rowId: row.rowId };
 }
 /** The Markdown section, after the judged evaluations; nothing when the run compared no rows. */
-function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN) {
+function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN, naming = policy/* INPUT_NAMING */.Oe) {
     const changes = changesOf(report);
     if (changes.length === 0)
         return [];
@@ -75860,7 +75861,7 @@ function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN) {
         lines.push(`- … and ${(0,format/* plural */.LS)(notCompared.length - MAX_COMPARED_SHOWN, 'more')}.`);
     if (notCompared.length > 0)
         lines.push('');
-    lines.push(...staleNote(report, changes));
+    lines.push(...staleNote(report, changes, naming));
     const perEvaluation = Math.min(ROWS_PER_EVALUATION, Math.ceil(maxRows / 5));
     for (const change of withNewFailures(changes))
         lines.push(...newlyFailingSection(report, change, perEvaluation));
@@ -75872,7 +75873,7 @@ function changes_name(report, { item }) {
     const url = evaluationUrl(report, item);
     return url ? markdown_link(text, url) : text;
 }
-function staleNote(report, changes) {
+function staleNote(report, changes, naming) {
     const stale = changes.filter(change => change.staleDays !== undefined);
     if (stale.length === 0)
         return [];
@@ -75882,7 +75883,7 @@ function staleNote(report, changes) {
         .join(', ');
     const more = stale.length > 5 ? ` and ${(0,format/* formatCount */.B4)(stale.length - 5)} more` : '';
     return [
-        `> ⚠️ ${stale.length === 1 ? 'A baseline was' : 'Baselines were'} submitted more than 30 days before this run and may be stale: ${named}${more}. Pin a recent one with \`baseline-run-id\`.`,
+        `> ⚠️ ${stale.length === 1 ? 'A baseline was' : 'Baselines were'} submitted more than 30 days before this run and may be stale: ${named}${more}. Pin a recent one with \`${naming.nameOf('baseline-run-id')}\`.`,
         ''
     ];
 }
@@ -75982,6 +75983,7 @@ function failingRowSections(report, perEvaluation) {
 
 
 
+
 /** GitHub refuses a step summary over 1 MiB; keep well below it. */
 const SUMMARY_LIMIT_BYTES = 1_000_000;
 const MAX_ROWS = 100;
@@ -75989,9 +75991,9 @@ const MAX_LISTED_IDS = 50;
 /** Superseded evaluations listed one per line, with why their cancel did not land. */
 const MAX_CANCEL_LINES = 20;
 function buildSummary(report, options = {}) {
-    const { limitBytes = SUMMARY_LIMIT_BYTES, links = {} } = options;
+    const { limitBytes = SUMMARY_LIMIT_BYTES, links = {}, naming = policy/* INPUT_NAMING */.Oe } = options;
     for (let rows = MAX_ROWS;; rows = Math.floor(rows / 2)) {
-        const text = render(report, links, rows);
+        const text = render(report, links, rows, naming);
         if (Buffer.byteLength(text) <= limitBytes || rows === 0)
             return text;
     }
@@ -76009,14 +76011,14 @@ function buildErrorReport(message, started, links = {}) {
     return lines.join('\n');
 }
 /** The report, section by section; a section for a feature the run did not use is left out. */
-function render(report, links, maxRows) {
+function render(report, links, maxRows, naming) {
     return [
         ...headline(report, links),
         ...cancelFailedLine(report),
         ...runsChart(report.metrics),
         ...rulesTable(report),
         ...judgedSection(report, maxRows),
-        ...changesMarkdown(report, maxRows),
+        ...changesMarkdown(report, maxRows, naming),
         ...failingRowsSection(report, maxRows),
         ...startedSection(report),
         ...supersededSection(report)

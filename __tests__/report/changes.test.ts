@@ -120,6 +120,17 @@ describe('changesMarkdown', () => {
       `> ⚠️ A baseline was submitted more than 30 days before this run and may be stale: ${EVALUATOR} (35 days). Pin a recent one with \`baseline-run-id\`.`
     )
     expect(stale).toContain(`- ${NOW} vs baseline ${BASE} (pinned) · `)
+    // the command's --format markdown names its flag
+    const flagged = changesMarkdown(
+      report(new Map([[NOW, regression()]]), STALE_AFTER_MS + 5 * 24 * 3_600_000),
+      100,
+      {
+        nameOf: input => `--${input}`,
+        withValue: (input, value) => `--${input} ${value}`,
+        verb: 'pass'
+      }
+    ).join('\n')
+    expect(flagged).toContain('Pin a recent one with `--baseline-run-id`.')
     const fresh = changesMarkdown(report(new Map([[NOW, regression()]]), STALE_AFTER_MS - 1))
     expect(fresh.join('\n')).not.toContain('may be stale')
   })

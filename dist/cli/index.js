@@ -36727,7 +36727,7 @@ function evaluationsTable(report, maxRows) {
     const lines = table(header, align, [...rows, total]);
     const hidden = gathered.judged.length - rows.length;
     if (hidden > 0)
-        lines.push('', `… and ${(0,format/* plural */.LS)(hidden, 'more evaluation')} not shown; the totals and the \`evaluations\` output include them.`);
+        lines.push('', `… and ${(0,format/* plural */.LS)(hidden, 'more evaluation')} not shown; the totals include them.`);
     return lines;
 }
 /** The collapsed section under the table: each evaluation's IDs and remaining figures, the listing. */
@@ -36837,6 +36837,7 @@ function rowValues(values) {
 
 
 
+
 /** A baseline submitted longer than this before the run may no longer say what "before" was. */
 const STALE_AFTER_MS = 30 * 24 * 3_600_000;
 /** Evaluations in the comparison table, at most (the summary shrinks it to fit its size limit). */
@@ -36902,7 +36903,7 @@ function rowLabel(row) {
         : { rowId: row.rowId };
 }
 /** The Markdown section, after the judged evaluations; nothing when the run compared no rows. */
-function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN) {
+function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN, naming = policy/* INPUT_NAMING */.Oe) {
     const changes = changesOf(report);
     if (changes.length === 0)
         return [];
@@ -36942,7 +36943,7 @@ function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN) {
         lines.push(`- … and ${(0,format/* plural */.LS)(notCompared.length - MAX_COMPARED_SHOWN, 'more')}.`);
     if (notCompared.length > 0)
         lines.push('');
-    lines.push(...staleNote(report, changes));
+    lines.push(...staleNote(report, changes, naming));
     const perEvaluation = Math.min(ROWS_PER_EVALUATION, Math.ceil(maxRows / 5));
     for (const change of withNewFailures(changes))
         lines.push(...newlyFailingSection(report, change, perEvaluation));
@@ -36954,7 +36955,7 @@ function changes_name(report, { item }) {
     const url = evaluationUrl(report, item);
     return url ? markdown_link(text, url) : text;
 }
-function staleNote(report, changes) {
+function staleNote(report, changes, naming) {
     const stale = changes.filter(change => change.staleDays !== undefined);
     if (stale.length === 0)
         return [];
@@ -36964,7 +36965,7 @@ function staleNote(report, changes) {
         .join(', ');
     const more = stale.length > 5 ? ` and ${(0,format/* formatCount */.B4)(stale.length - 5)} more` : '';
     return [
-        `> ⚠️ ${stale.length === 1 ? 'A baseline was' : 'Baselines were'} submitted more than 30 days before this run and may be stale: ${named}${more}. Pin a recent one with \`baseline-run-id\`.`,
+        `> ⚠️ ${stale.length === 1 ? 'A baseline was' : 'Baselines were'} submitted more than 30 days before this run and may be stale: ${named}${more}. Pin a recent one with \`${naming.nameOf('baseline-run-id')}\`.`,
         ''
     ];
 }
@@ -37064,6 +37065,7 @@ function failingRowSections(report, perEvaluation) {
 
 
 
+
 /** GitHub refuses a step summary over 1 MiB; keep well below it. */
 const SUMMARY_LIMIT_BYTES = 1_000_000;
 const MAX_ROWS = 100;
@@ -37071,9 +37073,9 @@ const MAX_LISTED_IDS = 50;
 /** Superseded evaluations listed one per line, with why their cancel did not land. */
 const MAX_CANCEL_LINES = 20;
 function buildSummary(report, options = {}) {
-    const { limitBytes = SUMMARY_LIMIT_BYTES, links = {} } = options;
+    const { limitBytes = SUMMARY_LIMIT_BYTES, links = {}, naming = policy/* INPUT_NAMING */.Oe } = options;
     for (let rows = MAX_ROWS;; rows = Math.floor(rows / 2)) {
-        const text = render(report, links, rows);
+        const text = render(report, links, rows, naming);
         if (Buffer.byteLength(text) <= limitBytes || rows === 0)
             return text;
     }
@@ -37091,14 +37093,14 @@ function buildErrorReport(message, started, links = {}) {
     return lines.join('\n');
 }
 /** The report, section by section; a section for a feature the run did not use is left out. */
-function render(report, links, maxRows) {
+function render(report, links, maxRows, naming) {
     return [
         ...headline(report, links),
         ...cancelFailedLine(report),
         ...runsChart(report.metrics),
         ...rulesTable(report),
         ...judgedSection(report, maxRows),
-        ...changesMarkdown(report, maxRows),
+        ...changesMarkdown(report, maxRows, naming),
         ...failingRowsSection(report, maxRows),
         ...startedSection(report),
         ...supersededSection(report)
@@ -38994,9 +38996,9 @@ function terminal_title(report, evaluatorId) {
 function evaluations(report, width, c) {
     const { gathered, baselines } = report;
     const whose = report.started.length > 0 ? 'started by this run' : `scope: ${report.scope}`;
-    const heading = section(`Evaluations (${whose})`, c);
+    const heading = wrap(section(`Evaluations (${whose})`, c), width);
     if (gathered.judged.length === 0)
-        return [heading, 'No evaluation matched the filters.'];
+        return [...heading, ...wrap('No evaluation matched the filters.', width)];
     const withBaseline = baselines.size > 0;
     const shown = gathered.judged.slice(0, MAX_EVALUATIONS);
     const fields = EVALUATION_FIELDS.filter(field => withBaseline || field.column.header !== 'Δ baseline');
@@ -39010,7 +39012,7 @@ function evaluations(report, width, c) {
         dropped.push(optional.toLowerCase());
     }
     const lines = [
-        heading,
+        ...heading,
         ...terminal_layout_table(fields.map(f => f.column), rowsOf(fields), width, c)
     ];
     if (dropped.length > 0)
@@ -41740,7 +41742,7 @@ async function main(argv, env, out, err, stdout = { isTTY: false }) {
         // once a signal came, the abort reports and exits
         if (abort.signalled)
             return untilExit();
-        print(cli_render(report, format, {
+        print(cli_render(report, format, naming, {
             width: reportWidth(env, stdout),
             color: useColor(env, stdout.isTTY),
             commit: commitOf(env, event)
@@ -41799,11 +41801,11 @@ async function decide(settings, cutoff, event, naming) {
     }
     return decideFromEvent(settings, event, Date.now, naming);
 }
-function cli_render(report, format, terminal) {
+function cli_render(report, format, naming, terminal) {
     if (format === 'json')
         return jsonReportText(buildJsonReport(report));
     if (format === 'markdown')
-        return buildSummary(report);
+        return buildSummary(report, { naming });
     return buildTerminalReport(report, terminal);
 }
 /**

@@ -17,6 +17,7 @@ import {
   type Settings
 } from '../inputs/settings.js'
 import { TotalsError } from '../judge/metrics.js'
+import type { SettingNaming } from '../judge/policy.js'
 import { cancelFailedMessage } from '../report/cancel-failed.js'
 import { buildReportFiles } from '../report/ci-files.js'
 import { buildJsonReport, jsonReportText } from '../report/json-report.js'
@@ -113,7 +114,7 @@ export async function main(
     if (abort.signalled) return untilExit()
 
     print(
-      render(report, format, {
+      render(report, format, naming, {
         width: reportWidth(env, stdout),
         color: useColor(env, stdout.isTTY),
         commit: commitOf(env, event)
@@ -186,10 +187,11 @@ async function decide(
 function render(
   report: RunReport,
   format: string,
+  naming: SettingNaming,
   terminal: { width: number; color: boolean; commit?: string }
 ): string {
   if (format === 'json') return jsonReportText(buildJsonReport(report))
-  if (format === 'markdown') return buildSummary(report)
+  if (format === 'markdown') return buildSummary(report, { naming })
   return buildTerminalReport(report, terminal)
 }
 

@@ -10,6 +10,7 @@ import type { Listed } from '../judge/judged-set.js'
 import type { NewlyFailingRow, RowComparison, RowGrade } from '../judge/pairing.js'
 import type { Comparison } from '../judge/regressions.js'
 import { DEFAULT_SIGNIFICANCE, verdictText } from '../judge/significance.js'
+import { INPUT_NAMING, type SettingNaming } from '../judge/policy.js'
 import type { RunReport } from '../run/run-report.js'
 import { MAX_EVALUATIONS_WITH_ROWS, ROWS_PER_EVALUATION } from '../run/rows.js'
 import { evaluationUrl, evaluatorName } from './evaluations.js'
@@ -98,7 +99,11 @@ export function rowLabel(row: NewlyFailingRow): { values?: string; rowId: string
 }
 
 /** The Markdown section, after the judged evaluations; nothing when the run compared no rows. */
-export function changesMarkdown(report: RunReport, maxRows = MAX_COMPARED_SHOWN): string[] {
+export function changesMarkdown(
+  report: RunReport,
+  maxRows = MAX_COMPARED_SHOWN,
+  naming: SettingNaming = INPUT_NAMING
+): string[] {
   const changes = changesOf(report)
   if (changes.length === 0) return []
   const lines = ['### What changed since the baseline', '', meaning(report), '']
@@ -147,7 +152,7 @@ export function changesMarkdown(report: RunReport, maxRows = MAX_COMPARED_SHOWN)
   if (notCompared.length > MAX_COMPARED_SHOWN)
     lines.push(`- … and ${plural(notCompared.length - MAX_COMPARED_SHOWN, 'more')}.`)
   if (notCompared.length > 0) lines.push('')
-  lines.push(...staleNote(report, changes))
+  lines.push(...staleNote(report, changes, naming))
   const perEvaluation = Math.min(ROWS_PER_EVALUATION, Math.ceil(maxRows / 5))
   for (const change of withNewFailures(changes))
     lines.push(...newlyFailingSection(report, change, perEvaluation))
@@ -161,7 +166,7 @@ function name(report: RunReport, { item }: Change): string {
   return url ? link(text, url) : text
 }
 
-function staleNote(report: RunReport, changes: readonly Change[]): string[] {
+function staleNote(report: RunReport, changes: readonly Change[], naming: SettingNaming): string[] {
   const stale = changes.filter(change => change.staleDays !== undefined)
   if (stale.length === 0) return []
   const named = stale
@@ -170,7 +175,7 @@ function staleNote(report: RunReport, changes: readonly Change[]): string[] {
     .join(', ')
   const more = stale.length > 5 ? ` and ${formatCount(stale.length - 5)} more` : ''
   return [
-    `> ⚠️ ${stale.length === 1 ? 'A baseline was' : 'Baselines were'} submitted more than 30 days before this run and may be stale: ${named}${more}. Pin a recent one with \`baseline-run-id\`.`,
+    `> ⚠️ ${stale.length === 1 ? 'A baseline was' : 'Baselines were'} submitted more than 30 days before this run and may be stale: ${named}${more}. Pin a recent one with \`${naming.nameOf('baseline-run-id')}\`.`,
     ''
   ]
 }

@@ -74,10 +74,7 @@ export function evaluationsTable(report: RunReport, maxRows: number): string[] {
   const lines = table(header, align, [...rows, total])
   const hidden = gathered.judged.length - rows.length
   if (hidden > 0)
-    lines.push(
-      '',
-      `… and ${plural(hidden, 'more evaluation')} not shown; the totals and the \`evaluations\` output include them.`
-    )
+    lines.push('', `… and ${plural(hidden, 'more evaluation')} not shown; the totals include them.`)
   return lines
 }
 

@@ -14,6 +14,7 @@ import {
   plural
 } from '../format.js'
 import type { Metrics } from '../judge/metrics.js'
+import { INPUT_NAMING, type SettingNaming } from '../judge/policy.js'
 import type { RunReport } from '../run/run-report.js'
 import { cancelsNotLanded } from './cancel-failed.js'
 import { changesMarkdown, noiseClause } from './changes.js'
@@ -33,12 +34,14 @@ export interface SummaryOptions {
   limitBytes?: number
   /** the commit and workflow run to link in the headline (none outside GitHub) */
   links?: ReportLinks
+  /** how the face names its settings in a hint (the command's --format markdown: its flags) */
+  naming?: SettingNaming
 }
 
 export function buildSummary(report: RunReport, options: SummaryOptions = {}): string {
-  const { limitBytes = SUMMARY_LIMIT_BYTES, links = {} } = options
+  const { limitBytes = SUMMARY_LIMIT_BYTES, links = {}, naming = INPUT_NAMING } = options
   for (let rows = MAX_ROWS; ; rows = Math.floor(rows / 2)) {
-    const text = render(report, links, rows)
+    const text = render(report, links, rows, naming)
     if (Buffer.byteLength(text) <= limitBytes || rows === 0) return text
   }
 }
@@ -63,14 +66,19 @@ export function buildErrorReport(
 }
 
 /** The report, section by section; a section for a feature the run did not use is left out. */
-function render(report: RunReport, links: ReportLinks, maxRows: number): string {
+function render(
+  report: RunReport,
+  links: ReportLinks,
+  maxRows: number,
+  naming: SettingNaming
+): string {
   return [
     ...headline(report, links),
     ...cancelFailedLine(report),
     ...runsChart(report.metrics),
     ...rulesTable(report),
     ...judgedSection(report, maxRows),
-    ...changesMarkdown(report, maxRows),
+    ...changesMarkdown(report, maxRows, naming),
     ...failingRowsSection(report, maxRows),
     ...startedSection(report),
     ...supersededSection(report)

@@ -212,8 +212,9 @@ function title(report: RunReport, evaluatorId: string): string {
 function evaluations(report: RunReport, width: number, c: Colors): string[] {
   const { gathered, baselines } = report
   const whose = report.started.length > 0 ? 'started by this run' : `scope: ${report.scope}`
-  const heading = section(`Evaluations (${whose})`, c)
-  if (gathered.judged.length === 0) return [heading, 'No evaluation matched the filters.']
+  const heading = wrap(section(`Evaluations (${whose})`, c), width)
+  if (gathered.judged.length === 0)
+    return [...heading, ...wrap('No evaluation matched the filters.', width)]
   const withBaseline = baselines.size > 0
   const shown = gathered.judged.slice(0, MAX_EVALUATIONS)
   const fields: EvaluationField[] = EVALUATION_FIELDS.filter(
@@ -238,7 +239,7 @@ function evaluations(report: RunReport, width: number, c: Colors): string[] {
     dropped.push(optional.toLowerCase())
   }
   const lines = [
-    heading,
+    ...heading,
     ...table(
       fields.map(f => f.column),
       rowsOf(fields),
