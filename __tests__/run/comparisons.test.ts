@@ -4,13 +4,11 @@
  * instead of a comparison from partial rows.
  */
 import type { Listed } from '../../src/judge/judged-set.js'
-import { readSettings } from '../../src/inputs/settings.js'
-import { ABORT_TRANSPORT } from '../../src/run/abort.js'
 import { comparisonsStage } from '../../src/run/comparisons.js'
-import { createContext, type Log } from '../../src/run/context.js'
 import { resultsStage } from '../../src/run/results.js'
 import { rowsStage } from '../../src/run/rows.js'
 import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import { stageContext } from '../../test-support/stage-context.js'
 
 const PROMPT = fakeId('prm', 1)
 let api: FakeAdaline
@@ -23,25 +21,9 @@ afterEach(async () => {
   await api.close()
 })
 
-async function context(policy = 'max-new-failures: 0', extra: Record<string, string> = {}) {
-  const given: Record<string, string> = {
-    'api-key': api.apiKey,
-    'prompt-id': PROMPT,
-    'base-url': api.url,
-    policy,
-    ...extra
-  }
-  const settings = await readSettings(name => given[name] ?? '', {
-    now: Date.now(),
-    mask: () => undefined
-  })
-  const lines: string[] = []
-  const log: Log = {
-    info: message => void lines.push(message),
-    warning: message => void lines.push(`warning: ${message}`),
-    group: (_, work) => work()
-  }
-  return { context: createContext(settings, log, ABORT_TRANSPORT), lines }
+/** A run's context on the fake under `policy`, with the log kept. */
+function context(policy = 'max-new-failures: 0', extra: Record<string, string> = {}) {
+  return stageContext(api, { 'prompt-id': PROMPT, policy, ...extra })
 }
 
 /** A pair added to the fake, as the engine holds it: judged items and baselines by run ID. */

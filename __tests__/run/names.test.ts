@@ -3,11 +3,9 @@
  * judged evaluations, read until every evaluator shown is found; a listing that fails is a warning.
  */
 import type { Listed } from '../../src/judge/judged-set.js'
-import { readSettings } from '../../src/inputs/settings.js'
-import { ABORT_TRANSPORT } from '../../src/run/abort.js'
-import { createContext, type Log } from '../../src/run/context.js'
 import { MAX_EVALUATOR_PAGES, cleanTitle, namesStage } from '../../src/run/names.js'
 import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import { stageContext } from '../../test-support/stage-context.js'
 
 const PROMPT = fakeId('prm', 1)
 const PROMPT_2 = fakeId('prm', 2)
@@ -22,18 +20,8 @@ afterEach(async () => {
 })
 
 /** A run's context on the fake, with the log kept. */
-async function context() {
-  const settings = await readSettings(
-    name => ({ 'api-key': api.apiKey, 'prompt-id': PROMPT, 'base-url': api.url })[name] ?? '',
-    { now: Date.now(), mask: () => undefined }
-  )
-  const lines: string[] = []
-  const log: Log = {
-    info: message => void lines.push(message),
-    warning: message => void lines.push(`warning: ${message}`),
-    group: (_, work) => work()
-  }
-  return { context: createContext(settings, log, ABORT_TRANSPORT), lines }
+function context() {
+  return stageContext(api, { 'prompt-id': PROMPT })
 }
 
 function judged(promptId: string): Listed[] {

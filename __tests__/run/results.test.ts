@@ -5,14 +5,12 @@
 import { createClient } from '../../src/adaline/client.js'
 import { createHttp } from '../../src/adaline/http.js'
 import type { Listed } from '../../src/judge/judged-set.js'
-import { readSettings } from '../../src/inputs/settings.js'
-import { ABORT_TRANSPORT } from '../../src/run/abort.js'
 import { AdaptiveLimit } from '../../src/run/concurrency.js'
-import { createContext, type Log } from '../../src/run/context.js'
 import { RESULTS_CAP, ResultsCache } from '../../src/run/results-cache.js'
 import { resultsStage } from '../../src/run/results.js'
 import { rowsStage } from '../../src/run/rows.js'
 import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import { stageContext } from '../../test-support/stage-context.js'
 
 const PROMPT = fakeId('prm', 1)
 let api: FakeAdaline
@@ -44,18 +42,8 @@ function resultRequests(runId?: string) {
 }
 
 /** A run's context on the fake, with the log kept. */
-async function context() {
-  const settings = await readSettings(
-    name => ({ 'api-key': api.apiKey, 'prompt-id': PROMPT, 'base-url': api.url })[name] ?? '',
-    { now: Date.now(), mask: () => undefined }
-  )
-  const lines: string[] = []
-  const log: Log = {
-    info: message => void lines.push(message),
-    warning: message => void lines.push(`warning: ${message}`),
-    group: (_, work) => work()
-  }
-  return { context: createContext(settings, log, ABORT_TRANSPORT), lines }
+function context() {
+  return stageContext(api, { 'prompt-id': PROMPT })
 }
 
 describe('ResultsCache', () => {
