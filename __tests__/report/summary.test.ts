@@ -305,6 +305,20 @@ describe('buildSummary: the judged evaluations', () => {
     )
   })
 
+  it('lets a cell wrap a title with no spaces, so one word cannot widen the table past the page', () => {
+    const item = listed({ evaluatorId: 'evaluator-nospace-aaaaaaaaa' })
+    const title = `${'x'.repeat(30)}&${'y'.repeat(60)}`
+    const summary = buildSummary(
+      reportOf([item], { evaluatorTitles: new Map([[item.evaluation.evaluatorId, title]]) })
+    )
+    const name = judgedTable(summary)[2]!.split(' | ')[0]!.slice(2)
+    // a zero-width space after every 32 characters, a character reference counted as one and whole
+    const pieces = name.split('\u200b')
+    expect(pieces.length).toBeGreaterThan(1)
+    for (const piece of pieces) expect(piece.replace(/&#\d+;/g, '_').length).toBeLessThanOrEqual(32)
+    expect(pieces.join('')).toBe(`${'x'.repeat(30)}&#38;${'y'.repeat(16)}…`)
+  })
+
   it('links each evaluation by the evaluation-url template, its IDs URL-encoded and nothing able to end the link', () => {
     const item = listed({ runId: 'run-(x)|y-aaaaaaaaaaaaaaa' })
     const summary = buildSummary(

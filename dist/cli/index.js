@@ -36661,6 +36661,28 @@ function squaresOf(counts, width = CHART_WIDTH) {
     }
     return squares;
 }
+/** Characters without a space after which a cell's text may break. */
+const LONGEST_UNBROKEN = 32;
+/**
+ * Escaped text that a table cell can wrap: a zero-width space after every LONGEST_UNBROKEN
+ * characters of a run without whitespace (a URL, a hash, a title with no spaces), so that one
+ * word cannot widen a table past the page. A character reference (`&#95;`) counts as one
+ * character and is never split. For prose cells, not for IDs a reader copies.
+ */
+function breakable(escaped) {
+    let run = 0;
+    return escaped.replace(/&#\d+;|\s|[^]/gu, unit => {
+        if (/^\s$/u.test(unit)) {
+            run = 0;
+            return unit;
+        }
+        run += 1;
+        if (run <= LONGEST_UNBROKEN)
+            return unit;
+        run = 1;
+        return `\u200b${unit}`;
+    });
+}
 
 ;// CONCATENATED MODULE: ./src/report/evaluations.ts
 /**
@@ -36678,7 +36700,7 @@ const TITLE_IN_TABLE = 48;
 /** How one judged evaluation is named: its evaluator's title, else its evaluator ID. */
 function evaluations_evaluatorName(report, item, maxLength = TITLE_IN_TABLE) {
     const { evaluatorId } = item.evaluation;
-    return (0,format/* escapeMarkdown */.FV)(report.evaluatorTitles?.get(evaluatorId) ?? evaluatorId, maxLength);
+    return breakable((0,format/* escapeMarkdown */.FV)(report.evaluatorTitles?.get(evaluatorId) ?? evaluatorId, maxLength));
 }
 /** The evaluation's link by the evaluation-url template, or undefined without one. */
 function evaluationUrl(report, item) {
@@ -36981,9 +37003,9 @@ function newlyFailingSection(report, change, perEvaluation) {
         ...table(['Row', 'Baseline', 'Now'], ['left', 'left', 'left'], shown.map(row => {
             const label = rowLabel(row);
             return [
-                label.values ? (0,format/* escapeMarkdown */.FV)(label.values, 120) : id(label.rowId),
-                (0,format/* escapeMarkdown */.FV)(gradeLine(row.baseline), 200),
-                (0,format/* escapeMarkdown */.FV)(gradeLine(row.judged), 200)
+                label.values ? breakable((0,format/* escapeMarkdown */.FV)(label.values, 120)) : id(label.rowId),
+                breakable((0,format/* escapeMarkdown */.FV)(gradeLine(row.baseline), 200)),
+                breakable((0,format/* escapeMarkdown */.FV)(gradeLine(row.judged), 200))
             ];
         })),
         '',
@@ -37047,8 +37069,8 @@ function failingRowSections(report, perEvaluation) {
         lines.push('<details>', `<summary>${broke.has(item.evaluation.runId) ? '❌ ' : ''}${evaluations_evaluatorName(report, item, 80)} (${id(item.evaluation.runId)}): ${(0,format/* formatCount */.B4)(failRuns)} fail, ${(0,format/* formatCount */.B4)(unknownRuns)} unknown (showing ${shownOf('fail')} fail, ${shownOf('unknown')} unknown)</summary>`, '', ...table(['Grade', 'Score', 'Reason', 'Input', 'Cost', 'Latency'], ['left', 'right', 'left', 'left', 'right', 'right'], shown.map(result => [
             result.grade,
             result.score == null ? '—' : (0,format/* plainDecimal */.mr)(result.score),
-            result.reason ? (0,format/* escapeMarkdown */.FV)(result.reason, 160) : '—',
-            result.row ? (0,format/* escapeMarkdown */.FV)(rowValues(result.row.values), 120) : '—',
+            result.reason ? breakable((0,format/* escapeMarkdown */.FV)(result.reason, 160)) : '—',
+            result.row ? breakable((0,format/* escapeMarkdown */.FV)(rowValues(result.row.values), 120)) : '—',
             result.cost == null ? '—' : (0,format/* formatCost */.BD)(result.cost),
             result.latency == null ? '—' : (0,format/* formatDuration */.a3)(result.latency)
         ])), '', '</details>', '');

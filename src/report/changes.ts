@@ -14,7 +14,7 @@ import { INPUT_NAMING, type SettingNaming } from '../judge/policy.js'
 import type { RunReport } from '../run/run-report.js'
 import { MAX_EVALUATIONS_WITH_ROWS, ROWS_PER_EVALUATION } from '../run/rows.js'
 import { evaluationUrl, evaluatorName } from './evaluations.js'
-import { id, link, table } from './markdown.js'
+import { breakable, id, link, table } from './markdown.js'
 import { rowValues } from './row-values.js'
 
 /** A baseline submitted longer than this before the run may no longer say what "before" was. */
@@ -194,9 +194,9 @@ function newlyFailingSection(report: RunReport, change: Change, perEvaluation: n
       shown.map(row => {
         const label = rowLabel(row)
         return [
-          label.values ? escapeMarkdown(label.values, 120) : id(label.rowId),
-          escapeMarkdown(gradeLine(row.baseline), 200),
-          escapeMarkdown(gradeLine(row.judged), 200)
+          label.values ? breakable(escapeMarkdown(label.values, 120)) : id(label.rowId),
+          breakable(escapeMarkdown(gradeLine(row.baseline), 200)),
+          breakable(escapeMarkdown(gradeLine(row.judged), 200))
         ]
       })
     ),

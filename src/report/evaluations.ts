@@ -18,7 +18,7 @@ import {
 import type { Listed } from '../judge/judged-set.js'
 import { totals, type Metrics } from '../judge/metrics.js'
 import type { RunReport } from '../run/run-report.js'
-import { id, link, table, type Align } from './markdown.js'
+import { breakable, id, link, table, type Align } from './markdown.js'
 
 /** Evaluator titles are cut to this many characters in the table, so that it fits 1000 px. */
 const TITLE_IN_TABLE = 48
@@ -26,7 +26,9 @@ const TITLE_IN_TABLE = 48
 /** How one judged evaluation is named: its evaluator's title, else its evaluator ID. */
 export function evaluatorName(report: RunReport, item: Listed, maxLength = TITLE_IN_TABLE): string {
   const { evaluatorId } = item.evaluation
-  return escapeMarkdown(report.evaluatorTitles?.get(evaluatorId) ?? evaluatorId, maxLength)
+  return breakable(
+    escapeMarkdown(report.evaluatorTitles?.get(evaluatorId) ?? evaluatorId, maxLength)
+  )
 }
 
 /** The evaluation's link by the evaluation-url template, or undefined without one. */

@@ -14,7 +14,7 @@ import {
 import { brokeARule } from '../judge/checks.js'
 import type { RunReport } from '../run/run-report.js'
 import { evaluatorName } from './evaluations.js'
-import { id, table } from './markdown.js'
+import { breakable, id, table } from './markdown.js'
 import { rowValues } from './row-values.js'
 
 /** Sections of at most `perEvaluation` rows each, then how many evaluations got none. */
@@ -48,8 +48,8 @@ export function failingRowSections(report: RunReport, perEvaluation: number): st
         shown.map(result => [
           result.grade,
           result.score == null ? '—' : plainDecimal(result.score),
-          result.reason ? escapeMarkdown(result.reason, 160) : '—',
-          result.row ? escapeMarkdown(rowValues(result.row.values), 120) : '—',
+          result.reason ? breakable(escapeMarkdown(result.reason, 160)) : '—',
+          result.row ? breakable(escapeMarkdown(rowValues(result.row.values), 120)) : '—',
           result.cost == null ? '—' : formatCost(result.cost),
           result.latency == null ? '—' : formatDuration(result.latency)
         ])

@@ -69,3 +69,26 @@ export function squaresOf(counts: readonly number[], width = CHART_WIDTH): numbe
   }
   return squares
 }
+
+/** Characters without a space after which a cell's text may break. */
+const LONGEST_UNBROKEN = 32
+
+/**
+ * Escaped text that a table cell can wrap: a zero-width space after every LONGEST_UNBROKEN
+ * characters of a run without whitespace (a URL, a hash, a title with no spaces), so that one
+ * word cannot widen a table past the page. A character reference (`&#95;`) counts as one
+ * character and is never split. For prose cells, not for IDs a reader copies.
+ */
+export function breakable(escaped: string): string {
+  let run = 0
+  return escaped.replace(/&#\d+;|\s|[^]/gu, unit => {
+    if (/^\s$/u.test(unit)) {
+      run = 0
+      return unit
+    }
+    run += 1
+    if (run <= LONGEST_UNBROKEN) return unit
+    run = 1
+    return `\u200b${unit}`
+  })
+}
