@@ -922,11 +922,13 @@ describe('secrets and hostile answers', () => {
     expect(run.summary).toContain(
       '&#60;img src=x onerror=alert(1)&#62;&#91;pwn&#93;(https&#58;//evil.example)&#124;'
     )
+    // escaped, and a zero-width break (U+200B) after 32 characters with no space, entities
+    // counted whole, so one long word cannot widen a table
     const title =
-      '&#42;&#42;&#60;img src=x onerror=alert(1)&#62;&#91;pwn&#93;(https&#58;//evil.example)&#124;&#42;&#42;'
+      '&#42;&#42;&#60;img src=x onerror=alert(1)&#62;&#91;pwn&#93;(https&#58;//e\u200bvil.example)&#124;&#42;&#42;'
     // the run ID URL-encoded in the link; the title escaped in its text, cut first in the table
     expect(run.summary).toContain(
-      '| [&#42;&#42;&#60;img src=x onerror=alert(1)&#62;&#91;pwn&#93;(https&#58;//evi…](https://app.example/%3Cimg%20src%3Dhttps%3A%2F%2Fevil.example%2Fp.png%3E) | completed |'
+      '| [&#42;&#42;&#60;img src=x onerror=alert(1)&#62;&#91;pwn&#93;(https&#58;//e\u200bvi…](https://app.example/%3Cimg%20src%3Dhttps%3A%2F%2Fevil.example%2Fp.png%3E) | completed |'
     )
     expect(run.summary).toContain(
       `<summary>${title} (&#60;img src=https&#58;//evil.example/p.png&#62;): 2 fail`
