@@ -72115,10 +72115,18 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
     if (baselineRunIds.length > MAX_PINS)
         throw new InputError('baseline-run-id', `has ${baselineRunIds.length} run IDs; at most ${MAX_PINS}: pin one completed evaluation per evaluator and dataset judged`);
     const start = parseBoolean('start', read('start'), false);
-    // a started evaluation's evaluator is known only once it is billed: the pin is checked against
-    // evaluator-id before the start instead
-    if (start && baselineRunIds.length > 0 && !evaluatorId)
-        throw new InputError('baseline-run-id', naming => `needs ${naming.nameOf('evaluator-id')} when ${naming.nameOf('start')} starts the judged evaluations: set ${naming.nameOf('evaluator-id')} to the pinned run's evaluator, so that the pin is checked before a billed start`);
+    // a started evaluation's evaluator and dataset are known only once it is billed: the pin is
+    // checked against evaluator-id and dataset-id before the start instead
+    const unchecked = [
+        ...(evaluatorId ? [] : ['evaluator-id']),
+        ...(datasetId ? [] : ['dataset-id'])
+    ];
+    if (start && baselineRunIds.length > 0 && unchecked.length > 0)
+        throw new InputError('baseline-run-id', naming => {
+            const names = unchecked.map(input => naming.nameOf(input)).join(' and ');
+            const what = unchecked.map(input => input.replace('-id', '')).join(' and ');
+            return `needs ${names} when ${naming.nameOf('start')} starts the judged evaluations: set ${unchecked.length > 1 ? 'them' : 'it'} to the pinned run's ${what}, so that the pin is checked before a billed start`;
+        });
     const policy = await readPolicy(getInput('policy'));
     const files = readReportFiles(read);
     return {

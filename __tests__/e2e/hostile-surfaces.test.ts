@@ -253,11 +253,22 @@ describe('baseline-run-id pins', () => {
     expect(api.requests.filter(r => r.path.endsWith('/results'))).toEqual([])
   })
 
-  it('with start: true, refuses a pin before any request unless evaluator-id is set to check it', async () => {
+  it('with start: true, refuses a pin before any request unless evaluator-id and dataset-id are set to check it', async () => {
     const pair = seed()
     const run = await runAction(inputs({ start: 'true', 'baseline-run-id': pair.baseline.runId }))
     expect(expectRefused(run)).toBe(
-      "Input baseline-run-id needs evaluator-id when start starts the judged evaluations: set evaluator-id to the pinned run's evaluator, so that the pin is checked before a billed start"
+      "Input baseline-run-id needs evaluator-id and dataset-id when start starts the judged evaluations: set them to the pinned run's evaluator and dataset, so that the pin is checked before a billed start"
+    )
+    expect(api.requests).toEqual([])
+    const onlyEvaluator = await runAction(
+      inputs({
+        start: 'true',
+        'evaluator-id': pair.baseline.evaluatorId,
+        'baseline-run-id': pair.baseline.runId
+      })
+    )
+    expect(expectRefused(onlyEvaluator)).toBe(
+      "Input baseline-run-id needs dataset-id when start starts the judged evaluations: set it to the pinned run's dataset, so that the pin is checked before a billed start"
     )
     expect(api.requests).toEqual([])
   })
@@ -274,6 +285,7 @@ describe('baseline-run-id pins', () => {
       inputs({
         start: 'true',
         'evaluator-id': fakeId('evl', 1),
+        'dataset-id': String(other.datasetId),
         'baseline-run-id': other.runId
       })
     )
@@ -351,7 +363,7 @@ describe('baseline-run-id pins', () => {
     expectNoCrash(command)
     expect(command.exitCode).toBe(2)
     expect(command.stderr).toContain(
-      'adaline-evals: --baseline-run-id needs --evaluator-id when --start starts the judged evaluations'
+      'adaline-evals: --baseline-run-id needs --evaluator-id and --dataset-id when --start starts the judged evaluations'
     )
     expect(api.requests).toEqual([])
   })
