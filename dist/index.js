@@ -75635,11 +75635,25 @@ function evaluationUrl(report, item) {
     const { runId, evaluatorId } = item.evaluation;
     return fillTemplate(report.evaluationUrl, { promptId: item.promptId, runId, evaluatorId });
 }
+/**
+ * How a table names each judged evaluation: its evaluator's name, linked by evaluation-url when
+ * set, and with several prompts the prompt's short label first.
+ */
+function tableNamer(report) {
+    const prompts = promptLabels(report.promptIds);
+    return item => {
+        const name = evaluations_evaluatorName(report, item);
+        const url = evaluationUrl(report, item);
+        const linked = url ? markdown_link(name, url) : name;
+        const prompt = prompts.get(item.promptId);
+        return prompt ? `${prompt} · ${linked}` : linked;
+    };
+}
 /** The table: Evaluator, Status, Pass rate, Δ baseline (when any), Fail / unknown, Cost, Avg latency. */
 function evaluationsTable(report, maxRows) {
     const { gathered, baselines, metrics } = report;
     const withDelta = baselines.size > 0;
-    const prompts = promptLabels(report.promptIds);
+    const nameOf = tableNamer(report);
     const header = ['Evaluator', 'Status', 'Pass rate'];
     const align = ['left', 'left', 'right'];
     if (withDelta) {
@@ -75651,13 +75665,8 @@ function evaluationsTable(report, maxRows) {
     const rows = gathered.judged.slice(0, maxRows).map(item => {
         const e = item.evaluation;
         const m = (0,judge_metrics/* totals */.Sd)([e]);
-        let name = evaluations_evaluatorName(report, item);
-        const url = evaluationUrl(report, item);
-        if (url)
-            name = markdown_link(name, url);
-        const prompt = prompts.get(item.promptId);
         const cells = [
-            prompt ? `${prompt} · ${name}` : name,
+            nameOf(item),
             e.status === 'queued' || e.status === 'running'
                 ? `${e.status} ${(0,format/* formatPercent */.l9)(e.progress.percent / 100, 0)}`
                 : e.status,
@@ -75855,6 +75864,7 @@ function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN, naming = policy/*
     const changes = changesOf(report);
     if (changes.length === 0)
         return [];
+    const nameOf = tableNamer(report);
     const lines = ['### What changed since the baseline', '', meaning(report), ''];
     const compared = changes.filter(change => change.comparison.compared);
     const listed = compared.slice(0, Math.min(maxRows, MAX_COMPARED_SHOWN));
@@ -75870,7 +75880,7 @@ function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN, naming = policy/*
             const { rows, verdict } = change.comparison;
             const words = (0,significance/* verdictText */.nt)(verdict);
             return [
-                changes_name(report, change),
+                nameOf(change.item),
                 verdict.kind === 'regression' ? `**${words}**` : words,
                 (0,format/* formatCount */.B4)(rows.newlyFailing),
                 (0,format/* formatCount */.B4)(rows.newlyPassing),
@@ -75885,7 +75895,7 @@ function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN, naming = policy/*
     for (const change of notCompared.slice(0, MAX_COMPARED_SHOWN)) {
         if (change.comparison.compared)
             continue;
-        lines.push(`- ⚠️ ${changes_name(report, change)} was not compared with its baseline: ${(0,format/* escapeMarkdown */.FV)(change.comparison.reason, 300)}.`);
+        lines.push(`- ⚠️ ${nameOf(change.item)} was not compared with its baseline: ${(0,format/* escapeMarkdown */.FV)(change.comparison.reason, 300)}.`);
     }
     if (notCompared.length > MAX_COMPARED_SHOWN)
         lines.push(`- … and ${(0,format/* plural */.LS)(notCompared.length - MAX_COMPARED_SHOWN, 'more')}.`);
@@ -75897,11 +75907,6 @@ function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN, naming = policy/*
         lines.push(...newlyFailingSection(report, change, perEvaluation));
     lines.push(...idsSection(changes, maxRows));
     return lines;
-}
-function changes_name(report, { item }) {
-    const text = evaluations_evaluatorName(report, item);
-    const url = evaluationUrl(report, item);
-    return url ? markdown_link(text, url) : text;
 }
 function staleNote(report, changes, naming) {
     const stale = changes.filter(change => change.staleDays !== undefined);

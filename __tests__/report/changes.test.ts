@@ -144,6 +144,52 @@ describe('changesMarkdown', () => {
   })
 })
 
+describe('with several prompts', () => {
+  const PROMPT_A = 'prm_support_bot_000000000001'
+  const PROMPT_B = 'prm_billing_bot_000000000002'
+  const twoPrompts = () =>
+    reportOf(
+      [
+        { promptId: PROMPT_A, evaluation: evaluation({ runId: NOW }) },
+        { promptId: PROMPT_B, evaluation: evaluation({ runId: OTHER }) }
+      ],
+      'max-new-failures: 0\nsignificance: 5%',
+      {
+        baselines: new Map([
+          [NOW, evaluation({ runId: BASE, submittedAt: STARTED - 3_600_000 })],
+          [OTHER, evaluation({ runId: OTHER_BASE, submittedAt: STARTED - 3_600_000 })]
+        ]),
+        extra: {
+          comparisons: new Map<string, Comparison>([
+            [NOW, regression()],
+            [OTHER, compareRows(OTHER_BASE, side(10, []), side(10, []), 0.05)]
+          ])
+        }
+      }
+    )
+
+  it('names each compared evaluation with its prompt, as the judged evaluations table does', () => {
+    const lines = changesMarkdown(twoPrompts())
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^\| prm_supp… · evaluator-a+ \| \*\*regression/)
+    )
+    expect(lines).toContainEqual(expect.stringMatching(/^\| prm_bill… · evaluator-a+ \| no change/))
+    const summary = buildSummary(twoPrompts())
+    expect(summary).toMatch(/^\| prm_supp… · evaluator-a+ \| completed \|/m)
+  })
+
+  it('groups the terminal table under a line naming each prompt', () => {
+    const text = buildTerminalReport(twoPrompts(), { width: 100, color: false })
+    const section = text.slice(text.indexOf('What changed since the baseline'))
+    const a = section.indexOf(`prompt ${PROMPT_A}`)
+    const b = section.indexOf(`prompt ${PROMPT_B}`)
+    expect(a).toBeGreaterThan(-1)
+    expect(b).toBeGreaterThan(a)
+    expect(section.slice(a, b)).toMatch(/regression, p < 0\.001/)
+    expect(section.slice(b)).toMatch(/no change/)
+  })
+})
+
 describe('the terminal report', () => {
   it('gives the same facts in tables that fit the width, API text made inert', () => {
     const comparison = compareRows(

@@ -36717,11 +36717,25 @@ function evaluationUrl(report, item) {
     const { runId, evaluatorId } = item.evaluation;
     return fillTemplate(report.evaluationUrl, { promptId: item.promptId, runId, evaluatorId });
 }
+/**
+ * How a table names each judged evaluation: its evaluator's name, linked by evaluation-url when
+ * set, and with several prompts the prompt's short label first.
+ */
+function tableNamer(report) {
+    const prompts = promptLabels(report.promptIds);
+    return item => {
+        const name = evaluations_evaluatorName(report, item);
+        const url = evaluationUrl(report, item);
+        const linked = url ? markdown_link(name, url) : name;
+        const prompt = prompts.get(item.promptId);
+        return prompt ? `${prompt} · ${linked}` : linked;
+    };
+}
 /** The table: Evaluator, Status, Pass rate, Δ baseline (when any), Fail / unknown, Cost, Avg latency. */
 function evaluationsTable(report, maxRows) {
     const { gathered, baselines, metrics } = report;
     const withDelta = baselines.size > 0;
-    const prompts = promptLabels(report.promptIds);
+    const nameOf = tableNamer(report);
     const header = ['Evaluator', 'Status', 'Pass rate'];
     const align = ['left', 'left', 'right'];
     if (withDelta) {
@@ -36733,13 +36747,8 @@ function evaluationsTable(report, maxRows) {
     const rows = gathered.judged.slice(0, maxRows).map(item => {
         const e = item.evaluation;
         const m = (0,judge_metrics/* totals */.Sd)([e]);
-        let name = evaluations_evaluatorName(report, item);
-        const url = evaluationUrl(report, item);
-        if (url)
-            name = markdown_link(name, url);
-        const prompt = prompts.get(item.promptId);
         const cells = [
-            prompt ? `${prompt} · ${name}` : name,
+            nameOf(item),
             e.status === 'queued' || e.status === 'running'
                 ? `${e.status} ${(0,format/* formatPercent */.l9)(e.progress.percent / 100, 0)}`
                 : e.status,
@@ -36937,6 +36946,7 @@ function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN, naming = policy/*
     const changes = changesOf(report);
     if (changes.length === 0)
         return [];
+    const nameOf = tableNamer(report);
     const lines = ['### What changed since the baseline', '', meaning(report), ''];
     const compared = changes.filter(change => change.comparison.compared);
     const listed = compared.slice(0, Math.min(maxRows, MAX_COMPARED_SHOWN));
@@ -36952,7 +36962,7 @@ function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN, naming = policy/*
             const { rows, verdict } = change.comparison;
             const words = (0,significance/* verdictText */.nt)(verdict);
             return [
-                changes_name(report, change),
+                nameOf(change.item),
                 verdict.kind === 'regression' ? `**${words}**` : words,
                 (0,format/* formatCount */.B4)(rows.newlyFailing),
                 (0,format/* formatCount */.B4)(rows.newlyPassing),
@@ -36967,7 +36977,7 @@ function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN, naming = policy/*
     for (const change of notCompared.slice(0, MAX_COMPARED_SHOWN)) {
         if (change.comparison.compared)
             continue;
-        lines.push(`- ⚠️ ${changes_name(report, change)} was not compared with its baseline: ${(0,format/* escapeMarkdown */.FV)(change.comparison.reason, 300)}.`);
+        lines.push(`- ⚠️ ${nameOf(change.item)} was not compared with its baseline: ${(0,format/* escapeMarkdown */.FV)(change.comparison.reason, 300)}.`);
     }
     if (notCompared.length > MAX_COMPARED_SHOWN)
         lines.push(`- … and ${(0,format/* plural */.LS)(notCompared.length - MAX_COMPARED_SHOWN, 'more')}.`);
@@ -36979,11 +36989,6 @@ function changesMarkdown(report, maxRows = MAX_COMPARED_SHOWN, naming = policy/*
         lines.push(...newlyFailingSection(report, change, perEvaluation));
     lines.push(...idsSection(changes, maxRows));
     return lines;
-}
-function changes_name(report, { item }) {
-    const text = evaluations_evaluatorName(report, item);
-    const url = evaluationUrl(report, item);
-    return url ? markdown_link(text, url) : text;
 }
 function staleNote(report, changes, naming) {
     const stale = changes.filter(change => change.staleDays !== undefined);
@@ -38647,6 +38652,21 @@ function wrap(text, width, indent = '') {
         .split('\n')
         .map(line => indent + line);
 }
+/**
+ * The rows of `items`, with several prompts grouped under a line naming each prompt (in the
+ * order of `promptIds`); with one prompt, the rows alone.
+ */
+function groupedByPrompt(promptIds, items, promptOf, row, c) {
+    if (promptIds.length <= 1)
+        return items.map(row);
+    const prompts = new Set([...promptIds, ...items.map(promptOf)]);
+    return [...prompts].flatMap(promptId => {
+        const ofPrompt = items.filter(item => promptOf(item) === promptId);
+        if (ofPrompt.length === 0)
+            return [];
+        return [{ across: c.dim(`prompt ${terminalText(promptId, 80)}`) }, ...ofPrompt.map(row)];
+    });
+}
 /** How narrow a column of prose gets before the other columns' headers wrap. */
 const PROSE_WIDTH = 28;
 /** Two columns apart: one space of padding and one of separator. */
@@ -38809,7 +38829,7 @@ function changesBlocks(report, width, c) {
             { header: 'Newly passing', align: 'right' },
             { header: 'Unchanged pass / fail', align: 'right' },
             { header: 'Not paired', align: 'right' }
-        ], shown.map(change => {
+        ], groupedByPrompt(report.promptIds, shown, change => change.item.promptId, change => {
             const { rows, verdict } = change.comparison;
             const words = (0,significance/* verdictText */.nt)(verdict);
             return [
@@ -38824,7 +38844,7 @@ function changesBlocks(report, width, c) {
                 `${(0,format/* formatCount */.B4)(rows.bothPass)} / ${(0,format/* formatCount */.B4)(rows.bothFail)}`,
                 (0,format/* formatCount */.B4)(notPaired(rows))
             ];
-        }), width, c));
+        }, c), width, c));
     if (compared.length > shown.length)
         first.push(...wrap(`… and ${(0,format/* plural */.LS)(compared.length - shown.length, 'more compared evaluation')} (--format json lists all).`, width));
     for (const change of changes)
@@ -39032,7 +39052,7 @@ function evaluations(report, width, c) {
     const withBaseline = baselines.size > 0;
     const shown = gathered.judged.slice(0, MAX_EVALUATIONS);
     const fields = EVALUATION_FIELDS.filter(field => withBaseline || field.column.header !== 'Δ baseline');
-    const rowsOf = (kept) => groupedRows(report, shown, kept, c);
+    const rowsOf = (kept) => groupedByPrompt(report.promptIds, shown, item => item.promptId, item => kept.map(field => field.cell(item, report, c)), c);
     // a narrow terminal: the least needed columns go, rather than words broken in every cell
     const dropped = [];
     for (const optional of ['Avg latency', 'Cost']) {
@@ -39099,19 +39119,6 @@ const EVALUATION_FIELDS = [
 ];
 function rateText(rate) {
     return rate === null ? '—' : (0,format/* formatPercent */.l9)(rate);
-}
-/** The rows of the evaluations table; with several prompts, grouped under each prompt's ID. */
-function groupedRows(report, shown, fields, c) {
-    const row = (item) => fields.map(field => field.cell(item, report, c));
-    if (report.promptIds.length <= 1)
-        return shown.map(row);
-    const prompts = new Set([...report.promptIds, ...shown.map(item => item.promptId)]);
-    return [...prompts].flatMap(promptId => {
-        const ofPrompt = shown.filter(item => item.promptId === promptId);
-        if (ofPrompt.length === 0)
-            return [];
-        return [{ across: c.dim(`prompt ${terminalText(promptId, 80)}`) }, ...ofPrompt.map(row)];
-    });
 }
 function paintStatus(status, c) {
     if (status === 'completed')

@@ -13,8 +13,8 @@ import { DEFAULT_SIGNIFICANCE, verdictText } from '../judge/significance.js'
 import { INPUT_NAMING, type SettingNaming } from '../judge/policy.js'
 import type { RunReport } from '../run/run-report.js'
 import { MAX_EVALUATIONS_WITH_ROWS, ROWS_PER_EVALUATION } from '../run/rows.js'
-import { evaluationUrl, evaluatorName } from './evaluations.js'
-import { breakable, id, link, table } from './markdown.js'
+import { evaluatorName, tableNamer } from './evaluations.js'
+import { breakable, id, table } from './markdown.js'
 import { rowValues } from './row-values.js'
 
 /** A baseline submitted longer than this before the run may no longer say what "before" was. */
@@ -106,6 +106,7 @@ export function changesMarkdown(
 ): string[] {
   const changes = changesOf(report)
   if (changes.length === 0) return []
+  const nameOf = tableNamer(report)
   const lines = ['### What changed since the baseline', '', meaning(report), '']
   const compared = changes.filter(change => change.comparison.compared)
   const listed = compared.slice(0, Math.min(maxRows, MAX_COMPARED_SHOWN))
@@ -125,7 +126,7 @@ export function changesMarkdown(
           const { rows, verdict } = change.comparison as Extract<Comparison, { compared: true }>
           const words = verdictText(verdict)
           return [
-            name(report, change),
+            nameOf(change.item),
             verdict.kind === 'regression' ? `**${words}**` : words,
             formatCount(rows.newlyFailing),
             formatCount(rows.newlyPassing),
@@ -146,7 +147,7 @@ export function changesMarkdown(
   for (const change of notCompared.slice(0, MAX_COMPARED_SHOWN)) {
     if (change.comparison.compared) continue
     lines.push(
-      `- ⚠️ ${name(report, change)} was not compared with its baseline: ${escapeMarkdown(change.comparison.reason, 300)}.`
+      `- ⚠️ ${nameOf(change.item)} was not compared with its baseline: ${escapeMarkdown(change.comparison.reason, 300)}.`
     )
   }
   if (notCompared.length > MAX_COMPARED_SHOWN)
@@ -158,12 +159,6 @@ export function changesMarkdown(
     lines.push(...newlyFailingSection(report, change, perEvaluation))
   lines.push(...idsSection(changes, maxRows))
   return lines
-}
-
-function name(report: RunReport, { item }: Change): string {
-  const text = evaluatorName(report, item)
-  const url = evaluationUrl(report, item)
-  return url ? link(text, url) : text
 }
 
 function staleNote(report: RunReport, changes: readonly Change[], naming: SettingNaming): string[] {

@@ -38,11 +38,26 @@ export function evaluationUrl(report: RunReport, item: Listed): string | undefin
   return fillTemplate(report.evaluationUrl, { promptId: item.promptId, runId, evaluatorId })
 }
 
+/**
+ * How a table names each judged evaluation: its evaluator's name, linked by evaluation-url when
+ * set, and with several prompts the prompt's short label first.
+ */
+export function tableNamer(report: RunReport): (item: Listed) => string {
+  const prompts = promptLabels(report.promptIds)
+  return item => {
+    const name = evaluatorName(report, item)
+    const url = evaluationUrl(report, item)
+    const linked = url ? link(name, url) : name
+    const prompt = prompts.get(item.promptId)
+    return prompt ? `${prompt} · ${linked}` : linked
+  }
+}
+
 /** The table: Evaluator, Status, Pass rate, Δ baseline (when any), Fail / unknown, Cost, Avg latency. */
 export function evaluationsTable(report: RunReport, maxRows: number): string[] {
   const { gathered, baselines, metrics } = report
   const withDelta = baselines.size > 0
-  const prompts = promptLabels(report.promptIds)
+  const nameOf = tableNamer(report)
   const header = ['Evaluator', 'Status', 'Pass rate']
   const align: Align[] = ['left', 'left', 'right']
   if (withDelta) {
@@ -55,12 +70,8 @@ export function evaluationsTable(report: RunReport, maxRows: number): string[] {
   const rows = gathered.judged.slice(0, maxRows).map(item => {
     const e = item.evaluation
     const m = totals([e])
-    let name = evaluatorName(report, item)
-    const url = evaluationUrl(report, item)
-    if (url) name = link(name, url)
-    const prompt = prompts.get(item.promptId)
     const cells = [
-      prompt ? `${prompt} · ${name}` : name,
+      nameOf(item),
       e.status === 'queued' || e.status === 'running'
         ? `${e.status} ${formatPercent(e.progress.percent / 100, 0)}`
         : e.status,

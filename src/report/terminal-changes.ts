@@ -16,7 +16,7 @@ import {
   withNewFailures,
   type Change
 } from './changes.js'
-import { table, terminalText, wrap, type Colors } from './terminal-layout.js'
+import { groupedByPrompt, table, terminalText, wrap, type Colors } from './terminal-layout.js'
 
 /** Newly failing rows shown for each evaluation. */
 const ROWS_EACH = 5
@@ -41,22 +41,28 @@ export function changesBlocks(report: RunReport, width: number, c: Colors): stri
           { header: 'Unchanged pass / fail', align: 'right' },
           { header: 'Not paired', align: 'right' }
         ],
-        shown.map(change => {
-          const { rows, verdict } = change.comparison as Extract<Comparison, { compared: true }>
-          const words = verdictText(verdict)
-          return [
-            title(report, change),
-            verdict.kind === 'regression'
-              ? c.red(c.bold(words))
-              : verdict.kind === 'improvement'
-                ? c.green(words)
-                : words,
-            formatCount(rows.newlyFailing),
-            formatCount(rows.newlyPassing),
-            `${formatCount(rows.bothPass)} / ${formatCount(rows.bothFail)}`,
-            formatCount(notPaired(rows))
-          ]
-        }),
+        groupedByPrompt(
+          report.promptIds,
+          shown,
+          change => change.item.promptId,
+          change => {
+            const { rows, verdict } = change.comparison as Extract<Comparison, { compared: true }>
+            const words = verdictText(verdict)
+            return [
+              title(report, change),
+              verdict.kind === 'regression'
+                ? c.red(c.bold(words))
+                : verdict.kind === 'improvement'
+                  ? c.green(words)
+                  : words,
+              formatCount(rows.newlyFailing),
+              formatCount(rows.newlyPassing),
+              `${formatCount(rows.bothPass)} / ${formatCount(rows.bothFail)}`,
+              formatCount(notPaired(rows))
+            ]
+          },
+          c
+        ),
         width,
         c
       )

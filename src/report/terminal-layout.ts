@@ -67,6 +67,26 @@ export interface Column {
 /** A row of cells, or a line across the whole table (a group's title). */
 export type Row = string[] | { across: string }
 
+/**
+ * The rows of `items`, with several prompts grouped under a line naming each prompt (in the
+ * order of `promptIds`); with one prompt, the rows alone.
+ */
+export function groupedByPrompt<T>(
+  promptIds: readonly string[],
+  items: readonly T[],
+  promptOf: (item: T) => string,
+  row: (item: T) => string[],
+  c: Colors
+): Row[] {
+  if (promptIds.length <= 1) return items.map(row)
+  const prompts = new Set([...promptIds, ...items.map(promptOf)])
+  return [...prompts].flatMap(promptId => {
+    const ofPrompt = items.filter(item => promptOf(item) === promptId)
+    if (ofPrompt.length === 0) return []
+    return [{ across: c.dim(`prompt ${terminalText(promptId, 80)}`) }, ...ofPrompt.map(row)]
+  })
+}
+
 /** How narrow a column of prose gets before the other columns' headers wrap. */
 const PROSE_WIDTH = 28
 

@@ -19,13 +19,13 @@ import type { RunReport } from '../run/run-report.js'
 import {
   colors,
   fitsWithoutBreaking,
+  groupedByPrompt,
   joinParts,
   table,
   terminalText,
   wrap,
   type Colors,
-  type Column,
-  type Row
+  type Column
 } from './terminal-layout.js'
 import { cancelsNotLanded } from './cancel-failed.js'
 import { rowValues } from './row-values.js'
@@ -220,7 +220,14 @@ function evaluations(report: RunReport, width: number, c: Colors): string[] {
   const fields: EvaluationField[] = EVALUATION_FIELDS.filter(
     field => withBaseline || field.column.header !== 'Δ baseline'
   )
-  const rowsOf = (kept: EvaluationField[]) => groupedRows(report, shown, kept, c)
+  const rowsOf = (kept: EvaluationField[]) =>
+    groupedByPrompt(
+      report.promptIds,
+      shown,
+      item => item.promptId,
+      item => kept.map(field => field.cell(item, report, c)),
+      c
+    )
   // a narrow terminal: the least needed columns go, rather than words broken in every cell
   const dropped: string[] = []
   for (const optional of ['Avg latency', 'Cost']) {
@@ -335,23 +342,6 @@ const EVALUATION_FIELDS: readonly EvaluationField[] = [
 
 function rateText(rate: number | null): string {
   return rate === null ? '—' : formatPercent(rate)
-}
-
-/** The rows of the evaluations table; with several prompts, grouped under each prompt's ID. */
-function groupedRows(
-  report: RunReport,
-  shown: Listed[],
-  fields: EvaluationField[],
-  c: Colors
-): Row[] {
-  const row = (item: Listed) => fields.map(field => field.cell(item, report, c))
-  if (report.promptIds.length <= 1) return shown.map(row)
-  const prompts = new Set([...report.promptIds, ...shown.map(item => item.promptId)])
-  return [...prompts].flatMap(promptId => {
-    const ofPrompt = shown.filter(item => item.promptId === promptId)
-    if (ofPrompt.length === 0) return []
-    return [{ across: c.dim(`prompt ${terminalText(promptId, 80)}`) }, ...ofPrompt.map(row)]
-  })
 }
 
 function paintStatus(status: string, c: Colors): string {
