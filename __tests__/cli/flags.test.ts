@@ -16,3 +16,13 @@ describe('--evaluation-url', () => {
     expect(HELP).toContain('--evaluation-url TEMPLATE')
   })
 })
+
+describe('--help', () => {
+  it('fits 100 columns and names every flag the command takes', () => {
+    const lines = HELP.split('\n')
+    expect(lines.filter(line => line.length > 100)).toEqual([])
+    const flags = [...HELP.matchAll(/^ {2}(?:-\w, )?(--[a-z-]+)/gm)].map(match => String(match[1]))
+    for (const flag of flags) expect(() => parseFlags([flag, '--help'])).not.toThrow(/unknown/i)
+    expect(flags).toEqual(expect.arrayContaining(['--prompt-id', '--baseline-run-id', '--junit']))
+  })
+})

@@ -41566,8 +41566,8 @@ Options:
                              GITHUB_EVENT_NAME / GITHUB_EVENT_PATH (as the action does)
   --keep-run-ids LIST        run IDs never to cancel
   --baseline-run-id LIST     pinned baselines: each replaces the automatic baseline of the judged
-                             evaluations of its evaluator and dataset (repeat or separate with commas;
-                             with --start, also --evaluator-id)
+                             evaluations of its evaluator and dataset (repeat or separate with
+                             commas; with --start, also --evaluator-id and --dataset-id)
   --start                    start one evaluation per prompt for this commit and judge those
   --wait DURATION            wait up to DURATION (90s, 30m, 1h) for the judged evaluations to finish
   --cancel-on-abort BOOL     on Ctrl-C, SIGTERM or an error after starting, cancel the
@@ -41596,9 +41596,9 @@ Files are relative to the working directory; their folders are created. They are
 the report is printed; one that cannot be written is named on stderr and the exit status is 3.
 
 Exit status: 0 gate passed or skipped, 1 gate failed, 2 bad option, 3 API or other error, or a
-file that cannot be written, 4 some superseded evaluations could not be cancelled and may still run (the report is printed,
-and stderr names them; this wins over 1), 130 / 143 stopped by SIGINT / SIGTERM (after cancelling
-what the run started, and naming what it could not).
+file that cannot be written, 4 some superseded evaluations could not be cancelled and may still
+run (the report is printed, and stderr names them; this wins over 1), 130 / 143 stopped by
+SIGINT / SIGTERM (after cancelling what the run started, and naming what it could not).
 `;
 const OPTIONS = {
     'prompt-id': { type: 'string', multiple: true },
