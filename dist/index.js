@@ -55926,7 +55926,7 @@ function ruleChecks(input) {
         'max-fail-rate': limit => against(metrics.failRate, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.rate),
         'min-pass-rate': limit => against(metrics.passRate, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.rate),
         'max-avg-latency': limit => against(metrics.avgLatency, limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.duration),
-        'max-pass-rate-drop': limit => worstDrop(judged, input.baselines, limit),
+        'max-pass-rate-drop': limit => worstDrop(input, limit),
         'max-new-failures': limit => newFailures(input, limit)
     };
     // with a significance, the regression rules' limits hold only where the drop is beyond chance
@@ -55975,8 +55975,20 @@ function check(rule, figure, limit, held, brokenMessage, runIds) {
 }
 /** Newly failing rows over the compared evaluations, and those that newly fail any. */
 function newFailures(input, limit) {
-    const regression = input.regression ?? { judged: input.judged, baselines: input.baselines };
+    const regression = regressionOf(input);
     const { newlyFailing, compared } = (0,_regressions_js__WEBPACK_IMPORTED_MODULE_2__/* .newFailureTotals */ .Gv)(regression);
+    // with a significance, a breach counts only in significant drops: then the figure is what broke
+    // the limit, as the verdict says it
+    if (regression.significance !== undefined) {
+        const significant = (0,_regressions_js__WEBPACK_IMPORTED_MODULE_2__/* .significantComparisons */ .Eo)(regression).filter(c => c.rows.newlyFailing > 0);
+        const counted = significant.reduce((sum, c) => sum + c.rows.newlyFailing, 0);
+        if (counted > limit)
+            return {
+                figure: (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(counted),
+                limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(limit),
+                runIds: significant.map(c => c.runId)
+            };
+    }
     return {
         figure: compared === 0 ? 'none compared' : (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(newlyFailing),
         limit: (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(limit),
@@ -55988,12 +56000,27 @@ function newFailures(input, limit) {
             .map(e => e.runId)
     };
 }
-/** The largest fall of a judged evaluation's pass rate below its baseline's, in points. */
-function worstDrop(judged, baselines, limit) {
+function regressionOf(input) {
+    return input.regression ?? { judged: input.judged, baselines: input.baselines };
+}
+/**
+ * The largest fall of a judged evaluation's pass rate below its baseline's, in points; with a
+ * significance, the largest that counts against the gate when one does, as the verdict says it.
+ */
+function worstDrop(input, limit) {
+    const counted = (0,_regressions_js__WEBPACK_IMPORTED_MODULE_2__/* .countedDrops */ .LZ)((0,_regressions_js__WEBPACK_IMPORTED_MODULE_2__/* .dropsPastLimit */ .sx)(limit, regressionOf(input)));
+    const [worstCounted] = counted;
+    if (worstCounted) {
+        const runIds = new Set(counted.map(d => d.evaluation.runId));
+        return {
+            ...against(-worstCounted.drop, -limit, _format_js__WEBPACK_IMPORTED_MODULE_0__/* .FIGURE */ .ZS.points),
+            runIds: input.judged.filter(e => runIds.has(e.runId)).map(e => e.runId)
+        };
+    }
     let worst;
     const dropped = [];
-    for (const evaluation of judged) {
-        const baseline = baselines?.get(evaluation.runId);
+    for (const evaluation of input.judged) {
+        const baseline = input.baselines?.get(evaluation.runId);
         if (!baseline)
             continue;
         const now = (0,_metrics_js__WEBPACK_IMPORTED_MODULE_1__/* .totals */ .Sd)([evaluation]).passRate;
@@ -56410,7 +56437,7 @@ function passRateDrop(broken, warned, limit, input) {
     if (limit === undefined)
         return;
     const drops = (0,_regressions_js__WEBPACK_IMPORTED_MODULE_2__/* .dropsPastLimit */ .sx)(limit, input);
-    const counted = drops.filter(d => !d.significance || d.significance.significant || !d.significance.noise);
+    const counted = (0,_regressions_js__WEBPACK_IMPORTED_MODULE_2__/* .countedDrops */ .LZ)(drops);
     const noise = drops.filter(d => d.significance && !d.significance.significant && d.significance.noise);
     const describe = (d) => {
         const why = d.significance && !d.significance.significant ? ` (${d.significance.why})` : '';
@@ -56464,7 +56491,9 @@ function noRuns(rule, figure) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   ED: () => (/* binding */ newFailuresRule),
+/* harmony export */   Eo: () => (/* binding */ significantComparisons),
 /* harmony export */   Gv: () => (/* binding */ newFailureTotals),
+/* harmony export */   LZ: () => (/* binding */ countedDrops),
 /* harmony export */   fz: () => (/* binding */ compareRows),
 /* harmony export */   sx: () => (/* binding */ dropsPastLimit)
 /* harmony export */ });
@@ -56589,6 +56618,14 @@ function dropsPastLimit(limit, input) {
         return [{ evaluation, baseline, now, before, drop, significance }];
     })
         .sort((a, b) => b.drop - a.drop);
+}
+/**
+ * The drops past the limit that count against the gate, worst first: all of them without a
+ * significance; with one, the significant ones and those not compared row by row (fail closed),
+ * not those within noise.
+ */
+function countedDrops(drops) {
+    return drops.filter(d => !d.significance || d.significance.significant || !d.significance.noise);
 }
 
 

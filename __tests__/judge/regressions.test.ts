@@ -201,3 +201,53 @@ describe('max-pass-rate-drop with significance', () => {
     )
   })
 })
+
+describe('with significance, a significant regression beside one within noise', () => {
+  const NOISY = 'run-now-000000000000000002'
+  const NOISY_BASE = 'run-base-00000000000000002'
+  /** NOW: 90% → 80% over 200 rows, 20 newly failing, significant; NOISY: 90% → 60%, 3 newly failing of 10 rows, p = 0.125 */
+  function twoEvaluations(policyText: string) {
+    const real = pair(200, range(0, 20), range(0, 40), 0.05)
+    const noisy = {
+      now: evaluation({ runId: NOISY, pass: 6, fail: 4, unknown: 0 }),
+      base: evaluation({ runId: NOISY_BASE, pass: 9, fail: 1, unknown: 0 }),
+      comparison: compareRows(NOISY_BASE, side(10, [0]), side(10, [0, 1, 2, 3]), 0.05)
+    }
+    expect(noisy.comparison.compared && noisy.comparison.verdict.kind).toBe('within noise')
+    return judge([real.now, noisy.now], totals([real.now, noisy.now]), parsePolicy(policyText), {
+      baselines: new Map([
+        [NOW, real.base],
+        [NOISY, noisy.base]
+      ]),
+      comparisons: new Map([
+        [NOW, real.comparison],
+        [NOISY, noisy.comparison]
+      ])
+    })
+  }
+
+  it('max-new-failures: the rules table figure and the evaluations it names are what broke the limit, as the verdict says', () => {
+    const verdict = twoEvaluations('max-new-failures: 5\nsignificance: 5%')
+    expect(verdict.broken[0]?.message).toMatch(/^new failures in significant drops 20 > /)
+    expect(verdict.checks[0]).toMatchObject({
+      rule: 'max-new-failures',
+      ok: false,
+      figure: '20',
+      runIds: [NOW]
+    })
+  })
+
+  it('max-pass-rate-drop: the figure is the worst drop that counts, not the larger one within noise', () => {
+    const verdict = twoEvaluations('max-pass-rate-drop: 5%\nsignificance: 5%')
+    expect(verdict.broken[0]?.message).toMatch(/^pass rate −10 pp vs baseline/)
+    expect(verdict.checks[0]).toMatchObject({
+      rule: 'max-pass-rate-drop',
+      ok: false,
+      figure: '−10 pp',
+      runIds: [NOW]
+    })
+    // without significance both count, and the worst is the figure
+    const asWritten = twoEvaluations('max-pass-rate-drop: 5%')
+    expect(asWritten.checks[0]).toMatchObject({ figure: '−30 pp', runIds: [NOW, NOISY] })
+  })
+})

@@ -5,7 +5,13 @@
 import type { Evaluation } from '../adaline/schema.js'
 import { FIGURE, figureAndLimit, formatCount, formatPercent, type FigureWriter } from '../format.js'
 import { totals, type Metrics } from './metrics.js'
-import { newFailureTotals, type RegressionInput } from './regressions.js'
+import {
+  countedDrops,
+  dropsPastLimit,
+  newFailureTotals,
+  significantComparisons,
+  type RegressionInput
+} from './regressions.js'
 
 /** One rule the policy sets, judged. */
 export interface RuleCheck {
@@ -64,7 +70,7 @@ export function ruleChecks(input: CheckInput): RuleCheck[] {
     'max-fail-rate': limit => against(metrics.failRate, limit, FIGURE.rate),
     'min-pass-rate': limit => against(metrics.passRate, limit, FIGURE.rate),
     'max-avg-latency': limit => against(metrics.avgLatency, limit, FIGURE.duration),
-    'max-pass-rate-drop': limit => worstDrop(judged, input.baselines, limit),
+    'max-pass-rate-drop': limit => worstDrop(input, limit),
     'max-new-failures': limit => newFailures(input, limit)
   }
   // with a significance, the regression rules' limits hold only where the drop is beyond chance
@@ -131,8 +137,20 @@ function check(
 
 /** Newly failing rows over the compared evaluations, and those that newly fail any. */
 function newFailures(input: CheckInput, limit: number): Figure {
-  const regression = input.regression ?? { judged: input.judged, baselines: input.baselines }
+  const regression = regressionOf(input)
   const { newlyFailing, compared } = newFailureTotals(regression)
+  // with a significance, a breach counts only in significant drops: then the figure is what broke
+  // the limit, as the verdict says it
+  if (regression.significance !== undefined) {
+    const significant = significantComparisons(regression).filter(c => c.rows.newlyFailing > 0)
+    const counted = significant.reduce((sum, c) => sum + c.rows.newlyFailing, 0)
+    if (counted > limit)
+      return {
+        figure: formatCount(counted),
+        limit: formatCount(limit),
+        runIds: significant.map(c => c.runId)
+      }
+  }
   return {
     figure: compared === 0 ? 'none compared' : formatCount(newlyFailing),
     limit: formatCount(limit),
@@ -145,16 +163,28 @@ function newFailures(input: CheckInput, limit: number): Figure {
   }
 }
 
-/** The largest fall of a judged evaluation's pass rate below its baseline's, in points. */
-function worstDrop(
-  judged: readonly Evaluation[],
-  baselines: ReadonlyMap<string, Evaluation> | undefined,
-  limit: number
-): Figure {
+function regressionOf(input: CheckInput): RegressionInput {
+  return input.regression ?? { judged: input.judged, baselines: input.baselines }
+}
+
+/**
+ * The largest fall of a judged evaluation's pass rate below its baseline's, in points; with a
+ * significance, the largest that counts against the gate when one does, as the verdict says it.
+ */
+function worstDrop(input: CheckInput, limit: number): Figure {
+  const counted = countedDrops(dropsPastLimit(limit, regressionOf(input)))
+  const [worstCounted] = counted
+  if (worstCounted) {
+    const runIds = new Set(counted.map(d => d.evaluation.runId))
+    return {
+      ...against(-worstCounted.drop, -limit, FIGURE.points),
+      runIds: input.judged.filter(e => runIds.has(e.runId)).map(e => e.runId)
+    }
+  }
   let worst: number | undefined
   const dropped: string[] = []
-  for (const evaluation of judged) {
-    const baseline = baselines?.get(evaluation.runId)
+  for (const evaluation of input.judged) {
+    const baseline = input.baselines?.get(evaluation.runId)
     if (!baseline) continue
     const now = totals([evaluation]).passRate
     const before = totals([baseline]).passRate

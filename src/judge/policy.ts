@@ -6,6 +6,7 @@ import type { Evaluation, EvaluationStatus } from '../adaline/schema.js'
 import { ruleChecks, type RuleCheck } from './checks.js'
 import { checkTotals, type Metrics } from './metrics.js'
 import {
+  countedDrops,
   dropsPastLimit,
   newFailuresRule,
   type Comparison,
@@ -246,9 +247,7 @@ function passRateDrop(
 ): void {
   if (limit === undefined) return
   const drops = dropsPastLimit(limit, input)
-  const counted = drops.filter(
-    d => !d.significance || d.significance.significant || !d.significance.noise
-  )
+  const counted = countedDrops(drops)
   const noise = drops.filter(
     d => d.significance && !d.significance.significant && d.significance.noise
   )

@@ -115,7 +115,7 @@ export function newFailuresRule(limit: number, input: RegressionInput): RuleOutc
 }
 
 /** The compared evaluations whose drop is significant (a regression), with their run IDs. */
-function significantComparisons(
+export function significantComparisons(
   input: RegressionInput
 ): (Extract<Comparison, { compared: true }> & { runId: string })[] {
   return input.judged.flatMap(evaluation => {
@@ -177,4 +177,13 @@ export function dropsPastLimit(limit: number, input: RegressionInput): Drop[] {
       return [{ evaluation, baseline, now, before, drop, significance }]
     })
     .sort((a, b) => b.drop - a.drop)
+}
+
+/**
+ * The drops past the limit that count against the gate, worst first: all of them without a
+ * significance; with one, the significant ones and those not compared row by row (fail closed),
+ * not those within noise.
+ */
+export function countedDrops(drops: readonly Drop[]): Drop[] {
+  return drops.filter(d => !d.significance || d.significance.significant || !d.significance.noise)
 }
