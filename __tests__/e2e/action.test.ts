@@ -12,6 +12,9 @@ import { FakeGitHub } from '../../test-support/fake-github.js'
 import { PUSH_TIME, pushEvent } from '../../test-support/events.js'
 import { runAction, runCommand, type ActionRun } from '../../test-support/run-action.js'
 import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parse } from 'yaml'
 
 const PROMPT = fakeId('prm', 1)
@@ -819,6 +822,44 @@ describe('bad inputs', () => {
     expect(run.errors).toEqual([expect.stringContaining(`Input ${input} `)])
     expect(api.requests).toHaveLength(0)
     expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /)
+  })
+})
+
+describe('the job summary when there is no verdict', () => {
+  it('says so with the error, for an API error and for a bad input alike', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    api.inject({ path: `/v2/prompts/${PROMPT}/evaluations`, status: 403, times: Infinity })
+    const refused = await runAction(inputs({ policy: 'max-fail-runs: 0' }))
+    expect(refused.exitCode).toBe(1)
+    expect(refused.summary).toMatch(/^## ⚠️ Adaline evals: no verdict\n/)
+    expect(refused.summary).toContain(
+      `**The run ended with an error**, so there is no verdict for this commit: GET /prompts/${PROMPT}/evaluations answered 403`
+    )
+    const bad = await runAction(inputs({ status: 'done' }))
+    expect(bad.summary).toMatch(/^## ⚠️ Adaline evals: no verdict\n/)
+    expect(bad.summary).toContain('Input status ')
+    expect(bad.errors).toHaveLength(1)
+  })
+
+  it('that cannot be written is a warning: the verdict, outputs and exit status stand', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1, fail: 0 })])
+    const dir = await mkdtemp(join(tmpdir(), 'adaline-evals-summary-'))
+    try {
+      // a folder where the summary file should be
+      const run = await runAction(inputs({ policy: 'max-fail-runs: 0' }), {
+        env: { GITHUB_STEP_SUMMARY: dir }
+      })
+      expect(run.exitCode).toBe(0)
+      expect(run.errors).toEqual([])
+      expect(run.outputs.gate).toBe('passed')
+      expect(run.stdout).toMatch(
+        /^::warning::Cannot write the job summary to GITHUB_STEP_SUMMARY \(EISDIR\); it follows in the log\.$/m
+      )
+      expect(run.stdout).toContain('## ✅ Adaline evals passed')
+      expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 

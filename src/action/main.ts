@@ -67,6 +67,8 @@ export async function run(): Promise<void> {
   let pipeline: Engine | undefined
   let cancelOnAbort = false
   let known: { settings: Settings; event: GitHubEvent } | undefined
+  // once the run's summary is written, an error after it does not add the error report
+  let summaryWritten = false
   const abort = onAbort({
     run: () => pipeline,
     cancel: () => cancelOnAbort,
@@ -99,6 +101,7 @@ export async function run(): Promise<void> {
 
     const links = reportLinks(process.env, event)
     await writeReports(report, links, redact)
+    summaryWritten = true
     // after the outputs and summary, so that a file that cannot be written takes neither away
     const unwritten = await writeTextFiles(buildReportFiles(report, settings), redact)
     // on-failure: no new comment for a passing run, but an old failure report is brought up to date
@@ -149,14 +152,41 @@ export async function run(): Promise<void> {
     // one error line: what ended the run, and superseded evaluations that may still run
     const message = cancelFailed ? `${failure} ${cancelFailed}` : failure
     core.setFailed(inertLines(clipLine(redact(message))))
+    const event = known?.event ?? readEvent(process.env)
+    const errorReport = buildErrorReport(
+      message,
+      pipeline?.startedRunIds() ?? [],
+      reportLinks(process.env, event)
+    )
+    // the job summary says there is no verdict, unless the run's own summary is already there
+    if (!summaryWritten) await writeSummary(redact(errorReport))
     // an earlier report in the comment must not stand for this commit; no new comment, though
-    if (known) {
-      const started = pipeline?.startedRunIds() ?? []
-      await writeComment(known.settings, known.event, redact, {
-        body: buildErrorReport(message, started, reportLinks(process.env, known.event)),
-        create: false
-      })
-    }
+    if (known)
+      await writeComment(known.settings, known.event, redact, { body: errorReport, create: false })
+  }
+}
+
+/**
+ * The job summary, appended to GITHUB_STEP_SUMMARY; without one, or when it cannot be written, in
+ * the log instead (a report that cannot be written is no reason to lose the verdict). True when
+ * written to the summary.
+ */
+async function writeSummary(summary: string): Promise<boolean> {
+  if (!process.env.GITHUB_STEP_SUMMARY) {
+    core.info('GITHUB_STEP_SUMMARY is not set; the summary follows in the log.')
+    core.info(summary)
+    return false
+  }
+  try {
+    await core.summary.addRaw(summary).write({ overwrite: false })
+    return true
+  } catch (error) {
+    core.summary.emptyBuffer()
+    core.warning(
+      `Cannot write the job summary to GITHUB_STEP_SUMMARY (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); it follows in the log.`
+    )
+    core.info(summary)
+    return false
   }
 }
 
@@ -224,11 +254,5 @@ async function writeReports(
       `The evaluations output holds the newest ${outputs.truncated.kept} of ${outputs.truncated.total} judged evaluations: GitHub limits an output to 1 MB.`
     )
   }
-  const summary = redact(buildSummary(report, { links }))
-  if (process.env.GITHUB_STEP_SUMMARY) {
-    await core.summary.addRaw(summary).write({ overwrite: false })
-  } else {
-    core.info('GITHUB_STEP_SUMMARY is not set; the summary follows in the log.')
-    core.info(summary)
-  }
+  await writeSummary(redact(buildSummary(report, { links })))
 }
