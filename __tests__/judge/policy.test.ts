@@ -205,6 +205,22 @@ describe('judge', () => {
     })
   })
 
+  it('puts allow-status first among broken rules, since the other figures are of unfinished evaluations', () => {
+    const running = [evaluation({ status: 'running', runId: 'run-running-0000000000001', fail: 2 })]
+    const verdict = verdictFor('max-fail-runs: 0\nmin-pass-rate: 95%', running)
+    expect(verdict.broken.map(b => b.rule)).toEqual([
+      'allow-status',
+      'max-fail-runs',
+      'min-pass-rate'
+    ])
+    // the rules table keeps the policy's order, allow-status last
+    expect(verdict.checks.map(c => c.rule)).toEqual([
+      'max-fail-runs',
+      'min-pass-rate',
+      'allow-status'
+    ])
+  })
+
   it('counts the evaluations outside allow-status in the plural, and suggests nothing when allow-status is set', () => {
     const failed = ['a', 'b'].map(n =>
       evaluation({ status: 'failed', runId: `run-failed-00000000000${n}` })

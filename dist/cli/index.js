@@ -42562,7 +42562,9 @@ function judge(judged, metrics, policy, context = {}) {
             : `${e.runId} is ${e.status}`)
             .join(', ');
         const more = outside.length > 5 ? ` and ${outside.length - 5} more` : '';
-        broken.push({
+        // first: the other figures are of evaluations in a status the policy does not judge (an
+        // unfinished one's are partial), so this is what the verdict sentence names
+        broken.unshift({
             rule: 'allow-status',
             message: `${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .plural */ .LS)(outside.length, 'judged evaluation')} not in allow-status [${allowed.join(', ')}]: ${listed}${more}${unfinishedHint(policy, outside, context)}`
         });

@@ -191,7 +191,9 @@ export function judge(
       )
       .join(', ')
     const more = outside.length > 5 ? ` and ${outside.length - 5} more` : ''
-    broken.push({
+    // first: the other figures are of evaluations in a status the policy does not judge (an
+    // unfinished one's are partial), so this is what the verdict sentence names
+    broken.unshift({
       rule: 'allow-status',
       message: `${plural(outside.length, 'judged evaluation')} not in allow-status [${allowed.join(', ')}]: ${listed}${more}${unfinishedHint(policy, outside, context)}`
     })
