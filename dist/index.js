@@ -70917,11 +70917,71 @@ function percentEncoded(secret, letters) {
     return letters === 'upper' ? text.toUpperCase() : text;
 }
 
+// EXTERNAL MODULE: external "node:perf_hooks"
+var external_node_perf_hooks_ = __nccwpck_require__(643);
+;// CONCATENATED MODULE: ./src/adaline/clock.ts
+/**
+ * The clocks the transport keeps: a monotonic one for deadlines, waits and rates (a wall clock
+ * that NTP steps by hours must not end a wait at once or stretch it without end), and the API's
+ * own wall clock as its answers' Date headers tell it, for every time compared with the API's
+ * (an evaluation's submittedAt, a created-after filter, a Retry-After or reset given as a date).
+ */
+
+/** Milliseconds on a clock that never jumps: for elapsed time only, never a date. */
+const monotonicNow = () => external_node_perf_hooks_.performance.now();
+// the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7): IMF-fixdate, the obsolete
+// RFC 850 form and asctime (which is in GMT but does not say so)
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+/** An HTTP date in Unix ms; undefined when absent or not one of its forms. Pure. */
+function httpDate(value) {
+    const text = value?.trim() ?? '';
+    let date = NaN;
+    if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text))
+        date = Date.parse(text);
+    else if (ASCTIME_DATE.test(text))
+        date = Date.parse(`${text} GMT`);
+    return Number.isNaN(date) ? undefined : date;
+}
+/** A Date header gives whole seconds: clocks that agree within this are taken to agree. */
+const DATE_RESOLUTION_MS = 1_000;
+/**
+ * The API's wall clock, learned from the Date header of each answer it sends: ours plus the
+ * offset the last answer showed. Until an answer has told it, and while the two agree within the
+ * header's resolution, it is ours.
+ */
+class ServerClock {
+    wallNow;
+    offset = 0;
+    constructor(wallNow = Date.now) {
+        this.wallNow = wallNow;
+    }
+    /** How far the API's clock is ahead of ours (behind: negative), in ms, as last seen. */
+    get offsetMs() {
+        return this.offset;
+    }
+    /** Takes in an answer's Date header; one that is absent or no date changes nothing. */
+    observe(date) {
+        const at = httpDate(date);
+        if (at === undefined)
+            return;
+        // the header drops the milliseconds: the API's time was somewhere in the second it names
+        const skew = at + DATE_RESOLUTION_MS / 2 - this.wallNow();
+        this.offset = Math.abs(skew) <= DATE_RESOLUTION_MS ? 0 : Math.round(skew);
+    }
+    /** Now, in Unix ms, by the API's clock as far as it is known. */
+    now() {
+        return this.wallNow() + this.offset;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/adaline/backoff.ts
 /**
  * How long the transport waits before another attempt, and what the API's Retry-After says: pure
  * functions of the attempt count, the answer's words, the time left and a random draw.
  */
+
 /** A 429 is never tried again sooner than this, whatever the server or the jitter says. */
 const THROTTLE_FLOOR_MS = 1_000;
 /** After a 5xx or a network error: full jitter over an exponential window, `base` · 2^(n−1) up to `max`. */
@@ -70944,23 +71004,18 @@ function throttleDelayMs(input) {
 function exponentialWindowMs(n, baseDelayMs, maxDelayMs) {
     return Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(n - 1, 30));
 }
-// delta-seconds, and the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7):
-// IMF-fixdate, the obsolete RFC 850 form and asctime (which is in GMT but does not say so)
 const DELTA_SECONDS = /^\d+$/;
-const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
-const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
-/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. */
+/**
+ * Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. A
+ * date is read against `now`, which should be the API's clock (the answer's own Date header), not
+ * ours: a runner hours off would otherwise read a short wait as none or as hours.
+ */
 function retryAfter(value, now = Date.now()) {
     const text = value?.trim() ?? '';
     if (DELTA_SECONDS.test(text))
         return Number(text) * 1000;
-    let date = NaN;
-    if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text))
-        date = Date.parse(text);
-    else if (ASCTIME_DATE.test(text))
-        date = Date.parse(`${text} GMT`);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+    const date = httpDate(text);
+    return date === undefined ? undefined : Math.max(0, date - now);
 }
 
 ;// CONCATENATED MODULE: ./src/adaline/body.ts
@@ -71109,6 +71164,7 @@ var schema = __nccwpck_require__(54455);
 
 
 
+
 const INPUT_NAMES = input => input;
 const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504];
 /**
@@ -71141,7 +71197,7 @@ class ApiError extends Error {
     }
 }
 function createHttp(options) {
-    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, governor, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)), now = Date.now, nameOf = INPUT_NAMES } = options;
+    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, governor, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)), now = monotonicNow, nameOf = INPUT_NAMES } = options;
     const root = baseUrl.href.replace(/\/+$/, '');
     // the API's words may echo the request, key included, and every face prints an ApiError
     const secrets = new Secrets();
@@ -71252,6 +71308,7 @@ function createHttp(options) {
             };
         }
         governor?.observe(turnAt, response);
+        options.serverClock?.observe(response.headers.get('date'));
         const { status } = response;
         if (response.ok) {
             try {
@@ -71272,7 +71329,8 @@ function createHttp(options) {
                 retry: RETRYABLE_STATUSES.includes(status),
                 unsent: CLEAR_REFUSALS.includes(status),
                 throttled: status === 429,
-                retryAfterMs: retryAfter(response.headers.get('retry-after'))
+                // a date is read against the answer's own Date: the clocks may be hours apart
+                retryAfterMs: retryAfter(response.headers.get('retry-after'), httpDate(response.headers.get('date')) ?? Date.now())
             }
         };
     }
@@ -76260,6 +76318,8 @@ function startStage(context, starts) {
         limit,
         log: log.info,
         ledger: starts.ledger,
+        // an attempt's time is compared with the submittedAt the API gives: on the API's clock
+        now: () => context.serverClock.now(),
         onStarted: (item, adopted) => starts.record(item, adopted)
     }).catch((error) => {
         // what started is named even when telling of it is what failed
@@ -77498,6 +77558,7 @@ function whole(fetched, { evaluation }) {
 /** The Adaline v2 endpoints the action uses, over the one transport in http.ts. */
 
 
+
 /**
  * A listing longer than this many pages (200,000 evaluations, twice the 100,000 the benchmark
  * lists) is taken as an API that loops: at 10,000 pages a never-ending cursor cost 10,000 requests.
@@ -77565,7 +77626,7 @@ function createClient(http, options = {}) {
                     path,
                     query: { limit: schema/* MAX_PAGE_SIZE */.H4, cursor },
                     schema: schema/* evaluatorListingSchema */.Pz,
-                    deadlineMs: deadlineAt === undefined ? undefined : Math.max(1, deadlineAt - Date.now()),
+                    deadlineMs: deadlineAt === undefined ? undefined : Math.max(1, deadlineAt - monotonicNow()),
                     notFound: `Prompt ${promptId} was not found when listing its evaluators.`
                 });
                 const evaluators = [];
@@ -77676,6 +77737,7 @@ function theOneAsked(runId, evaluation, endpoint) {
  * request that met it, is what keeps a fleet of jobs from colliding again and again.
  */
 
+
 /** A 429 never slows the governor below this many requests a minute. */
 const MIN_PER_MINUTE = 6;
 /** Each minute without a 429 gives back at least this many requests a minute. */
@@ -77689,6 +77751,7 @@ class RateGovernor {
     cap;
     minuteMs;
     now;
+    wallNow;
     sleep;
     /** when the next turn may come, by spacing */
     nextTurnAt = -Infinity;
@@ -77709,7 +77772,8 @@ class RateGovernor {
     constructor(options = {}) {
         this.cap = options.maxPerMinute ?? Infinity;
         this.minuteMs = options.minuteMs ?? 60_000;
-        this.now = options.now ?? Date.now;
+        this.now = options.now ?? monotonicNow;
+        this.wallNow = options.wallNow ?? Date.now;
         this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
         this.turns = new LastMinute(this.minuteMs);
         this.served = new LastMinute(this.minuteMs);
@@ -77753,7 +77817,9 @@ class RateGovernor {
     /** Takes in an answer to a request whose turn came at `turnAt`: its RateLimit headers, a 429. */
     observe(turnAt, answer) {
         const now = this.now();
-        const limit = readRateLimit(name => answer.headers.get(name), now);
+        // a time the API gives as a date is read on the API's clock: the answer's Date, else ours
+        const said = httpDate(answer.headers.get('date')) ?? this.wallNow();
+        const limit = readRateLimit(name => answer.headers.get(name), said);
         if (limit && limit.resetMs > 0) {
             const until = now + Math.min(limit.resetMs, MAX_HOLD_MS);
             if (limit.remaining === 0)
@@ -77767,7 +77833,7 @@ class RateGovernor {
             return;
         }
         this.throttled += 1;
-        const asked = retryAfter(answer.headers.get('retry-after'), now);
+        const asked = retryAfter(answer.headers.get('retry-after'), said);
         if (asked !== undefined)
             this.heldUntil = Math.max(this.heldUntil, now + Math.min(asked, MAX_HOLD_MS));
         // requests sent before the last slowdown went out at the old rate: their 429s are that
@@ -77886,6 +77952,7 @@ function fromParts(remaining, reset, form, now) {
 
 
 
+
 /** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
 const CONCURRENCY = 8;
 /**
@@ -77897,17 +77964,25 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
     // every request of the run draws its turn from one governor: the workspace's limit is shared
     const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute });
     const { nameOf } = naming;
+    const serverClock = new ServerClock();
     const client = createClient(createHttp({
         baseUrl: settings.baseUrl,
         apiKey: settings.apiKey,
         nameOf,
         governor,
+        serverClock,
         onThrottle: () => limit.halve(),
         onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(0,format/* formatDuration */.a3)(delayMs)}`)
     }), { nameOf });
     // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
     // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
-    const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, nameOf, ...abortTransport }), { nameOf });
+    const abortClient = createClient(createHttp({
+        baseUrl: settings.baseUrl,
+        apiKey: settings.apiKey,
+        nameOf,
+        serverClock,
+        ...abortTransport
+    }), { nameOf });
     return {
         settings,
         naming,
@@ -77915,7 +77990,8 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
         limit,
         abortClient,
         log,
-        results: new ResultsCache(client, limit)
+        results: new ResultsCache(client, limit),
+        serverClock
     };
 }
 
@@ -78045,6 +78121,7 @@ async function resultsStage(context, judged) {
 
 
 
+
 /**
  * Pages of evaluators read per prompt, at most: 2,000 evaluators. A prompt has a handful; a listing
  * longer than this is not worth the requests for names the report can do without.
@@ -78064,7 +78141,7 @@ async function namesStage(context, judged, deadlineMs = NAMES_DEADLINE_MS) {
     const titles = new Map();
     if (wanted.size === 0)
         return titles;
-    const deadlineAt = Date.now() + deadlineMs;
+    const deadlineAt = monotonicNow() + deadlineMs;
     let pages = 0;
     let failed = 0;
     await mapWithin(limit, [...wanted], async ([promptId, ids]) => {
@@ -78261,6 +78338,7 @@ class OwnStarts {
 
 
 
+
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 const POLL_MIN_MS = 2_000;
 const POLL_MAX_MS = 30_000;
@@ -78313,7 +78391,7 @@ async function progressGroups(log, wait) {
     }
 }
 async function waitUntilTerminal(client, items, options) {
-    const now = options.now ?? Date.now;
+    const now = options.now ?? monotonicNow;
     const sleep = options.sleep ?? ((ms) => new Promise(resolve => setTimeout(resolve, ms)));
     const random = options.random ?? Math.random;
     const started = now();

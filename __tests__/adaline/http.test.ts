@@ -88,6 +88,41 @@ describe('retries', () => {
     expect(waits[0]).toBeLessThanOrEqual(10_500)
   })
 
+  it.each([
+    ['3 hours ahead of', 3 * 3_600_000],
+    ['3 hours behind', -3 * 3_600_000]
+  ])(
+    'reads a Retry-After date on the API’s clock, its Date header, when that is %s the runner’s',
+    async (_, offsetMs) => {
+      await api.close()
+      api = await FakeAdaline.start({ now: () => Date.now() + offsetMs })
+      api.addPrompt(PROMPT, [makeEvaluation({ n: 1 }), makeEvaluation({ n: 2 })])
+      api.inject({
+        path: '/evaluations',
+        status: 429,
+        headers: { 'retry-after': new Date(api.now() + 10_000).toUTCString() }
+      })
+      expect(await listAll()).toEqual(ALL)
+      // 9 to 10 s (HTTP dates are to the second), plus jitter: neither none nor hours
+      expect(waits[0]).toBeGreaterThan(8_000)
+      expect(waits[0]).toBeLessThanOrEqual(10_500)
+    }
+  )
+
+  it('keeps its deadlines on a clock that does not jump when the wall clock is set a day ahead', async () => {
+    api.inject({ path: '/evaluations', status: 503 })
+    const wallNow = Date.now
+    let calls = 0
+    // NTP steps the clock a day forward just after the request begins
+    Date.now = () => wallNow() + (++calls > 1 ? 86_400_000 : 0)
+    try {
+      expect(await listAll({ deadlineMs: 60_000 })).toEqual(ALL)
+    } finally {
+      Date.now = wallNow
+    }
+    expect(api.requests).toHaveLength(2)
+  })
+
   it('backs off from a 1 s floor, exponentially with full jitter, when a 429 has no Retry-After', async () => {
     api.inject({ path: '/evaluations', status: 429, times: 3 })
     expect(await listAll()).toEqual(ALL)

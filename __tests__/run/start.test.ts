@@ -1,5 +1,6 @@
 import { listed } from '../../__fixtures__/evaluations.js'
 import { createClient } from '../../src/adaline/client.js'
+import { ServerClock } from '../../src/adaline/clock.js'
 import { createHttp } from '../../src/adaline/http.js'
 import { AdaptiveLimit } from '../../src/run/concurrency.js'
 import {
@@ -223,4 +224,63 @@ describe('startEvaluations', () => {
     expect(told).toEqual([])
     expect(api.requests).toEqual([])
   })
+})
+
+/** A lost start found on the API's clock, however far the runner's is from it. */
+describe('startEvaluations when the clocks disagree', () => {
+  const PROMPT = fakeId('prm', 1)
+  const LISTING = /^\/v2\/prompts\/[^/]+\/evaluations$/
+  const HOUR = 3_600_000
+  let api: FakeAdaline | undefined
+
+  afterEach(async () => {
+    await api?.close()
+  })
+
+  it.each([
+    ['3 hours ahead of', 3 * HOUR],
+    ['3 hours behind', -3 * HOUR],
+    ['2 days ahead of', 48 * HOUR],
+    ['2 days behind', -48 * HOUR]
+  ])(
+    'takes a start whose answer was lost rather than start (and bill) another, the API %s the runner',
+    async (_, offsetMs) => {
+      const fake = (api = await FakeAdaline.start({
+        now: () => Date.now() + offsetMs,
+        lifecycle: { queuedMs: 60_000 }
+      }))
+      fake.addPrompt(PROMPT)
+      // the start goes through, its answer is lost on the way back
+      fake.inject({ method: 'POST', path: LISTING, dropAnswer: true })
+      const serverClock = new ServerClock()
+      const client = createClient(
+        createHttp({
+          baseUrl: new URL(fake.url),
+          apiKey: fake.apiKey,
+          maxAttempts: 1,
+          serverClock,
+          sleep: async () => undefined
+        })
+      )
+      const told: Started[] = []
+      const items = await startEvaluations(
+        client,
+        [PROMPT],
+        {},
+        {
+          limit: new AdaptiveLimit(8),
+          log: () => undefined,
+          onStarted: (item, adopted) => told.push({ item, adopted }),
+          ledger: new StartLedger(),
+          now: () => serverClock.now()
+        }
+      )
+      const billed = fake.evaluations(PROMPT)
+      expect(billed).toHaveLength(1)
+      expect(fake.requests.filter(r => r.method === 'POST')).toHaveLength(1)
+      expect(items.map(item => item.evaluation.runId)).toEqual([billed[0]!.runId])
+      expect(told.map(s => s.adopted)).toEqual([true])
+      expect(Math.abs(serverClock.offsetMs - offsetMs)).toBeLessThan(2_000)
+    }
+  )
 })

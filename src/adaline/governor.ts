@@ -7,6 +7,7 @@
  * request that met it, is what keeps a fleet of jobs from colliding again and again.
  */
 import { retryAfter } from './backoff.js'
+import { httpDate, monotonicNow } from './clock.js'
 
 /** A 429 never slows the governor below this many requests a minute. */
 export const MIN_PER_MINUTE = 6
@@ -23,7 +24,10 @@ export interface GovernorOptions {
   maxPerMinute?: number
   /** the length of a minute, in ms: 60,000; tests shrink it to see a rate change within seconds */
   minuteMs?: number
+  /** the clock turns are spaced on: monotonic, so a wall clock that jumps cannot stall or rush them */
   now?: () => number
+  /** our wall clock, for a reset or Retry-After given as a date when the answer has no Date header */
+  wallNow?: () => number
   sleep?: (ms: number) => Promise<void>
 }
 
@@ -37,6 +41,7 @@ export class RateGovernor {
   private readonly cap: number
   private readonly minuteMs: number
   private readonly now: () => number
+  private readonly wallNow: () => number
   private readonly sleep: (ms: number) => Promise<void>
   /** when the next turn may come, by spacing */
   private nextTurnAt = -Infinity
@@ -58,7 +63,8 @@ export class RateGovernor {
   constructor(options: GovernorOptions = {}) {
     this.cap = options.maxPerMinute ?? Infinity
     this.minuteMs = options.minuteMs ?? 60_000
-    this.now = options.now ?? Date.now
+    this.now = options.now ?? monotonicNow
+    this.wallNow = options.wallNow ?? Date.now
     this.sleep = options.sleep ?? (ms => new Promise<void>(resolve => setTimeout(resolve, ms)))
     this.turns = new LastMinute(this.minuteMs)
     this.served = new LastMinute(this.minuteMs)
@@ -105,7 +111,9 @@ export class RateGovernor {
   /** Takes in an answer to a request whose turn came at `turnAt`: its RateLimit headers, a 429. */
   observe(turnAt: number, answer: RateAnswer): void {
     const now = this.now()
-    const limit = readRateLimit(name => answer.headers.get(name), now)
+    // a time the API gives as a date is read on the API's clock: the answer's Date, else ours
+    const said = httpDate(answer.headers.get('date')) ?? this.wallNow()
+    const limit = readRateLimit(name => answer.headers.get(name), said)
     if (limit && limit.resetMs > 0) {
       const until = now + Math.min(limit.resetMs, MAX_HOLD_MS)
       if (limit.remaining === 0) this.heldUntil = Math.max(this.heldUntil, until)
@@ -117,7 +125,7 @@ export class RateGovernor {
       return
     }
     this.throttled += 1
-    const asked = retryAfter(answer.headers.get('retry-after'), now)
+    const asked = retryAfter(answer.headers.get('retry-after'), said)
     if (asked !== undefined)
       this.heldUntil = Math.max(this.heldUntil, now + Math.min(asked, MAX_HOLD_MS))
     // requests sent before the last slowdown went out at the old rate: their 429s are that

@@ -14,6 +14,7 @@ import { plural } from '../format.js'
 import { isLoopback } from '../secrets/loopback.js'
 import { Secrets } from '../secrets/redact.js'
 import { backoffMs, retryAfter, throttleDelayMs } from './backoff.js'
+import { httpDate, monotonicNow, type ServerClock } from './clock.js'
 import {
   ACCEPTED_ENCODINGS,
   BodyCut,
@@ -56,8 +57,13 @@ export interface HttpOptions {
   onThrottle?: () => void
   random?: () => number
   sleep?: (ms: number) => Promise<void>
-  /** the clock deadlines are kept on; tests move it with `sleep` */
+  /**
+   * the clock deadlines are kept on, the governor's too: monotonic by default, so a wall clock that
+   * jumps neither ends every request at once nor lets one run past its deadline; tests move it with `sleep`
+   */
   now?: () => number
+  /** told of each answer's Date header, so that times compared with the API's are on its clock */
+  serverClock?: ServerClock
 }
 
 export const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504]
@@ -137,7 +143,7 @@ export function createHttp(options: HttpOptions): Http {
     governor,
     random = Math.random,
     sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)),
-    now = Date.now,
+    now = monotonicNow,
     nameOf = INPUT_NAMES
   } = options
   const root = baseUrl.href.replace(/\/+$/, '')
@@ -260,6 +266,7 @@ export function createHttp(options: HttpOptions): Http {
       }
     }
     governor?.observe(turnAt, response)
+    options.serverClock?.observe(response.headers.get('date'))
     const { status } = response
     if (response.ok) {
       try {
@@ -278,7 +285,11 @@ export function createHttp(options: HttpOptions): Http {
         retry: RETRYABLE_STATUSES.includes(status),
         unsent: CLEAR_REFUSALS.includes(status),
         throttled: status === 429,
-        retryAfterMs: retryAfter(response.headers.get('retry-after'))
+        // a date is read against the answer's own Date: the clocks may be hours apart
+        retryAfterMs: retryAfter(
+          response.headers.get('retry-after'),
+          httpDate(response.headers.get('date')) ?? Date.now()
+        )
       }
     }
   }

@@ -37,6 +37,10 @@ export interface StartOptions {
    */
   onStarted: (item: Listed, adopted: boolean) => void
   ledger: StartLedger
+  /**
+   * the clock of an attempt's time, which is compared with the submittedAt the API gives and sent
+   * as created-after: the API's (the run context's serverClock), ours if not given
+   */
   now?: () => number
 }
 
@@ -88,6 +92,8 @@ export function startStage(context: RunContext, starts: OwnStarts): Promise<List
           limit,
           log: log.info,
           ledger: starts.ledger,
+          // an attempt's time is compared with the submittedAt the API gives: on the API's clock
+          now: () => context.serverClock.now(),
           onStarted: (item, adopted) => starts.record(item, adopted)
         }).catch((error: unknown) => {
           // what started is named even when telling of it is what failed
