@@ -77,3 +77,63 @@ describe('gather, however long the listing', () => {
     expect(turnedAfter).toEqual(Array.from({ length: PAGES }, () => true))
   })
 })
+
+describe('gather, when the listings disagree', () => {
+  const cutoff = Date.UTC(2030, 0, 1)
+  const rule = (promptIds: string[]) => ({ cutoff, promptIds, keep: new Set<string>() })
+
+  async function gatherWith(listings: Listing[], promptIds: string[]) {
+    const client = createClient(createHttp({ baseUrl: new URL(api.url), apiKey: api.apiKey }))
+    const warnings: string[] = []
+    const gathered = await gather(client, listings, {
+      scope: 'all',
+      rule: rule(promptIds),
+      limit: new AdaptiveLimit(1),
+      log: () => undefined,
+      warn: message => void warnings.push(message)
+    })
+    return { gathered, warnings }
+  }
+
+  const page = (evaluations: unknown[], nextCursor?: string) => ({
+    evaluations,
+    pagination: { hasMore: nextCursor !== undefined, nextCursor }
+  })
+
+  it('cancels nothing that one page lists running and a later page lists completed', async () => {
+    const doubtful = makeEvaluation({ n: 9_001, status: 'running' })
+    const sure = makeEvaluation({ n: 9_002, status: 'running' })
+    api.inject({ method: 'GET', path: '/evaluations', body: page([doubtful, sure], 'page-2') })
+    api.inject({
+      method: 'GET',
+      path: '/evaluations',
+      body: page([{ ...doubtful, status: 'completed' }, sure])
+    })
+    const { gathered, warnings } = await gatherWith(
+      [{ promptId: PROMPTS[0]!, filters: {}, judge: true }],
+      [PROMPTS[0]!]
+    )
+    expect(gathered.superseded.map(item => item.evaluation.runId)).toEqual([sure.runId])
+    expect(warnings).toEqual([
+      `Not cancelling ${doubtful.runId}: it was listed both in flight and finished in this run's listings, so whether it is superseded is not sure.`
+    ])
+  })
+
+  it('cancels nothing that the listings of two prompts both hold', async () => {
+    const shared = makeEvaluation({ n: 9_003, status: 'queued' })
+    api.addEvaluations(PROMPTS[0]!, [shared])
+    api.addEvaluations(PROMPTS[1]!, [shared])
+    const { gathered, warnings } = await gatherWith(
+      PROMPTS.slice(0, 2).map(promptId => ({
+        promptId,
+        filters: { status: 'queued' as const },
+        judge: true
+      })),
+      PROMPTS.slice(0, 2)
+    )
+    expect(gathered.superseded.map(item => item.evaluation.runId)).not.toContain(shared.runId)
+    expect(warnings).toEqual([
+      `Not cancelling ${shared.runId}: it was listed under prompts ${PROMPTS[0]} and ${PROMPTS[1]} in this run's listings, so whether it is superseded is not sure.`
+    ])
+  })
+})

@@ -40274,36 +40274,46 @@ async function cancelSuperseded(client, superseded, options) {
     await mapWithin(options.limit, superseded, async (item) => {
         const { runId } = item.evaluation;
         const { promptId } = item;
+        let error;
+        let read;
         try {
             const after = await client.cancelEvaluation(promptId, runId);
-            options.log(`cancelled ${describe(item)}: now ${after.status}`);
-            outcome.cancelled.push(runId);
-            return;
-        }
-        catch (error) {
-            if (!(error instanceof ApiError))
-                throw error;
-            const read = isRefusal(error.status) ? await readBack(client, item) : undefined;
-            const status = typeof read === 'string' ? read : undefined;
-            const fate = cancelFate(status);
-            if (fate === 'cancelled') {
-                options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`);
+            // Adaline answers an accepted cancel with the evaluation "cancelling": any other status
+            // says it was not cancelled (it had finished, or it still runs)
+            if (schema/* BEING_CANCELLED */.Ah.includes(after.status)) {
+                options.log(`cancelled ${describe(item)}: now ${after.status}`);
                 outcome.cancelled.push(runId);
+                return;
             }
-            else if (fate === 'finished') {
-                options.warn(`Superseded evaluation ${runId} had already ${status} when its cancel arrived: ${error.message}`);
-                outcome.finished.push({ runId, promptId, status: status, message: error.message });
-            }
-            else {
-                // what matters first: that it still runs, when the read back says so
-                const message = status !== undefined
-                    ? `still ${status} after: ${error.message}`
-                    : read instanceof ApiError
-                        ? `${error.message} Reading it back failed too: ${read.message}`
-                        : error.message;
-                options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
-                outcome.failed.push({ runId, promptId, message });
-            }
+            const endpoint = `POST /prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/cancel`;
+            error = new ApiError(`${endpoint} answered with the evaluation ${after.status}, not cancelling.`, endpoint);
+            read = schema/* IN_FLIGHT */.Ri.includes(after.status) ? await readBack(client, item) : after.status;
+        }
+        catch (thrown) {
+            if (!(thrown instanceof ApiError))
+                throw thrown;
+            error = thrown;
+            read = isRefusal(error.status) ? await readBack(client, item) : undefined;
+        }
+        const status = typeof read === 'string' ? read : undefined;
+        const fate = cancelFate(status);
+        if (fate === 'cancelled') {
+            options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`);
+            outcome.cancelled.push(runId);
+        }
+        else if (fate === 'finished') {
+            options.warn(`Superseded evaluation ${runId} had already ${status} when its cancel arrived: ${error.message}`);
+            outcome.finished.push({ runId, promptId, status: status, message: error.message });
+        }
+        else {
+            // what matters first: that it still runs, when the read back says so
+            const message = status !== undefined
+                ? `still ${status} after: ${error.message}`
+                : read instanceof ApiError
+                    ? `${error.message} Reading it back failed too: ${read.message}`
+                    : error.message;
+            options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
+            outcome.failed.push({ runId, promptId, message });
         }
     });
     // in the order given, whatever order the answers came in
@@ -40314,7 +40324,7 @@ async function cancelSuperseded(client, superseded, options) {
     outcome.failed.sort((a, b) => byOrder(a.runId, b.runId));
     return outcome;
 }
-/** After a refused cancel, the evaluation's status now, or the error that kept us from knowing. */
+/** After a refused (or unaccepted) cancel, the evaluation's status now, or the error that kept us from knowing. */
 async function readBack(client, item) {
     try {
         return (await client.getEvaluation(item.promptId, item.evaluation.runId)).status;
@@ -41047,6 +41057,7 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
 
 
 
+
 /**
  * The run's listing stage: the listings the settings and the supersede rule call for, gathered in
  * one group of the log, and a line on what they held.
@@ -41054,7 +41065,13 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
 async function gatherStage(context, rule) {
     const { settings, client, limit, log } = context;
     const listings = planListings(settings, rule);
-    const gathered = await log.group(`Listing evaluations (${(0,format/* plural */.LS)(listings.length, 'listing')})`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
+    const gathered = await log.group(`Listing evaluations (${(0,format/* plural */.LS)(listings.length, 'listing')})`, () => gather(client, listings, {
+        scope: settings.policy.scope,
+        rule,
+        limit,
+        log: log.info,
+        warn: log.warning
+    }));
     log.info(`Listed ${(0,format/* plural */.LS)(gathered.listedCount, 'evaluation')} in ${(0,format/* plural */.LS)(gathered.pages, 'page')}; ${(0,format/* formatCount */.B4)(gathered.judged.length)} to judge, ${(0,format/* formatCount */.B4)(gathered.superseded.length)} superseded.`);
     return gathered;
 }
@@ -41066,6 +41083,11 @@ async function gather(client, listings, options) {
     const superseded = new Map();
     const baselines = new BaselineIndex(options.scope === 'all' ? Infinity : 2);
     let pages = 0;
+    // how each evaluation was first seen: its listing's prompt, and whether in flight (the low bit)
+    const prompts = [...new Set(listings.map(listing => listing.promptId))];
+    const sightings = new Map();
+    /** seen under two prompts, or both in flight and not: the listings disagree, so never cancelled */
+    const disputed = new Map();
     await mapWithin(options.limit, listings, async (listing) => {
         const label = describeListing(listing);
         let count = 0;
@@ -41074,6 +41096,15 @@ async function gather(client, listings, options) {
             count += page.items.length;
             for (const { evaluation } of page.items) {
                 const item = { promptId: listing.promptId, evaluation };
+                const inFlight = schema/* IN_FLIGHT */.Ri.includes(evaluation.status);
+                const sighting = prompts.indexOf(listing.promptId) * 2 + (inFlight ? 1 : 0);
+                const before = sightings.get(evaluation.runId);
+                if (before === undefined)
+                    sightings.set(evaluation.runId, sighting);
+                else if (before !== sighting && !disputed.has(evaluation.runId))
+                    disputed.set(evaluation.runId, before >> 1 !== sighting >> 1
+                        ? `listed under prompts ${prompts[before >> 1]} and ${listing.promptId}`
+                        : 'listed both in flight and finished');
                 if (listing.judge && !listed.has(evaluation.runId)) {
                     listed.add(evaluation.runId);
                     listedByStatus[evaluation.status] = (listedByStatus[evaluation.status] ?? 0) + 1;
@@ -41095,6 +41126,12 @@ async function gather(client, listings, options) {
     });
     // Something listed as superseded under one status may have been judged under another.
     const judgedItems = judged.result().filter(item => !superseded.has(item.evaluation.runId));
+    // when in doubt, cancel less: one the listings disagree about may have finished, or be another prompt's
+    for (const [runId, why] of disputed) {
+        if (!superseded.delete(runId))
+            continue;
+        options.warn?.(`Not cancelling ${runId}: it was ${why} in this run's listings, so whether it is superseded is not sure.`);
+    }
     return {
         listedCount: listed.size,
         listedByStatus,
