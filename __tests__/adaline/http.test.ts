@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createClient, type ClientOptions } from '../../src/adaline/client.js'
+import { RateGovernor } from '../../src/adaline/governor.js'
 import { ApiError, createHttp, retryAfter, type HttpOptions } from '../../src/adaline/http.js'
 import {
   FakeAdaline,
@@ -461,3 +462,35 @@ async function recordingServer(): Promise<{
     close: () => new Promise(resolve => server.close(() => resolve()))
   }
 }
+
+describe('the run’s budget for the rate limit', () => {
+  it('ends a busy limit with an error naming what to do, long before the requests’ deadlines, and still sends a cancel', async () => {
+    api.addEvaluations(PROMPT, [makeEvaluation({ n: 3, status: 'running' })])
+    // every GET answered 429 without Retry-After, for as long as it is asked
+    api.inject({ method: 'GET', path: '/evaluations', status: 429, times: Infinity })
+    let clock = 0
+    const sleep = async (ms: number) => {
+      clock += ms
+    }
+    const governor = new RateGovernor({ now: () => clock, sleep, throttleBudgetMs: 120_000 })
+    const c = client({ governor, now: () => clock, sleep, deadlineMs: 300_000 })
+    const listing = async () => {
+      for await (const page of c.listEvaluations(PROMPT, {})) void page
+    }
+    // one request after another, as a run's stages make them: together they outlast any one deadline
+    const errors: ApiError[] = []
+    while (errors.length < 5 && !errors.at(-1)?.message.includes('was not sent'))
+      await listing().catch((error: ApiError) => void errors.push(error))
+    const last = errors.at(-1)!
+    expect(last.message).toMatch(
+      /^GET \/prompts\/\S+\/evaluations was not sent: Adaline's rate limit for the workspace has held this run back for [\d.]+ min in all, past the 2(\.0)? min a run waits for it\. The limit is shared by every job of the workspace: run fewer at once, or give each a share with max-requests-per-minute\.$/
+    )
+    expect(last.transient).toBe(false)
+    expect(clock).toBeLessThan(300_000)
+    const sent = api.requests.length
+    // a cancel stops billing: sent whatever the budget
+    const cancelled = await c.cancelEvaluation(PROMPT, fakeId('run', 3))
+    expect(cancelled.status).toBe('cancelling')
+    expect(api.requests).toHaveLength(sent + 1)
+  })
+})

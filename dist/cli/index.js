@@ -32464,6 +32464,8 @@ function createHttp(options) {
         let last;
         for (let attempt = 1;; attempt += 1) {
             const attempts = (0,format/* plural */.LS)(attempt - 1, 'attempt');
+            if (governor?.budgetSpent() && !spec.urgent)
+                throw overBudget(endpoint, governor, nameOf);
             const turnAt = governor ? await governor.turn(started + deadlineMs) : now();
             if (turnAt === undefined) {
                 const why = `: the rate limit leaves no turn within ${deadline}`;
@@ -32579,6 +32581,13 @@ function createHttp(options) {
             }
         };
     }
+}
+/**
+ * A request not sent because the rate limit has held the run back longer than it may wait: not
+ * transient, so that the run ends now with this error instead of waiting on.
+ */
+function overBudget(endpoint, governor, nameOf) {
+    return new ApiError(`${endpoint} was not sent: Adaline's rate limit for the workspace has held this run back for ${(0,format/* formatDuration */.a3)(governor.heldBack())} in all, past the ${(0,format/* formatDuration */.a3)(governor.throttleBudgetMs)} a run waits for it. The limit is shared by every job of the workspace: run fewer at once, or give each a share with ${nameOf('max-requests-per-minute')}.`, endpoint, 429, 'RATE_LIMIT_EXCEEDED');
 }
 function giveUp(error, attempts, why = '') {
     return new ApiError(`${error.message} (gave up after ${attempts}${why})`, error.endpoint, error.status, error.code, false, true);
@@ -40728,6 +40737,8 @@ function createClient(http, options = {}) {
                 method: 'POST',
                 path,
                 schema: schema/* evaluationSchema */.MF,
+                // stops billing: sent even when the rate limit has held the run back past its budget
+                urgent: true,
                 notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
             });
             return theOneAsked(runId, evaluation, `POST ${path}`);
@@ -40796,6 +40807,12 @@ const MIN_RECOVERY_PER_MINUTE = 20;
  * per-minute budget resets within a minute, and a longer hold would outlast requests' deadlines.
  */
 const MAX_HOLD_MS = 60_000;
+/**
+ * The most time one run may spend held back by the rate limit, all told: from a 429 until the API
+ * next serves this process. Past it, a busy workspace ends the run with an error in bounded time
+ * rather than a run that creeps on for hours until the job's own timeout.
+ */
+const THROTTLE_BUDGET_MS = 15 * 60_000;
 class RateGovernor {
     cap;
     minuteMs;
@@ -40818,11 +40835,16 @@ class RateGovernor {
     served;
     firstTurnAt;
     throttled = 0;
+    budgetMs;
+    /** time held back by 429s so far, and since when the current stretch has lasted */
+    heldBackMs = 0;
+    heldBackSince;
     constructor(options = {}) {
         this.cap = options.maxPerMinute ?? Infinity;
         this.minuteMs = options.minuteMs ?? 60_000;
         this.now = options.now ?? monotonicNow;
         this.wallNow = options.wallNow ?? Date.now;
+        this.budgetMs = options.throttleBudgetMs ?? THROTTLE_BUDGET_MS;
         this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
         this.turns = new LastMinute(this.minuteMs);
         this.served = new LastMinute(this.minuteMs);
@@ -40830,6 +40852,18 @@ class RateGovernor {
     /** The 429s the governor has been told of. */
     get throttles() {
         return this.throttled;
+    }
+    /** The time 429s have held this process back, all told: from each 429 to the next answer served. */
+    heldBack(at = this.now()) {
+        return this.heldBackMs + (this.heldBackSince === undefined ? 0 : at - this.heldBackSince);
+    }
+    /** The most time 429s may hold the run back; past it only urgent requests (cancels) are sent. */
+    get throttleBudgetMs() {
+        return this.budgetMs;
+    }
+    /** Whether the run's time held back by 429s is spent. */
+    budgetSpent(at = this.now()) {
+        return this.heldBack(at) >= this.budgetMs;
     }
     /** The requests a minute allowed at `at`: the cap, what 429s left (climbing back), the headers' word. */
     ratePerMinute(at = this.now()) {
@@ -40879,9 +40913,13 @@ class RateGovernor {
         }
         if (answer.status !== 429) {
             this.served.add(now);
+            if (this.heldBackSince !== undefined)
+                this.heldBackMs += now - this.heldBackSince;
+            this.heldBackSince = undefined;
             return;
         }
         this.throttled += 1;
+        this.heldBackSince ??= now;
         const asked = retryAfter(answer.headers.get('retry-after'), said);
         if (asked !== undefined)
             this.heldUntil = Math.max(this.heldUntil, now + Math.min(asked, MAX_HOLD_MS));

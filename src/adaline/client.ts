@@ -217,6 +217,8 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
         method: 'POST',
         path,
         schema: evaluationSchema,
+        // stops billing: sent even when the rate limit has held the run back past its budget
+        urgent: true,
         notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
       })
       return theOneAsked(runId, evaluation, `POST ${path}`)

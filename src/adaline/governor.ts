@@ -18,6 +18,12 @@ export const MIN_RECOVERY_PER_MINUTE = 20
  * per-minute budget resets within a minute, and a longer hold would outlast requests' deadlines.
  */
 export const MAX_HOLD_MS = 60_000
+/**
+ * The most time one run may spend held back by the rate limit, all told: from a 429 until the API
+ * next serves this process. Past it, a busy workspace ends the run with an error in bounded time
+ * rather than a run that creeps on for hours until the job's own timeout.
+ */
+export const THROTTLE_BUDGET_MS = 15 * 60_000
 
 export interface GovernorOptions {
   /** the most requests a minute, whatever the API allows (the max-requests-per-minute input) */
@@ -28,6 +34,8 @@ export interface GovernorOptions {
   now?: () => number
   /** our wall clock, for a reset or Retry-After given as a date when the answer has no Date header */
   wallNow?: () => number
+  /** the run's time held back by 429s, all told, before only urgent requests go (THROTTLE_BUDGET_MS) */
+  throttleBudgetMs?: number
   sleep?: (ms: number) => Promise<void>
 }
 
@@ -59,12 +67,17 @@ export class RateGovernor {
   private readonly served: LastMinute
   private firstTurnAt?: number
   private throttled = 0
+  private readonly budgetMs: number
+  /** time held back by 429s so far, and since when the current stretch has lasted */
+  private heldBackMs = 0
+  private heldBackSince?: number
 
   constructor(options: GovernorOptions = {}) {
     this.cap = options.maxPerMinute ?? Infinity
     this.minuteMs = options.minuteMs ?? 60_000
     this.now = options.now ?? monotonicNow
     this.wallNow = options.wallNow ?? Date.now
+    this.budgetMs = options.throttleBudgetMs ?? THROTTLE_BUDGET_MS
     this.sleep = options.sleep ?? (ms => new Promise<void>(resolve => setTimeout(resolve, ms)))
     this.turns = new LastMinute(this.minuteMs)
     this.served = new LastMinute(this.minuteMs)
@@ -73,6 +86,21 @@ export class RateGovernor {
   /** The 429s the governor has been told of. */
   get throttles(): number {
     return this.throttled
+  }
+
+  /** The time 429s have held this process back, all told: from each 429 to the next answer served. */
+  heldBack(at = this.now()): number {
+    return this.heldBackMs + (this.heldBackSince === undefined ? 0 : at - this.heldBackSince)
+  }
+
+  /** The most time 429s may hold the run back; past it only urgent requests (cancels) are sent. */
+  get throttleBudgetMs(): number {
+    return this.budgetMs
+  }
+
+  /** Whether the run's time held back by 429s is spent. */
+  budgetSpent(at = this.now()): boolean {
+    return this.heldBack(at) >= this.budgetMs
   }
 
   /** The requests a minute allowed at `at`: the cap, what 429s left (climbing back), the headers' word. */
@@ -122,9 +150,12 @@ export class RateGovernor {
     }
     if (answer.status !== 429) {
       this.served.add(now)
+      if (this.heldBackSince !== undefined) this.heldBackMs += now - this.heldBackSince
+      this.heldBackSince = undefined
       return
     }
     this.throttled += 1
+    this.heldBackSince ??= now
     const asked = retryAfter(answer.headers.get('retry-after'), said)
     if (asked !== undefined)
       this.heldUntil = Math.max(this.heldUntil, now + Math.min(asked, MAX_HOLD_MS))

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
 import { getProxyForUrl } from 'proxy-from-env'
 import stripAnsi from 'strip-ansi'
-import { plural } from '../format.js'
+import { formatDuration, plural } from '../format.js'
 import { isLoopback } from '../secrets/loopback.js'
 import { Secrets } from '../secrets/redact.js'
 import { backoffMs, retryAfter, throttleDelayMs } from './backoff.js'
@@ -113,6 +113,11 @@ export interface RequestSpec<T> {
   idempotent?: boolean
   /** a shorter deadline than the client's for this request, retries included (a wait's last poll) */
   deadlineMs?: number
+  /**
+   * sent even once the run's time held back by the rate limit is spent: a cancel, which stops
+   * billing; every other request then ends with an error at once
+   */
+  urgent?: boolean
 }
 
 export type Http = <T>(spec: RequestSpec<T>) => Promise<T>
@@ -167,6 +172,7 @@ export function createHttp(options: HttpOptions): Http {
     let last: Failure | undefined
     for (let attempt = 1; ; attempt += 1) {
       const attempts = plural(attempt - 1, 'attempt')
+      if (governor?.budgetSpent() && !spec.urgent) throw overBudget(endpoint, governor, nameOf)
       const turnAt = governor ? await governor.turn(started + deadlineMs) : now()
       if (turnAt === undefined) {
         const why = `: the rate limit leaves no turn within ${deadline}`
@@ -293,6 +299,19 @@ export function createHttp(options: HttpOptions): Http {
       }
     }
   }
+}
+
+/**
+ * A request not sent because the rate limit has held the run back longer than it may wait: not
+ * transient, so that the run ends now with this error instead of waiting on.
+ */
+function overBudget(endpoint: string, governor: RateGovernor, nameOf: NameOf): ApiError {
+  return new ApiError(
+    `${endpoint} was not sent: Adaline's rate limit for the workspace has held this run back for ${formatDuration(governor.heldBack())} in all, past the ${formatDuration(governor.throttleBudgetMs)} a run waits for it. The limit is shared by every job of the workspace: run fewer at once, or give each a share with ${nameOf('max-requests-per-minute')}.`,
+    endpoint,
+    429,
+    'RATE_LIMIT_EXCEEDED'
+  )
 }
 
 function giveUp(error: ApiError, attempts: string, why = ''): ApiError {
