@@ -5,9 +5,10 @@
 import { createClient, type AdalineClient, type ListedPage } from '../../src/adaline/client.js'
 import { createHttp } from '../../src/adaline/http.js'
 import { AdaptiveLimit } from '../../src/run/concurrency.js'
-import { gather } from '../../src/run/gather.js'
+import { gather, gatherStage } from '../../src/run/gather.js'
 import type { Listing } from '../../src/run/plan.js'
 import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import { stageContext } from '../../test-support/stage-context.js'
 
 const PROMPTS = [1, 2, 3].map(n => fakeId('prm', n))
 /** three pages of 200 per prompt */
@@ -136,4 +137,36 @@ describe('gather, when the listings disagree', () => {
       `Not cancelling ${shared.runId}: it was listed under prompts ${PROMPTS[0]} and ${PROMPTS[1]} in this run's listings, so whether it is superseded is not sure.`
     ])
   })
+})
+
+describe('gatherStage, created-after as a duration', () => {
+  const DAY = 86_400_000
+  let skewed: FakeAdaline | undefined
+
+  afterEach(async () => {
+    await skewed?.close()
+  })
+
+  it.each([
+    ['2 days behind', -2 * DAY],
+    ['2 days ahead of', 2 * DAY]
+  ])(
+    'counts the window back from Adaline’s clock when it is %s the runner’s',
+    async (_, offsetMs) => {
+      const apiNow = Date.now() + offsetMs
+      skewed = await FakeAdaline.start({ now: () => Date.now() + offsetMs })
+      const inside = makeEvaluation({ n: 1, submittedAt: apiNow - 3_600_000 })
+      const outside = makeEvaluation({ n: 2, submittedAt: apiNow - 36 * 3_600_000 })
+      skewed.addPrompt(PROMPTS[0]!, [inside, outside])
+      const { context, lines } = await stageContext(skewed, {
+        'prompt-id': PROMPTS[0]!,
+        'created-after': '24h'
+      })
+      const gathered = await gatherStage(context, undefined)
+      expect(gathered.judged.map(item => item.evaluation.runId)).toEqual([inside.runId])
+      expect(lines.join('\n')).toMatch(
+        /Adaline's clock is 48\.0 h (behind|ahead of) the runner's: listing again with created-after counted back on Adaline's clock/
+      )
+    }
+  )
 })

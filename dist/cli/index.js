@@ -33306,6 +33306,7 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
         datasetId,
         statuses: statuses,
         createdAfter: parseCreatedAfter(read('created-after'), now),
+        createdAfterAgoMs: durationBack(read('created-after')),
         policy,
         cancelSuperseded: oneOf('cancel-superseded', read('cancel-superseded') || 'never', [
             'never',
@@ -33448,6 +33449,12 @@ const UNIT_MS = {
 function parseCreatedAfter(value, now) {
     return parseTime('created-after', value, now);
 }
+/** The duration a time such as 24h counts back from now; undefined for any other form. */
+function durationBack(value) {
+    const duration = DURATION_BACK.exec(value);
+    return duration ? Number(duration[1]) * (UNIT_MS[duration[2].toLowerCase()] ?? 0) : undefined;
+}
+const DURATION_BACK = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i;
 /** A point in time given as ISO 8601, Unix ms, or a duration back from now; '' is undefined. */
 function parseTime(input, value, now) {
     if (value === '')
@@ -33463,9 +33470,9 @@ function parseTime(input, value, now) {
         }
         return ms;
     }
-    const duration = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(value);
-    if (duration)
-        return Math.max(0, now - Number(duration[1]) * (UNIT_MS[duration[2].toLowerCase()] ?? 0));
+    const back = durationBack(value);
+    if (back !== undefined)
+        return Math.max(0, now - back);
     if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(value)) {
         const time = Date.parse(value);
         if (!Number.isNaN(time))
@@ -41096,20 +41103,36 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
 
 
 
+
 /**
  * The run's listing stage: the listings the settings and the supersede rule call for, gathered in
  * one group of the log, and a line on what they held.
  */
 async function gatherStage(context, rule) {
-    const { settings, client, limit, log } = context;
-    const listings = planListings(settings, rule);
-    const gathered = await log.group(`Listing evaluations (${(0,format/* plural */.LS)(listings.length, 'listing')})`, () => gather(client, listings, {
-        scope: settings.policy.scope,
-        rule,
-        limit,
-        log: log.info,
-        warn: log.warning
-    }));
+    const { settings, client, limit, log, serverClock, naming } = context;
+    const list = (createdAfter) => {
+        const listings = planListings({ ...settings, createdAfter }, rule);
+        return log.group(`Listing evaluations (${(0,format/* plural */.LS)(listings.length, 'listing')})`, () => gather(client, listings, {
+            scope: settings.policy.scope,
+            rule,
+            limit,
+            log: log.info,
+            warn: log.warning
+        }));
+    };
+    // a window such as 24h counts back from Adaline's clock, on which evaluations are dated, not
+    // the runner's: once its answers show the two apart, the listing is made again on Adaline's
+    const onApiClock = () => settings.createdAfterAgoMs === undefined || settings.createdAfter === undefined
+        ? settings.createdAfter
+        : Math.max(0, settings.createdAfter + serverClock.offsetMs);
+    const first = onApiClock();
+    let gathered = await list(first);
+    const again = onApiClock();
+    if (first !== undefined && again !== undefined && Math.abs(again - first) > start_CLOCK_SKEW_MS) {
+        const apart = serverClock.offsetMs;
+        log.info(`Adaline's clock is ${(0,format/* formatDuration */.a3)(Math.abs(apart))} ${apart > 0 ? 'ahead of' : 'behind'} the runner's: listing again with ${naming.nameOf('created-after')} counted back on Adaline's clock, from ${(0,format/* formatTime */.fU)(again)}.`);
+        gathered = await list(again);
+    }
     log.info(`Listed ${(0,format/* plural */.LS)(gathered.listedCount, 'evaluation')} in ${(0,format/* plural */.LS)(gathered.pages, 'page')}; ${(0,format/* formatCount */.B4)(gathered.judged.length)} to judge, ${(0,format/* formatCount */.B4)(gathered.superseded.length)} superseded.`);
     return gathered;
 }

@@ -13,7 +13,8 @@ import { isSuperseded, type SupersedeRule } from '../judge/supersede.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { RunContext } from './context.js'
 import { describeListing, planListings, type Listing } from './plan.js'
-import { formatCount, plural } from '../format.js'
+import { formatCount, formatDuration, formatTime, plural } from '../format.js'
+import { CLOCK_SKEW_MS } from './start.js'
 
 export interface Gathered {
   /** distinct evaluations matched by the filters (judging listings only) */
@@ -45,11 +46,10 @@ export async function gatherStage(
   context: RunContext,
   rule: SupersedeRule | undefined
 ): Promise<Gathered> {
-  const { settings, client, limit, log } = context
-  const listings = planListings(settings, rule)
-  const gathered = await log.group(
-    `Listing evaluations (${plural(listings.length, 'listing')})`,
-    () =>
+  const { settings, client, limit, log, serverClock, naming } = context
+  const list = (createdAfter: number | undefined) => {
+    const listings = planListings({ ...settings, createdAfter }, rule)
+    return log.group(`Listing evaluations (${plural(listings.length, 'listing')})`, () =>
       gather(client, listings, {
         scope: settings.policy.scope,
         rule,
@@ -57,7 +57,24 @@ export async function gatherStage(
         log: log.info,
         warn: log.warning
       })
-  )
+    )
+  }
+  // a window such as 24h counts back from Adaline's clock, on which evaluations are dated, not
+  // the runner's: once its answers show the two apart, the listing is made again on Adaline's
+  const onApiClock = () =>
+    settings.createdAfterAgoMs === undefined || settings.createdAfter === undefined
+      ? settings.createdAfter
+      : Math.max(0, settings.createdAfter + serverClock.offsetMs)
+  const first = onApiClock()
+  let gathered = await list(first)
+  const again = onApiClock()
+  if (first !== undefined && again !== undefined && Math.abs(again - first) > CLOCK_SKEW_MS) {
+    const apart = serverClock.offsetMs
+    log.info(
+      `Adaline's clock is ${formatDuration(Math.abs(apart))} ${apart > 0 ? 'ahead of' : 'behind'} the runner's: listing again with ${naming.nameOf('created-after')} counted back on Adaline's clock, from ${formatTime(again)}.`
+    )
+    gathered = await list(again)
+  }
   log.info(
     `Listed ${plural(gathered.listedCount, 'evaluation')} in ${plural(gathered.pages, 'page')}; ${formatCount(gathered.judged.length)} to judge, ${formatCount(gathered.superseded.length)} superseded.`
   )
