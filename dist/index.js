@@ -70956,11 +70956,71 @@ function percentEncoded(secret, letters) {
     return letters === 'upper' ? text.toUpperCase() : text;
 }
 
+// EXTERNAL MODULE: external "node:perf_hooks"
+var external_node_perf_hooks_ = __nccwpck_require__(643);
+;// CONCATENATED MODULE: ./src/adaline/clock.ts
+/**
+ * The clocks the transport keeps: a monotonic one for deadlines, waits and rates (a wall clock
+ * that NTP steps by hours must not end a wait at once or stretch it without end), and the API's
+ * own wall clock as its answers' Date headers tell it, for every time compared with the API's
+ * (an evaluation's submittedAt, a created-after filter, a Retry-After or reset given as a date).
+ */
+
+/** Milliseconds on a clock that never jumps: for elapsed time only, never a date. */
+const monotonicNow = () => external_node_perf_hooks_.performance.now();
+// the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7): IMF-fixdate, the obsolete
+// RFC 850 form and asctime (which is in GMT but does not say so)
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+/** An HTTP date in Unix ms; undefined when absent or not one of its forms. Pure. */
+function httpDate(value) {
+    const text = value?.trim() ?? '';
+    let date = NaN;
+    if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text))
+        date = Date.parse(text);
+    else if (ASCTIME_DATE.test(text))
+        date = Date.parse(`${text} GMT`);
+    return Number.isNaN(date) ? undefined : date;
+}
+/** A Date header gives whole seconds: clocks that agree within this are taken to agree. */
+const DATE_RESOLUTION_MS = 1_000;
+/**
+ * The API's wall clock, learned from the Date header of each answer it sends: ours plus the
+ * offset the last answer showed. Until an answer has told it, and while the two agree within the
+ * header's resolution, it is ours.
+ */
+class ServerClock {
+    wallNow;
+    offset = 0;
+    constructor(wallNow = Date.now) {
+        this.wallNow = wallNow;
+    }
+    /** How far the API's clock is ahead of ours (behind: negative), in ms, as last seen. */
+    get offsetMs() {
+        return this.offset;
+    }
+    /** Takes in an answer's Date header; one that is absent or no date changes nothing. */
+    observe(date) {
+        const at = httpDate(date);
+        if (at === undefined)
+            return;
+        // the header drops the milliseconds: the API's time was somewhere in the second it names
+        const skew = at + DATE_RESOLUTION_MS / 2 - this.wallNow();
+        this.offset = Math.abs(skew) <= DATE_RESOLUTION_MS ? 0 : Math.round(skew);
+    }
+    /** Now, in Unix ms, by the API's clock as far as it is known. */
+    now() {
+        return this.wallNow() + this.offset;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/adaline/backoff.ts
 /**
  * How long the transport waits before another attempt, and what the API's Retry-After says: pure
  * functions of the attempt count, the answer's words, the time left and a random draw.
  */
+
 /** A 429 is never tried again sooner than this, whatever the server or the jitter says. */
 const THROTTLE_FLOOR_MS = 1_000;
 /** After a 5xx or a network error: full jitter over an exponential window, `base` · 2^(n−1) up to `max`. */
@@ -70983,23 +71043,18 @@ function throttleDelayMs(input) {
 function exponentialWindowMs(n, baseDelayMs, maxDelayMs) {
     return Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(n - 1, 30));
 }
-// delta-seconds, and the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7):
-// IMF-fixdate, the obsolete RFC 850 form and asctime (which is in GMT but does not say so)
 const DELTA_SECONDS = /^\d+$/;
-const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
-const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
-/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. */
+/**
+ * Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. A
+ * date is read against `now`, which should be the API's clock (the answer's own Date header), not
+ * ours: a runner hours off would otherwise read a short wait as none or as hours.
+ */
 function retryAfter(value, now = Date.now()) {
     const text = value?.trim() ?? '';
     if (DELTA_SECONDS.test(text))
         return Number(text) * 1000;
-    let date = NaN;
-    if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text))
-        date = Date.parse(text);
-    else if (ASCTIME_DATE.test(text))
-        date = Date.parse(`${text} GMT`);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+    const date = httpDate(text);
+    return date === undefined ? undefined : Math.max(0, date - now);
 }
 
 ;// CONCATENATED MODULE: ./src/adaline/body.ts
@@ -71148,6 +71203,7 @@ var schema = __nccwpck_require__(54455);
 
 
 
+
 const INPUT_NAMES = input => input;
 const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504];
 /**
@@ -71180,7 +71236,7 @@ class ApiError extends Error {
     }
 }
 function createHttp(options) {
-    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, governor, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)), now = Date.now, nameOf = INPUT_NAMES } = options;
+    const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, governor, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)), now = monotonicNow, nameOf = INPUT_NAMES } = options;
     const root = baseUrl.href.replace(/\/+$/, '');
     // the API's words may echo the request, key included, and every face prints an ApiError
     const secrets = new Secrets();
@@ -71202,6 +71258,8 @@ function createHttp(options) {
         let last;
         for (let attempt = 1;; attempt += 1) {
             const attempts = (0,format/* plural */.LS)(attempt - 1, 'attempt');
+            if (governor?.budgetSpent() && !spec.urgent)
+                throw overBudget(endpoint, governor, nameOf);
             const turnAt = governor ? await governor.turn(started + deadlineMs) : now();
             if (turnAt === undefined) {
                 const why = `: the rate limit leaves no turn within ${deadline}`;
@@ -71291,6 +71349,7 @@ function createHttp(options) {
             };
         }
         governor?.observe(turnAt, response);
+        options.serverClock?.observe(response.headers.get('date'));
         const { status } = response;
         if (response.ok) {
             try {
@@ -71311,10 +71370,18 @@ function createHttp(options) {
                 retry: RETRYABLE_STATUSES.includes(status),
                 unsent: CLEAR_REFUSALS.includes(status),
                 throttled: status === 429,
-                retryAfterMs: retryAfter(response.headers.get('retry-after'))
+                // a date is read against the answer's own Date: the clocks may be hours apart
+                retryAfterMs: retryAfter(response.headers.get('retry-after'), httpDate(response.headers.get('date')) ?? Date.now())
             }
         };
     }
+}
+/**
+ * A request not sent because the rate limit has held the run back longer than it may wait: not
+ * transient, so that the run ends now with this error instead of waiting on.
+ */
+function overBudget(endpoint, governor, nameOf) {
+    return new ApiError(`${endpoint} was not sent: Adaline's rate limit for the workspace has held this run back for ${(0,format/* formatDuration */.a3)(governor.heldBack())} in all, past the ${(0,format/* formatDuration */.a3)(governor.throttleBudgetMs)} a run waits for it. The limit is shared by every job of the workspace: run fewer at once, or give each a share with ${nameOf('max-requests-per-minute')}.`, endpoint, 429, 'RATE_LIMIT_EXCEEDED');
 }
 function giveUp(error, attempts, why = '') {
     return new ApiError(`${error.message} (gave up after ${attempts}${why})`, error.endpoint, error.status, error.code, false, true);
@@ -72175,6 +72242,7 @@ async function readChecked(read, getInput, now, apiKey, githubToken) {
         datasetId,
         statuses: statuses,
         createdAfter: parseCreatedAfter(read('created-after'), now),
+        createdAfterAgoMs: durationBack(read('created-after')),
         policy,
         cancelSuperseded: oneOf('cancel-superseded', read('cancel-superseded') || 'never', [
             'never',
@@ -72317,6 +72385,12 @@ const UNIT_MS = {
 function parseCreatedAfter(value, now) {
     return parseTime('created-after', value, now);
 }
+/** The duration a time such as 24h counts back from now; undefined for any other form. */
+function durationBack(value) {
+    const duration = DURATION_BACK.exec(value);
+    return duration ? Number(duration[1]) * (UNIT_MS[duration[2].toLowerCase()] ?? 0) : undefined;
+}
+const DURATION_BACK = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i;
 /** A point in time given as ISO 8601, Unix ms, or a duration back from now; '' is undefined. */
 function parseTime(input, value, now) {
     if (value === '')
@@ -72332,9 +72406,9 @@ function parseTime(input, value, now) {
         }
         return ms;
     }
-    const duration = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(value);
-    if (duration)
-        return Math.max(0, now - Number(duration[1]) * (UNIT_MS[duration[2].toLowerCase()] ?? 0));
+    const back = durationBack(value);
+    if (back !== undefined)
+        return Math.max(0, now - back);
     if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(value)) {
         const time = Date.parse(value);
         if (!Number.isNaN(time))
@@ -76304,6 +76378,8 @@ function startStage(context, starts) {
         limit,
         log: log.info,
         ledger: starts.ledger,
+        // an attempt's time is compared with the submittedAt the API gives: on the API's clock
+        now: () => context.serverClock.now(),
         onStarted: (item, adopted) => starts.record(item, adopted)
     }).catch((error) => {
         // what started is named even when telling of it is what failed
@@ -76383,7 +76459,13 @@ async function startOne(client, promptId, scope, options) {
         let failure;
         try {
             const evaluation = await client.createEvaluation(promptId, scope);
-            return { item: { promptId, evaluation }, adopted: false };
+            const wrong = notThisStart(evaluation, scope, known);
+            if (!wrong)
+                return { item: { promptId, evaluation }, adopted: false };
+            // the API took the start but named another evaluation: never ours to judge or cancel
+            known = new Set([...known, evaluation.runId]);
+            const endpoint = `POST /prompts/${encodeURIComponent(promptId)}/evaluations`;
+            failure = new ApiError(`${endpoint} answered with evaluation ${evaluation.runId}, ${wrong}, not the one this start made.`, endpoint, 202, undefined, true);
         }
         catch (error) {
             if (!(error instanceof ApiError) || !error.ambiguous) {
@@ -76413,6 +76495,12 @@ async function startOne(client, promptId, scope, options) {
         if (found)
             return { item: found, adopted: true };
         unseen.push(attemptAt);
+        // a 2xx says the API took the start, whatever its body: the listing may lag, and another POST
+        // would bill a second evaluation
+        if (landed(failure)) {
+            unconfirmed('the API accepted it but its answer could not be used, and the listing does not show it yet');
+            throw failure;
+        }
         // what is listed now and was not taken is not this attempt's: none of it for the next one
         known = new Set([...known, ...listed.map(item => item.evaluation.runId)]);
         if (attempt >= MAX_START_ATTEMPTS) {
@@ -76420,6 +76508,25 @@ async function startOne(client, promptId, scope, options) {
             throw new ApiError(`${failure.message} Tried ${attempt} times.`, failure.endpoint, failure.status, failure.code);
         }
     }
+}
+/** A failure whose answer had a 2xx status: the start surely landed, its answer was unusable. */
+function landed(failure) {
+    return failure.status !== undefined && failure.status >= 200 && failure.status < 300;
+}
+/**
+ * Why a start's answer names an evaluation this start cannot have made, if it does: another
+ * evaluator's or dataset's than the start asked for, or one listed before the POST. Pure.
+ */
+function notThisStart(evaluation, scope, known) {
+    if (known.has(evaluation.runId))
+        return 'which was there before the start';
+    if (scope.evaluatorId !== undefined && evaluation.evaluatorId !== scope.evaluatorId)
+        return `of evaluator ${evaluation.evaluatorId}`;
+    if (scope.datasetId !== undefined &&
+        evaluation.datasetId &&
+        evaluation.datasetId !== scope.datasetId)
+        return `of dataset ${evaluation.datasetId}`;
+    return undefined;
 }
 /** Why attempts whose check showed nothing are still named: a listing may lag a start. */
 function notSeen(attempts) {
@@ -76730,8 +76837,14 @@ async function decideFromEvent(settings, event, now = Date.now, naming = ACTION_
  */
 
 /**
+ * No evaluation was submitted before this (2020-01-01): an earlier submittedAt (0, a time in
+ * seconds) is a broken date, and says nothing about whether the evaluation came before the commit.
+ */
+const EARLIEST_SUBMITTED_AT = Date.UTC(2020, 0, 1);
+/**
  * An evaluation is superseded when it is still in flight, in scope, not kept, and was submitted
- * before the new commit. Anything uncertain (no submit time) is left alone: cancel less.
+ * before the new commit. Anything uncertain (no submit time, or one no evaluation can have) is left
+ * alone: cancel less.
  */
 function isSuperseded({ promptId, evaluation }, rule) {
     const submittedAt = evaluation.timeline.submittedAt;
@@ -76741,6 +76854,7 @@ function isSuperseded({ promptId, evaluation }, rule) {
         (rule.datasetId === undefined || evaluation.datasetId === rule.datasetId) &&
         !rule.keep.has(evaluation.runId) &&
         Number.isFinite(submittedAt) &&
+        submittedAt >= EARLIEST_SUBMITTED_AT &&
         submittedAt < rule.cutoff);
 }
 /** The rule under the decision, in the settings' scope; undefined when nothing is superseded. */
@@ -77219,36 +77333,46 @@ async function cancelSuperseded(client, superseded, options) {
     await mapWithin(options.limit, superseded, async (item) => {
         const { runId } = item.evaluation;
         const { promptId } = item;
+        let error;
+        let read;
         try {
             const after = await client.cancelEvaluation(promptId, runId);
-            options.log(`cancelled ${describe(item)}: now ${after.status}`);
-            outcome.cancelled.push(runId);
-            return;
-        }
-        catch (error) {
-            if (!(error instanceof ApiError))
-                throw error;
-            const read = isRefusal(error.status) ? await readBack(client, item) : undefined;
-            const status = typeof read === 'string' ? read : undefined;
-            const fate = cancelFate(status);
-            if (fate === 'cancelled') {
-                options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`);
+            // Adaline answers an accepted cancel with the evaluation "cancelling": any other status
+            // says it was not cancelled (it had finished, or it still runs)
+            if (schema/* BEING_CANCELLED */.Ah.includes(after.status)) {
+                options.log(`cancelled ${describe(item)}: now ${after.status}`);
                 outcome.cancelled.push(runId);
+                return;
             }
-            else if (fate === 'finished') {
-                options.warn(`Superseded evaluation ${runId} had already ${status} when its cancel arrived: ${error.message}`);
-                outcome.finished.push({ runId, promptId, status: status, message: error.message });
-            }
-            else {
-                // what matters first: that it still runs, when the read back says so
-                const message = status !== undefined
-                    ? `still ${status} after: ${error.message}`
-                    : read instanceof ApiError
-                        ? `${error.message} Reading it back failed too: ${read.message}`
-                        : error.message;
-                options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
-                outcome.failed.push({ runId, promptId, message });
-            }
+            const endpoint = `POST /prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/cancel`;
+            error = new ApiError(`${endpoint} answered with the evaluation ${after.status}, not cancelling.`, endpoint);
+            read = schema/* IN_FLIGHT */.Ri.includes(after.status) ? await readBack(client, item) : after.status;
+        }
+        catch (thrown) {
+            if (!(thrown instanceof ApiError))
+                throw thrown;
+            error = thrown;
+            read = isRefusal(error.status) ? await readBack(client, item) : undefined;
+        }
+        const status = typeof read === 'string' ? read : undefined;
+        const fate = cancelFate(status);
+        if (fate === 'cancelled') {
+            options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`);
+            outcome.cancelled.push(runId);
+        }
+        else if (fate === 'finished') {
+            options.warn(`Superseded evaluation ${runId} had already ${status} when its cancel arrived: ${error.message}`);
+            outcome.finished.push({ runId, promptId, status: status, message: error.message });
+        }
+        else {
+            // what matters first: that it still runs, when the read back says so
+            const message = status !== undefined
+                ? `still ${status} after: ${error.message}`
+                : read instanceof ApiError
+                    ? `${error.message} Reading it back failed too: ${read.message}`
+                    : error.message;
+            options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`);
+            outcome.failed.push({ runId, promptId, message });
         }
     });
     // in the order given, whatever order the answers came in
@@ -77259,7 +77383,7 @@ async function cancelSuperseded(client, superseded, options) {
     outcome.failed.sort((a, b) => byOrder(a.runId, b.runId));
     return outcome;
 }
-/** After a refused cancel, the evaluation's status now, or the error that kept us from knowing. */
+/** After a refused (or unaccepted) cancel, the evaluation's status now, or the error that kept us from knowing. */
 async function readBack(client, item) {
     try {
         return (await client.getEvaluation(item.promptId, item.evaluation.runId)).status;
@@ -77542,6 +77666,7 @@ function whole(fetched, { evaluation }) {
 /** The Adaline v2 endpoints the action uses, over the one transport in http.ts. */
 
 
+
 /**
  * A listing longer than this many pages (200,000 evaluations, twice the 100,000 the benchmark
  * lists) is taken as an API that loops: at 10,000 pages a never-ending cursor cost 10,000 requests.
@@ -77609,7 +77734,7 @@ function createClient(http, options = {}) {
                     path,
                     query: { limit: schema/* MAX_PAGE_SIZE */.H4, cursor },
                     schema: schema/* evaluatorListingSchema */.Pz,
-                    deadlineMs: deadlineAt === undefined ? undefined : Math.max(1, deadlineAt - Date.now()),
+                    deadlineMs: deadlineAt === undefined ? undefined : Math.max(1, deadlineAt - monotonicNow()),
                     notFound: `Prompt ${promptId} was not found when listing its evaluators.`
                 });
                 const evaluators = [];
@@ -77662,6 +77787,8 @@ function createClient(http, options = {}) {
                 method: 'POST',
                 path,
                 schema: schema/* evaluationSchema */.MF,
+                // stops billing: sent even when the rate limit has held the run back past its budget
+                urgent: true,
                 notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
             });
             return theOneAsked(runId, evaluation, `POST ${path}`);
@@ -77720,6 +77847,7 @@ function theOneAsked(runId, evaluation, endpoint) {
  * request that met it, is what keeps a fleet of jobs from colliding again and again.
  */
 
+
 /** A 429 never slows the governor below this many requests a minute. */
 const MIN_PER_MINUTE = 6;
 /** Each minute without a 429 gives back at least this many requests a minute. */
@@ -77729,10 +77857,17 @@ const MIN_RECOVERY_PER_MINUTE = 20;
  * per-minute budget resets within a minute, and a longer hold would outlast requests' deadlines.
  */
 const MAX_HOLD_MS = 60_000;
+/**
+ * The most time one run may spend held back by the rate limit, all told: from a 429 until the API
+ * next serves this process. Past it, a busy workspace ends the run with an error in bounded time
+ * rather than a run that creeps on for hours until the job's own timeout.
+ */
+const THROTTLE_BUDGET_MS = 15 * 60_000;
 class RateGovernor {
     cap;
     minuteMs;
     now;
+    wallNow;
     sleep;
     /** when the next turn may come, by spacing */
     nextTurnAt = -Infinity;
@@ -77750,10 +77885,16 @@ class RateGovernor {
     served;
     firstTurnAt;
     throttled = 0;
+    budgetMs;
+    /** time held back by 429s so far, and since when the current stretch has lasted */
+    heldBackMs = 0;
+    heldBackSince;
     constructor(options = {}) {
         this.cap = options.maxPerMinute ?? Infinity;
         this.minuteMs = options.minuteMs ?? 60_000;
-        this.now = options.now ?? Date.now;
+        this.now = options.now ?? monotonicNow;
+        this.wallNow = options.wallNow ?? Date.now;
+        this.budgetMs = options.throttleBudgetMs ?? THROTTLE_BUDGET_MS;
         this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
         this.turns = new LastMinute(this.minuteMs);
         this.served = new LastMinute(this.minuteMs);
@@ -77761,6 +77902,18 @@ class RateGovernor {
     /** The 429s the governor has been told of. */
     get throttles() {
         return this.throttled;
+    }
+    /** The time 429s have held this process back, all told: from each 429 to the next answer served. */
+    heldBack(at = this.now()) {
+        return this.heldBackMs + (this.heldBackSince === undefined ? 0 : at - this.heldBackSince);
+    }
+    /** The most time 429s may hold the run back; past it only urgent requests (cancels) are sent. */
+    get throttleBudgetMs() {
+        return this.budgetMs;
+    }
+    /** Whether the run's time held back by 429s is spent. */
+    budgetSpent(at = this.now()) {
+        return this.heldBack(at) >= this.budgetMs;
     }
     /** The requests a minute allowed at `at`: the cap, what 429s left (climbing back), the headers' word. */
     ratePerMinute(at = this.now()) {
@@ -77797,7 +77950,9 @@ class RateGovernor {
     /** Takes in an answer to a request whose turn came at `turnAt`: its RateLimit headers, a 429. */
     observe(turnAt, answer) {
         const now = this.now();
-        const limit = readRateLimit(name => answer.headers.get(name), now);
+        // a time the API gives as a date is read on the API's clock: the answer's Date, else ours
+        const said = httpDate(answer.headers.get('date')) ?? this.wallNow();
+        const limit = readRateLimit(name => answer.headers.get(name), said);
         if (limit && limit.resetMs > 0) {
             const until = now + Math.min(limit.resetMs, MAX_HOLD_MS);
             if (limit.remaining === 0)
@@ -77808,10 +77963,14 @@ class RateGovernor {
         }
         if (answer.status !== 429) {
             this.served.add(now);
+            if (this.heldBackSince !== undefined)
+                this.heldBackMs += now - this.heldBackSince;
+            this.heldBackSince = undefined;
             return;
         }
         this.throttled += 1;
-        const asked = retryAfter(answer.headers.get('retry-after'), now);
+        this.heldBackSince ??= now;
+        const asked = retryAfter(answer.headers.get('retry-after'), said);
         if (asked !== undefined)
             this.heldUntil = Math.max(this.heldUntil, now + Math.min(asked, MAX_HOLD_MS));
         // requests sent before the last slowdown went out at the old rate: their 429s are that
@@ -77930,6 +78089,7 @@ function fromParts(remaining, reset, form, now) {
 
 
 
+
 /** Requests in flight at once (listings of several prompts, cancels); a 429 halves it. */
 const CONCURRENCY = 8;
 /**
@@ -77941,17 +78101,25 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
     // every request of the run draws its turn from one governor: the workspace's limit is shared
     const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute });
     const { nameOf } = naming;
+    const serverClock = new ServerClock();
     const client = createClient(createHttp({
         baseUrl: settings.baseUrl,
         apiKey: settings.apiKey,
         nameOf,
         governor,
+        serverClock,
         onThrottle: () => limit.halve(),
         onRetry: ({ endpoint, attempt, delayMs, reason }) => log.info(`${endpoint}: ${reason}; retry ${attempt} in ${(0,format/* formatDuration */.a3)(delayMs)}`)
     }), { nameOf });
     // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
     // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
-    const abortClient = createClient(createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, nameOf, ...abortTransport }), { nameOf });
+    const abortClient = createClient(createHttp({
+        baseUrl: settings.baseUrl,
+        apiKey: settings.apiKey,
+        nameOf,
+        serverClock,
+        ...abortTransport
+    }), { nameOf });
     return {
         settings,
         naming,
@@ -77959,7 +78127,8 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
         limit,
         abortClient,
         log,
-        results: new ResultsCache(client, limit)
+        results: new ResultsCache(client, limit),
+        serverClock
     };
 }
 
@@ -77976,14 +78145,37 @@ function createContext(settings, log, abortTransport, naming = ACTION_NAMING) {
 
 
 
+
+
 /**
  * The run's listing stage: the listings the settings and the supersede rule call for, gathered in
  * one group of the log, and a line on what they held.
  */
 async function gatherStage(context, rule) {
-    const { settings, client, limit, log } = context;
-    const listings = planListings(settings, rule);
-    const gathered = await log.group(`Listing evaluations (${(0,format/* plural */.LS)(listings.length, 'listing')})`, () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info }));
+    const { settings, client, limit, log, serverClock, naming } = context;
+    const list = (createdAfter) => {
+        const listings = planListings({ ...settings, createdAfter }, rule);
+        return log.group(`Listing evaluations (${(0,format/* plural */.LS)(listings.length, 'listing')})`, () => gather(client, listings, {
+            scope: settings.policy.scope,
+            rule,
+            limit,
+            log: log.info,
+            warn: log.warning
+        }));
+    };
+    // a window such as 24h counts back from Adaline's clock, on which evaluations are dated, not
+    // the runner's: once its answers show the two apart, the listing is made again on Adaline's
+    const onApiClock = () => settings.createdAfterAgoMs === undefined || settings.createdAfter === undefined
+        ? settings.createdAfter
+        : Math.max(0, settings.createdAfter + serverClock.offsetMs);
+    const first = onApiClock();
+    let gathered = await list(first);
+    const again = onApiClock();
+    if (first !== undefined && again !== undefined && Math.abs(again - first) > start_CLOCK_SKEW_MS) {
+        const apart = serverClock.offsetMs;
+        log.info(`Adaline's clock is ${(0,format/* formatDuration */.a3)(Math.abs(apart))} ${apart > 0 ? 'ahead of' : 'behind'} the runner's: listing again with ${naming.nameOf('created-after')} counted back on Adaline's clock, from ${(0,format/* formatTime */.fU)(again)}.`);
+        gathered = await list(again);
+    }
     log.info(`Listed ${(0,format/* plural */.LS)(gathered.listedCount, 'evaluation')} in ${(0,format/* plural */.LS)(gathered.pages, 'page')}; ${(0,format/* formatCount */.B4)(gathered.judged.length)} to judge, ${(0,format/* formatCount */.B4)(gathered.superseded.length)} superseded.`);
     return gathered;
 }
@@ -77995,6 +78187,11 @@ async function gather(client, listings, options) {
     const superseded = new Map();
     const baselines = new BaselineIndex(options.scope === 'all' ? Infinity : 2);
     let pages = 0;
+    // how each evaluation was first seen: its listing's prompt, and whether in flight (the low bit)
+    const prompts = [...new Set(listings.map(listing => listing.promptId))];
+    const sightings = new Map();
+    /** seen under two prompts, or both in flight and not: the listings disagree, so never cancelled */
+    const disputed = new Map();
     await mapWithin(options.limit, listings, async (listing) => {
         const label = describeListing(listing);
         let count = 0;
@@ -78003,6 +78200,15 @@ async function gather(client, listings, options) {
             count += page.items.length;
             for (const { evaluation } of page.items) {
                 const item = { promptId: listing.promptId, evaluation };
+                const inFlight = schema/* IN_FLIGHT */.Ri.includes(evaluation.status);
+                const sighting = prompts.indexOf(listing.promptId) * 2 + (inFlight ? 1 : 0);
+                const before = sightings.get(evaluation.runId);
+                if (before === undefined)
+                    sightings.set(evaluation.runId, sighting);
+                else if (before !== sighting && !disputed.has(evaluation.runId))
+                    disputed.set(evaluation.runId, before >> 1 !== sighting >> 1
+                        ? `listed under prompts ${prompts[before >> 1]} and ${listing.promptId}`
+                        : 'listed both in flight and finished');
                 if (listing.judge && !listed.has(evaluation.runId)) {
                     listed.add(evaluation.runId);
                     listedByStatus[evaluation.status] = (listedByStatus[evaluation.status] ?? 0) + 1;
@@ -78024,6 +78230,12 @@ async function gather(client, listings, options) {
     });
     // Something listed as superseded under one status may have been judged under another.
     const judgedItems = judged.result().filter(item => !superseded.has(item.evaluation.runId));
+    // when in doubt, cancel less: one the listings disagree about may have finished, or be another prompt's
+    for (const [runId, why] of disputed) {
+        if (!superseded.delete(runId))
+            continue;
+        options.warn?.(`Not cancelling ${runId}: it was ${why} in this run's listings, so whether it is superseded is not sure.`);
+    }
     return {
         listedCount: listed.size,
         listedByStatus,
@@ -78089,6 +78301,7 @@ async function resultsStage(context, judged) {
 
 
 
+
 /**
  * Pages of evaluators read per prompt, at most: 2,000 evaluators. A prompt has a handful; a listing
  * longer than this is not worth the requests for names the report can do without.
@@ -78108,7 +78321,7 @@ async function namesStage(context, judged, deadlineMs = NAMES_DEADLINE_MS) {
     const titles = new Map();
     if (wanted.size === 0)
         return titles;
-    const deadlineAt = Date.now() + deadlineMs;
+    const deadlineAt = monotonicNow() + deadlineMs;
     let pages = 0;
     let failed = 0;
     await mapWithin(limit, [...wanted], async ([promptId, ids]) => {
@@ -78305,6 +78518,7 @@ class OwnStarts {
 
 
 
+
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 const POLL_MIN_MS = 2_000;
 const POLL_MAX_MS = 30_000;
@@ -78357,7 +78571,7 @@ async function progressGroups(log, wait) {
     }
 }
 async function waitUntilTerminal(client, items, options) {
-    const now = options.now ?? Date.now;
+    const now = options.now ?? monotonicNow;
     const sleep = options.sleep ?? ((ms) => new Promise(resolve => setTimeout(resolve, ms)));
     const random = options.random ?? Math.random;
     const started = now();

@@ -209,7 +209,10 @@ export interface FakeAdalineOptions {
   defaultPageSize?: number
   /** How started (and `animate`d) evaluations move along; per prompt with addPrompt's options. */
   lifecycle?: LifecycleOptions
-  /** The clock the lifecycles run on (ms); default `Date.now`. `clockOffsetMs` is added to it. */
+  /**
+   * The clock the lifecycles run on (ms), and the answers' Date header; default `Date.now`.
+   * `clockOffsetMs` is added to it: a clock hours off the runner's is how a test skews the two.
+   */
   now?: () => number
   /** A workspace-wide rate limit; none if absent. */
   rateLimit?: RateLimitOptions
@@ -938,6 +941,8 @@ export class FakeAdaline {
     const chunked = shape.cutAfterBytes !== undefined || shape.endless
     if (!chunked) out['content-length'] = bytes.length
     if (body !== undefined) out['content-type'] = 'application/json; charset=utf-8'
+    // the API's clock, as Adaline's answers carry it: a test that sets `now` sets this too
+    out.date = new Date(this.now()).toUTCString()
     for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value
     res.writeHead(status, out)
     if (shape.cutAfterBytes !== undefined) {

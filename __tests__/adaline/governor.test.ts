@@ -141,6 +141,26 @@ describe('the rate governor', () => {
     expect(clock.now).toBe(7_000)
   })
 
+  it.each([
+    ['hours ahead of', 3 * 3_600_000],
+    ['hours behind', -3 * 3_600_000]
+  ])(
+    'reads a reset given as a Unix time on the answer’s Date when the runner’s clock is %s the API’s',
+    async (_, offsetMs) => {
+      const apiNow = Date.UTC(2026, 10, 20, 12)
+      const { clock, governor } = governed({ wallNow: () => apiNow + offsetMs })
+      const first = (await governor.turn())!
+      const headers = {
+        date: new Date(apiNow).toUTCString(),
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': String(apiNow / 1000 + 15)
+      }
+      governor.observe(first, answer(200, headers))
+      expect(await turns(governor, 1)).toEqual([15_000])
+      expect(clock.now).toBe(15_000)
+    }
+  )
+
   it('holds every turn for a 429’s Retry-After, at most a minute', async () => {
     const { governor } = governed()
     governor.observe((await governor.turn())!, answer(429, { 'retry-after': '3' }))
@@ -271,11 +291,11 @@ describe('the rate at the fake API', () => {
     let throttledAt = 0
     let throttledClock = 0
     await hammer(governor, 4, 3_000, () => {
-      throttledAt = performance.now()
-      throttledClock = Date.now()
+      // the governor's clock: monotonic, as performance.now()
+      throttledAt = throttledClock = performance.now()
       api.inject({ method: 'GET', path: '/evaluations/', status: 429 })
     })
-    const endClock = Date.now()
+    const endClock = performance.now()
     expect(governor.throttles).toBe(1)
     // the rate the 429 left: at most half of the cap, for every request of the process
     const slowed = governor.ratePerMinute(throttledClock)

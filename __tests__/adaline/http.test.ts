@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createClient, type ClientOptions } from '../../src/adaline/client.js'
+import { RateGovernor } from '../../src/adaline/governor.js'
 import { ApiError, createHttp, retryAfter, type HttpOptions } from '../../src/adaline/http.js'
 import {
   FakeAdaline,
@@ -86,6 +87,41 @@ describe('retries', () => {
     expect(await listAll()).toEqual(ALL)
     expect(waits[0]).toBeGreaterThan(8_000)
     expect(waits[0]).toBeLessThanOrEqual(10_500)
+  })
+
+  it.each([
+    ['3 hours ahead of', 3 * 3_600_000],
+    ['3 hours behind', -3 * 3_600_000]
+  ])(
+    'reads a Retry-After date on the API’s clock, its Date header, when that is %s the runner’s',
+    async (_, offsetMs) => {
+      await api.close()
+      api = await FakeAdaline.start({ now: () => Date.now() + offsetMs })
+      api.addPrompt(PROMPT, [makeEvaluation({ n: 1 }), makeEvaluation({ n: 2 })])
+      api.inject({
+        path: '/evaluations',
+        status: 429,
+        headers: { 'retry-after': new Date(api.now() + 10_000).toUTCString() }
+      })
+      expect(await listAll()).toEqual(ALL)
+      // 9 to 10 s (HTTP dates are to the second), plus jitter: neither none nor hours
+      expect(waits[0]).toBeGreaterThan(8_000)
+      expect(waits[0]).toBeLessThanOrEqual(10_500)
+    }
+  )
+
+  it('keeps its deadlines on a clock that does not jump when the wall clock is set a day ahead', async () => {
+    api.inject({ path: '/evaluations', status: 503 })
+    const wallNow = Date.now
+    let calls = 0
+    // NTP steps the clock a day forward just after the request begins
+    Date.now = () => wallNow() + (++calls > 1 ? 86_400_000 : 0)
+    try {
+      expect(await listAll({ deadlineMs: 60_000 })).toEqual(ALL)
+    } finally {
+      Date.now = wallNow
+    }
+    expect(api.requests).toHaveLength(2)
   })
 
   it('backs off from a 1 s floor, exponentially with full jitter, when a 429 has no Retry-After', async () => {
@@ -426,3 +462,35 @@ async function recordingServer(): Promise<{
     close: () => new Promise(resolve => server.close(() => resolve()))
   }
 }
+
+describe('the run’s budget for the rate limit', () => {
+  it('ends a busy limit with an error naming what to do, long before the requests’ deadlines, and still sends a cancel', async () => {
+    api.addEvaluations(PROMPT, [makeEvaluation({ n: 3, status: 'running' })])
+    // every GET answered 429 without Retry-After, for as long as it is asked
+    api.inject({ method: 'GET', path: '/evaluations', status: 429, times: Infinity })
+    let clock = 0
+    const sleep = async (ms: number) => {
+      clock += ms
+    }
+    const governor = new RateGovernor({ now: () => clock, sleep, throttleBudgetMs: 120_000 })
+    const c = client({ governor, now: () => clock, sleep, deadlineMs: 300_000 })
+    const listing = async () => {
+      for await (const page of c.listEvaluations(PROMPT, {})) void page
+    }
+    // one request after another, as a run's stages make them: together they outlast any one deadline
+    const errors: ApiError[] = []
+    while (errors.length < 5 && !errors.at(-1)?.message.includes('was not sent'))
+      await listing().catch((error: ApiError) => void errors.push(error))
+    const last = errors.at(-1)!
+    expect(last.message).toMatch(
+      /^GET \/prompts\/\S+\/evaluations was not sent: Adaline's rate limit for the workspace has held this run back for [\d.]+ min in all, past the 2(\.0)? min a run waits for it\. The limit is shared by every job of the workspace: run fewer at once, or give each a share with max-requests-per-minute\.$/
+    )
+    expect(last.transient).toBe(false)
+    expect(clock).toBeLessThan(300_000)
+    const sent = api.requests.length
+    // a cancel stops billing: sent whatever the budget
+    const cancelled = await c.cancelEvaluation(PROMPT, fakeId('run', 3))
+    expect(cancelled.status).toBe('cancelling')
+    expect(api.requests).toHaveLength(sent + 1)
+  })
+})

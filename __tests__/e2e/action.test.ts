@@ -8,6 +8,7 @@ import {
   makeEvaluation,
   sampleWorkspace
 } from '../../test-support/fake-adaline.js'
+import type { Evaluation } from '../../src/adaline/schema.js'
 import { FakeGitHub } from '../../test-support/fake-github.js'
 import { PUSH_TIME, pushEvent } from '../../test-support/events.js'
 import { runAction, runCommand, type ActionRun } from '../../test-support/run-action.js'
@@ -369,6 +370,51 @@ describe('superseded evaluations', () => {
     const judged = JSON.parse(run.outputs.evaluations!).map((e: { runId: string }) => e.runId)
     expect(judged.sort()).toEqual([fakeId('run', 3), fakeId('run', 4), fakeId('run', 5)])
     expect(run.summary).toContain('Cancelled 2 of 2 superseded evaluations')
+  })
+
+  it('lists a cancel answered “completed” as finished, not cancelled, and cancels none the listing is unsure of', async () => {
+    seed()
+    // run 1's cancel is answered with the evaluation completed: it was not cancelled
+    api.inject({
+      method: 'POST',
+      path: `${fakeId('run', 1)}/cancel`,
+      body: makeEvaluation({ n: 1, status: 'completed', submittedAt: before })
+    })
+    // the listing's first page says run 2 is queued; its second says it completed
+    const page = (evaluations: Evaluation[], nextCursor?: string) => ({
+      evaluations,
+      pagination: { hasMore: nextCursor !== undefined, nextCursor }
+    })
+    const [one, two, three, four, five] = api.evaluations(PROMPT)
+    api.inject({ method: 'GET', path: /\/evaluations$/, body: page([one!, two!, three!], 'p2') })
+    api.inject({
+      method: 'GET',
+      path: /\/evaluations$/,
+      body: page([{ ...two!, status: 'completed' }, four!, five!])
+    })
+    const run = await runAction(
+      inputs({
+        'cancel-superseded': 'new-commit',
+        policy: 'scope: all\nallow-status: [completed, running, queued]'
+      }),
+      { event: pushEvent(false) }
+    )
+    expect(run.exitCode).toBe(0)
+    expect(JSON.parse(run.outputs.cancelled!)).toEqual([fakeId('run', 5)])
+    expect(JSON.parse(run.outputs['cancel-failed']!)).toEqual([])
+    expect(
+      cancelRequests()
+        .map(r => r.path)
+        .sort()
+    ).toEqual([1, 5].map(n => `/v2/prompts/${PROMPT}/evaluations/${fakeId('run', n)}/cancel`))
+    expect(run.stdout).toContain(
+      `::warning::Not cancelling ${fakeId('run', 2)}: it was listed both in flight and finished in this run's listings`
+    )
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `::warning::Superseded evaluation ${fakeId('run', 1)} had already completed when its cancel arrived`
+      )
+    )
   })
 
   it('cancels nothing on a push that was not forced under force-push', async () => {

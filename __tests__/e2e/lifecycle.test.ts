@@ -313,6 +313,28 @@ describe('start and wait', () => {
     expect(run.stdout).toMatch(/is new since the attempt: using it/)
   }, 60_000)
 
+  it.each([
+    ['hours ahead of', 5 * HOUR],
+    ['a day behind', -24 * HOUR]
+  ])(
+    'takes the start whose answer was lost, and starts no second, when Adaline’s clock is %s the runner’s',
+    async (_, offsetMs) => {
+      api = await FakeAdaline.start({
+        now: () => Date.now() + offsetMs,
+        lifecycle: { queuedMs: 0, rowMs: 10, totalRows: 5 }
+      })
+      api.addPrompt(PROMPT)
+      api.inject({ method: 'POST', path: CREATE_PATH, dropAnswer: true })
+      const run = await runAction(inputs({ start: 'true', wait: '1m' }))
+      expect(creates()).toHaveLength(1)
+      expect(api.evaluations(PROMPT)).toHaveLength(1)
+      expect(run.exitCode).toBe(0)
+      expect(JSON.parse(run.outputs.started!)).toEqual([newest(PROMPT).runId])
+      expect(run.stdout).toMatch(/is new since the attempt: using it/)
+    },
+    60_000
+  )
+
   it('leaves an adopted evaluation running on SIGINT: it may be another run’s', async () => {
     api = await FakeAdaline.start({ lifecycle: { queuedMs: 200, rowMs: 60_000 } })
     api.addPrompt(PROMPT)

@@ -29,6 +29,17 @@ describe('isSuperseded', () => {
     }
   )
 
+  it.each([
+    ['0', 0],
+    ['a time in seconds', Math.floor(CUTOFF / 1000)],
+    ['a time before 2020', Date.UTC(2019, 11, 31)]
+  ])(
+    'never chooses one whose submittedAt is %s: a broken date proves nothing',
+    (_, submittedAt) => {
+      expect(isSuperseded(listed({ status: 'running', submittedAt }), rule)).toBe(false)
+    }
+  )
+
   it('never chooses a kept run', () => {
     const item = listed({ status: 'running', submittedAt: 1 })
     expect(isSuperseded(item, { ...rule, keep: new Set([item.evaluation.runId]) })).toBe(false)
@@ -51,7 +62,7 @@ describe('isSuperseded', () => {
         scoped
       )
     ).toBe(false)
-    expect(isSuperseded(listed({ status: 'running', submittedAt: 1 }), scoped)).toBe(true)
+    expect(isSuperseded(listed({ status: 'running', submittedAt: CUTOFF - 1 }), scoped)).toBe(true)
   })
 })
 

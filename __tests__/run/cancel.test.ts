@@ -132,6 +132,55 @@ describe('cancelSuperseded', () => {
     expect(reads()).toEqual([])
   })
 
+  it('takes a cancel answered “completed” as finished, not cancelled', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1, status: 'running' })])
+    api.inject({
+      method: 'POST',
+      path: '/cancel',
+      body: makeEvaluation({ n: 1, status: 'completed' })
+    })
+    const { outcome, warnings } = await cancel([RUN])
+    expect(outcome.cancelled).toEqual([])
+    expect(outcome.finished).toEqual([expect.objectContaining({ runId: RUN, status: 'completed' })])
+    expect(outcome.failed).toEqual([])
+    expect(warnings[0]).toMatch(/answered with the evaluation completed, not cancelling/)
+  })
+
+  it('counts a cancel answered “running” as not delivered when the evaluation still runs', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1, status: 'running' })])
+    // answered as if accepted, but nothing was cancelled
+    api.inject({
+      method: 'POST',
+      path: '/cancel',
+      body: makeEvaluation({ n: 1, status: 'running' })
+    })
+    const { outcome } = await cancel([RUN])
+    expect(outcome.cancelled).toEqual([])
+    expect(outcome.failed).toEqual([
+      expect.objectContaining({
+        runId: RUN,
+        message: expect.stringMatching(
+          /^still running after: .*answered with the evaluation running/
+        )
+      })
+    ])
+    expect(reads()).toHaveLength(1)
+  })
+
+  it('counts a cancel answered “running” as cancelled when reading it back shows it cancelling', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1, status: 'running' })])
+    // the cancel lands, and its answer shows the status from before it
+    api.inject({
+      method: 'POST',
+      path: '/cancel',
+      replaceAnswer: true,
+      status: 200,
+      body: makeEvaluation({ n: 1, status: 'running' })
+    })
+    const { outcome } = await cancel([RUN])
+    expect(outcome).toEqual({ cancelled: [RUN], finished: [], failed: [] })
+  })
+
   it('keeps each class in the order given, whatever order the answers come in', async () => {
     const runs = [1, 2, 3, 4].map(n => makeEvaluation({ n, status: 'running' }))
     api.addPrompt(PROMPT, runs)

@@ -1,5 +1,6 @@
 import { listed } from '../../__fixtures__/evaluations.js'
 import { createClient } from '../../src/adaline/client.js'
+import { ServerClock } from '../../src/adaline/clock.js'
 import { createHttp } from '../../src/adaline/http.js'
 import { AdaptiveLimit } from '../../src/run/concurrency.js'
 import {
@@ -11,8 +12,8 @@ import {
   type StartOptions,
   type Started
 } from '../../src/run/start.js'
-import { StartLedger } from '../../src/run/started.js'
-import { FakeAdaline, fakeId } from '../../test-support/fake-adaline.js'
+import { StartLedger, type StartScope } from '../../src/run/started.js'
+import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
 
 const AT = 1_790_000_000_000
 
@@ -79,7 +80,7 @@ describe('startEvaluations', () => {
       r => r.method === 'POST' && LISTING.test(r.path) && (!promptId || r.path.includes(promptId))
     )
 
-  function start(promptIds: string[], options: Partial<StartOptions> = {}) {
+  function start(promptIds: string[], options: Partial<StartOptions> = {}, scope: StartScope = {}) {
     const client = createClient(
       createHttp({
         baseUrl: new URL(api.url),
@@ -90,18 +91,13 @@ describe('startEvaluations', () => {
     )
     const told: Started[] = []
     const ledger = options.ledger ?? new StartLedger()
-    const starting = startEvaluations(
-      client,
-      promptIds,
-      {},
-      {
-        limit: new AdaptiveLimit(8),
-        log: () => undefined,
-        onStarted: (item, adopted) => told.push({ item, adopted }),
-        ...options,
-        ledger
-      }
-    )
+    const starting = startEvaluations(client, promptIds, scope, {
+      limit: new AdaptiveLimit(8),
+      log: () => undefined,
+      onStarted: (item, adopted) => told.push({ item, adopted }),
+      ...options,
+      ledger
+    })
     return { starting, told, ledger }
   }
 
@@ -214,6 +210,73 @@ describe('startEvaluations', () => {
     expect(ledger.underWay()).toEqual([])
   })
 
+  it.each([
+    ['another evaluator’s', { evaluatorId: fakeId('evl', 7) }],
+    ['another dataset’s', { datasetId: fakeId('dst', 7), evaluatorId: fakeId('evl', 1) }]
+  ])(
+    'takes nothing from a 202 that names %s evaluation: finds its own in the listing, and never cancels the other',
+    async (_, foreign) => {
+      const OURS = fakeId('evl', 1)
+      // the start goes through; the answer names another evaluation
+      api.inject({
+        method: 'POST',
+        path: LISTING,
+        replaceAnswer: true,
+        status: 202,
+        body: makeEvaluation({ runId: fakeId('run_other', 1), status: 'running', ...foreign })
+      })
+      const { starting, told } = start(
+        [PROMPT],
+        {},
+        { evaluatorId: OURS, datasetId: fakeId('dst', 1) }
+      )
+      const items = await starting
+      const [billed] = api.evaluations(PROMPT)
+      expect(posts()).toHaveLength(1)
+      expect(items.map(item => item.evaluation.runId)).toEqual([billed!.runId])
+      expect(told.map(s => [s.item.evaluation.runId, s.adopted])).toEqual([[billed!.runId, true]])
+    }
+  )
+
+  it('takes nothing from a 202 that names an evaluation listed before the start', async () => {
+    const before = makeEvaluation({ n: 5, status: 'running', submittedAt: Date.now() - 1_000 })
+    api.addEvaluations(PROMPT, [before])
+    api.inject({ method: 'POST', path: LISTING, replaceAnswer: true, status: 202, body: before })
+    const { starting, told } = start([PROMPT])
+    await starting
+    expect(posts()).toHaveLength(1)
+    expect(told.map(s => s.item.evaluation.runId)).not.toContain(before.runId)
+    expect(told).toHaveLength(1)
+  })
+
+  it.each([
+    ['a body missing fields', { runId: fakeId('run', 9) }],
+    ['a body that is not JSON', '{"runId": "run_'],
+    ['another evaluator’s evaluation', makeEvaluation({ evaluatorId: fakeId('evl', 7) })]
+  ])(
+    'never POSTs again after a 2xx with %s, even when the listing does not show the start yet',
+    async (_, body) => {
+      api.inject({ method: 'POST', path: LISTING, replaceAnswer: true, status: 202, body })
+      // the note before the POST lists fine; the check after it lags and shows nothing
+      api.inject({ method: 'GET', path: LISTING })
+      api.inject({
+        method: 'GET',
+        path: LISTING,
+        body: { evaluations: [], pagination: { hasMore: false } },
+        times: Infinity
+      })
+      const { starting, told, ledger } = start([PROMPT], {}, { evaluatorId: fakeId('evl', 1) })
+      const error = await failure(starting)
+      expect(posts()).toHaveLength(1)
+      expect(api.evaluations(PROMPT)).toHaveLength(1)
+      expect(told).toEqual([])
+      expect(ledger.unconfirmed()).toEqual([expect.objectContaining({ promptId: PROMPT })])
+      expect(error.message).toContain(
+        'the API accepted it but its answer could not be used, and the listing does not show it yet'
+      )
+    }
+  )
+
   it('makes no request at all for a start that had not begun when halted', async () => {
     const ledger = new StartLedger()
     ledger.halt()
@@ -223,4 +286,63 @@ describe('startEvaluations', () => {
     expect(told).toEqual([])
     expect(api.requests).toEqual([])
   })
+})
+
+/** A lost start found on the API's clock, however far the runner's is from it. */
+describe('startEvaluations when the clocks disagree', () => {
+  const PROMPT = fakeId('prm', 1)
+  const LISTING = /^\/v2\/prompts\/[^/]+\/evaluations$/
+  const HOUR = 3_600_000
+  let api: FakeAdaline | undefined
+
+  afterEach(async () => {
+    await api?.close()
+  })
+
+  it.each([
+    ['3 hours ahead of', 3 * HOUR],
+    ['3 hours behind', -3 * HOUR],
+    ['2 days ahead of', 48 * HOUR],
+    ['2 days behind', -48 * HOUR]
+  ])(
+    'takes a start whose answer was lost rather than start (and bill) another, the API %s the runner',
+    async (_, offsetMs) => {
+      const fake = (api = await FakeAdaline.start({
+        now: () => Date.now() + offsetMs,
+        lifecycle: { queuedMs: 60_000 }
+      }))
+      fake.addPrompt(PROMPT)
+      // the start goes through, its answer is lost on the way back
+      fake.inject({ method: 'POST', path: LISTING, dropAnswer: true })
+      const serverClock = new ServerClock()
+      const client = createClient(
+        createHttp({
+          baseUrl: new URL(fake.url),
+          apiKey: fake.apiKey,
+          maxAttempts: 1,
+          serverClock,
+          sleep: async () => undefined
+        })
+      )
+      const told: Started[] = []
+      const items = await startEvaluations(
+        client,
+        [PROMPT],
+        {},
+        {
+          limit: new AdaptiveLimit(8),
+          log: () => undefined,
+          onStarted: (item, adopted) => told.push({ item, adopted }),
+          ledger: new StartLedger(),
+          now: () => serverClock.now()
+        }
+      )
+      const billed = fake.evaluations(PROMPT)
+      expect(billed).toHaveLength(1)
+      expect(fake.requests.filter(r => r.method === 'POST')).toHaveLength(1)
+      expect(items.map(item => item.evaluation.runId)).toEqual([billed[0]!.runId])
+      expect(told.map(s => s.adopted)).toEqual([true])
+      expect(Math.abs(serverClock.offsetMs - offsetMs)).toBeLessThan(2_000)
+    }
+  )
 })

@@ -260,3 +260,31 @@ describe('a poll that hangs', () => {
     }
   }, 10_000)
 })
+
+it('times the wait on a clock that does not jump: a wall clock set a day ahead ends no wait at once', async () => {
+  // queued for 10 s, then 2 rows of 5 s, on the fake's clock, which the wait's sleeps move
+  const item = animated(1, 10_000, 5_000, 2)
+  const wallNow = Date.now
+  let calls = 0
+  // NTP steps the runner's wall clock a day forward just after the wait begins
+  Date.now = () => wallNow() + (++calls > 1 ? 86_400_000 : 0)
+  try {
+    const outcome = await waitUntilTerminal(
+      createClient(createHttp({ baseUrl: new URL(api.url), apiKey: api.apiKey })),
+      [item],
+      {
+        timeoutMs: 10 * 60_000,
+        limit: new AdaptiveLimit(4),
+        log: () => undefined,
+        warn: () => undefined,
+        sleep: async ms => {
+          clock += ms
+        }
+      }
+    )
+    expect(outcome.timedOut).toEqual([])
+    expect(outcome.items[0]!.evaluation.status).toBe('completed')
+  } finally {
+    Date.now = wallNow
+  }
+})

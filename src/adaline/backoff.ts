@@ -2,6 +2,7 @@
  * How long the transport waits before another attempt, and what the API's Retry-After says: pure
  * functions of the attempt count, the answer's words, the time left and a random draw.
  */
+import { httpDate } from './clock.js'
 
 /** A 429 is never tried again sooner than this, whatever the server or the jitter says. */
 export const THROTTLE_FLOOR_MS = 1_000
@@ -46,19 +47,16 @@ function exponentialWindowMs(n: number, baseDelayMs: number, maxDelayMs: number)
   return Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(n - 1, 30))
 }
 
-// delta-seconds, and the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7):
-// IMF-fixdate, the obsolete RFC 850 form and asctime (which is in GMT but does not say so)
 const DELTA_SECONDS = /^\d+$/
-const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/
-const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/
-const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/
 
-/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. */
+/**
+ * Retry-After in seconds or as an HTTP date, in ms; undefined when absent or not one of those. A
+ * date is read against `now`, which should be the API's clock (the answer's own Date header), not
+ * ours: a runner hours off would otherwise read a short wait as none or as hours.
+ */
 export function retryAfter(value: string | null, now = Date.now()): number | undefined {
   const text = value?.trim() ?? ''
   if (DELTA_SECONDS.test(text)) return Number(text) * 1000
-  let date = NaN
-  if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text)) date = Date.parse(text)
-  else if (ASCTIME_DATE.test(text)) date = Date.parse(`${text} GMT`)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+  const date = httpDate(text)
+  return date === undefined ? undefined : Math.max(0, date - now)
 }

@@ -1,4 +1,5 @@
 /** The Adaline v2 endpoints the action uses, over the one transport in http.ts. */
+import { monotonicNow } from './clock.js'
 import { ApiError, type Http, type NameOf } from './http.js'
 import {
   MAX_PAGE_SIZE,
@@ -88,7 +89,10 @@ export interface AdalineClient {
    * request each), until the API has no more or `max` results came.
    */
   listAllResults(promptId: string, runId: string, max: number): AsyncGenerator<ResultPage>
-  /** A prompt's evaluators (their titles name them in reports), in pages of 200 by cursor. */
+  /**
+   * A prompt's evaluators (their titles name them in reports), in pages of 200 by cursor;
+   * `deadlineAt` is on the monotonic clock (clock.ts's monotonicNow).
+   */
   listEvaluators(promptId: string, options?: { deadlineAt?: number }): AsyncGenerator<EvaluatorPage>
 }
 
@@ -157,7 +161,8 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
           path,
           query: { limit: MAX_PAGE_SIZE, cursor },
           schema: evaluatorListingSchema,
-          deadlineMs: deadlineAt === undefined ? undefined : Math.max(1, deadlineAt - Date.now()),
+          deadlineMs:
+            deadlineAt === undefined ? undefined : Math.max(1, deadlineAt - monotonicNow()),
           notFound: `Prompt ${promptId} was not found when listing its evaluators.`
         })
         const evaluators: ListedEvaluator[] = []
@@ -212,6 +217,8 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
         method: 'POST',
         path,
         schema: evaluationSchema,
+        // stops billing: sent even when the rate limit has held the run back past its budget
+        urgent: true,
         notFound: `Evaluation ${runId} of prompt ${promptId} was not found.`
       })
       return theOneAsked(runId, evaluation, `POST ${path}`)

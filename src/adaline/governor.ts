@@ -7,6 +7,7 @@
  * request that met it, is what keeps a fleet of jobs from colliding again and again.
  */
 import { retryAfter } from './backoff.js'
+import { httpDate, monotonicNow } from './clock.js'
 
 /** A 429 never slows the governor below this many requests a minute. */
 export const MIN_PER_MINUTE = 6
@@ -17,13 +18,24 @@ export const MIN_RECOVERY_PER_MINUTE = 20
  * per-minute budget resets within a minute, and a longer hold would outlast requests' deadlines.
  */
 export const MAX_HOLD_MS = 60_000
+/**
+ * The most time one run may spend held back by the rate limit, all told: from a 429 until the API
+ * next serves this process. Past it, a busy workspace ends the run with an error in bounded time
+ * rather than a run that creeps on for hours until the job's own timeout.
+ */
+export const THROTTLE_BUDGET_MS = 15 * 60_000
 
 export interface GovernorOptions {
   /** the most requests a minute, whatever the API allows (the max-requests-per-minute input) */
   maxPerMinute?: number
   /** the length of a minute, in ms: 60,000; tests shrink it to see a rate change within seconds */
   minuteMs?: number
+  /** the clock turns are spaced on: monotonic, so a wall clock that jumps cannot stall or rush them */
   now?: () => number
+  /** our wall clock, for a reset or Retry-After given as a date when the answer has no Date header */
+  wallNow?: () => number
+  /** the run's time held back by 429s, all told, before only urgent requests go (THROTTLE_BUDGET_MS) */
+  throttleBudgetMs?: number
   sleep?: (ms: number) => Promise<void>
 }
 
@@ -37,6 +49,7 @@ export class RateGovernor {
   private readonly cap: number
   private readonly minuteMs: number
   private readonly now: () => number
+  private readonly wallNow: () => number
   private readonly sleep: (ms: number) => Promise<void>
   /** when the next turn may come, by spacing */
   private nextTurnAt = -Infinity
@@ -54,11 +67,17 @@ export class RateGovernor {
   private readonly served: LastMinute
   private firstTurnAt?: number
   private throttled = 0
+  private readonly budgetMs: number
+  /** time held back by 429s so far, and since when the current stretch has lasted */
+  private heldBackMs = 0
+  private heldBackSince?: number
 
   constructor(options: GovernorOptions = {}) {
     this.cap = options.maxPerMinute ?? Infinity
     this.minuteMs = options.minuteMs ?? 60_000
-    this.now = options.now ?? Date.now
+    this.now = options.now ?? monotonicNow
+    this.wallNow = options.wallNow ?? Date.now
+    this.budgetMs = options.throttleBudgetMs ?? THROTTLE_BUDGET_MS
     this.sleep = options.sleep ?? (ms => new Promise<void>(resolve => setTimeout(resolve, ms)))
     this.turns = new LastMinute(this.minuteMs)
     this.served = new LastMinute(this.minuteMs)
@@ -67,6 +86,21 @@ export class RateGovernor {
   /** The 429s the governor has been told of. */
   get throttles(): number {
     return this.throttled
+  }
+
+  /** The time 429s have held this process back, all told: from each 429 to the next answer served. */
+  heldBack(at = this.now()): number {
+    return this.heldBackMs + (this.heldBackSince === undefined ? 0 : at - this.heldBackSince)
+  }
+
+  /** The most time 429s may hold the run back; past it only urgent requests (cancels) are sent. */
+  get throttleBudgetMs(): number {
+    return this.budgetMs
+  }
+
+  /** Whether the run's time held back by 429s is spent. */
+  budgetSpent(at = this.now()): boolean {
+    return this.heldBack(at) >= this.budgetMs
   }
 
   /** The requests a minute allowed at `at`: the cap, what 429s left (climbing back), the headers' word. */
@@ -105,7 +139,9 @@ export class RateGovernor {
   /** Takes in an answer to a request whose turn came at `turnAt`: its RateLimit headers, a 429. */
   observe(turnAt: number, answer: RateAnswer): void {
     const now = this.now()
-    const limit = readRateLimit(name => answer.headers.get(name), now)
+    // a time the API gives as a date is read on the API's clock: the answer's Date, else ours
+    const said = httpDate(answer.headers.get('date')) ?? this.wallNow()
+    const limit = readRateLimit(name => answer.headers.get(name), said)
     if (limit && limit.resetMs > 0) {
       const until = now + Math.min(limit.resetMs, MAX_HOLD_MS)
       if (limit.remaining === 0) this.heldUntil = Math.max(this.heldUntil, until)
@@ -114,10 +150,13 @@ export class RateGovernor {
     }
     if (answer.status !== 429) {
       this.served.add(now)
+      if (this.heldBackSince !== undefined) this.heldBackMs += now - this.heldBackSince
+      this.heldBackSince = undefined
       return
     }
     this.throttled += 1
-    const asked = retryAfter(answer.headers.get('retry-after'), now)
+    this.heldBackSince ??= now
+    const asked = retryAfter(answer.headers.get('retry-after'), said)
     if (asked !== undefined)
       this.heldUntil = Math.max(this.heldUntil, now + Math.min(asked, MAX_HOLD_MS))
     // requests sent before the last slowdown went out at the old rate: their 429s are that

@@ -10,10 +10,11 @@ import type { Readable } from 'node:stream'
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch'
 import { getProxyForUrl } from 'proxy-from-env'
 import stripAnsi from 'strip-ansi'
-import { plural } from '../format.js'
+import { formatDuration, plural } from '../format.js'
 import { isLoopback } from '../secrets/loopback.js'
 import { Secrets } from '../secrets/redact.js'
 import { backoffMs, retryAfter, throttleDelayMs } from './backoff.js'
+import { httpDate, monotonicNow, type ServerClock } from './clock.js'
 import {
   ACCEPTED_ENCODINGS,
   BodyCut,
@@ -56,8 +57,13 @@ export interface HttpOptions {
   onThrottle?: () => void
   random?: () => number
   sleep?: (ms: number) => Promise<void>
-  /** the clock deadlines are kept on; tests move it with `sleep` */
+  /**
+   * the clock deadlines are kept on, the governor's too: monotonic by default, so a wall clock that
+   * jumps neither ends every request at once nor lets one run past its deadline; tests move it with `sleep`
+   */
   now?: () => number
+  /** told of each answer's Date header, so that times compared with the API's are on its clock */
+  serverClock?: ServerClock
 }
 
 export const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504]
@@ -107,6 +113,11 @@ export interface RequestSpec<T> {
   idempotent?: boolean
   /** a shorter deadline than the client's for this request, retries included (a wait's last poll) */
   deadlineMs?: number
+  /**
+   * sent even once the run's time held back by the rate limit is spent: a cancel, which stops
+   * billing; every other request then ends with an error at once
+   */
+  urgent?: boolean
 }
 
 export type Http = <T>(spec: RequestSpec<T>) => Promise<T>
@@ -137,7 +148,7 @@ export function createHttp(options: HttpOptions): Http {
     governor,
     random = Math.random,
     sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)),
-    now = Date.now,
+    now = monotonicNow,
     nameOf = INPUT_NAMES
   } = options
   const root = baseUrl.href.replace(/\/+$/, '')
@@ -161,6 +172,7 @@ export function createHttp(options: HttpOptions): Http {
     let last: Failure | undefined
     for (let attempt = 1; ; attempt += 1) {
       const attempts = plural(attempt - 1, 'attempt')
+      if (governor?.budgetSpent() && !spec.urgent) throw overBudget(endpoint, governor, nameOf)
       const turnAt = governor ? await governor.turn(started + deadlineMs) : now()
       if (turnAt === undefined) {
         const why = `: the rate limit leaves no turn within ${deadline}`
@@ -260,6 +272,7 @@ export function createHttp(options: HttpOptions): Http {
       }
     }
     governor?.observe(turnAt, response)
+    options.serverClock?.observe(response.headers.get('date'))
     const { status } = response
     if (response.ok) {
       try {
@@ -278,10 +291,27 @@ export function createHttp(options: HttpOptions): Http {
         retry: RETRYABLE_STATUSES.includes(status),
         unsent: CLEAR_REFUSALS.includes(status),
         throttled: status === 429,
-        retryAfterMs: retryAfter(response.headers.get('retry-after'))
+        // a date is read against the answer's own Date: the clocks may be hours apart
+        retryAfterMs: retryAfter(
+          response.headers.get('retry-after'),
+          httpDate(response.headers.get('date')) ?? Date.now()
+        )
       }
     }
   }
+}
+
+/**
+ * A request not sent because the rate limit has held the run back longer than it may wait: not
+ * transient, so that the run ends now with this error instead of waiting on.
+ */
+function overBudget(endpoint: string, governor: RateGovernor, nameOf: NameOf): ApiError {
+  return new ApiError(
+    `${endpoint} was not sent: Adaline's rate limit for the workspace has held this run back for ${formatDuration(governor.heldBack())} in all, past the ${formatDuration(governor.throttleBudgetMs)} a run waits for it. The limit is shared by every job of the workspace: run fewer at once, or give each a share with ${nameOf('max-requests-per-minute')}.`,
+    endpoint,
+    429,
+    'RATE_LIMIT_EXCEEDED'
+  )
 }
 
 function giveUp(error: ApiError, attempts: string, why = ''): ApiError {

@@ -25,6 +25,11 @@ export interface Settings {
   statuses: EvaluationStatus[]
   /** Only evaluations created at or after this time (Unix ms). */
   createdAfter?: number
+  /**
+   * When created-after was a duration back from now (24h): that duration, so that the listing can
+   * count it back from Adaline's clock, on which evaluations are dated, rather than the runner's.
+   */
+  createdAfterAgoMs?: number
   /** Gate rules; the empty policy only reports. */
   policy: Policy
   /** Which events cancel superseded evaluations. */
@@ -271,6 +276,7 @@ async function readChecked(
     datasetId,
     statuses: statuses as EvaluationStatus[],
     createdAfter: parseCreatedAfter(read('created-after'), now),
+    createdAfterAgoMs: durationBack(read('created-after')),
     policy,
     cancelSuperseded: oneOf('cancel-superseded', read('cancel-superseded') || 'never', [
       'never',
@@ -438,6 +444,14 @@ export function parseCreatedAfter(value: string, now: number): number | undefine
   return parseTime('created-after', value, now)
 }
 
+/** The duration a time such as 24h counts back from now; undefined for any other form. */
+function durationBack(value: string): number | undefined {
+  const duration = DURATION_BACK.exec(value)
+  return duration ? Number(duration[1]) * (UNIT_MS[duration[2]!.toLowerCase()] ?? 0) : undefined
+}
+
+const DURATION_BACK = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i
+
 /** A point in time given as ISO 8601, Unix ms, or a duration back from now; '' is undefined. */
 export function parseTime(input: string, value: string, now: number): number | undefined {
   if (value === '') return undefined
@@ -459,9 +473,8 @@ export function parseTime(input: string, value: string, now: number): number | u
     }
     return ms
   }
-  const duration = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(value)
-  if (duration)
-    return Math.max(0, now - Number(duration[1]) * (UNIT_MS[duration[2]!.toLowerCase()] ?? 0))
+  const back = durationBack(value)
+  if (back !== undefined) return Math.max(0, now - back)
   if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(value)) {
     const time = Date.parse(value)
     if (!Number.isNaN(time)) return time

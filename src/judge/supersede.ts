@@ -18,8 +18,15 @@ export interface SupersedeRule {
 }
 
 /**
+ * No evaluation was submitted before this (2020-01-01): an earlier submittedAt (0, a time in
+ * seconds) is a broken date, and says nothing about whether the evaluation came before the commit.
+ */
+export const EARLIEST_SUBMITTED_AT = Date.UTC(2020, 0, 1)
+
+/**
  * An evaluation is superseded when it is still in flight, in scope, not kept, and was submitted
- * before the new commit. Anything uncertain (no submit time) is left alone: cancel less.
+ * before the new commit. Anything uncertain (no submit time, or one no evaluation can have) is left
+ * alone: cancel less.
  */
 export function isSuperseded({ promptId, evaluation }: Listed, rule: SupersedeRule): boolean {
   const submittedAt = evaluation.timeline.submittedAt
@@ -30,6 +37,7 @@ export function isSuperseded({ promptId, evaluation }: Listed, rule: SupersedeRu
     (rule.datasetId === undefined || evaluation.datasetId === rule.datasetId) &&
     !rule.keep.has(evaluation.runId) &&
     Number.isFinite(submittedAt) &&
+    submittedAt >= EARLIEST_SUBMITTED_AT &&
     submittedAt < rule.cutoff
   )
 }

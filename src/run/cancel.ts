@@ -1,6 +1,8 @@
 /**
  * Cancels the superseded evaluations, concurrently within the bound, and tells apart what became
- * of each: accepted; refused because it had finished meanwhile (a warning, nothing left to stop);
+ * of each: accepted (answered "cancelling", as Adaline documents; an answer with another status is
+ * read as that status says, and read back when it says the evaluation still runs); refused because
+ * it had finished meanwhile (a warning, nothing left to stop);
  * refused because someone already cancels it (counts as cancelled: that is also what a retried
  * cancel whose first answer was lost hears); or not delivered (a 429 or 5xx given up on, the
  * network, a timeout, or a refusal after which it still runs), which the faces fail the run for.
@@ -85,35 +87,48 @@ export async function cancelSuperseded(
   await mapWithin(options.limit, superseded, async item => {
     const { runId } = item.evaluation
     const { promptId } = item
+    let error: ApiError
+    let read: EvaluationStatus | ApiError | undefined
     try {
       const after = await client.cancelEvaluation(promptId, runId)
-      options.log(`cancelled ${describe(item)}: now ${after.status}`)
-      outcome.cancelled.push(runId)
-      return
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error
-      const read = isRefusal(error.status) ? await readBack(client, item) : undefined
-      const status = typeof read === 'string' ? read : undefined
-      const fate = cancelFate(status)
-      if (fate === 'cancelled') {
-        options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`)
+      // Adaline answers an accepted cancel with the evaluation "cancelling": any other status
+      // says it was not cancelled (it had finished, or it still runs)
+      if (BEING_CANCELLED.includes(after.status)) {
+        options.log(`cancelled ${describe(item)}: now ${after.status}`)
         outcome.cancelled.push(runId)
-      } else if (fate === 'finished') {
-        options.warn(
-          `Superseded evaluation ${runId} had already ${status} when its cancel arrived: ${error.message}`
-        )
-        outcome.finished.push({ runId, promptId, status: status!, message: error.message })
-      } else {
-        // what matters first: that it still runs, when the read back says so
-        const message =
-          status !== undefined
-            ? `still ${status} after: ${error.message}`
-            : read instanceof ApiError
-              ? `${error.message} Reading it back failed too: ${read.message}`
-              : error.message
-        options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`)
-        outcome.failed.push({ runId, promptId, message })
+        return
       }
+      const endpoint = `POST /prompts/${encodeURIComponent(promptId)}/evaluations/${encodeURIComponent(runId)}/cancel`
+      error = new ApiError(
+        `${endpoint} answered with the evaluation ${after.status}, not cancelling.`,
+        endpoint
+      )
+      read = IN_FLIGHT.includes(after.status) ? await readBack(client, item) : after.status
+    } catch (thrown) {
+      if (!(thrown instanceof ApiError)) throw thrown
+      error = thrown
+      read = isRefusal(error.status) ? await readBack(client, item) : undefined
+    }
+    const status = typeof read === 'string' ? read : undefined
+    const fate = cancelFate(status)
+    if (fate === 'cancelled') {
+      options.log(`cancelled ${describe(item)}: already ${status} (${error.message})`)
+      outcome.cancelled.push(runId)
+    } else if (fate === 'finished') {
+      options.warn(
+        `Superseded evaluation ${runId} had already ${status} when its cancel arrived: ${error.message}`
+      )
+      outcome.finished.push({ runId, promptId, status: status!, message: error.message })
+    } else {
+      // what matters first: that it still runs, when the read back says so
+      const message =
+        status !== undefined
+          ? `still ${status} after: ${error.message}`
+          : read instanceof ApiError
+            ? `${error.message} Reading it back failed too: ${read.message}`
+            : error.message
+      options.warn(`Could not cancel superseded evaluation ${runId}: ${message}`)
+      outcome.failed.push({ runId, promptId, message })
     }
   })
   // in the order given, whatever order the answers came in
@@ -125,7 +140,7 @@ export async function cancelSuperseded(
   return outcome
 }
 
-/** After a refused cancel, the evaluation's status now, or the error that kept us from knowing. */
+/** After a refused (or unaccepted) cancel, the evaluation's status now, or the error that kept us from knowing. */
 async function readBack(client: AdalineClient, item: Listed): Promise<EvaluationStatus | ApiError> {
   try {
     return (await client.getEvaluation(item.promptId, item.evaluation.runId)).status

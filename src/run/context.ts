@@ -3,6 +3,7 @@
  * the abort's own client, and the log.
  */
 import { createClient, type AdalineClient } from '../adaline/client.js'
+import { ServerClock } from '../adaline/clock.js'
 import { RateGovernor } from '../adaline/governor.js'
 import { createHttp, type HttpOptions } from '../adaline/http.js'
 import { formatDuration } from '../format.js'
@@ -44,6 +45,11 @@ export interface RunContext {
   readonly log: Log
   /** the row results fetched so far, kept for every purpose that needs them */
   readonly results: ResultsCache
+  /**
+   * the API's clock, learned from its answers: what is compared with its times (a start's
+   * submittedAt) is read on it, so a runner's clock hours off cannot make a lost start look unstarted
+   */
+  readonly serverClock: ServerClock
 }
 
 /**
@@ -60,12 +66,14 @@ export function createContext(
   // every request of the run draws its turn from one governor: the workspace's limit is shared
   const governor = new RateGovernor({ maxPerMinute: settings.maxRequestsPerMinute })
   const { nameOf } = naming
+  const serverClock = new ServerClock()
   const client = createClient(
     createHttp({
       baseUrl: settings.baseUrl,
       apiKey: settings.apiKey,
       nameOf,
       governor,
+      serverClock,
       onThrottle: () => limit.halve(),
       onRetry: ({ endpoint, attempt, delayMs, reason }) =>
         log.info(`${endpoint}: ${reason}; retry ${attempt} in ${formatDuration(delayMs)}`)
@@ -75,7 +83,13 @@ export function createContext(
   // A transport of its own, no part in the run's limit nor its governor (see ABORT_TRANSPORT): a
   // cancel on abort never queues behind polls that hold every slot while they sleep out a 429.
   const abortClient = createClient(
-    createHttp({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, nameOf, ...abortTransport }),
+    createHttp({
+      baseUrl: settings.baseUrl,
+      apiKey: settings.apiKey,
+      nameOf,
+      serverClock,
+      ...abortTransport
+    }),
     { nameOf }
   )
   return {
@@ -85,6 +99,7 @@ export function createContext(
     limit,
     abortClient,
     log,
-    results: new ResultsCache(client, limit)
+    results: new ResultsCache(client, limit),
+    serverClock
   }
 }

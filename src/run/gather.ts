@@ -6,14 +6,15 @@
  */
 import { setImmediate as turnOfTheEventLoop } from 'node:timers/promises'
 import type { AdalineClient } from '../adaline/client.js'
-import type { EvaluationStatus } from '../adaline/schema.js'
+import { IN_FLIGHT, type EvaluationStatus } from '../adaline/schema.js'
 import { BaselineIndex, JudgedSetBuilder, type Listed } from '../judge/judged-set.js'
 import type { Scope } from '../judge/policy.js'
 import { isSuperseded, type SupersedeRule } from '../judge/supersede.js'
 import { AdaptiveLimit, mapWithin } from './concurrency.js'
 import type { RunContext } from './context.js'
 import { describeListing, planListings, type Listing } from './plan.js'
-import { formatCount, plural } from '../format.js'
+import { formatCount, formatDuration, formatTime, plural } from '../format.js'
+import { CLOCK_SKEW_MS } from './start.js'
 
 export interface Gathered {
   /** distinct evaluations matched by the filters (judging listings only) */
@@ -33,6 +34,8 @@ export interface GatherOptions {
   rule?: SupersedeRule
   limit: AdaptiveLimit
   log: (message: string) => void
+  /** told of superseded candidates left alone because the listings disagree about them */
+  warn?: (message: string) => void
 }
 
 /**
@@ -43,12 +46,35 @@ export async function gatherStage(
   context: RunContext,
   rule: SupersedeRule | undefined
 ): Promise<Gathered> {
-  const { settings, client, limit, log } = context
-  const listings = planListings(settings, rule)
-  const gathered = await log.group(
-    `Listing evaluations (${plural(listings.length, 'listing')})`,
-    () => gather(client, listings, { scope: settings.policy.scope, rule, limit, log: log.info })
-  )
+  const { settings, client, limit, log, serverClock, naming } = context
+  const list = (createdAfter: number | undefined) => {
+    const listings = planListings({ ...settings, createdAfter }, rule)
+    return log.group(`Listing evaluations (${plural(listings.length, 'listing')})`, () =>
+      gather(client, listings, {
+        scope: settings.policy.scope,
+        rule,
+        limit,
+        log: log.info,
+        warn: log.warning
+      })
+    )
+  }
+  // a window such as 24h counts back from Adaline's clock, on which evaluations are dated, not
+  // the runner's: once its answers show the two apart, the listing is made again on Adaline's
+  const onApiClock = () =>
+    settings.createdAfterAgoMs === undefined || settings.createdAfter === undefined
+      ? settings.createdAfter
+      : Math.max(0, settings.createdAfter + serverClock.offsetMs)
+  const first = onApiClock()
+  let gathered = await list(first)
+  const again = onApiClock()
+  if (first !== undefined && again !== undefined && Math.abs(again - first) > CLOCK_SKEW_MS) {
+    const apart = serverClock.offsetMs
+    log.info(
+      `Adaline's clock is ${formatDuration(Math.abs(apart))} ${apart > 0 ? 'ahead of' : 'behind'} the runner's: listing again with ${naming.nameOf('created-after')} counted back on Adaline's clock, from ${formatTime(again)}.`
+    )
+    gathered = await list(again)
+  }
   log.info(
     `Listed ${plural(gathered.listedCount, 'evaluation')} in ${plural(gathered.pages, 'page')}; ${formatCount(gathered.judged.length)} to judge, ${formatCount(gathered.superseded.length)} superseded.`
   )
@@ -67,6 +93,11 @@ export async function gather(
   const superseded = new Map<string, Listed>()
   const baselines = new BaselineIndex(options.scope === 'all' ? Infinity : 2)
   let pages = 0
+  // how each evaluation was first seen: its listing's prompt, and whether in flight (the low bit)
+  const prompts = [...new Set(listings.map(listing => listing.promptId))]
+  const sightings = new Map<string, number>()
+  /** seen under two prompts, or both in flight and not: the listings disagree, so never cancelled */
+  const disputed = new Map<string, string>()
 
   await mapWithin(options.limit, listings, async listing => {
     const label = describeListing(listing)
@@ -76,6 +107,17 @@ export async function gather(
       count += page.items.length
       for (const { evaluation } of page.items) {
         const item: Listed = { promptId: listing.promptId, evaluation }
+        const inFlight = IN_FLIGHT.includes(evaluation.status)
+        const sighting = prompts.indexOf(listing.promptId) * 2 + (inFlight ? 1 : 0)
+        const before = sightings.get(evaluation.runId)
+        if (before === undefined) sightings.set(evaluation.runId, sighting)
+        else if (before !== sighting && !disputed.has(evaluation.runId))
+          disputed.set(
+            evaluation.runId,
+            before >> 1 !== sighting >> 1
+              ? `listed under prompts ${prompts[before >> 1]} and ${listing.promptId}`
+              : 'listed both in flight and finished'
+          )
         if (listing.judge && !listed.has(evaluation.runId)) {
           listed.add(evaluation.runId)
           listedByStatus[evaluation.status] = (listedByStatus[evaluation.status] ?? 0) + 1
@@ -98,6 +140,13 @@ export async function gather(
 
   // Something listed as superseded under one status may have been judged under another.
   const judgedItems = judged.result().filter(item => !superseded.has(item.evaluation.runId))
+  // when in doubt, cancel less: one the listings disagree about may have finished, or be another prompt's
+  for (const [runId, why] of disputed) {
+    if (!superseded.delete(runId)) continue
+    options.warn?.(
+      `Not cancelling ${runId}: it was ${why} in this run's listings, so whether it is superseded is not sure.`
+    )
+  }
   return {
     listedCount: listed.size,
     listedByStatus,

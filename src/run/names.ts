@@ -5,6 +5,7 @@
  * or hangs is a warning and the report keeps the IDs; a title is cleaned before any report sees it.
  */
 import stripAnsi from 'strip-ansi'
+import { monotonicNow } from '../adaline/clock.js'
 import { ApiError } from '../adaline/http.js'
 import { MAX_PAGE_SIZE, TITLE_MAX } from '../adaline/schema.js'
 import { formatCount, plural } from '../format.js'
@@ -36,7 +37,7 @@ export async function namesStage(
   }
   const titles = new Map<string, string>()
   if (wanted.size === 0) return titles
-  const deadlineAt = Date.now() + deadlineMs
+  const deadlineAt = monotonicNow() + deadlineMs
   let pages = 0
   let failed = 0
   await mapWithin(limit, [...wanted], async ([promptId, ids]) => {

@@ -7,7 +7,7 @@
  */
 import type { AdalineClient } from '../adaline/client.js'
 import { ApiError } from '../adaline/http.js'
-import { BEING_CANCELLED } from '../adaline/schema.js'
+import { BEING_CANCELLED, type Evaluation } from '../adaline/schema.js'
 import type { Listed } from '../judge/judged-set.js'
 import { AdaptiveLimit } from './concurrency.js'
 import type { RunContext } from './context.js'
@@ -37,6 +37,10 @@ export interface StartOptions {
    */
   onStarted: (item: Listed, adopted: boolean) => void
   ledger: StartLedger
+  /**
+   * the clock of an attempt's time, which is compared with the submittedAt the API gives and sent
+   * as created-after: the API's (the run context's serverClock), ours if not given
+   */
   now?: () => number
 }
 
@@ -88,6 +92,8 @@ export function startStage(context: RunContext, starts: OwnStarts): Promise<List
           limit,
           log: log.info,
           ledger: starts.ledger,
+          // an attempt's time is compared with the submittedAt the API gives: on the API's clock
+          now: () => context.serverClock.now(),
           onStarted: (item, adopted) => starts.record(item, adopted)
         }).catch((error: unknown) => {
           // what started is named even when telling of it is what failed
@@ -188,7 +194,18 @@ async function startOne(
     let failure: ApiError
     try {
       const evaluation = await client.createEvaluation(promptId, scope)
-      return { item: { promptId, evaluation }, adopted: false }
+      const wrong = notThisStart(evaluation, scope, known)
+      if (!wrong) return { item: { promptId, evaluation }, adopted: false }
+      // the API took the start but named another evaluation: never ours to judge or cancel
+      known = new Set([...known, evaluation.runId])
+      const endpoint = `POST /prompts/${encodeURIComponent(promptId)}/evaluations`
+      failure = new ApiError(
+        `${endpoint} answered with evaluation ${evaluation.runId}, ${wrong}, not the one this start made.`,
+        endpoint,
+        202,
+        undefined,
+        true
+      )
     } catch (error) {
       if (!(error instanceof ApiError) || !error.ambiguous) {
         if (unseen.length > 0) unconfirmed(notSeen(unseen.length))
@@ -216,6 +233,14 @@ async function startOne(
     const found = startedByAttempt(listed, known, attemptAt, failedAt)
     if (found) return { item: found, adopted: true }
     unseen.push(attemptAt)
+    // a 2xx says the API took the start, whatever its body: the listing may lag, and another POST
+    // would bill a second evaluation
+    if (landed(failure)) {
+      unconfirmed(
+        'the API accepted it but its answer could not be used, and the listing does not show it yet'
+      )
+      throw failure
+    }
     // what is listed now and was not taken is not this attempt's: none of it for the next one
     known = new Set([...known, ...listed.map(item => item.evaluation.runId)])
     if (attempt >= MAX_START_ATTEMPTS) {
@@ -228,6 +253,32 @@ async function startOne(
       )
     }
   }
+}
+
+/** A failure whose answer had a 2xx status: the start surely landed, its answer was unusable. */
+function landed(failure: ApiError): boolean {
+  return failure.status !== undefined && failure.status >= 200 && failure.status < 300
+}
+
+/**
+ * Why a start's answer names an evaluation this start cannot have made, if it does: another
+ * evaluator's or dataset's than the start asked for, or one listed before the POST. Pure.
+ */
+function notThisStart(
+  evaluation: Evaluation,
+  scope: StartScope,
+  known: ReadonlySet<string>
+): string | undefined {
+  if (known.has(evaluation.runId)) return 'which was there before the start'
+  if (scope.evaluatorId !== undefined && evaluation.evaluatorId !== scope.evaluatorId)
+    return `of evaluator ${evaluation.evaluatorId}`
+  if (
+    scope.datasetId !== undefined &&
+    evaluation.datasetId &&
+    evaluation.datasetId !== scope.datasetId
+  )
+    return `of dataset ${evaluation.datasetId}`
+  return undefined
 }
 
 /** Why attempts whose check showed nothing are still named: a listing may lag a start. */

@@ -6,6 +6,7 @@
  * evaluations that are running and billed.
  */
 import type { AdalineClient } from '../adaline/client.js'
+import { monotonicNow } from '../adaline/clock.js'
 import { ApiError } from '../adaline/http.js'
 import type { Evaluation, EvaluationStatus } from '../adaline/schema.js'
 import { formatCount, formatDuration, formatPercent, plural } from '../format.js'
@@ -41,6 +42,7 @@ export interface WaitOptions {
    * otherwise ends with the wait (default 10 s), not at the transport's 300 s deadline
    */
   minPollMs?: number
+  /** the clock the wait is timed on: monotonic, so a wall clock set a day on ends no wait at once */
   now?: () => number
   sleep?: (ms: number) => Promise<void>
   random?: () => number
@@ -112,7 +114,7 @@ export async function waitUntilTerminal(
   items: Listed[],
   options: WaitOptions
 ): Promise<WaitOutcome> {
-  const now = options.now ?? Date.now
+  const now = options.now ?? monotonicNow
   const sleep =
     options.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)))
   const random = options.random ?? Math.random
