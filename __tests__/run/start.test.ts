@@ -176,6 +176,55 @@ describe('startEvaluations', () => {
     )
   })
 
+  describe('a start that goes through on a later attempt', () => {
+    const emptyPage = { evaluations: [], pagination: { hasMore: false, nextCursor: null } }
+
+    it('warns of the earlier attempt the lagging listing missed, naming what it started', async () => {
+      // the listing before the POST is served; the first POST is taken but its answer lost; the
+      // listing that checks it lags (shows nothing); the second POST goes through
+      api.inject({ method: 'GET', path: LISTING })
+      api.inject({ method: 'POST', path: LISTING, dropAnswer: true })
+      api.inject({ method: 'GET', path: LISTING, body: emptyPage })
+      const warnings: string[] = []
+      const { starting, told } = start([PROMPT], { warn: message => warnings.push(message) })
+      const [item] = await starting
+      const [first, second] = api
+        .evaluations(PROMPT)
+        .sort((a, b) => a.timeline.submittedAt - b.timeline.submittedAt)
+      expect(posts()).toHaveLength(2)
+      expect(item?.evaluation.runId).toBe(second!.runId)
+      expect(told.map(s => [s.item.evaluation.runId, s.adopted])).toEqual([[second!.runId, false]])
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^Started evaluation ${second!.runId} of prompt ${PROMPT} after 1 earlier attempt at \\S+ lost its answer; the listing now shows ${first!.runId} from then, which is not judged or cancelled here \\(it may be another run's\\): if it is a second evaluation of this commit, cancel it in Adaline\\.$`
+          )
+        )
+      ])
+    })
+
+    it('warns that one may be running when the listing still does not show it', async () => {
+      api.inject({ method: 'GET', path: LISTING })
+      api.inject({ method: 'POST', path: LISTING, reset: true })
+      api.inject({ method: 'GET', path: LISTING, body: emptyPage })
+      const warnings: string[] = []
+      const { starting } = start([PROMPT], { warn: message => warnings.push(message) })
+      await starting
+      expect(posts()).toHaveLength(2)
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /lost its answer; the listing does not show it, but if Adaline took it, a second evaluation may be running and billing: look in Adaline for one of this prompt submitted since \S+\.$/
+        )
+      ])
+    })
+
+    it('warns of nothing when the first attempt goes through', async () => {
+      const warnings: string[] = []
+      await start([PROMPT], { warn: message => warnings.push(message) }).starting
+      expect(warnings).toEqual([])
+    })
+  })
+
   it('names every attempt whose outcome stayed unknown when the attempts run out', async () => {
     api.inject({ method: 'POST', path: LISTING, reset: true, times: Infinity })
     const { starting, ledger } = start([PROMPT])

@@ -39319,6 +39319,7 @@ function startStage(context, starts) {
     return log.group(`Starting ${(0,format/* plural */.LS)(settings.promptIds.length, 'evaluation')} for this commit`, () => starts.track(startEvaluations(client, settings.promptIds, settings, {
         limit,
         log: log.info,
+        warn: log.warning,
         ledger: starts.ledger,
         // an attempt's time is compared with the submittedAt the API gives: on the API's clock
         now: () => context.serverClock.now(),
@@ -39402,8 +39403,11 @@ async function startOne(client, promptId, scope, options) {
         try {
             const evaluation = await client.createEvaluation(promptId, scope);
             const wrong = notThisStart(evaluation, scope, known);
-            if (!wrong)
+            if (!wrong) {
+                if (unseen.length > 0)
+                    await warnOfEarlierAttempts(client, { promptId, scope, unseen, known, evaluation }, options);
                 return { item: { promptId, evaluation }, adopted: false };
+            }
             // the API took the start but named another evaluation: never ours to judge or cancel
             known = new Set([...known, evaluation.runId]);
             const endpoint = `POST /prompts/${encodeURIComponent(promptId)}/evaluations`;
@@ -39450,6 +39454,31 @@ async function startOne(client, promptId, scope, options) {
             throw new ApiError(`${failure.message} Tried ${attempt} times.`, failure.endpoint, failure.status, failure.code);
         }
     }
+}
+/**
+ * After a start that went through on a later attempt. The earlier attempts' answers were lost and
+ * the listing did not show them then, but a listing may lag a start: look once more, and warn of
+ * what they may have started and billed. Never judged or cancelled here: it may be another run's.
+ * Never throws: the start that went through stands.
+ */
+async function warnOfEarlierAttempts(client, { promptId, scope, unseen, known, evaluation }, options) {
+    const warn = options.warn ?? options.log;
+    const since = Math.min(...unseen);
+    const when = unseen.map(at => new Date(at).toISOString()).join(', ');
+    const head = `Started evaluation ${evaluation.runId} of prompt ${promptId} after ${(0,format/* plural */.LS)(unseen.length, 'earlier attempt')} at ${when} lost ${unseen.length > 1 ? 'their answers' : 'its answer'}`;
+    let others;
+    try {
+        others = (await listedSince(client, promptId, scope, since - start_CLOCK_SKEW_MS)).filter(item => !known.has(item.evaluation.runId) &&
+            item.evaluation.runId !== evaluation.runId &&
+            !schema/* BEING_CANCELLED */.Ah.includes(item.evaluation.status));
+    }
+    catch {
+        others = [];
+    }
+    const ids = others.map(item => item.evaluation.runId);
+    warn(ids.length > 0
+        ? `${head}; the listing now shows ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ` and ${ids.length - 5} more` : ''} from then, which ${ids.length > 1 ? 'are' : 'is'} not judged or cancelled here (it may be another run's): if it is a second evaluation of this commit, cancel it in Adaline.`
+        : `${head}; the listing does not show ${unseen.length > 1 ? 'them' : 'it'}, but if Adaline took ${unseen.length > 1 ? 'one' : 'it'}, a second evaluation may be running and billing: look in Adaline for one of this prompt submitted since ${new Date(since).toISOString()}.`);
 }
 /** A failure whose answer had a 2xx status: the start surely landed, its answer was unusable. */
 function landed(failure) {

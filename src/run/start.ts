@@ -36,6 +36,8 @@ export interface StartOptions {
    * was taken from the listing after a lost answer, and so may be another run's
    */
   onStarted: (item: Listed, adopted: boolean) => void
+  /** what may have cost the user without being this run's to judge or cancel (the log's if not given) */
+  warn?: (message: string) => void
   ledger: StartLedger
   /**
    * the clock of an attempt's time, which is compared with the submittedAt the API gives and sent
@@ -91,6 +93,7 @@ export function startStage(context: RunContext, starts: OwnStarts): Promise<List
         startEvaluations(client, settings.promptIds, settings, {
           limit,
           log: log.info,
+          warn: log.warning,
           ledger: starts.ledger,
           // an attempt's time is compared with the submittedAt the API gives: on the API's clock
           now: () => context.serverClock.now(),
@@ -195,7 +198,15 @@ async function startOne(
     try {
       const evaluation = await client.createEvaluation(promptId, scope)
       const wrong = notThisStart(evaluation, scope, known)
-      if (!wrong) return { item: { promptId, evaluation }, adopted: false }
+      if (!wrong) {
+        if (unseen.length > 0)
+          await warnOfEarlierAttempts(
+            client,
+            { promptId, scope, unseen, known, evaluation },
+            options
+          )
+        return { item: { promptId, evaluation }, adopted: false }
+      }
       // the API took the start but named another evaluation: never ours to judge or cancel
       known = new Set([...known, evaluation.runId])
       const endpoint = `POST /prompts/${encodeURIComponent(promptId)}/evaluations`
@@ -253,6 +264,52 @@ async function startOne(
       )
     }
   }
+}
+
+/**
+ * After a start that went through on a later attempt. The earlier attempts' answers were lost and
+ * the listing did not show them then, but a listing may lag a start: look once more, and warn of
+ * what they may have started and billed. Never judged or cancelled here: it may be another run's.
+ * Never throws: the start that went through stands.
+ */
+async function warnOfEarlierAttempts(
+  client: AdalineClient,
+  {
+    promptId,
+    scope,
+    unseen,
+    known,
+    evaluation
+  }: {
+    promptId: string
+    scope: StartScope
+    unseen: readonly number[]
+    known: ReadonlySet<string>
+    evaluation: Evaluation
+  },
+  options: StartOptions
+): Promise<void> {
+  const warn = options.warn ?? options.log
+  const since = Math.min(...unseen)
+  const when = unseen.map(at => new Date(at).toISOString()).join(', ')
+  const head = `Started evaluation ${evaluation.runId} of prompt ${promptId} after ${plural(unseen.length, 'earlier attempt')} at ${when} lost ${unseen.length > 1 ? 'their answers' : 'its answer'}`
+  let others: Listed[]
+  try {
+    others = (await listedSince(client, promptId, scope, since - CLOCK_SKEW_MS)).filter(
+      item =>
+        !known.has(item.evaluation.runId) &&
+        item.evaluation.runId !== evaluation.runId &&
+        !BEING_CANCELLED.includes(item.evaluation.status)
+    )
+  } catch {
+    others = []
+  }
+  const ids = others.map(item => item.evaluation.runId)
+  warn(
+    ids.length > 0
+      ? `${head}; the listing now shows ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ` and ${ids.length - 5} more` : ''} from then, which ${ids.length > 1 ? 'are' : 'is'} not judged or cancelled here (it may be another run's): if it is a second evaluation of this commit, cancel it in Adaline.`
+      : `${head}; the listing does not show ${unseen.length > 1 ? 'them' : 'it'}, but if Adaline took ${unseen.length > 1 ? 'one' : 'it'}, a second evaluation may be running and billing: look in Adaline for one of this prompt submitted since ${new Date(since).toISOString()}.`
+  )
 }
 
 /** A failure whose answer had a 2xx status: the start surely landed, its answer was unusable. */
