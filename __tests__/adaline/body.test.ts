@@ -109,6 +109,34 @@ describe('compressed answers', () => {
     expect((await listError()).message).toMatch(/its body does not decode as gzip/)
     expect(api.requests).toHaveLength(1)
   })
+
+  const page = JSON.stringify({ evaluations: [], pagination: { hasMore: false } })
+  it.each([
+    ['gzip', Buffer.from('not gzip at all')],
+    ['gzip', zlib.gzipSync(page).subarray(0, 20)],
+    ['deflate', zlib.deflateRawSync(page)],
+    // brotli's errors are ERR__ERROR_FORMAT_…: read as a cut body, they were retried
+    ['br', Buffer.from('not brotli at all')],
+    ['br', zlib.brotliCompressSync(page).subarray(0, 5)]
+  ])(
+    'refuses a corrupt %s body as undecodable, naming the endpoint, without trying again',
+    async (coding, bytes) => {
+      api.inject({
+        method: 'GET',
+        path: '/evaluations',
+        status: 200,
+        body: bytes,
+        headers: { 'content-encoding': coding }
+      })
+      const error = await listError()
+      expect(error.message).toMatch(
+        new RegExp(
+          `^${LISTING} answered 200, but its body does not decode as ${coding} \\(.+\\)\\. Check base-url\\.$`
+        )
+      )
+      expect(api.requests).toHaveLength(1)
+    }
+  )
 })
 
 describe('bodies over the cap on the wire', () => {
@@ -239,7 +267,7 @@ describe('fields the schema does not know', () => {
     api.inject({ method: 'GET', path: '/evaluations', status: 200, body: page(api.apiKey) })
     const echoed = await listError()
     expect(echoed.message).toBe(
-      `${LISTING} answered in an unexpected shape: body.evaluations[0].status: Invalid type: Expected ("queued" | "running" | "completed" | "failed" | "cancelled" | "cancelling") but received "***"`
+      `${LISTING} answered in an unexpected shape: body.evaluations[0].status: Invalid type: Expected ("queued" | "running" | "completed" | "failed" | "cancelled" | "cancelling") but received "***". Check that base-url is Adaline's v2 API.`
     )
     api.inject({
       method: 'GET',
@@ -249,7 +277,7 @@ describe('fields the schema does not know', () => {
     })
     const long = await listError()
     expect(long.message.length).toBeLessThan(700)
-    expect(long.message).toMatch(/xxx…$/)
+    expect(long.message).toMatch(/xxx…\. Check that base-url is Adaline's v2 API\.$/)
     expect(long.message).not.toContain(api.apiKey.slice(0, 12))
   })
 

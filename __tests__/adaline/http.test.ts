@@ -262,8 +262,43 @@ describe('answers that cannot be trusted', () => {
   it('fails on a body that is not JSON', async () => {
     api.inject({ path: '/evaluations', status: 200, body: '<html>oops' })
     expect((await listError()).message).toBe(
-      `GET /prompts/${PROMPT}/evaluations answered 200 with a body that is not JSON`
+      `GET /prompts/${PROMPT}/evaluations answered 200 with a body that is not JSON. Check that base-url is Adaline's v2 API.`
     )
+  })
+
+  it('reads JSON after a byte order mark', async () => {
+    const page = { evaluations: [makeEvaluation({ n: 7 })], pagination: { hasMore: false } }
+    api.inject({ path: '/evaluations', status: 200, body: `\uFEFF${JSON.stringify(page)}` })
+    expect(await listAll()).toEqual([fakeId('run', 7)])
+  })
+
+  it.each([
+    ['an empty 200', { status: 200, body: '' }, 'answered 200 with a body that is not JSON'],
+    ['a 204', { status: 204 }, 'answered 204 with a body that is not JSON'],
+    ['a 200 cut short', { status: 200, body: '{"evaluations": [{"runId"' }, 'not JSON'],
+    ['UTF-16', { status: 200, body: Buffer.from('{"evaluations":[]}', 'utf16le') }, 'not JSON'],
+    ['JSON null', { status: 200, body: 'null' }, 'unexpected shape: body: Invalid type'],
+    ['a JSON array', { status: 200, body: '[]' }, 'unexpected shape: body.evaluations'],
+    ['a JSON string', { status: 200, body: '"ok"' }, 'unexpected shape: body: Invalid type'],
+    [
+      'an error body with a 200',
+      { status: 200, body: { error: { code: 'INTERNAL', message: 'db down' } } },
+      'unexpected shape: body.evaluations'
+    ],
+    [
+      'evaluations under __proto__',
+      { status: 200, body: '{"__proto__":{"evaluations":[],"pagination":{"hasMore":false}}}' },
+      'unexpected shape: body.evaluations'
+    ]
+  ])('fails on %s naming the endpoint and what to check', async (_, fault, problem) => {
+    api.inject({ path: '/evaluations', ...fault })
+    const error = await listError()
+    expect(error.message).toContain(
+      `GET /prompts/${PROMPT}/evaluations ${problem.startsWith('answered') ? '' : 'answered '}`
+    )
+    expect(error.message).toContain(problem)
+    expect(error.message).toMatch(/Check that base-url is Adaline's v2 API\.$/)
+    expect(api.requests).toHaveLength(1)
   })
 
   it('names the field of an answer in the wrong shape', async () => {
@@ -370,6 +405,33 @@ describe('answers that cannot be trusted', () => {
     } finally {
       await other.close()
     }
+  })
+
+  it('follows no redirect to its own origin with credentials in it, and never quotes it', async () => {
+    // node-fetch threw a TypeError quoting the target: an unexpected error with the server's text
+    api.inject({
+      path: '/evaluations',
+      status: 307,
+      headers: { location: api.url.replace('//', `//${api.apiKey}:x@`) + '/steal' }
+    })
+    const error = await listError()
+    expect(error.message).toBe(
+      `GET /prompts/${PROMPT}/evaluations answered 307, a redirect to another origin or to no valid address; not following it with the API key. Check base-url.`
+    )
+    expect(api.requests).toHaveLength(1)
+  })
+
+  it('ends redirects within the origin after 5, saying what to check', async () => {
+    api.inject({
+      path: /\/evaluations$|\/loop$/,
+      status: 302,
+      headers: { location: `${api.url}/loop` },
+      times: Infinity
+    })
+    expect((await listError()).message).toBe(
+      `GET /prompts/${PROMPT}/evaluations redirected more than 5 times. Check base-url.`
+    )
+    expect(api.requests).toHaveLength(6)
   })
 
   it('follows a redirect within the same origin', async () => {

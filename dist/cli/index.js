@@ -32303,7 +32303,8 @@ async function readBody(answer, maxBytes = MAX_BODY_BYTES) {
             throw error;
         const code = error?.code ?? '';
         // zlib's own errors: the bytes arrived but are not what their coding says
-        if (code.startsWith('Z_') || code === 'ERR_BROTLI_DECOMPRESSION_FAILED')
+        // (brotli's are ERR__ERROR_FORMAT_… and the like: a corrupt body is no cut one, and will not pass)
+        if (code.startsWith('Z_') || code.startsWith('ERR__ERROR_') || code.startsWith('ERR_BROTLI'))
             throw new BodyUndecodable(`its body does not decode as ${decoding?.coding} (${error.message})`);
         throw new BodyCut(error);
     }
@@ -32387,7 +32388,8 @@ class ApiError extends Error {
 }
 function createHttp(options) {
     const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, governor, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)), now = Date.now, nameOf = INPUT_NAMES } = options;
-    const root = baseUrl.href.replace(/\/+$/, '');
+    // origin and path alone: a query or fragment on the base would swallow every request's path
+    const root = `${baseUrl.origin}${baseUrl.pathname}`.replace(/\/+$/, '');
     // the API's words may echo the request, key included, and every face prints an ApiError
     const secrets = new Secrets();
     secrets.add(apiKey);
@@ -32500,7 +32502,7 @@ function createHttp(options) {
         const { status } = response;
         if (response.ok) {
             try {
-                return { ok: true, value: await parseBody(response, spec, endpoint, secrets) };
+                return { ok: true, value: await parseBody(response, spec, endpoint, secrets, nameOf) };
             }
             catch (error) {
                 return { ok: false, failure: bodyFailure(error, endpoint, status, secrets, nameOf) };
@@ -32632,11 +32634,12 @@ async function send(url, method, options) {
         catch {
             // not a URL: no place to follow
         }
-        if (next?.origin !== url.origin) {
+        // an address with credentials is no valid one: node-fetch would throw, quoting the server's text
+        if (next?.origin !== url.origin || next.username || next.password) {
             throw new ApiError(`${endpoint} answered ${response.status}, a redirect to another origin or to no valid address; not following it with the API key. Check ${nameOf('base-url')}.`, endpoint, response.status);
         }
         if (hop >= MAX_REDIRECTS)
-            throw new ApiError(`${endpoint} redirected too many times`, endpoint, response.status);
+            throw new ApiError(`${endpoint} redirected more than ${MAX_REDIRECTS} times. Check ${nameOf('base-url')}.`, endpoint, response.status);
         target = next;
     }
 }
@@ -32649,18 +32652,23 @@ function rawBody(response) {
  * only the fields the action knows, so an unknown field nested 100,000 deep is dropped before the
  * key's redaction walks the rest, or an output stringifies it.
  */
-async function parseBody(response, spec, endpoint, secrets) {
-    const text = (await readBody({ headers: response.headers, body: rawBody(response) }, MAX_BODY_BYTES)).toString('utf8');
+async function parseBody(response, spec, endpoint, secrets, nameOf) {
+    // what to do about an answer that is not Adaline's: most often a base-url that points elsewhere
+    const todo = `Check that ${nameOf('base-url')} is Adaline's v2 API`;
+    // a byte order mark is no part of the JSON (RFC 8259 §8.1 lets a reader ignore it)
+    const text = (await readBody({ headers: response.headers, body: rawBody(response) }, MAX_BODY_BYTES))
+        .toString('utf8')
+        .replace(/^\uFEFF/, '');
     let parsed;
     try {
         parsed = JSON.parse(text);
     }
     catch {
-        throw new ApiError(`${endpoint} answered ${response.status} with a body that is not JSON`, endpoint, response.status);
+        throw new ApiError(`${endpoint} answered ${response.status} with a body that is not JSON. ${todo}.`, endpoint, response.status);
     }
     const unexpected = (problem) => new ApiError(
     // the problem quotes the value received, which may be the key, or megabytes of text
-    `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(plainText(problem)))}`, endpoint, response.status);
+    `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(plainText(problem)))}. ${todo}.`, endpoint, response.status);
     const checked = (0,schema/* checkShape */.eA)(spec.schema, parsed, 'body');
     if (!checked.ok)
         throw unexpected(checked.problem);

@@ -140,7 +140,8 @@ export function createHttp(options: HttpOptions): Http {
     now = Date.now,
     nameOf = INPUT_NAMES
   } = options
-  const root = baseUrl.href.replace(/\/+$/, '')
+  // origin and path alone: a query or fragment on the base would swallow every request's path
+  const root = `${baseUrl.origin}${baseUrl.pathname}`.replace(/\/+$/, '')
   // the API's words may echo the request, key included, and every face prints an ApiError
   const secrets = new Secrets()
   secrets.add(apiKey)
@@ -263,7 +264,7 @@ export function createHttp(options: HttpOptions): Http {
     const { status } = response
     if (response.ok) {
       try {
-        return { ok: true, value: await parseBody(response, spec, endpoint, secrets) }
+        return { ok: true, value: await parseBody(response, spec, endpoint, secrets, nameOf) }
       } catch (error) {
         return { ok: false, failure: bodyFailure(error, endpoint, status, secrets, nameOf) }
       }
@@ -432,7 +433,8 @@ async function send(url: URL, method: string, options: SendOptions): Promise<Sen
     } catch {
       // not a URL: no place to follow
     }
-    if (next?.origin !== url.origin) {
+    // an address with credentials is no valid one: node-fetch would throw, quoting the server's text
+    if (next?.origin !== url.origin || next.username || next.password) {
       throw new ApiError(
         `${endpoint} answered ${response.status}, a redirect to another origin or to no valid address; not following it with the API key. Check ${nameOf('base-url')}.`,
         endpoint,
@@ -440,7 +442,11 @@ async function send(url: URL, method: string, options: SendOptions): Promise<Sen
       )
     }
     if (hop >= MAX_REDIRECTS)
-      throw new ApiError(`${endpoint} redirected too many times`, endpoint, response.status)
+      throw new ApiError(
+        `${endpoint} redirected more than ${MAX_REDIRECTS} times. Check ${nameOf('base-url')}.`,
+        endpoint,
+        response.status
+      )
     target = next
   }
 }
@@ -459,17 +465,23 @@ async function parseBody<T>(
   response: Response,
   spec: RequestSpec<T>,
   endpoint: string,
-  secrets: Secrets
+  secrets: Secrets,
+  nameOf: NameOf
 ): Promise<T> {
+  // what to do about an answer that is not Adaline's: most often a base-url that points elsewhere
+  const todo = `Check that ${nameOf('base-url')} is Adaline's v2 API`
+  // a byte order mark is no part of the JSON (RFC 8259 §8.1 lets a reader ignore it)
   const text = (
     await readBody({ headers: response.headers, body: rawBody(response) }, MAX_BODY_BYTES)
-  ).toString('utf8')
+  )
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch {
     throw new ApiError(
-      `${endpoint} answered ${response.status} with a body that is not JSON`,
+      `${endpoint} answered ${response.status} with a body that is not JSON. ${todo}.`,
       endpoint,
       response.status
     )
@@ -477,7 +489,7 @@ async function parseBody<T>(
   const unexpected = (problem: string) =>
     new ApiError(
       // the problem quotes the value received, which may be the key, or megabytes of text
-      `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(plainText(problem)))}`,
+      `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(plainText(problem)))}. ${todo}.`,
       endpoint,
       response.status
     )
