@@ -32824,7 +32824,7 @@ async function writeTextFiles(files, redact) {
     for (const { input, path, text } of files) {
         const target = (0,external_node_path_.resolve)(path);
         try {
-            await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
+            await makeFolders((0,external_node_path_.dirname)(target));
             await (0,promises_namespaceObject.writeFile)(target, redact(text), 'utf8');
         }
         catch (error) {
@@ -32832,6 +32832,36 @@ async function writeTextFiles(files, redact) {
         }
     }
     return failures;
+}
+/**
+ * Creates `folder` and the folders above it that are missing, one level at a time. Not
+ * mkdir's `recursive`: under a folder that refuses to hold a new one with ENOENT (/proc, /sys)
+ * Node's recursive mkdir retries for ever, and the step would hang instead of failing.
+ */
+async function makeFolders(folder) {
+    const missing = [];
+    for (let at = folder;; at = (0,external_node_path_.dirname)(at)) {
+        try {
+            if ((await (0,promises_namespaceObject.stat)(at)).isDirectory())
+                break;
+            throw Object.assign(new Error(`${at} is not a folder`), { code: 'ENOTDIR' });
+        }
+        catch (error) {
+            if (error.code !== 'ENOENT' || (0,external_node_path_.dirname)(at) === at)
+                throw error;
+            missing.push(at);
+        }
+    }
+    for (const at of missing.reverse()) {
+        try {
+            await (0,promises_namespaceObject.mkdir)(at);
+        }
+        catch (error) {
+            // made meanwhile by another step: as good
+            if (error.code !== 'EEXIST')
+                throw error;
+        }
+    }
 }
 const BY_CODE = {
     // mkdir answers EEXIST when a folder on the path is a file
@@ -32843,7 +32873,9 @@ const BY_CODE = {
     EROFS: 'the file system is read-only',
     ENOSPC: 'no space is left on the device',
     EDQUOT: 'the disk quota is used up',
-    ENAMETOOLONG: 'the path is too long'
+    ENAMETOOLONG: 'the path is too long',
+    // a file or folder that a special file system (/proc, /sys) will not hold
+    ENOENT: 'it cannot be created there'
 };
 /** A file system error in words, without the stack; the code where it has no words here. */
 function describeWriteError(error) {
@@ -33428,7 +33460,8 @@ function parseBaseUrl(value) {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
         throw new InputError('base-url', `must be an https:// URL such as ${DEFAULT_BASE_URL}`);
     }
-    if (url.username || url.password || url.search || url.hash) {
+    // an empty query or fragment ("…/v2?", "…/v2#") is none to URL, but would still end the path
+    if (url.username || url.password || url.search || url.hash || /[?#]/.test(value)) {
         throw new InputError('base-url', 'must not carry credentials, a query or a fragment');
     }
     url.pathname = url.pathname.replace(/\/+$/, '');
