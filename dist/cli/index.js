@@ -41548,6 +41548,7 @@ function createEngine(settings, log, naming) {
     /** The totals of the judged evaluations and the policy's verdict on them. */
     function judgeRun(judged, baselines, wait, comparisons) {
         const evaluations = judged.map(item => item.evaluation);
+        (0,judge_metrics/* checkFigures */.UH)([...evaluations, ...[...baselines.values()].map(item => item.evaluation)]);
         const metrics = (0,judge_metrics/* totals */.Sd)(evaluations);
         const verdict = (0,policy/* judge */.S4)(evaluations, metrics, settings.policy, {
             baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
@@ -42227,9 +42228,10 @@ function worstDrop(judged, baselines, limit) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   GA: () => (/* binding */ checkTotals),
 /* harmony export */   Sd: () => (/* binding */ totals),
+/* harmony export */   UH: () => (/* binding */ checkFigures),
 /* harmony export */   st: () => (/* binding */ TotalsError)
 /* harmony export */ });
-/* unused harmony export DecimalSum */
+/* unused harmony exports FiguresDisagree, DecimalSum */
 /* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16264);
 
 /**
@@ -42253,6 +42255,35 @@ class TotalsError extends Error {
     /** the message, naming the filters as the face does (`--created-after` on the command line) */
     describe(nameOf) {
         return `The figures Adaline answered cannot be added up exactly: the total of ${this.figure} over the judged evaluations ${this.why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (${nameOf('created-after')}, ${nameOf('evaluator-id')}, scope: latest).`;
+    }
+}
+/**
+ * An evaluation whose own figures contradict each other: more rows completed or failed than it has,
+ * or graded runs that are not its completed rows (one run a row, as its results list them: fewer
+ * when it says it completed, more at any time). Its metrics are no whole account of it, so there
+ * is no verdict on them: partial data. Its `figure` is the evaluation's run ID.
+ */
+class FiguresDisagree extends TotalsError {
+    constructor(runId, why) {
+        super(runId, why);
+        this.name = 'FiguresDisagree';
+    }
+    describe(nameOf) {
+        return `The figures Adaline answered for evaluation ${this.figure} contradict each other: ${this.why}. There is no verdict on figures that disagree; check the evaluation in Adaline, or leave it out of the judged set (${nameOf('created-after')}, ${nameOf('evaluator-id')}).`;
+    }
+}
+/** Refuses an evaluation whose progress and run counts cannot all be true. Pure. */
+function checkFigures(evaluations) {
+    for (const { runId, status, progress, metrics } of evaluations) {
+        const { totalRows, completedRows, failedRows } = progress;
+        const runs = metrics.passRuns + metrics.failRuns + metrics.unknownRuns;
+        const rows = `its progress counts ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(completedRows)} completed and ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(failedRows)} failed of ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plural */ .LS)(totalRows, 'row')}`;
+        // whether failed rows are counted among the completed ones is not documented: each alone, then
+        if (completedRows > totalRows || failedRows > totalRows)
+            throw new FiguresDisagree(runId, rows);
+        const graded = `its metrics count ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plural */ .LS)(runs, 'graded run')} (pass, fail and unknown)`;
+        if (runs > completedRows || (status === 'completed' && runs !== completedRows))
+            throw new FiguresDisagree(runId, `${graded}, but ${rows}`);
     }
 }
 const PAST_SAFE = `passes ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}, beyond which counts are rounded`;

@@ -1,0 +1,162 @@
+/**
+ * Classes of fault no earlier issue listed, end to end: dist/index.js and dist/cli/index.js against
+ * the fake API over real HTTP. An evaluation whose own figures contradict each other, a policy
+ * whose keys every object inherits, a base-url whose empty query swallowed every path, a report
+ * file where the file system will never make one, and a redirect with credentials in it: each ends
+ * with one expected error naming the endpoint or the input, never a verdict, a hang or a stack.
+ */
+import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import { runAction, runCommand, type ActionRun } from '../../test-support/run-action.js'
+
+const PROMPT = fakeId('prm', 1)
+let api: FakeAdaline
+
+beforeEach(async () => {
+  api = await FakeAdaline.start()
+})
+
+afterEach(async () => {
+  await api.close()
+})
+
+function inputs(extra: Record<string, string> = {}): Record<string, string> {
+  return { 'api-key': api.apiKey, 'prompt-id': PROMPT, 'base-url': api.url, ...extra }
+}
+
+/** Ended with one ::error line, no stack trace, nothing called unexpected, the key nowhere. */
+function expectOneExpectedError(run: ActionRun): string {
+  expect(run.exitCode).toBe(1)
+  expect(run.errors).toHaveLength(1)
+  const printed = run.stdout.replace(/^::add-mask::.*$/gm, '') + run.stderr
+  expect(printed).not.toMatch(/\n\s+at /)
+  expect(printed).not.toContain('Unexpected error')
+  expect(printed).not.toContain(api.apiKey)
+  return run.errors[0]!
+}
+
+describe('an evaluation whose figures contradict each other gets no verdict', () => {
+  // completed, 100 rows, 1 graded run: min-pass-rate passed on 1 row in 100
+  const partial = () =>
+    makeEvaluation({
+      n: 1,
+      pass: 1,
+      fail: 0,
+      unknown: 0,
+      progress: { totalRows: 100, completedRows: 100, failedRows: 0, percent: 100 }
+    })
+  // 50 graded runs of 10 rows
+  const inflated = () =>
+    makeEvaluation({
+      n: 2,
+      pass: 50,
+      fail: 0,
+      unknown: 0,
+      progress: { totalRows: 10, completedRows: 10, failedRows: 0, percent: 100 }
+    })
+
+  it.each([
+    [
+      '1 graded run of 100 completed rows',
+      partial,
+      '1 graded run (pass, fail and unknown), but its progress counts 100 completed and 0 failed of 100 rows'
+    ],
+    ['50 graded runs of 10 rows', inflated, '50 graded runs']
+  ])('the action: %s', async (_, make, said) => {
+    const evaluation = make()
+    api.addPrompt(PROMPT, [evaluation])
+    const run = await runAction(inputs({ policy: 'min-pass-rate: 90%' }))
+    const error = expectOneExpectedError(run)
+    expect(error).toContain(
+      `The figures Adaline answered for evaluation ${evaluation.runId} contradict each other`
+    )
+    expect(error).toContain(said)
+    expect(error).toContain('(created-after, evaluator-id)')
+    expect(run.outputs.gate).toBeUndefined()
+  })
+
+  it('the command: exits 3 with the message naming its flags', async () => {
+    api.addPrompt(PROMPT, [partial()])
+    const run = await runCommand(
+      ['--base-url', api.url, '--prompt-id', PROMPT, '--policy', 'min-pass-rate: 90%'],
+      { env: { ADALINE_API_KEY: api.apiKey } }
+    )
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toContain('contradict each other')
+    expect(run.stderr).toContain('(--created-after, --evaluator-id)')
+    expect(run.stderr).not.toMatch(/\n\s+at |Unexpected error/)
+  })
+})
+
+describe('inputs', () => {
+  it.each([
+    ['constructor: 1', 'has an unknown key "constructor"'],
+    ['hasOwnProperty: 1\nmax-fail-runs: 0', 'has an unknown key "hasOwnProperty"'],
+    ['max-fail-runs: !!js/function "function () {}"', 'is not valid YAML: Unresolved tag']
+  ])('a policy %j is refused naming the input, before any request', async (policy, said) => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    const run = await runAction(inputs({ policy }))
+    expect(expectOneExpectedError(run)).toContain(`Input policy ${said}`)
+    expect(run.stderr).not.toContain('YAMLWarning')
+    expect(api.requests).toHaveLength(0)
+  })
+
+  it.each(['?', '#', '/?#'])(
+    'a base-url ending in %j is refused before any request',
+    async tail => {
+      const run = await runAction(inputs({ 'base-url': `${api.url}${tail}` }))
+      expect(expectOneExpectedError(run)).toBe(
+        'Input base-url must not carry credentials, a query or a fragment'
+      )
+      expect(api.requests).toHaveLength(0)
+    }
+  )
+
+  it('a report file the file system will never hold fails at once, naming the input', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    const started = Date.now()
+    // Node's recursive mkdir retried /proc/… for ever: the step hung until the runner killed it
+    const run = await runAction(inputs({ 'report-file': '/proc/adaline-evals/report.json' }), {
+      timeoutMs: 20_000
+    })
+    expect(Date.now() - started).toBeLessThan(20_000)
+    expect(expectOneExpectedError(run)).toContain(
+      'Input report-file: cannot write "/proc/adaline-evals/report.json": it cannot be created there (ENOENT)'
+    )
+    // the report is written before the file fails the step
+    expect(run.outputs.gate).toBe('skipped')
+  })
+})
+
+describe('transport', () => {
+  it('a redirect to the API origin with credentials in it is not followed, nor quoted', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    api.inject({
+      method: 'GET',
+      path: '/evaluations',
+      status: 302,
+      headers: { location: api.url.replace('//', `//${api.apiKey}:x@`) + '/steal' }
+    })
+    const run = await runAction(inputs())
+    expect(expectOneExpectedError(run)).toBe(
+      `GET /prompts/${PROMPT}/evaluations answered 302, a redirect to another origin or to no valid address; not following it with the API key. Check base-url.`
+    )
+    expect(api.requests).toHaveLength(1)
+  })
+
+  it('a corrupt brotli answer is refused at once, not retried as a cut one', async () => {
+    api.addPrompt(PROMPT, [makeEvaluation({ n: 1 })])
+    api.inject({
+      method: 'GET',
+      path: '/evaluations',
+      status: 200,
+      body: Buffer.from('not brotli at all'),
+      headers: { 'content-encoding': 'br' },
+      times: Infinity
+    })
+    const run = await runAction(inputs())
+    expect(expectOneExpectedError(run)).toMatch(
+      /answered 200, but its body does not decode as br \(.+\)\. Check base-url\.$/
+    )
+    expect(api.requests).toHaveLength(1)
+  })
+})
