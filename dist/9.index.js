@@ -92,7 +92,7 @@ function parseLimit(key, kind, value) {
     }
     // -0 is 0: a limit is never written "-0"
     const number = typeof value === 'number' ? value + 0 : NaN;
-    if (kind === 'count' && (!Number.isSafeInteger(number) || number < 0)) {
+    if (kind === 'count' && (!Number.isInteger(number) || number < 0)) {
         throw new PolicyError(`${key} must be a whole number of 0 or more`);
     }
     if (!Number.isFinite(number) || number < 0) {

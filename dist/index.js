@@ -76757,8 +76757,14 @@ async function decideFromEvent(settings, event, now = Date.now, naming = ACTION_
  */
 
 /**
+ * Unix ms before which no submit time is believed (1973-03-03): one earlier is Unix seconds read as
+ * ms, or no time at all, and would put every in-flight evaluation before any cutoff.
+ */
+const EARLIEST_BELIEVABLE_MS = 100_000_000_000;
+/**
  * An evaluation is superseded when it is still in flight, in scope, not kept, and was submitted
- * before the new commit. Anything uncertain (no submit time) is left alone: cancel less.
+ * before the new commit. Anything uncertain (no submit time, or one in seconds) is left alone:
+ * cancel less.
  */
 function isSuperseded({ promptId, evaluation }, rule) {
     const submittedAt = evaluation.timeline.submittedAt;
@@ -76768,6 +76774,7 @@ function isSuperseded({ promptId, evaluation }, rule) {
         (rule.datasetId === undefined || evaluation.datasetId === rule.datasetId) &&
         !rule.keep.has(evaluation.runId) &&
         Number.isFinite(submittedAt) &&
+        submittedAt >= EARLIEST_BELIEVABLE_MS &&
         submittedAt < rule.cutoff);
 }
 /** The rule under the decision, in the settings' scope; undefined when nothing is superseded. */
@@ -77569,6 +77576,7 @@ function whole(fetched, { evaluation }) {
 /** The Adaline v2 endpoints the action uses, over the one transport in http.ts. */
 
 
+
 /**
  * A listing longer than this many pages (200,000 evaluations, twice the 100,000 the benchmark
  * lists) is taken as an API that loops: at 10,000 pages a never-ending cursor cost 10,000 requests.
@@ -77592,6 +77600,7 @@ function createClient(http, options = {}) {
                     schema: schema/* evaluationPageSchema */.Bd,
                     notFound: promptNotFound(promptId)
                 });
+                body.evaluations.forEach(evaluation => withinFilters(evaluation, filters, `GET ${path}`));
                 // as the schema keeps them: the fields the action knows, for the `evaluations` output too
                 const items = body.evaluations.map(evaluation => ({ evaluation }));
                 const { hasMore, nextCursor } = body.pagination;
@@ -77728,6 +77737,31 @@ class CursorTrail {
         this.seen.add(nextCursor);
         return nextCursor;
     }
+}
+/**
+ * A listing that answers what its filters leave out (another status, evaluator or dataset, a time
+ * outside the window) would have it judged or cancelled as if it had been asked for. A time on the
+ * window's edge passes: whether the API's bounds are inclusive is not documented.
+ */
+function withinFilters(evaluation, filters, endpoint) {
+    const { status, evaluatorId, datasetId, createdAfter, createdBefore } = filters;
+    const { submittedAt } = evaluation.timeline;
+    const outside = status !== undefined && evaluation.status !== status
+        ? `status ${evaluation.status}, not ${status}`
+        : evaluatorId !== undefined && evaluation.evaluatorId !== evaluatorId
+            ? `evaluator ${evaluation.evaluatorId}, not ${evaluatorId}`
+            : datasetId !== undefined &&
+                evaluation.datasetId != null &&
+                evaluation.datasetId !== datasetId
+                ? `dataset ${evaluation.datasetId}, not ${datasetId}`
+                : createdAfter !== undefined && submittedAt < createdAfter
+                    ? `submitted at ${(0,format/* formatTime */.fU)(submittedAt)}, before createdAfter ${(0,format/* formatTime */.fU)(createdAfter)}`
+                    : createdBefore !== undefined && submittedAt > createdBefore
+                        ? `submitted at ${(0,format/* formatTime */.fU)(submittedAt)}, after createdBefore ${(0,format/* formatTime */.fU)(createdBefore)}`
+                        : undefined;
+    if (outside === undefined)
+        return;
+    throw new ApiError(`${endpoint} answered with evaluation ${evaluation.runId} (${outside}), which the filters asked for leave out. Nothing is judged or cancelled on a listing that ignores its filters; check that base-url is Adaline's v2 API.`, endpoint);
 }
 /** An answer about another evaluation than the one asked for would be judged as if it were that one. */
 function theOneAsked(runId, evaluation, endpoint) {

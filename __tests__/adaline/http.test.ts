@@ -4,7 +4,8 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createClient, type ClientOptions } from '../../src/adaline/client.js'
+import { createClient, type ClientOptions, type ListFilters } from '../../src/adaline/client.js'
+import type { Evaluation } from '../../src/adaline/schema.js'
 import { ApiError, createHttp, retryAfter, type HttpOptions } from '../../src/adaline/http.js'
 import {
   FakeAdaline,
@@ -194,6 +195,70 @@ describe('an answer about another evaluation', () => {
     expect((error as ApiError).message).toBe(
       `GET /prompts/${PROMPT}/evaluations/${fakeId('run', 1)} answered with evaluation ${fakeId('run', 2)}, not the one asked for.`
     )
+  })
+
+  const T = 1_800_000_000_000
+  const listed = (filters: ListFilters, evaluation: Evaluation) => {
+    api.inject({
+      method: 'GET',
+      path: '/evaluations',
+      body: { evaluations: [evaluation], pagination: { hasMore: false } }
+    })
+    return (async () => {
+      for await (const page of client().listEvaluations(PROMPT, filters)) void page
+    })().then(
+      () => 'listed',
+      (e: unknown) => (e instanceof ApiError ? e.message : e)
+    )
+  }
+
+  it.each<[string, ListFilters, Evaluation, string]>([
+    [
+      'another status',
+      { status: 'completed' },
+      makeEvaluation({ n: 5, status: 'running' }),
+      'status running, not completed'
+    ],
+    [
+      'another evaluator',
+      { evaluatorId: fakeId('evl', 1) },
+      makeEvaluation({ n: 5, evaluatorId: fakeId('evl', 2) }),
+      `evaluator ${fakeId('evl', 2)}, not ${fakeId('evl', 1)}`
+    ],
+    [
+      'another dataset',
+      { datasetId: fakeId('dst', 1) },
+      { ...makeEvaluation({ n: 5 }), datasetId: fakeId('dst', 2) },
+      `dataset ${fakeId('dst', 2)}, not ${fakeId('dst', 1)}`
+    ],
+    [
+      'a time before the window',
+      { createdAfter: T },
+      makeEvaluation({ n: 5, submittedAt: T - 1 }),
+      'submitted at 2027-01-15T07:59:59.999Z, before createdAfter 2027-01-15T08:00:00.000Z'
+    ],
+    [
+      'a time after the window',
+      { createdBefore: T },
+      makeEvaluation({ n: 5, submittedAt: T + 60_000 }),
+      'submitted at 2027-01-15T08:01:00.000Z, after createdBefore 2027-01-15T08:00:00.000Z)'
+    ]
+  ])(
+    'a listing page with an evaluation of %s than its filters ask is refused: nothing is judged or cancelled on it',
+    async (_, filters, evaluation, said) => {
+      const message = await listed(filters, evaluation)
+      expect(message).toContain(
+        `GET /prompts/${PROMPT}/evaluations answered with evaluation ${evaluation.runId} (${said}`
+      )
+      expect(message).toContain("check that base-url is Adaline's v2 API.")
+    }
+  )
+
+  it('takes an evaluation on the edge of the window, or with no dataset named, as within it', async () => {
+    const edge = makeEvaluation({ n: 5, submittedAt: T })
+    expect(await listed({ createdAfter: T, createdBefore: T }, edge)).toBe('listed')
+    const unnamed = { ...makeEvaluation({ n: 6 }), datasetId: null }
+    expect(await listed({ datasetId: fakeId('dst', 1) }, unnamed)).toBe('listed')
   })
 })
 

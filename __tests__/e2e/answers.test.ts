@@ -2,10 +2,12 @@
  * Classes of fault no earlier issue listed, end to end: dist/index.js and dist/cli/index.js against
  * the fake API over real HTTP. An evaluation whose own figures contradict each other, a policy
  * whose keys every object inherits, a base-url whose empty query swallowed every path, a report
- * file where the file system will never make one, and a redirect with credentials in it: each ends
- * with one expected error naming the endpoint or the input, never a verdict, a hang or a stack.
+ * file where the file system will never make one, a redirect with credentials in it, and a listing
+ * that ignores its filters: each ends with one expected error naming the endpoint or the input,
+ * never a verdict, a hang or a stack. A submit time in Unix seconds is never cancelled on.
  */
 import { FakeAdaline, fakeId, makeEvaluation } from '../../test-support/fake-adaline.js'
+import { PUSH_TIME, pushEvent } from '../../test-support/events.js'
 import { runAction, runCommand, type ActionRun } from '../../test-support/run-action.js'
 
 const PROMPT = fakeId('prm', 1)
@@ -158,5 +160,46 @@ describe('transport', () => {
       /answered 200, but its body does not decode as br \(.+\)\. Check base-url\.$/
     )
     expect(api.requests).toHaveLength(1)
+  })
+})
+
+describe('listings', () => {
+  it('a listing that ignores its filters is refused: nothing judged, nothing cancelled', async () => {
+    const ours = makeEvaluation({ n: 1, status: 'running', submittedAt: PUSH_TIME - 3_600_000 })
+    api.addPrompt(PROMPT, [ours])
+    const theirs = makeEvaluation({ n: 2, evaluatorId: fakeId('evl', 2) })
+    api.inject({
+      method: 'GET',
+      path: '/evaluations',
+      body: { evaluations: [ours, theirs], pagination: { hasMore: false } },
+      times: Infinity
+    })
+    const run = await runAction(
+      inputs({ 'evaluator-id': fakeId('evl', 1), 'cancel-superseded': 'new-commit' }),
+      { event: pushEvent(false) }
+    )
+    expect(expectOneExpectedError(run)).toContain(
+      `GET /prompts/${PROMPT}/evaluations answered with evaluation ${theirs.runId} (evaluator ${fakeId('evl', 2)}, not ${fakeId('evl', 1)}), which the filters asked for leave out.`
+    )
+    expect(api.requests.filter(r => r.path.endsWith('/cancel'))).toHaveLength(0)
+    expect(run.outputs.gate).toBeUndefined()
+  })
+
+  it('an in-flight evaluation whose submit time reads as Unix seconds is never cancelled', async () => {
+    // 1970 in ms: before every cutoff, it was cancelled by any new commit, however new it was
+    const inSeconds = makeEvaluation({
+      n: 1,
+      status: 'running',
+      submittedAt: Math.floor(PUSH_TIME / 1000) + 60
+    })
+    const before = makeEvaluation({ n: 2, status: 'running', submittedAt: PUSH_TIME - 3_600_000 })
+    api.addPrompt(PROMPT, [inSeconds, before])
+    const run = await runAction(inputs({ 'cancel-superseded': 'new-commit' }), {
+      event: pushEvent(false)
+    })
+    expect(run.exitCode).toBe(0)
+    expect(run.errors).toEqual([])
+    const cancels = api.requests.filter(r => r.path.endsWith('/cancel')).map(r => r.path)
+    expect(cancels).toEqual([`/v2/prompts/${PROMPT}/evaluations/${before.runId}/cancel`])
   })
 })

@@ -6,7 +6,12 @@ import {
   PROMPT,
   listed
 } from '../../__fixtures__/evaluations.js'
-import { isSuperseded, supersedeRule, type SupersedeRule } from '../../src/judge/supersede.js'
+import {
+  EARLIEST_BELIEVABLE_MS,
+  isSuperseded,
+  supersedeRule,
+  type SupersedeRule
+} from '../../src/judge/supersede.js'
 
 const CUTOFF = 1_700_000_500_000
 const rule: SupersedeRule = { cutoff: CUTOFF, promptIds: [PROMPT], keep: new Set() }
@@ -25,33 +30,47 @@ describe('isSuperseded', () => {
   it.each(['completed', 'failed', 'cancelled', 'cancelling'] as const)(
     'never chooses a %s evaluation',
     status => {
-      expect(isSuperseded(listed({ status, submittedAt: 1 }), rule)).toBe(false)
+      expect(isSuperseded(listed({ status, submittedAt: CUTOFF - 1 }), rule)).toBe(false)
     }
   )
 
+  it('never chooses one whose submit time reads as Unix seconds, or is no time at all', () => {
+    // 1.7e9 is 2023 in seconds, but January 1970 in ms: before every cutoff, it cancelled all
+    for (const submittedAt of [1_700_000_000, 0, EARLIEST_BELIEVABLE_MS - 1]) {
+      expect(isSuperseded(listed({ status: 'running', submittedAt }), rule)).toBe(false)
+    }
+    expect(
+      isSuperseded(listed({ status: 'running', submittedAt: EARLIEST_BELIEVABLE_MS }), rule)
+    ).toBe(true)
+  })
+
   it('never chooses a kept run', () => {
-    const item = listed({ status: 'running', submittedAt: 1 })
+    const item = listed({ status: 'running', submittedAt: CUTOFF - 1 })
     expect(isSuperseded(item, { ...rule, keep: new Set([item.evaluation.runId]) })).toBe(false)
   })
 
   it('never chooses out of scope: another prompt, evaluator or dataset', () => {
-    expect(isSuperseded(listed({ status: 'running', submittedAt: 1 }, OTHER_PROMPT), rule)).toBe(
-      false
-    )
+    expect(
+      isSuperseded(listed({ status: 'running', submittedAt: CUTOFF - 1 }, OTHER_PROMPT), rule)
+    ).toBe(false)
     const scoped = { ...rule, evaluatorId: EVALUATOR, datasetId: DATASET }
     expect(
       isSuperseded(
-        listed({ status: 'running', submittedAt: 1, evaluatorId: OTHER_EVALUATOR }),
+        listed({ status: 'running', submittedAt: CUTOFF - 1, evaluatorId: OTHER_EVALUATOR }),
         scoped
       )
     ).toBe(false)
     expect(
       isSuperseded(
-        listed({ status: 'running', submittedAt: 1, datasetId: 'dataset-zzzzzzzzzzzzzzzzzzz' }),
+        listed({
+          status: 'running',
+          submittedAt: CUTOFF - 1,
+          datasetId: 'dataset-zzzzzzzzzzzzzzzzzzz'
+        }),
         scoped
       )
     ).toBe(false)
-    expect(isSuperseded(listed({ status: 'running', submittedAt: 1 }), scoped)).toBe(true)
+    expect(isSuperseded(listed({ status: 'running', submittedAt: CUTOFF - 1 }), scoped)).toBe(true)
   })
 })
 

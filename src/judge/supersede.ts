@@ -18,8 +18,15 @@ export interface SupersedeRule {
 }
 
 /**
+ * Unix ms before which no submit time is believed (1973-03-03): one earlier is Unix seconds read as
+ * ms, or no time at all, and would put every in-flight evaluation before any cutoff.
+ */
+export const EARLIEST_BELIEVABLE_MS = 100_000_000_000
+
+/**
  * An evaluation is superseded when it is still in flight, in scope, not kept, and was submitted
- * before the new commit. Anything uncertain (no submit time) is left alone: cancel less.
+ * before the new commit. Anything uncertain (no submit time, or one in seconds) is left alone:
+ * cancel less.
  */
 export function isSuperseded({ promptId, evaluation }: Listed, rule: SupersedeRule): boolean {
   const submittedAt = evaluation.timeline.submittedAt
@@ -30,6 +37,7 @@ export function isSuperseded({ promptId, evaluation }: Listed, rule: SupersedeRu
     (rule.datasetId === undefined || evaluation.datasetId === rule.datasetId) &&
     !rule.keep.has(evaluation.runId) &&
     Number.isFinite(submittedAt) &&
+    submittedAt >= EARLIEST_BELIEVABLE_MS &&
     submittedAt < rule.cutoff
   )
 }
