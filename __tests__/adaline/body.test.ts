@@ -213,6 +213,18 @@ describe('a body cut mid-stream', () => {
     expect(retries).toEqual(['an answer cut off mid-body'])
   })
 
+  it('ends a body that drips a byte at a time at the attempt timeout: it covers the body, not the gaps', async () => {
+    // a byte every 20 ms never idles long enough for a timeout between bytes to end it
+    api.inject({ method: 'GET', path: '/evaluations', dripEveryMs: 20, times: Infinity })
+    const started = Date.now()
+    const error = await listError({ timeoutMs: 400, maxAttempts: 2 })
+    expect(Date.now() - started).toBeLessThan(3_000)
+    expect(error.message).toBe(
+      `${LISTING} answered 200, but no complete answer in time. Check base-url and the runner's network. (gave up after 2 attempts)`
+    )
+    expect(api.requests).toHaveLength(2)
+  })
+
   it('fails, naming the endpoint, when every attempt is cut', async () => {
     api.inject({ method: 'GET', path: '/evaluations', cutAfterBytes: 40, times: Infinity })
     const error = await listError({ maxAttempts: 3 })
