@@ -163,6 +163,30 @@ describe('transport', () => {
   })
 })
 
+describe('proxies', () => {
+  it.each([
+    ['socks5://user:hunter2secret@127.0.0.1:1080', 'a socks5:// proxy'],
+    ['http://user:hunter2secret@[::1', 'not a URL']
+  ])(
+    'HTTPS_PROXY=%s ends with one error saying what to give, never quoting it',
+    async (proxy, said) => {
+      const run = await runAction(
+        {
+          'api-key': api.apiKey,
+          'prompt-id': PROMPT,
+          'base-url': 'https://api.adaline.invalid/v2'
+        },
+        { env: { HTTPS_PROXY: proxy } }
+      )
+      // an invalid URL was a TypeError from the proxy set-up: "Unexpected error: Invalid URL"
+      expect(expectOneExpectedError(run)).toBe(
+        `GET /prompts/${PROMPT}/evaluations was not sent: the runner's proxy setting (HTTPS_PROXY or ALL_PROXY) is ${said}; give an http:// or https:// proxy (http://user:password@host:port), or set NO_PROXY to reach the API directly.`
+      )
+      expect(run.stdout + run.stderr).not.toContain('hunter2secret')
+    }
+  )
+})
+
 describe('listings', () => {
   it('a listing that ignores its filters is refused: nothing judged, nothing cancelled', async () => {
     const ours = makeEvaluation({ n: 1, status: 'running', submittedAt: PUSH_TIME - 3_600_000 })

@@ -32404,7 +32404,11 @@ function createHttp(options) {
         const started = now();
         const deadlineMs = Math.min(clientDeadlineMs, spec.deadlineMs ?? Infinity);
         const deadline = `the ${deadlineMs / 1000} s a request may take`;
-        const via = await (route ??= proxyRoute(baseUrl));
+        const via = await (route ??= proxyRoute(baseUrl)).catch((error) => {
+            if (!(error instanceof ProxyUnusable))
+                throw error;
+            throw new ApiError(`${endpoint} was not sent: ${error.message}.`, endpoint);
+        });
         let failures = 0;
         let throttles = 0;
         let last;
@@ -32583,9 +32587,22 @@ async function proxyRoute(target) {
     const proxy = getProxyForUrl(target);
     if (!proxy)
         return undefined;
+    // never quoted: the setting may hold the proxy's password
+    let url;
+    try {
+        url = new URL(proxy);
+    }
+    catch {
+        // not a URL: unusable, below
+    }
+    if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
+        throw new ProxyUnusable(`the runner's proxy setting (HTTPS_PROXY or ALL_PROXY) is ${url ? `a ${url.protocol.replace(/:$/, '')}:// proxy` : 'not a URL'}; give an http:// or https:// proxy (http://user:password@host:port), or set NO_PROXY to reach the API directly`);
     // only loopback may be http:// (inputs/settings.ts), and loopback is never proxied: what is left is https
     const { HttpsProxyAgent } = await __nccwpck_require__.e(/* import() */ 659).then(__nccwpck_require__.bind(__nccwpck_require__, 57659));
-    return { proxy: new URL(proxy).origin, agent: () => new HttpsProxyAgent(proxy) };
+    return { proxy: url.origin, agent: () => new HttpsProxyAgent(proxy) };
+}
+/** A proxy setting no request can go through: every request fails with it, unsent. */
+class ProxyUnusable extends Error {
 }
 /**
  * One attempt. A GET follows redirects within the API's origin only, so the key never leaves it,

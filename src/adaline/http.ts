@@ -156,7 +156,10 @@ export function createHttp(options: HttpOptions): Http {
     const started = now()
     const deadlineMs = Math.min(clientDeadlineMs, spec.deadlineMs ?? Infinity)
     const deadline = `the ${deadlineMs / 1000} s a request may take`
-    const via = await (route ??= proxyRoute(baseUrl))
+    const via = await (route ??= proxyRoute(baseUrl)).catch((error: unknown) => {
+      if (!(error instanceof ProxyUnusable)) throw error
+      throw new ApiError(`${endpoint} was not sent: ${error.message}.`, endpoint)
+    })
     let failures = 0
     let throttles = 0
     let last: Failure | undefined
@@ -370,10 +373,24 @@ export async function proxyRoute(target: URL): Promise<ProxyRoute | undefined> {
   if (isLoopback(target.hostname)) return undefined
   const proxy = getProxyForUrl(target)
   if (!proxy) return undefined
+  // never quoted: the setting may hold the proxy's password
+  let url: URL | undefined
+  try {
+    url = new URL(proxy)
+  } catch {
+    // not a URL: unusable, below
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
+    throw new ProxyUnusable(
+      `the runner's proxy setting (HTTPS_PROXY or ALL_PROXY) is ${url ? `a ${url.protocol.replace(/:$/, '')}:// proxy` : 'not a URL'}; give an http:// or https:// proxy (http://user:password@host:port), or set NO_PROXY to reach the API directly`
+    )
   // only loopback may be http:// (inputs/settings.ts), and loopback is never proxied: what is left is https
   const { HttpsProxyAgent } = await import('https-proxy-agent')
-  return { proxy: new URL(proxy).origin, agent: () => new HttpsProxyAgent(proxy) }
+  return { proxy: url.origin, agent: () => new HttpsProxyAgent(proxy) }
 }
+
+/** A proxy setting no request can go through: every request fails with it, unsent. */
+class ProxyUnusable extends Error {}
 
 interface SendOptions {
   apiKey: string
