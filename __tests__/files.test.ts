@@ -51,7 +51,7 @@ describe('writeTextFiles', () => {
       {
         input: 'junit-file',
         path: join(dir, 'taken/junit.xml'),
-        problem: 'a part of its path is a file, not a folder (EEXIST)'
+        problem: 'a part of its path is a file, not a folder (ENOTDIR)'
       },
       {
         input: 'report-file',
@@ -61,5 +61,30 @@ describe('writeTextFiles', () => {
       { input: 'metrics-file', path: dir, problem: 'it is a folder (EISDIR)' }
     ])
     expect(readFileSync(join(dir, 'ok.txt'), 'utf8')).toBe('written')
+  })
+
+  it('fails at once, not for ever, on a path a special file system will not hold', async () => {
+    // Node's recursive mkdir retries /proc/x without end: the step hung until the runner killed it
+    const started = Date.now()
+    const failures = await writeTextFiles(
+      [
+        { input: 'report-file', path: '/proc/adaline-evals/report.json', text: 'x' },
+        { input: 'junit-file', path: '/proc/junit.xml', text: 'x' }
+      ],
+      text => text
+    )
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(failures).toEqual([
+      {
+        input: 'report-file',
+        path: '/proc/adaline-evals/report.json',
+        problem: 'it cannot be created there (ENOENT)'
+      },
+      {
+        input: 'junit-file',
+        path: '/proc/junit.xml',
+        problem: 'it cannot be created there (ENOENT)'
+      }
+    ])
   })
 })

@@ -1,4 +1,12 @@
-import { escapeMarkdown, formatTime, plainDecimal, plural, tidy } from '../src/format.js'
+import {
+  escapeMarkdown,
+  formatCost,
+  formatDuration,
+  formatTime,
+  plainDecimal,
+  plural,
+  tidy
+} from '../src/format.js'
 
 describe('plural', () => {
   it.each([
@@ -42,6 +50,25 @@ describe('formatTime', () => {
     [NaN, 'NaN ms (outside the range of dates)']
   ])('writes %p as %s, never throwing as toISOString does', (ms, text) => {
     expect(formatTime(ms)).toBe(text)
+  })
+})
+
+describe('formatCost and formatDuration', () => {
+  it('write real figures as people read them', () => {
+    expect(formatCost(0)).toBe('$0')
+    expect(formatCost(0.0042)).toBe('$0.0042')
+    expect(formatCost(1234.5)).toBe('$1,234.50')
+    expect(formatDuration(850)).toBe('850 ms')
+    expect(formatDuration(7_200_000)).toBe('2.0 h')
+  })
+
+  it('write a figure no evaluation has (1e308) with an exponent, not 300 digits', () => {
+    // a hostile answer's 1e308 cost was 400 characters in every table cell it reached
+    expect(formatCost(1e308)).toBe('$1.00e+308')
+    expect(formatCost(1e308, 2)).toBe('$1.0000e+308')
+    expect(formatDuration(1e308)).toBe('2.78e+301 h')
+    expect(formatCost(999_999_999_999)).toBe('$999,999,999,999.00')
+    expect(formatDuration(3.6e18 - 3.6e6).length).toBeLessThan(30)
   })
 })
 

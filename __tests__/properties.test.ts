@@ -22,6 +22,7 @@ const EVALUATORS = ['evaluator-aaaaaaaaaaaaaaaa', 'evaluator-bbbbbbbbbbbbbbbb']
 const DATASETS = ['dataset-aaaaaaaaaaaaaaaaaaa', 'dataset-bbbbbbbbbbbbbbbbbbb', undefined]
 
 const count = fc.nat({ max: 1000 })
+const T0 = 1_700_000_000_000
 const evaluationArb: fc.Arbitrary<Evaluation> = fc.record({
   runId: fc.stringMatching(/^run-[a-z0-9]{16,20}$/),
   evaluatorId: fc.constantFrom(...EVALUATORS),
@@ -41,7 +42,8 @@ const evaluationArb: fc.Arbitrary<Evaluation> = fc.record({
     totalTokenCount: count
   }),
   timeline: fc.record({
-    submittedAt: fc.integer({ min: 0, max: 2_000 }),
+    // times a run is believed at (supersede.ts refuses those that read as seconds)
+    submittedAt: fc.integer({ min: 0, max: 2_000 }).map(ms => T0 + ms),
     startedAt: fc.constant(null),
     finishedAt: fc.constant(null)
   }),
@@ -57,7 +59,7 @@ const listingArb = fc.uniqueArray(listedArb, {
 
 const ruleArb = (items: Listed[]): fc.Arbitrary<SupersedeRule> =>
   fc.record({
-    cutoff: fc.integer({ min: 0, max: 2_000 }),
+    cutoff: fc.integer({ min: 0, max: 2_000 }).map(ms => T0 + ms),
     promptIds: fc.subarray(PROMPTS, { minLength: 1 }),
     evaluatorId: fc.option(fc.constantFrom(...EVALUATORS), { nil: undefined }),
     datasetId: fc.option(

@@ -55801,6 +55801,8 @@ function formatCount(value) {
 function plural(count, noun, nouns = `${noun}s`) {
     return `${formatCount(count)} ${count === 1 ? noun : nouns}`;
 }
+/** A cost or a duration past this many dollars or hours is no real one: written with an exponent. */
+const BEYOND_PEOPLE = 1e12;
 /**
  * USD with enough digits that small per-evaluation costs don't read as $0.00; `extra` digits more
  * only where a figure must read apart from its limit (figureAndLimit).
@@ -55808,12 +55810,17 @@ function plural(count, noun, nouns = `${noun}s`) {
 function formatCost(usd, extra = 0) {
     if (usd === 0)
         return '$0';
+    // a hostile answer's 1e308 would be 400 characters of digits, widening every table it is in
+    if (usd >= BEYOND_PEOPLE)
+        return `$${usd.toExponential(2 + extra)}`;
     if (usd < 0.01)
         return `$${usd.toPrecision(2 + extra)}`;
     return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 + extra })}`;
 }
 /** Milliseconds as "850 ms", "12.3 s", "4.2 min"; `extra` decimals more as formatCost's. */
 function formatDuration(ms, extra = 0) {
+    if (ms / 3_600_000 >= BEYOND_PEOPLE)
+        return `${(ms / 3_600_000).toExponential(2 + extra)} h`;
     if (ms < 1000)
         return `${Number(ms.toFixed(extra))} ms`;
     if (ms < 60_000)
@@ -56048,9 +56055,10 @@ function worstDrop(input, limit) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   GA: () => (/* binding */ checkTotals),
 /* harmony export */   Sd: () => (/* binding */ totals),
+/* harmony export */   UH: () => (/* binding */ checkFigures),
 /* harmony export */   st: () => (/* binding */ TotalsError)
 /* harmony export */ });
-/* unused harmony export DecimalSum */
+/* unused harmony exports FiguresDisagree, DecimalSum */
 /* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16264);
 
 /**
@@ -56074,6 +56082,35 @@ class TotalsError extends Error {
     /** the message, naming the filters as the face does (`--created-after` on the command line) */
     describe(nameOf) {
         return `The figures Adaline answered cannot be added up exactly: the total of ${this.figure} over the judged evaluations ${this.why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (${nameOf('created-after')}, ${nameOf('evaluator-id')}, scope: latest).`;
+    }
+}
+/**
+ * An evaluation whose own figures contradict each other: more rows completed or failed than it has,
+ * or graded runs that are not its completed rows (one run a row, as its results list them: fewer
+ * when it says it completed, more at any time). Its metrics are no whole account of it, so there
+ * is no verdict on them: partial data. Its `figure` is the evaluation's run ID.
+ */
+class FiguresDisagree extends TotalsError {
+    constructor(runId, why) {
+        super(runId, why);
+        this.name = 'FiguresDisagree';
+    }
+    describe(nameOf) {
+        return `The figures Adaline answered for evaluation ${this.figure} contradict each other: ${this.why}. There is no verdict on figures that disagree; check the evaluation in Adaline, or leave it out of the judged set (${nameOf('created-after')}, ${nameOf('evaluator-id')}).`;
+    }
+}
+/** Refuses an evaluation whose progress and run counts cannot all be true. Pure. */
+function checkFigures(evaluations) {
+    for (const { runId, status, progress, metrics } of evaluations) {
+        const { totalRows, completedRows, failedRows } = progress;
+        const runs = metrics.passRuns + metrics.failRuns + metrics.unknownRuns;
+        const rows = `its progress counts ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(completedRows)} completed and ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(failedRows)} failed of ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plural */ .LS)(totalRows, 'row')}`;
+        // whether failed rows are counted among the completed ones is not documented: each alone, then
+        if (completedRows > totalRows || failedRows > totalRows)
+            throw new FiguresDisagree(runId, rows);
+        const graded = `its metrics count ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plural */ .LS)(runs, 'graded run')} (pass, fail and unknown)`;
+        if (runs > completedRows || (status === 'completed' && runs !== completedRows))
+            throw new FiguresDisagree(runId, `${graded}, but ${rows}`);
     }
 }
 const PAST_SAFE = `passes ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}, beyond which counts are rounded`;
@@ -71152,7 +71189,8 @@ async function readBody(answer, maxBytes = MAX_BODY_BYTES) {
             throw error;
         const code = error?.code ?? '';
         // zlib's own errors: the bytes arrived but are not what their coding says
-        if (code.startsWith('Z_') || code === 'ERR_BROTLI_DECOMPRESSION_FAILED')
+        // (brotli's are ERR__ERROR_FORMAT_… and the like: a corrupt body is no cut one, and will not pass)
+        if (code.startsWith('Z_') || code.startsWith('ERR__ERROR_') || code.startsWith('ERR_BROTLI'))
             throw new BodyUndecodable(`its body does not decode as ${decoding?.coding} (${error.message})`);
         throw new BodyCut(error);
     }
@@ -71237,7 +71275,8 @@ class ApiError extends Error {
 }
 function createHttp(options) {
     const { baseUrl, apiKey, timeoutMs = 30_000, maxAttempts = 5, baseDelayMs = 1_000, maxDelayMs = 60_000, deadlineMs: clientDeadlineMs = 300_000, governor, random = Math.random, sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms)), now = monotonicNow, nameOf = INPUT_NAMES } = options;
-    const root = baseUrl.href.replace(/\/+$/, '');
+    // origin and path alone: a query or fragment on the base would swallow every request's path
+    const root = `${baseUrl.origin}${baseUrl.pathname}`.replace(/\/+$/, '');
     // the API's words may echo the request, key included, and every face prints an ApiError
     const secrets = new Secrets();
     secrets.add(apiKey);
@@ -71252,7 +71291,11 @@ function createHttp(options) {
         const started = now();
         const deadlineMs = Math.min(clientDeadlineMs, spec.deadlineMs ?? Infinity);
         const deadline = `the ${deadlineMs / 1000} s a request may take`;
-        const via = await (route ??= proxyRoute(baseUrl));
+        const via = await (route ??= proxyRoute(baseUrl)).catch((error) => {
+            if (!(error instanceof ProxyUnusable))
+                throw error;
+            throw new ApiError(`${endpoint} was not sent: ${error.message}.`, endpoint);
+        });
         let failures = 0;
         let throttles = 0;
         let last;
@@ -71353,7 +71396,7 @@ function createHttp(options) {
         const { status } = response;
         if (response.ok) {
             try {
-                return { ok: true, value: await parseBody(response, spec, endpoint, secrets) };
+                return { ok: true, value: await parseBody(response, spec, endpoint, secrets, nameOf) };
             }
             catch (error) {
                 return { ok: false, failure: bodyFailure(error, endpoint, status, secrets, nameOf) };
@@ -71442,9 +71485,22 @@ async function proxyRoute(target) {
     const proxy = getProxyForUrl(target);
     if (!proxy)
         return undefined;
+    // never quoted: the setting may hold the proxy's password
+    let url;
+    try {
+        url = new URL(proxy);
+    }
+    catch {
+        // not a URL: unusable, below
+    }
+    if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
+        throw new ProxyUnusable(`the runner's proxy setting (HTTPS_PROXY or ALL_PROXY) is ${url ? `a ${url.protocol.replace(/:$/, '')}:// proxy` : 'not a URL'}; give an http:// or https:// proxy (http://user:password@host:port), or set NO_PROXY to reach the API directly`);
     // only loopback may be http:// (inputs/settings.ts), and loopback is never proxied: what is left is https
     const { HttpsProxyAgent } = await __nccwpck_require__.e(/* import() */ 659).then(__nccwpck_require__.bind(__nccwpck_require__, 57659));
-    return { proxy: new URL(proxy).origin, agent: () => new HttpsProxyAgent(proxy) };
+    return { proxy: url.origin, agent: () => new HttpsProxyAgent(proxy) };
+}
+/** A proxy setting no request can go through: every request fails with it, unsent. */
+class ProxyUnusable extends Error {
 }
 /**
  * One attempt. A GET follows redirects within the API's origin only, so the key never leaves it,
@@ -71493,11 +71549,12 @@ async function send(url, method, options) {
         catch {
             // not a URL: no place to follow
         }
-        if (next?.origin !== url.origin) {
+        // an address with credentials is no valid one: node-fetch would throw, quoting the server's text
+        if (next?.origin !== url.origin || next.username || next.password) {
             throw new ApiError(`${endpoint} answered ${response.status}, a redirect to another origin or to no valid address; not following it with the API key. Check ${nameOf('base-url')}.`, endpoint, response.status);
         }
         if (hop >= MAX_REDIRECTS)
-            throw new ApiError(`${endpoint} redirected too many times`, endpoint, response.status);
+            throw new ApiError(`${endpoint} redirected more than ${MAX_REDIRECTS} times. Check ${nameOf('base-url')}.`, endpoint, response.status);
         target = next;
     }
 }
@@ -71510,18 +71567,23 @@ function rawBody(response) {
  * only the fields the action knows, so an unknown field nested 100,000 deep is dropped before the
  * key's redaction walks the rest, or an output stringifies it.
  */
-async function parseBody(response, spec, endpoint, secrets) {
-    const text = (await readBody({ headers: response.headers, body: rawBody(response) }, MAX_BODY_BYTES)).toString('utf8');
+async function parseBody(response, spec, endpoint, secrets, nameOf) {
+    // what to do about an answer that is not Adaline's: most often a base-url that points elsewhere
+    const todo = `Check that ${nameOf('base-url')} is Adaline's v2 API`;
+    // a byte order mark is no part of the JSON (RFC 8259 §8.1 lets a reader ignore it)
+    const text = (await readBody({ headers: response.headers, body: rawBody(response) }, MAX_BODY_BYTES))
+        .toString('utf8')
+        .replace(/^\uFEFF/, '');
     let parsed;
     try {
         parsed = JSON.parse(text);
     }
     catch {
-        throw new ApiError(`${endpoint} answered ${response.status} with a body that is not JSON`, endpoint, response.status);
+        throw new ApiError(`${endpoint} answered ${response.status} with a body that is not JSON. ${todo}.`, endpoint, response.status);
     }
     const unexpected = (problem) => new ApiError(
     // the problem quotes the value received, which may be the key, or megabytes of text
-    `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(plainText(problem)))}`, endpoint, response.status);
+    `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(plainText(problem)))}. ${todo}.`, endpoint, response.status);
     const checked = (0,schema/* checkShape */.eA)(spec.schema, parsed, 'body');
     if (!checked.ok)
         throw unexpected(checked.problem);
@@ -71677,7 +71739,7 @@ async function writeTextFiles(files, redact) {
     for (const { input, path, text } of files) {
         const target = (0,external_node_path_.resolve)(path);
         try {
-            await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
+            await makeFolders((0,external_node_path_.dirname)(target));
             await (0,promises_namespaceObject.writeFile)(target, redact(text), 'utf8');
         }
         catch (error) {
@@ -71685,6 +71747,36 @@ async function writeTextFiles(files, redact) {
         }
     }
     return failures;
+}
+/**
+ * Creates `folder` and the folders above it that are missing, one level at a time. Not
+ * mkdir's `recursive`: under a folder that refuses to hold a new one with ENOENT (/proc, /sys)
+ * Node's recursive mkdir retries for ever, and the step would hang instead of failing.
+ */
+async function makeFolders(folder) {
+    const missing = [];
+    for (let at = folder;; at = (0,external_node_path_.dirname)(at)) {
+        try {
+            if ((await (0,promises_namespaceObject.stat)(at)).isDirectory())
+                break;
+            throw Object.assign(new Error(`${at} is not a folder`), { code: 'ENOTDIR' });
+        }
+        catch (error) {
+            if (error.code !== 'ENOENT' || (0,external_node_path_.dirname)(at) === at)
+                throw error;
+            missing.push(at);
+        }
+    }
+    for (const at of missing.reverse()) {
+        try {
+            await (0,promises_namespaceObject.mkdir)(at);
+        }
+        catch (error) {
+            // made meanwhile by another step: as good
+            if (error.code !== 'EEXIST')
+                throw error;
+        }
+    }
 }
 const BY_CODE = {
     // mkdir answers EEXIST when a folder on the path is a file
@@ -71696,7 +71788,9 @@ const BY_CODE = {
     EROFS: 'the file system is read-only',
     ENOSPC: 'no space is left on the device',
     EDQUOT: 'the disk quota is used up',
-    ENAMETOOLONG: 'the path is too long'
+    ENAMETOOLONG: 'the path is too long',
+    // a file or folder that a special file system (/proc, /sys) will not hold
+    ENOENT: 'it cannot be created there'
 };
 /** A file system error in words, without the stack; the code where it has no words here. */
 function describeWriteError(error) {
@@ -72430,7 +72524,8 @@ function parseBaseUrl(value) {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
         throw new InputError('base-url', `must be an https:// URL such as ${DEFAULT_BASE_URL}`);
     }
-    if (url.username || url.password || url.search || url.hash) {
+    // an empty query or fragment ("…/v2?", "…/v2#") is none to URL, but would still end the path
+    if (url.username || url.password || url.search || url.hash || /[?#]/.test(value)) {
         throw new InputError('base-url', 'must not carry credentials, a query or a fragment');
     }
     url.pathname = url.pathname.replace(/\/+$/, '');
@@ -77696,6 +77791,7 @@ function whole(fetched, { evaluation }) {
 
 
 
+
 /**
  * A listing longer than this many pages (200,000 evaluations, twice the 100,000 the benchmark
  * lists) is taken as an API that loops: at 10,000 pages a never-ending cursor cost 10,000 requests.
@@ -77719,6 +77815,7 @@ function createClient(http, options = {}) {
                     schema: schema/* evaluationPageSchema */.Bd,
                     notFound: promptNotFound(promptId)
                 });
+                body.evaluations.forEach(evaluation => withinFilters(evaluation, filters, `GET ${path}`));
                 // as the schema keeps them: the fields the action knows, for the `evaluations` output too
                 const items = body.evaluations.map(evaluation => ({ evaluation }));
                 const { hasMore, nextCursor } = body.pagination;
@@ -77857,6 +77954,31 @@ class CursorTrail {
         this.seen.add(nextCursor);
         return nextCursor;
     }
+}
+/**
+ * A listing that answers what its filters leave out (another status, evaluator or dataset, a time
+ * outside the window) would have it judged or cancelled as if it had been asked for. A time on the
+ * window's edge passes: whether the API's bounds are inclusive is not documented.
+ */
+function withinFilters(evaluation, filters, endpoint) {
+    const { status, evaluatorId, datasetId, createdAfter, createdBefore } = filters;
+    const { submittedAt } = evaluation.timeline;
+    const outside = status !== undefined && evaluation.status !== status
+        ? `status ${evaluation.status}, not ${status}`
+        : evaluatorId !== undefined && evaluation.evaluatorId !== evaluatorId
+            ? `evaluator ${evaluation.evaluatorId}, not ${evaluatorId}`
+            : datasetId !== undefined &&
+                evaluation.datasetId != null &&
+                evaluation.datasetId !== datasetId
+                ? `dataset ${evaluation.datasetId}, not ${datasetId}`
+                : createdAfter !== undefined && submittedAt < createdAfter
+                    ? `submitted at ${(0,format/* formatTime */.fU)(submittedAt)}, before createdAfter ${(0,format/* formatTime */.fU)(createdAfter)}`
+                    : createdBefore !== undefined && submittedAt > createdBefore
+                        ? `submitted at ${(0,format/* formatTime */.fU)(submittedAt)}, after createdBefore ${(0,format/* formatTime */.fU)(createdBefore)}`
+                        : undefined;
+    if (outside === undefined)
+        return;
+    throw new ApiError(`${endpoint} answered with evaluation ${evaluation.runId} (${outside}), which the filters asked for leave out. Nothing is judged or cancelled on a listing that ignores its filters; check that base-url is Adaline's v2 API.`, endpoint);
 }
 /** An answer about another evaluation than the one asked for would be judged as if it were that one. */
 function theOneAsked(runId, evaluation, endpoint) {
@@ -78786,6 +78908,7 @@ function createEngine(settings, log, naming) {
     /** The totals of the judged evaluations and the policy's verdict on them. */
     function judgeRun(judged, baselines, wait, comparisons) {
         const evaluations = judged.map(item => item.evaluation);
+        (0,judge_metrics/* checkFigures */.UH)([...evaluations, ...[...baselines.values()].map(item => item.evaluation)]);
         const metrics = (0,judge_metrics/* totals */.Sd)(evaluations);
         const verdict = (0,policy/* judge */.S4)(evaluations, metrics, settings.policy, {
             baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),

@@ -3,7 +3,7 @@
  * directory, its folder created, its text redacted first. A file that cannot be written is told
  * back with the input that named it, for the face to report its own way; the others are written.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 
 export interface TextFile<Input extends string> {
@@ -30,13 +30,39 @@ export async function writeTextFiles<Input extends string>(
   for (const { input, path, text } of files) {
     const target = resolve(path)
     try {
-      await mkdir(dirname(target), { recursive: true })
+      await makeFolders(dirname(target))
       await writeFile(target, redact(text), 'utf8')
     } catch (error) {
       failures.push({ input, path, problem: describeWriteError(error) })
     }
   }
   return failures
+}
+
+/**
+ * Creates `folder` and the folders above it that are missing, one level at a time. Not
+ * mkdir's `recursive`: under a folder that refuses to hold a new one with ENOENT (/proc, /sys)
+ * Node's recursive mkdir retries for ever, and the step would hang instead of failing.
+ */
+async function makeFolders(folder: string): Promise<void> {
+  const missing: string[] = []
+  for (let at = folder; ; at = dirname(at)) {
+    try {
+      if ((await stat(at)).isDirectory()) break
+      throw Object.assign(new Error(`${at} is not a folder`), { code: 'ENOTDIR' })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(at) === at) throw error
+      missing.push(at)
+    }
+  }
+  for (const at of missing.reverse()) {
+    try {
+      await mkdir(at)
+    } catch (error) {
+      // made meanwhile by another step: as good
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+  }
 }
 
 const BY_CODE: Record<string, string> = {
@@ -49,7 +75,9 @@ const BY_CODE: Record<string, string> = {
   EROFS: 'the file system is read-only',
   ENOSPC: 'no space is left on the device',
   EDQUOT: 'the disk quota is used up',
-  ENAMETOOLONG: 'the path is too long'
+  ENAMETOOLONG: 'the path is too long',
+  // a file or folder that a special file system (/proc, /sys) will not hold
+  ENOENT: 'it cannot be created there'
 }
 
 /** A file system error in words, without the stack; the code where it has no words here. */

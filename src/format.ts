@@ -52,18 +52,24 @@ export function plural(count: number, noun: string, nouns = `${noun}s`): string 
   return `${formatCount(count)} ${count === 1 ? noun : nouns}`
 }
 
+/** A cost or a duration past this many dollars or hours is no real one: written with an exponent. */
+const BEYOND_PEOPLE = 1e12
+
 /**
  * USD with enough digits that small per-evaluation costs don't read as $0.00; `extra` digits more
  * only where a figure must read apart from its limit (figureAndLimit).
  */
 export function formatCost(usd: number, extra = 0): string {
   if (usd === 0) return '$0'
+  // a hostile answer's 1e308 would be 400 characters of digits, widening every table it is in
+  if (usd >= BEYOND_PEOPLE) return `$${usd.toExponential(2 + extra)}`
   if (usd < 0.01) return `$${usd.toPrecision(2 + extra)}`
   return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 + extra })}`
 }
 
 /** Milliseconds as "850 ms", "12.3 s", "4.2 min"; `extra` decimals more as formatCost's. */
 export function formatDuration(ms: number, extra = 0): string {
+  if (ms / 3_600_000 >= BEYOND_PEOPLE) return `${(ms / 3_600_000).toExponential(2 + extra)} h`
   if (ms < 1000) return `${Number(ms.toFixed(extra))} ms`
   if (ms < 60_000) return `${(ms / 1000).toFixed(1 + extra)} s`
   if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1 + extra)} min`

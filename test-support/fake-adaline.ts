@@ -153,6 +153,11 @@ export interface Fault {
    */
   endless?: boolean | Buffer
   /**
+   * Send the answer's body chunked, one byte every this many ms: a slow drip that never stalls, so
+   * only a timeout over the whole body (not one between bytes) ends it.
+   */
+  dripEveryMs?: number
+  /**
    * Serve the request at once (a start or a cancel takes effect on arrival), then wait this long
    * before sending the answer: a slow answer to a request that already took effect. If the client
    * leaves meanwhile, the effect stays and no answer is sent.
@@ -938,7 +943,8 @@ export class FakeAdaline {
       bytes = compress(shape.encoding, bytes)
       out['content-encoding'] = shape.encoding
     }
-    const chunked = shape.cutAfterBytes !== undefined || shape.endless
+    const chunked =
+      shape.cutAfterBytes !== undefined || shape.endless || shape.dripEveryMs !== undefined
     if (!chunked) out['content-length'] = bytes.length
     if (body !== undefined) out['content-type'] = 'application/json; charset=utf-8'
     // the API's clock, as Adaline's answers carry it: a test that sets `now` sets this too
@@ -950,12 +956,26 @@ export class FakeAdaline {
       res.write(bytes.subarray(0, shape.cutAfterBytes), () => res.socket?.destroy())
       return
     }
+    if (shape.dripEveryMs !== undefined) {
+      void this.drip(res, bytes, shape.dripEveryMs)
+      return
+    }
     if (shape.endless) {
       const filler = Buffer.isBuffer(shape.endless) ? shape.endless : Buffer.alloc(64 * 1024, ' ')
       void this.flood(res, bytes, filler, recorded)
       return
     }
     res.end(bytes)
+  }
+
+  /** Writes `bytes` one at a time, `everyMs` apart, until done or the client leaves. */
+  private async drip(res: http.ServerResponse, bytes: Buffer, everyMs: number): Promise<void> {
+    for (const byte of bytes) {
+      if (res.destroyed || this.closed) return
+      res.write(Buffer.of(byte))
+      await this.sleep(everyMs)
+    }
+    if (!res.destroyed) res.end()
   }
 
   /** Writes `start`, then `filler` again and again, as fast as the client reads, until it closes or 1 GiB is sent. */

@@ -109,6 +109,34 @@ describe('compressed answers', () => {
     expect((await listError()).message).toMatch(/its body does not decode as gzip/)
     expect(api.requests).toHaveLength(1)
   })
+
+  const page = JSON.stringify({ evaluations: [], pagination: { hasMore: false } })
+  it.each([
+    ['gzip', Buffer.from('not gzip at all')],
+    ['gzip', zlib.gzipSync(page).subarray(0, 20)],
+    ['deflate', zlib.deflateRawSync(page)],
+    // brotli's errors are ERR__ERROR_FORMAT_…: read as a cut body, they were retried
+    ['br', Buffer.from('not brotli at all')],
+    ['br', zlib.brotliCompressSync(page).subarray(0, 5)]
+  ])(
+    'refuses a corrupt %s body as undecodable, naming the endpoint, without trying again',
+    async (coding, bytes) => {
+      api.inject({
+        method: 'GET',
+        path: '/evaluations',
+        status: 200,
+        body: bytes,
+        headers: { 'content-encoding': coding }
+      })
+      const error = await listError()
+      expect(error.message).toMatch(
+        new RegExp(
+          `^${LISTING} answered 200, but its body does not decode as ${coding} \\(.+\\)\\. Check base-url\\.$`
+        )
+      )
+      expect(api.requests).toHaveLength(1)
+    }
+  )
 })
 
 describe('bodies over the cap on the wire', () => {
@@ -185,6 +213,18 @@ describe('a body cut mid-stream', () => {
     expect(retries).toEqual(['an answer cut off mid-body'])
   })
 
+  it('ends a body that drips a byte at a time at the attempt timeout: it covers the body, not the gaps', async () => {
+    // a byte every 20 ms never idles long enough for a timeout between bytes to end it
+    api.inject({ method: 'GET', path: '/evaluations', dripEveryMs: 20, times: Infinity })
+    const started = Date.now()
+    const error = await listError({ timeoutMs: 400, maxAttempts: 2 })
+    expect(Date.now() - started).toBeLessThan(3_000)
+    expect(error.message).toBe(
+      `${LISTING} answered 200, but no complete answer in time. Check base-url and the runner's network. (gave up after 2 attempts)`
+    )
+    expect(api.requests).toHaveLength(2)
+  })
+
   it('fails, naming the endpoint, when every attempt is cut', async () => {
     api.inject({ method: 'GET', path: '/evaluations', cutAfterBytes: 40, times: Infinity })
     const error = await listError({ maxAttempts: 3 })
@@ -239,7 +279,7 @@ describe('fields the schema does not know', () => {
     api.inject({ method: 'GET', path: '/evaluations', status: 200, body: page(api.apiKey) })
     const echoed = await listError()
     expect(echoed.message).toBe(
-      `${LISTING} answered in an unexpected shape: body.evaluations[0].status: Invalid type: Expected ("queued" | "running" | "completed" | "failed" | "cancelled" | "cancelling") but received "***"`
+      `${LISTING} answered in an unexpected shape: body.evaluations[0].status: Invalid type: Expected ("queued" | "running" | "completed" | "failed" | "cancelled" | "cancelling") but received "***". Check that base-url is Adaline's v2 API.`
     )
     api.inject({
       method: 'GET',
@@ -249,7 +289,7 @@ describe('fields the schema does not know', () => {
     })
     const long = await listError()
     expect(long.message.length).toBeLessThan(700)
-    expect(long.message).toMatch(/xxx…$/)
+    expect(long.message).toMatch(/xxx…\. Check that base-url is Adaline's v2 API\.$/)
     expect(long.message).not.toContain(api.apiKey.slice(0, 12))
   })
 

@@ -4,8 +4,9 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createClient, type ClientOptions } from '../../src/adaline/client.js'
+import { createClient, type ClientOptions, type ListFilters } from '../../src/adaline/client.js'
 import { RateGovernor } from '../../src/adaline/governor.js'
+import type { Evaluation } from '../../src/adaline/schema.js'
 import { ApiError, createHttp, retryAfter, type HttpOptions } from '../../src/adaline/http.js'
 import {
   FakeAdaline,
@@ -231,6 +232,70 @@ describe('an answer about another evaluation', () => {
       `GET /prompts/${PROMPT}/evaluations/${fakeId('run', 1)} answered with evaluation ${fakeId('run', 2)}, not the one asked for.`
     )
   })
+
+  const T = 1_800_000_000_000
+  const listed = (filters: ListFilters, evaluation: Evaluation) => {
+    api.inject({
+      method: 'GET',
+      path: '/evaluations',
+      body: { evaluations: [evaluation], pagination: { hasMore: false } }
+    })
+    return (async () => {
+      for await (const page of client().listEvaluations(PROMPT, filters)) void page
+    })().then(
+      () => 'listed',
+      (e: unknown) => (e instanceof ApiError ? e.message : e)
+    )
+  }
+
+  it.each<[string, ListFilters, Evaluation, string]>([
+    [
+      'another status',
+      { status: 'completed' },
+      makeEvaluation({ n: 5, status: 'running' }),
+      'status running, not completed'
+    ],
+    [
+      'another evaluator',
+      { evaluatorId: fakeId('evl', 1) },
+      makeEvaluation({ n: 5, evaluatorId: fakeId('evl', 2) }),
+      `evaluator ${fakeId('evl', 2)}, not ${fakeId('evl', 1)}`
+    ],
+    [
+      'another dataset',
+      { datasetId: fakeId('dst', 1) },
+      { ...makeEvaluation({ n: 5 }), datasetId: fakeId('dst', 2) },
+      `dataset ${fakeId('dst', 2)}, not ${fakeId('dst', 1)}`
+    ],
+    [
+      'a time before the window',
+      { createdAfter: T },
+      makeEvaluation({ n: 5, submittedAt: T - 1 }),
+      'submitted at 2027-01-15T07:59:59.999Z, before createdAfter 2027-01-15T08:00:00.000Z'
+    ],
+    [
+      'a time after the window',
+      { createdBefore: T },
+      makeEvaluation({ n: 5, submittedAt: T + 60_000 }),
+      'submitted at 2027-01-15T08:01:00.000Z, after createdBefore 2027-01-15T08:00:00.000Z)'
+    ]
+  ])(
+    'a listing page with an evaluation of %s than its filters ask is refused: nothing is judged or cancelled on it',
+    async (_, filters, evaluation, said) => {
+      const message = await listed(filters, evaluation)
+      expect(message).toContain(
+        `GET /prompts/${PROMPT}/evaluations answered with evaluation ${evaluation.runId} (${said}`
+      )
+      expect(message).toContain("check that base-url is Adaline's v2 API.")
+    }
+  )
+
+  it('takes an evaluation on the edge of the window, or with no dataset named, as within it', async () => {
+    const edge = makeEvaluation({ n: 5, submittedAt: T })
+    expect(await listed({ createdAfter: T, createdBefore: T }, edge)).toBe('listed')
+    const unnamed = { ...makeEvaluation({ n: 6 }), datasetId: null }
+    expect(await listed({ datasetId: fakeId('dst', 1) }, unnamed)).toBe('listed')
+  })
 })
 
 describe('whether a failure may pass later', () => {
@@ -298,8 +363,43 @@ describe('answers that cannot be trusted', () => {
   it('fails on a body that is not JSON', async () => {
     api.inject({ path: '/evaluations', status: 200, body: '<html>oops' })
     expect((await listError()).message).toBe(
-      `GET /prompts/${PROMPT}/evaluations answered 200 with a body that is not JSON`
+      `GET /prompts/${PROMPT}/evaluations answered 200 with a body that is not JSON. Check that base-url is Adaline's v2 API.`
     )
+  })
+
+  it('reads JSON after a byte order mark', async () => {
+    const page = { evaluations: [makeEvaluation({ n: 7 })], pagination: { hasMore: false } }
+    api.inject({ path: '/evaluations', status: 200, body: `\uFEFF${JSON.stringify(page)}` })
+    expect(await listAll()).toEqual([fakeId('run', 7)])
+  })
+
+  it.each([
+    ['an empty 200', { status: 200, body: '' }, 'answered 200 with a body that is not JSON'],
+    ['a 204', { status: 204 }, 'answered 204 with a body that is not JSON'],
+    ['a 200 cut short', { status: 200, body: '{"evaluations": [{"runId"' }, 'not JSON'],
+    ['UTF-16', { status: 200, body: Buffer.from('{"evaluations":[]}', 'utf16le') }, 'not JSON'],
+    ['JSON null', { status: 200, body: 'null' }, 'unexpected shape: body: Invalid type'],
+    ['a JSON array', { status: 200, body: '[]' }, 'unexpected shape: body.evaluations'],
+    ['a JSON string', { status: 200, body: '"ok"' }, 'unexpected shape: body: Invalid type'],
+    [
+      'an error body with a 200',
+      { status: 200, body: { error: { code: 'INTERNAL', message: 'db down' } } },
+      'unexpected shape: body.evaluations'
+    ],
+    [
+      'evaluations under __proto__',
+      { status: 200, body: '{"__proto__":{"evaluations":[],"pagination":{"hasMore":false}}}' },
+      'unexpected shape: body.evaluations'
+    ]
+  ])('fails on %s naming the endpoint and what to check', async (_, fault, problem) => {
+    api.inject({ path: '/evaluations', ...fault })
+    const error = await listError()
+    expect(error.message).toContain(
+      `GET /prompts/${PROMPT}/evaluations ${problem.startsWith('answered') ? '' : 'answered '}`
+    )
+    expect(error.message).toContain(problem)
+    expect(error.message).toMatch(/Check that base-url is Adaline's v2 API\.$/)
+    expect(api.requests).toHaveLength(1)
   })
 
   it('names the field of an answer in the wrong shape', async () => {
@@ -406,6 +506,33 @@ describe('answers that cannot be trusted', () => {
     } finally {
       await other.close()
     }
+  })
+
+  it('follows no redirect to its own origin with credentials in it, and never quotes it', async () => {
+    // node-fetch threw a TypeError quoting the target: an unexpected error with the server's text
+    api.inject({
+      path: '/evaluations',
+      status: 307,
+      headers: { location: api.url.replace('//', `//${api.apiKey}:x@`) + '/steal' }
+    })
+    const error = await listError()
+    expect(error.message).toBe(
+      `GET /prompts/${PROMPT}/evaluations answered 307, a redirect to another origin or to no valid address; not following it with the API key. Check base-url.`
+    )
+    expect(api.requests).toHaveLength(1)
+  })
+
+  it('ends redirects within the origin after 5, saying what to check', async () => {
+    api.inject({
+      path: /\/evaluations$|\/loop$/,
+      status: 302,
+      headers: { location: `${api.url}/loop` },
+      times: Infinity
+    })
+    expect((await listError()).message).toBe(
+      `GET /prompts/${PROMPT}/evaluations redirected more than 5 times. Check base-url.`
+    )
+    expect(api.requests).toHaveLength(6)
   })
 
   it('follows a redirect within the same origin', async () => {

@@ -482,7 +482,7 @@ describe('adaline-evals', () => {
       expect(code).toBe(EXIT.error)
       expect(stdout).toContain('Adaline')
       expect(stderr).toBe(
-        `adaline-evals: --junit: cannot write ${JSON.stringify(join(dir, 'taken/junit.xml'))}: a part of its path is a file, not a folder (EEXIST)\n`
+        `adaline-evals: --junit: cannot write ${JSON.stringify(join(dir, 'taken/junit.xml'))}: a part of its path is a file, not a folder (ENOTDIR)\n`
       )
       // the others are written all the same
       expect(readFileSync(written, 'utf8')).toMatch(/# EOF\n$/)

@@ -279,7 +279,7 @@ describe('report files', () => {
       const run = await runAction(inputs({ policy: '', [input]: path }), { cwd: dir })
       expect(run.exitCode).toBe(1)
       expect(run.errors).toEqual([
-        `Input ${input}: cannot write "${path}": ${problem} (${input === 'junit-file' ? 'EEXIST' : 'EISDIR'}). Give a file path the job can write, relative to the working directory.`
+        `Input ${input}: cannot write "${path}": ${problem} (${input === 'junit-file' ? 'ENOTDIR' : 'EISDIR'}). Give a file path the job can write, relative to the working directory.`
       ])
       expect(run.outputs.gate).toBe('skipped')
       expect(run.summary).not.toBe('')

@@ -238,7 +238,7 @@ const failing: FailingCase[] = [
   {
     name: 'malformed JSON',
     faults: once({ status: 200, body: '{"evaluations": [' }),
-    error: /answered 200 with a body that is not JSON$/,
+    error: /answered 200 with a body that is not JSON\. Check that base-url is Adaline's v2 API\.$/,
     listings: 1
   },
   {

@@ -90,6 +90,17 @@ describe('readSettings', () => {
     expect([...settings.keepRunIds]).toEqual(['run-0000000000000000001', 'run-0000000000000000002'])
   })
 
+  it('reads a list written on Windows: CRLF, blanks, tabs and repeats', async () => {
+    const other = 'prompt-bbbbbbbbbbbbbbbbbbbb'
+    const settings = await settingsFrom({
+      'api-key': KEY,
+      'prompt-id': `\r\n${PROMPT}\r\n\r\n , ,\t${other}\t\r\n${PROMPT}\r\n`
+    })
+    expect(settings.promptIds).toEqual([PROMPT, other])
+    const inside = await errorFrom({ 'prompt-id': `${PROMPT.slice(0, 10)} ${PROMPT.slice(10)}` })
+    expect(inside.message).toContain('without spaces or slashes')
+  })
+
   it('reads the report files as given, relative to the working directory, and none when empty', async () => {
     const settings = await settingsFrom({
       'api-key': KEY,
@@ -144,6 +155,18 @@ describe('readSettings', () => {
         })
       ).baseUrl.hostname
     ).toBe('localhost')
+    for (const [given, read] of [
+      ['http://[::1]:8080/v2//', 'http://[::1]:8080/v2'],
+      ['https://api.adaline.ai:443/v2///', 'https://api.adaline.ai/v2'],
+      ['https://@api.adaline.ai/v2', 'https://api.adaline.ai/v2']
+    ]) {
+      const settings = await settingsFrom({
+        'api-key': KEY,
+        'prompt-id': PROMPT,
+        'base-url': given!
+      })
+      expect(settings.baseUrl.href).toBe(read)
+    }
     expect((await errorFrom({ 'base-url': 'http://api.adaline.ai/v2' })).message).toMatch(
       /^Input base-url uses http:\/\/ for api\.adaline\.ai/
     )
@@ -220,7 +243,14 @@ describe('readSettings', () => {
     ],
     [{ 'base-url': 'not a url' }, 'base-url', 'not a URL'],
     [{ 'base-url': 'ftp://example.com' }, 'base-url', 'https://'],
-    [{ 'base-url': 'https://user:pw@example.com/v2' }, 'base-url', 'credentials']
+    [{ 'base-url': 'https://user:pw@example.com/v2' }, 'base-url', 'credentials'],
+    // an empty query or fragment is none to URL, yet swallowed every request's path
+    [{ 'base-url': 'https://api.adaline.ai/v2?' }, 'base-url', 'a query or a fragment'],
+    [{ 'base-url': 'https://api.adaline.ai/v2#' }, 'base-url', 'a query or a fragment'],
+    [{ 'base-url': 'https://api.adaline.ai/v2/?#' }, 'base-url', 'a query or a fragment'],
+    [{ 'base-url': 'http://localhost.evil.com/v2' }, 'base-url', 'uses http:// for'],
+    [{ 'base-url': 'http://127.0.0.1.nip.io/v2' }, 'base-url', 'uses http:// for'],
+    [{ 'base-url': 'http://[::ffff:127.0.0.1]/v2' }, 'base-url', 'uses http:// for']
   ])('rejects %j naming the input', async (inputs, input, message) => {
     const error = await errorFrom(inputs)
     expect(error.input).toBe(input)

@@ -1,6 +1,12 @@
 import fc from 'fast-check'
 import { evaluation } from '../../__fixtures__/evaluations.js'
-import { DecimalSum, TotalsError, totals } from '../../src/judge/metrics.js'
+import {
+  DecimalSum,
+  FiguresDisagree,
+  TotalsError,
+  checkFigures,
+  totals
+} from '../../src/judge/metrics.js'
 import { judge } from '../../src/judge/policy.js'
 import { parsePolicy } from '../../src/judge/policy-yaml.js'
 
@@ -149,5 +155,67 @@ describe('totals that cannot be exact', () => {
         }
       )
     )
+  })
+})
+
+describe('figures that contradict each other', () => {
+  const completed = evaluation({ runId: 'run-contradicts-itself-01', pass: 8, fail: 1, unknown: 1 })
+  const running = evaluation({
+    runId: 'run-contradicts-itself-02',
+    status: 'running',
+    pass: 3,
+    fail: 1,
+    unknown: 0
+  })
+  running.progress = { totalRows: 10, completedRows: 4, failedRows: 0, percent: 40 }
+
+  it('lets figures that agree through, a running evaluation part way included', () => {
+    expect(() => checkFigures([completed, running])).not.toThrow()
+  })
+
+  it.each([
+    [
+      'more runs than rows completed',
+      { metrics: { ...completed.metrics, passRuns: 50 } },
+      '52 graded runs'
+    ],
+    [
+      'fewer runs than rows, said completed (1 of 100 rows graded would pass any rate rule)',
+      { progress: { ...completed.progress, totalRows: 100, completedRows: 100 } },
+      '10 graded runs (pass, fail and unknown), but its progress counts 100 completed and 0 failed of 100 rows'
+    ],
+    [
+      'rows completed past the total',
+      { progress: { ...completed.progress, completedRows: 11, totalRows: 10 } },
+      '11 completed'
+    ],
+    [
+      'rows failed past the total',
+      { progress: { ...completed.progress, failedRows: 11 } },
+      '11 failed of 10 rows'
+    ]
+  ])('refuses %s, naming the evaluation, as an expected error', (_, change, said) => {
+    const odd = { ...completed, ...change }
+    const error = (() => {
+      try {
+        checkFigures([running, odd])
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(error).toBeInstanceOf(FiguresDisagree)
+    // the faces print a TotalsError's message alone, as an expected error
+    expect(error).toBeInstanceOf(TotalsError)
+    const message = (error as FiguresDisagree).message
+    expect(message).toContain('evaluation run-contradicts-itself-01 contradict each other')
+    expect(message).toContain(said)
+    expect((error as FiguresDisagree).describe(input => `--${input}`)).toContain(
+      '(--created-after, --evaluator-id)'
+    )
+  })
+
+  it('refuses more runs than rows completed while still running', () => {
+    const ahead = { ...running, metrics: { ...running.metrics, passRuns: 9 } }
+    expect(() => checkFigures([ahead])).toThrow(FiguresDisagree)
   })
 })

@@ -63,6 +63,53 @@ scope: all
     expect(() => parsePolicy(text)).toThrow(PolicyError)
     expect(() => parsePolicy(text)).toThrow(message)
   })
+
+  it.each([
+    // keys every object inherits are no rules: they once passed as limits, then crashed the gate
+    ['constructor: 1', 'unknown key "constructor"'],
+    ['toString: 1', 'unknown key "toString"'],
+    ['hasOwnProperty: 1\nmax-fail-runs: 0', 'unknown key "hasOwnProperty"'],
+    ['__proto__: 1', 'unknown key "__proto__"'],
+    ['"__proto__": { max-fail-runs: 1 }', 'unknown key "__proto__"'],
+    ['? [max-fail-runs]\n: 1', 'a key that is not text'],
+    // tags the policy does not read are refused, not printed as warnings on stderr
+    ['max-fail-runs: !!js/function "function () {}"', 'Unresolved tag'],
+    ['max-fail-runs: !!float 3', 'Unresolved tag'],
+    ['max-fail-runs: !!binary aGVsbG8=', 'max-fail-runs must be a whole number'],
+    ['base: &b { max-fail-runs: 1 }\n<<: *b', 'unknown key "base"'],
+    ['max-cost: 1e400', 'max-cost must be a number of 0 or more'],
+    [
+      'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]',
+      'is not valid YAML: Excessive alias count'
+    ]
+  ])('refuses the odd YAML %j as an expected error', (text, message) => {
+    const emitWarning = process.emitWarning
+    const warnings: unknown[] = []
+    process.emitWarning = ((warning: unknown) => warnings.push(warning)) as typeof emitWarning
+    try {
+      expect(() => parsePolicy(text)).toThrow(PolicyError)
+      expect(() => parsePolicy(text)).toThrow(message)
+      expect(warnings).toEqual([])
+    } finally {
+      process.emitWarning = emitWarning
+    }
+  })
+
+  it('reads numbers as YAML 1.2 writes them, and -0 as 0', () => {
+    const policy = parsePolicy(
+      'max-fail-runs: -0\nmax-tokens: 0x10\nmax-failed-rows: 1e3\nmax-fail-rate: "5 %"\nmax-cost: -0.0\nmin-pass-rate: -0'
+    )
+    expect(policy.limits).toEqual({
+      'max-fail-runs': 0,
+      'max-tokens': 16,
+      'max-failed-rows': 1000,
+      'max-fail-rate': 0.05,
+      'max-cost': 0,
+      'min-pass-rate': 0
+    })
+    // a limit of -0 was written "-0" in the gate's message
+    for (const limit of Object.values(policy.limits)) expect(Object.is(limit, -0)).toBe(false)
+  })
 })
 
 describe('judge', () => {

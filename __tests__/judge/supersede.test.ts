@@ -25,7 +25,7 @@ describe('isSuperseded', () => {
   it.each(['completed', 'failed', 'cancelled', 'cancelling'] as const)(
     'never chooses a %s evaluation',
     status => {
-      expect(isSuperseded(listed({ status, submittedAt: 1 }), rule)).toBe(false)
+      expect(isSuperseded(listed({ status, submittedAt: CUTOFF - 1 }), rule)).toBe(false)
     }
   )
 
@@ -41,24 +41,28 @@ describe('isSuperseded', () => {
   )
 
   it('never chooses a kept run', () => {
-    const item = listed({ status: 'running', submittedAt: 1 })
+    const item = listed({ status: 'running', submittedAt: CUTOFF - 1 })
     expect(isSuperseded(item, { ...rule, keep: new Set([item.evaluation.runId]) })).toBe(false)
   })
 
   it('never chooses out of scope: another prompt, evaluator or dataset', () => {
-    expect(isSuperseded(listed({ status: 'running', submittedAt: 1 }, OTHER_PROMPT), rule)).toBe(
-      false
-    )
+    expect(
+      isSuperseded(listed({ status: 'running', submittedAt: CUTOFF - 1 }, OTHER_PROMPT), rule)
+    ).toBe(false)
     const scoped = { ...rule, evaluatorId: EVALUATOR, datasetId: DATASET }
     expect(
       isSuperseded(
-        listed({ status: 'running', submittedAt: 1, evaluatorId: OTHER_EVALUATOR }),
+        listed({ status: 'running', submittedAt: CUTOFF - 1, evaluatorId: OTHER_EVALUATOR }),
         scoped
       )
     ).toBe(false)
     expect(
       isSuperseded(
-        listed({ status: 'running', submittedAt: 1, datasetId: 'dataset-zzzzzzzzzzzzzzzzzzz' }),
+        listed({
+          status: 'running',
+          submittedAt: CUTOFF - 1,
+          datasetId: 'dataset-zzzzzzzzzzzzzzzzzzz'
+        }),
         scoped
       )
     ).toBe(false)

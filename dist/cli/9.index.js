@@ -37,9 +37,16 @@ const SETTING_KEYS = ['allow-status', 'on-empty', 'scope', 'significance'];
 const KNOWN_KEYS = [...Object.keys(LIMIT_KINDS), ...SETTING_KEYS];
 /** Parses the policy YAML. Empty text is the empty policy: report only, gate skipped. */
 function parsePolicy(text) {
+    // read as a Map: a key such as "constructor" or "__proto__" is a key like any other, never a
+    // property every object has
     let document;
     try {
-        document = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parse */ .qg)(text);
+        const parsed = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parseDocument */ .Tp)(text);
+        // a tag the policy does not read (!!js/function, !!binary) is a mistake, not a warning on stderr
+        const [problem] = [...parsed.errors, ...parsed.warnings];
+        if (problem)
+            throw problem;
+        document = parsed.toJS({ mapAsMap: true });
     }
     catch (error) {
         const reason = error.message.split('\n')[0];
@@ -48,11 +55,11 @@ function parsePolicy(text) {
     const policy = (0,_policy_js__WEBPACK_IMPORTED_MODULE_2__/* .emptyPolicy */ .UR)();
     if (document == null)
         return policy;
-    if (typeof document !== 'object' || Array.isArray(document)) {
+    if (!(document instanceof Map)) {
         throw new PolicyError('must be a YAML mapping of rules, such as "max-fail-runs: 0"');
     }
-    for (const [key, value] of Object.entries(document)) {
-        if (key in LIMIT_KINDS) {
+    for (const [key, value] of document) {
+        if (typeof key === 'string' && Object.hasOwn(LIMIT_KINDS, key)) {
             const name = key;
             policy.limits[name] = parseLimit(name, LIMIT_KINDS[name], value);
         }
@@ -69,7 +76,8 @@ function parsePolicy(text) {
             policy.significance = parseSignificance(value);
         }
         else {
-            throw new PolicyError(`has an unknown key "${key}"; known keys: ${KNOWN_KEYS.join(', ')}`);
+            const shown = typeof key === 'string' ? `an unknown key "${key}"` : 'a key that is not text';
+            throw new PolicyError(`has ${shown}; known keys: ${KNOWN_KEYS.join(', ')}`);
         }
     }
     return policy;
@@ -82,7 +90,8 @@ function parseLimit(key, kind, value) {
         }
         return rate;
     }
-    const number = typeof value === 'number' ? value : NaN;
+    // -0 is 0: a limit is never written "-0"
+    const number = typeof value === 'number' ? value + 0 : NaN;
     if (kind === 'count' && (!Number.isInteger(number) || number < 0)) {
         throw new PolicyError(`${key} must be a whole number of 0 or more`);
     }
@@ -108,7 +117,7 @@ function parseRate(value) {
         if (match)
             rate = Number(match[1]) / 100;
     }
-    return rate !== undefined && rate >= 0 && rate <= 1 ? rate : undefined;
+    return rate !== undefined && rate >= 0 && rate <= 1 ? rate + 0 : undefined;
 }
 function parseStatuses(value) {
     const list = typeof value === 'string' ? value.split(',').map(s => s.trim()) : value;

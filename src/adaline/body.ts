@@ -96,7 +96,8 @@ export async function readBody(answer: RawAnswer, maxBytes = MAX_BODY_BYTES): Pr
     if (error instanceof BodyTooLarge) throw error
     const code = (error as { code?: string })?.code ?? ''
     // zlib's own errors: the bytes arrived but are not what their coding says
-    if (code.startsWith('Z_') || code === 'ERR_BROTLI_DECOMPRESSION_FAILED')
+    // (brotli's are ERR__ERROR_FORMAT_… and the like: a corrupt body is no cut one, and will not pass)
+    if (code.startsWith('Z_') || code.startsWith('ERR__ERROR_') || code.startsWith('ERR_BROTLI'))
       throw new BodyUndecodable(
         `its body does not decode as ${decoding?.coding} (${(error as Error).message})`
       )

@@ -1,5 +1,6 @@
 /** The Adaline v2 endpoints the action uses, over the one transport in http.ts. */
 import { monotonicNow } from './clock.js'
+import { formatTime } from '../format.js'
 import { ApiError, type Http, type NameOf } from './http.js'
 import {
   MAX_PAGE_SIZE,
@@ -117,6 +118,7 @@ export function createClient(http: Http, options: ClientOptions = {}): AdalineCl
           schema: evaluationPageSchema,
           notFound: promptNotFound(promptId)
         })
+        body.evaluations.forEach(evaluation => withinFilters(evaluation, filters, `GET ${path}`))
         // as the schema keeps them: the fields the action knows, for the `evaluations` output too
         const items = body.evaluations.map(evaluation => ({ evaluation }))
         const { hasMore, nextCursor } = body.pagination
@@ -266,6 +268,35 @@ class CursorTrail {
     this.seen.add(nextCursor)
     return nextCursor
   }
+}
+
+/**
+ * A listing that answers what its filters leave out (another status, evaluator or dataset, a time
+ * outside the window) would have it judged or cancelled as if it had been asked for. A time on the
+ * window's edge passes: whether the API's bounds are inclusive is not documented.
+ */
+function withinFilters(evaluation: Evaluation, filters: ListFilters, endpoint: string): void {
+  const { status, evaluatorId, datasetId, createdAfter, createdBefore } = filters
+  const { submittedAt } = evaluation.timeline
+  const outside =
+    status !== undefined && evaluation.status !== status
+      ? `status ${evaluation.status}, not ${status}`
+      : evaluatorId !== undefined && evaluation.evaluatorId !== evaluatorId
+        ? `evaluator ${evaluation.evaluatorId}, not ${evaluatorId}`
+        : datasetId !== undefined &&
+            evaluation.datasetId != null &&
+            evaluation.datasetId !== datasetId
+          ? `dataset ${evaluation.datasetId}, not ${datasetId}`
+          : createdAfter !== undefined && submittedAt < createdAfter
+            ? `submitted at ${formatTime(submittedAt)}, before createdAfter ${formatTime(createdAfter)}`
+            : createdBefore !== undefined && submittedAt > createdBefore
+              ? `submitted at ${formatTime(submittedAt)}, after createdBefore ${formatTime(createdBefore)}`
+              : undefined
+  if (outside === undefined) return
+  throw new ApiError(
+    `${endpoint} answered with evaluation ${evaluation.runId} (${outside}), which the filters asked for leave out. Nothing is judged or cancelled on a listing that ignores its filters; check that base-url is Adaline's v2 API.`,
+    endpoint
+  )
 }
 
 /** An answer about another evaluation than the one asked for would be judged as if it were that one. */

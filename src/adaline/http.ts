@@ -151,7 +151,8 @@ export function createHttp(options: HttpOptions): Http {
     now = monotonicNow,
     nameOf = INPUT_NAMES
   } = options
-  const root = baseUrl.href.replace(/\/+$/, '')
+  // origin and path alone: a query or fragment on the base would swallow every request's path
+  const root = `${baseUrl.origin}${baseUrl.pathname}`.replace(/\/+$/, '')
   // the API's words may echo the request, key included, and every face prints an ApiError
   const secrets = new Secrets()
   secrets.add(apiKey)
@@ -166,7 +167,10 @@ export function createHttp(options: HttpOptions): Http {
     const started = now()
     const deadlineMs = Math.min(clientDeadlineMs, spec.deadlineMs ?? Infinity)
     const deadline = `the ${deadlineMs / 1000} s a request may take`
-    const via = await (route ??= proxyRoute(baseUrl))
+    const via = await (route ??= proxyRoute(baseUrl)).catch((error: unknown) => {
+      if (!(error instanceof ProxyUnusable)) throw error
+      throw new ApiError(`${endpoint} was not sent: ${error.message}.`, endpoint)
+    })
     let failures = 0
     let throttles = 0
     let last: Failure | undefined
@@ -276,7 +280,7 @@ export function createHttp(options: HttpOptions): Http {
     const { status } = response
     if (response.ok) {
       try {
-        return { ok: true, value: await parseBody(response, spec, endpoint, secrets) }
+        return { ok: true, value: await parseBody(response, spec, endpoint, secrets, nameOf) }
       } catch (error) {
         return { ok: false, failure: bodyFailure(error, endpoint, status, secrets, nameOf) }
       }
@@ -399,10 +403,24 @@ export async function proxyRoute(target: URL): Promise<ProxyRoute | undefined> {
   if (isLoopback(target.hostname)) return undefined
   const proxy = getProxyForUrl(target)
   if (!proxy) return undefined
+  // never quoted: the setting may hold the proxy's password
+  let url: URL | undefined
+  try {
+    url = new URL(proxy)
+  } catch {
+    // not a URL: unusable, below
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
+    throw new ProxyUnusable(
+      `the runner's proxy setting (HTTPS_PROXY or ALL_PROXY) is ${url ? `a ${url.protocol.replace(/:$/, '')}:// proxy` : 'not a URL'}; give an http:// or https:// proxy (http://user:password@host:port), or set NO_PROXY to reach the API directly`
+    )
   // only loopback may be http:// (inputs/settings.ts), and loopback is never proxied: what is left is https
   const { HttpsProxyAgent } = await import('https-proxy-agent')
-  return { proxy: new URL(proxy).origin, agent: () => new HttpsProxyAgent(proxy) }
+  return { proxy: url.origin, agent: () => new HttpsProxyAgent(proxy) }
 }
+
+/** A proxy setting no request can go through: every request fails with it, unsent. */
+class ProxyUnusable extends Error {}
 
 interface SendOptions {
   apiKey: string
@@ -462,7 +480,8 @@ async function send(url: URL, method: string, options: SendOptions): Promise<Sen
     } catch {
       // not a URL: no place to follow
     }
-    if (next?.origin !== url.origin) {
+    // an address with credentials is no valid one: node-fetch would throw, quoting the server's text
+    if (next?.origin !== url.origin || next.username || next.password) {
       throw new ApiError(
         `${endpoint} answered ${response.status}, a redirect to another origin or to no valid address; not following it with the API key. Check ${nameOf('base-url')}.`,
         endpoint,
@@ -470,7 +489,11 @@ async function send(url: URL, method: string, options: SendOptions): Promise<Sen
       )
     }
     if (hop >= MAX_REDIRECTS)
-      throw new ApiError(`${endpoint} redirected too many times`, endpoint, response.status)
+      throw new ApiError(
+        `${endpoint} redirected more than ${MAX_REDIRECTS} times. Check ${nameOf('base-url')}.`,
+        endpoint,
+        response.status
+      )
     target = next
   }
 }
@@ -489,17 +512,23 @@ async function parseBody<T>(
   response: Response,
   spec: RequestSpec<T>,
   endpoint: string,
-  secrets: Secrets
+  secrets: Secrets,
+  nameOf: NameOf
 ): Promise<T> {
+  // what to do about an answer that is not Adaline's: most often a base-url that points elsewhere
+  const todo = `Check that ${nameOf('base-url')} is Adaline's v2 API`
+  // a byte order mark is no part of the JSON (RFC 8259 §8.1 lets a reader ignore it)
   const text = (
     await readBody({ headers: response.headers, body: rawBody(response) }, MAX_BODY_BYTES)
-  ).toString('utf8')
+  )
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch {
     throw new ApiError(
-      `${endpoint} answered ${response.status} with a body that is not JSON`,
+      `${endpoint} answered ${response.status} with a body that is not JSON. ${todo}.`,
       endpoint,
       response.status
     )
@@ -507,7 +536,7 @@ async function parseBody<T>(
   const unexpected = (problem: string) =>
     new ApiError(
       // the problem quotes the value received, which may be the key, or megabytes of text
-      `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(plainText(problem)))}`,
+      `${endpoint} answered in an unexpected shape: ${clip(secrets.redact(plainText(problem)))}. ${todo}.`,
       endpoint,
       response.status
     )

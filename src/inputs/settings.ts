@@ -501,7 +501,8 @@ function parseBaseUrl(value: string): URL {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new InputError('base-url', `must be an https:// URL such as ${DEFAULT_BASE_URL}`)
   }
-  if (url.username || url.password || url.search || url.hash) {
+  // an empty query or fragment ("…/v2?", "…/v2#") is none to URL, but would still end the path
+  if (url.username || url.password || url.search || url.hash || /[?#]/.test(value)) {
     throw new InputError('base-url', 'must not carry credentials, a query or a fragment')
   }
   url.pathname = url.pathname.replace(/\/+$/, '')

@@ -1,6 +1,6 @@
 /** Totals over a set of evaluations: what the policy judges and the reports show. */
 import type { Evaluation } from '../adaline/schema.js'
-import { plainDecimal, tidy } from '../format.js'
+import { formatCount, plainDecimal, plural, tidy } from '../format.js'
 
 export interface Metrics {
   evaluations: number
@@ -44,6 +44,37 @@ export class TotalsError extends Error {
   /** the message, naming the filters as the face does (`--created-after` on the command line) */
   describe(nameOf: (input: string) => string): string {
     return `The figures Adaline answered cannot be added up exactly: the total of ${this.figure} over the judged evaluations ${this.why}. There is no verdict; check these evaluations' metrics in Adaline, or narrow the judged set (${nameOf('created-after')}, ${nameOf('evaluator-id')}, scope: latest).`
+  }
+}
+
+/**
+ * An evaluation whose own figures contradict each other: more rows completed or failed than it has,
+ * or graded runs that are not its completed rows (one run a row, as its results list them: fewer
+ * when it says it completed, more at any time). Its metrics are no whole account of it, so there
+ * is no verdict on them: partial data. Its `figure` is the evaluation's run ID.
+ */
+export class FiguresDisagree extends TotalsError {
+  constructor(runId: string, why: string) {
+    super(runId, why)
+    this.name = 'FiguresDisagree'
+  }
+
+  override describe(nameOf: (input: string) => string): string {
+    return `The figures Adaline answered for evaluation ${this.figure} contradict each other: ${this.why}. There is no verdict on figures that disagree; check the evaluation in Adaline, or leave it out of the judged set (${nameOf('created-after')}, ${nameOf('evaluator-id')}).`
+  }
+}
+
+/** Refuses an evaluation whose progress and run counts cannot all be true. Pure. */
+export function checkFigures(evaluations: Iterable<Evaluation>): void {
+  for (const { runId, status, progress, metrics } of evaluations) {
+    const { totalRows, completedRows, failedRows } = progress
+    const runs = metrics.passRuns + metrics.failRuns + metrics.unknownRuns
+    const rows = `its progress counts ${formatCount(completedRows)} completed and ${formatCount(failedRows)} failed of ${plural(totalRows, 'row')}`
+    // whether failed rows are counted among the completed ones is not documented: each alone, then
+    if (completedRows > totalRows || failedRows > totalRows) throw new FiguresDisagree(runId, rows)
+    const graded = `its metrics count ${plural(runs, 'graded run')} (pass, fail and unknown)`
+    if (runs > completedRows || (status === 'completed' && runs !== completedRows))
+      throw new FiguresDisagree(runId, `${graded}, but ${rows}`)
   }
 }
 

@@ -2,7 +2,7 @@
  * Reads the `policy` input's YAML into a Policy, with one message per mistake. A module of its own
  * so that the YAML parser, a large part of the bundle, is loaded only by runs that set a policy.
  */
-import { parse as parseYaml } from 'yaml'
+import { parseDocument } from 'yaml'
 import { EVALUATION_STATUSES, type EvaluationStatus } from '../adaline/schema.js'
 import { emptyPolicy, type Limits, type Policy } from './policy.js'
 
@@ -26,20 +26,26 @@ const KNOWN_KEYS = [...Object.keys(LIMIT_KINDS), ...SETTING_KEYS]
 
 /** Parses the policy YAML. Empty text is the empty policy: report only, gate skipped. */
 export function parsePolicy(text: string): Policy {
+  // read as a Map: a key such as "constructor" or "__proto__" is a key like any other, never a
+  // property every object has
   let document: unknown
   try {
-    document = parseYaml(text)
+    const parsed = parseDocument(text)
+    // a tag the policy does not read (!!js/function, !!binary) is a mistake, not a warning on stderr
+    const [problem] = [...parsed.errors, ...parsed.warnings]
+    if (problem) throw problem
+    document = parsed.toJS({ mapAsMap: true })
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0]
     throw new PolicyError(`is not valid YAML: ${reason}`)
   }
   const policy = emptyPolicy()
   if (document == null) return policy
-  if (typeof document !== 'object' || Array.isArray(document)) {
+  if (!(document instanceof Map)) {
     throw new PolicyError('must be a YAML mapping of rules, such as "max-fail-runs: 0"')
   }
-  for (const [key, value] of Object.entries(document)) {
-    if (key in LIMIT_KINDS) {
+  for (const [key, value] of document as Map<unknown, unknown>) {
+    if (typeof key === 'string' && Object.hasOwn(LIMIT_KINDS, key)) {
       const name = key as keyof Limits
       policy.limits[name] = parseLimit(name, LIMIT_KINDS[name], value)
     } else if (key === 'allow-status') {
@@ -51,7 +57,8 @@ export function parsePolicy(text: string): Policy {
     } else if (key === 'significance') {
       policy.significance = parseSignificance(value)
     } else {
-      throw new PolicyError(`has an unknown key "${key}"; known keys: ${KNOWN_KEYS.join(', ')}`)
+      const shown = typeof key === 'string' ? `an unknown key "${key}"` : 'a key that is not text'
+      throw new PolicyError(`has ${shown}; known keys: ${KNOWN_KEYS.join(', ')}`)
     }
   }
   return policy
@@ -65,7 +72,8 @@ function parseLimit(key: string, kind: Kind, value: unknown): number {
     }
     return rate
   }
-  const number = typeof value === 'number' ? value : NaN
+  // -0 is 0: a limit is never written "-0"
+  const number = typeof value === 'number' ? value + 0 : NaN
   if (kind === 'count' && (!Number.isInteger(number) || number < 0)) {
     throw new PolicyError(`${key} must be a whole number of 0 or more`)
   }
@@ -93,7 +101,7 @@ function parseRate(value: unknown): number | undefined {
     const match = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value)
     if (match) rate = Number(match[1]) / 100
   }
-  return rate !== undefined && rate >= 0 && rate <= 1 ? rate : undefined
+  return rate !== undefined && rate >= 0 && rate <= 1 ? rate + 0 : undefined
 }
 
 function parseStatuses(value: unknown): EvaluationStatus[] {

@@ -7,7 +7,7 @@ import type { SupersedeDecision } from '../github/event.js'
 import type { Naming, Settings } from '../inputs/settings.js'
 import type { Listed } from '../judge/judged-set.js'
 import type { Comparison } from '../judge/regressions.js'
-import { totals } from '../judge/metrics.js'
+import { checkFigures, totals } from '../judge/metrics.js'
 import { brokeARule } from '../judge/checks.js'
 import { judge } from '../judge/policy.js'
 import { supersedeRule } from '../judge/supersede.js'
@@ -115,6 +115,7 @@ export function createEngine(settings: Settings, log: Log, naming: Naming): Engi
     comparisons: Map<string, Comparison> | undefined
   ) {
     const evaluations = judged.map(item => item.evaluation)
+    checkFigures([...evaluations, ...[...baselines.values()].map(item => item.evaluation)])
     const metrics = totals(evaluations)
     const verdict = judge(evaluations, metrics, settings.policy, {
       baselines: new Map([...baselines].map(([runId, item]) => [runId, item.evaluation])),
