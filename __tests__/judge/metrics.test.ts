@@ -214,6 +214,25 @@ describe('figures that contradict each other', () => {
     )
   })
 
+  it.each([
+    ['among the completed ones, with no grade', { completedRows: 10, failedRows: 2 }, 8],
+    ['among the completed ones, graded unknown', { completedRows: 10, failedRows: 2 }, 10],
+    ['apart from the completed ones, with no grade', { completedRows: 8, failedRows: 2 }, 8],
+    ['apart from the completed ones, graded unknown', { completedRows: 8, failedRows: 2 }, 10]
+  ])(
+    'lets a completed evaluation through whichever way its failed rows are counted: %s',
+    (_, rows, runs) => {
+      const odd = evaluation({
+        runId: 'run-failed-rows-counted-1',
+        pass: runs - 2,
+        fail: 1,
+        unknown: 1
+      })
+      odd.progress = { totalRows: 10, percent: 100, ...rows }
+      expect(() => checkFigures([odd])).not.toThrow()
+    }
+  )
+
   it('refuses more runs than rows completed while still running', () => {
     const ahead = { ...running, metrics: { ...running.metrics, passRuns: 9 } }
     expect(() => checkFigures([ahead])).toThrow(FiguresDisagree)

@@ -42587,9 +42587,10 @@ class TotalsError extends Error {
 }
 /**
  * An evaluation whose own figures contradict each other: more rows completed or failed than it has,
- * or graded runs that are not its completed rows (one run a row, as its results list them: fewer
- * when it says it completed, more at any time). Its metrics are no whole account of it, so there
- * is no verdict on them: partial data. Its `figure` is the evaluation's run ID.
+ * or graded runs (one a row, as its results list them) that no reading of its progress allows:
+ * more than its rows done at any time, or, once it says it completed, too few to account for them.
+ * Its metrics are no whole account of it, so there is no verdict on them: partial data. Its
+ * `figure` is the evaluation's run ID.
  */
 class FiguresDisagree extends TotalsError {
     constructor(runId, why) {
@@ -42606,11 +42607,16 @@ function checkFigures(evaluations) {
         const { totalRows, completedRows, failedRows } = progress;
         const runs = metrics.passRuns + metrics.failRuns + metrics.unknownRuns;
         const rows = `its progress counts ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(completedRows)} completed and ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(failedRows)} failed of ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plural */ .LS)(totalRows, 'row')}`;
-        // whether failed rows are counted among the completed ones is not documented: each alone, then
+        // Adaline does not document whether failed rows are among the completed ones, nor whether a
+        // failed row has a graded run: only what every reading forbids is refused. Each count alone is
+        // at most the total; graded runs are at most the rows done (completed and failed, if failed
+        // rows are apart and graded unknown), and once completed at least the completed rows that did
+        // not fail (if failed rows are among them and have no grade).
         if (completedRows > totalRows || failedRows > totalRows)
             throw new FiguresDisagree(runId, rows);
         const graded = `its metrics count ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .plural */ .LS)(runs, 'graded run')} (pass, fail and unknown)`;
-        if (runs > completedRows || (status === 'completed' && runs !== completedRows))
+        if (runs > completedRows + failedRows ||
+            (status === 'completed' && runs + failedRows < completedRows))
             throw new FiguresDisagree(runId, `${graded}, but ${rows}`);
     }
 }
