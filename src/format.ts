@@ -42,9 +42,12 @@ export function formatTime(ms: number): string {
   return isDateTime(ms) ? new Date(ms).toISOString() : `${ms} ms (outside the range of dates)`
 }
 
+/** One formatter, made once: toLocaleString makes a new one on every call, tens of µs each. */
+const COUNT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })
+
 /** 1234567 → "1,234,567" for people; outputs use plainDecimal. */
 export function formatCount(value: number): string {
-  return value.toLocaleString('en-US', { maximumFractionDigits: 0 })
+  return COUNT.format(value)
 }
 
 /** A count with its noun, singular or plural as the count asks: "1 evaluation", "2 evaluations". */
@@ -64,7 +67,22 @@ export function formatCost(usd: number, extra = 0): string {
   // a hostile answer's 1e308 would be 400 characters of digits, widening every table it is in
   if (usd >= BEYOND_PEOPLE) return `$${usd.toExponential(2 + extra)}`
   if (usd < 0.01) return `$${usd.toPrecision(2 + extra)}`
-  return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 + extra })}`
+  return `$${costFormat(extra).format(usd)}`
+}
+
+const COST_FORMATS = new Map<number, Intl.NumberFormat>()
+
+/** The cost formatter with `extra` digits more, made once each. */
+function costFormat(extra: number): Intl.NumberFormat {
+  let format = COST_FORMATS.get(extra)
+  if (!format) {
+    format = new Intl.NumberFormat('en-US', {
+      minimumFractionDigits: 2,
+      maximumFractionDigits: 4 + extra
+    })
+    COST_FORMATS.set(extra, format)
+  }
+  return format
 }
 
 /** Milliseconds as "850 ms", "12.3 s", "4.2 min"; `extra` decimals more as formatCost's. */
