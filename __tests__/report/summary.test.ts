@@ -534,6 +534,11 @@ describe('buildErrorReport', () => {
     expect(text.split('\n')[0]).toBe('## ⚠️ Adaline evals: no verdict')
     expect(text).toContain('[workflow run](https://github.com/acme/bot/actions/runs/42/attempts/2)')
     expect(text).toContain('It had started run-aaaaaaaaaaaaaaaaaaaa.')
+    // the comment says a later verdict replaces it; the summary, where the log is one click away, not
+    expect(text).toMatch(/the next run that reaches a verdict replaces this\.$/)
+    const summary = buildErrorReport('API answered 500', [], LINKS, 'summary')
+    expect(summary).toMatch(/\n\nThe step's log says more\.$/)
+    expect(summary).not.toContain('replaces this')
   })
 })
 

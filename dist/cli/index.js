@@ -37248,15 +37248,17 @@ function buildSummary(report, options = {}) {
     }
 }
 /**
- * What a comment that held an earlier run's report says once a later run ended with an error, so
- * that no "passed" from an older commit stands under a newer one.
+ * What a run that ended with an error reports: in the job summary, and in a comment that held an
+ * earlier run's report, so that no "passed" from an older commit stands under a newer one.
  */
-function buildErrorReport(message, started, links = {}) {
+function buildErrorReport(message, started, links = {}, where = 'comment') {
     const lines = ['## ⚠️ Adaline evals: no verdict', '', ...linkLine(links)];
     lines.push(`**The run ended with an error**, so there is no verdict for this commit: ${escapeMarkdown(message, 600)}`, '');
     if (started.length > 0)
         lines.push(`It had started ${idList(started)}.`, '');
-    lines.push('See the workflow run for the log; the next run that reaches a verdict replaces this.');
+    lines.push(where === 'comment'
+        ? 'See the workflow run for the log; the next run that reaches a verdict replaces this.'
+        : "The step's log says more.");
     return lines.join('\n');
 }
 /** The report, section by section; a section for a feature the run did not use is left out. */

@@ -153,16 +153,21 @@ export async function run(): Promise<void> {
     const message = cancelFailed ? `${failure} ${cancelFailed}` : failure
     core.setFailed(inertLines(clipLine(redact(message))))
     const event = known?.event ?? readEvent(process.env)
-    const errorReport = buildErrorReport(
-      message,
-      pipeline?.startedRunIds() ?? [],
-      reportLinks(process.env, event)
-    )
+    const errorReport = (where: 'summary' | 'comment') =>
+      buildErrorReport(
+        message,
+        pipeline?.startedRunIds() ?? [],
+        reportLinks(process.env, event),
+        where
+      )
     // the job summary says there is no verdict, unless the run's own summary is already there
-    if (!summaryWritten) await writeSummary(redact(errorReport))
+    if (!summaryWritten) await writeSummary(redact(errorReport('summary')))
     // an earlier report in the comment must not stand for this commit; no new comment, though
     if (known)
-      await writeComment(known.settings, known.event, redact, { body: errorReport, create: false })
+      await writeComment(known.settings, known.event, redact, {
+        body: errorReport('comment'),
+        create: false
+      })
   }
 }
 

@@ -47,13 +47,14 @@ export function buildSummary(report: RunReport, options: SummaryOptions = {}): s
 }
 
 /**
- * What a comment that held an earlier run's report says once a later run ended with an error, so
- * that no "passed" from an older commit stands under a newer one.
+ * What a run that ended with an error reports: in the job summary, and in a comment that held an
+ * earlier run's report, so that no "passed" from an older commit stands under a newer one.
  */
 export function buildErrorReport(
   message: string,
   started: string[],
-  links: ReportLinks = {}
+  links: ReportLinks = {},
+  where: 'summary' | 'comment' = 'comment'
 ): string {
   const lines = ['## ⚠️ Adaline evals: no verdict', '', ...linkLine(links)]
   lines.push(
@@ -61,7 +62,11 @@ export function buildErrorReport(
     ''
   )
   if (started.length > 0) lines.push(`It had started ${idList(started)}.`, '')
-  lines.push('See the workflow run for the log; the next run that reaches a verdict replaces this.')
+  lines.push(
+    where === 'comment'
+      ? 'See the workflow run for the log; the next run that reaches a verdict replaces this.'
+      : "The step's log says more."
+  )
   return lines.join('\n')
 }
 
