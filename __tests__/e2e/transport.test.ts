@@ -152,6 +152,13 @@ describe('behind a proxy', () => {
     expect(api.requests[0]?.headers.authorization).toBe(`Bearer ${api.apiKey}`)
   })
 
+  it('reads a proxy setting without a scheme as http://, as curl does', async () => {
+    const result = await run({ HTTPS_PROXY: proxyUrl.replace(/^http:\/\//, '') })
+    expect(result.errors).toEqual([])
+    expect(result.outputs.gate).toBe('passed')
+    expect(new Set(asked)).toEqual(new Set([`CONNECT ${new URL(apiUrl).host}`]))
+  })
+
   it('goes direct when NO_PROXY names the host', async () => {
     // Direct, the runner cannot resolve the name that only the proxy knows.
     const result = await run({ HTTPS_PROXY: proxyUrl, NO_PROXY: API_HOST })

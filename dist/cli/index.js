@@ -32651,9 +32651,10 @@ function bodyFailure(error, endpoint, status, secrets, nameOf) {
 async function proxyRoute(target) {
     if (isLoopback(target.hostname))
         return undefined;
-    const proxy = getProxyForUrl(target);
-    if (!proxy)
+    const found = getProxyForUrl(target);
+    if (!found)
         return undefined;
+    const proxy = withCurlScheme(found);
     // never quoted: the setting may hold the proxy's password
     let url;
     try {
@@ -32667,6 +32668,24 @@ async function proxyRoute(target) {
     // only loopback may be http:// (inputs/settings.ts), and loopback is never proxied: what is left is https
     const { HttpsProxyAgent } = await __nccwpck_require__.e(/* import() */ 659).then(__nccwpck_require__.bind(__nccwpck_require__, 57659));
     return { proxy: url.origin, agent: () => new HttpsProxyAgent(proxy) };
+}
+/** The settings proxy-from-env reads for an https:// target, in its order. */
+const HTTPS_PROXY_SETTINGS = [
+    'npm_config_https_proxy',
+    'https_proxy',
+    'HTTPS_PROXY',
+    'npm_config_proxy',
+    'all_proxy',
+    'ALL_PROXY'
+];
+/**
+ * A setting without a scheme (HTTPS_PROXY=proxy.corp:3128) is an http:// proxy, as curl and most
+ * tools read it; proxy-from-env gives it the target's https://, and a TLS handshake with a plain
+ * proxy fails.
+ */
+function withCurlScheme(proxy, env = process.env) {
+    const raw = HTTPS_PROXY_SETTINGS.map(name => env[name]).find(value => value);
+    return raw && !raw.includes('://') && proxy === `https://${raw}` ? `http://${raw}` : proxy;
 }
 /** A proxy setting no request can go through: every request fails with it, unsent. */
 class ProxyUnusable extends Error {

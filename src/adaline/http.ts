@@ -401,8 +401,9 @@ export interface ProxyRoute {
  */
 export async function proxyRoute(target: URL): Promise<ProxyRoute | undefined> {
   if (isLoopback(target.hostname)) return undefined
-  const proxy = getProxyForUrl(target)
-  if (!proxy) return undefined
+  const found = getProxyForUrl(target)
+  if (!found) return undefined
+  const proxy = withCurlScheme(found)
   // never quoted: the setting may hold the proxy's password
   let url: URL | undefined
   try {
@@ -417,6 +418,26 @@ export async function proxyRoute(target: URL): Promise<ProxyRoute | undefined> {
   // only loopback may be http:// (inputs/settings.ts), and loopback is never proxied: what is left is https
   const { HttpsProxyAgent } = await import('https-proxy-agent')
   return { proxy: url.origin, agent: () => new HttpsProxyAgent(proxy) }
+}
+
+/** The settings proxy-from-env reads for an https:// target, in its order. */
+const HTTPS_PROXY_SETTINGS = [
+  'npm_config_https_proxy',
+  'https_proxy',
+  'HTTPS_PROXY',
+  'npm_config_proxy',
+  'all_proxy',
+  'ALL_PROXY'
+]
+
+/**
+ * A setting without a scheme (HTTPS_PROXY=proxy.corp:3128) is an http:// proxy, as curl and most
+ * tools read it; proxy-from-env gives it the target's https://, and a TLS handshake with a plain
+ * proxy fails.
+ */
+function withCurlScheme(proxy: string, env: NodeJS.ProcessEnv = process.env): string {
+  const raw = HTTPS_PROXY_SETTINGS.map(name => env[name]).find(value => value)
+  return raw && !raw.includes('://') && proxy === `https://${raw}` ? `http://${raw}` : proxy
 }
 
 /** A proxy setting no request can go through: every request fails with it, unsent. */
